@@ -1,0 +1,9 @@
+//! certwright: obtain, install and renew TLS certificates from any ACME CA.
+//!
+//! Data flows one way: `cli` (clap types) -> `commands` (the only layer that wires things)
+//! -> leaf modules `acme`, `challenge`, `store`, `nginx`, `schedule`, `config`
+//! -> shared `types` / `error`. Leaves never import each other.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod types;

@@ -1,0 +1,430 @@
+//! Validated newtypes shared by every layer: once a value exists it is known to be safe to put
+//! into a path, a config file or an ACME request.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+
+/// A DNS name as the CA will see it: lowercase, ASCII (punycode), no trailing dot.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DomainName(String);
+
+impl DomainName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_wildcard(&self) -> bool {
+        self.0.starts_with("*.")
+    }
+
+    /// The user typed a Unicode name that was converted to punycode.
+    pub fn was_converted(input: &str, name: &DomainName) -> bool {
+        let plain = input.trim().trim_end_matches('.').to_ascii_lowercase();
+        plain != name.0
+    }
+}
+
+impl FromStr for DomainName {
+    type Err = InputError;
+
+    fn from_str(input: &str) -> Result<Self, InputError> {
+        let bad = |reason: &str| InputError::Domain {
+            name: input.to_string(),
+            reason: reason.to_string(),
+        };
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(bad("the name is empty"));
+        }
+        if trimmed.contains("://") || trimmed.contains('/') {
+            return Err(bad("give a bare domain name, not a URL or path"));
+        }
+        if trimmed.contains(':') {
+            return Err(bad("a domain name has no port or colon"));
+        }
+        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("the name contains whitespace or control characters"));
+        }
+        let no_dot = trimmed.strip_suffix('.').unwrap_or(trimmed);
+        let (wildcard, rest) = match no_dot.strip_prefix("*.") {
+            Some(rest) => (true, rest),
+            None => (false, no_dot),
+        };
+        if rest.contains('*') {
+            return Err(bad("'*' is only allowed as the whole leftmost label"));
+        }
+        let ascii = if rest.is_ascii() {
+            rest.to_ascii_lowercase()
+        } else {
+            idna::domain_to_ascii(rest)
+                .map_err(|_| bad("the name is not a valid internationalised domain name"))?
+        };
+        if ascii.parse::<std::net::Ipv4Addr>().is_ok() {
+            return Err(bad("an IP address is not a domain name"));
+        }
+        if ascii.len() > 253 {
+            return Err(bad("the name is longer than 253 characters"));
+        }
+        let labels: Vec<&str> = ascii.split('.').collect();
+        if labels.len() < 2 {
+            return Err(bad(
+                "the name is not fully qualified (it needs at least one dot)",
+            ));
+        }
+        for label in &labels {
+            if label.is_empty() {
+                return Err(bad("the name has an empty label (two dots in a row)"));
+            }
+            if label.len() > 63 {
+                return Err(bad("a label is longer than 63 characters"));
+            }
+            if !label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(bad(
+                    "only letters, digits and hyphens are allowed in a label",
+                ));
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(bad("a label cannot start or end with a hyphen"));
+            }
+        }
+        if labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(bad("the top-level domain cannot be all digits"));
+        }
+        let name = if wildcard {
+            format!("*.{ascii}")
+        } else {
+            ascii
+        };
+        Ok(DomainName(name))
+    }
+}
+
+impl TryFrom<String> for DomainName {
+    type Error = InputError;
+    fn try_from(s: String) -> Result<Self, InputError> {
+        s.parse()
+    }
+}
+
+impl From<DomainName> for String {
+    fn from(d: DomainName) -> String {
+        d.0
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of a lineage: a single path component under `live/`, `archive/` and `renewal/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CertName(String);
+
+impl CertName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for CertName {
+    type Err = InputError;
+
+    fn from_str(input: &str) -> Result<Self, InputError> {
+        let bad = |reason: &str| InputError::CertName {
+            name: input.to_string(),
+            reason: reason.to_string(),
+        };
+        if input.is_empty() {
+            return Err(bad("the name is empty"));
+        }
+        if input.len() > 200 {
+            return Err(bad("the name is longer than 200 characters"));
+        }
+        if input.starts_with('.') || input.starts_with('-') {
+            return Err(bad("the name cannot start with '.' or '-'"));
+        }
+        if !input
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        {
+            return Err(bad(
+                "only letters, digits, '.', '-' and '_' are allowed (it becomes a directory name)",
+            ));
+        }
+        Ok(CertName(input.to_string()))
+    }
+}
+
+impl TryFrom<String> for CertName {
+    type Error = InputError;
+    fn try_from(s: String) -> Result<Self, InputError> {
+        s.parse()
+    }
+}
+
+impl From<CertName> for String {
+    fn from(c: CertName) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for CertName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A contact address for the ACME account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Email {
+    type Err = InputError;
+
+    fn from_str(input: &str) -> Result<Self, InputError> {
+        let bad = |reason: &str| InputError::Email {
+            email: input.to_string(),
+            reason: reason.to_string(),
+        };
+        let input_trim = input.trim();
+        let Some((local, domain)) = input_trim.split_once('@') else {
+            return Err(bad("an email address needs an '@'"));
+        };
+        if local.is_empty() || local.len() > 64 {
+            return Err(bad("the part before '@' must be 1 to 64 characters"));
+        }
+        if local
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "@,;<>()[]\\\"".contains(c))
+        {
+            return Err(bad("the part before '@' contains characters not allowed"));
+        }
+        let domain: DomainName = domain
+            .parse()
+            .map_err(|_| bad("the part after '@' is not a valid domain name"))?;
+        if domain.is_wildcard() {
+            return Err(bad("the part after '@' is not a valid domain name"));
+        }
+        Ok(Email(format!("{local}@{domain}")))
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = InputError;
+    fn try_from(s: String) -> Result<Self, InputError> {
+        s.parse()
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The ACME directory URL of a CA. Only https is accepted: the account key signs everything
+/// sent there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ServerUrl(String);
+
+impl ServerUrl {
+    pub const LETSENCRYPT: &'static str = "https://acme-v02.api.letsencrypt.org/directory";
+    pub const LETSENCRYPT_STAGING: &'static str =
+        "https://acme-staging-v02.api.letsencrypt.org/directory";
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `host[_port]`, used as the directory name under `accounts/` (certbot uses the host too).
+    pub fn account_dir_name(&self) -> String {
+        let rest = self.0.trim_start_matches("https://");
+        let authority = rest.split('/').next().unwrap_or(rest);
+        authority.replace(':', "_")
+    }
+
+    pub fn is_letsencrypt_production(&self) -> bool {
+        self.0 == Self::LETSENCRYPT
+    }
+}
+
+impl FromStr for ServerUrl {
+    type Err = InputError;
+
+    fn from_str(input: &str) -> Result<Self, InputError> {
+        let bad = |reason: &str| InputError::Server {
+            url: input.to_string(),
+            reason: reason.to_string(),
+        };
+        let Some(rest) = input.strip_prefix("https://") else {
+            return Err(bad("the ACME directory URL must start with https://"));
+        };
+        let authority = rest.split('/').next().unwrap_or("");
+        if authority.is_empty() {
+            return Err(bad("the URL has no host"));
+        }
+        if input
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
+        {
+            return Err(bad("the URL contains whitespace, quotes or control characters"));
+        }
+        input
+            .parse::<http::Uri>()
+            .map_err(|e| bad(&format!("not a valid URL: {e}")))?;
+        Ok(ServerUrl(input.to_string()))
+    }
+}
+
+impl TryFrom<String> for ServerUrl {
+    type Error = InputError;
+    fn try_from(s: String) -> Result<Self, InputError> {
+        s.parse()
+    }
+}
+
+impl From<ServerUrl> for String {
+    fn from(s: ServerUrl) -> String {
+        s.0
+    }
+}
+
+impl fmt::Display for ServerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The kind of private key a lineage uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "type")]
+pub enum KeyType {
+    Ecdsa { curve: Curve },
+    Rsa { bits: u32 },
+}
+
+impl Default for KeyType {
+    fn default() -> Self {
+        KeyType::Ecdsa {
+            curve: Curve::P256,
+        }
+    }
+}
+
+impl fmt::Display for KeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyType::Ecdsa { curve } => write!(f, "ECDSA {curve}"),
+            KeyType::Rsa { bits } => write!(f, "RSA {bits}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Curve {
+    #[serde(rename = "secp256r1")]
+    P256,
+    #[serde(rename = "secp384r1")]
+    P384,
+}
+
+impl fmt::Display for Curve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Curve::P256 => "secp256r1",
+            Curve::P384 => "secp384r1",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_names_are_normalised() {
+        let d: DomainName = "WWW.Example.COM.".parse().unwrap();
+        assert_eq!(d.as_str(), "www.example.com");
+        let d: DomainName = "bücher.example".parse().unwrap();
+        assert_eq!(d.as_str(), "xn--bcher-kva.example");
+        assert!(DomainName::was_converted("bücher.example", &d));
+        let w: DomainName = "*.example.com".parse().unwrap();
+        assert!(w.is_wildcard());
+    }
+
+    #[test]
+    fn bad_domain_names_are_refused() {
+        for bad in [
+            "",
+            "localhost",
+            "http://example.com",
+            "example.com/path",
+            "example.com:443",
+            "exa mple.com",
+            "a..b.com",
+            "-a.example.com",
+            "a-.example.com",
+            "foo.*.example.com",
+            "under_score.example.com",
+            "1.2.3.4",
+            "example.123",
+            &format!("{}.com", "a".repeat(64)),
+            &format!("{}.com", "a.".repeat(130)),
+        ] {
+            assert!(bad.parse::<DomainName>().is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn cert_names_cannot_escape_the_store() {
+        for bad in ["..", ".", "../etc", "a/b", "", "-rf", "a b", "a\0b"] {
+            assert!(bad.parse::<CertName>().is_err(), "{bad:?} was accepted");
+        }
+        assert!("example.com".parse::<CertName>().is_ok());
+        assert!("example.com-0001".parse::<CertName>().is_ok());
+    }
+
+    #[test]
+    fn emails_are_checked() {
+        assert!("admin@example.com".parse::<Email>().is_ok());
+        for bad in ["admin", "@example.com", "a@b", "a b@example.com", "a@localhost", "a,b@example.com"] {
+            assert!(bad.parse::<Email>().is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn server_urls() {
+        let s: ServerUrl = "https://localhost:14000/dir".parse().unwrap();
+        assert_eq!(s.account_dir_name(), "localhost_14000");
+        assert!("http://example.com/dir".parse::<ServerUrl>().is_err());
+        assert!("https:///dir".parse::<ServerUrl>().is_err());
+    }
+}
