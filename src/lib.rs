@@ -2,8 +2,11 @@
 //!
 //! Data flows one way: `cli` (clap types) -> `commands` (the only layer that wires things)
 //! -> leaf modules `acme`, `challenge`, `store`, `nginx`, `schedule`, `config`
-//! -> shared `types` / `error`. Leaves never import each other.
+//! -> shared `types` / `error` / `fsutil`. Leaves never import each other.
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod fsutil;
+pub mod nginx;
+pub mod schedule;
 pub mod types;

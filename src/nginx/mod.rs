@@ -1,0 +1,1 @@
+//! Lossless nginx config parser, server-block selection, patcher, `nginx -t` / reload / rollback.
