@@ -5,6 +5,8 @@
 //! -> shared `types` / `error` / `fsutil`. Leaves never import each other.
 #![forbid(unsafe_code)]
 
+pub mod acme;
+pub mod challenge;
 pub mod error;
 pub mod fsutil;
 pub mod nginx;

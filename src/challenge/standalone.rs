@@ -1,0 +1,412 @@
+//! The standalone HTTP-01 responder. It binds only for the duration of an order, answers
+//! exactly `GET|HEAD /.well-known/acme-challenge/<token>` for this order's tokens and names,
+//! and bounds everything a stranger can make it hold: connections, bytes, time.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, Semaphore};
+use tokio::task::JoinHandle;
+
+use super::{is_valid_token, WELL_KNOWN};
+
+const MAX_CONNECTIONS: usize = 64;
+const MAX_HEAD_BYTES: usize = 8 * 1024;
+const MAX_HEADERS: usize = 100;
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// token -> (identifier the token belongs to, key authorization).
+#[derive(Clone, Default)]
+pub struct ChallengeMap {
+    inner: Arc<RwLock<HashMap<String, (String, String)>>>,
+}
+
+impl ChallengeMap {
+    pub fn insert(&self, identifier: &str, token: &str, key_authorization: &str) {
+        if let Ok(mut map) = self.inner.write() {
+            map.insert(
+                token.to_string(),
+                (
+                    identifier.to_ascii_lowercase(),
+                    key_authorization.to_string(),
+                ),
+            );
+        }
+    }
+
+    fn lookup(&self, token: &str, host: &str) -> Option<String> {
+        let map = self.inner.read().ok()?;
+        let (identifier, key_auth) = map.get(token)?;
+        (identifier == host).then(|| key_auth.clone())
+    }
+}
+
+/// Bound listeners, not yet serving. Binding first lets the caller report a port problem
+/// before any request to the CA.
+pub struct Standalone {
+    listeners: Vec<TcpListener>,
+}
+
+impl Standalone {
+    /// Bind `address:port`, or every address (IPv6 and IPv4) when no address is given.
+    pub async fn bind(address: Option<IpAddr>, port: u16) -> io::Result<Self> {
+        let listeners = match address {
+            Some(ip) => vec![TcpListener::bind(SocketAddr::new(ip, port)).await?],
+            None => match bind_dual_stack(port) {
+                Ok(l) => vec![l],
+                // No IPv6 on this host: IPv4 only.
+                Err(e)
+                    if e.kind() != io::ErrorKind::AddrInUse
+                        && e.kind() != io::ErrorKind::PermissionDenied =>
+                {
+                    vec![
+                        TcpListener::bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port))
+                            .await?,
+                    ]
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        Ok(Self { listeners })
+    }
+
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Serve until the returned handle is shut down.
+    pub fn serve(self, map: ChallengeMap) -> Running {
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(accept_loop(self.listeners, map, rx));
+        Running {
+            shutdown: Some(tx),
+            task,
+        }
+    }
+}
+
+fn bind_dual_stack(port: u16) -> io::Result<TcpListener> {
+    let std_listener =
+        std::net::TcpListener::bind(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port))?;
+    std_listener.set_nonblocking(true)?;
+    TcpListener::from_std(std_listener)
+}
+
+/// A serving responder; the port is released when it is shut down or dropped.
+pub struct Running {
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn accept_loop(
+    listeners: Vec<TcpListener>,
+    map: ChallengeMap,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let (conn_tx, mut conn_rx) = tokio::sync::mpsc::channel::<TcpStream>(MAX_CONNECTIONS);
+    let mut acceptors = Vec::new();
+    for listener in listeners {
+        let conn_tx = conn_tx.clone();
+        acceptors.push(tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        if conn_tx.send(stream).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        }));
+    }
+    drop(conn_tx);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            stream = conn_rx.recv() => {
+                let Some(stream) = stream else { break };
+                // Over the cap the connection is closed at once rather than queued.
+                let Ok(permit) = limit.clone().try_acquire_owned() else {
+                    drop(stream);
+                    continue;
+                };
+                let map = map.clone();
+                connections.spawn(async move {
+                    let _ = handle(stream, &map).await;
+                    drop(permit);
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    for a in acceptors {
+        a.abort();
+    }
+    connections.abort_all();
+}
+
+/// What a request asks for, decided from the head alone.
+#[derive(Debug, PartialEq, Eq)]
+enum Reply {
+    Ok { body: String, head_only: bool },
+    NotFound,
+    MethodNotAllowed,
+    BadRequest,
+    TooLarge,
+}
+
+async fn handle(mut stream: TcpStream, map: &ChallengeMap) -> io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    let reply = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
+        Err(_) => return Ok(()),
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(None)) => Reply::TooLarge,
+        Ok(Ok(Some(head))) => decide(&head, map),
+    };
+    let (status, body, head_only) = match reply {
+        Reply::Ok { body, head_only } => ("200 OK", body, head_only),
+        Reply::NotFound => ("404 Not Found", "not found\n".to_string(), false),
+        Reply::MethodNotAllowed => (
+            "405 Method Not Allowed",
+            "method not allowed\n".into(),
+            false,
+        ),
+        Reply::BadRequest => ("400 Bad Request", "bad request\n".into(), false),
+        Reply::TooLarge => (
+            "431 Request Header Fields Too Large",
+            "request too large\n".into(),
+            false,
+        ),
+    };
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\nServer: certwright\r\n",
+        body.len()
+    );
+    if status.starts_with("405") {
+        out.push_str("Allow: GET, HEAD\r\n");
+    }
+    out.push_str("\r\n");
+    if !head_only {
+        out.push_str(&body);
+    }
+    stream.write_all(out.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+/// Read up to the end of the request head. `None` when it exceeds the size cap.
+async fn read_head(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = find_head_end(&buf) {
+            buf.truncate(end);
+            return Ok(Some(buf));
+        }
+        if buf.len() > MAX_HEAD_BYTES {
+            return Ok(None);
+        }
+    }
+}
+
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| buf.windows(2).position(|w| w == b"\n\n"))
+}
+
+fn decide(head: &[u8], map: &ChallengeMap) -> Reply {
+    if head.len() > MAX_HEAD_BYTES {
+        return Reply::TooLarge;
+    }
+    let Ok(text) = std::str::from_utf8(head) else {
+        return Reply::BadRequest;
+    };
+    let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
+    let Some(request_line) = lines.next() else {
+        return Reply::BadRequest;
+    };
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Reply::BadRequest;
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Reply::BadRequest;
+    }
+    let mut host = None;
+    let mut count = 0;
+    for line in lines {
+        if line.is_empty() {
+            continue;
+        }
+        count += 1;
+        if count > MAX_HEADERS {
+            return Reply::TooLarge;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Reply::BadRequest;
+        };
+        if name.eq_ignore_ascii_case("host") {
+            if host.is_some() {
+                return Reply::BadRequest;
+            }
+            host = Some(value.trim());
+        }
+    }
+    let head_only = match method {
+        "GET" => false,
+        "HEAD" => true,
+        _ => return Reply::MethodNotAllowed,
+    };
+    let Some(token) = target.strip_prefix(WELL_KNOWN) else {
+        return Reply::NotFound;
+    };
+    if !is_valid_token(token) {
+        return Reply::NotFound;
+    }
+    let Some(host) = host.map(normalise_host) else {
+        return Reply::BadRequest;
+    };
+    match map.lookup(token, &host) {
+        Some(body) => Reply::Ok { body, head_only },
+        None => Reply::NotFound,
+    }
+}
+
+/// `Example.COM.:5002` -> `example.com` (Pebble's VA sends `name:port`).
+fn normalise_host(host: &str) -> String {
+    let without_port = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h).to_string()
+    };
+    without_port.trim_end_matches('.').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map() -> ChallengeMap {
+        let m = ChallengeMap::default();
+        m.insert("example.com", "tok_1", "tok_1.thumb");
+        m
+    }
+
+    fn req(s: &str) -> Reply {
+        decide(s.as_bytes(), &map())
+    }
+
+    #[test]
+    fn answers_known_token_for_its_host() {
+        assert_eq!(
+            req("GET /.well-known/acme-challenge/tok_1 HTTP/1.1\r\nHost: Example.com:5002\r\n\r\n"),
+            Reply::Ok {
+                body: "tok_1.thumb".into(),
+                head_only: false
+            }
+        );
+        assert_eq!(
+            req("HEAD /.well-known/acme-challenge/tok_1 HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+            Reply::Ok {
+                body: "tok_1.thumb".into(),
+                head_only: true
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_everything_else() {
+        let cases = [
+            ("GET /.well-known/acme-challenge/tok_1 HTTP/1.1\r\nHost: evil.com\r\n\r\n", Reply::NotFound),
+            ("GET /.well-known/acme-challenge/other HTTP/1.1\r\nHost: example.com\r\n\r\n", Reply::NotFound),
+            ("GET /.well-known/acme-challenge/../../etc/passwd HTTP/1.1\r\nHost: example.com\r\n\r\n", Reply::NotFound),
+            ("GET /.well-known/acme-challenge/tok%5F1 HTTP/1.1\r\nHost: example.com\r\n\r\n", Reply::NotFound),
+            ("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n", Reply::NotFound),
+            ("POST /.well-known/acme-challenge/tok_1 HTTP/1.1\r\nHost: example.com\r\n\r\n", Reply::MethodNotAllowed),
+            ("GET /.well-known/acme-challenge/tok_1 HTTP/1.1\r\n\r\n", Reply::BadRequest),
+            ("GET /.well-known/acme-challenge/tok_1 HTTP/1.1\r\nHost: a\r\nHost: example.com\r\n\r\n", Reply::BadRequest),
+            ("GARBAGE\r\n\r\n", Reply::BadRequest),
+            ("GET /x SPDY/3\r\n\r\n", Reply::BadRequest),
+        ];
+        for (request, want) in cases {
+            assert_eq!(req(request), want, "{request:?}");
+        }
+        let many: String = (0..200).map(|i| format!("X-{i}: y\r\n")).collect();
+        assert_eq!(
+            req(&format!(
+                "GET /.well-known/acme-challenge/tok_1 HTTP/1.1\r\nHost: example.com\r\n{many}\r\n"
+            )),
+            Reply::TooLarge
+        );
+    }
+
+    #[test]
+    fn host_normalisation() {
+        assert_eq!(normalise_host("Example.COM.:80"), "example.com");
+        assert_eq!(normalise_host("example.com"), "example.com");
+        assert_eq!(normalise_host("[::1]:80"), "[::1]");
+    }
+
+    #[tokio::test]
+    async fn serves_over_tcp_and_releases_the_port() {
+        let s = Standalone::bind(Some("127.0.0.1".parse().unwrap()), 0)
+            .await
+            .unwrap();
+        let addr = s.local_addrs()[0];
+        let running = s.serve(map());
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"GET /.well-known/acme-challenge/tok_1 HTTP/1.1\r\nHost: example.com\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+        assert!(out.ends_with("\r\n\r\ntok_1.thumb"), "{out}");
+        // An oversized head is cut off with 431, not buffered without bound.
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let big = format!("GET /{} HTTP/1.1\r\n", "a".repeat(20_000));
+        let _ = c.write_all(big.as_bytes()).await;
+        let mut out = String::new();
+        let _ = c.read_to_string(&mut out).await;
+        assert!(out.starts_with("HTTP/1.1 431"), "{out}");
+        running.shutdown().await;
+        assert!(std::net::TcpListener::bind(addr).is_ok(), "port still held");
+    }
+}
