@@ -11,4 +11,5 @@ pub mod error;
 pub mod fsutil;
 pub mod nginx;
 pub mod schedule;
+pub mod store;
 pub mod types;

@@ -1,0 +1,501 @@
+//! The on-disk layout (certbot-compatible paths), crash-safe writes, permissions and the
+//! run lock.
+//!
+//! ```text
+//! <config>/accounts/<host_port>/<id>/credentials.json   0600, dirs 0700
+//! <config>/archive/<name>/<version>/{cert,chain,fullchain,privkey}.pem   archive/ 0700
+//! <config>/live/<name> -> ../archive/<name>/<version>     swapped by rename
+//! <config>/renewal/<name>.json
+//! <work>/state/<name>.json                               renewal bookkeeping
+//! ```
+
+pub mod inspect;
+mod lock;
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+pub use lock::StoreLock;
+
+use crate::error::StoreError;
+use crate::fsutil;
+use crate::types::CertName;
+
+/// The four files of one certificate version.
+pub struct IssuedFiles {
+    pub cert_pem: String,
+    pub chain_pem: String,
+    pub fullchain_pem: String,
+    pub privkey_pem: String,
+}
+
+/// Paths of a lineage's files under `live/`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LivePaths {
+    pub cert: PathBuf,
+    pub chain: PathBuf,
+    pub fullchain: PathBuf,
+    pub privkey: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    config_dir: PathBuf,
+    work_dir: PathBuf,
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Store {
+    pub fn new(config_dir: &Path, work_dir: &Path) -> Self {
+        Self {
+            config_dir: config_dir.to_path_buf(),
+            work_dir: work_dir.to_path_buf(),
+        }
+    }
+
+    pub fn config_dir(&self) -> &Path {
+        &self.config_dir
+    }
+
+    pub fn work_dir(&self) -> &Path {
+        &self.work_dir
+    }
+
+    /// Create the layout with its modes, whatever the umask. Fails (exit 3) on a read-only
+    /// or unwritable store, before any request to the CA.
+    pub fn prepare(&self) -> Result<(), StoreError> {
+        for (dir, mode) in [
+            (self.config_dir.clone(), 0o755),
+            (self.config_dir.join("archive"), 0o700),
+            (self.config_dir.join("accounts"), 0o700),
+            (self.config_dir.join("live"), 0o755),
+            (self.config_dir.join("renewal"), 0o755),
+            (self.work_dir.clone(), 0o755),
+            (self.work_dir.join("state"), 0o700),
+        ] {
+            self.ensure_real_dir(&dir, mode)?;
+        }
+        let probe = self
+            .config_dir
+            .join(format!("{}probe", fsutil::TEMP_PREFIX));
+        fs::write(&probe, b"").map_err(io_err("cannot write to", &self.config_dir))?;
+        let _ = fs::remove_file(&probe);
+        for dir in ["live", "renewal"] {
+            fsutil::remove_stale_temps(&self.config_dir.join(dir))
+                .map_err(io_err("cannot clean", &self.config_dir.join(dir)))?;
+        }
+        Ok(())
+    }
+
+    /// A directory we own must be a real directory, never a planted symlink.
+    fn ensure_real_dir(&self, dir: &Path, mode: u32) -> Result<(), StoreError> {
+        match fs::symlink_metadata(dir) {
+            Ok(meta)
+                if meta.file_type().is_symlink()
+                    && dir != self.config_dir
+                    && dir != self.work_dir =>
+            {
+                Err(StoreError::Unsafe {
+                    path: dir.to_path_buf(),
+                    reason: "it is a symlink; certwright only writes into real directories".into(),
+                })
+            }
+            Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() => {
+                if meta.permissions().mode() & 0o7777 != mode && !meta.file_type().is_symlink() {
+                    fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+                        .map_err(io_err("cannot set permissions on", dir))?;
+                }
+                Ok(())
+            }
+            Ok(_) => Err(StoreError::Unsafe {
+                path: dir.to_path_buf(),
+                reason: "it exists and is not a directory".into(),
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fsutil::create_dir_with_mode(dir, mode).map_err(io_err("cannot create", dir))
+            }
+            Err(e) => Err(io_err("cannot read", dir)(e)),
+        }
+    }
+
+    /// Take the run lock; a second run fails at once (exit 4) naming the holder.
+    pub fn lock(&self) -> Result<StoreLock, crate::error::Error> {
+        lock::StoreLock::acquire(&self.config_dir.join(".certwright.lock"))
+    }
+
+    pub fn live_dir(&self, name: &CertName) -> PathBuf {
+        self.config_dir.join("live").join(name.as_str())
+    }
+
+    pub fn live_paths(&self, name: &CertName) -> LivePaths {
+        let dir = self.live_dir(name);
+        LivePaths {
+            cert: dir.join("cert.pem"),
+            chain: dir.join("chain.pem"),
+            fullchain: dir.join("fullchain.pem"),
+            privkey: dir.join("privkey.pem"),
+        }
+    }
+
+    fn archive_dir(&self, name: &CertName) -> PathBuf {
+        self.config_dir.join("archive").join(name.as_str())
+    }
+
+    /// The version `live/<name>` points at, checking the link stays inside our archive.
+    pub fn current_version(&self, name: &CertName) -> Result<Option<u32>, StoreError> {
+        let live = self.live_dir(name);
+        let target = match fs::read_link(&live) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+                return Err(StoreError::Unsafe {
+                    path: live,
+                    reason: "it is not a symlink into the archive".into(),
+                })
+            }
+            Err(e) => return Err(io_err("cannot read", &live)(e)),
+        };
+        let expected_prefix = Path::new("..").join("archive").join(name.as_str());
+        let version = target
+            .strip_prefix(&expected_prefix)
+            .ok()
+            .and_then(|rest| rest.to_str())
+            .and_then(|v| v.parse::<u32>().ok());
+        match version {
+            Some(v) => Ok(Some(v)),
+            None => Err(StoreError::Unsafe {
+                path: live,
+                reason: format!(
+                    "it points at {}, outside the lineage's archive",
+                    target.display()
+                ),
+            }),
+        }
+    }
+
+    /// Highest complete version in the archive (a killed run may have left a higher
+    /// temp dir, which does not count).
+    fn highest_archived_version(&self, name: &CertName) -> Result<u32, StoreError> {
+        let dir = self.archive_dir(name);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io_err("cannot read", &dir)(e)),
+        };
+        let mut highest = 0;
+        for entry in entries.flatten() {
+            if let Some(v) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            {
+                highest = highest.max(v);
+            }
+        }
+        Ok(highest)
+    }
+
+    /// Write a new version and point `live/<name>` at it. The version directory is built
+    /// under a temp name and renamed into place, then the link is swapped by rename: a
+    /// reader sees the old complete set or the new complete set, never a mix.
+    pub fn write_version(&self, name: &CertName, files: &IssuedFiles) -> Result<u32, StoreError> {
+        let archive = self.archive_dir(name);
+        self.ensure_real_dir(&archive, 0o700)?;
+        self.remove_stale_version_temps(&archive)?;
+        let version = self.highest_archived_version(name)? + 1;
+        let final_dir = archive.join(version.to_string());
+        let tmp_dir = archive.join(format!("{}{version}", fsutil::TEMP_PREFIX));
+        fs::create_dir(&tmp_dir).map_err(io_err("cannot create", &tmp_dir))?;
+        fs::set_permissions(&tmp_dir, fs::Permissions::from_mode(0o755))
+            .map_err(io_err("cannot set permissions on", &tmp_dir))?;
+        let result = (|| {
+            for (file, contents, mode) in [
+                ("cert.pem", &files.cert_pem, 0o644),
+                ("chain.pem", &files.chain_pem, 0o644),
+                ("fullchain.pem", &files.fullchain_pem, 0o644),
+                ("privkey.pem", &files.privkey_pem, 0o600),
+            ] {
+                let path = tmp_dir.join(file);
+                fsutil::write_atomic(&path, contents.as_bytes(), mode)
+                    .map_err(io_err("cannot write", &path))?;
+            }
+            fs::rename(&tmp_dir, &final_dir).map_err(io_err("cannot rename", &tmp_dir))?;
+            fsutil::sync_parent(&final_dir).map_err(io_err("cannot sync", &archive))
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_dir_all(&tmp_dir);
+            return Err(e);
+        }
+        self.point_live_at(name, version)?;
+        Ok(version)
+    }
+
+    /// Swap `live/<name>` to `version` atomically.
+    pub fn point_live_at(&self, name: &CertName, version: u32) -> Result<(), StoreError> {
+        let live = self.live_dir(name);
+        if let Ok(meta) = fs::symlink_metadata(&live) {
+            if !meta.file_type().is_symlink() {
+                return Err(StoreError::Unsafe {
+                    path: live,
+                    reason: "it is not a symlink into the archive".into(),
+                });
+            }
+        }
+        let target = Path::new("..")
+            .join("archive")
+            .join(name.as_str())
+            .join(version.to_string());
+        fsutil::swap_symlink(&target, &live).map_err(io_err("cannot update", &live))
+    }
+
+    fn remove_stale_version_temps(&self, archive: &Path) -> Result<(), StoreError> {
+        let Ok(entries) = fs::read_dir(archive) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(fsutil::TEMP_PREFIX)
+            {
+                let path = entry.path();
+                fs::remove_dir_all(&path).map_err(io_err("cannot remove", &path))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Read the current fullchain and private key, if the lineage has any.
+    pub fn read_live(&self, name: &CertName) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        if self.current_version(name)?.is_none() {
+            return Ok(None);
+        }
+        let paths = self.live_paths(name);
+        let fullchain = match fs::read(&paths.fullchain) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("cannot read", &paths.fullchain)(e)),
+        };
+        let key = match fs::read_to_string(&paths.privkey) {
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("cannot read", &paths.privkey)(e)),
+        };
+        Ok(Some((fullchain, key)))
+    }
+
+    fn renewal_path(&self, name: &CertName) -> PathBuf {
+        self.config_dir.join("renewal").join(format!("{name}.json"))
+    }
+
+    pub fn read_renewal(&self, name: &CertName) -> Result<Option<String>, StoreError> {
+        let path = self.renewal_path(name);
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot read", &path)(e)),
+        }
+    }
+
+    pub fn write_renewal(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
+        let path = self.renewal_path(name);
+        fsutil::write_atomic(&path, json.as_bytes(), 0o644).map_err(io_err("cannot write", &path))
+    }
+
+    pub fn renewal_file(&self, name: &CertName) -> PathBuf {
+        self.renewal_path(name)
+    }
+
+    /// Every lineage with a renewal config, sorted. Files whose name is not a valid cert
+    /// name are reported, not skipped silently.
+    pub fn list_lineages(&self) -> Result<(Vec<CertName>, Vec<PathBuf>), StoreError> {
+        let dir = self.config_dir.join("renewal");
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((vec![], vec![])),
+            Err(e) => return Err(io_err("cannot read", &dir)(e)),
+        };
+        let mut names = Vec::new();
+        let mut odd = Vec::new();
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file.starts_with(fsutil::TEMP_PREFIX) {
+                continue;
+            }
+            match file.strip_suffix(".json").map(str::parse::<CertName>) {
+                Some(Ok(name)) => names.push(name),
+                _ => odd.push(entry.path()),
+            }
+        }
+        names.sort();
+        Ok((names, odd))
+    }
+
+    /// Per-lineage renewal bookkeeping (ARI state, failures), kept in the work dir.
+    pub fn read_state(&self, name: &CertName) -> Result<Option<String>, StoreError> {
+        let path = self.work_dir.join("state").join(format!("{name}.json"));
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot read", &path)(e)),
+        }
+    }
+
+    pub fn write_state(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
+        let path = self.work_dir.join("state").join(format!("{name}.json"));
+        fsutil::write_atomic(&path, json.as_bytes(), 0o600).map_err(io_err("cannot write", &path))
+    }
+
+    fn account_server_dir(&self, server_dir: &str) -> PathBuf {
+        self.config_dir.join("accounts").join(server_dir)
+    }
+
+    /// The first stored account for a server: (id, credentials JSON).
+    pub fn find_account(&self, server_dir: &str) -> Result<Option<(String, String)>, StoreError> {
+        let dir = self.account_server_dir(server_dir);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("cannot read", &dir)(e)),
+        };
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        ids.sort();
+        for id in ids {
+            let path = dir.join(&id).join("credentials.json");
+            match fs::read_to_string(&path) {
+                Ok(json) => return Ok(Some((id, json))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err("cannot read", &path)(e)),
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn read_account(&self, server_dir: &str, id: &str) -> Result<Option<String>, StoreError> {
+        let path = self
+            .account_server_dir(server_dir)
+            .join(id)
+            .join("credentials.json");
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot read", &path)(e)),
+        }
+    }
+
+    /// Store account credentials (0600 in a 0700 dir) and public metadata beside them.
+    pub fn save_account(
+        &self,
+        server_dir: &str,
+        id: &str,
+        credentials_json: &str,
+        meta_json: &str,
+    ) -> Result<(), StoreError> {
+        let dir = self.account_server_dir(server_dir);
+        self.ensure_real_dir(&dir, 0o700)?;
+        let dir = dir.join(id);
+        self.ensure_real_dir(&dir, 0o700)?;
+        let cred = dir.join("credentials.json");
+        fsutil::write_atomic(&cred, credentials_json.as_bytes(), 0o600)
+            .map_err(io_err("cannot write", &cred))?;
+        let meta = dir.join("meta.json");
+        fsutil::write_atomic(&meta, meta_json.as_bytes(), 0o600)
+            .map_err(io_err("cannot write", &meta))
+    }
+}
+
+/// A directory name for an account, from its URL's last path segment.
+pub fn account_id_from_url(url: &str) -> String {
+    let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let clean: String = last
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(64)
+        .collect();
+    if clean.is_empty() {
+        "account".into()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(tag: &str) -> IssuedFiles {
+        IssuedFiles {
+            cert_pem: format!("cert {tag}"),
+            chain_pem: format!("chain {tag}"),
+            fullchain_pem: format!("fullchain {tag}"),
+            privkey_pem: format!("key {tag}"),
+        }
+    }
+
+    #[test]
+    fn versions_and_live_pointer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(&dir.path().join("c"), &dir.path().join("w"));
+        store.prepare().unwrap();
+        let name: CertName = "example.com".parse().unwrap();
+        assert_eq!(store.current_version(&name).unwrap(), None);
+        assert_eq!(store.write_version(&name, &files("1")).unwrap(), 1);
+        assert_eq!(store.write_version(&name, &files("2")).unwrap(), 2);
+        assert_eq!(store.current_version(&name).unwrap(), Some(2));
+        let (fc, key) = store.read_live(&name).unwrap().unwrap();
+        assert_eq!(fc, b"fullchain 2");
+        assert_eq!(key, "key 2");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&store.live_paths(&name).privkey), 0o600);
+        assert_eq!(mode(&dir.path().join("c/archive")), 0o700);
+        assert_eq!(mode(&dir.path().join("c/accounts")), 0o700);
+    }
+
+    #[test]
+    fn a_live_link_pointing_outside_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(&dir.path().join("c"), &dir.path().join("w"));
+        store.prepare().unwrap();
+        let name: CertName = "example.com".parse().unwrap();
+        std::os::unix::fs::symlink("/etc", store.live_dir(&name)).unwrap();
+        assert!(matches!(
+            store.current_version(&name),
+            Err(StoreError::Unsafe { .. })
+        ));
+    }
+
+    #[test]
+    fn a_planted_archive_symlink_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let store = Store::new(&dir.path().join("c"), &dir.path().join("w"));
+        store.prepare().unwrap();
+        let name: CertName = "example.com".parse().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("c/archive/example.com"))
+            .unwrap();
+        assert!(matches!(
+            store.write_version(&name, &files("1")),
+            Err(StoreError::Unsafe { .. })
+        ));
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn account_ids() {
+        assert_eq!(account_id_from_url("https://x/my-account/7a3f"), "7a3f");
+        assert_eq!(account_id_from_url("https://x/acct/../"), "account");
+    }
+}
