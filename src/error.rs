@@ -160,8 +160,9 @@ impl Error {
     /// The one mapping from error to exit code.
     pub fn exit_code(&self) -> u8 {
         match self {
+            // Not accepting the terms is a missing flag, not a failed issuance.
+            Error::Input(_) | Error::Acme(AcmeError::TermsNotAgreed { .. }) => 2,
             Error::Acme(_) | Error::Challenge(_) | Error::SomeFailed { .. } => 1,
-            Error::Input(_) => 2,
             Error::Store(_) | Error::Config(_) => 3,
             Error::Locked { .. } => 4,
             Error::Nginx(_) => 5,

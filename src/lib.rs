@@ -7,6 +7,9 @@
 
 pub mod acme;
 pub mod challenge;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod nginx;

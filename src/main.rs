@@ -1,1 +1,24 @@
-fn main() {}
+//! Thin binary: parse the command line, hand it to the library, return its exit code.
+use std::process::ExitCode;
+
+use certwright::cli::{webroot_assignments, Cli};
+use clap::{CommandFactory, FromArgMatches};
+
+fn main() -> ExitCode {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help/--version, 2 for usage errors.
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let webroots = webroot_assignments(&matches);
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => certwright::commands::main(cli, webroots),
+        Err(e) => {
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+    }
+}

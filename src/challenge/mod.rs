@@ -4,7 +4,7 @@
 mod standalone;
 mod webroot;
 
-pub use standalone::{ChallengeMap, Standalone};
+pub use standalone::{ChallengeMap, Running, Standalone};
 pub use webroot::WebrootFiles;
 
 /// Tokens are base64url (RFC 8555 8.3): anything else is refused before it reaches a path, a
@@ -27,9 +27,61 @@ pub fn is_valid_key_authorization(key_auth: &str) -> bool {
 
 pub const WELL_KNOWN: &str = "/.well-known/acme-challenge/";
 
+/// Which process listens on a TCP port (e.g. "nginx (pid 812)"), for the error message when
+/// the standalone responder cannot bind. Best effort from /proc; None when unknown.
+pub fn port_owner(port: u16) -> Option<String> {
+    let hex_port = format!(":{port:04X}");
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // local_address is column 1, state column 3 (0A = LISTEN), inode column 9.
+            if cols.len() > 9 && cols[1].ends_with(&hex_port) && cols[3] == "0A" {
+                inodes.push(format!("socket:[{}]", cols[9]));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return None;
+    }
+    for proc_entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let pid = proc_entry.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(proc_entry.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if let Ok(target) = std::fs::read_link(fd.path()) {
+                if inodes.iter().any(|i| target.as_os_str() == i.as_str()) {
+                    let comm =
+                        std::fs::read_to_string(proc_entry.path().join("comm")).unwrap_or_default();
+                    return Some(format!("{} (pid {pid})", comm.trim()));
+                }
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn port_owner_finds_this_process() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let owner = port_owner(port).expect("owner of our own listener");
+        assert!(
+            owner.contains(&format!("pid {}", std::process::id())),
+            "{owner}"
+        );
+    }
 
     #[test]
     fn tokens_are_base64url_only() {

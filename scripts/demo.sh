@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Build certwright and issue a real certificate end to end on a machine with no public
+# domain: a local Pebble ACME server (Debian's `pebble`) plays the CA, `pebble-challtestsrv`
+# resolves every name to 127.0.0.1, and certwright answers HTTP-01 itself. With nginx
+# installed, the certificate is then installed into a throwaway nginx on high ports.
+# Nothing outside the temp dir it prints is touched.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+need_install=()
+for bin in pebble pebble-challtestsrv nginx openssl curl; do
+  command -v "$bin" >/dev/null 2>&1 || need_install+=("$bin")
+done
+if [ ${#need_install[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing: ${need_install[*]}; run as root or: sudo apt-get install -y pebble nginx openssl curl" >&2
+    exit 1
+  fi
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q pebble nginx openssl curl
+fi
+export PATH="$PATH:/usr/sbin"
+
+echo "==> building certwright (release)"
+(cd "$here" && cargo build --release --locked --quiet)
+cw="$here/target/release/certwright"
+
+demo=$(mktemp -d /tmp/certwright-demo.XXXXXX)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+acme_port=$(free_port); mgmt_port=$(free_port); dns_port=$(free_port); dns_mgmt=$(free_port)
+http_port=$(free_port); tls_port=$(free_port)
+
+echo "==> throwaway CA for Pebble's own HTTPS in $demo/tls"
+mkdir -p "$demo/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj "/CN=certwright demo CA" -keyout "$demo/tls/ca.key" -out "$demo/tls/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+  -keyout "$demo/tls/localhost.key" -out "$demo/tls/localhost.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$demo/tls/ext"
+openssl x509 -req -in "$demo/tls/localhost.csr" -CA "$demo/tls/ca.pem" -CAkey "$demo/tls/ca.key" \
+  -CAcreateserial -days 2 -extfile "$demo/tls/ext" -out "$demo/tls/localhost.pem" 2>/dev/null
+
+cat > "$demo/pebble.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$mgmt_port",
+ "certificate": "$demo/tls/localhost.pem", "privateKey": "$demo/tls/localhost.key",
+ "httpPort": $http_port, "tlsPort": $tls_port, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+
+cleanup() {
+  [ -n "${nginx_conf:-}" ] && nginx -c "$nginx_conf" -s stop 2>/dev/null || true
+  kill "${pebble_pid:-}" "${dns_pid:-}" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+echo "==> starting pebble-challtestsrv (DNS: every name -> 127.0.0.1) and pebble"
+pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
+  -management "127.0.0.1:$dns_mgmt" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$demo/challtestsrv.log" 2>&1 &
+dns_pid=$!
+PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 pebble -config "$demo/pebble.json" \
+  -dnsserver "127.0.0.1:$dns_port" >"$demo/pebble.log" 2>&1 &
+pebble_pid=$!
+for _ in $(seq 100); do
+  curl -fsS --cacert "$demo/tls/ca.pem" "https://localhost:$acme_port/dir" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+common=(--config-dir "$demo/config" --work-dir "$demo/work" --logs-dir "$demo/logs"
+  --server "https://localhost:$acme_port/dir" --ca-bundle "$demo/tls/ca.pem"
+  -n --agree-tos -m admin@example.com)
+
+echo "==> certwright certonly --standalone -d demo.example.com -d www.demo.example.com"
+"$cw" certonly --standalone -d demo.example.com -d www.demo.example.com \
+  --http-01-port "$http_port" --http-01-address 127.0.0.1 "${common[@]}"
+
+echo "==> certwright certificates"
+"$cw" certificates --config-dir "$demo/config"
+
+echo
+echo "Files: $demo/config/live/demo.example.com/{fullchain,privkey,cert,chain}.pem"
+echo "Renewal config: $demo/config/renewal/demo.example.com.json"
+echo "Log: $demo/logs/certwright.log"

@@ -1,0 +1,309 @@
+//! Command-line types (clap derive). No I/O and no logic beyond what clap needs: the doc
+//! comments are the `--help` text and the man pages.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// Obtain, install and renew TLS certificates from any ACME CA.
+///
+/// Exit codes: 0 success or nothing to do; 1 issuance or renewal failed; 2 usage or bad
+/// input; 3 config, store or permission problem; 4 another certwright run holds the lock;
+/// 5 nginx problem.
+#[derive(Debug, Parser)]
+#[command(
+    name = "certwright",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Where certificates, accounts and renewal configs live.
+    #[arg(
+        long,
+        global = true,
+        env = "CERTWRIGHT_CONFIG_DIR",
+        default_value = "/etc/certwright",
+        value_name = "DIR"
+    )]
+    pub config_dir: PathBuf,
+
+    /// Working state: renewal bookkeeping, nginx checkpoints.
+    #[arg(
+        long,
+        global = true,
+        env = "CERTWRIGHT_WORK_DIR",
+        default_value = "/var/lib/certwright",
+        value_name = "DIR"
+    )]
+    pub work_dir: PathBuf,
+
+    /// Where the log file (certwright.log, mode 0600) is written.
+    #[arg(
+        long,
+        global = true,
+        env = "CERTWRIGHT_LOGS_DIR",
+        default_value = "/var/log/certwright",
+        value_name = "DIR"
+    )]
+    pub logs_dir: PathBuf,
+
+    /// Never prompt; fail instead where an answer would be needed.
+    #[arg(
+        short = 'n',
+        long = "non-interactive",
+        global = true,
+        alias = "noninteractive"
+    )]
+    pub non_interactive: bool,
+
+    /// More detail in the log file and on stderr (repeat for more).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Obtain a certificate and store it, without installing it anywhere.
+    Certonly(CertonlyArgs),
+    /// List the certificates certwright manages.
+    Certificates(CertificatesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CertonlyArgs {
+    #[command(flatten)]
+    pub auth: AuthenticatorArgs,
+
+    #[command(flatten)]
+    pub request: CertRequestArgs,
+
+    #[command(flatten)]
+    pub account: AccountArgs,
+
+    /// Print one JSON object (schema 1) on stdout instead of a text summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthenticatorArgs {
+    /// Answer HTTP-01 with certwright's own web server (the default).
+    #[arg(long, conflicts_with = "webroot")]
+    pub standalone: bool,
+
+    /// Answer HTTP-01 by writing files under a web server's document root.
+    #[arg(long)]
+    pub webroot: bool,
+
+    /// Document root for the -d names that follow it (repeatable, as certbot's -w).
+    #[arg(short = 'w', long = "webroot-path", value_name = "DIR")]
+    pub webroot_path: Vec<PathBuf>,
+
+    /// Port the standalone server listens on; the CA always probes port 80, so another
+    /// port only makes sense behind a forward (or for tests).
+    #[arg(long = "http-01-port", default_value_t = 80, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub http_01_port: u16,
+
+    /// Address the standalone server binds (default: all IPv4 and IPv6 addresses).
+    #[arg(long = "http-01-address", value_name = "ADDR")]
+    pub http_01_address: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertRequestArgs {
+    /// Domain name(s) for the certificate; comma-separated or repeated.
+    #[arg(
+        short = 'd',
+        long = "domains",
+        alias = "domain",
+        value_delimiter = ',',
+        value_name = "NAME",
+        required = true
+    )]
+    pub domains: Vec<String>,
+
+    /// Name of the lineage (directory under live/); default: the first domain.
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Option<String>,
+
+    /// Private key algorithm.
+    #[arg(long, value_enum, default_value_t = KeyTypeArg::Ecdsa)]
+    pub key_type: KeyTypeArg,
+
+    /// Curve for ECDSA keys.
+    #[arg(long, value_enum, default_value_t = CurveArg::Secp256r1)]
+    pub elliptic_curve: CurveArg,
+
+    /// Size of RSA keys.
+    #[arg(long, default_value = "2048", value_parser = rsa_sizes())]
+    pub rsa_key_size: u32,
+
+    /// Obtain a new certificate even if the current one is far from expiry.
+    #[arg(long)]
+    pub force_renewal: bool,
+
+    /// Allow adding names to an existing certificate.
+    #[arg(long)]
+    pub expand: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountArgs {
+    /// Contact email for the ACME account (expiry and policy notices from the CA).
+    #[arg(short = 'm', long = "email", value_name = "EMAIL")]
+    pub email: Option<String>,
+
+    /// Register without a contact email.
+    #[arg(long, conflicts_with = "email")]
+    pub register_unsafely_without_email: bool,
+
+    /// Agree to the CA's terms of service.
+    #[arg(long)]
+    pub agree_tos: bool,
+
+    /// ACME directory URL (default: Let's Encrypt production).
+    #[arg(long, value_name = "URL", conflicts_with = "staging")]
+    pub server: Option<String>,
+
+    /// Use Let's Encrypt's staging server (untrusted test certificates).
+    #[arg(long, alias = "test-cert")]
+    pub staging: bool,
+
+    /// Extra PEM root certificates trusted for the ACME server's HTTPS (private CAs, Pebble).
+    #[arg(long, env = "CERTWRIGHT_CA_BUNDLE", value_name = "PEMFILE")]
+    pub ca_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertificatesArgs {
+    /// Only this lineage.
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Option<String>,
+
+    /// Print JSON (schema 1) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyTypeArg {
+    Ecdsa,
+    Rsa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CurveArg {
+    Secp256r1,
+    Secp384r1,
+}
+
+/// The accepted RSA sizes; clap rejects anything else with exit 2.
+fn rsa_sizes() -> impl clap::builder::TypedValueParser<Value = u32> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["2048", "3072", "4096"])
+        // The three strings above are the only inputs, so the parse cannot fail.
+        .map(|s| s.parse::<u32>().unwrap_or(2048))
+}
+
+/// certbot's `-w DIR -d a -w DIR2 -d b`: each domain takes the webroot given last before it.
+/// Returns, per domain value in order, the index into `webroot_path` (None: no -w before it).
+pub fn webroot_assignments(matches: &clap::ArgMatches) -> Vec<Option<usize>> {
+    let Some((_, sub)) = matches.subcommand() else {
+        return vec![];
+    };
+    let webroots: Vec<usize> = sub
+        .indices_of("webroot_path")
+        .map(|i| i.collect())
+        .unwrap_or_default();
+    let domains: Vec<usize> = sub
+        .indices_of("domains")
+        .map(|i| i.collect())
+        .unwrap_or_default();
+    domains
+        .iter()
+        .map(|d| webroots.iter().rposition(|w| w < d))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, FromArgMatches};
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn webroots_map_to_following_domains() {
+        let m = Cli::command()
+            .try_get_matches_from([
+                "certwright",
+                "certonly",
+                "--webroot",
+                "-w",
+                "/a",
+                "-d",
+                "x.example.com,y.example.com",
+                "-w",
+                "/b",
+                "-d",
+                "z.example.com",
+            ])
+            .unwrap();
+        assert_eq!(webroot_assignments(&m), vec![Some(0), Some(0), Some(1)]);
+        let cli = Cli::from_arg_matches(&m).unwrap();
+        let Command::Certonly(args) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.request.domains.len(), 3);
+    }
+
+    #[test]
+    fn bad_rsa_size_and_port_are_usage_errors() {
+        for argv in [
+            vec![
+                "certwright",
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--rsa-key-size",
+                "1024",
+            ],
+            vec![
+                "certwright",
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--http-01-port",
+                "0",
+            ],
+            vec![
+                "certwright",
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--http-01-port",
+                "70000",
+            ],
+        ] {
+            let err = Cli::command().try_get_matches_from(&argv).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{argv:?}");
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! `certwright certonly`: obtain a certificate and store it; install nothing.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cli::{CertonlyArgs, CurveArg, KeyTypeArg};
+use crate::config::{Authenticator, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA};
+use crate::error::{Error, InputError};
+use crate::store::inspect;
+use crate::types::{CertName, Curve, DomainName, Email, KeyType, ServerUrl};
+
+use super::obtain::{self, AccountRequest, ObtainRequest};
+use super::ui::print_stdout;
+use super::{block_on, init_logging, resolve_ca_bundle, resolve_server, Ctx};
+
+/// Everything `certonly` needs, validated.
+pub struct Request {
+    pub cert_name: CertName,
+    pub cert_name_given: bool,
+    pub domains: Vec<DomainName>,
+    pub server: ServerUrl,
+    pub ca_bundle: Option<PathBuf>,
+    pub key_type: KeyType,
+    pub authenticator: Authenticator,
+    pub email: Option<Email>,
+    pub without_email: bool,
+    pub agree_tos: bool,
+    pub force_renewal: bool,
+    pub expand: bool,
+    pub json: bool,
+}
+
+pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: Vec<Option<usize>>) -> Result<(), Error> {
+    let request = validate(ctx, args, &webroots)?;
+    let store = ctx.store();
+    store.prepare()?;
+    let _lock = store.lock()?;
+    init_logging(ctx);
+    block_on(execute(ctx, &request))?
+}
+
+/// Parse and check every input; no file is touched and nothing is sent before this passes.
+pub fn validate(
+    ctx: &Ctx,
+    args: CertonlyArgs,
+    webroots: &[Option<usize>],
+) -> Result<Request, Error> {
+    let (domains, webroot_index) = parse_domains(&args.request.domains, webroots)?;
+    for (raw, name) in args.request.domains.iter().zip(&domains) {
+        if DomainName::was_converted(raw, name) {
+            ctx.ui
+                .note(format!("{raw} is requested as {name} (punycode)"));
+        }
+    }
+    obtain::check_http01_names(&domains)?;
+    let cert_name_given = args.request.cert_name.is_some();
+    let cert_name: CertName = match &args.request.cert_name {
+        Some(n) => n.parse()?,
+        None => domains[0].as_str().parse()?,
+    };
+    let email = args
+        .account
+        .email
+        .as_deref()
+        .map(str::parse::<Email>)
+        .transpose()?;
+    let server = resolve_server(args.account.server.as_deref(), args.account.staging)?;
+    let ca_bundle = resolve_ca_bundle(args.account.ca_bundle.as_deref())?;
+    let key_type = match args.request.key_type {
+        KeyTypeArg::Ecdsa => KeyType::Ecdsa {
+            curve: match args.request.elliptic_curve {
+                CurveArg::Secp256r1 => Curve::P256,
+                CurveArg::Secp384r1 => Curve::P384,
+            },
+        },
+        KeyTypeArg::Rsa => KeyType::Rsa {
+            bits: args.request.rsa_key_size,
+        },
+    };
+    let authenticator = if args.auth.webroot || !args.auth.webroot_path.is_empty() {
+        webroot_authenticator(&args.auth.webroot_path, &domains, &webroot_index)?
+    } else {
+        let http_01_address = args
+            .auth
+            .http_01_address
+            .as_deref()
+            .map(|a| {
+                a.parse::<IpAddr>().map_err(|_| {
+                    InputError::Other(format!("--http-01-address {a:?} is not an IP address"))
+                })
+            })
+            .transpose()?;
+        Authenticator::Standalone {
+            http_01_port: args.auth.http_01_port,
+            http_01_address,
+        }
+    };
+    Ok(Request {
+        cert_name,
+        cert_name_given,
+        domains,
+        server,
+        ca_bundle,
+        key_type,
+        authenticator,
+        email,
+        without_email: args.account.register_unsafely_without_email,
+        agree_tos: args.account.agree_tos,
+        force_renewal: args.request.force_renewal,
+        expand: args.request.expand,
+        json: args.json,
+    })
+}
+
+/// Parse names, drop duplicates (keeping the first), and carry each name's webroot index.
+fn parse_domains(
+    raw: &[String],
+    webroots: &[Option<usize>],
+) -> Result<(Vec<DomainName>, Vec<Option<usize>>), Error> {
+    let mut names: Vec<DomainName> = Vec::new();
+    let mut roots = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let name: DomainName = r.parse()?;
+        if !names.contains(&name) {
+            names.push(name);
+            roots.push(webroots.get(i).copied().flatten());
+        }
+    }
+    if names.is_empty() {
+        return Err(InputError::Other("no domain given: pass -d NAME".into()).into());
+    }
+    Ok((names, roots))
+}
+
+fn webroot_authenticator(
+    paths: &[PathBuf],
+    domains: &[DomainName],
+    index: &[Option<usize>],
+) -> Result<Authenticator, Error> {
+    if paths.is_empty() {
+        return Err(InputError::Other(
+            "--webroot needs a document root: -w DIR before the -d names".into(),
+        )
+        .into());
+    }
+    let mut canonical = Vec::new();
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(InputError::Other(format!(
+                    "webroot {} is not a directory",
+                    p.display()
+                ))
+                .into())
+            }
+            Err(e) => {
+                return Err(InputError::Other(format!(
+                    "webroot {} does not exist or is unreadable: {e}",
+                    p.display()
+                ))
+                .into())
+            }
+        }
+        canonical.push(
+            std::fs::canonicalize(p)
+                .map_err(|e| InputError::Other(format!("webroot {}: {e}", p.display())))?,
+        );
+    }
+    let mut map = Vec::new();
+    for (domain, idx) in domains.iter().zip(index) {
+        // certbot: a name before any -w takes the first webroot.
+        let path = canonical[idx.unwrap_or(0)].clone();
+        map.push(WebrootEntry {
+            domain: domain.clone(),
+            path,
+        });
+    }
+    Ok(Authenticator::Webroot { map })
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    schema: u32,
+    result: &'a str,
+    cert_name: &'a str,
+    domains: Vec<String>,
+    version: u32,
+    not_after: String,
+    paths: crate::store::LivePaths,
+}
+
+async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
+    let store = ctx.store();
+    let existing = match store.read_renewal(&req.cert_name)? {
+        Some(json) => Some(RenewalConfig::parse(
+            &json,
+            &store.renewal_file(&req.cert_name),
+        )?),
+        None => None,
+    };
+    let mut is_renewal = false;
+    if let Some(existing) = &existing {
+        let added: Vec<&DomainName> = req
+            .domains
+            .iter()
+            .filter(|d| !existing.domains.contains(d))
+            .collect();
+        let removed = existing.domains.iter().any(|d| !req.domains.contains(d));
+        if !added.is_empty() && !removed && !req.expand {
+            return Err(InputError::Other(format!(
+                "certificate {} exists for [{}]; adding {} needs --expand (or a new --cert-name)",
+                req.cert_name,
+                obtain::join(&existing.domains),
+                added
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .into());
+        }
+        if removed && !req.cert_name_given {
+            return Err(InputError::Other(format!(
+                "certificate {} exists for [{}]; to change its names to [{}], pass --cert-name {} explicitly",
+                req.cert_name,
+                obtain::join(&existing.domains),
+                obtain::join(&req.domains),
+                req.cert_name
+            ))
+            .into());
+        }
+        let same_names = added.is_empty() && !removed;
+        if same_names && !req.force_renewal {
+            if let Some((fullchain, _)) = store.read_live(&req.cert_name)? {
+                if let Ok(info) = inspect::inspect_chain(&fullchain) {
+                    if !lifetime_due(&info, OffsetDateTime::now_utc()) {
+                        return report_not_due(ctx, req, &store, &info);
+                    }
+                }
+            }
+        }
+        is_renewal = store.current_version(&req.cert_name)?.is_some();
+    }
+
+    if existing.is_none() && req.email.is_none() && !req.without_email {
+        let server_dir = req.server.account_dir_name();
+        if store.find_account(&server_dir)?.is_none() {
+            return Err(InputError::Other(
+                "a new ACME account needs a contact: pass -m EMAIL, or --register-unsafely-without-email".into(),
+            )
+            .into());
+        }
+    }
+
+    let obtained = obtain::obtain(
+        &ctx.ui,
+        &store,
+        &ObtainRequest {
+            cert_name: &req.cert_name,
+            domains: &req.domains,
+            server: &req.server,
+            ca_bundle: req.ca_bundle.as_deref(),
+            key_type: req.key_type,
+            authenticator: &req.authenticator,
+            account: AccountRequest {
+                email: req.email.as_ref(),
+                agree_tos: req.agree_tos,
+                interactive: ctx.interactive(),
+            },
+            reuse_key: None,
+        },
+    )
+    .await?;
+
+    let config = RenewalConfig {
+        schema: RENEWAL_SCHEMA,
+        cert_name: req.cert_name.clone(),
+        domains: req.domains.clone(),
+        server: req.server.clone(),
+        ca_bundle: req.ca_bundle.clone(),
+        account: obtained.account_id.clone(),
+        key_type: req.key_type,
+        authenticator: req.authenticator.clone(),
+        installer: existing.as_ref().and_then(|e| e.installer.clone()),
+        renew_before_expiry_days: existing.as_ref().and_then(|e| e.renew_before_expiry_days),
+    };
+    store.write_renewal(&req.cert_name, &config.to_json())?;
+
+    let paths = store.live_paths(&req.cert_name);
+    let not_after = rfc3339(obtained.info.not_after);
+    if req.json {
+        let out = JsonResult {
+            schema: 1,
+            result: if is_renewal { "renewed" } else { "issued" },
+            cert_name: req.cert_name.as_str(),
+            domains: req.domains.iter().map(|d| d.to_string()).collect(),
+            version: obtained.version,
+            not_after,
+            paths,
+        };
+        print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string(&out).unwrap_or_default()
+        ));
+    } else if !ctx.global.quiet {
+        print_stdout(&format!(
+            "Successfully received certificate.\n\
+             Certificate is saved at: {}\n\
+             Key is saved at:         {}\n\
+             This certificate expires on {}.\n\
+             These files will be updated when the certificate renews (`certwright renew`).\n",
+            paths.fullchain.display(),
+            paths.privkey.display(),
+            date(obtained.info.not_after),
+        ));
+    }
+    Ok(())
+}
+
+fn report_not_due(
+    ctx: &Ctx,
+    req: &Request,
+    store: &crate::store::Store,
+    info: &inspect::CertInfo,
+) -> Result<(), Error> {
+    let paths = store.live_paths(&req.cert_name);
+    let version = store.current_version(&req.cert_name)?.unwrap_or(0);
+    if req.json {
+        let out = JsonResult {
+            schema: 1,
+            result: "not_due",
+            cert_name: req.cert_name.as_str(),
+            domains: req.domains.iter().map(|d| d.to_string()).collect(),
+            version,
+            not_after: rfc3339(info.not_after),
+            paths,
+        };
+        print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string(&out).unwrap_or_default()
+        ));
+    } else if !ctx.global.quiet {
+        print_stdout(&format!(
+            "Certificate not yet due for renewal; no action taken.\n\
+             Certificate {} ({}) expires on {}. Use --force-renewal to renew anyway.\n",
+            req.cert_name,
+            paths.fullchain.display(),
+            date(info.not_after)
+        ));
+    }
+    Ok(())
+}
+
+/// 1/3 of the lifetime left (1/2 for certificates valid under 10 days).
+fn lifetime_due(info: &inspect::CertInfo, now: OffsetDateTime) -> bool {
+    let lifetime = info.not_after - info.not_before;
+    let fraction = if lifetime < time::Duration::days(10) {
+        2
+    } else {
+        3
+    };
+    info.not_after - now <= lifetime / fraction
+}
+
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub(crate) fn date(t: OffsetDateTime) -> String {
+    t.date().to_string()
+}

@@ -1,0 +1,137 @@
+//! One file per subcommand. This is the only layer that wires the leaf modules together;
+//! each command validates all input first, then takes the lock, then does I/O.
+
+mod certificates;
+mod certonly;
+mod obtain;
+pub mod ui;
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::error::{Error, InputError};
+use crate::store::Store;
+use crate::types::ServerUrl;
+
+use ui::Ui;
+
+/// Shared by every command.
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub ui: Ui,
+}
+
+impl Ctx {
+    pub fn store(&self) -> Store {
+        Store::new(&self.global.config_dir, &self.global.work_dir)
+    }
+
+    pub fn interactive(&self) -> bool {
+        !self.global.non_interactive
+    }
+}
+
+/// Run a parsed command line and turn the outcome into an exit code, printing an error once.
+pub fn main(cli: Cli, webroot_assignments: Vec<Option<usize>>) -> ExitCode {
+    let ctx = Ctx {
+        ui: Ui::new(cli.global.quiet),
+        global: cli.global,
+    };
+    let result = match cli.command {
+        Command::Certonly(args) => certonly::run(&ctx, args, webroot_assignments),
+        Command::Certificates(args) => certificates::run(&ctx, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("error: {}", render_chain(&err));
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn render_chain(err: &Error) -> String {
+    let mut out = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// A single-threaded runtime: an issuance is a handful of sequential requests, and one
+/// thread keeps the resident set small.
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start the async runtime: {e}")))?;
+    Ok(rt.block_on(future))
+}
+
+/// Log to `<logs>/certwright.log` (0600). Called after input validation, so a typo writes
+/// nothing anywhere. A log dir we cannot write is a warning, not a failure.
+pub(crate) fn init_logging(ctx: &Ctx) {
+    let level = match ctx.global.verbose {
+        0 => tracing::Level::INFO,
+        1 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let dir = &ctx.global.logs_dir;
+    let path = dir.join("certwright.log");
+    let file = crate::fsutil::create_dir_with_mode(dir, 0o700).and_then(|()| {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+    });
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.ui
+                .warn(format!("not logging to {}: {e}", path.display()));
+            return;
+        }
+    };
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(false)
+        .with_target(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .finish();
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// `--server` / `--staging` / default, validated.
+pub(crate) fn resolve_server(server: Option<&str>, staging: bool) -> Result<ServerUrl, Error> {
+    let url = match (server, staging) {
+        (Some(s), _) => s,
+        (None, true) => ServerUrl::LETSENCRYPT_STAGING,
+        (None, false) => ServerUrl::LETSENCRYPT,
+    };
+    Ok(url.parse()?)
+}
+
+/// `--ca-bundle` must be a readable file; checked before anything else happens.
+pub(crate) fn resolve_ca_bundle(path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
+    let Some(path) = path else { return Ok(None) };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(Some(
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        )),
+        Ok(_) => {
+            Err(InputError::Other(format!("--ca-bundle {} is not a file", path.display())).into())
+        }
+        Err(e) => Err(InputError::Other(format!("--ca-bundle {}: {e}", path.display())).into()),
+    }
+}

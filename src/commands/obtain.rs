@@ -1,0 +1,320 @@
+//! The issuance pipeline shared by `certonly`, `run` and `renew`: account, order, answer the
+//! challenges, finalize, check what came back, store it. Nothing reaches `live/` unless the
+//! whole chain was received and matches the key and the names.
+
+use std::io::IsTerminal;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::acme::{self, AcmeAccount, AcmeHttp, Http01Challenge};
+use crate::challenge::{self, ChallengeMap, Standalone, WebrootFiles};
+use crate::config::Authenticator;
+use crate::error::{AcmeError, Error, InputError};
+use crate::store::inspect::{self, CertInfo};
+use crate::store::{self, IssuedFiles, Store};
+use crate::types::{CertName, DomainName, Email, KeyType, ServerUrl};
+
+use super::ui::Ui;
+
+const VALIDATION_DEADLINE: Duration = Duration::from_secs(120);
+const ISSUANCE_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Who the account is for and whether its terms were accepted.
+pub struct AccountRequest<'a> {
+    pub email: Option<&'a Email>,
+    pub agree_tos: bool,
+    pub interactive: bool,
+}
+
+pub struct ObtainRequest<'a> {
+    pub cert_name: &'a CertName,
+    pub domains: &'a [DomainName],
+    pub server: &'a ServerUrl,
+    pub ca_bundle: Option<&'a Path>,
+    pub key_type: KeyType,
+    pub authenticator: &'a Authenticator,
+    pub account: AccountRequest<'a>,
+    /// Reuse this private key (PEM) instead of generating one.
+    pub reuse_key: Option<&'a str>,
+}
+
+pub struct Obtained {
+    pub version: u32,
+    pub info: CertInfo,
+    pub account_id: String,
+}
+
+/// Obtain a certificate and write it as the lineage's next version.
+pub async fn obtain(ui: &Ui, store: &Store, req: &ObtainRequest<'_>) -> Result<Obtained, Error> {
+    // Bind before talking to the CA: a busy port is reported without spending an order.
+    let mut responder = prepare_authenticator(req.authenticator).await?;
+    let http = AcmeHttp::new(req.ca_bundle)?;
+    let (account, account_id) = ensure_account(ui, store, &http, req.server, &req.account).await?;
+
+    let step = ui.step(format!("Creating order for {}", join(req.domains)));
+    let mut order = account.new_order(req.domains).await?;
+    step.done();
+
+    let step = ui.step(format!(
+        "Validating {} name(s) over http-01 ({})",
+        order.challenges.len(),
+        req.authenticator.name()
+    ));
+    let published = responder.publish(&order.challenges)?;
+    let validated = order.validate(VALIDATION_DEADLINE).await;
+    responder.cleanup(published).await;
+    validated?;
+    step.done();
+
+    let step = ui.step("Finalizing and downloading the certificate");
+    let (private_key_pem, csr_der) = match req.reuse_key {
+        Some(pem) => (
+            pem.to_string(),
+            acme::keys::csr_for_existing_key(req.domains, pem)?,
+        ),
+        None => {
+            let k = acme::keys::new_key_and_csr(req.domains, req.key_type)?;
+            (k.private_key_pem, k.csr_der)
+        }
+    };
+    let chain_pem = order.finalize(&csr_der, ISSUANCE_DEADLINE).await?;
+    step.done();
+
+    let (files, info) = check_issued(&chain_pem, &private_key_pem, req.domains)?;
+    let version = store.write_version(req.cert_name, &files)?;
+    Ok(Obtained {
+        version,
+        info,
+        account_id,
+    })
+}
+
+/// The CA's answer must be a chain whose leaf carries exactly our names and our key.
+fn check_issued(
+    chain_pem: &str,
+    key_pem: &str,
+    domains: &[DomainName],
+) -> Result<(IssuedFiles, CertInfo), Error> {
+    let bad = |m: String| Error::Acme(AcmeError::BadCertificate(m));
+    let ders = inspect::split_pem_chain(chain_pem.as_bytes()).map_err(bad)?;
+    let info = inspect::inspect_chain(chain_pem.as_bytes()).map_err(bad)?;
+    let mut want: Vec<String> = domains.iter().map(|d| d.to_string()).collect();
+    let mut got = info.domains.clone();
+    want.sort();
+    got.sort();
+    if want != got {
+        return Err(bad(format!(
+            "its names [{}] are not the requested [{}]",
+            got.join(", "),
+            want.join(", ")
+        )));
+    }
+    let spki = inspect::private_key_spki(key_pem).map_err(bad)?;
+    if spki != info.spki_der {
+        return Err(bad(
+            "its public key does not match the private key we sent".into()
+        ));
+    }
+    let cert_pem = inspect::pem_encode("CERTIFICATE", &ders[0]);
+    let chain_pem: String = ders[1..]
+        .iter()
+        .map(|d| inspect::pem_encode("CERTIFICATE", d))
+        .collect();
+    Ok((
+        IssuedFiles {
+            fullchain_pem: format!("{cert_pem}{chain_pem}"),
+            cert_pem,
+            chain_pem,
+            privkey_pem: key_pem.to_string(),
+        },
+        info,
+    ))
+}
+
+/// Reuse the stored account for this server, or register one (terms must be accepted).
+pub async fn ensure_account(
+    ui: &Ui,
+    store: &Store,
+    http: &AcmeHttp,
+    server: &ServerUrl,
+    req: &AccountRequest<'_>,
+) -> Result<(AcmeAccount, String), Error> {
+    let server_dir = server.account_dir_name();
+    if let Some((id, credentials)) = store.find_account(&server_dir)? {
+        let step = ui.step(format!("Using account {id} at {server}"));
+        let account = AcmeAccount::restore(http, &credentials).await?;
+        step.done();
+        return Ok((account, id));
+    }
+    let directory = acme::fetch_directory(http, server).await?;
+    if let Some(terms) = &directory.meta.terms_of_service {
+        if !req.agree_tos && !ask_terms(terms, req.interactive) {
+            return Err(AcmeError::TermsNotAgreed {
+                terms: terms.clone(),
+            }
+            .into());
+        }
+    }
+    let step = ui.step(format!("Registering an account at {server}"));
+    let (account, credentials) =
+        AcmeAccount::register(http, server, req.email.map(Email::as_str)).await?;
+    let id = store::account_id_from_url(account.url());
+    let meta = serde_json::json!({
+        "url": account.url(),
+        "server": server.as_str(),
+        "contact": req.email.map(|e| format!("mailto:{e}")),
+        "created": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+    });
+    store.save_account(&server_dir, &id, &credentials, &meta.to_string())?;
+    step.done();
+    Ok((account, id))
+}
+
+fn ask_terms(terms: &str, interactive: bool) -> bool {
+    if !interactive || !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("Please read the terms of service at {terms}\nYou must agree to register with the ACME server. Agree? (y/N): ");
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
+}
+
+/// An authenticator with its resources already acquired (a bound port).
+enum Prepared {
+    Standalone(Option<Standalone>, ChallengeMap),
+    Webroot(Vec<(DomainName, PathBuf)>),
+}
+
+/// What is being served right now, to be removed after validation.
+enum Published {
+    Standalone(challenge::Running),
+    Webroot(WebrootFiles),
+}
+
+impl Prepared {
+    fn publish(&mut self, challenges: &[Http01Challenge]) -> Result<Published, Error> {
+        for c in challenges {
+            if !challenge::is_valid_token(&c.token)
+                || !challenge::is_valid_key_authorization(&c.key_authorization)
+            {
+                return Err(Error::Acme(AcmeError::Protocol(format!(
+                    "the CA sent a malformed token for {}",
+                    c.identifier
+                ))));
+            }
+        }
+        match self {
+            Prepared::Standalone(listener, map) => {
+                for c in challenges {
+                    map.insert(&c.identifier, &c.token, &c.key_authorization);
+                }
+                let listener = listener
+                    .take()
+                    .ok_or_else(|| Error::Challenge("the responder was already started".into()))?;
+                Ok(Published::Standalone(listener.serve(map.clone())))
+            }
+            Prepared::Webroot(map) => {
+                let mut files = WebrootFiles::default();
+                for c in challenges {
+                    let Some((_, root)) = map.iter().find(|(d, _)| d.as_str() == c.identifier)
+                    else {
+                        return Err(Error::Challenge(format!(
+                            "no webroot configured for {}",
+                            c.identifier
+                        )));
+                    };
+                    files
+                        .publish(root, &c.token, &c.key_authorization)
+                        .map_err(|e| {
+                            Error::Challenge(format!(
+                                "cannot write the challenge file under {}: {e}",
+                                root.display()
+                            ))
+                        })?;
+                }
+                Ok(Published::Webroot(files))
+            }
+        }
+    }
+
+    async fn cleanup(&mut self, published: Published) {
+        match published {
+            Published::Standalone(running) => running.shutdown().await,
+            Published::Webroot(mut files) => files.cleanup(),
+        }
+    }
+}
+
+async fn prepare_authenticator(auth: &Authenticator) -> Result<Prepared, Error> {
+    match auth {
+        Authenticator::Standalone {
+            http_01_port,
+            http_01_address,
+        } => {
+            let listener = Standalone::bind(*http_01_address, *http_01_port)
+                .await
+                .map_err(|e| bind_error(e, *http_01_address, *http_01_port))?;
+            Ok(Prepared::Standalone(
+                Some(listener),
+                ChallengeMap::default(),
+            ))
+        }
+        Authenticator::Webroot { map } => Ok(Prepared::Webroot(
+            map.iter()
+                .map(|e| (e.domain.clone(), e.path.clone()))
+                .collect(),
+        )),
+        Authenticator::Nginx { .. } => Err(Error::Config(
+            "the nginx authenticator is not available in this build".into(),
+        )),
+    }
+}
+
+fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Error {
+    let at = match address {
+        Some(a) => format!("{a}:{port}"),
+        None => format!("port {port}"),
+    };
+    let message = match err.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            let owner = challenge::port_owner(port)
+                .map(|o| format!(", held by {o}"))
+                .unwrap_or_default();
+            format!(
+                "cannot listen on {at}: address already in use{owner}. Stop that server for the \
+                 duration, or let it serve the challenge: --webroot -w <its document root>, or --nginx"
+            )
+        }
+        std::io::ErrorKind::PermissionDenied => format!(
+            "cannot listen on {at}: permission denied. Ports below 1024 need root or \
+             CAP_NET_BIND_SERVICE (`setcap cap_net_bind_service=+ep $(command -v certwright)`); \
+             or use --webroot"
+        ),
+        _ => format!("cannot listen on {at}: {err}"),
+    };
+    Error::Challenge(message)
+}
+
+/// Check names for HTTP-01 before any network I/O.
+pub fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
+    if let Some(w) = domains.iter().find(|d| d.is_wildcard()) {
+        return Err(InputError::Domain {
+            name: w.to_string(),
+            reason: "wildcard certificates need the dns-01 challenge; http-01 (standalone, webroot, nginx) cannot prove control of every subdomain".into(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+pub fn join(domains: &[DomainName]) -> String {
+    domains
+        .iter()
+        .map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
