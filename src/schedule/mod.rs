@@ -1,1 +1,6 @@
 //! Renewal-time maths (pure, clock passed in), retry backoff, crontab parsing, daemon loop.
+
+pub mod ari;
+pub mod backoff;
+pub mod cron;
+pub mod retry_after;
