@@ -3,4 +3,5 @@
 pub mod ari;
 pub mod backoff;
 pub mod cron;
+pub mod due;
 pub mod retry_after;
