@@ -211,7 +211,8 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        let cases: &[(&[u8], fn(&AriError) -> bool)] = &[
+        type Check = fn(&AriError) -> bool;
+        let cases: &[(&[u8], Check)] = &[
             (b"", |e| matches!(e, AriError::Json(_))),
             (b"<html>503</html>", |e| matches!(e, AriError::Json(_))),
             (b"{}", |e| matches!(e, AriError::Json(_))),
