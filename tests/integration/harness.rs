@@ -14,7 +14,7 @@ use crate::support::certs::{KeyKind, Lineage};
 use crate::support::net;
 use crate::support::pebble::{EAB_HMAC_KEY, EAB_KID};
 use crate::support::proxy::GatedProxy;
-use crate::support::{free_port, Cli, Nginx, Pebble, PebbleOpts, Snapshot};
+use crate::support::{Cli, Nginx, Pebble, PebbleOpts, Snapshot};
 
 #[test]
 fn pebble_answers_directory_over_tls_and_dns_resolves() {
@@ -30,9 +30,19 @@ fn pebble_answers_directory_over_tls_and_dns_resolves() {
         .unwrap();
     let dir = net::https_get("localhost", port, "/dir", &ca).unwrap();
     assert_eq!(dir.status, 200);
+    assert!(
+        dir.headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.contains("json")),
+        "{:?}",
+        dir.headers
+    );
     let json: serde_json::Value = serde_json::from_slice(&dir.body).unwrap();
     for key in ["newNonce", "newAccount", "newOrder", "revokeCert"] {
-        assert!(json[key].as_str().is_some(), "directory lacks {key}: {json}");
+        assert!(
+            json[key].as_str().is_some(),
+            "directory lacks {key}: {json}"
+        );
     }
     assert!(json["meta"]["termsOfService"].as_str().is_some());
 
@@ -78,6 +88,16 @@ fn nginx_starts_on_temp_prefix_and_passes_config_test() {
         String::from_utf8_lossy(&test.stderr)
     );
     assert!(nginx.conf_path().ends_with("nginx.conf"));
+    let site = std::fs::read_to_string(nginx.site_path()).unwrap();
+    assert!(
+        site.contains(&format!("listen 127.0.0.1:{};", nginx.port(0))),
+        "{site}"
+    );
+    assert!(
+        !nginx.error_log().contains("[emerg]"),
+        "{}",
+        nginx.error_log()
+    );
     assert!(nginx.server_root().join("sites-enabled/default").exists());
 
     let got = net::http_get(nginx.port(0), "example.com", "/canary.txt").unwrap();
@@ -92,7 +112,10 @@ fn nginx_starts_on_temp_prefix_and_passes_config_test() {
     let port = nginx.port(0);
     drop(nginx);
     assert!(!proc_dir.exists(), "nginx master {pid} survived drop");
-    assert!(!net::port_answers(port), "port {port} still answers after drop");
+    assert!(
+        !net::port_answers(port),
+        "port {port} still answers after drop"
+    );
 }
 
 /// The whole rig at once: Pebble validates HTTP-01 through nginx serving a webroot, the
@@ -113,7 +136,12 @@ fn instant_acme_issues_through_nginx_webroot_and_checkers_agree() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(issue_via_webroot(&pebble, &names, webroot.path(), out.path()));
+    runtime.block_on(issue_via_webroot(
+        &pebble,
+        &names,
+        webroot.path(),
+        out.path(),
+    ));
 
     assert!(nginx.access_log().contains("/.well-known/acme-challenge/"));
     lineage.assert_valid_for(&names, &pebble.root_pem_path());
@@ -122,7 +150,10 @@ fn instant_acme_issues_through_nginx_webroot_and_checkers_agree() {
     assert_eq!(lineage.private_key_kind(), leaf.key_kind);
     assert_eq!(pebble.cert_status(&leaf.serial_hex), "Valid");
     let years = (leaf.not_after() - time::OffsetDateTime::now_utc()).whole_days() / 365;
-    assert!(years >= 1, "Pebble 2.4.0 certificates last years, got {years}");
+    assert!(
+        years >= 1,
+        "Pebble 2.4.0 certificates last years, got {years}"
+    );
 
     // Checkers must fail on a wrong key and a wrong root.
     std::fs::write(
@@ -150,7 +181,10 @@ async fn issue_via_webroot(pebble: &Pebble, names: &[&str], webroot: &Path, out:
         )
         .await
         .unwrap();
-    let identifiers: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.to_string())).collect();
+    let identifiers: Vec<Identifier> = names
+        .iter()
+        .map(|n| Identifier::Dns(n.to_string()))
+        .collect();
     let mut order = account
         .new_order(&NewOrder::new(&identifiers))
         .await
@@ -176,7 +210,10 @@ async fn issue_via_webroot(pebble: &Pebble, names: &[&str], webroot: &Path, out:
         .split_inclusive("-----END CERTIFICATE-----\n")
         .filter(|b| b.contains("BEGIN CERTIFICATE"))
         .collect();
-    assert!(blocks.len() >= 2, "expected leaf + intermediate: {chain_pem}");
+    assert!(
+        blocks.len() >= 2,
+        "expected leaf + intermediate: {chain_pem}"
+    );
     std::fs::write(out.join("cert.pem"), blocks[0]).unwrap();
     std::fs::write(out.join("chain.pem"), blocks[1..].concat()).unwrap();
     std::fs::write(out.join("fullchain.pem"), blocks.concat()).unwrap();
@@ -210,7 +247,7 @@ fn eab_option_makes_pebble_require_binding() {
             .decode(EAB_HMAC_KEY)
             .unwrap();
         let eab = ExternalAccountKey::new(EAB_KID.to_string(), &hmac);
-        Account::builder_with_root(pebble.ca_bundle_path())
+        let (_account, _credentials) = Account::builder_with_root(pebble.ca_bundle_path())
             .unwrap()
             .create(&new, pebble.directory_url(), Some(&eab))
             .await
@@ -255,7 +292,8 @@ fn cli_runs_programs_under_a_umask_and_reports_exit_codes() {
     assert_eq!(out.stdout.trim(), "0000");
     let out = Cli::new()
         .program("/bin/sh")
-        .args(["-c", "echo out; echo err >&2; exit 3"])
+        .args(["-c", "echo $CW_HARNESS; echo err >&2; exit 3"])
+        .env("CW_HARNESS", "out")
         .run();
     assert_eq!(
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
@@ -267,7 +305,11 @@ fn cli_runs_programs_under_a_umask_and_reports_exit_codes() {
         .umask(0o022)
         .spawn();
     let pid = out.pid();
-    assert_eq!(out.wait().stdout.trim(), pid.to_string(), "wrapper must exec");
+    assert_eq!(
+        out.wait().stdout.trim(),
+        pid.to_string(),
+        "wrapper must exec"
+    );
 }
 
 #[test]
@@ -286,8 +328,11 @@ fn snapshot_sees_content_mode_and_symlink_changes() {
     std::fs::write(root.join("archive/a"), "two").unwrap();
     assert_eq!(before.diff(&Snapshot::of(root)).len(), 1);
     std::fs::write(root.join("archive/a"), "one").unwrap();
-    std::fs::set_permissions(root.join("archive/a"), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(
+        root.join("archive/a"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     assert_eq!(before.diff(&Snapshot::of(root)).len(), 1);
     let _ = std::fs::remove_file(root.join("live"));
     std::os::unix::fs::symlink("elsewhere", root.join("live")).unwrap();
@@ -306,7 +351,7 @@ fn gated_proxy_holds_connections_until_opened() {
             let _ = conn.write_all(b"hello");
         }
     });
-    let proxy = GatedProxy::start(free_port(), upstream_port).unwrap();
+    let proxy = GatedProxy::start_any(upstream_port).unwrap();
     let mut client = std::net::TcpStream::connect(("127.0.0.1", proxy.port())).unwrap();
     assert!(proxy.wait_for_connection(Duration::from_secs(10)));
     proxy.open();

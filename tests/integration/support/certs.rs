@@ -57,7 +57,12 @@ impl Lineage {
         let leaf = self.leaf();
         let mut want: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
         want.sort();
-        assert_eq!(leaf.dns_names, want, "SANs of {}", self.cert_path().display());
+        assert_eq!(
+            leaf.dns_names,
+            want,
+            "SANs of {}",
+            self.cert_path().display()
+        );
         assert!(
             leaf.ip_sans == 0,
             "{} unexpectedly has IP SANs",

@@ -214,6 +214,17 @@ impl Running {
         self.child.id()
     }
 
+    /// True once the program has exited (its output is still collected by `wait`).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Kills the program if it still runs, then collects its output (for failure messages).
+    pub fn wait_or_kill(mut self) -> Output {
+        let _ = self.child.kill();
+        self.wait()
+    }
+
     /// Waits for exit (killing it after a generous limit) and collects its output.
     pub fn wait(mut self) -> Output {
         let finished = wait_for(RUN_LIMIT, || self.child.try_wait().ok().flatten());
@@ -232,8 +243,8 @@ impl Running {
         };
         use std::os::unix::process::ExitStatusExt;
         let code = status.code().unwrap_or(-1);
-        let mut stderr = String::from_utf8_lossy(&self.stderr.take().map(join).unwrap_or_default())
-            .into_owned();
+        let mut stderr =
+            String::from_utf8_lossy(&self.stderr.take().map(join).unwrap_or_default()).into_owned();
         if let Some(signal) = status.signal() {
             stderr.push_str(&format!("\n<killed by signal {signal}>"));
         }

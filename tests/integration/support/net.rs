@@ -170,7 +170,9 @@ pub fn resolve_a(server: SocketAddr, name: &str) -> io::Result<Vec<Ipv4Addr>> {
         let rtype = u16::from_be_bytes([fixed[0], fixed[1]]);
         let rdlen = usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
         pos += 10;
-        let rdata = msg.get(pos..pos + rdlen).ok_or_else(|| bad("short rdata"))?;
+        let rdata = msg
+            .get(pos..pos + rdlen)
+            .ok_or_else(|| bad("short rdata"))?;
         if rtype == 1 && rdlen == 4 {
             out.push(Ipv4Addr::new(rdata[0], rdata[1], rdata[2], rdata[3]));
         }

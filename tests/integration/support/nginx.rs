@@ -84,7 +84,11 @@ impl Nginx {
                 nginx.started = true;
                 nginx.pid = nginx.read_pid();
                 let all_answer = wait_for(Duration::from_secs(30), || {
-                    nginx.ports.iter().all(|p| net::port_answers(*p)).then_some(())
+                    nginx
+                        .ports
+                        .iter()
+                        .all(|p| net::port_answers(*p))
+                        .then_some(())
                 });
                 assert!(
                     all_answer.is_some(),
@@ -165,7 +169,9 @@ impl Nginx {
             return;
         };
         let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-        let gone = wait_for(Duration::from_secs(10), || (!proc_dir.exists()).then_some(()));
+        let gone = wait_for(Duration::from_secs(10), || {
+            (!proc_dir.exists()).then_some(())
+        });
         if gone.is_none() {
             if let Some(pid) = rustix::process::Pid::from_raw(pid) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);

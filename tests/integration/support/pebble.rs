@@ -240,8 +240,15 @@ impl Pebble {
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         paths.sort();
-        for path in paths.iter().filter(|p| p.extension() == Some("log".as_ref())) {
-            out.push_str(&format!("==> {} <==\n{}\n", path.display(), read_lossy(path)));
+        for path in paths
+            .iter()
+            .filter(|p| p.extension() == Some("log".as_ref()))
+        {
+            out.push_str(&format!(
+                "==> {} <==\n{}\n",
+                path.display(),
+                read_lossy(path)
+            ));
         }
         out
     }
