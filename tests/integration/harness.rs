@@ -12,6 +12,7 @@ use instant_acme::{
 
 use crate::support::certs::{KeyKind, Lineage};
 use crate::support::net;
+use crate::support::nginx::process_alive;
 use crate::support::pebble::{EAB_HMAC_KEY, EAB_KID};
 use crate::support::proxy::GatedProxy;
 use crate::support::{Cli, Nginx, Pebble, PebbleOpts, Snapshot};
@@ -107,11 +108,10 @@ fn nginx_starts_on_temp_prefix_and_passes_config_test() {
     assert!(nginx.access_log().contains("GET /canary.txt"));
 
     let pid = nginx.read_pid().expect("nginx pid file");
-    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
-    assert!(proc_dir.exists());
+    assert!(process_alive(pid));
     let port = nginx.port(0);
     drop(nginx);
-    assert!(!proc_dir.exists(), "nginx master {pid} survived drop");
+    assert!(!process_alive(pid), "nginx master {pid} survived drop");
     assert!(
         !net::port_answers(port),
         "port {port} still answers after drop"

@@ -168,12 +168,13 @@ impl Nginx {
         let Some(pid) = self.read_pid().or(self.pid) else {
             return;
         };
-        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
         let gone = wait_for(Duration::from_secs(10), || {
-            (!proc_dir.exists()).then_some(())
+            (!process_alive(pid)).then_some(())
         });
         if gone.is_none() {
             if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                // The daemon called setsid(): its group is the master and its workers.
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
             }
         }
@@ -191,6 +192,17 @@ impl Drop for Nginx {
         if self.started {
             self.stop();
         }
+    }
+}
+
+/// True if `pid` exists and is not a zombie (an orphaned daemon may wait for a slow reaper).
+pub fn process_alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next())
+            .is_some_and(|state| state != 'Z'),
+        Err(_) => false,
     }
 }
 
