@@ -1,0 +1,8 @@
+//! The one integration-test binary: end-to-end runs of the real `certwright` binary against
+//! a private Pebble (and nginx) per test. See `support/` for the harness.
+#![forbid(unsafe_code)]
+
+mod bad_input;
+mod certonly;
+mod harness;
+mod support;

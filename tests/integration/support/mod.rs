@@ -1,0 +1,99 @@
+//! Shared test harness: real Pebble, real nginx, the real binary, and checks on what it wrote.
+//!
+//! Every test builds its own `Pebble`, `Nginx` and `Env`; ports come from `free_port`, which
+//! never hands out the same port twice within one test binary.
+
+pub mod certs;
+pub mod cli;
+pub mod net;
+pub mod nginx;
+pub mod pebble;
+pub mod proxy;
+pub mod snapshot;
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub use cli::{Cli, Env};
+pub use nginx::Nginx;
+pub use pebble::{Pebble, PebbleOpts};
+pub use snapshot::Snapshot;
+
+/// Ports already handed out in this process; parallel tests must not get the same one.
+static HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, then release).
+/// Another process may still take it before we use it: starters retry on "address in use".
+pub fn free_port() -> u16 {
+    let mut guard = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    let seen = guard.get_or_insert_with(HashSet::new);
+    for _ in 0..1000 {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local_addr").port();
+        drop(listener);
+        if seen.insert(port) {
+            return port;
+        }
+    }
+    panic!("could not find a free port that was not handed out already");
+}
+
+/// Polls `check` every 50 ms until it returns `Some` or `limit` passes. A bound on waiting,
+/// not an assertion about speed: callers panic with the child's output when it runs out.
+pub fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The file's contents, or a note saying why there are none (for panic messages).
+pub fn read_lossy(path: &Path) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => format!("<cannot read {}: {e}>", path.display()),
+    }
+}
+
+/// Permission bits (including setuid/setgid/sticky) of a path, not following symlinks.
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// Every regular file below `dir` (recursively), sorted; empty if `dir` does not exist.
+pub fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}

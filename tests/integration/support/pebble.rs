@@ -1,0 +1,405 @@
+//! A private Pebble ACME server (plus pebble-challtestsrv as its DNS) per test.
+//!
+//! Debian's pebble 2.4.0 ships no TLS certificate, so each instance gets a throwaway CA and a
+//! `localhost` + `127.0.0.1` leaf made with rcgen. Every name resolves to 127.0.0.1 through
+//! challtestsrv, so HTTP-01 probes go to 127.0.0.1:`http_port`.
+
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use tempfile::TempDir;
+
+use super::net;
+use super::{free_port, read_lossy, wait_for};
+
+const PEBBLE: &str = "/usr/bin/pebble";
+const CHALLTESTSRV: &str = "/usr/bin/pebble-challtestsrv";
+/// How long a starting Pebble may take to answer; a bound, not a speed assertion.
+const START_LIMIT: Duration = Duration::from_secs(60);
+const START_ATTEMPTS: usize = 5;
+
+/// The EAB key id Pebble knows when `PebbleOpts::eab(true)`.
+pub const EAB_KID: &str = "certwright-test-kid";
+/// The base64url HMAC key that goes with `EAB_KID` (32 random bytes, fixed for tests).
+pub const EAB_HMAC_KEY: &str = "9YDPRsusormLUJ6GYPn4rYweEoSIkgGowP0PkVxySrI";
+
+/// How to start Pebble. `Default` gives deterministic settings: no VA sleep, no nonce
+/// rejection, no authorization reuse, no EAB, HTTP-01 probes to a fresh free port.
+#[derive(Debug, Clone, Default)]
+pub struct PebbleOpts {
+    http_port: Option<u16>,
+    env: Vec<(String, String)>,
+    eab: bool,
+}
+
+impl PebbleOpts {
+    /// The port Pebble's VA connects to for HTTP-01 (where the test's responder listens).
+    pub fn http_port(mut self, port: u16) -> Self {
+        self.http_port = Some(port);
+        self
+    }
+
+    /// Sets (or overrides a default of) an environment variable for Pebble, e.g.
+    /// `PEBBLE_WFE_NONCEREJECT=30`, `PEBBLE_AUTHZREUSE=100`, `PEBBLE_VA_ALWAYS_VALID=1`.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Require External Account Binding with `EAB_KID` / `EAB_HMAC_KEY`.
+    pub fn eab(mut self, required: bool) -> Self {
+        self.eab = required;
+        self
+    }
+
+    fn full_env(&self) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = [
+            ("PEBBLE_VA_NOSLEEP", "1"),
+            ("PEBBLE_WFE_NONCEREJECT", "0"),
+            ("PEBBLE_AUTHZREUSE", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in &self.env {
+            env.retain(|(ek, _)| ek != k);
+            env.push((k.clone(), v.clone()));
+        }
+        env
+    }
+}
+
+/// A running Pebble and challtestsrv; both process groups are killed on drop.
+pub struct Pebble {
+    dir: TempDir,
+    pebble: Child,
+    challtestsrv: Child,
+    listen_port: u16,
+    management_port: u16,
+    dns_port: u16,
+    http_port: u16,
+    ca_pem: String,
+}
+
+#[derive(Debug)]
+enum StartError {
+    /// A port we picked was taken in the meantime: pick new ones.
+    PortTaken(String),
+    Fatal(String),
+}
+
+impl Pebble {
+    /// Starts Pebble with default options (a fresh, unused HTTP-01 port).
+    pub fn start_default() -> Pebble {
+        Pebble::start(PebbleOpts::default())
+    }
+
+    /// Starts Pebble and its DNS, waits until the directory answers over TLS and the DNS
+    /// resolves names. Panics with both children's output if they do not come up.
+    pub fn start(opts: PebbleOpts) -> Pebble {
+        let mut dir = tempfile::Builder::new()
+            .prefix("certwright-pebble-")
+            .tempdir()
+            .expect("create Pebble temp dir");
+        let (ca_pem, leaf_pem, leaf_key_pem) = throwaway_tls_identity();
+        let ca_path = dir.path().join("ca.pem");
+        let cert_path = dir.path().join("cert.pem");
+        let key_path = dir.path().join("key.pem");
+        std::fs::write(&ca_path, &ca_pem).expect("write ca.pem");
+        std::fs::write(&cert_path, &leaf_pem).expect("write cert.pem");
+        std::fs::write(&key_path, &leaf_key_pem).expect("write key.pem");
+        let http_port = opts.http_port.unwrap_or_else(free_port);
+
+        let mut last_error = String::new();
+        for attempt in 0..START_ATTEMPTS {
+            let ports = Ports {
+                listen: free_port(),
+                management: free_port(),
+                tls: free_port(),
+                dns: free_port(),
+                challtestsrv_management: free_port(),
+                http: http_port,
+            };
+            let config_path = dir.path().join("pebble-config.json");
+            let config = pebble_config(&ports, &cert_path, &key_path, opts.eab);
+            std::fs::write(&config_path, config).expect("write pebble config");
+
+            let challtestsrv = spawn_logged(
+                Command::new(CHALLTESTSRV).args([
+                    "-dns01",
+                    &format!("127.0.0.1:{}", ports.dns),
+                    "-http01",
+                    "",
+                    "-https01",
+                    "",
+                    "-tlsalpn01",
+                    "",
+                    "-management",
+                    &format!("127.0.0.1:{}", ports.challtestsrv_management),
+                    "-defaultIPv4",
+                    "127.0.0.1",
+                    "-defaultIPv6",
+                    "",
+                ]),
+                &dir.path().join(format!("challtestsrv-{attempt}.log")),
+            );
+            let mut pebble_cmd = Command::new(PEBBLE);
+            pebble_cmd
+                .arg("-config")
+                .arg(&config_path)
+                .arg("-dnsserver")
+                .arg(format!("127.0.0.1:{}", ports.dns));
+            for (k, v) in opts.full_env() {
+                pebble_cmd.env(k, v);
+            }
+            let pebble = spawn_logged(
+                &mut pebble_cmd,
+                &dir.path().join(format!("pebble-{attempt}.log")),
+            );
+            let mut started = Pebble {
+                pebble,
+                challtestsrv,
+                listen_port: ports.listen,
+                management_port: ports.management,
+                dns_port: ports.dns,
+                http_port,
+                ca_pem: ca_pem.clone(),
+                dir,
+            };
+            match started.wait_ready(attempt) {
+                Ok(()) => return started,
+                Err(StartError::PortTaken(log)) => {
+                    last_error = log;
+                    dir = started.take_dir();
+                }
+                Err(StartError::Fatal(log)) => {
+                    panic!("Pebble did not start (attempt {attempt}):\n{log}")
+                }
+            }
+        }
+        panic!("Pebble could not bind free ports in {START_ATTEMPTS} attempts:\n{last_error}");
+    }
+
+    /// `https://localhost:PORT/dir`
+    pub fn directory_url(&self) -> String {
+        format!("https://localhost:{}/dir", self.listen_port)
+    }
+
+    /// PEM of the throwaway CA that signed Pebble's own TLS certificate (for `--ca-bundle`).
+    pub fn ca_bundle_path(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The port Pebble's VA probes for HTTP-01.
+    pub fn http_port(&self) -> u16 {
+        self.http_port
+    }
+
+    /// Where challtestsrv answers DNS (UDP and TCP).
+    pub fn dns_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.dns_port))
+    }
+
+    /// The root that issued certificates chain to, from the management API `/roots/0`.
+    pub fn root_pem(&self) -> String {
+        self.management_get("/roots/0")
+    }
+
+    /// `root_pem()` written to a file in Pebble's temp dir (for `openssl verify -CAfile`).
+    pub fn root_pem_path(&self) -> PathBuf {
+        let path = self.dir.path().join("issuing-root.pem");
+        std::fs::write(&path, self.root_pem()).expect("write issuing-root.pem");
+        path
+    }
+
+    /// The intermediate that signs leaves, from `/intermediates/0`.
+    pub fn intermediate_pem(&self) -> String {
+        self.management_get("/intermediates/0")
+    }
+
+    /// Pebble's view of a certificate by hex serial: "Valid" or "Revoked".
+    pub fn cert_status(&self, serial_hex: &str) -> String {
+        let body = self.management_get(&format!("/cert-status-by-serial/{serial_hex}"));
+        let json: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("cert-status-by-serial is not JSON ({e}): {body}"));
+        json["Status"]
+            .as_str()
+            .unwrap_or_else(|| panic!("cert-status-by-serial has no Status: {body}"))
+            .to_string()
+    }
+
+    /// Pebble's and challtestsrv's output so far (for failure messages).
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        for path in paths
+            .iter()
+            .filter(|p| p.extension() == Some("log".as_ref()))
+        {
+            out.push_str(&format!(
+                "==> {} <==\n{}\n",
+                path.display(),
+                read_lossy(path)
+            ));
+        }
+        out
+    }
+
+    fn management_get(&self, path: &str) -> String {
+        let response = net::https_get("localhost", self.management_port, path, &self.ca_pem)
+            .unwrap_or_else(|e| panic!("GET {path} on Pebble's management API: {e}"));
+        assert_eq!(
+            response.status,
+            200,
+            "GET {path} on Pebble's management API: {}",
+            response.text()
+        );
+        response.text()
+    }
+
+    fn wait_ready(&mut self, attempt: usize) -> Result<(), StartError> {
+        let dns = self.dns_addr();
+        let ready = wait_for(START_LIMIT, || {
+            if let Some(exited) = self.exited() {
+                return Some(Err(exited));
+            }
+            let dir_ok = net::https_get("localhost", self.listen_port, "/dir", &self.ca_pem)
+                .map(|r| r.status == 200 && r.text().contains("newNonce"))
+                .unwrap_or(false);
+            let mgmt_ok = net::port_answers(self.management_port);
+            let dns_ok = net::resolve_a(dns, "ready.certwright.test")
+                .map(|ips| !ips.is_empty())
+                .unwrap_or(false);
+            (dir_ok && mgmt_ok && dns_ok).then_some(Ok(()))
+        });
+        let logs = || format!("attempt {attempt}\n{}", self.logs());
+        match ready {
+            Some(Ok(())) => Ok(()),
+            Some(Err(exited)) => {
+                let log = format!("{exited}\n{}", logs());
+                self.kill();
+                if log.contains("address already in use") {
+                    Err(StartError::PortTaken(log))
+                } else {
+                    Err(StartError::Fatal(log))
+                }
+            }
+            None => {
+                let log = format!("not ready after {START_LIMIT:?}\n{}", logs());
+                self.kill();
+                Err(StartError::Fatal(log))
+            }
+        }
+    }
+
+    fn exited(&mut self) -> Option<String> {
+        for (name, child) in [
+            ("pebble", &mut self.pebble),
+            ("pebble-challtestsrv", &mut self.challtestsrv),
+        ] {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(format!("{name} exited early: {status}"));
+            }
+        }
+        None
+    }
+
+    fn kill(&mut self) {
+        for child in [&mut self.pebble, &mut self.challtestsrv] {
+            kill_group(child);
+        }
+    }
+
+    /// Hands the temp dir to the next start attempt (this instance is dead already).
+    fn take_dir(mut self) -> TempDir {
+        self.kill();
+        let placeholder = tempfile::tempdir().expect("placeholder temp dir");
+        std::mem::replace(&mut self.dir, placeholder)
+    }
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+struct Ports {
+    listen: u16,
+    management: u16,
+    tls: u16,
+    dns: u16,
+    challtestsrv_management: u16,
+    http: u16,
+}
+
+fn pebble_config(ports: &Ports, cert: &Path, key: &Path, eab: bool) -> String {
+    let mut pebble = serde_json::json!({
+        "listenAddress": format!("127.0.0.1:{}", ports.listen),
+        "managementListenAddress": format!("127.0.0.1:{}", ports.management),
+        "certificate": cert,
+        "privateKey": key,
+        "httpPort": ports.http,
+        "tlsPort": ports.tls,
+        "ocspResponderURL": "",
+        "externalAccountBindingRequired": eab,
+    });
+    if eab {
+        pebble["externalAccountMACKeys"] = serde_json::json!({ EAB_KID: EAB_HMAC_KEY });
+    }
+    serde_json::to_string_pretty(&serde_json::json!({ "pebble": pebble }))
+        .expect("serialise pebble config")
+}
+
+/// (CA PEM, leaf PEM, leaf key PEM): a CA and a `localhost` + `IP:127.0.0.1` leaf it signed.
+fn throwaway_tls_identity() -> (String, String, String) {
+    let mut ca_params = CertificateParams::default();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "certwright test Pebble TLS CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().expect("generate CA key");
+    let ca = CertifiedIssuer::self_signed(ca_params, ca_key).expect("self-sign CA");
+
+    let leaf_key = KeyPair::generate().expect("generate leaf key");
+    let mut leaf_params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("leaf params");
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let leaf = leaf_params
+        .signed_by(&leaf_key, &ca)
+        .expect("sign leaf with CA");
+    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
+}
+
+/// Spawns `cmd` in its own process group with stdout and stderr appended to `log`
+/// (a file, not a pipe, so a chatty child never blocks on a full pipe).
+fn spawn_logged(cmd: &mut Command, log: &Path) -> Child {
+    use std::os::unix::process::CommandExt;
+    let out = File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+    let err = out.try_clone().expect("clone log file handle");
+    cmd.stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {:?}: {e}", cmd.get_program()))
+}
+
+/// SIGKILL the child's whole process group, then reap the child.
+pub(crate) fn kill_group(child: &mut Child) {
+    let pid = rustix::process::Pid::from_child(child);
+    let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    let _ = child.kill();
+    let _ = child.wait();
+}
