@@ -225,14 +225,17 @@ pub fn webroot_assignments(matches: &clap::ArgMatches) -> Vec<Option<usize>> {
     let Some((_, sub)) = matches.subcommand() else {
         return vec![];
     };
-    let webroots: Vec<usize> = sub
-        .indices_of("webroot_path")
-        .map(|i| i.collect())
-        .unwrap_or_default();
-    let domains: Vec<usize> = sub
-        .indices_of("domains")
-        .map(|i| i.collect())
-        .unwrap_or_default();
+    // `ids()` lists only arguments present, so commands without these flags are skipped
+    // instead of panicking on an unknown id.
+    let indices = |id: &str| -> Vec<usize> {
+        if sub.ids().any(|i| i.as_str() == id) {
+            sub.indices_of(id).map(|i| i.collect()).unwrap_or_default()
+        } else {
+            vec![]
+        }
+    };
+    let webroots = indices("webroot_path");
+    let domains = indices("domains");
     domains
         .iter()
         .map(|d| webroots.iter().rposition(|w| w < d))

@@ -96,6 +96,10 @@ fn walk(root: &Path, dir: &Path, map: &mut BTreeMap<PathBuf, Entry>) {
     for entry in entries.flatten() {
         let path = entry.path();
         let rel = path.strip_prefix(root).expect("below root").to_path_buf();
+        // certwright's run lock records the pid of the last run: bookkeeping, not state.
+        if rel.as_os_str() == ".certwright.lock" {
+            continue;
+        }
         let meta = std::fs::symlink_metadata(&path)
             .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()));
         let mode = meta.permissions().mode() & 0o7777;
