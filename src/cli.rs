@@ -81,6 +81,12 @@ pub enum Command {
     Certonly(CertonlyArgs),
     /// List the certificates certwright manages.
     Certificates(CertificatesArgs),
+    /// Renew every certificate that is due (for cron, systemd timers and CI with --dry-run).
+    Renew(RenewArgs),
+    /// Show when each certificate will renew and why; offline, changes nothing.
+    Plan(PlanArgs),
+    /// Run as a scheduler: renew each certificate when it is due, until stopped.
+    Daemon(DaemonArgs),
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +203,91 @@ pub struct CertificatesArgs {
     /// Print JSON (schema 1) instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenewArgs {
+    /// Only these lineages (repeatable); default: all.
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Vec<String>,
+
+    /// Go through the whole renewal against the CA's staging counterpart (Let's Encrypt
+    /// production -> staging; other CAs: the same server) with a throwaway key, then discard
+    /// the result: certificates, configs, accounts and nginx stay byte-identical. Every
+    /// selected lineage is tried, due or not. Exit 0 only if every renewal would succeed.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With --dry-run: use this ACME directory instead of the staging counterpart.
+    #[arg(long, value_name = "URL", requires = "dry_run")]
+    pub dry_run_server: Option<String>,
+
+    /// Renew even if not due.
+    #[arg(long)]
+    pub force_renewal: bool,
+
+    /// Do not wait a random 0-8 minutes first (the wait only happens when stdin is not a
+    /// terminal, i.e. from cron, so a fleet does not hit the CA in the same second).
+    #[arg(long)]
+    pub no_random_sleep_on_renew: bool,
+
+    /// Shell command run once before the first renewal of this run.
+    #[arg(long, value_name = "CMD")]
+    pub pre_hook: Option<String>,
+
+    /// Shell command run once after the renewals of this run (if any was attempted).
+    #[arg(long, value_name = "CMD")]
+    pub post_hook: Option<String>,
+
+    /// Shell command run after each successful renewal, with RENEWED_LINEAGE (the live
+    /// directory) and RENEWED_DOMAINS (space-separated) in its environment.
+    #[arg(long, value_name = "CMD")]
+    pub deploy_hook: Option<String>,
+
+    /// With --dry-run: run deploy hooks too (they are skipped by default).
+    #[arg(long)]
+    pub run_deploy_hooks: bool,
+
+    /// How many renewals run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Print one JSON object (schema 1) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Print JSON (schema 1) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Check at these times instead of twice a day, in standard 5-field crontab syntax
+    /// (UTC), e.g. "0 0 1 * *" = 00:00 on the 1st of each month; day-of-week 0 and 7 are
+    /// Sunday. Certificates are still renewed as soon as they are due.
+    #[arg(long, value_name = "CRON")]
+    pub schedule: Option<String>,
+
+    /// Run one pass (renew what is due), then exit.
+    #[arg(long)]
+    pub once: bool,
+
+    /// How many renewals run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Where to write the JSON status (each lineage's expiry, next renewal, last success and
+    /// error) for monitoring; default: <work-dir>/status.json.
+    #[arg(long, value_name = "FILE")]
+    pub status_file: Option<PathBuf>,
+
+    /// Shell command run after each successful renewal (as renew's --deploy-hook).
+    #[arg(long, value_name = "CMD")]
+    pub deploy_hook: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

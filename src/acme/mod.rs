@@ -8,8 +8,8 @@ pub mod keys;
 use std::time::Duration;
 
 use instant_acme::{
-    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
-    NewOrder, Order, OrderStatus, RetryPolicy,
+    Account, AccountCredentials, AuthorizationStatus, CertificateIdentifier, ChallengeType,
+    Identifier, NewAccount, NewOrder, Order, OrderStatus, RetryPolicy,
 };
 use serde::Deserialize;
 
@@ -55,6 +55,7 @@ pub async fn fetch_directory(http: &AcmeHttp, server: &ServerUrl) -> Result<Dire
 }
 
 /// A registered account, ready to order.
+#[derive(Clone)]
 pub struct AcmeAccount {
     inner: Account,
 }
@@ -120,21 +121,113 @@ impl AcmeAccount {
     /// Create an order for `names` and collect the HTTP-01 challenges still to answer
     /// (authorizations the CA already holds as valid are skipped).
     pub async fn new_order(&self, names: &[DomainName]) -> Result<PendingOrder, AcmeError> {
+        self.new_order_replacing(names, None).await
+    }
+
+    /// As `new_order`, telling an ARI-capable CA which certificate this one replaces. If the
+    /// CA refuses the `replaces` (already replaced, or issued to another account), the order
+    /// is retried without it: renewing matters more than the hint.
+    pub async fn new_order_replacing(
+        &self,
+        names: &[DomainName],
+        replaces: Option<&AriCertId>,
+    ) -> Result<PendingOrder, AcmeError> {
         let identifiers: Vec<Identifier> = names
             .iter()
             .map(|n| Identifier::Dns(n.as_str().to_string()))
             .collect();
+        let mut replaces = replaces.map(|r| CertificateIdentifier {
+            authority_key_identifier: r.aki_b64.clone().into(),
+            serial: r.serial_b64.clone().into(),
+        });
         let mut attempt = 0;
         let mut order = loop {
             attempt += 1;
-            match self.inner.new_order(&NewOrder::new(&identifiers)).await {
+            let mut request = NewOrder::new(&identifiers);
+            if let Some(r) = &replaces {
+                request = request.replaces(r.clone());
+            }
+            match self.inner.new_order(&request).await {
                 Ok(order) => break order,
                 Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(instant_acme::Error::Api(p)) if replaces.is_some() && replaces_refused(&p) => {
+                    replaces = None;
+                    continue;
+                }
                 Err(e) => return Err(convert(e, "newOrder")),
             }
         };
         let challenges = collect_challenges(&mut order).await?;
         Ok(PendingOrder { order, challenges })
+    }
+}
+
+/// RFC 9773 certificate identifier parts, base64url without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AriCertId {
+    pub aki_b64: String,
+    pub serial_b64: String,
+}
+
+impl AriCertId {
+    /// From the leaf's authority key identifier and the DER content of its serial.
+    pub fn new(authority_key_id: &[u8], serial_der: &[u8]) -> Self {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        Self {
+            aki_b64: b64.encode(authority_key_id),
+            serial_b64: b64.encode(serial_der),
+        }
+    }
+
+    /// `<aki>.<serial>`, the path segment of a renewalInfo URL.
+    pub fn path_segment(&self) -> String {
+        format!("{}.{}", self.aki_b64, self.serial_b64)
+    }
+}
+
+/// The raw renewalInfo answer: body for the schedule module to parse, and Retry-After.
+pub struct RenewalInfoResponse {
+    pub body: Vec<u8>,
+    pub retry_after: Option<String>,
+}
+
+/// GET `<renewalInfo>/<aki>.<serial>` (unauthenticated, RFC 9773 section 4.1).
+pub async fn fetch_renewal_info(
+    http: &AcmeHttp,
+    renewal_info_url: &str,
+    id: &AriCertId,
+) -> Result<RenewalInfoResponse, AcmeError> {
+    let url = format!(
+        "{}/{}",
+        renewal_info_url.trim_end_matches('/'),
+        id.path_segment()
+    );
+    let (status, headers, body) = http.get(&url).await?;
+    if status != 200 {
+        return Err(AcmeError::Protocol(format!(
+            "renewalInfo {url} answered HTTP {status}"
+        )));
+    }
+    Ok(RenewalInfoResponse {
+        body: body.to_vec(),
+        retry_after: headers
+            .get(::http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    })
+}
+
+fn replaces_refused(p: &instant_acme::Problem) -> bool {
+    let about_replaces = p
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.to_ascii_lowercase().contains("replace"));
+    match p.r#type.as_deref() {
+        Some("urn:ietf:params:acme:error:alreadyReplaced") => true,
+        Some("urn:ietf:params:acme:error:unauthorized")
+        | Some("urn:ietf:params:acme:error:malformed") => about_replaces,
+        _ => false,
     }
 }
 
@@ -397,6 +490,21 @@ mod tests {
         assert!(d.meta.external_account_required);
         let bare: Directory = serde_json::from_str(r#"{"newNonce":"n"}"#).unwrap();
         assert!(bare.renewal_info.is_none());
+    }
+
+    #[test]
+    fn ari_cert_id_is_base64url() {
+        // RFC 9773 section 4.1 example: AKI 69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:C8:D4
+        // and serial 00:87:65:43:21 give "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE".
+        let aki = [
+            0x69, 0x88, 0x5B, 0x6B, 0x87, 0x46, 0x40, 0x41, 0xE1, 0xB3, 0x7B, 0x84, 0x7B, 0xA0,
+            0xAE, 0x2C, 0xDE, 0x01, 0xC8, 0xD4,
+        ];
+        let serial = [0x00, 0x87, 0x65, 0x43, 0x21];
+        assert_eq!(
+            AriCertId::new(&aki, &serial).path_segment(),
+            "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"
+        );
     }
 
     #[test]

@@ -39,6 +39,12 @@ impl ChallengeMap {
         }
     }
 
+    pub fn remove(&self, token: &str) {
+        if let Ok(mut map) = self.inner.write() {
+            map.remove(token);
+        }
+    }
+
     fn lookup(&self, token: &str, host: &str) -> Option<String> {
         let map = self.inner.read().ok()?;
         let (identifier, key_auth) = map.get(token)?;

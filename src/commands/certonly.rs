@@ -256,8 +256,11 @@ async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
         }
     }
 
+    let session = obtain::Session::default();
     let obtained = obtain::obtain(
         &ctx.ui,
+        &session,
+        &store,
         &store,
         &ObtainRequest {
             cert_name: &req.cert_name,
@@ -267,14 +270,18 @@ async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
             key_type: req.key_type,
             authenticator: &req.authenticator,
             account: AccountRequest {
+                account_id: None,
                 email: req.email.as_ref(),
                 agree_tos: req.agree_tos,
                 interactive: ctx.interactive(),
             },
             reuse_key: None,
+            replaces: None,
         },
     )
-    .await?;
+    .await;
+    session.shutdown().await;
+    let obtained = obtained?;
 
     let config = RenewalConfig {
         schema: RENEWAL_SCHEMA,

@@ -3,7 +3,11 @@
 
 mod certificates;
 mod certonly;
+mod daemon;
 mod obtain;
+mod plan;
+mod renew;
+mod state;
 pub mod ui;
 
 use std::fs::OpenOptions;
@@ -43,6 +47,9 @@ pub fn main(cli: Cli, webroot_assignments: Vec<Option<usize>>) -> ExitCode {
     let result = match cli.command {
         Command::Certonly(args) => certonly::run(&ctx, args, webroot_assignments),
         Command::Certificates(args) => certificates::run(&ctx, args),
+        Command::Renew(args) => renew::run(&ctx, args),
+        Command::Plan(args) => plan::run(&ctx, args),
+        Command::Daemon(args) => daemon::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

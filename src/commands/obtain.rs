@@ -2,12 +2,13 @@
 //! challenges, finalize, check what came back, store it. Nothing reaches `live/` unless the
 //! whole chain was received and matches the key and the names.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::acme::{self, AcmeAccount, AcmeHttp, Http01Challenge};
+use crate::acme::{self, AcmeAccount, AcmeHttp, AriCertId, Http01Challenge};
 use crate::challenge::{self, ChallengeMap, Standalone, WebrootFiles};
 use crate::config::Authenticator;
 use crate::error::{AcmeError, Error, InputError};
@@ -22,6 +23,8 @@ const ISSUANCE_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Who the account is for and whether its terms were accepted.
 pub struct AccountRequest<'a> {
+    /// The account a lineage was issued with (renewals); else the server's first account.
+    pub account_id: Option<&'a str>,
     pub email: Option<&'a Email>,
     pub agree_tos: bool,
     pub interactive: bool,
@@ -37,6 +40,8 @@ pub struct ObtainRequest<'a> {
     pub account: AccountRequest<'a>,
     /// Reuse this private key (PEM) instead of generating one.
     pub reuse_key: Option<&'a str>,
+    /// ARI: the certificate this one replaces.
+    pub replaces: Option<&'a AriCertId>,
 }
 
 pub struct Obtained {
@@ -45,15 +50,75 @@ pub struct Obtained {
     pub account_id: String,
 }
 
+/// Where a standalone responder listens.
+type ListenAt = (Option<IpAddr>, u16);
+
+/// What one run shares between its orders: HTTP clients per CA bundle, accounts per
+/// server, and one standalone responder per address:port serving every concurrent order.
+#[derive(Default)]
+pub struct Session {
+    http: tokio::sync::Mutex<HashMap<Option<PathBuf>, AcmeHttp>>,
+    accounts: tokio::sync::Mutex<HashMap<String, (AcmeAccount, String)>>,
+    responders: tokio::sync::Mutex<HashMap<ListenAt, (ChallengeMap, challenge::Running)>>,
+}
+
+impl Session {
+    pub async fn http(&self, ca_bundle: Option<&Path>) -> Result<AcmeHttp, Error> {
+        let mut cache = self.http.lock().await;
+        let key = ca_bundle.map(Path::to_path_buf);
+        if let Some(h) = cache.get(&key) {
+            return Ok(h.clone());
+        }
+        let h = AcmeHttp::new(ca_bundle)?;
+        cache.insert(key, h.clone());
+        Ok(h)
+    }
+
+    /// Bind the standalone port on first use; later orders share the listener.
+    async fn standalone(&self, address: Option<IpAddr>, port: u16) -> Result<ChallengeMap, Error> {
+        let mut responders = self.responders.lock().await;
+        if let Some((map, _)) = responders.get(&(address, port)) {
+            return Ok(map.clone());
+        }
+        let listener = Standalone::bind(address, port)
+            .await
+            .map_err(|e| bind_error(e, address, port))?;
+        let map = ChallengeMap::default();
+        let running = listener.serve(map.clone());
+        responders.insert((address, port), (map.clone(), running));
+        Ok(map)
+    }
+
+    /// Release every port.
+    pub async fn shutdown(&self) {
+        let mut responders = self.responders.lock().await;
+        for (_, (_, running)) in responders.drain() {
+            running.shutdown().await;
+        }
+    }
+}
+
 /// Obtain a certificate and write it as the lineage's next version.
-pub async fn obtain(ui: &Ui, store: &Store, req: &ObtainRequest<'_>) -> Result<Obtained, Error> {
+///
+/// Accounts are read from (and registered into) `account_store`; the certificate is written
+/// to `cert_store` (a throwaway store for `renew --dry-run`).
+pub async fn obtain(
+    ui: &Ui,
+    session: &Session,
+    account_store: &Store,
+    cert_store: &Store,
+    req: &ObtainRequest<'_>,
+) -> Result<Obtained, Error> {
     // Bind before talking to the CA: a busy port is reported without spending an order.
-    let mut responder = prepare_authenticator(req.authenticator).await?;
-    let http = AcmeHttp::new(req.ca_bundle)?;
-    let (account, account_id) = ensure_account(ui, store, &http, req.server, &req.account).await?;
+    let mut responder = prepare_authenticator(session, req.authenticator).await?;
+    let http = session.http(req.ca_bundle).await?;
+    let (account, account_id) =
+        session_account(ui, session, account_store, &http, req.server, &req.account).await?;
 
     let step = ui.step(format!("Creating order for {}", join(req.domains)));
-    let mut order = account.new_order(req.domains).await?;
+    let mut order = account
+        .new_order_replacing(req.domains, req.replaces)
+        .await?;
     step.done();
 
     let step = ui.step(format!(
@@ -63,7 +128,7 @@ pub async fn obtain(ui: &Ui, store: &Store, req: &ObtainRequest<'_>) -> Result<O
     ));
     let published = responder.publish(&order.challenges)?;
     let validated = order.validate(VALIDATION_DEADLINE).await;
-    responder.cleanup(published).await;
+    responder.cleanup(published, &order.challenges);
     validated?;
     step.done();
 
@@ -82,12 +147,31 @@ pub async fn obtain(ui: &Ui, store: &Store, req: &ObtainRequest<'_>) -> Result<O
     step.done();
 
     let (files, info) = check_issued(&chain_pem, &private_key_pem, req.domains)?;
-    let version = store.write_version(req.cert_name, &files)?;
+    let version = cert_store.write_version(req.cert_name, &files)?;
     Ok(Obtained {
         version,
         info,
         account_id,
     })
+}
+
+/// One account per server per run, restored or registered once.
+async fn session_account(
+    ui: &Ui,
+    session: &Session,
+    store: &Store,
+    http: &AcmeHttp,
+    server: &ServerUrl,
+    req: &AccountRequest<'_>,
+) -> Result<(AcmeAccount, String), Error> {
+    let key = format!("{server} {}", req.account_id.unwrap_or(""));
+    let mut accounts = session.accounts.lock().await;
+    if let Some(found) = accounts.get(&key) {
+        return Ok(found.clone());
+    }
+    let found = ensure_account(ui, store, http, server, req).await?;
+    accounts.insert(key, found.clone());
+    Ok(found)
 }
 
 /// The CA's answer must be a chain whose leaf carries exactly our names and our key.
@@ -141,7 +225,17 @@ pub async fn ensure_account(
     req: &AccountRequest<'_>,
 ) -> Result<(AcmeAccount, String), Error> {
     let server_dir = server.account_dir_name();
-    if let Some((id, credentials)) = store.find_account(&server_dir)? {
+    let saved = match req.account_id {
+        Some(id) => store
+            .read_account(&server_dir, id)?
+            .map(|c| (id.to_string(), c)),
+        None => None,
+    };
+    let saved = match saved {
+        Some(s) => Some(s),
+        None => store.find_account(&server_dir)?,
+    };
+    if let Some((id, credentials)) = saved {
         let step = ui.step(format!("Using account {id} at {server}"));
         let account = AcmeAccount::restore(http, &credentials).await?;
         step.done();
@@ -183,15 +277,15 @@ fn ask_terms(terms: &str, interactive: bool) -> bool {
     matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
 }
 
-/// An authenticator with its resources already acquired (a bound port).
+/// An authenticator ready to publish (its port already bound).
 enum Prepared {
-    Standalone(Option<Standalone>, ChallengeMap),
+    Standalone(ChallengeMap),
     Webroot(Vec<(DomainName, PathBuf)>),
 }
 
 /// What is being served right now, to be removed after validation.
 enum Published {
-    Standalone(challenge::Running),
+    Standalone,
     Webroot(WebrootFiles),
 }
 
@@ -208,14 +302,11 @@ impl Prepared {
             }
         }
         match self {
-            Prepared::Standalone(listener, map) => {
+            Prepared::Standalone(map) => {
                 for c in challenges {
                     map.insert(&c.identifier, &c.token, &c.key_authorization);
                 }
-                let listener = listener
-                    .take()
-                    .ok_or_else(|| Error::Challenge("the responder was already started".into()))?;
-                Ok(Published::Standalone(listener.serve(map.clone())))
+                Ok(Published::Standalone)
             }
             Prepared::Webroot(map) => {
                 let mut files = WebrootFiles::default();
@@ -241,28 +332,27 @@ impl Prepared {
         }
     }
 
-    async fn cleanup(&mut self, published: Published) {
-        match published {
-            Published::Standalone(running) => running.shutdown().await,
-            Published::Webroot(mut files) => files.cleanup(),
+    fn cleanup(&mut self, published: Published, challenges: &[Http01Challenge]) {
+        match (self, published) {
+            (Prepared::Standalone(map), _) => {
+                for c in challenges {
+                    map.remove(&c.token);
+                }
+            }
+            (_, Published::Webroot(mut files)) => files.cleanup(),
+            _ => {}
         }
     }
 }
 
-async fn prepare_authenticator(auth: &Authenticator) -> Result<Prepared, Error> {
+async fn prepare_authenticator(session: &Session, auth: &Authenticator) -> Result<Prepared, Error> {
     match auth {
         Authenticator::Standalone {
             http_01_port,
             http_01_address,
-        } => {
-            let listener = Standalone::bind(*http_01_address, *http_01_port)
-                .await
-                .map_err(|e| bind_error(e, *http_01_address, *http_01_port))?;
-            Ok(Prepared::Standalone(
-                Some(listener),
-                ChallengeMap::default(),
-            ))
-        }
+        } => Ok(Prepared::Standalone(
+            session.standalone(*http_01_address, *http_01_port).await?,
+        )),
         Authenticator::Webroot { map } => Ok(Prepared::Webroot(
             map.iter()
                 .map(|e| (e.domain.clone(), e.path.clone()))

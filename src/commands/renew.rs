@@ -1,0 +1,617 @@
+//! `certwright renew`: renew every lineage that is due, each on its own (one failure never
+//! blocks the others nor touches their files), with hooks, ARI and a dry-run that changes
+//! nothing. The daemon runs the same pass.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::acme::{self, AriCertId};
+use crate::cli::RenewArgs;
+use crate::config::RenewalConfig;
+use crate::error::{AcmeError, Error, InputError, StoreError};
+use crate::schedule::{self, AriState, CertValidity, Decision, DueInput, FailureState, RetryAfter};
+use crate::store::{inspect, Store};
+use crate::types::{CertName, ServerUrl};
+
+use super::certonly::rfc3339;
+use super::obtain::{self, AccountRequest, ObtainRequest, Session};
+use super::state::LineageState;
+use super::ui::{print_stdout, Ui};
+use super::{block_on, init_logging, Ctx};
+
+/// What to renew and how; shared by `renew` and `daemon`.
+#[derive(Debug, Clone, Default)]
+pub struct RenewRequest {
+    pub names: Vec<CertName>,
+    pub dry_run: bool,
+    pub dry_run_server: Option<ServerUrl>,
+    pub force: bool,
+    pub pre_hook: Option<String>,
+    pub post_hook: Option<String>,
+    pub deploy_hook: Option<String>,
+    pub run_deploy_hooks: bool,
+    pub concurrency: usize,
+}
+
+/// How one lineage fared in a pass.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    Renewed {
+        version: u32,
+        not_after: String,
+    },
+    /// Dry run: the CA issued a certificate that was then thrown away.
+    WouldRenew,
+    NotDue {
+        decision: Decision,
+    },
+    BackingOff {
+        until: String,
+        last_error: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LineageResult {
+    pub name: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// A hook failed after a successful renewal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook_error: Option<String>,
+}
+
+impl LineageResult {
+    pub fn failed(&self) -> bool {
+        matches!(self.outcome, Outcome::Failed { .. }) || self.hook_error.is_some()
+    }
+}
+
+pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
+    let names = args
+        .cert_name
+        .iter()
+        .map(|n| n.parse::<CertName>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let dry_run_server = args
+        .dry_run_server
+        .as_deref()
+        .map(str::parse::<ServerUrl>)
+        .transpose()?;
+    for (flag, hook) in [
+        ("--pre-hook", &args.pre_hook),
+        ("--post-hook", &args.post_hook),
+        ("--deploy-hook", &args.deploy_hook),
+    ] {
+        if hook.as_deref().is_some_and(|h| h.trim().is_empty()) {
+            return Err(InputError::Other(format!("{flag} is empty")).into());
+        }
+    }
+    let request = RenewRequest {
+        names,
+        dry_run: args.dry_run,
+        dry_run_server,
+        force: args.force_renewal,
+        pre_hook: args.pre_hook,
+        post_hook: args.post_hook,
+        deploy_hook: args.deploy_hook,
+        run_deploy_hooks: args.run_deploy_hooks,
+        concurrency: usize::from(args.concurrency),
+    };
+    let store = ctx.store();
+    store.prepare()?;
+    // From cron, spread a fleet's requests over 8 minutes, before taking the lock so a
+    // manual run meanwhile is not refused. Not for dry runs: those are CI checks.
+    if !args.no_random_sleep_on_renew && !args.dry_run && !std::io::stdin().is_terminal() {
+        let secs = rand::random_range(0..480u64);
+        ctx.ui.note(format!(
+            "Waiting {secs} s before renewing (--no-random-sleep-on-renew skips this)"
+        ));
+        std::thread::sleep(Duration::from_secs(secs));
+    }
+    let _lock = store.lock()?;
+    init_logging(ctx);
+    let results = block_on(renew_pass(
+        &ctx.ui,
+        &store,
+        &request,
+        OffsetDateTime::now_utc(),
+    ))??;
+    report(ctx, &request, &results, args.json);
+    let failed = results.iter().filter(|r| r.failed()).count();
+    if failed > 0 {
+        return Err(Error::SomeFailed {
+            failed,
+            total: results.len(),
+        });
+    }
+    Ok(())
+}
+
+/// A lineage as read from disk, with its renewal decision.
+pub(crate) struct Lineage {
+    pub name: CertName,
+    pub config: RenewalConfig,
+    pub state: LineageState,
+    pub info: Option<inspect::CertInfo>,
+    pub decision: Decision,
+}
+
+/// One renewal pass over the selected lineages. Errors are per lineage, except a store that
+/// cannot even be listed.
+pub async fn renew_pass(
+    ui: &Ui,
+    store: &Store,
+    req: &RenewRequest,
+    now: OffsetDateTime,
+) -> Result<Vec<LineageResult>, Error> {
+    let (mut names, odd) = store.list_lineages()?;
+    for path in odd {
+        ui.warn(format!(
+            "{} is not a renewal config certwright can read (bad file name)",
+            path.display()
+        ));
+    }
+    if !req.names.is_empty() {
+        if let Some(missing) = req.names.iter().find(|n| !names.contains(n)) {
+            return Err(StoreError::NoSuchLineage(missing.to_string()).into());
+        }
+        names.retain(|n| req.names.contains(n));
+    }
+    let session = Session::default();
+    let mut results = Vec::new();
+    let mut lineages = Vec::new();
+    for name in names {
+        match load_lineage(ui, store, &name, req, now) {
+            Ok(l) => lineages.push(l),
+            Err(e) => results.push(LineageResult {
+                name: name.to_string(),
+                outcome: Outcome::Failed {
+                    error: e.to_string(),
+                },
+                hook_error: None,
+            }),
+        }
+    }
+    if !req.dry_run {
+        refresh_ari(ui, &session, store, &mut lineages, req, now).await;
+    }
+
+    let mut due = Vec::new();
+    for l in lineages {
+        if req.dry_run || l.decision.due_now {
+            match &l.state.failure {
+                Some(f) if !req.dry_run && !req.force && !f.attempt_due(now) => {
+                    results.push(LineageResult {
+                        name: l.name.to_string(),
+                        outcome: Outcome::BackingOff {
+                            until: rfc3339(f.next_attempt),
+                            last_error: f.last_error.clone(),
+                        },
+                        hook_error: None,
+                    })
+                }
+                _ => due.push(l),
+            }
+        } else {
+            results.push(LineageResult {
+                name: l.name.to_string(),
+                outcome: Outcome::NotDue {
+                    decision: l.decision,
+                },
+                hook_error: None,
+            });
+        }
+    }
+    if due.is_empty() {
+        return Ok(results);
+    }
+
+    let dry_store = if req.dry_run {
+        let dir = tempfile::Builder::new()
+            .prefix("certwright-dry-run-")
+            .tempdir()
+            .map_err(|e| {
+                StoreError::Other(format!("cannot create a temp dir for the dry run: {e}"))
+            })?;
+        Some(dir)
+    } else {
+        None
+    };
+    let cert_store = match &dry_store {
+        Some(dir) => {
+            let s = Store::new(&dir.path().join("config"), &dir.path().join("work"));
+            s.prepare()?;
+            s
+        }
+        None => store.clone(),
+    };
+
+    let mut hook_failed = None;
+    if let Some(hook) = &req.pre_hook {
+        if let Err(e) = run_hook(ui, "pre-hook", hook, &[]).await {
+            hook_failed = Some(e);
+        }
+    }
+    let renewed: Vec<LineageResult> = stream::iter(due)
+        .map(|l| renew_one(ui, &session, store, &cert_store, req, l))
+        .buffer_unordered(req.concurrency.max(1))
+        .collect()
+        .await;
+    session.shutdown().await;
+    results.extend(renewed);
+    if let Some(hook) = &req.post_hook {
+        if let Err(e) = run_hook(ui, "post-hook", hook, &[]).await {
+            hook_failed.get_or_insert(e);
+        }
+    }
+    if let Some(e) = hook_failed {
+        ui.warn(format!("hook failed: {e}"));
+        if let Some(first) = results
+            .iter_mut()
+            .find(|r| matches!(r.outcome, Outcome::Renewed { .. } | Outcome::WouldRenew))
+        {
+            first.hook_error.get_or_insert(e);
+        }
+    }
+    results.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(results)
+}
+
+pub(crate) fn load_lineage(
+    ui: &Ui,
+    store: &Store,
+    name: &CertName,
+    req: &RenewRequest,
+    now: OffsetDateTime,
+) -> Result<Lineage, Error> {
+    let json = store
+        .read_renewal(name)?
+        .ok_or_else(|| StoreError::NoSuchLineage(name.to_string()))?;
+    let config = RenewalConfig::parse(&json, &store.renewal_file(name))?;
+    let state = LineageState::load(ui, store, name);
+    let live = store.read_live(name)?;
+    let info = live
+        .as_ref()
+        .and_then(|(fullchain, _)| inspect::inspect_chain(fullchain).ok());
+    let files_match = match (&live, &info) {
+        (Some((_, key)), Some(info)) => {
+            inspect::private_key_spki(key).is_ok_and(|k| k == info.spki_der)
+        }
+        _ => false,
+    };
+    let domains_changed = info.as_ref().is_some_and(|i| {
+        let mut have: Vec<&str> = i.domains.iter().map(String::as_str).collect();
+        let mut want: Vec<&str> = config.domains.iter().map(|d| d.as_str()).collect();
+        have.sort_unstable();
+        want.sort_unstable();
+        have != want
+    });
+    let decision = schedule::renewal_decision(&DueInput {
+        now,
+        validity: info.as_ref().map(|i| CertValidity {
+            not_before: i.not_before,
+            not_after: i.not_after,
+        }),
+        files_match,
+        domains_changed,
+        renew_before_expiry: config
+            .renew_before_expiry_days
+            .map(|d| time::Duration::days(i64::from(d))),
+        ari: info.as_ref().and_then(|i| state.ari_for(&i.serial)),
+        force: req.force,
+    });
+    if matches!(decision.reason, schedule::Reason::NotYetValid { .. }) {
+        ui.warn(format!(
+            "{name}: the certificate is not valid yet (check this machine's clock)"
+        ));
+    }
+    Ok(Lineage {
+        name: name.clone(),
+        config,
+        state,
+        info,
+        decision,
+    })
+}
+
+/// Ask ARI-capable CAs for each lineage's renewal window, no more often than they allow;
+/// a CA without ARI is asked again a day later. Failures only warn: the lifetime rule
+/// still applies.
+async fn refresh_ari(
+    ui: &Ui,
+    session: &Session,
+    store: &Store,
+    lineages: &mut [Lineage],
+    req: &RenewRequest,
+    now: OffsetDateTime,
+) {
+    let mut directories: HashMap<String, Option<String>> = HashMap::new();
+    for l in lineages.iter_mut() {
+        let Some(info) = &l.info else { continue };
+        if l.state.ari_next_check.is_some_and(|t| now < t) || req.force {
+            continue;
+        }
+        let Some(aki) = &info.authority_key_id else {
+            continue;
+        };
+        let Ok(http) = session.http(l.config.ca_bundle.as_deref()).await else {
+            continue;
+        };
+        let server = l.config.server.as_str().to_string();
+        let renewal_info = match directories.get(&server) {
+            Some(r) => r.clone(),
+            None => {
+                let r = match acme::fetch_directory(&http, &l.config.server).await {
+                    Ok(d) => d.renewal_info,
+                    Err(e) => {
+                        ui.warn(format!(
+                            "{}: could not read the CA's directory for ARI: {e}",
+                            l.name
+                        ));
+                        continue;
+                    }
+                };
+                directories.insert(server, r.clone());
+                r
+            }
+        };
+        let Some(url) = renewal_info else {
+            l.state.ari_next_check = Some(now + time::Duration::days(1));
+            l.state.save(ui, store, &l.name);
+            continue;
+        };
+        let id = AriCertId::new(aki, &info.serial_der);
+        match acme::fetch_renewal_info(&http, &url, &id).await {
+            Ok(rsp) => match schedule::ari::parse_renewal_info(&rsp.body) {
+                Ok(parsed) => {
+                    let retry = rsp
+                        .retry_after
+                        .as_deref()
+                        .and_then(|v| RetryAfter::parse(v, now));
+                    let previous = l.state.ari_for(&info.serial);
+                    let ari = AriState::after_fetch(
+                        previous.as_ref(),
+                        parsed,
+                        now,
+                        retry,
+                        &mut rand::rng(),
+                    );
+                    l.state.ari_next_check = Some(ari.next_check);
+                    l.state.ari = Some(ari);
+                    l.state.ari_serial = Some(info.serial.clone());
+                    l.state.save(ui, store, &l.name);
+                    if let Ok(again) = load_lineage(ui, store, &l.name, req, now) {
+                        l.decision = again.decision;
+                    }
+                }
+                Err(e) => ui.warn(format!("{}: unusable renewalInfo: {e}", l.name)),
+            },
+            Err(e) => ui.warn(format!("{}: renewalInfo: {e}", l.name)),
+        }
+    }
+}
+
+async fn renew_one(
+    ui: &Ui,
+    session: &Session,
+    store: &Store,
+    cert_store: &Store,
+    req: &RenewRequest,
+    mut l: Lineage,
+) -> LineageResult {
+    let name = l.name.to_string();
+    ui.note(format!("Renewing {name} ({})", l.decision));
+    let server = if req.dry_run {
+        dry_run_server(&l.config.server, req.dry_run_server.as_ref())
+    } else {
+        l.config.server.clone()
+    };
+    // An ARI renewal tells the CA what it replaces (not for dry runs: another server).
+    let replaces = match (&l.info, req.dry_run) {
+        (Some(info), false) => info
+            .authority_key_id
+            .as_ref()
+            .map(|aki| AriCertId::new(aki, &info.serial_der)),
+        _ => None,
+    };
+    let same_account = server == l.config.server;
+    let result = obtain::obtain(
+        ui,
+        session,
+        store,
+        cert_store,
+        &ObtainRequest {
+            cert_name: &l.name,
+            domains: &l.config.domains,
+            server: &server,
+            ca_bundle: l.config.ca_bundle.as_deref(),
+            key_type: l.config.key_type,
+            authenticator: &l.config.authenticator,
+            account: AccountRequest {
+                account_id: same_account.then_some(l.config.account.as_str()),
+                email: None,
+                // Terms were accepted when the lineage was created.
+                agree_tos: true,
+                interactive: false,
+            },
+            reuse_key: None,
+            replaces: replaces.as_ref(),
+        },
+    )
+    .await;
+    match result {
+        Ok(obtained) if req.dry_run => {
+            let hook_error = if req.run_deploy_hooks {
+                deploy(ui, cert_store, &l, req).await.err()
+            } else {
+                None
+            };
+            drop(obtained);
+            LineageResult {
+                name,
+                outcome: Outcome::WouldRenew,
+                hook_error,
+            }
+        }
+        Ok(obtained) => {
+            l.state = LineageState {
+                last_success: Some(OffsetDateTime::now_utc()),
+                ..LineageState::default()
+            };
+            l.state.save(ui, store, &l.name);
+            let hook_error = deploy(ui, store, &l, req).await.err();
+            LineageResult {
+                name,
+                outcome: Outcome::Renewed {
+                    version: obtained.version,
+                    not_after: rfc3339(obtained.info.not_after),
+                },
+                hook_error,
+            }
+        }
+        Err(e) => {
+            let error = e.to_string();
+            ui.warn(format!("{name}: renewal failed: {error}"));
+            if !req.dry_run {
+                let retry_after = match &e {
+                    Error::Acme(AcmeError::Problem(p)) if p.short_kind() == "rateLimited" => {
+                        Some(time::Duration::hours(1))
+                    }
+                    _ => None,
+                };
+                l.state.failure = Some(FailureState::record(
+                    l.state.failure.as_ref(),
+                    error.clone(),
+                    OffsetDateTime::now_utc(),
+                    retry_after,
+                    &mut rand::rng(),
+                ));
+                l.state.save(ui, store, &l.name);
+            }
+            LineageResult {
+                name,
+                outcome: Outcome::Failed { error },
+                hook_error: None,
+            }
+        }
+    }
+}
+
+/// After a renewal: the deploy hook with certbot's environment.
+async fn deploy(ui: &Ui, store: &Store, l: &Lineage, req: &RenewRequest) -> Result<(), String> {
+    let Some(hook) = &req.deploy_hook else {
+        return Ok(());
+    };
+    let lineage = store.live_dir(&l.name);
+    let domains = l
+        .config
+        .domains
+        .iter()
+        .map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    run_hook(
+        ui,
+        "deploy-hook",
+        hook,
+        &[
+            ("RENEWED_LINEAGE", lineage.to_string_lossy().as_ref()),
+            ("RENEWED_DOMAINS", &domains),
+        ],
+    )
+    .await
+}
+
+/// Run a hook through `sh -c`, as certbot does; its output goes to our stderr.
+pub async fn run_hook(
+    ui: &Ui,
+    kind: &str,
+    command: &str,
+    env: &[(&str, &str)],
+) -> Result<(), String> {
+    ui.note(format!("Running {kind}: {command}"));
+    let mut cmd = tokio::process::Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    match cmd.status().await {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{kind} `{command}` exited with {s}")),
+        Err(e) => Err(format!("{kind} `{command}` could not run: {e}")),
+    }
+}
+
+/// The server a dry run talks to: Let's Encrypt production -> staging, others unchanged.
+pub fn dry_run_server(server: &ServerUrl, over: Option<&ServerUrl>) -> ServerUrl {
+    if let Some(s) = over {
+        return s.clone();
+    }
+    if server.is_letsencrypt_production() {
+        // The constant is a valid https URL.
+        return ServerUrl::LETSENCRYPT_STAGING
+            .parse()
+            .unwrap_or_else(|_| server.clone());
+    }
+    server.clone()
+}
+
+fn report(ctx: &Ctx, req: &RenewRequest, results: &[LineageResult], json: bool) {
+    if json {
+        let out = serde_json::json!({
+            "schema": 1,
+            "dry_run": req.dry_run,
+            "certificates": results,
+        });
+        print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string(&out).unwrap_or_default()
+        ));
+        return;
+    }
+    if results.is_empty() {
+        print_stdout("No certificates found.\n");
+        return;
+    }
+    let mut out = String::new();
+    let prefix = if req.dry_run { "(dry run) " } else { "" };
+    for r in results {
+        let line = match &r.outcome {
+            Outcome::Renewed { version, not_after } => {
+                format!("renewed (version {version}, expires {not_after})")
+            }
+            Outcome::WouldRenew => "renewal would succeed".into(),
+            Outcome::NotDue { decision } => format!("not due: {decision}"),
+            Outcome::BackingOff { until, last_error } => {
+                format!("skipped: backing off until {until} after: {last_error}")
+            }
+            Outcome::Failed { error } => format!("FAILED: {error}"),
+        };
+        out.push_str(&format!("{prefix}{}: {line}\n", r.name));
+        if let Some(h) = &r.hook_error {
+            out.push_str(&format!("{prefix}{}: hook FAILED: {h}\n", r.name));
+        }
+    }
+    let failed = results.iter().filter(|r| r.failed()).count();
+    if failed == 0 {
+        out.push_str(&format!(
+            "{prefix}All {} certificate(s) OK.\n",
+            results.len()
+        ));
+    }
+    if !ctx.global.quiet || failed > 0 {
+        print_stdout(&out);
+    }
+}

@@ -1,0 +1,69 @@
+//! Per-lineage renewal bookkeeping in `<work>/state/<name>.json`: ARI answers, failures
+//! and backoff, last success. Losing it only resets backoff and re-asks the CA, so an
+//! unreadable file is a warning, never a failed renewal.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::schedule::{AriState, FailureState};
+use crate::store::Store;
+use crate::types::CertName;
+
+use super::ui::Ui;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LineageState {
+    /// renewalInfo for the certificate with serial `ari_serial` (dropped when it changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ari: Option<AriState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ari_serial: Option<String>,
+    /// Do not contact the CA about ARI before this (also set when it offers no ARI).
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ari_next_check: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureState>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_success: Option<OffsetDateTime>,
+}
+
+impl LineageState {
+    pub fn load(ui: &Ui, store: &Store, name: &CertName) -> LineageState {
+        match store.read_state(name) {
+            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_else(|e| {
+                ui.warn(format!(
+                    "renewal state of {name} is unreadable ({e}); starting afresh"
+                ));
+                LineageState::default()
+            }),
+            Ok(None) => LineageState::default(),
+            Err(e) => {
+                ui.warn(format!("{e}; starting afresh"));
+                LineageState::default()
+            }
+        }
+    }
+
+    pub fn save(&self, ui: &Ui, store: &Store, name: &CertName) {
+        let json = serde_json::to_string_pretty(self).unwrap_or_default();
+        if let Err(e) = store.write_state(name, &json) {
+            ui.warn(format!("could not record renewal state of {name}: {e}"));
+        }
+    }
+
+    /// ARI state only counts for the certificate it was fetched for.
+    pub fn ari_for(&self, serial: &str) -> Option<AriState> {
+        match &self.ari_serial {
+            Some(s) if s == serial => self.ari.clone(),
+            _ => None,
+        }
+    }
+}
