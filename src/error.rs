@@ -69,12 +69,13 @@ pub enum AcmeError {
     Protocol(String),
     #[error("{what} did not finish within {seconds} s")]
     Timeout { what: String, seconds: u64 },
-    #[error(
-        "the CA's terms of service must be accepted: read {terms} and pass --agree-tos"
-    )]
+    #[error("the CA's terms of service must be accepted: read {terms} and pass --agree-tos")]
     TermsNotAgreed { terms: String },
     #[error("validation of {identifier} failed: {problem}")]
-    Validation { identifier: String, problem: Problem },
+    Validation {
+        identifier: String,
+        problem: Problem,
+    },
     #[error("the certificate the CA returned is unusable: {0}")]
     BadCertificate(String),
 }

@@ -295,7 +295,9 @@ impl FromStr for ServerUrl {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
         {
-            return Err(bad("the URL contains whitespace, quotes or control characters"));
+            return Err(bad(
+                "the URL contains whitespace, quotes or control characters",
+            ));
         }
         input
             .parse::<http::Uri>()
@@ -333,9 +335,7 @@ pub enum KeyType {
 
 impl Default for KeyType {
     fn default() -> Self {
-        KeyType::Ecdsa {
-            curve: Curve::P256,
-        }
+        KeyType::Ecdsa { curve: Curve::P256 }
     }
 }
 
@@ -415,7 +415,14 @@ mod tests {
     #[test]
     fn emails_are_checked() {
         assert!("admin@example.com".parse::<Email>().is_ok());
-        for bad in ["admin", "@example.com", "a@b", "a b@example.com", "a@localhost", "a,b@example.com"] {
+        for bad in [
+            "admin",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@localhost",
+            "a,b@example.com",
+        ] {
             assert!(bad.parse::<Email>().is_err(), "{bad:?} was accepted");
         }
     }

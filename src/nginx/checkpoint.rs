@@ -66,9 +66,21 @@ struct FileRecord {
 }
 
 /// Test, back up, write, test again; restore everything if the second test fails.
-/// Does not reload: call [`Ctl::reload`] after a successful apply.
-pub fn apply(edits: &[FileEdit], checkpoint_root: &Path, ctl: &Ctl) -> Result<Checkpoint, NginxError> {
+/// Does not reload: call [`Ctl::reload`] after a successful apply. With no edits nothing is
+/// written and no checkpoint is made (the returned one has no files and `dir` = the root),
+/// so an idempotent re-install leaves nothing for `rollback` to count.
+pub fn apply(
+    edits: &[FileEdit],
+    checkpoint_root: &Path,
+    ctl: &Ctl,
+) -> Result<Checkpoint, NginxError> {
     ctl.test().map_err(|e| with_when(e, "before any change"))?;
+    if edits.is_empty() {
+        return Ok(Checkpoint {
+            dir: checkpoint_root.to_path_buf(),
+            files: Vec::new(),
+        });
+    }
     let mut records = Vec::new();
     let mut originals = Vec::new();
     for (i, edit) in edits.iter().enumerate() {
@@ -147,8 +159,9 @@ pub fn rollback(checkpoint_root: &Path, n: usize) -> Result<RollbackReport, Ngin
     for (_, dir) in dirs.into_iter().take(n) {
         let mpath = dir.join(MANIFEST);
         let json = fs::read(&mpath).map_err(io_err("read", &mpath))?;
-        let manifest: Manifest = serde_json::from_slice(&json)
-            .map_err(|e| NginxError::Other(format!("{}: corrupt manifest: {e}", mpath.display())))?;
+        let manifest: Manifest = serde_json::from_slice(&json).map_err(|e| {
+            NginxError::Other(format!("{}: corrupt manifest: {e}", mpath.display()))
+        })?;
         let mut originals = Vec::new();
         for record in &manifest.files {
             let current = fs::read(&record.path);
@@ -180,7 +193,9 @@ pub fn rollback(checkpoint_root: &Path, n: usize) -> Result<RollbackReport, Ngin
         }
         restore_all(&manifest.files, &originals)?;
         fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
-        report.files.extend(manifest.files.iter().map(|r| r.path.clone()));
+        report
+            .files
+            .extend(manifest.files.iter().map(|r| r.path.clone()));
         report.checkpoints.push(dir);
     }
     Ok(report)
@@ -243,7 +258,9 @@ fn list_checkpoints(root: &Path) -> Result<Vec<(u64, PathBuf)>, NginxError> {
     for entry in entries {
         let entry = entry.map_err(io_err("list", root))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let seq = name.rsplit_once('-').and_then(|(_, s)| s.parse::<u64>().ok());
+        let seq = name
+            .rsplit_once('-')
+            .and_then(|(_, s)| s.parse::<u64>().ok());
         if let Some(seq) = seq {
             if entry.path().join(MANIFEST).is_file() {
                 dirs.push((seq, entry.path()));

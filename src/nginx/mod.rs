@@ -161,7 +161,11 @@ impl Config {
             .filter_map(Result::ok)
             .filter(|p| !p.is_dir())
             .collect();
-        paths.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        paths.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
         Ok(paths)
     }
 
@@ -214,7 +218,12 @@ impl Config {
                 let f = &self.files[file];
                 let text = match d.body {
                     Body::Simple => f.source[d.span.clone()].to_string(),
-                    _ => d.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" "),
+                    _ => d
+                        .words
+                        .iter()
+                        .map(|w| w.raw.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 };
                 found.push((f.real_path.clone(), d.line, text));
             }

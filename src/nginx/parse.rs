@@ -201,7 +201,9 @@ impl Parser<'_> {
             match self.peek() {
                 None => {
                     if depth > 0 {
-                        return Err(self.error(self.line, "unexpected end of file, expecting \"}\""));
+                        return Err(
+                            self.error(self.line, "unexpected end of file, expecting \"}\"")
+                        );
                     }
                     return Ok((nodes, End::Eof));
                 }

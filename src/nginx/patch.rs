@@ -95,7 +95,7 @@ pub fn plan_challenges(
                     && d.arg(1) == Some(&format!("{CHALLENGE_PREFIX}{}", ch.token))
             });
             if !exists {
-                edits.add_lines(config, &b, &[location.clone()]);
+                edits.add_lines(config, &b, std::slice::from_ref(&location));
             }
         }
     }
@@ -170,7 +170,8 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
                 done.push(key);
                 let has_redirect = has_child(config, b, |d| {
                     d.name() == "if" && d.arg(0) == Some("($scheme")
-                        || d.name() == "return" && d.arg(1).is_some_and(|a| a.starts_with("https://"))
+                        || d.name() == "return"
+                            && d.arg(1).is_some_and(|a| a.starts_with("https://"))
                 });
                 if !has_redirect {
                     let target = if req.https_port == 443 {
@@ -178,8 +179,7 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
                     } else {
                         format!("https://$host:{}$request_uri", req.https_port)
                     };
-                    let line =
-                        format!("if ($scheme != \"https\") {{ return 301 {target}; }}");
+                    let line = format!("if ($scheme != \"https\") {{ return 301 {target}; }}");
                     edits.add_lines(config, b, &[line]);
                 }
             }
@@ -198,14 +198,21 @@ fn install_into(
 ) {
     let port = req.https_port;
     let mut lines = Vec::new();
-    let on_https = |v6: bool| b.listens.iter().any(|l| l.port == port && l.is_ipv6() == v6);
+    let on_https = |v6: bool| {
+        b.listens
+            .iter()
+            .any(|l| l.port == port && l.is_ipv6() == v6)
+    };
     if !on_https(false) {
         lines.push(format!("listen {port} ssl;"));
     }
     if b.listens.iter().any(|l| l.is_ipv6()) && !on_https(true) {
         lines.push(format!("listen [::]:{port} ssl;"));
     }
-    for (directive, value) in [("ssl_certificate", fullchain), ("ssl_certificate_key", privkey)] {
+    for (directive, value) in [
+        ("ssl_certificate", fullchain),
+        ("ssl_certificate_key", privkey),
+    ] {
         let mut existing = Vec::new();
         for_each_direct_child(b.directive, &mut |d| {
             if d.name() == directive {
@@ -247,7 +254,8 @@ pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileE
         let ours = |d: &Directive| {
             matches!(d.name(), "ssl_certificate" | "ssl_certificate_key")
                 && is_marked(src, d)
-                && d.arg(0).is_some_and(|a| cert_paths.iter().any(|p| Path::new(a) == *p))
+                && d.arg(0)
+                    .is_some_and(|a| cert_paths.iter().any(|p| Path::new(a) == *p))
         };
         let mut hit = false;
         for_each_direct_child(b.directive, &mut |d| hit |= ours(d));
@@ -427,8 +435,9 @@ impl Edits {
             .find(|d| matches!(d.name(), "listen" | "server_name"));
         let inner = b.directive.block_span.clone().unwrap_or(0..0);
         let (at, text) = match anchor {
-            Some(d) if rest_of_line(src, d).trim_start().starts_with('#')
-                || rest_of_line(src, d).trim().is_empty() =>
+            Some(d)
+                if rest_of_line(src, d).trim_start().starts_with('#')
+                    || rest_of_line(src, d).trim().is_empty() =>
             {
                 let r = line_range(src, d);
                 if r.end == src.len() && !src.ends_with('\n') {
@@ -440,9 +449,10 @@ impl Edits {
             Some(d) => (d.span.end, format!("\n{text}")),
             None => {
                 let after_brace = &src[inner.start..];
-                let brace_line_ends = after_brace
-                    .find('\n')
-                    .filter(|&i| after_brace[..i].trim().is_empty() || after_brace[..i].trim_start().starts_with('#'));
+                let brace_line_ends = after_brace.find('\n').filter(|&i| {
+                    after_brace[..i].trim().is_empty()
+                        || after_brace[..i].trim_start().starts_with('#')
+                });
                 match brace_line_ends {
                     Some(i) => (inner.start + i + 1, text),
                     None => (inner.start, format!("\n{text}")),
@@ -466,10 +476,7 @@ impl Edits {
         let src = &config.files[file].source;
         let close = d.block_span.clone().map_or(d.span.end - 1, |r| r.end);
         let indent = format!("{}    ", indent_at(src, d.span.start));
-        let body: String = block
-            .lines()
-            .map(|l| format!("{indent}{l}\n"))
-            .collect();
+        let body: String = block.lines().map(|l| format!("{indent}{l}\n")).collect();
         let line_start = src[..close].rfind('\n').map_or(0, |i| i + 1);
         if src[line_start..close].trim().is_empty() {
             self.splice(file, line_start..line_start, body);
@@ -503,7 +510,11 @@ impl Edits {
             None => src[d.span.start..d.span.end + rest.len()].replace('\n', " "),
         };
         let end = d.span.end + rest.len();
-        self.splice(file, d.span.start..end, format!("{new} {MARKER}; was: {original}"));
+        self.splice(
+            file,
+            d.span.start..end,
+            format!("{new} {MARKER}; was: {original}"),
+        );
     }
 
     /// Put `original` back in place of our replacement (same line, same indentation).
@@ -647,16 +658,21 @@ mod tests {
         let edits = plan_challenges(&cfg(SITE), &[challenge("www.example.com")], 80).unwrap();
         let out = apply(SITE, &edits);
         assert!(out.contains("        location = /.well-known/acme-challenge/tok-EN_1 { default_type text/plain; return 200 \"tok-EN_1.thumb_print-2\"; } # managed by certwright\n        root"));
-        assert!(plan_challenges(&cfg(&out), &[challenge("www.example.com")], 80)
-            .unwrap()
-            .is_empty());
+        assert!(
+            plan_challenges(&cfg(&out), &[challenge("www.example.com")], 80)
+                .unwrap()
+                .is_empty()
+        );
         let back = apply(&out, &plan_challenge_removal(&cfg(&out)).unwrap());
         assert_eq!(back, SITE);
     }
 
     #[test]
     fn challenge_for_unserved_name_gets_its_own_block() {
-        let out = apply(SITE, &plan_challenges(&cfg(SITE), &[challenge("new.test")], 80).unwrap());
+        let out = apply(
+            SITE,
+            &plan_challenges(&cfg(SITE), &[challenge("new.test")], 80).unwrap(),
+        );
         assert!(out.ends_with("    } # managed by certwright\n}\n"), "{out}");
         let c = cfg(&out);
         let sel = c.select("new.test", 80);
@@ -678,10 +694,17 @@ mod tests {
     #[test]
     fn one_line_server_block_gets_lines_inside() {
         let src = "http { server { listen 80; server_name a.test; } }";
-        let out = apply(src, &plan_challenges(&cfg(src), &[challenge("a.test")], 80).unwrap());
+        let out = apply(
+            src,
+            &plan_challenges(&cfg(src), &[challenge("a.test")], 80).unwrap(),
+        );
         let c = cfg(&out);
         let b = &c.select("a.test", 80)[0].block;
-        assert!(b.directive.children().iter().any(|n| matches!(n, Node::Directive(d) if is_challenge_location(d))));
+        assert!(b
+            .directive
+            .children()
+            .iter()
+            .any(|n| matches!(n, Node::Directive(d) if is_challenge_location(d))));
     }
 
     #[test]

@@ -213,7 +213,7 @@ fn pick<'b, 'a>(
         for b in blocks {
             for n in &b.names {
                 if let Some(s) = score(n) {
-                    if best.is_none_or(|(_, bs)| s > bs) {
+                    if best.map_or(true, |(_, bs)| s > bs) {
                         best = Some((b, s));
                     }
                 }
@@ -252,9 +252,7 @@ fn pick<'b, 'a>(
             .iter()
             .any(|l| l.port == port && &l.addr == addr && l.default_server)
     });
-    default
-        .or(blocks.first())
-        .map(|b| (*b, MatchKind::Default))
+    default.or(blocks.first()).map(|b| (*b, MatchKind::Default))
 }
 
 /// nginx compiles `~` server names with PCRE, caseless. Patterns the `regex` crate cannot
@@ -276,8 +274,11 @@ mod tests {
     use std::path::Path;
 
     fn cfg(servers: &str) -> Config {
-        Config::from_source(Path::new("/t/nginx.conf"), &format!("http {{\n{servers}\n}}\n"))
-            .unwrap()
+        Config::from_source(
+            Path::new("/t/nginx.conf"),
+            &format!("http {{\n{servers}\n}}\n"),
+        )
+        .unwrap()
     }
 
     fn pick_line(c: &Config, name: &str, port: u16) -> Vec<(usize, MatchKind)> {
@@ -305,17 +306,32 @@ mod tests {
     fn order_exact_leading_trailing_regex_default() {
         let c = cfg(concat!(
             "server { listen 80; server_name ~^www\\d+\\.example\\.com$; }\n", // line 2
-            "server { listen 80; server_name www.example.*; }\n",             // 3
-            "server { listen 80; server_name *.example.com; }\n",             // 4
-            "server { listen 80; server_name .www.example.com; }\n",          // 5
-            "server { listen 80; server_name www.example.com; }\n",           // 6
-            "server { listen 80 default_server; server_name _; }\n",          // 7
+            "server { listen 80; server_name www.example.*; }\n",              // 3
+            "server { listen 80; server_name *.example.com; }\n",              // 4
+            "server { listen 80; server_name .www.example.com; }\n",           // 5
+            "server { listen 80; server_name www.example.com; }\n",            // 6
+            "server { listen 80 default_server; server_name _; }\n",           // 7
         ));
-        assert_eq!(pick_line(&c, "WWW.example.com", 80), [(6, MatchKind::Exact)]);
-        assert_eq!(pick_line(&c, "a.www.example.com", 80), [(5, MatchKind::LeadingWildcard)]);
-        assert_eq!(pick_line(&c, "a.example.com", 80), [(4, MatchKind::LeadingWildcard)]);
-        assert_eq!(pick_line(&c, "www.example.org", 80), [(3, MatchKind::TrailingWildcard)]);
-        assert_eq!(pick_line(&c, "www2.example.com", 80), [(4, MatchKind::LeadingWildcard)]);
+        assert_eq!(
+            pick_line(&c, "WWW.example.com", 80),
+            [(6, MatchKind::Exact)]
+        );
+        assert_eq!(
+            pick_line(&c, "a.www.example.com", 80),
+            [(5, MatchKind::LeadingWildcard)]
+        );
+        assert_eq!(
+            pick_line(&c, "a.example.com", 80),
+            [(4, MatchKind::LeadingWildcard)]
+        );
+        assert_eq!(
+            pick_line(&c, "www.example.org", 80),
+            [(3, MatchKind::TrailingWildcard)]
+        );
+        assert_eq!(
+            pick_line(&c, "www2.example.com", 80),
+            [(4, MatchKind::LeadingWildcard)]
+        );
         assert_eq!(pick_line(&c, "nothing.test", 80), [(7, MatchKind::Default)]);
         assert!(pick_line(&c, "x", 443).is_empty());
     }
@@ -327,7 +343,10 @@ mod tests {
             "server { listen 80; server_name ~^(?<sub>.+)\\.example\\.net$; }\n",
             "server { listen 80; server_name ~example; }\n",
         ));
-        assert_eq!(pick_line(&c, "foo.example.net", 80), [(3, MatchKind::Regex)]);
+        assert_eq!(
+            pick_line(&c, "foo.example.net", 80),
+            [(3, MatchKind::Regex)]
+        );
     }
 
     #[test]
@@ -346,7 +365,11 @@ mod tests {
         ));
         assert_eq!(
             pick_line(&c, "a.test", 80),
-            [(2, MatchKind::Exact), (3, MatchKind::Exact), (4, MatchKind::Default)]
+            [
+                (2, MatchKind::Exact),
+                (3, MatchKind::Exact),
+                (4, MatchKind::Default)
+            ]
         );
         assert_eq!(c.server_names(), ["a.test", "b.test"]);
     }

@@ -107,9 +107,7 @@ fn fixtures_are_accepted_by_real_nginx() {
     ] {
         let src = fixture_dir().join(name);
         let sb = Sandbox::new(&format!("    include \"{}\";\n", src.display()));
-        sb.ctl()
-            .test()
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        sb.ctl().test().unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 
@@ -119,9 +117,14 @@ fn load_follows_relative_globbed_and_symlinked_includes() {
     for d in ["sites-available", "sites-enabled", "conf.d"] {
         fs::create_dir(sb.path(d)).unwrap();
     }
-    let site = "server {\n    listen 18080;\n    server_name b.test;\n    include snippets/x.conf;\n}\n";
+    let site =
+        "server {\n    listen 18080;\n    server_name b.test;\n    include snippets/x.conf;\n}\n";
     fs::write(sb.path("sites-available/b"), site).unwrap();
-    fs::write(sb.path("sites-available/a"), "server { listen 18080; server_name a.test; }\n").unwrap();
+    fs::write(
+        sb.path("sites-available/a"),
+        "server { listen 18080; server_name a.test; }\n",
+    )
+    .unwrap();
     symlink(sb.path("sites-available/b"), sb.path("sites-enabled/b")).unwrap();
     symlink("../sites-available/a", sb.path("sites-enabled/a")).unwrap();
     fs::create_dir(sb.path("snippets")).unwrap();
@@ -164,7 +167,7 @@ fn load_follows_relative_globbed_and_symlinked_includes() {
         .unwrap()
         .file_type()
         .is_symlink());
-    assert_eq!(cp.files, [real.clone()]);
+    assert_eq!(cp.files, std::slice::from_ref(&real));
     assert_lines_kept(site, &fs::read_to_string(&real).unwrap());
 }
 
@@ -252,19 +255,31 @@ fn apply_rollback_restores_byte_identically_and_refuses_changed_files() {
     let sb = Sandbox::new(SITE);
     let root = sb.path("checkpoints");
     let original = fs::read(sb.main()).unwrap();
-    assert_eq!(rollback(&root, 1).unwrap().to_string(), "nothing to roll back");
+    assert_eq!(
+        rollback(&root, 1).unwrap().to_string(),
+        "nothing to roll back"
+    );
 
     let (chain, key) = sb.certs();
     let req = request(chain, key);
-    apply(&plan_install(&load(&sb.main()).unwrap(), &req).unwrap(), &root, &sb.ctl()).unwrap();
+    apply(
+        &plan_install(&load(&sb.main()).unwrap(), &req).unwrap(),
+        &root,
+        &sb.ctl(),
+    )
+    .unwrap();
     let first = fs::read(sb.main()).unwrap();
     let ch = Challenge {
         name: "www.example.com".parse().unwrap(),
         token: "t".into(),
         key_authorization: "t.k".into(),
     };
-    apply(&plan_challenges(&load(&sb.main()).unwrap(), &[ch], 18080).unwrap(), &root, &sb.ctl())
-        .unwrap();
+    apply(
+        &plan_challenges(&load(&sb.main()).unwrap(), &[ch], 18080).unwrap(),
+        &root,
+        &sb.ctl(),
+    )
+    .unwrap();
 
     // Someone edits the file after us: rollback refuses and leaves it alone.
     let mut edited = fs::read(sb.main()).unwrap();
@@ -283,7 +298,10 @@ fn apply_rollback_restores_byte_identically_and_refuses_changed_files() {
     assert_eq!(fs::read(sb.main()).unwrap(), first);
     rollback(&root, 5).unwrap();
     assert_eq!(fs::read(sb.main()).unwrap(), original);
-    assert_eq!(rollback(&root, 1).unwrap().to_string(), "nothing to roll back");
+    assert_eq!(
+        rollback(&root, 1).unwrap().to_string(),
+        "nothing to roll back"
+    );
 }
 
 #[test]
@@ -294,9 +312,12 @@ fn broken_patch_is_restored_and_broken_config_is_refused() {
     let broken = FileEdit {
         path: sb.main(),
         before: original.clone(),
-        after: original.replace("root /var/www/html;", "root /var/www/html; bogus_directive 1;"),
+        after: original.replace(
+            "root /var/www/html;",
+            "root /var/www/html; bogus_directive 1;",
+        ),
     };
-    match apply(&[broken.clone()], &root, &sb.ctl()) {
+    match apply(std::slice::from_ref(&broken), &root, &sb.ctl()) {
         Err(NginxError::ConfigTest { when, output }) => {
             assert_eq!(when, "after the change (restored)");
             assert!(output.contains("bogus_directive"), "{output}");
@@ -331,7 +352,15 @@ fn nginx_that_cannot_be_started_is_a_spawn_error() {
 /// Configs from a small grammar: words bare or quoted with escapes, comments anywhere a
 /// token may start, nested blocks, lua blocks, arbitrary whitespace.
 fn config_strategy() -> impl Strategy<Value = String> {
-    let ws = prop::sample::select(vec![" ", "  ", "\t", "\n", "\r\n", " \n  ", "\n# c { } ;\n"]);
+    let ws = prop::sample::select(vec![
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r\n",
+        " \n  ",
+        "\n# c { } ;\n",
+    ]);
     let word = prop_oneof![
         "[a-z_][a-z0-9_./:$-]{0,8}",
         "[a-z]{1,3}\\\\[;{ ]",
@@ -359,7 +388,10 @@ fn config_strategy() -> impl Strategy<Value = String> {
     let tree = leaf.prop_recursive(3, 24, 4, move |inner| {
         (
             "[a-z]{1,6}",
-            prop::collection::vec((prop::sample::select(vec![" ", "\n", "\n    "]), inner), 0..4),
+            prop::collection::vec(
+                (prop::sample::select(vec![" ", "\n", "\n    "]), inner),
+                0..4,
+            ),
         )
             .prop_map(|(name, kids)| {
                 let mut s = format!("{name} {{");
