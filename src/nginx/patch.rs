@@ -89,7 +89,29 @@ pub fn plan_challenges(
             edits.add_to_http(config, &server)?;
             continue;
         }
+        // A server-level redirect runs before location matching, so the CA follows it to
+        // https: serve the challenge from the blocks answering the name with TLS as well.
+        let mut targets = Vec::new();
         for b in blocks {
+            if has_child(config, &b, is_https_redirect) {
+                for port in ssl_ports(config) {
+                    targets.extend(
+                        named_blocks(config, ch.name.as_str(), port)
+                            .into_iter()
+                            .filter(|t| t.listens.iter().any(|l| l.port == port && l.ssl)),
+                    );
+                }
+            }
+            targets.push(b);
+        }
+        let mut seen = Vec::new();
+        targets.retain(|b| {
+            let key = (b.file, b.directive.span.start);
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
+        for b in targets {
             let exists = has_child(config, &b, |d| {
                 d.name() == "location"
                     && d.arg(1) == Some(&format!("{CHALLENGE_PREFIX}{}", ch.token))
@@ -168,11 +190,7 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
                     continue;
                 }
                 done.push(key);
-                let has_redirect = has_child(config, b, |d| {
-                    d.name() == "if" && d.arg(0) == Some("($scheme")
-                        || d.name() == "return"
-                            && d.arg(1).is_some_and(|a| a.starts_with("https://"))
-                });
+                let has_redirect = has_child(config, b, is_https_redirect);
                 if !has_redirect {
                     let target = if req.https_port == 443 {
                         "https://$host$request_uri".to_string()
@@ -327,6 +345,25 @@ fn for_each_direct_child<'a>(block: &'a Directive, f: &mut dyn FnMut(&'a Directi
             f(d);
         }
     }
+}
+
+/// Our redirect `if`, or a user's server-level `return 30x https://...`.
+fn is_https_redirect(d: &Directive) -> bool {
+    d.name() == "if" && d.arg(0) == Some("($scheme")
+        || d.name() == "return" && d.arg(1).is_some_and(|a| a.starts_with("https://"))
+}
+
+/// Every port some server block listens on with TLS, in order of appearance.
+fn ssl_ports(config: &Config) -> Vec<u16> {
+    let mut ports = Vec::new();
+    for b in config.server_blocks() {
+        for l in b.listens.iter().filter(|l| l.ssl) {
+            if !ports.contains(&l.port) {
+                ports.push(l.port);
+            }
+        }
+    }
+    ports
 }
 
 fn is_challenge_location(d: &Directive) -> bool {
@@ -679,6 +716,24 @@ mod tests {
         assert_eq!(sel[0].kind, MatchKind::Exact);
         let back = apply(&out, &plan_challenge_removal(&c).unwrap());
         assert_eq!(back, SITE);
+    }
+
+    #[test]
+    fn challenge_behind_redirect_is_also_served_on_https() {
+        let src = "http {\n  server {\n    listen 80;\n    server_name a.test;\n    return 301 https://$host$request_uri;\n  }\n  server {\n    listen 443 ssl;\n    server_name a.test;\n  }\n}\n";
+        let out = apply(
+            src,
+            &plan_challenges(&cfg(src), &[challenge("a.test")], 80).unwrap(),
+        );
+        assert_eq!(
+            out.matches("location = /.well-known/acme-challenge/tok-EN_1")
+                .count(),
+            2
+        );
+        assert_eq!(
+            apply(&out, &plan_challenge_removal(&cfg(&out)).unwrap()),
+            src
+        );
     }
 
     #[test]
