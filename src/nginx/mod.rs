@@ -1,1 +1,249 @@
 //! Lossless nginx config parser, server-block selection, patcher, `nginx -t` / reload / rollback.
+//!
+//! Public API (everything else is internal):
+//!
+//! - [`load`]`(main_conf) -> Config`: the main file and every `include`, losslessly parsed.
+//!   [`Config::files`] keeps each file's link path and real path; edits go to the real path.
+//! - [`Config::select`]`(name, port) -> Vec<Selected>`: the server blocks nginx would pick.
+//!   [`Config::server_names`] lists every `server_name` value for error messages.
+//! - Planning (pure, writes nothing) returns `Vec<`[`FileEdit`]`>`:
+//!   [`plan_challenges`] / [`plan_challenge_removal`] (HTTP-01 locations),
+//!   [`plan_install`] / [`plan_uninstall`] (TLS lines, redirect, HSTS).
+//!   [`Config::references`] finds directives naming given files; [`unified_diff`] renders edits.
+//! - [`Ctl`]: `nginx -t`, reload, is-running. [`apply`] writes edits as a checkpointed
+//!   transaction (test before, back up, write, test after, restore on failure);
+//!   [`rollback`] undoes the last checkpoints, refusing files changed since we wrote them.
+//!
+//! Every line certwright adds ends with [`MARKER`], which is how removal finds it again.
+
+mod checkpoint;
+mod ctl;
+mod parse;
+mod patch;
+mod select;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::NginxError;
+
+pub use checkpoint::{apply, rollback, Checkpoint, RollbackReport};
+pub use ctl::Ctl;
+pub use parse::{print, Body, ConfFile, Directive, Node, Word};
+pub use patch::{
+    plan_challenge_removal, plan_challenges, plan_install, plan_uninstall, unified_diff, Challenge,
+    FileEdit, InstallRequest, MARKER,
+};
+pub use select::{Listen, MatchKind, Selected, ServerBlock};
+
+/// nginx includes nest; a deeper chain is certainly a cycle or a mistake.
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// A loaded configuration tree: the main file first, then included files in load order.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The main config file as given (what `nginx -c` receives).
+    pub main: PathBuf,
+    /// nginx resolves relative `include` paths against the main file's directory.
+    pub prefix: PathBuf,
+    pub files: Vec<ConfFile>,
+    /// `(file index, byte offset of an include directive)` -> included file indices, sorted.
+    includes: HashMap<(usize, usize), Vec<usize>>,
+}
+
+/// Read and parse `main_conf` and everything it includes.
+pub fn load(main_conf: &Path) -> Result<Config, NginxError> {
+    let prefix = main_conf
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let mut config = Config {
+        main: main_conf.to_path_buf(),
+        prefix,
+        files: Vec::new(),
+        includes: HashMap::new(),
+    };
+    let mut stack = Vec::new();
+    config.load_file(main_conf, &mut stack)?;
+    Ok(config)
+}
+
+impl Config {
+    /// Build a config from in-memory text (tests, benchmarks); includes are not followed.
+    pub fn from_source(path: &Path, source: &str) -> Result<Config, NginxError> {
+        let nodes = parse::parse(path, source)?;
+        Ok(Config {
+            main: path.to_path_buf(),
+            prefix: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            files: vec![ConfFile {
+                path: path.to_path_buf(),
+                real_path: path.to_path_buf(),
+                source: source.to_string(),
+                nodes,
+            }],
+            includes: HashMap::new(),
+        })
+    }
+
+    fn load_file(&mut self, path: &Path, stack: &mut Vec<PathBuf>) -> Result<usize, NginxError> {
+        let real_path = fs::canonicalize(path).map_err(|source| NginxError::Io {
+            action: "open",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if stack.contains(&real_path) || stack.len() >= MAX_INCLUDE_DEPTH {
+            return Err(NginxError::Parse {
+                file: path.to_path_buf(),
+                line: 0,
+                message: "include cycle or includes nested too deeply".into(),
+            });
+        }
+        if let Some(i) = self.files.iter().position(|f| f.real_path == real_path) {
+            return Ok(i);
+        }
+        let bytes = fs::read(path).map_err(|source| NginxError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let source = String::from_utf8(bytes).map_err(|e| NginxError::Parse {
+            file: path.to_path_buf(),
+            line: 0,
+            message: format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        })?;
+        let nodes = parse::parse(path, &source)?;
+        let index = self.files.len();
+        let mut includes = Vec::new();
+        collect_includes(&nodes, &mut includes);
+        self.files.push(ConfFile {
+            path: path.to_path_buf(),
+            real_path: real_path.clone(),
+            source,
+            nodes,
+        });
+        stack.push(real_path);
+        for (offset, line, pattern) in includes {
+            let targets = self.resolve_include(path, line, &pattern)?;
+            let mut indices = Vec::new();
+            for target in targets {
+                indices.push(self.load_file(&target, stack)?);
+            }
+            self.includes.insert((index, offset), indices);
+        }
+        stack.pop();
+        Ok(index)
+    }
+
+    /// Paths an `include` argument names: relative to the prefix, globs sorted bytewise as
+    /// glob(3) does in nginx's C locale; a glob matching nothing is fine, a missing file not.
+    fn resolve_include(
+        &self,
+        file: &Path,
+        line: usize,
+        pattern: &str,
+    ) -> Result<Vec<PathBuf>, NginxError> {
+        let full = self.prefix.join(pattern);
+        if !pattern.contains(['*', '?', '[']) {
+            return Ok(vec![full]);
+        }
+        let bad = |message: String| NginxError::Parse {
+            file: file.to_path_buf(),
+            line,
+            message,
+        };
+        let full_str = full
+            .to_str()
+            .ok_or_else(|| bad(format!("include path {full:?} is not UTF-8")))?;
+        let mut paths: Vec<PathBuf> = glob::glob(full_str)
+            .map_err(|e| bad(format!("bad include pattern {pattern:?}: {e}")))?
+            .filter_map(Result::ok)
+            .filter(|p| !p.is_dir())
+            .collect();
+        paths.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
+        Ok(paths)
+    }
+
+    /// Visit every directive in nginx's reading order, descending into blocks and includes.
+    /// `f` gets the file index, the names of enclosing blocks, and the directive.
+    pub fn visit<'a>(&'a self, f: &mut dyn FnMut(usize, &[&'a str], &'a Directive)) {
+        let mut ctx = Vec::new();
+        if !self.files.is_empty() {
+            self.visit_nodes(0, &self.files[0].nodes, &mut ctx, f, 0);
+        }
+    }
+
+    fn visit_nodes<'a>(
+        &'a self,
+        file: usize,
+        nodes: &'a [Node],
+        ctx: &mut Vec<&'a str>,
+        f: &mut dyn FnMut(usize, &[&'a str], &'a Directive),
+        depth: usize,
+    ) {
+        for node in nodes {
+            let Node::Directive(d) = node else { continue };
+            f(file, ctx, d);
+            if d.name() == "include" && depth < MAX_INCLUDE_DEPTH {
+                if let Some(targets) = self.includes.get(&(file, d.span.start)) {
+                    for &t in targets {
+                        self.visit_nodes(t, &self.files[t].nodes, ctx, f, depth + 1);
+                    }
+                }
+            }
+            if let Body::Block(children) = &d.body {
+                ctx.push(d.name());
+                self.visit_nodes(file, children, ctx, f, depth);
+                ctx.pop();
+            }
+        }
+    }
+
+    /// Print every file back; byte-identical to what was read.
+    pub fn print_file(&self, index: usize) -> String {
+        print(&self.files[index].nodes)
+    }
+
+    /// Directives whose arguments name any of `paths`: (real file, line, directive text).
+    pub fn references(&self, paths: &[&Path]) -> Vec<(PathBuf, usize, String)> {
+        let mut found = Vec::new();
+        self.visit(&mut |file, _, d| {
+            let hit = d.args().any(|a| paths.iter().any(|p| Path::new(a) == *p));
+            if hit {
+                let f = &self.files[file];
+                let text = match d.body {
+                    Body::Simple => f.source[d.span.clone()].to_string(),
+                    _ => d
+                        .words
+                        .iter()
+                        .map(|w| w.raw.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                found.push((f.real_path.clone(), d.line, text));
+            }
+        });
+        found
+    }
+}
+
+/// `(offset, line, argument)` of every `include` in `nodes`, at any depth.
+fn collect_includes(nodes: &[Node], out: &mut Vec<(usize, usize, String)>) {
+    for node in nodes {
+        let Node::Directive(d) = node else { continue };
+        if d.name() == "include" {
+            if let Some(arg) = d.arg(0) {
+                out.push((d.span.start, d.line, arg.to_string()));
+            }
+        }
+        collect_includes(d.children(), out);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,300 @@
+//! Applying edits as a transaction with on-disk checkpoints, and rolling them back.
+//!
+//! A checkpoint directory `<root>/<UTC timestamp>-<seq>/` holds `manifest.json` and the
+//! original bytes of each touched file (`<i>.orig`). It is written and synced before the
+//! first config file is touched, so a crash mid-apply can still be rolled back.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{chown, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Ctl, FileEdit};
+use crate::error::NginxError;
+use crate::fsutil::{create_dir_with_mode, write_atomic};
+
+const MANIFEST: &str = "manifest.json";
+
+/// A completed, tested change that [`rollback`] can undo.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+/// What [`rollback`] restored; empty means there was nothing to roll back.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackReport {
+    /// Checkpoint directories undone, newest first.
+    pub checkpoints: Vec<PathBuf>,
+    pub files: Vec<PathBuf>,
+}
+
+impl std::fmt::Display for RollbackReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.checkpoints.is_empty() {
+            return write!(f, "nothing to roll back");
+        }
+        write!(f, "rolled back {} change(s):", self.checkpoints.len())?;
+        for file in &self.files {
+            write!(f, "\n  restored {}", file.display())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    created: String,
+    files: Vec<FileRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct FileRecord {
+    path: PathBuf,
+    existed: bool,
+    original_sha256: Option<String>,
+    /// File name of the original bytes inside the checkpoint directory.
+    backup: Option<String>,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    written_sha256: String,
+}
+
+/// Test, back up, write, test again; restore everything if the second test fails.
+/// Does not reload: call [`Ctl::reload`] after a successful apply. With no edits nothing is
+/// written and no checkpoint is made (the returned one has no files and `dir` = the root),
+/// so an idempotent re-install leaves nothing for `rollback` to count.
+pub fn apply(
+    edits: &[FileEdit],
+    checkpoint_root: &Path,
+    ctl: &Ctl,
+) -> Result<Checkpoint, NginxError> {
+    ctl.test().map_err(|e| with_when(e, "before any change"))?;
+    if edits.is_empty() {
+        return Ok(Checkpoint {
+            dir: checkpoint_root.to_path_buf(),
+            files: Vec::new(),
+        });
+    }
+    let mut records = Vec::new();
+    let mut originals = Vec::new();
+    for (i, edit) in edits.iter().enumerate() {
+        // Write the real file so a sites-enabled symlink stays a symlink.
+        let path = fs::canonicalize(&edit.path).unwrap_or_else(|_| edit.path.clone());
+        let (existed, current, mode, uid, gid) = match fs::symlink_metadata(&path) {
+            Ok(meta) => {
+                let bytes = fs::read(&path).map_err(io_err("read", &path))?;
+                (true, bytes, meta.mode() & 0o7777, meta.uid(), meta.gid())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (false, Vec::new(), 0o644, 0, 0),
+            Err(e) => return Err(io_err("inspect", &path)(e)),
+        };
+        if current != edit.before.as_bytes() {
+            return Err(NginxError::ChangedSinceWrite {
+                path,
+                reason: "the file changed after the edit was planned; plan again".into(),
+            });
+        }
+        records.push(FileRecord {
+            path,
+            existed,
+            original_sha256: existed.then(|| sha256_hex(&current)),
+            backup: existed.then(|| format!("{i}.orig")),
+            mode,
+            uid,
+            gid,
+            written_sha256: sha256_hex(edit.after.as_bytes()),
+        });
+        originals.push(current);
+    }
+    let dir = new_checkpoint_dir(checkpoint_root)?;
+    for (record, original) in records.iter().zip(&originals) {
+        if let Some(name) = &record.backup {
+            let p = dir.join(name);
+            write_atomic(&p, original, 0o600).map_err(io_err("back up to", &p))?;
+        }
+    }
+    let manifest = Manifest {
+        created: now_stamp(),
+        files: records,
+    };
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| NginxError::Other(format!("cannot encode checkpoint manifest: {e}")))?;
+    let mpath = dir.join(MANIFEST);
+    write_atomic(&mpath, &json, 0o600).map_err(io_err("write", &mpath))?;
+
+    for (i, (record, edit)) in manifest.files.iter().zip(edits).enumerate() {
+        if let Err(e) = write_file(&record.path, edit.after.as_bytes(), record) {
+            // Report the write failure; a restore failure too would be logged by the caller's
+            // `nginx -t` anyway, and the checkpoint is kept so `rollback` can retry.
+            if restore_all(&manifest.files[..=i], &originals).is_ok() {
+                let _ = fs::remove_dir_all(&dir);
+            }
+            return Err(e);
+        }
+    }
+    if let Err(e) = ctl.test() {
+        // Keep the checkpoint when a restore fails, so `rollback` can finish the job.
+        restore_all(&manifest.files, &originals)?;
+        let _ = fs::remove_dir_all(&dir);
+        return Err(with_when(e, "after the change (restored)"));
+    }
+    Ok(Checkpoint {
+        dir,
+        files: manifest.files.iter().map(|r| r.path.clone()).collect(),
+    })
+}
+
+/// Undo the last `n` checkpoints, newest first. A checkpoint with a file whose content is
+/// no longer what we wrote is left untouched and reported as `ChangedSinceWrite`.
+pub fn rollback(checkpoint_root: &Path, n: usize) -> Result<RollbackReport, NginxError> {
+    let mut report = RollbackReport::default();
+    let mut dirs = list_checkpoints(checkpoint_root)?;
+    dirs.reverse();
+    for (_, dir) in dirs.into_iter().take(n) {
+        let mpath = dir.join(MANIFEST);
+        let json = fs::read(&mpath).map_err(io_err("read", &mpath))?;
+        let manifest: Manifest = serde_json::from_slice(&json).map_err(|e| {
+            NginxError::Other(format!("{}: corrupt manifest: {e}", mpath.display()))
+        })?;
+        let mut originals = Vec::new();
+        for record in &manifest.files {
+            let current = fs::read(&record.path);
+            let ok = matches!(&current, Ok(bytes) if sha256_hex(bytes) == record.written_sha256);
+            if !ok {
+                return Err(NginxError::ChangedSinceWrite {
+                    path: record.path.clone(),
+                    reason: format!(
+                        "its content differs from what checkpoint {} wrote",
+                        dir.display()
+                    ),
+                });
+            }
+            let original = match &record.backup {
+                Some(name) => {
+                    let p = dir.join(name);
+                    let bytes = fs::read(&p).map_err(io_err("read", &p))?;
+                    if record.original_sha256.as_deref() != Some(&sha256_hex(&bytes)) {
+                        return Err(NginxError::Other(format!(
+                            "{}: backup does not match its recorded checksum",
+                            p.display()
+                        )));
+                    }
+                    bytes
+                }
+                None => Vec::new(),
+            };
+            originals.push(original);
+        }
+        restore_all(&manifest.files, &originals)?;
+        fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        report
+            .files
+            .extend(manifest.files.iter().map(|r| r.path.clone()));
+        report.checkpoints.push(dir);
+    }
+    Ok(report)
+}
+
+fn with_when(e: NginxError, when: &'static str) -> NginxError {
+    match e {
+        NginxError::ConfigTest { output, .. } => NginxError::ConfigTest { when, output },
+        other => other,
+    }
+}
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> NginxError {
+    let path = path.to_path_buf();
+    move |source| NginxError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// Atomic write keeping the original mode and owner.
+fn write_file(path: &Path, bytes: &[u8], record: &FileRecord) -> Result<(), NginxError> {
+    write_atomic(path, bytes, record.mode).map_err(io_err("write", path))?;
+    if record.existed {
+        chown(path, Some(record.uid), Some(record.gid)).map_err(io_err("chown", path))?;
+    }
+    Ok(())
+}
+
+/// Put every file back (or delete files we created); tries all, returns the first error.
+fn restore_all(records: &[FileRecord], originals: &[Vec<u8>]) -> Result<(), NginxError> {
+    let mut first_err = None;
+    for (record, original) in records.iter().zip(originals) {
+        let result = if record.existed {
+            write_file(&record.path, original, record)
+        } else {
+            match fs::remove_file(&record.path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    Err(io_err("remove", &record.path)(e))
+                }
+                _ => Ok(()),
+            }
+        };
+        if let Err(e) = result {
+            first_err.get_or_insert(e);
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
+/// Checkpoint directories sorted by sequence number (the suffix after the last `-`).
+fn list_checkpoints(root: &Path) -> Result<Vec<(u64, PathBuf)>, NginxError> {
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err("list", root)(e)),
+    };
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_err("list", root))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let seq = name
+            .rsplit_once('-')
+            .and_then(|(_, s)| s.parse::<u64>().ok());
+        if let Some(seq) = seq {
+            if entry.path().join(MANIFEST).is_file() {
+                dirs.push((seq, entry.path()));
+            }
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+fn new_checkpoint_dir(root: &Path) -> Result<PathBuf, NginxError> {
+    create_dir_with_mode(root, 0o700).map_err(io_err("create", root))?;
+    let next = list_checkpoints(root)?.last().map_or(1, |(s, _)| s + 1);
+    let dir = root.join(format!("{}-{next:06}", now_stamp()));
+    fs::create_dir(&dir).map_err(io_err("create", &dir))?;
+    Ok(dir)
+}
+
+fn now_stamp() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,423 @@
+//! Module-level tests: fixtures, loading, a grammar proptest, and the real `nginx -t`.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::types::DomainName;
+
+const NGINX: &str = "/usr/sbin/nginx";
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nginx")
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(fixture_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_fixture_round_trips_byte_identically() {
+    let all = fixtures();
+    assert!(all.len() >= 7);
+    for path in all {
+        let src = fs::read_to_string(&path).unwrap();
+        let nodes = parse::parse(&path, &src).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(print(&nodes), src, "{}", path.display());
+    }
+}
+
+/// A throwaway nginx setup: absolute pid/error_log/temp paths inside a tempdir.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new(http_body: &str) -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let main = format!(
+            "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    access_log off;\n    client_body_temp_path {d}/client_body;\n    proxy_temp_path {d}/proxy;\n    fastcgi_temp_path {d}/fastcgi;\n    uwsgi_temp_path {d}/uwsgi;\n    scgi_temp_path {d}/scgi;\n{http_body}}}\n"
+        );
+        fs::write(dir.path().join("nginx.conf"), main).unwrap();
+        Sandbox { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn main(&self) -> PathBuf {
+        self.path("nginx.conf")
+    }
+
+    fn ctl(&self) -> Ctl {
+        Ctl {
+            binary: NGINX.into(),
+            conf: self.main(),
+        }
+    }
+
+    /// Self-signed certificate files for `-t`, which loads them.
+    fn certs(&self) -> (PathBuf, PathBuf) {
+        let ck = rcgen::generate_simple_self_signed(vec!["example.com".to_string()]).unwrap();
+        let dir = self.path("live dir");
+        fs::create_dir_all(&dir).unwrap();
+        let (chain, key) = (dir.join("fullchain.pem"), dir.join("privkey.pem"));
+        fs::write(&chain, ck.cert.pem()).unwrap();
+        fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+        (chain, key)
+    }
+}
+
+fn write_edits(edits: &[FileEdit]) {
+    for e in edits {
+        assert_eq!(fs::read_to_string(&e.path).unwrap(), e.before);
+        fs::write(&e.path, &e.after).unwrap();
+    }
+}
+
+/// Every line of `before` appears in `after`, in the same order.
+fn assert_lines_kept(before: &str, after: &str) {
+    let mut rest = after.lines();
+    for line in before.lines() {
+        assert!(
+            rest.any(|l| l == line),
+            "line {line:?} lost or reordered in:\n{after}"
+        );
+    }
+}
+
+#[test]
+fn fixtures_are_accepted_by_real_nginx() {
+    for name in [
+        "reverse-proxy.conf",
+        "comments.conf",
+        "map-if-types.conf",
+        "escapes-utf8.conf",
+        "debian-sites-default",
+    ] {
+        let src = fixture_dir().join(name);
+        let sb = Sandbox::new(&format!("    include \"{}\";\n", src.display()));
+        sb.ctl().test().unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn load_follows_relative_globbed_and_symlinked_includes() {
+    let sb = Sandbox::new("    include sites-enabled/*;\n    include conf.d/*.conf;\n");
+    for d in ["sites-available", "sites-enabled", "conf.d"] {
+        fs::create_dir(sb.path(d)).unwrap();
+    }
+    let site =
+        "server {\n    listen 18080;\n    server_name b.test;\n    include snippets/x.conf;\n}\n";
+    fs::write(sb.path("sites-available/b"), site).unwrap();
+    fs::write(
+        sb.path("sites-available/a"),
+        "server { listen 18080; server_name a.test; }\n",
+    )
+    .unwrap();
+    symlink(sb.path("sites-available/b"), sb.path("sites-enabled/b")).unwrap();
+    symlink("../sites-available/a", sb.path("sites-enabled/a")).unwrap();
+    fs::create_dir(sb.path("snippets")).unwrap();
+    fs::write(sb.path("snippets/x.conf"), "listen [::]:18080;\n").unwrap();
+    fs::write(sb.path("conf.d/z.conf"), "# empty\n").unwrap();
+
+    let c = load(&sb.main()).unwrap();
+    let names: Vec<_> = c.files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(
+        names,
+        [
+            sb.main(),
+            sb.path("sites-enabled/a"),
+            sb.path("sites-enabled/b"),
+            sb.path("snippets/x.conf"),
+            sb.path("conf.d/z.conf"),
+        ]
+    );
+    let real = fs::canonicalize(sb.path("sites-available/b")).unwrap();
+    assert_eq!(c.files[2].real_path, real);
+    for i in 0..c.files.len() {
+        assert_eq!(c.print_file(i), c.files[i].source);
+    }
+    // An include inside a server block contributes its listen.
+    let sel = c.select("b.test", 18080);
+    assert!(sel[0].block.listens.iter().any(|l| l.is_ipv6()));
+    assert_eq!(c.server_names(), ["a.test", "b.test"]);
+
+    // Edits go to the real file and the symlink survives apply.
+    let ch = Challenge {
+        name: "b.test".parse().unwrap(),
+        token: "abc".into(),
+        key_authorization: "abc.def".into(),
+    };
+    let edits = plan_challenges(&c, &[ch], 18080).unwrap();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0].path, real);
+    let cp = apply(&edits, &sb.path("checkpoints"), &sb.ctl()).unwrap();
+    assert!(fs::symlink_metadata(sb.path("sites-enabled/b"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(cp.files, std::slice::from_ref(&real));
+    assert_lines_kept(site, &fs::read_to_string(&real).unwrap());
+}
+
+#[test]
+fn missing_include_and_parse_errors_are_reported_with_location() {
+    let sb = Sandbox::new("    include nope.conf;\n");
+    assert!(matches!(load(&sb.main()), Err(NginxError::Io { .. })));
+    let sb = Sandbox::new("    include bad.conf;\n");
+    fs::write(sb.path("bad.conf"), "server {\n  listen 80;\n").unwrap();
+    match load(&sb.main()) {
+        Err(NginxError::Parse { file, line, .. }) => {
+            assert_eq!(file, sb.path("bad.conf"));
+            assert_eq!(line, 3);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+const SITE: &str = "    server {\n        listen 18080;\n        listen [::]:18080;\n        # the app\n        server_name example.com www.example.com;\n        root /var/www/html;\n        location / {\n            try_files $uri $uri/ =404;\n        }\n    }\n";
+
+fn request(chain: PathBuf, key: PathBuf) -> InstallRequest {
+    InstallRequest {
+        names: vec!["example.com".parse::<DomainName>().unwrap()],
+        fullchain: chain,
+        privkey: key,
+        http_port: 18080,
+        https_port: 18443,
+        redirect: true,
+        hsts: true,
+    }
+}
+
+#[test]
+fn install_passes_real_nginx_keeps_lines_and_is_idempotent() {
+    let sb = Sandbox::new(SITE);
+    let before = fs::read_to_string(sb.main()).unwrap();
+    let (chain, key) = sb.certs();
+    let req = request(chain.clone(), key.clone());
+    let edits = plan_install(&load(&sb.main()).unwrap(), &req).unwrap();
+    assert!(unified_diff(&edits).contains("+        ssl_certificate \""));
+    apply(&edits, &sb.path("cp"), &sb.ctl()).unwrap();
+    let after = fs::read_to_string(sb.main()).unwrap();
+    assert_lines_kept(&before, &after);
+    assert!(after.contains("return 301 https://$host:18443$request_uri;"));
+    assert!(plan_install(&load(&sb.main()).unwrap(), &req)
+        .unwrap()
+        .is_empty());
+
+    let c = load(&sb.main()).unwrap();
+    let refs = c.references(&[chain.as_path()]);
+    assert_eq!(refs.len(), 1);
+    assert!(refs[0].2.starts_with("ssl_certificate "));
+
+    // Uninstall restores the original text exactly.
+    let undo = plan_uninstall(&c, &[chain.as_path(), key.as_path()]).unwrap();
+    apply(&undo, &sb.path("cp"), &sb.ctl()).unwrap();
+    assert_eq!(fs::read_to_string(sb.main()).unwrap(), before);
+}
+
+#[test]
+fn challenge_locations_pass_real_nginx() {
+    let sb = Sandbox::new(SITE);
+    let before = fs::read_to_string(sb.main()).unwrap();
+    let chs: Vec<Challenge> = ["example.com", "new.example.net"]
+        .iter()
+        .map(|n| Challenge {
+            name: n.parse().unwrap(),
+            token: "Tok_1-x".into(),
+            key_authorization: "Tok_1-x.Thumb_2-y".into(),
+        })
+        .collect();
+    let edits = plan_challenges(&load(&sb.main()).unwrap(), &chs, 18080).unwrap();
+    write_edits(&edits);
+    sb.ctl().test().unwrap();
+    let after = fs::read_to_string(sb.main()).unwrap();
+    assert_lines_kept(&before, &after);
+    let c = load(&sb.main()).unwrap();
+    assert!(plan_challenges(&c, &chs, 18080).unwrap().is_empty());
+    write_edits(&plan_challenge_removal(&c).unwrap());
+    assert_eq!(fs::read_to_string(sb.main()).unwrap(), before);
+}
+
+#[test]
+fn apply_rollback_restores_byte_identically_and_refuses_changed_files() {
+    let sb = Sandbox::new(SITE);
+    let root = sb.path("checkpoints");
+    let original = fs::read(sb.main()).unwrap();
+    assert_eq!(
+        rollback(&root, 1).unwrap().to_string(),
+        "nothing to roll back"
+    );
+
+    let (chain, key) = sb.certs();
+    let req = request(chain, key);
+    apply(
+        &plan_install(&load(&sb.main()).unwrap(), &req).unwrap(),
+        &root,
+        &sb.ctl(),
+    )
+    .unwrap();
+    let first = fs::read(sb.main()).unwrap();
+    let ch = Challenge {
+        name: "www.example.com".parse().unwrap(),
+        token: "t".into(),
+        key_authorization: "t.k".into(),
+    };
+    apply(
+        &plan_challenges(&load(&sb.main()).unwrap(), &[ch], 18080).unwrap(),
+        &root,
+        &sb.ctl(),
+    )
+    .unwrap();
+
+    // Someone edits the file after us: rollback refuses and leaves it alone.
+    let mut edited = fs::read(sb.main()).unwrap();
+    edited.extend_from_slice(b"# admin edit\n");
+    fs::write(sb.main(), &edited).unwrap();
+    assert!(matches!(
+        rollback(&root, 1),
+        Err(NginxError::ChangedSinceWrite { .. })
+    ));
+    assert_eq!(fs::read(sb.main()).unwrap(), edited);
+
+    edited.truncate(edited.len() - b"# admin edit\n".len());
+    fs::write(sb.main(), &edited).unwrap();
+    let report = rollback(&root, 1).unwrap();
+    assert_eq!(report.checkpoints.len(), 1);
+    assert_eq!(fs::read(sb.main()).unwrap(), first);
+    rollback(&root, 5).unwrap();
+    assert_eq!(fs::read(sb.main()).unwrap(), original);
+    assert_eq!(
+        rollback(&root, 1).unwrap().to_string(),
+        "nothing to roll back"
+    );
+}
+
+#[test]
+fn broken_patch_is_restored_and_broken_config_is_refused() {
+    let sb = Sandbox::new(SITE);
+    let root = sb.path("checkpoints");
+    let original = fs::read_to_string(sb.main()).unwrap();
+    let broken = FileEdit {
+        path: sb.main(),
+        before: original.clone(),
+        after: original.replace(
+            "root /var/www/html;",
+            "root /var/www/html; bogus_directive 1;",
+        ),
+    };
+    match apply(std::slice::from_ref(&broken), &root, &sb.ctl()) {
+        Err(NginxError::ConfigTest { when, output }) => {
+            assert_eq!(when, "after the change (restored)");
+            assert!(output.contains("bogus_directive"), "{output}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fs::read_to_string(sb.main()).unwrap(), original);
+    assert_eq!(rollback(&root, 1).unwrap().checkpoints.len(), 0);
+
+    fs::write(sb.main(), &broken.after).unwrap();
+    let fix = FileEdit {
+        path: sb.main(),
+        before: broken.after.clone(),
+        after: original,
+    };
+    match apply(&[fix], &root, &sb.ctl()) {
+        Err(NginxError::ConfigTest { when, .. }) => assert_eq!(when, "before any change"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn nginx_that_cannot_be_started_is_a_spawn_error() {
+    let ctl = Ctl {
+        binary: "/nonexistent/nginx".into(),
+        conf: "/nonexistent.conf".into(),
+    };
+    assert!(matches!(ctl.test(), Err(NginxError::Spawn { .. })));
+    assert!(!ctl.is_running());
+}
+
+/// Configs from a small grammar: words bare or quoted with escapes, comments anywhere a
+/// token may start, nested blocks, lua blocks, arbitrary whitespace.
+fn config_strategy() -> impl Strategy<Value = String> {
+    let ws = prop::sample::select(vec![
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r\n",
+        " \n  ",
+        "\n# c { } ;\n",
+    ]);
+    let word = prop_oneof![
+        "[a-z_][a-z0-9_./:$-]{0,8}",
+        "[a-z]{1,3}\\\\[;{ ]",
+        "\"([a-z {};#'ü]|\\\\\"|\\\\n){0,6}\"",
+        "'([a-z {};#\"☕]|\\\\'){0,6}'",
+        Just("${x}y".to_string()),
+    ];
+    let simple = (
+        "[a-z_]{1,8}",
+        prop::collection::vec((ws.clone(), word), 0..4),
+        ws.clone(),
+    )
+        .prop_map(|(name, args, end)| {
+            let mut s = name;
+            for (w, a) in args {
+                s.push_str(w);
+                s.push_str(&a);
+            }
+            s.push_str(end);
+            s.push(';');
+            s
+        });
+    let lua = Just("content_by_lua_block { local t = {\"}\"} -- }\n }".to_string());
+    let leaf = prop_oneof![4 => simple, 1 => lua];
+    let tree = leaf.prop_recursive(3, 24, 4, move |inner| {
+        (
+            "[a-z]{1,6}",
+            prop::collection::vec(
+                (prop::sample::select(vec![" ", "\n", "\n    "]), inner),
+                0..4,
+            ),
+        )
+            .prop_map(|(name, kids)| {
+                let mut s = format!("{name} {{");
+                for (w, k) in kids {
+                    s.push_str(w);
+                    s.push_str(&k);
+                }
+                s.push_str("\n}");
+                s
+            })
+    });
+    (
+        prop::collection::vec((ws, tree), 0..6),
+        prop::sample::select(vec!["", "\n", "# end"]),
+    )
+        .prop_map(|(items, tail)| {
+            let mut s: String = items.into_iter().map(|(w, t)| format!("{w}{t}")).collect();
+            s.push_str(tail);
+            s
+        })
+}
+
+proptest! {
+    #[test]
+    fn generated_configs_round_trip(src in config_strategy()) {
+        let nodes = parse::parse(Path::new("gen.conf"), &src).unwrap();
+        prop_assert_eq!(print(&nodes), src);
+    }
+}
