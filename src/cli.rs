@@ -77,8 +77,15 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Obtain a certificate and install it into nginx (the default when no subcommand is
+    /// given, as certbot): `certwright --nginx -d example.com`.
+    Run(RunArgs),
     /// Obtain a certificate and store it, without installing it anywhere.
     Certonly(CertonlyArgs),
+    /// Install an existing certificate into nginx.
+    Install(InstallArgs),
+    /// Restore the nginx configuration as it was before certwright's last change(s).
+    Rollback(RollbackArgs),
     /// List the certificates certwright manages.
     Certificates(CertificatesArgs),
     /// Renew every certificate that is due (for cron, systemd timers and CI with --dry-run).
@@ -95,6 +102,9 @@ pub struct CertonlyArgs {
     pub auth: AuthenticatorArgs,
 
     #[command(flatten)]
+    pub nginx: NginxArgs,
+
+    #[command(flatten)]
     pub request: CertRequestArgs,
 
     #[command(flatten)]
@@ -106,10 +116,90 @@ pub struct CertonlyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub certonly: CertonlyArgs,
+
+    #[command(flatten)]
+    pub installer: InstallerArgs,
+
+    /// Print the unified diff of the nginx changes the install would make; obtain nothing
+    /// and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The lineage to install (see `certwright certificates`).
+    #[arg(long, value_name = "NAME", required = true)]
+    pub cert_name: String,
+
+    /// Install into nginx (the only installer).
+    #[arg(long)]
+    pub nginx: bool,
+
+    #[command(flatten)]
+    pub nginx_args: NginxArgs,
+
+    #[command(flatten)]
+    pub installer: InstallerArgs,
+
+    /// Print the unified diff of what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// How many of certwright's nginx changes to undo, newest first.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub checkpoints: u16,
+
+    #[command(flatten)]
+    pub nginx_args: NginxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NginxArgs {
+    /// nginx's configuration directory; its main file is nginx.conf there.
+    #[arg(long, default_value = "/etc/nginx", value_name = "DIR")]
+    pub nginx_server_root: PathBuf,
+
+    /// The nginx binary used for `nginx -t` and reloads.
+    #[arg(long, default_value = "nginx", value_name = "PATH")]
+    pub nginx_ctl: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallerArgs {
+    /// Make port 80 answer 301 to https for the certificate's names (the default).
+    #[arg(long, overrides_with = "no_redirect")]
+    pub redirect: bool,
+
+    /// Leave plain HTTP as it is.
+    #[arg(long)]
+    pub no_redirect: bool,
+
+    /// Add a Strict-Transport-Security header (one year).
+    #[arg(long)]
+    pub hsts: bool,
+
+    /// The port the installer adds `listen ... ssl` for.
+    #[arg(long, default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub https_port: u16,
+}
+
+#[derive(Debug, Args)]
 pub struct AuthenticatorArgs {
     /// Answer HTTP-01 with certwright's own web server (the default).
-    #[arg(long, conflicts_with = "webroot")]
+    #[arg(long, conflicts_with_all = ["webroot", "nginx"])]
     pub standalone: bool,
+
+    /// Answer HTTP-01 through the running nginx: a temporary location in the server block
+    /// for each name, removed again afterwards.
+    #[arg(long, conflicts_with = "webroot")]
+    pub nginx: bool,
 
     /// Answer HTTP-01 by writing files under a web server's document root.
     #[arg(long)]
@@ -119,8 +209,9 @@ pub struct AuthenticatorArgs {
     #[arg(short = 'w', long = "webroot-path", value_name = "DIR")]
     pub webroot_path: Vec<PathBuf>,
 
-    /// Port the standalone server listens on; the CA always probes port 80, so another
-    /// port only makes sense behind a forward (or for tests).
+    /// Port the CA's probe reaches: where the standalone server listens, or the port whose
+    /// nginx server blocks answer it. The CA always probes port 80, so another port only
+    /// makes sense behind a forward (or for tests).
     #[arg(long = "http-01-port", default_value_t = 80, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub http_01_port: u16,
 
@@ -302,6 +393,32 @@ pub enum CurveArg {
     Secp384r1,
 }
 
+/// certbot's default: with no subcommand, `run` is meant (`certwright --nginx -d NAME`).
+/// Returns the argument list with `run` inserted when no subcommand is named.
+pub fn with_default_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let mut names: Vec<String> = vec!["help".into()];
+    for sub in cmd.get_subcommands() {
+        names.push(sub.get_name().to_string());
+        names.extend(sub.get_all_aliases().map(str::to_string));
+    }
+    let rest = args.iter().skip(1).filter_map(|a| a.to_str());
+    let mut any = false;
+    for a in rest {
+        if names.iter().any(|n| n == a) || matches!(a, "-h" | "--help" | "-V" | "--version") {
+            return args;
+        }
+        any = true;
+    }
+    if !any {
+        return args;
+    }
+    let mut out = args;
+    out.insert(1, "run".into());
+    out
+}
+
 /// The accepted RSA sizes; clap rejects anything else with exit 2.
 fn rsa_sizes() -> impl clap::builder::TypedValueParser<Value = u32> {
     use clap::builder::TypedValueParser;
@@ -366,6 +483,23 @@ mod tests {
             panic!()
         };
         assert_eq!(args.request.domains.len(), 3);
+    }
+
+    #[test]
+    fn no_subcommand_means_run() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            with_default_subcommand(args(&["certwright", "--nginx", "-d", "a.example.com"])),
+            args(&["certwright", "run", "--nginx", "-d", "a.example.com"])
+        );
+        let unchanged = args(&["certwright", "-n", "renew"]);
+        assert_eq!(with_default_subcommand(unchanged.clone()), unchanged);
+        let help = args(&["certwright", "--help"]);
+        assert_eq!(with_default_subcommand(help.clone()), help);
+        assert_eq!(
+            with_default_subcommand(args(&["certwright"])),
+            args(&["certwright"])
+        );
     }
 
     #[test]

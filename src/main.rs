@@ -1,11 +1,12 @@
 //! Thin binary: parse the command line, hand it to the library, return its exit code.
 use std::process::ExitCode;
 
-use certwright::cli::{webroot_assignments, Cli};
+use certwright::cli::{webroot_assignments, with_default_subcommand, Cli};
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let matches = match Cli::command().try_get_matches() {
+    let args = with_default_subcommand(std::env::args_os().collect());
+    let matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();

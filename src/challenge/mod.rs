@@ -27,6 +27,35 @@ pub fn is_valid_key_authorization(key_auth: &str) -> bool {
 
 pub const WELL_KNOWN: &str = "/.well-known/acme-challenge/";
 
+/// Ask a local web server for a challenge the way the CA will (Host header = the name) and
+/// report whether it answers with the key authorization. Used after an nginx reload, which
+/// takes effect asynchronously, before telling the CA to validate.
+pub async fn probe_local(port: u16, host: &str, token: &str, key_auth: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        let request = format!(
+            "GET {WELL_KNOWN}{token} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nUser-Agent: certwright-probe\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut response = Vec::new();
+        stream
+            .take(64 * 1024)
+            .read_to_end(&mut response)
+            .await
+            .ok()?;
+        let text = String::from_utf8_lossy(&response);
+        Some(text.starts_with("HTTP/1.1 200") && text.trim_end().ends_with(key_auth))
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(2), attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
 /// Which process listens on a TCP port (e.g. "nginx (pid 812)"), for the error message when
 /// the standalone responder cannot bind. Best effort from /proc; None when unknown.
 pub fn port_owner(port: u16) -> Option<String> {

@@ -7,9 +7,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{CertonlyArgs, CurveArg, KeyTypeArg};
-use crate::config::{Authenticator, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA};
+use crate::config::{Authenticator, Installer, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA};
 use crate::error::{Error, InputError};
-use crate::store::inspect;
+use crate::store::{inspect, Store};
 use crate::types::{CertName, Curve, DomainName, Email, KeyType, ServerUrl};
 
 use super::obtain::{self, AccountRequest, ObtainRequest};
@@ -80,7 +80,14 @@ pub fn validate(
             bits: args.request.rsa_key_size,
         },
     };
-    let authenticator = if args.auth.webroot || !args.auth.webroot_path.is_empty() {
+    let authenticator = if args.auth.nginx {
+        nginx_settings(&args.nginx)?;
+        Authenticator::Nginx {
+            server_root: args.nginx.nginx_server_root.clone(),
+            ctl: args.nginx.nginx_ctl.clone(),
+            http_01_port: args.auth.http_01_port,
+        }
+    } else if args.auth.webroot || !args.auth.webroot_path.is_empty() {
         webroot_authenticator(&args.auth.webroot_path, &domains, &webroot_index)?
     } else {
         let http_01_address = args
@@ -113,6 +120,19 @@ pub fn validate(
         expand: args.request.expand,
         json: args.json,
     })
+}
+
+/// `--nginx-server-root` must hold nginx.conf; checked before anything is sent.
+pub fn nginx_settings(args: &crate::cli::NginxArgs) -> Result<(), Error> {
+    let conf = args.nginx_server_root.join("nginx.conf");
+    if !conf.is_file() {
+        return Err(InputError::Other(format!(
+            "no nginx configuration at {} (set --nginx-server-root)",
+            conf.display()
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Parse names, drop duplicates (keeping the first), and carry each name's webroot index.
@@ -182,6 +202,14 @@ fn webroot_authenticator(
     Ok(Authenticator::Webroot { map })
 }
 
+/// What `certonly` (and `run`, before installing) did for the lineage.
+pub struct Outcome {
+    /// "issued", "renewed" or "not_due".
+    pub result: &'static str,
+    pub version: u32,
+    pub info: inspect::CertInfo,
+}
+
 #[derive(Serialize)]
 struct JsonResult<'a> {
     schema: u32,
@@ -191,10 +219,25 @@ struct JsonResult<'a> {
     version: u32,
     not_after: String,
     paths: crate::store::LivePaths,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    installed: Option<bool>,
 }
 
 async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
     let store = ctx.store();
+    let outcome = obtain_unless_fresh(ctx, &store, req, None).await?;
+    print_outcome(ctx, &store, req, &outcome, None);
+    Ok(())
+}
+
+/// Obtain a certificate for the request unless the lineage already has a fresh one for the
+/// same names; on success save the renewal config (with `installer`, if given).
+pub async fn obtain_unless_fresh(
+    ctx: &Ctx,
+    store: &Store,
+    req: &Request,
+    installer: Option<Installer>,
+) -> Result<Outcome, Error> {
     let existing = match store.read_renewal(&req.cert_name)? {
         Some(json) => Some(RenewalConfig::parse(
             &json,
@@ -238,7 +281,16 @@ async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
             if let Some((fullchain, _)) = store.read_live(&req.cert_name)? {
                 if let Ok(info) = inspect::inspect_chain(&fullchain) {
                     if !lifetime_due(&info, OffsetDateTime::now_utc()) {
-                        return report_not_due(ctx, req, &store, &info);
+                        if installer.is_some() && existing.installer != installer {
+                            let mut updated = existing.clone();
+                            updated.installer = installer;
+                            store.write_renewal(&req.cert_name, &updated.to_json())?;
+                        }
+                        return Ok(Outcome {
+                            result: "not_due",
+                            version: store.current_version(&req.cert_name)?.unwrap_or(0),
+                            info,
+                        });
                     }
                 }
             }
@@ -260,8 +312,8 @@ async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
     let obtained = obtain::obtain(
         &ctx.ui,
         &session,
-        &store,
-        &store,
+        store,
+        store,
         &ObtainRequest {
             cert_name: &req.cert_name,
             domains: &req.domains,
@@ -292,29 +344,57 @@ async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
         account: obtained.account_id.clone(),
         key_type: req.key_type,
         authenticator: req.authenticator.clone(),
-        installer: existing.as_ref().and_then(|e| e.installer.clone()),
+        installer: installer.or_else(|| existing.as_ref().and_then(|e| e.installer.clone())),
         renew_before_expiry_days: existing.as_ref().and_then(|e| e.renew_before_expiry_days),
     };
     store.write_renewal(&req.cert_name, &config.to_json())?;
+    Ok(Outcome {
+        result: if is_renewal { "renewed" } else { "issued" },
+        version: obtained.version,
+        info: obtained.info,
+    })
+}
 
+/// The final summary (text like certbot's, or one JSON object). `installed`: whether an
+/// installer ran (`run`), None for `certonly`.
+pub fn print_outcome(
+    ctx: &Ctx,
+    store: &Store,
+    req: &Request,
+    outcome: &Outcome,
+    installed: Option<bool>,
+) {
     let paths = store.live_paths(&req.cert_name);
-    let not_after = rfc3339(obtained.info.not_after);
     if req.json {
         let out = JsonResult {
             schema: 1,
-            result: if is_renewal { "renewed" } else { "issued" },
+            result: outcome.result,
             cert_name: req.cert_name.as_str(),
             domains: req.domains.iter().map(|d| d.to_string()).collect(),
-            version: obtained.version,
-            not_after,
+            version: outcome.version,
+            not_after: rfc3339(outcome.info.not_after),
             paths,
+            installed,
         };
         print_stdout(&format!(
             "{}\n",
             serde_json::to_string(&out).unwrap_or_default()
         ));
-    } else if !ctx.global.quiet {
-        print_stdout(&format!(
+        return;
+    }
+    if ctx.global.quiet {
+        return;
+    }
+    let text = if outcome.result == "not_due" {
+        format!(
+            "Certificate not yet due for renewal; no action taken.\n\
+             Certificate {} ({}) expires on {}. Use --force-renewal to renew anyway.\n",
+            req.cert_name,
+            paths.fullchain.display(),
+            date(outcome.info.not_after)
+        )
+    } else {
+        format!(
             "Successfully received certificate.\n\
              Certificate is saved at: {}\n\
              Key is saved at:         {}\n\
@@ -322,44 +402,10 @@ async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
              These files will be updated when the certificate renews (`certwright renew`).\n",
             paths.fullchain.display(),
             paths.privkey.display(),
-            date(obtained.info.not_after),
-        ));
-    }
-    Ok(())
-}
-
-fn report_not_due(
-    ctx: &Ctx,
-    req: &Request,
-    store: &crate::store::Store,
-    info: &inspect::CertInfo,
-) -> Result<(), Error> {
-    let paths = store.live_paths(&req.cert_name);
-    let version = store.current_version(&req.cert_name)?.unwrap_or(0);
-    if req.json {
-        let out = JsonResult {
-            schema: 1,
-            result: "not_due",
-            cert_name: req.cert_name.as_str(),
-            domains: req.domains.iter().map(|d| d.to_string()).collect(),
-            version,
-            not_after: rfc3339(info.not_after),
-            paths,
-        };
-        print_stdout(&format!(
-            "{}\n",
-            serde_json::to_string(&out).unwrap_or_default()
-        ));
-    } else if !ctx.global.quiet {
-        print_stdout(&format!(
-            "Certificate not yet due for renewal; no action taken.\n\
-             Certificate {} ({}) expires on {}. Use --force-renewal to renew anyway.\n",
-            req.cert_name,
-            paths.fullchain.display(),
-            date(info.not_after)
-        ));
-    }
-    Ok(())
+            date(outcome.info.not_after),
+        )
+    };
+    print_stdout(&text);
 }
 
 /// 1/3 of the lifetime left (1/2 for certificates valid under 10 days).

@@ -4,9 +4,12 @@
 mod certificates;
 mod certonly;
 mod daemon;
+mod install;
 mod obtain;
 mod plan;
 mod renew;
+mod rollback;
+mod run;
 mod state;
 pub mod ui;
 
@@ -45,7 +48,10 @@ pub fn main(cli: Cli, webroot_assignments: Vec<Option<usize>>) -> ExitCode {
         global: cli.global,
     };
     let result = match cli.command {
+        Command::Run(args) => run::run(&ctx, args, webroot_assignments),
         Command::Certonly(args) => certonly::run(&ctx, args, webroot_assignments),
+        Command::Install(args) => install::run(&ctx, args),
+        Command::Rollback(args) => rollback::run(&ctx, args),
         Command::Certificates(args) => certificates::run(&ctx, args),
         Command::Renew(args) => renew::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),

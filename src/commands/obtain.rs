@@ -12,6 +12,7 @@ use crate::acme::{self, AcmeAccount, AcmeHttp, AriCertId, Http01Challenge};
 use crate::challenge::{self, ChallengeMap, Standalone, WebrootFiles};
 use crate::config::Authenticator;
 use crate::error::{AcmeError, Error, InputError};
+use crate::nginx;
 use crate::store::inspect::{self, CertInfo};
 use crate::store::{self, IssuedFiles, Store};
 use crate::types::{CertName, DomainName, Email, KeyType, ServerUrl};
@@ -57,6 +58,8 @@ type ListenAt = (Option<IpAddr>, u16);
 /// server, and one standalone responder per address:port serving every concurrent order.
 #[derive(Default)]
 pub struct Session {
+    /// nginx-authenticated orders patch one shared config: one at a time.
+    nginx: tokio::sync::Mutex<()>,
     http: tokio::sync::Mutex<HashMap<Option<PathBuf>, AcmeHttp>>,
     accounts: tokio::sync::Mutex<HashMap<String, (AcmeAccount, String)>>,
     responders: tokio::sync::Mutex<HashMap<ListenAt, (ChallengeMap, challenge::Running)>>,
@@ -110,7 +113,7 @@ pub async fn obtain(
     req: &ObtainRequest<'_>,
 ) -> Result<Obtained, Error> {
     // Bind before talking to the CA: a busy port is reported without spending an order.
-    let mut responder = prepare_authenticator(session, req.authenticator).await?;
+    let mut responder = prepare_authenticator(session, cert_store, req.authenticator).await?;
     let http = session.http(req.ca_bundle).await?;
     let (account, account_id) =
         session_account(ui, session, account_store, &http, req.server, &req.account).await?;
@@ -126,9 +129,9 @@ pub async fn obtain(
         order.challenges.len(),
         req.authenticator.name()
     ));
-    let published = responder.publish(&order.challenges)?;
+    let published = responder.publish(ui, &order.challenges).await?;
     let validated = order.validate(VALIDATION_DEADLINE).await;
-    responder.cleanup(published, &order.challenges);
+    responder.cleanup(ui, published, &order.challenges);
     validated?;
     step.done();
 
@@ -277,20 +280,31 @@ fn ask_terms(terms: &str, interactive: bool) -> bool {
     matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
 }
 
-/// An authenticator ready to publish (its port already bound).
-enum Prepared {
+/// An authenticator ready to publish (its port already bound, or nginx's turn taken).
+enum Prepared<'s> {
     Standalone(ChallengeMap),
     Webroot(Vec<(DomainName, PathBuf)>),
+    Nginx {
+        _turn: tokio::sync::MutexGuard<'s, ()>,
+        ctl: nginx::Ctl,
+        http_01_port: u16,
+        checkpoints: PathBuf,
+    },
 }
 
 /// What is being served right now, to be removed after validation.
 enum Published {
     Standalone,
     Webroot(WebrootFiles),
+    Nginx,
 }
 
-impl Prepared {
-    fn publish(&mut self, challenges: &[Http01Challenge]) -> Result<Published, Error> {
+impl Prepared<'_> {
+    async fn publish(
+        &mut self,
+        ui: &Ui,
+        challenges: &[Http01Challenge],
+    ) -> Result<Published, Error> {
         for c in challenges {
             if !challenge::is_valid_token(&c.token)
                 || !challenge::is_valid_key_authorization(&c.key_authorization)
@@ -329,10 +343,22 @@ impl Prepared {
                 }
                 Ok(Published::Webroot(files))
             }
+            Prepared::Nginx {
+                ctl,
+                http_01_port,
+                checkpoints,
+                ..
+            } => {
+                if challenges.is_empty() {
+                    return Ok(Published::Nginx);
+                }
+                publish_nginx(ui, ctl, *http_01_port, checkpoints, challenges).await?;
+                Ok(Published::Nginx)
+            }
         }
     }
 
-    fn cleanup(&mut self, published: Published, challenges: &[Http01Challenge]) {
+    fn cleanup(&mut self, ui: &Ui, published: Published, challenges: &[Http01Challenge]) {
         match (self, published) {
             (Prepared::Standalone(map), _) => {
                 for c in challenges {
@@ -340,12 +366,85 @@ impl Prepared {
                 }
             }
             (_, Published::Webroot(mut files)) => files.cleanup(),
+            (
+                Prepared::Nginx {
+                    ctl, checkpoints, ..
+                },
+                Published::Nginx,
+            ) => {
+                if let Err(e) = revert_nginx(ctl, checkpoints) {
+                    ui.warn(format!(
+                        "could not remove the temporary challenge locations from nginx: {e}"
+                    ));
+                }
+            }
             _ => {}
         }
     }
 }
 
-async fn prepare_authenticator(session: &Session, auth: &Authenticator) -> Result<Prepared, Error> {
+/// Add a location per challenge, test, reload, and wait until nginx answers them locally.
+async fn publish_nginx(
+    ui: &Ui,
+    ctl: &nginx::Ctl,
+    port: u16,
+    checkpoints: &Path,
+    challenges: &[Http01Challenge],
+) -> Result<(), Error> {
+    // A run killed mid-validation left its locations behind: undo them first.
+    revert_nginx(ctl, checkpoints)?;
+    let config = nginx::load(&ctl.conf)?;
+    let mut wanted = Vec::new();
+    for c in challenges {
+        wanted.push(nginx::Challenge {
+            name: c.identifier.parse()?,
+            token: c.token.clone(),
+            key_authorization: c.key_authorization.clone(),
+        });
+    }
+    let edits = nginx::plan_challenges(&config, &wanted, port)?;
+    nginx::apply(&edits, checkpoints, ctl)?;
+    if let Err(e) = ctl.reload() {
+        let _ = revert_nginx(ctl, checkpoints);
+        return Err(e.into());
+    }
+    for c in challenges {
+        let mut answered = false;
+        for _ in 0..50 {
+            if challenge::probe_local(port, &c.identifier, &c.token, &c.key_authorization).await {
+                answered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !answered {
+            ui.warn(format!(
+                "nginx on port {port} does not answer the challenge for {} locally; asking the CA anyway",
+                c.identifier
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Restore the config as it was before the challenge locations, byte for byte, and reload.
+fn revert_nginx(ctl: &nginx::Ctl, checkpoints: &Path) -> Result<(), Error> {
+    if !checkpoints.exists() {
+        return Ok(());
+    }
+    let report = nginx::rollback(checkpoints, usize::MAX)?;
+    let _ = std::fs::remove_dir_all(checkpoints);
+    if !report.checkpoints.is_empty() && ctl.is_running() {
+        ctl.reload()?;
+    }
+    Ok(())
+}
+
+async fn prepare_authenticator<'s>(
+    session: &'s Session,
+    store: &Store,
+    auth: &Authenticator,
+) -> Result<Prepared<'s>, Error> {
     match auth {
         Authenticator::Standalone {
             http_01_port,
@@ -358,9 +457,24 @@ async fn prepare_authenticator(session: &Session, auth: &Authenticator) -> Resul
                 .map(|e| (e.domain.clone(), e.path.clone()))
                 .collect(),
         )),
-        Authenticator::Nginx { .. } => Err(Error::Config(
-            "the nginx authenticator is not available in this build".into(),
-        )),
+        Authenticator::Nginx {
+            server_root,
+            ctl,
+            http_01_port,
+        } => {
+            let ctl = nginx::Ctl {
+                binary: ctl.clone(),
+                conf: server_root.join("nginx.conf"),
+            };
+            // Fail on a broken or missing config before spending an order.
+            ctl.test()?;
+            Ok(Prepared::Nginx {
+                _turn: session.nginx.lock().await,
+                ctl,
+                http_01_port: *http_01_port,
+                checkpoints: store.work_dir().join("nginx-challenge-checkpoints"),
+            })
+        }
     }
 }
 

@@ -507,8 +507,13 @@ async fn renew_one(
     }
 }
 
-/// After a renewal: the deploy hook with certbot's environment.
+/// After a renewal: reload nginx where the lineage is installed, then the deploy hook with
+/// certbot's environment.
 async fn deploy(ui: &Ui, store: &Store, l: &Lineage, req: &RenewRequest) -> Result<(), String> {
+    if let (Some(installer), false) = (&l.config.installer, req.dry_run) {
+        super::install::reload_after_renewal(installer)
+            .map_err(|e| format!("nginx reload after renewing {}: {e}", l.name))?;
+    }
     let Some(hook) = &req.deploy_hook else {
         return Ok(());
     };
