@@ -145,6 +145,10 @@ pub struct InstallArgs {
     #[command(flatten)]
     pub installer: InstallerArgs,
 
+    /// The plain-HTTP port whose server blocks serve the names (the one redirected).
+    #[arg(long = "http-01-port", default_value_t = 80, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub http_01_port: u16,
+
     /// Print the unified diff of what would change; change nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -146,12 +146,7 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
             StoreError::Other(format!("{name} has no certificate files to install")).into(),
         );
     }
-    let http_01_port = match &config.authenticator {
-        crate::config::Authenticator::Standalone { http_01_port, .. }
-        | crate::config::Authenticator::Nginx { http_01_port, .. } => *http_01_port,
-        crate::config::Authenticator::Webroot { .. } => 80,
-    };
-    let installer = installer_from_args(&args.nginx_args, &args.installer, http_01_port);
+    let installer = installer_from_args(&args.nginx_args, &args.installer, args.http_01_port);
     let installed = install_lineage(&ctx.ui, &store, &name, &config, &installer, args.dry_run)?;
     report_install(ctx, &name, &installed);
     if !args.dry_run && config.installer.as_ref() != Some(&installer) {

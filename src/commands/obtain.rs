@@ -408,15 +408,22 @@ async fn publish_nginx(
         let _ = revert_nginx(ctl, checkpoints);
         return Err(e.into());
     }
+    // A reload hands over to new workers while old ones drain: only several answers in a
+    // row show the old workers are gone and the CA's probe will see the new config.
     for c in challenges {
-        let mut answered = false;
-        for _ in 0..50 {
+        let mut in_a_row = 0;
+        for _ in 0..60 {
             if challenge::probe_local(port, &c.identifier, &c.token, &c.key_authorization).await {
-                answered = true;
-                break;
+                in_a_row += 1;
+                if in_a_row == 4 {
+                    break;
+                }
+            } else {
+                in_a_row = 0;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(75)).await;
         }
+        let answered = in_a_row == 4;
         if !answered {
             ui.warn(format!(
                 "nginx on port {port} does not answer the challenge for {} locally; asking the CA anyway",
