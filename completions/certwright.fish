@@ -32,12 +32,59 @@ complete -c certwright -n "__fish_certwright_needs_command" -s v -l verbose -d '
 complete -c certwright -n "__fish_certwright_needs_command" -s q -l quiet -d 'Print only errors'
 complete -c certwright -n "__fish_certwright_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certwright -n "__fish_certwright_needs_command" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "run" -d 'Obtain a certificate and install it into nginx (the default when no subcommand is given, as certbot): `certwright --nginx -d example.com`'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "certonly" -d 'Obtain a certificate and store it, without installing it anywhere'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "install" -d 'Install an existing certificate into nginx'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "rollback" -d 'Restore the nginx configuration as it was before certwright\'s last change(s)'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "certificates" -d 'List the certificates certwright manages'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "renew" -d 'Renew every certificate that is due (for cron, systemd timers and CI with --dry-run)'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "plan" -d 'Show when each certificate will renew and why; offline, changes nothing'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "daemon" -d 'Run as a scheduler: renew each certificate when it is due, until stopped'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s w -l webroot-path -d 'Document root for the -d names that follow it (repeatable, as certbot\'s -w)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-address -d 'Address the standalone server binds (default: all IPv4 and IPv6 addresses)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s d -l domains -d 'Domain name(s) for the certificate; comma-separated or repeated' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l cert-name -d 'Name of the lineage (directory under live/); default: the first domain' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l key-type -d 'Private key algorithm' -r -f -a "ecdsa\t''
+rsa\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l elliptic-curve -d 'Curve for ECDSA keys' -r -f -a "secp256r1\t''
+secp384r1\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l rsa-key-size -d 'Size of RSA keys' -r -f -a "2048\t''
+3072\t''
+4096\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s m -l email -d 'Contact email for the ACME account (expiry and policy notices from the CA)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l expand -d 'Allow adding names to an existing certificate'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l register-unsafely-without-email -d 'Register without a contact email'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l agree-tos -d 'Agree to the CA\'s terms of service'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l staging -d 'Use Let\'s Encrypt\'s staging server (untrusted test certificates)'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l json -d 'Print one JSON object (schema 1) on stdout instead of a text summary'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l redirect -d 'Make port 80 answer 301 to https for the certificate\'s names (the default)'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l no-redirect -d 'Leave plain HTTP as it is'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l hsts -d 'Add a Strict-Transport-Security header (one year)'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dry-run -d 'Print the unified diff of the nginx changes the install would make; obtain nothing and change nothing'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s w -l webroot-path -d 'Document root for the -d names that follow it (repeatable, as certbot\'s -w)' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-port -d 'Port the standalone server listens on; the CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-address -d 'Address the standalone server binds (default: all IPv4 and IPv6 addresses)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s d -l domains -d 'Domain name(s) for the certificate; comma-separated or repeated' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l cert-name -d 'Name of the lineage (directory under live/); default: the first domain' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l key-type -d 'Private key algorithm' -r -f -a "ecdsa\t''
@@ -54,6 +101,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l confi
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l expand -d 'Allow adding names to an existing certificate'
@@ -66,6 +114,35 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s v -l 
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s q -l quiet -d 'Print only errors'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s h -l help -d 'Print help'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l cert-name -d 'The lineage to install (see `certwright certificates`)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l http-01-port -d 'The plain-HTTP port whose server blocks serve the names (the one redirected)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx -d 'Install into nginx (the only installer)'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l redirect -d 'Make port 80 answer 301 to https for the certificate\'s names (the default)'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l no-redirect -d 'Leave plain HTTP as it is'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l hsts -d 'Add a Strict-Transport-Security header (one year)'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l dry-run -d 'Print the unified diff of what would change; change nothing'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand install" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l checkpoints -d 'How many of certwright\'s nginx changes to undo, newest first' -r
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l cert-name -d 'Only this lineage' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
@@ -76,6 +153,53 @@ complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s v
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s q -l quiet -d 'Print only errors'
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s h -l help -d 'Print help'
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s V -l version -d 'Print version'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from certonly certificates help" -f -a "certonly" -d 'Obtain a certificate and store it, without installing it anywhere'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from certonly certificates help" -f -a "certificates" -d 'List the certificates certwright manages'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from certonly certificates help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l cert-name -d 'Only these lineages (repeatable); default: all' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l dry-run-server -d 'With --dry-run: use this ACME directory instead of the staging counterpart' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l pre-hook -d 'Shell command run once before the first renewal of this run' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l post-hook -d 'Shell command run once after the renewals of this run (if any was attempted)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l deploy-hook -d 'Shell command run after each successful renewal, with RENEWED_LINEAGE (the live directory) and RENEWED_DOMAINS (space-separated) in its environment' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l concurrency -d 'How many renewals run at once' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l dry-run -d 'Go through the whole renewal against the CA\'s staging counterpart (Let\'s Encrypt production -> staging; other CAs: the same server) with a throwaway key, then discard the result: certificates, configs, accounts and nginx stay byte-identical. Every selected lineage is tried, due or not. Exit 0 only if every renewal would succeed'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l force-renewal -d 'Renew even if not due'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l no-random-sleep-on-renew -d 'Do not wait a random 0-8 minutes first (the wait only happens when stdin is not a terminal, i.e. from cron, so a fleet does not hit the CA in the same second)'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l run-deploy-hooks -d 'With --dry-run: run deploy hooks too (they are skipped by default)'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l json -d 'Print one JSON object (schema 1) instead of text'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l json -d 'Print JSON (schema 1) instead of text'
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l schedule -d 'Check at these times instead of twice a day, in standard 5-field crontab syntax (UTC), e.g. "0 0 1 * *" = 00:00 on the 1st of each month; day-of-week 0 and 7 are Sunday. Certificates are still renewed as soon as they are due' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l concurrency -d 'How many renewals run at once' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l status-file -d 'Where to write the JSON status (each lineage\'s expiry, next renewal, last success and error) for monitoring; default: <work-dir>/status.json' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l deploy-hook -d 'Shell command run after each successful renewal (as renew\'s --deploy-hook)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l once -d 'Run one pass (renew what is due), then exit'
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "run" -d 'Obtain a certificate and install it into nginx (the default when no subcommand is given, as certbot): `certwright --nginx -d example.com`'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "certonly" -d 'Obtain a certificate and store it, without installing it anywhere'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "install" -d 'Install an existing certificate into nginx'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "rollback" -d 'Restore the nginx configuration as it was before certwright\'s last change(s)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "certificates" -d 'List the certificates certwright manages'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "renew" -d 'Renew every certificate that is due (for cron, systemd timers and CI with --dry-run)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "plan" -d 'Show when each certificate will renew and why; offline, changes nothing'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "daemon" -d 'Run as a scheduler: renew each certificate when it is due, until stopped'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
