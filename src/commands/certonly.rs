@@ -420,6 +420,7 @@ fn lifetime_due(info: &inspect::CertInfo, now: OffsetDateTime) -> bool {
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
