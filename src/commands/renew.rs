@@ -443,6 +443,7 @@ async fn renew_one(
                 // Terms were accepted when the lineage was created.
                 agree_tos: true,
                 interactive: false,
+                eab: None,
             },
             reuse_key: None,
             replaces: replaces.as_ref(),
