@@ -40,6 +40,14 @@ complete -c certwright -n "__fish_certwright_needs_command" -f -a "certificates"
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "renew" -d 'Renew every certificate that is due (for cron, systemd timers and CI with --dry-run)'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "plan" -d 'Show when each certificate will renew and why; offline, changes nothing'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "daemon" -d 'Run as a scheduler: renew each certificate when it is due, until stopped'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "register" -d 'Register an ACME account with the server (once per server; nothing is issued)'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "show_account" -d 'Show the stored account for a server: URL, contact, key thumbprint'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "show-account" -d 'Show the stored account for a server: URL, contact, key thumbprint'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "update_account" -d 'Change the account\'s contact email, or replace its key (--rollover-key)'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "update-account" -d 'Change the account\'s contact email, or replace its key (--rollover-key)'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "unregister" -d 'Deactivate the account at the CA (irreversible) and remove it from this machine; asks first unless -n'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "revoke" -d 'Revoke a certificate with the CA'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "delete" -d 'Delete a certificate\'s files (live, archive, renewal config, state); refused while nginx uses them; asks first unless -n'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s w -l webroot-path -d 'Document root for the -d names that follow it (repeatable, as certbot\'s -w)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
@@ -58,6 +66,9 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l rsa-key-si
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s m -l email -d 'Contact email for the ACME account (expiry and policy notices from the CA)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l eab-kid -d 'Key identifier for External Account Binding (from the CA\'s dashboard)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l eab-hmac-key-file -d 'File holding the EAB HMAC key (base64url, as the CA shows it). The key can also come from the environment variable CERTWRIGHT_EAB_HMAC_KEY' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l eab-hmac-key -d 'The EAB HMAC key itself (certbot compatibility). Other users can read it in `ps`: prefer --eab-hmac-key-file or CERTWRIGHT_EAB_HMAC_KEY' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
@@ -67,6 +78,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx -d '
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l expand -d 'Allow adding names to an existing certificate'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l must-staple -d 'Refused: Let\'s Encrypt stopped honouring Must-Staple and ended OCSP in 2025'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l register-unsafely-without-email -d 'Register without a contact email'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l agree-tos -d 'Agree to the CA\'s terms of service'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l staging -d 'Use Let\'s Encrypt\'s staging server (untrusted test certificates)'
@@ -97,6 +109,9 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l rsa-k
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s m -l email -d 'Contact email for the ACME account (expiry and policy notices from the CA)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l eab-kid -d 'Key identifier for External Account Binding (from the CA\'s dashboard)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l eab-hmac-key-file -d 'File holding the EAB HMAC key (base64url, as the CA shows it). The key can also come from the environment variable CERTWRIGHT_EAB_HMAC_KEY' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l eab-hmac-key -d 'The EAB HMAC key itself (certbot compatibility). Other users can read it in `ps`: prefer --eab-hmac-key-file or CERTWRIGHT_EAB_HMAC_KEY' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -105,6 +120,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l expand -d 'Allow adding names to an existing certificate'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l must-staple -d 'Refused: Let\'s Encrypt stopped honouring Must-Staple and ended OCSP in 2025'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l register-unsafely-without-email -d 'Register without a contact email'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l agree-tos -d 'Agree to the CA\'s terms of service'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l staging -d 'Use Let\'s Encrypt\'s staging server (untrusted test certificates)'
@@ -194,12 +210,128 @@ complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s v -l ve
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s q -l quiet -d 'Print only errors'
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s h -l help -d 'Print help'
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s V -l version -d 'Print version'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "run" -d 'Obtain a certificate and install it into nginx (the default when no subcommand is given, as certbot): `certwright --nginx -d example.com`'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "certonly" -d 'Obtain a certificate and store it, without installing it anywhere'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "install" -d 'Install an existing certificate into nginx'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "rollback" -d 'Restore the nginx configuration as it was before certwright\'s last change(s)'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "certificates" -d 'List the certificates certwright manages'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "renew" -d 'Renew every certificate that is due (for cron, systemd timers and CI with --dry-run)'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "plan" -d 'Show when each certificate will renew and why; offline, changes nothing'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "daemon" -d 'Run as a scheduler: renew each certificate when it is due, until stopped'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c certwright -n "__fish_certwright_using_subcommand register" -s m -l email -d 'Contact email for the ACME account (expiry and policy notices from the CA)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l eab-kid -d 'Key identifier for External Account Binding (from the CA\'s dashboard)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l eab-hmac-key-file -d 'File holding the EAB HMAC key (base64url, as the CA shows it). The key can also come from the environment variable CERTWRIGHT_EAB_HMAC_KEY' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l eab-hmac-key -d 'The EAB HMAC key itself (certbot compatibility). Other users can read it in `ps`: prefer --eab-hmac-key-file or CERTWRIGHT_EAB_HMAC_KEY' -r
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l register-unsafely-without-email -d 'Register without a contact email'
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l agree-tos -d 'Agree to the CA\'s terms of service'
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l staging -d 'Use Let\'s Encrypt\'s staging server (untrusted test certificates)'
+complete -c certwright -n "__fish_certwright_using_subcommand register" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand register" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand register" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand register" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand register" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s m -l email -d 'The new contact email (replaces the old one at the CA)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l rollover-key -d 'Replace the account key with a new one; the old key stops working at once'
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s m -l email -d 'The new contact email (replaces the old one at the CA)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l rollover-key -d 'Replace the account key with a new one; the old key stops working at once'
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l staging -d 'Use Let\'s Encrypt\'s staging server'
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l cert-name -d 'The lineage whose current certificate is revoked' -r
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l cert-path -d 'A certificate file (PEM, leaf first) to revoke' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l reason -d 'Reason reported to the CA' -r -f -a "unspecified\t''
+keycompromise\t''
+affiliationchanged\t''
+superseded\t''
+cessationofoperation\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l delete-after-revoke -d 'Delete the certificate\'s files after revoking it (default: ask on a terminal, keep them with -n)'
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l no-delete-after-revoke -d 'Keep the certificate\'s files after revoking it'
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l staging -d 'Use Let\'s Encrypt\'s staging server'
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l cert-name -d 'The lineage to delete' -r
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l uninstall -d 'First remove the lines certwright added to nginx for this certificate (`nginx -t`, restored on failure, then reload). Lines certwright did not add are never touched'
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "run" -d 'Obtain a certificate and install it into nginx (the default when no subcommand is given, as certbot): `certwright --nginx -d example.com`'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "certonly" -d 'Obtain a certificate and store it, without installing it anywhere'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "install" -d 'Install an existing certificate into nginx'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "rollback" -d 'Restore the nginx configuration as it was before certwright\'s last change(s)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "certificates" -d 'List the certificates certwright manages'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "renew" -d 'Renew every certificate that is due (for cron, systemd timers and CI with --dry-run)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "plan" -d 'Show when each certificate will renew and why; offline, changes nothing'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "daemon" -d 'Run as a scheduler: renew each certificate when it is due, until stopped'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "register" -d 'Register an ACME account with the server (once per server; nothing is issued)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "show_account" -d 'Show the stored account for a server: URL, contact, key thumbprint'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "update_account" -d 'Change the account\'s contact email, or replace its key (--rollover-key)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "unregister" -d 'Deactivate the account at the CA (irreversible) and remove it from this machine; asks first unless -n'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "revoke" -d 'Revoke a certificate with the CA'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "delete" -d 'Delete a certificate\'s files (live, archive, renewal config, state); refused while nginx uses them; asks first unless -n'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

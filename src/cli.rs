@@ -94,6 +94,22 @@ pub enum Command {
     Plan(PlanArgs),
     /// Run as a scheduler: renew each certificate when it is due, until stopped.
     Daemon(DaemonArgs),
+    /// Register an ACME account with the server (once per server; nothing is issued).
+    Register(RegisterArgs),
+    /// Show the stored account for a server: URL, contact, key thumbprint.
+    #[command(name = "show_account", visible_alias = "show-account")]
+    ShowAccount(ShowAccountArgs),
+    /// Change the account's contact email, or replace its key (--rollover-key).
+    #[command(name = "update_account", visible_alias = "update-account")]
+    UpdateAccount(UpdateAccountArgs),
+    /// Deactivate the account at the CA (irreversible) and remove it from this machine;
+    /// asks first unless -n.
+    Unregister(UnregisterArgs),
+    /// Revoke a certificate with the CA.
+    Revoke(RevokeArgs),
+    /// Delete a certificate's files (live, archive, renewal config, state); refused while
+    /// nginx uses them; asks first unless -n.
+    Delete(DeleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -260,6 +276,10 @@ pub struct CertRequestArgs {
     /// Allow adding names to an existing certificate.
     #[arg(long)]
     pub expand: bool,
+
+    /// Refused: Let's Encrypt stopped honouring Must-Staple and ended OCSP in 2025.
+    #[arg(long)]
+    pub must_staple: bool,
 }
 
 #[derive(Debug, Args)]
@@ -287,8 +307,149 @@ pub struct AccountArgs {
     /// Extra PEM root certificates trusted for the ACME server's HTTPS (private CAs, Pebble).
     #[arg(long, env = "CERTWRIGHT_CA_BUNDLE", value_name = "PEMFILE")]
     pub ca_bundle: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub eab: EabArgs,
 }
 
+/// External Account Binding, for CAs that tie ACME accounts to an account of their own.
+#[derive(Debug, Args)]
+pub struct EabArgs {
+    /// Key identifier for External Account Binding (from the CA's dashboard).
+    #[arg(long, value_name = "KID")]
+    pub eab_kid: Option<String>,
+
+    /// File holding the EAB HMAC key (base64url, as the CA shows it). The key can also come
+    /// from the environment variable CERTWRIGHT_EAB_HMAC_KEY.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "eab_kid",
+        conflicts_with = "eab_hmac_key"
+    )]
+    pub eab_hmac_key_file: Option<PathBuf>,
+
+    /// The EAB HMAC key itself (certbot compatibility). Other users can read it in `ps`:
+    /// prefer --eab-hmac-key-file or CERTWRIGHT_EAB_HMAC_KEY.
+    #[arg(long, value_name = "KEY", requires = "eab_kid")]
+    pub eab_hmac_key: Option<String>,
+}
+
+/// Which ACME server an account command talks to.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// ACME directory URL (default: Let's Encrypt production).
+    #[arg(long, value_name = "URL", conflicts_with = "staging")]
+    pub server: Option<String>,
+
+    /// Use Let's Encrypt's staging server.
+    #[arg(long, alias = "test-cert")]
+    pub staging: bool,
+
+    /// Extra PEM root certificates trusted for the ACME server's HTTPS (private CAs, Pebble).
+    #[arg(long, env = "CERTWRIGHT_CA_BUNDLE", value_name = "PEMFILE")]
+    pub ca_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    #[command(flatten)]
+    pub account: AccountArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowAccountArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .required(true)
+        .multiple(true)
+        .args(["email", "rollover_key"])
+))]
+pub struct UpdateAccountArgs {
+    /// The new contact email (replaces the old one at the CA).
+    #[arg(short = 'm', long = "email", value_name = "EMAIL")]
+    pub email: Option<String>,
+
+    /// Replace the account key with a new one; the old key stops working at once.
+    #[arg(long)]
+    pub rollover_key: bool,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UnregisterArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("which")
+        .required(true)
+        .args(["cert_name", "cert_path"])
+))]
+pub struct RevokeArgs {
+    /// The lineage whose current certificate is revoked.
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Option<String>,
+
+    /// A certificate file (PEM, leaf first) to revoke.
+    #[arg(long, value_name = "PATH")]
+    pub cert_path: Option<PathBuf>,
+
+    /// Reason reported to the CA.
+    #[arg(long, value_enum, default_value_t = RevocationReasonArg::Unspecified)]
+    pub reason: RevocationReasonArg,
+
+    /// Delete the certificate's files after revoking it (default: ask on a terminal, keep
+    /// them with -n).
+    #[arg(long, overrides_with = "no_delete_after_revoke")]
+    pub delete_after_revoke: bool,
+
+    /// Keep the certificate's files after revoking it.
+    #[arg(long, overrides_with = "delete_after_revoke")]
+    pub no_delete_after_revoke: bool,
+
+    /// With --cert-path for a certificate of no lineage: the server to revoke it at.
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    #[command(flatten)]
+    pub nginx: NginxArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RevocationReasonArg {
+    Unspecified,
+    Keycompromise,
+    Affiliationchanged,
+    Superseded,
+    Cessationofoperation,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The lineage to delete.
+    #[arg(long, value_name = "NAME", required = true)]
+    pub cert_name: String,
+
+    /// First remove the lines certwright added to nginx for this certificate (`nginx -t`,
+    /// restored on failure, then reload). Lines certwright did not add are never touched.
+    #[arg(long)]
+    pub uninstall: bool,
+
+    #[command(flatten)]
+    pub nginx: NginxArgs,
+}
+
+/// Where nginx's configuration and binary are (delete refuses while nginx uses the files).
 #[derive(Debug, Args)]
 pub struct CertificatesArgs {
     /// Only this lineage.

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, CertificateIdentifier, ChallengeType,
-    Identifier, NewAccount, NewOrder, Order, OrderStatus, RetryPolicy,
+    ExternalAccountKey, Identifier, NewAccount, NewOrder, Order, OrderStatus, RetryPolicy,
+    RevocationReason, RevocationRequest,
 };
+use rustls_pki_types::CertificateDer;
 use serde::Deserialize;
 
 pub use http::AcmeHttp;
@@ -68,6 +70,17 @@ impl AcmeAccount {
         server: &ServerUrl,
         email: Option<&str>,
     ) -> Result<(Self, String), AcmeError> {
+        Self::register_bound(http, server, email, None).await
+    }
+
+    /// `register`, bound to an account at the CA when `external` is given (RFC 8555 7.3.4).
+    pub async fn register_bound(
+        http: &AcmeHttp,
+        server: &ServerUrl,
+        email: Option<&str>,
+        external: Option<&ExternalAccount>,
+    ) -> Result<(Self, String), AcmeError> {
+        let external_key = external.map(|e| ExternalAccountKey::new(e.kid.clone(), &e.hmac));
         let contact = email.map(|e| format!("mailto:{e}"));
         let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
         let mut attempt = 0;
@@ -81,7 +94,7 @@ impl AcmeAccount {
                         only_return_existing: false,
                     },
                     server.as_str().to_string(),
-                    None,
+                    external_key.as_ref(),
                 )
                 .await;
             match result {
@@ -116,6 +129,78 @@ impl AcmeAccount {
     /// The account URL, which is also its identity at the CA.
     pub fn url(&self) -> &str {
         self.inner.id()
+    }
+
+    /// RFC 7638 thumbprint of the account key (base64url).
+    pub fn key_thumbprint(&self) -> &str {
+        self.inner.key_thumbprint()
+    }
+
+    /// Replace the account's contacts at the CA (`mailto:` added here).
+    pub async fn update_email(&self, email: Option<&str>) -> Result<(), AcmeError> {
+        let contact = email.map(|e| format!("mailto:{e}"));
+        let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.inner.update_contacts(&contacts).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) => return Err(convert(e, "account update")),
+            }
+        }
+    }
+
+    /// Roll the account over to a new key. Returns the new credentials JSON, which the
+    /// caller must persist before anything else: the old key no longer works.
+    pub async fn rollover_key(&mut self) -> Result<String, AcmeError> {
+        // Not retried: a keyChange whose answer was lost may have gone through, and a
+        // second one would be signed with a key the CA no longer knows.
+        let credentials = self
+            .inner
+            .update_key()
+            .await
+            .map_err(|e| convert(e, "key rollover"))?;
+        serde_json::to_string(&credentials)
+            .map_err(|e| AcmeError::Protocol(format!("cannot serialise credentials: {e}")))
+    }
+
+    /// Deactivate the account. instant-acme does not read the CA's answer to the
+    /// deactivation, so it is confirmed by a contact update the CA must then refuse
+    /// (`contact` is the account's current contact, so an update that went through changes
+    /// nothing).
+    pub async fn deactivate(self, contact: Option<&str>) -> Result<(), AcmeError> {
+        let probe = self.clone();
+        self.inner
+            .deactivate()
+            .await
+            .map_err(|e| convert(e, "account deactivation"))?;
+        match probe.update_email(contact).await {
+            Err(AcmeError::Problem(p)) if p.short_kind() == "unauthorized" => Ok(()),
+            Err(AcmeError::Problem(p)) if p.status == Some(403) => Ok(()),
+            Ok(()) => Err(AcmeError::Protocol(
+                "the CA still accepts the account after deactivating it".into(),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Revoke a certificate (DER of the leaf) with this account.
+    pub async fn revoke(&self, leaf_der: &[u8], reason: RevokeReason) -> Result<(), AcmeError> {
+        let certificate = CertificateDer::from(leaf_der.to_vec());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = RevocationRequest {
+                certificate: &certificate,
+                reason: Some(reason.into()),
+            };
+            match self.inner.revoke(&request).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) => return Err(convert(e, "revocation")),
+            }
+        }
     }
 
     /// Create an order for `names` and collect the HTTP-01 challenges still to answer
@@ -159,6 +244,50 @@ impl AcmeAccount {
         };
         let challenges = collect_challenges(&mut order).await?;
         Ok(PendingOrder { order, challenges })
+    }
+}
+
+/// External Account Binding credentials: the CA's key id and the decoded HMAC key.
+/// A secret: Debug shows only the key id.
+pub struct ExternalAccount {
+    pub kid: String,
+    hmac: Vec<u8>,
+}
+
+impl ExternalAccount {
+    pub fn new(kid: String, hmac: Vec<u8>) -> Self {
+        Self { kid, hmac }
+    }
+}
+
+impl std::fmt::Debug for ExternalAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExternalAccount")
+            .field("kid", &self.kid)
+            .field("hmac", &"<redacted>")
+            .finish()
+    }
+}
+
+/// RFC 5280 revocation reasons a subscriber may give (Let's Encrypt accepts these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeReason {
+    Unspecified,
+    KeyCompromise,
+    AffiliationChanged,
+    Superseded,
+    CessationOfOperation,
+}
+
+impl From<RevokeReason> for RevocationReason {
+    fn from(r: RevokeReason) -> Self {
+        match r {
+            RevokeReason::Unspecified => RevocationReason::Unspecified,
+            RevokeReason::KeyCompromise => RevocationReason::KeyCompromise,
+            RevokeReason::AffiliationChanged => RevocationReason::AffiliationChanged,
+            RevokeReason::Superseded => RevocationReason::Superseded,
+            RevokeReason::CessationOfOperation => RevocationReason::CessationOfOperation,
+        }
     }
 }
 

@@ -31,6 +31,7 @@ pub struct Request {
     pub force_renewal: bool,
     pub expand: bool,
     pub json: bool,
+    pub eab: Option<crate::acme::ExternalAccount>,
 }
 
 pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: Vec<Option<usize>>) -> Result<(), Error> {
@@ -48,6 +49,9 @@ pub fn validate(
     args: CertonlyArgs,
     webroots: &[Option<usize>],
 ) -> Result<Request, Error> {
+    if args.request.must_staple {
+        return Err(InputError::Other("--must-staple is not supported: Let's Encrypt stopped accepting Must-Staple requests and shut down its OCSP service in 2025, so a Must-Staple certificate could not be stapled".into()).into());
+    }
     let (domains, webroot_index) = parse_domains(&args.request.domains, webroots)?;
     for (raw, name) in args.request.domains.iter().zip(&domains) {
         if DomainName::was_converted(raw, name) {
@@ -119,6 +123,7 @@ pub fn validate(
         force_renewal: args.request.force_renewal,
         expand: args.request.expand,
         json: args.json,
+        eab: super::account::resolve_eab(&ctx.ui, &args.account.eab)?,
     })
 }
 
@@ -326,6 +331,7 @@ pub async fn obtain_unless_fresh(
                 email: req.email.as_ref(),
                 agree_tos: req.agree_tos,
                 interactive: ctx.interactive(),
+                eab: req.eab.as_ref(),
             },
             reuse_key: None,
             replaces: None,

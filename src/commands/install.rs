@@ -52,7 +52,7 @@ pub enum Installed {
     Changed {
         files: Vec<PathBuf>,
     },
-    AlreadyInstalled,
+    NothingToChange,
     /// `--dry-run`: the diff that would be applied.
     DryRun {
         diff: String,
@@ -96,7 +96,7 @@ pub fn install_lineage(
         });
     }
     if edits.is_empty() {
-        return Ok(Installed::AlreadyInstalled);
+        return Ok(Installed::NothingToChange);
     }
     let step = ui.step(format!(
         "Installing {name} into nginx ({} file(s))",
@@ -162,7 +162,7 @@ pub fn report_install(ctx: &Ctx, name: &CertName, installed: &Installed) {
             print_stdout("(dry run) nginx already serves this certificate; nothing would change.\n")
         }
         Installed::DryRun { diff } => print_stdout(diff),
-        Installed::AlreadyInstalled => ctx
+        Installed::NothingToChange => ctx
             .ui
             .note(format!("nginx already serves {name}; nothing changed.")),
         Installed::Changed { files } => {

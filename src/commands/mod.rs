@@ -1,13 +1,16 @@
 //! One file per subcommand. This is the only layer that wires the leaf modules together;
 //! each command validates all input first, then takes the lock, then does I/O.
 
+mod account;
 mod certificates;
 mod certonly;
 mod daemon;
+mod delete;
 mod install;
 mod obtain;
 mod plan;
 mod renew;
+mod revoke;
 mod rollback;
 mod run;
 mod state;
@@ -56,6 +59,12 @@ pub fn main(cli: Cli, webroot_assignments: Vec<Option<usize>>) -> ExitCode {
         Command::Renew(args) => renew::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
         Command::Daemon(args) => daemon::run(&ctx, args),
+        Command::Register(args) => account::run_register(&ctx, args),
+        Command::ShowAccount(args) => account::run_show(&ctx, args),
+        Command::UpdateAccount(args) => account::run_update(&ctx, args),
+        Command::Unregister(args) => account::run_unregister(&ctx, args),
+        Command::Revoke(args) => revoke::run(&ctx, args),
+        Command::Delete(args) => delete::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,6 +29,8 @@ pub struct AccountRequest<'a> {
     pub email: Option<&'a Email>,
     pub agree_tos: bool,
     pub interactive: bool,
+    /// External Account Binding for a registration (None: the CA does not require it).
+    pub eab: Option<&'a acme::ExternalAccount>,
 }
 
 pub struct ObtainRequest<'a> {
@@ -255,7 +257,9 @@ pub async fn ensure_account(
     }
     let step = ui.step(format!("Registering an account at {server}"));
     let (account, credentials) =
-        AcmeAccount::register(http, server, req.email.map(Email::as_str)).await?;
+        AcmeAccount::register_bound(http, server, req.email.map(Email::as_str), req.eab)
+            .await
+            .map_err(|e| super::account::explain_eab_refusal(e, req.eab.is_some(), server))?;
     let id = store::account_id_from_url(account.url());
     let meta = serde_json::json!({
         "url": account.url(),

@@ -416,9 +416,11 @@ async fn renew_one(
     } else {
         l.config.server.clone()
     };
-    // An ARI renewal tells the CA what it replaces (not for dry runs: another server).
+    // An ARI renewal tells the CA what it replaces: only where the CA answered renewalInfo
+    // for this certificate (instant-acme refuses `replaces` on a directory without ARI),
+    // and not for dry runs (another server).
     let replaces = match (&l.info, req.dry_run) {
-        (Some(info), false) => info
+        (Some(info), false) if l.state.ari_for(&info.serial).is_some() => info
             .authority_key_id
             .as_ref()
             .map(|aki| AriCertId::new(aki, &info.serial_der)),
@@ -443,6 +445,7 @@ async fn renew_one(
                 // Terms were accepted when the lineage was created.
                 agree_tos: true,
                 interactive: false,
+                eab: None,
             },
             reuse_key: None,
             replaces: replaces.as_ref(),

@@ -213,7 +213,7 @@ fn pick<'b, 'a>(
         for b in blocks {
             for n in &b.names {
                 if let Some(s) = score(n) {
-                    if best.map_or(true, |(_, bs)| s > bs) {
+                    if best.is_none_or(|(_, bs)| s > bs) {
                         best = Some((b, s));
                     }
                 }

@@ -415,6 +415,132 @@ impl Store {
         fsutil::write_atomic(&meta, meta_json.as_bytes(), 0o600)
             .map_err(io_err("cannot write", &meta))
     }
+
+    /// The account's public metadata (`meta.json`), if stored.
+    pub fn read_account_meta(
+        &self,
+        server_dir: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let path = self
+            .account_server_dir(server_dir)
+            .join(id)
+            .join("meta.json");
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot read", &path)(e)),
+        }
+    }
+
+    /// Replace an existing account's credentials (after a key rollover), atomically.
+    pub fn write_account_credentials(
+        &self,
+        server_dir: &str,
+        id: &str,
+        credentials_json: &str,
+    ) -> Result<(), StoreError> {
+        let path = self
+            .account_server_dir(server_dir)
+            .join(id)
+            .join("credentials.json");
+        fsutil::write_atomic(&path, credentials_json.as_bytes(), 0o600)
+            .map_err(io_err("cannot write", &path))
+    }
+
+    /// Replace an existing account's `meta.json`, atomically.
+    pub fn write_account_meta(
+        &self,
+        server_dir: &str,
+        id: &str,
+        meta_json: &str,
+    ) -> Result<(), StoreError> {
+        let path = self
+            .account_server_dir(server_dir)
+            .join(id)
+            .join("meta.json");
+        fsutil::write_atomic(&path, meta_json.as_bytes(), 0o600)
+            .map_err(io_err("cannot write", &path))
+    }
+
+    /// The account's directory (for messages).
+    pub fn account_dir(&self, server_dir: &str, id: &str) -> PathBuf {
+        self.account_server_dir(server_dir).join(id)
+    }
+
+    /// Remove an account's directory (credentials and metadata).
+    pub fn remove_account(&self, server_dir: &str, id: &str) -> Result<(), StoreError> {
+        let dir = self.account_server_dir(server_dir).join(id);
+        remove_tree(&dir)?;
+        fsutil::sync_parent(&dir).map_err(io_err("cannot sync", &dir))
+    }
+
+    /// Every file of a lineage a server config could name: the four `live/` paths and each
+    /// file under `archive/<name>/`.
+    pub fn lineage_files(&self, name: &CertName) -> Result<Vec<PathBuf>, StoreError> {
+        let paths = self.live_paths(name);
+        let mut files = vec![paths.cert, paths.chain, paths.fullchain, paths.privkey];
+        let archive = self.archive_dir(name);
+        let versions = match fs::read_dir(&archive) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
+            Err(e) => return Err(io_err("cannot read", &archive)(e)),
+        };
+        for version in versions.flatten() {
+            let dir = version.path();
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            files.extend(entries.flatten().map(|e| e.path()));
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// Whether anything of the lineage exists on disk.
+    pub fn lineage_exists(&self, name: &CertName) -> bool {
+        let state = self.work_dir.join("state").join(format!("{name}.json"));
+        [
+            self.renewal_path(name),
+            self.live_dir(name),
+            self.archive_dir(name),
+            state,
+        ]
+        .iter()
+        .any(|p| fs::symlink_metadata(p).is_ok())
+    }
+
+    /// Remove a lineage: renewal config first (so nothing renews it any more), then the
+    /// `live/` link, the archive and the renewal state. Returns what was removed.
+    pub fn delete_lineage(&self, name: &CertName) -> Result<Vec<PathBuf>, StoreError> {
+        let mut removed = Vec::new();
+        let state = self.work_dir.join("state").join(format!("{name}.json"));
+        for path in [
+            self.renewal_path(name),
+            self.live_dir(name),
+            self.archive_dir(name),
+            state,
+        ] {
+            if fs::symlink_metadata(&path).is_err() {
+                continue;
+            }
+            remove_tree(&path)?;
+            fsutil::sync_parent(&path).map_err(io_err("cannot sync", &path))?;
+            removed.push(path);
+        }
+        Ok(removed)
+    }
+}
+
+/// Remove a file, a symlink (never its target) or a directory tree; absent is fine.
+fn remove_tree(path: &Path) -> Result<(), StoreError> {
+    let result = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => Err(e),
+    };
+    result.map_err(io_err("cannot remove", path))
 }
 
 /// A directory name for an account, from its URL's last path segment.

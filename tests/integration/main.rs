@@ -2,6 +2,7 @@
 //! a private Pebble (and nginx) per test. See `support/` for the harness.
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod bad_input;
 mod certonly;
 mod harness;
