@@ -11,13 +11,11 @@ need_install=()
 for bin in pebble pebble-challtestsrv nginx openssl curl; do
   command -v "$bin" >/dev/null 2>&1 || need_install+=("$bin")
 done
-if [ ${#need_install[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "missing: ${need_install[*]}; run as root or: sudo apt-get install -y pebble nginx openssl curl" >&2
-    exit 1
-  fi
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q pebble nginx openssl curl
+if [ ${#need_install[@]} -gt 0 ] && ! { [ "${need_install[*]}" = "nginx" ] && [ -x /usr/sbin/nginx ]; }; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q pebble nginx openssl curl
 fi
 export PATH="$PATH:/usr/sbin"
 

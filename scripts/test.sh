@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command: installs what the integration tests drive for real (Debian's pebble,
+# pebble-challtestsrv and nginx; openssl for chain checks), then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+missing=()
+for bin in pebble pebble-challtestsrv openssl; do command -v "$bin" >/dev/null || missing+=("$bin"); done
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends pebble nginx openssl ca-certificates
+fi
+cargo test --locked
