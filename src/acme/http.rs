@@ -88,7 +88,7 @@ impl AcmeHttp {
         let rsp = self
             .request(req)
             .await
-            .map_err(|e| transport(error_chain(&e)))?;
+            .map_err(|e| transport(crate::error::error_chain(&e)))?;
         let status = rsp.parts.status.as_u16();
         let headers = rsp.parts.headers.clone();
         let mut body = rsp.body;
@@ -124,20 +124,4 @@ fn bundle_error(path: &Path, reason: &str) -> AcmeError {
 
 pub(crate) fn user_agent() -> String {
     format!("certwright/{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// Flatten an error and its sources into one line, so a TLS cause ("invalid peer
-/// certificate: UnknownIssuer") is not hidden behind "client error (Connect)".
-pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }

@@ -599,9 +599,9 @@ fn convert(err: instant_acme::Error, what: &str) -> AcmeError {
         },
         instant_acme::Error::Other(e) => AcmeError::Transport {
             url: what.to_string(),
-            message: http::error_chain(e.as_ref()),
+            message: crate::error::error_chain(e.as_ref()),
         },
-        other => AcmeError::Protocol(format!("{what}: {}", http::error_chain(&other))),
+        other => AcmeError::Protocol(format!("{what}: {}", crate::error::error_chain(&other))),
     }
 }
 

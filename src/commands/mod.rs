@@ -70,24 +70,10 @@ pub fn main(cli: Cli, webroot_assignments: Vec<Option<usize>>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");
-            eprintln!("error: {}", render_chain(&err));
+            eprintln!("error: {}", crate::error::error_chain(&err));
             ExitCode::from(err.exit_code())
         }
     }
-}
-
-fn render_chain(err: &Error) -> String {
-    let mut out = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 /// A single-threaded runtime: an issuance is a handful of sequential requests, and one
