@@ -283,9 +283,25 @@ pub async fn obtain_unless_fresh(
         }
         let same_names = added.is_empty() && !removed;
         if same_names && !req.force_renewal {
-            if let Some((fullchain, _)) = store.read_live(&req.cert_name)? {
+            if let Some((fullchain, key)) = store.read_live(&req.cert_name)? {
                 if let Ok(info) = inspect::inspect_chain(&fullchain) {
-                    if !lifetime_due(&info, OffsetDateTime::now_utc()) {
+                    let state = super::state::LineageState::load(&ctx.ui, store, &req.cert_name);
+                    let decision = crate::schedule::renewal_decision(&crate::schedule::DueInput {
+                        now: OffsetDateTime::now_utc(),
+                        validity: Some(crate::schedule::CertValidity {
+                            not_before: info.not_before,
+                            not_after: info.not_after,
+                        }),
+                        files_match: inspect::private_key_spki(&key)
+                            .is_ok_and(|spki| spki == info.spki_der),
+                        domains_changed: false,
+                        renew_before_expiry: existing
+                            .renew_before_expiry_days
+                            .map(|d| time::Duration::days(i64::from(d))),
+                        ari: state.ari_for(&info.serial),
+                        force: false,
+                    });
+                    if !decision.due_now {
                         if installer.is_some() && existing.installer != installer {
                             let mut updated = existing.clone();
                             updated.installer = installer;
@@ -412,17 +428,6 @@ pub fn print_outcome(
         )
     };
     print_stdout(&text);
-}
-
-/// 1/3 of the lifetime left (1/2 for certificates valid under 10 days).
-fn lifetime_due(info: &inspect::CertInfo, now: OffsetDateTime) -> bool {
-    let lifetime = info.not_after - info.not_before;
-    let fraction = if lifetime < time::Duration::days(10) {
-        2
-    } else {
-        3
-    };
-    info.not_after - now <= lifetime / fraction
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
