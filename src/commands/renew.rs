@@ -71,8 +71,14 @@ pub struct LineageResult {
 }
 
 impl LineageResult {
+    /// Whether this lineage makes the run fail. One skipped while backing off counts: its
+    /// certificate is due and was not renewed, and cron or a systemd timer must not see a
+    /// success (nor the summary say "OK") until a retry works.
     pub fn failed(&self) -> bool {
-        matches!(self.outcome, Outcome::Failed { .. }) || self.hook_error.is_some()
+        matches!(
+            self.outcome,
+            Outcome::Failed { .. } | Outcome::BackingOff { .. }
+        ) || self.hook_error.is_some()
     }
 }
 
