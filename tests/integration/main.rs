@@ -5,4 +5,5 @@
 mod bad_input;
 mod certonly;
 mod harness;
+mod renew;
 mod support;
