@@ -83,6 +83,8 @@ impl Rig {
         let now = OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::days(lifetime_days - days_left);
         params.not_after = now + time::Duration::days(days_left);
+        // As every public CA's certificate: renewals of it then carry ARI's `replaces`.
+        params.use_authority_key_identifier_extension = true;
         let mut ca_params = CertificateParams::default();
         ca_params
             .distinguished_name
@@ -249,6 +251,29 @@ fn renews_the_due_lineage_and_leaves_the_other_alone() {
     );
     assert_lineage_unchanged(&rig.env, "fresh.example.com", &fresh_before);
     assert_eq!(rig.version("fresh.example.com"), 1);
+}
+
+#[test]
+fn force_renewal_of_an_untouched_pebble_certificate() {
+    // A certificate straight from a CA without ARI (Pebble 2.4), renewed: nothing may send
+    // ARI's `replaces` to a CA that does not offer it.
+    let rig = Rig::new();
+    rig.issue("f.example.com", &["f.example.com"]);
+    rig.issue("g.example.com", &["g.example.com"]);
+    let g_before = lineage_snapshot(&rig.env, "g.example.com");
+    let out = rig.renew(&["--force-renewal", "--cert-name", "f.example.com", "--json"]);
+    out.assert_success();
+    let json = out.json();
+    assert_eq!(entry(&json, "f.example.com")["result"], "renewed", "{out}");
+    assert_eq!(
+        json["certificates"].as_array().map(Vec::len),
+        Some(1),
+        "{out}"
+    );
+    assert_eq!(rig.version("f.example.com"), 2);
+    Lineage::at(rig.env.live("f.example.com"))
+        .assert_valid_for(&["f.example.com"], &rig.pebble.root_pem_path());
+    assert_lineage_unchanged(&rig.env, "g.example.com", &g_before);
 }
 
 #[test]
