@@ -98,7 +98,14 @@ async fn daemon(
 
     if once {
         return tokio::select! {
-            r = one_pass(ui, store, request, status_file, stop_rx.clone()) => r.map(|_| ()),
+            r = one_pass(ui, store, request, status_file, stop_rx.clone()) => {
+                let pass = r?;
+                // Like `renew`: exit 1 when a renewal failed, so a oneshot unit or cron sees it.
+                match pass.failed {
+                    0 => Ok(()),
+                    failed => Err(Error::SomeFailed { failed, total: pass.total }),
+                }
+            }
             _ = signals => Ok(()),
         };
     }
@@ -131,7 +138,7 @@ async fn daemon(
         let stop = stop_rx.clone();
         async move {
             match one_pass(ui, store, request, status_file, stop).await {
-                Ok(next) => *next_due.borrow_mut() = next,
+                Ok(pass) => *next_due.borrow_mut() = pass.next_due,
                 Err(e) => {
                     ui.warn(format!("renewal pass failed: {e}"));
                     *next_due.borrow_mut() = None;
@@ -148,15 +155,24 @@ async fn daemon(
     Ok(())
 }
 
+/// What one pass found.
+#[derive(Debug, Default)]
+struct Pass {
+    /// The earliest next renewal time (`None`: nothing scheduled, or stopped).
+    next_due: Option<OffsetDateTime>,
+    failed: usize,
+    total: usize,
+}
+
 /// Wait for the lock, renew what is due (abandoned on stop), write the status file, and
-/// return the earliest next renewal time.
+/// return the earliest next renewal time with the pass's failure count.
 async fn one_pass(
     ui: &Ui,
     store: &Store,
     request: &RenewRequest,
     status_file: &Path,
     mut stop: watch::Receiver<bool>,
-) -> Result<Option<OffsetDateTime>, Error> {
+) -> Result<Pass, Error> {
     let lock_path = store.config_dir().join(".certwright.lock");
     let _lock = loop {
         match StoreLock::acquire_with(&lock_path, false) {
@@ -164,7 +180,7 @@ async fn one_pass(
             Err(Error::Locked { .. }) => {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    _ = stop.wait_for(|s| *s) => return Ok(None),
+                    _ = stop.wait_for(|s| *s) => return Ok(Pass::default()),
                 }
             }
             Err(e) => return Err(e),
@@ -172,14 +188,16 @@ async fn one_pass(
     };
     let results = tokio::select! {
         r = renew_pass(ui, store, request, OffsetDateTime::now_utc()) => r?,
-        _ = stop.wait_for(|s| *s) => return Ok(None),
+        _ = stop.wait_for(|s| *s) => return Ok(Pass::default()),
     };
     let now = OffsetDateTime::now_utc();
     let entries = plan(ui, store, now)?;
     write_status(ui, status_file, &results, &entries, now);
-    Ok(schedule::daemon::earliest(
-        entries.iter().filter_map(|e| e.next_time),
-    ))
+    Ok(Pass {
+        next_due: schedule::daemon::earliest(entries.iter().filter_map(|e| e.next_time)),
+        failed: results.iter().filter(|r| r.failed()).count(),
+        total: results.len(),
+    })
 }
 
 fn write_status(

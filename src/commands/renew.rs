@@ -71,8 +71,14 @@ pub struct LineageResult {
 }
 
 impl LineageResult {
+    /// Whether this lineage makes the run fail. One skipped while backing off counts: its
+    /// certificate is due and was not renewed, and cron or a systemd timer must not see a
+    /// success (nor the summary say "OK") until a retry works.
     pub fn failed(&self) -> bool {
-        matches!(self.outcome, Outcome::Failed { .. }) || self.hook_error.is_some()
+        matches!(
+            self.outcome,
+            Outcome::Failed { .. } | Outcome::BackingOff { .. }
+        ) || self.hook_error.is_some()
     }
 }
 
@@ -182,8 +188,19 @@ pub async fn renew_pass(
             }),
         }
     }
+    // Server -> its renewalInfo URL, for every directory read in this run.
+    let mut directories = HashMap::new();
     if !req.dry_run {
-        refresh_ari(ui, &session, store, &mut lineages, req, now).await;
+        refresh_ari(
+            ui,
+            &session,
+            store,
+            &mut lineages,
+            req,
+            now,
+            &mut directories,
+        )
+        .await;
     }
 
     let mut due = Vec::new();
@@ -236,6 +253,21 @@ pub async fn renew_pass(
         None => store.clone(),
     };
 
+    // ARI's `replaces` only goes to a CA that offers ARI (instant-acme refuses to send it
+    // otherwise, failing the order). A dry run talks to another server and never sends it.
+    if !req.dry_run {
+        for l in &due {
+            if l.info
+                .as_ref()
+                .is_some_and(|i| i.authority_key_id.is_some())
+            {
+                ari_url(ui, &session, &l.config, &mut directories).await;
+            }
+        }
+    }
+    let offers_ari =
+        |l: &Lineage| matches!(directories.get(l.config.server.as_str()), Some(Some(_)));
+
     let mut hook_failed = None;
     if let Some(hook) = &req.pre_hook {
         if let Err(e) = run_hook(ui, "pre-hook", hook, &[]).await {
@@ -243,7 +275,10 @@ pub async fn renew_pass(
         }
     }
     let renewed: Vec<LineageResult> = stream::iter(due)
-        .map(|l| renew_one(ui, &session, store, &cert_store, req, l))
+        .map(|l| {
+            let replaces_ok = offers_ari(&l);
+            renew_one(ui, &session, store, &cert_store, req, l, replaces_ok)
+        })
         .buffer_unordered(req.concurrency.max(1))
         .collect()
         .await;
@@ -334,8 +369,8 @@ async fn refresh_ari(
     lineages: &mut [Lineage],
     req: &RenewRequest,
     now: OffsetDateTime,
+    directories: &mut HashMap<String, Option<String>>,
 ) {
-    let mut directories: HashMap<String, Option<String>> = HashMap::new();
     for l in lineages.iter_mut() {
         let Some(info) = &l.info else { continue };
         if l.state.ari_next_check.is_some_and(|t| now < t) || req.force {
@@ -347,23 +382,8 @@ async fn refresh_ari(
         let Ok(http) = session.http(l.config.ca_bundle.as_deref()).await else {
             continue;
         };
-        let server = l.config.server.as_str().to_string();
-        let renewal_info = match directories.get(&server) {
-            Some(r) => r.clone(),
-            None => {
-                let r = match acme::fetch_directory(&http, &l.config.server).await {
-                    Ok(d) => d.renewal_info,
-                    Err(e) => {
-                        ui.warn(format!(
-                            "{}: could not read the CA's directory for ARI: {e}",
-                            l.name
-                        ));
-                        continue;
-                    }
-                };
-                directories.insert(server, r.clone());
-                r
-            }
+        let Some(renewal_info) = ari_url(ui, session, &l.config, directories).await else {
+            continue;
         };
         let Some(url) = renewal_info else {
             l.state.ari_next_check = Some(now + time::Duration::days(1));
@@ -401,6 +421,36 @@ async fn refresh_ari(
     }
 }
 
+/// The renewalInfo URL of the lineage's CA (`Some(None)`: it offers no ARI), reading its
+/// directory at most once per run; `None` if the directory cannot be read.
+async fn ari_url(
+    ui: &Ui,
+    session: &Session,
+    config: &RenewalConfig,
+    directories: &mut HashMap<String, Option<String>>,
+) -> Option<Option<String>> {
+    let server = config.server.as_str();
+    if let Some(known) = directories.get(server) {
+        return Some(known.clone());
+    }
+    let http = session.http(config.ca_bundle.as_deref()).await.ok()?;
+    match acme::fetch_directory(&http, &config.server).await {
+        Ok(d) => {
+            directories.insert(server.to_string(), d.renewal_info.clone());
+            Some(d.renewal_info)
+        }
+        Err(e) => {
+            ui.warn(format!(
+                "{}: could not read the CA's directory for ARI: {e}",
+                config.cert_name
+            ));
+            None
+        }
+    }
+}
+
+/// Renew one lineage; `replaces_ok`: its CA offers ARI, so the order may name the
+/// certificate it replaces.
 async fn renew_one(
     ui: &Ui,
     session: &Session,
@@ -408,6 +458,7 @@ async fn renew_one(
     cert_store: &Store,
     req: &RenewRequest,
     mut l: Lineage,
+    replaces_ok: bool,
 ) -> LineageResult {
     let name = l.name.to_string();
     ui.note(format!("Renewing {name} ({})", l.decision));
@@ -416,11 +467,9 @@ async fn renew_one(
     } else {
         l.config.server.clone()
     };
-    // An ARI renewal tells the CA what it replaces: only where the CA answered renewalInfo
-    // for this certificate (instant-acme refuses `replaces` on a directory without ARI),
-    // and not for dry runs (another server).
-    let replaces = match (&l.info, req.dry_run) {
-        (Some(info), false) if l.state.ari_for(&info.serial).is_some() => info
+    // An ARI renewal tells the CA what it replaces (not for dry runs: another server).
+    let replaces = match (&l.info, req.dry_run || !replaces_ok) {
+        (Some(info), false) => info
             .authority_key_id
             .as_ref()
             .map(|aki| AriCertId::new(aki, &info.serial_der)),
