@@ -188,8 +188,10 @@ pub async fn renew_pass(
             }),
         }
     }
-    // Server -> its renewalInfo URL, for every directory read in this run.
-    let mut directories = HashMap::new();
+    // Server -> its renewalInfo URL: from the per-CA cache when read within the last day,
+    // else read once in this run. A run with nothing due then sends nothing.
+    let mut ca_cache = CaCache::load(store);
+    let mut directories = ca_cache.fresh(now);
     if !req.dry_run {
         refresh_ari(
             ui,
@@ -264,6 +266,9 @@ pub async fn renew_pass(
                 ari_url(ui, &session, &l.config, &mut directories).await;
             }
         }
+    }
+    if !req.dry_run {
+        ca_cache.record(ui, store, &directories, now);
     }
     let offers_ari =
         |l: &Lineage| matches!(directories.get(l.config.server.as_str()), Some(Some(_)));
@@ -385,9 +390,8 @@ async fn refresh_ari(
         let Some(renewal_info) = ari_url(ui, session, &l.config, directories).await else {
             continue;
         };
+        // No ARI at this CA: the per-CA cache remembers it; nothing per lineage.
         let Some(url) = renewal_info else {
-            l.state.ari_next_check = Some(now + time::Duration::days(1));
-            l.state.save(ui, store, &l.name);
             continue;
         };
         let id = AriCertId::new(aki, &info.serial_der);
@@ -417,6 +421,73 @@ async fn refresh_ari(
                 Err(e) => ui.warn(format!("{}: unusable renewalInfo: {e}", l.name)),
             },
             Err(e) => ui.warn(format!("{}: renewalInfo: {e}", l.name)),
+        }
+    }
+}
+
+/// What each CA's directory said about ARI, kept in `<work>/ca-directories.json` for a day
+/// so that renewal checks need no request to the CA (an unreadable file is re-fetched).
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
+struct CaCache {
+    #[serde(default)]
+    servers: std::collections::BTreeMap<String, CachedDirectory>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+struct CachedDirectory {
+    renewal_info: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    checked: OffsetDateTime,
+}
+
+const CA_CACHE_FILE: &str = "ca-directories.json";
+const CA_CACHE_TTL: time::Duration = time::Duration::days(1);
+
+impl CaCache {
+    fn load(store: &Store) -> CaCache {
+        store
+            .read_work_file(CA_CACHE_FILE)
+            .ok()
+            .flatten()
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default()
+    }
+
+    fn fresh(&self, now: OffsetDateTime) -> HashMap<String, Option<String>> {
+        self.servers
+            .iter()
+            .filter(|(_, c)| now - c.checked < CA_CACHE_TTL && c.checked <= now)
+            .map(|(s, c)| (s.clone(), c.renewal_info.clone()))
+            .collect()
+    }
+
+    /// Remember what this run learned; written only when something changed.
+    fn record(
+        &mut self,
+        ui: &Ui,
+        store: &Store,
+        seen: &HashMap<String, Option<String>>,
+        now: OffsetDateTime,
+    ) {
+        let fresh = self.fresh(now);
+        let mut changed = false;
+        for (server, renewal_info) in seen {
+            if fresh.get(server) != Some(renewal_info) {
+                self.servers.insert(
+                    server.clone(),
+                    CachedDirectory {
+                        renewal_info: renewal_info.clone(),
+                        checked: now,
+                    },
+                );
+                changed = true;
+            }
+        }
+        if changed {
+            let json = serde_json::to_string_pretty(self).unwrap_or_default();
+            if let Err(e) = store.write_work_file(CA_CACHE_FILE, &json) {
+                ui.warn(format!("could not cache the CAs' directories: {e}"));
+            }
         }
     }
 }

@@ -237,12 +237,14 @@ fn minute(t: OffsetDateTime) -> String {
 /// "30 days", "12 hours", "90 minutes": the largest unit that divides evenly.
 fn human_duration(d: Duration) -> String {
     let secs = d.whole_seconds();
-    let (n, unit) = if secs % 86_400 == 0 {
-        (secs / 86_400, "day")
-    } else if secs % 3_600 == 0 {
-        (secs / 3_600, "hour")
-    } else if secs % 60 == 0 {
-        (secs / 60, "minute")
+    // Exact units where they fit; otherwise rounded to what a person reads (a capped
+    // override is half a lifetime, rarely a whole number of days).
+    let (n, unit) = if secs % 86_400 == 0 || secs >= 2 * 86_400 {
+        ((secs + 43_200) / 86_400, "day")
+    } else if secs % 3_600 == 0 || secs >= 2 * 3_600 {
+        ((secs + 1_800) / 3_600, "hour")
+    } else if secs % 60 == 0 || secs >= 2 * 60 {
+        ((secs + 30) / 60, "minute")
     } else {
         (secs, "second")
     };

@@ -355,6 +355,22 @@ impl Store {
         fsutil::write_atomic(&path, json.as_bytes(), 0o600).map_err(io_err("cannot write", &path))
     }
 
+    /// A file of certwright's own directly in the work dir (`name` is one of our constants).
+    pub fn read_work_file(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let path = self.work_dir.join(name);
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot read", &path)(e)),
+        }
+    }
+
+    pub fn write_work_file(&self, name: &str, contents: &str) -> Result<(), StoreError> {
+        let path = self.work_dir.join(name);
+        fsutil::write_atomic(&path, contents.as_bytes(), 0o644)
+            .map_err(io_err("cannot write", &path))
+    }
+
     fn account_server_dir(&self, server_dir: &str) -> PathBuf {
         self.config_dir.join("accounts").join(server_dir)
     }
