@@ -81,6 +81,7 @@ fn dry_run_diff(
         authenticator: request.authenticator.clone(),
         installer: Some(installer.clone()),
         renew_before_expiry_days: None,
+        issuance: Default::default(),
     };
     let installed = install_lineage(&ctx.ui, store, name, &config, installer, true)?;
     report_install(ctx, name, &installed);
