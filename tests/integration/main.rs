@@ -6,5 +6,6 @@ mod accounts;
 mod bad_input;
 mod certonly;
 mod harness;
+mod issuance;
 mod nginx;
 mod support;

@@ -217,6 +217,11 @@ impl Pebble {
         path
     }
 
+    /// Root number `n` from the management API (`PEBBLE_ALTERNATE_ROOTS` adds roots 1..).
+    pub fn root_pem_n(&self, n: usize) -> String {
+        self.management_get(&format!("/roots/{n}"))
+    }
+
     /// The intermediate that signs leaves, from `/intermediates/0`.
     pub fn intermediate_pem(&self) -> String {
         self.management_get("/intermediates/0")
