@@ -385,3 +385,38 @@ fn reconfigure_saves_after_a_passing_dry_run_and_restores_after_a_failing_one() 
 fn check_dir_unchanged(live: &Path) {
     Lineage::at(live).assert_key_matches();
 }
+
+#[test]
+fn allow_subset_of_names_drops_the_name_that_fails() {
+    let rig = Rig::new();
+    // Nothing listens on 127.0.0.2: validation of this name fails.
+    rig.pebble
+        .resolve_to("gone.subset.example.com", "127.0.0.2");
+    let names = [
+        "-d",
+        "ok.subset.example.com",
+        "-d",
+        "gone.subset.example.com",
+    ];
+
+    let out = rig.certonly(&names);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(!rig.env.live("ok.subset.example.com").exists());
+
+    let mut args = names.to_vec();
+    args.push("--allow-subset-of-names");
+    let out = rig.certonly(&args);
+    out.assert_success();
+    assert!(
+        out.stderr.contains("dropping gone.subset.example.com"),
+        "{out}"
+    );
+    let leaf = Lineage::at(rig.env.live("ok.subset.example.com")).leaf();
+    assert_eq!(leaf.dns_names, ["ok.subset.example.com"]);
+    let config = rig.renewal("ok.subset.example.com");
+    assert_eq!(
+        config["domains"],
+        serde_json::json!(["ok.subset.example.com"])
+    );
+    assert_eq!(config["issuance"]["allow_subset_of_names"], true);
+}
