@@ -37,6 +37,9 @@ _certwright() {
             certwright,plan)
                 cmd="certwright__subcmd__plan"
                 ;;
+            certwright,reconfigure)
+                cmd="certwright__subcmd__reconfigure"
+                ;;
             certwright,register)
                 cmd="certwright__subcmd__register"
                 ;;
@@ -88,6 +91,9 @@ _certwright() {
             certwright__subcmd__help,plan)
                 cmd="certwright__subcmd__help__subcmd__plan"
                 ;;
+            certwright__subcmd__help,reconfigure)
+                cmd="certwright__subcmd__help__subcmd__reconfigure"
+                ;;
             certwright__subcmd__help,register)
                 cmd="certwright__subcmd__help__subcmd__register"
                 ;;
@@ -119,7 +125,7 @@ _certwright() {
 
     case "${cmd}" in
         certwright)
-            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete help"
+            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,7 +181,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certonly)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +235,22 @@ _certwright() {
                     COMPREPLY=($(compgen -W "2048 3072 4096" -- "${cur}"))
                     return 0
                     ;;
+                --preferred-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preferred-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --required-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ip-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --email)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -254,6 +276,22 @@ _certwright() {
                     return 0
                     ;;
                 --eab-hmac-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --csr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fullchain-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chain-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -357,7 +395,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__help)
-            opts="run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help"
+            opts="run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -455,6 +493,20 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certwright__subcmd__help__subcmd__reconfigure)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -633,6 +685,76 @@ _certwright() {
                 return 0
             fi
             case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --logs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certwright__subcmd__reconfigure)
+            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cert-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-type)
+                    COMPREPLY=($(compgen -W "ecdsa rsa" -- "${cur}"))
+                    return 0
+                    ;;
+                --elliptic-curve)
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1" -- "${cur}"))
+                    return 0
+                    ;;
+                --rsa-key-size)
+                    COMPREPLY=($(compgen -W "2048 3072 4096" -- "${cur}"))
+                    return 0
+                    ;;
+                --preferred-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webroot-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-server-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-01-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dry-run-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -849,7 +971,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__run)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -903,6 +1025,22 @@ _certwright() {
                     COMPREPLY=($(compgen -W "2048 3072 4096" -- "${cur}"))
                     return 0
                     ;;
+                --preferred-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preferred-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --required-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ip-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --email)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -928,6 +1066,22 @@ _certwright() {
                     return 0
                     ;;
                 --eab-hmac-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --csr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fullchain-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chain-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -48,6 +48,7 @@ complete -c certwright -n "__fish_certwright_needs_command" -f -a "update-accoun
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "unregister" -d 'Deactivate the account at the CA (irreversible) and remove it from this machine; asks first unless -n'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "revoke" -d 'Revoke a certificate with the CA'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "delete" -d 'Delete a certificate\'s files (live, archive, renewal config, state); refused while nginx uses them; asks first unless -n'
+complete -c certwright -n "__fish_certwright_needs_command" -f -a "reconfigure" -d 'Change a certificate\'s saved renewal settings; saved only after a dry-run renewal with the new settings succeeds'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s w -l webroot-path -d 'Document root for the -d names that follow it (repeatable, as certbot\'s -w)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
@@ -63,12 +64,20 @@ secp384r1\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l rsa-key-size -d 'Size of RSA keys' -r -f -a "2048\t''
 3072\t''
 4096\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l preferred-profile -d 'Ask for this ACME profile if the CA offers it (a warning and the CA\'s default if not)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l required-profile -d 'Ask for this ACME profile; fail (exit 2) before ordering if the CA does not offer it' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l ip-address -d 'IP address for the certificate (RFC 8738; repeatable), with --standalone or --webroot' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s m -l email -d 'Contact email for the ACME account (expiry and policy notices from the CA)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l eab-kid -d 'Key identifier for External Account Binding (from the CA\'s dashboard)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l eab-hmac-key-file -d 'File holding the EAB HMAC key (base64url, as the CA shows it). The key can also come from the environment variable CERTWRIGHT_EAB_HMAC_KEY' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l eab-hmac-key -d 'The EAB HMAC key itself (certbot compatibility). Other users can read it in `ps`: prefer --eab-hmac-key-file or CERTWRIGHT_EAB_HMAC_KEY' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l csr -d 'Certificate signing request (PEM or DER) to finalize with; its names are the certificate\'s. No lineage is created: the files go to the paths below' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l cert-path -d 'With --csr: where the certificate (leaf only) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l fullchain-path -d 'With --csr: where the leaf followed by the chain is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l chain-path -d 'With --csr: where the chain (intermediates) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
@@ -79,6 +88,9 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l webroot -d
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l expand -d 'Allow adding names to an existing certificate'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l must-staple -d 'Refused: Let\'s Encrypt stopped honouring Must-Staple and ended OCSP in 2025'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l reuse-key -d 'Keep the lineage\'s current private key when renewing (saved for later renewals)'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l new-key -d 'Generate a new private key for this issuance, and stop --reuse-key for later ones'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l allow-subset-of-names -d 'If some names fail validation, issue for the others (a warning names those dropped)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l register-unsafely-without-email -d 'Register without a contact email'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l agree-tos -d 'Agree to the CA\'s terms of service'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l staging -d 'Use Let\'s Encrypt\'s staging server (untrusted test certificates)'
@@ -106,12 +118,20 @@ secp384r1\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l rsa-key-size -d 'Size of RSA keys' -r -f -a "2048\t''
 3072\t''
 4096\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l preferred-profile -d 'Ask for this ACME profile if the CA offers it (a warning and the CA\'s default if not)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l required-profile -d 'Ask for this ACME profile; fail (exit 2) before ordering if the CA does not offer it' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l ip-address -d 'IP address for the certificate (RFC 8738; repeatable), with --standalone or --webroot' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s m -l email -d 'Contact email for the ACME account (expiry and policy notices from the CA)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l eab-kid -d 'Key identifier for External Account Binding (from the CA\'s dashboard)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l eab-hmac-key-file -d 'File holding the EAB HMAC key (base64url, as the CA shows it). The key can also come from the environment variable CERTWRIGHT_EAB_HMAC_KEY' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l eab-hmac-key -d 'The EAB HMAC key itself (certbot compatibility). Other users can read it in `ps`: prefer --eab-hmac-key-file or CERTWRIGHT_EAB_HMAC_KEY' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l csr -d 'Certificate signing request (PEM or DER) to finalize with; its names are the certificate\'s. No lineage is created: the files go to the paths below' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l cert-path -d 'With --csr: where the certificate (leaf only) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l fullchain-path -d 'With --csr: where the leaf followed by the chain is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l chain-path -d 'With --csr: where the chain (intermediates) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -121,6 +141,9 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l webro
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l expand -d 'Allow adding names to an existing certificate'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l must-staple -d 'Refused: Let\'s Encrypt stopped honouring Must-Staple and ended OCSP in 2025'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l reuse-key -d 'Keep the lineage\'s current private key when renewing (saved for later renewals)'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l new-key -d 'Generate a new private key for this issuance, and stop --reuse-key for later ones'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l allow-subset-of-names -d 'If some names fail validation, issue for the others (a warning names those dropped)'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l register-unsafely-without-email -d 'Register without a contact email'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l agree-tos -d 'Agree to the CA\'s terms of service'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l staging -d 'Use Let\'s Encrypt\'s staging server (untrusted test certificates)'
@@ -320,18 +343,46 @@ complete -c certwright -n "__fish_certwright_using_subcommand delete" -s v -l ve
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -s q -l quiet -d 'Print only errors'
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -s V -l version -d 'Print version'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "run" -d 'Obtain a certificate and install it into nginx (the default when no subcommand is given, as certbot): `certwright --nginx -d example.com`'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "certonly" -d 'Obtain a certificate and store it, without installing it anywhere'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "install" -d 'Install an existing certificate into nginx'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "rollback" -d 'Restore the nginx configuration as it was before certwright\'s last change(s)'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "certificates" -d 'List the certificates certwright manages'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "renew" -d 'Renew every certificate that is due (for cron, systemd timers and CI with --dry-run)'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "plan" -d 'Show when each certificate will renew and why; offline, changes nothing'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "daemon" -d 'Run as a scheduler: renew each certificate when it is due, until stopped'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "register" -d 'Register an ACME account with the server (once per server; nothing is issued)'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "show_account" -d 'Show the stored account for a server: URL, contact, key thumbprint'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "update_account" -d 'Change the account\'s contact email, or replace its key (--rollover-key)'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "unregister" -d 'Deactivate the account at the CA (irreversible) and remove it from this machine; asks first unless -n'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "revoke" -d 'Revoke a certificate with the CA'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "delete" -d 'Delete a certificate\'s files (live, archive, renewal config, state); refused while nginx uses them; asks first unless -n'
-complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l cert-name -d 'The lineage whose renewal settings change' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l key-type -d 'New private key algorithm (the next renewal generates a key of this type)' -r -f -a "ecdsa\t''
+rsa\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l elliptic-curve -d 'New curve for ECDSA keys' -r -f -a "secp256r1\t''
+secp384r1\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l rsa-key-size -d 'New size for RSA keys' -r -f -a "2048\t''
+3072\t''
+4096\t''"
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l preferred-chain -d 'Prefer the alternate chain issued by this common name ("" removes the preference)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s w -l webroot-path -d 'Document root for every name of the certificate (with --webroot)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l http-01-port -d 'Port the CA\'s probe reaches (standalone listener or nginx server blocks)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l dry-run-server -d 'With --dry-run\'s renewal: use this ACME directory instead of the staging counterpart' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l reuse-key -d 'Keep the current private key on renewal'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l new-key -d 'Generate a new private key on each renewal'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx -d 'Answer HTTP-01 through the running nginx'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l webroot -d 'Answer HTTP-01 by writing files under a document root (-w)'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s q -l quiet -d 'Print only errors'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s V -l version -d 'Print version'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "run" -d 'Obtain a certificate and install it into nginx (the default when no subcommand is given, as certbot): `certwright --nginx -d example.com`'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "certonly" -d 'Obtain a certificate and store it, without installing it anywhere'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "install" -d 'Install an existing certificate into nginx'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "rollback" -d 'Restore the nginx configuration as it was before certwright\'s last change(s)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "certificates" -d 'List the certificates certwright manages'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "renew" -d 'Renew every certificate that is due (for cron, systemd timers and CI with --dry-run)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "plan" -d 'Show when each certificate will renew and why; offline, changes nothing'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "daemon" -d 'Run as a scheduler: renew each certificate when it is due, until stopped'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "register" -d 'Register an ACME account with the server (once per server; nothing is issued)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "show_account" -d 'Show the stored account for a server: URL, contact, key thumbprint'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "update_account" -d 'Change the account\'s contact email, or replace its key (--rollover-key)'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "unregister" -d 'Deactivate the account at the CA (irreversible) and remove it from this machine; asks first unless -n'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "revoke" -d 'Revoke a certificate with the CA'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "delete" -d 'Delete a certificate\'s files (live, archive, renewal config, state); refused while nginx uses them; asks first unless -n'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "reconfigure" -d 'Change a certificate\'s saved renewal settings; saved only after a dry-run renewal with the new settings succeeds'
+complete -c certwright -n "__fish_certwright_using_subcommand help; and not __fish_seen_subcommand_from run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

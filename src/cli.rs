@@ -110,6 +110,72 @@ pub enum Command {
     /// Delete a certificate's files (live, archive, renewal config, state); refused while
     /// nginx uses them; asks first unless -n.
     Delete(DeleteArgs),
+    /// Change a certificate's saved renewal settings; saved only after a dry-run renewal
+    /// with the new settings succeeds.
+    Reconfigure(ReconfigureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReconfigureArgs {
+    /// The lineage whose renewal settings change.
+    #[arg(long, value_name = "NAME", required = true)]
+    pub cert_name: String,
+
+    /// New private key algorithm (the next renewal generates a key of this type).
+    #[arg(long, value_enum)]
+    pub key_type: Option<KeyTypeArg>,
+
+    /// New curve for ECDSA keys.
+    #[arg(long, value_enum)]
+    pub elliptic_curve: Option<CurveArg>,
+
+    /// New size for RSA keys.
+    #[arg(long, value_parser = rsa_sizes())]
+    pub rsa_key_size: Option<u32>,
+
+    /// Keep the current private key on renewal.
+    #[arg(long, overrides_with = "new_key")]
+    pub reuse_key: bool,
+
+    /// Generate a new private key on each renewal.
+    #[arg(long, overrides_with = "reuse_key")]
+    pub new_key: bool,
+
+    /// Prefer the alternate chain issued by this common name ("" removes the preference).
+    #[arg(long, value_name = "ISSUER CN")]
+    pub preferred_chain: Option<String>,
+
+    /// Answer HTTP-01 with certwright's own web server.
+    #[arg(long, conflicts_with_all = ["webroot", "nginx"])]
+    pub standalone: bool,
+
+    /// Answer HTTP-01 through the running nginx.
+    #[arg(long, conflicts_with = "webroot")]
+    pub nginx: bool,
+
+    /// Answer HTTP-01 by writing files under a document root (-w).
+    #[arg(long, requires = "webroot_path")]
+    pub webroot: bool,
+
+    /// Document root for every name of the certificate (with --webroot).
+    #[arg(
+        short = 'w',
+        long = "webroot-path",
+        value_name = "DIR",
+        requires = "webroot"
+    )]
+    pub webroot_path: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub nginx_args: NginxArgs,
+
+    /// Port the CA's probe reaches (standalone listener or nginx server blocks).
+    #[arg(long = "http-01-port", value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub http_01_port: Option<u16>,
+
+    /// With --dry-run's renewal: use this ACME directory instead of the staging counterpart.
+    #[arg(long, value_name = "URL")]
+    pub dry_run_server: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +191,9 @@ pub struct CertonlyArgs {
 
     #[command(flatten)]
     pub account: AccountArgs,
+
+    #[command(flatten)]
+    pub csr: CsrArgs,
 
     /// Print one JSON object (schema 1) on stdout instead of a text summary.
     #[arg(long)]
@@ -249,7 +318,7 @@ pub struct CertRequestArgs {
         alias = "domain",
         value_delimiter = ',',
         value_name = "NAME",
-        required = true
+        required_unless_present_any = ["csr", "ip_address"]
     )]
     pub domains: Vec<String>,
 
@@ -280,6 +349,63 @@ pub struct CertRequestArgs {
     /// Refused: Let's Encrypt stopped honouring Must-Staple and ended OCSP in 2025.
     #[arg(long)]
     pub must_staple: bool,
+
+    #[command(flatten)]
+    pub issuance: IssuanceArgs,
+}
+
+/// certbot's issuance options; each is saved in the renewal config so `renew` repeats it.
+#[derive(Debug, Args)]
+pub struct IssuanceArgs {
+    /// Keep the lineage's current private key when renewing (saved for later renewals).
+    #[arg(long, overrides_with = "new_key")]
+    pub reuse_key: bool,
+
+    /// Generate a new private key for this issuance, and stop --reuse-key for later ones.
+    #[arg(long, overrides_with = "reuse_key")]
+    pub new_key: bool,
+
+    /// Prefer the CA's alternate chain whose topmost certificate is issued by this common
+    /// name (e.g. "ISRG Root X1"); the default chain is kept if none matches.
+    #[arg(long, value_name = "ISSUER CN")]
+    pub preferred_chain: Option<String>,
+
+    /// Ask for this ACME profile if the CA offers it (a warning and the CA's default if not).
+    #[arg(long, value_name = "NAME", conflicts_with = "required_profile")]
+    pub preferred_profile: Option<String>,
+
+    /// Ask for this ACME profile; fail (exit 2) before ordering if the CA does not offer it.
+    #[arg(long, value_name = "NAME")]
+    pub required_profile: Option<String>,
+
+    /// If some names fail validation, issue for the others (a warning names those dropped).
+    #[arg(long)]
+    pub allow_subset_of_names: bool,
+
+    /// IP address for the certificate (RFC 8738; repeatable), with --standalone or --webroot.
+    #[arg(long = "ip-address", value_name = "ADDR")]
+    pub ip_address: Vec<String>,
+}
+
+/// certbot's `--csr`: issue for a certificate signing request whose key stays with you.
+#[derive(Debug, Args)]
+pub struct CsrArgs {
+    /// Certificate signing request (PEM or DER) to finalize with; its names are the
+    /// certificate's. No lineage is created: the files go to the paths below.
+    #[arg(long, value_name = "FILE", requires = "cert_path", conflicts_with_all = ["domains", "ip_address", "cert_name", "reuse_key", "allow_subset_of_names"])]
+    pub csr: Option<PathBuf>,
+
+    /// With --csr: where the certificate (leaf only) is written.
+    #[arg(long, value_name = "PATH", requires = "csr")]
+    pub cert_path: Option<PathBuf>,
+
+    /// With --csr: where the leaf followed by the chain is written.
+    #[arg(long, value_name = "PATH", requires = "csr")]
+    pub fullchain_path: Option<PathBuf>,
+
+    /// With --csr: where the chain (intermediates) is written.
+    #[arg(long, value_name = "PATH", requires = "csr")]
+    pub chain_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

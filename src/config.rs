@@ -31,6 +31,49 @@ pub struct RenewalConfig {
     /// Renew this long before expiry instead of at 1/3 of the lifetime left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renew_before_expiry_days: Option<u32>,
+    /// Key reuse, chain and profile choices (certbot's issuance options); absent in files
+    /// written before they existed.
+    #[serde(default, skip_serializing_if = "IssuanceSettings::is_default")]
+    pub issuance: IssuanceSettings,
+}
+
+/// How a certificate is requested beyond its names: kept so `renew` repeats the choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuanceSettings {
+    /// Keep the lineage's private key on renewal (certbot's --reuse-key).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reuse_key: bool,
+    /// Issuer common name of the chain to prefer among the CA's alternates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_chain: Option<String>,
+    /// ACME profile to ask for if the CA offers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_profile: Option<String>,
+    /// ACME profile without which no order is placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_profile: Option<String>,
+    /// Drop names that fail validation and issue for the rest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_subset_of_names: bool,
+    /// RFC 8738 IP address identifiers, in addition to `domains`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_addresses: Vec<IpAddr>,
+}
+
+impl IssuanceSettings {
+    pub fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The profile to ask for, and whether its absence is an error.
+    pub fn profile(&self) -> Option<(&str, bool)> {
+        match (&self.required_profile, &self.preferred_profile) {
+            (Some(p), _) => Some((p.as_str(), true)),
+            (None, Some(p)) => Some((p.as_str(), false)),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,7 +140,7 @@ impl RenewalConfig {
                 config.schema
             )));
         }
-        if config.domains.is_empty() {
+        if config.domains.is_empty() && config.issuance.ip_addresses.is_empty() {
             return Err(bad("no domains".into()));
         }
         if let Authenticator::Webroot { map } = &config.authenticator {
@@ -140,7 +183,22 @@ mod tests {
             },
             installer: None,
             renew_before_expiry_days: None,
+            issuance: IssuanceSettings::default(),
         }
+    }
+
+    #[test]
+    fn issuance_settings_are_optional_and_round_trip() {
+        let p = Path::new("/x/renewal/example.com.json");
+        let old = sample().to_json();
+        assert!(!old.contains("issuance"), "{old}");
+        let mut c = sample();
+        c.issuance.reuse_key = true;
+        c.issuance.preferred_chain = Some("Pebble Root CA".into());
+        c.issuance.ip_addresses = vec!["127.0.0.1".parse().unwrap()];
+        assert_eq!(RenewalConfig::parse(&c.to_json(), p).unwrap(), c);
+        let typo = c.to_json().replace("reuse_key", "reuse_keys");
+        assert!(RenewalConfig::parse(&typo, p).is_err());
     }
 
     #[test]

@@ -100,6 +100,25 @@ impl AcmeHttp {
     }
 }
 
+impl AcmeHttp {
+    /// HEAD a URL (newNonce) and return status and headers.
+    pub async fn head(&self, url: &str) -> Result<(u16, http::HeaderMap), AcmeError> {
+        let transport = |message: String| AcmeError::Transport {
+            url: url.to_string(),
+            message,
+        };
+        let req = Request::head(url)
+            .header(http::header::USER_AGENT, user_agent())
+            .body(BodyWrapper::default())
+            .map_err(|e| transport(e.to_string()))?;
+        let rsp = self
+            .request(req)
+            .await
+            .map_err(|e| transport(error_chain(&e)))?;
+        Ok((rsp.parts.status.as_u16(), rsp.parts.headers.clone()))
+    }
+}
+
 impl HttpClient for AcmeHttp {
     fn request(
         &self,

@@ -3,8 +3,11 @@
 //! publishes the challenges it is handed.
 
 mod http;
+mod jws;
 pub mod keys;
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use instant_acme::{
@@ -28,6 +31,8 @@ const STEP_ATTEMPTS: u32 = 6;
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Directory {
+    #[serde(default)]
+    pub new_nonce: String,
     #[serde(default)]
     pub renewal_info: Option<String>,
     #[serde(default)]
@@ -60,6 +65,19 @@ pub async fn fetch_directory(http: &AcmeHttp, server: &ServerUrl) -> Result<Dire
 #[derive(Clone)]
 pub struct AcmeAccount {
     inner: Account,
+    http: AcmeHttp,
+    /// For the POST-as-GET requests instant-acme does not expose (alternate chains).
+    post_as_get: Option<Arc<jws::PostAsGet>>,
+}
+
+/// What to order: names, IP addresses (RFC 8738), the certificate replaced (ARI), and the
+/// profile (already checked against the directory by the caller).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrderSpec<'a> {
+    pub names: &'a [DomainName],
+    pub ip_addresses: &'a [IpAddr],
+    pub replaces: Option<&'a AriCertId>,
+    pub profile: Option<&'a str>,
 }
 
 impl AcmeAccount {
@@ -105,7 +123,7 @@ impl AcmeAccount {
         };
         let json = serde_json::to_string(&credentials)
             .map_err(|e| AcmeError::Protocol(format!("cannot serialise credentials: {e}")))?;
-        Ok((Self { inner: account }, json))
+        Ok((Self::wrap(account, http, &json), json))
     }
 
     /// Restore an account from stored credentials JSON.
@@ -119,11 +137,53 @@ impl AcmeAccount {
                 .from_credentials(credentials)
                 .await
             {
-                Ok(inner) => return Ok(Self { inner }),
+                Ok(inner) => return Ok(Self::wrap(inner, http, credentials_json)),
                 Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
                 Err(e) => return Err(convert(e, "the ACME server")),
             }
         }
+    }
+
+    fn wrap(inner: Account, http: &AcmeHttp, credentials_json: &str) -> Self {
+        Self {
+            inner,
+            http: http.clone(),
+            post_as_get: jws::PostAsGet::from_credentials(credentials_json).map(Arc::new),
+        }
+    }
+
+    /// The profiles the CA's directory offers (`meta.profiles`), by name.
+    pub fn profiles(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.inner.profiles().map(|p| p.name.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    /// The CA's alternate chains for a certificate (PEM each, leaf first), from the
+    /// `Link: rel="alternate"` headers of its URL (RFC 8555 section 7.4.2).
+    pub async fn alternate_chains(&self, certificate_url: &str) -> Result<Vec<String>, AcmeError> {
+        let Some(signer) = &self.post_as_get else {
+            return Err(AcmeError::Protocol(
+                "the stored account credentials cannot sign requests for alternate chains".into(),
+            ));
+        };
+        let fetch_pem = |url: String| async move {
+            let (status, headers, body) = signer.fetch(&self.http, &url).await?;
+            if status != 200 {
+                return Err(AcmeError::Protocol(format!(
+                    "certificate {url} answered HTTP {status}"
+                )));
+            }
+            let pem = String::from_utf8(body.to_vec())
+                .map_err(|_| AcmeError::Protocol(format!("certificate {url} is not PEM text")))?;
+            Ok::<_, AcmeError>((headers, pem))
+        };
+        let (headers, _) = fetch_pem(certificate_url.to_string()).await?;
+        let mut chains = Vec::new();
+        for url in jws::alternate_links(&headers) {
+            chains.push(fetch_pem(url).await?.1);
+        }
+        Ok(chains)
     }
 
     /// The account URL, which is also its identity at the CA.
@@ -217,11 +277,23 @@ impl AcmeAccount {
         names: &[DomainName],
         replaces: Option<&AriCertId>,
     ) -> Result<PendingOrder, AcmeError> {
-        let identifiers: Vec<Identifier> = names
+        self.new_order_for(&OrderSpec {
+            names,
+            replaces,
+            ..OrderSpec::default()
+        })
+        .await
+    }
+
+    /// As `new_order_replacing`, with IP identifiers and a profile.
+    pub async fn new_order_for(&self, spec: &OrderSpec<'_>) -> Result<PendingOrder, AcmeError> {
+        let identifiers: Vec<Identifier> = spec
+            .names
             .iter()
             .map(|n| Identifier::Dns(n.as_str().to_string()))
+            .chain(spec.ip_addresses.iter().map(|ip| Identifier::Ip(*ip)))
             .collect();
-        let mut replaces = replaces.map(|r| CertificateIdentifier {
+        let mut replaces = spec.replaces.map(|r| CertificateIdentifier {
             authority_key_identifier: r.aki_b64.clone().into(),
             serial: r.serial_b64.clone().into(),
         });
@@ -231,6 +303,9 @@ impl AcmeAccount {
             let mut request = NewOrder::new(&identifiers);
             if let Some(r) = &replaces {
                 request = request.replaces(r.clone());
+            }
+            if let Some(profile) = spec.profile {
+                request = request.profile(profile);
             }
             match self.inner.new_order(&request).await {
                 Ok(order) => break order,
@@ -377,6 +452,33 @@ pub struct PendingOrder {
 impl PendingOrder {
     pub fn url(&self) -> &str {
         self.order.url()
+    }
+
+    /// Where the issued certificate is (after `finalize`).
+    pub fn certificate_url(&mut self) -> Option<String> {
+        self.order.state().certificate.clone()
+    }
+
+    /// After a failed `validate`: the identifiers whose authorization is invalid.
+    pub async fn invalid_identifiers(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut authorizations = self.order.authorizations();
+        while let Some(Ok(mut authz)) = authorizations.next().await {
+            if authz.status == AuthorizationStatus::Pending {
+                // Validation of this one may still be running when the order turned invalid.
+                for _ in 0..50 {
+                    match authz.refresh().await {
+                        Ok(s) if s.status != AuthorizationStatus::Pending => break,
+                        Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                        Err(_) => break,
+                    }
+                }
+            }
+            if authz.status == AuthorizationStatus::Invalid {
+                out.push(authz.identifier().to_string());
+            }
+        }
+        out
     }
 
     /// Tell the CA every challenge is ready and wait (at most `deadline`) until the order is

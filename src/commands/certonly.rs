@@ -7,7 +7,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{CertonlyArgs, CurveArg, KeyTypeArg};
-use crate::config::{Authenticator, Installer, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA};
+use crate::config::{
+    Authenticator, Installer, IssuanceSettings, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA,
+};
 use crate::error::{Error, InputError};
 use crate::store::{inspect, Store};
 use crate::types::{CertName, Curve, DomainName, Email, KeyType, ServerUrl};
@@ -32,6 +34,70 @@ pub struct Request {
     pub expand: bool,
     pub json: bool,
     pub eab: Option<crate::acme::ExternalAccount>,
+    /// Issuance options from the flags, merged with the lineage's saved ones.
+    pub issuance: IssuanceChoice,
+    /// `--csr`: issue for this request and write the files given; no lineage.
+    pub csr: Option<super::csr::CsrOutput>,
+}
+
+/// The issuance flags as given; `None`/false means "as saved" for an existing lineage.
+#[derive(Debug, Clone, Default)]
+pub struct IssuanceChoice {
+    /// Some(true): --reuse-key; Some(false): --new-key.
+    pub reuse_key: Option<bool>,
+    pub preferred_chain: Option<String>,
+    pub preferred_profile: Option<String>,
+    pub required_profile: Option<String>,
+    pub allow_subset_of_names: bool,
+    pub ip_addresses: Vec<IpAddr>,
+}
+
+impl IssuanceChoice {
+    fn from_args(args: &crate::cli::IssuanceArgs) -> Result<Self, Error> {
+        let mut ip_addresses: Vec<IpAddr> = Vec::new();
+        for raw in &args.ip_address {
+            let ip: IpAddr = raw.parse().map_err(|_| {
+                InputError::Other(format!("--ip-address {raw:?} is not an IP address"))
+            })?;
+            if !ip_addresses.contains(&ip) {
+                ip_addresses.push(ip);
+            }
+        }
+        Ok(Self {
+            reuse_key: match (args.reuse_key, args.new_key) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            preferred_chain: args.preferred_chain.clone(),
+            preferred_profile: args.preferred_profile.clone(),
+            required_profile: args.required_profile.clone(),
+            allow_subset_of_names: args.allow_subset_of_names,
+            ip_addresses,
+        })
+    }
+
+    /// The settings for this issuance: flags given win, the rest stays as saved.
+    pub fn settings(&self, saved: Option<&IssuanceSettings>) -> IssuanceSettings {
+        let saved = saved.cloned().unwrap_or_default();
+        let profiles_given = self.preferred_profile.is_some() || self.required_profile.is_some();
+        IssuanceSettings {
+            reuse_key: self.reuse_key.unwrap_or(saved.reuse_key),
+            preferred_chain: self.preferred_chain.clone().or(saved.preferred_chain),
+            preferred_profile: if profiles_given {
+                self.preferred_profile.clone()
+            } else {
+                saved.preferred_profile
+            },
+            required_profile: if profiles_given {
+                self.required_profile.clone()
+            } else {
+                saved.required_profile
+            },
+            allow_subset_of_names: self.allow_subset_of_names || saved.allow_subset_of_names,
+            ip_addresses: self.ip_addresses.clone(),
+        }
+    }
 }
 
 pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: Vec<Option<usize>>) -> Result<(), Error> {
@@ -40,6 +106,9 @@ pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: Vec<Option<usize>>) -> Resul
     store.prepare()?;
     let _lock = store.lock()?;
     init_logging(ctx);
+    if let Some(csr) = &request.csr {
+        return block_on(super::csr::execute(ctx, &request, csr))?;
+    }
     block_on(execute(ctx, &request))?
 }
 
@@ -52,7 +121,30 @@ pub fn validate(
     if args.request.must_staple {
         return Err(InputError::Other("--must-staple is not supported: Let's Encrypt stopped accepting Must-Staple requests and shut down its OCSP service in 2025, so a Must-Staple certificate could not be stapled".into()).into());
     }
-    let (domains, webroot_index) = parse_domains(&args.request.domains, webroots)?;
+    let issuance = IssuanceChoice::from_args(&args.request.issuance)?;
+    let csr = super::csr::read(&args.csr)?;
+    let (domains, webroot_index) = match &csr {
+        Some(c) => (c.domains.clone(), vec![None; c.domains.len()]),
+        None => parse_domains(&args.request.domains, webroots, &issuance.ip_addresses)?,
+    };
+    let ip_addresses = match &csr {
+        Some(c) => c.csr.ip_addresses.clone(),
+        None => issuance.ip_addresses.clone(),
+    };
+    if !ip_addresses.is_empty() {
+        if args.auth.nginx {
+            return Err(InputError::Other(
+                "IP address identifiers need --standalone or --webroot (nginx server blocks are chosen by name)".into(),
+            )
+            .into());
+        }
+        if domains.is_empty() && (args.auth.webroot || !args.auth.webroot_path.is_empty()) {
+            return Err(InputError::Other(
+                "--ip-address with --webroot needs at least one -d name: its document root serves the IP addresses".into(),
+            )
+            .into());
+        }
+    }
     for (raw, name) in args.request.domains.iter().zip(&domains) {
         if DomainName::was_converted(raw, name) {
             ctx.ui
@@ -61,9 +153,14 @@ pub fn validate(
     }
     obtain::check_http01_names(&domains)?;
     let cert_name_given = args.request.cert_name.is_some();
-    let cert_name: CertName = match &args.request.cert_name {
-        Some(n) => n.parse()?,
-        None => domains[0].as_str().parse()?,
+    let cert_name: CertName = match (&args.request.cert_name, domains.first()) {
+        (Some(n), _) => n.parse()?,
+        (None, Some(d)) => d.as_str().parse()?,
+        (None, None) => ip_addresses
+            .first()
+            .map(|ip| ip.to_string().replace(':', "-"))
+            .unwrap_or_default()
+            .parse()?,
     };
     let email = args
         .account
@@ -124,6 +221,11 @@ pub fn validate(
         expand: args.request.expand,
         json: args.json,
         eab: super::account::resolve_eab(&ctx.ui, &args.account.eab)?,
+        issuance: IssuanceChoice {
+            ip_addresses,
+            ..issuance
+        },
+        csr,
     })
 }
 
@@ -144,6 +246,7 @@ pub fn nginx_settings(args: &crate::cli::NginxArgs) -> Result<(), Error> {
 fn parse_domains(
     raw: &[String],
     webroots: &[Option<usize>],
+    ips: &[IpAddr],
 ) -> Result<(Vec<DomainName>, Vec<Option<usize>>), Error> {
     let mut names: Vec<DomainName> = Vec::new();
     let mut roots = Vec::new();
@@ -154,7 +257,7 @@ fn parse_domains(
             roots.push(webroots.get(i).copied().flatten());
         }
     }
-    if names.is_empty() {
+    if names.is_empty() && ips.is_empty() {
         return Err(InputError::Other("no domain given: pass -d NAME".into()).into());
     }
     Ok((names, roots))
@@ -281,7 +384,9 @@ pub async fn obtain_unless_fresh(
             ))
             .into());
         }
-        let same_names = added.is_empty() && !removed;
+        let same_names = added.is_empty()
+            && !removed
+            && existing.issuance.ip_addresses == req.issuance.ip_addresses;
         if same_names && !req.force_renewal {
             if let Some((fullchain, key)) = store.read_live(&req.cert_name)? {
                 if let Ok(info) = inspect::inspect_chain(&fullchain) {
@@ -329,6 +434,9 @@ pub async fn obtain_unless_fresh(
         }
     }
 
+    let issuance = req
+        .issuance
+        .settings(existing.as_ref().map(|e| &e.issuance));
     let session = obtain::Session::default();
     let obtained = obtain::obtain(
         &ctx.ui,
@@ -351,6 +459,7 @@ pub async fn obtain_unless_fresh(
             },
             reuse_key: None,
             replaces: None,
+            issuance: &issuance,
         },
     )
     .await;
@@ -360,7 +469,8 @@ pub async fn obtain_unless_fresh(
     let config = RenewalConfig {
         schema: RENEWAL_SCHEMA,
         cert_name: req.cert_name.clone(),
-        domains: req.domains.clone(),
+        // The names issued for: --allow-subset-of-names may have dropped some.
+        domains: obtained.domains.clone(),
         server: req.server.clone(),
         ca_bundle: req.ca_bundle.clone(),
         account: obtained.account_id.clone(),
@@ -368,6 +478,7 @@ pub async fn obtain_unless_fresh(
         authenticator: req.authenticator.clone(),
         installer: installer.or_else(|| existing.as_ref().and_then(|e| e.installer.clone())),
         renew_before_expiry_days: existing.as_ref().and_then(|e| e.renew_before_expiry_days),
+        issuance,
     };
     store.write_renewal(&req.cert_name, &config.to_json())?;
     Ok(Outcome {
@@ -392,7 +503,14 @@ pub fn print_outcome(
             schema: 1,
             result: outcome.result,
             cert_name: req.cert_name.as_str(),
-            domains: req.domains.iter().map(|d| d.to_string()).collect(),
+            // As issued: --allow-subset-of-names may have dropped names.
+            domains: req
+                .domains
+                .iter()
+                .map(|d| d.to_string())
+                .chain(req.issuance.ip_addresses.iter().map(|ip| ip.to_string()))
+                .filter(|d| outcome.info.domains.contains(d))
+                .collect(),
             version: outcome.version,
             not_after: rfc3339(outcome.info.not_after),
             paths,

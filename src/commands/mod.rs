@@ -4,11 +4,13 @@
 mod account;
 mod certificates;
 mod certonly;
+mod csr;
 mod daemon;
 mod delete;
 mod install;
 mod obtain;
 mod plan;
+mod reconfigure;
 mod renew;
 mod revoke;
 mod rollback;
@@ -65,6 +67,7 @@ pub fn main(cli: Cli, webroot_assignments: Vec<Option<usize>>) -> ExitCode {
         Command::Unregister(args) => account::run_unregister(&ctx, args),
         Command::Revoke(args) => revoke::run(&ctx, args),
         Command::Delete(args) => delete::run(&ctx, args),
+        Command::Reconfigure(args) => reconfigure::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

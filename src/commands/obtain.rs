@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::acme::{self, AcmeAccount, AcmeHttp, AriCertId, Http01Challenge};
 use crate::challenge::{self, ChallengeMap, Standalone, WebrootFiles};
-use crate::config::Authenticator;
+use crate::config::{Authenticator, IssuanceSettings};
 use crate::error::{AcmeError, Error, InputError};
 use crate::nginx;
 use crate::store::inspect::{self, CertInfo};
@@ -45,12 +45,16 @@ pub struct ObtainRequest<'a> {
     pub reuse_key: Option<&'a str>,
     /// ARI: the certificate this one replaces.
     pub replaces: Option<&'a AriCertId>,
+    /// Key reuse, profile, preferred chain, subset and IP addresses (renewal config).
+    pub issuance: &'a IssuanceSettings,
 }
 
 pub struct Obtained {
     pub version: u32,
     pub info: CertInfo,
     pub account_id: String,
+    /// The names issued for (fewer than requested after --allow-subset-of-names).
+    pub domains: Vec<DomainName>,
 }
 
 /// Where a standalone responder listens.
@@ -114,50 +118,228 @@ pub async fn obtain(
     cert_store: &Store,
     req: &ObtainRequest<'_>,
 ) -> Result<Obtained, Error> {
-    // Bind before talking to the CA: a busy port is reported without spending an order.
-    let mut responder = prepare_authenticator(session, cert_store, req.authenticator).await?;
-    let http = session.http(req.ca_bundle).await?;
-    let (account, account_id) =
-        session_account(ui, session, account_store, &http, req.server, &req.account).await?;
-
-    let step = ui.step(format!("Creating order for {}", join(req.domains)));
-    let mut order = account
-        .new_order_replacing(req.domains, req.replaces)
-        .await?;
-    step.done();
-
-    let step = ui.step(format!(
-        "Validating {} name(s) over http-01 ({})",
-        order.challenges.len(),
-        req.authenticator.name()
-    ));
-    let published = responder.publish(ui, &order.challenges).await?;
-    let validated = order.validate(VALIDATION_DEADLINE).await;
-    responder.cleanup(ui, published, &order.challenges);
-    validated?;
-    step.done();
-
-    let step = ui.step("Finalizing and downloading the certificate");
-    let (private_key_pem, csr_der) = match req.reuse_key {
-        Some(pem) => (
-            pem.to_string(),
-            acme::keys::csr_for_existing_key(req.domains, pem)?,
-        ),
-        None => {
-            let k = acme::keys::new_key_and_csr(req.domains, req.key_type)?;
-            (k.private_key_pem, k.csr_der)
-        }
+    let key = match req.reuse_key {
+        Some(pem) => Some(pem.to_string()),
+        None if req.issuance.reuse_key => current_key(ui, account_store, req)?,
+        None => None,
     };
-    let chain_pem = order.finalize(&csr_der, ISSUANCE_DEADLINE).await?;
-    step.done();
-
-    let (files, info) = check_issued(&chain_pem, &private_key_pem, req.domains)?;
+    let csr = match &key {
+        Some(pem) => CsrSource::Key(pem),
+        None => CsrSource::NewKey,
+    };
+    let issued = issue(ui, session, account_store, cert_store, req, csr).await?;
+    let key_pem = issued.key_pem.unwrap_or_default();
+    let (files, info) = check_issued(
+        &issued.chain_pem,
+        &key_pem,
+        &issued.domains,
+        &req.issuance.ip_addresses,
+    )?;
     let version = cert_store.write_version(req.cert_name, &files)?;
     Ok(Obtained {
         version,
         info,
+        account_id: issued.account_id,
+        domains: issued.domains,
+    })
+}
+
+/// Where the CSR comes from.
+pub enum CsrSource<'a> {
+    /// A new key of the request's key type.
+    NewKey,
+    /// This private key (PEM): --reuse-key.
+    Key(&'a str),
+    /// The user's own CSR (--csr): the key never reaches us.
+    Given(&'a [u8]),
+}
+
+/// A chain the CA issued, before it is checked and stored.
+pub struct Issued {
+    pub chain_pem: String,
+    /// The private key the CSR was made with (None for a user's CSR).
+    pub key_pem: Option<String>,
+    /// The names issued for: the request's, less any dropped by --allow-subset-of-names.
+    pub domains: Vec<DomainName>,
+    pub account_id: String,
+}
+
+/// The lineage's current key for --reuse-key, if it has one of the configured type.
+fn current_key(ui: &Ui, store: &Store, req: &ObtainRequest<'_>) -> Result<Option<String>, Error> {
+    let Some((fullchain, key)) = store.read_live(req.cert_name)? else {
+        return Ok(None);
+    };
+    let current = inspect::inspect_chain(&fullchain)
+        .map(|i| i.key_type)
+        .unwrap_or_default();
+    if current != req.key_type.to_string() {
+        ui.warn(format!(
+            "{}: the key type changes from {current} to {}, so a new key is generated despite --reuse-key",
+            req.cert_name, req.key_type
+        ));
+        return Ok(None);
+    }
+    Ok(Some(key))
+}
+
+/// Account, order (with the profile), answer the challenges (dropping names that fail, with
+/// --allow-subset-of-names), finalize, and pick the preferred chain.
+pub async fn issue(
+    ui: &Ui,
+    session: &Session,
+    account_store: &Store,
+    work_store: &Store,
+    req: &ObtainRequest<'_>,
+    csr: CsrSource<'_>,
+) -> Result<Issued, Error> {
+    // Bind before talking to the CA: a busy port is reported without spending an order.
+    let mut responder = prepare_authenticator(session, work_store, req.authenticator).await?;
+    let http = session.http(req.ca_bundle).await?;
+    let (account, account_id) =
+        session_account(ui, session, account_store, &http, req.server, &req.account).await?;
+    let profile = choose_profile(ui, &account, req.issuance)?;
+    let ips = &req.issuance.ip_addresses;
+
+    let mut domains = req.domains.to_vec();
+    let mut order = loop {
+        let step = ui.step(format!("Creating order for {}", join_all(&domains, ips)));
+        let mut order = account
+            .new_order_for(&acme::OrderSpec {
+                names: &domains,
+                ip_addresses: ips,
+                replaces: req.replaces,
+                profile,
+            })
+            .await?;
+        step.done();
+
+        let step = ui.step(format!(
+            "Validating {} name(s) over http-01 ({})",
+            order.challenges.len(),
+            req.authenticator.name()
+        ));
+        let published = responder.publish(ui, &order.challenges).await?;
+        let validated = order.validate(VALIDATION_DEADLINE).await;
+        responder.cleanup(ui, published, &order.challenges);
+        match validated {
+            Ok(()) => {
+                step.done();
+                break order;
+            }
+            Err(e) if req.issuance.allow_subset_of_names => {
+                let failed = order.invalid_identifiers().await;
+                let keep: Vec<DomainName> = domains
+                    .iter()
+                    .filter(|d| !failed.iter().any(|f| f == d.as_str()))
+                    .cloned()
+                    .collect();
+                // Only domain names are dropped; nothing left, or a failed IP, ends it.
+                let only_names = failed
+                    .iter()
+                    .all(|f| domains.iter().any(|d| d.as_str() == f));
+                if failed.is_empty() || !only_names || (keep.is_empty() && ips.is_empty()) {
+                    return Err(e.into());
+                }
+                ui.warn(format!(
+                    "dropping {} (failed validation: {e}); retrying with {}",
+                    failed.join(", "),
+                    join_all(&keep, ips)
+                ));
+                domains = keep;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+
+    let step = ui.step("Finalizing and downloading the certificate");
+    let (key_pem, csr_der) = match csr {
+        CsrSource::Key(pem) => (
+            Some(pem.to_string()),
+            acme::keys::csr_for_existing_key(&domains, ips, pem)?,
+        ),
+        CsrSource::NewKey => {
+            let k = acme::keys::new_key_and_csr(&domains, ips, req.key_type)?;
+            (Some(k.private_key_pem), k.csr_der)
+        }
+        CsrSource::Given(der) => (None, der.to_vec()),
+    };
+    let mut chain_pem = order.finalize(&csr_der, ISSUANCE_DEADLINE).await?;
+    step.done();
+
+    if let Some(wanted) = &req.issuance.preferred_chain {
+        chain_pem = prefer_chain(ui, &account, &mut order, chain_pem, wanted).await;
+    }
+    Ok(Issued {
+        chain_pem,
+        key_pem,
+        domains,
         account_id,
     })
+}
+
+/// --required-profile / --preferred-profile against the directory's `meta.profiles`.
+fn choose_profile<'a>(
+    ui: &Ui,
+    account: &AcmeAccount,
+    settings: &'a IssuanceSettings,
+) -> Result<Option<&'a str>, Error> {
+    let Some((wanted, required)) = settings.profile() else {
+        return Ok(None);
+    };
+    let offered = account.profiles();
+    if offered.iter().any(|p| p == wanted) {
+        return Ok(Some(wanted));
+    }
+    let list = if offered.is_empty() {
+        "it offers none".to_string()
+    } else {
+        format!("it offers: {}", offered.join(", "))
+    };
+    if required {
+        return Err(InputError::Other(format!(
+            "the CA does not offer the required profile {wanted:?} ({list})"
+        ))
+        .into());
+    }
+    ui.warn(format!(
+        "the CA does not offer the preferred profile {wanted:?} ({list}); ordering with its default"
+    ));
+    Ok(None)
+}
+
+/// The CA's default chain, or the alternate whose topmost certificate is issued by `wanted`.
+/// Never fails the issuance: a missing match keeps the default chain (certbot does the same).
+async fn prefer_chain(
+    ui: &Ui,
+    account: &AcmeAccount,
+    order: &mut acme::PendingOrder,
+    default: String,
+    wanted: &str,
+) -> String {
+    let top = |pem: &str| inspect::top_issuer_cn(pem.as_bytes());
+    if top(&default).as_deref() == Some(wanted) {
+        return default;
+    }
+    let Some(url) = order.certificate_url() else {
+        return default;
+    };
+    match account.alternate_chains(&url).await {
+        Ok(chains) => {
+            if let Some(found) = chains
+                .into_iter()
+                .find(|c| top(c).as_deref() == Some(wanted))
+            {
+                return found;
+            }
+            ui.note(format!(
+                "no chain from the CA is issued by {wanted:?}; keeping the default chain"
+            ));
+        }
+        Err(e) => ui.warn(format!(
+            "could not fetch the CA's alternate chains ({e}); keeping the default chain"
+        )),
+    }
+    default
 }
 
 /// One account per server per run, restored or registered once.
@@ -184,11 +366,45 @@ fn check_issued(
     chain_pem: &str,
     key_pem: &str,
     domains: &[DomainName],
+    ips: &[IpAddr],
 ) -> Result<(IssuedFiles, CertInfo), Error> {
+    let spki = inspect::private_key_spki(key_pem)
+        .map_err(|m| Error::Acme(AcmeError::BadCertificate(m)))?;
+    let (files, info) = check_chain(chain_pem, &spki, domains, ips)?;
+    Ok((
+        IssuedFiles {
+            fullchain_pem: files.fullchain_pem,
+            cert_pem: files.cert_pem,
+            chain_pem: files.chain_pem,
+            privkey_pem: key_pem.to_string(),
+        },
+        info,
+    ))
+}
+
+/// The leaf, chain and fullchain PEM of a checked issuance (no key: --csr).
+pub struct ChainFiles {
+    pub cert_pem: String,
+    pub chain_pem: String,
+    pub fullchain_pem: String,
+}
+
+/// The CA's answer must be a chain whose leaf carries exactly our identifiers and the public
+/// key `spki_der`.
+pub fn check_chain(
+    chain_pem: &str,
+    spki_der: &[u8],
+    domains: &[DomainName],
+    ips: &[IpAddr],
+) -> Result<(ChainFiles, CertInfo), Error> {
     let bad = |m: String| Error::Acme(AcmeError::BadCertificate(m));
     let ders = inspect::split_pem_chain(chain_pem.as_bytes()).map_err(bad)?;
     let info = inspect::inspect_chain(chain_pem.as_bytes()).map_err(bad)?;
-    let mut want: Vec<String> = domains.iter().map(|d| d.to_string()).collect();
+    let mut want: Vec<String> = domains
+        .iter()
+        .map(|d| d.to_string())
+        .chain(ips.iter().map(IpAddr::to_string))
+        .collect();
     let mut got = info.domains.clone();
     want.sort();
     got.sort();
@@ -199,8 +415,7 @@ fn check_issued(
             want.join(", ")
         )));
     }
-    let spki = inspect::private_key_spki(key_pem).map_err(bad)?;
-    if spki != info.spki_der {
+    if spki_der != info.spki_der {
         return Err(bad(
             "its public key does not match the private key we sent".into()
         ));
@@ -211,11 +426,10 @@ fn check_issued(
         .map(|d| inspect::pem_encode("CERTIFICATE", d))
         .collect();
     Ok((
-        IssuedFiles {
+        ChainFiles {
             fullchain_pem: format!("{cert_pem}{chain_pem}"),
             cert_pem,
             chain_pem,
-            privkey_pem: key_pem.to_string(),
         },
         info,
     ))
@@ -322,15 +536,19 @@ impl Prepared<'_> {
         match self {
             Prepared::Standalone(map) => {
                 for c in challenges {
-                    map.insert(&c.identifier, &c.token, &c.key_authorization);
+                    map.insert(&host_form(&c.identifier), &c.token, &c.key_authorization);
                 }
                 Ok(Published::Standalone)
             }
             Prepared::Webroot(map) => {
                 let mut files = WebrootFiles::default();
                 for c in challenges {
-                    let Some((_, root)) = map.iter().find(|(d, _)| d.as_str() == c.identifier)
-                    else {
+                    // IP addresses (RFC 8738) are served from the first document root.
+                    let root = match c.identifier.parse::<IpAddr>() {
+                        Ok(_) => map.first(),
+                        Err(_) => map.iter().find(|(d, _)| d.as_str() == c.identifier),
+                    };
+                    let Some((_, root)) = root else {
                         return Err(Error::Challenge(format!(
                             "no webroot configured for {}",
                             c.identifier
@@ -514,6 +732,14 @@ fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Error 
     Error::Challenge(message)
 }
 
+/// How an identifier appears in the Host header the CA sends: IPv6 in brackets.
+fn host_form(identifier: &str) -> String {
+    match identifier.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+        _ => identifier.to_string(),
+    }
+}
+
 /// Check names for HTTP-01 before any network I/O.
 pub fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
     if let Some(w) = domains.iter().find(|d| d.is_wildcard()) {
@@ -524,6 +750,16 @@ pub fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
         .into());
     }
     Ok(())
+}
+
+/// Names and IP addresses for messages.
+pub fn join_all(domains: &[DomainName], ips: &[IpAddr]) -> String {
+    domains
+        .iter()
+        .map(|d| d.to_string())
+        .chain(ips.iter().map(IpAddr::to_string))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn join(domains: &[DomainName]) -> String {

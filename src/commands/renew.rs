@@ -569,6 +569,7 @@ async fn renew_one(
             },
             reuse_key: None,
             replaces: replaces.as_ref(),
+            issuance: &l.config.issuance,
         },
     )
     .await;

@@ -23,6 +23,12 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: Vec<Option<usize>>) -> Result<(),
     );
     let dry_run = args.dry_run;
     let request = certonly::validate(ctx, args.certonly, &webroots)?;
+    if request.csr.is_some() {
+        return Err(crate::error::InputError::Other(
+            "--csr works with certonly only: its certificate has no lineage to install".into(),
+        )
+        .into());
+    }
     let store = ctx.store();
     store.prepare()?;
     let _lock = store.lock()?;
@@ -81,6 +87,7 @@ fn dry_run_diff(
         authenticator: request.authenticator.clone(),
         installer: Some(installer.clone()),
         renew_before_expiry_days: None,
+        issuance: Default::default(),
     };
     let installed = install_lineage(&ctx.ui, store, name, &config, installer, true)?;
     report_install(ctx, name, &installed);

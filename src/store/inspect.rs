@@ -127,6 +127,21 @@ fn describe_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> String {
 }
 
 /// DER SubjectPublicKeyInfo of a PEM private key, to check it matches a leaf.
+/// The issuer common name of the topmost certificate of a chain (certbot's
+/// `--preferred-chain` match).
+pub fn top_issuer_cn(pem: &[u8]) -> Option<String> {
+    let chain = split_pem_chain(pem).ok()?;
+    let (_, top) = X509Certificate::from_der(chain.last()?).ok()?;
+    let cn = top
+        .issuer()
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    Some(cn)
+}
+
 pub fn private_key_spki(privkey_pem: &str) -> Result<Vec<u8>, String> {
     let key = rcgen::KeyPair::from_pem(privkey_pem)
         .map_err(|e| format!("unreadable private key: {e}"))?;

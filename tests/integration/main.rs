@@ -6,6 +6,7 @@ mod accounts;
 mod bad_input;
 mod certonly;
 mod harness;
+mod issuance;
 mod nginx;
 mod renew;
 mod support;

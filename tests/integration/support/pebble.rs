@@ -82,6 +82,7 @@ pub struct Pebble {
     listen_port: u16,
     management_port: u16,
     dns_port: u16,
+    challtestsrv_management_port: u16,
     http_port: u16,
     ca_pem: String,
 }
@@ -167,6 +168,7 @@ impl Pebble {
                 listen_port: ports.listen,
                 management_port: ports.management,
                 dns_port: ports.dns,
+                challtestsrv_management_port: ports.challtestsrv_management,
                 http_port,
                 ca_pem: ca_pem.clone(),
                 dir,
@@ -215,6 +217,33 @@ impl Pebble {
         let path = self.dir.path().join("issuing-root.pem");
         std::fs::write(&path, self.root_pem()).expect("write issuing-root.pem");
         path
+    }
+
+    /// Make `host` resolve to `ip` (challtestsrv's `/add-a`), e.g. an address where nothing
+    /// answers, so that name's HTTP-01 validation fails.
+    pub fn resolve_to(&self, host: &str, ip: &str) {
+        use std::io::{Read, Write};
+        let body = serde_json::json!({"host": host, "addresses": [ip]}).to_string();
+        let mut sock =
+            std::net::TcpStream::connect(("127.0.0.1", self.challtestsrv_management_port))
+                .expect("connect to challtestsrv management");
+        write!(
+            sock,
+            "POST /add-a HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write to challtestsrv");
+        let mut answer = String::new();
+        let _ = sock.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+            "add-a: {answer}"
+        );
+    }
+
+    /// Root number `n` from the management API (`PEBBLE_ALTERNATE_ROOTS` adds roots 1..).
+    pub fn root_pem_n(&self, n: usize) -> String {
+        self.management_get(&format!("/roots/{n}"))
     }
 
     /// The intermediate that signs leaves, from `/intermediates/0`.

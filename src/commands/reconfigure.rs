@@ -1,0 +1,166 @@
+//! `certwright reconfigure`: change a lineage's saved renewal settings. The new settings are
+//! tried first with a dry-run renewal (renew's own dry-run path: a throwaway certificate
+//! from the staging counterpart); only if it succeeds is the renewal config replaced.
+
+use std::path::PathBuf;
+
+use crate::cli::{CurveArg, KeyTypeArg, ReconfigureArgs};
+use crate::config::{Authenticator, RenewalConfig, WebrootEntry};
+use crate::error::{AcmeError, Error, InputError};
+use crate::types::{CertName, Curve, KeyType, ServerUrl};
+
+use super::renew::{renew_pass, Outcome, RenewRequest};
+use super::{block_on, init_logging, Ctx};
+
+pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
+    let name: CertName = args.cert_name.parse()?;
+    let dry_run_server = args
+        .dry_run_server
+        .as_deref()
+        .map(str::parse::<ServerUrl>)
+        .transpose()?;
+    let store = ctx.store();
+    store.prepare()?;
+    let _lock = store.lock()?;
+    init_logging(ctx);
+    let path = store.renewal_file(&name);
+    let Some(old_json) = store.read_renewal(&name)? else {
+        return Err(crate::error::StoreError::NoSuchLineage(name.to_string()).into());
+    };
+    let old = RenewalConfig::parse(&old_json, &path)?;
+    let new = apply(&old, &args)?;
+    if new == old {
+        ctx.ui.note(format!("{name}: nothing to change"));
+        return Ok(());
+    }
+
+    // renew's dry run reads the renewal config from disk: put the new one there for the
+    // test, and put the old bytes back unless it passes.
+    store.write_renewal(&name, &new.to_json())?;
+    let request = RenewRequest {
+        names: vec![name.clone()],
+        dry_run: true,
+        dry_run_server,
+        concurrency: 1,
+        ..RenewRequest::default()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let results = match block_on(renew_pass(&ctx.ui, &store, &request, now)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) | Err(e) => {
+            store.write_renewal(&name, &old_json)?;
+            return Err(e);
+        }
+    };
+    let failure = results.iter().find_map(|r| match &r.outcome {
+        Outcome::Failed { error } => Some(error.clone()),
+        _ => r.hook_error.clone(),
+    });
+    if results.is_empty() || failure.is_some() {
+        store.write_renewal(&name, &old_json)?;
+        return Err(AcmeError::Protocol(format!(
+            "{name}: the dry-run renewal with the new settings failed, so they were not saved: {}",
+            failure.unwrap_or_else(|| "it did not run".into())
+        ))
+        .into());
+    }
+    if !ctx.global.quiet {
+        super::ui::print_stdout(&format!(
+            "The dry-run renewal with the new settings succeeded; saved them in {}.\n",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The old config with the flags given applied.
+fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, Error> {
+    let mut new = old.clone();
+    let curve = |c: CurveArg| match c {
+        CurveArg::Secp256r1 => Curve::P256,
+        CurveArg::Secp384r1 => Curve::P384,
+    };
+    new.key_type = match (args.key_type, old.key_type) {
+        (Some(KeyTypeArg::Rsa), _) | (None, KeyType::Rsa { .. }) => KeyType::Rsa {
+            bits: args.rsa_key_size.unwrap_or(match old.key_type {
+                KeyType::Rsa { bits } => bits,
+                KeyType::Ecdsa { .. } => 2048,
+            }),
+        },
+        (Some(KeyTypeArg::Ecdsa), _) | (None, KeyType::Ecdsa { .. }) => KeyType::Ecdsa {
+            curve: args
+                .elliptic_curve
+                .map(curve)
+                .unwrap_or(match old.key_type {
+                    KeyType::Ecdsa { curve } => curve,
+                    KeyType::Rsa { .. } => Curve::P256,
+                }),
+        },
+    };
+    if args.reuse_key {
+        new.issuance.reuse_key = true;
+    }
+    if args.new_key {
+        new.issuance.reuse_key = false;
+    }
+    if let Some(chain) = &args.preferred_chain {
+        new.issuance.preferred_chain = (!chain.is_empty()).then(|| chain.clone());
+    }
+    let port = args.http_01_port;
+    new.authenticator = if args.standalone {
+        Authenticator::Standalone {
+            http_01_port: port.unwrap_or(80),
+            http_01_address: None,
+        }
+    } else if args.nginx {
+        super::certonly::nginx_settings(&args.nginx_args)?;
+        Authenticator::Nginx {
+            server_root: args.nginx_args.nginx_server_root.clone(),
+            ctl: args.nginx_args.nginx_ctl.clone(),
+            http_01_port: port.unwrap_or(80),
+        }
+    } else if let Some(root) = &args.webroot_path {
+        let root = webroot(root)?;
+        Authenticator::Webroot {
+            map: old
+                .domains
+                .iter()
+                .map(|d| WebrootEntry {
+                    domain: d.clone(),
+                    path: root.clone(),
+                })
+                .collect(),
+        }
+    } else {
+        let mut same = old.authenticator.clone();
+        if let Some(p) = port {
+            match &mut same {
+                Authenticator::Standalone { http_01_port, .. }
+                | Authenticator::Nginx { http_01_port, .. } => *http_01_port = p,
+                Authenticator::Webroot { .. } => {
+                    return Err(InputError::Other(
+                        "--http-01-port has no meaning for a webroot lineage".into(),
+                    )
+                    .into())
+                }
+            }
+        }
+        same
+    };
+    Ok(new)
+}
+
+fn webroot(path: &PathBuf) -> Result<PathBuf, Error> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::canonicalize(path)
+            .map_err(|e| InputError::Other(format!("webroot {}: {e}", path.display())).into()),
+        Ok(_) => {
+            Err(InputError::Other(format!("webroot {} is not a directory", path.display())).into())
+        }
+        Err(e) => Err(InputError::Other(format!(
+            "webroot {} does not exist or is unreadable: {e}",
+            path.display()
+        ))
+        .into()),
+    }
+}
