@@ -114,7 +114,7 @@ impl AcmeHttp {
         let rsp = self
             .request(req)
             .await
-            .map_err(|e| transport(error_chain(&e)))?;
+            .map_err(|e| transport(crate::error::error_chain(&e)))?;
         Ok((rsp.parts.status.as_u16(), rsp.parts.headers.clone()))
     }
 }

@@ -10,8 +10,9 @@ use bytes::Bytes;
 use instant_acme::BodyWrapper;
 use serde::Deserialize;
 
-use super::http::{error_chain, user_agent, AcmeHttp};
+use super::http::{user_agent, AcmeHttp};
 use super::Directory;
+use crate::error::error_chain;
 use crate::error::AcmeError;
 
 /// The fields of instant-acme's serialised `AccountCredentials` we sign with.
