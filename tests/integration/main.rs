@@ -7,4 +7,5 @@ mod bad_input;
 mod certonly;
 mod harness;
 mod nginx;
+mod responder;
 mod support;
