@@ -486,12 +486,13 @@ async fn renew_one(
             let error = e.to_string();
             ui.warn(format!("{name}: renewal failed: {error}"));
             if !req.dry_run {
-                let retry_after = match &e {
-                    Error::Acme(AcmeError::Problem(p)) if p.short_kind() == "rateLimited" => {
-                        Some(time::Duration::hours(1))
-                    }
-                    _ => None,
-                };
+                let retry_after =
+                    super::ca_retry_after(&e, OffsetDateTime::now_utc()).or(match &e {
+                        Error::Acme(AcmeError::Problem(p)) if p.short_kind() == "rateLimited" => {
+                            Some(time::Duration::hours(1))
+                        }
+                        _ => None,
+                    });
                 l.state.failure = Some(FailureState::record(
                     l.state.failure.as_ref(),
                     error.clone(),
