@@ -145,13 +145,28 @@ pub(crate) fn resolve_server(server: Option<&str>, staging: bool) -> Result<Serv
     Ok(url.parse()?)
 }
 
-/// `--ca-bundle` must be a readable file; checked before anything else happens.
+/// `--ca-bundle` must be a readable file of PEM certificates; checked before anything else
+/// happens (not first when the HTTP client is built, after the store was prepared).
 pub(crate) fn resolve_ca_bundle(path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
     let Some(path) = path else { return Ok(None) };
     match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => Ok(Some(
-            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        )),
+        Ok(m) if m.is_file() => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| InputError::Other(format!("--ca-bundle {}: {e}", path.display())))?;
+            if certs.is_empty() {
+                return Err(InputError::Other(format!(
+                    "--ca-bundle {} contains no PEM certificate",
+                    path.display()
+                ))
+                .into());
+            }
+            Ok(Some(
+                std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            ))
+        }
         Ok(_) => {
             Err(InputError::Other(format!("--ca-bundle {} is not a file", path.display())).into())
         }

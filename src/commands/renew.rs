@@ -173,13 +173,17 @@ pub async fn renew_pass(
     for name in names {
         match load_lineage(ui, store, &name, req, now) {
             Ok(l) => lineages.push(l),
-            Err(e) => results.push(LineageResult {
-                name: name.to_string(),
-                outcome: Outcome::Failed {
-                    error: e.to_string(),
-                },
-                hook_error: None,
-            }),
+            Err(e) => {
+                // On stderr too, as for a failed renewal: cron and systemd surface stderr.
+                ui.warn(format!("{name}: cannot renew: {e}"));
+                results.push(LineageResult {
+                    name: name.to_string(),
+                    outcome: Outcome::Failed {
+                        error: e.to_string(),
+                    },
+                    hook_error: None,
+                })
+            }
         }
     }
     if !req.dry_run {

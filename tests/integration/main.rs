@@ -6,6 +6,7 @@ mod accounts;
 mod bad_input;
 mod certonly;
 mod harness;
+mod hostile;
 mod nginx;
 mod responder;
 mod support;
