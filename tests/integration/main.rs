@@ -9,4 +9,5 @@ mod harness;
 mod hostile;
 mod nginx;
 mod responder;
+mod store_attacks;
 mod support;
