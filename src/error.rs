@@ -30,6 +30,11 @@ pub struct Problem {
     pub status: Option<u16>,
     /// Per-identifier subproblems rendered as `identifier: type: detail`.
     pub subproblems: Vec<String>,
+    /// The raw `Retry-After` header the CA sent with a 429 or 503 (seconds or an HTTP-date;
+    /// parsed and capped by the caller, which schedules the next attempt).
+    /// (A boxed str keeps every `Result<_, AcmeError>` under clippy's large-error bound.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<Box<str>>,
 }
 
 impl Problem {
@@ -53,6 +58,9 @@ impl std::fmt::Display for Problem {
         }
         for sub in &self.subproblems {
             write!(f, "; {sub}")?;
+        }
+        if let Some(retry_after) = &self.retry_after {
+            write!(f, " (the CA asks to retry after {retry_after})")?;
         }
         Ok(())
     }
@@ -219,6 +227,7 @@ mod tests {
             detail: Some("blocked name".into()),
             status: Some(400),
             subproblems: vec![],
+            retry_after: None,
         };
         assert_eq!(p.to_string(), "rejectedIdentifier (HTTP 400): blocked name");
     }

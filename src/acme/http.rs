@@ -21,12 +21,11 @@ use crate::error::AcmeError;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-type Inner = Client<hyper_rustls::HttpsConnector<HttpConnector>, BodyWrapper<Bytes>>;
-
 /// A cheaply clonable client; every request is bounded in time.
 #[derive(Clone)]
 pub struct AcmeHttp {
-    inner: Arc<Inner>,
+    /// hyper in production; a scripted CA in this module's unit tests.
+    inner: Arc<dyn HttpClient>,
 }
 
 impl AcmeHttp {
@@ -68,10 +67,32 @@ impl AcmeHttp {
             .https_only()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client: Client<_, BodyWrapper<Bytes>> =
+            Client::builder(TokioExecutor::new()).build(connector);
         Ok(Self {
             inner: Arc::new(client),
         })
+    }
+
+    /// Over another transport (the fake CA of the unit tests).
+    #[cfg(test)]
+    pub(crate) fn with_client(client: impl HttpClient) -> Self {
+        Self {
+            inner: Arc::new(client),
+        }
+    }
+
+    /// One request, bounded in time, the response as it came.
+    async fn send(
+        inner: Arc<dyn HttpClient>,
+        req: Request<BodyWrapper<Bytes>>,
+    ) -> Result<BytesResponse, instant_acme::Error> {
+        match tokio::time::timeout(REQUEST_TIMEOUT, inner.request(req)).await {
+            Ok(result) => result,
+            Err(_) => Err(instant_acme::Error::Other(
+                format!("no response within {} s", REQUEST_TIMEOUT.as_secs()).into(),
+            )),
+        }
     }
 
     /// GET a URL and return status and body, for the directory and ARI (which instant-acme
@@ -85,8 +106,8 @@ impl AcmeHttp {
             .header(http::header::USER_AGENT, user_agent())
             .body(BodyWrapper::default())
             .map_err(|e| transport(e.to_string()))?;
-        let rsp = self
-            .request(req)
+        // Not through `request`: the directory and ARI callers read Retry-After themselves.
+        let rsp = Self::send(self.inner.clone(), req)
             .await
             .map_err(|e| transport(crate::error::error_chain(&e)))?;
         let status = rsp.parts.status.as_u16();
@@ -125,16 +146,62 @@ impl HttpClient for AcmeHttp {
         req: Request<BodyWrapper<Bytes>>,
     ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>> {
         let inner = self.inner.clone();
-        Box::pin(async move {
-            match tokio::time::timeout(REQUEST_TIMEOUT, inner.request(req)).await {
-                Ok(Ok(rsp)) => Ok(BytesResponse::from(rsp)),
-                Ok(Err(e)) => Err(instant_acme::Error::Other(Box::new(e))),
-                Err(_) => Err(instant_acme::Error::Other(
-                    format!("no response within {} s", REQUEST_TIMEOUT.as_secs()).into(),
-                )),
-            }
-        })
+        Box::pin(async move { lift_retry_after(Self::send(inner, req).await?).await })
     }
+}
+
+/// A problem the CA sent with `Retry-After`, handed up as the transport's error.
+///
+/// instant-acme turns an error answer into `Error::Api(Problem)` and drops its headers, so a
+/// rate limit's "come back in an hour" would be lost. `convert` in the parent module turns
+/// this back into `AcmeError::Problem` with `retry_after` set.
+#[derive(Debug)]
+pub(super) struct ProblemWithRetryAfter {
+    pub problem: instant_acme::Problem,
+    /// The header value as sent; parsing it is the caller's business.
+    pub retry_after: String,
+}
+
+impl std::fmt::Display for ProblemWithRetryAfter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (Retry-After: {})", self.problem, self.retry_after)
+    }
+}
+
+impl std::error::Error for ProblemWithRetryAfter {}
+
+/// A 429 or 503 answer with `Retry-After` becomes `ProblemWithRetryAfter` (a body that is
+/// not a problem document, e.g. a load balancer's HTML page, gets a generic problem);
+/// every other response passes unchanged.
+async fn lift_retry_after(rsp: BytesResponse) -> Result<BytesResponse, instant_acme::Error> {
+    let status = rsp.parts.status.as_u16();
+    let retry_after = rsp
+        .parts
+        .headers
+        .get(http::header::RETRY_AFTER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string());
+    let (429 | 503, Some(retry_after)) = (status, retry_after) else {
+        return Ok(rsp);
+    };
+    let mut body = rsp.body;
+    let bytes = tokio::time::timeout(REQUEST_TIMEOUT, body.into_bytes())
+        .await
+        .map_err(|_| instant_acme::Error::Str("timed out reading an error response"))?
+        .map_err(instant_acme::Error::Other)?;
+    let mut problem = serde_json::from_slice::<instant_acme::Problem>(&bytes)
+        .or_else(|_| {
+            serde_json::from_value(serde_json::json!({
+                "detail": format!("HTTP {status} without a problem document"),
+            }))
+        })
+        .map_err(instant_acme::Error::Json)?;
+    problem.status.get_or_insert(status);
+    Err(instant_acme::Error::Other(Box::new(
+        ProblemWithRetryAfter {
+            problem,
+            retry_after,
+        },
+    )))
 }
 
 fn bundle_error(path: &Path, reason: &str) -> AcmeError {

@@ -26,6 +26,10 @@ use crate::types::{DomainName, ServerUrl};
 /// How often one step is retried on its own after instant-acme's three badNonce retries
 /// are used up (a CA rejecting many nonces is a passing condition, not a verdict).
 const STEP_ATTEMPTS: u32 = 6;
+/// Attempts of one step the CA answered with `serverInternal`, waiting `SERVER_ERROR_BACKOFF`,
+/// then twice that, between them (3 s in all).
+const SERVER_ERROR_ATTEMPTS: u32 = 3;
+const SERVER_ERROR_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The parts of the directory instant-acme does not expose.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -117,7 +121,10 @@ impl AcmeAccount {
                 .await;
             match result {
                 Ok(ok) => break ok,
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
+                    continue;
+                }
                 Err(e) => return Err(convert(e, server.as_str())),
             }
         };
@@ -138,7 +145,10 @@ impl AcmeAccount {
                 .await
             {
                 Ok(inner) => return Ok(Self::wrap(inner, http, credentials_json)),
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
+                    continue;
+                }
                 Err(e) => return Err(convert(e, "the ACME server")),
             }
         }
@@ -205,7 +215,10 @@ impl AcmeAccount {
             attempt += 1;
             match self.inner.update_contacts(&contacts).await {
                 Ok(()) => return Ok(()),
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
+                    continue;
+                }
                 Err(e) => return Err(convert(e, "account update")),
             }
         }
@@ -257,7 +270,10 @@ impl AcmeAccount {
             };
             match self.inner.revoke(&request).await {
                 Ok(()) => return Ok(()),
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
+                    continue;
+                }
                 Err(e) => return Err(convert(e, "revocation")),
             }
         }
@@ -309,7 +325,10 @@ impl AcmeAccount {
             }
             match self.inner.new_order(&request).await {
                 Ok(order) => break order,
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
+                    continue;
+                }
                 Err(instant_acme::Error::Api(p)) if replaces.is_some() && replaces_refused(&p) => {
                     replaces = None;
                     continue;
@@ -492,7 +511,10 @@ impl PendingOrder {
                 let result = set_ready(&mut self.order, token).await;
                 match result {
                     Ok(()) => break,
-                    Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                    Err(e) if retryable(&e, attempt) => {
+                        pause_before_retry(&e, attempt).await;
+                        continue;
+                    }
                     Err(e) => return Err(convert(e, "challenge")),
                 }
             }
@@ -512,7 +534,10 @@ impl PendingOrder {
                         seconds: deadline.as_secs(),
                     })
                 }
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
+                    continue;
+                }
                 Err(instant_acme::Error::Api(_)) => break OrderStatus::Invalid,
                 Err(e) => return Err(convert(e, "order")),
             }
@@ -534,7 +559,8 @@ impl PendingOrder {
             attempt += 1;
             match self.order.finalize_csr(csr_der).await {
                 Ok(()) => break,
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => {
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
                     // A finalize that went through but whose answer was lost leaves the
                     // order `processing`/`valid`: refresh instead of finalizing twice.
                     if let Ok(state) = self.order.refresh().await {
@@ -562,7 +588,10 @@ impl PendingOrder {
                         seconds: deadline.as_secs(),
                     })
                 }
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue,
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
+                    continue;
+                }
                 Err(e) => return Err(convert(e, "certificate download")),
             }
         }
@@ -607,7 +636,10 @@ async fn collect_challenges(order: &mut Order) -> Result<Vec<Http01Challenge>, A
         while let Some(next) = authorizations.next().await {
             let mut authz = match next {
                 Ok(a) => a,
-                Err(e) if attempt < STEP_ATTEMPTS && retryable(&e) => continue 'again,
+                Err(e) if retryable(&e, attempt) => {
+                    pause_before_retry(&e, attempt).await;
+                    continue 'again;
+                }
                 Err(e) => return Err(convert(e, "authorization")),
             };
             match authz.status {
@@ -657,19 +689,39 @@ async fn set_ready(order: &mut Order, token: &str) -> Result<(), instant_acme::E
     Ok(())
 }
 
-/// badNonce that outlived instant-acme's own retries, and transient server errors.
-fn retryable(err: &instant_acme::Error) -> bool {
-    match err {
-        instant_acme::Error::Api(p) => matches!(
-            p.r#type.as_deref(),
-            Some("urn:ietf:params:acme:error:badNonce")
-        ),
+/// Whether a failed step is tried again (`attempt` counts from 1): badNonce that outlived
+/// instant-acme's own retries, up to `STEP_ATTEMPTS`, and `serverInternal` (a passing CA
+/// fault), up to `SERVER_ERROR_ATTEMPTS`. Nothing else: `malformed`, `unauthorized` and the
+/// like would fail the same way again, and an answer with `Retry-After` (rate limits, 503)
+/// is the CA asking us to stay away, which the caller schedules.
+fn retryable(err: &instant_acme::Error, attempt: u32) -> bool {
+    let instant_acme::Error::Api(p) = err else {
+        return false;
+    };
+    match p.r#type.as_deref() {
+        Some("urn:ietf:params:acme:error:badNonce") => attempt < STEP_ATTEMPTS,
+        Some("urn:ietf:params:acme:error:serverInternal") => attempt < SERVER_ERROR_ATTEMPTS,
         _ => false,
+    }
+}
+
+/// The wait before retrying a step that `retryable` allowed: none for a bad nonce (the next
+/// one is fresh), exponential for a server error (1 s, 2 s, ...).
+async fn pause_before_retry(err: &instant_acme::Error, attempt: u32) {
+    let server_error = matches!(
+        err,
+        instant_acme::Error::Api(p)
+            if p.r#type.as_deref() == Some("urn:ietf:params:acme:error:serverInternal")
+    );
+    if server_error {
+        tokio::time::sleep(SERVER_ERROR_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1)))
+            .await;
     }
 }
 
 fn problem_from(p: instant_acme::Problem) -> Problem {
     Problem {
+        retry_after: None,
         kind: p.r#type,
         detail: p.detail,
         status: p.status,
@@ -699,9 +751,15 @@ fn convert(err: instant_acme::Error, what: &str) -> AcmeError {
             what: what.to_string(),
             seconds: 0,
         },
-        instant_acme::Error::Other(e) => AcmeError::Transport {
-            url: what.to_string(),
-            message: crate::error::error_chain(e.as_ref()),
+        instant_acme::Error::Other(e) => match e.downcast::<http::ProblemWithRetryAfter>() {
+            Ok(lifted) => AcmeError::Problem(Problem {
+                retry_after: Some(lifted.retry_after.into()),
+                ..problem_from(lifted.problem)
+            }),
+            Err(e) => AcmeError::Transport {
+                url: what.to_string(),
+                message: crate::error::error_chain(e.as_ref()),
+            },
         },
         other => AcmeError::Protocol(format!("{what}: {}", crate::error::error_chain(&other))),
     }
@@ -739,16 +797,276 @@ mod tests {
     }
 
     #[test]
-    fn only_bad_nonce_is_retried() {
+    fn only_bad_nonce_and_server_internal_are_retried() {
         let problem = |t: &str| {
             instant_acme::Error::Api(
                 serde_json::from_value(serde_json::json!({"type": t, "detail": "x"})).unwrap(),
             )
         };
-        assert!(retryable(&problem("urn:ietf:params:acme:error:badNonce")));
-        assert!(!retryable(&problem("urn:ietf:params:acme:error:malformed")));
-        assert!(!retryable(&problem(
-            "urn:ietf:params:acme:error:unauthorized"
-        )));
+        let kind = |k: &str| format!("urn:ietf:params:acme:error:{k}");
+        assert!(retryable(&problem(&kind("badNonce")), 1));
+        assert!(!retryable(&problem(&kind("badNonce")), STEP_ATTEMPTS));
+        assert!(retryable(&problem(&kind("serverInternal")), 1));
+        assert!(!retryable(
+            &problem(&kind("serverInternal")),
+            SERVER_ERROR_ATTEMPTS
+        ));
+        for k in [
+            "malformed",
+            "unauthorized",
+            "rateLimited",
+            "rejectedIdentifier",
+        ] {
+            assert!(!retryable(&problem(&kind(k)), 1), "{k}");
+        }
+    }
+
+    /// A scripted CA behind `AcmeHttp` (the transport is the only fake): it serves a
+    /// directory and nonces, and answers newAccount POSTs from a script, then with success.
+    mod fake_ca {
+        use super::super::*;
+        use std::collections::VecDeque;
+        use std::future::Future;
+        use std::pin::Pin;
+        use std::sync::{Arc, Mutex};
+
+        use bytes::Bytes;
+        use instant_acme::{BodyWrapper, BytesResponse, HttpClient};
+
+        const DIR: &str = "https://ca.test/dir";
+
+        struct Reply {
+            status: u16,
+            headers: Vec<(&'static str, String)>,
+            body: String,
+        }
+
+        #[derive(Clone, Default)]
+        struct FakeCa {
+            script: Arc<Mutex<VecDeque<Reply>>>,
+            account_posts: Arc<Mutex<u32>>,
+        }
+
+        impl FakeCa {
+            fn new(script: Vec<Reply>) -> Self {
+                Self {
+                    script: Arc::new(Mutex::new(script.into())),
+                    account_posts: Arc::default(),
+                }
+            }
+
+            fn posts(&self) -> u32 {
+                *self.account_posts.lock().unwrap()
+            }
+
+            fn answer(&self, req: &::http::Request<BodyWrapper<Bytes>>) -> Reply {
+                let ok = |body: &str| Reply {
+                    status: 200,
+                    headers: vec![],
+                    body: body.into(),
+                };
+                match (req.method().as_str(), req.uri().path()) {
+                    ("GET", "/dir") => ok(r#"{"newNonce":"https://ca.test/nonce",
+                        "newAccount":"https://ca.test/acct","newOrder":"https://ca.test/order",
+                        "revokeCert":"https://ca.test/revoke","keyChange":"https://ca.test/key"}"#),
+                    ("HEAD", "/nonce") => ok(""),
+                    ("POST", "/acct") => {
+                        *self.account_posts.lock().unwrap() += 1;
+                        self.script.lock().unwrap().pop_front().unwrap_or(Reply {
+                            status: 201,
+                            headers: vec![("location", "https://ca.test/acct/1".into())],
+                            body: r#"{"status":"valid"}"#.into(),
+                        })
+                    }
+                    _ => Reply {
+                        status: 404,
+                        headers: vec![],
+                        body: String::new(),
+                    },
+                }
+            }
+        }
+
+        impl HttpClient for FakeCa {
+            fn request(
+                &self,
+                req: ::http::Request<BodyWrapper<Bytes>>,
+            ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>>
+            {
+                let reply = self.answer(&req);
+                let mut rsp = ::http::Response::builder()
+                    .status(reply.status)
+                    .header("replay-nonce", "bm9uY2U")
+                    .header("content-type", "application/problem+json");
+                for (k, v) in reply.headers {
+                    rsp = rsp.header(k, v);
+                }
+                let rsp = rsp
+                    .body(http_body_util::Full::new(Bytes::from(reply.body)))
+                    .unwrap();
+                Box::pin(async move { Ok(BytesResponse::from(rsp)) })
+            }
+        }
+
+        fn problem(status: u16, kind: &str, retry_after: Option<&str>) -> Reply {
+            Reply {
+                status,
+                headers: retry_after
+                    .map(|r| vec![("retry-after", r.to_string())])
+                    .unwrap_or_default(),
+                body: serde_json::json!({
+                    "type": format!("urn:ietf:params:acme:error:{kind}"),
+                    "detail": format!("scripted {kind}"),
+                    "status": status,
+                })
+                .to_string(),
+            }
+        }
+
+        async fn register(ca: &FakeCa) -> Result<(), AcmeError> {
+            let http = AcmeHttp::with_client(ca.clone());
+            let server: ServerUrl = DIR.parse().unwrap();
+            AcmeAccount::register(&http, &server, None)
+                .await
+                .map(|_| ())
+        }
+
+        fn expect_problem(result: Result<(), AcmeError>) -> Problem {
+            match result {
+                Err(AcmeError::Problem(p)) => p,
+                other => panic!("expected a CA problem, got {other:?}"),
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_script_is_followed_by_success() {
+            let ca = FakeCa::new(vec![]);
+            register(&ca).await.unwrap();
+            assert_eq!(ca.posts(), 1);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn server_internal_is_retried_with_backoff() {
+            let ca = FakeCa::new(vec![
+                problem(500, "serverInternal", None),
+                problem(500, "serverInternal", None),
+            ]);
+            let start = tokio::time::Instant::now();
+            register(&ca).await.unwrap();
+            assert_eq!(ca.posts(), 3);
+            // 1 s then 2 s on the paused clock: a backoff, not a hammering.
+            assert!(
+                start.elapsed() >= Duration::from_secs(3),
+                "{:?}",
+                start.elapsed()
+            );
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn server_internal_retries_are_bounded() {
+            let ca = FakeCa::new(
+                (0..20)
+                    .map(|_| problem(500, "serverInternal", None))
+                    .collect(),
+            );
+            let p = expect_problem(register(&ca).await);
+            assert_eq!(p.short_kind(), "serverInternal");
+            assert_eq!(p.status, Some(500));
+            assert_eq!(ca.posts(), SERVER_ERROR_ATTEMPTS);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn bad_nonce_retries_are_bounded() {
+            let ca = FakeCa::new((0..100).map(|_| problem(400, "badNonce", None)).collect());
+            let p = expect_problem(register(&ca).await);
+            assert_eq!(p.short_kind(), "badNonce");
+            // instant-acme's 3 tries inside each of our STEP_ATTEMPTS.
+            assert_eq!(ca.posts(), 3 * STEP_ATTEMPTS);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn client_errors_are_not_retried() {
+            for (status, kind) in [
+                (400, "malformed"),
+                (403, "unauthorized"),
+                (400, "invalidContact"),
+                (429, "rateLimited"),
+            ] {
+                let ca = FakeCa::new(vec![problem(status, kind, None)]);
+                let p = expect_problem(register(&ca).await);
+                assert_eq!(p.short_kind(), kind);
+                assert_eq!(p.status, Some(status), "{kind}");
+                assert_eq!(p.retry_after, None, "{kind}");
+                assert_eq!(ca.posts(), 1, "{kind} was retried");
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn retry_after_reaches_the_caller_raw_and_is_not_retried() {
+            let year = "31536000";
+            let date = "Wed, 21 Oct 2037 07:28:00 GMT";
+            for (status, kind, header) in [
+                (429, "rateLimited", "3600"),
+                (429, "rateLimited", year),
+                (429, "rateLimited", date),
+                (503, "serverInternal", "120"),
+                (503, "serverInternal", "soon"),
+                (503, "rateLimited", "  30 "),
+            ] {
+                let ca = FakeCa::new(vec![problem(status, kind, Some(header))]);
+                let p = expect_problem(register(&ca).await);
+                assert_eq!(p.short_kind(), kind, "{header}");
+                assert_eq!(p.status, Some(status), "{header}");
+                assert_eq!(p.retry_after.as_deref(), Some(header.trim()), "{kind}");
+                assert_eq!(
+                    ca.posts(),
+                    1,
+                    "{kind} with Retry-After {header} was retried"
+                );
+                let shown = AcmeError::Problem(p).to_string();
+                assert!(shown.contains(header.trim()), "{shown}");
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_503_page_that_is_not_a_problem_keeps_its_retry_after() {
+            let ca = FakeCa::new(vec![Reply {
+                status: 503,
+                headers: vec![("retry-after", "60".into())],
+                body: "<html>maintenance</html>".into(),
+            }]);
+            let p = expect_problem(register(&ca).await);
+            assert_eq!(p.status, Some(503));
+            assert_eq!(p.retry_after.as_deref(), Some("60"));
+            assert!(p.detail.unwrap_or_default().contains("503"));
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_rate_limited_directory_is_a_problem_too() {
+            // Retry-After on the very first request (the directory), before any account.
+            #[derive(Clone)]
+            struct Closed;
+            impl HttpClient for Closed {
+                fn request(
+                    &self,
+                    _req: ::http::Request<BodyWrapper<Bytes>>,
+                ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>>
+                {
+                    let rsp = ::http::Response::builder()
+                        .status(503)
+                        .header("retry-after", "90")
+                        .body(http_body_util::Full::new(Bytes::from_static(b"busy")))
+                        .unwrap();
+                    Box::pin(async move { Ok(BytesResponse::from(rsp)) })
+                }
+            }
+            let http = AcmeHttp::with_client(Closed);
+            let server: ServerUrl = DIR.parse().unwrap();
+            let p = match AcmeAccount::register(&http, &server, None).await {
+                Err(AcmeError::Problem(p)) => p,
+                other => panic!("expected a problem, got {:?}", other.map(|_| ())),
+            };
+            assert_eq!(p.retry_after.as_deref(), Some("90"));
+        }
     }
 }

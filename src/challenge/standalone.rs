@@ -2,7 +2,7 @@
 //! exactly `GET|HEAD /.well-known/acme-challenge/<token>` for this order's tokens and names,
 //! and bounds everything a stranger can make it hold: connections, bytes, time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, RwLock};
@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, Semaphore};
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
+use tokio::task::{self, AbortHandle, JoinHandle};
 
 use super::{is_valid_token, WELL_KNOWN};
 
@@ -132,7 +132,6 @@ async fn accept_loop(
     map: ChallengeMap,
     mut shutdown: oneshot::Receiver<()>,
 ) {
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let (conn_tx, mut conn_rx) = tokio::sync::mpsc::channel::<TcpStream>(MAX_CONNECTIONS);
     let mut acceptors = Vec::new();
     for listener in listeners {
@@ -153,23 +152,34 @@ async fn accept_loop(
     }
     drop(conn_tx);
     let mut connections = tokio::task::JoinSet::new();
+    // Open connections, oldest first. At the cap the oldest is closed to make room: a
+    // connection is answered as soon as its head arrives, so the oldest one is the one most
+    // likely stalling (slowloris). Refusing the newest instead would let 64 idle sockets
+    // shut the CA's probe out for the whole head timeout, again and again.
+    let mut open: VecDeque<(task::Id, AbortHandle)> = VecDeque::with_capacity(MAX_CONNECTIONS);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             stream = conn_rx.recv() => {
                 let Some(stream) = stream else { break };
-                // Over the cap the connection is closed at once rather than queued.
-                let Ok(permit) = limit.clone().try_acquire_owned() else {
-                    drop(stream);
-                    continue;
-                };
+                if open.len() >= MAX_CONNECTIONS {
+                    if let Some((_, oldest)) = open.pop_front() {
+                        oldest.abort();
+                    }
+                }
                 let map = map.clone();
-                connections.spawn(async move {
+                let handle = connections.spawn(async move {
                     let _ = handle(stream, &map).await;
-                    drop(permit);
                 });
+                open.push_back((handle.id(), handle));
             }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(done) = connections.join_next_with_id(), if !connections.is_empty() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => e.id(),
+                };
+                open.retain(|(open_id, _)| *open_id != id);
+            }
         }
     }
     for a in acceptors {
@@ -388,6 +398,135 @@ mod tests {
         assert_eq!(normalise_host("Example.COM.:80"), "example.com");
         assert_eq!(normalise_host("example.com"), "example.com");
         assert_eq!(normalise_host("[::1]:80"), "[::1]");
+    }
+
+    mod decide_props {
+        use super::*;
+        use proptest::prelude::*;
+
+        const KNOWN: [(&str, &str); 2] = [("example.com", "tok_1"), ("b.example.org", "T-2")];
+
+        fn known() -> ChallengeMap {
+            let m = ChallengeMap::default();
+            for (host, token) in KNOWN {
+                m.insert(host, token, &format!("{token}.thumb"));
+            }
+            m
+        }
+
+        /// The only requests that may be answered 200: GET or HEAD of exactly a known
+        /// token's path, with exactly one Host naming that token's identifier.
+        fn may_answer(head: &[u8], body: &str) -> bool {
+            let Ok(text) = std::str::from_utf8(head) else {
+                return false;
+            };
+            let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
+            let request_line = lines.next().unwrap_or("");
+            let parts: Vec<&str> = request_line.split(' ').collect();
+            let [method, target, _version] = parts[..] else {
+                return false;
+            };
+            let hosts: Vec<String> = lines
+                .filter_map(|l| l.split_once(':'))
+                .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+                .map(|(_, v)| normalise_host(v.trim()))
+                .collect();
+            (method == "GET" || method == "HEAD")
+                && hosts.len() == 1
+                && KNOWN.iter().any(|(host, token)| {
+                    target == format!("{WELL_KNOWN}{token}")
+                        && hosts[0] == *host
+                        && body == format!("{token}.thumb")
+                })
+        }
+
+        fn check(head: &[u8]) -> Result<(), TestCaseError> {
+            if let Reply::Ok { body, .. } = decide(head, &known()) {
+                prop_assert!(
+                    may_answer(head, &body),
+                    "answered {:?} with {body:?}",
+                    String::from_utf8_lossy(head)
+                );
+            }
+            Ok(())
+        }
+
+        /// Request heads built from pieces near the valid one, so the 200 path is reached.
+        fn near_valid() -> impl Strategy<Value = Vec<u8>> {
+            let method = prop::sample::select(vec!["GET", "HEAD", "POST", "get", "", "GET GET"]);
+            let target = prop_oneof![
+                prop::sample::select(vec![
+                    "/.well-known/acme-challenge/tok_1",
+                    "/.well-known/acme-challenge/T-2",
+                    "/.well-known/acme-challenge/../tok_1",
+                    "/.well-known/acme-challenge/tok_1/",
+                    "/.well-known/acme-challenge/%74ok_1",
+                    "/.well-known/acme-challenge//tok_1",
+                    "/.well-known/acme-challenge/",
+                    "/.well-known/acme-challenge/tok_1?x",
+                ])
+                .prop_map(String::from),
+                "[ -~]{0,40}".prop_map(|t| format!("/.well-known/acme-challenge/{t}")),
+            ];
+            let host = prop_oneof![
+                prop::sample::select(vec![
+                    "example.com",
+                    "EXAMPLE.com.:80",
+                    "b.example.org:5002",
+                    "example.com.evil",
+                    "evil.com",
+                    "",
+                    "[::1]:80",
+                    "example.com:",
+                    ":example.com",
+                ])
+                .prop_map(String::from),
+                "[ -~]{0,30}",
+            ];
+            let extra = prop::collection::vec("[ -~]{0,20}", 0..4);
+            let version = prop::sample::select(vec!["HTTP/1.1", "HTTP/1.0", "HTTP/2", ""]);
+            (
+                method,
+                target,
+                version,
+                prop::collection::vec(host, 0..3),
+                extra,
+            )
+                .prop_map(|(method, target, version, hosts, extra)| {
+                    let mut head = format!("{method} {target} {version}\r\n");
+                    for h in hosts {
+                        head.push_str(&format!("Host: {h}\r\n"));
+                    }
+                    for e in extra {
+                        head.push_str(&e);
+                        head.push_str("\r\n");
+                    }
+                    head.into_bytes()
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1000))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic_nor_answer(head in prop::collection::vec(any::<u8>(), 0..10_000)) {
+                check(&head)?;
+            }
+
+            #[test]
+            fn near_valid_heads_answer_only_the_exact_request(head in near_valid()) {
+                check(&head)?;
+            }
+        }
+
+        #[test]
+        fn the_oracle_accepts_the_valid_request() {
+            // Guards the property tests against an oracle that refuses everything.
+            let head =
+                b"GET /.well-known/acme-challenge/T-2 HTTP/1.1\r\nHost: B.example.org.:5002\r\n";
+            assert!(matches!(decide(head, &known()), Reply::Ok { .. }));
+            assert!(may_answer(head, "T-2.thumb"));
+        }
     }
 
     #[tokio::test]

@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::error::{Error, InputError};
+use crate::error::{AcmeError, Error, InputError};
+use crate::schedule::RetryAfter;
 use crate::store::Store;
 use crate::types::ServerUrl;
 
@@ -133,16 +134,84 @@ pub(crate) fn resolve_server(server: Option<&str>, staging: bool) -> Result<Serv
     Ok(url.parse()?)
 }
 
-/// `--ca-bundle` must be a readable file; checked before anything else happens.
+/// `--ca-bundle` must be a readable file of PEM certificates; checked before anything else
+/// happens (not first when the HTTP client is built, after the store was prepared).
 pub(crate) fn resolve_ca_bundle(path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
     let Some(path) = path else { return Ok(None) };
     match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => Ok(Some(
-            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        )),
+        Ok(m) if m.is_file() => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| InputError::Other(format!("--ca-bundle {}: {e}", path.display())))?;
+            if certs.is_empty() {
+                return Err(InputError::Other(format!(
+                    "--ca-bundle {} contains no PEM certificate",
+                    path.display()
+                ))
+                .into());
+            }
+            Ok(Some(
+                std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            ))
+        }
         Ok(_) => {
             Err(InputError::Other(format!("--ca-bundle {} is not a file", path.display())).into())
         }
         Err(e) => Err(InputError::Other(format!("--ca-bundle {}: {e}", path.display())).into()),
+    }
+}
+
+/// How long the CA asked us to stay away after a failure (the `Retry-After` of a 429 or
+/// 503), capped for scheduling. None when it sent none or sent something unparseable.
+pub(crate) fn ca_retry_after(err: &Error, now: time::OffsetDateTime) -> Option<time::Duration> {
+    let Error::Acme(AcmeError::Problem(problem)) = err else {
+        return None;
+    };
+    let raw = problem.retry_after.as_deref()?;
+    RetryAfter::parse(raw, now).map(RetryAfter::for_scheduling)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Problem;
+    use time::macros::datetime;
+    use time::Duration;
+
+    fn limited(retry_after: Option<&str>) -> Error {
+        AcmeError::Problem(Problem {
+            kind: Some("urn:ietf:params:acme:error:rateLimited".into()),
+            detail: None,
+            status: Some(429),
+            subproblems: vec![],
+            retry_after: retry_after.map(Into::into),
+        })
+        .into()
+    }
+
+    #[test]
+    fn the_cas_retry_after_is_parsed_and_capped() {
+        let now = datetime!(2026-03-01 12:00:00 UTC);
+        let at = |v: &str| ca_retry_after(&limited(Some(v)), now);
+        assert_eq!(at("120"), Some(Duration::seconds(120)));
+        assert_eq!(
+            at("Sun, 01 Mar 2026 13:30:00 GMT"),
+            Some(Duration::minutes(90))
+        );
+        // A date in the past means now.
+        assert_eq!(at("Sat, 28 Feb 2026 12:00:00 GMT"), Some(Duration::ZERO));
+        // One year (or more than fits) is capped at a day.
+        assert_eq!(at("31536000"), Some(Duration::DAY));
+        assert_eq!(at("999999999999999999999999"), Some(Duration::DAY));
+        // Garbage is ignored, not an error.
+        assert_eq!(at("soon"), None);
+        assert_eq!(at("-5"), None);
+        assert_eq!(ca_retry_after(&limited(None), now), None);
+        assert_eq!(
+            ca_retry_after(&AcmeError::Protocol("x".into()).into(), now),
+            None
+        );
     }
 }

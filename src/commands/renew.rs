@@ -179,13 +179,17 @@ pub async fn renew_pass(
     for name in names {
         match load_lineage(ui, store, &name, req, now) {
             Ok(l) => lineages.push(l),
-            Err(e) => results.push(LineageResult {
-                name: name.to_string(),
-                outcome: Outcome::Failed {
-                    error: e.to_string(),
-                },
-                hook_error: None,
-            }),
+            Err(e) => {
+                // On stderr too, as for a failed renewal: cron and systemd surface stderr.
+                ui.warn(format!("{name}: cannot renew: {e}"));
+                results.push(LineageResult {
+                    name: name.to_string(),
+                    outcome: Outcome::Failed {
+                        error: e.to_string(),
+                    },
+                    hook_error: None,
+                })
+            }
         }
     }
     // Server -> its renewalInfo URL: from the per-CA cache when read within the last day,
@@ -607,12 +611,13 @@ async fn renew_one(
             let error = e.to_string();
             ui.warn(format!("{name}: renewal failed: {error}"));
             if !req.dry_run {
-                let retry_after = match &e {
-                    Error::Acme(AcmeError::Problem(p)) if p.short_kind() == "rateLimited" => {
-                        Some(time::Duration::hours(1))
-                    }
-                    _ => None,
-                };
+                let retry_after =
+                    super::ca_retry_after(&e, OffsetDateTime::now_utc()).or(match &e {
+                        Error::Acme(AcmeError::Problem(p)) if p.short_kind() == "rateLimited" => {
+                            Some(time::Duration::hours(1))
+                        }
+                        _ => None,
+                    });
                 l.state.failure = Some(FailureState::record(
                     l.state.failure.as_ref(),
                     error.clone(),

@@ -208,6 +208,9 @@ impl Store {
     /// under a temp name and renamed into place, then the link is swapped by rename: a
     /// reader sees the old complete set or the new complete set, never a mix.
     pub fn write_version(&self, name: &CertName, files: &IssuedFiles) -> Result<u32, StoreError> {
+        // A `live/<name>` that is not our link into the archive was planted or left by
+        // something else: refuse before writing anything, rather than rename over it.
+        self.current_version(name)?;
         let archive = self.archive_dir(name);
         self.ensure_real_dir(&archive, 0o700)?;
         self.remove_stale_version_temps(&archive)?;
@@ -242,14 +245,8 @@ impl Store {
     /// Swap `live/<name>` to `version` atomically.
     pub fn point_live_at(&self, name: &CertName, version: u32) -> Result<(), StoreError> {
         let live = self.live_dir(name);
-        if let Ok(meta) = fs::symlink_metadata(&live) {
-            if !meta.file_type().is_symlink() {
-                return Err(StoreError::Unsafe {
-                    path: live,
-                    reason: "it is not a symlink into the archive".into(),
-                });
-            }
-        }
+        // Only our own link is replaced: not a directory, nor a link pointing elsewhere.
+        self.current_version(name)?;
         let target = Path::new("..")
             .join("archive")
             .join(name.as_str())
@@ -617,6 +614,36 @@ mod tests {
             store.current_version(&name),
             Err(StoreError::Unsafe { .. })
         ));
+    }
+
+    #[test]
+    fn a_planted_live_symlink_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let store = Store::new(&dir.path().join("c"), &dir.path().join("w"));
+        store.prepare().unwrap();
+        let name: CertName = "example.com".parse().unwrap();
+        std::os::unix::fs::symlink(outside.path(), store.live_dir(&name)).unwrap();
+        assert!(matches!(
+            store.write_version(&name, &files("1")),
+            Err(StoreError::Unsafe { .. })
+        ));
+        assert_eq!(
+            fs::read_link(store.live_dir(&name)).unwrap(),
+            outside.path()
+        );
+        assert!(!dir.path().join("c/archive/example.com").exists());
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_unwritable_store_fails_prepare() {
+        // Root ignores mode bits, so a read-only dir cannot be made here portably; a
+        // regular file where the config dir should be is refused the same way (exit 3).
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("c"), b"").unwrap();
+        let store = Store::new(&dir.path().join("c"), &dir.path().join("w"));
+        assert!(matches!(store.prepare(), Err(StoreError::Unsafe { .. })));
     }
 
     #[test]
