@@ -579,3 +579,82 @@ fn reload(nginx: &Nginx) {
     );
     std::thread::sleep(Duration::from_millis(300));
 }
+
+#[test]
+fn renew_dry_run_through_nginx_changes_nothing() {
+    let name = "dry.example.com";
+    let rig = Rig::new(&format!(
+        "server {{\n    listen @PORT0@;\n    server_name {name};\n}}\n"
+    ));
+    rig.run(&[name], &[]).assert_success();
+    let _ = wait_for_leaf(name, rig.https_port, &rig.pebble.root_pem());
+    let config = Snapshot::of(&rig.env.config_dir());
+    let work = Snapshot::of(&rig.env.work_dir());
+    let nginx = rig.nginx_snapshot();
+    let out = rig
+        .env
+        .cli()
+        .args(["renew", "--dry-run", "--no-random-sleep-on-renew"])
+        .args(rig.env.dir_flags())
+        .run();
+    out.assert_success();
+    assert!(out.stdout.contains("would succeed"), "{out}");
+    // The authenticator's temporary location was added, answered and reverted.
+    assert_eq!(
+        rig.nginx_snapshot(),
+        nginx,
+        "nginx config after renew --dry-run"
+    );
+    config.assert_unchanged(
+        &Snapshot::of(&rig.env.config_dir()),
+        "config dir after renew --dry-run",
+    );
+    work.assert_unchanged(
+        &Snapshot::of(&rig.env.work_dir()),
+        "work dir after renew --dry-run",
+    );
+    rig.nginx
+        .config_test()
+        .status
+        .success()
+        .then_some(())
+        .expect("nginx -t passes");
+}
+
+#[test]
+fn renew_of_an_installed_lineage_reloads_nginx_with_the_new_certificate() {
+    let name = "reload.example.com";
+    let rig = Rig::new(&format!(
+        "server {{\n    listen @PORT0@;\n    server_name {name};\n}}\n"
+    ));
+    rig.run(&[name], &[]).assert_success();
+    let first = wait_for_leaf(name, rig.https_port, &rig.pebble.root_pem());
+    let out = rig
+        .env
+        .cli()
+        .args(["renew", "--force-renewal", "--no-random-sleep-on-renew"])
+        .args(rig.env.dir_flags())
+        .run();
+    out.assert_success();
+    let live_leaf = std::fs::read(rig.env.live(name).join("cert.pem")).unwrap();
+    let live_der = CertificateDer::pem_slice_iter(&live_leaf)
+        .next()
+        .unwrap()
+        .unwrap()
+        .as_ref()
+        .to_vec();
+    assert_ne!(live_der, first, "renewal made a new certificate");
+    // nginx was reloaded: it now presents the renewed leaf (old workers drain first).
+    let mut served = Vec::new();
+    for _ in 0..50 {
+        served = wait_for_leaf(name, rig.https_port, &rig.pebble.root_pem());
+        if served == live_der {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        served, live_der,
+        "nginx still serves the old certificate after renew"
+    );
+}
