@@ -135,7 +135,11 @@ pub async fn obtain(
         &issued.domains,
         &req.issuance.ip_addresses,
     )?;
-    let version = cert_store.write_version(req.cert_name, &files)?;
+    // Several fsyncs: on the blocking pool, so concurrent renewals do not queue behind them.
+    let (store, name) = (cert_store.clone(), req.cert_name.clone());
+    let version = tokio::task::spawn_blocking(move || store.write_version(&name, &files))
+        .await
+        .map_err(|e| Error::Config(format!("writing the certificate did not finish: {e}")))??;
     Ok(Obtained {
         version,
         info,
@@ -258,7 +262,14 @@ pub async fn issue(
             acme::keys::csr_for_existing_key(&domains, ips, pem)?,
         ),
         CsrSource::NewKey => {
-            let k = acme::keys::new_key_and_csr(&domains, ips, req.key_type)?;
+            // Key generation (seconds for RSA 4096) runs off the async thread so concurrent
+            // orders and signal handling go on meanwhile.
+            let (names, ip_list, key_type) = (domains.clone(), ips.to_vec(), req.key_type);
+            let k = tokio::task::spawn_blocking(move || {
+                acme::keys::new_key_and_csr(&names, &ip_list, key_type)
+            })
+            .await
+            .map_err(|e| Error::Config(format!("key generation did not finish: {e}")))??;
             (Some(k.private_key_pem), k.csr_der)
         }
         CsrSource::Given(der) => (None, der.to_vec()),
