@@ -6,6 +6,7 @@ mod accounts;
 mod bad_input;
 mod certonly;
 mod harness;
+mod import_certbot;
 mod issuance;
 mod nginx;
 mod renew;
