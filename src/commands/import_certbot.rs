@@ -466,9 +466,14 @@ fn describe(plan: &Plan, verb: &str) -> String {
         }
         AccountPlan::New { reason } => format!(
             "not carried over: {reason}. The first renewal registers a new account at {} \
-             without a contact email (run `certwright register -m EMAIL --agree-tos --server {}` \
+             without a contact email (run `certwright register -m EMAIL --agree-tos --server {}{}` \
              before it to give one)",
-            c.server, c.server
+            c.server,
+            c.server,
+            c.ca_bundle
+                .as_ref()
+                .map(|b| format!(" --ca-bundle {}", b.display()))
+                .unwrap_or_default()
         ),
     };
     let mut out = format!(
@@ -510,6 +515,109 @@ fn next_steps(certbot_dir: &Path, imported: &[CertName], dry_run: bool) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A certbot tree with one lineage (self-signed, so no CA is needed) and `params`.
+    fn certbot_tree(names: &[&str], params: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let cert = rcgen::CertificateParams::new(names.clone())
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        // certbot names a wildcard lineage after the base name.
+        let lineage = names[0].trim_start_matches("*.");
+        let live = dir.path().join("live").join(lineage);
+        std::fs::create_dir_all(&live).unwrap();
+        std::fs::create_dir_all(dir.path().join("renewal")).unwrap();
+        for (file, pem) in [
+            ("cert.pem", cert.pem()),
+            ("chain.pem", String::new()),
+            ("fullchain.pem", cert.pem()),
+            ("privkey.pem", key.serialize_pem()),
+        ] {
+            std::fs::write(live.join(file), pem).unwrap();
+        }
+        let conf = dir.path().join("renewal").join(format!("{lineage}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "renew_before_expiry = 2 weeks\nversion = 2.11.0\n[renewalparams]\n\
+                 server = https://ca.example/dir\n{params}\n"
+            ),
+        )
+        .unwrap();
+        (dir, conf)
+    }
+
+    #[test]
+    fn translates_webroot_nginx_installer_and_settings() {
+        let (dir, conf) = certbot_tree(
+            &["a.example.com", "b.example.com"],
+            "authenticator = webroot\ninstaller = nginx\nnginx_server_root = /opt/nginx\n\
+             nginx_ctl = /opt/nginx/sbin/nginx\nwebroot_path = /srv/a, /srv/b,\nreuse_key = True\n\
+             key_type = rsa\nrsa_key_size = 3072\ndeploy_hook = systemctl reload x\n\
+             [[webroot_map]]\na.example.com = /srv/a\n",
+        );
+        let plan = plan_lineage(dir.path(), &conf, None).unwrap();
+        let c = &plan.config;
+        assert_eq!(c.cert_name.as_str(), "a.example.com");
+        assert_eq!(c.server.as_str(), "https://ca.example/dir");
+        assert_eq!(c.key_type, KeyType::Rsa { bits: 3072 });
+        assert_eq!(c.renew_before_expiry_days, Some(14));
+        assert!(c.issuance.reuse_key);
+        assert_eq!(c.account, "");
+        let Authenticator::Webroot { map } = &c.authenticator else {
+            panic!("{:?}", c.authenticator);
+        };
+        let roots: Vec<(&str, &Path)> = map
+            .iter()
+            .map(|e| (e.domain.as_str(), e.path.as_path()))
+            .collect();
+        // b is not in webroot_map: certbot gave it the last --webroot-path.
+        assert_eq!(
+            roots,
+            [
+                ("a.example.com", Path::new("/srv/a")),
+                ("b.example.com", Path::new("/srv/b"))
+            ]
+        );
+        assert_eq!(
+            c.installer,
+            Some(Installer::Nginx {
+                server_root: "/opt/nginx".into(),
+                ctl: "/opt/nginx/sbin/nginx".into(),
+                http_01_port: 80,
+                https_port: 443,
+                redirect: false,
+                hsts: false,
+            })
+        );
+        assert!(plan.dropped.iter().any(|d| d.starts_with("deploy_hook")));
+    }
+
+    #[test]
+    fn refuses_what_certwright_cannot_renew() {
+        for (names, params, reason) in [
+            (&["a.example.com"][..], "authenticator = manual", "manual"),
+            (
+                &["*.example.com"][..],
+                "authenticator = standalone",
+                "wildcard",
+            ),
+            (&["a.example.com"][..], "http01_port = 0", "http01_port"),
+        ] {
+            let (dir, conf) = certbot_tree(names, params);
+            let err = plan_lineage(dir.path(), &conf, None).err().unwrap();
+            assert!(err.contains(reason), "{params}: {err}");
+        }
+        // A key that does not belong to the certificate.
+        let (dir, conf) = certbot_tree(&["a.example.com"], "");
+        let other = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        std::fs::write(dir.path().join("live/a.example.com/privkey.pem"), other).unwrap();
+        let err = plan_lineage(dir.path(), &conf, None).err().unwrap();
+        assert!(err.contains("does not belong"), "{err}");
+    }
 
     #[test]
     fn renew_before_expiry_forms() {

@@ -378,7 +378,11 @@ fn an_ec_certbot_account_is_carried_over_and_reused() {
         "{imported}"
     );
     let id = account_url.rsplit('/').next().unwrap().to_string();
-    assert_eq!(rig.certwright_accounts(), std::slice::from_ref(&id), "{imported}");
+    assert_eq!(
+        rig.certwright_accounts(),
+        std::slice::from_ref(&id),
+        "{imported}"
+    );
     assert_eq!(rig.renewal_json(name)["account"], id.as_str());
     let account_dir = files_below(&rig.env.config_dir().join("accounts"));
     for f in &account_dir {
