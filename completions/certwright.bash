@@ -31,6 +31,9 @@ _certwright() {
             certwright,help)
                 cmd="certwright__subcmd__help"
                 ;;
+            certwright,import-certbot)
+                cmd="certwright__subcmd__import__subcmd__certbot"
+                ;;
             certwright,install)
                 cmd="certwright__subcmd__install"
                 ;;
@@ -85,6 +88,9 @@ _certwright() {
             certwright__subcmd__help,help)
                 cmd="certwright__subcmd__help__subcmd__help"
                 ;;
+            certwright__subcmd__help,import-certbot)
+                cmd="certwright__subcmd__help__subcmd__import__subcmd__certbot"
+                ;;
             certwright__subcmd__help,install)
                 cmd="certwright__subcmd__help__subcmd__install"
                 ;;
@@ -125,7 +131,7 @@ _certwright() {
 
     case "${cmd}" in
         certwright)
-            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure help"
+            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,7 +401,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__help)
-            opts="run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure help"
+            opts="run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure import-certbot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -465,6 +471,20 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certwright__subcmd__help__subcmd__import__subcmd__certbot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -625,6 +645,40 @@ _certwright() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certwright__subcmd__import__subcmd__certbot)
+            opts="-n -v -q -h -V --certbot-dir --dry-run --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --certbot-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --logs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

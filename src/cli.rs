@@ -113,6 +113,26 @@ pub enum Command {
     /// Change a certificate's saved renewal settings; saved only after a dry-run renewal
     /// with the new settings succeeds.
     Reconfigure(ReconfigureArgs),
+    /// Take over certbot's certificates: each lineage under /etc/letsencrypt becomes a
+    /// certwright lineage with an equivalent renewal config; certbot's files are not changed.
+    #[command(name = "import-certbot")]
+    ImportCertbot(ImportCertbotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportCertbotArgs {
+    /// certbot's configuration directory (its renewal/, live/, archive/ and accounts/).
+    #[arg(long, default_value = "/etc/letsencrypt", value_name = "DIR")]
+    pub certbot_dir: PathBuf,
+
+    /// Show what would be imported; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// PEM bundle to trust for the ACME server, saved in the imported renewal configs (for a
+    /// private CA; certbot read it from REQUESTS_CA_BUNDLE).
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

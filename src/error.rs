@@ -162,6 +162,9 @@ pub enum Error {
     /// A renewal run where some lineages failed; each failure was already reported.
     #[error("{failed} of {total} certificate(s) failed to renew")]
     SomeFailed { failed: usize, total: usize },
+    /// `import-certbot` where some lineages could not be imported; each was reported.
+    #[error("{failed} of {total} certbot lineage(s) could not be imported")]
+    NotImported { failed: usize, total: usize },
 }
 
 impl Error {
@@ -170,7 +173,10 @@ impl Error {
         match self {
             // Not accepting the terms is a missing flag, not a failed issuance.
             Error::Input(_) | Error::Acme(AcmeError::TermsNotAgreed { .. }) => 2,
-            Error::Acme(_) | Error::Challenge(_) | Error::SomeFailed { .. } => 1,
+            Error::Acme(_)
+            | Error::Challenge(_)
+            | Error::SomeFailed { .. }
+            | Error::NotImported { .. } => 1,
             Error::Store(_) | Error::Config(_) => 3,
             Error::Locked { .. } => 4,
             Error::Nginx(_) => 5,

@@ -1,11 +1,12 @@
 //! certwright: obtain, install and renew TLS certificates from any ACME CA.
 //!
 //! Data flows one way: `cli` (clap types) -> `commands` (the only layer that wires things)
-//! -> leaf modules `acme`, `challenge`, `store`, `nginx`, `schedule`, `config`
+//! -> leaf modules `acme`, `challenge`, `store`, `nginx`, `schedule`, `config`, `certbot`
 //! -> shared `types` / `error` / `fsutil`. Leaves never import each other.
 #![forbid(unsafe_code)]
 
 pub mod acme;
+pub mod certbot;
 pub mod challenge;
 pub mod cli;
 pub mod commands;

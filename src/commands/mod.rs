@@ -7,6 +7,7 @@ mod certonly;
 mod csr;
 mod daemon;
 mod delete;
+mod import_certbot;
 mod install;
 mod obtain;
 mod plan;
@@ -69,6 +70,7 @@ pub fn main(cli: Cli, webroot_assignments: Vec<Option<usize>>) -> ExitCode {
         Command::Revoke(args) => revoke::run(&ctx, args),
         Command::Delete(args) => delete::run(&ctx, args),
         Command::Reconfigure(args) => reconfigure::run(&ctx, args),
+        Command::ImportCertbot(args) => import_certbot::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@ mod bad_input;
 mod certonly;
 mod harness;
 mod hostile;
+mod import_certbot;
 mod issuance;
 mod nginx;
 mod renew;

@@ -1,0 +1,402 @@
+//! `certwright import-certbot` against files made by the real certbot (from PyPI, installed
+//! once per machine by scripts/install-certbot.sh) talking to this test's own Pebble; then
+//! certwright renews the imported lineage against the same Pebble.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::support::certs::{assert_mode, Lineage};
+use crate::support::cli::Output;
+use crate::support::{files_below, free_port, Env, Pebble, PebbleOpts, Snapshot};
+
+/// The certbot executable, installing it first if this machine has none yet. The script
+/// takes a file lock, so parallel test binaries do not race; this process runs it once.
+fn certbot_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let venv = std::env::var_os("CERTWRIGHT_CERTBOT_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp/certwright-certbot-venv"));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-certbot.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .env("CERTWRIGHT_CERTBOT_VENV", &venv)
+            .output()
+            .expect("run scripts/install-certbot.sh");
+        assert!(
+            out.status.success(),
+            "scripts/install-certbot.sh failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        venv.join("bin/certbot")
+    })
+    .clone()
+}
+
+/// A Pebble, a certwright env and a certbot tree (`<env>/certbot/{config,work,logs}`).
+struct Rig {
+    pebble: Pebble,
+    env: Env,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let port = free_port();
+        Rig {
+            pebble: Pebble::start(PebbleOpts::default().http_port(port)),
+            env: Env::new(),
+        }
+    }
+
+    fn certbot_dir(&self) -> PathBuf {
+        self.env.root().join("certbot/config")
+    }
+
+    fn certbot_live(&self, name: &str) -> PathBuf {
+        self.certbot_dir().join("live").join(name)
+    }
+
+    /// Runs a program of certbot's venv with Pebble's TLS CA trusted.
+    fn venv_cmd(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("REQUESTS_CA_BUNDLE", self.pebble.ca_bundle_path())
+            .current_dir(self.env.root());
+        cmd
+    }
+
+    /// `certbot certonly --standalone` for `names` on Pebble's HTTP-01 port.
+    fn certbot_certonly(&self, names: &[&str], extra: &[&str]) {
+        let root = self.env.root().join("certbot");
+        let mut cmd = self.venv_cmd(&certbot_bin());
+        cmd.arg("certonly")
+            .args(["--standalone", "--http-01-address", "127.0.0.1"])
+            .arg("--http-01-port")
+            .arg(self.pebble.http_port().to_string())
+            .arg("--server")
+            .arg(self.pebble.directory_url())
+            .arg("--config-dir")
+            .arg(root.join("config"))
+            .arg("--work-dir")
+            .arg(root.join("work"))
+            .arg("--logs-dir")
+            .arg(root.join("logs"))
+            .args(["--agree-tos", "-m", "a@example.com", "--no-eff-email", "-n"])
+            .args(["--key-type", "ecdsa"]);
+        for n in names {
+            cmd.args(["-d", n]);
+        }
+        cmd.args(extra);
+        let out = cmd.output().expect("run certbot");
+        assert!(
+            out.status.success(),
+            "certbot certonly failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn import(&self, extra: &[&str]) -> Output {
+        self.env
+            .cli()
+            .arg("import-certbot")
+            .args(self.env.dir_flags())
+            .arg("--certbot-dir")
+            .arg(self.certbot_dir())
+            .arg("--ca-bundle")
+            .arg(self.pebble.ca_bundle_path())
+            .args(extra)
+            .run()
+    }
+
+    fn renew(&self) -> Output {
+        self.env
+            .cli()
+            .arg("renew")
+            .args(self.env.dir_flags())
+            .args(["--force-renewal", "--no-random-sleep-on-renew"])
+            .run()
+    }
+
+    fn renewal_json(&self, name: &str) -> Value {
+        let text = std::fs::read_to_string(self.env.renewal_conf(name))
+            .unwrap_or_else(|e| panic!("renewal/{name}.json: {e}"));
+        serde_json::from_str(&text).expect("renewal config is JSON")
+    }
+
+    /// Account directories certwright stores for this Pebble.
+    fn certwright_accounts(&self) -> Vec<String> {
+        let port = self
+            .pebble
+            .directory_url()
+            .trim_start_matches("https://localhost:")
+            .trim_end_matches("/dir")
+            .to_string();
+        let dir = self
+            .env
+            .config_dir()
+            .join("accounts")
+            .join(format!("localhost_{port}"));
+        let mut ids: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// certwright's config and work dirs together (what a dry run must leave alone).
+    fn certwright_snapshot(&self) -> (Snapshot, Snapshot) {
+        (
+            Snapshot::of(&self.env.config_dir()),
+            Snapshot::of(&self.env.work_dir()),
+        )
+    }
+
+    fn version(&self, name: &str) -> String {
+        std::fs::read_link(self.env.live(name))
+            .unwrap_or_else(|e| panic!("live/{name}: {e}"))
+            .display()
+            .to_string()
+    }
+}
+
+#[test]
+fn imports_a_certbot_lineage_keeps_certbot_files_and_renews_it() {
+    let rig = Rig::new();
+    let name = "shop.example.com";
+    let names = ["shop.example.com", "www.shop.example.com"];
+    rig.certbot_certonly(&names, &[]);
+    let certbot_leaf = Lineage::at(rig.certbot_live(name)).leaf();
+    let certbot_before = Snapshot::of(&rig.env.root().join("certbot/config"));
+
+    // Dry run: reports the lineage, writes nothing.
+    let before = rig.certwright_snapshot();
+    let dry = rig.import(&["--dry-run"]);
+    dry.assert_success();
+    assert!(
+        dry.stdout.contains(&format!("would import {name}")),
+        "{dry}"
+    );
+    for n in names {
+        assert!(dry.stdout.contains(n), "{n} missing\n{dry}");
+    }
+    assert!(dry.stdout.contains("standalone"), "{dry}");
+    let after = rig.certwright_snapshot();
+    before
+        .0
+        .assert_unchanged(&after.0, "config dir after --dry-run");
+    before
+        .1
+        .assert_unchanged(&after.1, "work dir after --dry-run");
+
+    // The import: version 1 is certbot's certificate, with certwright's modes.
+    let out = rig.import(&[]);
+    out.assert_success();
+    assert!(out.stdout.contains(&format!("imported {name}")), "{out}");
+    assert!(
+        out.stdout
+            .contains(&format!("certwright install --nginx --cert-name {name}")),
+        "the switch to certwright's paths is not shown\n{out}"
+    );
+    assert!(out.stdout.contains("not changed"), "{out}");
+    assert_eq!(rig.version(name), format!("../archive/{name}/1"));
+    let imported = Lineage::at(rig.env.live(name));
+    imported.assert_valid_for(&names, &rig.pebble.root_pem_path());
+    imported.assert_key_matches();
+    assert_eq!(imported.leaf().serial_hex, certbot_leaf.serial_hex);
+    let certbot_files = Lineage::at(rig.certbot_live(name));
+    assert_eq!(imported.fullchain_pem(), certbot_files.fullchain_pem());
+    assert_eq!(imported.privkey_pem(), certbot_files.privkey_pem());
+    assert_mode(&rig.env.archive(name).join("1/privkey.pem"), 0o600);
+
+    let config = rig.renewal_json(name);
+    assert_eq!(config["server"], rig.pebble.directory_url(), "{config}");
+    assert_eq!(config["authenticator"]["type"], "standalone", "{config}");
+    assert_eq!(
+        config["authenticator"]["http_01_port"],
+        rig.pebble.http_port(),
+        "{config}"
+    );
+    assert_eq!(config["key_type"]["type"], "ecdsa", "{config}");
+    // certbot 5 registers RSA account keys, which instant-acme cannot sign with.
+    assert_eq!(config["account"], "", "{config}");
+    assert!(out.stdout.contains("RSA"), "{out}");
+    assert!(
+        rig.certwright_accounts().is_empty(),
+        "an RSA account was stored: {:?}",
+        rig.certwright_accounts()
+    );
+
+    // `certificates` shows it, valid, with certbot's serial.
+    let list = rig
+        .env
+        .cli()
+        .args(["certificates", "--json"])
+        .args(rig.env.dir_flags())
+        .run();
+    list.assert_success();
+    let json = list.json();
+    let entry = json["certificates"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("{name} not listed\n{list}"));
+    assert_eq!(entry["valid"], true, "{list}");
+    let serial = entry["serial"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert_eq!(serial.replace(':', ""), certbot_leaf.serial_hex, "{list}");
+    assert_eq!(rig.pebble.cert_status(&certbot_leaf.serial_hex), "Valid");
+
+    // Importing again skips the existing lineage and changes nothing.
+    let before = rig.certwright_snapshot();
+    let again = rig.import(&[]);
+    again.assert_success();
+    assert!(again.stderr.contains("skipped"), "{again}");
+    let after = rig.certwright_snapshot();
+    before
+        .0
+        .assert_unchanged(&after.0, "config dir after a second import");
+
+    // Renewal against the same Pebble: version 2, a new certificate, a new account.
+    let renewed = rig.renew();
+    renewed.assert_success();
+    assert_eq!(
+        rig.version(name),
+        format!("../archive/{name}/2"),
+        "{renewed}"
+    );
+    let v2 = Lineage::at(rig.env.live(name));
+    v2.assert_valid_for(&names, &rig.pebble.root_pem_path());
+    assert_ne!(v2.leaf().serial_hex, certbot_leaf.serial_hex);
+    assert_eq!(rig.certwright_accounts().len(), 1, "{renewed}");
+
+    // certbot's tree is byte-identical after all of it.
+    let certbot_after = Snapshot::of(&rig.env.root().join("certbot/config"));
+    certbot_before.assert_unchanged(&certbot_after, "certbot's config dir");
+}
+
+#[test]
+fn a_broken_renewal_conf_is_reported_by_name_and_the_others_imported() {
+    let rig = Rig::new();
+    rig.certbot_certonly(&["good.example.com"], &[]);
+    let broken = rig.certbot_dir().join("renewal/broken.example.com.conf");
+    std::fs::write(&broken, "version = 5.8.0\n[renewalparams\nserver = x\n").unwrap();
+    // A conf whose certificate files are gone is broken too.
+    let gone = rig.certbot_dir().join("renewal/gone.example.com.conf");
+    let good_conf =
+        std::fs::read_to_string(rig.certbot_dir().join("renewal/good.example.com.conf")).unwrap();
+    std::fs::write(
+        &gone,
+        good_conf.replace("good.example.com", "gone.example.com"),
+    )
+    .unwrap();
+
+    let out = rig.import(&[]);
+    out.assert_code(1);
+    assert!(out.stderr.contains("broken.example.com.conf"), "{out}");
+    assert!(out.stderr.contains("gone.example.com.conf"), "{out}");
+    assert!(out.stderr.contains("2 of 3"), "{out}");
+    assert!(out.stdout.contains("imported good.example.com"), "{out}");
+    Lineage::at(rig.env.live("good.example.com"))
+        .assert_valid_for(&["good.example.com"], &rig.pebble.root_pem_path());
+    for missing in ["broken.example.com", "gone.example.com"] {
+        assert!(
+            !rig.env.renewal_conf(missing).exists() && !rig.env.live(missing).exists(),
+            "{missing} was half imported\n{out}"
+        );
+    }
+}
+
+/// Registers an ECDSA P-256 account with certbot's own ACME library and stores it the way
+/// certbot's AccountFileStorage does (certbot loads and signs with EC keys, it only never
+/// generates them). Returns certbot's account id.
+const REGISTER_EC_ACCOUNT: &str = r#"
+import os, sys, json
+import josepy as jose
+from cryptography.hazmat.primitives.asymmetric import ec
+from urllib.parse import urlparse
+from acme import client, messages
+from certbot._internal import account
+
+server, config_dir = sys.argv[1], sys.argv[2]
+key = jose.JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
+net = client.ClientNetwork(key, alg=jose.ES256, user_agent="certwright-test")
+acme = client.ClientV2(client.ClientV2.get_directory(server, net), net)
+regr = acme.new_account(messages.NewRegistration.from_data(
+    email="ec@example.com", terms_of_service_agreed=True))
+acc = account.Account(regr, key)
+u = urlparse(server)
+d = os.path.join(config_dir, "accounts", u.netloc + u.path, acc.id)
+os.makedirs(d, mode=0o700)
+with open(os.path.join(d, "private_key.json"), "w") as f:
+    f.write(key.json_dumps())
+with open(os.path.join(d, "regr.json"), "w") as f:
+    f.write(messages.RegistrationResource(body={}, uri=regr.uri).json_dumps())
+with open(os.path.join(d, "meta.json"), "w") as f:
+    f.write(acc.meta.json_dumps())
+print(acc.id)
+print(regr.uri)
+"#;
+
+#[test]
+fn an_ec_certbot_account_is_carried_over_and_reused() {
+    let rig = Rig::new();
+    let python = certbot_bin().with_file_name("python3");
+    let out = rig
+        .venv_cmd(&python)
+        .arg("-c")
+        .arg(REGISTER_EC_ACCOUNT)
+        .arg(rig.pebble.directory_url())
+        .arg(rig.certbot_dir())
+        .output()
+        .expect("run the venv's python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "registering an EC account failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = stdout.lines();
+    let certbot_id = lines.next().expect("account id").to_string();
+    let account_url = lines.next().expect("account URL").to_string();
+    let name = "ec.example.com";
+    rig.certbot_certonly(&[name], &["--account", &certbot_id]);
+
+    let imported = rig.import(&[]);
+    imported.assert_success();
+    assert!(
+        imported.stdout.contains("carried over (ECDSA P-256"),
+        "{imported}"
+    );
+    let id = account_url.rsplit('/').next().unwrap().to_string();
+    assert_eq!(
+        rig.certwright_accounts(),
+        std::slice::from_ref(&id),
+        "{imported}"
+    );
+    assert_eq!(rig.renewal_json(name)["account"], id.as_str());
+    let account_dir = files_below(&rig.env.config_dir().join("accounts"));
+    for f in &account_dir {
+        assert_mode(f, 0o600);
+    }
+
+    // The renewal signs with the imported key: the CA knows it, no new account appears.
+    let renewed = rig.renew();
+    renewed.assert_success();
+    assert!(
+        renewed.stderr.contains(&format!("Using account {id}")),
+        "{renewed}"
+    );
+    assert_eq!(rig.certwright_accounts(), [id], "{renewed}");
+    assert_eq!(rig.version(name), format!("../archive/{name}/2"));
+    Lineage::at(rig.env.live(name)).assert_valid_for(&[name], &rig.pebble.root_pem_path());
+}
