@@ -79,17 +79,25 @@ pub fn inspect_chain(pem: &[u8]) -> Result<CertInfo, String> {
         domains,
         not_before,
         not_after,
-        serial: cert
-            .raw_serial()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        serial: serial_hex(cert.raw_serial()),
         key_type,
         spki_der: spki.raw.to_vec(),
         authority_key_id,
         serial_der: cert.raw_serial().to_vec(),
         chain_len: chain.len(),
     })
+}
+
+/// The serial as an integer in lowercase hex without leading zeros, as certbot and Pebble
+/// print it (DER adds a 0x00 byte when the high bit is set; that is encoding, not value).
+pub fn serial_hex(raw: &[u8]) -> String {
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let trimmed = hex.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
 }
 
 fn ip_to_string(raw: &[u8]) -> String {
@@ -152,6 +160,13 @@ pub fn private_key_spki(privkey_pem: &str) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serials_print_as_integers() {
+        assert_eq!(serial_hex(&[0x00, 0x87, 0x65]), "8765");
+        assert_eq!(serial_hex(&[0x0a, 0x01]), "a01");
+        assert_eq!(serial_hex(&[0x00]), "0");
+    }
 
     #[test]
     fn inspects_a_generated_cert() {
