@@ -5,6 +5,7 @@
 mod accounts;
 mod bad_input;
 mod certonly;
+mod crash;
 mod harness;
 mod hostile;
 mod issuance;
