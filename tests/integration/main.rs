@@ -11,6 +11,7 @@ mod harness;
 mod hostile;
 mod issuance;
 mod nginx;
+mod privileges;
 mod renew;
 mod responder;
 mod store_attacks;
