@@ -52,6 +52,7 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
 pub fn swap_symlink(target: &Path, link: &Path) -> io::Result<()> {
     let tmp = temp_path_for(link);
     std::os::unix::fs::symlink(target, &tmp)?;
+    crate::crash::crash_point("after-temp-symlink");
     if let Err(e) = fs::rename(&tmp, link) {
         let _ = fs::remove_file(&tmp);
         return Err(e);
@@ -72,24 +73,6 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
 pub fn create_dir_with_mode(dir: &Path, mode: u32) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(mode))
-}
-
-/// Remove temp files a killed run left in `dir`. Returns how many were removed.
-pub fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
-    let mut removed = 0;
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-            fs::remove_file(entry.path())?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
 }
 
 #[cfg(test)]
@@ -118,14 +101,5 @@ mod tests {
         swap_symlink(Path::new("v1"), &link).unwrap();
         swap_symlink(Path::new("v2"), &link).unwrap();
         assert_eq!(fs::read_link(&link).unwrap(), Path::new("v2"));
-    }
-
-    #[test]
-    fn stale_temps_are_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join(format!("{TEMP_PREFIX}1-0-x")), b"x").unwrap();
-        fs::write(dir.path().join("keep"), b"x").unwrap();
-        assert_eq!(remove_stale_temps(dir.path()).unwrap(), 1);
-        assert!(dir.path().join("keep").exists());
     }
 }

@@ -11,6 +11,7 @@ pub mod challenge;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod crash;
 pub mod error;
 pub mod fsutil;
 pub mod nginx;

@@ -40,6 +40,9 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
     {
         return Err(InputError::Other("--deploy-hook is empty".into()).into());
     }
+    if let Some(hook) = &args.deploy_hook {
+        super::hooks::check_hook_location("--deploy-hook", hook)?;
+    }
     let store = ctx.store();
     store.prepare()?;
     init_logging(ctx);

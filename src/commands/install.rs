@@ -77,6 +77,10 @@ pub fn install_lineage(
     } = installer;
     let ctl = ctl_for(installer);
     let paths = store.live_paths(name);
+    let root = checkpoint_root(store.work_dir());
+    if !dry_run {
+        warn_recovered(ui, &nginx::recover(&root)?);
+    }
     let tree = nginx::load(&ctl.conf)?;
     let edits = nginx::plan_install(
         &tree,
@@ -102,7 +106,6 @@ pub fn install_lineage(
         "Installing {name} into nginx ({} file(s))",
         edits.len()
     ));
-    let root = checkpoint_root(store.work_dir());
     nginx::apply(&edits, &root, &ctl)?;
     if ctl.is_running() {
         if let Err(e) = ctl.reload() {
@@ -118,6 +121,16 @@ pub fn install_lineage(
     Ok(Installed::Changed {
         files: edits.into_iter().map(|e| e.path).collect(),
     })
+}
+
+/// Say which files a killed run had half-patched and were put back.
+pub fn warn_recovered(ui: &Ui, files: &[PathBuf]) {
+    for file in files {
+        ui.warn(format!(
+            "restored {}: an interrupted run had changed it without finishing",
+            file.display()
+        ));
+    }
 }
 
 /// After a renewal: nginx re-reads the (unchanged) paths, which now point at the new files.

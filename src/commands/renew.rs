@@ -101,6 +101,9 @@ pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         if hook.as_deref().is_some_and(|h| h.trim().is_empty()) {
             return Err(InputError::Other(format!("{flag} is empty")).into());
         }
+        if let Some(hook) = hook {
+            super::hooks::check_hook_location(flag, hook)?;
+        }
     }
     let request = RenewRequest {
         names,

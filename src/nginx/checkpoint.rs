@@ -3,6 +3,11 @@
 //! A checkpoint directory `<root>/<UTC timestamp>-<seq>/` holds `manifest.json` and the
 //! original bytes of each touched file (`<i>.orig`). It is written and synced before the
 //! first config file is touched, so a crash mid-apply can still be rolled back.
+//!
+//! While an apply is under way the directory also holds `in-progress`, removed only once
+//! every file is written and `nginx -t` passed. A run killed in between leaves it behind:
+//! the next `apply` or `rollback` first puts back every file that run had written (and
+//! only those), so the config is never left half-patched.
 
 use std::fs;
 use std::io;
@@ -14,9 +19,10 @@ use sha2::{Digest, Sha256};
 
 use super::{Ctl, FileEdit};
 use crate::error::NginxError;
-use crate::fsutil::{create_dir_with_mode, write_atomic};
+use crate::fsutil::{create_dir_with_mode, sync_parent, write_atomic};
 
 const MANIFEST: &str = "manifest.json";
+const IN_PROGRESS: &str = "in-progress";
 
 /// A completed, tested change that [`rollback`] can undo.
 #[derive(Debug, Clone)]
@@ -52,7 +58,7 @@ struct Manifest {
     files: Vec<FileRecord>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct FileRecord {
     path: PathBuf,
     existed: bool,
@@ -74,6 +80,14 @@ pub fn apply(
     checkpoint_root: &Path,
     ctl: &Ctl,
 ) -> Result<Checkpoint, NginxError> {
+    // Before the test: a half-applied change may be what makes it fail.
+    let recovered = recover_interrupted(checkpoint_root)?;
+    if !recovered.is_empty() {
+        tracing::warn!(
+            "restored {} file(s) an interrupted run had half-patched",
+            recovered.len()
+        );
+    }
     ctl.test().map_err(|e| with_when(e, "before any change"))?;
     if edits.is_empty() {
         return Ok(Checkpoint {
@@ -129,6 +143,9 @@ pub fn apply(
     write_atomic(&mpath, &json, 0o600).map_err(io_err("write", &mpath))?;
 
     for (i, (record, edit)) in manifest.files.iter().zip(edits).enumerate() {
+        if i == 1 {
+            crate::crash::crash_point("nginx-mid-apply");
+        }
         if let Err(e) = write_file(&record.path, edit.after.as_bytes(), record) {
             // Report the write failure; a restore failure too would be logged by the caller's
             // `nginx -t` anyway, and the checkpoint is kept so `rollback` can retry.
@@ -144,6 +161,9 @@ pub fn apply(
         let _ = fs::remove_dir_all(&dir);
         return Err(with_when(e, "after the change (restored)"));
     }
+    let marker = dir.join(IN_PROGRESS);
+    fs::remove_file(&marker).map_err(io_err("remove", &marker))?;
+    sync_parent(&marker).map_err(io_err("sync", &dir))?;
     Ok(Checkpoint {
         dir,
         files: manifest.files.iter().map(|r| r.path.clone()).collect(),
@@ -152,8 +172,15 @@ pub fn apply(
 
 /// Undo the last `n` checkpoints, newest first. A checkpoint with a file whose content is
 /// no longer what we wrote is left untouched and reported as `ChangedSinceWrite`.
+///
+/// A change an interrupted run left half-applied is undone first and counts as one.
 pub fn rollback(checkpoint_root: &Path, n: usize) -> Result<RollbackReport, NginxError> {
     let mut report = RollbackReport::default();
+    for (dir, files) in recover_interrupted(checkpoint_root)? {
+        report.files.extend(files);
+        report.checkpoints.push(dir);
+    }
+    let n = n.saturating_sub(report.checkpoints.len());
     let mut dirs = list_checkpoints(checkpoint_root)?;
     dirs.reverse();
     for (_, dir) in dirs.into_iter().take(n) {
@@ -176,17 +203,7 @@ pub fn rollback(checkpoint_root: &Path, n: usize) -> Result<RollbackReport, Ngin
                 });
             }
             let original = match &record.backup {
-                Some(name) => {
-                    let p = dir.join(name);
-                    let bytes = fs::read(&p).map_err(io_err("read", &p))?;
-                    if record.original_sha256.as_deref() != Some(&sha256_hex(&bytes)) {
-                        return Err(NginxError::Other(format!(
-                            "{}: backup does not match its recorded checksum",
-                            p.display()
-                        )));
-                    }
-                    bytes
-                }
+                Some(name) => read_backup(&dir, name, record)?,
                 None => Vec::new(),
             };
             originals.push(original);
@@ -199,6 +216,91 @@ pub fn rollback(checkpoint_root: &Path, n: usize) -> Result<RollbackReport, Ngin
         report.checkpoints.push(dir);
     }
     Ok(report)
+}
+
+/// Undo what an interrupted [`apply`] left half-done; returns the files put back. Call it
+/// before planning edits: a plan made against a half-patched config would build on it.
+pub fn recover(checkpoint_root: &Path) -> Result<Vec<PathBuf>, NginxError> {
+    Ok(recover_interrupted(checkpoint_root)?
+        .into_iter()
+        .flat_map(|(_, files)| files)
+        .collect())
+}
+
+/// Undo every apply a killed run left `in-progress`: each file it had already written is
+/// put back; files it had not reached yet are left as they are. A file that is neither
+/// what the run wrote nor the original was edited by someone since: refused, untouched.
+/// Returns each recovered checkpoint with the files restored.
+fn recover_interrupted(root: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>, NginxError> {
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err("list", root)(e)),
+    };
+    let mut interrupted: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(IN_PROGRESS).is_file())
+        .collect();
+    interrupted.sort();
+    let mut recovered = Vec::new();
+    for dir in interrupted.into_iter().rev() {
+        let mpath = dir.join(MANIFEST);
+        let json = match fs::read(&mpath) {
+            Ok(j) => j,
+            // Killed before the manifest: no config file was touched yet.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+                continue;
+            }
+            Err(e) => return Err(io_err("read", &mpath)(e)),
+        };
+        let manifest: Manifest = serde_json::from_slice(&json).map_err(|e| {
+            NginxError::Other(format!("{}: corrupt manifest: {e}", mpath.display()))
+        })?;
+        let mut to_restore = Vec::new();
+        let mut originals = Vec::new();
+        for record in &manifest.files {
+            let current = match fs::read(&record.path) {
+                Ok(bytes) => Some(sha256_hex(&bytes)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(io_err("read", &record.path)(e)),
+            };
+            if current.as_deref() == Some(record.written_sha256.as_str()) {
+                let original = match &record.backup {
+                    Some(name) => read_backup(&dir, name, record)?,
+                    None => Vec::new(),
+                };
+                to_restore.push(record.clone());
+                originals.push(original);
+            } else if current != record.original_sha256 {
+                return Err(NginxError::ChangedSinceWrite {
+                    path: record.path.clone(),
+                    reason: format!(
+                        "an interrupted change ({}) is to be undone, but the file is neither                          what it wrote nor the original",
+                        dir.display()
+                    ),
+                });
+            }
+        }
+        restore_all(&to_restore, &originals)?;
+        fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        recovered.push((dir, to_restore.into_iter().map(|r| r.path).collect()));
+    }
+    Ok(recovered)
+}
+
+/// The original bytes saved in a checkpoint, checked against the manifest's checksum.
+fn read_backup(dir: &Path, name: &str, record: &FileRecord) -> Result<Vec<u8>, NginxError> {
+    let p = dir.join(name);
+    let bytes = fs::read(&p).map_err(io_err("read", &p))?;
+    if record.original_sha256.as_deref() != Some(&sha256_hex(&bytes)) {
+        return Err(NginxError::Other(format!(
+            "{}: backup does not match its recorded checksum",
+            p.display()
+        )));
+    }
+    Ok(bytes)
 }
 
 fn with_when(e: NginxError, when: &'static str) -> NginxError {
@@ -262,8 +364,9 @@ fn list_checkpoints(root: &Path) -> Result<Vec<(u64, PathBuf)>, NginxError> {
             .rsplit_once('-')
             .and_then(|(_, s)| s.parse::<u64>().ok());
         if let Some(seq) = seq {
-            if entry.path().join(MANIFEST).is_file() {
-                dirs.push((seq, entry.path()));
+            let path = entry.path();
+            if path.join(MANIFEST).is_file() && !path.join(IN_PROGRESS).exists() {
+                dirs.push((seq, path));
             }
         }
     }
@@ -276,6 +379,8 @@ fn new_checkpoint_dir(root: &Path) -> Result<PathBuf, NginxError> {
     let next = list_checkpoints(root)?.last().map_or(1, |(s, _)| s + 1);
     let dir = root.join(format!("{}-{next:06}", now_stamp()));
     fs::create_dir(&dir).map_err(io_err("create", &dir))?;
+    let marker = dir.join(IN_PROGRESS);
+    write_atomic(&marker, b"", 0o600).map_err(io_err("write", &marker))?;
     Ok(dir)
 }
 

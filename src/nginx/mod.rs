@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::NginxError;
 
-pub use checkpoint::{apply, rollback, Checkpoint, RollbackReport};
+pub use checkpoint::{apply, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::Ctl;
 pub use parse::{print, Body, ConfFile, Directive, Node, Word};
 pub use patch::{

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use lock::StoreLock;
 
+use crate::crash::crash_point;
 use crate::error::StoreError;
 use crate::fsutil;
 use crate::types::CertName;
@@ -89,11 +90,46 @@ impl Store {
             .join(format!("{}probe", fsutil::TEMP_PREFIX));
         fs::write(&probe, b"").map_err(io_err("cannot write to", &self.config_dir))?;
         let _ = fs::remove_file(&probe);
-        for dir in ["live", "renewal"] {
-            fsutil::remove_stale_temps(&self.config_dir.join(dir))
-                .map_err(io_err("cannot clean", &self.config_dir.join(dir)))?;
-        }
         Ok(())
+    }
+
+    /// Remove what a killed run left half-written: temp files, temp symlinks and temp
+    /// version directories, anywhere below the config and work dirs (symlinks are not
+    /// followed). Only safe under the run lock, where no other run is writing: see `lock`.
+    fn remove_stale_temps(&self) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for root in [&self.config_dir, &self.work_dir] {
+            let mut stack = vec![root.clone()];
+            while let Some(dir) = stack.pop() {
+                let entries = match fs::read_dir(&dir) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io_err("cannot clean", &dir)(e)),
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    let Ok(kind) = entry.file_type() else {
+                        continue;
+                    };
+                    let is_temp = entry
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(fsutil::TEMP_PREFIX);
+                    if is_temp {
+                        let result = if kind.is_dir() {
+                            fs::remove_dir_all(&path)
+                        } else {
+                            fs::remove_file(&path)
+                        };
+                        result.map_err(io_err("cannot remove", &path))?;
+                        removed += 1;
+                    } else if kind.is_dir() {
+                        stack.push(path);
+                    }
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// A directory we own must be a real directory, never a planted symlink.
@@ -128,8 +164,17 @@ impl Store {
     }
 
     /// Take the run lock; a second run fails at once (exit 4) naming the holder.
+    ///
+    /// Holding the lock, it then removes what a killed run left half-written. Not earlier
+    /// (in `prepare`): a run waiting for the lock would delete the temp files of the run
+    /// holding it, mid-write.
     pub fn lock(&self) -> Result<StoreLock, crate::error::Error> {
-        lock::StoreLock::acquire(&self.config_dir.join(".certwright.lock"))
+        let lock = lock::StoreLock::acquire(&self.config_dir.join(".certwright.lock"))?;
+        let removed = self.remove_stale_temps()?;
+        if removed > 0 {
+            tracing::info!("removed {removed} temp file(s) left by an interrupted run");
+        }
+        Ok(lock)
     }
 
     pub fn live_dir(&self, name: &CertName) -> PathBuf {
@@ -230,10 +275,16 @@ impl Store {
                 let path = tmp_dir.join(file);
                 fsutil::write_atomic(&path, contents.as_bytes(), mode)
                     .map_err(io_err("cannot write", &path))?;
+                match file {
+                    "cert.pem" => crash_point("after-cert-write"),
+                    "privkey.pem" => crash_point("after-key-write"),
+                    _ => {}
+                }
             }
             fs::rename(&tmp_dir, &final_dir).map_err(io_err("cannot rename", &tmp_dir))?;
             fsutil::sync_parent(&final_dir).map_err(io_err("cannot sync", &archive))
         })();
+        crash_point("after-version-rename");
         if let Err(e) = result {
             let _ = fs::remove_dir_all(&tmp_dir);
             return Err(e);
@@ -660,6 +711,31 @@ mod tests {
             Err(StoreError::Unsafe { .. })
         ));
         assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_lock_removes_what_a_killed_run_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(&dir.path().join("c"), &dir.path().join("w"));
+        store.prepare().unwrap();
+        let name: CertName = "example.com".parse().unwrap();
+        store.write_version(&name, &files("1")).unwrap();
+        let c = dir.path().join("c");
+        let tmp_version = c.join(format!("archive/example.com/{}2", fsutil::TEMP_PREFIX));
+        fs::create_dir(&tmp_version).unwrap();
+        fs::write(tmp_version.join("cert.pem"), b"half").unwrap();
+        let tmp_link = c.join(format!("live/{}1-0-example.com", fsutil::TEMP_PREFIX));
+        std::os::unix::fs::symlink("../archive/example.com/2", &tmp_link).unwrap();
+        let tmp_file = dir
+            .path()
+            .join(format!("w/state/{}1-1-x.json", fsutil::TEMP_PREFIX));
+        fs::write(&tmp_file, b"{").unwrap();
+        let _lock = store.lock().unwrap();
+        assert!(!tmp_version.exists());
+        assert!(fs::symlink_metadata(&tmp_link).is_err());
+        assert!(!tmp_file.exists());
+        assert_eq!(store.current_version(&name).unwrap(), Some(1));
+        assert!(store.live_paths(&name).privkey.is_file());
     }
 
     #[test]

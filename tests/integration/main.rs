@@ -5,11 +5,14 @@
 mod accounts;
 mod bad_input;
 mod certonly;
+mod crash;
+mod faults;
 mod harness;
 mod hostile;
 mod import_certbot;
 mod issuance;
 mod nginx;
+mod privileges;
 mod renew;
 mod responder;
 mod store_attacks;

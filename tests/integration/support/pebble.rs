@@ -34,6 +34,7 @@ pub struct PebbleOpts {
     http_port: Option<u16>,
     env: Vec<(String, String)>,
     eab: bool,
+    blocklist: Vec<String>,
 }
 
 impl PebbleOpts {
@@ -54,6 +55,12 @@ impl PebbleOpts {
     /// Require External Account Binding with `EAB_KID` / `EAB_HMAC_KEY`.
     pub fn eab(mut self, required: bool) -> Self {
         self.eab = required;
+        self
+    }
+
+    /// Names the CA refuses to issue for (Pebble's `domainBlocklist`; subdomains too).
+    pub fn blocklist(mut self, domain: &str) -> Self {
+        self.blocklist.push(domain.to_string());
         self
     }
 
@@ -85,6 +92,8 @@ pub struct Pebble {
     challtestsrv_management_port: u16,
     http_port: u16,
     ca_pem: String,
+    /// Pebble's environment, for `restart`.
+    env: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -127,7 +136,7 @@ impl Pebble {
                 http: http_port,
             };
             let config_path = dir.path().join("pebble-config.json");
-            let config = pebble_config(&ports, &cert_path, &key_path, opts.eab);
+            let config = pebble_config(&ports, &cert_path, &key_path, &opts);
             std::fs::write(&config_path, config).expect("write pebble config");
 
             let challtestsrv = spawn_logged(
@@ -171,6 +180,7 @@ impl Pebble {
                 challtestsrv_management_port: ports.challtestsrv_management,
                 http_port,
                 ca_pem: ca_pem.clone(),
+                env: opts.full_env(),
                 dir,
             };
             match started.wait_ready(attempt) {
@@ -185,6 +195,25 @@ impl Pebble {
             }
         }
         panic!("Pebble could not bind free ports in {START_ATTEMPTS} attempts:\n{last_error}");
+    }
+
+    /// SIGKILL Pebble (not its DNS) and start it again on the same ports and config. Pebble
+    /// keeps everything in memory: accounts, orders and its issuing CA are new afterwards.
+    pub fn restart(&mut self) {
+        kill_group(&mut self.pebble);
+        let config_path = self.dir.path().join("pebble-config.json");
+        let mut cmd = Command::new(PEBBLE);
+        cmd.arg("-config")
+            .arg(&config_path)
+            .arg("-dnsserver")
+            .arg(format!("127.0.0.1:{}", self.dns_port));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        self.pebble = spawn_logged(&mut cmd, &self.dir.path().join("pebble-restarted.log"));
+        if let Err(e) = self.wait_ready(99) {
+            panic!("Pebble did not come back after a restart: {e:?}");
+        }
     }
 
     /// `https://localhost:PORT/dir`
@@ -370,7 +399,8 @@ struct Ports {
     http: u16,
 }
 
-fn pebble_config(ports: &Ports, cert: &Path, key: &Path, eab: bool) -> String {
+fn pebble_config(ports: &Ports, cert: &Path, key: &Path, opts: &PebbleOpts) -> String {
+    let eab = opts.eab;
     let mut pebble = serde_json::json!({
         "listenAddress": format!("127.0.0.1:{}", ports.listen),
         "managementListenAddress": format!("127.0.0.1:{}", ports.management),
@@ -381,6 +411,9 @@ fn pebble_config(ports: &Ports, cert: &Path, key: &Path, eab: bool) -> String {
         "ocspResponderURL": "",
         "externalAccountBindingRequired": eab,
     });
+    if !opts.blocklist.is_empty() {
+        pebble["domainBlocklist"] = serde_json::json!(opts.blocklist);
+    }
     if eab {
         pebble["externalAccountMACKeys"] = serde_json::json!({ EAB_KID: EAB_HMAC_KEY });
     }
