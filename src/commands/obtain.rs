@@ -396,8 +396,8 @@ fn is_account_gone(err: &AcmeError) -> bool {
         if p.kind.as_deref() == Some("urn:ietf:params:acme:error:accountDoesNotExist"))
 }
 
-/// Forget a stored account the CA says does not exist (its key is useless there) and
-/// register a new one in its place, for this run and the next ones.
+/// Retire a stored account the CA says does not exist (moved aside, key kept) and register
+/// a new one in its place, for this run and the next ones.
 async fn replace_account(
     ui: &Ui,
     session: &Session,
@@ -407,11 +407,11 @@ async fn replace_account(
     gone_id: &str,
 ) -> Result<(AcmeAccount, String), Error> {
     let server_dir = req.server.account_dir_name();
+    let retired = store.retire_account(&server_dir, gone_id)?;
     ui.warn(format!(
-        "removing {} (unknown to the CA)",
-        store.account_dir(&server_dir, gone_id).display()
+        "the CA does not know account {gone_id}; moved it to {} and registering a new one",
+        retired.display()
     ));
-    store.remove_account(&server_dir, gone_id)?;
     let fresh = AccountRequest {
         account_id: None,
         ..req.account

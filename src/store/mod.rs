@@ -539,6 +539,20 @@ impl Store {
         fsutil::sync_parent(&dir).map_err(io_err("cannot sync", &dir))
     }
 
+    /// Move an account the CA no longer knows out of the way, keeping its key: a CA that
+    /// lost its state (or a mistaken answer) must not cost a key. Dot-prefixed names are
+    /// never picked as an account.
+    pub fn retire_account(&self, server_dir: &str, id: &str) -> Result<PathBuf, StoreError> {
+        let dir = self.account_server_dir(server_dir).join(id);
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let retired = self
+            .account_server_dir(server_dir)
+            .join(format!(".retired-{id}-{stamp}"));
+        fs::rename(&dir, &retired).map_err(io_err("cannot move aside", &dir))?;
+        fsutil::sync_parent(&dir).map_err(io_err("cannot sync", &dir))?;
+        Ok(retired)
+    }
+
     /// Every file of a lineage a server config could name: the four `live/` paths and each
     /// file under `archive/<name>/`.
     pub fn lineage_files(&self, name: &CertName) -> Result<Vec<PathBuf>, StoreError> {
