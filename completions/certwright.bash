@@ -131,7 +131,7 @@ _certwright() {
 
     case "${cmd}" in
         certwright)
-            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot help"
+            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,6 +149,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -157,7 +161,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certificates)
-            opts="-n -v -q -h -V --cert-name --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --cert-name --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,6 +183,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -187,7 +195,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certonly)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,6 +321,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -321,7 +333,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__daemon)
-            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +367,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -363,7 +379,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__delete)
-            opts="-n -v -q -h -V --cert-name --uninstall --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --cert-name --uninstall --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,6 +406,10 @@ _certwright() {
                     return 0
                     ;;
                 --logs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -653,7 +673,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__import__subcmd__certbot)
-            opts="-n -v -q -h -V --certbot-dir --dry-run --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --certbot-dir --dry-run --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,6 +699,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -687,7 +711,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__install)
-            opts="-n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --redirect --no-redirect --hsts --https-port --http-01-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --redirect --no-redirect --hsts --https-port --http-01-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -725,6 +749,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -733,7 +761,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__plan)
-            opts="-n -v -q -h -V --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -751,6 +779,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -759,7 +791,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__reconfigure)
-            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -821,6 +853,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -829,7 +865,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__register)
-            opts="-m -n -v -q -h -V --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-m -n -v -q -h -V --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -875,6 +911,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -883,7 +923,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__renew)
-            opts="-n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --run-deploy-hooks --concurrency --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --run-deploy-hooks --concurrency --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -925,6 +965,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -933,7 +977,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__revoke)
-            opts="-n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -979,6 +1023,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -987,7 +1035,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__rollback)
-            opts="-n -v -q -h -V --checkpoints --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --checkpoints --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1017,6 +1065,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1025,7 +1077,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__run)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1155,6 +1207,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1163,7 +1219,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__show_account)
-            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1186,6 +1242,10 @@ _certwright() {
                     return 0
                     ;;
                 --logs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1197,7 +1257,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__unregister)
-            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1223,6 +1283,10 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1231,7 +1295,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__update_account)
-            opts="-m -n -v -q -h -V --email --rollover-key --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --help --version"
+            opts="-m -n -v -q -h -V --email --rollover-key --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1262,6 +1326,10 @@ _certwright() {
                     return 0
                     ;;
                 --logs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_certwright_global_optspecs
-    string join \n config-dir= work-dir= logs-dir= n/non-interactive v/verbose q/quiet h/help V/version
+    string join \n config-dir= work-dir= logs-dir= n/non-interactive v/verbose q/quiet user= h/help V/version
 end
 
 function __fish_certwright_needs_command
@@ -27,6 +27,7 @@ end
 complete -c certwright -n "__fish_certwright_needs_command" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_needs_command" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_needs_command" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_needs_command" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_needs_command" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_needs_command" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_needs_command" -s q -l quiet -d 'Print only errors'
@@ -83,6 +84,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l https-port
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
@@ -136,6 +138,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l chain
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
@@ -162,6 +165,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand install" -l http-0
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx -d 'Install into nginx (the only installer)'
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l redirect -d 'Make port 80 answer 301 to https for the certificate\'s names (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l no-redirect -d 'Leave plain HTTP as it is'
@@ -178,6 +182,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s q -l quiet -d 'Print only errors'
@@ -187,6 +192,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l c
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l json -d 'Print JSON (schema 1) instead of text'
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -202,6 +208,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand renew" -l concurre
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l dry-run -d 'Go through the whole renewal against the CA\'s staging counterpart (Let\'s Encrypt production -> staging; other CAs: the same server) with a throwaway key, then discard the result: certificates, configs, accounts and nginx stay byte-identical. Every selected lineage is tried, due or not. Exit 0 only if every renewal would succeed'
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l force-renewal -d 'Renew even if not due'
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l no-random-sleep-on-renew -d 'Do not wait a random 0-8 minutes first (the wait only happens when stdin is not a terminal, i.e. from cron, so a fleet does not hit the CA in the same second)'
@@ -215,6 +222,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand renew" -s V -l ver
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l json -d 'Print JSON (schema 1) instead of text'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -228,6 +236,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l deploy-
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l once -d 'Run one pass (renew what is due), then exit'
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -243,6 +252,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand register" -l eab-h
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l register-unsafely-without-email -d 'Register without a contact email'
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l agree-tos -d 'Agree to the CA\'s terms of service'
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l staging -d 'Use Let\'s Encrypt\'s staging server (untrusted test certificates)'
@@ -256,6 +266,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l c
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -267,6 +278,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l c
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -279,6 +291,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l rollover-key -d 'Replace the account key with a new one; the old key stops working at once'
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
@@ -292,6 +305,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l rollover-key -d 'Replace the account key with a new one; the old key stops working at once'
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
@@ -304,6 +318,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l ca-
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -324,6 +339,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-c
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l delete-after-revoke -d 'Delete the certificate\'s files after revoking it (default: ask on a terminal, keep them with -n)'
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l no-delete-after-revoke -d 'Keep the certificate\'s files after revoking it'
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l staging -d 'Use Let\'s Encrypt\'s staging server'
@@ -338,6 +354,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-c
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l uninstall -d 'First remove the lines certwright added to nginx for this certificate (`nginx -t`, restored on failure, then reload). Lines certwright did not add are never touched'
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -361,6 +378,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l dr
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l reuse-key -d 'Keep the current private key on renewal'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l new-key -d 'Generate a new private key on each renewal'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server'
@@ -376,6 +394,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l dry-run -d 'Show what would be imported; write nothing'
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'

@@ -73,6 +73,12 @@ pub struct GlobalArgs {
     /// Print only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Start as root, bind the standalone HTTP-01 port(s), then run as this user (the
+    /// config, work and logs dirs must belong to it). The alternative to running as root:
+    /// `setcap cap_net_bind_service=+ep` on the binary.
+    #[arg(long, global = true, env = "CERTWRIGHT_USER", value_name = "NAME")]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -61,23 +61,19 @@ pub struct Standalone {
 impl Standalone {
     /// Bind `address:port`, or every address (IPv6 and IPv4) when no address is given.
     pub async fn bind(address: Option<IpAddr>, port: u16) -> io::Result<Self> {
-        let listeners = match address {
-            Some(ip) => vec![TcpListener::bind(SocketAddr::new(ip, port)).await?],
-            None => match bind_dual_stack(port) {
-                Ok(l) => vec![l],
-                // No IPv6 on this host: IPv4 only.
-                Err(e)
-                    if e.kind() != io::ErrorKind::AddrInUse
-                        && e.kind() != io::ErrorKind::PermissionDenied =>
-                {
-                    vec![
-                        TcpListener::bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port))
-                            .await?,
-                    ]
-                }
-                Err(e) => return Err(e),
-            },
-        };
+        Self::from_std(bind_std(address, port)?)
+    }
+
+    /// Adopt listeners bound earlier with [`bind_std`] (before privileges were dropped).
+    /// Needs a running tokio runtime.
+    pub fn from_std(listeners: Vec<std::net::TcpListener>) -> io::Result<Self> {
+        let listeners = listeners
+            .into_iter()
+            .map(|l| {
+                l.set_nonblocking(true)?;
+                TcpListener::from_std(l)
+            })
+            .collect::<io::Result<Vec<_>>>()?;
         Ok(Self { listeners })
     }
 
@@ -99,11 +95,29 @@ impl Standalone {
     }
 }
 
-fn bind_dual_stack(port: u16) -> io::Result<TcpListener> {
-    let std_listener =
-        std::net::TcpListener::bind(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port))?;
-    std_listener.set_nonblocking(true)?;
-    TcpListener::from_std(std_listener)
+/// Bind without a runtime: every address (IPv6 dual-stack, else IPv4 when the host has no
+/// IPv6) or the one given. Usable before the runtime starts, e.g. before dropping root.
+pub fn bind_std(address: Option<IpAddr>, port: u16) -> io::Result<Vec<std::net::TcpListener>> {
+    match address {
+        Some(ip) => Ok(vec![std::net::TcpListener::bind(SocketAddr::new(
+            ip, port,
+        ))?]),
+        None => {
+            match std::net::TcpListener::bind(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port)) {
+                Ok(l) => Ok(vec![l]),
+                Err(e)
+                    if e.kind() != io::ErrorKind::AddrInUse
+                        && e.kind() != io::ErrorKind::PermissionDenied =>
+                {
+                    Ok(vec![std::net::TcpListener::bind(SocketAddr::new(
+                        Ipv4Addr::UNSPECIFIED.into(),
+                        port,
+                    ))?])
+                }
+                Err(e) => Err(e),
+            }
+        }
+    }
 }
 
 /// A serving responder; the port is released when it is shut down or dropped.

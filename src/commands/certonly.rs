@@ -38,6 +38,8 @@ pub struct Request {
     pub issuance: IssuanceChoice,
     /// `--csr`: issue for this request and write the files given; no lineage.
     pub csr: Option<super::csr::CsrOutput>,
+    /// Ports bound before dropping to `--user`.
+    pub prebound: obtain::Prebound,
 }
 
 /// The issuance flags as given; `None`/false means "as saved" for an existing lineage.
@@ -101,7 +103,9 @@ impl IssuanceChoice {
 }
 
 pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: Vec<Option<usize>>) -> Result<(), Error> {
-    let request = validate(ctx, args, &webroots)?;
+    let mut request = validate(ctx, args, &webroots)?;
+    request.prebound =
+        super::privileges::bind_then_drop(ctx, &standalone_ports(&request.authenticator))?;
     let store = ctx.store();
     store.prepare()?;
     let _lock = store.lock()?;
@@ -220,6 +224,7 @@ pub fn validate(
         force_renewal: args.request.force_renewal,
         expand: args.request.expand,
         json: args.json,
+        prebound: obtain::Prebound::default(),
         eab: super::account::resolve_eab(&ctx.ui, &args.account.eab)?,
         issuance: IssuanceChoice {
             ip_addresses,
@@ -227,6 +232,17 @@ pub fn validate(
         },
         csr,
     })
+}
+
+/// The standalone port an authenticator binds, if any (to bind before `--user`).
+pub fn standalone_ports(auth: &Authenticator) -> Vec<obtain::ListenAt> {
+    match auth {
+        Authenticator::Standalone {
+            http_01_port,
+            http_01_address,
+        } => vec![(*http_01_address, *http_01_port)],
+        _ => vec![],
+    }
 }
 
 /// `--nginx-server-root` must hold nginx.conf; checked before anything is sent.
@@ -437,7 +453,7 @@ pub async fn obtain_unless_fresh(
     let issuance = req
         .issuance
         .settings(existing.as_ref().map(|e| &e.issuance));
-    let session = obtain::Session::default();
+    let session = obtain::Session::with_prebound(req.prebound.clone());
     let obtained = obtain::obtain(
         &ctx.ui,
         &session,

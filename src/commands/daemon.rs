@@ -44,6 +44,8 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
         super::hooks::check_hook_location("--deploy-hook", hook)?;
     }
     let store = ctx.store();
+    let prebound =
+        super::privileges::bind_then_drop(ctx, &super::renew::lineage_ports(&store, &[]))?;
     store.prepare()?;
     init_logging(ctx);
     let status_file = args
@@ -53,6 +55,7 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
     let request = RenewRequest {
         deploy_hook: args.deploy_hook.clone(),
         concurrency: usize::from(args.concurrency),
+        prebound,
         ..RenewRequest::default()
     };
     block_on(daemon(

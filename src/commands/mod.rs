@@ -12,6 +12,7 @@ mod import_certbot;
 mod install;
 mod obtain;
 mod plan;
+mod privileges;
 mod reconfigure;
 mod renew;
 mod revoke;

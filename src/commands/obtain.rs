@@ -61,7 +61,29 @@ pub struct Obtained {
 }
 
 /// Where a standalone responder listens.
-type ListenAt = (Option<IpAddr>, u16);
+pub type ListenAt = (Option<IpAddr>, u16);
+
+/// Ports bound before the run dropped root (`--user`), handed to the session that serves
+/// challenges on them. Shared and taken once.
+#[derive(Clone, Default, Debug)]
+pub struct Prebound(
+    std::sync::Arc<std::sync::Mutex<HashMap<ListenAt, Vec<std::net::TcpListener>>>>,
+);
+
+impl Prebound {
+    pub fn insert(&self, at: ListenAt, listeners: Vec<std::net::TcpListener>) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(at, listeners);
+        }
+    }
+
+    /// Duplicates of the bound sockets: a session closes its copies when it ends, the
+    /// originals stay bound for the next pass (the daemon keeps its port for its lifetime).
+    fn take(&self, at: &ListenAt) -> Option<Vec<std::net::TcpListener>> {
+        let map = self.0.lock().ok()?;
+        map.get(at)?.iter().map(|l| l.try_clone().ok()).collect()
+    }
+}
 
 /// What one run shares between its orders: HTTP clients per CA bundle, accounts per
 /// server, and one standalone responder per address:port serving every concurrent order.
@@ -72,9 +94,18 @@ pub struct Session {
     http: tokio::sync::Mutex<HashMap<Option<PathBuf>, AcmeHttp>>,
     accounts: tokio::sync::Mutex<HashMap<String, (AcmeAccount, String)>>,
     responders: tokio::sync::Mutex<HashMap<ListenAt, (ChallengeMap, challenge::Running)>>,
+    prebound: Prebound,
 }
 
 impl Session {
+    /// A session that serves challenges on listeners bound earlier (`--user`).
+    pub fn with_prebound(prebound: Prebound) -> Session {
+        Session {
+            prebound,
+            ..Session::default()
+        }
+    }
+
     pub async fn http(&self, ca_bundle: Option<&Path>) -> Result<AcmeHttp, Error> {
         let mut cache = self.http.lock().await;
         let key = ca_bundle.map(Path::to_path_buf);
@@ -92,9 +123,11 @@ impl Session {
         if let Some((map, _)) = responders.get(&(address, port)) {
             return Ok(map.clone());
         }
-        let listener = Standalone::bind(address, port)
-            .await
-            .map_err(|e| bind_error(e, address, port))?;
+        let listener = match self.prebound.take(&(address, port)) {
+            Some(bound) => Standalone::from_std(bound),
+            None => Standalone::bind(address, port).await,
+        }
+        .map_err(|e| bind_error(e, address, port))?;
         let map = ChallengeMap::default();
         let running = listener.serve(map.clone());
         responders.insert((address, port), (map.clone(), running));
@@ -779,7 +812,7 @@ fn validation_deadline() -> Duration {
         .map_or(VALIDATION_DEADLINE, Duration::from_secs)
 }
 
-fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Error {
+pub fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Error {
     let at = match address {
         Some(a) => format!("{a}:{port}"),
         None => format!("port {port}"),

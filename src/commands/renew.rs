@@ -36,6 +36,8 @@ pub struct RenewRequest {
     pub deploy_hook: Option<String>,
     pub run_deploy_hooks: bool,
     pub concurrency: usize,
+    /// Ports bound before dropping to `--user`.
+    pub prebound: super::obtain::Prebound,
 }
 
 /// How one lineage fared in a pass.
@@ -115,8 +117,13 @@ pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         deploy_hook: args.deploy_hook,
         run_deploy_hooks: args.run_deploy_hooks,
         concurrency: usize::from(args.concurrency),
+        prebound: super::obtain::Prebound::default(),
     };
     let store = ctx.store();
+    let request = RenewRequest {
+        prebound: super::privileges::bind_then_drop(ctx, &lineage_ports(&store, &request.names))?,
+        ..request
+    };
     store.prepare()?;
     // From cron, spread a fleet's requests over 8 minutes, before taking the lock so a
     // manual run meanwhile is not refused. Not for dry runs: those are CI checks.
@@ -144,6 +151,29 @@ pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// The standalone ports of the selected lineages (all when `names` is empty), read without
+/// side effects so they can be bound before dropping to `--user`. Unreadable configs are
+/// skipped here and reported by the pass.
+pub(crate) fn lineage_ports(store: &Store, names: &[CertName]) -> Vec<super::obtain::ListenAt> {
+    let Ok((all, _)) = store.list_lineages() else {
+        return vec![];
+    };
+    let mut ports = Vec::new();
+    for name in all.iter().filter(|n| names.is_empty() || names.contains(n)) {
+        let Ok(Some(json)) = store.read_renewal(name) else {
+            continue;
+        };
+        if let Ok(config) = RenewalConfig::parse(&json, &store.renewal_file(name)) {
+            for p in super::certonly::standalone_ports(&config.authenticator) {
+                if !ports.contains(&p) {
+                    ports.push(p);
+                }
+            }
+        }
+    }
+    ports
 }
 
 /// A lineage as read from disk, with its renewal decision.
@@ -176,7 +206,7 @@ pub async fn renew_pass(
         }
         names.retain(|n| req.names.contains(n));
     }
-    let session = Session::default();
+    let session = Session::with_prebound(req.prebound.clone());
     let mut results = Vec::new();
     let mut lineages = Vec::new();
     for name in names {

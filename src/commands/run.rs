@@ -22,7 +22,11 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: Vec<Option<usize>>) -> Result<(),
         args.certonly.auth.http_01_port,
     );
     let dry_run = args.dry_run;
-    let request = certonly::validate(ctx, args.certonly, &webroots)?;
+    let mut request = certonly::validate(ctx, args.certonly, &webroots)?;
+    request.prebound = super::privileges::bind_then_drop(
+        ctx,
+        &certonly::standalone_ports(&request.authenticator),
+    )?;
     if request.csr.is_some() {
         return Err(crate::error::InputError::Other(
             "--csr works with certonly only: its certificate has no lineage to install".into(),

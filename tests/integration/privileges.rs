@@ -1,4 +1,5 @@
-//! Running with less than root: hooks whose program anyone could replace are refused.
+//! Running with less than root: hooks whose program anyone could replace are refused, and
+//! `--user` binds as root then runs as that user.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -86,4 +87,98 @@ fn hooks_anyone_could_replace_are_refused_before_anything_runs() {
 
     // The same hook from a directory only root can write is accepted.
     renew_with(&env, "--pre-hook", &safe.display().to_string(), None).assert_success();
+}
+
+/// A system user for `--user` tests, created when missing (CI runs as root). Returns its uid.
+fn test_user(name: &str) -> u32 {
+    let id = |n: &str| {
+        std::process::Command::new("id")
+            .args(["-u", n])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+            })
+    };
+    if let Some(uid) = id(name) {
+        return uid;
+    }
+    let out = std::process::Command::new("useradd")
+        .args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            name,
+        ])
+        .output()
+        .expect("run useradd");
+    // A parallel test may have created it meanwhile.
+    id(name).unwrap_or_else(|| panic!("useradd {name}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn chown_tree(path: &Path, uid: u32) {
+    let status = std::process::Command::new("chown")
+        .args(["-R", &uid.to_string()])
+        .arg(path)
+        .status()
+        .expect("run chown");
+    assert!(status.success(), "chown {}", path.display());
+}
+
+#[test]
+fn user_flag_binds_as_root_then_runs_as_that_user() {
+    use std::os::unix::fs::MetadataExt;
+    let uid = test_user("certwright-test");
+    let port = crate::support::free_port();
+    let pebble =
+        crate::support::Pebble::start(crate::support::PebbleOpts::default().http_port(port));
+    let env = Env::new();
+    // The user must reach Pebble's CA file and own the store.
+    let ca_dir = pebble.ca_bundle_path().parent().unwrap().to_path_buf();
+    std::fs::set_permissions(&ca_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for dir in [env.config_dir(), env.work_dir(), env.logs_dir()] {
+        std::fs::create_dir_all(&dir).unwrap();
+        chown_tree(&dir, uid);
+    }
+    let run = |extra: &[&str]| {
+        env.cli()
+            .args(["certonly", "--standalone", "--http-01-address", "127.0.0.1"])
+            .args([
+                "--http-01-port",
+                &port.to_string(),
+                "-d",
+                "dropped.example.com",
+            ])
+            .args(["--user", "certwright-test"])
+            .args(env.flags(&pebble))
+            .args(extra)
+            .run()
+    };
+    let out = run(&[]);
+    out.assert_success();
+    let live = env.live("dropped.example.com");
+    for file in ["fullchain.pem", "privkey.pem"] {
+        let meta = std::fs::metadata(live.join(file)).unwrap();
+        assert_eq!(
+            meta.uid(),
+            uid,
+            "{file} must be written as the dropped user"
+        );
+    }
+    let key = std::fs::metadata(live.join("privkey.pem")).unwrap();
+    assert_eq!(key.mode() & 0o777, 0o600);
+    let log = std::fs::metadata(env.logs_dir().join("certwright.log")).unwrap();
+    assert_eq!(log.uid(), uid, "the log is written after the drop");
+
+    // A root-owned file in the store is refused before anything happens, naming the fix.
+    std::fs::write(env.config_dir().join("root-owned"), b"x").unwrap();
+    let out = run(&["--force-renewal"]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("chown -R certwright-test"), "{out}");
 }
