@@ -116,6 +116,41 @@ pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: Vec<Option<usize>>) -> Resul
     block_on(execute(ctx, &request))?
 }
 
+impl Request {
+    /// The session for this run: it serves challenges on ports bound before `--user`.
+    pub fn session(&self) -> obtain::Session {
+        obtain::Session::with_prebound(self.prebound.clone())
+    }
+
+    /// The issuance request for `domains` (the request's own, or a CSR's) with a new
+    /// account registered as the flags say if the server has none yet.
+    pub fn obtain_request<'a>(
+        &'a self,
+        ctx: &Ctx,
+        domains: &'a [DomainName],
+        issuance: &'a IssuanceSettings,
+    ) -> ObtainRequest<'a> {
+        ObtainRequest {
+            cert_name: &self.cert_name,
+            domains,
+            server: &self.server,
+            ca_bundle: self.ca_bundle.as_deref(),
+            key_type: self.key_type,
+            authenticator: &self.authenticator,
+            account: AccountRequest {
+                account_id: None,
+                email: self.email.as_ref(),
+                agree_tos: self.agree_tos,
+                interactive: ctx.interactive(),
+                eab: self.eab.as_ref(),
+            },
+            reuse_key: None,
+            replaces: None,
+            issuance,
+        }
+    }
+}
+
 /// Parse and check every input; no file is touched and nothing is sent before this passes.
 pub fn validate(
     ctx: &Ctx,
@@ -453,30 +488,13 @@ pub async fn obtain_unless_fresh(
     let issuance = req
         .issuance
         .settings(existing.as_ref().map(|e| &e.issuance));
-    let session = obtain::Session::with_prebound(req.prebound.clone());
+    let session = req.session();
     let obtained = obtain::obtain(
         &ctx.ui,
         &session,
         store,
         store,
-        &ObtainRequest {
-            cert_name: &req.cert_name,
-            domains: &req.domains,
-            server: &req.server,
-            ca_bundle: req.ca_bundle.as_deref(),
-            key_type: req.key_type,
-            authenticator: &req.authenticator,
-            account: AccountRequest {
-                account_id: None,
-                email: req.email.as_ref(),
-                agree_tos: req.agree_tos,
-                interactive: ctx.interactive(),
-                eab: req.eab.as_ref(),
-            },
-            reuse_key: None,
-            replaces: None,
-            issuance: &issuance,
-        },
+        &req.obtain_request(ctx, &req.domains, &issuance),
     )
     .await;
     session.shutdown().await;

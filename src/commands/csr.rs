@@ -11,7 +11,7 @@ use crate::error::{Error, InputError, StoreError};
 use crate::types::DomainName;
 
 use super::certonly::Request;
-use super::obtain::{self, AccountRequest, CsrSource, ObtainRequest};
+use super::obtain::{self, CsrSource};
 use super::ui::print_stdout;
 use super::Ctx;
 
@@ -85,30 +85,13 @@ pub async fn execute(ctx: &Ctx, req: &Request, out: &CsrOutput) -> Result<(), Er
         ip_addresses: out.csr.ip_addresses.clone(),
         ..req.issuance.settings(None)
     };
-    let session = obtain::Session::default();
+    let session = req.session();
     let issued = obtain::issue(
         &ctx.ui,
         &session,
         &store,
         &store,
-        &ObtainRequest {
-            cert_name: &req.cert_name,
-            domains: &out.domains,
-            server: &req.server,
-            ca_bundle: req.ca_bundle.as_deref(),
-            key_type: req.key_type,
-            authenticator: &req.authenticator,
-            account: AccountRequest {
-                account_id: None,
-                email: req.email.as_ref(),
-                agree_tos: req.agree_tos,
-                interactive: ctx.interactive(),
-                eab: req.eab.as_ref(),
-            },
-            reuse_key: None,
-            replaces: None,
-            issuance: &issuance,
-        },
+        &req.obtain_request(ctx, &out.domains, &issuance),
         CsrSource::Given(&out.csr.der),
     )
     .await;
