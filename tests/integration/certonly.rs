@@ -549,6 +549,17 @@ fn survives_thirty_percent_nonce_rejection() {
     rig.assert_issued(&out, "issued", "nonce.example.com", &names, 1);
 }
 
+/// instant-acme retries a bad nonce only 3 times; at 50 % rejection that alone fails most
+/// issuances, so this proves certwright's own bounded retries of whole steps.
+#[test]
+fn survives_fifty_percent_nonce_rejection() {
+    let rig = Rig::with(PebbleOpts::default().env("PEBBLE_WFE_NONCEREJECT", "50"));
+    let names = ["half.example.com", "www.half.example.com"];
+    let out = rig.certonly(&names, &[]);
+    assert_eq!(out.code, 0, "{out}\n--- pebble ---\n{}", rig.pebble.logs());
+    rig.assert_issued(&out, "issued", "half.example.com", &names, 1);
+}
+
 #[test]
 fn untrusted_ca_fails_with_a_tls_message() {
     let rig = Rig::new();
