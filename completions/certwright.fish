@@ -66,7 +66,7 @@ secp384r1\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l rsa-key-size -d 'Size of RSA keys' -r -f -a "2048\t''
 3072\t''
 4096\t''"
-complete -c certwright -n "__fish_certwright_using_subcommand run" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches. "" removes a saved preference' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l preferred-profile -d 'Ask for this ACME profile if the CA offers it (a warning and the CA\'s default if not)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l required-profile -d 'Ask for this ACME profile; fail (exit 2) before ordering if the CA does not offer it' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l ip-address -d 'IP address for the certificate (RFC 8738; repeatable), with --standalone or --webroot' -r
@@ -121,7 +121,7 @@ secp384r1\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l rsa-key-size -d 'Size of RSA keys' -r -f -a "2048\t''
 3072\t''
 4096\t''"
-complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches. "" removes a saved preference' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l preferred-profile -d 'Ask for this ACME profile if the CA offers it (a warning and the CA\'s default if not)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l required-profile -d 'Ask for this ACME profile; fail (exit 2) before ordering if the CA does not offer it' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l ip-address -d 'IP address for the certificate (RFC 8738; repeatable), with --standalone or --webroot' -r
@@ -369,7 +369,7 @@ secp384r1\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l rsa-key-size -d 'New size for RSA keys' -r -f -a "2048\t''
 3072\t''
 4096\t''"
-complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l preferred-chain -d 'Prefer the alternate chain issued by this common name ("" removes the preference)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches. "" removes a saved preference' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s w -l webroot-path -d 'Document root for every name of the certificate (with --webroot)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
@@ -379,8 +379,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l co
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
-complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l reuse-key -d 'Keep the current private key on renewal'
-complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l new-key -d 'Generate a new private key on each renewal'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l reuse-key -d 'Keep the lineage\'s current private key when renewing (saved for later renewals)'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l new-key -d 'Generate a new private key for this issuance, and stop --reuse-key for later ones'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx -d 'Answer HTTP-01 through the running nginx'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l webroot -d 'Answer HTTP-01 by writing files under a document root (-w)'

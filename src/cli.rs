@@ -159,17 +159,8 @@ pub struct ReconfigureArgs {
     #[arg(long, value_parser = rsa_sizes())]
     pub rsa_key_size: Option<u32>,
 
-    /// Keep the current private key on renewal.
-    #[arg(long, overrides_with = "new_key")]
-    pub reuse_key: bool,
-
-    /// Generate a new private key on each renewal.
-    #[arg(long, overrides_with = "reuse_key")]
-    pub new_key: bool,
-
-    /// Prefer the alternate chain issued by this common name ("" removes the preference).
-    #[arg(long, value_name = "ISSUER CN")]
-    pub preferred_chain: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyAndChainArgs,
 
     /// Answer HTTP-01 with certwright's own web server.
     #[arg(long, conflicts_with_all = ["webroot", "nginx"])]
@@ -381,8 +372,10 @@ pub struct CertRequestArgs {
 }
 
 /// certbot's issuance options; each is saved in the renewal config so `renew` repeats it.
+/// Key reuse and chain choice: saved in the renewal config by `certonly`/`run` and
+/// changed by `reconfigure`.
 #[derive(Debug, Args)]
-pub struct IssuanceArgs {
+pub struct KeyAndChainArgs {
     /// Keep the lineage's current private key when renewing (saved for later renewals).
     #[arg(long, overrides_with = "new_key")]
     pub reuse_key: bool,
@@ -392,9 +385,16 @@ pub struct IssuanceArgs {
     pub new_key: bool,
 
     /// Prefer the CA's alternate chain whose topmost certificate is issued by this common
-    /// name (e.g. "ISRG Root X1"); the default chain is kept if none matches.
+    /// name (e.g. "ISRG Root X1"); the default chain is kept if none matches. "" removes a
+    /// saved preference.
     #[arg(long, value_name = "ISSUER CN")]
     pub preferred_chain: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IssuanceArgs {
+    #[command(flatten)]
+    pub keys: KeyAndChainArgs,
 
     /// Ask for this ACME profile if the CA offers it (a warning and the CA's default if not).
     #[arg(long, value_name = "NAME", conflicts_with = "required_profile")]

@@ -66,12 +66,12 @@ impl IssuanceChoice {
             }
         }
         Ok(Self {
-            reuse_key: match (args.reuse_key, args.new_key) {
+            reuse_key: match (args.keys.reuse_key, args.keys.new_key) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),
                 _ => None,
             },
-            preferred_chain: args.preferred_chain.clone(),
+            preferred_chain: args.keys.preferred_chain.clone(),
             preferred_profile: args.preferred_profile.clone(),
             required_profile: args.required_profile.clone(),
             allow_subset_of_names: args.allow_subset_of_names,
@@ -85,7 +85,12 @@ impl IssuanceChoice {
         let profiles_given = self.preferred_profile.is_some() || self.required_profile.is_some();
         IssuanceSettings {
             reuse_key: self.reuse_key.unwrap_or(saved.reuse_key),
-            preferred_chain: self.preferred_chain.clone().or(saved.preferred_chain),
+            // "" removes a saved preference, as with `reconfigure`.
+            preferred_chain: match &self.preferred_chain {
+                Some(c) if c.is_empty() => None,
+                Some(c) => Some(c.clone()),
+                None => saved.preferred_chain,
+            },
             preferred_profile: if profiles_given {
                 self.preferred_profile.clone()
             } else {

@@ -97,13 +97,13 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
                 }),
         },
     };
-    if args.reuse_key {
+    if args.keys.reuse_key {
         new.issuance.reuse_key = true;
     }
-    if args.new_key {
+    if args.keys.new_key {
         new.issuance.reuse_key = false;
     }
-    if let Some(chain) = &args.preferred_chain {
+    if let Some(chain) = &args.keys.preferred_chain {
         new.issuance.preferred_chain = (!chain.is_empty()).then(|| chain.clone());
     }
     let port = args.http_01_port;

@@ -333,10 +333,8 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err("cannot read", &paths.fullchain)(e)),
         };
-        let key = match fs::read_to_string(&paths.privkey) {
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err("cannot read", &paths.privkey)(e)),
+        let Some(key) = read_optional(&paths.privkey)? else {
+            return Ok(None);
         };
         Ok(Some((fullchain, key)))
     }
@@ -347,11 +345,7 @@ impl Store {
 
     pub fn read_renewal(&self, name: &CertName) -> Result<Option<String>, StoreError> {
         let path = self.renewal_path(name);
-        match fs::read_to_string(&path) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("cannot read", &path)(e)),
-        }
+        read_optional(&path)
     }
 
     pub fn write_renewal(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
@@ -391,11 +385,7 @@ impl Store {
     /// Per-lineage renewal bookkeeping (ARI state, failures), kept in the work dir.
     pub fn read_state(&self, name: &CertName) -> Result<Option<String>, StoreError> {
         let path = self.work_dir.join("state").join(format!("{name}.json"));
-        match fs::read_to_string(&path) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("cannot read", &path)(e)),
-        }
+        read_optional(&path)
     }
 
     pub fn write_state(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
@@ -406,11 +396,7 @@ impl Store {
     /// A file of certwright's own directly in the work dir (`name` is one of our constants).
     pub fn read_work_file(&self, name: &str) -> Result<Option<String>, StoreError> {
         let path = self.work_dir.join(name);
-        match fs::read_to_string(&path) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("cannot read", &path)(e)),
-        }
+        read_optional(&path)
     }
 
     pub fn write_work_file(&self, name: &str, contents: &str) -> Result<(), StoreError> {
@@ -439,10 +425,8 @@ impl Store {
         ids.sort();
         for id in ids {
             let path = dir.join(&id).join("credentials.json");
-            match fs::read_to_string(&path) {
-                Ok(json) => return Ok(Some((id, json))),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_err("cannot read", &path)(e)),
+            if let Some(json) = read_optional(&path)? {
+                return Ok(Some((id, json)));
             }
         }
         Ok(None)
@@ -453,11 +437,7 @@ impl Store {
             .account_server_dir(server_dir)
             .join(id)
             .join("credentials.json");
-        match fs::read_to_string(&path) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("cannot read", &path)(e)),
-        }
+        read_optional(&path)
     }
 
     /// Store account credentials (0600 in a 0700 dir) and public metadata beside them.
@@ -490,11 +470,7 @@ impl Store {
             .account_server_dir(server_dir)
             .join(id)
             .join("meta.json");
-        match fs::read_to_string(&path) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("cannot read", &path)(e)),
-        }
+        read_optional(&path)
     }
 
     /// Replace an existing account's credentials (after a key rollover), atomically.
@@ -619,6 +595,15 @@ fn remove_tree(path: &Path) -> Result<(), StoreError> {
         Err(e) => Err(e),
     };
     result.map_err(io_err("cannot remove", path))
+}
+
+/// A file's text, or None when it does not exist (any other error is reported).
+fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
+    match fs::read_to_string(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("cannot read", path)(e)),
+    }
 }
 
 /// A directory name for an account, from its URL's last path segment.
