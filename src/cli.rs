@@ -696,6 +696,11 @@ pub struct DaemonArgs {
     /// Shell command run after each successful renewal (as renew's --deploy-hook).
     #[arg(long, value_name = "CMD")]
     pub deploy_hook: Option<String>,
+
+    /// Internal: this process is one pass run by a daemon (`--once`, reporting the
+    /// parent's pid in the status file).
+    #[arg(long, hide = true)]
+    pub child_pass: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

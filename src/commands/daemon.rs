@@ -3,6 +3,11 @@
 //!
 //! A renewal interrupted by a signal is dropped mid-flight: nothing reaches `live/` until a
 //! version is complete (write then rename), so the lineage ends all-old.
+//!
+//! Each pass runs in a child process (`daemon --once --child-pass`), so the long-lived
+//! process never maps in the TLS, ACME and X.509 code and its resident memory stays small
+//! between passes. Only under `--user` with ports bound before the drop do passes run
+//! in-process: an unprivileged child could not bind them again.
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -22,7 +27,7 @@ use crate::store::{Store, StoreLock};
 
 use super::certonly::rfc3339;
 use super::plan::plan;
-use super::renew::{renew_pass, LineageResult, RenewRequest};
+use super::renew::{renew_pass, RenewRequest};
 use super::ui::Ui;
 use super::{block_on, init_logging, Ctx};
 
@@ -52,26 +57,67 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
         .status_file
         .clone()
         .unwrap_or_else(|| ctx.global.work_dir.join("status.json"));
+    let in_process = args.once || !prebound.is_empty();
     let request = RenewRequest {
         deploy_hook: args.deploy_hook.clone(),
         concurrency: usize::from(args.concurrency),
         prebound,
         ..RenewRequest::default()
     };
+    let runner = if in_process {
+        PassRunner::InProcess {
+            store: &store,
+            request: &request,
+            reported_pid: if args.child_pass {
+                std::os::unix::process::parent_id()
+            } else {
+                std::process::id()
+            },
+        }
+    } else {
+        PassRunner::Child
+    };
     block_on(daemon(
         &ctx.ui,
-        &store,
-        &request,
+        &runner,
         cron,
-        args.once,
+        args.once || args.child_pass,
         &status_file,
     ))?
 }
 
+/// How a pass is run: here, or in a child process that exits when done.
+enum PassRunner<'a> {
+    InProcess {
+        store: &'a Store,
+        request: &'a RenewRequest,
+        /// The pid the status file names: the daemon's, also when this is its child.
+        reported_pid: u32,
+    },
+    Child,
+}
+
+impl PassRunner<'_> {
+    async fn pass(
+        &self,
+        ui: &Ui,
+        status_file: &Path,
+        stop: watch::Receiver<bool>,
+    ) -> Result<Pass, Error> {
+        match self {
+            PassRunner::InProcess {
+                store,
+                request,
+                reported_pid,
+            } => one_pass(ui, store, request, status_file, *reported_pid, stop).await,
+            PassRunner::Child => child_pass(status_file, stop).await,
+        }
+    }
+}
+
 async fn daemon(
     ui: &Ui,
-    store: &Store,
-    request: &RenewRequest,
+    runner: &PassRunner<'_>,
     cron: Option<CronSchedule>,
     once: bool,
     status_file: &Path,
@@ -104,7 +150,7 @@ async fn daemon(
 
     if once {
         return tokio::select! {
-            r = one_pass(ui, store, request, status_file, stop_rx.clone()) => {
+            r = runner.pass(ui, status_file, stop_rx.clone()) => {
                 let pass = r?;
                 // Like `renew`: exit 1 when a renewal failed, so a oneshot unit or cron sees it.
                 match pass.failed {
@@ -143,7 +189,7 @@ async fn daemon(
         let next_due = next_due.clone();
         let stop = stop_rx.clone();
         async move {
-            match one_pass(ui, store, request, status_file, stop).await {
+            match runner.pass(ui, status_file, stop).await {
                 Ok(pass) => *next_due.borrow_mut() = pass.next_due,
                 Err(e) => {
                     ui.warn(format!("renewal pass failed: {e}"));
@@ -177,6 +223,7 @@ async fn one_pass(
     store: &Store,
     request: &RenewRequest,
     status_file: &Path,
+    reported_pid: u32,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Pass, Error> {
     let lock_path = store.config_dir().join(".certwright.lock");
@@ -198,32 +245,88 @@ async fn one_pass(
     };
     let now = OffsetDateTime::now_utc();
     let entries = plan(ui, store, now)?;
-    write_status(ui, status_file, &results, &entries, now);
+    let next_due = schedule::daemon::earliest(entries.iter().filter_map(|e| e.next_time));
+    let status = serde_json::json!({
+        "schema": 1,
+        "pid": reported_pid,
+        "updated": rfc3339(now),
+        "next_due": next_due.map(rfc3339),
+        "last_pass": results,
+        "certificates": entries,
+    });
+    let text = serde_json::to_string_pretty(&status).unwrap_or_default() + "\n";
+    if let Err(e) = fsutil::write_atomic(status_file, text.as_bytes(), 0o644) {
+        ui.warn(format!(
+            "cannot write status file {}: {e}",
+            status_file.display()
+        ));
+    }
     Ok(Pass {
-        next_due: schedule::daemon::earliest(entries.iter().filter_map(|e| e.next_time)),
+        next_due,
         failed: results.iter().filter(|r| r.failed()).count(),
         total: results.len(),
     })
 }
 
-fn write_status(
-    ui: &Ui,
-    path: &Path,
-    results: &[LineageResult],
-    entries: &[super::plan::PlanEntry],
-    now: OffsetDateTime,
-) {
-    let status = serde_json::json!({
-        "schema": 1,
-        "pid": std::process::id(),
-        "updated": rfc3339(now),
-        "last_pass": results,
-        "certificates": entries,
-    });
-    let text = serde_json::to_string_pretty(&status).unwrap_or_default() + "\n";
-    if let Err(e) = fsutil::write_atomic(path, text.as_bytes(), 0o644) {
-        ui.warn(format!("cannot write status file {}: {e}", path.display()));
+/// Run one pass as `certwright <same arguments> --child-pass` and read the next due time
+/// back from the status file it wrote. The child reports its own results and errors on the
+/// shared stderr; on stop it gets SIGTERM (it abandons the pass, leaving lineages all-old).
+async fn child_pass(status_file: &Path, mut stop: watch::Receiver<bool>) -> Result<Pass, Error> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Config(format!("cannot find certwright's own binary: {e}")))?;
+    let before = std::fs::metadata(status_file)
+        .and_then(|m| m.modified())
+        .ok();
+    let mut child = tokio::process::Command::new(&exe)
+        .args(std::env::args_os().skip(1))
+        .arg("--child-pass")
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            Error::Config(format!(
+                "cannot start a renewal pass ({}): {e}",
+                exe.display()
+            ))
+        })?;
+    let status = tokio::select! {
+        s = child.wait() => s,
+        _ = stop.wait_for(|s| *s) => {
+            if let Some(pid) = child.id().and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            }
+            if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+                let _ = child.kill().await;
+            }
+            return Ok(Pass::default());
+        }
     }
+    .map_err(|e| Error::Config(format!("renewal pass: {e}")))?;
+    // Exit 1 is "some renewals failed", already reported by the child; the schedule it
+    // wrote still holds. Anything else means the pass itself did not run to the end.
+    if !status.success() && status.code() != Some(1) {
+        return Err(Error::Config(format!("renewal pass ended with {status}")));
+    }
+    let fresh = std::fs::metadata(status_file)
+        .and_then(|m| m.modified())
+        .ok();
+    if fresh.is_none() || fresh == before {
+        return Err(Error::Config(format!(
+            "renewal pass wrote no status file at {}",
+            status_file.display()
+        )));
+    }
+    let next_due = std::fs::read(status_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("next_due")?.as_str().map(str::to_owned))
+        .and_then(|t| {
+            OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
+        });
+    Ok(Pass {
+        next_due,
+        failed: usize::from(status.code() == Some(1)),
+        total: 0,
+    })
 }
 
 fn signal_error(e: std::io::Error) -> Error {

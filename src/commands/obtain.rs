@@ -77,6 +77,11 @@ impl Prebound {
         }
     }
 
+    /// Nothing was bound (no `--user`, or no standalone lineage).
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().map(|m| m.is_empty()).unwrap_or(true)
+    }
+
     /// Duplicates of the bound sockets: a session closes its copies when it ends, the
     /// originals stay bound for the next pass (the daemon keeps its port for its lifetime).
     fn take(&self, at: &ListenAt) -> Option<Vec<std::net::TcpListener>> {
