@@ -6,6 +6,7 @@ mod accounts;
 mod bad_input;
 mod certonly;
 mod crash;
+mod daemon_lock;
 mod faults;
 mod harness;
 mod hostile;

@@ -73,35 +73,14 @@ impl Rig {
         version_of(&self.env, name)
     }
 
-    /// Makes lineage `name` look as if its certificate were issued `lifetime_days -
-    /// days_left` days ago and expired in `days_left` days (see the module comment).
+    /// See [`age`].
     fn age(&self, name: &str, lifetime_days: i64, days_left: i64) {
-        let live = Lineage::at(self.env.live(name));
-        let key = KeyPair::from_pem(&live.privkey_pem()).expect("lineage key parses");
-        let names = live.leaf().dns_names;
-        let mut params = CertificateParams::new(names).expect("leaf params");
-        let now = OffsetDateTime::now_utc();
-        params.not_before = now - time::Duration::days(lifetime_days - days_left);
-        params.not_after = now + time::Duration::days(days_left);
-        // As every public CA's certificate: renewals of it then carry ARI's `replaces`.
-        params.use_authority_key_identifier_extension = true;
-        let mut ca_params = CertificateParams::default();
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "certwright test: an older CA");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
-            .expect("self-sign CA");
-        let leaf = params.signed_by(&key, &ca).expect("sign aged leaf");
-        std::fs::write(live.cert_path(), leaf.pem()).expect("write aged cert.pem");
-        std::fs::write(live.chain_path(), ca.pem()).expect("write aged chain.pem");
-        std::fs::write(live.fullchain_path(), leaf.pem() + &ca.pem())
-            .expect("write aged fullchain.pem");
+        age(&self.env, name, lifetime_days, days_left);
     }
 
-    /// A 90-day certificate with 10 days left: due by the 1/3-of-lifetime rule.
+    /// See [`make_due`].
     fn make_due(&self, name: &str) {
-        self.age(name, 90, 10);
+        make_due(&self.env, name);
     }
 
     fn status_path(&self) -> PathBuf {
@@ -109,7 +88,38 @@ impl Rig {
     }
 }
 
-fn version_of(env: &Env, name: &str) -> u32 {
+/// Makes lineage `name` look as if its certificate were issued `lifetime_days -
+/// days_left` days ago and expired in `days_left` days (see the module comment).
+pub(crate) fn age(env: &Env, name: &str, lifetime_days: i64, days_left: i64) {
+    let live = Lineage::at(env.live(name));
+    let key = KeyPair::from_pem(&live.privkey_pem()).expect("lineage key parses");
+    let names = live.leaf().dns_names;
+    let mut params = CertificateParams::new(names).expect("leaf params");
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(lifetime_days - days_left);
+    params.not_after = now + time::Duration::days(days_left);
+    // As every public CA's certificate: renewals of it then carry ARI's `replaces`.
+    params.use_authority_key_identifier_extension = true;
+    let mut ca_params = CertificateParams::default();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "certwright test: an older CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
+        .expect("self-sign CA");
+    let leaf = params.signed_by(&key, &ca).expect("sign aged leaf");
+    std::fs::write(live.cert_path(), leaf.pem()).expect("write aged cert.pem");
+    std::fs::write(live.chain_path(), ca.pem()).expect("write aged chain.pem");
+    std::fs::write(live.fullchain_path(), leaf.pem() + &ca.pem())
+        .expect("write aged fullchain.pem");
+}
+
+/// A 90-day certificate with 10 days left: due by the 1/3-of-lifetime rule.
+pub(crate) fn make_due(env: &Env, name: &str) {
+    age(env, name, 90, 10);
+}
+
+pub(crate) fn version_of(env: &Env, name: &str) -> u32 {
     let target = std::fs::read_link(env.live(name))
         .unwrap_or_else(|e| panic!("live/{name} is not a symlink: {e}"));
     assert_eq!(
@@ -180,7 +190,7 @@ fn assert_lineage_unchanged(env: &Env, name: &str, before: &(Snapshot, PathBuf, 
 }
 
 /// The `certificates` entry for `name` in `renew --json` or `plan --json` output.
-fn entry<'a>(json: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn entry<'a>(json: &'a Value, name: &str) -> &'a Value {
     json["certificates"]
         .as_array()
         .unwrap_or_else(|| panic!("no certificates array: {json}"))
@@ -195,7 +205,7 @@ fn state(env: &Env, name: &str) -> Value {
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-fn rfc3339(v: &Value) -> OffsetDateTime {
+pub(crate) fn rfc3339(v: &Value) -> OffsetDateTime {
     v.as_str()
         .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
         .unwrap_or_else(|| panic!("not an RFC 3339 time: {v}"))
@@ -617,7 +627,7 @@ fn daemon_once_renews_and_writes_status() {
 
 /// The status file says the last pass renewed `name` and lists its current expiry and a
 /// next renewal in the future.
-fn assert_status(
+pub(crate) fn assert_status(
     path: &Path,
     name: &str,
     not_after: OffsetDateTime,
