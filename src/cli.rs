@@ -79,6 +79,50 @@ pub struct GlobalArgs {
     /// `setcap cap_net_bind_service=+ep` on the binary.
     #[arg(long, global = true, env = "CERTWRIGHT_USER", value_name = "NAME")]
     pub user: Option<String>,
+
+    /// Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock
+    /// with the other nodes through this store (redis://HOST:PORT/DB). Each node still
+    /// writes its own live/ files for its nginx.
+    #[arg(long, global = true, env = "CERTWRIGHT_STORE", value_name = "URL")]
+    pub store: Option<String>,
+
+    /// With --store: file holding the fleet's 32-byte key, base64 (`openssl rand -base64
+    /// 32`), mode 0600, the same on every node. Private keys and account keys are stored
+    /// encrypted with it, never in clear.
+    #[arg(
+        long,
+        global = true,
+        env = "CERTWRIGHT_STORE_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub store_key_file: Option<PathBuf>,
+
+    /// With --store: every key certwright writes starts with "PREFIX:" (several fleets can
+    /// share one Redis).
+    #[arg(
+        long,
+        global = true,
+        env = "CERTWRIGHT_STORE_PREFIX",
+        default_value = "certwright",
+        value_name = "PREFIX"
+    )]
+    pub store_prefix: String,
+
+    /// With --store: this node's name in the fleet (default: the host name).
+    #[arg(long, global = true, env = "CERTWRIGHT_NODE_ID", value_name = "NAME")]
+    pub node_id: Option<String>,
+
+    /// With --store: seconds before a lineage lock held by a node that stopped refreshing
+    /// it (crashed, cut off) expires and another node may renew.
+    #[arg(
+        long,
+        global = true,
+        env = "CERTWRIGHT_STORE_LOCK_TTL",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(2..=3600),
+        value_name = "SECS"
+    )]
+    pub store_lock_ttl: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -696,6 +740,24 @@ pub struct DaemonArgs {
     /// Shell command run after each successful renewal (as renew's --deploy-hook).
     #[arg(long, value_name = "CMD")]
     pub deploy_hook: Option<String>,
+
+    /// Fleet mode (--store): keep a standalone HTTP-01 responder on this port for the
+    /// daemon's whole life, answering every token any node of the fleet published, so the
+    /// CA's probe succeeds whichever node the load balancer sends it to. Where nginx holds
+    /// port 80: a local port (--http-01-address 127.0.0.1 --http-01-port 8402) that nginx's
+    /// /.well-known/acme-challenge/ location proxies to.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub http_01_port: Option<u16>,
+
+    /// Address for --http-01-port (default: all addresses).
+    #[arg(long, value_name = "ADDR", requires = "http_01_port")]
+    pub http_01_address: Option<std::net::IpAddr>,
+
+    /// Fleet mode (--store): seconds between checks of the shared store for versions
+    /// other nodes renewed (installed into live/, then nginx reloaded and the deploy hook
+    /// run).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub sync_interval: u64,
 
     /// Internal: this process is one pass run by a daemon (`--once`, reporting the
     /// parent's pid in the status file).

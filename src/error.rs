@@ -2,7 +2,8 @@
 //!
 //! Exit codes (documented in README.md and the man page):
 //! 0 success or nothing to do; 1 issuance/renewal failed; 2 usage or bad input;
-//! 3 config/store/permission; 4 another run holds the lock; 5 nginx.
+//! 3 config/store/permission; 4 another run holds the lock; 5 nginx; 6 the fleet's shared
+//! store (unreachable, refused a write, or this node lost the lineage lock).
 
 use std::path::PathBuf;
 
@@ -162,6 +163,9 @@ pub enum Error {
     /// A renewal run where some lineages failed; each failure was already reported.
     #[error("{failed} of {total} certificate(s) failed to renew")]
     SomeFailed { failed: usize, total: usize },
+    /// The fleet's shared store (Redis) failed, or this node lost a lineage's lock there.
+    #[error("shared store {store}: {reason}")]
+    Shared { store: String, reason: String },
     /// `import-certbot` where some lineages could not be imported; each was reported.
     #[error("{failed} of {total} certbot lineage(s) could not be imported")]
     NotImported { failed: usize, total: usize },
@@ -180,6 +184,7 @@ impl Error {
             Error::Store(_) | Error::Config(_) => 3,
             Error::Locked { .. } => 4,
             Error::Nginx(_) => 5,
+            Error::Shared { .. } => 6,
         }
     }
 }

@@ -4,7 +4,7 @@
 mod standalone;
 mod webroot;
 
-pub use standalone::{bind_std, ChallengeMap, Running, Standalone};
+pub use standalone::{bind_std, ChallengeMap, Running, Standalone, TokenSource};
 pub use webroot::WebrootFiles;
 
 /// Tokens are base64url (RFC 8555 8.3): anything else is refused before it reaches a path, a

@@ -20,13 +20,33 @@ const MAX_HEAD_BYTES: usize = 8 * 1024;
 const MAX_HEADERS: usize = 100;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Tokens published elsewhere (by another node of a fleet), asked when this responder has
+/// no answer of its own.
+#[async_trait::async_trait]
+pub trait TokenSource: Send + Sync {
+    /// `(identifier, key authorization)` for the token, if anyone published it.
+    async fn lookup(&self, token: &str) -> Option<(String, String)>;
+}
+
+/// How long a probe waits on the shared source before getting a 404.
+const SOURCE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// token -> (identifier the token belongs to, key authorization).
 #[derive(Clone, Default)]
 pub struct ChallengeMap {
     inner: Arc<RwLock<HashMap<String, (String, String)>>>,
+    source: Option<Arc<dyn TokenSource>>,
 }
 
 impl ChallengeMap {
+    /// A map that also answers the tokens `source` knows.
+    pub fn with_source(source: Arc<dyn TokenSource>) -> ChallengeMap {
+        ChallengeMap {
+            inner: Arc::default(),
+            source: Some(source),
+        }
+    }
+
     pub fn insert(&self, identifier: &str, token: &str, key_authorization: &str) {
         if let Ok(mut map) = self.inner.write() {
             map.insert(
@@ -205,7 +225,16 @@ async fn accept_loop(
 /// What a request asks for, decided from the head alone.
 #[derive(Debug, PartialEq, Eq)]
 enum Reply {
-    Ok { body: String, head_only: bool },
+    Ok {
+        body: String,
+        head_only: bool,
+    },
+    /// Not ours: ask the map's token source.
+    Ask {
+        token: String,
+        host: String,
+        head_only: bool,
+    },
     NotFound,
     MethodNotAllowed,
     BadRequest,
@@ -220,9 +249,26 @@ async fn handle(mut stream: TcpStream, map: &ChallengeMap) -> io::Result<()> {
         Ok(Ok(None)) => Reply::TooLarge,
         Ok(Ok(Some(head))) => decide(&head, map),
     };
+    let reply = match (reply, &map.source) {
+        (
+            Reply::Ask {
+                token,
+                host,
+                head_only,
+            },
+            Some(source),
+        ) => match tokio::time::timeout(SOURCE_TIMEOUT, source.lookup(&token)).await {
+            Ok(Some((identifier, body))) if identifier.eq_ignore_ascii_case(&host) => {
+                Reply::Ok { body, head_only }
+            }
+            _ => Reply::NotFound,
+        },
+        (Reply::Ask { .. }, None) => Reply::NotFound,
+        (other, _) => other,
+    };
     let (status, body, head_only) = match reply {
         Reply::Ok { body, head_only } => ("200 OK", body, head_only),
-        Reply::NotFound => ("404 Not Found", "not found\n".to_string(), false),
+        Reply::NotFound | Reply::Ask { .. } => ("404 Not Found", "not found\n".to_string(), false),
         Reply::MethodNotAllowed => (
             "405 Method Not Allowed",
             "method not allowed\n".into(),
@@ -332,6 +378,11 @@ fn decide(head: &[u8], map: &ChallengeMap) -> Reply {
     };
     match map.lookup(token, &host) {
         Some(body) => Reply::Ok { body, head_only },
+        None if map.source.is_some() => Reply::Ask {
+            token: token.to_string(),
+            host,
+            head_only,
+        },
         None => Reply::NotFound,
     }
 }

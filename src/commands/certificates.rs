@@ -31,6 +31,17 @@ pub struct LineageReport {
     pub installer: Option<String>,
     /// Why the lineage is not usable, if it is not.
     pub problem: Option<String>,
+    /// Fleet mode: the fleet's version and which node holds which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FleetReport {
+    /// The fleet's current version (None: the fleet does not have this lineage).
+    pub version: Option<u64>,
+    /// node -> the version its live/ holds.
+    pub nodes: std::collections::BTreeMap<String, u64>,
 }
 
 pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
@@ -43,8 +54,35 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
         }
         names.retain(|n| n == only);
     }
+    let fleet = super::fleet::Fleet::from_ctx(ctx)?;
+    let fleet_view = match &fleet {
+        Some(f) => Some(super::block_on(async {
+            Ok::<_, Error>((f.shared.versions().await?, f.shared.nodes().await?))
+        })??),
+        None => None,
+    };
+    if let (Some((versions, _)), None) = (&fleet_view, &only) {
+        // Lineages only the fleet has (not yet installed here) are listed too.
+        for name in versions.keys().filter_map(|n| n.parse::<CertName>().ok()) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names.sort();
+    }
     let now = OffsetDateTime::now_utc();
-    let reports: Vec<LineageReport> = names.iter().map(|n| report(&store, n, now)).collect();
+    let mut reports: Vec<LineageReport> = names.iter().map(|n| report(&store, n, now)).collect();
+    if let Some((versions, nodes)) = &fleet_view {
+        for r in &mut reports {
+            r.fleet = Some(FleetReport {
+                version: versions.get(&r.name).copied(),
+                nodes: nodes
+                    .iter()
+                    .filter_map(|(node, held)| Some((node.clone(), *held.get(&r.name)?)))
+                    .collect(),
+            });
+        }
+    }
     if args.json {
         let out = serde_json::json!({ "schema": 1, "certificates": reports });
         print_stdout(&format!(
@@ -78,6 +116,7 @@ pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageRep
         authenticator: None,
         installer: None,
         problem: None,
+        fleet: None,
     };
     match store.read_renewal(name) {
         Ok(Some(json)) => match RenewalConfig::parse(&json, &store.renewal_file(name)) {
@@ -175,6 +214,18 @@ fn render_text(reports: &[LineageReport]) -> String {
         ));
         if let Some(p) = &r.problem {
             out.push_str(&format!("    Problem: {p}\n"));
+        }
+        if let Some(f) = &r.fleet {
+            let nodes: Vec<String> = f.nodes.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+            out.push_str(&format!(
+                "    Fleet: version {} ({})\n",
+                f.version.map_or("none".into(), |v| v.to_string()),
+                if nodes.is_empty() {
+                    "no node reported it".into()
+                } else {
+                    nodes.join(", ")
+                }
+            ));
         }
     }
     out

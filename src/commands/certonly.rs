@@ -40,6 +40,8 @@ pub struct Request {
     pub csr: Option<super::csr::CsrOutput>,
     /// Ports bound before dropping to `--user`.
     pub prebound: obtain::Prebound,
+    /// Fleet mode (`--store`).
+    pub fleet: Option<std::sync::Arc<super::fleet::Fleet>>,
 }
 
 /// The issuance flags as given; `None`/false means "as saved" for an existing lineage.
@@ -124,7 +126,7 @@ pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: Vec<Option<usize>>) -> Resul
 impl Request {
     /// The session for this run: it serves challenges on ports bound before `--user`.
     pub fn session(&self) -> obtain::Session {
-        obtain::Session::with_prebound(self.prebound.clone())
+        obtain::Session::with_prebound(self.prebound.clone()).with_fleet(self.fleet.clone())
     }
 
     /// The issuance request for `domains` (the request's own, or a CSR's) with a new
@@ -265,6 +267,7 @@ pub fn validate(
         expand: args.request.expand,
         json: args.json,
         prebound: obtain::Prebound::default(),
+        fleet: super::fleet::Fleet::from_ctx(ctx)?,
         eab: super::account::resolve_eab(&ctx.ui, &args.account.eab)?,
         issuance: IssuanceChoice {
             ip_addresses,
@@ -395,8 +398,28 @@ async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
 }
 
 /// Obtain a certificate for the request unless the lineage already has a fresh one for the
-/// same names; on success save the renewal config (with `installer`, if given).
+/// same names; on success save the renewal config (with `installer`, if given). In fleet
+/// mode: up to date with the fleet first, under the lineage's shared lock (waiting for
+/// another node's order to finish), and what was obtained is published to the fleet.
 pub async fn obtain_unless_fresh(
+    ctx: &Ctx,
+    store: &Store,
+    req: &Request,
+    installer: Option<Installer>,
+) -> Result<Outcome, Error> {
+    let Some(fleet) = &req.fleet else {
+        return obtain_locally_unless_fresh(ctx, store, req, installer).await;
+    };
+    fleet.pull_all(&ctx.ui, store).await?;
+    fleet
+        .exclusive(&ctx.ui, store, &req.cert_name, true, |_| {
+            obtain_locally_unless_fresh(ctx, store, req, installer)
+        })
+        .await?
+        .ok_or_else(|| Error::Config("the fleet lock was not taken".into()))
+}
+
+async fn obtain_locally_unless_fresh(
     ctx: &Ctx,
     store: &Store,
     req: &Request,

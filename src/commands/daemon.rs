@@ -48,7 +48,28 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
     if let Some(hook) = &args.deploy_hook {
         super::hooks::check_hook_location("--deploy-hook", hook)?;
     }
+    let fleet = super::fleet::Fleet::from_ctx(ctx)?;
+    if args.http_01_port.is_some() && fleet.is_none() {
+        return Err(InputError::Other(
+            "daemon --http-01-port serves the fleet's challenges: it needs --store".into(),
+        )
+        .into());
+    }
     let store = ctx.store();
+    // The fleet responder's port is the parent's alone: a pass (child) never binds it.
+    let serve_at = args
+        .http_01_port
+        .filter(|_| !args.child_pass && !args.once)
+        .map(|port| (args.http_01_address, port));
+    // Bound now, before the first pass (a child) could take the port, and before --user
+    // drops the right to bind it.
+    let fleet_listeners = serve_at
+        .map(|(address, port)| {
+            crate::challenge::bind_std(address, port)
+                .map(|l| (port, l))
+                .map_err(|e| super::obtain::bind_error(e, address, port))
+        })
+        .transpose()?;
     let prebound =
         super::privileges::bind_then_drop(ctx, &super::renew::lineage_ports(&store, &[]))?;
     store.prepare()?;
@@ -57,12 +78,23 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
         .status_file
         .clone()
         .unwrap_or_else(|| ctx.global.work_dir.join("status.json"));
-    let in_process = args.once || !prebound.is_empty();
+    let in_process = args.once || args.child_pass || !prebound.is_empty();
     let request = RenewRequest {
         deploy_hook: args.deploy_hook.clone(),
         concurrency: usize::from(args.concurrency),
         prebound,
+        fleet: fleet.clone(),
         ..RenewRequest::default()
+    };
+    let fleet_duty = match (&fleet, args.once || args.child_pass) {
+        (Some(fleet), false) => Some(FleetDuty {
+            fleet: fleet.clone(),
+            store: store.clone(),
+            listeners: fleet_listeners,
+            every: Duration::from_secs(args.sync_interval),
+            request: request.clone(),
+        }),
+        _ => None,
     };
     let runner = if in_process {
         PassRunner::InProcess {
@@ -83,7 +115,69 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
         cron,
         args.once || args.child_pass,
         &status_file,
+        fleet_duty,
     ))?
+}
+
+/// What a fleet node's daemon does besides renewing: answer the fleet's challenges on its
+/// port, and install what other nodes renewed.
+struct FleetDuty {
+    fleet: std::sync::Arc<super::fleet::Fleet>,
+    store: Store,
+    /// The port and its bound sockets.
+    listeners: Option<(u16, Vec<std::net::TcpListener>)>,
+    every: Duration,
+    request: RenewRequest,
+}
+
+impl FleetDuty {
+    /// Bind the responder (an error ends the daemon at start), then sync forever.
+    async fn run(&self, ui: &Ui) -> Result<(), Error> {
+        let responder = match &self.listeners {
+            Some((port, bound)) => {
+                let copies = bound
+                    .iter()
+                    .map(std::net::TcpListener::try_clone)
+                    .collect::<Result<Vec<_>, _>>()
+                    .and_then(crate::challenge::Standalone::from_std)
+                    .map_err(|e| Error::Challenge(format!("port {port}: {e}")))?;
+                let listener = copies;
+                ui.note(format!(
+                    "answering the fleet's HTTP-01 challenges on port {port}"
+                ));
+                Some(listener.serve(super::obtain::shared_challenge_map(&self.fleet)))
+            }
+            None => None,
+        };
+        {
+            let _responder = responder;
+            let lock_path = self.store.config_dir().join(".certwright.lock");
+            loop {
+                // A pass or a CLI run holds the local lock: this round is skipped, they
+                // pull from the fleet themselves.
+                if let Ok(_lock) = StoreLock::acquire_with(&lock_path, false) {
+                    match self.fleet.pull_all(ui, &self.store).await {
+                        Ok(names) => {
+                            for name in names {
+                                let result = super::renew::synced_deploy(
+                                    ui,
+                                    &self.store,
+                                    &name,
+                                    &self.request,
+                                )
+                                .await;
+                                if let Some(e) = result.hook_error {
+                                    ui.warn(e);
+                                }
+                            }
+                        }
+                        Err(e) => ui.warn(format!("fleet sync failed: {e}")),
+                    }
+                }
+                tokio::time::sleep(self.every).await;
+            }
+        }
+    }
 }
 
 /// How a pass is run: here, or in a child process that exits when done.
@@ -121,6 +215,7 @@ async fn daemon(
     cron: Option<CronSchedule>,
     once: bool,
     status_file: &Path,
+    fleet_duty: Option<FleetDuty>,
 ) -> Result<(), Error> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let wake = Arc::new(Notify::new());
@@ -199,9 +294,16 @@ async fn daemon(
         }
     };
     let looped = schedule::daemon::run(next_wakeup, on_wake, wake, stopped);
+    let fleet_loop = async {
+        match &fleet_duty {
+            Some(duty) => duty.run(ui).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = looped => {}
         _ = signals => {}
+        r = fleet_loop => r?,
     }
     ui.note("certwright daemon stopped");
     Ok(())

@@ -7,6 +7,7 @@ mod certonly;
 mod csr;
 mod daemon;
 mod delete;
+mod fleet;
 mod hooks;
 mod import_certbot;
 mod install;

@@ -17,7 +17,9 @@ use crate::store::inspect::{self, CertInfo};
 use crate::store::{self, IssuedFiles, Store};
 use crate::types::{CertName, DomainName, Email, KeyType, ServerUrl};
 
+use super::fleet::Fleet;
 use super::ui::Ui;
+use crate::store::shared::SharedStore;
 
 const VALIDATION_DEADLINE: Duration = Duration::from_secs(120);
 /// Overrides `VALIDATION_DEADLINE` (whole seconds, at least 1); undocumented, for tests
@@ -84,7 +86,7 @@ impl Prebound {
 
     /// Duplicates of the bound sockets: a session closes its copies when it ends, the
     /// originals stay bound for the next pass (the daemon keeps its port for its lifetime).
-    fn take(&self, at: &ListenAt) -> Option<Vec<std::net::TcpListener>> {
+    pub fn take(&self, at: &ListenAt) -> Option<Vec<std::net::TcpListener>> {
         let map = self.0.lock().ok()?;
         map.get(at)?.iter().map(|l| l.try_clone().ok()).collect()
     }
@@ -98,9 +100,29 @@ pub struct Session {
     nginx: tokio::sync::Mutex<()>,
     http: tokio::sync::Mutex<HashMap<Option<PathBuf>, AcmeHttp>>,
     accounts: tokio::sync::Mutex<HashMap<String, (AcmeAccount, String)>>,
-    responders: tokio::sync::Mutex<HashMap<ListenAt, (ChallengeMap, challenge::Running)>>,
+    /// `None` for a port a fleet node's daemon already serves from the shared store.
+    responders: tokio::sync::Mutex<HashMap<ListenAt, (ChallengeMap, Option<challenge::Running>)>>,
     prebound: Prebound,
+    fleet: Option<std::sync::Arc<Fleet>>,
 }
+
+/// The fleet's challenge entries, as a token source for a standalone responder.
+struct SharedTokens(std::sync::Arc<dyn SharedStore>);
+
+#[async_trait::async_trait]
+impl challenge::TokenSource for SharedTokens {
+    async fn lookup(&self, token: &str) -> Option<(String, String)> {
+        self.0.challenge(token).await.ok().flatten()
+    }
+}
+
+/// A standalone responder that also answers every token the fleet published.
+pub fn shared_challenge_map(fleet: &Fleet) -> ChallengeMap {
+    ChallengeMap::with_source(std::sync::Arc::new(SharedTokens(fleet.shared.clone())))
+}
+
+/// How long a challenge entry lives in the shared store if the node that put it dies.
+const SHARED_CHALLENGE_TTL: Duration = Duration::from_secs(600);
 
 impl Session {
     /// A session that serves challenges on listeners bound earlier (`--user`).
@@ -109,6 +131,17 @@ impl Session {
             prebound,
             ..Session::default()
         }
+    }
+
+    /// Fleet mode: challenges also go to (and are answered from) the shared store, the
+    /// fleet's account is used, and each order is recorded in the fleet's history.
+    pub fn with_fleet(mut self, fleet: Option<std::sync::Arc<Fleet>>) -> Session {
+        self.fleet = fleet;
+        self
+    }
+
+    pub fn fleet(&self) -> Option<&Fleet> {
+        self.fleet.as_deref()
     }
 
     pub async fn http(&self, ca_bundle: Option<&Path>) -> Result<AcmeHttp, Error> {
@@ -128,22 +161,37 @@ impl Session {
         if let Some((map, _)) = responders.get(&(address, port)) {
             return Ok(map.clone());
         }
+        let map = match &self.fleet {
+            Some(fleet) => shared_challenge_map(fleet),
+            None => ChallengeMap::default(),
+        };
         let listener = match self.prebound.take(&(address, port)) {
             Some(bound) => Standalone::from_std(bound),
             None => Standalone::bind(address, port).await,
-        }
-        .map_err(|e| bind_error(e, address, port))?;
-        let map = ChallengeMap::default();
-        let running = listener.serve(map.clone());
+        };
+        let running = match listener {
+            Ok(listener) => Some(listener.serve(map.clone())),
+            // This node's `daemon --http-01-port` serves the fleet's tokens there: publish to
+            // the shared store and check it answers before the CA is asked (publish below).
+            Err(e) if self.fleet.is_some() && e.kind() == std::io::ErrorKind::AddrInUse => None,
+            Err(e) => return Err(bind_error(e, address, port)),
+        };
         responders.insert((address, port), (map.clone(), running));
         Ok(map)
+    }
+
+    /// Whether the port is served by someone else (a fleet daemon), not this run.
+    async fn served_elsewhere(&self, at: &ListenAt) -> bool {
+        matches!(self.responders.lock().await.get(at), Some((_, None)))
     }
 
     /// Release every port.
     pub async fn shutdown(&self) {
         let mut responders = self.responders.lock().await;
         for (_, (_, running)) in responders.drain() {
-            running.shutdown().await;
+            if let Some(running) = running {
+                running.shutdown().await;
+            }
         }
     }
 }
@@ -248,6 +296,12 @@ pub async fn issue(
 
     let mut domains = req.domains.to_vec();
     let mut order = loop {
+        if let Some(fleet) = session.fleet() {
+            fleet
+                .shared
+                .record("order", req.cert_name.as_str(), &fleet.node)
+                .await?;
+        }
         let step = ui.step(format!("Creating order for {}", join_all(&domains, ips)));
         let ordered = account
             .new_order_for(&acme::OrderSpec {
@@ -279,9 +333,17 @@ pub async fn issue(
             order.challenges.len(),
             req.authenticator.name()
         ));
-        let published = responder.publish(ui, &order.challenges).await?;
+        share_challenges(session, &order.challenges, true).await?;
+        let published = match responder.publish(ui, &order.challenges).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = share_challenges(session, &order.challenges, false).await;
+                return Err(e);
+            }
+        };
         let validated = order.validate(validation_deadline()).await;
         responder.cleanup(ui, published, &order.challenges);
+        let _ = share_challenges(session, &order.challenges, false).await;
         match validated {
             Ok(()) => {
                 step.done();
@@ -343,6 +405,34 @@ pub async fn issue(
         domains,
         account_id,
     })
+}
+
+/// Fleet mode: put the order's tokens in the shared store (so a probe landing on any node
+/// is answered), or take them out again.
+async fn share_challenges(
+    session: &Session,
+    challenges: &[Http01Challenge],
+    put: bool,
+) -> Result<(), Error> {
+    let Some(fleet) = session.fleet() else {
+        return Ok(());
+    };
+    for c in challenges {
+        if put {
+            fleet
+                .shared
+                .put_challenge(
+                    &c.token,
+                    &host_form(&c.identifier),
+                    &c.key_authorization,
+                    SHARED_CHALLENGE_TTL,
+                )
+                .await?;
+        } else {
+            fleet.shared.remove_challenge(&c.token).await?;
+        }
+    }
+    Ok(())
 }
 
 /// --required-profile / --preferred-profile against the directory's `meta.profiles`.
@@ -424,7 +514,17 @@ async fn session_account(
     if let Some(found) = accounts.get(&key) {
         return Ok(found.clone());
     }
+    if let Some(fleet) = session.fleet() {
+        fleet
+            .pull_account(store, &server.account_dir_name())
+            .await?;
+    }
     let found = ensure_account(ui, store, http, server, req).await?;
+    if let Some(fleet) = session.fleet() {
+        fleet
+            .offer_account(store, &server.account_dir_name(), &found.1)
+            .await?;
+    }
     accounts.insert(key, found.clone());
     Ok(found)
 }
@@ -601,7 +701,11 @@ fn ask_terms(terms: &str, interactive: bool) -> bool {
 
 /// An authenticator ready to publish (its port already bound, or nginx's turn taken).
 enum Prepared<'s> {
-    Standalone(ChallengeMap),
+    Standalone {
+        map: ChallengeMap,
+        /// The port, when a fleet daemon serves it (the run checks it answers).
+        elsewhere: Option<u16>,
+    },
     Webroot(Vec<(DomainName, PathBuf)>),
     Nginx {
         _turn: tokio::sync::MutexGuard<'s, ()>,
@@ -635,9 +739,12 @@ impl Prepared<'_> {
             }
         }
         match self {
-            Prepared::Standalone(map) => {
+            Prepared::Standalone { map, elsewhere } => {
                 for c in challenges {
                     map.insert(&host_form(&c.identifier), &c.token, &c.key_authorization);
+                }
+                if let Some(port) = elsewhere {
+                    wait_served(*port, challenges).await?;
                 }
                 Ok(Published::Standalone)
             }
@@ -683,7 +790,7 @@ impl Prepared<'_> {
 
     fn cleanup(&mut self, ui: &Ui, published: Published, challenges: &[Http01Challenge]) {
         match (self, published) {
-            (Prepared::Standalone(map), _) => {
+            (Prepared::Standalone { map, .. }, _) => {
                 for c in challenges {
                     map.remove(&c.token);
                 }
@@ -704,6 +811,31 @@ impl Prepared<'_> {
             _ => {}
         }
     }
+}
+
+/// The port is held by another process (this node's fleet daemon, serving the shared store):
+/// it must answer every token before the CA is asked, else the port's holder is named.
+async fn wait_served(port: u16, challenges: &[Http01Challenge]) -> Result<(), Error> {
+    for c in challenges {
+        let host = host_form(&c.identifier);
+        let mut answered = false;
+        for _ in 0..20 {
+            if challenge::probe_local(port, &host, &c.token, &c.key_authorization).await {
+                answered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        if !answered {
+            let owner = challenge::port_owner(port)
+                .map(|o| format!(" by {o}"))
+                .unwrap_or_default();
+            return Err(Error::Challenge(format!(
+                "port {port} is held{owner}, which does not answer the fleet's challenges (run `certwright daemon --store ... --http-01-port {port}` there, or free the port)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Add a location per challenge, test, reload, and wait until nginx answers them locally.
@@ -779,9 +911,14 @@ async fn prepare_authenticator<'s>(
         Authenticator::Standalone {
             http_01_port,
             http_01_address,
-        } => Ok(Prepared::Standalone(
-            session.standalone(*http_01_address, *http_01_port).await?,
-        )),
+        } => {
+            let map = session.standalone(*http_01_address, *http_01_port).await?;
+            let elsewhere = session
+                .served_elsewhere(&(*http_01_address, *http_01_port))
+                .await
+                .then_some(*http_01_port);
+            Ok(Prepared::Standalone { map, elsewhere })
+        }
         Authenticator::Webroot { map } => Ok(Prepared::Webroot(
             map.iter()
                 .map(|e| (e.domain.clone(), e.path.clone()))

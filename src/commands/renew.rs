@@ -38,6 +38,8 @@ pub struct RenewRequest {
     pub concurrency: usize,
     /// Ports bound before dropping to `--user`.
     pub prebound: super::obtain::Prebound,
+    /// Fleet mode (`--store`).
+    pub fleet: Option<std::sync::Arc<super::fleet::Fleet>>,
 }
 
 /// How one lineage fared in a pass.
@@ -60,6 +62,12 @@ pub enum Outcome {
     Failed {
         error: String,
     },
+    /// Fleet mode: another node renewed it; this node installed that version.
+    Synced {
+        version: u64,
+    },
+    /// Fleet mode: another node holds the lineage's lock (it is renewing it right now).
+    Elsewhere,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,6 +126,7 @@ pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         run_deploy_hooks: args.run_deploy_hooks,
         concurrency: usize::from(args.concurrency),
         prebound: super::obtain::Prebound::default(),
+        fleet: super::fleet::Fleet::from_ctx(ctx)?,
     };
     let store = ctx.store();
     let request = RenewRequest {
@@ -193,6 +202,15 @@ pub async fn renew_pass(
     req: &RenewRequest,
     now: OffsetDateTime,
 ) -> Result<Vec<LineageResult>, Error> {
+    // Fleet mode: install what other nodes renewed first (not in a dry run: it changes
+    // nothing), so only what is still due is ordered.
+    let fleet = req.fleet.as_ref().filter(|_| !req.dry_run);
+    let mut results = Vec::new();
+    if let Some(fleet) = fleet {
+        for name in fleet.pull_all(ui, store).await? {
+            results.push(synced_deploy(ui, store, &name, req).await);
+        }
+    }
     let (mut names, odd) = store.list_lineages()?;
     for path in odd {
         ui.warn(format!(
@@ -206,10 +224,15 @@ pub async fn renew_pass(
         }
         names.retain(|n| req.names.contains(n));
     }
-    let session = Session::with_prebound(req.prebound.clone());
-    let mut results = Vec::new();
+    let session = Session::with_prebound(req.prebound.clone()).with_fleet(fleet.cloned());
     let mut lineages = Vec::new();
     for name in names {
+        if results
+            .iter()
+            .any(|r: &LineageResult| r.name == name.as_str())
+        {
+            continue;
+        }
         match load_lineage(ui, store, &name, req, now) {
             Ok(l) => lineages.push(l),
             Err(e) => {
@@ -584,32 +607,53 @@ async fn renew_one(
         _ => None,
     };
     let same_account = server == l.config.server;
-    let result = obtain::obtain(
-        ui,
-        session,
-        store,
-        cert_store,
-        &ObtainRequest {
-            cert_name: &l.name,
-            domains: &l.config.domains,
-            server: &server,
-            ca_bundle: l.config.ca_bundle.as_deref(),
-            key_type: l.config.key_type,
-            authenticator: &l.config.authenticator,
-            account: AccountRequest {
-                account_id: same_account.then_some(l.config.account.as_str()),
-                email: None,
-                // Terms were accepted when the lineage was created.
-                agree_tos: true,
-                interactive: false,
-                eab: None,
-            },
-            reuse_key: None,
-            replaces: replaces.as_ref(),
-            issuance: &l.config.issuance,
+    let obtain_request = ObtainRequest {
+        cert_name: &l.name,
+        domains: &l.config.domains,
+        server: &server,
+        ca_bundle: l.config.ca_bundle.as_deref(),
+        key_type: l.config.key_type,
+        authenticator: &l.config.authenticator,
+        account: AccountRequest {
+            account_id: same_account.then_some(l.config.account.as_str()),
+            email: None,
+            // Terms were accepted when the lineage was created.
+            agree_tos: true,
+            interactive: false,
+            eab: None,
         },
-    )
-    .await;
+        reuse_key: None,
+        replaces: replaces.as_ref(),
+        issuance: &l.config.issuance,
+    };
+    let order = obtain::obtain(ui, session, store, cert_store, &obtain_request);
+    let result = match session.fleet() {
+        None => order.await,
+        // Fleet mode: only under the lineage's shared lock, and only if no other node
+        // renewed it meanwhile (then this node installs that version instead).
+        Some(fleet) => {
+            let locked = fleet
+                .exclusive(ui, store, &l.name, false, |pulled| async move {
+                    if pulled {
+                        return Ok(None);
+                    }
+                    order.await.map(Some)
+                })
+                .await;
+            match locked {
+                Ok(None) => {
+                    return LineageResult {
+                        name,
+                        outcome: Outcome::Elsewhere,
+                        hook_error: None,
+                    }
+                }
+                Ok(Some(None)) => return synced_deploy(ui, store, &l.name, req).await,
+                Ok(Some(Some(obtained))) => Ok(obtained),
+                Err(e) => Err(e),
+            }
+        }
+    };
     match result {
         Ok(obtained) if req.dry_run => {
             let hook_error = if req.run_deploy_hooks {
@@ -672,16 +716,52 @@ async fn renew_one(
 /// After a renewal: reload nginx where the lineage is installed, then the deploy hook with
 /// certbot's environment.
 async fn deploy(ui: &Ui, store: &Store, l: &Lineage, req: &RenewRequest) -> Result<(), String> {
-    if let (Some(installer), false) = (&l.config.installer, req.dry_run) {
+    deploy_lineage(ui, store, &l.name, &l.config, req).await
+}
+
+/// A lineage another node renewed, now installed here: reload and hooks as for our own.
+pub async fn synced_deploy(
+    ui: &Ui,
+    store: &Store,
+    name: &CertName,
+    req: &RenewRequest,
+) -> LineageResult {
+    let version = super::fleet::installed_version(store, name).unwrap_or_default();
+    let config = store
+        .read_renewal(name)
+        .ok()
+        .flatten()
+        .and_then(|json| RenewalConfig::parse(&json, &store.renewal_file(name)).ok());
+    let hook_error = match config {
+        Some(config) => deploy_lineage(ui, store, name, &config, req).await.err(),
+        None => Some(format!(
+            "{name}: the renewal config from the fleet is unreadable"
+        )),
+    };
+    LineageResult {
+        name: name.to_string(),
+        outcome: Outcome::Synced { version },
+        hook_error,
+    }
+}
+
+/// Reload nginx where the lineage is installed, then the deploy hook.
+pub async fn deploy_lineage(
+    ui: &Ui,
+    store: &Store,
+    name: &CertName,
+    config: &RenewalConfig,
+    req: &RenewRequest,
+) -> Result<(), String> {
+    if let (Some(installer), false) = (&config.installer, req.dry_run) {
         super::install::reload_after_renewal(installer)
-            .map_err(|e| format!("nginx reload after renewing {}: {e}", l.name))?;
+            .map_err(|e| format!("nginx reload after renewing {name}: {e}"))?;
     }
     let Some(hook) = &req.deploy_hook else {
         return Ok(());
     };
-    let lineage = store.live_dir(&l.name);
-    let domains = l
-        .config
+    let lineage = store.live_dir(name);
+    let domains = config
         .domains
         .iter()
         .map(|d| d.as_str())
@@ -765,6 +845,10 @@ fn report(ctx: &Ctx, req: &RenewRequest, results: &[LineageResult], json: bool) 
                 format!("skipped: backing off until {until} after: {last_error}")
             }
             Outcome::Failed { error } => format!("FAILED: {error}"),
+            Outcome::Synced { version } => {
+                format!("installed version {version}, renewed by another node of the fleet")
+            }
+            Outcome::Elsewhere => "another node of the fleet is renewing it".into(),
         };
         out.push_str(&format!("{prefix}{}: {line}\n", r.name));
         if let Some(h) = &r.hook_error {

@@ -11,6 +11,7 @@
 
 pub mod inspect;
 mod lock;
+pub mod shared;
 
 use std::fs;
 use std::io;
@@ -549,6 +550,26 @@ impl Store {
         }
         files.sort();
         Ok(files)
+    }
+
+    /// Remove archived versions newer than `keep` (a fleet write the shared store refused;
+    /// `live/` already points back at `keep`).
+    pub fn discard_versions_after(&self, name: &CertName, keep: u32) -> Result<(), StoreError> {
+        let archive = self.archive_dir(name);
+        let Ok(entries) = fs::read_dir(&archive) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let newer = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|v| v > keep);
+            if newer {
+                remove_tree(&entry.path())?;
+            }
+        }
+        fsutil::sync_parent(&archive.join("x")).map_err(io_err("cannot sync", &archive))
     }
 
     /// Whether anything of the lineage exists on disk.

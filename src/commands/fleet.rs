@@ -1,0 +1,441 @@
+//! Fleet mode (`--store redis://...`): the node side of the shared store. A node pulls
+//! versions newer than its own into its local store, takes a lineage's shared lock before
+//! ordering, publishes what it obtained in one fenced write, and undoes its local write if
+//! the fleet refused it, so a node never serves a certificate the fleet does not have.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::config::RenewalConfig;
+use crate::error::{Error, InputError};
+use crate::store::shared::{self, Bundle, Lease, LockAttempt, SharedAccount, SharedStore};
+use crate::store::{IssuedFiles, Store};
+use crate::types::CertName;
+
+use super::ui::Ui;
+use super::Ctx;
+
+/// Where each node records which shared version its `live/` holds.
+const INSTALLED_FILE: &str = "fleet-versions.json";
+
+/// This node's handle on the shared store.
+pub struct Fleet {
+    pub shared: Arc<dyn SharedStore>,
+    pub node: String,
+    pub lock_ttl: Duration,
+}
+
+impl Fleet {
+    /// From `--store` and friends; `None` without `--store` (local filesystem only).
+    pub fn from_ctx(ctx: &Ctx) -> Result<Option<Arc<Fleet>>, Error> {
+        let g = &ctx.global;
+        let Some(url) = g.store.as_deref() else {
+            if g.store_key_file.is_some() {
+                return Err(InputError::Other("--store-key-file needs --store".into()).into());
+            }
+            return Ok(None);
+        };
+        let node = match &g.node_id {
+            Some(n) => n.clone(),
+            None => hostname(),
+        };
+        if node.is_empty()
+            || !node
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(InputError::Other(format!(
+                "--node-id {node:?}: use letters, digits and - _ . only"
+            ))
+            .into());
+        }
+        let shared = shared::open(&shared::SharedOptions {
+            url,
+            key_file: g.store_key_file.as_deref(),
+            prefix: &g.store_prefix,
+        })?;
+        Ok(Some(Arc::new(Fleet {
+            shared,
+            node,
+            lock_ttl: Duration::from_secs(g.store_lock_ttl),
+        })))
+    }
+
+    /// Install every lineage the fleet has in a newer version than this node; returns the
+    /// names installed (their nginx reload and deploy hooks are the caller's).
+    pub async fn pull_all(&self, ui: &Ui, store: &Store) -> Result<Vec<CertName>, Error> {
+        let versions = self.shared.versions().await?;
+        let installed = installed(store);
+        let mut pulled = Vec::new();
+        for (name, version) in versions {
+            if installed.get(&name).is_some_and(|have| *have >= version) {
+                continue;
+            }
+            let Ok(cert_name) = name.parse::<CertName>() else {
+                ui.warn(format!(
+                    "the shared store has a lineage with a bad name: {name:?}"
+                ));
+                continue;
+            };
+            if self.pull_one(ui, store, &cert_name).await? {
+                pulled.push(cert_name);
+            }
+        }
+        self.report(store).await?;
+        Ok(pulled)
+    }
+
+    /// Install the fleet's version of one lineage if it is newer than this node's.
+    pub async fn pull_one(&self, ui: &Ui, store: &Store, name: &CertName) -> Result<bool, Error> {
+        let Some(bundle) = self.shared.fetch(name.as_str()).await? else {
+            return Ok(false);
+        };
+        let mut versions = installed(store);
+        if versions
+            .get(name.as_str())
+            .is_some_and(|have| *have >= bundle.version)
+        {
+            return Ok(false);
+        }
+        // Checked before anything is written: a renewal config this node cannot read would
+        // leave it with a lineage it cannot renew.
+        RenewalConfig::parse(&bundle.renewal, &store.renewal_file(name))?;
+        let files = IssuedFiles {
+            cert_pem: bundle.cert_pem.clone(),
+            chain_pem: bundle.chain_pem.clone(),
+            fullchain_pem: bundle.fullchain_pem.clone(),
+            privkey_pem: bundle.privkey_pem.clone(),
+        };
+        let (s, n) = (store.clone(), name.clone());
+        tokio::task::spawn_blocking(move || s.write_version(&n, &files))
+            .await
+            .map_err(|e| Error::Config(format!("writing {name} did not finish: {e}")))??;
+        store.write_renewal(name, &bundle.renewal)?;
+        versions.insert(name.to_string(), bundle.version);
+        save_installed(store, &versions)?;
+        ui.note(format!(
+            "{name}: installed version {} from the fleet (ordered by {})",
+            bundle.version, bundle.node
+        ));
+        Ok(true)
+    }
+
+    /// Tell the fleet which versions this node holds (for `certificates` on any node).
+    pub async fn report(&self, store: &Store) -> Result<(), Error> {
+        self.shared.report_node(&self.node, &installed(store)).await
+    }
+
+    /// Take the lineage's shared lock. `wait`: until the holder releases it (or its lock
+    /// expires, if it died); otherwise `None` when another node holds it.
+    pub async fn lock(&self, ui: &Ui, name: &CertName, wait: bool) -> Result<Option<Turn>, Error> {
+        let owner = format!(
+            "{}/{}/{:016x}",
+            self.node,
+            std::process::id(),
+            rand::random::<u64>()
+        );
+        let mut told = false;
+        loop {
+            match self
+                .shared
+                .try_lock(name.as_str(), &owner, self.lock_ttl)
+                .await?
+            {
+                LockAttempt::Acquired(token) => {
+                    let lease = Lease {
+                        name: name.to_string(),
+                        token,
+                    };
+                    return Ok(Some(Turn::start(self.shared.clone(), lease, self.lock_ttl)));
+                }
+                LockAttempt::HeldBy(holder) if !wait => {
+                    ui.note(format!("{name}: node {} is renewing it", node_of(&holder)));
+                    return Ok(None);
+                }
+                LockAttempt::HeldBy(holder) => {
+                    if !told {
+                        ui.note(format!(
+                            "{name}: waiting for node {} (it holds the fleet's lock)",
+                            node_of(&holder)
+                        ));
+                        told = true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    }
+
+    /// Run `work` (which may write a new local version of `name`) holding the lineage's
+    /// shared lock, with this node up to date first. A new local version is published to
+    /// the fleet; if that fails, or the lock is lost, the local write is undone.
+    /// `Ok(None)`: another node holds the lock and `wait` is false.
+    pub async fn exclusive<T, Fut>(
+        &self,
+        ui: &Ui,
+        store: &Store,
+        name: &CertName,
+        wait: bool,
+        work: impl FnOnce(bool) -> Fut,
+    ) -> Result<Option<T>, Error>
+    where
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let Some(turn) = self.lock(ui, name, wait).await? else {
+            return Ok(None);
+        };
+        let result = async {
+            let pulled = self.pull_one(ui, store, name).await?;
+            let mark = LocalMark::take(store, name)?;
+            let done = match turn.guard(work(pulled)).await {
+                Ok(v) => v,
+                Err(e) => {
+                    mark.restore(ui, store, name);
+                    return Err(e);
+                }
+            };
+            if mark.changed(store, name) {
+                if let Err(e) = turn.publish(&self.node, store, name).await {
+                    mark.restore(ui, store, name);
+                    return Err(e);
+                }
+            }
+            Ok(Some(done))
+        }
+        .await;
+        turn.release(ui).await;
+        if result.is_ok() {
+            self.report(store).await?;
+        }
+        result
+    }
+
+    /// Before registering: the fleet's account for the server, if it has one and this node
+    /// has none, is installed locally, so the fleet orders under one account.
+    pub async fn pull_account(&self, store: &Store, server_dir: &str) -> Result<(), Error> {
+        if store.find_account(server_dir)?.is_some() {
+            return Ok(());
+        }
+        if let Some(a) = self.shared.account(server_dir).await? {
+            store.save_account(
+                server_dir,
+                &a.id,
+                &a.credentials,
+                a.meta.as_deref().unwrap_or("{}"),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// After registering: offer this node's account to the fleet (the first one stays).
+    pub async fn offer_account(
+        &self,
+        store: &Store,
+        server_dir: &str,
+        id: &str,
+    ) -> Result<(), Error> {
+        let Some(credentials) = store.read_account(server_dir, id)? else {
+            return Ok(());
+        };
+        let meta = store.read_account_meta(server_dir, id)?;
+        self.shared
+            .offer_account(
+                server_dir,
+                &SharedAccount {
+                    id: id.to_string(),
+                    credentials,
+                    meta,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The fleet version this node's `live/` holds for the lineage.
+pub fn installed_version(store: &Store, name: &CertName) -> Option<u64> {
+    installed(store).get(name.as_str()).copied()
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("store", &self.shared.describe())
+            .field("node", &self.node)
+            .finish()
+    }
+}
+
+/// A held lineage lock, refreshed in the background every third of its expiry.
+pub struct Turn {
+    shared: Arc<dyn SharedStore>,
+    lease: Lease,
+    lost: watch::Receiver<bool>,
+    refresher: tokio::task::JoinHandle<()>,
+}
+
+impl Turn {
+    fn start(shared: Arc<dyn SharedStore>, lease: Lease, ttl: Duration) -> Turn {
+        let (tx, lost) = watch::channel(false);
+        let refresher = {
+            let (shared, lease) = (shared.clone(), lease.clone());
+            tokio::spawn(async move {
+                let mut last_ok = tokio::time::Instant::now();
+                loop {
+                    tokio::time::sleep(ttl / 3).await;
+                    match shared.refresh(&lease, ttl).await {
+                        Ok(true) => last_ok = tokio::time::Instant::now(),
+                        Ok(false) => break,
+                        // Unreachable store: the lock may have expired meanwhile.
+                        Err(_) if last_ok.elapsed() >= ttl => break,
+                        Err(_) => {}
+                    }
+                }
+                let _ = tx.send(true);
+            })
+        };
+        Turn {
+            shared,
+            lease,
+            lost,
+            refresher,
+        }
+    }
+
+    /// `work`, abandoned (dropped mid-order) as soon as the lock is lost.
+    async fn guard<T>(&self, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let mut lost = self.lost.clone();
+        tokio::select! {
+            r = work => r,
+            _ = lost.wait_for(|l| *l) => Err(Error::Shared {
+                store: self.shared.describe().to_string(),
+                reason: format!(
+                    "lost the fleet's lock on {} (expired or taken over); the order was abandoned and nothing installed",
+                    self.lease.name
+                ),
+            }),
+        }
+    }
+
+    /// Publish the lineage's current local files as the fleet's next version.
+    async fn publish(&self, node: &str, store: &Store, name: &CertName) -> Result<u64, Error> {
+        let paths = store.live_paths(name);
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p).map_err(|e| {
+                Error::from(crate::error::StoreError::Other(format!(
+                    "cannot read {}: {e}",
+                    p.display()
+                )))
+            })
+        };
+        let bundle = Bundle {
+            version: 0,
+            cert_pem: read(&paths.cert)?,
+            chain_pem: read(&paths.chain)?,
+            fullchain_pem: read(&paths.fullchain)?,
+            privkey_pem: read(&paths.privkey)?,
+            renewal: store.read_renewal(name)?.unwrap_or_default(),
+            node: node.to_string(),
+        };
+        let version = self.shared.publish(&self.lease, &bundle).await?;
+        let mut versions = installed(store);
+        versions.insert(name.to_string(), version);
+        save_installed(store, &versions)?;
+        Ok(version)
+    }
+
+    async fn release(self, ui: &Ui) {
+        self.refresher.abort();
+        if let Err(e) = self.shared.unlock(&self.lease).await {
+            ui.warn(format!(
+                "{}: could not release the fleet's lock (it expires by itself): {e}",
+                self.lease.name
+            ));
+        }
+    }
+}
+
+/// The local lineage before a fleet operation, to undo a write the fleet did not take.
+struct LocalMark {
+    version: Option<u32>,
+    renewal: Option<String>,
+}
+
+impl LocalMark {
+    fn take(store: &Store, name: &CertName) -> Result<LocalMark, Error> {
+        Ok(LocalMark {
+            version: store.current_version(name)?,
+            renewal: store.read_renewal(name)?,
+        })
+    }
+
+    fn changed(&self, store: &Store, name: &CertName) -> bool {
+        store.current_version(name).ok().flatten() != self.version
+    }
+
+    /// Point `live/` back at the old version and drop the new one (or the whole lineage if
+    /// it is new); restore the old renewal config.
+    fn restore(&self, ui: &Ui, store: &Store, name: &CertName) {
+        if !self.changed(store, name) && store.read_renewal(name).ok().flatten() == self.renewal {
+            return;
+        }
+        let result = (|| -> Result<(), Error> {
+            match (self.version, &self.renewal) {
+                (Some(v), Some(renewal)) => {
+                    store.point_live_at(name, v)?;
+                    store.discard_versions_after(name, v)?;
+                    store.write_renewal(name, renewal)?;
+                }
+                _ => {
+                    store.delete_lineage(name)?;
+                }
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => ui.note(format!("{name}: local files restored to what they were")),
+            Err(e) => ui.warn(format!("{name}: could not restore the local files: {e}")),
+        }
+    }
+}
+
+/// The owner token is `node/pid/random`.
+fn node_of(holder: &str) -> &str {
+    holder.split('/').next().unwrap_or(holder)
+}
+
+fn installed(store: &Store) -> BTreeMap<String, u64> {
+    store
+        .read_work_file(INSTALLED_FILE)
+        .ok()
+        .flatten()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+fn save_installed(store: &Store, versions: &BTreeMap<String, u64>) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(versions).unwrap_or_default();
+    store.write_work_file(INSTALLED_FILE, &json)?;
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::node_of;
+
+    #[test]
+    fn owner_token_names_the_node() {
+        assert_eq!(node_of("web-2/4711/00ff"), "web-2");
+        assert_eq!(node_of("odd"), "odd");
+    }
+}

@@ -1,0 +1,146 @@
+//! Encryption at rest for secrets in the shared store (private keys, account credentials):
+//! AES-256-GCM with a key every node reads from `--store-key-file`, a fresh random nonce per
+//! blob, and the blob's purpose and name as associated data, so a blob copied to another
+//! key (another lineage's privkey field) fails to open instead of being served.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+/// Marks the format, so a clear PEM (or a future format) is never mistaken for a blob.
+const PREFIX: &str = "cw-sealed-1:";
+
+/// The fleet's data key. Deliberately not `Debug`: it must never reach a log line.
+pub struct Sealer {
+    key: LessSafeKey,
+}
+
+impl Sealer {
+    /// Read the key file: base64 of exactly 32 bytes, readable by its owner only.
+    pub fn from_file(path: &Path) -> Result<Sealer, String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(format!(
+                "{} is readable by group or others (mode {:o}); chmod 600 it",
+                path.display(),
+                meta.permissions().mode() & 0o777
+            ));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Sealer::from_base64(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn from_base64(text: &str) -> Result<Sealer, String> {
+        let bytes = STANDARD
+            .decode(text)
+            .map_err(|_| "not base64 (make one with `openssl rand -base64 32`)".to_string())?;
+        if bytes.len() != 32 {
+            return Err(format!(
+                "holds {} bytes, a 32-byte key is needed (`openssl rand -base64 32`)",
+                bytes.len()
+            ));
+        }
+        let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| "unusable key".to_string())?;
+        Ok(Sealer {
+            key: LessSafeKey::new(key),
+        })
+    }
+
+    /// `context` names what the blob is (e.g. `privkey:example.com`); opening needs the same.
+    pub fn seal(&self, context: &str, clear: &[u8]) -> Result<String, String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| "no randomness for a nonce".to_string())?;
+        let mut data = clear.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| "encryption failed".to_string())?;
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&data);
+        Ok(format!("{PREFIX}{}", STANDARD.encode(blob)))
+    }
+
+    pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, String> {
+        let bad = || {
+            format!("the sealed {context} does not open with this --store-key-file (another key, or altered)")
+        };
+        let encoded = sealed.strip_prefix(PREFIX).ok_or_else(bad)?;
+        let mut blob = STANDARD.decode(encoded).map_err(|_| bad())?;
+        if blob.len() < NONCE_LEN {
+            return Err(bad());
+        }
+        let mut data = blob.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&blob).map_err(|_| bad())?;
+        let clear = self
+            .key
+            .open_in_place(nonce, Aad::from(context.as_bytes()), &mut data)
+            .map_err(|_| bad())?;
+        Ok(clear.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealer(byte: u8) -> Sealer {
+        Sealer::from_base64(&STANDARD.encode([byte; 32])).unwrap()
+    }
+
+    #[test]
+    fn round_trips_and_hides_the_clear_text() {
+        let s = sealer(7);
+        let pem = b"-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\n";
+        let blob = s.seal("privkey:a.example", pem).unwrap();
+        assert!(!blob.contains("PRIVATE KEY"));
+        assert!(!blob.contains("MIGHAgEA"));
+        assert_eq!(s.open("privkey:a.example", &blob).unwrap(), pem);
+        // A fresh nonce each time: the same key never gives the same blob.
+        assert_ne!(blob, s.seal("privkey:a.example", pem).unwrap());
+    }
+
+    #[test]
+    fn refuses_another_context_another_key_or_an_altered_blob() {
+        let s = sealer(7);
+        let blob = s.seal("privkey:a.example", b"secret").unwrap();
+        assert!(s.open("privkey:b.example", &blob).is_err());
+        assert!(sealer(8).open("privkey:a.example", &blob).is_err());
+        let mut altered = blob.clone().into_bytes();
+        let last = altered.len() - 3;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        assert!(s
+            .open("privkey:a.example", &String::from_utf8(altered).unwrap())
+            .is_err());
+        assert!(s.open("privkey:a.example", "secret").is_err());
+    }
+
+    #[test]
+    fn key_must_be_32_bytes_of_base64() {
+        assert!(Sealer::from_base64("not base64!").is_err());
+        let short = Sealer::from_base64(&STANDARD.encode([1u8; 16]))
+            .err()
+            .unwrap();
+        assert!(short.contains("16 bytes"), "{short}");
+    }
+
+    #[test]
+    fn key_file_readable_by_others_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, STANDARD.encode([3u8; 32])).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Sealer::from_file(&path).err().unwrap();
+        assert!(err.contains("chmod 600"), "{err}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Sealer::from_file(&path).is_ok());
+    }
+}
