@@ -20,6 +20,7 @@ use super::{init_logging, Ctx};
 pub fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
     require_confirmation_possible(ctx, "delete")?;
+    let fleet = super::fleet::Fleet::from_ctx(ctx)?;
     let store = ctx.store();
     store.prepare()?;
     let _lock = store.lock()?;
@@ -36,6 +37,14 @@ pub fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     )? {
         ctx.ui.note("Not deleted; nothing changed.");
         return Ok(());
+    }
+    // Fleet mode: out of the fleet first (no node renews or installs it any more); the
+    // other nodes keep their local files until deleted there.
+    if let Some(fleet) = &fleet {
+        super::block_on(fleet.forget(&store, &name))??;
+        ctx.ui.note(format!(
+            "{name} removed from the fleet's store; other nodes keep their local copies"
+        ));
     }
     remove(ctx, &store, &name, usage)
 }

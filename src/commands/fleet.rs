@@ -214,6 +214,21 @@ impl Fleet {
         result
     }
 
+    /// Remove a lineage from the fleet (`delete`): under its lock, so no node is mid-order.
+    pub async fn forget(&self, store: &Store, name: &CertName) -> Result<(), Error> {
+        let ui = Ui::new(true);
+        let Some(turn) = self.lock(&ui, name, true).await? else {
+            return Ok(());
+        };
+        let removed = self.shared.remove(name.as_str()).await;
+        turn.release(&ui).await;
+        removed?;
+        let mut versions = installed(store);
+        versions.remove(name.as_str());
+        save_installed(store, &versions)?;
+        self.report(store).await
+    }
+
     /// Before registering: the fleet's account for the server, if it has one and this node
     /// has none, is installed locally, so the fleet orders under one account.
     pub async fn pull_account(&self, store: &Store, server_dir: &str) -> Result<(), Error> {
