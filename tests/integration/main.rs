@@ -7,6 +7,7 @@ mod bad_input;
 mod certonly;
 mod crash;
 mod faults;
+mod fleet;
 mod harness;
 mod hostile;
 mod import_certbot;
