@@ -12,12 +12,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::support::certs::Lineage;
+use crate::support::certs::{age_lineage, Lineage};
 use crate::support::cli::{Output, Running};
 use crate::support::{free_port, read_lossy, wait_for, Env, Pebble, PebbleOpts, Snapshot};
 
@@ -91,27 +90,7 @@ impl Rig {
 /// Makes lineage `name` look as if its certificate were issued `lifetime_days -
 /// days_left` days ago and expired in `days_left` days (see the module comment).
 pub(crate) fn age(env: &Env, name: &str, lifetime_days: i64, days_left: i64) {
-    let live = Lineage::at(env.live(name));
-    let key = KeyPair::from_pem(&live.privkey_pem()).expect("lineage key parses");
-    let names = live.leaf().dns_names;
-    let mut params = CertificateParams::new(names).expect("leaf params");
-    let now = OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::days(lifetime_days - days_left);
-    params.not_after = now + time::Duration::days(days_left);
-    // As every public CA's certificate: renewals of it then carry ARI's `replaces`.
-    params.use_authority_key_identifier_extension = true;
-    let mut ca_params = CertificateParams::default();
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "certwright test: an older CA");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
-        .expect("self-sign CA");
-    let leaf = params.signed_by(&key, &ca).expect("sign aged leaf");
-    std::fs::write(live.cert_path(), leaf.pem()).expect("write aged cert.pem");
-    std::fs::write(live.chain_path(), ca.pem()).expect("write aged chain.pem");
-    std::fs::write(live.fullchain_path(), leaf.pem() + &ca.pem())
-        .expect("write aged fullchain.pem");
+    age_lineage(&env.live(name), lifetime_days, days_left);
 }
 
 /// A 90-day certificate with 10 days left: due by the 1/3-of-lifetime rule.

@@ -238,6 +238,35 @@ pub fn pem_blocks(pem: &str, label: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Replaces the certificate of the lineage at `live` (a `live/<name>` dir) with one for the
+/// same key and names, issued `lifetime_days - days_left` days ago by a throwaway CA and
+/// expiring in `days_left` days: the files still match, so renewal rules see an old
+/// certificate (see tests/integration/renew.rs). Writes through the link into the archive.
+pub fn age_lineage(live: &Path, lifetime_days: i64, days_left: i64) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let live = Lineage::at(live);
+    let key = KeyPair::from_pem(&live.privkey_pem()).expect("lineage key parses");
+    let names = live.leaf().dns_names;
+    let mut params = CertificateParams::new(names).expect("leaf params");
+    let now = ::time::OffsetDateTime::now_utc();
+    params.not_before = now - ::time::Duration::days(lifetime_days - days_left);
+    params.not_after = now + ::time::Duration::days(days_left);
+    // As every public CA's certificate: renewals of it then carry ARI's `replaces`.
+    params.use_authority_key_identifier_extension = true;
+    let mut ca_params = CertificateParams::default();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "certwright test: an older CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
+        .expect("self-sign CA");
+    let leaf = params.signed_by(&key, &ca).expect("sign aged leaf");
+    std::fs::write(live.cert_path(), leaf.pem()).expect("write aged cert.pem");
+    std::fs::write(live.chain_path(), ca.pem()).expect("write aged chain.pem");
+    std::fs::write(live.fullchain_path(), leaf.pem() + &ca.pem())
+        .expect("write aged fullchain.pem");
+}
+
 /// Asserts the mode bits of `path` (not following symlinks).
 pub fn assert_mode(path: &Path, want: u32) {
     let got = mode(path);

@@ -5,10 +5,12 @@
 
 pub mod certs;
 pub mod cli;
+pub mod fleet;
 pub mod net;
 pub mod nginx;
 pub mod pebble;
 pub mod proxy;
+pub mod redis;
 pub mod snapshot;
 
 use std::collections::HashSet;

@@ -77,6 +77,15 @@ impl GatedProxy {
         *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
         cvar.notify_all();
     }
+
+    /// Holds new connections again (ones already let through go on) and forgets earlier
+    /// arrivals, so `wait_for_connection` waits for the next one. For a rig that must let an
+    /// issuance through before gating a later run on the same port.
+    pub fn close(&self) {
+        let (lock, _) = &*self.gate;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        while self.arrivals.try_recv().is_ok() {}
+    }
 }
 
 impl Drop for GatedProxy {

@@ -1,0 +1,554 @@
+//! A fleet of certwright nodes sharing one Redis, behind a real nginx load balancer:
+//!
+//! ```text
+//! Pebble's VA --> GatedProxy --> nginx LB (round robin) --> 127.0.0.1:<node-1 port>
+//!                 (open unless a                        --> 127.0.0.1:<node-2 port> ...
+//!                  test closes it)
+//! ```
+//!
+//! Each node is its own `Env` (config/work/logs), node id `node-N` and HTTP-01 port; all
+//! share one `RedisServer` and one store key file (mode 0600, base64 of 32 random bytes). The
+//! LB logs `$status $request_uri $upstream_addr` per request, so a test can tell which node
+//! answered which probe. On one host every node needs its own port, where real nodes would
+//! all use port 80: `Node::set_standalone_port` points a synced renewal config at the node's
+//! own port before that node renews.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::Value;
+use tempfile::TempDir;
+
+use super::certs::age_lineage;
+use super::cli::{Cli, Output, Running};
+use super::proxy::GatedProxy;
+use super::redis::RedisServer;
+use super::{free_port, mode, net, read_lossy, wait_for, Env, Nginx, Pebble, PebbleOpts};
+
+/// Bound on a daemon binding its HTTP-01 port or exiting after SIGTERM.
+const DAEMON_LIMIT: Duration = Duration::from_secs(60);
+
+/// How to build a fleet. Default: two nodes, the default store prefix, a 3 s lock TTL.
+#[derive(Debug, Clone)]
+pub struct FleetOpts {
+    nodes: usize,
+    prefix: Option<String>,
+    lock_ttl_secs: u64,
+}
+
+impl Default for FleetOpts {
+    fn default() -> Self {
+        FleetOpts {
+            nodes: 2,
+            prefix: None,
+            lock_ttl_secs: 3,
+        }
+    }
+}
+
+impl FleetOpts {
+    pub fn nodes(mut self, n: usize) -> Self {
+        self.nodes = n;
+        self
+    }
+
+    /// Passes `--store-prefix PREFIX` (otherwise the default, `certwright`, applies).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = Some(prefix.to_string());
+        self
+    }
+}
+
+/// One certwright node: its own directories, id and HTTP-01 port, and the shared store.
+pub struct Node {
+    pub id: String,
+    pub env: Env,
+    /// Where this node's standalone responder or daemon listens (on 127.0.0.1).
+    pub port: u16,
+    store_flags: Vec<String>,
+}
+
+impl Node {
+    /// `--store URL --store-key-file F [--store-prefix P] --node-id ID --store-lock-ttl S`
+    pub fn store_flags(&self) -> Vec<String> {
+        self.store_flags.clone()
+    }
+
+    /// certwright `args`, then this node's directories and fleet flags.
+    pub fn cli(&self, args: &[&str]) -> Cli {
+        self.env
+            .cli()
+            .args(args)
+            .args(self.env.dir_flags())
+            .args(&self.store_flags)
+    }
+
+    /// The version `live/<name>` points at, if the lineage exists here.
+    pub fn live_version(&self, name: &str) -> Option<u32> {
+        let target = std::fs::read_link(self.env.live(name)).ok()?;
+        target.file_name()?.to_str()?.parse().ok()
+    }
+
+    /// The version and the four PEM files of `live/<name>` (following the link).
+    pub fn live_files(&self, name: &str) -> Option<(u32, BTreeMap<&'static str, Vec<u8>>)> {
+        let version = self.live_version(name)?;
+        let mut files = BTreeMap::new();
+        for file in ["cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"] {
+            files.insert(file, std::fs::read(self.env.live(name).join(file)).ok()?);
+        }
+        Some((version, files))
+    }
+
+    /// Points the standalone authenticator of `renewal/<name>.json` at `port` (see the
+    /// module comment: a synced config names the port of the node that issued).
+    pub fn set_standalone_port(&self, name: &str, port: u16) {
+        let path = self.env.renewal_conf(name);
+        let text = read_lossy(&path);
+        let mut json: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "{}: renewal config is not JSON ({e}): {text}",
+                path.display()
+            )
+        });
+        let auth = &mut json["authenticator"];
+        assert_eq!(
+            auth["type"],
+            "standalone",
+            "{}: {text}",
+            self.env.renewal_conf(name).display()
+        );
+        auth["http_01_port"] = port.into();
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&json).expect("serialise"),
+        )
+        .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+}
+
+/// Pebble, Redis, the gate, the LB and the nodes.
+pub struct Fleet {
+    pub pebble: Pebble,
+    pub redis: RedisServer,
+    /// In front of the LB on Pebble's HTTP-01 port; open until a test closes it.
+    pub gate: GatedProxy,
+    pub lb: LoadBalancer,
+    pub nodes: Vec<Node>,
+    prefix: String,
+    lock_ttl: Duration,
+    /// Holds the key file.
+    _secrets: TempDir,
+}
+
+impl Fleet {
+    pub fn start(opts: FleetOpts) -> Fleet {
+        let ports: Vec<u16> = (0..opts.nodes).map(|_| free_port()).collect();
+        let lb = LoadBalancer::start(&ports);
+        let gate = GatedProxy::start_any(lb.port()).expect("start the gate in front of the LB");
+        gate.open();
+        let pebble = Pebble::start(PebbleOpts::default().http_port(gate.port()));
+        let redis = RedisServer::start();
+        let secrets = tempfile::Builder::new()
+            .prefix("certwright-fleet-key-")
+            .tempdir()
+            .expect("create key dir");
+        let key_file = secrets.path().join("store.key");
+        write_key_file(&key_file, random_store_key().as_bytes(), 0o600);
+
+        let nodes = ports
+            .iter()
+            .enumerate()
+            .map(|(i, &port)| {
+                let id = format!("node-{}", i + 1);
+                let mut store_flags = vec![
+                    "--store".to_string(),
+                    redis.url(),
+                    "--store-key-file".into(),
+                    key_file.display().to_string(),
+                ];
+                if let Some(prefix) = &opts.prefix {
+                    store_flags.extend(["--store-prefix".into(), prefix.clone()]);
+                }
+                store_flags.extend([
+                    "--node-id".into(),
+                    id.clone(),
+                    "--store-lock-ttl".into(),
+                    opts.lock_ttl_secs.to_string(),
+                ]);
+                Node {
+                    id,
+                    env: Env::new(),
+                    port,
+                    store_flags,
+                }
+            })
+            .collect();
+        Fleet {
+            pebble,
+            redis,
+            gate,
+            lb,
+            nodes,
+            prefix: opts.prefix.unwrap_or_else(|| "certwright".into()),
+            lock_ttl: Duration::from_secs(opts.lock_ttl_secs),
+            _secrets: secrets,
+        }
+    }
+
+    pub fn node(&self, i: usize) -> &Node {
+        &self.nodes[i]
+    }
+
+    /// `PREFIX:suffix`
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.prefix)
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn lock_ttl(&self) -> Duration {
+        self.lock_ttl
+    }
+
+    /// `certonly --standalone` on node `i`'s own port for `names` as lineage `name`.
+    pub fn certonly_cli(&self, i: usize, name: &str, names: &[&str]) -> Cli {
+        let node = self.node(i);
+        let port = node.port.to_string();
+        let mut cli = node
+            .env
+            .cli()
+            .args(["certonly", "--standalone", "--http-01-port", &port])
+            .args(["--http-01-address", "127.0.0.1", "--cert-name", name])
+            .args(node.env.flags(&self.pebble))
+            .args(node.store_flags());
+        for n in names {
+            cli = cli.args(["-d", n]);
+        }
+        cli
+    }
+
+    /// `certonly_cli(..).run()`; the result is the caller's to check.
+    pub fn certonly(&self, i: usize, name: &str, names: &[&str]) -> Output {
+        self.certonly_cli(i, name, names).run()
+    }
+
+    /// `renew --no-random-sleep-on-renew EXTRA` on node `i`.
+    pub fn renew(&self, i: usize, extra: &[&str]) -> Cli {
+        self.node(i)
+            .cli(&["renew", "--no-random-sleep-on-renew"])
+            .args(extra)
+    }
+
+    /// `certificates --json` on node `i` (which, in fleet mode, pulls newer versions first).
+    pub fn certificates_json(&self, i: usize) -> Value {
+        let out = self.node(i).cli(&["certificates", "--json"]).run();
+        out.assert_success();
+        out.json()
+    }
+
+    /// Any fleet-mode command pulls newer versions; `certificates` changes nothing else.
+    pub fn sync(&self, i: usize) {
+        self.node(i).cli(&["certificates"]).run().assert_success();
+    }
+
+    /// `daemon --http-01-port <node port> --http-01-address 127.0.0.1 --sync-interval S` on
+    /// node `i`; returns once its shared responder answers.
+    pub fn start_daemon(&self, i: usize, sync_interval_secs: u64, extra: &[&str]) -> Running {
+        let node = self.node(i);
+        let port = node.port.to_string();
+        let interval = sync_interval_secs.to_string();
+        let mut daemon = node
+            .cli(&["daemon", "--http-01-port", &port])
+            .args([
+                "--http-01-address",
+                "127.0.0.1",
+                "--sync-interval",
+                &interval,
+            ])
+            .args(extra)
+            .spawn();
+        let up = wait_for(DAEMON_LIMIT, || {
+            if daemon.has_exited() {
+                return Some(false);
+            }
+            net::port_answers(node.port).then_some(true)
+        });
+        if up != Some(true) {
+            panic!(
+                "{}'s daemon did not bind its HTTP-01 port {}\n{}",
+                node.id,
+                node.port,
+                daemon.wait_or_kill()
+            );
+        }
+        daemon
+    }
+
+    /// SIGTERM, then the daemon's output once it exited (killed after a bound).
+    pub fn stop_daemon(daemon: Running) -> Output {
+        let mut daemon = daemon;
+        let pid = rustix::process::Pid::from_raw(daemon.pid() as i32).expect("daemon pid");
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        if wait_for(DAEMON_LIMIT, || daemon.has_exited().then_some(())).is_none() {
+            panic!(
+                "daemon still running {DAEMON_LIMIT:?} after SIGTERM\n{}",
+                daemon.wait_or_kill()
+            );
+        }
+        daemon.wait()
+    }
+
+    /// Makes lineage `name` due on each of `nodes` (which must hold the same version): the
+    /// first node's certificate is aged, the others get the same bytes.
+    pub fn make_due(&self, name: &str, nodes: &[usize]) {
+        let first = self.node(nodes[0]);
+        age_lineage(&first.env.live(name), 90, 10);
+        for &i in &nodes[1..] {
+            let node = self.node(i);
+            assert_eq!(
+                node.live_version(name),
+                first.live_version(name),
+                "{} and {} hold different versions of {name}",
+                first.id,
+                node.id
+            );
+            for file in ["cert.pem", "chain.pem", "fullchain.pem"] {
+                let bytes = std::fs::read(first.env.live(name).join(file)).expect("aged file");
+                std::fs::write(node.env.live(name).join(file), bytes).expect("copy aged file");
+            }
+        }
+    }
+
+    /// Panics unless nodes `a` and `b` have the same version and byte-identical live files
+    /// for `name`, and both private keys are mode 0600.
+    pub fn assert_same_live(&self, a: usize, b: usize, name: &str) {
+        let (na, nb) = (self.node(a), self.node(b));
+        let fa = na
+            .live_files(name)
+            .unwrap_or_else(|| panic!("{} has no complete live/{name}", na.id));
+        let fb = nb
+            .live_files(name)
+            .unwrap_or_else(|| panic!("{} has no complete live/{name}", nb.id));
+        assert_eq!(fa.0, fb.0, "live/{name}: {} vs {} version", na.id, nb.id);
+        for (file, bytes) in &fa.1 {
+            assert!(
+                fb.1.get(file) == Some(bytes),
+                "live/{name}/{file} differs between {} and {}",
+                na.id,
+                nb.id
+            );
+        }
+        for node in [na, nb] {
+            let key = node.env.live(name).join("privkey.pem");
+            let key = std::fs::canonicalize(&key).unwrap_or(key);
+            assert_eq!(mode(&key), 0o600, "{}: {}", node.id, key.display());
+        }
+    }
+
+    /// True once node `b` holds exactly what node `a` holds for `name` (for `wait_for`).
+    pub fn same_live(&self, a: usize, b: usize, name: &str) -> bool {
+        match (self.node(a).live_files(name), self.node(b).live_files(name)) {
+            (Some(fa), Some(fb)) => fa == fb,
+            _ => false,
+        }
+    }
+
+    /// `HGET PREFIX:versions name`
+    pub fn store_version(&self, name: &str) -> Option<u64> {
+        self.redis
+            .cmd(&["HGET", &self.key("versions"), name])
+            .text()
+            .map(|v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("versions[{name}] = {v:?}"))
+            })
+    }
+
+    /// `PREFIX:history`, newest first, each entry parsed.
+    pub fn history(&self) -> Vec<Value> {
+        self.redis
+            .list(&self.key("history"))
+            .iter()
+            .map(|e| {
+                serde_json::from_str(e).unwrap_or_else(|err| panic!("history entry {e:?}: {err}"))
+            })
+            .collect()
+    }
+
+    /// History entries of this kind ("order", "publish") for lineage `name`.
+    pub fn events(&self, kind: &str, name: &str) -> Vec<Value> {
+        self.history()
+            .into_iter()
+            .filter(|e| e["event"] == kind && e["name"] == name)
+            .collect()
+    }
+
+    /// `PREFIX:node:<id>`: lineage -> installed version.
+    pub fn node_versions(&self, id: &str) -> BTreeMap<String, String> {
+        self.redis.hgetall(&self.key(&format!("node:{id}")))
+    }
+
+    /// `PREFIX:lock:<name>`
+    pub fn lock_key(&self, name: &str) -> String {
+        self.key(&format!("lock:{name}"))
+    }
+
+    /// Ids of the nodes that answered an HTTP-01 probe with 200, per the LB's log.
+    pub fn challenge_answerers(&self) -> BTreeSet<String> {
+        self.lb
+            .hits()
+            .iter()
+            .filter(|h| h.is_challenge() && h.status == 200)
+            .filter_map(|h| h.answered_by())
+            .map(|port| {
+                self.nodes
+                    .iter()
+                    .find(|n| n.port == port)
+                    .map(|n| n.id.clone())
+                    .unwrap_or_else(|| format!("unknown upstream port {port}"))
+            })
+            .collect()
+    }
+
+    /// The LB log, history and Redis log, for failure messages.
+    pub fn report(&self) -> String {
+        let history: Vec<String> = self
+            .redis
+            .try_cmd(&["LRANGE", &self.key("history"), "0", "-1"])
+            .map(|r| r.leaves())
+            .unwrap_or_default()
+            .iter()
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .collect();
+        format!(
+            "--- LB log (status uri upstream) ---\n{}\n--- history ---\n{}\n--- redis ---\n{}",
+            self.lb.log(),
+            history.join("\n"),
+            self.redis.logs()
+        )
+    }
+}
+
+/// Base64 of 32 random bytes and a newline, as `openssl rand -base64 32` writes it.
+pub fn random_store_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!(
+        "{}\n",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// Writes `contents` to `path` with exactly `mode` (whatever the umask).
+pub fn write_key_file(path: &Path, contents: &[u8], mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+}
+
+/// A real nginx (temp prefix) balancing round robin over upstreams on 127.0.0.1.
+pub struct LoadBalancer {
+    nginx: Nginx,
+}
+
+/// One request as the LB logged it.
+#[derive(Debug, Clone)]
+pub struct LbHit {
+    pub status: u16,
+    pub uri: String,
+    /// Every upstream tried, in order (`host:port`); empty if none was.
+    pub upstreams: Vec<String>,
+}
+
+impl LbHit {
+    pub fn is_challenge(&self) -> bool {
+        self.uri.starts_with("/.well-known/acme-challenge/")
+    }
+
+    /// The port of the upstream that gave the answer (the last one tried), unless nginx
+    /// answered itself (502: every upstream refused).
+    pub fn answered_by(&self) -> Option<u16> {
+        if self.status == 502 {
+            return None;
+        }
+        self.upstreams
+            .last()
+            .and_then(|u| u.rsplit_once(':'))
+            .and_then(|(_, p)| p.parse().ok())
+    }
+}
+
+impl LoadBalancer {
+    /// Listens on a free port and spreads requests over `upstreams` in turn. An upstream
+    /// that refuses the connection is skipped for that request (nginx's default
+    /// `proxy_next_upstream error timeout`), and `max_fails=0` keeps it in the rotation, so a
+    /// node that is down for a moment never makes the LB answer 502 for the others. A node
+    /// that answers 404 is not skipped: as with a real balancer, every node must answer.
+    pub fn start(upstreams: &[u16]) -> LoadBalancer {
+        let servers: String = upstreams
+            .iter()
+            .map(|p| format!("    server 127.0.0.1:{p} max_fails=0;\n"))
+            .collect();
+        // `$upstream_addr` last: it may hold several ", "-separated addresses.
+        let site = format!(
+            "log_format certwright_fleet '$status $request_uri $upstream_addr';\n\
+             upstream certwright_fleet_nodes {{\n{servers}}}\n\
+             server {{\n\
+             \x20   listen 127.0.0.1:@PORT0@ default_server;\n\
+             \x20   server_name _;\n\
+             \x20   access_log @PREFIX@/logs/fleet.log certwright_fleet;\n\
+             \x20   location / {{\n\
+             \x20       proxy_pass http://certwright_fleet_nodes;\n\
+             \x20       proxy_set_header Host $http_host;\n\
+             \x20       proxy_connect_timeout 2s;\n\
+             \x20   }}\n\
+             }}\n"
+        );
+        LoadBalancer {
+            nginx: Nginx::start(&site),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.nginx.port(0)
+    }
+
+    /// The raw access log.
+    pub fn log(&self) -> String {
+        let path = self.nginx.server_root().join("logs/fleet.log");
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// Every logged request, oldest first.
+    pub fn hits(&self) -> Vec<LbHit> {
+        self.log()
+            .lines()
+            .filter_map(|line| {
+                let mut parts = line.splitn(3, ' ');
+                let status = parts.next()?.parse().ok()?;
+                let uri = parts.next()?.to_string();
+                // "a:1, b:2" after a retry; " : " between internal redirects; "-" if none.
+                let upstreams = parts
+                    .next()
+                    .unwrap_or("-")
+                    .split([',', ' '])
+                    .filter(|a| !a.is_empty() && *a != "-" && *a != ":")
+                    .map(String::from)
+                    .collect();
+                Some(LbHit {
+                    status,
+                    uri,
+                    upstreams,
+                })
+            })
+            .collect()
+    }
+
+    pub fn error_log(&self) -> String {
+        self.nginx.error_log()
+    }
+}
