@@ -55,8 +55,19 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
         names.retain(|n| n == only);
     }
     let fleet = super::fleet::Fleet::from_ctx(ctx)?;
+    // Fleet mode: this node is brought up to date first (as every fleet command does),
+    // unless another run holds the local lock (then it is listed as it is).
     let fleet_view = match &fleet {
         Some(f) => Some(super::block_on(async {
+            match store.lock() {
+                Ok(_lock) => {
+                    store.prepare()?;
+                    f.pull_and_deploy(&ctx.ui, &store, &super::renew::RenewRequest::default())
+                        .await?;
+                }
+                Err(Error::Locked { .. }) => {}
+                Err(e) => return Err(e),
+            }
             Ok::<_, Error>((f.shared.versions().await?, f.shared.nodes().await?))
         })??),
         None => None,

@@ -410,7 +410,9 @@ pub async fn obtain_unless_fresh(
     let Some(fleet) = &req.fleet else {
         return obtain_locally_unless_fresh(ctx, store, req, installer).await;
     };
-    fleet.pull_all(&ctx.ui, store).await?;
+    fleet
+        .pull_and_deploy(&ctx.ui, store, &super::renew::RenewRequest::default())
+        .await?;
     fleet
         .exclusive(&ctx.ui, store, &req.cert_name, true, |_| {
             obtain_locally_unless_fresh(ctx, store, req, installer)

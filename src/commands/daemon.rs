@@ -156,22 +156,12 @@ impl FleetDuty {
                 // A pass or a CLI run holds the local lock: this round is skipped, they
                 // pull from the fleet themselves.
                 if let Ok(_lock) = StoreLock::acquire_with(&lock_path, false) {
-                    match self.fleet.pull_all(ui, &self.store).await {
-                        Ok(names) => {
-                            for name in names {
-                                let result = super::renew::synced_deploy(
-                                    ui,
-                                    &self.store,
-                                    &name,
-                                    &self.request,
-                                )
-                                .await;
-                                if let Some(e) = result.hook_error {
-                                    ui.warn(e);
-                                }
-                            }
-                        }
-                        Err(e) => ui.warn(format!("fleet sync failed: {e}")),
+                    if let Err(e) = self
+                        .fleet
+                        .pull_and_deploy(ui, &self.store, &self.request)
+                        .await
+                    {
+                        ui.warn(format!("fleet sync failed: {e}"));
                     }
                 }
                 tokio::time::sleep(self.every).await;

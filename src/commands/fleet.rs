@@ -58,11 +58,32 @@ impl Fleet {
             key_file: g.store_key_file.as_deref(),
             prefix: &g.store_prefix,
         })?;
+        // Unreachable is found out here, before the run writes anything locally.
+        super::block_on(shared.ping())??;
         Ok(Some(Arc::new(Fleet {
             shared,
             node,
             lock_ttl: Duration::from_secs(g.store_lock_ttl),
         })))
+    }
+
+    /// `pull_all`, then reload nginx and run the deploy hook (from `req`) for each lineage
+    /// installed: a node serves the new files at once, not at its next renewal.
+    pub async fn pull_and_deploy(
+        &self,
+        ui: &Ui,
+        store: &Store,
+        req: &super::renew::RenewRequest,
+    ) -> Result<Vec<super::renew::LineageResult>, Error> {
+        let mut results = Vec::new();
+        for name in self.pull_all(ui, store).await? {
+            let result = super::renew::synced_deploy(ui, store, &name, req).await;
+            if let Some(e) = &result.hook_error {
+                ui.warn(e.clone());
+            }
+            results.push(result);
+        }
+        Ok(results)
     }
 
     /// Install every lineage the fleet has in a newer version than this node; returns the

@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
         }
     };
     let failure = results.iter().find_map(|r| match &r.outcome {
-        Outcome::Failed { error } => Some(error.clone()),
+        Outcome::Failed { error, .. } => Some(error.clone()),
         _ => r.hook_error.clone(),
     });
     if results.is_empty() || failure.is_some() {

@@ -61,6 +61,9 @@ pub enum Outcome {
     },
     Failed {
         error: String,
+        /// The fleet's shared store failed (not the CA): the run exits 6.
+        #[serde(skip)]
+        shared_store: bool,
     },
     /// Fleet mode: another node renewed it; this node installed that version.
     Synced {
@@ -153,6 +156,27 @@ pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     ))??;
     report(ctx, &request, &results, args.json);
     let failed = results.iter().filter(|r| r.failed()).count();
+    let store_failed = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.outcome,
+                Outcome::Failed {
+                    shared_store: true,
+                    ..
+                }
+            )
+        })
+        .count();
+    if let (Some(fleet), true) = (&request.fleet, store_failed > 0) {
+        return Err(Error::Shared {
+            store: fleet.shared.describe().to_string(),
+            reason: format!(
+                "{store_failed} of {} certificate(s) not renewed because of the shared store (see above); nothing was installed for them",
+                results.len()
+            ),
+        });
+    }
     if failed > 0 {
         return Err(Error::SomeFailed {
             failed,
@@ -207,9 +231,7 @@ pub async fn renew_pass(
     let fleet = req.fleet.as_ref().filter(|_| !req.dry_run);
     let mut results = Vec::new();
     if let Some(fleet) = fleet {
-        for name in fleet.pull_all(ui, store).await? {
-            results.push(synced_deploy(ui, store, &name, req).await);
-        }
+        results = fleet.pull_and_deploy(ui, store, req).await?;
     }
     let (mut names, odd) = store.list_lineages()?;
     for path in odd {
@@ -242,6 +264,7 @@ pub async fn renew_pass(
                     name: name.to_string(),
                     outcome: Outcome::Failed {
                         error: e.to_string(),
+                        shared_store: false,
                     },
                     hook_error: None,
                 })
@@ -687,7 +710,9 @@ async fn renew_one(
         Err(e) => {
             let error = e.to_string();
             ui.warn(format!("{name}: renewal failed: {error}"));
-            if !req.dry_run {
+            let shared_store = matches!(e, Error::Shared { .. });
+            // A shared-store outage is no reason to back off from the CA.
+            if !req.dry_run && !shared_store {
                 let retry_after =
                     super::ca_retry_after(&e, OffsetDateTime::now_utc()).or(match &e {
                         Error::Acme(AcmeError::Problem(p)) if p.short_kind() == "rateLimited" => {
@@ -706,7 +731,10 @@ async fn renew_one(
             }
             LineageResult {
                 name,
-                outcome: Outcome::Failed { error },
+                outcome: Outcome::Failed {
+                    error,
+                    shared_store,
+                },
                 hook_error: None,
             }
         }
@@ -844,7 +872,7 @@ fn report(ctx: &Ctx, req: &RenewRequest, results: &[LineageResult], json: bool) 
             Outcome::BackingOff { until, last_error } => {
                 format!("skipped: backing off until {until} after: {last_error}")
             }
-            Outcome::Failed { error } => format!("FAILED: {error}"),
+            Outcome::Failed { error, .. } => format!("FAILED: {error}"),
             Outcome::Synced { version } => {
                 format!("installed version {version}, renewed by another node of the fleet")
             }

@@ -149,6 +149,18 @@ impl SharedStore for RedisStore {
         &self.described
     }
 
+    async fn ping(&self) -> Result<(), Error> {
+        let attempt = async {
+            let mut c = self.client.get_multiplexed_async_connection().await?;
+            redis::cmd("PING").query_async::<String>(&mut c).await
+        };
+        match tokio::time::timeout(Duration::from_secs(5), attempt).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(self.fail("cannot connect", e)),
+            Err(_) => Err(self.fail("cannot connect", "no answer within 5 s")),
+        }
+    }
+
     async fn try_lock(&self, name: &str, owner: &str, ttl: Duration) -> Result<LockAttempt, Error> {
         let mut c = self.conn().await?;
         let key = self.key(&["lock", name]);
