@@ -33,15 +33,7 @@ pub struct LineageReport {
     pub problem: Option<String>,
     /// Fleet mode: the fleet's version and which node holds which.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fleet: Option<FleetReport>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct FleetReport {
-    /// The fleet's current version (None: the fleet does not have this lineage).
-    pub version: Option<u64>,
-    /// node -> the version its live/ holds.
-    pub nodes: std::collections::BTreeMap<String, u64>,
+    pub fleet: Option<super::fleet::FleetReport>,
 }
 
 pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
@@ -68,13 +60,17 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
                 Err(Error::Locked { .. }) => {}
                 Err(e) => return Err(e),
             }
-            Ok::<_, Error>((f.shared.versions().await?, f.shared.nodes().await?))
+            f.view().await
         })??),
         None => None,
     };
-    if let (Some((versions, _)), None) = (&fleet_view, &only) {
+    if let (Some(view), None) = (&fleet_view, &only) {
         // Lineages only the fleet has (not yet installed here) are listed too.
-        for name in versions.keys().filter_map(|n| n.parse::<CertName>().ok()) {
+        for name in view
+            .versions
+            .keys()
+            .filter_map(|n| n.parse::<CertName>().ok())
+        {
             if !names.contains(&name) {
                 names.push(name);
             }
@@ -83,15 +79,9 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
     }
     let now = OffsetDateTime::now_utc();
     let mut reports: Vec<LineageReport> = names.iter().map(|n| report(&store, n, now)).collect();
-    if let Some((versions, nodes)) = &fleet_view {
+    if let Some(view) = &fleet_view {
         for r in &mut reports {
-            r.fleet = Some(FleetReport {
-                version: versions.get(&r.name).copied(),
-                nodes: nodes
-                    .iter()
-                    .filter_map(|(node, held)| Some((node.clone(), *held.get(&r.name)?)))
-                    .collect(),
-            });
+            r.fleet = Some(view.report_for(&r.name));
         }
     }
     if args.json {
@@ -227,16 +217,7 @@ fn render_text(reports: &[LineageReport]) -> String {
             out.push_str(&format!("    Problem: {p}\n"));
         }
         if let Some(f) = &r.fleet {
-            let nodes: Vec<String> = f.nodes.iter().map(|(n, v)| format!("{n}: {v}")).collect();
-            out.push_str(&format!(
-                "    Fleet: version {} ({})\n",
-                f.version.map_or("none".into(), |v| v.to_string()),
-                if nodes.is_empty() {
-                    "no node reported it".into()
-                } else {
-                    nodes.join(", ")
-                }
-            ));
+            out.push_str(&format!("    Fleet: {f}\n"));
         }
     }
     out

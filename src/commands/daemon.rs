@@ -318,11 +318,18 @@ async fn one_pass(
     reported_pid: u32,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Pass, Error> {
-    let lock_path = store.config_dir().join(".certwright.lock");
+    let mut told = false;
+    // `Store::lock`, as every CLI run: holding it, leftovers of a killed run are removed.
     let _lock = loop {
-        match StoreLock::acquire_with(&lock_path, false) {
+        match store.lock() {
             Ok(lock) => break lock,
-            Err(Error::Locked { .. }) => {
+            Err(Error::Locked { pid, .. }) => {
+                if !told {
+                    ui.note(format!(
+                        "waiting for another certwright run (pid {pid}) to finish before renewing"
+                    ));
+                    told = true;
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                     _ = stop.wait_for(|s| *s) => return Ok(Pass::default()),

@@ -145,6 +145,13 @@ impl Fleet {
         Ok(true)
     }
 
+    pub async fn view(&self) -> Result<FleetView, Error> {
+        Ok(FleetView {
+            versions: self.shared.versions().await?,
+            nodes: self.shared.nodes().await?,
+        })
+    }
+
     /// Tell the fleet which versions this node holds (for `certificates` on any node).
     pub async fn report(&self, store: &Store) -> Result<(), Error> {
         self.shared.report_node(&self.node, &installed(store)).await
@@ -289,6 +296,53 @@ impl Fleet {
             )
             .await?;
         Ok(())
+    }
+}
+
+/// What the fleet has and which node holds which version (`certificates`, `plan`).
+pub struct FleetView {
+    pub versions: BTreeMap<String, u64>,
+    pub nodes: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl FleetView {
+    pub fn report_for(&self, name: &str) -> FleetReport {
+        FleetReport {
+            version: self.versions.get(name).copied(),
+            nodes: self
+                .nodes
+                .iter()
+                .filter_map(|(node, held)| Some((node.clone(), *held.get(name)?)))
+                .collect(),
+        }
+    }
+}
+
+/// One lineage's fleet state, as `certificates --json` and `plan --json` show it.
+#[derive(Debug, serde::Serialize)]
+pub struct FleetReport {
+    /// The fleet's current version (None: the fleet does not have this lineage).
+    pub version: Option<u64>,
+    /// node -> the version its live/ holds.
+    pub nodes: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Display for FleetReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.version {
+            Some(v) => write!(f, "version {v}")?,
+            None => write!(f, "not in the fleet's store")?,
+        }
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect();
+        if nodes.is_empty() {
+            write!(f, " (no node reported it)")
+        } else {
+            write!(f, " ({})", nodes.join(", "))
+        }
     }
 }
 

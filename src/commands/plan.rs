@@ -28,13 +28,23 @@ pub struct PlanEntry {
     pub last_success: Option<String>,
     pub last_error: Option<String>,
     pub problem: Option<String>,
+    /// Fleet mode: the fleet's version and which node holds which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<super::fleet::FleetReport>,
     #[serde(skip)]
     pub next_time: Option<OffsetDateTime>,
 }
 
 pub fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
     let store = ctx.store();
-    let entries = plan(&ctx.ui, &store, OffsetDateTime::now_utc())?;
+    let mut entries = plan(&ctx.ui, &store, OffsetDateTime::now_utc())?;
+    // Fleet mode: read-only, as all of `plan` (nothing is installed here).
+    if let Some(fleet) = super::fleet::Fleet::from_ctx(ctx)? {
+        let view = super::block_on(fleet.view())??;
+        for e in &mut entries {
+            e.fleet = Some(view.report_for(&e.name));
+        }
+    }
     if args.json {
         let out = serde_json::json!({ "schema": 1, "certificates": entries });
         print_stdout(&format!(
@@ -83,6 +93,9 @@ pub fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
         if let Some(err) = &e.last_error {
             out.push_str(&format!("  last error:     {err}\n"));
         }
+        if let Some(f) = &e.fleet {
+            out.push_str(&format!("  fleet:          {f}\n"));
+        }
     }
     print_stdout(&out);
     Ok(())
@@ -121,6 +134,7 @@ pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry
                     }),
                     problem: None,
                     next_time,
+                    fleet: None,
                 }
             }
             Err(e) => PlanEntry {
@@ -136,6 +150,7 @@ pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry
                 last_error: None,
                 problem: Some(e.to_string()),
                 next_time: None,
+                fleet: None,
             },
         };
         entries.push(entry);
