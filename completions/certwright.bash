@@ -131,7 +131,7 @@ _certwright() {
 
     case "${cmd}" in
         certwright)
-            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot help"
+            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -153,6 +153,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -161,7 +181,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certificates)
-            opts="-n -v -q -h -V --cert-name --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --cert-name --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,6 +207,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -195,7 +235,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certonly)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -325,6 +365,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -333,7 +393,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__daemon)
-            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --http-01-port --http-01-address --nginx --nginx-server-root --nginx-ctl --nginx-http-01-port --sync-interval --child-pass --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +415,30 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-01-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-01-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-server-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-http-01-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sync-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -371,6 +455,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -379,7 +483,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__delete)
-            opts="-n -v -q -h -V --cert-name --uninstall --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --cert-name --uninstall --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +514,26 @@ _certwright() {
                     return 0
                     ;;
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -673,7 +797,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__import__subcmd__certbot)
-            opts="-n -v -q -h -V --certbot-dir --dry-run --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --certbot-dir --dry-run --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -703,6 +827,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -711,7 +855,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__install)
-            opts="-n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --redirect --no-redirect --hsts --https-port --http-01-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --redirect --no-redirect --hsts --https-port --http-01-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -753,6 +897,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -761,7 +925,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__plan)
-            opts="-n -v -q -h -V --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +947,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -791,7 +975,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__reconfigure)
-            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -857,6 +1041,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -865,7 +1069,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__register)
-            opts="-m -n -v -q -h -V --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-m -n -v -q -h -V --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -915,6 +1119,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -923,7 +1147,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__renew)
-            opts="-n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --run-deploy-hooks --concurrency --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --run-deploy-hooks --concurrency --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -969,6 +1193,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -977,7 +1221,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__revoke)
-            opts="-n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1027,6 +1271,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1035,7 +1299,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__rollback)
-            opts="-n -v -q -h -V --checkpoints --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --checkpoints --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1069,6 +1333,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1077,7 +1361,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__run)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1211,6 +1495,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1219,7 +1523,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__show_account)
-            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1246,6 +1550,26 @@ _certwright() {
                     return 0
                     ;;
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1257,7 +1581,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__unregister)
-            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1287,6 +1611,26 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1295,7 +1639,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__update_account)
-            opts="-m -n -v -q -h -V --email --rollover-key --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --help --version"
+            opts="-m -n -v -q -h -V --email --rollover-key --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1330,6 +1674,26 @@ _certwright() {
                     return 0
                     ;;
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_certwright_global_optspecs
-    string join \n config-dir= work-dir= logs-dir= n/non-interactive v/verbose q/quiet user= h/help V/version
+    string join \n config-dir= work-dir= logs-dir= n/non-interactive v/verbose q/quiet user= store= store-key-file= store-prefix= node-id= store-lock-ttl= h/help V/version
 end
 
 function __fish_certwright_needs_command
@@ -28,6 +28,11 @@ complete -c certwright -n "__fish_certwright_needs_command" -l config-dir -d 'Wh
 complete -c certwright -n "__fish_certwright_needs_command" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_needs_command" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_needs_command" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_needs_command" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_needs_command" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_needs_command" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_needs_command" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_needs_command" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_needs_command" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_needs_command" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_needs_command" -s q -l quiet -d 'Print only errors'
@@ -85,6 +90,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
@@ -139,6 +149,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l confi
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
@@ -166,6 +181,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand install" -l config
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx -d 'Install into nginx (the only installer)'
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l redirect -d 'Make port 80 answer 301 to https for the certificate\'s names (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l no-redirect -d 'Leave plain HTTP as it is'
@@ -183,6 +203,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l confi
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s q -l quiet -d 'Print only errors'
@@ -193,6 +218,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l c
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l json -d 'Print JSON (schema 1) instead of text'
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -209,6 +239,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand renew" -l config-d
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l dry-run -d 'Go through the whole renewal against the CA\'s staging counterpart (Let\'s Encrypt production -> staging; other CAs: the same server) with a throwaway key, then discard the result: certificates, configs, accounts and nginx stay byte-identical. Every selected lineage is tried, due or not. Exit 0 only if every renewal would succeed'
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l force-renewal -d 'Renew even if not due'
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l no-random-sleep-on-renew -d 'Do not wait a random 0-8 minutes first (the wait only happens when stdin is not a terminal, i.e. from cron, so a fleet does not hit the CA in the same second)'
@@ -223,6 +258,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand plan" -l config-di
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l json -d 'Print JSON (schema 1) instead of text'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -233,11 +273,24 @@ complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l schedul
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l concurrency -d 'How many renewals run at once' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l status-file -d 'Where to write the JSON status (each lineage\'s expiry, next renewal, last success and error) for monitoring; default: <work-dir>/status.json' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l deploy-hook -d 'Shell command run after each successful renewal (as renew\'s --deploy-hook)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l http-01-port -d 'Fleet mode (--store): keep a standalone HTTP-01 responder on this port for the daemon\'s whole life, answering every token any node of the fleet published, so the CA\'s probe succeeds whichever node the load balancer sends it to. Where nginx holds port 80: a local port (--http-01-address 127.0.0.1 --http-01-port 8402) that nginx\'s /.well-known/acme-challenge/ location proxies to (--nginx adds it)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l http-01-address -d 'Address for --http-01-port (default: all addresses)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-http-01-port -d 'With --nginx: the plain-HTTP port whose server blocks get the location (nginx\'s port 80, as install\'s --http-01-port)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l sync-interval -d 'Fleet mode (--store): seconds between checks of the shared store for versions other nodes renewed (installed into live/, then nginx reloaded and the deploy hook run)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l once -d 'Run one pass (renew what is due), then exit'
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx -d 'Fleet mode, where nginx holds the port the CA probes: at start, give each nginx server block on --nginx-http-01-port (and each TLS block one of them redirects to) a location, marked "# managed by certwright", passing /.well-known/acme-challenge/ to --http-01-port (on 127.0.0.1 if --http-01-address is unset or 0.0.0.0). Changed as `install` changes nginx: `nginx -t` before and after (restored on failure, exit 5), then a reload; `certwright rollback` undoes it. A block with a challenge location of its own is left alone, with a warning'
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l child-pass -d 'Internal: this process is one pass run by a daemon (`--once`, reporting the parent\'s pid in the status file)'
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s q -l quiet -d 'Print only errors'
@@ -253,6 +306,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand register" -l confi
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand register" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l register-unsafely-without-email -d 'Register without a contact email'
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l agree-tos -d 'Agree to the CA\'s terms of service'
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l staging -d 'Use Let\'s Encrypt\'s staging server (untrusted test certificates)'
@@ -267,6 +325,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l c
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -279,6 +342,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l c
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -292,6 +360,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l rollover-key -d 'Replace the account key with a new one; the old key stops working at once'
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
@@ -306,6 +379,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l rollover-key -d 'Replace the account key with a new one; the old key stops working at once'
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
@@ -319,6 +397,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l con
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l staging -d 'Use Let\'s Encrypt\'s staging server'
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -340,6 +423,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l config-
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l delete-after-revoke -d 'Delete the certificate\'s files after revoking it (default: ask on a terminal, keep them with -n)'
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l no-delete-after-revoke -d 'Keep the certificate\'s files after revoking it'
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l staging -d 'Use Let\'s Encrypt\'s staging server'
@@ -355,6 +443,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand delete" -l config-
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l uninstall -d 'First remove the lines certwright added to nginx for this certificate (`nginx -t`, restored on failure, then reload). Lines certwright did not add are never touched'
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
@@ -379,6 +472,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l co
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l reuse-key -d 'Keep the lineage\'s current private key when renewing (saved for later renewals)'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l new-key -d 'Generate a new private key for this issuance, and stop --reuse-key for later ones'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server'
@@ -395,6 +493,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
+complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l store -d 'Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock with the other nodes through this store (redis://HOST:PORT/DB). Each node still writes its own live/ files for its nginx' -r
+complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l store-key-file -d 'With --store: file holding the fleet\'s 32-byte key, base64 (`openssl rand -base64 32`), mode 0600, the same on every node. Private keys and account keys are stored encrypted with it, never in clear' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l store-prefix -d 'With --store: every key certwright writes starts with "PREFIX:" (several fleets can share one Redis)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l node-id -d 'With --store: this node\'s name in the fleet (default: the host name)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l store-lock-ttl -d 'With --store: seconds before a lineage lock held by a node that stopped refreshing it (crashed, cut off) expires and another node may renew' -r
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l dry-run -d 'Show what would be imported; write nothing'
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'

@@ -8,6 +8,7 @@ mod certonly;
 mod crash;
 mod daemon_lock;
 mod faults;
+mod fleet_nginx;
 mod harness;
 mod hostile;
 mod import_certbot;
