@@ -393,7 +393,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__daemon)
-            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --http-01-port --http-01-address --sync-interval --child-pass --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --http-01-port --http-01-address --nginx --nginx-server-root --nginx-ctl --nginx-http-01-port --sync-interval --child-pass --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -420,6 +420,18 @@ _certwright() {
                     return 0
                     ;;
                 --http-01-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-server-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-http-01-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

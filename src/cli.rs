@@ -745,13 +745,31 @@ pub struct DaemonArgs {
     /// daemon's whole life, answering every token any node of the fleet published, so the
     /// CA's probe succeeds whichever node the load balancer sends it to. Where nginx holds
     /// port 80: a local port (--http-01-address 127.0.0.1 --http-01-port 8402) that nginx's
-    /// /.well-known/acme-challenge/ location proxies to.
+    /// /.well-known/acme-challenge/ location proxies to (--nginx adds it).
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub http_01_port: Option<u16>,
 
     /// Address for --http-01-port (default: all addresses).
     #[arg(long, value_name = "ADDR", requires = "http_01_port")]
     pub http_01_address: Option<std::net::IpAddr>,
+
+    /// Fleet mode, where nginx holds the port the CA probes: at start, give each nginx server
+    /// block on --nginx-http-01-port (and each TLS block one of them redirects to) a
+    /// location, marked "# managed by certwright", passing /.well-known/acme-challenge/ to
+    /// --http-01-port (on 127.0.0.1 if --http-01-address is unset or 0.0.0.0). Changed as
+    /// `install` changes nginx: `nginx -t` before and after (restored on failure, exit 5),
+    /// then a reload; `certwright rollback` undoes it. A block with a challenge location of
+    /// its own is left alone, with a warning.
+    #[arg(long, requires = "http_01_port")]
+    pub nginx: bool,
+
+    #[command(flatten)]
+    pub nginx_args: NginxArgs,
+
+    /// With --nginx: the plain-HTTP port whose server blocks get the location (nginx's port
+    /// 80, as install's --http-01-port).
+    #[arg(long = "nginx-http-01-port", default_value_t = 80, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub nginx_http_01_port: u16,
 
     /// Fleet mode (--store): seconds between checks of the shared store for versions
     /// other nodes renewed (installed into live/, then nginx reloaded and the deploy hook

@@ -55,6 +55,7 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
         )
         .into());
     }
+    let challenge_proxy = super::challenge_proxy::ChallengeProxy::from_args(&args)?;
     let store = ctx.store();
     // The fleet responder's port is the parent's alone: a pass (child) never binds it.
     let serve_at = args
@@ -74,6 +75,9 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
         super::privileges::bind_then_drop(ctx, &super::renew::lineage_ports(&store, &[]))?;
     store.prepare()?;
     init_logging(ctx);
+    if let Some(proxy) = &challenge_proxy {
+        proxy.ensure(&ctx.ui, &store)?;
+    }
     let status_file = args
         .status_file
         .clone()

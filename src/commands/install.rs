@@ -106,21 +106,30 @@ pub fn install_lineage(
         "Installing {name} into nginx ({} file(s))",
         edits.len()
     ));
-    nginx::apply(&edits, &root, &ctl)?;
-    if ctl.is_running() {
-        if let Err(e) = ctl.reload() {
-            // The new config passed `nginx -t` but nginx refused it: put the old one back.
-            let _ = nginx::rollback(&root, 1);
-            let _ = ctl.reload();
-            return Err(e.into());
-        }
-    } else {
+    if !apply_and_reload(&edits, &root, &ctl)? {
         ui.warn("nginx is not running: the certificate is configured and will be served once nginx starts");
     }
     step.done();
     Ok(Installed::Changed {
         files: edits.into_iter().map(|e| e.path).collect(),
     })
+}
+
+/// Apply `edits` as one checkpoint under `root` (`nginx -t` before and after, restored on
+/// failure), then reload nginx if it runs; returns whether it did. A reload nginx refuses
+/// puts the old config back.
+pub fn apply_and_reload(edits: &[nginx::FileEdit], root: &Path, ctl: &Ctl) -> Result<bool, Error> {
+    nginx::apply(edits, root, ctl)?;
+    if !ctl.is_running() {
+        return Ok(false);
+    }
+    if let Err(e) = ctl.reload() {
+        // The new config passed `nginx -t` but nginx refused it: put the old one back.
+        let _ = nginx::rollback(root, 1);
+        let _ = ctl.reload();
+        return Err(e.into());
+    }
+    Ok(true)
 }
 
 /// Say which files a killed run had half-patched and were put back.

@@ -4,6 +4,7 @@
 mod account;
 mod certificates;
 mod certonly;
+mod challenge_proxy;
 mod csr;
 mod daemon;
 mod delete;

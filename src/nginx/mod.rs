@@ -8,7 +8,9 @@
 //!   [`Config::server_names`] lists every `server_name` value for error messages.
 //! - Planning (pure, writes nothing) returns `Vec<`[`FileEdit`]`>`:
 //!   [`plan_challenges`] / [`plan_challenge_removal`] (HTTP-01 locations),
-//!   [`plan_install`] / [`plan_uninstall`] (TLS lines, redirect, HSTS).
+//!   [`plan_install`] / [`plan_uninstall`] (TLS lines, redirect, HSTS),
+//!   [`plan_challenge_proxy`] / [`plan_challenge_proxy_removal`] (fleet mode: the permanent
+//!   location passing every challenge probe to the local daemon's responder).
 //!   [`Config::references`] finds directives naming given files; [`unified_diff`] renders edits.
 //! - [`Ctl`]: `nginx -t`, reload, is-running. [`apply`] writes edits as a checkpointed
 //!   transaction (test before, back up, write, test after, restore on failure);
@@ -20,6 +22,7 @@ mod checkpoint;
 mod ctl;
 mod parse;
 mod patch;
+mod proxy;
 mod select;
 
 use std::collections::HashMap;
@@ -34,6 +37,9 @@ pub use parse::{print, Body, ConfFile, Directive, Node, Word};
 pub use patch::{
     plan_challenge_removal, plan_challenges, plan_install, plan_uninstall, unified_diff, Challenge,
     FileEdit, InstallRequest, MARKER,
+};
+pub use proxy::{
+    plan_challenge_proxy, plan_challenge_proxy_removal, ChallengeProxyPlan, UserChallengeLocation,
 };
 pub use select::{Listen, MatchKind, Selected, ServerBlock};
 

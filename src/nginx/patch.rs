@@ -13,6 +13,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::parse::quote_word;
+use super::proxy::is_challenge_proxy;
 use super::select::{for_each_in_server, MatchKind, ServerBlock};
 use super::{Config, Directive, Node};
 use crate::error::NginxError;
@@ -21,7 +22,7 @@ use crate::types::DomainName;
 /// Appended to every line certwright adds.
 pub const MARKER: &str = "# managed by certwright";
 
-const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
+pub(super) const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
 
 /// The planned new contents of one file. `path` is the real file (symlinks resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,7 +283,8 @@ pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileE
         }
         names.extend(b.names.iter().cloned());
         for_each_direct_child(b.directive, &mut |d| {
-            if !is_marked(src, d) || is_challenge_location(d) {
+            // The challenge locations outlive a certificate: not this uninstall's to remove.
+            if !is_marked(src, d) || is_challenge_location(d) || is_challenge_proxy(d) {
                 return;
             }
             match replaced_original(src, d) {
@@ -324,7 +326,7 @@ pub fn unified_diff(edits: &[FileEdit]) -> String {
 
 /// Blocks that answer `name` on `port` by name (a default-server match does not count:
 /// we never patch a catch-all for a name it only serves by accident).
-fn named_blocks<'a>(config: &'a Config, name: &str, port: u16) -> Vec<ServerBlock<'a>> {
+pub(super) fn named_blocks<'a>(config: &'a Config, name: &str, port: u16) -> Vec<ServerBlock<'a>> {
     config
         .select(name, port)
         .into_iter()
@@ -333,7 +335,11 @@ fn named_blocks<'a>(config: &'a Config, name: &str, port: u16) -> Vec<ServerBloc
         .collect()
 }
 
-fn has_child(config: &Config, b: &ServerBlock<'_>, pred: impl Fn(&Directive) -> bool) -> bool {
+pub(super) fn has_child(
+    config: &Config,
+    b: &ServerBlock<'_>,
+    pred: impl Fn(&Directive) -> bool,
+) -> bool {
     let mut found = false;
     for_each_in_server(config, b.file, b.directive, &mut |d| found |= pred(d));
     found
@@ -348,13 +354,13 @@ fn for_each_direct_child<'a>(block: &'a Directive, f: &mut dyn FnMut(&'a Directi
 }
 
 /// Our redirect `if`, or a user's server-level `return 30x https://...`.
-fn is_https_redirect(d: &Directive) -> bool {
+pub(super) fn is_https_redirect(d: &Directive) -> bool {
     d.name() == "if" && d.arg(0) == Some("($scheme")
         || d.name() == "return" && d.arg(1).is_some_and(|a| a.starts_with("https://"))
 }
 
 /// Every port some server block listens on with TLS, in order of appearance.
-fn ssl_ports(config: &Config) -> Vec<u16> {
+pub(super) fn ssl_ports(config: &Config) -> Vec<u16> {
     let mut ports = Vec::new();
     for b in config.server_blocks() {
         for l in b.listens.iter().filter(|l| l.ssl) {
@@ -401,7 +407,7 @@ fn rest_of_line<'s>(src: &'s str, d: &Directive) -> &'s str {
     rest.split('\n').next().unwrap_or("").trim_end_matches('\r')
 }
 
-fn is_marked(src: &str, d: &Directive) -> bool {
+pub(super) fn is_marked(src: &str, d: &Directive) -> bool {
     rest_of_line(src, d).trim_start().starts_with(MARKER)
 }
 
@@ -426,14 +432,14 @@ fn indent_at(src: &str, offset: usize) -> &str {
 
 /// Byte splices per file, applied back to front when finished.
 #[derive(Default)]
-struct Edits {
+pub(super) struct Edits {
     /// file index -> (range, replacement, insertion order)
     splices: BTreeMap<usize, Vec<(Range<usize>, String, usize)>>,
     seq: usize,
 }
 
 impl Edits {
-    fn splice(&mut self, file: usize, range: Range<usize>, text: String) {
+    pub(super) fn splice(&mut self, file: usize, range: Range<usize>, text: String) {
         self.seq += 1;
         let list = self.splices.entry(file).or_default();
         if !list.iter().any(|(r, t, _)| *r == range && *t == text) {
@@ -443,7 +449,7 @@ impl Edits {
 
     /// Add marked lines inside a server block, after its last listen/server_name (or at the
     /// top), indented like its other directives.
-    fn add_lines(&mut self, config: &Config, b: &ServerBlock<'_>, lines: &[String]) {
+    pub(super) fn add_lines(&mut self, config: &Config, b: &ServerBlock<'_>, lines: &[String]) {
         if lines.is_empty() {
             return;
         }
@@ -523,7 +529,7 @@ impl Edits {
         Ok(())
     }
 
-    fn remove_line(&mut self, config: &Config, file: usize, d: &Directive) {
+    pub(super) fn remove_line(&mut self, config: &Config, file: usize, d: &Directive) {
         let src = &config.files[file].source;
         let r = if own_line(src, d.span.start) {
             line_range(src, d)
@@ -561,7 +567,7 @@ impl Edits {
         self.splice(file, d.span.start..end, original.to_string());
     }
 
-    fn finish(self, config: &Config) -> Result<Vec<FileEdit>, NginxError> {
+    pub(super) fn finish(self, config: &Config) -> Result<Vec<FileEdit>, NginxError> {
         let mut out = Vec::new();
         for (file, mut splices) in self.splices {
             let f = &config.files[file];

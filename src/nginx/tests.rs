@@ -421,3 +421,80 @@ proptest! {
         prop_assert_eq!(print(&nodes), src);
     }
 }
+
+#[test]
+fn challenge_proxy_on_debian_layout_passes_real_nginx_and_round_trips() {
+    let sb = Sandbox::new("    include sites-enabled/*;\n");
+    for d in ["sites-available", "sites-enabled", "snippets"] {
+        fs::create_dir(sb.path(d)).unwrap();
+    }
+    let debian = fs::read_to_string(fixture_dir().join("debian-sites-default"))
+        .unwrap()
+        .replace("listen 80 default_server;", "listen 18080 default_server;")
+        .replace(
+            "listen [::]:80 default_server;",
+            "listen [::]:18080 default_server;",
+        );
+    fs::write(sb.path("sites-available/default"), &debian).unwrap();
+    symlink(
+        "../sites-available/default",
+        sb.path("sites-enabled/default"),
+    )
+    .unwrap();
+    // A second site whose port comes from an included snippet, and a TLS-only one.
+    let app = "server {\n    include snippets/listen.conf;\n    server_name app.test;\n}\nserver {\n    listen 18443;\n    server_name app.test;\n}\n";
+    fs::write(sb.path("sites-enabled/app"), app).unwrap();
+    fs::write(sb.path("snippets/listen.conf"), "listen [::]:18080;\n").unwrap();
+    let snapshot = || {
+        [
+            "sites-available/default",
+            "sites-enabled/app",
+            "snippets/listen.conf",
+        ]
+        .map(|p| fs::read(sb.path(p)).unwrap())
+    };
+    let before = snapshot();
+    let root = sb.path("checkpoints");
+
+    let upstream = "127.0.0.1:8402".parse().unwrap();
+    let plan = plan_challenge_proxy(&load(&sb.main()).unwrap(), 18080, upstream).unwrap();
+    assert!(plan.kept.is_empty());
+    let real_default = fs::canonicalize(sb.path("sites-available/default")).unwrap();
+    let mut paths: Vec<_> = plan.edits.iter().map(|e| e.path.clone()).collect();
+    paths.sort();
+    let mut want = vec![
+        real_default,
+        fs::canonicalize(sb.path("sites-enabled/app")).unwrap(),
+    ];
+    want.sort();
+    assert_eq!(paths, want);
+    apply(&plan.edits, &root, &sb.ctl()).unwrap();
+    sb.ctl().test().unwrap();
+    assert!(fs::symlink_metadata(sb.path("sites-enabled/default"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let app_after = fs::read_to_string(sb.path("sites-enabled/app")).unwrap();
+    assert_eq!(
+        app_after.matches("acme-challenge").count(),
+        1,
+        "{app_after}"
+    );
+    assert!(
+        app_after
+            .split("listen 18443;")
+            .nth(1)
+            .is_some_and(|tls| !tls.contains("acme")),
+        "{app_after}"
+    );
+    assert_lines_kept(
+        &debian,
+        &fs::read_to_string(sb.path("sites-available/default")).unwrap(),
+    );
+
+    let again = plan_challenge_proxy(&load(&sb.main()).unwrap(), 18080, upstream).unwrap();
+    assert!(again.edits.is_empty(), "{again:?}");
+    let removal = plan_challenge_proxy_removal(&load(&sb.main()).unwrap()).unwrap();
+    apply(&removal, &root, &sb.ctl()).unwrap();
+    assert_eq!(snapshot(), before);
+}
