@@ -85,24 +85,7 @@ cwr=(--config-dir "$bench/cwr/config" --work-dir "$bench/cwr/work" --logs-dir "$
 "$cw" certonly --standalone --http-01-port "$http_port" --http-01-address 127.0.0.1 \
   -d seed.example.com "${cwr[@]}" "${acme[@]}" >"$bench/cwr.seed.log" 2>&1 \
   || { cat "$bench/cwr.seed.log"; exit 1; }
-python3 - "$bench/cwr/config" <<'PY'
-import json, os, shutil, sys
-config = sys.argv[1]
-seed = "seed.example.com"
-conf = json.load(open(f"{config}/renewal/{seed}.json"))
-for i in range(1, 1001):
-    name = f"l{i:04d}.example.com"
-    shutil.copytree(f"{config}/archive/{seed}", f"{config}/archive/{name}", symlinks=True)
-    os.symlink(f"../archive/{name}/1", f"{config}/live/{name}")
-    conf["cert_name"] = name
-    with open(f"{config}/renewal/{name}.json", "w") as f:
-        json.dump(conf, f, indent=2)
-    os.chmod(f"{config}/renewal/{name}.json", 0o644)
-os.remove(f"{config}/renewal/{seed}.json")
-os.remove(f"{config}/live/{seed}")
-shutil.rmtree(f"{config}/archive/{seed}")
-PY
-rm -f "$bench/cwr/work/state/seed.example.com.json"
+make_lineages "$bench/cwr/config" "$bench/cwr/work" 1000
 cw_renew=("$cw" renew --no-random-sleep-on-renew "${cwr[@]}")
 # The first run asks the CA's directory once about ARI and writes renewal state: not counted.
 measure "$bench/certwright.cold.txt" "${cw_renew[@]}"

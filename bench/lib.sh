@@ -89,3 +89,29 @@ median() {
 proc_cpu() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat"
 }
+
+# make_lineages CONFIG_DIR WORK_DIR [COUNT=1000]: turn the lineage seed.example.com into
+# l0001..lNNNN.example.com, each with its own archive copy, live link and renewal config
+# (cert_name changed; domains stay seed.example.com, so the files match the config).
+make_lineages() {
+  python3 - "$1" "${3:-1000}" <<'PY'
+import json, os, shutil, sys
+config, count = sys.argv[1], int(sys.argv[2])
+seed = "seed.example.com"
+conf = json.load(open(f"{config}/renewal/{seed}.json"))
+for i in range(1, count + 1):
+    name = f"l{i:04d}.example.com"
+    shutil.copytree(f"{config}/archive/{seed}", f"{config}/archive/{name}", symlinks=True)
+    os.symlink(f"../archive/{name}/1", f"{config}/live/{name}")
+    conf["cert_name"] = name
+    path = f"{config}/renewal/{name}.json"
+    with open(path + ".tmp", "w") as f:
+        json.dump(conf, f, indent=2)
+    os.chmod(path + ".tmp", 0o644)
+    os.rename(path + ".tmp", path)
+os.remove(f"{config}/renewal/{seed}.json")
+os.remove(f"{config}/live/{seed}")
+shutil.rmtree(f"{config}/archive/{seed}")
+PY
+  rm -f "$2/state/seed.example.com.json"
+}

@@ -24,28 +24,7 @@ one=$(median "$bench/ref.txt" 1)
 echo "==> issuing seed.example.com and copying it into 1,000 lineages" >&2
 "$cw" certonly "${standalone[@]}" -d seed.example.com "${common[@]}" "${acme[@]}" >"$bench/seed.log" 2>&1 \
   || { cat "$bench/seed.log"; exit 1; }
-# make_lineages: l0001..l1000.example.com, each its own archive copy, live link and renewal
-# config (cert_name changed; domains stay seed.example.com, so the files match the config).
-python3 - "$bench/config" <<'PY'
-import json, os, shutil, sys
-config = sys.argv[1]
-seed = "seed.example.com"
-conf = json.load(open(f"{config}/renewal/{seed}.json"))
-for i in range(1, 1001):
-    name = f"l{i:04d}.example.com"
-    shutil.copytree(f"{config}/archive/{seed}", f"{config}/archive/{name}", symlinks=True)
-    os.symlink(f"../archive/{name}/1", f"{config}/live/{name}")
-    conf["cert_name"] = name
-    path = f"{config}/renewal/{name}.json"
-    with open(path + ".tmp", "w") as f:
-        json.dump(conf, f, indent=2)
-    os.chmod(path + ".tmp", 0o644)
-    os.rename(path + ".tmp", path)
-os.remove(f"{config}/renewal/{seed}.json")
-os.remove(f"{config}/live/{seed}")
-shutil.rmtree(f"{config}/archive/{seed}")
-PY
-rm -f "$bench/work/state/seed.example.com.json"
+make_lineages "$bench/config" "$bench/work" 1000
 renew=("$cw" renew --no-random-sleep-on-renew "${common[@]}")
 count_lineages() { ls "$bench/config/renewal" | wc -l; }
 echo "==> $(count_lineages) lineages; renew with nothing due" >&2

@@ -71,8 +71,7 @@ pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
                 .map_err(|e| super::obtain::bind_error(e, address, port))
         })
         .transpose()?;
-    let prebound =
-        super::privileges::bind_then_drop(ctx, &super::renew::lineage_ports(&store, &[]))?;
+    let prebound = super::privileges::bind_then_drop(ctx, &ports_to_prebind(ctx, &store))?;
     store.prepare()?;
     init_logging(ctx);
     if let Some(proxy) = &challenge_proxy {
@@ -171,6 +170,15 @@ impl FleetDuty {
                 tokio::time::sleep(self.every).await;
             }
         }
+    }
+}
+
+/// The standalone ports to bind before dropping to `--user` (none without it: then the
+/// daemon does not read the renewal configs at all, its passes do).
+fn ports_to_prebind(ctx: &Ctx, store: &Store) -> Vec<super::obtain::ListenAt> {
+    match ctx.global.user {
+        Some(_) => super::renew::lineage_ports(store, &[]),
+        None => Vec::new(),
     }
 }
 
@@ -418,10 +426,16 @@ async fn child_pass(status_file: &Path, mut stop: watch::Receiver<bool>) -> Resu
             status_file.display()
         )));
     }
+    /// Only the one field: the rest (a large document with many lineages) is skipped
+    /// without being built, so the idle daemon keeps no trace of it.
+    #[derive(serde::Deserialize)]
+    struct NextDue {
+        next_due: Option<String>,
+    }
     let next_due = std::fs::read(status_file)
         .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| v.get("next_due")?.as_str().map(str::to_owned))
+        .and_then(|b| serde_json::from_slice::<NextDue>(&b).ok())
+        .and_then(|v| v.next_due)
         .and_then(|t| {
             OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
         });
