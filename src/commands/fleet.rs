@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use crate::config::RenewalConfig;
 use crate::error::{Error, InputError};
 use crate::store::shared::{self, Bundle, Lease, LockAttempt, SharedAccount, SharedStore};
-use crate::store::{IssuedFiles, Store};
+use crate::store::{inspect, IssuedFiles, Store};
 use crate::types::CertName;
 
 use super::ui::Ui;
@@ -123,8 +123,13 @@ impl Fleet {
             return Ok(false);
         }
         // Checked before anything is written: a renewal config this node cannot read would
-        // leave it with a lineage it cannot renew.
+        // leave it with a lineage it cannot renew, and files that do not belong together
+        // must never reach live/.
         RenewalConfig::parse(&bundle.renewal, &store.renewal_file(name))?;
+        check_bundle(name, &bundle).map_err(|reason| Error::Shared {
+            store: self.shared.describe().to_string(),
+            reason: format!("{name} version {}: {reason}; not installed", bundle.version),
+        })?;
         let files = IssuedFiles {
             cert_pem: bundle.cert_pem.clone(),
             chain_pem: bundle.chain_pem.clone(),
@@ -493,6 +498,23 @@ impl LocalMark {
     }
 }
 
+/// The fleet's files must be one certificate with its own key and chain.
+fn check_bundle(name: &CertName, bundle: &Bundle) -> Result<(), String> {
+    let info = inspect::inspect_chain(bundle.fullchain_pem.as_bytes())?;
+    let key = inspect::private_key_spki(&bundle.privkey_pem)?;
+    if key != info.spki_der {
+        return Err("the private key does not belong to the certificate".into());
+    }
+    if !bundle.fullchain_pem.starts_with(bundle.cert_pem.trim_end())
+        || !bundle.fullchain_pem.contains(bundle.chain_pem.trim())
+    {
+        return Err(format!(
+            "fullchain.pem is not cert.pem followed by chain.pem for {name}"
+        ));
+    }
+    Ok(())
+}
+
 /// The owner token is `node/pid/random`.
 fn node_of(holder: &str) -> &str {
     holder.split('/').next().unwrap_or(holder)
@@ -521,7 +543,48 @@ fn hostname() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::node_of;
+    use super::*;
+
+    fn bundle_for(name: &str) -> (Bundle, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![name.to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap()
+            .pem();
+        let other = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        let chain = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let bundle = Bundle {
+            version: 1,
+            cert_pem: cert.clone(),
+            chain_pem: String::new(),
+            fullchain_pem: cert,
+            privkey_pem: key.serialize_pem(),
+            renewal: String::new(),
+            node: "a".into(),
+        };
+        let _ = chain;
+        (bundle, other)
+    }
+
+    #[test]
+    fn a_bundle_whose_key_or_chain_does_not_fit_is_refused() {
+        let name: CertName = "a.example.com".parse().unwrap();
+        let (good, other_key) = bundle_for("a.example.com");
+        assert_eq!(check_bundle(&name, &good), Ok(()));
+        let swapped = Bundle {
+            privkey_pem: other_key,
+            ..good.clone()
+        };
+        let err = check_bundle(&name, &swapped).unwrap_err();
+        assert!(err.contains("does not belong"), "{err}");
+        let (elsewhere, _) = bundle_for("b.example.com");
+        let mixed = Bundle {
+            cert_pem: elsewhere.cert_pem,
+            ..good
+        };
+        assert!(check_bundle(&name, &mixed).is_err());
+    }
 
     #[test]
     fn owner_token_names_the_node() {

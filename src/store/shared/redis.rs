@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! lock:<name>      owner token, SET NX PX; refreshed and released by an owner-checking script
-//! cert:<name>      hash: version, cert, chain, fullchain, privkey (sealed), renewal, node, at
+//! cert:<name>      hash: version, cert, chain, fullchain, privkey (sealed), renewal (sealed),
+//!                  node, at
 //! versions         hash: name -> version (the one key nodes poll)
 //! chal:<token>     "identifier\nkey authorization", expires by itself
 //! account:<server> hash: id, credentials (sealed), meta
@@ -208,6 +209,9 @@ impl SharedStore for RedisStore {
 
     async fn publish(&self, lease: &Lease, bundle: &Bundle) -> Result<u64, Error> {
         let privkey = self.seal(&format!("privkey:{}", lease.name), &bundle.privkey_pem)?;
+        // Sealed too, for integrity: it names programs a node runs (nginx binary, hooks'
+        // paths), so whoever can write to Redis must not be able to change it.
+        let renewal = self.seal(&format!("renewal:{}", lease.name), &bundle.renewal)?;
         let mut c = self.conn().await?;
         let version: i64 = Script::new(PUBLISH)
             .key(self.key(&["lock", &lease.name]))
@@ -220,7 +224,7 @@ impl SharedStore for RedisStore {
             .arg(&bundle.chain_pem)
             .arg(&bundle.fullchain_pem)
             .arg(privkey)
-            .arg(&bundle.renewal)
+            .arg(renewal)
             .arg(&bundle.node)
             .arg(now())
             .arg(HISTORY_LEN)
@@ -262,7 +266,7 @@ impl SharedStore for RedisStore {
             chain_pem: get("chain")?,
             fullchain_pem: get("fullchain")?,
             privkey_pem: self.open_sealed(&format!("privkey:{name}"), &get("privkey")?)?,
-            renewal: get("renewal")?,
+            renewal: self.open_sealed(&format!("renewal:{name}"), &get("renewal")?)?,
             node: get("node")?,
         }))
     }
