@@ -9,6 +9,7 @@ mod crash;
 mod daemon_lock;
 mod faults;
 mod fleet;
+mod fleet_netns;
 mod harness;
 mod hostile;
 mod import_certbot;
