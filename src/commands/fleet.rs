@@ -136,11 +136,13 @@ impl Fleet {
             fullchain_pem: bundle.fullchain_pem.clone(),
             privkey_pem: bundle.privkey_pem.clone(),
         };
+        // The renewal config first: a node that dies in between holds the new config with
+        // the old files (a renewal repairs that), never new files it cannot renew.
+        store.write_renewal(name, &bundle.renewal)?;
         let (s, n) = (store.clone(), name.clone());
         tokio::task::spawn_blocking(move || s.write_version(&n, &files))
             .await
             .map_err(|e| Error::Config(format!("writing {name} did not finish: {e}")))??;
-        store.write_renewal(name, &bundle.renewal)?;
         versions.insert(name.to_string(), bundle.version);
         save_installed(store, &versions)?;
         ui.note(format!(

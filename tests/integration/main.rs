@@ -9,6 +9,7 @@ mod crash;
 mod daemon_lock;
 mod faults;
 mod fleet;
+mod fleet_netns;
 mod fleet_nginx;
 mod harness;
 mod hostile;

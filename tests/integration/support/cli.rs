@@ -82,7 +82,8 @@ impl Cli {
         }
     }
 
-    /// Runs another program instead of certwright (harness self-tests only).
+    /// Runs another program instead of certwright: for harness self-tests, or a wrapper that
+    /// takes certwright as its argument (`ip netns exec NS certwright`).
     pub fn program(mut self, program: impl AsRef<OsStr>) -> Cli {
         self.program = program.as_ref().to_owned();
         self

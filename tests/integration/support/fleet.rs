@@ -12,8 +12,14 @@
 //! answered which probe. On one host every node needs its own port, where real nodes would
 //! all use port 80: `Node::set_standalone_port` points a synced renewal config at the node's
 //! own port before that node renews.
+//!
+//! `Fleet::start_in` puts each node in its own network namespace instead (support/netns.rs):
+//! every node listens on port 80 at its own address, as real nodes do, and a synced renewal
+//! config works unchanged. Redis and Pebble's ACME API then also listen on the host address
+//! the namespaces reach; the LB's upstreams are the nodes' addresses.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -22,13 +28,16 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::certs::age_lineage;
-use super::cli::{Cli, Output, Running};
+use super::cli::{Cli, Output, Running, BIN};
+use super::netns::{self, Namespaces};
 use super::proxy::GatedProxy;
 use super::redis::RedisServer;
 use super::{free_port, mode, net, read_lossy, wait_for, Env, Nginx, Pebble, PebbleOpts};
 
 /// Bound on a daemon binding its HTTP-01 port or exiting after SIGTERM.
 const DAEMON_LIMIT: Duration = Duration::from_secs(60);
+/// The HTTP-01 port of a node in its own namespace, as on a real node.
+pub const NETNS_HTTP_PORT: u16 = 80;
 
 /// How to build a fleet. Default: two nodes, the default store prefix, a 3 s lock TTL.
 #[derive(Debug, Clone)]
@@ -65,12 +74,39 @@ impl FleetOpts {
 pub struct Node {
     pub id: String,
     pub env: Env,
-    /// Where this node's standalone responder or daemon listens (on 127.0.0.1).
+    /// Where the LB reaches this node: 127.0.0.1, or its namespace's address.
+    pub addr: IpAddr,
+    /// Where this node's standalone responder or daemon listens (on `addr`).
     pub port: u16,
+    /// The network namespace the node runs in (`ip netns exec`), if any.
+    pub netns: Option<String>,
     store_flags: Vec<String>,
 }
 
 impl Node {
+    /// The certwright binary in this node's env dir (and namespace), no arguments yet.
+    pub fn bare_cli(&self) -> Cli {
+        let cli = self.env.cli();
+        match &self.netns {
+            Some(ns) => cli.program(netns::IP).args(["netns", "exec", ns, BIN]),
+            None => cli,
+        }
+    }
+
+    /// `addr:port`, as the LB logs the upstream.
+    pub fn upstream(&self) -> SocketAddr {
+        SocketAddr::new(self.addr, self.port)
+    }
+
+    /// `--http-01-address 127.0.0.1` on one host; nothing in a namespace (all addresses).
+    fn http_01_address_flags(&self) -> Vec<&'static str> {
+        if self.netns.is_some() {
+            Vec::new()
+        } else {
+            vec!["--http-01-address", "127.0.0.1"]
+        }
+    }
+
     /// `--store URL --store-key-file F [--store-prefix P] --node-id ID --store-lock-ttl S`
     pub fn store_flags(&self) -> Vec<String> {
         self.store_flags.clone()
@@ -78,8 +114,7 @@ impl Node {
 
     /// certwright `args`, then this node's directories and fleet flags.
     pub fn cli(&self, args: &[&str]) -> Cli {
-        self.env
-            .cli()
+        self.bare_cli()
             .args(args)
             .args(self.env.dir_flags())
             .args(&self.store_flags)
@@ -140,16 +175,50 @@ pub struct Fleet {
     lock_ttl: Duration,
     /// Holds the key file.
     _secrets: TempDir,
+    /// The nodes' network namespaces (`start_in`); last, so they go after everything else.
+    namespaces: Option<Namespaces>,
 }
 
 impl Fleet {
+    /// Every node on 127.0.0.1 with its own port.
     pub fn start(opts: FleetOpts) -> Fleet {
-        let ports: Vec<u16> = (0..opts.nodes).map(|_| free_port()).collect();
-        let lb = LoadBalancer::start(&ports);
+        Fleet::build(opts, None)
+    }
+
+    /// Node `i` in namespace `i` of `namespaces` (one per node), on its address and port 80.
+    /// Redis and Pebble's ACME API listen on `namespaces.host_addr()` too, and every node's
+    /// `--store` and `--server` name that address.
+    pub fn start_in(namespaces: Namespaces, opts: FleetOpts) -> Fleet {
+        assert_eq!(
+            namespaces.len(),
+            opts.nodes,
+            "one namespace per node: {}",
+            namespaces.describe()
+        );
+        Fleet::build(opts, Some(namespaces))
+    }
+
+    fn build(opts: FleetOpts, namespaces: Option<Namespaces>) -> Fleet {
+        let upstreams: Vec<SocketAddr> = (0..opts.nodes)
+            .map(|i| match &namespaces {
+                Some(ns) => SocketAddr::from((ns.node_addr(i), NETNS_HTTP_PORT)),
+                None => SocketAddr::from((Ipv4Addr::LOCALHOST, free_port())),
+            })
+            .collect();
+        let host_addr = namespaces.as_ref().map(|ns| IpAddr::from(ns.host_addr()));
+        let lb = LoadBalancer::start_at(&upstreams);
         let gate = GatedProxy::start_any(lb.port()).expect("start the gate in front of the LB");
         gate.open();
-        let pebble = Pebble::start(PebbleOpts::default().http_port(gate.port()));
-        let redis = RedisServer::start();
+        let mut pebble_opts = PebbleOpts::default().http_port(gate.port());
+        if let Some(ip) = host_addr {
+            pebble_opts = pebble_opts.listen_ip(ip);
+        }
+        let pebble = Pebble::start(pebble_opts);
+        let redis = RedisServer::start_bound(host_addr.as_slice());
+        let store_url = match host_addr {
+            Some(ip) => redis.url_at(ip),
+            None => redis.url(),
+        };
         let secrets = tempfile::Builder::new()
             .prefix("certwright-fleet-key-")
             .tempdir()
@@ -157,14 +226,14 @@ impl Fleet {
         let key_file = secrets.path().join("store.key");
         write_key_file(&key_file, random_store_key().as_bytes(), 0o600);
 
-        let nodes = ports
+        let nodes = upstreams
             .iter()
             .enumerate()
-            .map(|(i, &port)| {
+            .map(|(i, upstream)| {
                 let id = format!("node-{}", i + 1);
                 let mut store_flags = vec![
                     "--store".to_string(),
-                    redis.url(),
+                    store_url.clone(),
                     "--store-key-file".into(),
                     key_file.display().to_string(),
                 ];
@@ -180,7 +249,9 @@ impl Fleet {
                 Node {
                     id,
                     env: Env::new(),
-                    port,
+                    addr: upstream.ip(),
+                    port: upstream.port(),
+                    netns: namespaces.as_ref().map(|ns| ns.name(i).to_string()),
                     store_flags,
                 }
             })
@@ -194,6 +265,7 @@ impl Fleet {
             prefix: opts.prefix.unwrap_or_else(|| "certwright".into()),
             lock_ttl: Duration::from_secs(opts.lock_ttl_secs),
             _secrets: secrets,
+            namespaces,
         }
     }
 
@@ -219,10 +291,10 @@ impl Fleet {
         let node = self.node(i);
         let port = node.port.to_string();
         let mut cli = node
-            .env
-            .cli()
+            .bare_cli()
             .args(["certonly", "--standalone", "--http-01-port", &port])
-            .args(["--http-01-address", "127.0.0.1", "--cert-name", name])
+            .args(node.http_01_address_flags())
+            .args(["--cert-name", name])
             .args(node.env.flags(&self.pebble))
             .args(node.store_flags());
         for n in names {
@@ -256,32 +328,28 @@ impl Fleet {
     }
 
     /// `daemon --http-01-port <node port> --http-01-address 127.0.0.1 --sync-interval S` on
-    /// node `i`; returns once its shared responder answers.
+    /// node `i` (no address in a namespace); returns once its shared responder answers.
     pub fn start_daemon(&self, i: usize, sync_interval_secs: u64, extra: &[&str]) -> Running {
         let node = self.node(i);
         let port = node.port.to_string();
         let interval = sync_interval_secs.to_string();
         let mut daemon = node
             .cli(&["daemon", "--http-01-port", &port])
-            .args([
-                "--http-01-address",
-                "127.0.0.1",
-                "--sync-interval",
-                &interval,
-            ])
+            .args(node.http_01_address_flags())
+            .args(["--sync-interval", &interval])
             .args(extra)
             .spawn();
         let up = wait_for(DAEMON_LIMIT, || {
             if daemon.has_exited() {
                 return Some(false);
             }
-            net::port_answers(node.port).then_some(true)
+            net::addr_answers(node.upstream()).then_some(true)
         });
         if up != Some(true) {
             panic!(
-                "{}'s daemon did not bind its HTTP-01 port {}\n{}",
+                "{}'s daemon did not bind its HTTP-01 port at {}\n{}",
                 node.id,
-                node.port,
+                node.upstream(),
                 daemon.wait_or_kill()
             );
         }
@@ -403,13 +471,13 @@ impl Fleet {
             .hits()
             .iter()
             .filter(|h| h.is_challenge() && h.status == 200)
-            .filter_map(|h| h.answered_by())
-            .map(|port| {
+            .filter_map(|h| h.answerer())
+            .map(|upstream| {
                 self.nodes
                     .iter()
-                    .find(|n| n.port == port)
+                    .find(|n| n.upstream() == upstream)
                     .map(|n| n.id.clone())
-                    .unwrap_or_else(|| format!("unknown upstream port {port}"))
+                    .unwrap_or_else(|| format!("unknown upstream {upstream}"))
             })
             .collect()
     }
@@ -424,8 +492,13 @@ impl Fleet {
             .iter()
             .map(|e| String::from_utf8_lossy(e).into_owned())
             .collect();
+        let namespaces = match &self.namespaces {
+            Some(ns) => format!("--- namespaces ---\n{}", ns.describe()),
+            None => String::new(),
+        };
         format!(
-            "--- LB log (status uri upstream) ---\n{}\n--- history ---\n{}\n--- redis ---\n{}",
+            "{namespaces}--- LB log (status uri upstream) ---\n{}\n--- history ---\n{}\n\
+             --- redis ---\n{}",
             self.lb.log(),
             history.join("\n"),
             self.redis.logs()
@@ -450,7 +523,7 @@ pub fn write_key_file(path: &Path, contents: &[u8], mode: u32) {
         .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
 }
 
-/// A real nginx (temp prefix) balancing round robin over upstreams on 127.0.0.1.
+/// A real nginx (temp prefix) balancing round robin over upstreams (127.0.0.1 unless `start_at`).
 pub struct LoadBalancer {
     nginx: Nginx,
 }
@@ -472,13 +545,15 @@ impl LbHit {
     /// The port of the upstream that gave the answer (the last one tried), unless nginx
     /// answered itself (502: every upstream refused).
     pub fn answered_by(&self) -> Option<u16> {
+        self.answerer().map(|a| a.port())
+    }
+
+    /// `answered_by` with the address: where all nodes use one port, this tells them apart.
+    pub fn answerer(&self) -> Option<SocketAddr> {
         if self.status == 502 {
             return None;
         }
-        self.upstreams
-            .last()
-            .and_then(|u| u.rsplit_once(':'))
-            .and_then(|(_, p)| p.parse().ok())
+        self.upstreams.last().and_then(|u| u.parse().ok())
     }
 }
 
@@ -489,9 +564,18 @@ impl LoadBalancer {
     /// node that is down for a moment never makes the LB answer 502 for the others. A node
     /// that answers 404 is not skipped: as with a real balancer, every node must answer.
     pub fn start(upstreams: &[u16]) -> LoadBalancer {
+        let upstreams: Vec<SocketAddr> = upstreams
+            .iter()
+            .map(|&p| SocketAddr::from((Ipv4Addr::LOCALHOST, p)))
+            .collect();
+        LoadBalancer::start_at(&upstreams)
+    }
+
+    /// `start` with upstreams at any address (nodes in network namespaces).
+    pub fn start_at(upstreams: &[SocketAddr]) -> LoadBalancer {
         let servers: String = upstreams
             .iter()
-            .map(|p| format!("    server 127.0.0.1:{p} max_fails=0;\n"))
+            .map(|a| format!("    server {a} max_fails=0;\n"))
             .collect();
         // `$upstream_addr` last: it may hold several ", "-separated addresses.
         let site = format!(

@@ -7,6 +7,7 @@ pub mod certs;
 pub mod cli;
 pub mod fleet;
 pub mod net;
+pub mod netns;
 pub mod nginx;
 pub mod pebble;
 pub mod proxy;

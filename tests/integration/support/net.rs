@@ -3,7 +3,7 @@
 //! Hand-written so the tests need no curl, dig or extra crates.
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,17 @@ impl Response {
 /// `GET https://{sni_host}:{port}{path}`, connecting to 127.0.0.1 and trusting only the
 /// certificates in `ca_pem`. HTTP/1.0 so the server closes the connection after the body.
 pub fn https_get(sni_host: &str, port: u16, path: &str, ca_pem: &str) -> io::Result<Response> {
+    https_get_at(Ipv4Addr::LOCALHOST.into(), sni_host, port, path, ca_pem)
+}
+
+/// `https_get`, connecting to `ip` instead of 127.0.0.1.
+pub fn https_get_at(
+    ip: IpAddr,
+    sni_host: &str,
+    port: u16,
+    path: &str,
+    ca_pem: &str,
+) -> io::Result<Response> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         let cert = cert.map_err(|e| io::Error::other(format!("bad CA PEM: {e}")))?;
@@ -42,7 +53,7 @@ pub fn https_get(sni_host: &str, port: u16, path: &str, ca_pem: &str) -> io::Res
         .with_no_client_auth();
     let name = ServerName::try_from(sni_host.to_string()).map_err(io::Error::other)?;
     let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(io::Error::other)?;
-    let sock = TcpStream::connect(("127.0.0.1", port))?;
+    let sock = TcpStream::connect((ip, port))?;
     sock.set_read_timeout(Some(IO_TIMEOUT))?;
     sock.set_write_timeout(Some(IO_TIMEOUT))?;
     let mut tls = rustls::StreamOwned::new(conn, sock);
@@ -67,11 +78,12 @@ pub fn http_get(port: u16, host: &str, path: &str) -> io::Result<Response> {
 
 /// True if something accepts TCP connections on 127.0.0.1:port.
 pub fn port_answers(port: u16) -> bool {
-    TcpStream::connect_timeout(
-        &SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_secs(1),
-    )
-    .is_ok()
+    addr_answers(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// True if something accepts TCP connections on `addr`.
+pub fn addr_answers(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
 }
 
 fn read_until_close(stream: &mut impl Read) -> io::Result<Vec<u8>> {

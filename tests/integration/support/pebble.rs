@@ -2,10 +2,11 @@
 //!
 //! Debian's pebble 2.4.0 ships no TLS certificate, so each instance gets a throwaway CA and a
 //! `localhost` + `127.0.0.1` leaf made with rcgen. Every name resolves to 127.0.0.1 through
-//! challtestsrv, so HTTP-01 probes go to 127.0.0.1:`http_port`.
+//! challtestsrv, so HTTP-01 probes go to 127.0.0.1:`http_port`. The ACME API listens on
+//! 127.0.0.1 unless `PebbleOpts::listen_ip` names another address (the leaf then names it too).
 
 use std::fs::File;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub struct PebbleOpts {
     env: Vec<(String, String)>,
     eab: bool,
     blocklist: Vec<String>,
+    listen_ip: Option<IpAddr>,
 }
 
 impl PebbleOpts {
@@ -61,6 +63,13 @@ impl PebbleOpts {
     /// Names the CA refuses to issue for (Pebble's `domainBlocklist`; subdomains too).
     pub fn blocklist(mut self, domain: &str) -> Self {
         self.blocklist.push(domain.to_string());
+        self
+    }
+
+    /// Where the ACME API listens instead of 127.0.0.1 (e.g. a host address that network
+    /// namespaces reach); `directory_url` and the TLS certificate then name this address.
+    pub fn listen_ip(mut self, ip: IpAddr) -> Self {
+        self.listen_ip = Some(ip);
         self
     }
 
@@ -91,6 +100,8 @@ pub struct Pebble {
     dns_port: u16,
     challtestsrv_management_port: u16,
     http_port: u16,
+    /// Where the ACME API listens.
+    listen_ip: IpAddr,
     ca_pem: String,
     /// Pebble's environment, for `restart`.
     env: Vec<(String, String)>,
@@ -116,7 +127,8 @@ impl Pebble {
             .prefix("certwright-pebble-")
             .tempdir()
             .expect("create Pebble temp dir");
-        let (ca_pem, leaf_pem, leaf_key_pem) = throwaway_tls_identity();
+        let listen_ip = opts.listen_ip.unwrap_or(Ipv4Addr::LOCALHOST.into());
+        let (ca_pem, leaf_pem, leaf_key_pem) = throwaway_tls_identity(listen_ip);
         let ca_path = dir.path().join("ca.pem");
         let cert_path = dir.path().join("cert.pem");
         let key_path = dir.path().join("key.pem");
@@ -136,7 +148,7 @@ impl Pebble {
                 http: http_port,
             };
             let config_path = dir.path().join("pebble-config.json");
-            let config = pebble_config(&ports, &cert_path, &key_path, &opts);
+            let config = pebble_config(&ports, listen_ip, &cert_path, &key_path, &opts);
             std::fs::write(&config_path, config).expect("write pebble config");
 
             let challtestsrv = spawn_logged(
@@ -179,6 +191,7 @@ impl Pebble {
                 dns_port: ports.dns,
                 challtestsrv_management_port: ports.challtestsrv_management,
                 http_port,
+                listen_ip,
                 ca_pem: ca_pem.clone(),
                 env: opts.full_env(),
                 dir,
@@ -216,9 +229,16 @@ impl Pebble {
         }
     }
 
-    /// `https://localhost:PORT/dir`
+    /// `https://localhost:PORT/dir`, or `https://IP:PORT/dir` with `PebbleOpts::listen_ip`.
     pub fn directory_url(&self) -> String {
-        format!("https://localhost:{}/dir", self.listen_port)
+        if self.listen_ip == IpAddr::from(Ipv4Addr::LOCALHOST) {
+            format!("https://localhost:{}/dir", self.listen_port)
+        } else {
+            format!(
+                "https://{}/dir",
+                SocketAddr::new(self.listen_ip, self.listen_port)
+            )
+        }
     }
 
     /// PEM of the throwaway CA that signed Pebble's own TLS certificate (for `--ca-bundle`).
@@ -329,9 +349,15 @@ impl Pebble {
             if let Some(exited) = self.exited() {
                 return Some(Err(exited));
             }
-            let dir_ok = net::https_get("localhost", self.listen_port, "/dir", &self.ca_pem)
-                .map(|r| r.status == 200 && r.text().contains("newNonce"))
-                .unwrap_or(false);
+            let dir_ok = net::https_get_at(
+                self.listen_ip,
+                "localhost",
+                self.listen_port,
+                "/dir",
+                &self.ca_pem,
+            )
+            .map(|r| r.status == 200 && r.text().contains("newNonce"))
+            .unwrap_or(false);
             let mgmt_ok = net::port_answers(self.management_port);
             let dns_ok = net::resolve_a(dns, "ready.certwright.test")
                 .map(|ips| !ips.is_empty())
@@ -399,10 +425,16 @@ struct Ports {
     http: u16,
 }
 
-fn pebble_config(ports: &Ports, cert: &Path, key: &Path, opts: &PebbleOpts) -> String {
+fn pebble_config(
+    ports: &Ports,
+    listen_ip: IpAddr,
+    cert: &Path,
+    key: &Path,
+    opts: &PebbleOpts,
+) -> String {
     let eab = opts.eab;
     let mut pebble = serde_json::json!({
-        "listenAddress": format!("127.0.0.1:{}", ports.listen),
+        "listenAddress": SocketAddr::new(listen_ip, ports.listen).to_string(),
         "managementListenAddress": format!("127.0.0.1:{}", ports.management),
         "certificate": cert,
         "privateKey": key,
@@ -421,8 +453,9 @@ fn pebble_config(ports: &Ports, cert: &Path, key: &Path, opts: &PebbleOpts) -> S
         .expect("serialise pebble config")
 }
 
-/// (CA PEM, leaf PEM, leaf key PEM): a CA and a `localhost` + `IP:127.0.0.1` leaf it signed.
-fn throwaway_tls_identity() -> (String, String, String) {
+/// (CA PEM, leaf PEM, leaf key PEM): a CA and a `localhost` + `IP:127.0.0.1` (+ `IP:listen_ip`)
+/// leaf it signed.
+fn throwaway_tls_identity(listen_ip: IpAddr) -> (String, String, String) {
     let mut ca_params = CertificateParams::default();
     ca_params
         .distinguished_name
@@ -432,9 +465,11 @@ fn throwaway_tls_identity() -> (String, String, String) {
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key).expect("self-sign CA");
 
     let leaf_key = KeyPair::generate().expect("generate leaf key");
-    let mut leaf_params =
-        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("leaf params");
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    if !names.contains(&listen_ip.to_string()) {
+        names.push(listen_ip.to_string());
+    }
+    let mut leaf_params = CertificateParams::new(names).expect("leaf params");
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "localhost");

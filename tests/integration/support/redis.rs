@@ -1,13 +1,14 @@
 //! A private `redis-server` per test (Debian package `redis-server`), on a free port and a
 //! temp dir, with an append-only file so `restart` keeps the data. Never port 6379: a system
-//! redis the package may have started there is not ours.
+//! redis the package may have started there is not ours. It listens on 127.0.0.1, plus any
+//! addresses given to `start_bound` (for nodes in network namespaces).
 //!
 //! Commands go over a small RESP2 client (binary safe, no `redis-cli` output formats to parse).
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::net::{IpAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -84,6 +85,8 @@ pub struct StoredKey {
 pub struct RedisServer {
     dir: TempDir,
     port: u16,
+    /// Addresses it listens on besides 127.0.0.1.
+    extra_binds: Vec<IpAddr>,
     child: Option<Child>,
     /// How many times the server was started (names the log files).
     starts: usize,
@@ -92,6 +95,11 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts redis-server on a free port and waits until it answers PING.
     pub fn start() -> RedisServer {
+        RedisServer::start_bound(&[])
+    }
+
+    /// `start`, listening on `extra` (host addresses that exist) as well as 127.0.0.1.
+    pub fn start_bound(extra: &[IpAddr]) -> RedisServer {
         let dir = tempfile::Builder::new()
             .prefix("certwright-redis-")
             .tempdir()
@@ -99,6 +107,7 @@ impl RedisServer {
         let mut server = RedisServer {
             dir,
             port: 0,
+            extra_binds: extra.to_vec(),
             child: None,
             starts: 0,
         };
@@ -128,6 +137,15 @@ impl RedisServer {
     /// `redis://127.0.0.1:PORT/0`, the value for `--store`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// `redis://IP:PORT/0` for one of the `start_bound` addresses.
+    pub fn url_at(&self, ip: IpAddr) -> String {
+        assert!(
+            self.extra_binds.contains(&ip),
+            "redis does not listen on {ip}"
+        );
+        format!("redis://{}/0", std::net::SocketAddr::new(ip, self.port))
     }
 
     /// SIGTERM (redis flushes the append-only file and exits), SIGKILL if it lingers. Returns
@@ -287,8 +305,20 @@ impl RedisServer {
         let err = out.try_clone().expect("clone log file handle");
         let port = self.port.to_string();
         let dir = self.dir.path().display().to_string();
+        // One `--bind` with every address. Protected mode (no password: loopback clients
+        // only) goes off for extra addresses; they are the test's own veths, not eth0.
+        let binds = std::iter::once("127.0.0.1".to_string())
+            .chain(self.extra_binds.iter().map(IpAddr::to_string))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let protected = if self.extra_binds.is_empty() {
+            "yes"
+        } else {
+            "no"
+        };
         let child = Command::new(REDIS_SERVER)
-            .args(["--port", &port, "--bind", "127.0.0.1", "--dir", &dir])
+            .args(["--port", &port, "--bind", &binds, "--dir", &dir])
+            .args(["--protected-mode", protected])
             .args(["--appendonly", "yes", "--save", "", "--daemonize", "no"])
             .stdin(Stdio::null())
             .stdout(out)
