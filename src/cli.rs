@@ -81,8 +81,10 @@ pub struct GlobalArgs {
     pub user: Option<String>,
 
     /// Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock
-    /// with the other nodes through this store (redis://HOST:PORT/DB). Each node still
-    /// writes its own live/ files for its nginx.
+    /// with the other nodes through this store: redis://HOST:PORT/DB, or
+    /// file:///ABSOLUTE/DIR, a directory every node mounts (one host, or NFSv4: it relies on
+    /// the filesystem's flock), existing, mode 0700. Each node still writes its own live/
+    /// files for its nginx.
     #[arg(long, global = true, env = "CERTWRIGHT_STORE", value_name = "URL")]
     pub store: Option<String>,
 
@@ -97,8 +99,9 @@ pub struct GlobalArgs {
     )]
     pub store_key_file: Option<PathBuf>,
 
-    /// With --store: every key certwright writes starts with "PREFIX:" (several fleets can
-    /// share one Redis).
+    /// With --store redis://: every key certwright writes starts with "PREFIX:" (several
+    /// fleets can share one Redis). A file:// store takes only the default: give each fleet
+    /// its own directory.
     #[arg(
         long,
         global = true,
@@ -112,8 +115,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "CERTWRIGHT_NODE_ID", value_name = "NAME")]
     pub node_id: Option<String>,
 
-    /// With --store: seconds before a lineage lock held by a node that stopped refreshing
-    /// it (crashed, cut off) expires and another node may renew.
+    /// With --store redis://: seconds before a lineage lock held by a node that stopped
+    /// refreshing it (crashed, cut off) expires and another node may renew. A file:// lock
+    /// needs none: the kernel releases it when its holder dies.
     #[arg(
         long,
         global = true,

@@ -26,25 +26,35 @@ pub fn temp_path_for(path: &Path) -> PathBuf {
 ///
 /// `O_EXCL` on the temp name refuses a pre-planted file or symlink there.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
-    let tmp = temp_path_for(path);
+    write_atomic_via(&temp_path_for(path), path, contents, mode)
+}
+
+/// `write_atomic` through the caller's temp name `tmp` (in the same directory as `path`):
+/// on a directory several hosts share, a pid and a counter do not make a name unique.
+pub fn write_atomic_via(tmp: &Path, path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(&tmp)?;
-        file.set_permissions(fs::Permissions::from_mode(mode))?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
+        write_new(tmp, contents, mode)?;
+        fs::rename(tmp, path)?;
         sync_parent(path)
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(tmp);
     }
     result
+}
+
+/// Create `path` (refusing any file or symlink already there) with exactly `mode`, write
+/// `contents` and fsync it. Not atomic by itself: callers rename or link it into place.
+pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)?;
+    file.set_permissions(fs::Permissions::from_mode(mode))?;
+    file.write_all(contents)?;
+    file.sync_all()
 }
 
 /// Point the symlink `link` at `target` atomically: a new link under a temp name is renamed

@@ -40,7 +40,7 @@ fn entry<'a>(json: &'a Value, name: &str) -> &'a Value {
 }
 
 /// Panics with every output and the fleet's logs unless each run exited 0.
-fn assert_all_succeeded(fleet: &Fleet, outs: &[&Output]) {
+pub(crate) fn assert_all_succeeded(fleet: &Fleet, outs: &[&Output]) {
     if outs.iter().any(|o| o.code != 0) {
         let all: Vec<String> = outs.iter().map(|o| o.to_string()).collect();
         panic!(
@@ -413,7 +413,7 @@ fn two_nodes_renewing_at_once_make_one_version_and_one_order() {
     Lineage::at(fleet.node(0).env.live(name))
         .assert_valid_for(&[name], &fleet.pebble.root_pem_path());
     assert!(
-        !fleet.redis.exists(&fleet.lock_key(name)),
+        !fleet.redis().exists(&fleet.lock_key(name)),
         "lock not released"
     );
 }
@@ -438,7 +438,7 @@ fn killed_lock_holder_is_taken_over_after_the_ttl() {
     }
     // Mid-order: the CA is probing, the probe is held.
     assert!(
-        fleet.redis.exists(&lock),
+        fleet.redis().exists(&lock),
         "node-1 is mid-order but {lock} is not set\n{}",
         fleet.report()
     );
@@ -448,7 +448,7 @@ fn killed_lock_holder_is_taken_over_after_the_ttl() {
         killed.code, -1,
         "node-1 was to be killed mid-order\n{killed}"
     );
-    let pttl = fleet.redis.cmd(&["PTTL", &lock]);
+    let pttl = fleet.redis().cmd(&["PTTL", &lock]);
     assert!(
         matches!(pttl, Reply::Int(ms) if ms > 0),
         "the dead holder's lock must still be live with an expiry: PTTL {pttl:?}"
@@ -495,7 +495,10 @@ fn killed_lock_holder_is_taken_over_after_the_ttl() {
     assert_eq!(fleet.node(1).live_version(name), Some(2));
     Lineage::at(fleet.node(1).env.live(name))
         .assert_valid_for(&[name], &fleet.pebble.root_pem_path());
-    assert!(!fleet.redis.exists(&lock), "node-2 did not release {lock}");
+    assert!(
+        !fleet.redis().exists(&lock),
+        "node-2 did not release {lock}"
+    );
     fleet.sync(0);
     fleet.assert_same_live(0, 1, name);
 }
@@ -516,11 +519,11 @@ fn redis_restart_mid_order_exits_6_and_writes_nothing() {
     if !fleet.gate.wait_for_connection(PROBE_LIMIT) {
         panic!("the renewal sent no probe\n{}", run.wait_or_kill());
     }
-    fleet.redis.stop();
+    fleet.redis_mut().stop();
     fleet.gate.open();
     let out = run.wait();
     out.assert_code(EXIT_STORE);
-    let port = format!("127.0.0.1:{}", fleet.redis.port());
+    let port = format!("127.0.0.1:{}", fleet.redis().port());
     assert!(
         out.stderr.contains("shared store") && out.stderr.contains(&port),
         "the message must name the shared store ({port})\n{out}"
@@ -535,16 +538,16 @@ fn redis_restart_mid_order_exits_6_and_writes_nothing() {
         .collect();
     assert!(changed.is_empty(), "work after exit 6: {changed:#?}");
 
-    fleet.redis.restart();
+    fleet.redis_mut().restart();
     assert_eq!(
         fleet.store_version(name),
         Some(1),
         "Redis lost its data across the restart\n{}",
-        fleet.redis.logs()
+        fleet.redis().logs()
     );
     let lock = fleet.lock_key(name);
     let expired = wait_for(fleet.lock_ttl() + Duration::from_secs(5), || {
-        (!fleet.redis.exists(&lock)).then_some(())
+        (!fleet.redis().exists(&lock)).then_some(())
     });
     assert!(expired.is_some(), "{lock} outlived its TTL");
     let out = fleet.renew(0, &[]).run();
@@ -554,7 +557,7 @@ fn redis_restart_mid_order_exits_6_and_writes_nothing() {
 }
 
 /// Every text form of a DER private key that a careless store could hold.
-fn key_forms(der: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn key_forms(der: &[u8]) -> Vec<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
     vec![
@@ -565,27 +568,13 @@ fn key_forms(der: &[u8]) -> Vec<Vec<u8>> {
     ]
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// (e) Nothing in Redis is a private key in the clear: no PEM, no DER, no base64 or hex of
-/// any node's certificate keys or account keys, under any key.
-#[test]
-fn no_private_key_material_reaches_redis() {
-    let fleet = Fleet::start(FleetOpts::default().nodes(2).prefix("cw-e2e"));
-    let ec = "ec.example.com";
-    let rsa = "rsa.example.com";
-    let out = fleet.certonly(0, ec, &[ec]);
-    assert_all_succeeded(&fleet, &[&out]);
-    let out = fleet
-        .certonly_cli(1, rsa, &[rsa])
-        .args(["--key-type", "rsa"])
-        .run();
-    assert_all_succeeded(&fleet, &[&out]);
-    fleet.sync(0);
-    fleet.sync(1);
-
+/// Every form of every certificate and account key the nodes hold locally, with the file
+/// it came from; panics unless both kinds were found (a scan for nothing proves nothing).
+pub(crate) fn private_key_material(fleet: &Fleet) -> Vec<(String, Vec<u8>)> {
     let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
     for node in &fleet.nodes {
         for file in files_below(&node.env.config_dir()) {
@@ -622,11 +611,32 @@ fn no_private_key_material_reaches_redis() {
             && key_files.iter().any(|w| w.ends_with("credentials.json")),
         "found no certificate or account keys to look for: {key_files:?}"
     );
+    secrets
+}
 
-    let dump = fleet.redis.dump();
+/// (e) Nothing in Redis is a private key in the clear: no PEM, no DER, no base64 or hex of
+/// any node's certificate keys or account keys, under any key.
+#[test]
+fn no_private_key_material_reaches_redis() {
+    let fleet = Fleet::start(FleetOpts::default().nodes(2).prefix("cw-e2e"));
+    let ec = "ec.example.com";
+    let rsa = "rsa.example.com";
+    let out = fleet.certonly(0, ec, &[ec]);
+    assert_all_succeeded(&fleet, &[&out]);
+    let out = fleet
+        .certonly_cli(1, rsa, &[rsa])
+        .args(["--key-type", "rsa"])
+        .run();
+    assert_all_succeeded(&fleet, &[&out]);
+    fleet.sync(0);
+    fleet.sync(1);
+
+    let secrets = private_key_material(&fleet);
+
+    let dump = fleet.redis().dump();
     // Not vacuous: the scan sees the lineages, with a sealed key each.
     for (i, name) in [(0, ec), (1, rsa)] {
-        let cert = fleet.redis.hgetall(&fleet.key(&format!("cert:{name}")));
+        let cert = fleet.redis().hgetall(&fleet.key(&format!("cert:{name}")));
         assert_eq!(
             cert.get("cert").map(String::as_bytes),
             std::fs::read(fleet.node(i).env.live(name).join("cert.pem"))

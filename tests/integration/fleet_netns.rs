@@ -257,7 +257,7 @@ fn three_nodes_renewing_at_once_make_one_version_and_one_order() {
     Lineage::at(fleet.node(0).env.live(name))
         .assert_valid_for(&[name], &fleet.pebble.root_pem_path());
     assert!(
-        !fleet.redis.exists(&fleet.lock_key(name)),
+        !fleet.redis().exists(&fleet.lock_key(name)),
         "lock not released\n{}",
         report()
     );

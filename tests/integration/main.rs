@@ -9,6 +9,7 @@ mod crash;
 mod daemon_lock;
 mod faults;
 mod fleet;
+mod fleet_dir;
 mod fleet_netns;
 mod fleet_nginx;
 mod harness;

@@ -1,11 +1,13 @@
 //! The fleet's shared store: what several nodes behind one load balancer share so that any
 //! node answers the CA's probe, exactly one node orders, and every node installs the same
-//! files. Redis is the backend today; the trait keeps ACME and nginx code unaware of it, so
-//! etcd or Consul can follow.
+//! files. Two backends: Redis (`redis://`) and a directory every node mounts (`file://`, one
+//! host or NFSv4); the trait keeps ACME and nginx code unaware of which, so etcd or Consul
+//! can follow.
 //!
 //! Each node keeps its ordinary local store (`live/`, `archive/`, `renewal/`): the shared
 //! store is the source of truth between nodes, the local store is what nginx reads.
 
+mod dir;
 mod redis;
 pub mod seal;
 
@@ -131,16 +133,27 @@ pub struct SharedOptions<'a> {
     pub prefix: &'a str,
 }
 
+/// The `--store-prefix` default (cli.rs): the only value a `file://` store accepts.
+const DEFAULT_PREFIX: &str = "certwright";
+
 /// Check the options (before any network I/O: bad ones are exit 2) and connect lazily.
 pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> {
-    let scheme = options.url.split("://").next().unwrap_or_default();
-    if !matches!(scheme, "redis" | "rediss") || !options.url.contains("://") {
-        return Err(InputError::Other(format!(
-            "--store {}: unsupported; use redis://HOST:PORT/DB",
-            redis::redact(options.url)
-        ))
-        .into());
-    }
+    let scheme = options
+        .url
+        .split_once("://")
+        .map(|(scheme, _)| scheme)
+        .unwrap_or_default();
+    let is_dir = match scheme {
+        "redis" | "rediss" => false,
+        "file" => true,
+        _ => {
+            return Err(InputError::Other(format!(
+                "--store {}: unsupported; use redis://HOST:PORT/DB or file:///ABSOLUTE/DIR",
+                redis::redact(options.url)
+            ))
+            .into())
+        }
+    };
     if options.prefix.is_empty()
         || !options
             .prefix
@@ -153,6 +166,13 @@ pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> 
         ))
         .into());
     }
+    if is_dir && options.prefix != DEFAULT_PREFIX {
+        return Err(InputError::Other(format!(
+            "--store-prefix {:?}: applies to redis:// stores only; give each fleet its own file:// directory",
+            options.prefix
+        ))
+        .into());
+    }
     let key_file = options.key_file.ok_or_else(|| {
         InputError::Other(
             "--store needs --store-key-file: private keys are never stored in the shared store in clear"
@@ -161,9 +181,19 @@ pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> 
     })?;
     let sealer = Sealer::from_file(key_file)
         .map_err(|e| InputError::Other(format!("--store-key-file {e}")))?;
+    if is_dir {
+        return Ok(Arc::new(dir::DirStore::new(options.url, sealer)?));
+    }
     Ok(Arc::new(redis::RedisStore::new(
         options.url,
         options.prefix,
         sealer,
     )?))
+}
+
+/// RFC 3339, UTC: the `at` of stored versions and history entries.
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -20,7 +20,7 @@ use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 use tokio::sync::OnceCell;
 
-use super::{Bundle, Lease, LockAttempt, Sealer, SharedAccount, SharedStore};
+use super::{now, Bundle, Lease, LockAttempt, Sealer, SharedAccount, SharedStore};
 use crate::error::{Error, InputError};
 
 const HISTORY_LEN: isize = 1000;
@@ -132,12 +132,6 @@ impl RedisStore {
             .map_err(|e| self.fail("cannot decrypt", e))?;
         String::from_utf8(clear).map_err(|_| self.fail("cannot decrypt", "not UTF-8"))
     }
-}
-
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn millis(d: Duration) -> u64 {

@@ -1,4 +1,5 @@
-//! A fleet of certwright nodes sharing one Redis, behind a real nginx load balancer:
+//! A fleet of certwright nodes sharing one Redis (or, with `FleetOpts::dir_store`, one
+//! `file://` directory), behind a real nginx load balancer:
 //!
 //! ```text
 //! Pebble's VA --> GatedProxy --> nginx LB (round robin) --> 127.0.0.1:<node-1 port>
@@ -7,7 +8,7 @@
 //! ```
 //!
 //! Each node is its own `Env` (config/work/logs), node id `node-N` and HTTP-01 port; all
-//! share one `RedisServer` and one store key file (mode 0600, base64 of 32 random bytes). The
+//! share one `RedisServer` (or store directory) and one store key file (mode 0600, base64 of 32 random bytes). The
 //! LB logs `$status $request_uri $upstream_addr` per request, so a test can tell which node
 //! answered which probe. On one host every node needs its own port, where real nodes would
 //! all use port 80: `Node::set_standalone_port` points a synced renewal config at the node's
@@ -20,7 +21,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine;
@@ -39,12 +40,14 @@ const DAEMON_LIMIT: Duration = Duration::from_secs(60);
 /// The HTTP-01 port of a node in its own namespace, as on a real node.
 pub const NETNS_HTTP_PORT: u16 = 80;
 
-/// How to build a fleet. Default: two nodes, the default store prefix, a 3 s lock TTL.
+/// How to build a fleet. Default: two nodes on Redis, the default store prefix, a 3 s lock
+/// TTL.
 #[derive(Debug, Clone)]
 pub struct FleetOpts {
     nodes: usize,
     prefix: Option<String>,
     lock_ttl_secs: u64,
+    dir_store: bool,
 }
 
 impl Default for FleetOpts {
@@ -53,6 +56,7 @@ impl Default for FleetOpts {
             nodes: 2,
             prefix: None,
             lock_ttl_secs: 3,
+            dir_store: false,
         }
     }
 }
@@ -66,6 +70,12 @@ impl FleetOpts {
     /// Passes `--store-prefix PREFIX` (otherwise the default, `certwright`, applies).
     pub fn prefix(mut self, prefix: &str) -> Self {
         self.prefix = Some(prefix.to_string());
+        self
+    }
+
+    /// Share a `file://` directory (mode 0700, in a temp dir) instead of starting Redis.
+    pub fn dir_store(mut self) -> Self {
+        self.dir_store = true;
         self
     }
 }
@@ -163,10 +173,16 @@ impl Node {
     }
 }
 
-/// Pebble, Redis, the gate, the LB and the nodes.
+/// The fleet's shared store.
+enum SharedStore {
+    Redis(RedisServer),
+    Dir(TempDir),
+}
+
+/// Pebble, the shared store, the gate, the LB and the nodes.
 pub struct Fleet {
     pub pebble: Pebble,
-    pub redis: RedisServer,
+    store: SharedStore,
     /// In front of the LB on Pebble's HTTP-01 port; open until a test closes it.
     pub gate: GatedProxy,
     pub lb: LoadBalancer,
@@ -214,10 +230,20 @@ impl Fleet {
             pebble_opts = pebble_opts.listen_ip(ip);
         }
         let pebble = Pebble::start(pebble_opts);
-        let redis = RedisServer::start_bound(host_addr.as_slice());
-        let store_url = match host_addr {
-            Some(ip) => redis.url_at(ip),
-            None => redis.url(),
+        let store = if opts.dir_store {
+            SharedStore::Dir(
+                tempfile::Builder::new()
+                    .prefix("certwright-fleet-store-")
+                    .tempdir()
+                    .expect("create store dir"),
+            )
+        } else {
+            SharedStore::Redis(RedisServer::start_bound(host_addr.as_slice()))
+        };
+        let store_url = match (&store, host_addr) {
+            (SharedStore::Redis(redis), Some(ip)) => redis.url_at(ip),
+            (SharedStore::Redis(redis), None) => redis.url(),
+            (SharedStore::Dir(dir), _) => format!("file://{}", dir.path().display()),
         };
         let secrets = tempfile::Builder::new()
             .prefix("certwright-fleet-key-")
@@ -258,7 +284,7 @@ impl Fleet {
             .collect();
         Fleet {
             pebble,
-            redis,
+            store,
             gate,
             lb,
             nodes,
@@ -271,6 +297,39 @@ impl Fleet {
 
     pub fn node(&self, i: usize) -> &Node {
         &self.nodes[i]
+    }
+
+    /// The Redis server (panics for a `dir_store` fleet).
+    pub fn redis(&self) -> &RedisServer {
+        match &self.store {
+            SharedStore::Redis(redis) => redis,
+            SharedStore::Dir(_) => panic!("this fleet shares a file:// store, not Redis"),
+        }
+    }
+
+    pub fn redis_mut(&mut self) -> &mut RedisServer {
+        match &mut self.store {
+            SharedStore::Redis(redis) => redis,
+            SharedStore::Dir(_) => panic!("this fleet shares a file:// store, not Redis"),
+        }
+    }
+
+    /// The shared directory (panics for a Redis fleet).
+    pub fn store_dir(&self) -> PathBuf {
+        match &self.store {
+            SharedStore::Dir(dir) => dir.path().to_path_buf(),
+            SharedStore::Redis(_) => panic!("this fleet shares Redis, not a file:// store"),
+        }
+    }
+
+    /// A JSON file of the shared directory, parsed; `None` if absent.
+    fn store_json(&self, file: &str) -> Option<Value> {
+        let path = self.store_dir().join(file);
+        let text = std::fs::read_to_string(&path).ok()?;
+        Some(
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{}: {e}: {text}", path.display())),
+        )
     }
 
     /// `PREFIX:suffix`
@@ -425,9 +484,17 @@ impl Fleet {
         }
     }
 
-    /// `HGET PREFIX:versions name`
+    /// `HGET PREFIX:versions name` (the version in `certs/<name>.json` for a `dir_store`).
     pub fn store_version(&self, name: &str) -> Option<u64> {
-        self.redis
+        if let SharedStore::Dir(_) = self.store {
+            let entry = self.store_json(&format!("certs/{name}.json"))?;
+            return Some(
+                entry["version"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("certs/{name}.json: version {}", entry["version"])),
+            );
+        }
+        self.redis()
             .cmd(&["HGET", &self.key("versions"), name])
             .text()
             .map(|v| {
@@ -436,15 +503,26 @@ impl Fleet {
             })
     }
 
-    /// `PREFIX:history`, newest first, each entry parsed.
+    /// `PREFIX:history` (or `history.jsonl`), newest first, each entry parsed.
     pub fn history(&self) -> Vec<Value> {
-        self.redis
-            .list(&self.key("history"))
+        self.history_lines()
             .iter()
             .map(|e| {
                 serde_json::from_str(e).unwrap_or_else(|err| panic!("history entry {e:?}: {err}"))
             })
             .collect()
+    }
+
+    fn history_lines(&self) -> Vec<String> {
+        match &self.store {
+            SharedStore::Redis(redis) => redis.list(&self.key("history")),
+            SharedStore::Dir(dir) => std::fs::read_to_string(dir.path().join("history.jsonl"))
+                .unwrap_or_default()
+                .lines()
+                .rev()
+                .map(String::from)
+                .collect(),
+        }
     }
 
     /// History entries of this kind ("order", "publish") for lineage `name`.
@@ -455,9 +533,19 @@ impl Fleet {
             .collect()
     }
 
-    /// `PREFIX:node:<id>`: lineage -> installed version.
+    /// `PREFIX:node:<id>` (or `nodes/<id>.json`): lineage -> installed version.
     pub fn node_versions(&self, id: &str) -> BTreeMap<String, String> {
-        self.redis.hgetall(&self.key(&format!("node:{id}")))
+        if let SharedStore::Dir(_) = self.store {
+            let Some(entry) = self.store_json(&format!("nodes/{id}.json")) else {
+                return BTreeMap::new();
+            };
+            let installed = entry["installed"].as_object().cloned().unwrap_or_default();
+            return installed
+                .into_iter()
+                .map(|(name, v)| (name, v.to_string()))
+                .collect();
+        }
+        self.redis().hgetall(&self.key(&format!("node:{id}")))
     }
 
     /// `PREFIX:lock:<name>`
@@ -484,24 +572,31 @@ impl Fleet {
 
     /// The LB log, history and Redis log, for failure messages.
     pub fn report(&self) -> String {
-        let history: Vec<String> = self
-            .redis
-            .try_cmd(&["LRANGE", &self.key("history"), "0", "-1"])
-            .map(|r| r.leaves())
-            .unwrap_or_default()
-            .iter()
-            .map(|e| String::from_utf8_lossy(e).into_owned())
-            .collect();
+        let (history, logs): (Vec<String>, String) = match &self.store {
+            SharedStore::Redis(redis) => (
+                redis
+                    .try_cmd(&["LRANGE", &self.key("history"), "0", "-1"])
+                    .map(|r| r.leaves())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|e| String::from_utf8_lossy(e).into_owned())
+                    .collect(),
+                redis.logs(),
+            ),
+            SharedStore::Dir(dir) => (
+                self.history_lines(),
+                format!("(file://{}: no server log)", dir.path().display()),
+            ),
+        };
         let namespaces = match &self.namespaces {
             Some(ns) => format!("--- namespaces ---\n{}", ns.describe()),
             None => String::new(),
         };
         format!(
-            "{namespaces}--- LB log (status uri upstream) ---\n{}\n--- history ---\n{}\n\
-             --- redis ---\n{}",
+            "{namespaces}--- LB log (status uri upstream) ---\n{}\n--- history ---\n{}\n--- store ---\n{}",
             self.lb.log(),
             history.join("\n"),
-            self.redis.logs()
+            logs
         )
     }
 }
