@@ -418,17 +418,11 @@ impl Inner {
     }
 
     fn seal(&self, context: &str, clear: &str) -> Result<String, Error> {
-        self.sealer
-            .seal(context, clear.as_bytes())
-            .map_err(|e| self.fail("cannot encrypt", e))
+        (self.sealer.seal_text(context, clear)).map_err(|e| self.fail("cannot encrypt", e))
     }
 
     fn open_sealed(&self, context: &str, sealed: &str) -> Result<String, Error> {
-        let clear = self
-            .sealer
-            .open(context, sealed)
-            .map_err(|e| self.fail("cannot decrypt", e))?;
-        String::from_utf8(clear).map_err(|_| self.fail("cannot decrypt", "not UTF-8"))
+        (self.sealer.open_text(context, sealed)).map_err(|e| self.fail("cannot decrypt", e))
     }
 
     fn ping(&self) -> Result<(), Error> {

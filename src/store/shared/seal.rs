@@ -69,6 +69,17 @@ impl Sealer {
         Ok(format!("{PREFIX}{}", STANDARD.encode(blob)))
     }
 
+    /// `seal` for text.
+    pub fn seal_text(&self, context: &str, clear: &str) -> Result<String, String> {
+        self.seal(context, clear.as_bytes())
+    }
+
+    /// `open` for what `seal_text` sealed.
+    pub fn open_text(&self, context: &str, sealed: &str) -> Result<String, String> {
+        String::from_utf8(self.open(context, sealed)?)
+            .map_err(|_| format!("the sealed {context} is not text"))
+    }
+
     pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, String> {
         let bad = || {
             format!("the sealed {context} does not open with this --store-key-file (another key, or altered)")
