@@ -102,8 +102,11 @@ impl Fleet {
                 ));
                 continue;
             };
-            if self.pull_one(ui, store, &cert_name).await? {
-                pulled.push(cert_name);
+            // One lineage that cannot be installed must not keep the others back.
+            match self.pull_one(ui, store, &cert_name).await {
+                Ok(true) => pulled.push(cert_name),
+                Ok(false) => {}
+                Err(e) => ui.warn(format!("{name}: not installed from the fleet: {e}")),
             }
         }
         self.report(store).await?;
