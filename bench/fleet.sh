@@ -26,15 +26,19 @@ redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$bench" \
   >"$bench/redis.log" 2>&1 &
 redis_pid=$!
-trap 'kill $redis_pid 2>/dev/null || true; cleanup' EXIT
+daemons=()
+trap 'kill -TERM "${daemons[@]}" $redis_pid 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 openssl rand -base64 32 >"$bench/fleet.key"
 chmod 600 "$bench/fleet.key"
 fleet=(--store "redis://127.0.0.1:$redis_port/0" --store-key-file "$bench/fleet.key")
-node() { # node N ARGS...: certwright as node N (its own dirs)
+node_flags() { # node_flags N: node N's own dirs and id, and the fleet's store
+  echo --config-dir "$bench/n$1/config" --work-dir "$bench/n$1/work" \
+    --logs-dir "$bench/n$1/logs" --node-id "node$1" "${fleet[@]}"
+}
+node() { # node N ARGS...: certwright as node N
   local n=$1; shift
-  "$cw" "$@" --config-dir "$bench/n$n/config" --work-dir "$bench/n$n/work" \
-    --logs-dir "$bench/n$n/logs" --node-id "node$n" "${fleet[@]}"
+  "$cw" "$@" $(node_flags "$n")
 }
 name=fleet.example.com
 node 1 certonly --standalone --http-01-port "$http_port" --http-01-address 127.0.0.1 \
@@ -43,7 +47,8 @@ node 1 certonly --standalone --http-01-port "$http_port" --http-01-address 127.0
 start_daemons() {
   daemons=()
   for n in 2 3; do
-    node "$n" daemon --sync-interval "$interval" >"$bench/daemon$n.log" 2>&1 &
+    # Started directly (not through the node function): $! must be certwright's own pid.
+    "$cw" daemon --sync-interval "$interval" $(node_flags "$n") >"$bench/daemon$n.log" 2>&1 &
     daemons+=($!)
   done
 }
