@@ -109,7 +109,7 @@ impl Fleet {
                 Err(e) => ui.warn(format!("{name}: not installed from the fleet: {e}")),
             }
         }
-        self.report(store).await?;
+        self.report_or_warn(ui, store).await;
         Ok(pulled)
     }
 
@@ -165,6 +165,16 @@ impl Fleet {
     /// Tell the fleet which versions this node holds (for `certificates` on any node).
     pub async fn report(&self, store: &Store) -> Result<(), Error> {
         self.shared.report_node(&self.node, &installed(store)).await
+    }
+
+    /// `report`, where what this node holds is already settled: a failure to tell the
+    /// fleet only makes `certificates` elsewhere stale until the next report.
+    async fn report_or_warn(&self, ui: &Ui, store: &Store) {
+        if let Err(e) = self.report(store).await {
+            ui.warn(format!(
+                "could not report this node's versions to the fleet: {e}"
+            ));
+        }
     }
 
     /// Take the lineage's shared lock. `wait`: until the holder releases it (or its lock
@@ -247,7 +257,7 @@ impl Fleet {
         .await;
         turn.release(ui).await;
         if result.is_ok() {
-            self.report(store).await?;
+            self.report_or_warn(ui, store).await;
         }
         result
     }
