@@ -207,6 +207,7 @@ pub async fn obtain(
     cert_store: &Store,
     req: &ObtainRequest<'_>,
 ) -> Result<Obtained, Error> {
+    cert_store.check_lineage_paths(req.cert_name)?;
     let key = match req.reuse_key {
         Some(pem) => Some(pem.to_string()),
         None if req.issuance.reuse_key => current_key(ui, account_store, req)?,

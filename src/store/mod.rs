@@ -250,6 +250,25 @@ impl Store {
         Ok(highest)
     }
 
+    /// Refuse a lineage whose `live/` or `archive/` entry was planted (a link out of the
+    /// store, a file): checked before ordering, so the refusal costs no order. `write_version`
+    /// checks again, at the moment it writes.
+    pub fn check_lineage_paths(&self, name: &CertName) -> Result<(), StoreError> {
+        self.current_version(name)?;
+        let archive = self.archive_dir(name);
+        match fs::symlink_metadata(&archive) {
+            Ok(meta) if meta.file_type().is_symlink() => Err(StoreError::Unsafe {
+                path: archive,
+                reason: "it is a symlink; certwright only writes into real directories".into(),
+            }),
+            Ok(meta) if !meta.is_dir() => Err(StoreError::Unsafe {
+                path: archive,
+                reason: "it exists and is not a directory".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Write a new version and point `live/<name>` at it. The version directory is built
     /// under a temp name and renamed into place, then the link is swapped by rename: a
     /// reader sees the old complete set or the new complete set, never a mix.

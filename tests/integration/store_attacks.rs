@@ -95,6 +95,10 @@ fn planted_archive_symlink_is_refused_and_its_target_untouched() {
     assert_no_panic(&out);
     out.assert_code(3);
     assert!(out.stderr.contains("symlink"), "{out}");
+    assert!(
+        !out.stderr.contains("Creating order"),
+        "refused only after spending an order\n{out}"
+    );
     before.assert_unchanged(&Snapshot::of(outside.path()), "the symlink's target");
     assert!(
         !rig.env.live("planted.example.com").exists(),
@@ -119,6 +123,10 @@ fn planted_live_symlink_is_refused_and_its_target_untouched() {
     assert!(
         out.stderr.contains("live/planted-live.example.com"),
         "{out}"
+    );
+    assert!(
+        !out.stderr.contains("Creating order"),
+        "refused only after spending an order\n{out}"
     );
     before.assert_unchanged(&Snapshot::of(outside.path()), "the symlink's target");
     assert_eq!(std::fs::read_link(&live).unwrap(), outside.path());
