@@ -28,6 +28,12 @@ pub fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     if !store.lineage_exists(&name) {
         return Err(StoreError::NoSuchLineage(name.to_string()).into());
     }
+    // An nginx change a killed run left half-applied is undone first, so what is found
+    // (and later removed) is nginx's real configuration.
+    super::install::warn_recovered(
+        &ctx.ui,
+        &nginx::recover(&super::install::checkpoint_root(store.work_dir()))?,
+    );
     // Refuse before asking: no point confirming a delete that cannot happen.
     let usage = NginxUsage::find(&store, &name, &args.nginx)?;
     usage.check(&name, args.uninstall)?;

@@ -320,6 +320,36 @@ fn an_nginx_install_crashed_between_two_files_is_undone_by_the_next_run() {
     );
     let left = temp_leftovers(&env.work_dir());
     assert!(left.is_empty(), "temp files left: {left:?}");
+
+    // 3. Crash mid-install, then `delete --uninstall`: the half-applied change is undone
+    //    before nginx is read, so nothing is left marked in progress and nginx is as before.
+    crash();
+    let out = env
+        .cli()
+        .args(["delete", "--cert-name", a, "--uninstall", "-n"])
+        .args(nginx_flags)
+        .args(env.dir_flags())
+        .run();
+    out.assert_success();
+    assert!(
+        out.stderr.contains("interrupted") || out.stderr.contains("restored"),
+        "the recovery is reported\n{out}"
+    );
+    original.assert_unchanged(
+        &sites(),
+        &format!("delete --uninstall after a crash\n{out}"),
+    );
+    let pending: Vec<PathBuf> =
+        crate::support::files_below(&env.work_dir().join("nginx-checkpoints"))
+            .into_iter()
+            .filter(|p| p.ends_with("in-progress"))
+            .collect();
+    assert!(pending.is_empty(), "left in progress: {pending:?}\n{out}");
+    assert!(
+        nginx.config_test().status.success(),
+        "nginx -t after delete"
+    );
+    assert!(!env.live(a).exists(), "the lineage was deleted\n{out}");
 }
 
 /// Seed for the random kill delays: `CERTWRIGHT_TEST_SEED` or a fixed default, printed so a
