@@ -80,6 +80,11 @@ pub fn install_lineage(
     let root = checkpoint_root(store.work_dir());
     if !dry_run {
         warn_recovered(ui, &nginx::recover(&root)?);
+    } else if nginx::interrupted_pending(&root) {
+        ui.warn(
+            "an interrupted run left an nginx change half-applied; the diff below is against \
+             that state, and a real run undoes it first",
+        );
     }
     let tree = nginx::load(&ctl.conf)?;
     let edits = nginx::plan_install(

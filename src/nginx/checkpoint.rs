@@ -227,6 +227,18 @@ pub fn recover(checkpoint_root: &Path) -> Result<Vec<PathBuf>, NginxError> {
         .collect())
 }
 
+/// Whether a killed run left an apply `in-progress` (which `recover` undoes), without
+/// touching anything: for dry runs.
+pub fn interrupted_pending(root: &Path) -> bool {
+    fs::read_dir(root)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().join(IN_PROGRESS).is_file())
+        })
+        .unwrap_or(false)
+}
+
 /// Undo every apply a killed run left `in-progress`: each file it had already written is
 /// put back; files it had not reached yet are left as they are. A file that is neither
 /// what the run wrote nor the original was edited by someone since: refused, untouched.

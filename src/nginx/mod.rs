@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::NginxError;
 
-pub use checkpoint::{apply, recover, rollback, Checkpoint, RollbackReport};
+pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::Ctl;
 pub use parse::{print, Body, ConfFile, Directive, Node, Word};
 pub use patch::{

@@ -321,6 +321,17 @@ fn an_nginx_install_crashed_between_two_files_is_undone_by_the_next_run() {
     let left = temp_leftovers(&env.work_dir());
     assert!(left.is_empty(), "temp files left: {left:?}");
 
+    // 2b. Crash mid-install, then `install --dry-run`: it changes nothing, and says the diff
+    //     is against a half-applied change; `rollback` then undoes the crash.
+    crash();
+    let crashed = sites();
+    let out = install().arg("--dry-run").run();
+    out.assert_success();
+    assert!(out.stderr.contains("half-applied"), "{out}");
+    crashed.assert_unchanged(&sites(), &format!("install --dry-run\n{out}"));
+    rollback().assert_success();
+    original.assert_unchanged(&sites(), "rollback after the dry run");
+
     // 3. Crash mid-install, then `delete --uninstall`: the half-applied change is undone
     //    before nginx is read, so nothing is left marked in progress and nginx is as before.
     crash();
