@@ -598,18 +598,19 @@ impl Edits {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn dn(s: &str) -> DomainName {
         s.parse().unwrap()
     }
 
-    fn cfg(src: &str) -> Config {
+    pub(crate) fn cfg(src: &str) -> Config {
         Config::from_source(Path::new("/t/nginx.conf"), src).unwrap()
     }
 
-    fn apply(src: &str, edits: &[FileEdit]) -> String {
+    /// The text after `edits` (one file, planned from `src`).
+    pub(crate) fn apply(src: &str, edits: &[FileEdit]) -> String {
         match edits {
             [] => src.to_string(),
             [e] => {

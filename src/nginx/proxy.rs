@@ -241,32 +241,15 @@ fn head(d: &Directive) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
+    use crate::nginx::patch::tests::{apply, cfg};
     use crate::nginx::{plan_install, plan_uninstall, InstallRequest, MARKER};
 
     const DAEMON: &str = "127.0.0.1:8402";
     const LOCATION: &str = "location ^~ /.well-known/acme-challenge/ { proxy_pass http://127.0.0.1:8402; proxy_set_header Host $http_host; } # managed by certwright";
 
-    fn cfg(src: &str) -> Config {
-        Config::from_source(Path::new("/t/nginx.conf"), src).unwrap()
-    }
-
     fn plan(src: &str, port: u16, upstream: &str) -> ChallengeProxyPlan {
         plan_challenge_proxy(&cfg(src), port, upstream.parse().unwrap()).unwrap()
-    }
-
-    /// The text after `edits` (one file, planned from `src`).
-    fn apply(src: &str, edits: &[FileEdit]) -> String {
-        match edits {
-            [] => src.to_string(),
-            [e] => {
-                assert_eq!(e.before, src);
-                e.after.clone()
-            }
-            _ => panic!("expected one file"),
-        }
     }
 
     /// Planned, applied, then planned again: the second plan changes nothing, and the
