@@ -8,19 +8,22 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::renew::entry;
 use crate::support::certs::{pem_blocks, Lineage};
 use crate::support::cli::{dead_server_url, Output};
-use crate::support::fleet::{random_store_key, write_key_file, Fleet, FleetOpts, LoadBalancer};
+use crate::support::fleet::{
+    assert_all_succeeded, random_store_key, write_key_file, Fleet, FleetOpts, LoadBalancer,
+    SYNC_LIMIT,
+};
 use crate::support::redis::{RedisServer, Reply};
 use crate::support::{files_below, free_port, net, read_lossy, wait_for, Env, Snapshot};
 
-/// Bound on a daemon installing a version another node published (sync interval 1 s).
-const SYNC_LIMIT: Duration = Duration::from_secs(60);
 /// Bound on the first HTTP-01 probe of a run reaching the gate.
 const PROBE_LIMIT: Duration = Duration::from_secs(60);
 /// Bound on another node completing a renewal once a dead holder's lock expired.
@@ -28,28 +31,6 @@ const TAKEOVER_LIMIT: Duration = Duration::from_secs(120);
 
 /// The exit code for "shared store unreachable or lock lost".
 const EXIT_STORE: i32 = 6;
-
-/// The `certificates` entry for `name` in `certificates --json` output.
-fn entry<'a>(json: &'a Value, name: &str) -> &'a Value {
-    json["certificates"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no certificates array: {json}"))
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in {json}"))
-}
-
-/// Panics with every output and the fleet's logs unless each run exited 0.
-pub(crate) fn assert_all_succeeded(fleet: &Fleet, outs: &[&Output]) {
-    if outs.iter().any(|o| o.code != 0) {
-        let all: Vec<String> = outs.iter().map(|o| o.to_string()).collect();
-        panic!(
-            "not every run succeeded\n{}\n{}",
-            all.join("\n\n"),
-            fleet.report()
-        );
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // The rig alone.
@@ -277,69 +258,8 @@ fn harness_fleet_rig_routes_probes_through_gate_and_lb() {
 fn three_nodes_answer_each_others_challenges_and_end_identical() {
     let fleet = Fleet::start(FleetOpts::default().nodes(3));
     let name = "fleet.example.com";
-    let names: Vec<String> = (1..=6).map(|i| format!("n{i}.fleet.example.com")).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let daemons = vec![fleet.start_daemon(1, 1, &[]), fleet.start_daemon(2, 1, &[])];
-
-    let out = fleet.certonly(0, name, &names);
-    let fail = |why: String, daemons: Vec<crate::support::cli::Running>| -> ! {
-        let outs: Vec<String> = daemons
-            .into_iter()
-            .map(|d| d.wait_or_kill().to_string())
-            .collect();
-        panic!(
-            "{why}\n{out}\n--- daemons ---\n{}\n{}",
-            outs.join("\n\n"),
-            fleet.report()
-        );
-    };
-    if out.code != 0 {
-        fail("certonly on node-1 failed".into(), daemons);
-    }
-    Lineage::at(fleet.node(0).env.live(name))
-        .assert_valid_for(&names, &fleet.pebble.root_pem_path());
-
-    let challenges: Vec<_> = fleet
-        .lb
-        .hits()
-        .into_iter()
-        .filter(|h| h.is_challenge())
-        .collect();
-    if challenges.len() < names.len() || challenges.iter().any(|h| h.status != 200) {
-        fail(
-            format!("want {} challenge probes, all 200", names.len()),
-            daemons,
-        );
-    }
-    let answerers = fleet.challenge_answerers();
-    if answerers.len() < 2 {
-        fail(
-            format!("only {answerers:?} answered challenges: the LB did not spread them"),
-            daemons,
-        );
-    }
-
-    let synced = wait_for(SYNC_LIMIT, || {
-        (fleet.same_live(0, 1, name) && fleet.same_live(0, 2, name)).then_some(())
-    });
-    if synced.is_none() {
-        fail(
-            format!("nodes 2 and 3 did not install {name} within {SYNC_LIMIT:?}"),
-            daemons,
-        );
-    }
-    fleet.assert_same_live(0, 1, name);
-    fleet.assert_same_live(0, 2, name);
-    for id in ["node-2", "node-3"] {
-        let recorded = wait_for(SYNC_LIMIT, || {
-            (fleet.node_versions(id).get(name).map(String::as_str) == Some("1")).then_some(())
-        });
-        assert!(
-            recorded.is_some(),
-            "{id} did not record version 1: {:?}",
-            fleet.node_versions(id)
-        );
-    }
+    let mut run = fleet.order_while_daemons_answer(name);
+    run.wait_synced(1);
 
     let orders = fleet.events("order", name);
     assert_eq!(orders.len(), 1, "{orders:?}\n{}", fleet.report());
@@ -349,11 +269,7 @@ fn three_nodes_answer_each_others_challenges_and_end_identical() {
     assert_eq!(publishes[0]["version"], 1, "{publishes:?}");
     assert_eq!(publishes[0]["node"], "node-1", "{publishes:?}");
     assert_eq!(fleet.store_version(name), Some(1));
-
-    for daemon in daemons {
-        let out = Fleet::stop_daemon(daemon);
-        out.assert_success();
-    }
+    run.stop();
 }
 
 /// Issues `name` on node 1, syncs the other nodes, makes it due everywhere and points each
@@ -395,23 +311,7 @@ fn two_nodes_renewing_at_once_make_one_version_and_one_order() {
         "one renewal, one order\n{a}\n{b}\n{}",
         fleet.report()
     );
-    let publishes: Vec<Value> = fleet
-        .events("publish", name)
-        .into_iter()
-        .filter(|e| e["version"] == 2)
-        .collect();
-    assert_eq!(publishes.len(), 1, "{publishes:?}\n{}", fleet.report());
-    assert_eq!(
-        publishes[0]["node"], orders[0]["node"],
-        "the node that ordered published"
-    );
-
-    fleet.sync(0);
-    fleet.sync(1);
-    fleet.assert_same_live(0, 1, name);
-    assert_eq!(fleet.node(0).live_version(name), Some(2));
-    Lineage::at(fleet.node(0).env.live(name))
-        .assert_valid_for(&[name], &fleet.pebble.root_pem_path());
+    fleet.assert_one_new_version_everywhere(name, &format!("{a}\n{b}"));
     assert!(
         !fleet.redis().exists(&fleet.lock_key(name)),
         "lock not released"
@@ -722,11 +622,10 @@ fn a_node_joining_later_syncs_at_start() {
     Fleet::stop_daemon(daemon).assert_success();
 }
 
-/// (g) `certificates --json` in fleet mode shows the store's version and each node's.
-#[test]
-fn certificates_json_shows_each_nodes_version() {
+/// Two nodes; `name` issued on node 1, installed on node 2, then renewed on node 1 alone: the
+/// store and node 1 hold version 2, node 2 still version 1.
+fn renewed_on_node_1_only(name: &str) -> Fleet {
     let fleet = Fleet::start(FleetOpts::default().nodes(2));
-    let name = "versions.example.com";
     let out = fleet.certonly(0, name, &[name]);
     assert_all_succeeded(&fleet, &[&out]);
     fleet.sync(1);
@@ -734,6 +633,14 @@ fn certificates_json_shows_each_nodes_version() {
         .renew(0, &["--force-renewal", "--cert-name", name])
         .run();
     assert_all_succeeded(&fleet, &[&out]);
+    fleet
+}
+
+/// (g) `certificates --json` in fleet mode shows the store's version and each node's.
+#[test]
+fn certificates_json_shows_each_nodes_version() {
+    let name = "versions.example.com";
+    let fleet = renewed_on_node_1_only(name);
 
     // node-1 holds version 2; node-2 has not run since it installed version 1.
     let json = fleet.certificates_json(0);
@@ -1032,4 +939,211 @@ fn unreachable_store_exits_6_naming_it_and_writes_nothing() {
         failures.push(e);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Lock loss, deploy hooks on sync, plan.
+
+/// (i) The lineage lock is taken from its holder mid-order, as its expiry followed by another
+/// node's `SET NX` would leave it: the holder's next refresh (every third of the TTL) finds a
+/// token not its own and abandons the order. Exit 6 naming the lost lock, nothing installed or
+/// published, and the new holder's lock left alone. Once that lock is gone, a renewal works.
+#[test]
+fn a_lock_taken_over_mid_order_abandons_the_order() {
+    let fleet = Fleet::start(FleetOpts::default().nodes(1));
+    let name = "stolen.example.com";
+    due_everywhere(&fleet, name);
+    let env = &fleet.node(0).env;
+    let config = Snapshot::of(&env.config_dir());
+    let publishes = fleet.events("publish", name);
+    let lock = fleet.lock_key(name);
+
+    fleet.gate.close();
+    let mut holder = fleet.renew(0, &[]).spawn();
+    if !fleet.gate.wait_for_connection(PROBE_LIMIT) {
+        panic!(
+            "node-1's renewal sent no probe\n{}\n{}",
+            holder.wait_or_kill(),
+            fleet.report()
+        );
+    }
+    let token = fleet.redis().get(&lock).unwrap_or_default();
+    assert!(
+        token.starts_with("node-1/"),
+        "node-1 is mid-order but {lock} is {token:?}\n{}",
+        fleet.report()
+    );
+    let thief = "other-node/1/x";
+    fleet.redis().cmd(&["SET", &lock, thief, "PX", "60000"]);
+    let taken_at = Instant::now();
+    // The gate stays closed, so the order cannot complete: only the lost lock ends the run.
+    let exited = wait_for(PROBE_LIMIT, || holder.has_exited().then_some(()));
+    let noticed = taken_at.elapsed();
+    let out = holder.wait_or_kill();
+    fleet.gate.open();
+    assert!(exited.is_some(), "node-1 never gave up the order\n{out}");
+    out.assert_code(EXIT_STORE);
+    assert!(
+        out.stderr
+            .contains(&format!("lost the fleet's lock on {name}")),
+        "the message must say the lock was lost\n{out}"
+    );
+    // Refreshed every ttl/3: the loss shows at the next refresh, well before the TTL.
+    assert!(
+        noticed < fleet.lock_ttl(),
+        "node-1 went on for {noticed:?} without the lock (TTL {:?})\n{out}",
+        fleet.lock_ttl()
+    );
+
+    config.assert_unchanged(&Snapshot::of(&env.config_dir()), "config after a lost lock");
+    assert_eq!(fleet.store_version(name), Some(1), "{}", fleet.report());
+    assert_eq!(
+        fleet.events("publish", name),
+        publishes,
+        "node-1 published without its lock\n{}",
+        fleet.report()
+    );
+    assert_eq!(
+        fleet.redis().get(&lock).as_deref(),
+        Some(thief),
+        "node-1 touched the lock it no longer held\n{out}"
+    );
+    let pttl = fleet.redis().cmd(&["PTTL", &lock]);
+    assert!(
+        matches!(pttl, Reply::Int(ms) if ms > 0),
+        "the new holder's lock lost its expiry: PTTL {pttl:?}"
+    );
+
+    fleet.redis().cmd(&["DEL", &lock]);
+    let out = fleet.renew(0, &[]).run();
+    assert_all_succeeded(&fleet, &[&out]);
+    assert_eq!(fleet.store_version(name), Some(2), "{out}");
+    assert_eq!(fleet.node(0).live_version(name), Some(2), "{out}");
+    assert!(!fleet.redis().exists(&lock), "lock not released\n{out}");
+}
+
+/// A deploy hook in a fresh private directory that appends `$RENEWED_LINEAGE
+/// $RENEWED_DOMAINS` to a log there; returns the hook and its log.
+fn logging_deploy_hook(dir: &std::path::Path, node: &str) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let hook = dir.join(format!("{node}-deploy.sh"));
+    let log = dir.join(format!("{node}-deploy.log"));
+    let script = format!(
+        "#!/bin/sh\nprintf '%s %s\\n' \"$RENEWED_LINEAGE\" \"$RENEWED_DOMAINS\" >> '{}'\n",
+        log.display()
+    );
+    std::fs::write(&hook, script).expect("write the hook");
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod hook");
+    (hook, log)
+}
+
+/// The lines a hook's log holds (none if it never ran).
+fn hook_runs(log: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// (j) A version one node renewed runs every node's own deploy hook: node 2's daemon, on
+/// installing it, runs its hook once with node 2's live path; node 1's hook names node 1's.
+#[test]
+fn each_node_runs_its_own_deploy_hook_for_a_synced_version() {
+    let fleet = Fleet::start(FleetOpts::default().nodes(2));
+    let name = "hooks.example.com";
+    let names = [name, "www.hooks.example.com"];
+    let out = fleet.certonly(0, name, &names);
+    assert_all_succeeded(&fleet, &[&out]);
+    // Version 1 is installed without a hook: what the hooks see below is version 2 alone.
+    fleet.sync(1);
+    let hooks = tempfile::Builder::new()
+        .prefix("certwright-hooks-")
+        .tempdir()
+        .expect("hook dir");
+    let (hook_1, log_1) = logging_deploy_hook(hooks.path(), "node-1");
+    let (hook_2, log_2) = logging_deploy_hook(hooks.path(), "node-2");
+    let daemon = fleet.start_daemon(1, 1, &["--deploy-hook", &hook_2.display().to_string()]);
+
+    let hook_1 = hook_1.display().to_string();
+    let out = fleet
+        .renew(
+            0,
+            &[
+                "--force-renewal",
+                "--cert-name",
+                name,
+                "--deploy-hook",
+                &hook_1,
+            ],
+        )
+        .run();
+    assert_all_succeeded(&fleet, &[&out]);
+    assert_eq!(fleet.store_version(name), Some(2), "{out}");
+    let ran = wait_for(SYNC_LIMIT, || {
+        (fleet.same_live(0, 1, name) && !hook_runs(&log_2).is_empty()).then_some(())
+    });
+    // Some more sync rounds, in which a hook run twice would show.
+    std::thread::sleep(Duration::from_secs(3));
+    let daemon = Fleet::stop_daemon(daemon);
+    assert!(
+        ran.is_some(),
+        "node-2 did not install version 2 and run its hook within {SYNC_LIMIT:?}\n{daemon}\n{}",
+        fleet.report()
+    );
+    daemon.assert_success();
+    let line = |i: usize| {
+        format!(
+            "{} {}",
+            fleet.node(i).env.live(name).display(),
+            names.join(" ")
+        )
+    };
+    assert_eq!(hook_runs(&log_2), [line(1)], "node-2's hook\n{daemon}");
+    assert_eq!(hook_runs(&log_1), [line(0)], "node-1's hook\n{out}");
+}
+
+/// (k) `plan --json` in fleet mode shows the fleet's version and each node's, and only reads:
+/// node 2 keeps version 1 although the fleet has version 2. `certificates` installs it.
+#[test]
+fn plan_shows_the_fleet_and_installs_nothing() {
+    let name = "plan.example.com";
+    let fleet = renewed_on_node_1_only(name);
+    let node = fleet.node(1);
+    let plan = |args: &[&str]| {
+        let out = node.cli(&[&["plan"], args].concat()).run();
+        out.assert_success();
+        out
+    };
+    // Config, work and logs: plan writes nothing anywhere.
+    let before = Snapshot::of(node.env.root());
+
+    let json = plan(&["--json"]).json();
+    assert_eq!(
+        entry(&json, name)["fleet"],
+        json!({"version": 2, "nodes": {"node-1": 2, "node-2": 1}}),
+        "{json}"
+    );
+    let text = plan(&[]);
+    assert!(
+        text.stdout
+            .contains("fleet:          version 2 (node-1: 2, node-2: 1)"),
+        "{text}"
+    );
+    before.assert_unchanged(&Snapshot::of(node.env.root()), "node-2 after plan");
+    assert_eq!(node.live_version(name), Some(1));
+    assert_eq!(
+        fleet.node_versions("node-2").get(name).map(String::as_str),
+        Some("1")
+    );
+
+    let json = fleet.certificates_json(1);
+    assert_eq!(entry(&json, name)["version"], 2, "{json}");
+    fleet.assert_same_live(0, 1, name);
+    let json = plan(&["--json"]).json();
+    assert_eq!(
+        entry(&json, name)["fleet"],
+        json!({"version": 2, "nodes": {"node-1": 2, "node-2": 2}}),
+        "{json}"
+    );
 }

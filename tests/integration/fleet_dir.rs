@@ -2,12 +2,9 @@
 //! several nodes on one machine would; NFSv4 gives the same locks between hosts) get what
 //! they get from Redis: one order per renewal, the same files everywhere, no key in clear.
 
-use serde_json::Value;
-
-use crate::fleet::{assert_all_succeeded, contains, private_key_material};
-use crate::support::certs::Lineage;
+use crate::fleet::{contains, private_key_material};
 use crate::support::files_below;
-use crate::support::fleet::{Fleet, FleetOpts};
+use crate::support::fleet::{assert_all_succeeded, Fleet, FleetOpts};
 
 #[test]
 fn two_nodes_share_a_directory_store() {
@@ -48,22 +45,7 @@ fn two_nodes_share_a_directory_store() {
         "one order each for issue and renewal\n{a}\n{b}\n{}",
         fleet.report()
     );
-    let publishes: Vec<Value> = fleet
-        .events("publish", name)
-        .into_iter()
-        .filter(|e| e["version"] == 2)
-        .collect();
-    assert_eq!(publishes.len(), 1, "{publishes:?}\n{}", fleet.report());
-    assert_eq!(
-        publishes[0]["node"], orders[0]["node"],
-        "the node that ordered published"
-    );
-    fleet.sync(0);
-    fleet.sync(1);
-    fleet.assert_same_live(0, 1, name);
-    assert_eq!(fleet.node(0).live_version(name), Some(2));
-    Lineage::at(fleet.node(0).env.live(name))
-        .assert_valid_for(&[name], &fleet.pebble.root_pem_path());
+    fleet.assert_one_new_version_everywhere(name, &format!("{a}\n{b}"));
     // Released: the lock file stays (never deleted), its owner token cleared.
     assert_eq!(
         std::fs::read_to_string(store.join("locks").join(name))

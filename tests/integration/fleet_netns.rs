@@ -14,20 +14,16 @@
 //! root, or `ip netns add` refused) each test says so on stderr and returns; that is the one
 //! skip, and only `Namespaces::create` decides it.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
 use serde_json::Value;
 
-use crate::support::certs::Lineage;
 use crate::support::cli::{Output, Running};
-use crate::support::fleet::{Fleet, FleetOpts, NETNS_HTTP_PORT};
+use crate::support::fleet::{assert_all_succeeded, Fleet, FleetOpts, NETNS_HTTP_PORT};
 use crate::support::netns::Namespaces;
-use crate::support::{read_lossy, wait_for};
+use crate::support::read_lossy;
 
 const NODES: usize = 3;
-/// Bound on a daemon installing a version another node published (sync interval 1 s).
-const SYNC_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Three nodes, one namespace each; `None` (and a note on stderr) where namespaces are
 /// impossible. Any other failure panics.
@@ -49,18 +45,6 @@ fn netns_fleet(test: &str) -> Option<Fleet> {
     }
 }
 
-/// Panics with every output and the fleet's logs unless each run exited 0.
-fn assert_all_succeeded(fleet: &Fleet, outs: &[&Output]) {
-    if outs.iter().any(|o| o.code != 0) {
-        let all: Vec<String> = outs.iter().map(|o| o.to_string()).collect();
-        panic!(
-            "not every run succeeded\n{}\n{}",
-            all.join("\n\n"),
-            fleet.report()
-        );
-    }
-}
-
 /// The standalone port in node `i`'s `renewal/<name>.json`.
 fn renewal_port(fleet: &Fleet, i: usize, name: &str) -> Value {
     let path = fleet.node(i).env.renewal_conf(name);
@@ -79,68 +63,8 @@ fn nodes_on_their_own_addresses_answer_each_others_challenges() {
         return;
     };
     let name = "netns.example.com";
-    let names: Vec<String> = (1..=6).map(|i| format!("n{i}.netns.example.com")).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let daemons = vec![fleet.start_daemon(1, 1, &[]), fleet.start_daemon(2, 1, &[])];
-
-    let out = fleet.certonly(0, name, &names);
-    let fail = |why: String, daemons: Vec<Running>| -> ! {
-        let outs: Vec<String> = daemons
-            .into_iter()
-            .map(|d| d.wait_or_kill().to_string())
-            .collect();
-        panic!(
-            "{why}\n{out}\n--- daemons ---\n{}\n{}",
-            outs.join("\n\n"),
-            fleet.report()
-        );
-    };
-    if out.code != 0 {
-        fail("certonly on node-1 failed".into(), daemons);
-    }
-    Lineage::at(fleet.node(0).env.live(name))
-        .assert_valid_for(&names, &fleet.pebble.root_pem_path());
-
-    let challenges: Vec<_> = fleet
-        .lb
-        .hits()
-        .into_iter()
-        .filter(|h| h.is_challenge())
-        .collect();
-    if challenges.len() < names.len() || challenges.iter().any(|h| h.status != 200) {
-        fail(
-            format!("want {} challenge probes, all 200", names.len()),
-            daemons,
-        );
-    }
-    let answerers = fleet.challenge_answerers();
-    let known: BTreeSet<String> = fleet.nodes.iter().map(|n| n.id.clone()).collect();
-    if answerers.len() < 2 || !answerers.is_subset(&known) {
-        fail(
-            format!("answered by {answerers:?}: want two or more of {known:?}"),
-            daemons,
-        );
-    }
-
-    // A daemon swaps live/ first and writes the renewal config after; it reports its
-    // versions to Redis once both are done.
-    let synced = wait_for(SYNC_LIMIT, || {
-        let installed =
-            |id: &str| fleet.node_versions(id).get(name).map(String::as_str) == Some("1");
-        (fleet.same_live(0, 1, name)
-            && fleet.same_live(0, 2, name)
-            && installed("node-2")
-            && installed("node-3"))
-        .then_some(())
-    });
-    if synced.is_none() {
-        fail(
-            format!("nodes 2 and 3 did not install {name} within {SYNC_LIMIT:?}"),
-            daemons,
-        );
-    }
-    fleet.assert_same_live(0, 1, name);
-    fleet.assert_same_live(0, 2, name);
+    let mut run = fleet.order_while_daemons_answer(name);
+    run.wait_synced(1);
     for i in 0..NODES {
         assert_eq!(
             renewal_port(&fleet, i, name),
@@ -155,9 +79,7 @@ fn nodes_on_their_own_addresses_answer_each_others_challenges() {
     assert_eq!(orders[0]["node"], "node-1", "{orders:?}");
     assert_eq!(fleet.store_version(name), Some(1));
 
-    for daemon in daemons {
-        Fleet::stop_daemon(daemon).assert_success();
-    }
+    run.stop();
 }
 
 /// The lineage is due on all three nodes and all three run `renew` at once, each with the
@@ -217,13 +139,6 @@ fn three_nodes_renewing_at_once_make_one_version_and_one_order() {
     assert_eq!(fleet.store_version(name), Some(2), "{}", report());
     let orders = fleet.events("order", name);
     assert_eq!(orders.len(), 2, "one renewal, one order\n{}", report());
-    let publishes: Vec<Value> = fleet
-        .events("publish", name)
-        .into_iter()
-        .filter(|e| e["version"] == 2)
-        .collect();
-    assert_eq!(publishes.len(), 1, "{publishes:?}\n{}", report());
-    assert_eq!(publishes[0]["node"], orders[0]["node"], "{}", report());
 
     // The renewal's probes were answered on port 80 of the node that ordered (the others
     // had nothing listening, so the LB passed them over).
@@ -248,14 +163,7 @@ fn three_nodes_renewing_at_once_make_one_version_and_one_order() {
         report()
     );
 
-    for i in all {
-        fleet.sync(i);
-    }
-    fleet.assert_same_live(0, 1, name);
-    fleet.assert_same_live(0, 2, name);
-    assert_eq!(fleet.node(0).live_version(name), Some(2));
-    Lineage::at(fleet.node(0).env.live(name))
-        .assert_valid_for(&[name], &fleet.pebble.root_pem_path());
+    fleet.assert_one_new_version_everywhere(name, &report());
     assert!(
         !fleet.redis().exists(&fleet.lock_key(name)),
         "lock not released\n{}",

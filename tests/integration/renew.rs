@@ -168,7 +168,7 @@ fn assert_lineage_unchanged(env: &Env, name: &str, before: &(Snapshot, PathBuf, 
     assert_eq!(before.2, after.2, "renewal/{name}.json changed");
 }
 
-/// The `certificates` entry for `name` in `renew --json` or `plan --json` output.
+/// The `certificates` entry for `name` in `renew`, `plan` or `certificates --json` output.
 pub(crate) fn entry<'a>(json: &'a Value, name: &str) -> &'a Value {
     json["certificates"]
         .as_array()

@@ -28,7 +28,7 @@ use base64::Engine;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use super::certs::age_lineage;
+use super::certs::{age_lineage, Lineage};
 use super::cli::{Cli, Output, Running, BIN};
 use super::netns::{self, Namespaces};
 use super::proxy::GatedProxy;
@@ -37,6 +37,8 @@ use super::{free_port, mode, net, read_lossy, wait_for, Env, Nginx, Pebble, Pebb
 
 /// Bound on a daemon binding its HTTP-01 port or exiting after SIGTERM.
 const DAEMON_LIMIT: Duration = Duration::from_secs(60);
+/// Bound on a daemon installing a version another node published (sync interval 1 s).
+pub const SYNC_LIMIT: Duration = Duration::from_secs(60);
 /// The HTTP-01 port of a node in its own namespace, as on a real node.
 pub const NETNS_HTTP_PORT: u16 = 80;
 
@@ -570,6 +572,80 @@ impl Fleet {
             .collect()
     }
 
+    /// Starts a daemon (sync interval 1 s) on every node but node 1, then node 1 orders `name`
+    /// for six names, `n1.<name>` to `n6.<name>` (more probes than nodes), through the LB.
+    /// Panics, with every output and the fleet's logs, unless the order succeeded with a valid
+    /// lineage, every name got a probe, all answered 200, and two or more of the fleet's own
+    /// nodes answered them.
+    pub fn order_while_daemons_answer(&self, name: &str) -> DaemonsAnswered<'_> {
+        let names: Vec<String> = (1..=6).map(|i| format!("n{i}.{name}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let daemons = (1..self.nodes.len())
+            .map(|i| self.start_daemon(i, 1, &[]))
+            .collect();
+        let mut run = DaemonsAnswered {
+            fleet: self,
+            name: name.to_string(),
+            out: self.certonly(0, name, &names),
+            daemons,
+        };
+        if run.out.code != 0 {
+            run.fail("certonly on node-1 failed");
+        }
+        Lineage::at(self.node(0).env.live(name))
+            .assert_valid_for(&names, &self.pebble.root_pem_path());
+        let challenges: Vec<LbHit> = self
+            .lb
+            .hits()
+            .into_iter()
+            .filter(LbHit::is_challenge)
+            .collect();
+        if challenges.len() < names.len() || challenges.iter().any(|h| h.status != 200) {
+            run.fail(&format!("want {} challenge probes, all 200", names.len()));
+        }
+        let answerers = self.challenge_answerers();
+        let known: BTreeSet<String> = self.nodes.iter().map(|n| n.id.clone()).collect();
+        if answerers.len() < 2 || !answerers.is_subset(&known) {
+            run.fail(&format!(
+                "answered by {answerers:?}: want two or more of {known:?} (the LB spreads probes)"
+            ));
+        }
+        run
+    }
+
+    /// After two or more nodes raced to renew `name` from version 1: exactly one node
+    /// published version 2, the one that placed the newest order, and once every node has
+    /// synced they all hold it byte for byte, valid for `name`. `context` goes into messages.
+    pub fn assert_one_new_version_everywhere(&self, name: &str, context: &str) {
+        let orders = self.events("order", name);
+        let publishes: Vec<Value> = self
+            .events("publish", name)
+            .into_iter()
+            .filter(|e| e["version"] == 2)
+            .collect();
+        assert_eq!(
+            publishes.len(),
+            1,
+            "{publishes:?}\n{context}\n{}",
+            self.report()
+        );
+        assert_eq!(
+            publishes[0]["node"],
+            orders[0]["node"],
+            "the node that ordered published\n{context}\n{}",
+            self.report()
+        );
+        for i in 0..self.nodes.len() {
+            self.sync(i);
+        }
+        for i in 1..self.nodes.len() {
+            self.assert_same_live(0, i, name);
+        }
+        assert_eq!(self.node(0).live_version(name), Some(2));
+        Lineage::at(self.node(0).env.live(name))
+            .assert_valid_for(&[name], &self.pebble.root_pem_path());
+    }
+
     /// The LB log, history and Redis log, for failure messages.
     pub fn report(&self) -> String {
         let (history, logs): (Vec<String>, String) = match &self.store {
@@ -598,6 +674,74 @@ impl Fleet {
             history.join("\n"),
             logs
         )
+    }
+}
+
+/// Panics with every output and the fleet's logs unless each run exited 0.
+pub fn assert_all_succeeded(fleet: &Fleet, outs: &[&Output]) {
+    if outs.iter().any(|o| o.code != 0) {
+        let all: Vec<String> = outs.iter().map(|o| o.to_string()).collect();
+        panic!(
+            "not every run succeeded\n{}\n{}",
+            all.join("\n\n"),
+            fleet.report()
+        );
+    }
+}
+
+/// Node 1's order while the other nodes' daemons answer challenges
+/// (`Fleet::order_while_daemons_answer`); the daemons run until `stop` or `fail`.
+pub struct DaemonsAnswered<'a> {
+    fleet: &'a Fleet,
+    name: String,
+    /// Node 1's `certonly`.
+    out: Output,
+    daemons: Vec<Running>,
+}
+
+impl DaemonsAnswered<'_> {
+    /// Waits until every other node's daemon installed node 1's files and reported `version`
+    /// to the store (`fail`s after `SYNC_LIMIT`), then checks them as `assert_same_live`.
+    pub fn wait_synced(&mut self, version: u64) {
+        let (fleet, name) = (self.fleet, self.name.as_str());
+        let version = version.to_string();
+        let synced = wait_for(SYNC_LIMIT, || {
+            (1..fleet.nodes.len())
+                .all(|i| {
+                    fleet.same_live(0, i, name)
+                        && fleet.node_versions(&fleet.node(i).id).get(name) == Some(&version)
+                })
+                .then_some(())
+        });
+        if synced.is_none() {
+            self.fail(&format!(
+                "the other nodes did not install {name} version {version} within {SYNC_LIMIT:?}"
+            ));
+        }
+        for i in 1..fleet.nodes.len() {
+            fleet.assert_same_live(0, i, name);
+        }
+    }
+
+    /// Kills the daemons and panics with `why`, node 1's output, theirs and the fleet's logs.
+    pub fn fail(&mut self, why: &str) -> ! {
+        let outs: Vec<String> = std::mem::take(&mut self.daemons)
+            .into_iter()
+            .map(|d| d.wait_or_kill().to_string())
+            .collect();
+        panic!(
+            "{why}\n{}\n--- daemons ---\n{}\n{}",
+            self.out,
+            outs.join("\n\n"),
+            self.fleet.report()
+        );
+    }
+
+    /// SIGTERMs each daemon; panics unless each exited 0.
+    pub fn stop(self) {
+        for daemon in self.daemons {
+            Fleet::stop_daemon(daemon).assert_success();
+        }
     }
 }
 
