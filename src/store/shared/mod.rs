@@ -144,8 +144,16 @@ pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> 
         .map(|(scheme, _)| scheme)
         .unwrap_or_default();
     let is_dir = match scheme {
-        "redis" | "rediss" => false,
+        "redis" => false,
         "file" => true,
+        "rediss" => {
+            return Err(InputError::Other(format!(
+                "--store {}: Redis over TLS (rediss://) is not supported yet; use redis:// on a \
+                 private network or through a TLS tunnel (stunnel, spiped)",
+                redis::redact(options.url)
+            ))
+            .into())
+        }
         _ => {
             return Err(InputError::Other(format!(
                 "--store {}: unsupported; use redis://HOST:PORT/DB or file:///ABSOLUTE/DIR",
