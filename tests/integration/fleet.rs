@@ -725,6 +725,10 @@ fn judge(
         problems.push(format!("exit code {} (want {want_code})", out.code));
     }
     let stderr = out.stderr.to_ascii_lowercase();
+    // The password of the rediss:// case.
+    if stderr.contains("hunter2") {
+        problems.push("stderr shows the store's password".into());
+    }
     for want in &case.expect {
         if !want
             .split('|')
@@ -775,6 +779,7 @@ fn bad_store_flags_are_refused_with_exit_2_before_any_io() {
     let http = format!("http://127.0.0.1:{}/", free_port());
     let bare = format!("127.0.0.1:{}", free_port());
     let postgres = format!("postgres://127.0.0.1:{}/certs", free_port());
+    let rediss = format!("rediss://user:hunter2@127.0.0.1:{}/0", free_port());
 
     let cases = vec![
         StoreCase {
@@ -848,6 +853,12 @@ fn bad_store_flags_are_refused_with_exit_2_before_any_io() {
             args: with_key(&postgres, &good),
             envs: vec![],
             expect: vec![postgres.clone()],
+        },
+        StoreCase {
+            what: "rediss:// (TLS) store URL, with a password that must not be echoed",
+            args: with_key(&rediss, &good),
+            envs: vec![],
+            expect: strings(&["rediss://***@127.0.0.1", "TLS"]),
         },
     ];
     let failures: Vec<String> = cases
