@@ -1,9 +1,10 @@
 # Shared by the bench/ scripts (source it): a private Pebble + challtestsrv on free ports,
-# a release build of certwright, and small statistics helpers. Same approach as
-# scripts/demo.sh; everything lives in one temp dir that is removed on exit.
+# a release build of certwright, and small statistics helpers. Pebble is started as in
+# scripts/demo.sh (scripts/pebble.sh); everything lives in one temp dir removed on exit.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$here/scripts/pebble.sh"
 export PATH="$PATH:/usr/sbin"
 
 need_install=()
@@ -25,7 +26,6 @@ echo "==> building certwright (release)" >&2
 cw="$here/target/release/certwright"
 
 bench=$(mktemp -d /tmp/certwright-bench.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 cleanup() {
   kill "${pebble_pid:-}" "${dns_pid:-}" 2>/dev/null || true
@@ -37,32 +37,8 @@ trap cleanup EXIT
 # start_pebble: sets acme_port, http_port (where Pebble's VA probes HTTP-01) and `common`
 # (the certwright flags for this Pebble and the bench's own config/work/logs dirs).
 start_pebble() {
-  acme_port=$(free_port); local mgmt_port=$(free_port) dns_port=$(free_port) dns_mgmt=$(free_port)
-  http_port=$(free_port); local tls_port=$(free_port)
-  mkdir -p "$bench/tls"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj "/CN=certwright bench CA" -keyout "$bench/tls/ca.key" -out "$bench/tls/ca.pem" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-    -keyout "$bench/tls/localhost.key" -out "$bench/tls/localhost.csr" 2>/dev/null
-  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$bench/tls/ext"
-  openssl x509 -req -in "$bench/tls/localhost.csr" -CA "$bench/tls/ca.pem" -CAkey "$bench/tls/ca.key" \
-    -CAcreateserial -days 2 -extfile "$bench/tls/ext" -out "$bench/tls/localhost.pem" 2>/dev/null
-  cat > "$bench/pebble.json" <<JSON
-{"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$mgmt_port",
- "certificate": "$bench/tls/localhost.pem", "privateKey": "$bench/tls/localhost.key",
- "httpPort": $http_port, "tlsPort": $tls_port, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
-JSON
-  pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
-    -management "127.0.0.1:$dns_mgmt" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$bench/challtestsrv.log" 2>&1 &
-  dns_pid=$!
   # Deterministic: no VA sleep, no nonce rejection, every authorization validated afresh.
-  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-    pebble -config "$bench/pebble.json" -dnsserver "127.0.0.1:$dns_port" >"$bench/pebble.log" 2>&1 &
-  pebble_pid=$!
-  for _ in $(seq 200); do
-    curl -fsS --cacert "$bench/tls/ca.pem" "https://localhost:$acme_port/dir" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  pebble_start "$bench" "certwright bench CA" PEBBLE_AUTHZREUSE=0
   common=(--config-dir "$bench/config" --work-dir "$bench/work" --logs-dir "$bench/logs")
   acme=(--server "https://localhost:$acme_port/dir" --ca-bundle "$bench/tls/ca.pem"
     -n --agree-tos --register-unsafely-without-email)

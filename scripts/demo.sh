@@ -7,6 +7,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/pebble.sh"
 need_install=()
 for bin in pebble pebble-challtestsrv nginx openssl curl; do
   command -v "$bin" >/dev/null 2>&1 || need_install+=("$bin")
@@ -24,25 +25,6 @@ echo "==> building certwright (release)"
 cw="$here/target/release/certwright"
 
 demo=$(mktemp -d /tmp/certwright-demo.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-acme_port=$(free_port); mgmt_port=$(free_port); dns_port=$(free_port); dns_mgmt=$(free_port)
-http_port=$(free_port); tls_port=$(free_port); tls_site_port=$(free_port)
-
-echo "==> throwaway CA for Pebble's own HTTPS in $demo/tls"
-mkdir -p "$demo/tls"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-  -subj "/CN=certwright demo CA" -keyout "$demo/tls/ca.key" -out "$demo/tls/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-  -keyout "$demo/tls/localhost.key" -out "$demo/tls/localhost.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$demo/tls/ext"
-openssl x509 -req -in "$demo/tls/localhost.csr" -CA "$demo/tls/ca.pem" -CAkey "$demo/tls/ca.key" \
-  -CAcreateserial -days 2 -extfile "$demo/tls/ext" -out "$demo/tls/localhost.pem" 2>/dev/null
-
-cat > "$demo/pebble.json" <<JSON
-{"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$mgmt_port",
- "certificate": "$demo/tls/localhost.pem", "privateKey": "$demo/tls/localhost.key",
- "httpPort": $http_port, "tlsPort": $tls_port, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
-JSON
 
 cleanup() {
   [ -n "${nginx_conf:-}" ] && nginx -c "$nginx_conf" -s stop 2>/dev/null || true
@@ -50,17 +32,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "==> throwaway CA for Pebble's own HTTPS in $demo/tls"
 echo "==> starting pebble-challtestsrv (DNS: every name -> 127.0.0.1) and pebble"
-pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
-  -management "127.0.0.1:$dns_mgmt" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$demo/challtestsrv.log" 2>&1 &
-dns_pid=$!
-PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 pebble -config "$demo/pebble.json" \
-  -dnsserver "127.0.0.1:$dns_port" >"$demo/pebble.log" 2>&1 &
-pebble_pid=$!
-for _ in $(seq 100); do
-  curl -fsS --cacert "$demo/tls/ca.pem" "https://localhost:$acme_port/dir" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+pebble_start "$demo" "certwright demo CA"
+tls_site_port=$(free_port)
 
 common=(--config-dir "$demo/config" --work-dir "$demo/work" --logs-dir "$demo/logs"
   --server "https://localhost:$acme_port/dir" --ca-bundle "$demo/tls/ca.pem"

@@ -9,26 +9,11 @@ use crate::support::certs::{assert_mode, Lineage};
 use crate::support::cli::{dead_server_url, Output};
 use crate::support::nginx::NGINX;
 use crate::support::pebble::{EAB_HMAC_KEY, EAB_KID};
-use crate::support::{files_below, free_port, Env, Nginx, Pebble, PebbleOpts, Snapshot};
+use crate::support::rig::Rig;
+use crate::support::{files_below, free_port, Env, Nginx, PebbleOpts, Snapshot};
 
-/// A Pebble whose HTTP-01 probes go to the port the standalone responder will use.
-struct Rig {
-    pebble: Pebble,
-    env: Env,
-}
-
+/// Account helpers on the shared rig.
 impl Rig {
-    fn new() -> Rig {
-        Rig::with(PebbleOpts::default())
-    }
-
-    fn with(opts: PebbleOpts) -> Rig {
-        Rig {
-            pebble: Pebble::start(opts.http_port(free_port())),
-            env: Env::new(),
-        }
-    }
-
     /// Dir flags, `--server`, `--ca-bundle`, `-n`: what every account command takes.
     fn server_flags(&self, env: &Env) -> Vec<String> {
         let mut flags = env.dir_flags();
@@ -53,29 +38,6 @@ impl Rig {
 
     fn run(&self, cmd: &str, extra: &[&str]) -> Output {
         self.run_in(&self.env, cmd, extra)
-    }
-
-    /// `certonly --standalone -d name` in `env` with the env's usual flags (an account is
-    /// registered without email if none is stored) plus `extra`.
-    fn certonly_in(&self, env: &Env, name: &str, extra: &[&str]) -> Output {
-        env.cli()
-            .arg("certonly")
-            .args([
-                "--standalone",
-                "--http-01-port",
-                &self.pebble.http_port().to_string(),
-                "--http-01-address",
-                "127.0.0.1",
-                "-d",
-                name,
-            ])
-            .args(env.flags(&self.pebble))
-            .args(extra)
-            .run()
-    }
-
-    fn certonly(&self, name: &str) -> Output {
-        self.certonly_in(&self.env, name, &[])
     }
 
     /// `config/accounts/localhost_<port>` of `env`.
@@ -184,7 +146,7 @@ fn register_show_update_and_rollover() {
     assert_eq!(field(&show, "Account URL:"), url, "same account, new key");
 
     // The new key issues, with the same account (no second one registered).
-    rig.certonly("rolled.example.com").assert_success();
+    rig.certonly("rolled.example.com", &[]).assert_success();
     assert_eq!(rig.only_account(&rig.env), account);
     let renewal: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(rig.env.renewal_conf("rolled.example.com")).expect("renewal"),
@@ -394,7 +356,7 @@ fn revoke_by_name_and_by_path() {
     let no_nginx = tempfile::tempdir().expect("temp dir");
     let no_nginx = no_nginx.path().to_str().expect("utf-8").to_string();
 
-    rig.certonly("revoke-a.example.com").assert_success();
+    rig.certonly("revoke-a.example.com", &[]).assert_success();
     let leaf = Lineage::at(rig.env.live("revoke-a.example.com")).leaf();
     assert_eq!(rig.pebble.cert_status(&leaf.serial_hex), "Valid");
     let out = rig
@@ -421,7 +383,7 @@ fn revoke_by_name_and_by_path() {
         .is_file());
 
     // By path, with deletion afterwards.
-    rig.certonly("revoke-b.example.com").assert_success();
+    rig.certonly("revoke-b.example.com", &[]).assert_success();
     let lineage = Lineage::at(rig.env.live("revoke-b.example.com"));
     let leaf = lineage.leaf();
     let out = rig
@@ -467,7 +429,7 @@ fn delete_cmd(env: &Env, nginx: &Nginx, name: &str, extra: &[&str]) -> Output {
 fn delete_is_refused_while_nginx_uses_the_certificate() {
     let rig = Rig::new();
     let name = "in-use.example.com";
-    rig.certonly(name).assert_success();
+    rig.certonly(name, &[]).assert_success();
     let nginx = Nginx::start(&hand_written_tls_site(name, &rig.env.live(name)));
     let site = std::fs::canonicalize(nginx.site_path()).expect("site path");
     let config_before = Snapshot::of(&rig.env.config_dir());
@@ -500,7 +462,7 @@ fn delete_is_refused_while_nginx_uses_the_certificate() {
 fn delete_with_uninstall_removes_certwrights_nginx_lines_first() {
     let rig = Rig::new();
     let name = "managed.example.com";
-    rig.certonly(name).assert_success();
+    rig.certonly(name, &[]).assert_success();
     // A plain HTTP site; the install adds a TLS listener on another free port.
     let https_port = free_port();
     let nginx = Nginx::start(&format!(
@@ -559,8 +521,8 @@ fn delete_without_references_removes_every_file_of_the_lineage() {
     let rig = Rig::new();
     let name = "plain.example.com";
     let keep = "keep.example.com";
-    rig.certonly(name).assert_success();
-    rig.certonly(keep).assert_success();
+    rig.certonly(name, &[]).assert_success();
+    rig.certonly(keep, &[]).assert_success();
     // `renew` keeps per-lineage bookkeeping here; plant it rather than depend on a renewal.
     let state = rig
         .env

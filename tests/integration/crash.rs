@@ -13,44 +13,10 @@ use rand::{Rng, SeedableRng};
 use crate::support::certs::Lineage;
 use crate::support::cli::Output;
 use crate::support::nginx::NGINX;
-use crate::support::{free_port, Env, Nginx, Pebble, PebbleOpts, Snapshot};
+use crate::support::rig::Rig;
+use crate::support::{free_port, Env, Nginx, Snapshot};
 
 const FILES: [&str; 4] = ["cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"];
-
-struct Rig {
-    pebble: Pebble,
-    env: Env,
-}
-
-impl Rig {
-    fn new() -> Rig {
-        Rig {
-            pebble: Pebble::start(PebbleOpts::default().http_port(free_port())),
-            env: Env::new(),
-        }
-    }
-
-    fn certonly_cli(&self, name: &str, extra: &[&str]) -> crate::support::Cli {
-        self.env
-            .cli()
-            .arg("certonly")
-            .args([
-                "--standalone",
-                "--http-01-port",
-                &self.pebble.http_port().to_string(),
-                "--http-01-address",
-                "127.0.0.1",
-                "-d",
-                name,
-            ])
-            .args(self.env.flags(&self.pebble))
-            .args(extra)
-    }
-
-    fn certonly(&self, name: &str, extra: &[&str]) -> Output {
-        self.certonly_cli(name, extra).run()
-    }
-}
 
 /// Everything named like our temp files (files, symlinks, directories) below `root`.
 pub fn temp_leftovers(root: &Path) -> Vec<PathBuf> {
@@ -132,7 +98,7 @@ fn crash_during_renewal(point: &str, name: &str, check_after_crash: impl FnOnce(
     let before = live_state(&rig.env, name);
 
     let crashed = rig
-        .certonly_cli(name, &["--force-renewal"])
+        .certonly_cli(&rig.env, &["-d", name, "--force-renewal"])
         .env("CERTWRIGHT_CRASH_AT", point)
         .run();
     assert_crashed_at(&crashed, point);
@@ -388,7 +354,9 @@ fn sigkill_at_random_moments_over_50_renewals_never_breaks_live() {
     let (mut killed, mut finished) = (0, 0);
     for i in 0..50 {
         let delay = Duration::from_millis(rng.random_range(0..spread_ms));
-        let mut run = rig.certonly_cli(name, &["--force-renewal"]).spawn();
+        let mut run = rig
+            .certonly_cli(&rig.env, &["-d", name, "--force-renewal"])
+            .spawn();
         std::thread::sleep(delay);
         let out = if run.has_exited() {
             run.wait()

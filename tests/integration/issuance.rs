@@ -9,46 +9,14 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::support::certs::{assert_mode, pem_blocks, spki_of_private_key, LeafInfo, Lineage};
 use crate::support::cli::Output;
-use crate::support::{free_port, Env, Pebble, PebbleOpts};
+use crate::support::rig::Rig;
+use crate::support::PebbleOpts;
 
-struct Rig {
-    pebble: Pebble,
-    env: Env,
-}
-
+/// Issuance helpers on the shared rig.
 impl Rig {
-    fn new() -> Rig {
-        Rig::with(PebbleOpts::default())
-    }
-
-    fn with(opts: PebbleOpts) -> Rig {
-        Rig {
-            pebble: Pebble::start(opts.http_port(free_port())),
-            env: Env::new(),
-        }
-    }
-
-    fn standalone(&self) -> Vec<String> {
-        [
-            "--standalone",
-            "--http-01-port",
-            &self.pebble.http_port().to_string(),
-            "--http-01-address",
-            "127.0.0.1",
-        ]
-        .map(String::from)
-        .to_vec()
-    }
-
-    /// `certonly --standalone` with Pebble's flags and `extra`.
-    fn certonly(&self, extra: &[&str]) -> Output {
-        self.env
-            .cli()
-            .arg("certonly")
-            .args(self.standalone())
-            .args(self.env.flags(&self.pebble))
-            .args(extra)
-            .run()
+    /// `certonly --standalone` with Pebble's flags and exactly `args` (names included).
+    fn issue(&self, args: &[&str]) -> Output {
+        self.certonly_cli(&self.env, args).run()
     }
 
     fn renewal(&self, name: &str) -> Value {
@@ -92,13 +60,12 @@ fn subject_cn(pem: &str) -> String {
 fn reuse_key_survives_force_renewal_and_renew_and_new_key_replaces_it() {
     let rig = Rig::new();
     let name = "reuse.example.com";
-    rig.certonly(&["-d", name, "--reuse-key"]).assert_success();
+    rig.issue(&["-d", name, "--reuse-key"]).assert_success();
     assert_eq!(rig.renewal(name)["issuance"]["reuse_key"], true);
     let first = rig.leaf_spki(name);
 
     // Saved in the config: a later certonly keeps the key without the flag.
-    rig.certonly(&["-d", name, "--force-renewal"])
-        .assert_success();
+    rig.issue(&["-d", name, "--force-renewal"]).assert_success();
     assert!(rig.env.archive(name).join("2").is_dir());
     assert_eq!(rig.leaf_spki(name), first, "version 2 has a new key");
     Lineage::at(rig.env.live(name)).assert_key_matches();
@@ -120,7 +87,7 @@ fn reuse_key_survives_force_renewal_and_renew_and_new_key_replaces_it() {
     );
     assert_eq!(rig.leaf_spki(name), first, "renew generated a new key");
 
-    rig.certonly(&["-d", name, "--force-renewal", "--new-key"])
+    rig.issue(&["-d", name, "--force-renewal", "--new-key"])
         .assert_success();
     assert!(rig.env.archive(name).join("4").is_dir());
     assert_ne!(rig.leaf_spki(name), first, "--new-key kept the key");
@@ -136,10 +103,9 @@ fn reuse_key_survives_force_renewal_and_renew_and_new_key_replaces_it() {
 fn without_reuse_key_each_version_has_a_new_key() {
     let rig = Rig::new();
     let name = "fresh.example.com";
-    rig.certonly(&["-d", name]).assert_success();
+    rig.issue(&["-d", name]).assert_success();
     let first = rig.leaf_spki(name);
-    rig.certonly(&["-d", name, "--force-renewal"])
-        .assert_success();
+    rig.issue(&["-d", name, "--force-renewal"]).assert_success();
     assert_ne!(rig.leaf_spki(name), first);
 }
 
@@ -163,7 +129,7 @@ fn csr_issues_for_its_names_with_its_key_and_creates_no_lineage() {
         let cert = out_dir.path().join(format!("cert-{form}.pem"));
         let fullchain = out_dir.path().join(format!("fullchain-{form}.pem"));
         let chain = out_dir.path().join(format!("chain-{form}.pem"));
-        let out = rig.certonly(&[
+        let out = rig.issue(&[
             "--csr",
             csr_path.to_str().unwrap(),
             "--cert-path",
@@ -211,7 +177,7 @@ fn csr_with_a_wildcard_is_refused_before_ordering() {
     let csr_path = dir.path().join("req.pem");
     std::fs::write(&csr_path, csr.pem().unwrap()).unwrap();
     let cert = dir.path().join("cert.pem");
-    let out = rig.certonly(&[
+    let out = rig.issue(&[
         "--csr",
         csr_path.to_str().unwrap(),
         "--cert-path",
@@ -235,12 +201,12 @@ fn preferred_chain_picks_the_alternate_root() {
     assert_ne!(default_root, alternate_root);
 
     // Without the option: the default chain.
-    rig.certonly(&["-d", "plain.example.com"]).assert_success();
+    rig.issue(&["-d", "plain.example.com"]).assert_success();
     let plain = Lineage::at(rig.env.live("plain.example.com"));
     assert_eq!(top_issuer_cn(&plain.chain_pem()), default_root);
 
     let name = "alt.example.com";
-    rig.certonly(&["-d", name, "--preferred-chain", &alternate_root])
+    rig.issue(&["-d", name, "--preferred-chain", &alternate_root])
         .assert_success();
     let lineage = Lineage::at(rig.env.live(name));
     assert_eq!(top_issuer_cn(&lineage.chain_pem()), alternate_root);
@@ -257,7 +223,7 @@ fn preferred_chain_picks_the_alternate_root() {
     );
 
     // No chain matches: the default chain is kept and the issuance succeeds.
-    rig.certonly(&[
+    rig.issue(&[
         "-d",
         "nomatch.example.com",
         "--preferred-chain",
@@ -271,7 +237,7 @@ fn preferred_chain_picks_the_alternate_root() {
 #[test]
 fn required_profile_absent_fails_before_ordering() {
     let rig = Rig::new();
-    let out = rig.certonly(&["-d", "profile.example.com", "--required-profile", "x"]);
+    let out = rig.issue(&["-d", "profile.example.com", "--required-profile", "x"]);
     out.assert_code(2);
     assert!(out.stderr.contains("\"x\""), "{out}");
     assert!(out.stderr.contains("offers none"), "{out}");
@@ -283,8 +249,7 @@ fn required_profile_absent_fails_before_ordering() {
         rig.pebble.logs()
     );
     // The same run with the profile not required does order (so the check above can fail).
-    rig.certonly(&["-d", "profile.example.com"])
-        .assert_success();
+    rig.issue(&["-d", "profile.example.com"]).assert_success();
     assert!(
         rig.pebble.logs().contains("order-plz"),
         "{}",
@@ -296,7 +261,7 @@ fn required_profile_absent_fails_before_ordering() {
 fn preferred_profile_absent_warns_and_issues() {
     let rig = Rig::new();
     let name = "preferred.example.com";
-    let out = rig.certonly(&["-d", name, "--preferred-profile", "x"]);
+    let out = rig.issue(&["-d", name, "--preferred-profile", "x"]);
     out.assert_success();
     assert!(out.stderr.contains("preferred profile \"x\""), "{out}");
     Lineage::at(rig.env.live(name)).assert_key_matches();
@@ -306,7 +271,7 @@ fn preferred_profile_absent_warns_and_issues() {
 #[test]
 fn ip_address_identifier_is_issued() {
     let rig = Rig::new();
-    let out = rig.certonly(&[
+    let out = rig.issue(&[
         "-d",
         "withip.example.com",
         "--ip-address",
@@ -327,7 +292,7 @@ fn ip_address_identifier_is_issued() {
     );
 
     // An IP-only certificate.
-    rig.certonly(&["--ip-address", "127.0.0.1", "--cert-name", "loopback"])
+    rig.issue(&["--ip-address", "127.0.0.1", "--cert-name", "loopback"])
         .assert_success();
     let only = Lineage::at(rig.env.live("loopback")).leaf();
     assert!(only.dns_names.is_empty());
@@ -338,7 +303,7 @@ fn ip_address_identifier_is_issued() {
 fn reconfigure_saves_after_a_passing_dry_run_and_restores_after_a_failing_one() {
     let rig = Rig::new();
     let name = "reconf.example.com";
-    rig.certonly(&["-d", name]).assert_success();
+    rig.issue(&["-d", name]).assert_success();
     let conf = rig.env.renewal_conf(name);
 
     let out = rig
@@ -399,13 +364,13 @@ fn allow_subset_of_names_drops_the_name_that_fails() {
         "gone.subset.example.com",
     ];
 
-    let out = rig.certonly(&names);
+    let out = rig.issue(&names);
     assert_eq!(out.code, 1, "{out}");
     assert!(!rig.env.live("ok.subset.example.com").exists());
 
     let mut args = names.to_vec();
     args.push("--allow-subset-of-names");
-    let out = rig.certonly(&args);
+    let out = rig.issue(&args);
     out.assert_success();
     assert!(
         out.stderr.contains("dropping gone.subset.example.com"),

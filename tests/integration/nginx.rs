@@ -74,6 +74,39 @@ impl Rig {
             .run()
     }
 
+    /// `install --nginx --cert-name name` with nginx's port 80 stand-in as the HTTP-01 port,
+    /// the nginx flags, the dir flags and `extra`.
+    fn install(&self, name: &str, extra: &[&str]) -> Output {
+        self.env
+            .cli()
+            .args(["install", "--nginx", "--cert-name", name, "--http-01-port"])
+            .arg(self.nginx.port(0).to_string())
+            .args(extra)
+            .args(self.nginx_flags())
+            .args(self.env.dir_flags())
+            .run()
+    }
+
+    /// `rollback` with `extra`, the nginx server root and ctl, and the dir flags.
+    fn rollback(&self, extra: &[&str]) -> Output {
+        self.env
+            .cli()
+            .arg("rollback")
+            .args(extra)
+            .args(&self.nginx_flags()[..4])
+            .args(self.env.dir_flags())
+            .run()
+    }
+
+    fn assert_config_test_passes(&self) {
+        self.nginx
+            .config_test()
+            .status
+            .success()
+            .then_some(())
+            .expect("nginx -t passes");
+    }
+
     fn site(&self) -> String {
         std::fs::read_to_string(self.nginx.site_path()).expect("read site")
     }
@@ -91,12 +124,7 @@ impl Rig {
     /// The site answers TLS on the https port with exactly the lineage's leaf, port 80
     /// redirects, `nginx -t` passes, and every original line is still there in order.
     fn assert_installed(&self, name: &str, original: &str) {
-        self.nginx
-            .config_test()
-            .status
-            .success()
-            .then_some(())
-            .expect("nginx -t passes");
+        self.assert_config_test_passes();
         let leaf = std::fs::read(self.env.live(name).join("cert.pem")).expect("read cert.pem");
         let leaf_der = CertificateDer::pem_slice_iter(&leaf)
             .next()
@@ -294,12 +322,7 @@ fn run_nginx_with_sites_enabled_symlinks_and_catch_all() {
     let before_default = rig.site();
     let original = std::fs::read_to_string(root.join("sites-available/one")).unwrap();
     rig.run(&["one.example.com"], &[]).assert_success();
-    rig.nginx
-        .config_test()
-        .status
-        .success()
-        .then_some(())
-        .expect("nginx -t passes");
+    rig.assert_config_test_passes();
     let after = std::fs::read_to_string(root.join("sites-available/one")).unwrap();
     assert!(after.contains(MARKER), "site one patched:\n{after}");
     assert_only_marked_lines_added(&original, &after);
@@ -358,20 +381,7 @@ fn a_name_in_no_server_block_lists_the_names_found() {
                         // Obtain for an unserved name with another authenticator, then install: exit 5, listing names.
     rig.certonly_standalone("unserved.example.com")
         .assert_success();
-    let out = rig
-        .env
-        .cli()
-        .args([
-            "install",
-            "--nginx",
-            "--cert-name",
-            "unserved.example.com",
-            "--http-01-port",
-            &rig.nginx.port(0).to_string(),
-        ])
-        .args(rig.nginx_flags())
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.install("unserved.example.com", &[]);
     out.assert_code(5);
     assert!(out.stderr.contains("known.example.com"), "{out}");
     assert_eq!(rig.nginx_snapshot(), before, "failed install");
@@ -445,12 +455,7 @@ fn failing_config_test_after_patch_restores_files() {
         before,
         "restored after failed nginx -t"
     );
-    rig.nginx
-        .config_test()
-        .status
-        .success()
-        .then_some(())
-        .expect("nginx -t passes");
+    rig.assert_config_test_passes();
 }
 
 #[test]
@@ -461,37 +466,8 @@ fn install_is_idempotent_and_rollback_restores_byte_identically() {
     ));
     rig.certonly_standalone(name).assert_success();
     let before = rig.nginx_snapshot();
-    let install = || {
-        rig.env
-            .cli()
-            .args([
-                "install",
-                "--nginx",
-                "--cert-name",
-                name,
-                "--http-01-port",
-                &rig.nginx.port(0).to_string(),
-            ])
-            .args(rig.nginx_flags())
-            .args(rig.env.dir_flags())
-            .run()
-    };
     // --dry-run prints the diff and changes nothing.
-    let dry = rig
-        .env
-        .cli()
-        .args([
-            "install",
-            "--nginx",
-            "--cert-name",
-            name,
-            "--dry-run",
-            "--http-01-port",
-            &rig.nginx.port(0).to_string(),
-        ])
-        .args(rig.nginx_flags())
-        .args(rig.env.dir_flags())
-        .run();
+    let dry = rig.install(name, &["--dry-run"]);
     dry.assert_success();
     assert!(
         dry.stdout.contains("+") && dry.stdout.contains("ssl_certificate"),
@@ -499,29 +475,16 @@ fn install_is_idempotent_and_rollback_restores_byte_identically() {
     );
     assert_eq!(rig.nginx_snapshot(), before, "install --dry-run");
 
-    install().assert_success();
+    rig.install(name, &[]).assert_success();
     let after_first = rig.nginx_snapshot();
     assert_ne!(after_first, before, "the first install changes the site");
-    install().assert_success();
+    rig.install(name, &[]).assert_success();
     assert_eq!(rig.nginx_snapshot(), after_first, "second install");
 
-    let rollback = |n: &str| {
-        rig.env
-            .cli()
-            .args(["rollback", "--checkpoints", n])
-            .args(&rig.nginx_flags()[..4])
-            .args(rig.env.dir_flags())
-            .run()
-    };
-    rollback("1").assert_success();
+    rig.rollback(&["--checkpoints", "1"]).assert_success();
     assert_eq!(rig.nginx_snapshot(), before, "rollback");
-    rig.nginx
-        .config_test()
-        .status
-        .success()
-        .then_some(())
-        .expect("nginx -t passes");
-    let again = rollback("1");
+    rig.assert_config_test_passes();
+    let again = rig.rollback(&["--checkpoints", "1"]);
     again.assert_success();
     assert!(
         again.stdout.to_lowercase().contains("nothing to roll back"),
@@ -536,30 +499,11 @@ fn rollback_leaves_a_file_edited_after_install_alone() {
         "server {{\n    listen @PORT0@;\n    server_name {name};\n}}\n"
     ));
     rig.certonly_standalone(name).assert_success();
-    rig.env
-        .cli()
-        .args([
-            "install",
-            "--nginx",
-            "--cert-name",
-            name,
-            "--http-01-port",
-            &rig.nginx.port(0).to_string(),
-        ])
-        .args(rig.nginx_flags())
-        .args(rig.env.dir_flags())
-        .run()
-        .assert_success();
+    rig.install(name, &[]).assert_success();
     let mut site = rig.site();
     site.push_str("# the user's own edit\n");
     std::fs::write(rig.nginx.site_path(), &site).unwrap();
-    let out = rig
-        .env
-        .cli()
-        .args(["rollback"])
-        .args(&rig.nginx_flags()[..4])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.rollback(&[]);
     assert_ne!(out.code, 0, "{out}");
     assert_eq!(rig.site(), site, "the user's edit must survive");
 }
@@ -613,12 +557,7 @@ fn renew_dry_run_through_nginx_changes_nothing() {
         &Snapshot::of(&rig.env.work_dir()),
         "work dir after renew --dry-run",
     );
-    rig.nginx
-        .config_test()
-        .status
-        .success()
-        .then_some(())
-        .expect("nginx -t passes");
+    rig.assert_config_test_passes();
 }
 
 #[test]

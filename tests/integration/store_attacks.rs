@@ -6,43 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::support::cli::{dead_server_url, Output};
-use crate::support::{files_below, free_port, wait_for, Env, Pebble, PebbleOpts, Snapshot};
-
-/// A Pebble and an env whose standalone responder answers its probes.
-struct Rig {
-    pebble: Pebble,
-    env: Env,
-}
-
-impl Rig {
-    fn new() -> Rig {
-        Rig {
-            pebble: Pebble::start(PebbleOpts::default().http_port(free_port())),
-            env: Env::new(),
-        }
-    }
-
-    fn certonly_in(&self, env: &Env, name: &str, extra: &[&str]) -> Output {
-        env.cli()
-            .arg("certonly")
-            .args([
-                "--standalone",
-                "--http-01-port",
-                &self.pebble.http_port().to_string(),
-                "--http-01-address",
-                "127.0.0.1",
-                "-d",
-                name,
-            ])
-            .args(env.flags(&self.pebble))
-            .args(extra)
-            .run()
-    }
-
-    fn certonly(&self, name: &str, extra: &[&str]) -> Output {
-        self.certonly_in(&self.env, name, extra)
-    }
-}
+use crate::support::rig::Rig;
+use crate::support::{files_below, free_port, wait_for, Env, Snapshot};
 
 fn assert_no_panic(out: &Output) {
     let lower = out.stderr.to_ascii_lowercase();

@@ -12,6 +12,7 @@ pub mod nginx;
 pub mod pebble;
 pub mod proxy;
 pub mod redis;
+pub mod rig;
 pub mod snapshot;
 
 use std::collections::HashSet;
