@@ -397,6 +397,18 @@ impl Inner {
 
     /// `(stem, path)` of each `<stem>.json` in `dir` with a plain stem (temp files and
     /// anything foreign are skipped); nothing if `dir` does not exist yet.
+    /// Every `<name>.json` in `dir`, parsed; one removed since the listing (a `delete`
+    /// meanwhile) is skipped.
+    fn read_all<T: DeserializeOwned>(&self, dir: &Path) -> Result<BTreeMap<String, T>, Error> {
+        let mut out = BTreeMap::new();
+        for (name, path) in self.list_json(dir)? {
+            if let Some(entry) = self.read_json::<T>(&path)? {
+                out.insert(name, entry);
+            }
+        }
+        Ok(out)
+    }
+
     fn list_json(&self, dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
@@ -593,14 +605,8 @@ impl Inner {
     /// lineages, less so for tens of thousands on a slow NFS server.
     fn versions(&self) -> Result<BTreeMap<String, u64>, Error> {
         let certs = self.sub("certs", false)?;
-        let mut out = BTreeMap::new();
-        for (name, path) in self.list_json(&certs)? {
-            // Gone since the listing: removed by `delete` meanwhile.
-            if let Some(v) = self.read_json::<VersionOnly>(&path)? {
-                out.insert(name, v.version);
-            }
-        }
-        Ok(out)
+        let all = self.read_all::<VersionOnly>(&certs)?;
+        Ok(all.into_iter().map(|(name, v)| (name, v.version)).collect())
     }
 
     fn remove(&self, name: &str) -> Result<(), Error> {
@@ -765,13 +771,8 @@ impl Inner {
 
     fn nodes(&self) -> Result<BTreeMap<String, BTreeMap<String, u64>>, Error> {
         let dir = self.sub("nodes", false)?;
-        let mut out = BTreeMap::new();
-        for (id, path) in self.list_json(&dir)? {
-            if let Some(entry) = self.read_json::<NodeEntry>(&path)? {
-                out.insert(id, entry.installed);
-            }
-        }
-        Ok(out)
+        let all = self.read_all::<NodeEntry>(&dir)?;
+        Ok(all.into_iter().map(|(id, e)| (id, e.installed)).collect())
     }
 
     /// Append one line under `history.lock` (O_APPEND alone is not atomic between NFS
