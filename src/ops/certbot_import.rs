@@ -13,7 +13,6 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::certbot::{self, AccountKey, RenewalConf};
-use crate::cli::ImportCertbotArgs;
 use crate::config::{
     Authenticator, Installer, IssuanceSettings, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA,
 };
@@ -22,8 +21,7 @@ use crate::store::inspect;
 use crate::store::{self, IssuedFiles, Store};
 use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
 
-use super::ui::print_stdout;
-use super::{init_logging, resolve_ca_bundle, Ctx};
+use super::output::{print_stdout, Ui};
 
 /// certbot's defaults for keys its renewal files leave out.
 const CERTBOT_NGINX_ROOT: &str = "/etc/nginx";
@@ -31,88 +29,34 @@ const CERTBOT_NGINX_CTL: &str = "nginx";
 const HTTP_PORT: u16 = 80;
 const HTTPS_PORT: u16 = 443;
 
-pub fn run(ctx: &Ctx, args: ImportCertbotArgs) -> Result<(), Error> {
-    let ca_bundle = resolve_ca_bundle(args.ca_bundle.as_deref())?;
-    let confs = certbot::renewal_confs(&args.certbot_dir).map_err(|e| {
-        InputError::Other(format!(
-            "{} is not a certbot configuration directory: cannot read {}: {e}",
-            args.certbot_dir.display(),
-            args.certbot_dir.join("renewal").display()
-        ))
-    })?;
-    let store = ctx.store();
-    // A dry run writes nothing: no store layout, no lock file (it only reads).
-    let _lock = if args.dry_run {
-        None
-    } else {
-        store.prepare()?;
-        Some(store.lock()?)
-    };
-    init_logging(ctx);
-    if confs.is_empty() {
-        ctx.ui.note(format!(
-            "No certbot lineages under {}; nothing to import.",
-            args.certbot_dir.join("renewal").display()
+/// Import one renewal file unless certwright already has its lineage; `Ok(None)`: skipped.
+/// The error is the reason it was not imported.
+pub fn import_one(
+    ui: &Ui,
+    store: &Store,
+    certbot_dir: &Path,
+    path: &Path,
+    ca_bundle: Option<&Path>,
+    dry_run: bool,
+) -> Result<Option<CertName>, String> {
+    let plan = plan_lineage(certbot_dir, path, ca_bundle)?;
+    let name = plan.config.cert_name.clone();
+    if store.lineage_exists(&name) {
+        ui.note(format!(
+            "{name}: certwright already has a lineage of this name; skipped (not overwritten)"
         ));
-        return Ok(());
+        return Ok(None);
     }
-
-    let mut failed = 0;
-    let mut imported = Vec::new();
-    for path in &confs {
-        let file = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let plan = match plan_lineage(&args.certbot_dir, path, ca_bundle.as_deref()) {
-            Ok(plan) => plan,
-            Err(reason) => {
-                failed += 1;
-                ctx.ui
-                    .warn(format!("renewal/{file}: not imported: {reason}"));
-                continue;
-            }
-        };
-        let name = plan.config.cert_name.clone();
-        if store.lineage_exists(&name) {
-            ctx.ui.note(format!(
-                "{name}: certwright already has a lineage of this name; skipped (not overwritten)"
-            ));
-            continue;
-        }
-        if args.dry_run {
-            print_stdout(&describe(&plan, "would import"));
-            imported.push(name);
-            continue;
-        }
-        match write_lineage(&store, &plan) {
-            Ok(account_note) => {
-                print_stdout(&describe(&plan, "imported"));
-                if let Some(note) = account_note {
-                    print_stdout(&format!("  {note}\n"));
-                }
-                imported.push(name);
-            }
-            Err(e) => {
-                failed += 1;
-                ctx.ui.warn(format!(
-                    "renewal/{file}: not imported: {}",
-                    crate::error::error_chain(&e)
-                ));
-            }
-        }
+    if dry_run {
+        print_stdout(&describe(&plan, "would import"));
+        return Ok(Some(name));
     }
-
-    if !imported.is_empty() {
-        print_stdout(&next_steps(&args.certbot_dir, &imported, args.dry_run));
+    let account_note = write_lineage(store, &plan).map_err(|e| crate::error::error_chain(&e))?;
+    print_stdout(&describe(&plan, "imported"));
+    if let Some(note) = account_note {
+        print_stdout(&format!("  {note}\n"));
     }
-    if failed > 0 {
-        return Err(Error::NotImported {
-            failed,
-            total: confs.len(),
-        });
-    }
-    Ok(())
+    Ok(Some(name))
 }
 
 /// One certbot lineage, translated and checked, before anything is written.
@@ -398,7 +342,7 @@ fn account_plan(certbot_dir: &Path, conf: &RenewalConf, server: &ServerUrl) -> A
                 "url": account.url,
                 "server": server.as_str(),
                 "contact": null,
-                "created": super::certonly::rfc3339(time::OffsetDateTime::now_utc()),
+                "created": super::output::rfc3339(time::OffsetDateTime::now_utc()),
                 "imported_from": account.dir.display().to_string(),
             });
             AccountPlan::CarryOver {
@@ -492,7 +436,7 @@ fn describe(plan: &Plan, verb: &str) -> String {
 }
 
 /// What the user does next: certbot's files stay; nginx moves when they run `install`.
-fn next_steps(certbot_dir: &Path, imported: &[CertName], dry_run: bool) -> String {
+pub fn next_steps(certbot_dir: &Path, imported: &[CertName], dry_run: bool) -> String {
     let mut out = String::new();
     if dry_run {
         out.push_str("(dry run) nothing was written.\n");

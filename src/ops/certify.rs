@@ -1,22 +1,30 @@
-//! `certwright certonly`: obtain a certificate and store it; install nothing.
+//! Obtain a certificate for `certonly` and `run`: unless the lineage already has a fresh one
+//! for the same names; the renewal config saved with it.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::cli::{CertonlyArgs, CurveArg, KeyTypeArg};
-use crate::config::{
-    Authenticator, Installer, IssuanceSettings, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA,
-};
+use crate::acme::ExternalAccount;
+use crate::config::{Authenticator, Installer, IssuanceSettings, RenewalConfig, RENEWAL_SCHEMA};
 use crate::error::{Error, InputError};
 use crate::store::{inspect, Store};
-use crate::types::{CertName, Curve, DomainName, Email, KeyType, ServerUrl};
+use crate::types::{join_names, CertName, DomainName, Email, KeyType, ServerUrl};
 
-use super::obtain::{self, AccountRequest, ObtainRequest};
-use super::ui::print_stdout;
-use super::{block_on, init_logging, resolve_ca_bundle, resolve_server, Ctx};
+use super::accounts::Registration;
+use super::csr::CsrOutput;
+use super::deploy::{pull_and_deploy, DeploySettings};
+use super::fleet::{Exclusive, Fleet};
+use super::issue::{self, AccountRequest, ObtainRequest};
+use super::lineage::{decide, read_config, write_config, LiveCert};
+use super::output::{date, print_json, print_stdout, rfc3339};
+use super::privileges::{ListenAt, Prebound};
+use super::session::Session;
+use super::state::LineageState;
+use super::Ctx;
 
 /// Everything `certonly` needs, validated.
 pub struct Request {
@@ -33,15 +41,15 @@ pub struct Request {
     pub force_renewal: bool,
     pub expand: bool,
     pub json: bool,
-    pub eab: Option<crate::acme::ExternalAccount>,
+    pub eab: Option<ExternalAccount>,
     /// Issuance options from the flags, merged with the lineage's saved ones.
     pub issuance: IssuanceChoice,
     /// `--csr`: issue for this request and write the files given; no lineage.
-    pub csr: Option<super::csr::CsrOutput>,
+    pub csr: Option<CsrOutput>,
     /// Ports bound before dropping to `--user`.
-    pub prebound: obtain::Prebound,
+    pub prebound: Prebound,
     /// Fleet mode (`--store`).
-    pub fleet: Option<std::sync::Arc<super::fleet::Fleet>>,
+    pub fleet: Option<Arc<Fleet>>,
 }
 
 /// The issuance flags as given; `None`/false means "as saved" for an existing lineage.
@@ -57,30 +65,6 @@ pub struct IssuanceChoice {
 }
 
 impl IssuanceChoice {
-    fn from_args(args: &crate::cli::IssuanceArgs) -> Result<Self, Error> {
-        let mut ip_addresses: Vec<IpAddr> = Vec::new();
-        for raw in &args.ip_address {
-            let ip: IpAddr = raw.parse().map_err(|_| {
-                InputError::Other(format!("--ip-address {raw:?} is not an IP address"))
-            })?;
-            if !ip_addresses.contains(&ip) {
-                ip_addresses.push(ip);
-            }
-        }
-        Ok(Self {
-            reuse_key: match (args.keys.reuse_key, args.keys.new_key) {
-                (true, _) => Some(true),
-                (_, true) => Some(false),
-                _ => None,
-            },
-            preferred_chain: args.keys.preferred_chain.clone(),
-            preferred_profile: args.preferred_profile.clone(),
-            required_profile: args.required_profile.clone(),
-            allow_subset_of_names: args.allow_subset_of_names,
-            ip_addresses,
-        })
-    }
-
     /// The settings for this issuance: flags given win, the rest stays as saved.
     pub fn settings(&self, saved: Option<&IssuanceSettings>) -> IssuanceSettings {
         let saved = saved.cloned().unwrap_or_default();
@@ -109,24 +93,27 @@ impl IssuanceChoice {
     }
 }
 
-pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: Vec<Option<usize>>) -> Result<(), Error> {
-    let mut request = validate(ctx, args, &webroots)?;
-    request.prebound =
-        super::privileges::bind_then_drop(ctx, &standalone_ports(&request.authenticator))?;
-    let store = ctx.store();
-    store.prepare()?;
-    let _lock = store.lock()?;
-    init_logging(ctx);
-    if let Some(csr) = &request.csr {
-        return block_on(super::csr::execute(ctx, &request, csr))?;
-    }
-    block_on(execute(ctx, &request))?
-}
-
 impl Request {
+    /// A new account needs a contact (or the explicit choice not to give one).
+    pub fn check_contact(&self, store: &Store) -> Result<(), Error> {
+        if self.email.is_some() || self.without_email {
+            return Ok(());
+        }
+        if store
+            .find_account(&self.server.account_dir_name())?
+            .is_some()
+        {
+            return Ok(());
+        }
+        Err(InputError::Other(
+            "a new ACME account needs a contact: pass -m EMAIL, or --register-unsafely-without-email".into(),
+        )
+        .into())
+    }
+
     /// The session for this run: it serves challenges on ports bound before `--user`.
-    pub fn session(&self) -> obtain::Session {
-        obtain::Session::with_prebound(self.prebound.clone()).with_fleet(self.fleet.clone())
+    pub fn session(&self) -> Session {
+        Session::with_prebound(self.prebound.clone()).with_fleet(self.fleet.clone())
     }
 
     /// The issuance request for `domains` (the request's own, or a CSR's) with a new
@@ -146,10 +133,12 @@ impl Request {
             authenticator: &self.authenticator,
             account: AccountRequest {
                 account_id: None,
-                email: self.email.as_ref(),
-                agree_tos: self.agree_tos,
-                interactive: ctx.interactive(),
-                eab: self.eab.as_ref(),
+                registration: Registration {
+                    email: self.email.as_ref(),
+                    agree_tos: self.agree_tos,
+                    interactive: ctx.interactive(),
+                    eab: self.eab.as_ref(),
+                },
             },
             reuse_key: None,
             replaces: None,
@@ -158,127 +147,8 @@ impl Request {
     }
 }
 
-/// Parse and check every input; no file is touched and nothing is sent before this passes.
-pub fn validate(
-    ctx: &Ctx,
-    args: CertonlyArgs,
-    webroots: &[Option<usize>],
-) -> Result<Request, Error> {
-    if args.request.must_staple {
-        return Err(InputError::Other("--must-staple is not supported: Let's Encrypt stopped accepting Must-Staple requests and shut down its OCSP service in 2025, so a Must-Staple certificate could not be stapled".into()).into());
-    }
-    let issuance = IssuanceChoice::from_args(&args.request.issuance)?;
-    let csr = super::csr::read(&args.csr)?;
-    let (domains, webroot_index) = match &csr {
-        Some(c) => (c.domains.clone(), vec![None; c.domains.len()]),
-        None => parse_domains(&args.request.domains, webroots, &issuance.ip_addresses)?,
-    };
-    let ip_addresses = match &csr {
-        Some(c) => c.csr.ip_addresses.clone(),
-        None => issuance.ip_addresses.clone(),
-    };
-    if !ip_addresses.is_empty() {
-        if args.auth.nginx {
-            return Err(InputError::Other(
-                "IP address identifiers need --standalone or --webroot (nginx server blocks are chosen by name)".into(),
-            )
-            .into());
-        }
-        if domains.is_empty() && (args.auth.webroot || !args.auth.webroot_path.is_empty()) {
-            return Err(InputError::Other(
-                "--ip-address with --webroot needs at least one -d name: its document root serves the IP addresses".into(),
-            )
-            .into());
-        }
-    }
-    for (raw, name) in args.request.domains.iter().zip(&domains) {
-        if DomainName::was_converted(raw, name) {
-            ctx.ui
-                .note(format!("{raw} is requested as {name} (punycode)"));
-        }
-    }
-    obtain::check_http01_names(&domains)?;
-    let cert_name_given = args.request.cert_name.is_some();
-    let cert_name: CertName = match (&args.request.cert_name, domains.first()) {
-        (Some(n), _) => n.parse()?,
-        (None, Some(d)) => d.as_str().parse()?,
-        (None, None) => ip_addresses
-            .first()
-            .map(|ip| ip.to_string().replace(':', "-"))
-            .unwrap_or_default()
-            .parse()?,
-    };
-    let email = args
-        .account
-        .email
-        .as_deref()
-        .map(str::parse::<Email>)
-        .transpose()?;
-    let server = resolve_server(args.account.server.as_deref(), args.account.staging)?;
-    let ca_bundle = resolve_ca_bundle(args.account.ca_bundle.as_deref())?;
-    let key_type = match args.request.key_type {
-        KeyTypeArg::Ecdsa => KeyType::Ecdsa {
-            curve: match args.request.elliptic_curve {
-                CurveArg::Secp256r1 => Curve::P256,
-                CurveArg::Secp384r1 => Curve::P384,
-            },
-        },
-        KeyTypeArg::Rsa => KeyType::Rsa {
-            bits: args.request.rsa_key_size,
-        },
-    };
-    let authenticator = if args.auth.nginx {
-        nginx_settings(&args.nginx)?;
-        Authenticator::Nginx {
-            server_root: args.nginx.nginx_server_root.clone(),
-            ctl: args.nginx.nginx_ctl.clone(),
-            http_01_port: args.auth.http_01_port,
-        }
-    } else if args.auth.webroot || !args.auth.webroot_path.is_empty() {
-        webroot_authenticator(&args.auth.webroot_path, &domains, &webroot_index)?
-    } else {
-        let http_01_address = args
-            .auth
-            .http_01_address
-            .as_deref()
-            .map(|a| {
-                a.parse::<IpAddr>().map_err(|_| {
-                    InputError::Other(format!("--http-01-address {a:?} is not an IP address"))
-                })
-            })
-            .transpose()?;
-        Authenticator::Standalone {
-            http_01_port: args.auth.http_01_port,
-            http_01_address,
-        }
-    };
-    Ok(Request {
-        cert_name,
-        cert_name_given,
-        domains,
-        server,
-        ca_bundle,
-        key_type,
-        authenticator,
-        email,
-        without_email: args.account.register_unsafely_without_email,
-        agree_tos: args.account.agree_tos,
-        force_renewal: args.request.force_renewal,
-        expand: args.request.expand,
-        json: args.json,
-        prebound: obtain::Prebound::default(),
-        fleet: super::fleet::Fleet::from_ctx(ctx)?,
-        eab: super::account::resolve_eab(&ctx.ui, &args.account.eab)?,
-        issuance: IssuanceChoice {
-            ip_addresses,
-            ..issuance
-        },
-        csr,
-    })
-}
-
 /// The standalone port an authenticator binds, if any (to bind before `--user`).
-pub fn standalone_ports(auth: &Authenticator) -> Vec<obtain::ListenAt> {
+pub fn standalone_ports(auth: &Authenticator) -> Vec<ListenAt> {
     match auth {
         Authenticator::Standalone {
             http_01_port,
@@ -286,87 +156,6 @@ pub fn standalone_ports(auth: &Authenticator) -> Vec<obtain::ListenAt> {
         } => vec![(*http_01_address, *http_01_port)],
         _ => vec![],
     }
-}
-
-/// `--nginx-server-root` must hold nginx.conf; checked before anything is sent.
-pub fn nginx_settings(args: &crate::cli::NginxArgs) -> Result<(), Error> {
-    let conf = args.nginx_server_root.join("nginx.conf");
-    if !conf.is_file() {
-        return Err(InputError::Other(format!(
-            "no nginx configuration at {} (set --nginx-server-root)",
-            conf.display()
-        ))
-        .into());
-    }
-    Ok(())
-}
-
-/// Parse names, drop duplicates (keeping the first), and carry each name's webroot index.
-fn parse_domains(
-    raw: &[String],
-    webroots: &[Option<usize>],
-    ips: &[IpAddr],
-) -> Result<(Vec<DomainName>, Vec<Option<usize>>), Error> {
-    let mut names: Vec<DomainName> = Vec::new();
-    let mut roots = Vec::new();
-    for (i, r) in raw.iter().enumerate() {
-        let name: DomainName = r.parse()?;
-        if !names.contains(&name) {
-            names.push(name);
-            roots.push(webroots.get(i).copied().flatten());
-        }
-    }
-    if names.is_empty() && ips.is_empty() {
-        return Err(InputError::Other("no domain given: pass -d NAME".into()).into());
-    }
-    Ok((names, roots))
-}
-
-fn webroot_authenticator(
-    paths: &[PathBuf],
-    domains: &[DomainName],
-    index: &[Option<usize>],
-) -> Result<Authenticator, Error> {
-    if paths.is_empty() {
-        return Err(InputError::Other(
-            "--webroot needs a document root: -w DIR before the -d names".into(),
-        )
-        .into());
-    }
-    let mut canonical = Vec::new();
-    for p in paths {
-        match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(InputError::Other(format!(
-                    "webroot {} is not a directory",
-                    p.display()
-                ))
-                .into())
-            }
-            Err(e) => {
-                return Err(InputError::Other(format!(
-                    "webroot {} does not exist or is unreadable: {e}",
-                    p.display()
-                ))
-                .into())
-            }
-        }
-        canonical.push(
-            std::fs::canonicalize(p)
-                .map_err(|e| InputError::Other(format!("webroot {}: {e}", p.display())))?,
-        );
-    }
-    let mut map = Vec::new();
-    for (domain, idx) in domains.iter().zip(index) {
-        // certbot: a name before any -w takes the first webroot.
-        let path = canonical[idx.unwrap_or(0)].clone();
-        map.push(WebrootEntry {
-            domain: domain.clone(),
-            path,
-        });
-    }
-    Ok(Authenticator::Webroot { map })
 }
 
 /// What `certonly` (and `run`, before installing) did for the lineage.
@@ -390,13 +179,6 @@ struct JsonResult<'a> {
     installed: Option<bool>,
 }
 
-async fn execute(ctx: &Ctx, req: &Request) -> Result<(), Error> {
-    let store = ctx.store();
-    let outcome = obtain_unless_fresh(ctx, &store, req, None).await?;
-    print_outcome(ctx, &store, req, &outcome, None);
-    Ok(())
-}
-
 /// Obtain a certificate for the request unless the lineage already has a fresh one for the
 /// same names; on success save the renewal config (with `installer`, if given). In fleet
 /// mode: up to date with the fleet first, under the lineage's shared lock (waiting for
@@ -410,15 +192,14 @@ pub async fn obtain_unless_fresh(
     let Some(fleet) = &req.fleet else {
         return obtain_locally_unless_fresh(ctx, store, req, installer).await;
     };
-    fleet
-        .pull_and_deploy(&ctx.ui, store, &super::renew::RenewRequest::default())
-        .await?;
-    fleet
-        .exclusive(&ctx.ui, store, &req.cert_name, true, |_| {
-            obtain_locally_unless_fresh(ctx, store, req, installer)
-        })
-        .await?
-        .ok_or_else(|| Error::Config("the fleet lock was not taken".into()))
+    pull_and_deploy(fleet, &ctx.ui, store, &DeploySettings::default()).await?;
+    let locked = fleet.exclusive(&ctx.ui, store, &req.cert_name, true, |_| {
+        obtain_locally_unless_fresh(ctx, store, req, installer)
+    });
+    match locked.await? {
+        Exclusive::Done(outcome) => Ok(outcome),
+        Exclusive::HeldElsewhere => Err(Error::Internal("the fleet lock was not taken".into())),
+    }
 }
 
 async fn obtain_locally_unless_fresh(
@@ -427,99 +208,22 @@ async fn obtain_locally_unless_fresh(
     req: &Request,
     installer: Option<Installer>,
 ) -> Result<Outcome, Error> {
-    let existing = match store.read_renewal(&req.cert_name)? {
-        Some(json) => Some(RenewalConfig::parse(
-            &json,
-            &store.renewal_file(&req.cert_name),
-        )?),
-        None => None,
-    };
+    let existing = read_config(store, &req.cert_name)?;
     let mut is_renewal = false;
     if let Some(existing) = &existing {
-        let added: Vec<&DomainName> = req
-            .domains
-            .iter()
-            .filter(|d| !existing.domains.contains(d))
-            .collect();
-        let removed = existing.domains.iter().any(|d| !req.domains.contains(d));
-        if !added.is_empty() && !removed && !req.expand {
-            return Err(InputError::Other(format!(
-                "certificate {} exists for [{}]; adding {} needs --expand (or a new --cert-name)",
-                req.cert_name,
-                obtain::join(&existing.domains),
-                added
-                    .iter()
-                    .map(|d| d.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .into());
-        }
-        if removed && !req.cert_name_given {
-            return Err(InputError::Other(format!(
-                "certificate {} exists for [{}]; to change its names to [{}], pass --cert-name {} explicitly",
-                req.cert_name,
-                obtain::join(&existing.domains),
-                obtain::join(&req.domains),
-                req.cert_name
-            ))
-            .into());
-        }
-        let same_names = added.is_empty()
-            && !removed
-            && existing.issuance.ip_addresses == req.issuance.ip_addresses;
-        if same_names && !req.force_renewal {
-            if let Some((fullchain, key)) = store.read_live(&req.cert_name)? {
-                if let Ok(info) = inspect::inspect_chain(&fullchain) {
-                    let state = super::state::LineageState::load(&ctx.ui, store, &req.cert_name);
-                    let decision = crate::schedule::renewal_decision(&crate::schedule::DueInput {
-                        now: OffsetDateTime::now_utc(),
-                        validity: Some(crate::schedule::CertValidity {
-                            not_before: info.not_before,
-                            not_after: info.not_after,
-                        }),
-                        files_match: inspect::private_key_spki(&key)
-                            .is_ok_and(|spki| spki == info.spki_der),
-                        domains_changed: false,
-                        renew_before_expiry: existing
-                            .renew_before_expiry_days
-                            .map(|d| time::Duration::days(i64::from(d))),
-                        ari: state.ari_for(&info.serial),
-                        force: false,
-                    });
-                    if !decision.due_now {
-                        if installer.is_some() && existing.installer != installer {
-                            let mut updated = existing.clone();
-                            updated.installer = installer;
-                            store.write_renewal(&req.cert_name, &updated.to_json())?;
-                        }
-                        return Ok(Outcome {
-                            result: "not_due",
-                            version: store.current_version(&req.cert_name)?.unwrap_or(0),
-                            info,
-                        });
-                    }
-                }
-            }
+        if let Some(fresh) = fresh_enough(ctx, store, req, existing, installer.as_ref())? {
+            return Ok(fresh);
         }
         is_renewal = store.current_version(&req.cert_name)?.is_some();
     }
-
-    if existing.is_none() && req.email.is_none() && !req.without_email {
-        let server_dir = req.server.account_dir_name();
-        if store.find_account(&server_dir)?.is_none() {
-            return Err(InputError::Other(
-                "a new ACME account needs a contact: pass -m EMAIL, or --register-unsafely-without-email".into(),
-            )
-            .into());
-        }
+    if existing.is_none() {
+        req.check_contact(store)?;
     }
-
     let issuance = req
         .issuance
         .settings(existing.as_ref().map(|e| &e.issuance));
     let session = req.session();
-    let obtained = obtain::obtain(
+    let obtained = issue::obtain(
         &ctx.ui,
         &session,
         store,
@@ -529,7 +233,6 @@ async fn obtain_locally_unless_fresh(
     .await;
     session.shutdown().await;
     let obtained = obtained?;
-
     let config = RenewalConfig {
         schema: RENEWAL_SCHEMA,
         cert_name: req.cert_name.clone(),
@@ -544,12 +247,84 @@ async fn obtain_locally_unless_fresh(
         renew_before_expiry_days: existing.as_ref().and_then(|e| e.renew_before_expiry_days),
         issuance,
     };
-    store.write_renewal(&req.cert_name, &config.to_json())?;
+    write_config(store, &config)?;
     Ok(Outcome {
         result: if is_renewal { "renewed" } else { "issued" },
         version: obtained.version,
         info: obtained.info,
     })
+}
+
+/// The request against the lineage it would replace: a change of names needs `--expand`
+/// or an explicit `--cert-name`; the same names with a certificate not yet due need no
+/// order (`not_due`; a new installer is still saved).
+fn fresh_enough(
+    ctx: &Ctx,
+    store: &Store,
+    req: &Request,
+    existing: &RenewalConfig,
+    installer: Option<&Installer>,
+) -> Result<Option<Outcome>, Error> {
+    let added: Vec<&DomainName> = req
+        .domains
+        .iter()
+        .filter(|d| !existing.domains.contains(d))
+        .collect();
+    let removed = existing.domains.iter().any(|d| !req.domains.contains(d));
+    if !added.is_empty() && !removed && !req.expand {
+        return Err(InputError::Other(format!(
+            "certificate {} exists for [{}]; adding {} needs --expand (or a new --cert-name)",
+            req.cert_name,
+            join_names(&existing.domains, ", "),
+            added
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+    if removed && !req.cert_name_given {
+        return Err(InputError::Other(format!(
+            "certificate {} exists for [{}]; to change its names to [{}], pass --cert-name {} explicitly",
+            req.cert_name,
+            join_names(&existing.domains, ", "),
+            join_names(&req.domains, ", "),
+            req.cert_name
+        ))
+        .into());
+    }
+    let same_names =
+        added.is_empty() && !removed && existing.issuance.ip_addresses == req.issuance.ip_addresses;
+    if !same_names || req.force_renewal {
+        return Ok(None);
+    }
+    let Some(live) = super::lineage::read_live_cert(store, &req.cert_name)? else {
+        return Ok(None);
+    };
+    let state = LineageState::load(&ctx.ui, store, &req.cert_name);
+    if decide(
+        existing,
+        &state,
+        Some(&live),
+        false,
+        OffsetDateTime::now_utc(),
+    )
+    .due_now
+    {
+        return Ok(None);
+    }
+    if installer.is_some() && existing.installer.as_ref() != installer {
+        let mut updated = existing.clone();
+        updated.installer = installer.cloned();
+        write_config(store, &updated)?;
+    }
+    let LiveCert { info, .. } = live;
+    Ok(Some(Outcome {
+        result: "not_due",
+        version: store.current_version(&req.cert_name)?.unwrap_or(0),
+        info,
+    }))
 }
 
 /// The final summary (text like certbot's, or one JSON object). `installed`: whether an
@@ -580,10 +355,7 @@ pub fn print_outcome(
             paths,
             installed,
         };
-        print_stdout(&format!(
-            "{}\n",
-            serde_json::to_string(&out).unwrap_or_default()
-        ));
+        print_json(&out, false);
         return;
     }
     if ctx.global.quiet {
@@ -612,12 +384,27 @@ pub fn print_outcome(
     print_stdout(&text);
 }
 
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-pub(crate) fn date(t: OffsetDateTime) -> String {
-    t.date().to_string()
+/// `run --dry-run`: the diff the install would make, using the paths the lineage has (or
+/// will have); nothing is ordered.
+pub fn install_preview(
+    ctx: &Ctx,
+    store: &Store,
+    request: &Request,
+    installer: &Installer,
+) -> Result<super::nginx_txn::Installed, Error> {
+    let config = RenewalConfig {
+        schema: RENEWAL_SCHEMA,
+        cert_name: request.cert_name.clone(),
+        domains: request.domains.clone(),
+        server: request.server.clone(),
+        ca_bundle: request.ca_bundle.clone(),
+        account: String::new(),
+        key_type: request.key_type,
+        authenticator: request.authenticator.clone(),
+        installer: Some(installer.clone()),
+        renew_before_expiry_days: None,
+        issuance: Default::default(),
+    };
+    let name = &request.cert_name;
+    super::nginx_txn::install_lineage(&ctx.ui, store, name, &config, installer, true)
 }

@@ -10,122 +10,132 @@
 //! in-process: an unprivileged child could not bind them again.
 
 use std::cell::RefCell;
-use std::path::Path;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{watch, Notify};
 
-use crate::cli::DaemonArgs;
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::fsutil;
 use crate::schedule::{self, CronSchedule, TwiceDaily};
 use crate::store::{Store, StoreLock};
 
-use super::certonly::rfc3339;
-use super::plan::plan;
-use super::renew::{renew_pass, RenewRequest};
-use super::ui::Ui;
-use super::{block_on, init_logging, Ctx};
+use super::challenge_proxy::ChallengeProxy;
+use super::deploy::{pull_and_deploy, DeploySettings};
+use super::fleet::Fleet;
+use super::output::{rfc3339, Ui};
+use super::privileges::{bind_error, bind_then_drop, ListenAt};
+use super::renewal::{lineage_ports, renew_pass, RenewRequest};
+use super::report::plan;
+use super::Ctx;
 
-pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
-    let cron = args
-        .schedule
-        .as_deref()
-        .map(CronSchedule::parse)
-        .transpose()
-        .map_err(|e| InputError::Other(format!("--schedule: {e}")))?;
-    if args
-        .deploy_hook
-        .as_deref()
-        .is_some_and(|h| h.trim().is_empty())
-    {
-        return Err(InputError::Other("--deploy-hook is empty".into()).into());
-    }
-    if let Some(hook) = &args.deploy_hook {
-        super::hooks::check_hook_location("--deploy-hook", hook)?;
-    }
-    let fleet = super::fleet::Fleet::from_ctx(ctx)?;
-    if args.http_01_port.is_some() && fleet.is_none() {
-        return Err(InputError::Other(
+/// The daemon's flags, validated.
+#[derive(Debug, Clone)]
+pub struct DaemonRequest {
+    pub cron: Option<CronSchedule>,
+    /// One pass, then exit (`--once`, or a pass the daemon spawned: `--child-pass`).
+    pub once: bool,
+    pub child_pass: bool,
+    pub status_file: Option<PathBuf>,
+    pub deploy_hook: Option<String>,
+    pub concurrency: usize,
+    /// Fleet mode: where this daemon answers the fleet's challenges.
+    pub http_01: Option<(Option<IpAddr>, u16)>,
+    pub sync_interval: Duration,
+    /// `--nginx`: the managed location passing challenges to the responder.
+    pub proxy: Option<ChallengeProxy>,
+}
+
+pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
+    let fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+    if req.http_01.is_some() && fleet.is_none() {
+        return Err(crate::error::InputError::Other(
             "daemon --http-01-port serves the fleet's challenges: it needs --store".into(),
         )
         .into());
     }
-    let challenge_proxy = super::challenge_proxy::ChallengeProxy::from_args(&args)?;
     let store = ctx.store();
-    // The fleet responder's port is the parent's alone: a pass (child) never binds it.
-    let serve_at = args
-        .http_01_port
-        .filter(|_| !args.child_pass && !args.once)
-        .map(|port| (args.http_01_address, port));
-    // Bound now, before the first pass (a child) could take the port, and before --user
-    // drops the right to bind it.
-    let fleet_listeners = serve_at
-        .map(|(address, port)| {
-            crate::challenge::bind_std(address, port)
-                .map(|l| (port, l))
-                .map_err(|e| super::obtain::bind_error(e, address, port))
-        })
-        .transpose()?;
-    let prebound = super::privileges::bind_then_drop(ctx, &ports_to_prebind(ctx, &store))?;
+    let fleet_listeners = bind_fleet_port(&req)?;
+    let prebound = bind_then_drop(&ctx.global, &ports_to_prebind(ctx, &store))?;
     store.prepare()?;
-    init_logging(ctx);
-    if let Some(proxy) = &challenge_proxy {
+    ctx.init_logging();
+    if let Some(proxy) = &req.proxy {
         proxy.ensure(&ctx.ui, &store)?;
     }
-    let status_file = args
+    let status_file = req
         .status_file
         .clone()
         .unwrap_or_else(|| ctx.global.work_dir.join("status.json"));
-    let in_process = args.once || args.child_pass || !prebound.is_empty();
+    let one = req.once || req.child_pass;
+    let in_process = one || !prebound.is_empty();
     let request = RenewRequest {
-        deploy_hook: args.deploy_hook.clone(),
-        concurrency: usize::from(args.concurrency),
+        deploy_hook: req.deploy_hook.clone(),
+        concurrency: req.concurrency,
         prebound,
         fleet: fleet.clone(),
         ..RenewRequest::default()
     };
-    let fleet_duty = match (&fleet, args.once || args.child_pass) {
-        (Some(fleet), false) => Some(FleetDuty {
-            fleet: fleet.clone(),
-            store: store.clone(),
-            listeners: fleet_listeners,
-            every: Duration::from_secs(args.sync_interval),
-            request: request.clone(),
-        }),
-        _ => None,
-    };
-    let runner = if in_process {
-        PassRunner::InProcess {
+    let fleet_duty = fleet.filter(|_| !one).map(|fleet| FleetDuty {
+        fleet,
+        store: store.clone(),
+        listeners: fleet_listeners,
+        every: req.sync_interval,
+        request: request.clone(),
+    });
+    let runner = match in_process {
+        true => PassRunner::InProcess {
             store: &store,
             request: &request,
-            reported_pid: if args.child_pass {
-                std::os::unix::process::parent_id()
-            } else {
-                std::process::id()
+            reported_pid: match req.child_pass {
+                true => std::os::unix::process::parent_id(),
+                false => std::process::id(),
             },
-        }
-    } else {
-        PassRunner::Child
+        },
+        false => PassRunner::Child,
     };
-    block_on(daemon(
-        &ctx.ui,
-        &runner,
-        cron,
-        args.once || args.child_pass,
-        &status_file,
-        fleet_duty,
-    ))?
+    let plan = Plan {
+        runner: &runner,
+        cron: req.cron.clone(),
+        once: one,
+        status_file: &status_file,
+    };
+    block_on_daemon(&ctx.ui, plan, fleet_duty)
+}
+
+fn block_on_daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Result<(), Error> {
+    super::block_on(daemon(ui, plan, fleet_duty))?
+}
+
+/// The fleet responder's port is the long-lived daemon's alone (a pass never binds it):
+/// bound now, before the first pass could take the port and before --user drops the right.
+fn bind_fleet_port(
+    req: &DaemonRequest,
+) -> Result<Option<(u16, Vec<std::net::TcpListener>)>, Error> {
+    let Some((address, port)) = req.http_01.filter(|_| !req.child_pass && !req.once) else {
+        return Ok(None);
+    };
+    crate::challenge::bind_std(address, port)
+        .map(|l| Some((port, l)))
+        .map_err(|e| bind_error(e, address, port))
+}
+
+/// How the daemon runs: pass runner, schedule, status file.
+struct Plan<'a> {
+    runner: &'a PassRunner<'a>,
+    cron: Option<CronSchedule>,
+    once: bool,
+    status_file: &'a Path,
 }
 
 /// What a fleet node's daemon does besides renewing: answer the fleet's challenges on its
 /// port, and install what other nodes renewed.
 struct FleetDuty {
-    fleet: std::sync::Arc<super::fleet::Fleet>,
+    fleet: Arc<Fleet>,
     store: Store,
     /// The port and its bound sockets.
     listeners: Option<(u16, Vec<std::net::TcpListener>)>,
@@ -148,7 +158,7 @@ impl FleetDuty {
                 ui.note(format!(
                     "answering the fleet's HTTP-01 challenges on port {port}"
                 ));
-                Some(listener.serve(super::obtain::shared_challenge_map(&self.fleet)))
+                Some(listener.serve(self.fleet.challenge_map()))
             }
             None => None,
         };
@@ -159,11 +169,11 @@ impl FleetDuty {
                 // A pass or a CLI run holds the local lock: this round is skipped, they
                 // pull from the fleet themselves.
                 if let Ok(_lock) = StoreLock::acquire_with(&lock_path, false) {
-                    if let Err(e) = self
-                        .fleet
-                        .pull_and_deploy(ui, &self.store, &self.request)
-                        .await
-                    {
+                    let settings = DeploySettings {
+                        deploy_hook: self.request.deploy_hook.clone(),
+                        dry_run: false,
+                    };
+                    if let Err(e) = pull_and_deploy(&self.fleet, ui, &self.store, &settings).await {
                         ui.warn(format!("fleet sync failed: {e}"));
                     }
                 }
@@ -175,9 +185,9 @@ impl FleetDuty {
 
 /// The standalone ports to bind before dropping to `--user` (none without it: then the
 /// daemon does not read the renewal configs at all, its passes do).
-fn ports_to_prebind(ctx: &Ctx, store: &Store) -> Vec<super::obtain::ListenAt> {
+fn ports_to_prebind(ctx: &Ctx, store: &Store) -> Vec<ListenAt> {
     match ctx.global.user {
-        Some(_) => super::renew::lineage_ports(store, &[]),
+        Some(_) => lineage_ports(store, &[]),
         None => Vec::new(),
     }
 }
@@ -211,41 +221,18 @@ impl PassRunner<'_> {
     }
 }
 
-async fn daemon(
-    ui: &Ui,
-    runner: &PassRunner<'_>,
-    cron: Option<CronSchedule>,
-    once: bool,
-    status_file: &Path,
-    fleet_duty: Option<FleetDuty>,
-) -> Result<(), Error> {
+async fn daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Result<(), Error> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let wake = Arc::new(Notify::new());
-    let mut term = signal(SignalKind::terminate()).map_err(signal_error)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(signal_error)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(signal_error)?;
-    let signals = {
-        let wake = wake.clone();
-        async move {
-            loop {
-                tokio::select! {
-                    _ = term.recv() => break,
-                    _ = int.recv() => break,
-                    // Lineages are re-read on every pass, so a reload is a pass now.
-                    _ = hup.recv() => wake.notify_one(),
-                }
-            }
-            let _ = stop_tx.send(true);
-        }
-    };
+    let signals = signals(stop_tx, wake.clone())?;
     let stopped = {
         let mut rx = stop_rx.clone();
         async move {
             let _ = rx.wait_for(|s| *s).await;
         }
     };
-
-    if once {
+    let (runner, status_file) = (plan.runner, plan.status_file);
+    if plan.once {
         return tokio::select! {
             r = runner.pass(ui, status_file, stop_rx.clone()) => {
                 let pass = r?;
@@ -258,30 +245,18 @@ async fn daemon(
             _ = signals => Ok(()),
         };
     }
-
     ui.note(format!(
         "certwright daemon started (pid {}); checking {}",
         std::process::id(),
-        match &cron {
+        match &plan.cron {
             Some(c) => format!("at \"{c}\" (UTC)"),
             None => "twice a day".into(),
         }
     ));
-    let checks = TwiceDaily::random(&mut rand::rng());
     // The first pass runs at once; afterwards the earliest due time decides.
     let next_due: Rc<RefCell<Option<OffsetDateTime>>> =
         Rc::new(RefCell::new(Some(OffsetDateTime::UNIX_EPOCH)));
-    let next_wakeup = {
-        let next_due = next_due.clone();
-        move |now: OffsetDateTime| {
-            let check = match &cron {
-                Some(c) => c.next_after(now),
-                None => Some(checks.next_after(now)),
-            };
-            schedule::daemon::earliest((*next_due.borrow()).into_iter().chain(check))
-                .unwrap_or_else(|| now + time::Duration::days(1))
-        }
-    };
+    let next_wakeup = wakeup_schedule(plan.cron.clone(), next_due.clone());
     let on_wake = || {
         let next_due = next_due.clone();
         let stop = stop_rx.clone();
@@ -309,6 +284,49 @@ async fn daemon(
     }
     ui.note("certwright daemon stopped");
     Ok(())
+}
+
+/// SIGTERM and SIGINT stop the daemon; SIGHUP wakes it for a pass (lineages are re-read
+/// on every pass, so a reload is a pass now).
+fn signals(
+    stop_tx: watch::Sender<bool>,
+    wake: Arc<Notify>,
+) -> Result<impl std::future::Future<Output = ()>, Error> {
+    let listen = |kind: SignalKind| -> Result<Signal, Error> {
+        signal(kind).map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))
+    };
+    let (mut term, mut int) = (
+        listen(SignalKind::terminate())?,
+        listen(SignalKind::interrupt())?,
+    );
+    let mut hup = listen(SignalKind::hangup())?;
+    Ok(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => wake.notify_one(),
+            }
+        }
+        let _ = stop_tx.send(true);
+    })
+}
+
+/// When to wake next: the earliest due time, or the next scheduled check (twice a day at
+/// random minutes, or `--schedule`), at the latest a day from now.
+fn wakeup_schedule(
+    cron: Option<CronSchedule>,
+    next_due: Rc<RefCell<Option<OffsetDateTime>>>,
+) -> impl Fn(OffsetDateTime) -> OffsetDateTime {
+    let checks = TwiceDaily::random(&mut rand::rng());
+    move |now: OffsetDateTime| {
+        let check = match &cron {
+            Some(c) => c.next_after(now),
+            None => Some(checks.next_after(now)),
+        };
+        schedule::daemon::earliest((*next_due.borrow()).into_iter().chain(check))
+            .unwrap_or_else(|| now + time::Duration::days(1))
+    }
 }
 
 /// What one pass found.
@@ -384,7 +402,7 @@ async fn one_pass(
 /// shared stderr; on stop it gets SIGTERM (it abandons the pass, leaving lineages all-old).
 async fn child_pass(status_file: &Path, mut stop: watch::Receiver<bool>) -> Result<Pass, Error> {
     let exe = std::env::current_exe()
-        .map_err(|e| Error::Config(format!("cannot find certwright's own binary: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot find certwright's own binary: {e}")))?;
     let before = std::fs::metadata(status_file)
         .and_then(|m| m.modified())
         .ok();
@@ -394,7 +412,7 @@ async fn child_pass(status_file: &Path, mut stop: watch::Receiver<bool>) -> Resu
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
-            Error::Config(format!(
+            Error::Internal(format!(
                 "cannot start a renewal pass ({}): {e}",
                 exe.display()
             ))
@@ -411,17 +429,17 @@ async fn child_pass(status_file: &Path, mut stop: watch::Receiver<bool>) -> Resu
             return Ok(Pass::default());
         }
     }
-    .map_err(|e| Error::Config(format!("renewal pass: {e}")))?;
+    .map_err(|e| Error::Internal(format!("renewal pass: {e}")))?;
     // Exit 1 is "some renewals failed", already reported by the child; the schedule it
     // wrote still holds. Anything else means the pass itself did not run to the end.
     if !status.success() && status.code() != Some(1) {
-        return Err(Error::Config(format!("renewal pass ended with {status}")));
+        return Err(Error::Internal(format!("renewal pass ended with {status}")));
     }
     let fresh = std::fs::metadata(status_file)
         .and_then(|m| m.modified())
         .ok();
     if fresh.is_none() || fresh == before {
-        return Err(Error::Config(format!(
+        return Err(Error::Internal(format!(
             "renewal pass wrote no status file at {}",
             status_file.display()
         )));
@@ -444,8 +462,4 @@ async fn child_pass(status_file: &Path, mut stop: watch::Receiver<bool>) -> Resu
         failed: usize::from(status.code() == Some(1)),
         total: 0,
     })
-}
-
-fn signal_error(e: std::io::Error) -> Error {
-    Error::Config(format!("cannot install signal handlers: {e}"))
 }

@@ -1,5 +1,5 @@
-//! `certwright install`: put an existing lineage into nginx. Also the installer step of
-//! `run` and the nginx reload after `renew`.
+//! The nginx transaction: put a lineage into nginx (`install`, `run`), the reload after a
+//! renewal, and the apply step the challenge proxy and `delete --uninstall` share.
 //!
 //! Safety order: `nginx -t` before touching anything, back up every file (checkpoint), write
 //! atomically, `nginx -t` after (restore on failure), then reload (restore + reload again on
@@ -7,37 +7,21 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{InstallArgs, InstallerArgs, NginxArgs};
 use crate::config::{Installer, RenewalConfig};
-use crate::error::{Error, NginxError, StoreError};
+use crate::error::{Error, NginxError};
 use crate::nginx::{self, Ctl, InstallRequest};
 use crate::store::Store;
 use crate::types::CertName;
 
-use super::ui::{print_stdout, Ui};
-use super::{init_logging, Ctx};
+use super::output::{print_stdout, Ui};
 
 /// Where install checkpoints live: `rollback` undoes these.
 pub fn checkpoint_root(work_dir: &Path) -> PathBuf {
     work_dir.join("nginx-checkpoints")
 }
 
-pub fn installer_from_args(
-    nginx: &NginxArgs,
-    installer: &InstallerArgs,
-    http_01_port: u16,
-) -> Installer {
-    Installer::Nginx {
-        server_root: nginx.nginx_server_root.clone(),
-        ctl: nginx.nginx_ctl.clone(),
-        http_01_port,
-        https_port: installer.https_port,
-        redirect: !installer.no_redirect,
-        hsts: installer.hsts,
-    }
-}
-
-fn ctl_for(installer: &Installer) -> Ctl {
+/// How to test and reload the installer's nginx.
+pub fn ctl_for(installer: &Installer) -> Ctl {
     let Installer::Nginx {
         server_root, ctl, ..
     } = installer;
@@ -157,47 +141,44 @@ pub fn reload_after_renewal(installer: &Installer) -> Result<(), NginxError> {
     ctl.reload()
 }
 
-pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
-    let name: CertName = args.cert_name.parse()?;
-    super::certonly::nginx_settings(&args.nginx_args)?;
-    let store = ctx.store();
-    store.prepare()?;
-    let _lock = store.lock()?;
-    init_logging(ctx);
-    let json = store
-        .read_renewal(&name)?
-        .ok_or_else(|| StoreError::NoSuchLineage(name.to_string()))?;
-    let mut config = RenewalConfig::parse(&json, &store.renewal_file(&name))?;
-    if store.current_version(&name)?.is_none() {
-        return Err(
-            StoreError::Other(format!("{name} has no certificate files to install")).into(),
-        );
-    }
-    let installer = installer_from_args(&args.nginx_args, &args.installer, args.http_01_port);
-    let installed = install_lineage(&ctx.ui, &store, &name, &config, &installer, args.dry_run)?;
-    report_install(ctx, &name, &installed);
-    if !args.dry_run && config.installer.as_ref() != Some(&installer) {
-        config.installer = Some(installer);
-        store.write_renewal(&name, &config.to_json())?;
-    }
-    Ok(())
-}
-
-pub fn report_install(ctx: &Ctx, name: &CertName, installed: &Installed) {
+/// Say what an install did (the diff itself for `--dry-run`).
+pub fn report_install(ui: &Ui, name: &CertName, installed: &Installed) {
     match installed {
         Installed::DryRun { diff } if diff.is_empty() => {
             print_stdout("(dry run) nginx already serves this certificate; nothing would change.\n")
         }
         Installed::DryRun { diff } => print_stdout(diff),
-        Installed::NothingToChange => ctx
-            .ui
-            .note(format!("nginx already serves {name}; nothing changed.")),
+        Installed::NothingToChange => {
+            ui.note(format!("nginx already serves {name}; nothing changed."))
+        }
         Installed::Changed { files } => {
             let list: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-            ctx.ui.note(format!(
+            ui.note(format!(
                 "Deployed {name} to nginx ({}). `certwright rollback` undoes this change.",
                 list.join(", ")
             ));
         }
     }
+}
+
+/// Undo the last `checkpoints` nginx changes, then test and reload; `None`: nothing to undo.
+pub fn rollback(
+    store: &Store,
+    server_root: &Path,
+    nginx_ctl: &Path,
+    checkpoints: usize,
+) -> Result<Option<nginx::RollbackReport>, Error> {
+    let report = nginx::rollback(&checkpoint_root(store.work_dir()), checkpoints)?;
+    if report.checkpoints.is_empty() {
+        return Ok(None);
+    }
+    let ctl = Ctl {
+        binary: nginx_ctl.to_path_buf(),
+        conf: server_root.join("nginx.conf"),
+    };
+    ctl.test()?;
+    if ctl.is_running() {
+        ctl.reload()?;
+    }
+    Ok(Some(report))
 }

@@ -6,7 +6,9 @@
 //! must already belong to NAME; root-owned leftovers would make the run fail half-way, so
 //! they are refused up front (exit 3) with the `chown` that fixes them.
 
+use std::collections::HashMap;
 use std::fs;
+use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -15,8 +17,62 @@ use rustix::process::{Gid, Uid};
 use crate::challenge;
 use crate::error::{Error, InputError, StoreError};
 
-use super::obtain::{bind_error, ListenAt, Prebound};
-use super::Ctx;
+use super::Settings;
+
+/// Where a standalone responder listens.
+pub type ListenAt = (Option<IpAddr>, u16);
+
+/// Ports bound before the run dropped root (`--user`), handed to the session that serves
+/// challenges on them. Shared and taken once.
+#[derive(Clone, Default, Debug)]
+pub struct Prebound(
+    std::sync::Arc<std::sync::Mutex<HashMap<ListenAt, Vec<std::net::TcpListener>>>>,
+);
+
+impl Prebound {
+    pub fn insert(&self, at: ListenAt, listeners: Vec<std::net::TcpListener>) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(at, listeners);
+        }
+    }
+
+    /// Nothing was bound (no `--user`, or no standalone lineage).
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().map(|m| m.is_empty()).unwrap_or(true)
+    }
+
+    /// Duplicates of the bound sockets: a session closes its copies when it ends, the
+    /// originals stay bound for the next pass (the daemon keeps its port for its lifetime).
+    pub fn take(&self, at: &ListenAt) -> Option<Vec<std::net::TcpListener>> {
+        let map = self.0.lock().ok()?;
+        map.get(at)?.iter().map(|l| l.try_clone().ok()).collect()
+    }
+}
+
+pub fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Error {
+    let at = match address {
+        Some(a) => format!("{a}:{port}"),
+        None => format!("port {port}"),
+    };
+    let message = match err.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            let owner = challenge::port_owner(port)
+                .map(|o| format!(", held by {o}"))
+                .unwrap_or_default();
+            format!(
+                "cannot listen on {at}: address already in use{owner}. Stop that server for the \
+                 duration, or let it serve the challenge: --webroot -w <its document root>, or --nginx"
+            )
+        }
+        std::io::ErrorKind::PermissionDenied => format!(
+            "cannot listen on {at}: permission denied. Ports below 1024 need root or \
+             CAP_NET_BIND_SERVICE (`setcap cap_net_bind_service=+ep $(command -v certwright)`); \
+             or use --webroot"
+        ),
+        _ => format!("cannot listen on {at}: {err}"),
+    };
+    Error::Challenge(message)
+}
 
 /// The account to run as, from /etc/passwd.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +95,9 @@ pub fn lookup_in(passwd: &str, name: &str) -> Option<TargetUser> {
 
 /// With `--user`: check the store belongs to the user, bind `ports`, drop privileges, and
 /// return the bound ports for the session. Without it: nothing bound, nothing changed.
-pub fn bind_then_drop(ctx: &Ctx, ports: &[ListenAt]) -> Result<Prebound, Error> {
+pub fn bind_then_drop(settings: &Settings, ports: &[ListenAt]) -> Result<Prebound, Error> {
     let prebound = Prebound::default();
-    let Some(name) = ctx.global.user.as_deref() else {
+    let Some(name) = settings.user.as_deref() else {
         return Ok(prebound);
     };
     let passwd = fs::read_to_string("/etc/passwd")
@@ -57,11 +113,7 @@ pub fn bind_then_drop(ctx: &Ctx, ports: &[ListenAt]) -> Result<Prebound, Error> 
         ))
         .into());
     }
-    for dir in [
-        &ctx.global.config_dir,
-        &ctx.global.work_dir,
-        &ctx.global.logs_dir,
-    ] {
+    for dir in [&settings.config_dir, &settings.work_dir, &settings.logs_dir] {
         check_owned(dir, &user)?;
     }
     for &(address, port) in ports {

@@ -1,0 +1,21 @@
+//! `certwright certonly`: obtain a certificate and store it; install nothing.
+
+use crate::cli::{resolve, CertonlyArgs};
+use crate::error::Error;
+use crate::ops::certify::{obtain_unless_fresh, print_outcome, standalone_ports};
+use crate::ops::fleet::Fleet;
+use crate::ops::privileges::bind_then_drop;
+use crate::ops::{block_on, csr, Ctx};
+
+pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
+    let mut request = resolve::certonly(&ctx.ui, args, webroots)?;
+    request.fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+    request.prebound = bind_then_drop(&ctx.global, &standalone_ports(&request.authenticator))?;
+    let (store, _lock) = ctx.open_store()?;
+    if let Some(out) = &request.csr {
+        return block_on(csr::execute(ctx, &request, out))?;
+    }
+    let outcome = block_on(obtain_unless_fresh(ctx, &store, &request, None))??;
+    print_outcome(ctx, &store, &request, &outcome, None);
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! `certwright import-certbot`: take over certbot's lineages (see `ops::certbot_import`).
+
+use crate::certbot;
+use crate::cli::{resolve, ImportCertbotArgs};
+use crate::error::{Error, InputError};
+use crate::ops::certbot_import::{import_one, next_steps};
+use crate::ops::output::print_stdout;
+use crate::ops::Ctx;
+
+pub fn run(ctx: &Ctx, args: ImportCertbotArgs) -> Result<(), Error> {
+    let ca_bundle = resolve::ca_bundle(args.ca_bundle.as_deref())?;
+    let confs = certbot::renewal_confs(&args.certbot_dir).map_err(|e| {
+        InputError::Other(format!(
+            "{} is not a certbot configuration directory: cannot read {}: {e}",
+            args.certbot_dir.display(),
+            args.certbot_dir.join("renewal").display()
+        ))
+    })?;
+    let store = ctx.store();
+    // A dry run writes nothing: no store layout, no lock file (it only reads).
+    let _lock = if args.dry_run {
+        None
+    } else {
+        store.prepare()?;
+        Some(store.lock()?)
+    };
+    ctx.init_logging();
+    if confs.is_empty() {
+        ctx.ui.note(format!(
+            "No certbot lineages under {}; nothing to import.",
+            args.certbot_dir.join("renewal").display()
+        ));
+        return Ok(());
+    }
+    let (mut failed, mut imported) = (0, Vec::new());
+    for path in &confs {
+        let bundle = ca_bundle.as_deref();
+        match import_one(
+            &ctx.ui,
+            &store,
+            &args.certbot_dir,
+            path,
+            bundle,
+            args.dry_run,
+        ) {
+            Ok(Some(name)) => imported.push(name),
+            Ok(None) => {}
+            Err(reason) => {
+                failed += 1;
+                let file = path.file_name().unwrap_or_default().to_string_lossy();
+                ctx.ui
+                    .warn(format!("renewal/{file}: not imported: {reason}"));
+            }
+        }
+    }
+    if !imported.is_empty() {
+        print_stdout(&next_steps(&args.certbot_dir, &imported, args.dry_run));
+    }
+    if failed > 0 {
+        return Err(Error::NotImported {
+            failed,
+            total: confs.len(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! `certwright install`: put an existing lineage into nginx (see `ops::nginx_txn` for the
+//! safety order: `nginx -t`, checkpoint, write, `nginx -t`, reload or restore).
+
+use crate::cli::{resolve, InstallArgs};
+use crate::error::{Error, StoreError};
+use crate::ops::lineage::{require_config, write_config};
+use crate::ops::nginx_txn::{install_lineage, report_install};
+use crate::ops::Ctx;
+use crate::types::CertName;
+
+pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
+    let name: CertName = args.cert_name.parse()?;
+    resolve::nginx_settings(&args.nginx_args)?;
+    let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port);
+    let (store, _lock) = ctx.open_store()?;
+    let mut config = require_config(&store, &name)?;
+    if store.current_version(&name)?.is_none() {
+        return Err(
+            StoreError::Other(format!("{name} has no certificate files to install")).into(),
+        );
+    }
+    let installed = install_lineage(&ctx.ui, &store, &name, &config, &installer, args.dry_run)?;
+    report_install(&ctx.ui, &name, &installed);
+    if !args.dry_run && config.installer.as_ref() != Some(&installer) {
+        config.installer = Some(installer);
+        write_config(&store, &config)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! `certwright renew`: renew every lineage that is due (see `ops::renewal`), from cron,
+//! a timer or by hand; `--dry-run` proves renewal works and changes nothing.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::cli::{resolve, RenewArgs};
+use crate::error::Error;
+use crate::ops::fleet::Fleet;
+use crate::ops::output::{print_json, print_stdout};
+use crate::ops::privileges::bind_then_drop;
+use crate::ops::renewal::{
+    lineage_ports, pass_error, renew_pass, LineageResult, Outcome, RenewRequest,
+};
+use crate::ops::{block_on, Ctx};
+
+pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
+    let mut request = resolve::renew(&args)?;
+    request.fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+    let store = ctx.store();
+    request.prebound = bind_then_drop(&ctx.global, &lineage_ports(&store, &request.names))?;
+    store.prepare()?;
+    // From cron, spread a fleet's requests over 8 minutes, before taking the lock so a
+    // manual run meanwhile is not refused. Not for dry runs: those are CI checks.
+    if !args.no_random_sleep_on_renew && !args.dry_run && !std::io::stdin().is_terminal() {
+        let secs = rand::random_range(0..480u64);
+        ctx.ui.note(format!(
+            "Waiting {secs} s before renewing (--no-random-sleep-on-renew skips this)"
+        ));
+        std::thread::sleep(Duration::from_secs(secs));
+    }
+    let (store, _lock) = ctx.open_store()?;
+    let now = OffsetDateTime::now_utc();
+    let results = block_on(renew_pass(&ctx.ui, &store, &request, now))??;
+    report(ctx, &request, &results, args.json);
+    match pass_error(&request, &results) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn report(ctx: &Ctx, req: &RenewRequest, results: &[LineageResult], json: bool) {
+    if json {
+        let out = serde_json::json!({
+            "schema": 1,
+            "dry_run": req.dry_run,
+            "certificates": results,
+        });
+        print_json(&out, false);
+        return;
+    }
+    if results.is_empty() {
+        print_stdout("No certificates found.\n");
+        return;
+    }
+    let mut out = String::new();
+    let prefix = if req.dry_run { "(dry run) " } else { "" };
+    for r in results {
+        let line = match &r.outcome {
+            Outcome::Renewed { version, not_after } => {
+                format!("renewed (version {version}, expires {not_after})")
+            }
+            Outcome::WouldRenew => "renewal would succeed".into(),
+            Outcome::NotDue { decision } => format!("not due: {decision}"),
+            Outcome::BackingOff { until, last_error } => {
+                format!("skipped: backing off until {until} after: {last_error}")
+            }
+            Outcome::Failed { error } => format!("FAILED: {error}"),
+            Outcome::Synced { version } => {
+                format!("installed version {version}, renewed by another node of the fleet")
+            }
+            Outcome::Elsewhere => "another node of the fleet is renewing it".into(),
+        };
+        out.push_str(&format!("{prefix}{}: {line}\n", r.name));
+        if let Some(h) = &r.hook_error {
+            out.push_str(&format!("{prefix}{}: hook FAILED: {h}\n", r.name));
+        }
+    }
+    let failed = results.iter().filter(|r| r.failed()).count();
+    if failed == 0 {
+        out.push_str(&format!(
+            "{prefix}All {} certificate(s) OK.\n",
+            results.len()
+        ));
+    }
+    if !ctx.global.quiet || failed > 0 {
+        print_stdout(&out);
+    }
+}
