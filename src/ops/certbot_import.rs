@@ -93,8 +93,56 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
     let conf = RenewalConf::parse(&text)?;
     let mut dropped = Vec::new();
-
     let pems = certbot::read_lineage_pems(certbot_dir, stem, &conf)?;
+    let info = check_files(&pems)?;
+    let (domains, ip_addresses) = names(&info)?;
+    let server: ServerUrl = conf
+        .param("server")
+        .unwrap_or(ServerUrl::LETSENCRYPT)
+        .parse()
+        .map_err(|e: InputError| format!("server: {e}"))?;
+    let (authenticator, installer) = authenticator_and_installer(&conf, &domains, &mut dropped)?;
+    for hook in ["pre_hook", "post_hook", "deploy_hook", "renew_hook"] {
+        if let Some(cmd) = conf.param(hook) {
+            dropped.push(format!("{hook} = {cmd}"));
+        }
+    }
+    let account = account_plan(certbot_dir, &conf, &server);
+    let config = RenewalConfig {
+        schema: RENEWAL_SCHEMA,
+        cert_name: name,
+        domains,
+        server,
+        ca_bundle: ca_bundle.map(Path::to_path_buf),
+        account: match &account {
+            AccountPlan::CarryOver { id, .. } => id.clone(),
+            AccountPlan::New { .. } => String::new(),
+        },
+        key_type: key_type(&conf, &info.key_type)?,
+        authenticator,
+        installer,
+        renew_before_expiry_days: renew_before_expiry(&conf)?,
+        issuance: issuance(&conf, ip_addresses)?,
+    };
+    // What certwright will read back must be what it writes.
+    let renewal_path = Path::new("renewal").join(format!("{}.json", config.cert_name));
+    RenewalConfig::parse(&config.to_json(), &renewal_path).map_err(|e| e.to_string())?;
+    Ok(Plan {
+        config,
+        files: IssuedFiles {
+            cert_pem: pems.cert,
+            chain_pem: pems.chain,
+            fullchain_pem: pems.fullchain,
+            privkey_pem: pems.privkey,
+        },
+        serial: info.serial,
+        account,
+        dropped,
+    })
+}
+
+/// certbot's files must be a chain, its leaf first, and the key of that leaf.
+fn check_files(pems: &certbot::LineagePems) -> Result<inspect::CertInfo, String> {
     let info = inspect::inspect_chain(pems.fullchain.as_bytes())
         .map_err(|e| format!("its fullchain.pem: {e}"))?;
     let leaf =
@@ -102,12 +150,15 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
     if leaf.serial != info.serial {
         return Err("cert.pem is not the first certificate of fullchain.pem".into());
     }
-    let key_spki =
-        inspect::private_key_spki(&pems.privkey).map_err(|e| format!("its privkey.pem: {e}"))?;
-    if key_spki != info.spki_der {
+    inspect::private_key_spki(&pems.privkey).map_err(|e| format!("its privkey.pem: {e}"))?;
+    if !inspect::key_matches(&pems.privkey, &info) {
         return Err("privkey.pem does not belong to the certificate".into());
     }
+    Ok(info)
+}
 
+/// The certificate's names and IP addresses (renewed over http-01: no wildcard).
+fn names(info: &inspect::CertInfo) -> Result<(Vec<DomainName>, Vec<IpAddr>), String> {
     let mut domains = Vec::new();
     let mut ip_addresses = Vec::new();
     for san in &info.domains {
@@ -125,13 +176,15 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
             "{wild} is a wildcard, which needs dns-01; certwright renews over http-01 only"
         ));
     }
+    Ok((domains, ip_addresses))
+}
 
-    let server: ServerUrl = conf
-        .param("server")
-        .unwrap_or(ServerUrl::LETSENCRYPT)
-        .parse()
-        .map_err(|e: InputError| format!("server: {e}"))?;
-    let key_type = key_type(&conf, &info.key_type)?;
+/// certbot's authenticator and installer; an installer other than nginx is dropped.
+fn authenticator_and_installer(
+    conf: &RenewalConf,
+    domains: &[DomainName],
+    dropped: &mut Vec<String>,
+) -> Result<(Authenticator, Option<Installer>), String> {
     let http_01_port = match conf.param("http01_port") {
         Some(p) => p
             .parse::<u16>()
@@ -156,7 +209,7 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
                 })
                 .transpose()?,
         },
-        "webroot" => webroot(&conf, &domains)?,
+        "webroot" => webroot(conf, domains)?,
         "nginx" => Authenticator::Nginx {
             server_root: nginx_root.clone(),
             ctl: nginx_ctl.clone(),
@@ -186,60 +239,27 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
             None
         }
     };
-    for hook in ["pre_hook", "post_hook", "deploy_hook", "renew_hook"] {
-        if let Some(cmd) = conf.param(hook) {
-            dropped.push(format!("{hook} = {cmd}"));
-        }
-    }
+    Ok((authenticator, installer))
+}
 
-    let issuance = IssuanceSettings {
+fn issuance(conf: &RenewalConf, ip_addresses: Vec<IpAddr>) -> Result<IssuanceSettings, String> {
+    Ok(IssuanceSettings {
         reuse_key: conf.param_bool("reuse_key")?.unwrap_or(false),
         preferred_chain: conf.param("preferred_chain").map(str::to_string),
         preferred_profile: conf.param("preferred_profile").map(str::to_string),
         required_profile: conf.param("required_profile").map(str::to_string),
         allow_subset_of_names: conf.param_bool("allow_subset_of_names")?.unwrap_or(false),
         ip_addresses,
-    };
-    let renew_before_expiry_days = match conf.top("renew_before_expiry") {
-        Some(v) => Some(days(v).ok_or_else(|| {
-            format!("renew_before_expiry = {v} is not a number of days or weeks")
-        })?),
-        None => None,
-    };
-
-    let account = account_plan(certbot_dir, &conf, &server);
-    let account_id = match &account {
-        AccountPlan::CarryOver { id, .. } => id.clone(),
-        AccountPlan::New { .. } => String::new(),
-    };
-    let config = RenewalConfig {
-        schema: RENEWAL_SCHEMA,
-        cert_name: name,
-        domains,
-        server,
-        ca_bundle: ca_bundle.map(Path::to_path_buf),
-        account: account_id,
-        key_type,
-        authenticator,
-        installer,
-        renew_before_expiry_days,
-        issuance,
-    };
-    // What certwright will read back must be what it writes.
-    let renewal_path = Path::new("renewal").join(format!("{}.json", config.cert_name));
-    RenewalConfig::parse(&config.to_json(), &renewal_path).map_err(|e| e.to_string())?;
-    Ok(Plan {
-        config,
-        files: IssuedFiles {
-            cert_pem: pems.cert,
-            chain_pem: pems.chain,
-            fullchain_pem: pems.fullchain,
-            privkey_pem: pems.privkey,
-        },
-        serial: info.serial,
-        account,
-        dropped,
     })
+}
+
+fn renew_before_expiry(conf: &RenewalConf) -> Result<Option<u32>, String> {
+    match conf.top("renew_before_expiry") {
+        Some(v) => Ok(Some(days(v).ok_or_else(|| {
+            format!("renew_before_expiry = {v} is not a number of days or weeks")
+        })?)),
+        None => Ok(None),
+    }
 }
 
 /// certbot's `key_type`/`rsa_key_size`/`elliptic_curve`, else the current key's type.

@@ -74,7 +74,7 @@ pub fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Er
     Error::Challenge(message)
 }
 
-/// The account to run as, from /etc/passwd.
+/// The account to run as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetUser {
     pub name: String,
@@ -82,15 +82,16 @@ pub struct TargetUser {
     pub gid: u32,
 }
 
-/// Look `name` up in a passwd file's text.
-pub fn lookup_in(passwd: &str, name: &str) -> Option<TargetUser> {
-    let line = passwd.lines().find(|l| l.split(':').next() == Some(name))?;
-    let mut f = line.split(':').skip(2);
-    Some(TargetUser {
+/// Look `name` up through NSS (getpwnam_r), as login and sudo do: local files, LDAP and
+/// sssd users alike.
+fn lookup(name: &str) -> Result<Option<TargetUser>, Error> {
+    let found = nix::unistd::User::from_name(name)
+        .map_err(|e| StoreError::Other(format!("cannot look up user {name}: {e}")))?;
+    Ok(found.map(|u| TargetUser {
         name: name.to_string(),
-        uid: f.next()?.parse().ok()?,
-        gid: f.next()?.parse().ok()?,
-    })
+        uid: u.uid.as_raw(),
+        gid: u.gid.as_raw(),
+    }))
 }
 
 /// With `--user`: check the store belongs to the user, bind `ports`, drop privileges, and
@@ -100,10 +101,8 @@ pub fn bind_then_drop(settings: &Settings, ports: &[ListenAt]) -> Result<Preboun
     let Some(name) = settings.user.as_deref() else {
         return Ok(prebound);
     };
-    let passwd = fs::read_to_string("/etc/passwd")
-        .map_err(|e| StoreError::Other(format!("cannot read /etc/passwd: {e}")))?;
-    let user = lookup_in(&passwd, name)
-        .ok_or_else(|| InputError::Other(format!("--user {name}: no such user")))?;
+    let user =
+        lookup(name)?.ok_or_else(|| InputError::Other(format!("--user {name}: no such user")))?;
     if !rustix::process::geteuid().is_root() {
         if rustix::process::geteuid().as_raw() == user.uid {
             return Ok(prebound);
@@ -213,18 +212,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwd_lookup() {
-        let passwd = "root:x:0:0:root:/root:/bin/bash\ncertwright:x:998:997::/var/lib/certwright:/usr/sbin/nologin\nbroken:x:notanumber:1::/:/bin/sh\n";
-        assert_eq!(
-            lookup_in(passwd, "certwright"),
-            Some(TargetUser {
-                name: "certwright".into(),
-                uid: 998,
-                gid: 997
-            })
-        );
-        assert_eq!(lookup_in(passwd, "nobody-here"), None);
-        assert_eq!(lookup_in(passwd, "broken"), None);
-        assert_eq!(lookup_in(passwd, "root").map(|u| u.uid), Some(0));
+    fn users_are_looked_up_through_nss() {
+        let root = lookup("root").unwrap().unwrap();
+        assert_eq!((root.uid, root.gid), (0, 0));
+        // "nobody" exists on every Debian system, with its own ids.
+        let nobody = lookup("nobody").unwrap().unwrap();
+        assert_eq!(nobody.uid, 65534);
+        assert_eq!(lookup("no-such-user-certwright").unwrap(), None);
     }
 }
