@@ -271,10 +271,34 @@ mod tests {
                 4,
             ),
             (NginxError::Other("x".into()).into(), 5),
+            (
+                Error::Shared {
+                    store: "redis://x".into(),
+                    reason: "x".into(),
+                },
+                6,
+            ),
+            (Error::Internal("x".into()), 1),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");
         }
+    }
+
+    #[test]
+    fn readme_lists_every_exit_code_as_the_table_does() {
+        let readme = include_str!("../README.md");
+        for (code, meaning) in EXIT_CODES {
+            let row = format!("| {code} | {meaning} |");
+            assert!(readme.contains(&row), "README.md lacks the row {row}");
+        }
+        let rows = readme
+            .lines()
+            .skip_while(|l| *l != "## Exit codes")
+            .take_while(|l| !l.starts_with("## JSON"))
+            .filter(|l| l.starts_with("| ") && l.as_bytes()[2].is_ascii_digit())
+            .count();
+        assert_eq!(rows, EXIT_CODES.len(), "README.md's exit-code table has other rows");
     }
 
     #[test]
