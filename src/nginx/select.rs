@@ -67,6 +67,8 @@ pub struct ServerBlock<'a> {
     pub directive: &'a Directive,
     /// The explicit listens, or the implicit `*:80` when there are none.
     pub listens: Vec<Listen>,
+    /// No `listen` at all: nginx listens on `*:80`, until a `listen` is added.
+    pub implicit_listen: bool,
     /// Lowercased `server_name` values in order.
     pub names: Vec<String>,
 }
@@ -99,12 +101,17 @@ impl Config {
             }
             let mut listens = Vec::new();
             let mut names = Vec::new();
+            // A `listen unix:...` is a listen too: such a block has no TCP port at all.
+            let mut any_listen = false;
             for_each_in_server(self, file, d, &mut |c| match c.name() {
-                "listen" => listens.extend(Listen::parse(c.args())),
+                "listen" => {
+                    any_listen = true;
+                    listens.extend(Listen::parse(c.args()));
+                }
                 "server_name" => names.extend(c.args().map(|a| a.to_ascii_lowercase())),
                 _ => {}
             });
-            if listens.is_empty() {
+            if !any_listen {
                 listens.push(Listen {
                     addr: None,
                     port: 80,
@@ -116,6 +123,7 @@ impl Config {
                 file,
                 directive: d,
                 listens,
+                implicit_listen: !any_listen,
                 names,
             });
         });
@@ -354,6 +362,18 @@ mod tests {
         let c = cfg("server { server_name a.test; }\nserver { server_name b.test; }");
         assert_eq!(pick_line(&c, "b.test", 80), [(3, MatchKind::Exact)]);
         assert_eq!(pick_line(&c, "c.test", 80), [(2, MatchKind::Default)]);
+    }
+
+    #[test]
+    fn a_unix_socket_block_is_on_no_tcp_port() {
+        let c = cfg(concat!(
+            "server { listen unix:/run/a.sock; server_name a.test; }\n",
+            "server { server_name b.test; }\n",
+        ));
+        assert_eq!(pick_line(&c, "a.test", 80), [(3, MatchKind::Default)]);
+        let blocks = c.server_blocks();
+        assert!(blocks[0].listens.is_empty() && !blocks[0].implicit_listen);
+        assert!(blocks[1].implicit_listen);
     }
 
     #[test]

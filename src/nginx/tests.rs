@@ -498,3 +498,121 @@ fn challenge_proxy_on_debian_layout_passes_real_nginx_and_round_trips() {
     apply(&removal, &root, &sb.ctl()).unwrap();
     assert_eq!(snapshot(), before);
 }
+
+/// One installer fixture: the names to install and the lines certwright must add (marker
+/// stripped), in order.
+struct InstallCase {
+    fixture: &'static str,
+    names: &'static [&'static str],
+    added: &'static [&'static str],
+}
+
+const INSTALL_CASES: &[InstallCase] = &[
+    InstallCase {
+        fixture: "install-implicit-listen.conf",
+        names: &["implicit.test"],
+        added: &[
+            "listen 80;",
+            "listen 443 ssl;",
+            "@CHAIN@",
+            "@PRIVKEY@",
+            "@REDIRECT@",
+        ],
+    },
+    InstallCase {
+        fixture: "install-listen-addresses.conf",
+        names: &["addr.test"],
+        added: &[
+            "listen 127.0.0.2:443 ssl;",
+            "listen [::1]:443 ssl;",
+            "@CHAIN@",
+            "@PRIVKEY@",
+            "@REDIRECT@",
+        ],
+    },
+    InstallCase {
+        fixture: "install-unix-socket.conf",
+        names: &["sock.test"],
+        added: &["listen 443 ssl;", "@CHAIN@", "@PRIVKEY@", "@REDIRECT@"],
+    },
+    InstallCase {
+        fixture: "install-redirects.conf",
+        names: &["r1.test", "r2.test", "r3.test", "r4.test"],
+        added: &["@CHAIN@", "@PRIVKEY@"],
+    },
+    InstallCase {
+        fixture: "install-one-line.conf",
+        names: &["oneline.test"],
+        added: &["listen 443 ssl;", "@CHAIN@", "@PRIVKEY@", "@REDIRECT@"],
+    },
+];
+
+/// Each installer fixture through the real `nginx -t` (before and after, inside `apply`):
+/// exactly the expected lines are added, no line of the user's is changed or moved, a
+/// second install changes nothing and rollback restores every byte.
+#[test]
+fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
+    for case in INSTALL_CASES {
+        let sb = Sandbox::new("    include site.conf;\n");
+        let (chain, key) = sb.certs();
+        // The fixture's own TLS blocks load another copy of the pair.
+        let (old_chain, old_key) = (sb.path("old-chain.pem"), sb.path("old-key.pem"));
+        fs::copy(&chain, &old_chain).unwrap();
+        fs::copy(&key, &old_key).unwrap();
+        let src = fs::read_to_string(fixture_dir().join(case.fixture))
+            .unwrap()
+            .replace("@CERT@", &old_chain.display().to_string())
+            .replace("@KEY@", &old_key.display().to_string());
+        let site = sb.path("site.conf");
+        fs::write(&site, &src).unwrap();
+        let mut req = request(chain.clone(), key.clone());
+        req.names = case.names.iter().map(|n| n.parse().unwrap()).collect();
+        (req.http_port, req.https_port, req.hsts) = (80, 443, false);
+        let edits = plan_install(&load(&sb.main()).unwrap(), &req)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.fixture));
+        apply(&edits, &sb.path("cp"), &sb.ctl())
+            .unwrap_or_else(|e| panic!("{}: {e}", case.fixture));
+        let after = fs::read_to_string(&site).unwrap();
+        // A replaced line keeps its original text after the marker.
+        let kept = after
+            .lines()
+            .map(|l| match l.split_once("; was: ") {
+                Some((head, was)) => {
+                    format!("{}{was}", &head[..head.len() - head.trim_start().len()])
+                }
+                None => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_lines_kept(&src, &kept);
+        let chain_line = format!("ssl_certificate \"{}\";", chain.display());
+        let key_line = format!("ssl_certificate_key \"{}\";", key.display());
+        let want: Vec<&str> = case
+            .added
+            .iter()
+            .map(|l| match *l {
+                "@CHAIN@" => chain_line.as_str(),
+                "@PRIVKEY@" => key_line.as_str(),
+                "@REDIRECT@" => {
+                    "if ($scheme != \"https\") { return 301 https://$host$request_uri; }"
+                }
+                l => l,
+            })
+            .collect();
+        let got: Vec<&str> = after
+            .lines()
+            .filter(|l| l.contains(MARKER))
+            .map(|l| l.trim().split(MARKER).next().unwrap_or("").trim_end())
+            .collect();
+        assert_eq!(got, want, "{}:\n{after}", case.fixture);
+        assert!(
+            plan_install(&load(&sb.main()).unwrap(), &req)
+                .unwrap()
+                .is_empty(),
+            "{}: second install changes something",
+            case.fixture
+        );
+        rollback(&sb.path("cp"), 1).unwrap();
+        assert_eq!(fs::read_to_string(&site).unwrap(), src, "{}", case.fixture);
+    }
+}
