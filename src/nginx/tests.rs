@@ -616,3 +616,28 @@ fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
         assert_eq!(fs::read_to_string(&site).unwrap(), src, "{}", case.fixture);
     }
 }
+
+/// `include dir/*` reads what nginx's glob(3) reads: no dotfiles (an editor's swap file is
+/// not part of the config), in bytewise order.
+#[test]
+fn include_globs_skip_dotfiles_and_sort_bytewise() {
+    let sb = Sandbox::new("    include sites/*;\n");
+    fs::create_dir(sb.path("sites")).unwrap();
+    for name in ["a.conf", "B.conf", "_x.conf"] {
+        let site = format!("server {{ listen 18080; server_name {name}.test;\n}}\n");
+        fs::write(sb.path(&format!("sites/{name}")), site).unwrap();
+    }
+    // nginx -t would fail on this file if nginx read it.
+    fs::write(sb.path("sites/.a.conf.swp"), "not nginx syntax {\n").unwrap();
+    sb.ctl().test().unwrap();
+    let c = load(&sb.main()).unwrap();
+    let read: Vec<PathBuf> = c.files.iter().skip(1).map(|f| f.path.clone()).collect();
+    assert_eq!(
+        read,
+        ["B.conf", "_x.conf", "a.conf"].map(|n| sb.path(&format!("sites/{n}")))
+    );
+    let sb = Sandbox::new("    include sites/.*.conf;\n");
+    fs::create_dir(sb.path("sites")).unwrap();
+    fs::write(sb.path("sites/.hidden.conf"), "# explicit\n").unwrap();
+    assert_eq!(load(&sb.main()).unwrap().files.len(), 2);
+}
