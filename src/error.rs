@@ -139,6 +139,12 @@ pub enum NginxError {
     },
     #[error("{path} changed since certwright wrote it; not restoring it: {reason}")]
     ChangedSinceWrite { path: PathBuf, reason: String },
+    /// Checkpoint state another user could have written; nothing was restored.
+    #[error(
+        "refusing nginx checkpoint state {path}: {reason}; nothing was restored (remove it if \
+         you did not create it)"
+    )]
+    UntrustedState { path: PathBuf, reason: String },
     #[error("{0}")]
     Other(String),
 }

@@ -32,7 +32,10 @@ pub fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     // (and later removed) is nginx's real configuration.
     super::install::warn_recovered(
         &ctx.ui,
-        &nginx::recover(&super::install::checkpoint_root(store.work_dir()))?,
+        &nginx::recover(
+            &super::install::checkpoint_root(store.work_dir()),
+            &args.nginx.nginx_server_root.join("nginx.conf"),
+        )?,
     );
     // Refuse before asking: no point confirming a delete that cannot happen.
     let usage = NginxUsage::find(&store, &name, &args.nginx)?;

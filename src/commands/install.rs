@@ -79,7 +79,7 @@ pub fn install_lineage(
     let paths = store.live_paths(name);
     let root = checkpoint_root(store.work_dir());
     if !dry_run {
-        warn_recovered(ui, &nginx::recover(&root)?);
+        warn_recovered(ui, &nginx::recover(&root, &ctl.conf)?);
     } else if nginx::interrupted_pending(&root) {
         ui.warn(
             "an interrupted run left an nginx change half-applied; the diff below is against \
@@ -130,7 +130,7 @@ pub fn apply_and_reload(edits: &[nginx::FileEdit], root: &Path, ctl: &Ctl) -> Re
     }
     if let Err(e) = ctl.reload() {
         // The new config passed `nginx -t` but nginx refused it: put the old one back.
-        let _ = nginx::rollback(root, 1);
+        let _ = nginx::rollback(root, &ctl.conf, 1);
         let _ = ctl.reload();
         return Err(e.into());
     }

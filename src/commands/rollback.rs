@@ -14,18 +14,19 @@ pub fn run(ctx: &Ctx, args: RollbackArgs) -> Result<(), Error> {
     store.prepare()?;
     let _lock = store.lock()?;
     init_logging(ctx);
+    let ctl = Ctl {
+        binary: args.nginx_args.nginx_ctl.clone(),
+        conf: args.nginx_args.nginx_server_root.join("nginx.conf"),
+    };
     let report = nginx::rollback(
         &checkpoint_root(store.work_dir()),
+        &ctl.conf,
         usize::from(args.checkpoints),
     )?;
     if report.checkpoints.is_empty() {
         print_stdout("Nothing to roll back.\n");
         return Ok(());
     }
-    let ctl = Ctl {
-        binary: args.nginx_args.nginx_ctl.clone(),
-        conf: args.nginx_args.nginx_server_root.join("nginx.conf"),
-    };
     ctl.test()?;
     if ctl.is_running() {
         ctl.reload()?;

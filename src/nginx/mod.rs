@@ -46,6 +46,9 @@ pub use select::{Listen, MatchKind, Selected, ServerBlock};
 /// nginx includes nest; a deeper chain is certainly a cycle or a mistake.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
+/// Largest config file read (and checkpoint backup); real ones are kilobytes.
+const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
 /// A loaded configuration tree: the main file first, then included files in load order.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -256,7 +256,7 @@ fn apply_rollback_restores_byte_identically_and_refuses_changed_files() {
     let root = sb.path("checkpoints");
     let original = fs::read(sb.main()).unwrap();
     assert_eq!(
-        rollback(&root, 1).unwrap().to_string(),
+        rollback(&root, &sb.main(), 1).unwrap().to_string(),
         "nothing to roll back"
     );
 
@@ -286,20 +286,20 @@ fn apply_rollback_restores_byte_identically_and_refuses_changed_files() {
     edited.extend_from_slice(b"# admin edit\n");
     fs::write(sb.main(), &edited).unwrap();
     assert!(matches!(
-        rollback(&root, 1),
+        rollback(&root, &sb.main(), 1),
         Err(NginxError::ChangedSinceWrite { .. })
     ));
     assert_eq!(fs::read(sb.main()).unwrap(), edited);
 
     edited.truncate(edited.len() - b"# admin edit\n".len());
     fs::write(sb.main(), &edited).unwrap();
-    let report = rollback(&root, 1).unwrap();
+    let report = rollback(&root, &sb.main(), 1).unwrap();
     assert_eq!(report.checkpoints.len(), 1);
     assert_eq!(fs::read(sb.main()).unwrap(), first);
-    rollback(&root, 5).unwrap();
+    rollback(&root, &sb.main(), 5).unwrap();
     assert_eq!(fs::read(sb.main()).unwrap(), original);
     assert_eq!(
-        rollback(&root, 1).unwrap().to_string(),
+        rollback(&root, &sb.main(), 1).unwrap().to_string(),
         "nothing to roll back"
     );
 }
@@ -325,7 +325,7 @@ fn broken_patch_is_restored_and_broken_config_is_refused() {
         other => panic!("{other:?}"),
     }
     assert_eq!(fs::read_to_string(sb.main()).unwrap(), original);
-    assert_eq!(rollback(&root, 1).unwrap().checkpoints.len(), 0);
+    assert_eq!(rollback(&root, &sb.main(), 1).unwrap().checkpoints.len(), 0);
 
     fs::write(sb.main(), &broken.after).unwrap();
     let fix = FileEdit {
@@ -612,7 +612,7 @@ fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
             "{}: second install changes something",
             case.fixture
         );
-        rollback(&sb.path("cp"), 1).unwrap();
+        rollback(&sb.path("cp"), &sb.main(), 1).unwrap();
         assert_eq!(fs::read_to_string(&site).unwrap(), src, "{}", case.fixture);
     }
 }
@@ -640,4 +640,67 @@ fn include_globs_skip_dotfiles_and_sort_bytewise() {
     fs::create_dir(sb.path("sites")).unwrap();
     fs::write(sb.path("sites/.hidden.conf"), "# explicit\n").unwrap();
     assert_eq!(load(&sb.main()).unwrap().files.len(), 2);
+}
+
+/// A checkpoint whose manifest names a file outside the nginx configuration, or whose state
+/// files others could have written, is refused and nothing is written.
+#[test]
+fn forged_checkpoints_are_refused_and_nothing_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new(SITE);
+    let root = sb.path("checkpoints");
+    let (chain, key) = sb.certs();
+    let cp = apply(
+        &plan_install(&load(&sb.main()).unwrap(), &request(chain, key)).unwrap(),
+        &root,
+        &sb.ctl(),
+    )
+    .unwrap();
+    let mpath = cp.dir.join("manifest.json");
+    let genuine = fs::read_to_string(&mpath).unwrap();
+    let installed = fs::read(sb.main()).unwrap();
+
+    // A manifest pointing at a file outside the tree, with its current checksum.
+    let victim = sb.path("victim");
+    fs::write(&victim, installed.clone()).unwrap();
+    let main_json = serde_json::to_string(&sb.main()).unwrap();
+    let victim_json = serde_json::to_string(&victim).unwrap();
+    fs::write(&mpath, genuine.replace(&main_json, &victim_json)).unwrap();
+    let err = rollback(&root, &sb.main(), 1).unwrap_err();
+    assert!(matches!(err, NginxError::UntrustedState { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("not a file of the nginx configuration"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&victim).unwrap(), installed);
+
+    // The genuine manifest, but group-writable: refused too.
+    fs::write(&mpath, &genuine).unwrap();
+    fs::set_permissions(&mpath, fs::Permissions::from_mode(0o620)).unwrap();
+    let err = rollback(&root, &sb.main(), 1).unwrap_err();
+    assert!(
+        err.to_string().contains("group or others may write it"),
+        "{err}"
+    );
+    // A symlink in its place: refused.
+    fs::remove_file(&mpath).unwrap();
+    fs::write(sb.path("elsewhere.json"), &genuine).unwrap();
+    symlink(sb.path("elsewhere.json"), &mpath).unwrap();
+    let err = rollback(&root, &sb.main(), 1).unwrap_err();
+    assert!(err.to_string().contains("symlink"), "{err}");
+    assert_eq!(fs::read(sb.main()).unwrap(), installed);
+
+    // Owner and mode come from the live file, whatever the manifest says.
+    fs::remove_file(&mpath).unwrap();
+    let setuid = genuine.replace("\"mode\": 420", "\"mode\": 2559");
+    assert_ne!(setuid, genuine, "manifest format changed: {genuine}");
+    write_private(&mpath, &setuid);
+    rollback(&root, &sb.main(), 1).unwrap();
+    let mode = fs::metadata(sb.main()).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o644);
+}
+
+fn write_private(path: &Path, text: &str) {
+    crate::fsutil::write_atomic(path, text.as_bytes(), 0o600).unwrap();
 }
