@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::parse::quote_word;
 use super::proxy::is_challenge_proxy;
-use super::select::{for_each_in_server, MatchKind, ServerBlock};
+use super::select::{for_each_in_server, for_each_in_server_at, MatchKind, ServerBlock};
 use super::{Config, Directive, Node};
 use crate::error::NginxError;
 use crate::types::DomainName;
@@ -221,18 +221,21 @@ fn install_into(
         ("ssl_certificate", fullchain),
         ("ssl_certificate_key", privkey),
     ] {
+        // Set in the block or in a file it includes: either way it stays in force next to
+        // ours (nginx would load two certificates), so it is replaced where it is written.
         let mut existing = Vec::new();
-        for_each_direct_child(b.directive, &mut |d| {
+        for_each_in_server_at(config, b.file, b.directive, &mut |file, d| {
             if d.name() == directive {
-                existing.push(d);
+                existing.push((file, d));
             }
         });
         if existing.is_empty() {
             lines.push(format!("{directive} {value};"));
         }
-        for d in existing {
+        for (file, d) in existing {
             if d.words.get(1).map(|w| w.raw.as_str()) != Some(value) {
-                edits.replace_directive(config, b.file, d, &format!("{directive} {value};"));
+                refuse_shared_include(config, b, file, d)?;
+                edits.replace_directive(config, file, d, &format!("{directive} {value};"));
             }
         }
     }
@@ -249,6 +252,34 @@ fn install_into(
         }
     }
     edits.add_lines(config, b, &lines)
+}
+
+/// A certificate line in a file other blocks include too cannot be changed for this block
+/// alone: refuse, naming the file, who includes it, and the fix.
+fn refuse_shared_include(
+    config: &Config,
+    b: &ServerBlock<'_>,
+    file: usize,
+    d: &Directive,
+) -> Result<(), NginxError> {
+    let includers = config.includers(file);
+    if file == b.file || includers.len() <= 1 {
+        return Ok(());
+    }
+    let at = |(f, line): (usize, usize)| format!("{}:{line}", config.files[f].path.display());
+    let list: Vec<String> = includers.into_iter().map(at).collect();
+    Err(NginxError::Other(format!(
+        "{}:{}: `{}` is set in a file that several places include ({}), so it cannot be \
+         changed for the server block at {} alone; nothing was changed. Move the \
+         ssl_certificate and ssl_certificate_key lines out of {} into the server blocks \
+         that include it, then run install again",
+        config.files[file].path.display(),
+        d.line,
+        d.name(),
+        list.join(", "),
+        at((b.file, b.directive.line)),
+        config.files[file].path.display(),
+    )))
 }
 
 /// The `listen` lines a block needs to answer TLS on `req.https_port`: each address it
@@ -292,14 +323,22 @@ pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileE
     let mut names: Vec<String> = Vec::new();
     for b in &blocks {
         let src = &config.files[b.file].source;
-        let ours = |d: &Directive| {
+        let ours = |file: usize, d: &Directive| {
             matches!(d.name(), "ssl_certificate" | "ssl_certificate_key")
-                && is_marked(src, d)
+                && is_marked(&config.files[file].source, d)
                 && d.arg(0)
                     .is_some_and(|a| cert_paths.iter().any(|p| Path::new(a) == *p))
         };
         let mut hit = false;
-        for_each_direct_child(b.directive, &mut |d| hit |= ours(d));
+        for_each_in_server_at(config, b.file, b.directive, &mut |file, d| {
+            hit |= ours(file, d);
+            // A certificate line we replaced in a file only this block includes.
+            if file != b.file && ours(file, d) {
+                if let Some(original) = replaced_original(&config.files[file].source, d) {
+                    edits.replace_line(config, file, d, &original);
+                }
+            }
+        });
         if !hit {
             continue;
         }

@@ -183,18 +183,28 @@ pub(crate) fn for_each_in_server<'a>(
     server: &'a Directive,
     f: &mut dyn FnMut(&'a Directive),
 ) {
+    for_each_in_server_at(config, file, server, &mut |_, d| f(d));
+}
+
+/// [`for_each_in_server`], with the index of the file each directive is written in.
+pub(crate) fn for_each_in_server_at<'a>(
+    config: &'a Config,
+    file: usize,
+    server: &'a Directive,
+    f: &mut dyn FnMut(usize, &'a Directive),
+) {
     fn walk<'a>(
         config: &'a Config,
         file: usize,
         nodes: &'a [super::Node],
-        f: &mut dyn FnMut(&'a Directive),
+        f: &mut dyn FnMut(usize, &'a Directive),
         depth: usize,
     ) {
         for node in nodes {
             let super::Node::Directive(d) = node else {
                 continue;
             };
-            f(d);
+            f(file, d);
             if d.name() == "include" && depth < super::MAX_INCLUDE_DEPTH {
                 if let Some(targets) = config.includes.get(&(file, d.span.start)) {
                     for &t in targets {
@@ -205,6 +215,23 @@ pub(crate) fn for_each_in_server<'a>(
         }
     }
     walk(config, file, server.children(), f, 0);
+}
+
+impl Config {
+    /// `(file, line)` of every `include` that reads file `index`, in reading order.
+    pub(crate) fn includers(&self, index: usize) -> Vec<(usize, usize)> {
+        let mut found: Vec<(usize, usize)> = self
+            .includes
+            .iter()
+            .filter(|(_, targets)| targets.contains(&index))
+            .map(|(&(file, offset), _)| {
+                let line = 1 + self.files[file].source[..offset].matches('\n').count();
+                (file, line)
+            })
+            .collect();
+        found.sort();
+        found
+    }
 }
 
 fn pick<'b, 'a>(

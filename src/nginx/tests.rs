@@ -704,3 +704,82 @@ fn forged_checkpoints_are_refused_and_nothing_is_written() {
 fn write_private(path: &Path, text: &str) {
     crate::fsutil::write_atomic(path, text.as_bytes(), 0o600).unwrap();
 }
+
+/// `ssl_certificate` set in a file the block includes is replaced there when only that
+/// block includes it; a file several blocks share is refused, naming it and its includers.
+#[test]
+fn certificate_lines_in_includes_are_replaced_or_refused() {
+    let sb = Sandbox::new("    include sites/*.conf;\n");
+    let (chain, key) = sb.certs();
+    let (old_chain, old_key) = (sb.path("old-chain.pem"), sb.path("old-key.pem"));
+    fs::copy(&chain, &old_chain).unwrap();
+    fs::copy(&key, &old_key).unwrap();
+    let pair = format!(
+        "ssl_certificate {};\nssl_certificate_key {};\n",
+        old_chain.display(),
+        old_key.display()
+    );
+    for d in ["sites", "snippets"] {
+        fs::create_dir(sb.path(d)).unwrap();
+    }
+    fs::write(sb.path("snippets/a-tls.conf"), &pair).unwrap();
+    fs::write(sb.path("snippets/shared-tls.conf"), &pair).unwrap();
+    let site = |name: &str, snippet: &str| {
+        format!("server {{\n    listen 18443 ssl;\n    server_name {name};\n    include snippets/{snippet};\n}}\n")
+    };
+    fs::write(sb.path("sites/a.conf"), site("a.test", "a-tls.conf")).unwrap();
+    fs::write(sb.path("sites/b.conf"), site("b.test", "shared-tls.conf")).unwrap();
+    fs::write(sb.path("sites/c.conf"), site("c.test", "shared-tls.conf")).unwrap();
+    let before: Vec<Vec<u8>> = ["sites/a.conf", "snippets/a-tls.conf"]
+        .iter()
+        .map(|p| fs::read(sb.path(p)).unwrap())
+        .collect();
+
+    let mut req = request(chain.clone(), key.clone());
+    req.names = vec!["a.test".parse().unwrap()];
+    let edits = plan_install(&load(&sb.main()).unwrap(), &req).unwrap();
+    apply(&edits, &sb.path("cp"), &sb.ctl()).unwrap();
+    let snippet = fs::read_to_string(sb.path("snippets/a-tls.conf")).unwrap();
+    assert!(
+        snippet.starts_with(&format!(
+            "ssl_certificate \"{}\"; {MARKER}; was: ssl_certificate {};\n",
+            chain.display(),
+            old_chain.display()
+        )),
+        "{snippet}"
+    );
+    // The block itself gets no second certificate line.
+    let a = fs::read_to_string(sb.path("sites/a.conf")).unwrap();
+    assert!(!a.contains("ssl_certificate"), "{a}");
+    assert!(plan_install(&load(&sb.main()).unwrap(), &req)
+        .unwrap()
+        .is_empty());
+    let c = load(&sb.main()).unwrap();
+    apply(
+        &plan_uninstall(&c, &[chain.as_path(), key.as_path()]).unwrap(),
+        &sb.path("cp"),
+        &sb.ctl(),
+    )
+    .unwrap();
+    for (p, want) in ["sites/a.conf", "snippets/a-tls.conf"].iter().zip(&before) {
+        assert_eq!(&fs::read(sb.path(p)).unwrap(), want, "{p}");
+    }
+
+    req.names = vec!["b.test".parse().unwrap()];
+    let err = plan_install(&load(&sb.main()).unwrap(), &req).unwrap_err();
+    let msg = err.to_string();
+    for part in [
+        format!(
+            "{}:1: `ssl_certificate`",
+            sb.path("snippets/shared-tls.conf").display()
+        ),
+        format!(
+            "{}:4, {}:4",
+            sb.path("sites/b.conf").display(),
+            sb.path("sites/c.conf").display()
+        ),
+        "nothing was changed".to_string(),
+    ] {
+        assert!(msg.contains(&part), "{part:?} not in {msg}");
+    }
+}

@@ -159,3 +159,49 @@ server {{
     assert_eq!(location(&r), "https://kept.test:8443/a/b", "{site}");
     assert_eq!(site.matches("if ($scheme").count(), 2, "{site}");
 }
+
+/// A certificate inherited from `http {}` or set in an included snippet: after install the
+/// block serves exactly the lineage's certificate (a client trusting only its CA gets in).
+#[test]
+fn certificates_from_http_or_an_include_give_way_to_the_lineage() {
+    let certs = tempfile::tempdir().expect("temp dir");
+    let other_dir = certs.path().join("other");
+    std::fs::create_dir(&other_dir).expect("mkdir");
+    let (_, other_chain, other_key) = issue(&other_dir, &["inherit.test", "snippet.test"]);
+    let (ca, chain, key) = issue(certs.path(), &["inherit.test", "snippet.test"]);
+    let pair = format!(
+        "ssl_certificate {};\nssl_certificate_key {};\n",
+        other_chain.display(),
+        other_key.display()
+    );
+    let snippet = certs.path().join("tls-snippet.conf");
+    std::fs::write(&snippet, &pair).expect("write snippet");
+    let nginx = Nginx::start(&format!(
+        "{pair}server {{
+    listen @PORT0@;
+    listen @PORT1@ ssl;
+    server_name inherit.test;
+    location / {{ return 200 \"inherit\"; }}
+}}
+server {{
+    listen @PORT0@;
+    server_name snippet.test;
+    include {};
+    location / {{ return 200 \"snippet\"; }}
+}}
+",
+        snippet.display()
+    ));
+    install(&nginx, &["inherit.test", "snippet.test"], &chain, &key);
+    for name in ["inherit", "snippet"] {
+        eventually(&format!("TLS for {name}.test"), (200, name), || {
+            let r = net::https_get(&format!("{name}.test"), nginx.port(1), "/", &ca).ok()?;
+            Some((r.status, r.text()))
+        });
+    }
+    let snippet_now = std::fs::read_to_string(&snippet).expect("read snippet");
+    assert!(
+        snippet_now.contains(&chain.display().to_string()),
+        "{snippet_now}"
+    );
+}
