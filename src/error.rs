@@ -136,6 +136,12 @@ pub enum NginxError {
     },
     #[error("{path} changed since certwright wrote it; not restoring it: {reason}")]
     ChangedSinceWrite { path: PathBuf, reason: String },
+    /// Checkpoint state another user could have written; nothing was restored.
+    #[error(
+        "refusing nginx checkpoint state {path}: {reason}; nothing was restored (remove it if \
+         you did not create it)"
+    )]
+    UntrustedState { path: PathBuf, reason: String },
     #[error("{0}")]
     Other(String),
 }
@@ -298,7 +304,11 @@ mod tests {
             .take_while(|l| !l.starts_with("## JSON"))
             .filter(|l| l.starts_with("| ") && l.as_bytes()[2].is_ascii_digit())
             .count();
-        assert_eq!(rows, EXIT_CODES.len(), "README.md's exit-code table has other rows");
+        assert_eq!(
+            rows,
+            EXIT_CODES.len(),
+            "README.md's exit-code table has other rows"
+        );
     }
 
     #[test]

@@ -21,10 +21,9 @@ pub fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     }
     // An nginx change a killed run left half-applied is undone first, so what is found
     // (and later removed) is nginx's real configuration.
-    warn_recovered(
-        &ctx.ui,
-        &nginx::recover(&checkpoint_root(store.work_dir()))?,
-    );
+    let conf = args.nginx.nginx_server_root.join("nginx.conf");
+    let root = checkpoint_root(store.work_dir());
+    warn_recovered(&ctx.ui, &nginx::recover(&root, &conf)?);
     // Refuse before asking: no point confirming a delete that cannot happen.
     let usage = NginxUsage::find(
         &store,

@@ -40,7 +40,7 @@ impl ChallengeProxy {
     pub fn ensure(&self, ui: &Ui, store: &Store) -> Result<(), Error> {
         let _lock = run_lock(ui, store)?;
         let root = checkpoint_root(store.work_dir());
-        warn_recovered(ui, &nginx::recover(&root)?);
+        warn_recovered(ui, &nginx::recover(&root, &self.ctl.conf)?);
         let tree = nginx::load(&self.ctl.conf)?;
         let plan = nginx::plan_challenge_proxy(&tree, self.http_port, self.upstream)?;
         for kept in &plan.kept {

@@ -63,7 +63,7 @@ pub fn install_lineage(
     let paths = store.live_paths(name);
     let root = checkpoint_root(store.work_dir());
     if !dry_run {
-        warn_recovered(ui, &nginx::recover(&root)?);
+        warn_recovered(ui, &nginx::recover(&root, &ctl.conf)?);
     } else if nginx::interrupted_pending(&root) {
         ui.warn(
             "an interrupted run left an nginx change half-applied; the diff below is against \
@@ -114,7 +114,7 @@ pub fn apply_and_reload(edits: &[nginx::FileEdit], root: &Path, ctl: &Ctl) -> Re
     }
     if let Err(e) = ctl.reload() {
         // The new config passed `nginx -t` but nginx refused it: put the old one back.
-        let _ = nginx::rollback(root, 1);
+        let _ = nginx::rollback(root, &ctl.conf, 1);
         let _ = ctl.reload();
         return Err(e.into());
     }
@@ -168,14 +168,14 @@ pub fn rollback(
     nginx_ctl: &Path,
     checkpoints: usize,
 ) -> Result<Option<nginx::RollbackReport>, Error> {
-    let report = nginx::rollback(&checkpoint_root(store.work_dir()), checkpoints)?;
-    if report.checkpoints.is_empty() {
-        return Ok(None);
-    }
     let ctl = Ctl {
         binary: nginx_ctl.to_path_buf(),
         conf: server_root.join("nginx.conf"),
     };
+    let report = nginx::rollback(&checkpoint_root(store.work_dir()), &ctl.conf, checkpoints)?;
+    if report.checkpoints.is_empty() {
+        return Ok(None);
+    }
     ctl.test()?;
     if ctl.is_running() {
         ctl.reload()?;

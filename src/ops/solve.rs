@@ -242,7 +242,7 @@ fn revert_nginx(ctl: &nginx::Ctl, checkpoints: &Path) -> Result<(), Error> {
     if !checkpoints.exists() {
         return Ok(());
     }
-    let report = nginx::rollback(checkpoints, usize::MAX)?;
+    let report = nginx::rollback(checkpoints, &ctl.conf, usize::MAX)?;
     let _ = std::fs::remove_dir_all(checkpoints);
     if !report.checkpoints.is_empty() && ctl.is_running() {
         ctl.reload()?;

@@ -17,6 +17,8 @@ mod hostile;
 mod import_certbot;
 mod issuance;
 mod nginx;
+mod nginx_checkpoints;
+mod nginx_listen;
 mod privileges;
 mod renew;
 mod responder;
