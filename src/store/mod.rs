@@ -468,6 +468,12 @@ impl Store {
         credentials_json: &str,
         meta_json: &str,
     ) -> Result<(), StoreError> {
+        // The id becomes a directory name: one plain component, never a path.
+        if !shared::is_account_id(id) {
+            return Err(StoreError::Other(format!(
+                "account id {id:?} is not a plain name; refused"
+            )));
+        }
         let dir = self.account_server_dir(server_dir);
         self.ensure_real_dir(&dir, 0o700)?;
         let dir = dir.join(id);

@@ -20,5 +20,6 @@ mod nginx;
 mod privileges;
 mod renew;
 mod responder;
+mod security_fleet;
 mod store_attacks;
 mod support;
