@@ -85,6 +85,96 @@ pub fn create_dir_with_mode(dir: &Path, mode: u32) -> io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(mode))
 }
 
+/// Open the directory `name` (one path component) below the directory `parent` without
+/// following any symlink: `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, or, on a
+/// kernel without it (before 5.6, or a seccomp filter), `openat` with `O_NOFOLLOW`, which
+/// for a single component gives the same guarantee.
+pub fn open_dir_beneath(
+    parent: &std::os::fd::OwnedFd,
+    name: &str,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use rustix::io::Errno;
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not one path component",
+        ));
+    }
+    let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
+    match rustix::fs::openat2(parent, name, flags, Mode::empty(), resolve) {
+        Err(Errno::NOSYS | Errno::PERM | Errno::INVAL | Errno::TOOBIG) => {
+            Ok(rustix::fs::openat(parent, name, flags, Mode::empty())?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Why `read_owned` would not read a file.
+#[derive(Debug)]
+pub enum OwnedReadError {
+    Io(io::Error),
+    /// Someone else could have written it: what to tell the user.
+    Untrusted(String),
+}
+
+/// The text of a file certwright acts on (renewal config, state) as root, or `None` when
+/// absent. Refused: a symlink, anything but a regular file, a file owned by another user
+/// than this one or root, a file group or others can write, and one over `max` bytes.
+/// Checked on the open fd, so the file cannot be swapped between check and read.
+pub fn read_owned(path: &Path, max: u64) -> Result<Option<String>, OwnedReadError> {
+    use std::io::Read;
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(path);
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(OwnedReadError::Untrusted("it is a symlink".into()))
+        }
+        Err(e) => return Err(OwnedReadError::Io(e)),
+    };
+    let meta = file.metadata().map_err(OwnedReadError::Io)?;
+    owned_by_us(&meta).map_err(OwnedReadError::Untrusted)?;
+    if meta.len() > max {
+        return Err(OwnedReadError::Untrusted(format!(
+            "it is {} bytes, more than the {max} a file of this kind may have",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    file.take(max + 1)
+        .read_to_string(&mut text)
+        .map_err(OwnedReadError::Io)?;
+    Ok(Some(text))
+}
+
+/// A regular file owned by this user or root that only its owner can write.
+pub fn owned_by_us(meta: &fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    if !meta.file_type().is_file() {
+        return Err("it is not a regular file".into());
+    }
+    let euid = rustix::process::geteuid().as_raw();
+    if meta.uid() != euid && meta.uid() != 0 {
+        return Err(format!(
+            "it belongs to uid {}, not to this user (uid {euid}) or root; whoever owns it \
+             could make certwright run their programs (chown it, or remove it)",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "group or others can write it (mode {:o}); chmod go-w it",
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +192,29 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn read_owned_refuses_what_others_could_have_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.json");
+        assert!(read_owned(&p, 100).unwrap().is_none());
+        write_atomic(&p, b"{}", 0o644).unwrap();
+        assert_eq!(read_owned(&p, 100).unwrap().as_deref(), Some("{}"));
+        let refused = |p: &Path, max| match read_owned(p, max) {
+            Err(OwnedReadError::Untrusted(why)) => why,
+            other => panic!("{other:?}"),
+        };
+        assert!(refused(&p, 1).contains("more than"));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o664)).unwrap();
+        assert!(refused(&p, 100).contains("chmod go-w"));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        std::os::unix::fs::chown(&p, Some(65534), None).unwrap();
+        assert!(refused(&p, 100).contains("uid 65534"));
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&p, &link).unwrap();
+        assert!(refused(&link, 100).contains("symlink"));
+        assert!(refused(dir.path(), 100).contains("regular"));
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub(crate) fn lineage_ports(store: &Store, names: &[CertName]) -> Vec<super::obt
     };
     let mut ports = Vec::new();
     for name in all.iter().filter(|n| names.is_empty() || names.contains(n)) {
-        let Ok(Some(json)) = store.read_renewal(name) else {
+        let Ok(Some(json)) = store.read_renewal_for_ports(name) else {
             continue;
         };
         if let Ok(config) = RenewalConfig::parse(&json, &store.renewal_file(name)) {
