@@ -79,10 +79,83 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Create `dir` (and parents) and force its mode, whatever the umask.
+/// Create `dir` (and parents) and force its mode, whatever the umask. The mode is set
+/// through an fd opened with `O_NOFOLLOW`: a symlink planted at `dir` is refused, its
+/// target never chmodded.
 pub fn create_dir_with_mode(dir: &Path, mode: u32) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+    let fd = open_dir_nofollow(dir)?;
+    rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode))?;
+    Ok(())
+}
+
+/// `dir` itself, refusing a symlink there (ELOOP, reported as such).
+fn open_dir_nofollow(dir: &Path) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    rustix::fs::open(dir, flags, Mode::empty()).map_err(|e| {
+        if e == rustix::io::Errno::LOOP {
+            io::Error::other(format!("{} is a symlink; not following it", dir.display()))
+        } else {
+            io::Error::from(e)
+        }
+    })
+}
+
+/// Open (creating, 0600) `dir/name` to append log lines. The file is opened with
+/// `O_NOFOLLOW` and must be a regular file owned by this user; modes are set through fds.
+/// `dir` is created 0700; an existing one is narrowed to 0700 only if it is ours and not a
+/// symlink (a symlinked logs dir is the admin's choice: followed, never chmodded).
+pub fn open_log(dir: &Path, name: &str) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::unix::fs::MetadataExt;
+    let euid = rustix::process::geteuid().as_raw();
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => create_dir_with_mode(dir, 0o700)?,
+        Err(e) => return Err(e),
+        Ok(meta) if meta.is_dir() && meta.uid() == euid && meta.mode() & 0o077 != 0 => {
+            create_dir_with_mode(dir, 0o700)?
+        }
+        Ok(_) => {}
+    }
+    let dir_fd = rustix::fs::open(
+        dir,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let flags = OFlags::WRONLY
+        | OFlags::APPEND
+        | OFlags::CREATE
+        | OFlags::NOFOLLOW
+        | OFlags::NONBLOCK
+        | OFlags::CLOEXEC;
+    let path = dir.join(name);
+    let fd = rustix::fs::openat(&dir_fd, name, flags, Mode::from_raw_mode(0o600)).map_err(|e| {
+        if e == rustix::io::Errno::LOOP {
+            io::Error::other(format!("{} is a symlink; not following it", path.display()))
+        } else {
+            io::Error::from(e)
+        }
+    })?;
+    let file = File::from(fd);
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    if meta.uid() != euid {
+        return Err(io::Error::other(format!(
+            "{} belongs to uid {}, not to this user (uid {euid}): another user could read it",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 /// Open the directory `name` (one path component) below the directory `parent` without
@@ -215,6 +288,57 @@ mod tests {
         std::os::unix::fs::symlink(&p, &link).unwrap();
         assert!(refused(&link, 100).contains("symlink"));
         assert!(refused(dir.path(), 100).contains("regular"));
+    }
+
+    #[test]
+    fn log_file_and_dir_symlinks_are_not_followed_or_chmodded() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = tempfile::tempdir().unwrap();
+        fs::set_permissions(target.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let logs = dir.path().join("logs");
+        let mut f = open_log(&logs, "c.log").unwrap();
+        f.write_all(b"line\n").unwrap();
+        assert_eq!(
+            fs::metadata(&logs).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let log = logs.join("c.log");
+        assert_eq!(
+            fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // A log file pre-created readable by others is narrowed through the fd.
+        fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+        open_log(&logs, "c.log").unwrap();
+        assert_eq!(
+            fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // A log file another user made is refused; a symlink is not followed.
+        std::os::unix::fs::chown(&log, Some(65534), None).unwrap();
+        assert!(open_log(&logs, "c.log")
+            .unwrap_err()
+            .to_string()
+            .contains("uid 65534"));
+        fs::remove_file(&log).unwrap();
+        let victim = target.path().join("victim");
+        fs::write(&victim, b"").unwrap();
+        std::os::unix::fs::symlink(&victim, &log).unwrap();
+        assert!(open_log(&logs, "c.log")
+            .unwrap_err()
+            .to_string()
+            .contains("symlink"));
+        assert_eq!(fs::read(&victim).unwrap(), b"");
+        // A symlinked dir: followed for the admin's sake, never chmodded; and
+        // create_dir_with_mode refuses it outright.
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(target.path(), &linked).unwrap();
+        open_log(&linked, "c.log").unwrap();
+        assert!(create_dir_with_mode(&linked, 0o700).is_err());
+        assert_eq!(
+            fs::metadata(target.path()).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
     }
 
     #[test]

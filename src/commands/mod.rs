@@ -23,8 +23,6 @@ mod run;
 mod state;
 pub mod ui;
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -106,13 +104,7 @@ pub(crate) fn init_logging(ctx: &Ctx) {
     };
     let dir = &ctx.global.logs_dir;
     let path = dir.join("certwright.log");
-    let file = crate::fsutil::create_dir_with_mode(dir, 0o700).and_then(|()| {
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&path)
-    });
+    let file = crate::fsutil::open_log(dir, "certwright.log");
     let file = match file {
         Ok(f) => f,
         Err(e) => {

@@ -176,7 +176,8 @@ impl Store {
             }
             Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() => {
                 if meta.permissions().mode() & 0o7777 != mode && !meta.file_type().is_symlink() {
-                    fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+                    // Through an O_NOFOLLOW fd: a symlink swapped in meanwhile is refused.
+                    fsutil::create_dir_with_mode(dir, mode)
                         .map_err(io_err("cannot set permissions on", dir))?;
                 }
                 Ok(())

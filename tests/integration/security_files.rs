@@ -84,3 +84,51 @@ fn renewal_config_or_state_another_user_could_write_is_refused() {
     std::fs::remove_file(&state).unwrap();
     renew_forced(&rig).assert_success();
 }
+
+/// Finding 7: a `certwright.log` symlink is not followed, a log file another user made is
+/// not written (they could read it), and a symlinked logs dir's target is not chmodded.
+#[test]
+fn planted_log_file_and_logs_dir_are_not_followed_or_chmodded() {
+    let env = crate::support::Env::new();
+    let victim_dir = tempfile::tempdir().unwrap();
+    chmod(victim_dir.path(), 0o755);
+    let victim = victim_dir.path().join("shadow");
+    std::fs::write(&victim, "root only\n").unwrap();
+    chmod(&victim, 0o600);
+    let logs = env.logs_dir();
+    std::fs::create_dir_all(&logs).unwrap();
+    let log = logs.join("certwright.log");
+    std::os::unix::fs::symlink(&victim, &log).unwrap();
+    let renew = || {
+        env.cli()
+            .args(["renew", "--no-random-sleep-on-renew"])
+            .args(env.dir_flags())
+            .run()
+    };
+    let out = renew();
+    out.assert_success();
+    assert!(out.stderr.contains("not following"), "{out}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "root only\n");
+
+    std::fs::remove_file(&log).unwrap();
+    std::fs::write(&log, "").unwrap();
+    chmod(&log, 0o644);
+    chown(&log, OTHER_UID);
+    let out = renew();
+    out.assert_success();
+    assert!(out.stderr.contains(&format!("uid {OTHER_UID}")), "{out}");
+    assert_eq!(
+        std::fs::metadata(&log).unwrap().len(),
+        0,
+        "logged into their file"
+    );
+
+    std::fs::remove_dir_all(&logs).unwrap();
+    std::os::unix::fs::symlink(victim_dir.path(), &logs).unwrap();
+    renew().assert_success();
+    assert_eq!(
+        crate::support::mode(victim_dir.path()),
+        0o755,
+        "target chmodded"
+    );
+}
