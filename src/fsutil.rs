@@ -184,6 +184,25 @@ pub fn open_dir_beneath(
     }
 }
 
+/// Environment variables that carry secrets certwright reads (the EAB key, the Redis
+/// password): removed from every child's environment (hooks, nginx), which needs none of them.
+pub const SECRET_ENV_VARS: &[&str] = &[
+    "CERTWRIGHT_EAB_HMAC_KEY",
+    "CERTWRIGHT_STORE_PASSWORD",
+    "REDISCLI_AUTH",
+];
+
+/// Clear `SECRET_ENV_VARS` (and `CERTWRIGHT_STORE` when its URL holds credentials) from a
+/// child's environment. (Not a file primitive, but shared by the same two leaves.)
+pub fn scrub_secret_env(cmd: &mut std::process::Command) {
+    for var in SECRET_ENV_VARS {
+        cmd.env_remove(var);
+    }
+    if std::env::var("CERTWRIGHT_STORE").is_ok_and(|url| url.contains('@')) {
+        cmd.env_remove("CERTWRIGHT_STORE");
+    }
+}
+
 /// Why `read_owned` would not read a file.
 #[derive(Debug)]
 pub enum OwnedReadError {

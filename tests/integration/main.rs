@@ -20,6 +20,7 @@ mod nginx;
 mod privileges;
 mod renew;
 mod responder;
+mod security_env;
 mod security_files;
 mod security_fleet;
 mod store_attacks;

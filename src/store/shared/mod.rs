@@ -352,6 +352,18 @@ pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> 
         ))
         .into());
     }
+    if redis::has_password(options.url)
+        && std::env::args_os().any(|a| a.to_string_lossy().contains(options.url))
+    {
+        return Err(InputError::Other(format!(
+            "--store {}: a password on the command line is visible to every local user \
+             (ps); give it in {} or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
+            redis::redact(options.url),
+            redis::PASSWORD_ENV,
+            redis::PASSWORD_FILE_ENV
+        ))
+        .into());
+    }
     let key_file = options.key_file.ok_or_else(|| {
         InputError::Other(
             "--store needs --store-key-file: private keys are never stored in the shared store in clear"

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
-use redis::{AsyncCommands, Script};
+use redis::{AsyncCommands, IntoConnectionInfo, Script};
 use tokio::sync::OnceCell;
 
 use super::{
@@ -77,11 +77,51 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The Redis password, from the environment, never from argv (`ps` shows argv to every
+/// user, and the daemon's passes would repeat it).
+pub const PASSWORD_ENV: &str = "CERTWRIGHT_STORE_PASSWORD";
+/// A file holding the Redis password (mode 0600 or stricter).
+pub const PASSWORD_FILE_ENV: &str = "CERTWRIGHT_STORE_PASSWORD_FILE";
+
+/// Whether `url` carries a password (`redis://user:secret@host`, `redis://:secret@host`).
+pub fn has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty()))
+}
+
+fn password_from_env() -> Result<Option<String>, String> {
+    if let Ok(password) = std::env::var(PASSWORD_ENV) {
+        return Ok(Some(password));
+    }
+    let Some(path) = std::env::var_os(PASSWORD_FILE_ENV) else {
+        return Ok(None);
+    };
+    let path = std::path::Path::new(&path);
+    let shown = || format!("{PASSWORD_FILE_ENV}={}", path.display());
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", shown()))?;
+    if std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077 != 0 {
+        return Err(format!(
+            "{} is readable by group or others; chmod 600 it",
+            shown()
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", shown()))?;
+    Ok(Some(text.trim_end_matches(['\n', '\r']).to_string()))
+}
+
 impl RedisStore {
     pub fn new(url: &str, prefix: &str, sealer: Sealer) -> Result<RedisStore, Error> {
         let described = redact(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| InputError::Other(format!("--store {described}: {e}")))?;
+        let bad = |e: String| InputError::Other(format!("--store {described}: {e}"));
+        let mut info = url.into_connection_info().map_err(|e| bad(e.to_string()))?;
+        if let Some(password) = password_from_env().map_err(bad)? {
+            let settings = info.redis_settings().clone().set_password(password);
+            info = info.set_redis_settings(settings);
+        }
+        let client = redis::Client::open(info).map_err(|e| bad(e.to_string()))?;
         Ok(RedisStore {
             client,
             conn: OnceCell::new(),
@@ -472,6 +512,16 @@ impl SharedStore for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::redact;
+
+    #[test]
+    fn passwords_in_urls_are_found() {
+        use super::has_password;
+        assert!(has_password("redis://:hunter2@10.0.0.1:6379/0"));
+        assert!(has_password("redis://user:hunter2@10.0.0.1/0"));
+        assert!(!has_password("redis://user@10.0.0.1/0"));
+        assert!(!has_password("redis://10.0.0.1:6379/0"));
+        assert!(!has_password("redis://10.0.0.1:6379/0?x=a@b"));
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {
