@@ -61,8 +61,7 @@ fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
         Some(n) => n.clone(),
         None => hostname(),
     };
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if node.is_empty() || !node.chars().all(plain) {
+    if !crate::store::shared::is_node_id(&node) {
         return Err(InputError::Other(format!(
             "--node-id {node:?}: use letters, digits and - _ . only"
         ))

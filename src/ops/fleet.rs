@@ -100,10 +100,18 @@ impl Fleet {
             return Ok(false);
         };
         let mut versions = installed(store);
-        if versions
+        // The installed version is this node's high-water mark: an authentic but older
+        // version put back into the store (a rollback to a replaced key) is refused.
+        if let Some(have) = versions
             .get(name.as_str())
-            .is_some_and(|have| *have >= bundle.version)
+            .filter(|h| **h >= bundle.version)
         {
+            if *have > bundle.version {
+                ui.warn(format!(
+                    "{name}: the fleet's store offers version {} but this node has version {have}: an older version is never installed",
+                    bundle.version
+                ));
+            }
             return Ok(false);
         }
         // Checked before anything is written: a renewal config this node cannot read would
@@ -218,7 +226,12 @@ impl Fleet {
             return Ok(Exclusive::HeldElsewhere);
         };
         let result = async {
-            let pulled = self.pull_one(ui, store, name).await?;
+            // The store answered the lock just now: a pull that fails here is an entry
+            // that does not verify (or a local write); renewing replaces it.
+            let pulled = self.pull_one(ui, store, name).await.unwrap_or_else(|e| {
+                ui.warn(format!("{name}: {e}; renewing over it"));
+                false
+            });
             let mark = LocalMark::take(store, name)?;
             let done = match turn.guard(work(pulled)).await {
                 Ok(v) => v,
@@ -442,7 +455,8 @@ impl Turn {
             })
         };
         let bundle = Bundle {
-            version: 0,
+            // The store numbers it above this too (see `Bundle::version`).
+            version: installed(store).get(name.as_str()).copied().unwrap_or(0),
             cert_pem: read(&paths.cert)?,
             chain_pem: read(&paths.chain)?,
             fullchain_pem: read(&paths.fullchain)?,

@@ -106,6 +106,7 @@ pub async fn run_hook(
 ) -> Result<(), HookError> {
     ui.note(format!("Running {kind}: {command}"));
     let mut cmd = tokio::process::Command::new("/bin/sh");
+    crate::fsutil::scrub_secret_env(cmd.as_std_mut());
     cmd.arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null());

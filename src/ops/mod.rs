@@ -97,7 +97,7 @@ impl Ctx {
             _ => tracing::Level::TRACE,
         };
         let path = self.global.logs_dir.join("certwright.log");
-        let file = match crate::fsutil::open_log_file(&self.global.logs_dir, &path) {
+        let file = match crate::fsutil::open_log(&self.global.logs_dir, "certwright.log") {
             Ok(f) => f,
             Err(e) => {
                 self.ui

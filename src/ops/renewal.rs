@@ -22,7 +22,7 @@ use super::deploy::{deploy_lineage, pull_and_deploy, DeploySettings, Synced};
 use super::fleet::{Exclusive, Fleet};
 use super::hooks::run_hook;
 use super::issue::{self, AccountRequest, ObtainRequest, Obtained};
-use super::lineage::{load_lineage, read_config, Lineage};
+use super::lineage::{load_lineage, Lineage};
 use super::output::{rfc3339, Ui};
 use super::privileges::{ListenAt, Prebound};
 use super::session::Session;
@@ -185,7 +185,12 @@ pub fn lineage_ports(store: &Store, names: &[CertName]) -> Vec<ListenAt> {
     };
     let mut ports = Vec::new();
     for name in all.iter().filter(|n| names.is_empty() || names.contains(n)) {
-        let Ok(Some(config)) = read_config(store, name) else {
+        // Without the owner check: only to learn which ports to bind as root before
+        // dropping to `--user` (whose files these then are); nothing else is acted on.
+        let Ok(Some(json)) = store.read_renewal_for_ports(name) else {
+            continue;
+        };
+        let Ok(config) = RenewalConfig::parse(&json, &store.renewal_file(name)) else {
             continue;
         };
         for p in standalone_ports(&config.authenticator) {

@@ -22,5 +22,8 @@ mod nginx_listen;
 mod privileges;
 mod renew;
 mod responder;
+mod security_env;
+mod security_files;
+mod security_fleet;
 mod store_attacks;
 mod support;
