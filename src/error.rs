@@ -143,6 +143,36 @@ pub enum NginxError {
     Other(String),
 }
 
+/// DNS-01: credentials, zone discovery, record updates and the propagation check.
+/// Credentials problems are bad input (exit 2); the rest are failed issuance (exit 1).
+/// No variant carries a secret: credentials errors name the file and the key, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum DnsError {
+    #[error("DNS credentials file {path}: {reason}")]
+    Credentials { path: PathBuf, reason: String },
+    #[error("no DNS zone found for {name}: {reason}")]
+    NoZone { name: String, reason: String },
+    #[error("DNS query {name} {rtype} at {server} failed: {reason}")]
+    Query {
+        server: String,
+        name: String,
+        rtype: String,
+        reason: String,
+    },
+    #[error("{writer} could not {action} TXT {name} in zone {zone}: {reason}")]
+    Update {
+        writer: String,
+        action: &'static str,
+        name: String,
+        zone: String,
+        reason: String,
+    },
+    #[error("TXT records not visible after {seconds} s at {lagging}")]
+    NotPropagated { seconds: u64, lagging: String },
+    #[error("{0}")]
+    Other(String),
+}
+
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -154,6 +184,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Nginx(#[from] NginxError),
+    #[error(transparent)]
+    Dns(#[from] DnsError),
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("could not answer the HTTP-01 challenge: {0}")]
@@ -176,8 +208,11 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             // Not accepting the terms is a missing flag, not a failed issuance.
-            Error::Input(_) | Error::Acme(AcmeError::TermsNotAgreed { .. }) => 2,
+            Error::Input(_)
+            | Error::Acme(AcmeError::TermsNotAgreed { .. })
+            | Error::Dns(DnsError::Credentials { .. }) => 2,
             Error::Acme(_)
+            | Error::Dns(_)
             | Error::Challenge(_)
             | Error::SomeFailed { .. }
             | Error::NotImported { .. } => 1,
@@ -225,6 +260,15 @@ mod tests {
                 4,
             ),
             (NginxError::Other("x".into()).into(), 5),
+            (
+                DnsError::Credentials {
+                    path: "/x".into(),
+                    reason: "mode 0644".into(),
+                }
+                .into(),
+                2,
+            ),
+            (DnsError::Other("x".into()).into(), 1),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");
