@@ -7,6 +7,7 @@ mod bad_input;
 mod certonly;
 mod crash;
 mod daemon_lock;
+mod dns;
 mod faults;
 mod fleet;
 mod fleet_dir;

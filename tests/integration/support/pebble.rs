@@ -37,6 +37,7 @@ pub struct PebbleOpts {
     eab: bool,
     blocklist: Vec<String>,
     listen_ip: Option<IpAddr>,
+    dns_server: Option<SocketAddr>,
 }
 
 impl PebbleOpts {
@@ -73,6 +74,13 @@ impl PebbleOpts {
         self
     }
 
+    /// Pebble resolves names (and reads DNS-01 TXT records) at `addr`, e.g. a test's bind9,
+    /// instead of challtestsrv (which still runs, unused by Pebble).
+    pub fn dns_server(mut self, addr: SocketAddr) -> Self {
+        self.dns_server = Some(addr);
+        self
+    }
+
     fn full_env(&self) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = [
             ("PEBBLE_VA_NOSLEEP", "1"),
@@ -105,6 +113,8 @@ pub struct Pebble {
     ca_pem: String,
     /// Pebble's environment, for `restart`.
     env: Vec<(String, String)>,
+    /// `-dnsserver` when not challtestsrv (`PebbleOpts::dns_server`).
+    dns_server: Option<SocketAddr>,
 }
 
 #[derive(Debug)]
@@ -175,7 +185,10 @@ impl Pebble {
                 .arg("-config")
                 .arg(&config_path)
                 .arg("-dnsserver")
-                .arg(format!("127.0.0.1:{}", ports.dns));
+                .arg(
+                    opts.dns_server
+                        .map_or(format!("127.0.0.1:{}", ports.dns), |a| a.to_string()),
+                );
             for (k, v) in opts.full_env() {
                 pebble_cmd.env(k, v);
             }
@@ -194,6 +207,7 @@ impl Pebble {
                 listen_ip,
                 ca_pem: ca_pem.clone(),
                 env: opts.full_env(),
+                dns_server: opts.dns_server,
                 dir,
             };
             match started.wait_ready(attempt) {
@@ -216,10 +230,10 @@ impl Pebble {
         kill_group(&mut self.pebble);
         let config_path = self.dir.path().join("pebble-config.json");
         let mut cmd = Command::new(PEBBLE);
-        cmd.arg("-config")
-            .arg(&config_path)
-            .arg("-dnsserver")
-            .arg(format!("127.0.0.1:{}", self.dns_port));
+        cmd.arg("-config").arg(&config_path).arg("-dnsserver").arg(
+            self.dns_server
+                .map_or(format!("127.0.0.1:{}", self.dns_port), |a| a.to_string()),
+        );
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
