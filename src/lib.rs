@@ -15,6 +15,7 @@ pub mod crash;
 pub mod error;
 pub mod fsutil;
 pub mod nginx;
+pub mod notify;
 pub mod schedule;
 pub mod store;
 pub mod types;

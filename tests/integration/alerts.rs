@@ -49,3 +49,41 @@ fn pebble_sid_issues_a_shortlived_certificate() {
         "{left} left, not about 6 days"
     );
 }
+
+/// The CA moves a fresh 6-day certificate's ARI window into the past (as Let's Encrypt's
+/// 2026-03-19 drill): `renew` renews it at once with `replaces`, which Pebble accepts.
+/// (A `renew` before the move would cache the old answer for its 6 h Retry-After.)
+#[test]
+fn ari_window_in_the_past_renews_at_once_with_replaces() {
+    let rig = Rig::with(PebbleOpts::default().sid());
+    let name = "drill.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
+        .run()
+        .assert_success();
+    let lineage = Lineage::at(rig.env.live(name));
+    let old = lineage.leaf();
+    let renew = || {
+        rig.env
+            .cli()
+            .arg("renew")
+            .args(rig.env.dir_flags())
+            .arg("--no-random-sleep-on-renew")
+            .run()
+    };
+    let past = |h: i64| {
+        (::time::OffsetDateTime::now_utc() - ::time::Duration::hours(h))
+            .format(&::time::format_description::well_known::Rfc3339)
+            .expect("format time")
+    };
+    let window = serde_json::json!({"suggestedWindow": {"start": past(2), "end": past(1)}});
+    rig.pebble
+        .set_renewal_info(&lineage.cert_pem(), &window.to_string());
+    renew().assert_success();
+    let new = lineage.leaf();
+    assert_ne!(new.serial_hex, old.serial_hex, "not renewed");
+    let logs = rig.pebble.logs();
+    assert!(
+        logs.contains("is a replacement of"),
+        "Pebble logged no replacement order:\n{logs}"
+    );
+}
