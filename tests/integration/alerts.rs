@@ -1,10 +1,19 @@
 //! Issue 13's leaves against real servers: Debian sid's Pebble (ARI, profiles), a webhook
 //! receiver, aiosmtpd, promtool and nginx serving one certificate or another.
 
+use std::time::Duration;
+
+use certwright::error::Problem;
+use certwright::notify::email::{EmailTarget, SmtpCredentials, SmtpServer};
+use certwright::notify::hook::HookCommand;
+use certwright::notify::{send_all, Delivery, Event, EventKind, Secret, Target, WebhookUrl};
+
 use crate::support::certs::Lineage;
 use crate::support::pebble::PROFILE_SHORTLIVED_SECS;
 use crate::support::rig::Rig;
-use crate::support::{net, Pebble, PebbleOpts};
+use crate::support::smtp::{self, Smtp};
+use crate::support::webhook::{Behaviour, Receiver};
+use crate::support::{free_port, net, Pebble, PebbleOpts};
 
 /// sid's Pebble starts with our `profiles` config and its directory offers ARI and both
 /// profiles; the management port answers.
@@ -86,4 +95,193 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
         logs.contains("is a replacement of"),
         "Pebble logged no replacement order:\n{logs}"
     );
+}
+
+const URL_TOKEN: &str = "T0KEN-in-the-webhook-url-4711";
+const SMTP_PASSWORD: &str = "smtp-pa55word-0815";
+
+fn sample_event(kind: EventKind) -> Event {
+    let now = ::time::OffsetDateTime::now_utc();
+    let mut event = Event::new(
+        kind,
+        "web1",
+        "shop.example.test",
+        &["shop.example.test".into(), "www.shop.example.test".into()],
+        now,
+    )
+    .with_not_after(now + ::time::Duration::days(5) + ::time::Duration::hours(1));
+    event.error = Some("order failed".into());
+    event.problem = Some(Problem {
+        kind: Some("urn:ietf:params:acme:error:rateLimited".into()),
+        detail: Some("too many failed authorizations".into()),
+        status: Some(429),
+        subproblems: Vec::new(),
+        retry_after: None,
+    });
+    event.next_retry = Some(now + ::time::Duration::hours(1));
+    event.unpause_url = Some("https://portal.example/sfe/v1/unpause?jwt=abc".into());
+    event
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+/// Everything a caller could log about deliveries and targets.
+fn all_output(targets: &[Target], deliveries: &[Delivery]) -> String {
+    format!("{targets:?} {deliveries:?} {}", {
+        let shown: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+        shown.join(" ")
+    })
+}
+
+/// A webhook gets the documented JSON body with Slack `text` and Discord `content`; a
+/// refused, a failing and a hung target each fail alone, within the timeout; the token in the
+/// URLs appears in no output.
+#[test]
+fn webhook_delivers_and_bad_targets_neither_block_nor_leak() {
+    let ok = Receiver::start(Behaviour::Status(200));
+    let failing = Receiver::start(Behaviour::Status(500));
+    let hung = Receiver::start(Behaviour::Hang);
+    let refused = format!("http://127.0.0.1:{}/hook/{URL_TOKEN}", free_port());
+    let targets: Vec<Target> = [
+        ok.url(&format!("/services/T1/B2/{URL_TOKEN}")),
+        failing.url(&format!("/hook?token={URL_TOKEN}")),
+        hung.url(&format!("/hook/{URL_TOKEN}")),
+        refused,
+    ]
+    .iter()
+    .map(|u| Target::Webhook(WebhookUrl::parse(u).expect("webhook URL")))
+    .collect();
+    let event = sample_event(EventKind::RenewalFailed);
+    let started = std::time::Instant::now();
+    let deliveries = block_on(send_all(&targets, &event, Duration::from_secs(2)));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let ok_count = deliveries.iter().filter(|d| d.delivered()).count();
+    assert_eq!(ok_count, 1, "{deliveries:?}");
+    assert!(deliveries[0].delivered(), "{deliveries:?}");
+    assert!(deliveries[1].error.as_deref().unwrap_or("").contains("500"));
+    assert!(deliveries[2]
+        .error
+        .as_deref()
+        .unwrap_or("")
+        .contains("no answer"));
+    let shown = all_output(&targets, &deliveries);
+    assert!(!shown.contains(URL_TOKEN), "token leaked: {shown}");
+
+    let got = ok.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].method, "POST");
+    assert!(got[0].path.ends_with(URL_TOKEN));
+    assert!(
+        got[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v == "application/json"),
+        "{:?}",
+        got[0].headers
+    );
+    let body = got[0].json();
+    let text = body["text"].as_str().expect("text");
+    assert_eq!(body["content"], body["text"]);
+    for needle in [
+        "web1",
+        "shop.example.test",
+        "rateLimited",
+        "5 days left",
+        "unpause",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in {text}");
+    }
+    assert_eq!(body["event"]["kind"], "renewal_failed");
+    assert_eq!(body["event"]["days_left"], 5);
+    assert_eq!(body["event"]["problem"]["status"], 429);
+    assert_eq!(body["event"]["names"][1], "www.shop.example.test");
+}
+
+fn email_target(smtp: &Smtp, password: &str, implicit: bool) -> EmailTarget {
+    let scheme = if implicit { "smtps" } else { "smtp" };
+    let server = SmtpServer::parse(&format!("{scheme}://localhost:{}", smtp.port)).expect("server");
+    let mut target =
+        EmailTarget::new(&["ops@example.test".into()], None, "web1", server).expect("target");
+    target.credentials = Some(SmtpCredentials {
+        username: smtp::USER.into(),
+        password: Secret::new(password),
+    });
+    target.extra_roots_pem = Some(smtp.ca_pem.clone().into_bytes());
+    target
+}
+
+/// A mail reaches a real SMTP server over STARTTLS and over implicit TLS with a login; a wrong
+/// password fails alone; the password appears in no output.
+#[test]
+fn email_alert_over_starttls_and_implicit_tls() {
+    for implicit in [false, true] {
+        let smtp = Smtp::start(implicit, SMTP_PASSWORD);
+        let event = sample_event(EventKind::NearExpiry);
+        let good = Target::Email(email_target(&smtp, SMTP_PASSWORD, implicit));
+        let deliveries = block_on(send_all(&[good.clone()], &event, Duration::from_secs(10)));
+        assert!(deliveries[0].delivered(), "{deliveries:?}\n{}", smtp.log());
+        let mails = smtp.messages();
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        assert!(mails[0].contains("To: ops@example.test"), "{}", mails[0]);
+        assert!(mails[0].contains("certificate near expiry"), "{}", mails[0]);
+        assert!(mails[0].contains("shop.example.test"), "{}", mails[0]);
+
+        let wrong = format!("{SMTP_PASSWORD}-wrong");
+        let bad = Target::Email(email_target(&smtp, &wrong, implicit));
+        let deliveries = block_on(send_all(&[bad.clone()], &event, Duration::from_secs(10)));
+        assert!(!deliveries[0].delivered(), "wrong password accepted");
+        assert!(!smtp.auth_failures().is_empty(), "{}", smtp.log());
+        assert_eq!(smtp.messages().len(), 1);
+        let shown = all_output(&[good, bad], &deliveries);
+        assert!(!shown.contains(SMTP_PASSWORD), "password leaked: {shown}");
+    }
+}
+
+/// The failure hook sees the event in its environment; a hook that hangs is killed at the
+/// timeout, with its children.
+#[test]
+fn failure_hook_gets_the_event_and_a_hung_hook_is_killed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("env.txt");
+    let hook = Target::Hook(HookCommand(format!(
+        "env | grep ^CERTWRIGHT_ | sort > {}",
+        out.display()
+    )));
+    let event = sample_event(EventKind::RenewalFailed);
+    let deliveries = block_on(send_all(&[hook], &event, Duration::from_secs(5)));
+    assert!(deliveries[0].delivered(), "{deliveries:?}");
+    let env = std::fs::read_to_string(&out).expect("hook output");
+    for line in [
+        "CERTWRIGHT_EVENT=renewal_failed",
+        "CERTWRIGHT_LINEAGE=shop.example.test",
+        "CERTWRIGHT_NAMES=shop.example.test www.shop.example.test",
+        "CERTWRIGHT_DAYS_LEFT=5",
+        "CERTWRIGHT_PROBLEM_TYPE=urn:ietf:params:acme:error:rateLimited",
+        "CERTWRIGHT_UNPAUSE_URL=https://portal.example/sfe/v1/unpause?jwt=abc",
+    ] {
+        assert!(env.lines().any(|l| l == line), "{line} missing:\n{env}");
+    }
+
+    let marker = dir.path().join("survived");
+    let hung = Target::Hook(HookCommand(format!(
+        "(sleep 3; touch {}) & sleep 30",
+        marker.display()
+    )));
+    let started = std::time::Instant::now();
+    let deliveries = block_on(send_all(&[hung], &event, Duration::from_secs(1)));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(!deliveries[0].delivered());
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(!marker.exists(), "the hook's child outlived the timeout");
 }

@@ -13,7 +13,9 @@ pub mod pebble;
 pub mod proxy;
 pub mod redis;
 pub mod rig;
+pub mod smtp;
 pub mod snapshot;
+pub mod webhook;
 
 use std::collections::HashSet;
 use std::net::TcpListener;
