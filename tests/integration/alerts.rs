@@ -229,7 +229,11 @@ fn email_alert_over_starttls_and_implicit_tls() {
         let smtp = Smtp::start(implicit, SMTP_PASSWORD);
         let event = sample_event(EventKind::NearExpiry);
         let good = Target::Email(email_target(&smtp, SMTP_PASSWORD, implicit));
-        let deliveries = block_on(send_all(&[good.clone()], &event, Duration::from_secs(10)));
+        let deliveries = block_on(send_all(
+            std::slice::from_ref(&good),
+            &event,
+            Duration::from_secs(10),
+        ));
         assert!(deliveries[0].delivered(), "{deliveries:?}\n{}", smtp.log());
         let mails = smtp.messages();
         assert_eq!(mails.len(), 1, "{mails:?}");
@@ -239,7 +243,11 @@ fn email_alert_over_starttls_and_implicit_tls() {
 
         let wrong = format!("{SMTP_PASSWORD}-wrong");
         let bad = Target::Email(email_target(&smtp, &wrong, implicit));
-        let deliveries = block_on(send_all(&[bad.clone()], &event, Duration::from_secs(10)));
+        let deliveries = block_on(send_all(
+            std::slice::from_ref(&bad),
+            &event,
+            Duration::from_secs(10),
+        ));
         assert!(!deliveries[0].delivered(), "wrong password accepted");
         assert!(!smtp.auth_failures().is_empty(), "{}", smtp.log());
         assert_eq!(smtp.messages().len(), 1);
