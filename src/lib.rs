@@ -19,3 +19,4 @@ pub mod notify;
 pub mod schedule;
 pub mod store;
 pub mod types;
+pub mod verify;

@@ -1,19 +1,22 @@
 //! Issue 13's leaves against real servers: Debian sid's Pebble (ARI, profiles), a webhook
 //! receiver, aiosmtpd, promtool and nginx serving one certificate or another.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use certwright::error::Problem;
 use certwright::notify::email::{EmailTarget, SmtpCredentials, SmtpServer};
 use certwright::notify::hook::HookCommand;
 use certwright::notify::{send_all, Delivery, Event, EventKind, Secret, Target, WebhookUrl};
+use certwright::verify::{sha256_hex, verify, Outcome, Probe, RetryOpts};
 
 use crate::support::certs::Lineage;
 use crate::support::pebble::PROFILE_SHORTLIVED_SECS;
 use crate::support::rig::Rig;
 use crate::support::smtp::{self, Smtp};
 use crate::support::webhook::{Behaviour, Receiver};
-use crate::support::{free_port, net, Pebble, PebbleOpts};
+use crate::support::{self, free_port, net, Nginx, Pebble, PebbleOpts};
 
 /// sid's Pebble starts with our `profiles` config and its directory offers ARI and both
 /// profiles; the management port answers.
@@ -292,4 +295,127 @@ fn failure_hook_gets_the_event_and_a_hung_hook_is_killed() {
     assert!(!deliveries[0].delivered());
     std::thread::sleep(Duration::from_secs(4));
     assert!(!marker.exists(), "the hook's child outlived the timeout");
+}
+
+/// A self-signed leaf for `name`: (cert PEM, key PEM, cert DER).
+fn leaf_for(name: &str) -> (String, String, Vec<u8>) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec![name.to_string()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("self-sign");
+    (cert.pem(), key.serialize_pem(), cert.der().to_vec())
+}
+
+const TWO_SITES: &str = "
+server {
+    listen 127.0.0.1:@PORT0@ ssl;
+    server_name a.example.test;
+    ssl_certificate @PREFIX@/a.pem;
+    ssl_certificate_key @PREFIX@/a.key;
+    return 200 'a';
+}
+server {
+    listen 127.0.0.1:@PORT0@ ssl;
+    server_name b.example.test;
+    ssl_certificate @PREFIX@/b.pem;
+    ssl_certificate_key @PREFIX@/b.key;
+    return 200 'b';
+}
+";
+
+/// nginx serving a.pem/b.pem (+ keys) from the returned temp dir (drop it after nginx).
+fn nginx_with_two_sites() -> (Nginx, tempfile::TempDir, Vec<u8>, Vec<u8>) {
+    let prefix = tempfile::Builder::new()
+        .prefix("certwright-verify-")
+        .tempdir()
+        .expect("temp dir");
+    let (a, b) = (leaf_for("a.example.test"), leaf_for("b.example.test"));
+    for (stem, (pem, key, _)) in [("a", &a), ("b", &b)] {
+        std::fs::write(prefix.path().join(format!("{stem}.pem")), pem).expect("write cert");
+        std::fs::write(prefix.path().join(format!("{stem}.key")), key).expect("write key");
+    }
+    let site = TWO_SITES.replace("@PREFIX@", &prefix.path().display().to_string());
+    (Nginx::start(&site), prefix, a.2, b.2)
+}
+
+fn probe(port: u16, name: &str) -> Probe {
+    Probe {
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        name: name.to_string(),
+    }
+}
+
+const QUICK: RetryOpts = RetryOpts {
+    deadline: Duration::from_millis(800),
+    interval: Duration::from_millis(200),
+    connect_timeout: Duration::from_secs(2),
+};
+
+/// Real nginx serving two certificates by SNI: each name's served leaf matches its own and
+/// not the other's; a dead port is unreachable, not a match.
+#[test]
+fn verify_compares_the_served_leaf_per_sni_name() {
+    let (nginx, _certs, a_der, b_der) = nginx_with_two_sites();
+    let port = nginx.port(0);
+    let probes = [probe(port, "a.example.test"), probe(port, "b.example.test")];
+    let results = block_on(verify(&probes, &a_der, QUICK));
+    assert_eq!(results[0].outcome, Outcome::Match, "{results:?}");
+    assert_eq!(results[0].attempts, 1);
+    assert_eq!(
+        results[1].outcome,
+        Outcome::Mismatch {
+            served_sha256: sha256_hex(&b_der)
+        },
+        "{results:?}"
+    );
+    assert!(results[1].attempts > 1, "a mismatch is retried");
+    let dead = block_on(verify(
+        &[probe(free_port(), "a.example.test")],
+        &a_der,
+        QUICK,
+    ));
+    assert!(
+        matches!(dead[0].outcome, Outcome::Unreachable { .. }),
+        "{dead:?}"
+    );
+}
+
+/// A certificate swapped in and nginx reloaded while verification runs: the retries see the
+/// new leaf once nginx serves it.
+#[test]
+fn verify_waits_for_a_reload_to_take_effect() {
+    let (nginx, _certs, _, _) = nginx_with_two_sites();
+    let (new_pem, new_key, new_der) = leaf_for("a.example.test");
+    let site = std::fs::read_to_string(nginx.site_path()).expect("read site");
+    let a_pem_path = site
+        .split_whitespace()
+        .find(|w| w.ends_with("/a.pem;"))
+        .map(|w| PathBuf::from(w.trim_end_matches(';')))
+        .expect("a.pem path in site");
+    let conf = nginx.conf_path();
+    let swapper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        std::fs::write(a_pem_path.with_extension("key"), new_key).expect("write key");
+        std::fs::write(&a_pem_path, new_pem).expect("write cert");
+        let status = std::process::Command::new(support::nginx::NGINX)
+            .arg("-c")
+            .arg(&conf)
+            .args(["-s", "reload"])
+            .status()
+            .expect("nginx -s reload");
+        assert!(status.success());
+    });
+    let opts = RetryOpts {
+        deadline: Duration::from_secs(10),
+        ..QUICK
+    };
+    let results = block_on(verify(
+        &[probe(nginx.port(0), "a.example.test")],
+        &new_der,
+        opts,
+    ));
+    swapper.join().expect("swapper thread");
+    assert_eq!(results[0].outcome, Outcome::Match, "{results:?}");
+    assert!(results[0].attempts > 1, "{results:?}");
 }
