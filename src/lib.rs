@@ -14,6 +14,7 @@ pub mod config;
 pub mod crash;
 pub mod error;
 pub mod fsutil;
+pub mod metrics;
 pub mod nginx;
 pub mod notify;
 pub mod schedule;

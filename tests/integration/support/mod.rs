@@ -10,6 +10,7 @@ pub mod net;
 pub mod netns;
 pub mod nginx;
 pub mod pebble;
+pub mod prometheus;
 pub mod proxy;
 pub mod redis;
 pub mod rig;
