@@ -9,6 +9,7 @@ pub mod acme;
 pub mod certbot;
 pub mod challenge;
 pub mod cli;
+pub mod cli_ini;
 pub mod commands;
 pub mod config;
 pub mod crash;
