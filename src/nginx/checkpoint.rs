@@ -8,10 +8,17 @@
 //! every file is written and `nginx -t` passed. A run killed in between leaves it behind:
 //! the next `apply` or `rollback` first puts back every file that run had written (and
 //! only those), so the config is never left half-patched.
+//!
+//! The checkpoint root sits in the work dir, which a `--user` service account may own, so
+//! nothing read back from it is trusted for more than it must be: every state file must be
+//! ours (or root's) and not writable by group or others, a target must be a file of the
+//! nginx configuration being changed, and owner and mode come from the live file, never
+//! from the manifest.
 
+use std::collections::HashSet;
 use std::fs;
-use std::io;
-use std::os::unix::fs::{chown, MetadataExt};
+use std::io::{self, Read};
+use std::os::unix::fs::{chown, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +30,8 @@ use crate::fsutil::{create_dir_with_mode, sync_parent, write_atomic};
 
 const MANIFEST: &str = "manifest.json";
 const IN_PROGRESS: &str = "in-progress";
+/// A manifest names a handful of files; anything this large is not one of ours.
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
 /// A completed, tested change that [`rollback`] can undo.
 #[derive(Debug, Clone)]
@@ -65,6 +74,7 @@ struct FileRecord {
     original_sha256: Option<String>,
     /// File name of the original bytes inside the checkpoint directory.
     backup: Option<String>,
+    /// As found when applying; informative only: restores take them from the live file.
     mode: u32,
     uid: u32,
     gid: u32,
@@ -81,7 +91,7 @@ pub fn apply(
     ctl: &Ctl,
 ) -> Result<Checkpoint, NginxError> {
     // Before the test: a half-applied change may be what makes it fail.
-    let recovered = recover_interrupted(checkpoint_root)?;
+    let recovered = recover_interrupted(checkpoint_root, &ctl.conf)?;
     if !recovered.is_empty() {
         tracing::warn!(
             "restored {} file(s) an interrupted run had half-patched",
@@ -174,21 +184,23 @@ pub fn apply(
 /// no longer what we wrote is left untouched and reported as `ChangedSinceWrite`.
 ///
 /// A change an interrupted run left half-applied is undone first and counts as one.
-pub fn rollback(checkpoint_root: &Path, n: usize) -> Result<RollbackReport, NginxError> {
+/// `conf` is nginx's main file: only files of its configuration are restored.
+pub fn rollback(
+    checkpoint_root: &Path,
+    conf: &Path,
+    n: usize,
+) -> Result<RollbackReport, NginxError> {
     let mut report = RollbackReport::default();
-    for (dir, files) in recover_interrupted(checkpoint_root)? {
+    for (dir, files) in recover_interrupted(checkpoint_root, conf)? {
         report.files.extend(files);
         report.checkpoints.push(dir);
     }
     let n = n.saturating_sub(report.checkpoints.len());
     let mut dirs = list_checkpoints(checkpoint_root)?;
     dirs.reverse();
+    let mut targets = Targets::new(conf);
     for (_, dir) in dirs.into_iter().take(n) {
-        let mpath = dir.join(MANIFEST);
-        let json = fs::read(&mpath).map_err(io_err("read", &mpath))?;
-        let manifest: Manifest = serde_json::from_slice(&json).map_err(|e| {
-            NginxError::Other(format!("{}: corrupt manifest: {e}", mpath.display()))
-        })?;
+        let manifest = read_manifest(&dir, &mut targets)?;
         let mut originals = Vec::new();
         for record in &manifest.files {
             let current = fs::read(&record.path);
@@ -220,8 +232,8 @@ pub fn rollback(checkpoint_root: &Path, n: usize) -> Result<RollbackReport, Ngin
 
 /// Undo what an interrupted [`apply`] left half-done; returns the files put back. Call it
 /// before planning edits: a plan made against a half-patched config would build on it.
-pub fn recover(checkpoint_root: &Path) -> Result<Vec<PathBuf>, NginxError> {
-    Ok(recover_interrupted(checkpoint_root)?
+pub fn recover(checkpoint_root: &Path, conf: &Path) -> Result<Vec<PathBuf>, NginxError> {
+    Ok(recover_interrupted(checkpoint_root, conf)?
         .into_iter()
         .flat_map(|(_, files)| files)
         .collect())
@@ -243,7 +255,10 @@ pub fn interrupted_pending(root: &Path) -> bool {
 /// put back; files it had not reached yet are left as they are. A file that is neither
 /// what the run wrote nor the original was edited by someone since: refused, untouched.
 /// Returns each recovered checkpoint with the files restored.
-fn recover_interrupted(root: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>, NginxError> {
+fn recover_interrupted(
+    root: &Path,
+    conf: &Path,
+) -> Result<Vec<(PathBuf, Vec<PathBuf>)>, NginxError> {
     let entries = match fs::read_dir(root) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -256,20 +271,15 @@ fn recover_interrupted(root: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>, Ngin
         .collect();
     interrupted.sort();
     let mut recovered = Vec::new();
+    let mut targets = Targets::new(conf);
     for dir in interrupted.into_iter().rev() {
-        let mpath = dir.join(MANIFEST);
-        let json = match fs::read(&mpath) {
-            Ok(j) => j,
-            // Killed before the manifest: no config file was touched yet.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
-                continue;
-            }
-            Err(e) => return Err(io_err("read", &mpath)(e)),
-        };
-        let manifest: Manifest = serde_json::from_slice(&json).map_err(|e| {
-            NginxError::Other(format!("{}: corrupt manifest: {e}", mpath.display()))
-        })?;
+        // Killed before the manifest: no config file was touched yet.
+        if !dir.join(MANIFEST).exists() {
+            trusted_dir(&dir)?;
+            fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+            continue;
+        }
+        let manifest = read_manifest(&dir, &mut targets)?;
         let mut to_restore = Vec::new();
         let mut originals = Vec::new();
         for record in &manifest.files {
@@ -304,8 +314,14 @@ fn recover_interrupted(root: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>, Ngin
 
 /// The original bytes saved in a checkpoint, checked against the manifest's checksum.
 fn read_backup(dir: &Path, name: &str, record: &FileRecord) -> Result<Vec<u8>, NginxError> {
+    if name.contains('/') || name.starts_with('.') {
+        return Err(untrusted(
+            &dir.join(MANIFEST),
+            "a backup name is not a plain file name",
+        ));
+    }
     let p = dir.join(name);
-    let bytes = fs::read(&p).map_err(io_err("read", &p))?;
+    let bytes = read_trusted(&p, super::MAX_CONFIG_BYTES)?;
     if record.original_sha256.as_deref() != Some(&sha256_hex(&bytes)) {
         return Err(NginxError::Other(format!(
             "{}: backup does not match its recorded checksum",
@@ -345,7 +361,7 @@ fn restore_all(records: &[FileRecord], originals: &[Vec<u8>]) -> Result<(), Ngin
     let mut first_err = None;
     for (record, original) in records.iter().zip(originals) {
         let result = if record.existed {
-            write_file(&record.path, original, record)
+            live_record(record).and_then(|live| write_file(&record.path, original, &live))
         } else {
             match fs::remove_file(&record.path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -359,6 +375,144 @@ fn restore_all(records: &[FileRecord], originals: &[Vec<u8>]) -> Result<(), Ngin
         }
     }
     first_err.map_or(Ok(()), Err)
+}
+
+/// `record` with the owner and mode the live file has now: what a checkpoint says about
+/// them is not trusted, and the file we wrote kept the original's.
+fn live_record(record: &FileRecord) -> Result<FileRecord, NginxError> {
+    let meta = fs::symlink_metadata(&record.path).map_err(io_err("inspect", &record.path))?;
+    if !meta.is_file() {
+        return Err(untrusted(&record.path, "not a regular file any more"));
+    }
+    Ok(FileRecord {
+        mode: meta.mode() & 0o7777,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        ..record.clone()
+    })
+}
+
+/// The files a checkpoint may restore: those of the nginx configuration `conf` loads
+/// (real paths), or, when it cannot be loaded, files below its directory. Found lazily:
+/// most runs have nothing to restore.
+struct Targets<'a> {
+    conf: &'a Path,
+    allowed: Option<(HashSet<PathBuf>, Option<PathBuf>)>,
+}
+
+impl<'a> Targets<'a> {
+    fn new(conf: &'a Path) -> Targets<'a> {
+        Targets {
+            conf,
+            allowed: None,
+        }
+    }
+
+    fn check(&mut self, manifest: &Path, target: &Path) -> Result<(), NginxError> {
+        let conf = self.conf;
+        let (files, dir) = self.allowed.get_or_insert_with(|| {
+            let files = super::load(conf)
+                .map(|c| c.files.into_iter().map(|f| f.real_path).collect())
+                .unwrap_or_default();
+            let dir = conf.parent().and_then(|d| fs::canonicalize(d).ok());
+            (files, dir)
+        });
+        let below_dir = files.is_empty() && dir.as_ref().is_some_and(|d| target.starts_with(d));
+        let plain = target.is_absolute()
+            && !target
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir));
+        if plain && (files.contains(target) || below_dir) {
+            return Ok(());
+        }
+        Err(untrusted(
+            manifest,
+            format!(
+                "it names {}, which is not a file of the nginx configuration {}",
+                target.display(),
+                conf.display()
+            ),
+        ))
+    }
+}
+
+/// A checkpoint's manifest, read only if the directory and file are trusted, with every
+/// target checked against the nginx configuration.
+fn read_manifest(dir: &Path, targets: &mut Targets<'_>) -> Result<Manifest, NginxError> {
+    trusted_dir(dir)?;
+    let mpath = dir.join(MANIFEST);
+    let json = read_trusted(&mpath, MAX_MANIFEST_BYTES)?;
+    let manifest: Manifest = serde_json::from_slice(&json)
+        .map_err(|e| NginxError::Other(format!("{}: corrupt manifest: {e}", mpath.display())))?;
+    for record in &manifest.files {
+        targets.check(&mpath, &record.path)?;
+    }
+    Ok(manifest)
+}
+
+fn untrusted(path: &Path, reason: impl Into<String>) -> NginxError {
+    NginxError::UntrustedState {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// State another user could have written is refused: owner us or root, no group or other
+/// write bit.
+fn check_owner_and_mode(path: &Path, meta: &fs::Metadata) -> Result<(), NginxError> {
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(untrusted(
+            path,
+            format!("it is owned by uid {}, not by uid {me} or root", meta.uid()),
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(untrusted(
+            path,
+            format!(
+                "group or others may write it (mode {:o})",
+                meta.mode() & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn trusted_dir(dir: &Path) -> Result<(), NginxError> {
+    let meta = fs::symlink_metadata(dir).map_err(io_err("inspect", dir))?;
+    if !meta.is_dir() {
+        return Err(untrusted(dir, "not a directory (a symlink?)"));
+    }
+    check_owner_and_mode(dir, &meta)
+}
+
+/// Read a state file without following a symlink, checked after opening (no race between
+/// check and read), at most `limit` bytes.
+fn read_trusted(path: &Path, limit: u64) -> Result<Vec<u8>, NginxError> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => {
+                untrusted(path, "it is a symlink")
+            }
+            _ => io_err("read", path)(e),
+        })?;
+    let meta = file.metadata().map_err(io_err("inspect", path))?;
+    if !meta.is_file() {
+        return Err(untrusted(path, "not a regular file"));
+    }
+    check_owner_and_mode(path, &meta)?;
+    if meta.len() > limit {
+        return Err(untrusted(path, format!("larger than {limit} bytes")));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(io_err("read", path))?;
+    Ok(bytes)
 }
 
 /// Checkpoint directories sorted by sequence number (the suffix after the last `-`).
@@ -390,7 +544,7 @@ fn new_checkpoint_dir(root: &Path) -> Result<PathBuf, NginxError> {
     create_dir_with_mode(root, 0o700).map_err(io_err("create", root))?;
     let next = list_checkpoints(root)?.last().map_or(1, |(s, _)| s + 1);
     let dir = root.join(format!("{}-{next:06}", now_stamp()));
-    fs::create_dir(&dir).map_err(io_err("create", &dir))?;
+    create_dir_with_mode(&dir, 0o700).map_err(io_err("create", &dir))?;
     let marker = dir.join(IN_PROGRESS);
     write_atomic(&marker, b"", 0o600).map_err(io_err("write", &marker))?;
     Ok(dir)

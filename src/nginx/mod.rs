@@ -46,6 +46,9 @@ pub use select::{Listen, MatchKind, Selected, ServerBlock};
 /// nginx includes nest; a deeper chain is certainly a cycle or a mistake.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
+/// Largest config file read (and checkpoint backup); real ones are kilobytes.
+const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
 /// A loaded configuration tree: the main file first, then included files in load order.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -56,6 +59,8 @@ pub struct Config {
     pub files: Vec<ConfFile>,
     /// `(file index, byte offset of an include directive)` -> included file indices, sorted.
     includes: HashMap<(usize, usize), Vec<usize>>,
+    /// Real path -> file index: a glob over many files must not scan `files` per include.
+    by_path: HashMap<PathBuf, usize>,
 }
 
 /// Read and parse `main_conf` and everything it includes.
@@ -70,6 +75,7 @@ pub fn load(main_conf: &Path) -> Result<Config, NginxError> {
         prefix,
         files: Vec::new(),
         includes: HashMap::new(),
+        by_path: HashMap::new(),
     };
     let mut stack = Vec::new();
     config.load_file(main_conf, &mut stack)?;
@@ -90,6 +96,7 @@ impl Config {
                 nodes,
             }],
             includes: HashMap::new(),
+            by_path: HashMap::new(),
         })
     }
 
@@ -106,7 +113,7 @@ impl Config {
                 message: "include cycle or includes nested too deeply".into(),
             });
         }
-        if let Some(i) = self.files.iter().position(|f| f.real_path == real_path) {
+        if let Some(&i) = self.by_path.get(&real_path) {
             return Ok(i);
         }
         let bytes = fs::read(path).map_err(|source| NginxError::Io {
@@ -121,6 +128,7 @@ impl Config {
         })?;
         let nodes = parse::parse(path, &source)?;
         let index = self.files.len();
+        self.by_path.insert(real_path.clone(), index);
         let mut includes = Vec::new();
         collect_includes(&nodes, &mut includes);
         self.files.push(ConfFile {
@@ -143,7 +151,8 @@ impl Config {
     }
 
     /// Paths an `include` argument names: relative to the prefix, globs sorted bytewise as
-    /// glob(3) does in nginx's C locale; a glob matching nothing is fine, a missing file not.
+    /// glob(3) does in nginx's C locale, dotfiles skipped as glob(3) skips them; a glob
+    /// matching nothing is fine, a missing file not.
     fn resolve_include(
         &self,
         file: &Path,
@@ -159,12 +168,9 @@ impl Config {
             line,
             message,
         };
-        let full_str = full
-            .to_str()
-            .ok_or_else(|| bad(format!("include path {full:?} is not UTF-8")))?;
-        let mut paths: Vec<PathBuf> = glob::glob(full_str)
+        let mut paths: Vec<PathBuf> = glob_like_nginx(&full)
             .map_err(|e| bad(format!("bad include pattern {pattern:?}: {e}")))?
-            .filter_map(Result::ok)
+            .into_iter()
             .filter(|p| !p.is_dir())
             .collect();
         paths.sort_by(|a, b| {
@@ -236,6 +242,47 @@ impl Config {
         });
         found
     }
+}
+
+/// The paths glob(3) gives nginx for `pattern` (no GLOB_PERIOD: a leading dot in a name
+/// must be matched by a literal dot), unsorted. The `glob` crate drops every dotfile when
+/// asked for that rule (and panics on a non-UTF-8 name), so directories are walked here.
+fn glob_like_nginx(pattern: &Path) -> Result<Vec<PathBuf>, glob::PatternError> {
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
+    let mut found = vec![PathBuf::new()];
+    for part in pattern.components() {
+        let part = part.as_os_str();
+        let text = part.to_string_lossy();
+        if !text.contains(['*', '?', '[']) {
+            found.iter_mut().for_each(|p| p.push(part));
+            found.retain(|p| p.symlink_metadata().is_ok());
+            continue;
+        }
+        let matcher = glob::Pattern::new(&text)?;
+        let mut next = Vec::new();
+        for dir in &found {
+            let list = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            let Ok(entries) = fs::read_dir(list) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if matcher.matches_with(&name.to_string_lossy(), options) {
+                    next.push(dir.join(name));
+                }
+            }
+        }
+        found = next;
+    }
+    Ok(found)
 }
 
 /// `(offset, line, argument)` of every `include` in `nodes`, at any depth.

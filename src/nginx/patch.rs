@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::parse::quote_word;
 use super::proxy::is_challenge_proxy;
-use super::select::{for_each_in_server, MatchKind, ServerBlock};
+use super::select::{for_each_in_server, for_each_in_server_at, MatchKind, ServerBlock};
 use super::{Config, Directive, Node};
 use crate::error::NginxError;
 use crate::types::DomainName;
@@ -118,7 +118,7 @@ pub fn plan_challenges(
                     && d.arg(1) == Some(&format!("{CHALLENGE_PREFIX}{}", ch.token))
             });
             if !exists {
-                edits.add_lines(config, &b, std::slice::from_ref(&location));
+                edits.add_lines(config, &b, std::slice::from_ref(&location))?;
             }
         }
     }
@@ -182,7 +182,7 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
                 continue;
             }
             done.push(key);
-            install_into(config, &mut edits, b, req, &fullchain, &privkey);
+            install_into(config, &mut edits, b, req, &fullchain, &privkey)?;
         }
         if req.redirect {
             for b in &http_blocks {
@@ -191,7 +191,8 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
                     continue;
                 }
                 done.push(key);
-                let has_redirect = has_child(config, b, is_https_redirect);
+                let has_redirect =
+                    has_child(config, b, |d| redirects_to_https(d, Some(name.as_str())));
                 if !has_redirect {
                     let target = if req.https_port == 443 {
                         "https://$host$request_uri".to_string()
@@ -199,7 +200,7 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
                         format!("https://$host:{}$request_uri", req.https_port)
                     };
                     let line = format!("if ($scheme != \"https\") {{ return 301 {target}; }}");
-                    edits.add_lines(config, b, &[line]);
+                    edits.add_lines(config, b, &[line])?;
                 }
             }
         }
@@ -214,36 +215,27 @@ fn install_into(
     req: &InstallRequest,
     fullchain: &str,
     privkey: &str,
-) {
-    let port = req.https_port;
-    let mut lines = Vec::new();
-    let on_https = |v6: bool| {
-        b.listens
-            .iter()
-            .any(|l| l.port == port && l.is_ipv6() == v6)
-    };
-    if !on_https(false) {
-        lines.push(format!("listen {port} ssl;"));
-    }
-    if b.listens.iter().any(|l| l.is_ipv6()) && !on_https(true) {
-        lines.push(format!("listen [::]:{port} ssl;"));
-    }
+) -> Result<(), NginxError> {
+    let mut lines = https_listens(b, req);
     for (directive, value) in [
         ("ssl_certificate", fullchain),
         ("ssl_certificate_key", privkey),
     ] {
+        // Set in the block or in a file it includes: either way it stays in force next to
+        // ours (nginx would load two certificates), so it is replaced where it is written.
         let mut existing = Vec::new();
-        for_each_direct_child(b.directive, &mut |d| {
+        for_each_in_server_at(config, b.file, b.directive, &mut |file, d| {
             if d.name() == directive {
-                existing.push(d);
+                existing.push((file, d));
             }
         });
         if existing.is_empty() {
             lines.push(format!("{directive} {value};"));
         }
-        for d in existing {
+        for (file, d) in existing {
             if d.words.get(1).map(|w| w.raw.as_str()) != Some(value) {
-                edits.replace_directive(config, b.file, d, &format!("{directive} {value};"));
+                refuse_shared_include(config, b, file, d)?;
+                edits.replace_directive(config, file, d, &format!("{directive} {value};"));
             }
         }
     }
@@ -259,7 +251,68 @@ fn install_into(
             );
         }
     }
-    edits.add_lines(config, b, &lines);
+    edits.add_lines(config, b, &lines)
+}
+
+/// A certificate line in a file other blocks include too cannot be changed for this block
+/// alone: refuse, naming the file, who includes it, and the fix.
+fn refuse_shared_include(
+    config: &Config,
+    b: &ServerBlock<'_>,
+    file: usize,
+    d: &Directive,
+) -> Result<(), NginxError> {
+    let includers = config.includers(file);
+    if file == b.file || includers.len() <= 1 {
+        return Ok(());
+    }
+    let at = |(f, line): (usize, usize)| format!("{}:{line}", config.files[f].path.display());
+    let list: Vec<String> = includers.into_iter().map(at).collect();
+    Err(NginxError::Other(format!(
+        "{}:{}: `{}` is set in a file that several places include ({}), so it cannot be \
+         changed for the server block at {} alone; nothing was changed. Move the \
+         ssl_certificate and ssl_certificate_key lines out of {} into the server blocks \
+         that include it, then run install again",
+        config.files[file].path.display(),
+        d.line,
+        d.name(),
+        list.join(", "),
+        at((b.file, b.directive.line)),
+        config.files[file].path.display(),
+    )))
+}
+
+/// The `listen` lines a block needs to answer TLS on `req.https_port`: each address it
+/// listens on for plain HTTP mirrored on the TLS port (a block listening on `10.0.0.5:80`
+/// only gets `10.0.0.5:443`, so it wins there against a block on that exact address), and
+/// an explicit `listen 80` where nginx listened on `*:80` only because no `listen` was given.
+fn https_listens(b: &ServerBlock<'_>, req: &InstallRequest) -> Vec<String> {
+    let port = req.https_port;
+    let has_tls_listen = b.listens.iter().any(|l| l.port == port);
+    let mut addrs: Vec<Option<String>> = Vec::new();
+    for l in b.listens.iter().filter(|l| l.port == req.http_port) {
+        if !addrs.contains(&l.addr) {
+            addrs.push(l.addr.clone());
+        }
+    }
+    if addrs.is_empty() && !has_tls_listen {
+        addrs.push(None);
+    }
+    let mut lines = Vec::new();
+    for addr in addrs {
+        if b.listens.iter().any(|l| l.port == port && l.addr == addr) {
+            continue;
+        }
+        lines.push(match addr {
+            None => format!("listen {port} ssl;"),
+            Some(a) => format!("listen {a}:{port} ssl;"),
+        });
+    }
+    if b.implicit_listen && !lines.is_empty() {
+        // The first explicit listen replaces nginx's implicit `*:80`: keep port 80 answering.
+        lines.insert(0, "listen 80;".to_string());
+    }
+    lines
 }
 
 /// Plan removing our install lines from blocks whose managed certificate lines name any of
@@ -270,14 +323,22 @@ pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileE
     let mut names: Vec<String> = Vec::new();
     for b in &blocks {
         let src = &config.files[b.file].source;
-        let ours = |d: &Directive| {
+        let ours = |file: usize, d: &Directive| {
             matches!(d.name(), "ssl_certificate" | "ssl_certificate_key")
-                && is_marked(src, d)
+                && is_marked(&config.files[file].source, d)
                 && d.arg(0)
                     .is_some_and(|a| cert_paths.iter().any(|p| Path::new(a) == *p))
         };
         let mut hit = false;
-        for_each_direct_child(b.directive, &mut |d| hit |= ours(d));
+        for_each_in_server_at(config, b.file, b.directive, &mut |file, d| {
+            hit |= ours(file, d);
+            // A certificate line we replaced in a file only this block includes.
+            if file != b.file && ours(file, d) {
+                if let Some(original) = replaced_original(&config.files[file].source, d) {
+                    edits.replace_line(config, file, d, &original);
+                }
+            }
+        });
         if !hit {
             continue;
         }
@@ -353,10 +414,54 @@ fn for_each_direct_child<'a>(block: &'a Directive, f: &mut dyn FnMut(&'a Directi
     }
 }
 
-/// Our redirect `if`, or a user's server-level `return 30x https://...`.
+/// A server-level redirect of every request to https, for any name.
 pub(super) fn is_https_redirect(d: &Directive) -> bool {
-    d.name() == "if" && d.arg(0) == Some("($scheme")
-        || d.name() == "return" && d.arg(1).is_some_and(|a| a.starts_with("https://"))
+    redirects_to_https(d, None)
+}
+
+/// Whether `d`, a directive of a server block, sends requests for `name` (any name when
+/// `None`) to https: `return 30x https://...`, `rewrite ... https://...` (always a redirect),
+/// an `if` holding one (certbot writes `if ($host = name) { return 301 https://...; }`, which
+/// covers only that name), or `location /` holding one.
+pub(super) fn redirects_to_https(d: &Directive, name: Option<&str>) -> bool {
+    let https = |a: &str| a.starts_with("https://");
+    match d.name() {
+        "return" => match (d.arg(0), d.arg(1)) {
+            (Some(code), Some(url)) => {
+                matches!(code, "301" | "302" | "303" | "307" | "308") && https(url)
+            }
+            (Some(url), None) => https(url),
+            _ => false,
+        },
+        "rewrite" => d.arg(1).is_some_and(https),
+        "if" => {
+            let host = if_host_equals(d);
+            let applies = match (host, name) {
+                (Some(h), Some(n)) => h.eq_ignore_ascii_case(n),
+                _ => true,
+            };
+            applies && d.children().iter().any(|n| is_redirect_node(n, name))
+        }
+        "location" => {
+            d.args().collect::<Vec<_>>() == ["/"]
+                && d.children().iter().any(|n| is_redirect_node(n, name))
+        }
+        _ => false,
+    }
+}
+
+fn is_redirect_node(n: &Node, name: Option<&str>) -> bool {
+    matches!(n, Node::Directive(c) if c.name() != "location" && redirects_to_https(c, name))
+}
+
+/// `X` in `if ($host = X)`, quoted or not.
+fn if_host_equals(d: &Directive) -> Option<&str> {
+    let args: Vec<&str> = d.args().collect();
+    match args.as_slice() {
+        ["($host", "=", x, ")"] => Some(x),
+        ["($host", "=", x] => x.strip_suffix(')'),
+        _ => None,
+    }
 }
 
 /// Every port some server block listens on with TLS, in order of appearance.
@@ -430,6 +535,36 @@ fn indent_at(src: &str, offset: usize) -> &str {
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
 
+/// Offsets just after each newline between the direct children of `block` (in its own
+/// whitespace and comments, not inside a child): where whole lines can go in.
+fn line_starts_inside(block: &Directive) -> Vec<usize> {
+    let Some(inner) = block.block_span.clone() else {
+        return Vec::new();
+    };
+    let mut starts = Vec::new();
+    let mut at = inner.start;
+    for n in block.children() {
+        match n {
+            Node::Trivia(t) => {
+                starts.extend(t.match_indices('\n').map(|(i, _)| at + i + 1));
+                at += t.len();
+            }
+            Node::Directive(d) => at = d.span.end,
+        }
+    }
+    starts
+}
+
+fn one_line_block(config: &Config, file: usize, d: &Directive) -> NginxError {
+    NginxError::Other(format!(
+        "{}:{}: this `{}` block is written on one line; certwright adds whole lines and never \
+         splits one of yours: put its closing `}}` on a line of its own and run again",
+        config.files[file].path.display(),
+        d.line,
+        d.name()
+    ))
+}
+
 /// Byte splices per file, applied back to front when finished.
 #[derive(Default)]
 pub(super) struct Edits {
@@ -448,10 +583,17 @@ impl Edits {
     }
 
     /// Add marked lines inside a server block, after its last listen/server_name (or at the
-    /// top), indented like its other directives.
-    pub(super) fn add_lines(&mut self, config: &Config, b: &ServerBlock<'_>, lines: &[String]) {
+    /// top), indented like its other directives. Lines go in whole, at the start of a line
+    /// inside the block: a line the user wrote is never split or moved, so a block written
+    /// on one line is refused.
+    pub(super) fn add_lines(
+        &mut self,
+        config: &Config,
+        b: &ServerBlock<'_>,
+        lines: &[String],
+    ) -> Result<(), NginxError> {
         if lines.is_empty() {
-            return;
+            return Ok(());
         }
         let src = &config.files[b.file].source;
         let children: Vec<&Directive> = b
@@ -472,37 +614,20 @@ impl Edits {
             .iter()
             .map(|l| format!("{indent}{l} {MARKER}\n"))
             .collect();
-        let anchor = children
+        let after = children
             .iter()
             .rev()
-            .find(|d| matches!(d.name(), "listen" | "server_name"));
-        let inner = b.directive.block_span.clone().unwrap_or(0..0);
-        let (at, text) = match anchor {
-            Some(d)
-                if rest_of_line(src, d).trim_start().starts_with('#')
-                    || rest_of_line(src, d).trim().is_empty() =>
-            {
-                let r = line_range(src, d);
-                if r.end == src.len() && !src.ends_with('\n') {
-                    (r.end, format!("\n{}", text.trim_end_matches('\n')))
-                } else {
-                    (r.end, text)
-                }
-            }
-            Some(d) => (d.span.end, format!("\n{text}")),
-            None => {
-                let after_brace = &src[inner.start..];
-                let brace_line_ends = after_brace.find('\n').filter(|&i| {
-                    after_brace[..i].trim().is_empty()
-                        || after_brace[..i].trim_start().starts_with('#')
-                });
-                match brace_line_ends {
-                    Some(i) => (inner.start + i + 1, text),
-                    None => (inner.start, format!("\n{text}")),
-                }
-            }
-        };
+            .find(|d| matches!(d.name(), "listen" | "server_name"))
+            .map_or(0, |d| d.span.end);
+        let starts = line_starts_inside(b.directive);
+        let at = starts
+            .iter()
+            .find(|&&p| p > after)
+            .or(starts.last())
+            .copied()
+            .ok_or_else(|| one_line_block(config, b.file, b.directive))?;
         self.splice(b.file, at..at, text);
+        Ok(())
     }
 
     /// Append a marked block just before the `}` of the `http` block.
@@ -517,15 +642,13 @@ impl Edits {
             NginxError::Other("no http block found to add a server block to".into())
         })?;
         let src = &config.files[file].source;
-        let close = d.block_span.clone().map_or(d.span.end - 1, |r| r.end);
         let indent = format!("{}    ", indent_at(src, d.span.start));
         let body: String = block.lines().map(|l| format!("{indent}{l}\n")).collect();
-        let line_start = src[..close].rfind('\n').map_or(0, |i| i + 1);
-        if src[line_start..close].trim().is_empty() {
-            self.splice(file, line_start..line_start, body);
-        } else {
-            self.splice(file, close..close, format!("\n{body}"));
-        }
+        let at = line_starts_inside(d)
+            .last()
+            .copied()
+            .ok_or_else(|| one_line_block(config, file, d))?;
+        self.splice(file, at..at, body);
         Ok(())
     }
 
@@ -754,19 +877,154 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn one_line_server_block_gets_lines_inside() {
+    fn a_users_line_is_never_split() {
+        // One line: refused, naming the file and line.
+        let src =
+            "http {\n    server { listen 80; server_name a.test; location / { return 200; } }\n}\n";
+        let err = plan_challenges(&cfg(src), &[challenge("a.test")], 80).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("/t/nginx.conf:2: this `server` block is written on one line"),
+            "{err}"
+        );
+        assert!(plan_install(&cfg(src), &req_for("a.test")).is_err());
+        // Several directives on the user's lines: ours go in as whole lines between them.
+        let src = "http {\n    server { listen 80; server_name a.test; location / {\n        return 200; } }\n}\n";
+        assert!(plan_install(&cfg(src), &req_for("a.test")).is_err());
+        let src = "http {\n    server { listen 80; server_name a.test;\n        location / { return 200; } }\n}\n";
+        let out = apply(src, &plan_install(&cfg(src), &req_for("a.test")).unwrap());
+        for line in src.lines() {
+            assert!(out.lines().any(|l| l == line), "{line:?} changed:\n{out}");
+        }
+        assert!(plan_install(&cfg(&out), &req_for("a.test"))
+            .unwrap()
+            .is_empty());
+        let src = "http {\n    server {\n        listen 80; server_name a.test; root /x; }\n}\n";
+        let out = apply(src, &plan_install(&cfg(src), &req_for("a.test")).unwrap());
+        assert!(
+            out.starts_with(
+                "http {\n    server {\n        listen 443 ssl; # managed by certwright\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("\n        listen 80; server_name a.test; root /x; }\n}\n"),
+            "{out}"
+        );
+        // A one-line http block cannot take a new server block either.
         let src = "http { server { listen 80; server_name a.test; } }";
+        assert!(plan_challenges(&cfg(src), &[challenge("new.test")], 80).is_err());
+    }
+
+    fn req_for(name: &str) -> InstallRequest {
+        InstallRequest {
+            names: vec![dn(name)],
+            hsts: false,
+            ..req()
+        }
+    }
+
+    /// The lines `plan_install` adds for `name` to `src` (markers stripped).
+    fn added(src: &str, name: &str) -> Vec<String> {
+        let out = apply(src, &plan_install(&cfg(src), &req_for(name)).unwrap());
+        assert!(plan_install(&cfg(&out), &req_for(name)).unwrap().is_empty());
+        out.lines()
+            .filter(|l| l.contains(MARKER))
+            .map(|l| l.trim().trim_end_matches(MARKER).trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_block_without_listen_keeps_answering_port_80() {
+        let src = "http {\n    server {\n        server_name a.test;\n    }\n}\n";
+        let lines = added(src, "a.test");
+        assert_eq!(&lines[..2], ["listen 80;", "listen 443 ssl;"]);
+        let out = apply(src, &plan_install(&cfg(src), &req_for("a.test")).unwrap());
+        let c = cfg(&out);
+        assert_eq!(c.select("a.test", 80)[0].kind, MatchKind::Exact);
+        assert_eq!(c.select("a.test", 443)[0].kind, MatchKind::Exact);
+    }
+
+    #[test]
+    fn each_port_80_address_is_mirrored_on_443() {
+        let src = "http {\n    server {\n        listen 10.0.0.5:80;\n        listen [::1]:80 ipv6only=on;\n        server_name a.test;\n    }\n    server {\n        listen 10.0.0.5:443 ssl;\n        server_name other.test;\n    }\n}\n";
+        let lines = added(src, "a.test");
+        assert_eq!(
+            &lines[..2],
+            ["listen 10.0.0.5:443 ssl;", "listen [::1]:443 ssl;"]
+        );
+        let src = "http {\n    server {\n        listen *:80;\n        listen [::]:80;\n        server_name a.test;\n    }\n}\n";
+        assert_eq!(
+            &added(src, "a.test")[..2],
+            ["listen 443 ssl;", "listen [::]:443 ssl;"]
+        );
+        // A block already on TLS at one address is not widened to every address.
+        let src = "http {\n    server {\n        listen 10.0.0.5:443 ssl;\n        server_name a.test;\n    }\n}\n";
+        assert_eq!(
+            &added(src, "a.test")[..1],
+            ["ssl_certificate /etc/certwright/live/example.com/fullchain.pem;"]
+        );
+    }
+
+    #[test]
+    fn a_unix_socket_block_is_never_patched() {
+        let src = "http {\n    server {\n        listen unix:/run/a.sock;\n        server_name a.test;\n    }\n}\n";
+        assert!(matches!(
+            plan_install(&cfg(src), &req_for("a.test")),
+            Err(NginxError::NoServerBlock { .. })
+        ));
         let out = apply(
             src,
             &plan_challenges(&cfg(src), &[challenge("a.test")], 80).unwrap(),
         );
-        let c = cfg(&out);
-        let b = &c.select("a.test", 80)[0].block;
-        assert!(b
-            .directive
-            .children()
-            .iter()
-            .any(|n| matches!(n, Node::Directive(d) if is_challenge_location(d))));
+        assert!(
+            out.contains("    } # managed by certwright\n}\n"),
+            "a block of its own: {out}"
+        );
+        assert!(
+            out.contains("        server_name a.test;\n    }\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn an_existing_https_redirect_is_kept_alone() {
+        for redirect in [
+            "return 301 https://$host:8443$request_uri;",
+            "return https://a.test$request_uri;",
+            "rewrite ^ https://$host$request_uri permanent;",
+            "rewrite ^/(.*) https://a.test:8443/$1;",
+            "if ($host = a.test) {\n            return 301 https://$host$request_uri;\n        }",
+            "if ($host = \"a.test\" ) { return 308 https://$host$request_uri; }",
+            "location / {\n            return 301 https://$host$request_uri;\n        }",
+        ] {
+            let src = format!("http {{\n    server {{\n        listen 80;\n        server_name a.test b.test;\n        {redirect}\n    }}\n    server {{\n        listen 443 ssl;\n        server_name a.test;\n    }}\n}}\n");
+            let mut r = req_for("a.test");
+            r.redirect = true;
+            let out = apply(&src, &plan_install(&cfg(&src), &r).unwrap());
+            assert!(
+                !out.contains("if ($scheme"),
+                "{redirect}: second redirect added:\n{out}"
+            );
+        }
+        // certbot's per-name redirect covers only its name.
+        let src = "http {\n    server {\n        listen 80;\n        server_name a.test b.test;\n        if ($host = a.test) { return 301 https://$host$request_uri; }\n    }\n}\n";
+        let mut r = req_for("b.test");
+        r.redirect = true;
+        let out = apply(src, &plan_install(&cfg(src), &r).unwrap());
+        assert!(out.contains("if ($scheme"), "{out}");
+        // Not redirects: plain-http targets, other status codes, inner locations.
+        for other in [
+            "return 301 http://x$request_uri;",
+            "return 200 \"https://\";",
+            "location /a { return 301 https://x; }",
+        ] {
+            let src = format!("http {{\n    server {{\n        listen 80;\n        server_name a.test;\n        {other}\n    }}\n}}\n");
+            let mut r = req_for("a.test");
+            r.redirect = true;
+            let out = apply(&src, &plan_install(&cfg(&src), &r).unwrap());
+            assert!(out.contains("if ($scheme"), "{other}: {out}");
+        }
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub fn plan_challenge_proxy(
             continue;
         }
         match ours.split_first() {
-            None => edits.add_lines(config, b, std::slice::from_ref(&location)),
+            None => edits.add_lines(config, b, std::slice::from_ref(&location))?,
             Some(((file, first), rest)) => {
                 let src = &config.files[*file].source;
                 if src[first.span.clone()] != location {

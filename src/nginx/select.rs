@@ -67,6 +67,8 @@ pub struct ServerBlock<'a> {
     pub directive: &'a Directive,
     /// The explicit listens, or the implicit `*:80` when there are none.
     pub listens: Vec<Listen>,
+    /// No `listen` at all: nginx listens on `*:80`, until a `listen` is added.
+    pub implicit_listen: bool,
     /// Lowercased `server_name` values in order.
     pub names: Vec<String>,
 }
@@ -99,12 +101,17 @@ impl Config {
             }
             let mut listens = Vec::new();
             let mut names = Vec::new();
+            // A `listen unix:...` is a listen too: such a block has no TCP port at all.
+            let mut any_listen = false;
             for_each_in_server(self, file, d, &mut |c| match c.name() {
-                "listen" => listens.extend(Listen::parse(c.args())),
+                "listen" => {
+                    any_listen = true;
+                    listens.extend(Listen::parse(c.args()));
+                }
                 "server_name" => names.extend(c.args().map(|a| a.to_ascii_lowercase())),
                 _ => {}
             });
-            if listens.is_empty() {
+            if !any_listen {
                 listens.push(Listen {
                     addr: None,
                     port: 80,
@@ -116,6 +123,7 @@ impl Config {
                 file,
                 directive: d,
                 listens,
+                implicit_listen: !any_listen,
                 names,
             });
         });
@@ -175,18 +183,28 @@ pub(crate) fn for_each_in_server<'a>(
     server: &'a Directive,
     f: &mut dyn FnMut(&'a Directive),
 ) {
+    for_each_in_server_at(config, file, server, &mut |_, d| f(d));
+}
+
+/// [`for_each_in_server`], with the index of the file each directive is written in.
+pub(crate) fn for_each_in_server_at<'a>(
+    config: &'a Config,
+    file: usize,
+    server: &'a Directive,
+    f: &mut dyn FnMut(usize, &'a Directive),
+) {
     fn walk<'a>(
         config: &'a Config,
         file: usize,
         nodes: &'a [super::Node],
-        f: &mut dyn FnMut(&'a Directive),
+        f: &mut dyn FnMut(usize, &'a Directive),
         depth: usize,
     ) {
         for node in nodes {
             let super::Node::Directive(d) = node else {
                 continue;
             };
-            f(d);
+            f(file, d);
             if d.name() == "include" && depth < super::MAX_INCLUDE_DEPTH {
                 if let Some(targets) = config.includes.get(&(file, d.span.start)) {
                     for &t in targets {
@@ -197,6 +215,23 @@ pub(crate) fn for_each_in_server<'a>(
         }
     }
     walk(config, file, server.children(), f, 0);
+}
+
+impl Config {
+    /// `(file, line)` of every `include` that reads file `index`, in reading order.
+    pub(crate) fn includers(&self, index: usize) -> Vec<(usize, usize)> {
+        let mut found: Vec<(usize, usize)> = self
+            .includes
+            .iter()
+            .filter(|(_, targets)| targets.contains(&index))
+            .map(|(&(file, offset), _)| {
+                let line = 1 + self.files[file].source[..offset].matches('\n').count();
+                (file, line)
+            })
+            .collect();
+        found.sort();
+        found
+    }
 }
 
 fn pick<'b, 'a>(
@@ -354,6 +389,18 @@ mod tests {
         let c = cfg("server { server_name a.test; }\nserver { server_name b.test; }");
         assert_eq!(pick_line(&c, "b.test", 80), [(3, MatchKind::Exact)]);
         assert_eq!(pick_line(&c, "c.test", 80), [(2, MatchKind::Default)]);
+    }
+
+    #[test]
+    fn a_unix_socket_block_is_on_no_tcp_port() {
+        let c = cfg(concat!(
+            "server { listen unix:/run/a.sock; server_name a.test; }\n",
+            "server { server_name b.test; }\n",
+        ));
+        assert_eq!(pick_line(&c, "a.test", 80), [(3, MatchKind::Default)]);
+        let blocks = c.server_blocks();
+        assert!(blocks[0].listens.is_empty() && !blocks[0].implicit_listen);
+        assert!(blocks[1].implicit_listen);
     }
 
     #[test]

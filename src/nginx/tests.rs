@@ -256,7 +256,7 @@ fn apply_rollback_restores_byte_identically_and_refuses_changed_files() {
     let root = sb.path("checkpoints");
     let original = fs::read(sb.main()).unwrap();
     assert_eq!(
-        rollback(&root, 1).unwrap().to_string(),
+        rollback(&root, &sb.main(), 1).unwrap().to_string(),
         "nothing to roll back"
     );
 
@@ -286,20 +286,20 @@ fn apply_rollback_restores_byte_identically_and_refuses_changed_files() {
     edited.extend_from_slice(b"# admin edit\n");
     fs::write(sb.main(), &edited).unwrap();
     assert!(matches!(
-        rollback(&root, 1),
+        rollback(&root, &sb.main(), 1),
         Err(NginxError::ChangedSinceWrite { .. })
     ));
     assert_eq!(fs::read(sb.main()).unwrap(), edited);
 
     edited.truncate(edited.len() - b"# admin edit\n".len());
     fs::write(sb.main(), &edited).unwrap();
-    let report = rollback(&root, 1).unwrap();
+    let report = rollback(&root, &sb.main(), 1).unwrap();
     assert_eq!(report.checkpoints.len(), 1);
     assert_eq!(fs::read(sb.main()).unwrap(), first);
-    rollback(&root, 5).unwrap();
+    rollback(&root, &sb.main(), 5).unwrap();
     assert_eq!(fs::read(sb.main()).unwrap(), original);
     assert_eq!(
-        rollback(&root, 1).unwrap().to_string(),
+        rollback(&root, &sb.main(), 1).unwrap().to_string(),
         "nothing to roll back"
     );
 }
@@ -325,7 +325,7 @@ fn broken_patch_is_restored_and_broken_config_is_refused() {
         other => panic!("{other:?}"),
     }
     assert_eq!(fs::read_to_string(sb.main()).unwrap(), original);
-    assert_eq!(rollback(&root, 1).unwrap().checkpoints.len(), 0);
+    assert_eq!(rollback(&root, &sb.main(), 1).unwrap().checkpoints.len(), 0);
 
     fs::write(sb.main(), &broken.after).unwrap();
     let fix = FileEdit {
@@ -497,4 +497,289 @@ fn challenge_proxy_on_debian_layout_passes_real_nginx_and_round_trips() {
     let removal = plan_challenge_proxy_removal(&load(&sb.main()).unwrap()).unwrap();
     apply(&removal, &root, &sb.ctl()).unwrap();
     assert_eq!(snapshot(), before);
+}
+
+/// One installer fixture: the names to install and the lines certwright must add (marker
+/// stripped), in order.
+struct InstallCase {
+    fixture: &'static str,
+    names: &'static [&'static str],
+    added: &'static [&'static str],
+}
+
+const INSTALL_CASES: &[InstallCase] = &[
+    InstallCase {
+        fixture: "install-implicit-listen.conf",
+        names: &["implicit.test"],
+        added: &[
+            "listen 80;",
+            "listen 443 ssl;",
+            "@CHAIN@",
+            "@PRIVKEY@",
+            "@REDIRECT@",
+        ],
+    },
+    InstallCase {
+        fixture: "install-listen-addresses.conf",
+        names: &["addr.test"],
+        added: &[
+            "listen 127.0.0.2:443 ssl;",
+            "listen [::1]:443 ssl;",
+            "@CHAIN@",
+            "@PRIVKEY@",
+            "@REDIRECT@",
+        ],
+    },
+    InstallCase {
+        fixture: "install-unix-socket.conf",
+        names: &["sock.test"],
+        added: &["listen 443 ssl;", "@CHAIN@", "@PRIVKEY@", "@REDIRECT@"],
+    },
+    InstallCase {
+        fixture: "install-redirects.conf",
+        names: &["r1.test", "r2.test", "r3.test", "r4.test"],
+        added: &["@CHAIN@", "@PRIVKEY@"],
+    },
+    InstallCase {
+        fixture: "install-one-line.conf",
+        names: &["oneline.test"],
+        added: &["listen 443 ssl;", "@CHAIN@", "@PRIVKEY@", "@REDIRECT@"],
+    },
+];
+
+/// Each installer fixture through the real `nginx -t` (before and after, inside `apply`):
+/// exactly the expected lines are added, no line of the user's is changed or moved, a
+/// second install changes nothing and rollback restores every byte.
+#[test]
+fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
+    for case in INSTALL_CASES {
+        let sb = Sandbox::new("    include site.conf;\n");
+        let (chain, key) = sb.certs();
+        // The fixture's own TLS blocks load another copy of the pair.
+        let (old_chain, old_key) = (sb.path("old-chain.pem"), sb.path("old-key.pem"));
+        fs::copy(&chain, &old_chain).unwrap();
+        fs::copy(&key, &old_key).unwrap();
+        let src = fs::read_to_string(fixture_dir().join(case.fixture))
+            .unwrap()
+            .replace("@CERT@", &old_chain.display().to_string())
+            .replace("@KEY@", &old_key.display().to_string());
+        let site = sb.path("site.conf");
+        fs::write(&site, &src).unwrap();
+        let mut req = request(chain.clone(), key.clone());
+        req.names = case.names.iter().map(|n| n.parse().unwrap()).collect();
+        (req.http_port, req.https_port, req.hsts) = (80, 443, false);
+        let edits = plan_install(&load(&sb.main()).unwrap(), &req)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.fixture));
+        apply(&edits, &sb.path("cp"), &sb.ctl())
+            .unwrap_or_else(|e| panic!("{}: {e}", case.fixture));
+        let after = fs::read_to_string(&site).unwrap();
+        // A replaced line keeps its original text after the marker.
+        let kept = after
+            .lines()
+            .map(|l| match l.split_once("; was: ") {
+                Some((head, was)) => {
+                    format!("{}{was}", &head[..head.len() - head.trim_start().len()])
+                }
+                None => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_lines_kept(&src, &kept);
+        let chain_line = format!("ssl_certificate \"{}\";", chain.display());
+        let key_line = format!("ssl_certificate_key \"{}\";", key.display());
+        let want: Vec<&str> = case
+            .added
+            .iter()
+            .map(|l| match *l {
+                "@CHAIN@" => chain_line.as_str(),
+                "@PRIVKEY@" => key_line.as_str(),
+                "@REDIRECT@" => {
+                    "if ($scheme != \"https\") { return 301 https://$host$request_uri; }"
+                }
+                l => l,
+            })
+            .collect();
+        let got: Vec<&str> = after
+            .lines()
+            .filter(|l| l.contains(MARKER))
+            .map(|l| l.trim().split(MARKER).next().unwrap_or("").trim_end())
+            .collect();
+        assert_eq!(got, want, "{}:\n{after}", case.fixture);
+        assert!(
+            plan_install(&load(&sb.main()).unwrap(), &req)
+                .unwrap()
+                .is_empty(),
+            "{}: second install changes something",
+            case.fixture
+        );
+        rollback(&sb.path("cp"), &sb.main(), 1).unwrap();
+        assert_eq!(fs::read_to_string(&site).unwrap(), src, "{}", case.fixture);
+    }
+}
+
+/// `include dir/*` reads what nginx's glob(3) reads: no dotfiles (an editor's swap file is
+/// not part of the config), in bytewise order.
+#[test]
+fn include_globs_skip_dotfiles_and_sort_bytewise() {
+    let sb = Sandbox::new("    include sites/*;\n");
+    fs::create_dir(sb.path("sites")).unwrap();
+    for name in ["a.conf", "B.conf", "_x.conf"] {
+        let site = format!("server {{ listen 18080; server_name {name}.test;\n}}\n");
+        fs::write(sb.path(&format!("sites/{name}")), site).unwrap();
+    }
+    // nginx -t would fail on this file if nginx read it.
+    fs::write(sb.path("sites/.a.conf.swp"), "not nginx syntax {\n").unwrap();
+    sb.ctl().test().unwrap();
+    let c = load(&sb.main()).unwrap();
+    let read: Vec<PathBuf> = c.files.iter().skip(1).map(|f| f.path.clone()).collect();
+    assert_eq!(
+        read,
+        ["B.conf", "_x.conf", "a.conf"].map(|n| sb.path(&format!("sites/{n}")))
+    );
+    let sb = Sandbox::new("    include sites/.*.conf;\n");
+    fs::create_dir(sb.path("sites")).unwrap();
+    fs::write(sb.path("sites/.hidden.conf"), "# explicit\n").unwrap();
+    assert_eq!(load(&sb.main()).unwrap().files.len(), 2);
+}
+
+/// A checkpoint whose manifest names a file outside the nginx configuration, or whose state
+/// files others could have written, is refused and nothing is written.
+#[test]
+fn forged_checkpoints_are_refused_and_nothing_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new(SITE);
+    let root = sb.path("checkpoints");
+    let (chain, key) = sb.certs();
+    let cp = apply(
+        &plan_install(&load(&sb.main()).unwrap(), &request(chain, key)).unwrap(),
+        &root,
+        &sb.ctl(),
+    )
+    .unwrap();
+    let mpath = cp.dir.join("manifest.json");
+    let genuine = fs::read_to_string(&mpath).unwrap();
+    let installed = fs::read(sb.main()).unwrap();
+
+    // A manifest pointing at a file outside the tree, with its current checksum.
+    let victim = sb.path("victim");
+    fs::write(&victim, installed.clone()).unwrap();
+    let main_json = serde_json::to_string(&sb.main()).unwrap();
+    let victim_json = serde_json::to_string(&victim).unwrap();
+    fs::write(&mpath, genuine.replace(&main_json, &victim_json)).unwrap();
+    let err = rollback(&root, &sb.main(), 1).unwrap_err();
+    assert!(matches!(err, NginxError::UntrustedState { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("not a file of the nginx configuration"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&victim).unwrap(), installed);
+
+    // The genuine manifest, but group-writable: refused too.
+    fs::write(&mpath, &genuine).unwrap();
+    fs::set_permissions(&mpath, fs::Permissions::from_mode(0o620)).unwrap();
+    let err = rollback(&root, &sb.main(), 1).unwrap_err();
+    assert!(
+        err.to_string().contains("group or others may write it"),
+        "{err}"
+    );
+    // A symlink in its place: refused.
+    fs::remove_file(&mpath).unwrap();
+    fs::write(sb.path("elsewhere.json"), &genuine).unwrap();
+    symlink(sb.path("elsewhere.json"), &mpath).unwrap();
+    let err = rollback(&root, &sb.main(), 1).unwrap_err();
+    assert!(err.to_string().contains("symlink"), "{err}");
+    assert_eq!(fs::read(sb.main()).unwrap(), installed);
+
+    // Owner and mode come from the live file, whatever the manifest says.
+    fs::remove_file(&mpath).unwrap();
+    let setuid = genuine.replace("\"mode\": 420", "\"mode\": 2559");
+    assert_ne!(setuid, genuine, "manifest format changed: {genuine}");
+    write_private(&mpath, &setuid);
+    rollback(&root, &sb.main(), 1).unwrap();
+    let mode = fs::metadata(sb.main()).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o644);
+}
+
+fn write_private(path: &Path, text: &str) {
+    crate::fsutil::write_atomic(path, text.as_bytes(), 0o600).unwrap();
+}
+
+/// `ssl_certificate` set in a file the block includes is replaced there when only that
+/// block includes it; a file several blocks share is refused, naming it and its includers.
+#[test]
+fn certificate_lines_in_includes_are_replaced_or_refused() {
+    let sb = Sandbox::new("    include sites/*.conf;\n");
+    let (chain, key) = sb.certs();
+    let (old_chain, old_key) = (sb.path("old-chain.pem"), sb.path("old-key.pem"));
+    fs::copy(&chain, &old_chain).unwrap();
+    fs::copy(&key, &old_key).unwrap();
+    let pair = format!(
+        "ssl_certificate {};\nssl_certificate_key {};\n",
+        old_chain.display(),
+        old_key.display()
+    );
+    for d in ["sites", "snippets"] {
+        fs::create_dir(sb.path(d)).unwrap();
+    }
+    fs::write(sb.path("snippets/a-tls.conf"), &pair).unwrap();
+    fs::write(sb.path("snippets/shared-tls.conf"), &pair).unwrap();
+    let site = |name: &str, snippet: &str| {
+        format!("server {{\n    listen 18443 ssl;\n    server_name {name};\n    include snippets/{snippet};\n}}\n")
+    };
+    fs::write(sb.path("sites/a.conf"), site("a.test", "a-tls.conf")).unwrap();
+    fs::write(sb.path("sites/b.conf"), site("b.test", "shared-tls.conf")).unwrap();
+    fs::write(sb.path("sites/c.conf"), site("c.test", "shared-tls.conf")).unwrap();
+    let before: Vec<Vec<u8>> = ["sites/a.conf", "snippets/a-tls.conf"]
+        .iter()
+        .map(|p| fs::read(sb.path(p)).unwrap())
+        .collect();
+
+    let mut req = request(chain.clone(), key.clone());
+    req.names = vec!["a.test".parse().unwrap()];
+    let edits = plan_install(&load(&sb.main()).unwrap(), &req).unwrap();
+    apply(&edits, &sb.path("cp"), &sb.ctl()).unwrap();
+    let snippet = fs::read_to_string(sb.path("snippets/a-tls.conf")).unwrap();
+    assert!(
+        snippet.starts_with(&format!(
+            "ssl_certificate \"{}\"; {MARKER}; was: ssl_certificate {};\n",
+            chain.display(),
+            old_chain.display()
+        )),
+        "{snippet}"
+    );
+    // The block itself gets no second certificate line.
+    let a = fs::read_to_string(sb.path("sites/a.conf")).unwrap();
+    assert!(!a.contains("ssl_certificate"), "{a}");
+    assert!(plan_install(&load(&sb.main()).unwrap(), &req)
+        .unwrap()
+        .is_empty());
+    let c = load(&sb.main()).unwrap();
+    apply(
+        &plan_uninstall(&c, &[chain.as_path(), key.as_path()]).unwrap(),
+        &sb.path("cp"),
+        &sb.ctl(),
+    )
+    .unwrap();
+    for (p, want) in ["sites/a.conf", "snippets/a-tls.conf"].iter().zip(&before) {
+        assert_eq!(&fs::read(sb.path(p)).unwrap(), want, "{p}");
+    }
+
+    req.names = vec!["b.test".parse().unwrap()];
+    let err = plan_install(&load(&sb.main()).unwrap(), &req).unwrap_err();
+    let msg = err.to_string();
+    for part in [
+        format!(
+            "{}:1: `ssl_certificate`",
+            sb.path("snippets/shared-tls.conf").display()
+        ),
+        format!(
+            "{}:4, {}:4",
+            sb.path("sites/b.conf").display(),
+            sb.path("sites/c.conf").display()
+        ),
+        "nothing was changed".to_string(),
+    ] {
+        assert!(msg.contains(&part), "{part:?} not in {msg}");
+    }
 }

@@ -93,7 +93,12 @@ fn https_request(
 
 /// `GET http://127.0.0.1:{port}{path}` with the given Host header.
 pub fn http_get(port: u16, host: &str, path: &str) -> io::Result<Response> {
-    let mut sock = TcpStream::connect(("127.0.0.1", port))?;
+    http_get_at(Ipv4Addr::LOCALHOST.into(), port, host, path)
+}
+
+/// `http_get`, connecting to `ip` instead of 127.0.0.1.
+pub fn http_get_at(ip: IpAddr, port: u16, host: &str, path: &str) -> io::Result<Response> {
+    let mut sock = TcpStream::connect((ip, port))?;
     sock.set_read_timeout(Some(IO_TIMEOUT))?;
     sock.set_write_timeout(Some(IO_TIMEOUT))?;
     write!(sock, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
