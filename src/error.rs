@@ -19,6 +19,15 @@ pub enum InputError {
     Other(String),
 }
 
+/// A `cli.ini` line that cannot become a flag (see `cli_ini`); the caller adds the path and
+/// reports it as bad input (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct CliIniError {
+    pub line: usize,
+    pub reason: String,
+}
+
 /// An ACME problem document kept as data so callers and tests can branch on its type.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod alerts;
 mod bad_input;
 mod certonly;
 mod crash;

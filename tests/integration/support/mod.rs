@@ -11,10 +11,13 @@ pub mod net;
 pub mod netns;
 pub mod nginx;
 pub mod pebble;
+pub mod prometheus;
 pub mod proxy;
 pub mod redis;
 pub mod rig;
+pub mod smtp;
 pub mod snapshot;
+pub mod webhook;
 
 use std::collections::HashSet;
 use std::net::TcpListener;
