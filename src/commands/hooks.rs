@@ -197,21 +197,24 @@ mod tests {
         p
     }
 
+    fn dir_with_mode(parent: &Path, name: &str, mode: u32) -> PathBuf {
+        let dir = parent.join(name);
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).unwrap();
+        dir
+    }
+
     #[test]
     fn world_writable_files_and_dirs_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
-        let open = tmp.path().join("open");
-        fs::create_dir(&open).unwrap();
-        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        let open = dir_with_mode(tmp.path(), "open", 0o777);
         let hook = script(&open, 0o755);
         let err = check_hook_location("--pre-hook", &format!("{} arg", hook.display()))
             .unwrap_err()
             .to_string();
         assert!(err.contains(&open.display().to_string()), "{err}");
 
-        let sticky = tmp.path().join("sticky");
-        fs::create_dir(&sticky).unwrap();
-        fs::set_permissions(&sticky, fs::Permissions::from_mode(0o1777)).unwrap();
+        let sticky = dir_with_mode(tmp.path(), "sticky", 0o1777);
         let hook = script(&sticky, 0o755);
         check_hook_location("--pre-hook", &hook.display().to_string()).unwrap();
         fs::set_permissions(&hook, fs::Permissions::from_mode(0o757)).unwrap();
@@ -233,9 +236,7 @@ mod tests {
     #[test]
     fn interpreter_scripts_owners_group_write_and_missing_hooks_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
-        let open = tmp.path().join("ww");
-        fs::create_dir(&open).unwrap();
-        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        let open = dir_with_mode(tmp.path(), "ww", 0o777);
         let bad = script(&open, 0o755);
         let refused = |hook: &str| {
             check_hook_location("--deploy-hook", hook)
@@ -251,8 +252,7 @@ mod tests {
             let err = refused(&hook);
             assert!(err.contains(&open.display().to_string()), "{hook}: {err}");
         }
-        let safe_dir = tmp.path().join("safe");
-        fs::create_dir(&safe_dir).unwrap();
+        let safe_dir = dir_with_mode(tmp.path(), "safe", 0o755);
         let hook = script(&safe_dir, 0o775);
         assert!(refused(&hook.display().to_string()).contains("group-writable"));
         fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
