@@ -5,7 +5,8 @@
 //! - the program: its first word (after `VAR=value` assignments), resolved as `sh` would
 //!   (a path, or the first match on PATH), and its symlink target;
 //! - for a shell or interpreter (`sh`, `bash`, `python3`, `perl`, ...) given a script, that
-//!   script (`sh /path/h.sh`); for `sh -c 'CMD'`, CMD is checked the same way.
+//!   script (`sh /path/h.sh`); for `sh -c 'CMD'` and `env [VAR=value]... CMD`, CMD is
+//!   checked the same way.
 //!
 //! Each file must exist (a path that does not is refused), belong to root or to this user,
 //! and be writable by neither group nor others; each directory above it must belong to root
@@ -75,6 +76,13 @@ fn files_run(command: &str, depth: usize) -> Result<Vec<PathBuf>, String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if name == "env" && depth < MAX_NESTING {
+        // `env [-i] [VAR=value]... PROGRAM ARGS`: PROGRAM is what runs.
+        let rest: Vec<String> = words.skip_while(|w| w.starts_with('-')).collect();
+        let rest = shlex::try_join(rest.iter().map(String::as_str)).unwrap_or_default();
+        files.extend(files_run(&rest, depth + 1)?);
+        return Ok(files);
+    }
     if !INTERPRETERS.contains(&name.as_str()) {
         return Ok(files);
     }
@@ -248,6 +256,7 @@ mod tests {
             format!("/bin/sh -e {} arg", bad.display()),
             format!("/bin/sh -c '{} x'", bad.display()),
             format!("FOO=1 bash -c \"sh {}\"", bad.display()),
+            format!("env -i A=1 {} x", bad.display()),
         ] {
             let err = refused(&hook);
             assert!(err.contains(&open.display().to_string()), "{hook}: {err}");
