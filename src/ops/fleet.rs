@@ -543,9 +543,15 @@ fn check_bundle(name: &CertName, bundle: &Bundle) -> Result<(), String> {
     Ok(())
 }
 
-/// The owner token is `node/pid/random`.
+/// The owner token is `node/pid/random`. A token that does not start with a node id (a
+/// Redis writer's) shows as `?`: it must not put a line break into a message.
 fn node_of(holder: &str) -> &str {
-    holder.split('/').next().unwrap_or(holder)
+    let node = holder.split('/').next().unwrap_or(holder);
+    if shared::is_node_id(node) {
+        node
+    } else {
+        "?"
+    }
 }
 
 fn installed(store: &Store) -> BTreeMap<String, u64> {
@@ -612,5 +618,6 @@ mod tests {
     fn owner_token_names_the_node() {
         assert_eq!(node_of("web-2/4711/00ff"), "web-2");
         assert_eq!(node_of("odd"), "odd");
+        assert_eq!(node_of("x\nwarning: forged/1/2"), "?");
     }
 }
