@@ -555,18 +555,11 @@ fn node_of(holder: &str) -> &str {
 }
 
 fn installed(store: &Store) -> BTreeMap<String, u64> {
-    store
-        .read_work_file(INSTALLED_FILE)
-        .ok()
-        .flatten()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
+    store.read_work_json(INSTALLED_FILE).unwrap_or_default()
 }
 
 fn save_installed(store: &Store, versions: &BTreeMap<String, u64>) -> Result<(), Error> {
-    let json = serde_json::to_string_pretty(versions).unwrap_or_default();
-    store.write_work_file(INSTALLED_FILE, &json)?;
-    Ok(())
+    Ok(store.write_work_json(INSTALLED_FILE, versions)?)
 }
 
 #[cfg(test)]
