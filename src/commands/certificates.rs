@@ -59,6 +59,13 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
             path.display()
         ));
     }
+    let broken = reports.iter().filter(|r| r.config_broken).count();
+    if broken > 0 {
+        return Err(StoreError::Other(format!(
+            "{broken} renewal config(s) cannot be read (see Problem above); those certificates will not renew"
+        ))
+        .into());
+    }
     Ok(())
 }
 
