@@ -116,11 +116,7 @@ impl Config {
         if let Some(&i) = self.by_path.get(&real_path) {
             return Ok(i);
         }
-        let bytes = fs::read(path).map_err(|source| NginxError::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_capped(path)?;
         let source = String::from_utf8(bytes).map_err(|e| NginxError::Parse {
             file: path.to_path_buf(),
             line: 0,
@@ -242,6 +238,30 @@ impl Config {
         });
         found
     }
+}
+
+/// A config file's bytes, refusing one larger than [`MAX_CONFIG_BYTES`] before reading it all.
+fn read_capped(path: &Path) -> Result<Vec<u8>, NginxError> {
+    use std::io::Read;
+    let io = |source| NginxError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(NginxError::Parse {
+            file: path.to_path_buf(),
+            line: 0,
+            message: format!("larger than {MAX_CONFIG_BYTES} bytes; not read"),
+        });
+    }
+    Ok(bytes)
 }
 
 /// The paths glob(3) gives nginx for `pattern` (no GLOB_PERIOD: a leading dot in a name

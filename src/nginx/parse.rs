@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::NginxError;
 
+/// Blocks nested deeper than this are refused: nothing real comes close, and recursion on
+/// a hostile file must end in an error, not a stack overflow.
+pub const MAX_BLOCK_DEPTH: usize = 64;
+
 /// One word of a directive: the raw bytes as written and the value nginx sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -267,6 +271,12 @@ impl Parser<'_> {
                     let body = if is_lua {
                         Body::Raw(self.lua_body(line)?)
                     } else {
+                        if depth + 1 > MAX_BLOCK_DEPTH {
+                            return Err(self.error(
+                                line,
+                                format!("blocks nested more than {MAX_BLOCK_DEPTH} deep"),
+                            ));
+                        }
                         let (children, _) = self.nodes(depth + 1)?;
                         Body::Block(children)
                     };
@@ -586,6 +596,21 @@ mod tests {
                 other => panic!("{src:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let src = "a {".repeat(100_000);
+        match parse(Path::new("/deep.conf"), &src) {
+            Err(NginxError::Parse {
+                line: 1, message, ..
+            }) => {
+                assert!(message.contains("nested more than 64"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok = format!("{}{}", "a {".repeat(64), "}".repeat(64));
+        roundtrip(&ok);
     }
 
     #[test]

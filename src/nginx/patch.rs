@@ -489,11 +489,19 @@ fn is_base64url(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A path as one config word; control characters (newlines) are refused.
+/// A path as one config word; control characters (newlines) are refused, and so is `$`:
+/// nginx expands variables in certificate paths at run time (from the client's SNI, for
+/// `$ssl_server_name`), and has no escape for it.
 fn path_word(p: &Path) -> Result<String, NginxError> {
     let s = p
         .to_str()
         .ok_or_else(|| NginxError::Other(format!("path {p:?} is not UTF-8")))?;
+    if s.contains('$') {
+        return Err(NginxError::Other(format!(
+            "refusing to write {s:?} into the nginx config: nginx would read the `$` in it as \
+             a variable and expand it when a client connects; use a --config-dir without `$`"
+        )));
+    }
     quote_word(s)
 }
 
@@ -802,6 +810,10 @@ pub(super) mod tests {
         let mut r = req();
         r.fullchain = "/a\nb".into();
         assert!(plan_install(&cfg(SITE), &r).is_err());
+        let mut r = req();
+        r.privkey = "/etc/cert$ssl_server_name/privkey.pem".into();
+        let err = plan_install(&cfg(SITE), &r).unwrap_err().to_string();
+        assert!(err.contains("read the `$` in it as a variable"), "{err}");
         let mut r = req();
         r.names = vec![dn("other.test")];
         match plan_install(&cfg(SITE), &r) {

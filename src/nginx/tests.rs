@@ -783,3 +783,17 @@ fn certificate_lines_in_includes_are_replaced_or_refused() {
         assert!(msg.contains(&part), "{part:?} not in {msg}");
     }
 }
+
+#[test]
+fn an_oversized_config_file_is_refused_before_it_is_read_whole() {
+    let sb = Sandbox::new("    include big.conf;\n");
+    let f = fs::File::create(sb.path("big.conf")).unwrap();
+    f.set_len(MAX_CONFIG_BYTES + 1).unwrap();
+    match load(&sb.main()) {
+        Err(NginxError::Parse { file, message, .. }) => {
+            assert_eq!(file, sb.path("big.conf"));
+            assert!(message.contains("larger than"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
