@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Ctl, FileEdit};
+use super::{encode, Ctl, FileEdit};
 use crate::error::NginxError;
 use crate::fsutil::{create_dir_with_mode, sync_parent, write_atomic};
 
@@ -118,7 +118,7 @@ pub fn apply(
             Err(e) if e.kind() == io::ErrorKind::NotFound => (false, Vec::new(), 0o644, 0, 0),
             Err(e) => return Err(io_err("inspect", &path)(e)),
         };
-        if current != edit.before.as_bytes() {
+        if current != encode(&edit.before) {
             return Err(NginxError::ChangedSinceWrite {
                 path,
                 reason: "the file changed after the edit was planned; plan again".into(),
@@ -132,7 +132,7 @@ pub fn apply(
             mode,
             uid,
             gid,
-            written_sha256: sha256_hex(edit.after.as_bytes()),
+            written_sha256: sha256_hex(&encode(&edit.after)),
         });
         originals.push(current);
     }
@@ -156,7 +156,7 @@ pub fn apply(
         if i == 1 {
             crate::crash::crash_point("nginx-mid-apply");
         }
-        if let Err(e) = write_file(&record.path, edit.after.as_bytes(), record) {
+        if let Err(e) = write_file(&record.path, &encode(&edit.after), record) {
             // Report the write failure; a restore failure too would be logged by the caller's
             // `nginx -t` anyway, and the checkpoint is kept so `rollback` can retry.
             if restore_all(&manifest.files[..=i], &originals).is_ok() {

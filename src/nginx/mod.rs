@@ -33,7 +33,7 @@ use crate::error::NginxError;
 
 pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::Ctl;
-pub use parse::{print, Body, ConfFile, Directive, Node, Word};
+pub use parse::{decode, encode, print, Body, ConfFile, Directive, Node, Word};
 pub use patch::{
     plan_challenge_removal, plan_challenges, plan_install, plan_uninstall, unified_diff, Challenge,
     FileEdit, InstallRequest, MARKER,
@@ -117,11 +117,7 @@ impl Config {
             return Ok(i);
         }
         let bytes = read_capped(path)?;
-        let source = String::from_utf8(bytes).map_err(|e| NginxError::Parse {
-            file: path.to_path_buf(),
-            line: 0,
-            message: format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-        })?;
+        let source = parse::decode(path, &bytes)?;
         let nodes = parse::parse(path, &source)?;
         let index = self.files.len();
         self.by_path.insert(real_path.clone(), index);

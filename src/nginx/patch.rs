@@ -25,6 +25,8 @@ pub const MARKER: &str = "# managed by certwright";
 pub(super) const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
 
 /// The planned new contents of one file. `path` is the real file (symlinks resolved).
+/// `before` and `after` are text as [`decode`](super::decode) makes it: write
+/// [`encode`](super::encode)`(&after)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEdit {
     pub path: PathBuf,

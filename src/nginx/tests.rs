@@ -29,9 +29,10 @@ fn every_fixture_round_trips_byte_identically() {
     let all = fixtures();
     assert!(all.len() >= 7);
     for path in all {
-        let src = fs::read_to_string(&path).unwrap();
+        let bytes = fs::read(&path).unwrap();
+        let src = decode(&path, &bytes).unwrap();
         let nodes = parse::parse(&path, &src).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(print(&nodes), src, "{}", path.display());
+        assert_eq!(encode(&print(&nodes)), bytes, "{}", path.display());
     }
 }
 
@@ -541,6 +542,11 @@ const INSTALL_CASES: &[InstallCase] = &[
         added: &["@CHAIN@", "@PRIVKEY@"],
     },
     InstallCase {
+        fixture: "install-latin1.conf",
+        names: &["latin1.test"],
+        added: &["listen 443 ssl;", "@CHAIN@", "@PRIVKEY@", "@REDIRECT@"],
+    },
+    InstallCase {
         fixture: "install-one-line.conf",
         names: &["oneline.test"],
         added: &["listen 443 ssl;", "@CHAIN@", "@PRIVKEY@", "@REDIRECT@"],
@@ -559,12 +565,13 @@ fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
         let (old_chain, old_key) = (sb.path("old-chain.pem"), sb.path("old-key.pem"));
         fs::copy(&chain, &old_chain).unwrap();
         fs::copy(&key, &old_key).unwrap();
-        let src = fs::read_to_string(fixture_dir().join(case.fixture))
+        let path = fixture_dir().join(case.fixture);
+        let src = decode(&path, &fs::read(&path).unwrap())
             .unwrap()
             .replace("@CERT@", &old_chain.display().to_string())
             .replace("@KEY@", &old_key.display().to_string());
         let site = sb.path("site.conf");
-        fs::write(&site, &src).unwrap();
+        fs::write(&site, encode(&src)).unwrap();
         let mut req = request(chain.clone(), key.clone());
         req.names = case.names.iter().map(|n| n.parse().unwrap()).collect();
         (req.http_port, req.https_port, req.hsts) = (80, 443, false);
@@ -572,7 +579,7 @@ fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
             .unwrap_or_else(|e| panic!("{}: {e}", case.fixture));
         apply(&edits, &sb.path("cp"), &sb.ctl())
             .unwrap_or_else(|e| panic!("{}: {e}", case.fixture));
-        let after = fs::read_to_string(&site).unwrap();
+        let after = decode(&site, &fs::read(&site).unwrap()).unwrap();
         // A replaced line keeps its original text after the marker.
         let kept = after
             .lines()
@@ -613,7 +620,7 @@ fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
             case.fixture
         );
         rollback(&sb.path("cp"), &sb.main(), 1).unwrap();
-        assert_eq!(fs::read_to_string(&site).unwrap(), src, "{}", case.fixture);
+        assert_eq!(fs::read(&site).unwrap(), encode(&src), "{}", case.fixture);
     }
 }
 
