@@ -105,37 +105,7 @@ pub fn apply(
             files: Vec::new(),
         });
     }
-    let mut records = Vec::new();
-    let mut originals = Vec::new();
-    for (i, edit) in edits.iter().enumerate() {
-        // Write the real file so a sites-enabled symlink stays a symlink.
-        let path = fs::canonicalize(&edit.path).unwrap_or_else(|_| edit.path.clone());
-        let (existed, current, mode, uid, gid) = match fs::symlink_metadata(&path) {
-            Ok(meta) => {
-                let bytes = fs::read(&path).map_err(io_err("read", &path))?;
-                (true, bytes, meta.mode() & 0o7777, meta.uid(), meta.gid())
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (false, Vec::new(), 0o644, 0, 0),
-            Err(e) => return Err(io_err("inspect", &path)(e)),
-        };
-        if current != encode(&edit.before) {
-            return Err(NginxError::ChangedSinceWrite {
-                path,
-                reason: "the file changed after the edit was planned; plan again".into(),
-            });
-        }
-        records.push(FileRecord {
-            path,
-            existed,
-            original_sha256: existed.then(|| sha256_hex(&current)),
-            backup: existed.then(|| format!("{i}.orig")),
-            mode,
-            uid,
-            gid,
-            written_sha256: sha256_hex(&encode(&edit.after)),
-        });
-        originals.push(current);
-    }
+    let (records, originals) = records_for(edits)?;
     let dir = new_checkpoint_dir(checkpoint_root)?;
     for (record, original) in records.iter().zip(&originals) {
         if let Some(name) = &record.backup {
@@ -178,6 +148,43 @@ pub fn apply(
         dir,
         files: manifest.files.iter().map(|r| r.path.clone()).collect(),
     })
+}
+
+/// What each edit will change, from the live files: their records and original bytes. A
+/// file that is no longer what the edit was planned against is refused.
+fn records_for(edits: &[FileEdit]) -> Result<(Vec<FileRecord>, Vec<Vec<u8>>), NginxError> {
+    let mut records = Vec::new();
+    let mut originals = Vec::new();
+    for (i, edit) in edits.iter().enumerate() {
+        // Write the real file so a sites-enabled symlink stays a symlink.
+        let path = fs::canonicalize(&edit.path).unwrap_or_else(|_| edit.path.clone());
+        let (existed, current, mode, uid, gid) = match fs::symlink_metadata(&path) {
+            Ok(meta) => {
+                let bytes = fs::read(&path).map_err(io_err("read", &path))?;
+                (true, bytes, meta.mode() & 0o7777, meta.uid(), meta.gid())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (false, Vec::new(), 0o644, 0, 0),
+            Err(e) => return Err(io_err("inspect", &path)(e)),
+        };
+        if current != encode(&edit.before) {
+            return Err(NginxError::ChangedSinceWrite {
+                path,
+                reason: "the file changed after the edit was planned; plan again".into(),
+            });
+        }
+        records.push(FileRecord {
+            path,
+            existed,
+            original_sha256: existed.then(|| sha256_hex(&current)),
+            backup: existed.then(|| format!("{i}.orig")),
+            mode,
+            uid,
+            gid,
+            written_sha256: sha256_hex(&encode(&edit.after)),
+        });
+        originals.push(current);
+    }
+    Ok((records, originals))
 }
 
 /// Undo the last `n` checkpoints, newest first. A checkpoint with a file whose content is

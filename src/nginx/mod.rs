@@ -17,12 +17,22 @@
 //!   [`rollback`] undoes the last checkpoints, refusing files changed since we wrote them.
 //!
 //! Every line certwright adds ends with [`MARKER`], which is how removal finds it again.
+//!
+//! Files: `parse` (tokenizer, lossless tree, byte-preserving decode/encode), `select`
+//! (listens, server-name matching), `recognize` (certwright's own lines, existing redirects,
+//! blocks serving a name), `edit` (splices, line placement, diffs), the planners `patch`
+//! (installer), `authenticator` (HTTP-01 locations) and `proxy` (fleet challenge proxy),
+//! `checkpoint` (apply / rollback / recovery), `ctl` (the nginx binary). Arrows point from
+//! planners to `recognize`/`edit`/`select`, never between planners.
 
+mod authenticator;
 mod checkpoint;
 mod ctl;
+mod edit;
 mod parse;
 mod patch;
 mod proxy;
+mod recognize;
 mod select;
 
 use std::collections::HashMap;
@@ -31,16 +41,16 @@ use std::path::{Path, PathBuf};
 
 use crate::error::NginxError;
 
+pub use authenticator::{plan_challenge_removal, plan_challenges, Challenge};
 pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::Ctl;
+pub use edit::{unified_diff, FileEdit};
 pub use parse::{decode, encode, print, Body, ConfFile, Directive, Node, Word};
-pub use patch::{
-    plan_challenge_removal, plan_challenges, plan_install, plan_uninstall, unified_diff, Challenge,
-    FileEdit, InstallRequest, MARKER,
-};
+pub use patch::{plan_install, plan_uninstall, InstallRequest};
 pub use proxy::{
     plan_challenge_proxy, plan_challenge_proxy_removal, ChallengeProxyPlan, UserChallengeLocation,
 };
+pub use recognize::MARKER;
 pub use select::{Listen, MatchKind, Selected, ServerBlock};
 
 /// nginx includes nest; a deeper chain is certainly a cycle or a mistake.
