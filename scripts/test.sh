@@ -15,4 +15,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends pebble nginx openssl ca-certificates redis-server
 fi
+# crossplane (PyPI, in a venv), the nginx parse oracle; its test would install it too.
+bash scripts/install-crossplane.sh
 cargo test --locked
