@@ -18,7 +18,7 @@
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::{chown, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{chown, DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -547,11 +547,24 @@ fn list_checkpoints(root: &Path) -> Result<Vec<(u64, PathBuf)>, NginxError> {
     Ok(dirs)
 }
 
+/// A new checkpoint directory, mode 0700. Neither it nor the root may be a symlink someone
+/// planted (the root sits in a work dir another user may own): nothing is chmodded through one.
 fn new_checkpoint_dir(root: &Path) -> Result<PathBuf, NginxError> {
-    create_dir_with_mode(root, 0o700).map_err(io_err("create", root))?;
+    match fs::symlink_metadata(root) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(untrusted(root, "not a directory (a symlink?)")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            create_dir_with_mode(root, 0o700).map_err(io_err("create", root))?
+        }
+        Err(e) => return Err(io_err("inspect", root)(e)),
+    }
     let next = list_checkpoints(root)?.last().map_or(1, |(s, _)| s + 1);
     let dir = root.join(format!("{}-{next:06}", now_stamp()));
-    create_dir_with_mode(&dir, 0o700).map_err(io_err("create", &dir))?;
+    // Fails if anything (a symlink included) already has the name; umask only narrows 0700.
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(io_err("create", &dir))?;
     let marker = dir.join(IN_PROGRESS);
     write_atomic(&marker, b"", 0o600).map_err(io_err("write", &marker))?;
     Ok(dir)

@@ -804,3 +804,23 @@ fn an_oversized_config_file_is_refused_before_it_is_read_whole() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A checkpoint root planted as a symlink is refused: its target is not chmodded or filled.
+#[test]
+fn a_symlinked_checkpoint_root_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new(SITE);
+    let target = sb.path("elsewhere");
+    fs::create_dir(&target).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+    symlink(&target, sb.path("checkpoints")).unwrap();
+    let (chain, key) = sb.certs();
+    let edits = plan_install(&load(&sb.main()).unwrap(), &request(chain, key)).unwrap();
+    let before = fs::read(sb.main()).unwrap();
+    let err = apply(&edits, &sb.path("checkpoints"), &sb.ctl()).unwrap_err();
+    assert!(matches!(err, NginxError::UntrustedState { .. }), "{err}");
+    assert_eq!(fs::read(sb.main()).unwrap(), before);
+    let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755);
+    assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
+}
