@@ -24,4 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian sid's pebble (ARI, profiles) in /opt/pebble-sid; does nothing when already there.
 $sudo bash scripts/fetch-pebble-sid.sh
+# crossplane (PyPI, in a venv), the nginx parse oracle; its test would install it too.
+bash scripts/install-crossplane.sh
 cargo test --locked

@@ -20,6 +20,7 @@ mod import_certbot;
 mod issuance;
 mod nginx;
 mod nginx_checkpoints;
+mod nginx_crossplane;
 mod nginx_listen;
 mod privileges;
 mod renew;
