@@ -5,10 +5,10 @@
 use time::OffsetDateTime;
 
 use crate::cli::PlanArgs;
-use crate::error::{Error, StoreError};
+use crate::error::Error;
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
-use crate::ops::report::{plan, PlanEntry};
+use crate::ops::report::{broken_configs, plan, PlanEntry};
 use crate::ops::{block_on, Ctx};
 
 pub fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
@@ -31,10 +31,7 @@ pub fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
         print_stdout(&render_text(&entries));
     }
     if broken > 0 {
-        return Err(StoreError::Other(format!(
-            "{broken} renewal config(s) cannot be read (see problem above); those certificates will not renew"
-        ))
-        .into());
+        return Err(broken_configs(broken));
     }
     Ok(())
 }

@@ -212,3 +212,12 @@ pub fn synced_fleet_view(
         fleet.view().await
     })?
 }
+
+/// `certificates` and `plan` list every lineage, then fail (exit 3) when any renewal config
+/// is missing or unreadable: that lineage will not renew.
+pub fn broken_configs(count: usize) -> Error {
+    crate::error::StoreError::Other(format!(
+        "{count} renewal config(s) cannot be read (see the problem above); those certificates will not renew"
+    ))
+    .into()
+}
