@@ -1,9 +1,6 @@
 //! Typed errors for every layer, and the one place they become exit codes.
 //!
-//! Exit codes (documented in README.md and the man page):
-//! 0 success or nothing to do; 1 issuance/renewal failed; 2 usage or bad input;
-//! 3 config/store/permission; 4 another run holds the lock; 5 nginx; 6 the fleet's shared
-//! store (unreachable, refused a write, or this node lost the lineage lock).
+//! The exit codes are listed once, in `EXIT_CODES`; `Error::exit_code` maps to them.
 
 use std::path::PathBuf;
 
@@ -20,6 +17,15 @@ pub enum InputError {
     Server { url: String, reason: String },
     #[error("{0}")]
     Other(String),
+}
+
+/// A `cli.ini` line that cannot become a flag (see `cli_ini`); the caller adds the path and
+/// reports it as bad input (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct CliIniError {
+    pub line: usize,
+    pub reason: String,
 }
 
 /// An ACME problem document kept as data so callers and tests can branch on its type.
@@ -149,6 +155,77 @@ pub enum NginxError {
     Other(String),
 }
 
+/// A pre-, post- or deploy hook that failed (the renewal itself may have succeeded).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HookError {
+    #[error("{kind} `{command}` exited with {status}")]
+    Exited {
+        kind: &'static str,
+        command: String,
+        status: String,
+    },
+    #[error("{kind} `{command}` could not run: {reason}")]
+    Spawn {
+        kind: &'static str,
+        command: String,
+        reason: String,
+    },
+    /// The deploy step before the hook (nginx reload, fleet config) failed.
+    #[error("{0}")]
+    Deploy(String),
+}
+
+/// Every exit code and its meaning: `--help`, the man page and the README are checked
+/// against this table.
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "success, or nothing to do"),
+    (1, "issuance or renewal failed (CA error, validation failed, TLS to the CA failed, a hook failed)"),
+    (2, "usage or bad input (checked before any network I/O; nothing written)"),
+    (3, "config, store or permission problem"),
+    (4, "another certwright run holds the lock (the message names its pid)"),
+    (5, "nginx problem (config unparseable or failing `nginx -t`, no server block for a name, reload failed)"),
+    (6, "fleet mode: the shared store is unreachable or refused a write, or this node lost the lineage's lock mid-order (nothing installed)"),
+];
+
+/// The exit-code table as the help text shows it.
+pub fn exit_codes_help() -> String {
+    let mut out = String::from("Exit codes:\n");
+    for (code, meaning) in EXIT_CODES {
+        out.push_str(&format!("  {code}  {meaning}\n"));
+    }
+    out
+}
+
+/// DNS-01: credentials, zone discovery, record updates and the propagation check.
+/// Credentials problems are bad input (exit 2); the rest are failed issuance (exit 1).
+/// No variant carries a secret: credentials errors name the file and the key, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum DnsError {
+    #[error("DNS credentials file {path}: {reason}")]
+    Credentials { path: PathBuf, reason: String },
+    #[error("no DNS zone found for {name}: {reason}")]
+    NoZone { name: String, reason: String },
+    #[error("DNS query {name} {rtype} at {server} failed: {reason}")]
+    Query {
+        server: String,
+        name: String,
+        rtype: String,
+        reason: String,
+    },
+    #[error("{writer} could not {action} TXT {name} in zone {zone}: {reason}")]
+    Update {
+        writer: String,
+        action: &'static str,
+        name: String,
+        zone: String,
+        reason: String,
+    },
+    #[error("TXT records not visible after {seconds} s at {lagging}")]
+    NotPropagated { seconds: u64, lagging: String },
+    #[error("{0}")]
+    Other(String),
+}
+
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -160,8 +237,16 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Nginx(#[from] NginxError),
+    #[error(transparent)]
+    Dns(#[from] DnsError),
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A runtime failure that is neither the user's input nor the CA's answer (the async
+    /// runtime, a worker task, a child process of our own).
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error(transparent)]
+    Hook(#[from] HookError),
     #[error("could not answer the HTTP-01 challenge: {0}")]
     Challenge(String),
     #[error("another certwright run (pid {pid}) holds the lock on {path}")]
@@ -182,9 +267,14 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             // Not accepting the terms is a missing flag, not a failed issuance.
-            Error::Input(_) | Error::Acme(AcmeError::TermsNotAgreed { .. }) => 2,
+            Error::Input(_)
+            | Error::Acme(AcmeError::TermsNotAgreed { .. })
+            | Error::Dns(DnsError::Credentials { .. }) => 2,
             Error::Acme(_)
+            | Error::Dns(_)
             | Error::Challenge(_)
+            | Error::Internal(_)
+            | Error::Hook(_)
             | Error::SomeFailed { .. }
             | Error::NotImported { .. } => 1,
             Error::Store(_) | Error::Config(_) => 3,
@@ -231,10 +321,47 @@ mod tests {
                 4,
             ),
             (NginxError::Other("x".into()).into(), 5),
+            (
+                Error::Shared {
+                    store: "redis://x".into(),
+                    reason: "x".into(),
+                },
+                6,
+            ),
+            (Error::Internal("x".into()), 1),
+            (
+                DnsError::Credentials {
+                    path: "/x".into(),
+                    reason: "mode 0644".into(),
+                }
+                .into(),
+                2,
+            ),
+            (DnsError::Other("x".into()).into(), 1),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");
         }
+    }
+
+    #[test]
+    fn readme_lists_every_exit_code_as_the_table_does() {
+        let readme = include_str!("../README.md");
+        for (code, meaning) in EXIT_CODES {
+            let row = format!("| {code} | {meaning} |");
+            assert!(readme.contains(&row), "README.md lacks the row {row}");
+        }
+        let rows = readme
+            .lines()
+            .skip_while(|l| *l != "## Exit codes")
+            .take_while(|l| !l.starts_with("## JSON"))
+            .filter(|l| l.starts_with("| ") && l.as_bytes()[2].is_ascii_digit())
+            .count();
+        assert_eq!(
+            rows,
+            EXIT_CODES.len(),
+            "README.md's exit-code table has other rows"
+        );
     }
 
     #[test]

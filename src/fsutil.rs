@@ -79,10 +79,192 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Create `dir` (and parents) and force its mode, whatever the umask.
+/// Create `dir` (and parents) and force its mode, whatever the umask. The mode is set
+/// through an fd opened with `O_NOFOLLOW`: a symlink planted at `dir` is refused, its
+/// target never chmodded.
 pub fn create_dir_with_mode(dir: &Path, mode: u32) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+    let fd = open_dir_nofollow(dir)?;
+    rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode))?;
+    Ok(())
+}
+
+/// `dir` itself, refusing a symlink there (ELOOP, reported as such).
+fn open_dir_nofollow(dir: &Path) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    rustix::fs::open(dir, flags, Mode::empty()).map_err(|e| {
+        if e == rustix::io::Errno::LOOP {
+            io::Error::other(format!("{} is a symlink; not following it", dir.display()))
+        } else {
+            io::Error::from(e)
+        }
+    })
+}
+
+/// Open (creating, 0600) `dir/name` to append log lines. The file is opened with
+/// `O_NOFOLLOW` and must be a regular file owned by this user; modes are set through fds.
+/// `dir` is created 0700; an existing one is narrowed to 0700 only if it is ours and not a
+/// symlink (a symlinked logs dir is the admin's choice: followed, never chmodded).
+pub fn open_log(dir: &Path, name: &str) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::unix::fs::MetadataExt;
+    let euid = rustix::process::geteuid().as_raw();
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => create_dir_with_mode(dir, 0o700)?,
+        Err(e) => return Err(e),
+        Ok(meta) if meta.is_dir() && meta.uid() == euid && meta.mode() & 0o077 != 0 => {
+            create_dir_with_mode(dir, 0o700)?
+        }
+        Ok(_) => {}
+    }
+    let dir_fd = rustix::fs::open(
+        dir,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let flags = OFlags::WRONLY
+        | OFlags::APPEND
+        | OFlags::CREATE
+        | OFlags::NOFOLLOW
+        | OFlags::NONBLOCK
+        | OFlags::CLOEXEC;
+    let path = dir.join(name);
+    let fd = rustix::fs::openat(&dir_fd, name, flags, Mode::from_raw_mode(0o600)).map_err(|e| {
+        if e == rustix::io::Errno::LOOP {
+            io::Error::other(format!("{} is a symlink; not following it", path.display()))
+        } else {
+            io::Error::from(e)
+        }
+    })?;
+    let file = File::from(fd);
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    if meta.uid() != euid {
+        return Err(io::Error::other(format!(
+            "{} belongs to uid {}, not to this user (uid {euid}): another user could read it",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
+/// Open the directory `name` (one path component) below the directory `parent` without
+/// following any symlink: `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, or, on a
+/// kernel without it (before 5.6, or a seccomp filter), `openat` with `O_NOFOLLOW`, which
+/// for a single component gives the same guarantee.
+pub fn open_dir_beneath(
+    parent: &std::os::fd::OwnedFd,
+    name: &str,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use rustix::io::Errno;
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not one path component",
+        ));
+    }
+    let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
+    match rustix::fs::openat2(parent, name, flags, Mode::empty(), resolve) {
+        Err(Errno::NOSYS | Errno::PERM | Errno::INVAL | Errno::TOOBIG) => {
+            Ok(rustix::fs::openat(parent, name, flags, Mode::empty())?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Environment variables that carry secrets certwright reads (the EAB key, the Redis
+/// password): removed from every child's environment (hooks, nginx), which needs none of them.
+pub const SECRET_ENV_VARS: &[&str] = &[
+    "CERTWRIGHT_EAB_HMAC_KEY",
+    "CERTWRIGHT_STORE_PASSWORD",
+    "REDISCLI_AUTH",
+];
+
+/// Clear `SECRET_ENV_VARS` (and `CERTWRIGHT_STORE` when its URL holds credentials) from a
+/// child's environment. (Not a file primitive, but shared by the same two leaves.)
+pub fn scrub_secret_env(cmd: &mut std::process::Command) {
+    for var in SECRET_ENV_VARS {
+        cmd.env_remove(var);
+    }
+    if std::env::var("CERTWRIGHT_STORE").is_ok_and(|url| url.contains('@')) {
+        cmd.env_remove("CERTWRIGHT_STORE");
+    }
+}
+
+/// Why `read_owned` would not read a file.
+#[derive(Debug)]
+pub enum OwnedReadError {
+    Io(io::Error),
+    /// Someone else could have written it: what to tell the user.
+    Untrusted(String),
+}
+
+/// The text of a file certwright acts on (renewal config, state) as root, or `None` when
+/// absent. Refused: a symlink, anything but a regular file, a file owned by another user
+/// than this one or root, a file group or others can write, and one over `max` bytes.
+/// Checked on the open fd, so the file cannot be swapped between check and read.
+pub fn read_owned(path: &Path, max: u64) -> Result<Option<String>, OwnedReadError> {
+    use std::io::Read;
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(path);
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(OwnedReadError::Untrusted("it is a symlink".into()))
+        }
+        Err(e) => return Err(OwnedReadError::Io(e)),
+    };
+    let meta = file.metadata().map_err(OwnedReadError::Io)?;
+    owned_by_us(&meta).map_err(OwnedReadError::Untrusted)?;
+    if meta.len() > max {
+        return Err(OwnedReadError::Untrusted(format!(
+            "it is {} bytes, more than the {max} a file of this kind may have",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    file.take(max + 1)
+        .read_to_string(&mut text)
+        .map_err(OwnedReadError::Io)?;
+    Ok(Some(text))
+}
+
+/// A regular file owned by this user or root that only its owner can write.
+pub fn owned_by_us(meta: &fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    if !meta.file_type().is_file() {
+        return Err("it is not a regular file".into());
+    }
+    let euid = rustix::process::geteuid().as_raw();
+    if meta.uid() != euid && meta.uid() != 0 {
+        return Err(format!(
+            "it belongs to uid {}, not to this user (uid {euid}) or root; whoever owns it \
+             could make certwright run their programs (chown it, or remove it)",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "group or others can write it (mode {:o}); chmod go-w it",
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -102,6 +284,80 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn read_owned_refuses_what_others_could_have_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.json");
+        assert!(read_owned(&p, 100).unwrap().is_none());
+        write_atomic(&p, b"{}", 0o644).unwrap();
+        assert_eq!(read_owned(&p, 100).unwrap().as_deref(), Some("{}"));
+        let refused = |p: &Path, max| match read_owned(p, max) {
+            Err(OwnedReadError::Untrusted(why)) => why,
+            other => panic!("{other:?}"),
+        };
+        assert!(refused(&p, 1).contains("more than"));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o664)).unwrap();
+        assert!(refused(&p, 100).contains("chmod go-w"));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        std::os::unix::fs::chown(&p, Some(65534), None).unwrap();
+        assert!(refused(&p, 100).contains("uid 65534"));
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&p, &link).unwrap();
+        assert!(refused(&link, 100).contains("symlink"));
+        assert!(refused(dir.path(), 100).contains("regular"));
+    }
+
+    #[test]
+    fn log_file_and_dir_symlinks_are_not_followed_or_chmodded() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = tempfile::tempdir().unwrap();
+        fs::set_permissions(target.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let logs = dir.path().join("logs");
+        let mut f = open_log(&logs, "c.log").unwrap();
+        f.write_all(b"line\n").unwrap();
+        assert_eq!(
+            fs::metadata(&logs).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let log = logs.join("c.log");
+        assert_eq!(
+            fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // A log file pre-created readable by others is narrowed through the fd.
+        fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+        open_log(&logs, "c.log").unwrap();
+        assert_eq!(
+            fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // A log file another user made is refused; a symlink is not followed.
+        std::os::unix::fs::chown(&log, Some(65534), None).unwrap();
+        assert!(open_log(&logs, "c.log")
+            .unwrap_err()
+            .to_string()
+            .contains("uid 65534"));
+        fs::remove_file(&log).unwrap();
+        let victim = target.path().join("victim");
+        fs::write(&victim, b"").unwrap();
+        std::os::unix::fs::symlink(&victim, &log).unwrap();
+        assert!(open_log(&logs, "c.log")
+            .unwrap_err()
+            .to_string()
+            .contains("symlink"));
+        assert_eq!(fs::read(&victim).unwrap(), b"");
+        // A symlinked dir: followed for the admin's sake, never chmodded; and
+        // create_dir_with_mode refuses it outright.
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(target.path(), &linked).unwrap();
+        open_log(&linked, "c.log").unwrap();
+        assert!(create_dir_with_mode(&linked, 0o700).is_err());
+        assert_eq!(
+            fs::metadata(target.path()).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Answering HTTP-01: a standalone responder on port 80, or files in a webroot.
 //! (The nginx-hosted variant is planned by the `nginx` module and wired in `commands`.)
+//! DNS-01 lives in `dns`: TXT record writers, zone discovery and the propagation check.
 
+pub mod dns;
 mod standalone;
 mod webroot;
 

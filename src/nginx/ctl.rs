@@ -59,8 +59,9 @@ impl Ctl {
     }
 
     fn run(&self, args: &[&str]) -> Result<Output, NginxError> {
-        Command::new(&self.binary)
-            .args(args)
+        let mut cmd = Command::new(&self.binary);
+        crate::fsutil::scrub_secret_env(&mut cmd);
+        cmd.args(args)
             .arg("-c")
             .arg(&self.conf)
             .output()

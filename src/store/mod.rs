@@ -91,6 +91,34 @@ impl Store {
             .join(format!("{}probe", fsutil::TEMP_PREFIX));
         fs::write(&probe, b"").map_err(io_err("cannot write to", &self.config_dir))?;
         let _ = fs::remove_file(&probe);
+        self.check_owned_files()
+    }
+
+    /// Every renewal config and state file must be one another user could not have written
+    /// (see `fsutil::owned_by_us`): checked for the whole run up front, so a planted one is
+    /// refused (exit 3, naming it and its owner) before anything acts on any lineage.
+    fn check_owned_files(&self) -> Result<(), StoreError> {
+        for dir in [self.config_dir.join("renewal"), self.work_dir.join("state")] {
+            let entries = fs::read_dir(&dir).map_err(io_err("cannot read", &dir))?;
+            for entry in entries {
+                let entry = entry.map_err(io_err("cannot read", &dir))?;
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(fsutil::TEMP_PREFIX)
+                {
+                    continue;
+                }
+                let path = entry.path();
+                let meta = fs::symlink_metadata(&path).map_err(io_err("cannot read", &path))?;
+                let checked = if meta.file_type().is_symlink() {
+                    Err("it is a symlink".to_string())
+                } else {
+                    fsutil::owned_by_us(&meta)
+                };
+                checked.map_err(|reason| StoreError::Unsafe { path, reason })?;
+            }
+        }
         Ok(())
     }
 
@@ -148,7 +176,8 @@ impl Store {
             }
             Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() => {
                 if meta.permissions().mode() & 0o7777 != mode && !meta.file_type().is_symlink() {
-                    fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+                    // Through an O_NOFOLLOW fd: a symlink swapped in meanwhile is refused.
+                    fsutil::create_dir_with_mode(dir, mode)
                         .map_err(io_err("cannot set permissions on", dir))?;
                 }
                 Ok(())
@@ -365,7 +394,13 @@ impl Store {
 
     pub fn read_renewal(&self, name: &CertName) -> Result<Option<String>, StoreError> {
         let path = self.renewal_path(name);
-        read_optional(&path)
+        read_trusted(&path)
+    }
+
+    /// `read_renewal` without the owner check: only to learn which ports to bind as root
+    /// before dropping to `--user` (whose files these then are); nothing else is acted on.
+    pub fn read_renewal_for_ports(&self, name: &CertName) -> Result<Option<String>, StoreError> {
+        read_optional(&self.renewal_path(name))
     }
 
     pub fn write_renewal(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
@@ -405,7 +440,7 @@ impl Store {
     /// Per-lineage renewal bookkeeping (ARI state, failures), kept in the work dir.
     pub fn read_state(&self, name: &CertName) -> Result<Option<String>, StoreError> {
         let path = self.work_dir.join("state").join(format!("{name}.json"));
-        read_optional(&path)
+        read_trusted(&path)
     }
 
     pub fn write_state(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
@@ -416,7 +451,7 @@ impl Store {
     /// A file of certwright's own directly in the work dir (`name` is one of our constants).
     pub fn read_work_file(&self, name: &str) -> Result<Option<String>, StoreError> {
         let path = self.work_dir.join(name);
-        read_optional(&path)
+        read_trusted(&path)
     }
 
     pub fn write_work_file(&self, name: &str, contents: &str) -> Result<(), StoreError> {
@@ -468,6 +503,12 @@ impl Store {
         credentials_json: &str,
         meta_json: &str,
     ) -> Result<(), StoreError> {
+        // The id becomes a directory name: one plain component, never a path.
+        if !shared::is_account_id(id) {
+            return Err(StoreError::Other(format!(
+                "account id {id:?} is not a plain name; refused"
+            )));
+        }
         let dir = self.account_server_dir(server_dir);
         self.ensure_real_dir(&dir, 0o700)?;
         let dir = dir.join(id);
@@ -644,6 +685,21 @@ fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err("cannot read", path)(e)),
     }
+}
+
+/// Renewal configs and state are a few KiB; a file far larger is not one of ours.
+const MAX_TRUSTED_FILE: u64 = 1 << 20;
+
+/// `read_optional` for a file whose contents decide what certwright runs or writes as
+/// root: refused (exit 3, naming the file and why) if another user could have written it.
+fn read_trusted(path: &Path) -> Result<Option<String>, StoreError> {
+    fsutil::read_owned(path, MAX_TRUSTED_FILE).map_err(|e| match e {
+        fsutil::OwnedReadError::Io(e) => io_err("cannot read", path)(e),
+        fsutil::OwnedReadError::Untrusted(reason) => StoreError::Unsafe {
+            path: path.to_path_buf(),
+            reason,
+        },
+    })
 }
 
 /// A directory name for an account, from its URL's last path segment.

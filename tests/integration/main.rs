@@ -3,10 +3,12 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod alerts;
 mod bad_input;
 mod certonly;
 mod crash;
 mod daemon_lock;
+mod dns;
 mod faults;
 mod fleet;
 mod fleet_dir;
@@ -23,5 +25,8 @@ mod nginx_listen;
 mod privileges;
 mod renew;
 mod responder;
+mod security_env;
+mod security_files;
+mod security_fleet;
 mod store_attacks;
 mod support;

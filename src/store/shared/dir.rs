@@ -4,9 +4,9 @@
 //! ```text
 //! locks/<name>        flock held by the node renewing <name>; holds its owner token
 //! certs/<name>.json   version, cert, chain, fullchain, privkey (sealed), renewal (sealed),
-//!                     node, at
-//! chal/<token>        identifier, key authorization, expiry; absent once expired
-//! accounts/<ca>.json  id, credentials (sealed), meta; linked into place once, never replaced
+//!                     node, at, mac (a tag over name, version and every field but `at`)
+//! chal/<token>        identifier and key authorization (sealed under the token), expiry
+//! accounts/<ca>.json  id, credentials (sealed), meta, mac; linked into place once, never replaced
 //! nodes/<id>.json     installed versions, last seen
 //! history.jsonl       JSON events, oldest first, appended under history.lock, bounded
 //! ```
@@ -36,7 +36,10 @@ use rustix::fs::{flock, FlockOperation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{now, Bundle, Lease, LockAttempt, Sealer, SharedAccount, SharedStore};
+use super::{
+    now, open_account, open_challenge, seal_account, seal_challenge, Bundle, Lease, LockAttempt,
+    Sealer, SharedAccount, SharedStore, StoredBundle,
+};
 use crate::error::{Error, InputError};
 use crate::fsutil;
 
@@ -84,6 +87,9 @@ struct CertEntry {
     renewal: String,
     node: String,
     at: String,
+    /// The tag of `StoredBundle` (missing: refused as not authenticated).
+    #[serde(default)]
+    mac: String,
 }
 
 /// What `versions` reads of a `CertEntry`.
@@ -94,8 +100,8 @@ struct VersionOnly {
 
 #[derive(Serialize, Deserialize)]
 struct ChallengeEntry {
-    identifier: String,
-    key_authorization: String,
+    /// `identifier\nkey authorization`, sealed with context `chal:<token>`.
+    sealed: String,
     /// Milliseconds since the epoch, by the clock of the node that wrote it.
     expires_ms: u64,
 }
@@ -107,6 +113,9 @@ struct AccountEntry {
     credentials: String,
     #[serde(default)]
     meta: Option<String>,
+    /// The account record's tag (see `seal_account`; missing: refused).
+    #[serde(default)]
+    mac: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -398,12 +407,17 @@ impl Inner {
     /// `(stem, path)` of each `<stem>.json` in `dir` with a plain stem (temp files and
     /// anything foreign are skipped); nothing if `dir` does not exist yet.
     /// Every `<name>.json` in `dir`, parsed; one removed since the listing (a `delete`
-    /// meanwhile) is skipped.
+    /// meanwhile) is skipped, and so is (logged) one that does not parse: one bad file must
+    /// not stop every node from syncing the others.
     fn read_all<T: DeserializeOwned>(&self, dir: &Path) -> Result<BTreeMap<String, T>, Error> {
         let mut out = BTreeMap::new();
         for (name, path) in self.list_json(dir)? {
-            if let Some(entry) = self.read_json::<T>(&path)? {
-                out.insert(name, entry);
+            match self.read_json::<T>(&path) {
+                Ok(Some(entry)) => {
+                    out.insert(name, entry);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("{e}: skipped"),
             }
         }
         Ok(out)
@@ -427,14 +441,6 @@ impl Inner {
             }
         }
         Ok(out)
-    }
-
-    fn seal(&self, context: &str, clear: &str) -> Result<String, Error> {
-        (self.sealer.seal_text(context, clear)).map_err(|e| self.fail("cannot encrypt", e))
-    }
-
-    fn open_sealed(&self, context: &str, sealed: &str) -> Result<String, Error> {
-        (self.sealer.open_text(context, sealed)).map_err(|e| self.fail("cannot decrypt", e))
     }
 
     fn ping(&self) -> Result<(), Error> {
@@ -539,8 +545,6 @@ impl Inner {
 
     fn publish(&self, lease: &Lease, bundle: &Bundle) -> Result<u64, Error> {
         self.check_name("lineage", &lease.name)?;
-        let privkey = self.seal(&format!("privkey:{}", lease.name), &bundle.privkey_pem)?;
-        let renewal = self.seal(&format!("renewal:{}", lease.name), &bundle.renewal)?;
         let certs = self.sub("certs", true)?;
         let path = certs.join(format!("{}.json", lease.name));
         // Held through the write: this store's own `unlock` cannot slip in between.
@@ -554,22 +558,34 @@ impl Inner {
                 ),
             ));
         }
-        let previous = self
-            .read_json::<VersionOnly>(&path)?
-            .map_or(0, |v| v.version);
-        let version = previous + 1;
+        // Counted from the last version that verifies: a number written without the key
+        // must not push the fleet's versions up.
+        let verified = match self.fetch(&lease.name) {
+            Ok(found) => found.map_or(0, |b| b.version),
+            Err(e) => {
+                tracing::warn!("{e}; publishing above this node's own version");
+                0
+            }
+        };
+        let version = verified
+            .max(bundle.version)
+            .checked_add(1)
+            .ok_or_else(|| self.fail("refused the certificate", "no version number left"))?;
+        let stored = StoredBundle::seal(&self.sealer, &lease.name, version, bundle)
+            .map_err(|e| self.fail("cannot encrypt", e))?;
         let at = now();
         self.write_json(
             &path,
             &CertEntry {
                 version,
-                cert: bundle.cert_pem.clone(),
-                chain: bundle.chain_pem.clone(),
-                fullchain: bundle.fullchain_pem.clone(),
-                privkey,
-                renewal,
-                node: bundle.node.clone(),
+                cert: stored.cert,
+                chain: stored.chain,
+                fullchain: stored.fullchain,
+                privkey: stored.privkey,
+                renewal: stored.renewal,
+                node: stored.node,
                 at: at.clone(),
+                mac: stored.mac,
             },
         )?;
         drop(held);
@@ -590,15 +606,20 @@ impl Inner {
         let Some(entry) = self.read_json::<CertEntry>(&path)? else {
             return Ok(None);
         };
-        Ok(Some(Bundle {
+        let stored = StoredBundle {
             version: entry.version,
-            privkey_pem: self.open_sealed(&format!("privkey:{name}"), &entry.privkey)?,
-            cert_pem: entry.cert,
-            chain_pem: entry.chain,
-            fullchain_pem: entry.fullchain,
-            renewal: self.open_sealed(&format!("renewal:{name}"), &entry.renewal)?,
+            cert: entry.cert,
+            chain: entry.chain,
+            fullchain: entry.fullchain,
+            privkey: entry.privkey,
+            renewal: entry.renewal,
             node: entry.node,
-        }))
+            mac: entry.mac,
+        };
+        stored
+            .open(&self.sealer, name)
+            .map(Some)
+            .map_err(|e| self.fail("refused the certificate entry", e))
     }
 
     /// One read per lineage (there is no index to go stale): fine for hundreds of
@@ -632,12 +653,13 @@ impl Inner {
                 format!("token {token:?} is not base64url"),
             ));
         }
+        let sealed = seal_challenge(&self.sealer, token, identifier, key_authorization)
+            .map_err(|e| self.fail("cannot encrypt", e))?;
         let dir = self.sub("chal", true)?;
         self.write_json(
             &dir.join(token),
             &ChallengeEntry {
-                identifier: identifier.to_string(),
-                key_authorization: key_authorization.to_string(),
+                sealed,
                 expires_ms: now_ms().saturating_add(millis(ttl)),
             },
         )?;
@@ -680,7 +702,7 @@ impl Inner {
             let _ = fs::remove_file(&path);
             return Ok(None);
         }
-        Ok(Some((entry.identifier, entry.key_authorization)))
+        Ok(open_challenge(&self.sealer, token, &entry.sealed))
     }
 
     fn remove_challenge(&self, token: &str) -> Result<(), Error> {
@@ -704,11 +726,14 @@ impl Inner {
         let Some(entry) = self.read_json::<AccountEntry>(&path)? else {
             return Ok(None);
         };
-        Ok(Some(SharedAccount {
+        let stored = SharedAccount {
             id: entry.id,
-            credentials: self.open_sealed(&format!("account:{server_dir}"), &entry.credentials)?,
+            credentials: entry.credentials,
             meta: entry.meta,
-        }))
+        };
+        open_account(&self.sealer, server_dir, stored, &entry.mac)
+            .map(Some)
+            .map_err(|e| self.fail("refused the account", e))
     }
 
     /// The complete entry is written under a temp name, then hard-linked to its final name:
@@ -720,13 +745,15 @@ impl Inner {
         account: &SharedAccount,
     ) -> Result<SharedAccount, Error> {
         self.check_name("CA", server_dir)?;
-        let sealed = self.seal(&format!("account:{server_dir}"), &account.credentials)?;
+        let (sealed, mac) = seal_account(&self.sealer, server_dir, account)
+            .map_err(|e| self.fail("cannot encrypt", e))?;
         let dir = self.sub("accounts", true)?;
         let path = dir.join(format!("{server_dir}.json"));
         let json = serde_json::to_vec_pretty(&AccountEntry {
             id: account.id.clone(),
             credentials: sealed,
             meta: account.meta.clone(),
+            mac,
         })
         .map_err(|e| self.fail("cannot encode", e))?;
         let tmp = temp_beside(&path);
@@ -1431,6 +1458,49 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(accounts.len(), 2, "leftover temp files: {accounts:?}");
+    }
+
+    /// Issue 16: a writer of the directory without the key gets nothing past a node.
+    #[tokio::test]
+    async fn entries_written_without_the_key_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = node(dir.path());
+        let chal = dir.path().join("chal");
+        fs::create_dir(&chal).unwrap();
+        let forged = serde_json::json!({"sealed": "x.example\ntok.evil", "expires_ms": u64::MAX});
+        fs::write(chal.join("tok"), forged.to_string()).unwrap();
+        assert_eq!(a.challenge("tok").await.unwrap(), None);
+
+        a.offer_account("ca_1", &account("acct-1")).await.unwrap();
+        let path = dir.path().join("accounts/ca_1.json");
+        let mut entry: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        entry["id"] = "/etc".into();
+        fs::write(&path, entry.to_string()).unwrap();
+        let err = a.account("ca_1").await.err().unwrap().to_string();
+        assert!(err.contains("not authenticated"), "{err}");
+
+        let lease = lock(&a, "x.example", "a/1/1").await;
+        a.publish(&lease, &bundle("a", "cert-1")).await.unwrap();
+        let path = dir.path().join("certs/x.example.json");
+        let good = fs::read_to_string(&path).unwrap();
+        for (field, value) in [
+            ("version", 9.into()),
+            ("chain", "".into()),
+            ("node", "a\nb".into()),
+        ] {
+            let mut entry: serde_json::Value = serde_json::from_str(&good).unwrap();
+            entry[field] = value;
+            fs::write(&path, entry.to_string()).unwrap();
+            let err = a.fetch("x.example").await.err().unwrap().to_string();
+            assert!(err.contains("not authenticated"), "{field}: {err}");
+        }
+        // The next version counts from the last one that verifies (none now), not from 9.
+        let version = a.publish(&lease, &bundle("a", "cert-2")).await.unwrap();
+        assert_eq!(version, 1);
+        // A file that is not JSON does not hide the others from `versions`.
+        fs::write(dir.path().join("certs/junk.json"), "not json").unwrap();
+        assert_eq!(a.versions().await.unwrap().get("x.example"), Some(&1));
     }
 
     #[tokio::test]

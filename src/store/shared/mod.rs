@@ -24,7 +24,8 @@ pub use seal::Sealer;
 /// another version's key (certmagic writes them separately and can).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Bundle {
-    /// Assigned by the store, one more than the last published version.
+    /// Assigned by the store on publish: one more than both the store's last version and
+    /// the version given here (the publishing node's high-water mark).
     pub version: u64,
     pub cert_pem: String,
     pub chain_pem: String,
@@ -44,6 +45,176 @@ impl std::fmt::Debug for Bundle {
             .field("node", &self.node)
             .finish_non_exhaustive()
     }
+}
+
+/// A bundle as the store keeps it: the key and renewal config sealed, the rest in clear
+/// (readable for operators), and a tag over all of it and the version, so a writer
+/// without the fleet key can neither alter a field nor replay an old version as a new one.
+pub(crate) struct StoredBundle {
+    pub version: u64,
+    pub cert: String,
+    pub chain: String,
+    pub fullchain: String,
+    pub privkey: String,
+    pub renewal: String,
+    pub node: String,
+    pub mac: String,
+}
+
+impl StoredBundle {
+    fn tagged_fields<'a>(&'a self, name: &'a str, version: &'a str) -> [&'a str; 8] {
+        [
+            name,
+            version,
+            &self.cert,
+            &self.chain,
+            &self.fullchain,
+            &self.privkey,
+            &self.renewal,
+            &self.node,
+        ]
+    }
+
+    pub fn seal(sealer: &Sealer, name: &str, version: u64, b: &Bundle) -> Result<Self, String> {
+        let mut stored = StoredBundle {
+            version,
+            cert: b.cert_pem.clone(),
+            chain: b.chain_pem.clone(),
+            fullchain: b.fullchain_pem.clone(),
+            privkey: sealer.seal_text(&format!("privkey:{name}"), &b.privkey_pem)?,
+            renewal: sealer.seal_text(&format!("renewal:{name}"), &b.renewal)?,
+            node: b.node.clone(),
+            mac: String::new(),
+        };
+        let v = version.to_string();
+        stored.mac = sealer.tag("bundle", &stored.tagged_fields(name, &v))?;
+        Ok(stored)
+    }
+
+    /// Check the tag, then open the sealed fields.
+    pub fn open(self, sealer: &Sealer, name: &str) -> Result<Bundle, String> {
+        let v = self.version.to_string();
+        if !sealer.verify("bundle", &self.tagged_fields(name, &v), &self.mac) {
+            return Err(format!(
+                "version {} of {name} is not authenticated by this --store-key-file \
+                 (written without the fleet key, altered, or an old version replayed); not used",
+                self.version
+            ));
+        }
+        if !is_node_id(&self.node) {
+            return Err(format!("version {} of {name}: bad node name", self.version));
+        }
+        Ok(Bundle {
+            version: self.version,
+            privkey_pem: sealer.open_text(&format!("privkey:{name}"), &self.privkey)?,
+            renewal: sealer.open_text(&format!("renewal:{name}"), &self.renewal)?,
+            cert_pem: self.cert,
+            chain_pem: self.chain,
+            fullchain_pem: self.fullchain,
+            node: self.node,
+        })
+    }
+}
+
+/// What `--node-id` accepts: nothing that could break a log line or a key.
+pub fn is_node_id(node: &str) -> bool {
+    !node.is_empty()
+        && node.len() <= 240
+        && node
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// An account id is one plain path component on every node: no `/`, no `..`, no dot
+/// names (those are retired accounts).
+pub fn is_account_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
+/// The account record's tag: binds id, sealed credentials and meta to the CA's entry.
+fn account_tag_fields<'a>(
+    server_dir: &'a str,
+    a: &'a SharedAccount,
+    sealed: &'a str,
+) -> [&'a str; 4] {
+    [server_dir, &a.id, sealed, a.meta.as_deref().unwrap_or("")]
+}
+
+/// Seal an account for the store: `(sealed credentials, tag)`.
+pub(crate) fn seal_account(
+    sealer: &Sealer,
+    server_dir: &str,
+    a: &SharedAccount,
+) -> Result<(String, String), String> {
+    let sealed = sealer.seal_text(&format!("account:{server_dir}"), &a.credentials)?;
+    let mac = sealer.tag("account", &account_tag_fields(server_dir, a, &sealed))?;
+    Ok((sealed, mac))
+}
+
+/// Verify and open a stored account record (`credentials` still sealed in `stored`).
+pub(crate) fn open_account(
+    sealer: &Sealer,
+    server_dir: &str,
+    stored: SharedAccount,
+    mac: &str,
+) -> Result<SharedAccount, String> {
+    if !sealer.verify(
+        "account",
+        &account_tag_fields(server_dir, &stored, &stored.credentials),
+        mac,
+    ) {
+        return Err(format!(
+            "the fleet's account for {server_dir} is not authenticated by this --store-key-file \
+             (written without the fleet key, or altered); not used"
+        ));
+    }
+    if !is_account_id(&stored.id) {
+        return Err(format!(
+            "the fleet's account for {server_dir} has a bad id {:?}",
+            stored.id
+        ));
+    }
+    let credentials = sealer.open_text(&format!("account:{server_dir}"), &stored.credentials)?;
+    Ok(SharedAccount {
+        credentials,
+        ..stored
+    })
+}
+
+/// A challenge entry's stored value: `identifier\nkey authorization`, sealed under its
+/// token, so only a node holding the fleet key can make the fleet answer a token.
+pub(crate) fn seal_challenge(
+    sealer: &Sealer,
+    token: &str,
+    identifier: &str,
+    key_authorization: &str,
+) -> Result<String, String> {
+    sealer.seal_text(
+        &format!("chal:{token}"),
+        &format!("{identifier}\n{key_authorization}"),
+    )
+}
+
+/// `(identifier, key authorization)` of a stored challenge; `None` for one that does not
+/// open with the fleet key (a Redis writer's), which the responder then does not answer.
+pub(crate) fn open_challenge(
+    sealer: &Sealer,
+    token: &str,
+    stored: &str,
+) -> Option<(String, String)> {
+    let Ok(clear) = sealer.open_text(&format!("chal:{token}"), stored) else {
+        tracing::warn!(
+            "challenge entry for token {token:?} does not verify with the fleet key: not answered"
+        );
+        return None;
+    };
+    let (identifier, key_auth) = clear.split_once('\n')?;
+    Some((identifier.to_string(), key_auth.to_string()))
 }
 
 /// An ACME account shared by the fleet, so nodes do not each register one.
@@ -178,6 +349,18 @@ pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> 
         return Err(InputError::Other(format!(
             "--store-prefix {:?}: applies to redis:// stores only; give each fleet its own file:// directory",
             options.prefix
+        ))
+        .into());
+    }
+    if redis::has_password(options.url)
+        && std::env::args_os().any(|a| a.to_string_lossy().contains(options.url))
+    {
+        return Err(InputError::Other(format!(
+            "--store {}: a password on the command line is visible to every local user \
+             (ps); give it in {} or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
+            redis::redact(options.url),
+            redis::PASSWORD_ENV,
+            redis::PASSWORD_FILE_ENV
         ))
         .into());
     }

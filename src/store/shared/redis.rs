@@ -4,10 +4,10 @@
 //! ```text
 //! lock:<name>      owner token, SET NX PX; refreshed and released by an owner-checking script
 //! cert:<name>      hash: version, cert, chain, fullchain, privkey (sealed), renewal (sealed),
-//!                  node, at
-//! versions         hash: name -> version (the one key nodes poll)
-//! chal:<token>     "identifier\nkey authorization", expires by itself
-//! account:<server> hash: id, credentials (sealed), meta
+//!                  node, at, mac (a tag over name, version and every field but `at`)
+//! versions         hash: name -> version (the one key nodes poll; a hint, `cert:` decides)
+//! chal:<token>     "identifier\nkey authorization" sealed under the token, expires by itself
+//! account:<server> hash: id, credentials (sealed), meta, mac (a tag over all three)
 //! node:<id>        hash: name -> installed version, plus "_seen"
 //! nodes            set of node ids
 //! history          list of JSON events, newest first, capped
@@ -17,10 +17,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
-use redis::{AsyncCommands, Script};
+use redis::{AsyncCommands, IntoConnectionInfo, Script};
 use tokio::sync::OnceCell;
 
-use super::{now, Bundle, Lease, LockAttempt, Sealer, SharedAccount, SharedStore};
+use super::{
+    now, open_account, open_challenge, seal_account, seal_challenge, Bundle, Lease, LockAttempt,
+    Sealer, SharedAccount, SharedStore, StoredBundle,
+};
 use crate::error::{Error, InputError};
 
 const HISTORY_LEN: isize = 1000;
@@ -39,18 +42,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
-/// Check the lease and write the whole version, the version index and the history entry in
-/// one step: -1 when the lease is no longer ours.
+/// Check the lease and that the version is still the one the node read (ARGV[11], '' for
+/// none), then write the whole version, the version index and the history entry in one
+/// step: -1 when the lease is no longer ours, -2 when the version moved meanwhile. The
+/// version travels as a string: the node chose it (and tagged it), Lua doubles would round.
 const PUBLISH: &str = r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local v = tonumber(redis.call('HGET', KEYS[2], 'version') or '0') + 1
+if (redis.call('HGET', KEYS[2], 'version') or '') ~= ARGV[11] then return -2 end
+local v = ARGV[12]
 redis.call('HSET', KEYS[2], 'version', v, 'cert', ARGV[3], 'chain', ARGV[4],
-  'fullchain', ARGV[5], 'privkey', ARGV[6], 'renewal', ARGV[7], 'node', ARGV[8], 'at', ARGV[9])
+  'fullchain', ARGV[5], 'privkey', ARGV[6], 'renewal', ARGV[7], 'node', ARGV[8], 'at', ARGV[9],
+  'mac', ARGV[13])
 redis.call('HSET', KEYS[3], ARGV[2], v)
 redis.call('LPUSH', KEYS[4], cjson.encode({event='publish', name=ARGV[2], node=ARGV[8],
-  version=v, at=ARGV[9]}))
+  version=tonumber(v), at=ARGV[9]}))
 redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[10]) - 1)
-return v";
+return 1";
 
 pub struct RedisStore {
     client: redis::Client,
@@ -70,11 +77,51 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The Redis password, from the environment, never from argv (`ps` shows argv to every
+/// user, and the daemon's passes would repeat it).
+pub const PASSWORD_ENV: &str = "CERTWRIGHT_STORE_PASSWORD";
+/// A file holding the Redis password (mode 0600 or stricter).
+pub const PASSWORD_FILE_ENV: &str = "CERTWRIGHT_STORE_PASSWORD_FILE";
+
+/// Whether `url` carries a password (`redis://user:secret@host`, `redis://:secret@host`).
+pub fn has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty()))
+}
+
+fn password_from_env() -> Result<Option<String>, String> {
+    if let Ok(password) = std::env::var(PASSWORD_ENV) {
+        return Ok(Some(password));
+    }
+    let Some(path) = std::env::var_os(PASSWORD_FILE_ENV) else {
+        return Ok(None);
+    };
+    let path = std::path::Path::new(&path);
+    let shown = || format!("{PASSWORD_FILE_ENV}={}", path.display());
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", shown()))?;
+    if std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077 != 0 {
+        return Err(format!(
+            "{} is readable by group or others; chmod 600 it",
+            shown()
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", shown()))?;
+    Ok(Some(text.trim_end_matches(['\n', '\r']).to_string()))
+}
+
 impl RedisStore {
     pub fn new(url: &str, prefix: &str, sealer: Sealer) -> Result<RedisStore, Error> {
         let described = redact(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| InputError::Other(format!("--store {described}: {e}")))?;
+        let bad = |e: String| InputError::Other(format!("--store {described}: {e}"));
+        let mut info = url.into_connection_info().map_err(|e| bad(e.to_string()))?;
+        if let Some(password) = password_from_env().map_err(bad)? {
+            let settings = info.redis_settings().clone().set_password(password);
+            info = info.set_redis_settings(settings);
+        }
+        let client = redis::Client::open(info).map_err(|e| bad(e.to_string()))?;
         Ok(RedisStore {
             client,
             conn: OnceCell::new(),
@@ -117,14 +164,6 @@ impl RedisStore {
             .await
             .map_err(|e| self.fail("cannot connect", e))?;
         Ok(conn.clone())
-    }
-
-    fn seal(&self, context: &str, clear: &str) -> Result<String, Error> {
-        (self.sealer.seal_text(context, clear)).map_err(|e| self.fail("cannot encrypt", e))
-    }
-
-    fn open_sealed(&self, context: &str, sealed: &str) -> Result<String, Error> {
-        (self.sealer.open_text(context, sealed)).map_err(|e| self.fail("cannot decrypt", e))
     }
 }
 
@@ -196,38 +235,66 @@ impl SharedStore for RedisStore {
     }
 
     async fn publish(&self, lease: &Lease, bundle: &Bundle) -> Result<u64, Error> {
-        let privkey = self.seal(&format!("privkey:{}", lease.name), &bundle.privkey_pem)?;
-        // Sealed too, for integrity: it names programs a node runs (nginx binary, hooks'
-        // paths), so whoever can write to Redis must not be able to change it.
-        let renewal = self.seal(&format!("renewal:{}", lease.name), &bundle.renewal)?;
         let mut c = self.conn().await?;
-        let version: i64 = Script::new(PUBLISH)
+        let current: Option<String> = c
+            .hget(self.key(&["cert", &lease.name]), "version")
+            .await
+            .map_err(|e| self.fail("cannot read the certificate", e))?;
+        // Counted from the last version that verifies: a number a writer without the key
+        // put there must not push the fleet's versions up.
+        let verified = match self.fetch(&lease.name).await {
+            Ok(found) => found.map_or(0, |b| b.version),
+            Err(e) => {
+                tracing::warn!("{e}; publishing above this node's own version");
+                0
+            }
+        };
+        let version = verified
+            .max(bundle.version)
+            .checked_add(1)
+            .ok_or_else(|| self.fail("refused the certificate", "no version number left"))?;
+        // Sealed and tagged: the key is secret, the renewal config names programs a node
+        // runs, and no field or the version may change without the fleet key.
+        let stored = StoredBundle::seal(&self.sealer, &lease.name, version, bundle)
+            .map_err(|e| self.fail("cannot encrypt", e))?;
+        let outcome: i64 = Script::new(PUBLISH)
             .key(self.key(&["lock", &lease.name]))
             .key(self.key(&["cert", &lease.name]))
             .key(self.key(&["versions"]))
             .key(self.key(&["history"]))
             .arg(&lease.token)
             .arg(&lease.name)
-            .arg(&bundle.cert_pem)
-            .arg(&bundle.chain_pem)
-            .arg(&bundle.fullchain_pem)
-            .arg(privkey)
-            .arg(renewal)
-            .arg(&bundle.node)
+            .arg(&stored.cert)
+            .arg(&stored.chain)
+            .arg(&stored.fullchain)
+            .arg(&stored.privkey)
+            .arg(&stored.renewal)
+            .arg(&stored.node)
             .arg(now())
             .arg(HISTORY_LEN)
+            .arg(current.unwrap_or_default())
+            .arg(version.to_string())
+            .arg(&stored.mac)
             .invoke_async(&mut c)
             .await
             .map_err(|e| self.fail("cannot publish the certificate", e))?;
-        u64::try_from(version).map_err(|_| {
-            self.fail(
+        match outcome {
+            1 => Ok(version),
+            -2 => Err(self.fail(
+                "refused the certificate",
+                format!(
+                    "{}'s version changed in the store while this node held its lock (written by something without the lock)",
+                    lease.name
+                ),
+            )),
+            _ => Err(self.fail(
                 "refused the certificate",
                 format!(
                     "this node no longer holds the lock on {} (it expired or another node took it over)",
                     lease.name
                 ),
-            )
-        })
+            )),
+        }
     }
 
     async fn fetch(&self, name: &str) -> Result<Option<Bundle>, Error> {
@@ -248,22 +315,41 @@ impl SharedStore for RedisStore {
         let version = get("version")?
             .parse()
             .map_err(|_| self.fail("bad certificate entry", format!("{name}: version")))?;
-        Ok(Some(Bundle {
+        let stored = StoredBundle {
             version,
-            cert_pem: get("cert")?,
-            chain_pem: get("chain")?,
-            fullchain_pem: get("fullchain")?,
-            privkey_pem: self.open_sealed(&format!("privkey:{name}"), &get("privkey")?)?,
-            renewal: self.open_sealed(&format!("renewal:{name}"), &get("renewal")?)?,
+            cert: get("cert")?,
+            chain: get("chain")?,
+            fullchain: get("fullchain")?,
+            privkey: get("privkey")?,
+            renewal: get("renewal")?,
             node: get("node")?,
-        }))
+            // Missing (an entry written without the key): refused as not authenticated.
+            mac: fields.get("mac").cloned().unwrap_or_default(),
+        };
+        stored
+            .open(&self.sealer, name)
+            .map(Some)
+            .map_err(|e| self.fail("refused the certificate entry", e))
     }
 
+    /// An entry that is not a number is skipped (and logged): one bad field must not stop
+    /// every node from syncing the other lineages.
     async fn versions(&self) -> Result<BTreeMap<String, u64>, Error> {
         let mut c = self.conn().await?;
-        c.hgetall(self.key(&["versions"]))
+        let all: BTreeMap<String, String> = c
+            .hgetall(self.key(&["versions"]))
             .await
-            .map_err(|e| self.fail("cannot read the versions", e))
+            .map_err(|e| self.fail("cannot read the versions", e))?;
+        Ok(all
+            .into_iter()
+            .filter_map(|(name, v)| match v.parse() {
+                Ok(v) => Some((name, v)),
+                Err(_) => {
+                    tracing::warn!("the store's version of {name:?} is not a number: skipped");
+                    None
+                }
+            })
+            .collect())
     }
 
     async fn remove(&self, name: &str) -> Result<(), Error> {
@@ -284,14 +370,12 @@ impl SharedStore for RedisStore {
         key_authorization: &str,
         ttl: Duration,
     ) -> Result<(), Error> {
+        let sealed = seal_challenge(&self.sealer, token, identifier, key_authorization)
+            .map_err(|e| self.fail("cannot encrypt", e))?;
         let mut c = self.conn().await?;
-        c.pset_ex::<_, _, ()>(
-            self.key(&["chal", token]),
-            format!("{identifier}\n{key_authorization}"),
-            millis(ttl),
-        )
-        .await
-        .map_err(|e| self.fail("cannot publish the challenge", e))
+        c.pset_ex::<_, _, ()>(self.key(&["chal", token]), sealed, millis(ttl))
+            .await
+            .map_err(|e| self.fail("cannot publish the challenge", e))
     }
 
     async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error> {
@@ -300,10 +384,7 @@ impl SharedStore for RedisStore {
             .get(self.key(&["chal", token]))
             .await
             .map_err(|e| self.fail("cannot read the challenge", e))?;
-        Ok(value.and_then(|v| {
-            let (identifier, key_auth) = v.split_once('\n')?;
-            Some((identifier.to_string(), key_auth.to_string()))
-        }))
+        Ok(value.and_then(|v| open_challenge(&self.sealer, token, &v)))
     }
 
     async fn remove_challenge(&self, token: &str) -> Result<(), Error> {
@@ -319,14 +400,27 @@ impl SharedStore for RedisStore {
             .hgetall(self.key(&["account", server_dir]))
             .await
             .map_err(|e| self.fail("cannot read the account", e))?;
+        // Credentials and tag are written in one HSET: an id alone is a write in flight;
+        // credentials without a tag were not written by a node holding the key (or by a
+        // certwright before tags) and are refused below.
         let (Some(id), Some(sealed)) = (fields.get("id"), fields.get("credentials")) else {
             return Ok(None);
         };
-        Ok(Some(SharedAccount {
+        let mac = fields.get("mac").map_or("", String::as_str);
+        let stored = SharedAccount {
             id: id.clone(),
-            credentials: self.open_sealed(&format!("account:{server_dir}"), sealed)?,
+            credentials: sealed.clone(),
             meta: fields.get("meta").cloned(),
-        }))
+        };
+        open_account(&self.sealer, server_dir, stored, mac)
+            .map(Some)
+            .map_err(|e| {
+                let key = self.key(&["account", server_dir]);
+                self.fail(
+                    "refused the account",
+                    format!("{e}; delete {key} to let a node register anew"),
+                )
+            })
     }
 
     async fn offer_account(
@@ -334,7 +428,8 @@ impl SharedStore for RedisStore {
         server_dir: &str,
         account: &SharedAccount,
     ) -> Result<SharedAccount, Error> {
-        let sealed = self.seal(&format!("account:{server_dir}"), &account.credentials)?;
+        let (sealed, mac) = seal_account(&self.sealer, server_dir, account)
+            .map_err(|e| self.fail("cannot encrypt", e))?;
         let mut c = self.conn().await?;
         let key = self.key(&["account", server_dir]);
         // HSETNX on "id" decides the winner; only the winner writes the rest.
@@ -343,7 +438,7 @@ impl SharedStore for RedisStore {
             .await
             .map_err(|e| self.fail("cannot store the account", e))?;
         if won {
-            let mut fields = vec![("credentials", sealed)];
+            let mut fields = vec![("credentials", sealed), ("mac", mac)];
             if let Some(meta) = &account.meta {
                 fields.push(("meta", meta.clone()));
             }
@@ -394,7 +489,7 @@ impl SharedStore for RedisStore {
             .await
             .map_err(|e| self.fail("cannot list the nodes", e))?;
         let mut out = BTreeMap::new();
-        for id in ids {
+        for id in ids.into_iter().filter(|id| super::is_node_id(id)) {
             let fields: BTreeMap<String, String> = c
                 .hgetall(self.key(&["node", &id]))
                 .await
@@ -424,6 +519,16 @@ impl SharedStore for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::redact;
+
+    #[test]
+    fn passwords_in_urls_are_found() {
+        use super::has_password;
+        assert!(has_password("redis://:hunter2@10.0.0.1:6379/0"));
+        assert!(has_password("redis://user:hunter2@10.0.0.1/0"));
+        assert!(!has_password("redis://user@10.0.0.1/0"));
+        assert!(!has_password("redis://10.0.0.1:6379/0"));
+        assert!(!has_password("redis://10.0.0.1:6379/0?x=a@b"));
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {

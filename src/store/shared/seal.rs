@@ -80,6 +80,19 @@ impl Sealer {
             .map_err(|_| format!("the sealed {context} is not text"))
     }
 
+    /// An authentication tag over `fields` (AES-GCM over no clear text: a GMAC), for what
+    /// the store keeps in clear but a writer without the key must not be able to change.
+    /// Each field is length-prefixed, so bytes cannot move from one field to the next.
+    pub fn tag(&self, purpose: &str, fields: &[&str]) -> Result<String, String> {
+        self.seal(&tagged_data(purpose, fields), b"")
+    }
+
+    /// Whether `tag` is what `tag(purpose, fields)` made with this key.
+    pub fn verify(&self, purpose: &str, fields: &[&str], tag: &str) -> bool {
+        self.open(&tagged_data(purpose, fields), tag)
+            .is_ok_and(|clear| clear.is_empty())
+    }
+
     pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, String> {
         let bad = || {
             format!("the sealed {context} does not open with this --store-key-file (another key, or altered)")
@@ -97,6 +110,15 @@ impl Sealer {
             .map_err(|_| bad())?;
         Ok(clear.to_vec())
     }
+}
+
+/// `purpose` and each field, each preceded by its length.
+fn tagged_data(purpose: &str, fields: &[&str]) -> String {
+    let mut data = format!("{}:{purpose}", purpose.len());
+    for f in fields {
+        data.push_str(&format!("|{}:{f}", f.len()));
+    }
+    data
 }
 
 #[cfg(test)]
@@ -132,6 +154,22 @@ mod tests {
             .open("privkey:a.example", &String::from_utf8(altered).unwrap())
             .is_err());
         assert!(s.open("privkey:a.example", "secret").is_err());
+    }
+
+    #[test]
+    fn tags_verify_only_the_same_fields_under_the_same_key() {
+        let s = sealer(7);
+        let tag = s.tag("bundle", &["a.example", "3", "cert"]).unwrap();
+        assert!(s.verify("bundle", &["a.example", "3", "cert"], &tag));
+        assert!(!s.verify("bundle", &["a.example", "4", "cert"], &tag));
+        assert!(!s.verify("account", &["a.example", "3", "cert"], &tag));
+        // Moving bytes between fields changes the tagged data.
+        assert!(!s.verify("bundle", &["a.example", "3c", "ert"], &tag));
+        assert!(!sealer(8).verify("bundle", &["a.example", "3", "cert"], &tag));
+        assert!(!s.verify("bundle", &["a.example", "3", "cert"], "junk"));
+        // A sealed blob with clear text is not a tag.
+        let blob = s.seal(&tagged_data("bundle", &["x"]), b"clear").unwrap();
+        assert!(!s.verify("bundle", &["x"], &blob));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Every test builds its own `Pebble`, `Nginx` and `Env`; ports come from `free_port`, which
 //! never hands out the same port twice within one test binary.
 
+pub mod bind;
 pub mod certs;
 pub mod cli;
 pub mod fleet;
@@ -10,10 +11,13 @@ pub mod net;
 pub mod netns;
 pub mod nginx;
 pub mod pebble;
+pub mod prometheus;
 pub mod proxy;
 pub mod redis;
 pub mod rig;
+pub mod smtp;
 pub mod snapshot;
+pub mod webhook;
 
 use std::collections::HashSet;
 use std::net::TcpListener;

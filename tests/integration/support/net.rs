@@ -40,6 +40,34 @@ pub fn https_get_at(
     path: &str,
     ca_pem: &str,
 ) -> io::Result<Response> {
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {sni_host}:{port}\r\nAccept: */*\r\nUser-Agent: certwright-tests\r\n\r\n");
+    https_request(ip, sni_host, port, &request, ca_pem)
+}
+
+/// `POST https://{sni_host}:{port}{path}` with a JSON body, like `https_get`.
+pub fn https_post(
+    sni_host: &str,
+    port: u16,
+    path: &str,
+    json: &str,
+    ca_pem: &str,
+) -> io::Result<Response> {
+    let request = format!(
+        "POST {path} HTTP/1.0\r\nHost: {sni_host}:{port}\r\nUser-Agent: certwright-tests\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{json}",
+        json.len()
+    );
+    https_request(Ipv4Addr::LOCALHOST.into(), sni_host, port, &request, ca_pem)
+}
+
+/// Sends one raw HTTP/1.0 request over TLS (trusting only `ca_pem`) and reads the answer.
+fn https_request(
+    ip: IpAddr,
+    sni_host: &str,
+    port: u16,
+    request: &str,
+    ca_pem: &str,
+) -> io::Result<Response> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         let cert = cert.map_err(|e| io::Error::other(format!("bad CA PEM: {e}")))?;
@@ -57,10 +85,7 @@ pub fn https_get_at(
     sock.set_read_timeout(Some(IO_TIMEOUT))?;
     sock.set_write_timeout(Some(IO_TIMEOUT))?;
     let mut tls = rustls::StreamOwned::new(conn, sock);
-    write!(
-        tls,
-        "GET {path} HTTP/1.0\r\nHost: {sni_host}:{port}\r\nAccept: */*\r\n\r\n"
-    )?;
+    tls.write_all(request.as_bytes())?;
     tls.flush()?;
     let raw = read_until_close(&mut tls)?;
     parse_response(&raw)

@@ -19,6 +19,13 @@ use super::{free_port, read_lossy, wait_for};
 
 const PEBBLE: &str = "/usr/bin/pebble";
 const CHALLTESTSRV: &str = "/usr/bin/pebble-challtestsrv";
+/// Where scripts/fetch-pebble-sid.sh unpacks Debian sid's pebble (2.10+: ARI, profiles).
+const PEBBLE_SID_DIR: &str = "/opt/pebble-sid";
+/// Overrides `PEBBLE_SID_DIR` (the directory holding `usr/bin/pebble`).
+const PEBBLE_SID_ENV: &str = "CERTWRIGHT_PEBBLE_SID_DIR";
+/// Seconds of validity of the `default` and `shortlived` profiles of `PebbleOpts::sid`.
+pub const PROFILE_DEFAULT_SECS: u64 = 90 * 24 * 3600;
+pub const PROFILE_SHORTLIVED_SECS: u64 = 6 * 24 * 3600;
 /// How long a starting Pebble may take to answer; a bound, not a speed assertion.
 const START_LIMIT: Duration = Duration::from_secs(60);
 const START_ATTEMPTS: usize = 5;
@@ -37,6 +44,9 @@ pub struct PebbleOpts {
     eab: bool,
     blocklist: Vec<String>,
     listen_ip: Option<IpAddr>,
+    dns_server: Option<SocketAddr>,
+    /// Run Debian sid's Pebble (see `sid`) instead of Debian 12's.
+    sid: bool,
 }
 
 impl PebbleOpts {
@@ -73,6 +83,39 @@ impl PebbleOpts {
         self
     }
 
+    /// Pebble resolves names (and reads DNS-01 TXT records) at `addr`, e.g. a test's bind9,
+    /// instead of challtestsrv (which still runs, unused by Pebble).
+    pub fn dns_server(mut self, addr: SocketAddr) -> Self {
+        self.dns_server = Some(addr);
+        self
+    }
+
+    /// Debian sid's Pebble 2.10+ (ARI, `profiles` `default` 90 days and `shortlived` 6 days,
+    /// management `POST /set-renewal-info/`). Panics if scripts/fetch-pebble-sid.sh did not run.
+    pub fn sid(mut self) -> Self {
+        self.sid = true;
+        self
+    }
+
+    /// (pebble, pebble-challtestsrv) binaries for these options. sid's challtestsrv has other
+    /// flags; Debian 12's serves as the DNS for both.
+    fn binaries(&self) -> (PathBuf, PathBuf) {
+        if !self.sid {
+            return (PEBBLE.into(), CHALLTESTSRV.into());
+        }
+        let dir = std::env::var_os(PEBBLE_SID_ENV)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(PEBBLE_SID_DIR));
+        let pebble = dir.join("usr/bin/pebble");
+        assert!(
+            pebble.is_file(),
+            "Debian sid's pebble is missing: no {} (${PEBBLE_SID_ENV} or {PEBBLE_SID_DIR}); \
+             run scripts/fetch-pebble-sid.sh",
+            pebble.display()
+        );
+        (pebble, CHALLTESTSRV.into())
+    }
+
     fn full_env(&self) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = [
             ("PEBBLE_VA_NOSLEEP", "1"),
@@ -105,6 +148,10 @@ pub struct Pebble {
     ca_pem: String,
     /// Pebble's environment, for `restart`.
     env: Vec<(String, String)>,
+    /// `-dnsserver` when not challtestsrv (`PebbleOpts::dns_server`).
+    dns_server: Option<SocketAddr>,
+    /// The pebble binary, for `restart`.
+    pebble_bin: PathBuf,
 }
 
 #[derive(Debug)]
@@ -136,6 +183,7 @@ impl Pebble {
         std::fs::write(&cert_path, &leaf_pem).expect("write cert.pem");
         std::fs::write(&key_path, &leaf_key_pem).expect("write key.pem");
         let http_port = opts.http_port.unwrap_or_else(free_port);
+        let (pebble_bin, challtestsrv_bin) = opts.binaries();
 
         let mut last_error = String::new();
         for attempt in 0..START_ATTEMPTS {
@@ -152,7 +200,7 @@ impl Pebble {
             std::fs::write(&config_path, config).expect("write pebble config");
 
             let challtestsrv = spawn_logged(
-                Command::new(CHALLTESTSRV).args([
+                Command::new(&challtestsrv_bin).args([
                     "-dns01",
                     &format!("127.0.0.1:{}", ports.dns),
                     "-http01",
@@ -170,12 +218,15 @@ impl Pebble {
                 ]),
                 &dir.path().join(format!("challtestsrv-{attempt}.log")),
             );
-            let mut pebble_cmd = Command::new(PEBBLE);
+            let mut pebble_cmd = Command::new(&pebble_bin);
             pebble_cmd
                 .arg("-config")
                 .arg(&config_path)
                 .arg("-dnsserver")
-                .arg(format!("127.0.0.1:{}", ports.dns));
+                .arg(
+                    opts.dns_server
+                        .map_or(format!("127.0.0.1:{}", ports.dns), |a| a.to_string()),
+                );
             for (k, v) in opts.full_env() {
                 pebble_cmd.env(k, v);
             }
@@ -194,6 +245,8 @@ impl Pebble {
                 listen_ip,
                 ca_pem: ca_pem.clone(),
                 env: opts.full_env(),
+                dns_server: opts.dns_server,
+                pebble_bin: pebble_bin.clone(),
                 dir,
             };
             match started.wait_ready(attempt) {
@@ -216,6 +269,11 @@ impl Pebble {
         kill_group(&mut self.pebble);
         let config_path = self.dir.path().join("pebble-config.json");
         let mut cmd = Command::new(PEBBLE);
+        cmd.arg("-config").arg(&config_path).arg("-dnsserver").arg(
+            self.dns_server
+                .map_or(format!("127.0.0.1:{}", self.dns_port), |a| a.to_string()),
+        );
+        let mut cmd = Command::new(&self.pebble_bin);
         cmd.arg("-config")
             .arg(&config_path)
             .arg("-dnsserver")
@@ -329,6 +387,31 @@ impl Pebble {
             ));
         }
         out
+    }
+
+    /// Where Pebble's management API listens (HTTPS, trusting `ca_bundle_path`).
+    pub fn management_port(&self) -> u16 {
+        self.management_port
+    }
+
+    /// Overrides the ARI answer for `cert_pem` (sid's Pebble only): `ari_response` is the
+    /// JSON text Pebble then serves, e.g. a `suggestedWindow` in the past.
+    pub fn set_renewal_info(&self, cert_pem: &str, ari_response: &str) {
+        let body = serde_json::json!({"Certificate": cert_pem, "ARIResponse": ari_response});
+        let response = net::https_post(
+            "localhost",
+            self.management_port,
+            "/set-renewal-info/",
+            &body.to_string(),
+            &self.ca_pem,
+        )
+        .unwrap_or_else(|e| panic!("POST /set-renewal-info/ on Pebble's management API: {e}"));
+        assert_eq!(
+            response.status,
+            200,
+            "POST /set-renewal-info/: {}",
+            response.text()
+        );
     }
 
     fn management_get(&self, path: &str) -> String {
@@ -446,11 +529,22 @@ fn pebble_config(
     if !opts.blocklist.is_empty() {
         pebble["domainBlocklist"] = serde_json::json!(opts.blocklist);
     }
+    if opts.sid {
+        pebble["profiles"] = sid_profiles();
+    }
     if eab {
         pebble["externalAccountMACKeys"] = serde_json::json!({ EAB_KID: EAB_HMAC_KEY });
     }
     serde_json::to_string_pretty(&serde_json::json!({ "pebble": pebble }))
         .expect("serialise pebble config")
+}
+
+/// The `profiles` of `PebbleOpts::sid`: `default` (90 days) and `shortlived` (6 days).
+fn sid_profiles() -> serde_json::Value {
+    serde_json::json!({
+        "default": {"description": "90 days", "validityPeriod": PROFILE_DEFAULT_SECS},
+        "shortlived": {"description": "6 days", "validityPeriod": PROFILE_SHORTLIVED_SECS},
+    })
 }
 
 /// (CA PEM, leaf PEM, leaf key PEM): a CA and a `localhost` + `IP:127.0.0.1` (+ `IP:listen_ip`)

@@ -1,0 +1,523 @@
+//! Issue 13's leaves against real servers: Debian sid's Pebble (ARI, profiles), a webhook
+//! receiver, aiosmtpd, promtool and nginx serving one certificate or another.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use certwright::error::Problem;
+use certwright::metrics::{
+    self, render, write_textfile, LineageMetrics, RenewalCounters, Snapshot,
+};
+use certwright::notify::email::{EmailTarget, SmtpCredentials, SmtpServer};
+use certwright::notify::hook::HookCommand;
+use certwright::notify::{send_all, Delivery, Event, EventKind, Secret, Target, WebhookUrl};
+use certwright::verify::{sha256_hex, verify, Outcome, Probe, RetryOpts};
+
+use crate::support::certs::Lineage;
+use crate::support::pebble::PROFILE_SHORTLIVED_SECS;
+use crate::support::prometheus::Prometheus;
+use crate::support::rig::Rig;
+use crate::support::smtp::{self, Smtp};
+use crate::support::webhook::{Behaviour, Receiver};
+use crate::support::{self, free_port, net, Nginx, Pebble, PebbleOpts};
+
+/// sid's Pebble starts with our `profiles` config and its directory offers ARI and both
+/// profiles; the management port answers.
+#[test]
+fn pebble_sid_offers_ari_and_profiles() {
+    let pebble = Pebble::start(PebbleOpts::default().sid());
+    let ca = std::fs::read_to_string(pebble.ca_bundle_path()).expect("read Pebble CA");
+    let port: u16 = pebble
+        .directory_url()
+        .trim_start_matches("https://localhost:")
+        .trim_end_matches("/dir")
+        .parse()
+        .expect("port in directory URL");
+    let dir = net::https_get("localhost", port, "/dir", &ca).expect("GET /dir");
+    let json: serde_json::Value = serde_json::from_slice(&dir.body).expect("directory JSON");
+    assert!(json["renewalInfo"].is_string(), "no renewalInfo: {json}");
+    assert!(json["meta"]["profiles"]["shortlived"].is_string(), "{json}");
+    assert!(json["meta"]["profiles"]["default"].is_string(), "{json}");
+    assert!(net::port_answers(pebble.management_port()));
+}
+
+/// certwright issues from sid's Pebble with the pinned `shortlived` profile: a 6-day leaf.
+#[test]
+fn pebble_sid_issues_a_shortlived_certificate() {
+    let rig = Rig::with(PebbleOpts::default().sid());
+    rig.certonly_cli(
+        &rig.env,
+        &[
+            "-d",
+            "short.example.test",
+            "--preferred-profile",
+            "shortlived",
+        ],
+    )
+    .run()
+    .assert_success();
+    let leaf = Lineage::at(rig.env.live("short.example.test")).leaf();
+    let left = leaf.not_after() - ::time::OffsetDateTime::now_utc();
+    let want = ::time::Duration::seconds(PROFILE_SHORTLIVED_SECS as i64);
+    assert!(
+        (left - want).abs() < ::time::Duration::hours(1),
+        "{left} left, not about 6 days"
+    );
+}
+
+/// The CA moves a fresh 6-day certificate's ARI window into the past (as Let's Encrypt's
+/// 2026-03-19 drill): `renew` renews it at once with `replaces`, which Pebble accepts.
+/// (A `renew` before the move would cache the old answer for its 6 h Retry-After.)
+#[test]
+fn ari_window_in_the_past_renews_at_once_with_replaces() {
+    let rig = Rig::with(PebbleOpts::default().sid());
+    let name = "drill.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
+        .run()
+        .assert_success();
+    let lineage = Lineage::at(rig.env.live(name));
+    let old = lineage.leaf();
+    let renew = || {
+        rig.env
+            .cli()
+            .arg("renew")
+            .args(rig.env.dir_flags())
+            .arg("--no-random-sleep-on-renew")
+            .run()
+    };
+    let past = |h: i64| {
+        (::time::OffsetDateTime::now_utc() - ::time::Duration::hours(h))
+            .format(&::time::format_description::well_known::Rfc3339)
+            .expect("format time")
+    };
+    let window = serde_json::json!({"suggestedWindow": {"start": past(2), "end": past(1)}});
+    rig.pebble
+        .set_renewal_info(&lineage.cert_pem(), &window.to_string());
+    renew().assert_success();
+    let new = lineage.leaf();
+    assert_ne!(new.serial_hex, old.serial_hex, "not renewed");
+    let logs = rig.pebble.logs();
+    assert!(
+        logs.contains("is a replacement of"),
+        "Pebble logged no replacement order:\n{logs}"
+    );
+}
+
+const URL_TOKEN: &str = "T0KEN-in-the-webhook-url-4711";
+const SMTP_PASSWORD: &str = "smtp-pa55word-0815";
+
+fn sample_event(kind: EventKind) -> Event {
+    let now = ::time::OffsetDateTime::now_utc();
+    let mut event = Event::new(
+        kind,
+        "web1",
+        "shop.example.test",
+        &["shop.example.test".into(), "www.shop.example.test".into()],
+        now,
+    )
+    .with_not_after(now + ::time::Duration::days(5) + ::time::Duration::hours(1));
+    event.error = Some("order failed".into());
+    event.problem = Some(Problem {
+        kind: Some("urn:ietf:params:acme:error:rateLimited".into()),
+        detail: Some("too many failed authorizations".into()),
+        status: Some(429),
+        subproblems: Vec::new(),
+        retry_after: None,
+    });
+    event.next_retry = Some(now + ::time::Duration::hours(1));
+    event.unpause_url = Some("https://portal.example/sfe/v1/unpause?jwt=abc".into());
+    event
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+/// Everything a caller could log about deliveries and targets.
+fn all_output(targets: &[Target], deliveries: &[Delivery]) -> String {
+    format!("{targets:?} {deliveries:?} {}", {
+        let shown: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+        shown.join(" ")
+    })
+}
+
+/// A webhook gets the documented JSON body with Slack `text` and Discord `content`; a
+/// refused, a failing and a hung target each fail alone, within the timeout; the token in the
+/// URLs appears in no output.
+#[test]
+fn webhook_delivers_and_bad_targets_neither_block_nor_leak() {
+    let ok = Receiver::start(Behaviour::Status(200));
+    let failing = Receiver::start(Behaviour::Status(500));
+    let hung = Receiver::start(Behaviour::Hang);
+    let refused = format!("http://127.0.0.1:{}/hook/{URL_TOKEN}", free_port());
+    let targets: Vec<Target> = [
+        ok.url(&format!("/services/T1/B2/{URL_TOKEN}")),
+        failing.url(&format!("/hook?token={URL_TOKEN}")),
+        hung.url(&format!("/hook/{URL_TOKEN}")),
+        refused,
+    ]
+    .iter()
+    .map(|u| Target::Webhook(WebhookUrl::parse(u).expect("webhook URL")))
+    .collect();
+    let event = sample_event(EventKind::RenewalFailed);
+    let started = std::time::Instant::now();
+    let deliveries = block_on(send_all(&targets, &event, Duration::from_secs(2)));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let ok_count = deliveries.iter().filter(|d| d.delivered()).count();
+    assert_eq!(ok_count, 1, "{deliveries:?}");
+    assert!(deliveries[0].delivered(), "{deliveries:?}");
+    assert!(deliveries[1].error.as_deref().unwrap_or("").contains("500"));
+    assert!(deliveries[2]
+        .error
+        .as_deref()
+        .unwrap_or("")
+        .contains("no answer"));
+    let shown = all_output(&targets, &deliveries);
+    assert!(!shown.contains(URL_TOKEN), "token leaked: {shown}");
+
+    let got = ok.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].method, "POST");
+    assert!(got[0].path.ends_with(URL_TOKEN));
+    assert!(
+        got[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v == "application/json"),
+        "{:?}",
+        got[0].headers
+    );
+    let body = got[0].json();
+    let text = body["text"].as_str().expect("text");
+    assert_eq!(body["content"], body["text"]);
+    for needle in [
+        "web1",
+        "shop.example.test",
+        "rateLimited",
+        "5 days left",
+        "unpause",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in {text}");
+    }
+    assert_eq!(body["event"]["kind"], "renewal_failed");
+    assert_eq!(body["event"]["days_left"], 5);
+    assert_eq!(body["event"]["problem"]["status"], 429);
+    assert_eq!(body["event"]["names"][1], "www.shop.example.test");
+}
+
+fn email_target(smtp: &Smtp, password: &str, implicit: bool) -> EmailTarget {
+    let scheme = if implicit { "smtps" } else { "smtp" };
+    let server = SmtpServer::parse(&format!("{scheme}://localhost:{}", smtp.port)).expect("server");
+    let mut target =
+        EmailTarget::new(&["ops@example.test".into()], None, "web1", server).expect("target");
+    target.credentials = Some(SmtpCredentials {
+        username: smtp::USER.into(),
+        password: Secret::new(password),
+    });
+    target.extra_roots_pem = Some(smtp.ca_pem.clone().into_bytes());
+    target
+}
+
+/// A mail reaches a real SMTP server over STARTTLS and over implicit TLS with a login; a wrong
+/// password fails alone; the password appears in no output.
+#[test]
+fn email_alert_over_starttls_and_implicit_tls() {
+    for implicit in [false, true] {
+        let smtp = Smtp::start(implicit, SMTP_PASSWORD);
+        let event = sample_event(EventKind::NearExpiry);
+        let good = Target::Email(email_target(&smtp, SMTP_PASSWORD, implicit));
+        let deliveries = block_on(send_all(
+            std::slice::from_ref(&good),
+            &event,
+            Duration::from_secs(10),
+        ));
+        assert!(deliveries[0].delivered(), "{deliveries:?}\n{}", smtp.log());
+        let mails = smtp.messages();
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        assert!(mails[0].contains("To: ops@example.test"), "{}", mails[0]);
+        assert!(mails[0].contains("certificate near expiry"), "{}", mails[0]);
+        assert!(mails[0].contains("shop.example.test"), "{}", mails[0]);
+
+        let wrong = format!("{SMTP_PASSWORD}-wrong");
+        let bad = Target::Email(email_target(&smtp, &wrong, implicit));
+        let deliveries = block_on(send_all(
+            std::slice::from_ref(&bad),
+            &event,
+            Duration::from_secs(10),
+        ));
+        assert!(!deliveries[0].delivered(), "wrong password accepted");
+        assert!(!smtp.auth_failures().is_empty(), "{}", smtp.log());
+        assert_eq!(smtp.messages().len(), 1);
+        let shown = all_output(&[good, bad], &deliveries);
+        assert!(!shown.contains(SMTP_PASSWORD), "password leaked: {shown}");
+    }
+}
+
+/// The failure hook sees the event in its environment; a hook that hangs is killed at the
+/// timeout, with its children.
+#[test]
+fn failure_hook_gets_the_event_and_a_hung_hook_is_killed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("env.txt");
+    let hook = Target::Hook(HookCommand(format!(
+        "env | grep ^CERTWRIGHT_ | sort > {}",
+        out.display()
+    )));
+    let event = sample_event(EventKind::RenewalFailed);
+    let deliveries = block_on(send_all(&[hook], &event, Duration::from_secs(5)));
+    assert!(deliveries[0].delivered(), "{deliveries:?}");
+    let env = std::fs::read_to_string(&out).expect("hook output");
+    for line in [
+        "CERTWRIGHT_EVENT=renewal_failed",
+        "CERTWRIGHT_LINEAGE=shop.example.test",
+        "CERTWRIGHT_NAMES=shop.example.test www.shop.example.test",
+        "CERTWRIGHT_DAYS_LEFT=5",
+        "CERTWRIGHT_PROBLEM_TYPE=urn:ietf:params:acme:error:rateLimited",
+        "CERTWRIGHT_UNPAUSE_URL=https://portal.example/sfe/v1/unpause?jwt=abc",
+    ] {
+        assert!(env.lines().any(|l| l == line), "{line} missing:\n{env}");
+    }
+
+    let marker = dir.path().join("survived");
+    let hung = Target::Hook(HookCommand(format!(
+        "(sleep 3; touch {}) & sleep 30",
+        marker.display()
+    )));
+    let started = std::time::Instant::now();
+    let deliveries = block_on(send_all(&[hung], &event, Duration::from_secs(1)));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(!deliveries[0].delivered());
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(!marker.exists(), "the hook's child outlived the timeout");
+}
+
+/// A self-signed leaf for `name`: (cert PEM, key PEM, cert DER).
+fn leaf_for(name: &str) -> (String, String, Vec<u8>) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec![name.to_string()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("self-sign");
+    (cert.pem(), key.serialize_pem(), cert.der().to_vec())
+}
+
+const TWO_SITES: &str = "
+server {
+    listen 127.0.0.1:@PORT0@ ssl;
+    server_name a.example.test;
+    ssl_certificate @PREFIX@/a.pem;
+    ssl_certificate_key @PREFIX@/a.key;
+    return 200 'a';
+}
+server {
+    listen 127.0.0.1:@PORT0@ ssl;
+    server_name b.example.test;
+    ssl_certificate @PREFIX@/b.pem;
+    ssl_certificate_key @PREFIX@/b.key;
+    return 200 'b';
+}
+";
+
+/// nginx serving a.pem/b.pem (+ keys) from the returned temp dir (drop it after nginx).
+fn nginx_with_two_sites() -> (Nginx, tempfile::TempDir, Vec<u8>, Vec<u8>) {
+    let prefix = tempfile::Builder::new()
+        .prefix("certwright-verify-")
+        .tempdir()
+        .expect("temp dir");
+    let (a, b) = (leaf_for("a.example.test"), leaf_for("b.example.test"));
+    for (stem, (pem, key, _)) in [("a", &a), ("b", &b)] {
+        std::fs::write(prefix.path().join(format!("{stem}.pem")), pem).expect("write cert");
+        std::fs::write(prefix.path().join(format!("{stem}.key")), key).expect("write key");
+    }
+    let site = TWO_SITES.replace("@PREFIX@", &prefix.path().display().to_string());
+    (Nginx::start(&site), prefix, a.2, b.2)
+}
+
+fn probe(port: u16, name: &str) -> Probe {
+    Probe {
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        name: name.to_string(),
+    }
+}
+
+const QUICK: RetryOpts = RetryOpts {
+    deadline: Duration::from_millis(800),
+    interval: Duration::from_millis(200),
+    connect_timeout: Duration::from_secs(2),
+};
+
+/// Real nginx serving two certificates by SNI: each name's served leaf matches its own and
+/// not the other's; a dead port is unreachable, not a match.
+#[test]
+fn verify_compares_the_served_leaf_per_sni_name() {
+    let (nginx, _certs, a_der, b_der) = nginx_with_two_sites();
+    let port = nginx.port(0);
+    let probes = [probe(port, "a.example.test"), probe(port, "b.example.test")];
+    let results = block_on(verify(&probes, &a_der, QUICK));
+    assert_eq!(results[0].outcome, Outcome::Match, "{results:?}");
+    assert_eq!(results[0].attempts, 1);
+    assert_eq!(
+        results[1].outcome,
+        Outcome::Mismatch {
+            served_sha256: sha256_hex(&b_der)
+        },
+        "{results:?}"
+    );
+    assert!(results[1].attempts > 1, "a mismatch is retried");
+    let dead = block_on(verify(
+        &[probe(free_port(), "a.example.test")],
+        &a_der,
+        QUICK,
+    ));
+    assert!(
+        matches!(dead[0].outcome, Outcome::Unreachable { .. }),
+        "{dead:?}"
+    );
+}
+
+/// A certificate swapped in and nginx reloaded while verification runs: the retries see the
+/// new leaf once nginx serves it.
+#[test]
+fn verify_waits_for_a_reload_to_take_effect() {
+    let (nginx, _certs, _, _) = nginx_with_two_sites();
+    let (new_pem, new_key, new_der) = leaf_for("a.example.test");
+    let site = std::fs::read_to_string(nginx.site_path()).expect("read site");
+    let a_pem_path = site
+        .split_whitespace()
+        .find(|w| w.ends_with("/a.pem;"))
+        .map(|w| PathBuf::from(w.trim_end_matches(';')))
+        .expect("a.pem path in site");
+    let conf = nginx.conf_path();
+    let swapper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        std::fs::write(a_pem_path.with_extension("key"), new_key).expect("write key");
+        std::fs::write(&a_pem_path, new_pem).expect("write cert");
+        let status = std::process::Command::new(support::nginx::NGINX)
+            .arg("-c")
+            .arg(&conf)
+            .args(["-s", "reload"])
+            .status()
+            .expect("nginx -s reload");
+        assert!(status.success());
+    });
+    let opts = RetryOpts {
+        deadline: Duration::from_secs(10),
+        ..QUICK
+    };
+    let results = block_on(verify(
+        &[probe(nginx.port(0), "a.example.test")],
+        &new_der,
+        opts,
+    ));
+    swapper.join().expect("swapper thread");
+    assert_eq!(results[0].outcome, Outcome::Match, "{results:?}");
+    assert!(results[0].attempts > 1, "{results:?}");
+}
+
+fn metrics_snapshot() -> Snapshot {
+    let not_after = ::time::OffsetDateTime::from_unix_timestamp(1_798_761_600).expect("time");
+    let mut counters = RenewalCounters::default();
+    counters.record("shop.example.test", true);
+    counters.record("odd \"name\\", false);
+    Snapshot {
+        lineages: vec![
+            LineageMetrics {
+                lineage: "shop.example.test".into(),
+                not_after: Some(not_after),
+                next_renewal: Some(not_after - ::time::Duration::days(30)),
+                ari_window_start: Some(not_after - ::time::Duration::days(31)),
+                ari_window_end: Some(not_after - ::time::Duration::days(29)),
+                last_success: Some(not_after - ::time::Duration::days(60)),
+                consecutive_failures: 0,
+                served_match: Some(true),
+            },
+            LineageMetrics {
+                lineage: "odd \"name\\".into(),
+                consecutive_failures: 3,
+                served_match: Some(false),
+                ..Default::default()
+            },
+        ],
+        counters,
+        taken_at: Some(::time::OffsetDateTime::now_utc()),
+    }
+}
+
+/// `promtool check metrics` (Debian's prometheus package) accepts the textfile, written
+/// atomically; a lint failure would fail here.
+#[test]
+fn metrics_textfile_passes_promtool() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("certwright.prom");
+    write_textfile(&path, &render(&metrics_snapshot())).expect("write textfile");
+    let text = std::fs::read_to_string(&path).expect("read textfile");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("list").collect();
+    assert_eq!(leftovers.len(), 1, "temp file left behind");
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool missing: apt-get install prometheus");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write to promtool");
+    let out = child.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool: {:?}\n{}{}\n{text}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A real Prometheus scrapes the `/metrics` listener and its query API returns the lineage's
+/// expiry.
+#[test]
+fn prometheus_scrapes_the_metrics_listener() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind metrics");
+    let metrics_port = listener.local_addr().expect("addr").port();
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            let text = render(&metrics_snapshot());
+            metrics::serve(listener, move || text.clone(), std::future::pending()).await;
+        })
+    });
+    let not_found = net::http_get(metrics_port, "localhost", "/other").expect("GET /other");
+    assert_eq!(not_found.status, 404);
+
+    let prom = Prometheus::start(metrics_port);
+    let query = "/api/v1/query?query=certwright_certificate_not_after_timestamp_seconds";
+    let value = support::wait_for(Duration::from_secs(60), || {
+        let answer = net::http_get(prom.port, "localhost", query).ok()?;
+        let json: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+        let result = &json["data"]["result"][0];
+        (result["metric"]["lineage"] == "shop.example.test")
+            .then(|| result["value"][1].as_str().map(String::from))
+            .flatten()
+    });
+    assert_eq!(
+        value.as_deref(),
+        Some("1798761600"),
+        "Prometheus never scraped the expiry:\n{}",
+        prom.log()
+    );
+}
