@@ -36,7 +36,7 @@ complete -c certwright -n "__fish_certwright_needs_command" -l store-lock-ttl -d
 complete -c certwright -n "__fish_certwright_needs_command" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_needs_command" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_needs_command" -s q -l quiet -d 'Print only errors'
-complete -c certwright -n "__fish_certwright_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certwright -n "__fish_certwright_needs_command" -s h -l help -d 'Print help'
 complete -c certwright -n "__fish_certwright_needs_command" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "run" -d 'Obtain a certificate and install it into nginx (the default when no subcommand is given, as certbot): `certwright --nginx -d example.com`'
 complete -c certwright -n "__fish_certwright_needs_command" -f -a "certonly" -d 'Obtain a certificate and store it, without installing it anywhere'

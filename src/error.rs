@@ -1,9 +1,6 @@
 //! Typed errors for every layer, and the one place they become exit codes.
 //!
-//! Exit codes (documented in README.md and the man page):
-//! 0 success or nothing to do; 1 issuance/renewal failed; 2 usage or bad input;
-//! 3 config/store/permission; 4 another run holds the lock; 5 nginx; 6 the fleet's shared
-//! store (unreachable, refused a write, or this node lost the lineage lock).
+//! The exit codes are listed once, in `EXIT_CODES`; `Error::exit_code` maps to them.
 
 use std::path::PathBuf;
 
@@ -173,6 +170,47 @@ pub enum DnsError {
     Other(String),
 }
 
+/// A pre-, post- or deploy hook that failed (the renewal itself may have succeeded).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HookError {
+    #[error("{kind} `{command}` exited with {status}")]
+    Exited {
+        kind: &'static str,
+        command: String,
+        status: String,
+    },
+    #[error("{kind} `{command}` could not run: {reason}")]
+    Spawn {
+        kind: &'static str,
+        command: String,
+        reason: String,
+    },
+    /// The deploy step before the hook (nginx reload, fleet config) failed.
+    #[error("{0}")]
+    Deploy(String),
+}
+
+/// Every exit code and its meaning: `--help`, the man page and the README are checked
+/// against this table.
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "success, or nothing to do"),
+    (1, "issuance or renewal failed (CA error, validation failed, TLS to the CA failed, a hook failed)"),
+    (2, "usage or bad input (checked before any network I/O; nothing written)"),
+    (3, "config, store or permission problem"),
+    (4, "another certwright run holds the lock (the message names its pid)"),
+    (5, "nginx problem (config unparseable or failing `nginx -t`, no server block for a name, reload failed)"),
+    (6, "fleet mode: the shared store is unreachable or refused a write, or this node lost the lineage's lock mid-order (nothing installed)"),
+];
+
+/// The exit-code table as the help text shows it.
+pub fn exit_codes_help() -> String {
+    let mut out = String::from("Exit codes:\n");
+    for (code, meaning) in EXIT_CODES {
+        out.push_str(&format!("  {code}  {meaning}\n"));
+    }
+    out
+}
+
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -188,6 +226,12 @@ pub enum Error {
     Dns(#[from] DnsError),
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A runtime failure that is neither the user's input nor the CA's answer (the async
+    /// runtime, a worker task, a child process of our own).
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error(transparent)]
+    Hook(#[from] HookError),
     #[error("could not answer the HTTP-01 challenge: {0}")]
     Challenge(String),
     #[error("another certwright run (pid {pid}) holds the lock on {path}")]
@@ -214,6 +258,8 @@ impl Error {
             Error::Acme(_)
             | Error::Dns(_)
             | Error::Challenge(_)
+            | Error::Internal(_)
+            | Error::Hook(_)
             | Error::SomeFailed { .. }
             | Error::NotImported { .. } => 1,
             Error::Store(_) | Error::Config(_) => 3,

@@ -85,6 +85,17 @@ pub fn create_dir_with_mode(dir: &Path, mode: u32) -> io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(mode))
 }
 
+/// The log file, appended to, created 0600 in `dir` (created 0700).
+pub fn open_log_file(dir: &Path, path: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    create_dir_with_mode(dir, 0o700)?;
+    fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,10 @@
 //! certwright: obtain, install and renew TLS certificates from any ACME CA.
 //!
-//! Data flows one way: `cli` (clap types) -> `commands` (the only layer that wires things)
-//! -> leaf modules `acme`, `challenge`, `store`, `nginx`, `schedule`, `config`, `certbot`
-//! -> shared `types` / `error` / `fsutil`. Leaves never import each other.
+//! Layers, arrows pointing down only (a test in `tests/layers.rs` keeps them so):
+//! `cli` (clap types; `cli::resolve` turns them into validated requests) -> `commands` (one
+//! file per subcommand, never importing another) -> `ops` (the shared workflows; the only
+//! layer that wires leaves) -> leaves `acme`, `challenge`, `store`, `nginx`, `schedule`,
+//! `config`, `certbot` (never importing each other) -> `types`, `error`, `fsutil`, `crash`.
 #![forbid(unsafe_code)]
 
 pub mod acme;
@@ -15,6 +17,7 @@ pub mod crash;
 pub mod error;
 pub mod fsutil;
 pub mod nginx;
+pub mod ops;
 pub mod schedule;
 pub mod store;
 pub mod types;

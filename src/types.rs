@@ -365,6 +365,15 @@ impl fmt::Display for Curve {
     }
 }
 
+/// Names for messages and hook environments.
+pub fn join_names(names: &[DomainName], sep: &str) -> String {
+    names
+        .iter()
+        .map(DomainName::as_str)
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

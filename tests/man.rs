@@ -1,5 +1,5 @@
 //! Man pages (`man/`) and shell completions (`completions/`) are generated from the clap
-//! definitions in `src/cli.rs` and committed, so packaging needs no build step and reviews
+//! definitions in `src/cli/` and committed, so packaging needs no build step and reviews
 //! show what users will read. This test regenerates everything in memory and fails when a
 //! committed file differs, is missing, or belongs to a subcommand that no longer exists.
 //!
@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use certwright::cli::Cli;
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 const UPDATE_VAR: &str = "CERTWRIGHT_UPDATE_GENERATED";
@@ -48,7 +46,7 @@ fn generated_files_are_up_to_date() {
     }
     assert!(
         problems.is_empty(),
-        "generated docs are out of date with src/cli.rs:\n  {}\nregenerate with:\n  {REGENERATE}\nand commit the result",
+        "generated docs are out of date with src/cli/:\n  {}\nregenerate with:\n  {REGENERATE}\nand commit the result",
         problems.join("\n  "),
     );
 }
@@ -61,7 +59,7 @@ fn every_subcommand_has_a_man_page() {
     let generated = generate_all();
     let updating = std::env::var_os(UPDATE_VAR).is_some_and(|v| v == "1");
     let mut missing = Vec::new();
-    for sub in Cli::command()
+    for sub in certwright::cli::command()
         .get_subcommands()
         .filter(|s| !s.is_hide_set())
     {
@@ -81,7 +79,7 @@ fn every_subcommand_has_a_man_page() {
 
 /// Every generated file, keyed by its path relative to the crate root.
 fn generate_all() -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut cmd = Cli::command();
+    let mut cmd = certwright::cli::command();
     // Building fills in what the pages need: subcommand display names
     // (`certwright-certonly`), bin names (`certwright certonly`) and global options
     // propagated into each subcommand.

@@ -1,40 +1,14 @@
 //! `certwright certificates`: what is managed, when it expires, whether the files are sound.
 
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::CertificatesArgs;
-use crate::config::RenewalConfig;
-use crate::error::Error;
-use crate::store::{inspect, LivePaths, Store};
+use crate::error::{Error, StoreError};
+use crate::ops::fleet::Fleet;
+use crate::ops::output::{print_json, print_stdout};
+use crate::ops::report::{report, synced_fleet_view, LineageReport};
+use crate::ops::Ctx;
 use crate::types::CertName;
-
-use super::certonly::rfc3339;
-use super::ui::print_stdout;
-use super::Ctx;
-
-/// One lineage as shown by `certificates --json` (schema 1, documented in README).
-#[derive(Debug, Serialize)]
-pub struct LineageReport {
-    pub name: String,
-    pub domains: Vec<String>,
-    pub not_after: Option<String>,
-    pub days_left: Option<i64>,
-    pub key_type: Option<String>,
-    pub serial: Option<String>,
-    pub version: Option<u32>,
-    pub paths: LivePaths,
-    /// Files present, parsable and within their validity period.
-    pub valid: bool,
-    pub key_matches: bool,
-    pub authenticator: Option<String>,
-    pub installer: Option<String>,
-    /// Why the lineage is not usable, if it is not.
-    pub problem: Option<String>,
-    /// Fleet mode: the fleet's version and which node holds which.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fleet: Option<super::fleet::FleetReport>,
-}
 
 pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
     let store = ctx.store();
@@ -42,26 +16,13 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
     let (mut names, odd) = store.list_lineages()?;
     if let Some(only) = &only {
         if !names.contains(only) {
-            return Err(crate::error::StoreError::NoSuchLineage(only.to_string()).into());
+            return Err(StoreError::NoSuchLineage(only.to_string()).into());
         }
         names.retain(|n| n == only);
     }
-    let fleet = super::fleet::Fleet::from_ctx(ctx)?;
-    // Fleet mode: this node is brought up to date first (as every fleet command does),
-    // unless another run holds the local lock (then it is listed as it is).
+    let fleet = Fleet::open(ctx.global.fleet.as_ref())?;
     let fleet_view = match &fleet {
-        Some(f) => Some(super::block_on(async {
-            match store.lock() {
-                Ok(_lock) => {
-                    store.prepare()?;
-                    f.pull_and_deploy(&ctx.ui, &store, &super::renew::RenewRequest::default())
-                        .await?;
-                }
-                Err(Error::Locked { .. }) => {}
-                Err(e) => return Err(e),
-            }
-            f.view().await
-        })??),
+        Some(f) => Some(synced_fleet_view(f, &ctx.ui, &store)?),
         None => None,
     };
     if let (Some(view), None) = (&fleet_view, &only) {
@@ -85,11 +46,10 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
         }
     }
     if args.json {
-        let out = serde_json::json!({ "schema": 1, "certificates": reports });
-        print_stdout(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&out).unwrap_or_default()
-        ));
+        print_json(
+            &serde_json::json!({ "schema": 1, "certificates": reports }),
+            true,
+        );
     } else {
         print_stdout(&render_text(&reports));
     }
@@ -100,85 +60,6 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
         ));
     }
     Ok(())
-}
-
-pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageReport {
-    let mut r = LineageReport {
-        name: name.to_string(),
-        domains: vec![],
-        not_after: None,
-        days_left: None,
-        key_type: None,
-        serial: None,
-        version: None,
-        paths: store.live_paths(name),
-        valid: false,
-        key_matches: false,
-        authenticator: None,
-        installer: None,
-        problem: None,
-        fleet: None,
-    };
-    match store.read_renewal(name) {
-        Ok(Some(json)) => match RenewalConfig::parse(&json, &store.renewal_file(name)) {
-            Ok(c) => {
-                r.domains = c.domains.iter().map(|d| d.to_string()).collect();
-                r.authenticator = Some(c.authenticator.name().into());
-                r.installer = c.installer.as_ref().map(|_| "nginx".into());
-            }
-            Err(e) => r.problem = Some(e.to_string()),
-        },
-        Ok(None) => r.problem = Some("no renewal config".into()),
-        Err(e) => r.problem = Some(e.to_string()),
-    }
-    r.version = match store.current_version(name) {
-        Ok(v) => v,
-        Err(e) => {
-            r.problem.get_or_insert(e.to_string());
-            None
-        }
-    };
-    let live = match store.read_live(name) {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            r.problem
-                .get_or_insert("certificate files are missing".into());
-            return r;
-        }
-        Err(e) => {
-            r.problem.get_or_insert(e.to_string());
-            return r;
-        }
-    };
-    match inspect::inspect_chain(&live.0) {
-        Ok(info) => {
-            r.not_after = Some(rfc3339(info.not_after));
-            r.days_left = Some((info.not_after - now).whole_days());
-            r.key_type = Some(info.key_type.clone());
-            r.serial = Some(info.serial.clone());
-            if r.domains.is_empty() {
-                r.domains = info.domains.clone();
-            }
-            r.key_matches =
-                inspect::private_key_spki(&live.1).is_ok_and(|spki| spki == info.spki_der);
-            let in_period = info.not_before <= now && now < info.not_after;
-            r.valid = in_period && r.key_matches;
-            if !r.key_matches {
-                r.problem
-                    .get_or_insert("private key does not match the certificate".into());
-            } else if !in_period {
-                r.problem.get_or_insert(if now >= info.not_after {
-                    "expired".into()
-                } else {
-                    "not yet valid".into()
-                });
-            }
-        }
-        Err(e) => {
-            r.problem.get_or_insert(format!("fullchain.pem: {e}"));
-        }
-    }
-    r
 }
 
 fn render_text(reports: &[LineageReport]) -> String {

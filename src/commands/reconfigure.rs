@@ -9,8 +9,10 @@ use crate::config::{Authenticator, RenewalConfig, WebrootEntry};
 use crate::error::{AcmeError, Error, InputError};
 use crate::types::{CertName, Curve, KeyType, ServerUrl};
 
-use super::renew::{renew_pass, Outcome, RenewRequest};
-use super::{block_on, init_logging, Ctx};
+use crate::ops::lineage::require_config;
+use crate::ops::output::print_stdout;
+use crate::ops::renewal::{renew_pass, RenewRequest};
+use crate::ops::{block_on, Ctx};
 
 pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
@@ -19,15 +21,10 @@ pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
         .as_deref()
         .map(str::parse::<ServerUrl>)
         .transpose()?;
-    let store = ctx.store();
-    store.prepare()?;
-    let _lock = store.lock()?;
-    init_logging(ctx);
+    let (store, _lock) = ctx.open_store()?;
     let path = store.renewal_file(&name);
-    let Some(old_json) = store.read_renewal(&name)? else {
-        return Err(crate::error::StoreError::NoSuchLineage(name.to_string()).into());
-    };
-    let old = RenewalConfig::parse(&old_json, &path)?;
+    let old = require_config(&store, &name)?;
+    let old_json = store.read_renewal(&name)?.unwrap_or_default();
     let new = apply(&old, &args)?;
     if new == old {
         ctx.ui.note(format!("{name}: nothing to change"));
@@ -52,9 +49,9 @@ pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
             return Err(e);
         }
     };
-    let failure = results.iter().find_map(|r| match &r.outcome {
-        Outcome::Failed { error, .. } => Some(error.clone()),
-        _ => r.hook_error.clone(),
+    let failure = results.iter().find_map(|r| match r.error() {
+        Some(e) => Some(e.to_string()),
+        None => r.hook_error.as_ref().map(ToString::to_string),
     });
     if results.is_empty() || failure.is_some() {
         store.write_renewal(&name, &old_json)?;
@@ -65,7 +62,7 @@ pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
         .into());
     }
     if !ctx.global.quiet {
-        super::ui::print_stdout(&format!(
+        print_stdout(&format!(
             "The dry-run renewal with the new settings succeeded; saved them in {}.\n",
             path.display()
         ));
@@ -113,7 +110,7 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
             http_01_address: None,
         }
     } else if args.nginx {
-        super::certonly::nginx_settings(&args.nginx_args)?;
+        crate::cli::resolve::nginx_settings(&args.nginx_args)?;
         Authenticator::Nginx {
             server_root: args.nginx_args.nginx_server_root.clone(),
             ctl: args.nginx_args.nginx_ctl.clone(),

@@ -3,33 +3,22 @@
 
 use crate::cli::RollbackArgs;
 use crate::error::Error;
-use crate::nginx::{self, Ctl};
-
-use super::install::checkpoint_root;
-use super::ui::print_stdout;
-use super::{init_logging, Ctx};
+use crate::ops::nginx_txn::rollback;
+use crate::ops::output::print_stdout;
+use crate::ops::Ctx;
 
 pub fn run(ctx: &Ctx, args: RollbackArgs) -> Result<(), Error> {
-    let store = ctx.store();
-    store.prepare()?;
-    let _lock = store.lock()?;
-    init_logging(ctx);
-    let report = nginx::rollback(
-        &checkpoint_root(store.work_dir()),
+    let (store, _lock) = ctx.open_store()?;
+    let nginx = &args.nginx_args;
+    let report = rollback(
+        &store,
+        &nginx.nginx_server_root,
+        &nginx.nginx_ctl,
         usize::from(args.checkpoints),
     )?;
-    if report.checkpoints.is_empty() {
-        print_stdout("Nothing to roll back.\n");
-        return Ok(());
+    match report {
+        Some(report) => print_stdout(&format!("{report}\n")),
+        None => print_stdout("Nothing to roll back.\n"),
     }
-    let ctl = Ctl {
-        binary: args.nginx_args.nginx_ctl.clone(),
-        conf: args.nginx_args.nginx_server_root.join("nginx.conf"),
-    };
-    ctl.test()?;
-    if ctl.is_running() {
-        ctl.reload()?;
-    }
-    print_stdout(&format!("{report}\n"));
     Ok(())
 }

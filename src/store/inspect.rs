@@ -23,6 +23,11 @@ pub struct CertInfo {
     pub chain_len: usize,
 }
 
+/// Whether `key_pem` is the private key of the certificate described by `info`.
+pub fn key_matches(key_pem: &str, info: &CertInfo) -> bool {
+    private_key_spki(key_pem).is_ok_and(|spki| spki == info.spki_der)
+}
+
 /// Split a PEM bundle into DER certificates, leaf first.
 pub fn split_pem_chain(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)

@@ -5,6 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use time::OffsetDateTime;
+
+use crate::error::{Error, InputError};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Ui {
@@ -103,4 +106,72 @@ pub fn print_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
+}
+
+/// One JSON document on stdout (`pretty` for the listing commands, as before).
+pub fn print_json(value: &impl serde::Serialize, pretty: bool) {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    print_stdout(&format!("{}\n", text.unwrap_or_default()));
+}
+
+/// RFC 3339 in whole seconds, as every report and the JSON output shows times.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The day only, as certbot's messages show expiry.
+pub fn date(t: OffsetDateTime) -> String {
+    t.date().to_string()
+}
+
+/// An irreversible command run without -n must be able to ask: checked before any I/O.
+pub fn require_confirmation_possible(interactive: bool, command: &str) -> Result<(), Error> {
+    if interactive && !std::io::stdin().is_terminal() {
+        return Err(InputError::Other(format!(
+            "{command} asks for confirmation, but stdin is not a terminal: pass -n \
+             (--non-interactive) to go ahead without asking"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// -n goes ahead; otherwise the terminal is asked (see `require_confirmation_possible`).
+pub fn confirm(interactive: bool, question: &str) -> Result<bool, Error> {
+    if !interactive {
+        return Ok(true);
+    }
+    ask_yes_no(question).ok_or_else(|| {
+        InputError::Other("cannot ask for confirmation: stdin is not a terminal".into()).into()
+    })
+}
+
+/// Ask on the terminal; None when there is no terminal to ask on.
+pub fn ask_yes_no(question: &str) -> Option<bool> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    eprint!("{question} (y/N): ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok()?;
+    Some(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// The one terms-of-service prompt (registration asks it; `--agree-tos` skips it).
+pub fn ask_terms(terms: &str, interactive: bool) -> bool {
+    interactive
+        && ask_yes_no(&format!(
+            "Please read the terms of service at {terms}\n\
+             You must agree to register with the ACME server. Agree?"
+        ))
+        .unwrap_or(false)
 }

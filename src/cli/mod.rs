@@ -1,15 +1,14 @@
-//! Command-line types (clap derive). No I/O and no logic beyond what clap needs: the doc
-//! comments are the `--help` text and the man pages.
+//! Command-line types (clap derive): the doc comments are the `--help` text and the man
+//! pages. `resolve` turns parsed arguments into the validated requests `ops` takes; every
+//! exit-2 error is made there, before any network I/O.
+
+pub mod resolve;
 
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 /// Obtain, install and renew TLS certificates from any ACME CA.
-///
-/// Exit codes: 0 success or nothing to do; 1 issuance or renewal failed; 2 usage or bad
-/// input; 3 config, store or permission problem; 4 another certwright run holds the lock;
-/// 5 nginx problem.
 #[derive(Debug, Parser)]
 #[command(
     name = "certwright",
@@ -23,6 +22,26 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+
+    /// Per `-d` value, the index of the `-w` given last before it (certbot's webroot map).
+    #[arg(skip)]
+    pub webroots: Vec<Option<usize>>,
+}
+
+/// The clap command with the exit-code table (from `error::EXIT_CODES`) as its epilogue:
+/// `--help`, the man pages and completions are all made from this.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().after_help(crate::error::exit_codes_help())
+}
+
+/// Parse a command line: certbot's default subcommand, then clap, then the webroot map.
+pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(with_default_subcommand(args))?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.webroots = webroot_assignments(&matches);
+    Ok(cli)
 }
 
 #[derive(Debug, Args)]
@@ -835,7 +854,7 @@ fn rsa_sizes() -> impl clap::builder::TypedValueParser<Value = u32> {
 
 /// certbot's `-w DIR -d a -w DIR2 -d b`: each domain takes the webroot given last before it.
 /// Returns, per domain value in order, the index into `webroot_path` (None: no -w before it).
-pub fn webroot_assignments(matches: &clap::ArgMatches) -> Vec<Option<usize>> {
+fn webroot_assignments(matches: &clap::ArgMatches) -> Vec<Option<usize>> {
     let Some((_, sub)) = matches.subcommand() else {
         return vec![];
     };

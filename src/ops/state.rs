@@ -9,7 +9,7 @@ use crate::schedule::{AriState, FailureState};
 use crate::store::Store;
 use crate::types::CertName;
 
-use super::ui::Ui;
+use super::output::Ui;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LineageState {

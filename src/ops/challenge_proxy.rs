@@ -6,15 +6,14 @@
 //! install's sequence: recover a half-applied change, `nginx -t`, checkpoint, write,
 //! `nginx -t` (restored on failure), reload. `certwright rollback` undoes it.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 
-use crate::cli::DaemonArgs;
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::nginx::{self, Ctl};
 use crate::store::{Store, StoreLock};
 
-use super::install::{apply_and_reload, checkpoint_root, warn_recovered};
-use super::ui::Ui;
+use super::nginx_txn::{apply_and_reload, checkpoint_root, warn_recovered};
+use super::output::Ui;
 
 /// The location this daemon wants in its nginx.
 #[derive(Debug, Clone)]
@@ -27,29 +26,13 @@ pub struct ChallengeProxy {
 }
 
 impl ChallengeProxy {
-    /// From the daemon's flags; `None` without `--nginx`, and in a pass (`--once`, or a
-    /// child): the responder, and so the proxy, belong to the long-lived daemon.
-    pub fn from_args(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
-        if !args.nginx || args.once || args.child_pass {
-            return Ok(None);
+    /// `upstream`: the daemon's responder; `http_port`: nginx's plain-HTTP port.
+    pub fn new(ctl: Ctl, http_port: u16, upstream: SocketAddr) -> ChallengeProxy {
+        ChallengeProxy {
+            ctl,
+            http_port,
+            upstream,
         }
-        let port = args.http_01_port.ok_or_else(|| {
-            InputError::Other("daemon --nginx needs --http-01-port (the port to proxy to)".into())
-        })?;
-        super::certonly::nginx_settings(&args.nginx_args)?;
-        // A wildcard bind answers on loopback too; nginx must connect to a real address.
-        let ip = match args.http_01_address {
-            Some(ip) if !ip.is_unspecified() => ip,
-            _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        };
-        Ok(Some(ChallengeProxy {
-            ctl: Ctl {
-                binary: args.nginx_args.nginx_ctl.clone(),
-                conf: args.nginx_args.nginx_server_root.join("nginx.conf"),
-            },
-            http_port: args.nginx_http_01_port,
-            upstream: SocketAddr::new(ip, port),
-        }))
     }
 
     /// Make nginx pass the challenge path to the daemon, changing only what differs, and

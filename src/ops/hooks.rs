@@ -5,7 +5,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, InputError};
+use crate::error::{Error, HookError, InputError};
+
+use super::output::Ui;
 
 /// Refuse (exit 2) a hook whose first word resolves, as `sh` would find it on PATH, to a
 /// file that is world-writable or has a world-writable, non-sticky directory above it.
@@ -93,6 +95,48 @@ fn unsafe_location(path: &Path) -> Option<String> {
         }
     }
     None
+}
+
+/// Run a hook through `sh -c`, as certbot does; its output goes to our stderr.
+pub async fn run_hook(
+    ui: &Ui,
+    kind: &'static str,
+    command: &str,
+    env: &[(&str, &str)],
+) -> Result<(), HookError> {
+    ui.note(format!("Running {kind}: {command}"));
+    let mut cmd = tokio::process::Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    match cmd.status().await {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(HookError::Exited {
+            kind,
+            command: command.to_string(),
+            status: s.to_string(),
+        }),
+        Err(e) => Err(HookError::Spawn {
+            kind,
+            command: command.to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// Check every hook flag given: not empty, and not in a place others can write.
+pub fn check_hooks(hooks: &[(&str, Option<&str>)]) -> Result<(), Error> {
+    for (flag, hook) in hooks {
+        let Some(hook) = hook else { continue };
+        if hook.trim().is_empty() {
+            return Err(InputError::Other(format!("{flag} is empty")).into());
+        }
+        check_hook_location(flag, hook)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,16 +11,34 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::RenewalConfig;
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::store::shared::{self, Bundle, Lease, LockAttempt, SharedAccount, SharedStore};
 use crate::store::{inspect, IssuedFiles, Store};
 use crate::types::CertName;
 
-use super::ui::Ui;
-use super::Ctx;
+use super::output::Ui;
 
 /// Where each node records which shared version its `live/` holds.
 const INSTALLED_FILE: &str = "fleet-versions.json";
+
+/// `--store` and friends, validated.
+#[derive(Debug, Clone)]
+pub struct FleetSettings {
+    pub url: String,
+    pub key_file: Option<std::path::PathBuf>,
+    pub prefix: String,
+    /// This node's name (`--node-id`, default the host name).
+    pub node: String,
+    pub lock_ttl: Duration,
+}
+
+/// What `Fleet::exclusive` did.
+pub enum Exclusive<T> {
+    /// The work ran under the lineage's lock.
+    Done(T),
+    /// Another node holds the lock (and the caller would not wait).
+    HeldElsewhere,
+}
 
 /// This node's handle on the shared store.
 pub struct Fleet {
@@ -30,60 +48,23 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// From `--store` and friends; `None` without `--store` (local filesystem only).
-    pub fn from_ctx(ctx: &Ctx) -> Result<Option<Arc<Fleet>>, Error> {
-        let g = &ctx.global;
-        let Some(url) = g.store.as_deref() else {
-            if g.store_key_file.is_some() {
-                return Err(InputError::Other("--store-key-file needs --store".into()).into());
-            }
+    /// Open the shared store and check it answers: unreachable is found out here, before
+    /// the run writes anything locally. `None` without `--store`.
+    pub fn open(settings: Option<&FleetSettings>) -> Result<Option<Arc<Fleet>>, Error> {
+        let Some(s) = settings else {
             return Ok(None);
         };
-        let node = match &g.node_id {
-            Some(n) => n.clone(),
-            None => hostname(),
-        };
-        if node.is_empty()
-            || !node
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            return Err(InputError::Other(format!(
-                "--node-id {node:?}: use letters, digits and - _ . only"
-            ))
-            .into());
-        }
         let shared = shared::open(&shared::SharedOptions {
-            url,
-            key_file: g.store_key_file.as_deref(),
-            prefix: &g.store_prefix,
+            url: &s.url,
+            key_file: s.key_file.as_deref(),
+            prefix: &s.prefix,
         })?;
-        // Unreachable is found out here, before the run writes anything locally.
         super::block_on(shared.ping())??;
         Ok(Some(Arc::new(Fleet {
             shared,
-            node,
-            lock_ttl: Duration::from_secs(g.store_lock_ttl),
+            node: s.node.clone(),
+            lock_ttl: s.lock_ttl,
         })))
-    }
-
-    /// `pull_all`, then reload nginx and run the deploy hook (from `req`) for each lineage
-    /// installed: a node serves the new files at once, not at its next renewal.
-    pub async fn pull_and_deploy(
-        &self,
-        ui: &Ui,
-        store: &Store,
-        req: &super::renew::RenewRequest,
-    ) -> Result<Vec<super::renew::LineageResult>, Error> {
-        let mut results = Vec::new();
-        for name in self.pull_all(ui, store).await? {
-            let result = super::renew::synced_deploy(ui, store, &name, req).await;
-            if let Some(e) = &result.hook_error {
-                ui.warn(e.clone());
-            }
-            results.push(result);
-        }
-        Ok(results)
     }
 
     /// Install every lineage the fleet has in a newer version than this node; returns the
@@ -145,7 +126,7 @@ impl Fleet {
         let (s, n) = (store.clone(), name.clone());
         tokio::task::spawn_blocking(move || s.write_version(&n, &files))
             .await
-            .map_err(|e| Error::Config(format!("writing {name} did not finish: {e}")))??;
+            .map_err(|e| Error::Internal(format!("writing {name} did not finish: {e}")))??;
         versions.insert(name.to_string(), bundle.version);
         save_installed(store, &versions)?;
         ui.note(format!(
@@ -221,7 +202,7 @@ impl Fleet {
     /// Run `work` (which may write a new local version of `name`) holding the lineage's
     /// shared lock, with this node up to date first. A new local version is published to
     /// the fleet; if that fails, or the lock is lost, the local write is undone.
-    /// `Ok(None)`: another node holds the lock and `wait` is false.
+    /// `HeldElsewhere`: another node holds the lock and `wait` is false.
     pub async fn exclusive<T, Fut>(
         &self,
         ui: &Ui,
@@ -229,12 +210,12 @@ impl Fleet {
         name: &CertName,
         wait: bool,
         work: impl FnOnce(bool) -> Fut,
-    ) -> Result<Option<T>, Error>
+    ) -> Result<Exclusive<T>, Error>
     where
         Fut: Future<Output = Result<T, Error>>,
     {
         let Some(turn) = self.lock(ui, name, wait).await? else {
-            return Ok(None);
+            return Ok(Exclusive::HeldElsewhere);
         };
         let result = async {
             let pulled = self.pull_one(ui, store, name).await?;
@@ -252,7 +233,7 @@ impl Fleet {
                     return Err(e);
                 }
             }
-            Ok(Some(done))
+            Ok(Exclusive::Done(done))
         }
         .await;
         turn.release(ui).await;
@@ -260,6 +241,11 @@ impl Fleet {
             self.report_or_warn(ui, store).await;
         }
         result
+    }
+
+    /// A standalone responder's map that also answers every token the fleet published.
+    pub fn challenge_map(&self) -> crate::challenge::ChallengeMap {
+        crate::challenge::ChallengeMap::with_source(Arc::new(SharedTokens(self.shared.clone())))
     }
 
     /// Remove a lineage from the fleet (`delete`): under its lock, so no node is mid-order.
@@ -318,6 +304,19 @@ impl Fleet {
         Ok(())
     }
 }
+
+/// The fleet's challenge entries, as a token source for a standalone responder.
+struct SharedTokens(std::sync::Arc<dyn SharedStore>);
+
+#[async_trait::async_trait]
+impl crate::challenge::TokenSource for SharedTokens {
+    async fn lookup(&self, token: &str) -> Option<(String, String)> {
+        self.0.challenge(token).await.ok().flatten()
+    }
+}
+
+/// How long a challenge entry lives in the shared store if the node that put it dies.
+pub const SHARED_CHALLENGE_TTL: Duration = Duration::from_secs(600);
 
 /// What the fleet has and which node holds which version (`certificates`, `plan`).
 pub struct FleetView {
@@ -548,12 +547,6 @@ fn save_installed(store: &Store, versions: &BTreeMap<String, u64>) -> Result<(),
     let json = serde_json::to_string_pretty(versions).unwrap_or_default();
     store.write_work_file(INSTALLED_FILE, &json)?;
     Ok(())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

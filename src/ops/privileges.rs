@@ -6,7 +6,9 @@
 //! must already belong to NAME; root-owned leftovers would make the run fail half-way, so
 //! they are refused up front (exit 3) with the `chown` that fixes them.
 
+use std::collections::HashMap;
 use std::fs;
+use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -15,10 +17,64 @@ use rustix::process::{Gid, Uid};
 use crate::challenge;
 use crate::error::{Error, InputError, StoreError};
 
-use super::obtain::{bind_error, ListenAt, Prebound};
-use super::Ctx;
+use super::Settings;
 
-/// The account to run as, from /etc/passwd.
+/// Where a standalone responder listens.
+pub type ListenAt = (Option<IpAddr>, u16);
+
+/// Ports bound before the run dropped root (`--user`), handed to the session that serves
+/// challenges on them. Shared and taken once.
+#[derive(Clone, Default, Debug)]
+pub struct Prebound(
+    std::sync::Arc<std::sync::Mutex<HashMap<ListenAt, Vec<std::net::TcpListener>>>>,
+);
+
+impl Prebound {
+    pub fn insert(&self, at: ListenAt, listeners: Vec<std::net::TcpListener>) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(at, listeners);
+        }
+    }
+
+    /// Nothing was bound (no `--user`, or no standalone lineage).
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().map(|m| m.is_empty()).unwrap_or(true)
+    }
+
+    /// Duplicates of the bound sockets: a session closes its copies when it ends, the
+    /// originals stay bound for the next pass (the daemon keeps its port for its lifetime).
+    pub fn take(&self, at: &ListenAt) -> Option<Vec<std::net::TcpListener>> {
+        let map = self.0.lock().ok()?;
+        map.get(at)?.iter().map(|l| l.try_clone().ok()).collect()
+    }
+}
+
+pub fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Error {
+    let at = match address {
+        Some(a) => format!("{a}:{port}"),
+        None => format!("port {port}"),
+    };
+    let message = match err.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            let owner = challenge::port_owner(port)
+                .map(|o| format!(", held by {o}"))
+                .unwrap_or_default();
+            format!(
+                "cannot listen on {at}: address already in use{owner}. Stop that server for the \
+                 duration, or let it serve the challenge: --webroot -w <its document root>, or --nginx"
+            )
+        }
+        std::io::ErrorKind::PermissionDenied => format!(
+            "cannot listen on {at}: permission denied. Ports below 1024 need root or \
+             CAP_NET_BIND_SERVICE (`setcap cap_net_bind_service=+ep $(command -v certwright)`); \
+             or use --webroot"
+        ),
+        _ => format!("cannot listen on {at}: {err}"),
+    };
+    Error::Challenge(message)
+}
+
+/// The account to run as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetUser {
     pub name: String,
@@ -26,28 +82,27 @@ pub struct TargetUser {
     pub gid: u32,
 }
 
-/// Look `name` up in a passwd file's text.
-pub fn lookup_in(passwd: &str, name: &str) -> Option<TargetUser> {
-    let line = passwd.lines().find(|l| l.split(':').next() == Some(name))?;
-    let mut f = line.split(':').skip(2);
-    Some(TargetUser {
+/// Look `name` up through NSS (getpwnam_r), as login and sudo do: local files, LDAP and
+/// sssd users alike.
+fn lookup(name: &str) -> Result<Option<TargetUser>, Error> {
+    let found = nix::unistd::User::from_name(name)
+        .map_err(|e| StoreError::Other(format!("cannot look up user {name}: {e}")))?;
+    Ok(found.map(|u| TargetUser {
         name: name.to_string(),
-        uid: f.next()?.parse().ok()?,
-        gid: f.next()?.parse().ok()?,
-    })
+        uid: u.uid.as_raw(),
+        gid: u.gid.as_raw(),
+    }))
 }
 
 /// With `--user`: check the store belongs to the user, bind `ports`, drop privileges, and
 /// return the bound ports for the session. Without it: nothing bound, nothing changed.
-pub fn bind_then_drop(ctx: &Ctx, ports: &[ListenAt]) -> Result<Prebound, Error> {
+pub fn bind_then_drop(settings: &Settings, ports: &[ListenAt]) -> Result<Prebound, Error> {
     let prebound = Prebound::default();
-    let Some(name) = ctx.global.user.as_deref() else {
+    let Some(name) = settings.user.as_deref() else {
         return Ok(prebound);
     };
-    let passwd = fs::read_to_string("/etc/passwd")
-        .map_err(|e| StoreError::Other(format!("cannot read /etc/passwd: {e}")))?;
-    let user = lookup_in(&passwd, name)
-        .ok_or_else(|| InputError::Other(format!("--user {name}: no such user")))?;
+    let user =
+        lookup(name)?.ok_or_else(|| InputError::Other(format!("--user {name}: no such user")))?;
     if !rustix::process::geteuid().is_root() {
         if rustix::process::geteuid().as_raw() == user.uid {
             return Ok(prebound);
@@ -57,11 +112,7 @@ pub fn bind_then_drop(ctx: &Ctx, ports: &[ListenAt]) -> Result<Prebound, Error> 
         ))
         .into());
     }
-    for dir in [
-        &ctx.global.config_dir,
-        &ctx.global.work_dir,
-        &ctx.global.logs_dir,
-    ] {
+    for dir in [&settings.config_dir, &settings.work_dir, &settings.logs_dir] {
         check_owned(dir, &user)?;
     }
     for &(address, port) in ports {
@@ -161,18 +212,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwd_lookup() {
-        let passwd = "root:x:0:0:root:/root:/bin/bash\ncertwright:x:998:997::/var/lib/certwright:/usr/sbin/nologin\nbroken:x:notanumber:1::/:/bin/sh\n";
-        assert_eq!(
-            lookup_in(passwd, "certwright"),
-            Some(TargetUser {
-                name: "certwright".into(),
-                uid: 998,
-                gid: 997
-            })
-        );
-        assert_eq!(lookup_in(passwd, "nobody-here"), None);
-        assert_eq!(lookup_in(passwd, "broken"), None);
-        assert_eq!(lookup_in(passwd, "root").map(|u| u.uid), Some(0));
+    fn users_are_looked_up_through_nss() {
+        let root = lookup("root").unwrap().unwrap();
+        assert_eq!((root.uid, root.gid), (0, 0));
+        // "nobody" exists on every Debian system, with its own ids.
+        let nobody = lookup("nobody").unwrap().unwrap();
+        assert_eq!(nobody.uid, 65534);
+        assert_eq!(lookup("no-such-user-certwright").unwrap(), None);
     }
 }

@@ -1,0 +1,648 @@
+//! The resolve step: parsed arguments -> the validated requests `ops` takes. Every exit-2
+//! error is made here, before any network I/O and before anything is written (local input
+//! files such as `--csr`, `--ca-bundle` and key files are read here to check them).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
+
+use crate::acme::keys;
+use crate::acme::ExternalAccount;
+use crate::config::{Authenticator, Installer, WebrootEntry};
+use crate::error::{Error, InputError};
+use crate::nginx::Ctl;
+use crate::ops::accounts::{ServerChoice, EAB_HMAC_KEY_ENV};
+use crate::ops::certify::{IssuanceChoice, Request};
+use crate::ops::challenge_proxy::ChallengeProxy;
+use crate::ops::csr::CsrOutput;
+use crate::ops::daemon::DaemonRequest;
+use crate::ops::fleet::FleetSettings;
+use crate::ops::hooks::check_hooks;
+use crate::ops::output::Ui;
+use crate::ops::privileges::Prebound;
+use crate::ops::renewal::RenewRequest;
+use crate::ops::revocation::Target;
+use crate::ops::Settings;
+use crate::schedule::CronSchedule;
+use crate::store::inspect;
+use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
+
+use super::{
+    CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs,
+    KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
+};
+
+/// The global flags.
+pub fn settings(g: &GlobalArgs) -> Result<Settings, Error> {
+    Ok(Settings {
+        config_dir: g.config_dir.clone(),
+        work_dir: g.work_dir.clone(),
+        logs_dir: g.logs_dir.clone(),
+        non_interactive: g.non_interactive,
+        verbose: g.verbose,
+        quiet: g.quiet,
+        user: g.user.clone(),
+        fleet: fleet_settings(g)?,
+    })
+}
+
+/// `--store` and friends; `None` without `--store` (local filesystem only).
+fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
+    let Some(url) = &g.store else {
+        if g.store_key_file.is_some() {
+            return Err(InputError::Other("--store-key-file needs --store".into()).into());
+        }
+        return Ok(None);
+    };
+    let node = match &g.node_id {
+        Some(n) => n.clone(),
+        None => hostname(),
+    };
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if node.is_empty() || !node.chars().all(plain) {
+        return Err(InputError::Other(format!(
+            "--node-id {node:?}: use letters, digits and - _ . only"
+        ))
+        .into());
+    }
+    Ok(Some(FleetSettings {
+        url: url.clone(),
+        key_file: g.store_key_file.clone(),
+        prefix: g.store_prefix.clone(),
+        node,
+        lock_ttl: Duration::from_secs(g.store_lock_ttl),
+    }))
+}
+
+/// The host name from uname(2), the same source as hostname(1).
+fn hostname() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `--server`/`--staging`/`--ca-bundle`.
+pub fn server_choice(args: &ServerArgs) -> Result<ServerChoice, Error> {
+    Ok(ServerChoice {
+        server: server(args.server.as_deref(), args.staging)?,
+        ca_bundle: ca_bundle(args.ca_bundle.as_deref())?,
+    })
+}
+
+/// `--server` / `--staging` / default, validated.
+pub fn server(server: Option<&str>, staging: bool) -> Result<ServerUrl, Error> {
+    let url = match (server, staging) {
+        (Some(s), _) => s,
+        (None, true) => ServerUrl::LETSENCRYPT_STAGING,
+        (None, false) => ServerUrl::LETSENCRYPT,
+    };
+    Ok(url.parse()?)
+}
+
+/// `--ca-bundle` must be a readable file of PEM certificates; checked before anything else
+/// happens (not first when the HTTP client is built, after the store was prepared).
+pub fn ca_bundle(path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let Some(path) = path else { return Ok(None) };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| InputError::Other(format!("--ca-bundle {}: {e}", path.display())))?;
+            if certs.is_empty() {
+                return Err(InputError::Other(format!(
+                    "--ca-bundle {} contains no PEM certificate",
+                    path.display()
+                ))
+                .into());
+            }
+            Ok(Some(
+                std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            ))
+        }
+        Ok(_) => {
+            Err(InputError::Other(format!("--ca-bundle {} is not a file", path.display())).into())
+        }
+        Err(e) => Err(InputError::Other(format!("--ca-bundle {}: {e}", path.display())).into()),
+    }
+}
+
+/// The EAB key id and decoded HMAC key from `--eab-kid` and one of `--eab-hmac-key-file`,
+/// `--eab-hmac-key` or `CERTWRIGHT_EAB_HMAC_KEY`. Messages never include the key.
+pub fn eab(ui: &Ui, args: &EabArgs) -> Result<Option<ExternalAccount>, Error> {
+    let Some(kid) = &args.eab_kid else {
+        return Ok(None);
+    };
+    if kid.is_empty() || kid.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(InputError::Other(
+            "--eab-kid must be a non-empty key id without spaces".into(),
+        )
+        .into());
+    }
+    let (encoded, source) = match (&args.eab_hmac_key_file, &args.eab_hmac_key) {
+        (Some(path), _) => (read_key_file(path)?, path.display().to_string()),
+        (None, Some(key)) => {
+            ui.warn(
+                "--eab-hmac-key puts the key where other users can see it (ps, \
+                 /proc/<pid>/cmdline); prefer --eab-hmac-key-file or CERTWRIGHT_EAB_HMAC_KEY",
+            );
+            (key.clone(), "--eab-hmac-key".to_string())
+        }
+        (None, None) => match std::env::var(EAB_HMAC_KEY_ENV) {
+            Ok(key) => (key, EAB_HMAC_KEY_ENV.to_string()),
+            Err(_) => {
+                return Err(InputError::Other(format!(
+                    "--eab-kid needs its HMAC key: pass --eab-hmac-key-file FILE or set \
+                     {EAB_HMAC_KEY_ENV}"
+                ))
+                .into())
+            }
+        },
+    };
+    let hmac = decode_hmac_key(&encoded).ok_or_else(|| {
+        InputError::Other(format!(
+            "the EAB HMAC key from {source} is not base64url (the form CAs show it in)"
+        ))
+    })?;
+    Ok(Some(ExternalAccount::new(kid.clone(), hmac)))
+}
+
+fn read_key_file(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| {
+        InputError::Other(format!("--eab-hmac-key-file {}: {e}", path.display())).into()
+    })
+}
+
+/// base64url with or without padding, surrounding whitespace ignored; None if not that or empty.
+fn decode_hmac_key(encoded: &str) -> Option<Vec<u8>> {
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    engine
+        .decode(encoded.trim())
+        .ok()
+        .filter(|bytes| !bytes.is_empty())
+}
+
+/// `revoke`'s target: `--cert-name`, or `--cert-path` whose leaf is read now.
+pub fn revoke_target(name: Option<&str>, path: Option<&Path>) -> Result<Target, Error> {
+    match (name, path) {
+        (Some(name), _) => Ok(Target::Lineage(name.parse()?)),
+        (None, Some(path)) => Ok(Target::File {
+            path: path.to_path_buf(),
+            leaf_der: read_leaf(path)?,
+        }),
+        // clap's required group makes this unreachable; keep it a usage error anyway.
+        (None, None) => {
+            Err(InputError::Other("pass --cert-name NAME or --cert-path PATH".into()).into())
+        }
+    }
+}
+
+/// The leaf (first certificate) of a PEM file, checked before any I/O.
+fn read_leaf(path: &Path) -> Result<Vec<u8>, Error> {
+    let pem = std::fs::read(path)
+        .map_err(|e| InputError::Other(format!("--cert-path {}: {e}", path.display())))?;
+    let ders = inspect::split_pem_chain(&pem).map_err(|e| {
+        InputError::Other(format!(
+            "--cert-path {} is not a PEM certificate: {e}",
+            path.display()
+        ))
+    })?;
+    ders.into_iter().next().ok_or_else(|| {
+        InputError::Other(format!(
+            "--cert-path {} holds no certificate",
+            path.display()
+        ))
+        .into()
+    })
+}
+
+/// `renew`: names, dry-run server and hooks checked; the fleet and bound ports are the
+/// command's.
+pub fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
+    let names = args
+        .cert_name
+        .iter()
+        .map(|n| n.parse::<CertName>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let dry_run_server = args
+        .dry_run_server
+        .as_deref()
+        .map(str::parse::<ServerUrl>)
+        .transpose()?;
+    check_hooks(&[
+        ("--pre-hook", args.pre_hook.as_deref()),
+        ("--post-hook", args.post_hook.as_deref()),
+        ("--deploy-hook", args.deploy_hook.as_deref()),
+    ])?;
+    Ok(RenewRequest {
+        names,
+        dry_run: args.dry_run,
+        dry_run_server,
+        force: args.force_renewal,
+        pre_hook: args.pre_hook.clone(),
+        post_hook: args.post_hook.clone(),
+        deploy_hook: args.deploy_hook.clone(),
+        run_deploy_hooks: args.run_deploy_hooks,
+        concurrency: usize::from(args.concurrency),
+        ..RenewRequest::default()
+    })
+}
+
+/// `daemon`: schedule, hooks, the fleet responder and the nginx challenge proxy checked.
+pub fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
+    let cron = args
+        .schedule
+        .as_deref()
+        .map(CronSchedule::parse)
+        .transpose()
+        .map_err(|e| InputError::Other(format!("--schedule: {e}")))?;
+    check_hooks(&[("--deploy-hook", args.deploy_hook.as_deref())])?;
+    Ok(DaemonRequest {
+        cron,
+        once: args.once,
+        child_pass: args.child_pass,
+        status_file: args.status_file.clone(),
+        deploy_hook: args.deploy_hook.clone(),
+        concurrency: usize::from(args.concurrency),
+        http_01: args.http_01_port.map(|port| (args.http_01_address, port)),
+        sync_interval: Duration::from_secs(args.sync_interval),
+        proxy: challenge_proxy(args)?,
+    })
+}
+
+/// `daemon --nginx`; `None` without it, and in a pass (`--once`, or a child): the
+/// responder, and so the proxy, belong to the long-lived daemon.
+fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
+    if !args.nginx || args.once || args.child_pass {
+        return Ok(None);
+    }
+    let port = args.http_01_port.ok_or_else(|| {
+        InputError::Other("daemon --nginx needs --http-01-port (the port to proxy to)".into())
+    })?;
+    nginx_settings(&args.nginx_args)?;
+    // A wildcard bind answers on loopback too; nginx must connect to a real address.
+    let ip = match args.http_01_address {
+        Some(ip) if !ip.is_unspecified() => ip,
+        _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
+    let ctl = Ctl {
+        binary: args.nginx_args.nginx_ctl.clone(),
+        conf: args.nginx_args.nginx_server_root.join("nginx.conf"),
+    };
+    let upstream = SocketAddr::new(ip, port);
+    Ok(Some(ChallengeProxy::new(
+        ctl,
+        args.nginx_http_01_port,
+        upstream,
+    )))
+}
+
+/// The key type from `--key-type`, `--elliptic-curve` and `--rsa-key-size`.
+pub fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyType {
+    match kind {
+        KeyTypeArg::Ecdsa => KeyType::Ecdsa {
+            curve: match curve {
+                CurveArg::Secp256r1 => Curve::P256,
+                CurveArg::Secp384r1 => Curve::P384,
+            },
+        },
+        KeyTypeArg::Rsa => KeyType::Rsa { bits: rsa_bits },
+    }
+}
+
+/// The nginx installer from `--nginx-server-root`, `--nginx-ctl` and the installer flags.
+pub fn installer(nginx: &NginxArgs, installer: &InstallerArgs, http_01_port: u16) -> Installer {
+    Installer::Nginx {
+        server_root: nginx.nginx_server_root.clone(),
+        ctl: nginx.nginx_ctl.clone(),
+        http_01_port,
+        https_port: installer.https_port,
+        redirect: !installer.no_redirect,
+        hsts: installer.hsts,
+    }
+}
+
+/// `--nginx-server-root` must hold nginx.conf; checked before anything is sent.
+pub fn nginx_settings(args: &NginxArgs) -> Result<(), Error> {
+    let conf = args.nginx_server_root.join("nginx.conf");
+    if !conf.is_file() {
+        return Err(InputError::Other(format!(
+            "no nginx configuration at {} (set --nginx-server-root)",
+            conf.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Parse names, drop duplicates (keeping the first), and carry each name's webroot index.
+fn parse_domains(
+    raw: &[String],
+    webroots: &[Option<usize>],
+    ips: &[IpAddr],
+) -> Result<(Vec<DomainName>, Vec<Option<usize>>), Error> {
+    let mut names: Vec<DomainName> = Vec::new();
+    let mut roots = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let name: DomainName = r.parse()?;
+        if !names.contains(&name) {
+            names.push(name);
+            roots.push(webroots.get(i).copied().flatten());
+        }
+    }
+    if names.is_empty() && ips.is_empty() {
+        return Err(InputError::Other("no domain given: pass -d NAME".into()).into());
+    }
+    Ok((names, roots))
+}
+
+fn webroot_authenticator(
+    paths: &[PathBuf],
+    domains: &[DomainName],
+    index: &[Option<usize>],
+) -> Result<Authenticator, Error> {
+    if paths.is_empty() {
+        return Err(InputError::Other(
+            "--webroot needs a document root: -w DIR before the -d names".into(),
+        )
+        .into());
+    }
+    let mut canonical = Vec::new();
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(InputError::Other(format!(
+                    "webroot {} is not a directory",
+                    p.display()
+                ))
+                .into())
+            }
+            Err(e) => {
+                return Err(InputError::Other(format!(
+                    "webroot {} does not exist or is unreadable: {e}",
+                    p.display()
+                ))
+                .into())
+            }
+        }
+        canonical.push(
+            std::fs::canonicalize(p)
+                .map_err(|e| InputError::Other(format!("webroot {}: {e}", p.display())))?,
+        );
+    }
+    let mut map = Vec::new();
+    for (domain, idx) in domains.iter().zip(index) {
+        // certbot: a name before any -w takes the first webroot.
+        let path = canonical[idx.unwrap_or(0)].clone();
+        map.push(WebrootEntry {
+            domain: domain.clone(),
+            path,
+        });
+    }
+    Ok(Authenticator::Webroot { map })
+}
+
+/// Check names for HTTP-01 before any network I/O.
+pub fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
+    if let Some(w) = domains.iter().find(|d| d.is_wildcard()) {
+        return Err(InputError::Domain {
+            name: w.to_string(),
+            reason: "wildcard certificates need the dns-01 challenge; http-01 (standalone, webroot, nginx) cannot prove control of every subdomain".into(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The issuance flags as given.
+fn issuance_choice(args: &IssuanceArgs) -> Result<IssuanceChoice, Error> {
+    let mut ip_addresses: Vec<IpAddr> = Vec::new();
+    for raw in &args.ip_address {
+        let ip: IpAddr = raw
+            .parse()
+            .map_err(|_| InputError::Other(format!("--ip-address {raw:?} is not an IP address")))?;
+        if !ip_addresses.contains(&ip) {
+            ip_addresses.push(ip);
+        }
+    }
+    Ok(IssuanceChoice {
+        reuse_key: match (args.keys.reuse_key, args.keys.new_key) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        preferred_chain: args.keys.preferred_chain.clone(),
+        preferred_profile: args.preferred_profile.clone(),
+        required_profile: args.required_profile.clone(),
+        allow_subset_of_names: args.allow_subset_of_names,
+        ip_addresses,
+    })
+}
+
+/// Read `--csr` (None without it); its names must be valid domain names for http-01.
+pub fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
+    let Some(path) = &args.csr else {
+        return Ok(None);
+    };
+    let bad = |reason: String| InputError::Other(format!("--csr {}: {reason}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let csr = keys::parse_csr(&bytes).map_err(bad)?;
+    let mut domains: Vec<DomainName> = Vec::new();
+    for raw in &csr.dns_names {
+        let name: DomainName = raw.parse()?;
+        if !domains.contains(&name) {
+            domains.push(name);
+        }
+    }
+    check_http01_names(&domains)?;
+    let cert_path = args
+        .cert_path
+        .clone()
+        .ok_or_else(|| bad("--cert-path is needed".into()))?;
+    for p in [
+        Some(&cert_path),
+        args.fullchain_path.as_ref(),
+        args.chain_path.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            return Err(InputError::Other(format!(
+                "{}: its directory does not exist",
+                p.display()
+            ))
+            .into());
+        }
+    }
+    Ok(Some(CsrOutput {
+        csr,
+        domains,
+        cert_path,
+        fullchain_path: args.fullchain_path.clone(),
+        chain_path: args.chain_path.clone(),
+    }))
+}
+
+/// `certonly` (and `run`): parse and check every input; no file is touched and nothing is
+/// sent before this passes. The fleet and ports bound for `--user` are the command's.
+pub fn certonly(ui: &Ui, args: CertonlyArgs, webroots: &[Option<usize>]) -> Result<Request, Error> {
+    if args.request.must_staple {
+        return Err(InputError::Other("--must-staple is not supported: Let's Encrypt stopped accepting Must-Staple requests and shut down its OCSP service in 2025, so a Must-Staple certificate could not be stapled".into()).into());
+    }
+    let issuance = issuance_choice(&args.request.issuance)?;
+    let csr = csr(&args.csr)?;
+    let (domains, webroot_index) = match &csr {
+        Some(c) => (c.domains.clone(), vec![None; c.domains.len()]),
+        None => parse_domains(&args.request.domains, webroots, &issuance.ip_addresses)?,
+    };
+    let ip_addresses = match &csr {
+        Some(c) => c.csr.ip_addresses.clone(),
+        None => issuance.ip_addresses.clone(),
+    };
+    check_ip_identifiers(&args, &domains, &ip_addresses)?;
+    for (raw, name) in args.request.domains.iter().zip(&domains) {
+        if DomainName::was_converted(raw, name) {
+            ui.note(format!("{raw} is requested as {name} (punycode)"));
+        }
+    }
+    check_http01_names(&domains)?;
+    let cert_name = cert_name(args.request.cert_name.as_deref(), &domains, &ip_addresses)?;
+    let authenticator = authenticator(&args, &domains, &webroot_index)?;
+    let r = &args.request;
+    Ok(Request {
+        cert_name,
+        cert_name_given: r.cert_name.is_some(),
+        domains,
+        server: server(args.account.server.as_deref(), args.account.staging)?,
+        ca_bundle: ca_bundle(args.account.ca_bundle.as_deref())?,
+        key_type: key_type(r.key_type, r.elliptic_curve, r.rsa_key_size),
+        authenticator,
+        email: args.account.email.as_deref().map(str::parse).transpose()?,
+        without_email: args.account.register_unsafely_without_email,
+        agree_tos: args.account.agree_tos,
+        force_renewal: r.force_renewal,
+        expand: r.expand,
+        json: args.json,
+        prebound: Prebound::default(),
+        fleet: None,
+        eab: eab(ui, &args.account.eab)?,
+        issuance: IssuanceChoice {
+            ip_addresses,
+            ..issuance
+        },
+        csr,
+    })
+}
+
+/// IP address identifiers (RFC 8738) work with the standalone and webroot solvers only.
+fn check_ip_identifiers(
+    args: &CertonlyArgs,
+    domains: &[DomainName],
+    ip_addresses: &[IpAddr],
+) -> Result<(), Error> {
+    if ip_addresses.is_empty() {
+        return Ok(());
+    }
+    if args.auth.nginx {
+        return Err(InputError::Other(
+            "IP address identifiers need --standalone or --webroot (nginx server blocks are chosen by name)".into(),
+        )
+        .into());
+    }
+    if domains.is_empty() && (args.auth.webroot || !args.auth.webroot_path.is_empty()) {
+        return Err(InputError::Other(
+            "--ip-address with --webroot needs at least one -d name: its document root serves the IP addresses".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `--cert-name`, else the first name, else the first IP address (`:` made `-`).
+fn cert_name(
+    given: Option<&str>,
+    domains: &[DomainName],
+    ip_addresses: &[IpAddr],
+) -> Result<CertName, Error> {
+    Ok(match (given, domains.first()) {
+        (Some(n), _) => n.parse()?,
+        (None, Some(d)) => d.as_str().parse()?,
+        (None, None) => ip_addresses
+            .first()
+            .map(|ip| ip.to_string().replace(':', "-"))
+            .unwrap_or_default()
+            .parse()?,
+    })
+}
+
+/// `--nginx`, `--webroot -w DIR` or (the default) `--standalone`.
+fn authenticator(
+    args: &CertonlyArgs,
+    domains: &[DomainName],
+    webroot_index: &[Option<usize>],
+) -> Result<Authenticator, Error> {
+    if args.auth.nginx {
+        nginx_settings(&args.nginx)?;
+        return Ok(Authenticator::Nginx {
+            server_root: args.nginx.nginx_server_root.clone(),
+            ctl: args.nginx.nginx_ctl.clone(),
+            http_01_port: args.auth.http_01_port,
+        });
+    }
+    if args.auth.webroot || !args.auth.webroot_path.is_empty() {
+        return webroot_authenticator(&args.auth.webroot_path, domains, webroot_index);
+    }
+    let http_01_address = args
+        .auth
+        .http_01_address
+        .as_deref()
+        .map(|a| {
+            a.parse::<IpAddr>().map_err(|_| {
+                InputError::Other(format!("--http-01-address {a:?} is not an IP address"))
+            })
+        })
+        .transpose()?;
+    Ok(Authenticator::Standalone {
+        http_01_port: args.auth.http_01_port,
+        http_01_address,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_keys_decode_padded_and_unpadded() {
+        // 32 bytes: unpadded base64url has 43 characters, padded 44.
+        let unpadded = "9YDPRsusormLUJ6GYPn4rYweEoSIkgGowP0PkVxySrI";
+        let padded = format!("{unpadded}=");
+        let a = decode_hmac_key(unpadded).unwrap();
+        assert_eq!(a.len(), 32);
+        assert_eq!(decode_hmac_key(&padded).unwrap(), a);
+        assert_eq!(decode_hmac_key(&format!("{unpadded}\n")).unwrap(), a);
+        // Standard-alphabet characters and empty keys are refused.
+        assert!(decode_hmac_key("ab+/").is_none());
+        assert!(decode_hmac_key("").is_none());
+        assert!(decode_hmac_key("  \n").is_none());
+    }
+
+    #[test]
+    fn eab_debug_hides_the_key() {
+        let eab = ExternalAccount::new("kid-1".into(), vec![0xAB; 8]);
+        let shown = format!("{eab:?}");
+        assert!(shown.contains("kid-1"));
+        assert!(!shown.contains("171") && !shown.to_lowercase().contains("ab, "));
+    }
+}

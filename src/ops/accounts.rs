@@ -1,0 +1,192 @@
+//! ACME accounts: the one registration (terms prompt, EAB, saved credentials and public
+//! facts), reuse of a stored account, and what `register`/`show_account`/`update_account`/
+//! `unregister` share. The account key lives only in `credentials.json` (0600); `meta.json`
+//! beside it keeps the public facts (URL, server, contact). An EAB HMAC key is used for the
+//! one registration request and never written or logged anywhere.
+
+use std::path::PathBuf;
+
+use crate::acme::{self, AcmeAccount, AcmeHttp, ExternalAccount};
+use crate::error::{AcmeError, Error, InputError, StoreError};
+use crate::store::{self, Store};
+use crate::types::{Email, ServerUrl};
+
+use super::output::{ask_terms, rfc3339, Ui};
+
+/// Where the EAB HMAC key may come from besides the flags.
+pub const EAB_HMAC_KEY_ENV: &str = "CERTWRIGHT_EAB_HMAC_KEY";
+
+/// `--server`/`--staging`/`--ca-bundle`, validated.
+#[derive(Debug, Clone)]
+pub struct ServerChoice {
+    pub server: ServerUrl,
+    pub ca_bundle: Option<PathBuf>,
+}
+
+/// Who a new account is for and whether its terms were accepted.
+#[derive(Clone, Copy)]
+pub struct Registration<'a> {
+    pub email: Option<&'a Email>,
+    pub agree_tos: bool,
+    pub interactive: bool,
+    /// External Account Binding (None: the CA does not require it).
+    pub eab: Option<&'a ExternalAccount>,
+}
+
+/// Register a new account at `server` and save it: the directory's EAB requirement and
+/// terms are checked first (the terms asked on a terminal unless `--agree-tos`).
+pub async fn register(
+    ui: &Ui,
+    store: &Store,
+    http: &AcmeHttp,
+    server: &ServerUrl,
+    reg: &Registration<'_>,
+) -> Result<(AcmeAccount, String), Error> {
+    let directory = acme::fetch_directory(http, server).await?;
+    if directory.meta.external_account_required && reg.eab.is_none() {
+        return Err(eab_required(server));
+    }
+    if let Some(terms) = &directory.meta.terms_of_service {
+        if !reg.agree_tos && !ask_terms(terms, reg.interactive) {
+            return Err(AcmeError::TermsNotAgreed {
+                terms: terms.clone(),
+            }
+            .into());
+        }
+    }
+    let step = ui.step(format!("Registering an account at {server}"));
+    let (account, credentials) =
+        AcmeAccount::register_bound(http, server, reg.email.map(Email::as_str), reg.eab)
+            .await
+            .map_err(|e| explain_eab_refusal(e, reg.eab.is_some(), server))?;
+    let id = store::account_id_from_url(account.url());
+    let meta = serde_json::json!({
+        "url": account.url(),
+        "server": server.as_str(),
+        "contact": reg.email.map(|e| format!("mailto:{e}")),
+        "created": rfc3339(time::OffsetDateTime::now_utc()),
+    });
+    store.save_account(
+        &server.account_dir_name(),
+        &id,
+        &credentials,
+        &meta.to_string(),
+    )?;
+    step.done();
+    Ok((account, id))
+}
+
+/// Reuse the stored account for this server (`account_id` if given and present, else the
+/// server's first), or register one.
+pub async fn ensure_account(
+    ui: &Ui,
+    store: &Store,
+    http: &AcmeHttp,
+    server: &ServerUrl,
+    account_id: Option<&str>,
+    reg: &Registration<'_>,
+) -> Result<(AcmeAccount, String), Error> {
+    let server_dir = server.account_dir_name();
+    let saved = match account_id {
+        Some(id) => store
+            .read_account(&server_dir, id)?
+            .map(|c| (id.to_string(), c)),
+        None => None,
+    };
+    let saved = match saved {
+        Some(s) => Some(s),
+        None => store.find_account(&server_dir)?,
+    };
+    let Some((id, credentials)) = saved else {
+        return register(ui, store, http, server, reg).await;
+    };
+    let step = ui.step(format!("Using account {id} at {server}"));
+    let account = AcmeAccount::restore(http, &credentials).await?;
+    step.done();
+    Ok((account, id))
+}
+
+/// The CA lost or removed a stored account (a reset test CA does).
+pub fn is_account_gone(err: &AcmeError) -> bool {
+    matches!(err, AcmeError::Problem(p)
+        if p.kind.as_deref() == Some("urn:ietf:params:acme:error:accountDoesNotExist"))
+}
+
+/// The public facts kept beside an account's credentials.
+pub struct AccountMeta {
+    pub url: Option<String>,
+    pub contact: Option<String>,
+    pub json: serde_json::Value,
+}
+
+impl AccountMeta {
+    pub fn set_contact(&mut self, email: Option<&Email>) {
+        let contact = email.map(|e| format!("mailto:{e}"));
+        self.contact = contact.clone();
+        if let Some(obj) = self.json.as_object_mut() {
+            obj.insert("contact".into(), contact.into());
+        }
+    }
+}
+
+pub fn account_meta(store: &Store, server_dir: &str, id: &str) -> Result<AccountMeta, Error> {
+    let json: serde_json::Value = match store.read_account_meta(server_dir, id)? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+            path: store.account_dir(server_dir, id).join("meta.json"),
+            reason: e.to_string(),
+        })?,
+        None => serde_json::json!({}),
+    };
+    let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(AccountMeta {
+        url: field("url"),
+        contact: field("contact"),
+        json,
+    })
+}
+
+/// The stored account for `choice.server`, restored (one request to the CA's directory).
+pub async fn load_account(
+    store: &Store,
+    choice: &ServerChoice,
+) -> Result<(AcmeAccount, String, AccountMeta), Error> {
+    let server_dir = choice.server.account_dir_name();
+    let Some((id, credentials)) = store.find_account(&server_dir)? else {
+        return Err(no_account(store, &choice.server));
+    };
+    let meta = account_meta(store, &server_dir, &id)?;
+    let http = AcmeHttp::new(choice.ca_bundle.as_deref())?;
+    let account = AcmeAccount::restore(&http, &credentials).await?;
+    Ok((account, id, meta))
+}
+
+pub fn no_account(store: &Store, server: &ServerUrl) -> Error {
+    StoreError::Other(format!(
+        "no account for {server} is stored under {}; create one with `certwright register`",
+        store.config_dir().join("accounts").display()
+    ))
+    .into()
+}
+
+fn eab_required(server: &ServerUrl) -> Error {
+    InputError::Other(format!(
+        "{server} requires External Account Binding (EAB): pass --eab-kid KID with \
+         --eab-hmac-key-file FILE (or {EAB_HMAC_KEY_ENV}), as shown in the CA's dashboard"
+    ))
+    .into()
+}
+
+/// A CA that requires EAB but did not say so in its directory refuses the registration
+/// itself; name EAB in that case so the user knows what is missing.
+pub fn explain_eab_refusal(err: AcmeError, had_eab: bool, server: &ServerUrl) -> Error {
+    if let AcmeError::Problem(p) = &err {
+        let mentions_eab = p.short_kind() == "externalAccountRequired"
+            || p.detail
+                .as_deref()
+                .is_some_and(|d| d.to_ascii_lowercase().contains("external account"));
+        if mentions_eab && !had_eab {
+            return eab_required(server);
+        }
+    }
+    err.into()
+}

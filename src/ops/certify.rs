@@ -1,0 +1,410 @@
+//! Obtain a certificate for `certonly` and `run`: unless the lineage already has a fresh one
+//! for the same names; the renewal config saved with it.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::acme::ExternalAccount;
+use crate::config::{Authenticator, Installer, IssuanceSettings, RenewalConfig, RENEWAL_SCHEMA};
+use crate::error::{Error, InputError};
+use crate::store::{inspect, Store};
+use crate::types::{join_names, CertName, DomainName, Email, KeyType, ServerUrl};
+
+use super::accounts::Registration;
+use super::csr::CsrOutput;
+use super::deploy::{pull_and_deploy, DeploySettings};
+use super::fleet::{Exclusive, Fleet};
+use super::issue::{self, AccountRequest, ObtainRequest};
+use super::lineage::{decide, read_config, write_config, LiveCert};
+use super::output::{date, print_json, print_stdout, rfc3339};
+use super::privileges::{ListenAt, Prebound};
+use super::session::Session;
+use super::state::LineageState;
+use super::Ctx;
+
+/// Everything `certonly` needs, validated.
+pub struct Request {
+    pub cert_name: CertName,
+    pub cert_name_given: bool,
+    pub domains: Vec<DomainName>,
+    pub server: ServerUrl,
+    pub ca_bundle: Option<PathBuf>,
+    pub key_type: KeyType,
+    pub authenticator: Authenticator,
+    pub email: Option<Email>,
+    pub without_email: bool,
+    pub agree_tos: bool,
+    pub force_renewal: bool,
+    pub expand: bool,
+    pub json: bool,
+    pub eab: Option<ExternalAccount>,
+    /// Issuance options from the flags, merged with the lineage's saved ones.
+    pub issuance: IssuanceChoice,
+    /// `--csr`: issue for this request and write the files given; no lineage.
+    pub csr: Option<CsrOutput>,
+    /// Ports bound before dropping to `--user`.
+    pub prebound: Prebound,
+    /// Fleet mode (`--store`).
+    pub fleet: Option<Arc<Fleet>>,
+}
+
+/// The issuance flags as given; `None`/false means "as saved" for an existing lineage.
+#[derive(Debug, Clone, Default)]
+pub struct IssuanceChoice {
+    /// Some(true): --reuse-key; Some(false): --new-key.
+    pub reuse_key: Option<bool>,
+    pub preferred_chain: Option<String>,
+    pub preferred_profile: Option<String>,
+    pub required_profile: Option<String>,
+    pub allow_subset_of_names: bool,
+    pub ip_addresses: Vec<IpAddr>,
+}
+
+impl IssuanceChoice {
+    /// The settings for this issuance: flags given win, the rest stays as saved.
+    pub fn settings(&self, saved: Option<&IssuanceSettings>) -> IssuanceSettings {
+        let saved = saved.cloned().unwrap_or_default();
+        let profiles_given = self.preferred_profile.is_some() || self.required_profile.is_some();
+        IssuanceSettings {
+            reuse_key: self.reuse_key.unwrap_or(saved.reuse_key),
+            // "" removes a saved preference, as with `reconfigure`.
+            preferred_chain: match &self.preferred_chain {
+                Some(c) if c.is_empty() => None,
+                Some(c) => Some(c.clone()),
+                None => saved.preferred_chain,
+            },
+            preferred_profile: if profiles_given {
+                self.preferred_profile.clone()
+            } else {
+                saved.preferred_profile
+            },
+            required_profile: if profiles_given {
+                self.required_profile.clone()
+            } else {
+                saved.required_profile
+            },
+            allow_subset_of_names: self.allow_subset_of_names || saved.allow_subset_of_names,
+            ip_addresses: self.ip_addresses.clone(),
+        }
+    }
+}
+
+impl Request {
+    /// A new account needs a contact (or the explicit choice not to give one).
+    pub fn check_contact(&self, store: &Store) -> Result<(), Error> {
+        if self.email.is_some() || self.without_email {
+            return Ok(());
+        }
+        if store
+            .find_account(&self.server.account_dir_name())?
+            .is_some()
+        {
+            return Ok(());
+        }
+        Err(InputError::Other(
+            "a new ACME account needs a contact: pass -m EMAIL, or --register-unsafely-without-email".into(),
+        )
+        .into())
+    }
+
+    /// The session for this run: it serves challenges on ports bound before `--user`.
+    pub fn session(&self) -> Session {
+        Session::with_prebound(self.prebound.clone()).with_fleet(self.fleet.clone())
+    }
+
+    /// The issuance request for `domains` (the request's own, or a CSR's) with a new
+    /// account registered as the flags say if the server has none yet.
+    pub fn obtain_request<'a>(
+        &'a self,
+        ctx: &Ctx,
+        domains: &'a [DomainName],
+        issuance: &'a IssuanceSettings,
+    ) -> ObtainRequest<'a> {
+        ObtainRequest {
+            cert_name: &self.cert_name,
+            domains,
+            server: &self.server,
+            ca_bundle: self.ca_bundle.as_deref(),
+            key_type: self.key_type,
+            authenticator: &self.authenticator,
+            account: AccountRequest {
+                account_id: None,
+                registration: Registration {
+                    email: self.email.as_ref(),
+                    agree_tos: self.agree_tos,
+                    interactive: ctx.interactive(),
+                    eab: self.eab.as_ref(),
+                },
+            },
+            reuse_key: None,
+            replaces: None,
+            issuance,
+        }
+    }
+}
+
+/// The standalone port an authenticator binds, if any (to bind before `--user`).
+pub fn standalone_ports(auth: &Authenticator) -> Vec<ListenAt> {
+    match auth {
+        Authenticator::Standalone {
+            http_01_port,
+            http_01_address,
+        } => vec![(*http_01_address, *http_01_port)],
+        _ => vec![],
+    }
+}
+
+/// What `certonly` (and `run`, before installing) did for the lineage.
+pub struct Outcome {
+    /// "issued", "renewed" or "not_due".
+    pub result: &'static str,
+    pub version: u32,
+    pub info: inspect::CertInfo,
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    schema: u32,
+    result: &'a str,
+    cert_name: &'a str,
+    domains: Vec<String>,
+    version: u32,
+    not_after: String,
+    paths: crate::store::LivePaths,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    installed: Option<bool>,
+}
+
+/// Obtain a certificate for the request unless the lineage already has a fresh one for the
+/// same names; on success save the renewal config (with `installer`, if given). In fleet
+/// mode: up to date with the fleet first, under the lineage's shared lock (waiting for
+/// another node's order to finish), and what was obtained is published to the fleet.
+pub async fn obtain_unless_fresh(
+    ctx: &Ctx,
+    store: &Store,
+    req: &Request,
+    installer: Option<Installer>,
+) -> Result<Outcome, Error> {
+    let Some(fleet) = &req.fleet else {
+        return obtain_locally_unless_fresh(ctx, store, req, installer).await;
+    };
+    pull_and_deploy(fleet, &ctx.ui, store, &DeploySettings::default()).await?;
+    let locked = fleet.exclusive(&ctx.ui, store, &req.cert_name, true, |_| {
+        obtain_locally_unless_fresh(ctx, store, req, installer)
+    });
+    match locked.await? {
+        Exclusive::Done(outcome) => Ok(outcome),
+        Exclusive::HeldElsewhere => Err(Error::Internal("the fleet lock was not taken".into())),
+    }
+}
+
+async fn obtain_locally_unless_fresh(
+    ctx: &Ctx,
+    store: &Store,
+    req: &Request,
+    installer: Option<Installer>,
+) -> Result<Outcome, Error> {
+    let existing = read_config(store, &req.cert_name)?;
+    let mut is_renewal = false;
+    if let Some(existing) = &existing {
+        if let Some(fresh) = fresh_enough(ctx, store, req, existing, installer.as_ref())? {
+            return Ok(fresh);
+        }
+        is_renewal = store.current_version(&req.cert_name)?.is_some();
+    }
+    if existing.is_none() {
+        req.check_contact(store)?;
+    }
+    let issuance = req
+        .issuance
+        .settings(existing.as_ref().map(|e| &e.issuance));
+    let session = req.session();
+    let obtained = issue::obtain(
+        &ctx.ui,
+        &session,
+        store,
+        store,
+        &req.obtain_request(ctx, &req.domains, &issuance),
+    )
+    .await;
+    session.shutdown().await;
+    let obtained = obtained?;
+    let config = RenewalConfig {
+        schema: RENEWAL_SCHEMA,
+        cert_name: req.cert_name.clone(),
+        // The names issued for: --allow-subset-of-names may have dropped some.
+        domains: obtained.domains.clone(),
+        server: req.server.clone(),
+        ca_bundle: req.ca_bundle.clone(),
+        account: obtained.account_id.clone(),
+        key_type: req.key_type,
+        authenticator: req.authenticator.clone(),
+        installer: installer.or_else(|| existing.as_ref().and_then(|e| e.installer.clone())),
+        renew_before_expiry_days: existing.as_ref().and_then(|e| e.renew_before_expiry_days),
+        issuance,
+    };
+    write_config(store, &config)?;
+    Ok(Outcome {
+        result: if is_renewal { "renewed" } else { "issued" },
+        version: obtained.version,
+        info: obtained.info,
+    })
+}
+
+/// The request against the lineage it would replace: a change of names needs `--expand`
+/// or an explicit `--cert-name`; the same names with a certificate not yet due need no
+/// order (`not_due`; a new installer is still saved).
+fn fresh_enough(
+    ctx: &Ctx,
+    store: &Store,
+    req: &Request,
+    existing: &RenewalConfig,
+    installer: Option<&Installer>,
+) -> Result<Option<Outcome>, Error> {
+    let added: Vec<&DomainName> = req
+        .domains
+        .iter()
+        .filter(|d| !existing.domains.contains(d))
+        .collect();
+    let removed = existing.domains.iter().any(|d| !req.domains.contains(d));
+    if !added.is_empty() && !removed && !req.expand {
+        return Err(InputError::Other(format!(
+            "certificate {} exists for [{}]; adding {} needs --expand (or a new --cert-name)",
+            req.cert_name,
+            join_names(&existing.domains, ", "),
+            added
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+    if removed && !req.cert_name_given {
+        return Err(InputError::Other(format!(
+            "certificate {} exists for [{}]; to change its names to [{}], pass --cert-name {} explicitly",
+            req.cert_name,
+            join_names(&existing.domains, ", "),
+            join_names(&req.domains, ", "),
+            req.cert_name
+        ))
+        .into());
+    }
+    let same_names =
+        added.is_empty() && !removed && existing.issuance.ip_addresses == req.issuance.ip_addresses;
+    if !same_names || req.force_renewal {
+        return Ok(None);
+    }
+    let Some(live) = super::lineage::read_live_cert(store, &req.cert_name)? else {
+        return Ok(None);
+    };
+    let state = LineageState::load(&ctx.ui, store, &req.cert_name);
+    if decide(
+        existing,
+        &state,
+        Some(&live),
+        false,
+        OffsetDateTime::now_utc(),
+    )
+    .due_now
+    {
+        return Ok(None);
+    }
+    if installer.is_some() && existing.installer.as_ref() != installer {
+        let mut updated = existing.clone();
+        updated.installer = installer.cloned();
+        write_config(store, &updated)?;
+    }
+    let LiveCert { info, .. } = live;
+    Ok(Some(Outcome {
+        result: "not_due",
+        version: store.current_version(&req.cert_name)?.unwrap_or(0),
+        info,
+    }))
+}
+
+/// The final summary (text like certbot's, or one JSON object). `installed`: whether an
+/// installer ran (`run`), None for `certonly`.
+pub fn print_outcome(
+    ctx: &Ctx,
+    store: &Store,
+    req: &Request,
+    outcome: &Outcome,
+    installed: Option<bool>,
+) {
+    let paths = store.live_paths(&req.cert_name);
+    if req.json {
+        let out = JsonResult {
+            schema: 1,
+            result: outcome.result,
+            cert_name: req.cert_name.as_str(),
+            // As issued: --allow-subset-of-names may have dropped names.
+            domains: req
+                .domains
+                .iter()
+                .map(|d| d.to_string())
+                .chain(req.issuance.ip_addresses.iter().map(|ip| ip.to_string()))
+                .filter(|d| outcome.info.domains.contains(d))
+                .collect(),
+            version: outcome.version,
+            not_after: rfc3339(outcome.info.not_after),
+            paths,
+            installed,
+        };
+        print_json(&out, false);
+        return;
+    }
+    if ctx.global.quiet {
+        return;
+    }
+    let text = if outcome.result == "not_due" {
+        format!(
+            "Certificate not yet due for renewal; no action taken.\n\
+             Certificate {} ({}) expires on {}. Use --force-renewal to renew anyway.\n",
+            req.cert_name,
+            paths.fullchain.display(),
+            date(outcome.info.not_after)
+        )
+    } else {
+        format!(
+            "Successfully received certificate.\n\
+             Certificate is saved at: {}\n\
+             Key is saved at:         {}\n\
+             This certificate expires on {}.\n\
+             These files will be updated when the certificate renews (`certwright renew`).\n",
+            paths.fullchain.display(),
+            paths.privkey.display(),
+            date(outcome.info.not_after),
+        )
+    };
+    print_stdout(&text);
+}
+
+/// `run --dry-run`: the diff the install would make, using the paths the lineage has (or
+/// will have); nothing is ordered.
+pub fn install_preview(
+    ctx: &Ctx,
+    store: &Store,
+    request: &Request,
+    installer: &Installer,
+) -> Result<super::nginx_txn::Installed, Error> {
+    let config = RenewalConfig {
+        schema: RENEWAL_SCHEMA,
+        cert_name: request.cert_name.clone(),
+        domains: request.domains.clone(),
+        server: request.server.clone(),
+        ca_bundle: request.ca_bundle.clone(),
+        account: String::new(),
+        key_type: request.key_type,
+        authenticator: request.authenticator.clone(),
+        installer: Some(installer.clone()),
+        renew_before_expiry_days: None,
+        issuance: Default::default(),
+    };
+    let name = &request.cert_name;
+    super::nginx_txn::install_lineage(&ctx.ui, store, name, &config, installer, true)
+}

@@ -1,0 +1,97 @@
+//! After a renewal (ours, or one another fleet node made): reload nginx where the lineage is
+//! installed, then the deploy hook with certbot's environment.
+
+use crate::config::RenewalConfig;
+use crate::error::{Error, HookError};
+use crate::store::Store;
+use crate::types::CertName;
+
+use super::fleet::{self, Fleet};
+use super::hooks::run_hook;
+use super::output::Ui;
+
+/// What a deploy runs: the deploy hook, and whether this is a dry run (no nginx reload).
+#[derive(Debug, Clone, Default)]
+pub struct DeploySettings {
+    pub deploy_hook: Option<String>,
+    pub dry_run: bool,
+}
+
+/// A lineage another node of the fleet renewed, now installed here.
+#[derive(Debug)]
+pub struct Synced {
+    pub name: CertName,
+    pub version: u64,
+    pub hook_error: Option<HookError>,
+}
+
+/// Fleet mode: install every version other nodes published (`Fleet::pull_all`), then reload
+/// nginx and run the deploy hook for each, so a node serves new files at once.
+pub async fn pull_and_deploy(
+    fleet: &Fleet,
+    ui: &Ui,
+    store: &Store,
+    settings: &DeploySettings,
+) -> Result<Vec<Synced>, Error> {
+    let mut synced = Vec::new();
+    for name in fleet.pull_all(ui, store).await? {
+        let s = synced_deploy(ui, store, &name, settings).await;
+        if let Some(e) = &s.hook_error {
+            ui.warn(e.to_string());
+        }
+        synced.push(s);
+    }
+    Ok(synced)
+}
+
+/// A lineage another node renewed, now installed here: reload and hooks as for our own.
+pub async fn synced_deploy(
+    ui: &Ui,
+    store: &Store,
+    name: &CertName,
+    settings: &DeploySettings,
+) -> Synced {
+    let version = fleet::installed_version(store, name).unwrap_or_default();
+    let hook_error = match super::lineage::read_config(store, name) {
+        Ok(Some(config)) => deploy_lineage(ui, store, name, &config, settings)
+            .await
+            .err(),
+        _ => Some(HookError::Deploy(format!(
+            "{name}: the renewal config from the fleet is unreadable"
+        ))),
+    };
+    Synced {
+        name: name.clone(),
+        version,
+        hook_error,
+    }
+}
+
+/// Reload nginx where the lineage is installed, then the deploy hook.
+pub async fn deploy_lineage(
+    ui: &Ui,
+    store: &Store,
+    name: &CertName,
+    config: &RenewalConfig,
+    settings: &DeploySettings,
+) -> Result<(), HookError> {
+    if let (Some(installer), false) = (&config.installer, settings.dry_run) {
+        super::nginx_txn::reload_after_renewal(installer)
+            .map_err(|e| HookError::Deploy(format!("nginx reload after renewing {name}: {e}")))?;
+    }
+    let Some(hook) = &settings.deploy_hook else {
+        return Ok(());
+    };
+    let lineage = store.live_dir(name);
+    let domains = crate::types::join_names(&config.domains, " ");
+    run_hook(
+        ui,
+        "deploy-hook",
+        hook,
+        &[
+            ("RENEWED_LINEAGE", lineage.to_string_lossy().as_ref()),
+            ("RENEWED_DOMAINS", &domains),
+        ],
+    )
+    .await
+}

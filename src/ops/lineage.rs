@@ -1,0 +1,122 @@
+//! One view of a lineage (renewal config, bookkeeping, live certificate) and the one due
+//! decision made from it: used by renew, the daemon, plan, certonly/run (is the existing
+//! certificate still fresh?) and certificates.
+
+use time::OffsetDateTime;
+
+use crate::config::RenewalConfig;
+use crate::error::{Error, StoreError};
+use crate::schedule::{self, CertValidity, Decision, DueInput};
+use crate::store::inspect::{self, CertInfo};
+use crate::store::Store;
+use crate::types::CertName;
+
+use super::output::Ui;
+use super::state::LineageState;
+
+/// The lineage's renewal config, parsed; `None` when it has none.
+pub fn read_config(store: &Store, name: &CertName) -> Result<Option<RenewalConfig>, Error> {
+    match store.read_renewal(name)? {
+        Some(json) => Ok(Some(RenewalConfig::parse(
+            &json,
+            &store.renewal_file(name),
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// The lineage's renewal config; a lineage without one does not exist.
+pub fn require_config(store: &Store, name: &CertName) -> Result<RenewalConfig, Error> {
+    read_config(store, name)?.ok_or_else(|| StoreError::NoSuchLineage(name.to_string()).into())
+}
+
+pub fn write_config(store: &Store, config: &RenewalConfig) -> Result<(), Error> {
+    Ok(store.write_renewal(&config.cert_name, &config.to_json())?)
+}
+
+/// The live certificate as read from disk.
+pub struct LiveCert {
+    pub info: CertInfo,
+    /// The live private key belongs to the certificate.
+    pub key_matches: bool,
+}
+
+/// `None` when the files are missing or the certificate is unreadable.
+pub fn read_live_cert(store: &Store, name: &CertName) -> Result<Option<LiveCert>, Error> {
+    let Some((fullchain, key)) = store.read_live(name)? else {
+        return Ok(None);
+    };
+    Ok(inspect::inspect_chain(&fullchain)
+        .ok()
+        .map(|info| LiveCert {
+            key_matches: inspect::key_matches(&key, &info),
+            info,
+        }))
+}
+
+/// A lineage as read from disk, with its renewal decision.
+pub struct Lineage {
+    pub name: CertName,
+    pub config: RenewalConfig,
+    pub state: LineageState,
+    pub info: Option<CertInfo>,
+    pub decision: Decision,
+}
+
+/// Read a lineage and decide whether it is due at `now` (`force`: --force-renewal).
+pub fn load_lineage(
+    ui: &Ui,
+    store: &Store,
+    name: &CertName,
+    force: bool,
+    now: OffsetDateTime,
+) -> Result<Lineage, Error> {
+    let config = require_config(store, name)?;
+    let state = LineageState::load(ui, store, name);
+    let live = read_live_cert(store, name)?;
+    let decision = decide(&config, &state, live.as_ref(), force, now);
+    if matches!(decision.reason, schedule::Reason::NotYetValid { .. }) {
+        ui.warn(format!(
+            "{name}: the certificate is not valid yet (check this machine's clock)"
+        ));
+    }
+    Ok(Lineage {
+        name: name.clone(),
+        config,
+        state,
+        info: live.map(|l| l.info),
+        decision,
+    })
+}
+
+/// The due decision: lifetime, ARI window, `renew_before_expiry`, files, names.
+pub fn decide(
+    config: &RenewalConfig,
+    state: &LineageState,
+    live: Option<&LiveCert>,
+    force: bool,
+    now: OffsetDateTime,
+) -> Decision {
+    let info = live.map(|l| &l.info);
+    let domains_changed = info.is_some_and(|i| {
+        let mut have: Vec<&str> = i.domains.iter().map(String::as_str).collect();
+        let mut want: Vec<&str> = config.domains.iter().map(|d| d.as_str()).collect();
+        have.sort_unstable();
+        want.sort_unstable();
+        have != want
+    });
+    schedule::renewal_decision(&DueInput {
+        now,
+        validity: info.map(|i| CertValidity {
+            not_before: i.not_before,
+            not_after: i.not_after,
+        }),
+        files_match: live.is_some_and(|l| l.key_matches),
+        domains_changed,
+        renew_before_expiry: config
+            .renew_before_expiry_days
+            .map(|d| time::Duration::days(i64::from(d))),
+        ari: info.and_then(|i| state.ari_for(&i.serial)),
+        force,
+    })
+}

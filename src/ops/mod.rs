@@ -1,0 +1,126 @@
+//! The workflows the commands share, and the only layer that wires the leaf modules
+//! (`acme`, `challenge`, `store`, `nginx`, `schedule`, `config`, `certbot`) together.
+//! Commands hand ops validated requests (built in `cli::resolve`) and print what comes back;
+//! ops never imports `cli` or `commands`.
+//!
+//! - `issue`: one order from account to stored version; `solve`: the challenge solvers
+//!   behind one prepare / publish / cleanup interface; `accounts`: registration, terms.
+//! - `certify`: obtain unless fresh (certonly, run); `csr`: issuance for a user's CSR.
+//! - `lineage`: one view of a lineage and its due decision; `state`: its bookkeeping.
+//! - `renewal`: the renewal pass; `deploy`: reload and hooks after a renewal; `hooks`.
+//! - `nginx_txn`: the nginx transaction (test, checkpoint, write, test, reload or restore);
+//!   `challenge_proxy`: the fleet's managed challenge location.
+//! - `fleet`: the node side of the shared store; `privileges`: `--user`; `daemon`.
+//! - `certbot_import`; `output`: the UI, dates and prompts.
+
+pub mod accounts;
+pub mod ari;
+pub mod certbot_import;
+pub mod certify;
+pub mod challenge_proxy;
+pub mod csr;
+pub mod daemon;
+pub mod deploy;
+pub mod fleet;
+pub mod hooks;
+pub mod issue;
+pub mod lineage;
+pub mod nginx_txn;
+pub mod output;
+pub mod privileges;
+pub mod removal;
+pub mod renewal;
+pub mod report;
+pub mod revocation;
+pub mod session;
+pub mod solve;
+pub mod state;
+
+use std::path::PathBuf;
+
+use crate::error::Error;
+use crate::store::Store;
+
+use output::Ui;
+
+/// The global settings every command runs with (validated from the global flags).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub config_dir: PathBuf,
+    pub work_dir: PathBuf,
+    pub logs_dir: PathBuf,
+    pub non_interactive: bool,
+    pub verbose: u8,
+    pub quiet: bool,
+    pub user: Option<String>,
+    pub fleet: Option<fleet::FleetSettings>,
+}
+
+/// Shared by every command.
+pub struct Ctx {
+    pub global: Settings,
+    pub ui: Ui,
+}
+
+impl Ctx {
+    pub fn new(global: Settings) -> Ctx {
+        Ctx {
+            ui: Ui::new(global.quiet),
+            global,
+        }
+    }
+
+    pub fn store(&self) -> Store {
+        Store::new(&self.global.config_dir, &self.global.work_dir)
+    }
+
+    pub fn interactive(&self) -> bool {
+        !self.global.non_interactive
+    }
+
+    /// The opening every writing command shares: store created, run lock taken, logging to
+    /// the log file (after input validation, so a typo writes nothing anywhere).
+    pub fn open_store(&self) -> Result<(Store, crate::store::StoreLock), Error> {
+        let store = self.store();
+        store.prepare()?;
+        let lock = store.lock()?;
+        self.init_logging();
+        Ok((store, lock))
+    }
+
+    /// Log to `<logs>/certwright.log` (0600). A log dir we cannot write is a warning, not a
+    /// failure.
+    pub fn init_logging(&self) {
+        let level = match self.global.verbose {
+            0 => tracing::Level::INFO,
+            1 => tracing::Level::DEBUG,
+            _ => tracing::Level::TRACE,
+        };
+        let path = self.global.logs_dir.join("certwright.log");
+        let file = match crate::fsutil::open_log_file(&self.global.logs_dir, &path) {
+            Ok(f) => f,
+            Err(e) => {
+                self.ui
+                    .warn(format!("not logging to {}: {e}", path.display()));
+                return;
+            }
+        };
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_target(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    }
+}
+
+/// A single-threaded runtime: an issuance is a handful of sequential requests, and one
+/// thread keeps the resident set small.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    Ok(rt.block_on(future))
+}

@@ -1,0 +1,617 @@
+//! The renewal pass shared by `renew`, the daemon and `reconfigure`: renew every lineage
+//! that is due, each on its own (one failure never blocks the others nor touches their
+//! files), with hooks, ARI and a dry run that changes nothing.
+
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt};
+use serde::{Serialize, Serializer};
+use time::OffsetDateTime;
+
+use crate::acme::AriCertId;
+use crate::config::RenewalConfig;
+use crate::error::{AcmeError, Error, HookError, StoreError};
+use crate::schedule::{Decision, FailureState, RetryAfter};
+use crate::store::Store;
+use crate::types::{CertName, ServerUrl};
+
+use super::accounts::Registration;
+use super::ari::{ari_url, refresh_ari, CaCache};
+use super::certify::standalone_ports;
+use super::deploy::{deploy_lineage, pull_and_deploy, DeploySettings, Synced};
+use super::fleet::{Exclusive, Fleet};
+use super::hooks::run_hook;
+use super::issue::{self, AccountRequest, ObtainRequest, Obtained};
+use super::lineage::{load_lineage, read_config, Lineage};
+use super::output::{rfc3339, Ui};
+use super::privileges::{ListenAt, Prebound};
+use super::session::Session;
+use super::state::LineageState;
+
+/// What to renew and how; shared by `renew` and `daemon`.
+#[derive(Debug, Clone, Default)]
+pub struct RenewRequest {
+    pub names: Vec<CertName>,
+    pub dry_run: bool,
+    pub dry_run_server: Option<ServerUrl>,
+    pub force: bool,
+    pub pre_hook: Option<String>,
+    pub post_hook: Option<String>,
+    pub deploy_hook: Option<String>,
+    pub run_deploy_hooks: bool,
+    pub concurrency: usize,
+    /// Ports bound before dropping to `--user`.
+    pub prebound: Prebound,
+    /// Fleet mode (`--store`).
+    pub fleet: Option<Arc<Fleet>>,
+}
+
+impl RenewRequest {
+    fn deploy_settings(&self) -> DeploySettings {
+        DeploySettings {
+            deploy_hook: self.deploy_hook.clone(),
+            dry_run: self.dry_run,
+        }
+    }
+}
+
+/// How one lineage fared in a pass.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    Renewed {
+        version: u32,
+        not_after: String,
+    },
+    /// Dry run: the CA issued a certificate that was then thrown away.
+    WouldRenew,
+    NotDue {
+        decision: Decision,
+    },
+    BackingOff {
+        until: String,
+        last_error: String,
+    },
+    Failed {
+        #[serde(serialize_with = "as_text")]
+        error: Arc<Error>,
+    },
+    /// Fleet mode: another node renewed it; this node installed that version.
+    Synced {
+        version: u64,
+    },
+    /// Fleet mode: another node holds the lineage's lock (it is renewing it right now).
+    Elsewhere,
+}
+
+fn as_text<S: Serializer, T: std::fmt::Display>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+fn as_opt_text<S: Serializer>(value: &Option<HookError>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LineageResult {
+    pub name: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// A hook failed after a successful renewal.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "as_opt_text"
+    )]
+    pub hook_error: Option<HookError>,
+}
+
+impl LineageResult {
+    fn new(name: &CertName, outcome: Outcome) -> LineageResult {
+        LineageResult {
+            name: name.to_string(),
+            outcome,
+            hook_error: None,
+        }
+    }
+
+    fn failed_with(name: &CertName, error: Error) -> LineageResult {
+        LineageResult::new(
+            name,
+            Outcome::Failed {
+                error: Arc::new(error),
+            },
+        )
+    }
+
+    fn synced(s: Synced) -> LineageResult {
+        LineageResult {
+            name: s.name.to_string(),
+            outcome: Outcome::Synced { version: s.version },
+            hook_error: s.hook_error,
+        }
+    }
+
+    /// Whether this lineage makes the run fail. One skipped while backing off counts: its
+    /// certificate is due and was not renewed, and cron or a systemd timer must not see a
+    /// success (nor the summary say "OK") until a retry works.
+    pub fn failed(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Failed { .. } | Outcome::BackingOff { .. }
+        ) || self.hook_error.is_some()
+    }
+
+    /// The error itself, when renewing this lineage failed.
+    pub fn error(&self) -> Option<&Error> {
+        match &self.outcome {
+            Outcome::Failed { error } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// The run's error from the pass's results: the shared store's (exit 6) when it made any
+/// lineage fail, else a count of failures (exit 1), else none.
+pub fn pass_error(req: &RenewRequest, results: &[LineageResult]) -> Option<Error> {
+    let store_failed = results
+        .iter()
+        .filter(|r| matches!(r.error(), Some(Error::Shared { .. })))
+        .count();
+    if let (Some(fleet), true) = (&req.fleet, store_failed > 0) {
+        return Some(Error::Shared {
+            store: fleet.shared.describe().to_string(),
+            reason: format!(
+                "{store_failed} of {} certificate(s) not renewed because of the shared store (see above); nothing was installed for them",
+                results.len()
+            ),
+        });
+    }
+    let failed = results.iter().filter(|r| r.failed()).count();
+    (failed > 0).then_some(Error::SomeFailed {
+        failed,
+        total: results.len(),
+    })
+}
+
+/// The standalone ports of the selected lineages (all when `names` is empty), read without
+/// side effects so they can be bound before dropping to `--user`. Unreadable configs are
+/// skipped here and reported by the pass.
+pub fn lineage_ports(store: &Store, names: &[CertName]) -> Vec<ListenAt> {
+    let Ok((all, _)) = store.list_lineages() else {
+        return vec![];
+    };
+    let mut ports = Vec::new();
+    for name in all.iter().filter(|n| names.is_empty() || names.contains(n)) {
+        let Ok(Some(config)) = read_config(store, name) else {
+            continue;
+        };
+        for p in standalone_ports(&config.authenticator) {
+            if !ports.contains(&p) {
+                ports.push(p);
+            }
+        }
+    }
+    ports
+}
+
+/// One renewal pass over the selected lineages. Errors are per lineage, except a store that
+/// cannot even be listed.
+pub async fn renew_pass(
+    ui: &Ui,
+    store: &Store,
+    req: &RenewRequest,
+    now: OffsetDateTime,
+) -> Result<Vec<LineageResult>, Error> {
+    // Fleet mode: install what other nodes renewed first (not in a dry run: it changes
+    // nothing), so only what is still due is ordered.
+    let fleet = req.fleet.as_ref().filter(|_| !req.dry_run);
+    let mut results = Vec::new();
+    if let Some(fleet) = fleet {
+        let synced = pull_and_deploy(fleet, ui, store, &req.deploy_settings()).await?;
+        results.extend(synced.into_iter().map(LineageResult::synced));
+    }
+    let session = Session::with_prebound(req.prebound.clone()).with_fleet(fleet.cloned());
+    let mut lineages = load_selected(ui, store, req, now, &mut results)?;
+    // Server -> its renewalInfo URL: from the per-CA cache when read within the last day,
+    // else read once in this run. A run with nothing due then sends nothing.
+    let mut ca_cache = CaCache::load(store);
+    let mut directories = ca_cache.fresh(now);
+    if !req.dry_run {
+        refresh_ari(
+            ui,
+            &session,
+            store,
+            &mut lineages,
+            req.force,
+            now,
+            &mut directories,
+        )
+        .await;
+    }
+    let due = sort_due(lineages, req, now, &mut results);
+    if due.is_empty() {
+        return Ok(results);
+    }
+    let dry_store = DryRunStore::new(req.dry_run)?;
+    let cert_store = dry_store.store().unwrap_or(store);
+    // ARI's `replaces` only goes to a CA that offers ARI (instant-acme refuses to send it
+    // otherwise, failing the order). A dry run talks to another server and never sends it.
+    if !req.dry_run {
+        for l in due.iter().filter(|l| has_aki(l)) {
+            ari_url(ui, &session, &l.config, &mut directories).await;
+        }
+        ca_cache.record(ui, store, &directories, now);
+    }
+    let offers_ari =
+        |l: &Lineage| matches!(directories.get(l.config.server.as_str()), Some(Some(_)));
+    let hook = run_hook_opt(ui, "pre-hook", req.pre_hook.as_deref()).await;
+    let renewed: Vec<LineageResult> = stream::iter(due)
+        .map(|l| {
+            let replaces_ok = offers_ari(&l);
+            renew_one(ui, &session, store, cert_store, req, l, replaces_ok)
+        })
+        .buffer_unordered(req.concurrency.max(1))
+        .collect()
+        .await;
+    session.shutdown().await;
+    results.extend(renewed);
+    let post = run_hook_opt(ui, "post-hook", req.post_hook.as_deref()).await;
+    blame_hook_failure(ui, &mut results, hook.err().or(post.err()));
+    results.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(results)
+}
+
+fn has_aki(l: &Lineage) -> bool {
+    l.info
+        .as_ref()
+        .is_some_and(|i| i.authority_key_id.is_some())
+}
+
+/// The selected lineages, read; those already synced from the fleet are skipped, those that
+/// cannot be read are failed results (a missing selected name fails the whole pass).
+fn load_selected(
+    ui: &Ui,
+    store: &Store,
+    req: &RenewRequest,
+    now: OffsetDateTime,
+    results: &mut Vec<LineageResult>,
+) -> Result<Vec<Lineage>, Error> {
+    let (mut names, odd) = store.list_lineages()?;
+    for path in odd {
+        ui.warn(format!(
+            "{} is not a renewal config certwright can read (bad file name)",
+            path.display()
+        ));
+    }
+    if !req.names.is_empty() {
+        if let Some(missing) = req.names.iter().find(|n| !names.contains(n)) {
+            return Err(StoreError::NoSuchLineage(missing.to_string()).into());
+        }
+        names.retain(|n| req.names.contains(n));
+    }
+    let mut lineages = Vec::new();
+    for name in names {
+        if results.iter().any(|r| r.name == name.as_str()) {
+            continue;
+        }
+        match load_lineage(ui, store, &name, req.force, now) {
+            Ok(l) => lineages.push(l),
+            Err(e) => {
+                // On stderr too, as for a failed renewal: cron and systemd surface stderr.
+                ui.warn(format!("{name}: cannot renew: {e}"));
+                results.push(LineageResult::failed_with(&name, e));
+            }
+        }
+    }
+    Ok(lineages)
+}
+
+/// The lineages to renew now; the others become `not_due` or `backing_off` results.
+fn sort_due(
+    lineages: Vec<Lineage>,
+    req: &RenewRequest,
+    now: OffsetDateTime,
+    results: &mut Vec<LineageResult>,
+) -> Vec<Lineage> {
+    let mut due = Vec::new();
+    for l in lineages {
+        if !req.dry_run && !l.decision.due_now {
+            let decision = l.decision;
+            results.push(LineageResult::new(&l.name, Outcome::NotDue { decision }));
+            continue;
+        }
+        match &l.state.failure {
+            Some(f) if !req.dry_run && !req.force && !f.attempt_due(now) => {
+                let outcome = Outcome::BackingOff {
+                    until: rfc3339(f.next_attempt),
+                    last_error: f.last_error.clone(),
+                };
+                results.push(LineageResult::new(&l.name, outcome));
+            }
+            _ => due.push(l),
+        }
+    }
+    due
+}
+
+/// A dry run's certificates go to a throwaway store, deleted when the pass ends.
+struct DryRunStore(Option<(tempfile::TempDir, Store)>);
+
+impl DryRunStore {
+    fn new(dry_run: bool) -> Result<DryRunStore, Error> {
+        if !dry_run {
+            return Ok(DryRunStore(None));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("certwright-dry-run-")
+            .tempdir()
+            .map_err(|e| {
+                StoreError::Other(format!("cannot create a temp dir for the dry run: {e}"))
+            })?;
+        let s = Store::new(&dir.path().join("config"), &dir.path().join("work"));
+        s.prepare()?;
+        Ok(DryRunStore(Some((dir, s))))
+    }
+
+    fn store(&self) -> Option<&Store> {
+        self.0.as_ref().map(|(_, s)| s)
+    }
+}
+
+async fn run_hook_opt(ui: &Ui, kind: &'static str, hook: Option<&str>) -> Result<(), HookError> {
+    match hook {
+        Some(command) => run_hook(ui, kind, command, &[]).await,
+        None => Ok(()),
+    }
+}
+
+/// A pre- or post-hook failure is reported on the first lineage renewed in the pass.
+fn blame_hook_failure(ui: &Ui, results: &mut [LineageResult], failed: Option<HookError>) {
+    let Some(e) = failed else { return };
+    ui.warn(format!("hook failed: {e}"));
+    if let Some(first) = results
+        .iter_mut()
+        .find(|r| matches!(r.outcome, Outcome::Renewed { .. } | Outcome::WouldRenew))
+    {
+        first.hook_error.get_or_insert(e);
+    }
+}
+
+/// What an order under the fleet's lineage lock came to.
+enum Ordered {
+    Obtained(Box<Obtained>),
+    /// Another node had renewed it meanwhile: this node installed that version instead.
+    Pulled,
+    /// Another node holds the lock.
+    Elsewhere,
+}
+
+/// Renew one lineage; `replaces_ok`: its CA offers ARI, so the order may name the
+/// certificate it replaces.
+async fn renew_one(
+    ui: &Ui,
+    session: &Session,
+    store: &Store,
+    cert_store: &Store,
+    req: &RenewRequest,
+    mut l: Lineage,
+    replaces_ok: bool,
+) -> LineageResult {
+    ui.note(format!("Renewing {} ({})", l.name, l.decision));
+    let server = if req.dry_run {
+        dry_run_server(&l.config.server, req.dry_run_server.as_ref())
+    } else {
+        l.config.server.clone()
+    };
+    // An ARI renewal tells the CA what it replaces (not for dry runs: another server).
+    let replaces = match (&l.info, req.dry_run || !replaces_ok) {
+        (Some(info), false) => info
+            .authority_key_id
+            .as_ref()
+            .map(|aki| AriCertId::new(aki, &info.serial_der)),
+        _ => None,
+    };
+    let obtain_request = renewal_order(&l.config, &server, replaces.as_ref());
+    let ordered = order_locked(ui, session, store, cert_store, &l.name, &obtain_request).await;
+    match ordered {
+        Ok(Ordered::Elsewhere) => LineageResult::new(&l.name, Outcome::Elsewhere),
+        Ok(Ordered::Pulled) => {
+            let settings = req.deploy_settings();
+            let synced = super::deploy::synced_deploy(ui, store, &l.name, &settings).await;
+            LineageResult::synced(synced)
+        }
+        Ok(Ordered::Obtained(obtained)) => {
+            renewed(ui, store, cert_store, req, &mut l, *obtained).await
+        }
+        Err(e) => failed(ui, store, req, &mut l, e),
+    }
+}
+
+/// The order for a lineage's renewal, with the account it was issued with (when the server
+/// is the same: a dry run may talk to another).
+fn renewal_order<'a>(
+    config: &'a RenewalConfig,
+    server: &'a ServerUrl,
+    replaces: Option<&'a AriCertId>,
+) -> ObtainRequest<'a> {
+    let same_account = *server == config.server;
+    ObtainRequest {
+        cert_name: &config.cert_name,
+        domains: &config.domains,
+        server,
+        ca_bundle: config.ca_bundle.as_deref(),
+        key_type: config.key_type,
+        authenticator: &config.authenticator,
+        account: AccountRequest {
+            account_id: same_account.then_some(config.account.as_str()),
+            registration: Registration {
+                email: None,
+                // Terms were accepted when the lineage was created.
+                agree_tos: true,
+                interactive: false,
+                eab: None,
+            },
+        },
+        reuse_key: None,
+        replaces,
+        issuance: &config.issuance,
+    }
+}
+
+/// Order, in fleet mode only under the lineage's shared lock and only if no other node
+/// renewed it meanwhile.
+async fn order_locked(
+    ui: &Ui,
+    session: &Session,
+    store: &Store,
+    cert_store: &Store,
+    name: &CertName,
+    req: &ObtainRequest<'_>,
+) -> Result<Ordered, Error> {
+    let order = issue::obtain(ui, session, store, cert_store, req);
+    let Some(fleet) = session.fleet() else {
+        return order.await.map(|o| Ordered::Obtained(Box::new(o)));
+    };
+    let locked = fleet
+        .exclusive(ui, store, name, false, |pulled| async move {
+            if pulled {
+                return Ok(Ordered::Pulled);
+            }
+            order.await.map(|o| Ordered::Obtained(Box::new(o)))
+        })
+        .await?;
+    Ok(match locked {
+        Exclusive::Done(ordered) => ordered,
+        Exclusive::HeldElsewhere => Ordered::Elsewhere,
+    })
+}
+
+/// A renewal that worked: bookkeeping reset, then reload and deploy hook (a dry run runs
+/// the deploy hook only with --run-deploy-hooks, on the throwaway files).
+async fn renewed(
+    ui: &Ui,
+    store: &Store,
+    cert_store: &Store,
+    req: &RenewRequest,
+    l: &mut Lineage,
+    obtained: Obtained,
+) -> LineageResult {
+    let settings = req.deploy_settings();
+    if req.dry_run {
+        let mut r = LineageResult::new(&l.name, Outcome::WouldRenew);
+        if req.run_deploy_hooks {
+            r.hook_error = deploy_lineage(ui, cert_store, &l.name, &l.config, &settings)
+                .await
+                .err();
+        }
+        return r;
+    }
+    l.state = LineageState {
+        last_success: Some(OffsetDateTime::now_utc()),
+        ..LineageState::default()
+    };
+    l.state.save(ui, store, &l.name);
+    let outcome = Outcome::Renewed {
+        version: obtained.version,
+        not_after: rfc3339(obtained.info.not_after),
+    };
+    let mut r = LineageResult::new(&l.name, outcome);
+    r.hook_error = deploy_lineage(ui, store, &l.name, &l.config, &settings)
+        .await
+        .err();
+    r
+}
+
+/// A renewal that failed: reported, and (unless a dry run, or the shared store's fault:
+/// no reason to back off from the CA) recorded for backoff.
+fn failed(ui: &Ui, store: &Store, req: &RenewRequest, l: &mut Lineage, e: Error) -> LineageResult {
+    ui.warn(format!("{}: renewal failed: {e}", l.name));
+    if !req.dry_run && !matches!(e, Error::Shared { .. }) {
+        let now = OffsetDateTime::now_utc();
+        let retry_after = ca_retry_after(&e, now).or(match &e {
+            Error::Acme(AcmeError::Problem(p)) if p.short_kind() == "rateLimited" => {
+                Some(time::Duration::hours(1))
+            }
+            _ => None,
+        });
+        l.state.failure = Some(FailureState::record(
+            l.state.failure.as_ref(),
+            e.to_string(),
+            now,
+            retry_after,
+            &mut rand::rng(),
+        ));
+        l.state.save(ui, store, &l.name);
+    }
+    LineageResult::failed_with(&l.name, e)
+}
+
+/// How long the CA asked us to stay away after a failure (the `Retry-After` of a 429 or
+/// 503), capped for scheduling. None when it sent none or sent something unparseable.
+pub fn ca_retry_after(err: &Error, now: OffsetDateTime) -> Option<time::Duration> {
+    let Error::Acme(AcmeError::Problem(problem)) = err else {
+        return None;
+    };
+    let raw = problem.retry_after.as_deref()?;
+    RetryAfter::parse(raw, now).map(RetryAfter::for_scheduling)
+}
+
+/// The server a dry run talks to: Let's Encrypt production -> staging, others unchanged.
+pub fn dry_run_server(server: &ServerUrl, over: Option<&ServerUrl>) -> ServerUrl {
+    if let Some(s) = over {
+        return s.clone();
+    }
+    if server.is_letsencrypt_production() {
+        // The constant is a valid https URL.
+        return ServerUrl::LETSENCRYPT_STAGING
+            .parse()
+            .unwrap_or_else(|_| server.clone());
+    }
+    server.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Problem;
+    use time::macros::datetime;
+    use time::Duration;
+
+    fn limited(retry_after: Option<&str>) -> Error {
+        AcmeError::Problem(Problem {
+            kind: Some("urn:ietf:params:acme:error:rateLimited".into()),
+            detail: None,
+            status: Some(429),
+            subproblems: vec![],
+            retry_after: retry_after.map(Into::into),
+        })
+        .into()
+    }
+
+    #[test]
+    fn the_cas_retry_after_is_parsed_and_capped() {
+        let now = datetime!(2026-03-01 12:00:00 UTC);
+        let at = |v: &str| ca_retry_after(&limited(Some(v)), now);
+        assert_eq!(at("120"), Some(Duration::seconds(120)));
+        assert_eq!(
+            at("Sun, 01 Mar 2026 13:30:00 GMT"),
+            Some(Duration::minutes(90))
+        );
+        // A date in the past means now.
+        assert_eq!(at("Sat, 28 Feb 2026 12:00:00 GMT"), Some(Duration::ZERO));
+        // One year (or more than fits) is capped at a day.
+        assert_eq!(at("31536000"), Some(Duration::DAY));
+        assert_eq!(at("999999999999999999999999"), Some(Duration::DAY));
+        // Garbage is ignored, not an error.
+        assert_eq!(at("soon"), None);
+        assert_eq!(at("-5"), None);
+        assert_eq!(ca_retry_after(&limited(None), now), None);
+        assert_eq!(
+            ca_retry_after(&AcmeError::Protocol("x".into()).into(), now),
+            None
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! What `certificates`, `plan` and the daemon's status file report about each lineage.
+//! Offline: reads the store and the cached renewal state, sends nothing, writes nothing.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::store::{inspect, LivePaths, Store};
+use crate::types::CertName;
+
+use super::fleet::FleetReport;
+use super::lineage::{load_lineage, read_config};
+use super::output::{rfc3339, Ui};
+
+/// One lineage as shown by `certificates --json` (schema 1, documented in README).
+#[derive(Debug, Serialize)]
+pub struct LineageReport {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub not_after: Option<String>,
+    pub days_left: Option<i64>,
+    pub key_type: Option<String>,
+    pub serial: Option<String>,
+    pub version: Option<u32>,
+    pub paths: LivePaths,
+    /// Files present, parsable and within their validity period.
+    pub valid: bool,
+    pub key_matches: bool,
+    pub authenticator: Option<String>,
+    pub installer: Option<String>,
+    /// Why the lineage is not usable, if it is not.
+    pub problem: Option<String>,
+    /// Fleet mode: the fleet's version and which node holds which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetReport>,
+}
+
+pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageReport {
+    let mut r = LineageReport {
+        name: name.to_string(),
+        domains: vec![],
+        not_after: None,
+        days_left: None,
+        key_type: None,
+        serial: None,
+        version: None,
+        paths: store.live_paths(name),
+        valid: false,
+        key_matches: false,
+        authenticator: None,
+        installer: None,
+        problem: None,
+        fleet: None,
+    };
+    match read_config(store, name) {
+        Ok(Some(c)) => {
+            r.domains = c.domains.iter().map(|d| d.to_string()).collect();
+            r.authenticator = Some(c.authenticator.name().into());
+            r.installer = c.installer.as_ref().map(|_| "nginx".into());
+        }
+        Ok(None) => r.problem = Some("no renewal config".into()),
+        Err(e) => r.problem = Some(e.to_string()),
+    }
+    r.version = match store.current_version(name) {
+        Ok(v) => v,
+        Err(e) => {
+            r.problem.get_or_insert(e.to_string());
+            None
+        }
+    };
+    let live = match store.read_live(name) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            r.problem
+                .get_or_insert("certificate files are missing".into());
+            return r;
+        }
+        Err(e) => {
+            r.problem.get_or_insert(e.to_string());
+            return r;
+        }
+    };
+    match inspect::inspect_chain(&live.0) {
+        Ok(info) => {
+            r.not_after = Some(rfc3339(info.not_after));
+            r.days_left = Some((info.not_after - now).whole_days());
+            r.key_type = Some(info.key_type.clone());
+            r.serial = Some(info.serial.clone());
+            if r.domains.is_empty() {
+                r.domains = info.domains.clone();
+            }
+            r.key_matches = inspect::key_matches(&live.1, &info);
+            let in_period = info.not_before <= now && now < info.not_after;
+            r.valid = in_period && r.key_matches;
+            if !r.key_matches {
+                r.problem
+                    .get_or_insert("private key does not match the certificate".into());
+            } else if !in_period {
+                r.problem.get_or_insert(if now >= info.not_after {
+                    "expired".into()
+                } else {
+                    "not yet valid".into()
+                });
+            }
+        }
+        Err(e) => {
+            r.problem.get_or_insert(format!("fullchain.pem: {e}"));
+        }
+    }
+    r
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanEntry {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub not_after: Option<String>,
+    /// When the next renewal attempt happens (later than `due_at` while backing off).
+    pub next_renewal: Option<String>,
+    pub due_now: bool,
+    pub reason: Option<String>,
+    pub authenticator: Option<String>,
+    pub installer: Option<String>,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    pub problem: Option<String>,
+    /// Fleet mode: the fleet's version and which node holds which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetReport>,
+    #[serde(skip)]
+    pub next_time: Option<OffsetDateTime>,
+}
+
+/// The plan for every lineage at `now`.
+pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry>, Error> {
+    let (names, _) = store.list_lineages()?;
+    let mut entries = Vec::new();
+    for name in names {
+        let entry = match load_lineage(ui, store, &name, false, now) {
+            Ok(l) => {
+                let backoff = l.state.failure.as_ref().map(|f| f.next_attempt);
+                let next_time = Some(match backoff {
+                    Some(b) if b > l.decision.due_at => b,
+                    _ => l.decision.due_at,
+                });
+                PlanEntry {
+                    name: name.to_string(),
+                    domains: l.config.domains.iter().map(|d| d.to_string()).collect(),
+                    not_after: l.info.as_ref().map(|i| rfc3339(i.not_after)),
+                    next_renewal: next_time.map(rfc3339),
+                    due_now: l.decision.due_now && backoff.is_none_or(|b| b <= now),
+                    reason: Some(l.decision.reason.to_string()),
+                    authenticator: Some(l.config.authenticator.name().into()),
+                    installer: l.config.installer.as_ref().map(|_| "nginx".into()),
+                    last_success: l.state.last_success.map(rfc3339),
+                    last_error: l.state.failure.as_ref().map(|f| {
+                        format!(
+                            "{} (attempt {}, at {})",
+                            f.last_error,
+                            f.consecutive,
+                            rfc3339(f.last_failure)
+                        )
+                    }),
+                    problem: None,
+                    next_time,
+                    fleet: None,
+                }
+            }
+            Err(e) => PlanEntry {
+                name: name.to_string(),
+                domains: vec![],
+                not_after: None,
+                next_renewal: None,
+                due_now: false,
+                reason: None,
+                authenticator: None,
+                installer: None,
+                last_success: None,
+                last_error: None,
+                problem: Some(e.to_string()),
+                next_time: None,
+                fleet: None,
+            },
+        };
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// Fleet mode: this node is brought up to date first (as every fleet command does), unless
+/// another run holds the local lock (then it is listed as it is); then the fleet's view.
+pub fn synced_fleet_view(
+    fleet: &super::fleet::Fleet,
+    ui: &Ui,
+    store: &Store,
+) -> Result<super::fleet::FleetView, Error> {
+    super::block_on(async {
+        match store.lock() {
+            Ok(_lock) => {
+                store.prepare()?;
+                let settings = super::deploy::DeploySettings::default();
+                super::deploy::pull_and_deploy(fleet, ui, store, &settings).await?;
+            }
+            Err(Error::Locked { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        fleet.view().await
+    })?
+}

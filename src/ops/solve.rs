@@ -1,0 +1,302 @@
+//! Answering the CA's challenges, behind one interface: prepare (bind the port, take
+//! nginx's turn) before ordering, publish the order's tokens, clean up after validation.
+//! Implemented by the standalone responder, the webroot writer, nginx and (fleet mode) the
+//! shared store every node's responder answers from.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::acme::Http01Challenge;
+use crate::challenge::{self, ChallengeMap, WebrootFiles};
+use crate::config::Authenticator;
+use crate::error::{AcmeError, Error};
+use crate::nginx;
+use crate::store::Store;
+use crate::types::DomainName;
+
+use super::fleet::SHARED_CHALLENGE_TTL;
+use super::output::Ui;
+use super::session::Session;
+
+/// Fleet mode: put the order's tokens in the shared store (so a probe landing on any node
+/// is answered), or take them out again.
+pub async fn share_challenges(
+    session: &Session,
+    challenges: &[Http01Challenge],
+    put: bool,
+) -> Result<(), Error> {
+    let Some(fleet) = session.fleet() else {
+        return Ok(());
+    };
+    for c in challenges {
+        if put {
+            fleet
+                .shared
+                .put_challenge(
+                    &c.token,
+                    &host_form(&c.identifier),
+                    &c.key_authorization,
+                    SHARED_CHALLENGE_TTL,
+                )
+                .await?;
+        } else {
+            fleet.shared.remove_challenge(&c.token).await?;
+        }
+    }
+    Ok(())
+}
+
+/// An authenticator ready to publish (its port already bound, or nginx's turn taken).
+pub enum Prepared<'s> {
+    Standalone {
+        map: ChallengeMap,
+        /// The port, when a fleet daemon serves it (the run checks it answers).
+        elsewhere: Option<u16>,
+    },
+    Webroot(Vec<(DomainName, PathBuf)>),
+    Nginx {
+        _turn: tokio::sync::MutexGuard<'s, ()>,
+        ctl: nginx::Ctl,
+        http_01_port: u16,
+        checkpoints: PathBuf,
+    },
+}
+
+/// What is being served right now, to be removed after validation.
+pub enum Published {
+    Standalone,
+    Webroot(WebrootFiles),
+    Nginx,
+}
+
+impl Prepared<'_> {
+    pub async fn publish(
+        &mut self,
+        ui: &Ui,
+        challenges: &[Http01Challenge],
+    ) -> Result<Published, Error> {
+        for c in challenges {
+            if !challenge::is_valid_token(&c.token)
+                || !challenge::is_valid_key_authorization(&c.key_authorization)
+            {
+                return Err(Error::Acme(AcmeError::Protocol(format!(
+                    "the CA sent a malformed token for {}",
+                    c.identifier
+                ))));
+            }
+        }
+        match self {
+            Prepared::Standalone { map, elsewhere } => {
+                for c in challenges {
+                    map.insert(&host_form(&c.identifier), &c.token, &c.key_authorization);
+                }
+                if let Some(port) = elsewhere {
+                    wait_served(*port, challenges).await?;
+                }
+                Ok(Published::Standalone)
+            }
+            Prepared::Webroot(map) => {
+                let mut files = WebrootFiles::default();
+                for c in challenges {
+                    // IP addresses (RFC 8738) are served from the first document root.
+                    let root = match c.identifier.parse::<IpAddr>() {
+                        Ok(_) => map.first(),
+                        Err(_) => map.iter().find(|(d, _)| d.as_str() == c.identifier),
+                    };
+                    let Some((_, root)) = root else {
+                        return Err(Error::Challenge(format!(
+                            "no webroot configured for {}",
+                            c.identifier
+                        )));
+                    };
+                    files
+                        .publish(root, &c.token, &c.key_authorization)
+                        .map_err(|e| {
+                            Error::Challenge(format!(
+                                "cannot write the challenge file under {}: {e}",
+                                root.display()
+                            ))
+                        })?;
+                }
+                Ok(Published::Webroot(files))
+            }
+            Prepared::Nginx {
+                ctl,
+                http_01_port,
+                checkpoints,
+                ..
+            } => {
+                if challenges.is_empty() {
+                    return Ok(Published::Nginx);
+                }
+                publish_nginx(ui, ctl, *http_01_port, checkpoints, challenges).await?;
+                Ok(Published::Nginx)
+            }
+        }
+    }
+
+    pub fn cleanup(&mut self, ui: &Ui, published: Published, challenges: &[Http01Challenge]) {
+        match (self, published) {
+            (Prepared::Standalone { map, .. }, _) => {
+                for c in challenges {
+                    map.remove(&c.token);
+                }
+            }
+            (_, Published::Webroot(mut files)) => files.cleanup(),
+            (
+                Prepared::Nginx {
+                    ctl, checkpoints, ..
+                },
+                Published::Nginx,
+            ) => {
+                if let Err(e) = revert_nginx(ctl, checkpoints) {
+                    ui.warn(format!(
+                        "could not remove the temporary challenge locations from nginx: {e}"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The port is held by another process (this node's fleet daemon, serving the shared store):
+/// it must answer every token before the CA is asked, else the port's holder is named.
+async fn wait_served(port: u16, challenges: &[Http01Challenge]) -> Result<(), Error> {
+    for c in challenges {
+        let host = host_form(&c.identifier);
+        let mut answered = false;
+        for _ in 0..20 {
+            if challenge::probe_local(port, &host, &c.token, &c.key_authorization).await {
+                answered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        if !answered {
+            let owner = challenge::port_owner(port)
+                .map(|o| format!(" by {o}"))
+                .unwrap_or_default();
+            return Err(Error::Challenge(format!(
+                "port {port} is held{owner}, which does not answer the fleet's challenges (run `certwright daemon --store ... --http-01-port {port}` there, or free the port)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Add a location per challenge, test, reload, and wait until nginx answers them locally.
+async fn publish_nginx(
+    ui: &Ui,
+    ctl: &nginx::Ctl,
+    port: u16,
+    checkpoints: &Path,
+    challenges: &[Http01Challenge],
+) -> Result<(), Error> {
+    // A run killed mid-validation left its locations behind: undo them first.
+    revert_nginx(ctl, checkpoints)?;
+    let config = nginx::load(&ctl.conf)?;
+    let mut wanted = Vec::new();
+    for c in challenges {
+        wanted.push(nginx::Challenge {
+            name: c.identifier.parse()?,
+            token: c.token.clone(),
+            key_authorization: c.key_authorization.clone(),
+        });
+    }
+    let edits = nginx::plan_challenges(&config, &wanted, port)?;
+    nginx::apply(&edits, checkpoints, ctl)?;
+    if let Err(e) = ctl.reload() {
+        let _ = revert_nginx(ctl, checkpoints);
+        return Err(e.into());
+    }
+    // A reload hands over to new workers while old ones drain: only several answers in a
+    // row show the old workers are gone and the CA's probe will see the new config.
+    for c in challenges {
+        let mut in_a_row = 0;
+        for _ in 0..60 {
+            if challenge::probe_local(port, &c.identifier, &c.token, &c.key_authorization).await {
+                in_a_row += 1;
+                if in_a_row == 4 {
+                    break;
+                }
+            } else {
+                in_a_row = 0;
+            }
+            tokio::time::sleep(Duration::from_millis(75)).await;
+        }
+        let answered = in_a_row == 4;
+        if !answered {
+            ui.warn(format!(
+                "nginx on port {port} does not answer the challenge for {} locally; asking the CA anyway",
+                c.identifier
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Restore the config as it was before the challenge locations, byte for byte, and reload.
+fn revert_nginx(ctl: &nginx::Ctl, checkpoints: &Path) -> Result<(), Error> {
+    if !checkpoints.exists() {
+        return Ok(());
+    }
+    let report = nginx::rollback(checkpoints, usize::MAX)?;
+    let _ = std::fs::remove_dir_all(checkpoints);
+    if !report.checkpoints.is_empty() && ctl.is_running() {
+        ctl.reload()?;
+    }
+    Ok(())
+}
+
+pub async fn prepare_authenticator<'s>(
+    session: &'s Session,
+    store: &Store,
+    auth: &Authenticator,
+) -> Result<Prepared<'s>, Error> {
+    match auth {
+        Authenticator::Standalone {
+            http_01_port,
+            http_01_address,
+        } => {
+            let map = session.standalone(*http_01_address, *http_01_port).await?;
+            let elsewhere = session
+                .served_elsewhere(&(*http_01_address, *http_01_port))
+                .await
+                .then_some(*http_01_port);
+            Ok(Prepared::Standalone { map, elsewhere })
+        }
+        Authenticator::Webroot { map } => Ok(Prepared::Webroot(
+            map.iter()
+                .map(|e| (e.domain.clone(), e.path.clone()))
+                .collect(),
+        )),
+        Authenticator::Nginx {
+            server_root,
+            ctl,
+            http_01_port,
+        } => {
+            let ctl = nginx::Ctl {
+                binary: ctl.clone(),
+                conf: server_root.join("nginx.conf"),
+            };
+            // Fail on a broken or missing config before spending an order.
+            ctl.test()?;
+            Ok(Prepared::Nginx {
+                _turn: session.nginx.lock().await,
+                ctl,
+                http_01_port: *http_01_port,
+                checkpoints: store.work_dir().join("nginx-challenge-checkpoints"),
+            })
+        }
+    }
+}
+
+/// How an identifier appears in the Host header the CA sends: IPv6 in brackets.
+pub fn host_form(identifier: &str) -> String {
+    match identifier.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+        _ => identifier.to_string(),
+    }
+}

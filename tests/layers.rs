@@ -1,0 +1,200 @@
+//! The layering rule of the crate, checked on the source: arrows point down only.
+//!
+//! `cli` -> `commands` -> `ops` -> leaves (`acme`, `challenge`, `store`, `nginx`,
+//! `schedule`, `config`, `certbot`) -> `types`, `error`, `fsutil`, `crash`. A command file
+//! never imports another command file; a leaf never imports another leaf (nor anything
+//! above it); `ops` never imports `commands` or `cli`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const LEAVES: &[&str] = &[
+    "acme",
+    "challenge",
+    "store",
+    "nginx",
+    "schedule",
+    "config",
+    "certbot",
+];
+const BASE: &[&str] = &["types", "error", "fsutil", "crash"];
+
+/// The top-level module a file under `src/` belongs to (`src/ops/x.rs` -> `ops`).
+fn module_of(rel: &Path) -> String {
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
+    first.trim_end_matches(".rs").to_string()
+}
+
+/// Every `crate::NAME` a source text refers to.
+fn crate_refs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.push(name);
+        }
+        // `crate::{a, b}`
+        if rest.starts_with('{') {
+            let end = rest.find('}').unwrap_or(rest.len());
+            for part in rest[1..end].split(',') {
+                let name: String = part
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every sibling module a command file names through `super::` (`super::x`, `super::{x, y}`).
+fn super_refs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("super::") {
+        let rest = &text[i + "super::".len()..];
+        let names: Vec<&str> = if let Some(inner) = rest.strip_prefix('{') {
+            inner[..inner.find('}').unwrap_or(inner.len())]
+                .split(',')
+                .collect()
+        } else {
+            vec![rest]
+        };
+        for n in names {
+            let name: String = n
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// The violations of one file, as `file: what`.
+fn violations(rel: &Path, text: &str, commands: &[String]) -> Vec<String> {
+    let module = module_of(rel);
+    let shown = rel.display();
+    let mut found = Vec::new();
+    for target in crate_refs(text) {
+        if target == module {
+            continue;
+        }
+        let bad = match module.as_str() {
+            m if LEAVES.contains(&m) => !BASE.contains(&target.as_str()),
+            m if BASE.contains(&m) => !BASE.contains(&target.as_str()),
+            "ops" => target == "commands" || target == "cli",
+            "commands" => false,
+            _ => false,
+        };
+        if bad {
+            found.push(format!("{shown}: {module} imports crate::{target}"));
+        }
+    }
+    let is_command_file = module == "commands" && rel.file_name().is_some_and(|f| f != "mod.rs");
+    if is_command_file {
+        for sibling in super_refs(text) {
+            if commands.contains(&sibling) {
+                found.push(format!("{shown}: a command imports the command {sibling}"));
+            }
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn arrows_point_down_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let commands: Vec<String> = fs::read_dir(src.join("commands"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs")
+                .filter(|n| *n != "mod")
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(commands.len() > 5, "no command files found: {commands:?}");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut all = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).unwrap();
+        all.extend(violations(
+            rel,
+            &fs::read_to_string(file).unwrap(),
+            &commands,
+        ));
+    }
+    assert!(
+        all.is_empty(),
+        "layering violations:\n  {}",
+        all.join("\n  ")
+    );
+}
+
+#[test]
+fn the_check_catches_each_kind_of_violation() {
+    let commands = vec!["renew".to_string(), "certonly".to_string()];
+    let cases = [
+        ("commands/renew.rs", "use super::certonly::rfc3339;"),
+        ("commands/renew.rs", "use super::{certonly, Ctx};"),
+        ("nginx/patch.rs", "use crate::store::Store;"),
+        (
+            "store/mod.rs",
+            "use crate::{config::RenewalConfig, types::CertName};",
+        ),
+        ("ops/renewal.rs", "use crate::commands::renew;"),
+        ("ops/renewal.rs", "use crate::cli::RenewArgs;"),
+        ("types.rs", "use crate::ops::Ctx;"),
+    ];
+    for (file, text) in cases {
+        let found = violations(Path::new(file), text, &commands);
+        assert!(!found.is_empty(), "{file}: `{text}` not caught");
+    }
+    let fine = [
+        ("commands/renew.rs", "use crate::ops::renewal::renew_pass;"),
+        ("commands/mod.rs", "mod renew;"),
+        (
+            "ops/renewal.rs",
+            "use super::issue; use crate::store::Store;",
+        ),
+        (
+            "nginx/patch.rs",
+            "use crate::error::NginxError; use super::parse;",
+        ),
+    ];
+    for (file, text) in fine {
+        assert!(
+            violations(Path::new(file), text, &commands).is_empty(),
+            "{file}: {text}"
+        );
+    }
+}
