@@ -12,6 +12,8 @@ use certwright::challenge::dns::{
 use certwright::error::DnsError;
 
 use crate::support::bind::{Bind, KEY_NAME};
+use crate::support::certs::Lineage;
+use crate::support::cli::Output;
 use crate::support::rig::Rig;
 use crate::support::PebbleOpts;
 
@@ -343,4 +345,107 @@ fn pebble_resolves_names_through_bind() {
     let out = rig.certonly("missing.example.test", &[]);
     out.assert_code(1);
     assert!(out.stderr.contains("could not resolve"), "{out:?}");
+}
+
+/// `certonly --dns-rfc2136` against Pebble reading from bind: `extra` args added.
+fn certonly_dns(rig: &Rig, bind: &Bind, creds: &std::path::Path, extra: &[&str]) -> Output {
+    rig.env
+        .cli()
+        .arg("certonly")
+        .args(rig.env.flags(&rig.pebble))
+        .arg("--dns-rfc2136")
+        .arg("--dns-rfc2136-credentials")
+        .arg(creds)
+        .arg("--dns-resolver")
+        .arg(bind.addr().to_string())
+        .args(extra)
+        .run()
+}
+
+#[test]
+fn wildcard_and_apex_are_issued_over_dns_rfc2136_and_the_records_removed() {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    bind.nsupdate("update add _acme-challenge.example.test 60 TXT \"someone-else\"");
+
+    let out = certonly_dns(
+        &rig,
+        &bind,
+        &creds,
+        &["-d", "*.example.test", "-d", "example.test"],
+    );
+    out.assert_success();
+    assert!(out.stderr.contains("dns-01"), "{out:?}");
+    Lineage::at(rig.env.live("example.test")).assert_valid_for(
+        &["*.example.test", "example.test"],
+        &rig.pebble.root_pem_path(),
+    );
+    assert_eq!(bind.txt("_acme-challenge.example.test"), ["someone-else"]);
+    let journal = rig.env.work_dir().join("dns-01-records.json");
+    let left = std::fs::read_to_string(&journal).expect("journal");
+    assert!(
+        Journal::from_json(&left).expect("parses").is_empty(),
+        "{left}"
+    );
+
+    // The renewal config names the solver and the credentials file, never the secret.
+    let conf = std::fs::read_to_string(rig.env.renewal_conf("example.test")).expect("conf");
+    assert!(
+        conf.contains("dns-rfc2136") && conf.contains("rfc2136.ini"),
+        "{conf}"
+    );
+    assert!(!conf.contains(bind.secret()), "{conf}");
+    assert!(!out.stderr.contains(bind.secret()) && !out.stdout.contains(bind.secret()));
+}
+
+#[test]
+fn a_cname_delegated_name_is_issued_with_the_record_in_the_other_zone() {
+    let bind = Bind::start();
+    // The CA resolves recursively; the authoritative named only answers the CNAME.
+    let resolver = Bind::start_resolver(&bind);
+    let rig = Rig::with(PebbleOpts::default().dns_server(resolver.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let out = certonly_dns(&rig, &bind, &creds, &["-d", "alias.example.test"]);
+    out.assert_success();
+    Lineage::at(rig.env.live("alias.example.test"))
+        .assert_valid_for(&["alias.example.test"], &rig.pebble.root_pem_path());
+    assert!(bind.txt("alias.acme.delegated.test").is_empty());
+}
+
+#[test]
+fn dns_01_input_errors_exit_2_before_any_order_and_wildcards_need_dns() {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let out = certonly_dns(&rig, &bind, &creds, &["-d", "example.test"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("chmod 600"), "{out:?}");
+    assert!(!out.stderr.contains(bind.secret()));
+
+    let out = rig.certonly("*.example.test", &[]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("--dns-rfc2136"), "{out:?}");
+}
+
+#[test]
+fn a_wrong_tsig_secret_fails_the_run_with_exit_1_and_writes_nothing() {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wrong = "d3Jvbmd3cm9uZ3dyb25nd3Jvbmd3cm9uZ3dyb25nd3I=";
+    let creds = bind.write_credentials(dir.path(), wrong);
+    let out = certonly_dns(&rig, &bind, &creds, &["-d", "*.example.test"]);
+    out.assert_code(1);
+    assert!(out.stderr.contains("refused the TSIG signature"), "{out:?}");
+    assert!(!out.stderr.contains(wrong));
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+    assert!(!rig.env.live("example.test").exists());
 }

@@ -38,12 +38,25 @@ pub struct Bind {
     child: Child,
     port: u16,
     secret: String,
+    /// A forwarding resolver (`start_resolver`), not the authoritative server.
+    recursive: bool,
 }
 
 impl Bind {
     /// Starts named with the zones above and waits until it answers SOA queries over UDP
     /// and TCP. Panics with named's output if it does not come up.
     pub fn start() -> Bind {
+        Bind::start_as(None)
+    }
+
+    /// A second named that resolves recursively by forwarding everything to `upstream`: what
+    /// a CA's resolver does with a CNAME into another zone (the authoritative named, with
+    /// recursion off, answers only the CNAME). Pebble's `-dnsserver` points here.
+    pub fn start_resolver(upstream: &Bind) -> Bind {
+        Bind::start_as(Some(upstream.addr()))
+    }
+
+    fn start_as(upstream: Option<SocketAddr>) -> Bind {
         let mut dir = tempfile::Builder::new()
             .prefix("certwright-bind-")
             .tempdir()
@@ -54,7 +67,11 @@ impl Bind {
         for attempt in 0..START_ATTEMPTS {
             let port = free_port();
             let conf = dir.path().join("named.conf");
-            std::fs::write(&conf, named_conf(dir.path(), port, &secret)).expect("write named.conf");
+            let text = match upstream {
+                None => named_conf(dir.path(), port, &secret),
+                Some(up) => resolver_conf(dir.path(), port, up),
+            };
+            std::fs::write(&conf, text).expect("write named.conf");
             let log = dir.path().join(format!("named-{attempt}.log"));
             let child = spawn_named(&conf, &log);
             let mut bind = Bind {
@@ -62,6 +79,7 @@ impl Bind {
                 child,
                 port,
                 secret: secret.clone(),
+                recursive: upstream.is_some(),
             };
             match bind.wait_ready() {
                 Ok(()) => return bind,
@@ -174,11 +192,12 @@ impl Bind {
 
     fn wait_ready(&mut self) -> Result<(), String> {
         let port = self.port;
+        let recursive = self.recursive;
         let ready = wait_for(START_LIMIT, || {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Some(Err(format!("named exited early: {status}")));
             }
-            soa_answers(port).then_some(Ok(()))
+            soa_answers(port, recursive).then_some(Ok(()))
         });
         match ready {
             Some(Ok(())) => Ok(()),
@@ -200,10 +219,11 @@ impl Drop for Bind {
 }
 
 /// Whether named serves every zone's SOA over TCP (UDP comes up with it).
-fn soa_answers(port: u16) -> bool {
+fn soa_answers(port: u16, recursive: bool) -> bool {
+    let recursion = if recursive { "+recurse" } else { "+norecurse" };
     ZONES.iter().all(|zone| {
         Command::new("dig")
-            .args(["+tcp", "+short", "+norecurse", "+time=1", "+tries=1", "-p"])
+            .args(["+tcp", "+short", recursion, "+time=1", "+tries=1", "-p"])
             .arg(port.to_string())
             .arg("@127.0.0.1")
             .arg(zone)
@@ -228,6 +248,30 @@ fn spawn_named(conf: &Path, log: &Path) -> Child {
         .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {NAMED}: {e} (apt-get install bind9)"))
+}
+
+fn resolver_conf(dir: &Path, port: u16, upstream: SocketAddr) -> String {
+    let d = dir.display();
+    format!(
+        "options {{\n\
+         \tdirectory \"{d}\";\n\
+         \tpid-file \"{d}/named.pid\";\n\
+         \tsession-keyfile \"{d}/session.key\";\n\
+         \tmanaged-keys-directory \"{d}\";\n\
+         \tlisten-on port {port} {{ 127.0.0.1; }};\n\
+         \tlisten-on-v6 {{ none; }};\n\
+         \trecursion yes;\n\
+         \tallow-recursion {{ 127.0.0.1; }};\n\
+         \tdnssec-validation no;\n\
+         \tmax-cache-ttl 0;\n\
+         \tmax-ncache-ttl 0;\n\
+         \tforward only;\n\
+         \tforwarders {{ {} port {}; }};\n\
+         }};\n\
+         controls {{ }};\n",
+        upstream.ip(),
+        upstream.port()
+    )
 }
 
 fn named_conf(dir: &Path, port: u16, secret: &str) -> String {
