@@ -85,6 +85,7 @@ impl DnsSolver {
             return Err(e.into());
         }
         tokio::time::sleep(self.extra_wait).await;
+        crate::crash::crash_point("dns-01-published");
         Ok(created)
     }
 
@@ -159,7 +160,19 @@ impl DnsSolver {
         }
     }
 
+    /// An empty journal is no file: a run that cleaned up leaves the work dir as it was.
     fn write_journal(&self, journal: &Journal) -> Result<(), Error> {
+        if journal.is_empty() {
+            return match std::fs::remove_file(&self.journal_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io {
+                    action: "remove",
+                    path: self.journal_path.clone(),
+                    source: e,
+                }
+                .into()),
+                _ => Ok(()),
+            };
+        }
         fsutil::write_atomic(&self.journal_path, journal.to_json().as_bytes(), 0o600).map_err(
             |source| {
                 StoreError::Io {

@@ -16,6 +16,7 @@ use crate::support::certs::Lineage;
 use crate::support::cli::Output;
 use crate::support::rig::Rig;
 use crate::support::PebbleOpts;
+use crate::support::Snapshot;
 
 fn block_on<T>(future: impl Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
@@ -347,6 +348,8 @@ fn pebble_resolves_names_through_bind() {
     assert!(out.stderr.contains("could not resolve"), "{out:?}");
 }
 
+const JOURNAL: &str = "dns-01-records.json";
+
 /// `certonly --dns-rfc2136` against Pebble reading from bind: `extra` args added.
 fn certonly_dns(rig: &Rig, bind: &Bind, creds: &std::path::Path, extra: &[&str]) -> Output {
     rig.env
@@ -383,12 +386,8 @@ fn wildcard_and_apex_are_issued_over_dns_rfc2136_and_the_records_removed() {
         &rig.pebble.root_pem_path(),
     );
     assert_eq!(bind.txt("_acme-challenge.example.test"), ["someone-else"]);
-    let journal = rig.env.work_dir().join("dns-01-records.json");
-    let left = std::fs::read_to_string(&journal).expect("journal");
-    assert!(
-        Journal::from_json(&left).expect("parses").is_empty(),
-        "{left}"
-    );
+    let journal = rig.env.work_dir().join(JOURNAL);
+    assert!(!journal.exists(), "an empty journal is no file");
 
     // The renewal config names the solver and the credentials file, never the secret.
     let conf = std::fs::read_to_string(rig.env.renewal_conf("example.test")).expect("conf");
@@ -448,4 +447,55 @@ fn a_wrong_tsig_secret_fails_the_run_with_exit_1_and_writes_nothing() {
     assert!(!out.stderr.contains(wrong));
     assert!(bind.txt("_acme-challenge.example.test").is_empty());
     assert!(!rig.env.live("example.test").exists());
+}
+
+#[test]
+fn records_of_a_run_killed_mid_order_are_removed_by_the_next_run() {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let names = ["-d", "*.example.test", "-d", "example.test"];
+    let killed = rig
+        .env
+        .cli()
+        .arg("certonly")
+        .args(rig.env.flags(&rig.pebble))
+        .args(["--dns-rfc2136", "--dns-rfc2136-credentials"])
+        .arg(&creds)
+        .args(["--dns-resolver", &bind.addr().to_string()])
+        .args(names)
+        .env("CERTWRIGHT_CRASH_AT", "dns-01-published")
+        .run();
+    assert_eq!(killed.code, -1, "the run was not aborted: {killed:?}");
+    assert_eq!(bind.txt("_acme-challenge.example.test").len(), 2);
+    let text = std::fs::read_to_string(rig.env.work_dir().join(JOURNAL)).expect("journal");
+    assert_eq!(Journal::from_json(&text).expect("parses").records.len(), 2);
+
+    certonly_dns(&rig, &bind, &creds, &names).assert_success();
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+    assert!(!rig.env.work_dir().join(JOURNAL).exists());
+}
+
+#[test]
+fn renew_dry_run_of_a_dns_lineage_validates_and_changes_nothing() {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    certonly_dns(&rig, &bind, &creds, &["-d", "*.example.test"]).assert_success();
+    let config = Snapshot::of(&rig.env.config_dir());
+    let work = Snapshot::of(&rig.env.work_dir());
+    let out = rig
+        .env
+        .cli()
+        .arg("renew")
+        .args(rig.env.dir_flags())
+        .args(["--no-random-sleep-on-renew", "--dry-run"])
+        .run();
+    out.assert_success();
+    assert!(out.stderr.contains("dns-01"), "{out:?}");
+    config.assert_unchanged(&Snapshot::of(&rig.env.config_dir()), "config after dry run");
+    work.assert_unchanged(&Snapshot::of(&rig.env.work_dir()), "work after dry run");
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
 }
