@@ -3,6 +3,7 @@
 //! resolving names through that bind9.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use certwright::challenge::dns::{
@@ -13,7 +14,7 @@ use certwright::error::DnsError;
 
 use crate::support::bind::{Bind, KEY_NAME};
 use crate::support::certs::Lineage;
-use crate::support::cli::Output;
+use crate::support::cli::{Cli, Output};
 use crate::support::rig::Rig;
 use crate::support::PebbleOpts;
 use crate::support::Snapshot;
@@ -350,8 +351,8 @@ fn pebble_resolves_names_through_bind() {
 
 const JOURNAL: &str = "dns-01-records.json";
 
-/// `certonly --dns-rfc2136` against Pebble reading from bind: `extra` args added.
-fn certonly_dns(rig: &Rig, bind: &Bind, creds: &std::path::Path, extra: &[&str]) -> Output {
+/// `certonly --dns-rfc2136` against Pebble reading from bind, with `extra` args; not yet run.
+fn certonly_dns_cli(rig: &Rig, bind: &Bind, creds: &std::path::Path, extra: &[&str]) -> Cli {
     rig.env
         .cli()
         .arg("certonly")
@@ -362,15 +363,24 @@ fn certonly_dns(rig: &Rig, bind: &Bind, creds: &std::path::Path, extra: &[&str])
         .arg("--dns-resolver")
         .arg(bind.addr().to_string())
         .args(extra)
-        .run()
+}
+
+/// bind, a Pebble reading from it, and a credentials file (with `secret`, default the right one).
+fn bind_and_pebble(secret: Option<&str>) -> (Bind, Rig, PathBuf, tempfile::TempDir) {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), secret.unwrap_or(bind.secret()));
+    (bind, rig, creds, dir)
+}
+
+fn certonly_dns(rig: &Rig, bind: &Bind, creds: &std::path::Path, extra: &[&str]) -> Output {
+    certonly_dns_cli(rig, bind, creds, extra).run()
 }
 
 #[test]
 fn wildcard_and_apex_are_issued_over_dns_rfc2136_and_the_records_removed() {
-    let bind = Bind::start();
-    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
     bind.nsupdate("update add _acme-challenge.example.test 60 TXT \"someone-else\"");
 
     let out = certonly_dns(
@@ -416,10 +426,7 @@ fn a_cname_delegated_name_is_issued_with_the_record_in_the_other_zone() {
 
 #[test]
 fn dns_01_input_errors_exit_2_before_any_order_and_wildcards_need_dns() {
-    let bind = Bind::start();
-    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).expect("chmod");
@@ -436,11 +443,8 @@ fn dns_01_input_errors_exit_2_before_any_order_and_wildcards_need_dns() {
 
 #[test]
 fn a_wrong_tsig_secret_fails_the_run_with_exit_1_and_writes_nothing() {
-    let bind = Bind::start();
-    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
-    let dir = tempfile::tempdir().expect("tempdir");
     let wrong = "d3Jvbmd3cm9uZ3dyb25nd3Jvbmd3cm9uZ3dyb25nd3I=";
-    let creds = bind.write_credentials(dir.path(), wrong);
+    let (bind, rig, creds, _dir) = bind_and_pebble(Some(wrong));
     let out = certonly_dns(&rig, &bind, &creds, &["-d", "*.example.test"]);
     out.assert_code(1);
     assert!(out.stderr.contains("refused the TSIG signature"), "{out:?}");
@@ -451,20 +455,9 @@ fn a_wrong_tsig_secret_fails_the_run_with_exit_1_and_writes_nothing() {
 
 #[test]
 fn records_of_a_run_killed_mid_order_are_removed_by_the_next_run() {
-    let bind = Bind::start();
-    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
     let names = ["-d", "*.example.test", "-d", "example.test"];
-    let killed = rig
-        .env
-        .cli()
-        .arg("certonly")
-        .args(rig.env.flags(&rig.pebble))
-        .args(["--dns-rfc2136", "--dns-rfc2136-credentials"])
-        .arg(&creds)
-        .args(["--dns-resolver", &bind.addr().to_string()])
-        .args(names)
+    let killed = certonly_dns_cli(&rig, &bind, &creds, &names)
         .env("CERTWRIGHT_CRASH_AT", "dns-01-published")
         .run();
     assert_eq!(killed.code, -1, "the run was not aborted: {killed:?}");
@@ -479,10 +472,7 @@ fn records_of_a_run_killed_mid_order_are_removed_by_the_next_run() {
 
 #[test]
 fn renew_dry_run_of_a_dns_lineage_validates_and_changes_nothing() {
-    let bind = Bind::start();
-    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
     certonly_dns(&rig, &bind, &creds, &["-d", "*.example.test"]).assert_success();
     let config = Snapshot::of(&rig.env.config_dir());
     let work = Snapshot::of(&rig.env.work_dir());

@@ -250,7 +250,9 @@ fn spawn_named(conf: &Path, log: &Path) -> Child {
         .unwrap_or_else(|e| panic!("spawn {NAMED}: {e} (apt-get install bind9)"))
 }
 
-fn resolver_conf(dir: &Path, port: u16, upstream: SocketAddr) -> String {
+/// named.conf's `options` and `controls`: paths in `dir`, 127.0.0.1:`port` only, plus `extra`
+/// option lines.
+fn options(dir: &Path, port: u16, extra: &str) -> String {
     let d = dir.display();
     format!(
         "options {{\n\
@@ -260,38 +262,40 @@ fn resolver_conf(dir: &Path, port: u16, upstream: SocketAddr) -> String {
          \tmanaged-keys-directory \"{d}\";\n\
          \tlisten-on port {port} {{ 127.0.0.1; }};\n\
          \tlisten-on-v6 {{ none; }};\n\
-         \trecursion yes;\n\
-         \tallow-recursion {{ 127.0.0.1; }};\n\
          \tdnssec-validation no;\n\
-         \tmax-cache-ttl 0;\n\
-         \tmax-ncache-ttl 0;\n\
-         \tforward only;\n\
-         \tforwarders {{ {} port {}; }};\n\
+         {extra}\
          }};\n\
-         controls {{ }};\n",
-        upstream.ip(),
-        upstream.port()
+         controls {{ }};\n"
+    )
+}
+
+fn resolver_conf(dir: &Path, port: u16, upstream: SocketAddr) -> String {
+    options(
+        dir,
+        port,
+        &format!(
+            "\trecursion yes;\n\
+             \tallow-recursion {{ 127.0.0.1; }};\n\
+             \tmax-cache-ttl 0;\n\
+             \tmax-ncache-ttl 0;\n\
+             \tforward only;\n\
+             \tforwarders {{ {} port {}; }};\n",
+            upstream.ip(),
+            upstream.port()
+        ),
     )
 }
 
 fn named_conf(dir: &Path, port: u16, secret: &str) -> String {
     let d = dir.display();
-    let mut conf = format!(
-        "options {{\n\
-         \tdirectory \"{d}\";\n\
-         \tpid-file \"{d}/named.pid\";\n\
-         \tsession-keyfile \"{d}/session.key\";\n\
-         \tmanaged-keys-directory \"{d}\";\n\
-         \tlisten-on port {port} {{ 127.0.0.1; }};\n\
-         \tlisten-on-v6 {{ none; }};\n\
-         \trecursion no;\n\
-         \tdnssec-validation no;\n\
-         \tnotify no;\n\
-         \tallow-query {{ any; }};\n\
-         }};\n\
-         controls {{ }};\n\
-         key \"{KEY_NAME}.\" {{ algorithm {KEY_ALGORITHM}; secret \"{secret}\"; }};\n"
+    let mut conf = options(
+        dir,
+        port,
+        "\trecursion no;\n\tnotify no;\n\tallow-query { any; };\n",
     );
+    conf.push_str(&format!(
+        "key \"{KEY_NAME}.\" {{ algorithm {KEY_ALGORITHM}; secret \"{secret}\"; }};\n"
+    ));
     for zone in ZONES {
         conf.push_str(&format!(
             "zone \"{zone}\" {{\n\
