@@ -2,7 +2,8 @@
 # The test command: installs what the integration tests drive for real (Debian's pebble,
 # pebble-challtestsrv and nginx; openssl for chain checks; redis-server, which the fleet tests
 # start on free ports of their own, never the system service; bind9's named, which the DNS-01
-# tests start on free ports, with dig and nsupdate from bind9-dnsutils), then runs every test.
+# tests start on free ports, with dig and nsupdate from bind9-dnsutils; PowerDNS with its
+# sqlite3 backend, likewise), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
@@ -13,10 +14,13 @@ for bin in pebble pebble-challtestsrv openssl; do command -v "$bin" >/dev/null |
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/sbin/named ] || missing+=(bind9)
 for bin in dig nsupdate; do command -v "$bin" >/dev/null || missing+=(bind9-dnsutils); done
+[ -x /usr/sbin/pdns_server ] || missing+=(pdns-server)
+[ -e /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ] || missing+=(pdns-backend-sqlite3)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends pebble nginx openssl ca-certificates redis-server \
-    bind9 bind9-dnsutils
+    bind9 bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
 fi
 cargo test --locked

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use certwright::challenge::dns::{
-    self, CreatedRecord, Expected, Journal, Lookup, ProviderWriter, Rfc2136Config, Servers,
+    self, CreatedRecord, Expected, Journal, Lookup, ProviderWriter, Rfc2136Config, Secret, Servers,
     TxtWriter, Wait,
 };
 use certwright::error::DnsError;
@@ -15,6 +15,7 @@ use certwright::error::DnsError;
 use crate::support::bind::{Bind, KEY_NAME};
 use crate::support::certs::Lineage;
 use crate::support::cli::{Cli, Output};
+use crate::support::pdns::Pdns;
 use crate::support::rig::Rig;
 use crate::support::PebbleOpts;
 use crate::support::Snapshot;
@@ -488,4 +489,60 @@ fn renew_dry_run_of_a_dns_lineage_validates_and_changes_nothing() {
     config.assert_unchanged(&Snapshot::of(&rig.env.config_dir()), "config after dry run");
     work.assert_unchanged(&Snapshot::of(&rig.env.work_dir()), "work after dry run");
     assert!(bind.txt("_acme-challenge.example.test").is_empty());
+}
+
+#[test]
+fn powerdns_http_api_adds_and_removes_single_values() {
+    let pdns = Pdns::start();
+    let writer = ProviderWriter::powerdns(&pdns.api_url(), &Secret::new(pdns.api_key()), None)
+        .expect("writer");
+    let lookup = Lookup::new(vec![pdns.dns_addr()]);
+    let (wild, apex) = block_on(async {
+        let wild = dns::locate("*.example.test", &lookup).await.expect("wild");
+        let apex = dns::locate("example.test", &lookup).await.expect("apex");
+        (wild, apex)
+    });
+    assert_eq!(
+        (wild.zone.as_str(), wild.name.as_str()),
+        ("example.test", "_acme-challenge.example.test")
+    );
+    block_on(async {
+        writer.add_txt(&wild.zone, &wild.name, "wild").await?;
+        writer.add_txt(&apex.zone, &apex.name, "apex").await
+    })
+    .expect("add");
+    assert_eq!(pdns.txt("_acme-challenge.example.test"), ["apex", "wild"]);
+    let expected = [Expected {
+        name: wild.name.clone(),
+        zone: wild.zone.clone(),
+        values: vec!["wild".into(), "apex".into()],
+    }];
+    block_on(dns::wait_for_propagation(
+        &expected,
+        &Servers::Explicit(vec![pdns.dns_addr()]),
+        Wait {
+            timeout: Duration::from_secs(10),
+            interval: Duration::from_millis(100),
+        },
+        |_| {},
+    ))
+    .expect("served");
+    block_on(writer.remove_txt(&wild.zone, &wild.name, "wild")).expect("remove");
+    assert_eq!(pdns.txt("_acme-challenge.example.test"), ["apex"]);
+
+    // A wrong API key: a clear error that does not echo the key.
+    let bad_key = "not-the-key-0123456789";
+    let bad =
+        ProviderWriter::powerdns(&pdns.api_url(), &Secret::new(bad_key), None).expect("writer");
+    let err = block_on(bad.add_txt(&apex.zone, &apex.name, "x")).expect_err("wrong key");
+    let text = err.to_string();
+    assert!(
+        text.contains("powerdns") && text.contains("API key"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(bad_key) && !text.contains(pdns.api_key()),
+        "{text}"
+    );
+    assert_eq!(pdns.txt("_acme-challenge.example.test"), ["apex"]);
 }

@@ -129,31 +129,12 @@ impl Bind {
 
     /// The TXT values at `name`, asked of this server over TCP with `dig` (sorted, unquoted).
     pub fn txt(&self, name: &str) -> Vec<String> {
-        let mut values: Vec<String> = self
-            .dig(name, "TXT")
-            .iter()
-            .filter(|l| l.starts_with('"'))
-            .map(|l| l.trim().trim_matches('"').replace("\" \"", ""))
-            .collect();
-        values.sort();
-        values
+        txt_values(&self.dig(name, "TXT"))
     }
 
     /// `dig +short` lines for `name` and `rtype` from this server (no recursion).
     pub fn dig(&self, name: &str, rtype: &str) -> Vec<String> {
-        let out = Command::new("dig")
-            .args(["+tcp", "+short", "+norecurse", "-p"])
-            .arg(self.port.to_string())
-            .arg("@127.0.0.1")
-            .arg(name)
-            .arg(rtype)
-            .output()
-            .expect("run dig");
-        assert!(out.status.success(), "dig {name} {rtype}: {out:?}");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect()
+        dig_at(self.port, name, rtype)
     }
 
     /// Runs `nsupdate` (TSIG-signed) with `commands` (e.g. `update add N 60 TXT "v"`).
@@ -216,6 +197,33 @@ impl Drop for Bind {
     fn drop(&mut self) {
         kill_group(&mut self.child);
     }
+}
+
+/// `dig +tcp +short +norecurse` lines for `name` and `rtype` from 127.0.0.1:`port`.
+pub fn dig_at(port: u16, name: &str, rtype: &str) -> Vec<String> {
+    let out = Command::new("dig")
+        .args(["+tcp", "+short", "+norecurse", "+time=1", "+tries=1", "-p"])
+        .arg(port.to_string())
+        .args(["@127.0.0.1", name, rtype])
+        .output()
+        .expect("run dig");
+    // No assertion: readiness polls call this before the server is up; a failure shows up
+    // as dig's error text where values were expected.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The TXT values in `dig +short` lines: sorted, unquoted, split strings joined.
+pub fn txt_values(lines: &[String]) -> Vec<String> {
+    let mut values: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with('"'))
+        .map(|l| l.trim().trim_matches('"').replace("\" \"", ""))
+        .collect();
+    values.sort();
+    values
 }
 
 /// Whether named serves every zone's SOA over TCP (UDP comes up with it).
