@@ -60,6 +60,9 @@ complete -c certwright -n "__fish_certwright_needs_command" -f -a "help" -d 'Pri
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s w -l webroot-path -d 'Document root for the -d names that follow it (repeatable, as certbot\'s -w)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-address -d 'Address the standalone server binds (default: all IPv4 and IPv6 addresses)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc2136-credentials -d 'certbot\'s dns-rfc2136 credentials file (dns_rfc2136_server, _port, _name, _secret, _algorithm, _sign_query). Refused if group or others can read it' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc2136-propagation-seconds -d 'Extra seconds to wait after every server serves the records (default 0: the records are looked up, not waited for blindly)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-resolver -d 'Check DNS-01 propagation at this server instead of the zone\'s nameservers (ADDR or ADDR:PORT; repeatable)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s d -l domains -d 'Domain name(s) for the certificate; comma-separated or repeated' -r
@@ -98,6 +101,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l store-lock
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc2136 -d 'Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot\'s dns-rfc2136 plugin does. The only way to get wildcard (*.example.com) names'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l expand -d 'Allow adding names to an existing certificate'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l must-staple -d 'Refused: Let\'s Encrypt stopped honouring Must-Staple and ended OCSP in 2025'
@@ -120,6 +124,9 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -s V -l versi
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s w -l webroot-path -d 'Document root for the -d names that follow it (repeatable, as certbot\'s -w)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-address -d 'Address the standalone server binds (default: all IPv4 and IPv6 addresses)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-rfc2136-credentials -d 'certbot\'s dns-rfc2136 credentials file (dns_rfc2136_server, _port, _name, _secret, _algorithm, _sign_query). Refused if group or others can read it' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-rfc2136-propagation-seconds -d 'Extra seconds to wait after every server serves the records (default 0: the records are looked up, not waited for blindly)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-resolver -d 'Check DNS-01 propagation at this server instead of the zone\'s nameservers (ADDR or ADDR:PORT; repeatable)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s d -l domains -d 'Domain name(s) for the certificate; comma-separated or repeated' -r
@@ -157,6 +164,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l store
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-rfc2136 -d 'Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot\'s dns-rfc2136 plugin does. The only way to get wildcard (*.example.com) names'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l expand -d 'Allow adding names to an existing certificate'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l must-staple -d 'Refused: Let\'s Encrypt stopped honouring Must-Staple and ended OCSP in 2025'

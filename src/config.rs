@@ -93,6 +93,22 @@ pub enum Authenticator {
         ctl: PathBuf,
         http_01_port: u16,
     },
+    /// DNS-01 by RFC 2136 updates (certbot's dns-rfc2136 plugin and credentials file; the
+    /// secret stays in that file, only its path is saved).
+    #[serde(rename = "dns-rfc2136")]
+    DnsRfc2136 {
+        credentials: PathBuf,
+        /// Where propagation is checked (`--dns-resolver`); empty: the zone's nameservers.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        resolvers: Vec<std::net::SocketAddr>,
+        /// Extra wait after the records are seen (`--dns-rfc2136-propagation-seconds`).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        propagation_seconds: u64,
+    },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +137,13 @@ impl Authenticator {
             Authenticator::Standalone { .. } => "standalone",
             Authenticator::Webroot { .. } => "webroot",
             Authenticator::Nginx { .. } => "nginx",
+            Authenticator::DnsRfc2136 { .. } => "dns-rfc2136",
         }
+    }
+
+    /// Whether it answers dns-01 (the only challenge that proves wildcards).
+    pub fn is_dns(&self) -> bool {
+        matches!(self, Authenticator::DnsRfc2136 { .. })
     }
 }
 

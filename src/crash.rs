@@ -14,6 +14,7 @@ pub const POINTS: &[&str] = &[
     "after-version-rename",
     "after-temp-symlink",
     "nginx-mid-apply",
+    "dns-01-published",
 ];
 
 const ARMED: bool = cfg!(any(debug_assertions, feature = "crash-points"));

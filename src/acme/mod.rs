@@ -82,6 +82,32 @@ pub struct OrderSpec<'a> {
     pub ip_addresses: &'a [IpAddr],
     pub replaces: Option<&'a AriCertId>,
     pub profile: Option<&'a str>,
+    /// Which challenge type to collect and answer.
+    pub challenge: ChallengeKind,
+}
+
+/// The challenge type an order is answered with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ChallengeKind {
+    #[default]
+    Http01,
+    Dns01,
+}
+
+impl ChallengeKind {
+    fn acme_type(self) -> ChallengeType {
+        match self {
+            ChallengeKind::Http01 => ChallengeType::Http01,
+            ChallengeKind::Dns01 => ChallengeType::Dns01,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ChallengeKind::Http01 => "http-01",
+            ChallengeKind::Dns01 => "dns-01",
+        }
+    }
 }
 
 impl AcmeAccount {
@@ -336,8 +362,12 @@ impl AcmeAccount {
                 Err(e) => return Err(convert(e, "newOrder")),
             }
         };
-        let challenges = collect_challenges(&mut order).await?;
-        Ok(PendingOrder { order, challenges })
+        let challenges = collect_challenges(&mut order, spec.challenge).await?;
+        Ok(PendingOrder {
+            order,
+            challenges,
+            kind: spec.challenge,
+        })
     }
 }
 
@@ -454,18 +484,23 @@ fn replaces_refused(p: &instant_acme::Problem) -> bool {
     }
 }
 
-/// One HTTP-01 challenge to publish before validation.
+/// One challenge to publish before validation: HTTP-01 serves `key_authorization` at
+/// `token`; DNS-01 publishes `dns_value` as TXT (the name is kept from the HTTP-01 days).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Http01Challenge {
+    /// As ordered: a wildcard keeps its `*.`.
     pub identifier: String,
     pub token: String,
     pub key_authorization: String,
+    /// base64url(SHA-256(key_authorization)), the DNS-01 TXT value.
+    pub dns_value: String,
 }
 
 /// An order whose challenges the caller publishes before calling `validate`.
 pub struct PendingOrder {
     order: Order,
     pub challenges: Vec<Http01Challenge>,
+    kind: ChallengeKind,
 }
 
 impl PendingOrder {
@@ -508,7 +543,7 @@ impl PendingOrder {
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                let result = set_ready(&mut self.order, token).await;
+                let result = set_ready(&mut self.order, token, self.kind).await;
                 match result {
                     Ok(()) => break,
                     Err(e) if retryable(&e, attempt) => {
@@ -626,7 +661,10 @@ impl PendingOrder {
     }
 }
 
-async fn collect_challenges(order: &mut Order) -> Result<Vec<Http01Challenge>, AcmeError> {
+async fn collect_challenges(
+    order: &mut Order,
+    kind: ChallengeKind,
+) -> Result<Vec<Http01Challenge>, AcmeError> {
     let mut out = Vec::new();
     let mut attempt = 0;
     'again: loop {
@@ -653,22 +691,29 @@ async fn collect_challenges(order: &mut Order) -> Result<Vec<Http01Challenge>, A
                 }
             }
             let identifier = authz.identifier().to_string();
-            let Some(challenge) = authz.challenge(ChallengeType::Http01) else {
+            let Some(challenge) = authz.challenge(kind.acme_type()) else {
                 return Err(AcmeError::Protocol(format!(
-                    "the CA offers no http-01 challenge for {identifier}"
+                    "the CA offers no {} challenge for {identifier}",
+                    kind.name()
                 )));
             };
+            let key_authorization = challenge.key_authorization();
             out.push(Http01Challenge {
                 identifier,
                 token: challenge.token.clone(),
-                key_authorization: challenge.key_authorization().as_str().to_string(),
+                key_authorization: key_authorization.as_str().to_string(),
+                dns_value: key_authorization.dns_value(),
             });
         }
         return Ok(out);
     }
 }
 
-async fn set_ready(order: &mut Order, token: &str) -> Result<(), instant_acme::Error> {
+async fn set_ready(
+    order: &mut Order,
+    token: &str,
+    kind: ChallengeKind,
+) -> Result<(), instant_acme::Error> {
     let mut authorizations = order.authorizations();
     while let Some(authz) = authorizations.next().await {
         let mut authz = authz?;
@@ -678,11 +723,11 @@ async fn set_ready(order: &mut Order, token: &str) -> Result<(), instant_acme::E
         let matches = authz
             .challenges
             .iter()
-            .any(|c| c.r#type == ChallengeType::Http01 && c.token == token);
+            .any(|c| c.r#type == kind.acme_type() && c.token == token);
         if !matches {
             continue;
         }
-        if let Some(mut challenge) = authz.challenge(ChallengeType::Http01) {
+        if let Some(mut challenge) = authz.challenge(kind.acme_type()) {
             return challenge.set_ready().await;
         }
     }

@@ -391,6 +391,35 @@ pub struct AuthenticatorArgs {
     /// Address the standalone server binds (default: all IPv4 and IPv6 addresses).
     #[arg(long = "http-01-address", value_name = "ADDR")]
     pub http_01_address: Option<String>,
+
+    /// Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot's
+    /// dns-rfc2136 plugin does. The only way to get wildcard (*.example.com) names.
+    #[arg(long, conflicts_with_all = ["standalone", "webroot"], requires = "dns_rfc2136_credentials")]
+    pub dns_rfc2136: bool,
+
+    /// certbot's dns-rfc2136 credentials file (dns_rfc2136_server, _port, _name, _secret,
+    /// _algorithm, _sign_query). Refused if group or others can read it.
+    #[arg(long, value_name = "FILE", requires = "dns_rfc2136")]
+    pub dns_rfc2136_credentials: Option<PathBuf>,
+
+    /// Extra seconds to wait after every server serves the records (default 0: the records
+    /// are looked up, not waited for blindly).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0,
+        requires = "dns_rfc2136"
+    )]
+    pub dns_rfc2136_propagation_seconds: u64,
+
+    /// Check DNS-01 propagation at this server instead of the zone's nameservers
+    /// (ADDR or ADDR:PORT; repeatable).
+    #[arg(
+        long = "dns-resolver",
+        value_name = "ADDR[:PORT]",
+        requires = "dns_rfc2136"
+    )]
+    pub dns_resolver: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ use base64::Engine;
 
 use crate::acme::keys;
 use crate::acme::ExternalAccount;
+use crate::challenge::dns::{self, Rfc2136Config};
 use crate::config::{Authenticator, Installer, WebrootEntry};
 use crate::error::{Error, InputError};
 use crate::nginx::Ctl;
@@ -31,8 +32,8 @@ use crate::store::inspect;
 use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
 
 use super::{
-    CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs,
-    KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
+    AuthenticatorArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, EabArgs, GlobalArgs,
+    InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
 };
 
 /// The global flags.
@@ -415,7 +416,7 @@ pub fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
     if let Some(w) = domains.iter().find(|d| d.is_wildcard()) {
         return Err(InputError::Domain {
             name: w.to_string(),
-            reason: "wildcard certificates need the dns-01 challenge; http-01 (standalone, webroot, nginx) cannot prove control of every subdomain".into(),
+            reason: "wildcard certificates need the dns-01 challenge (--dns-rfc2136 --dns-rfc2136-credentials FILE); http-01 (standalone, webroot, nginx) cannot prove control of every subdomain".into(),
         }
         .into());
     }
@@ -515,9 +516,11 @@ pub fn certonly(ui: &Ui, args: CertonlyArgs, webroots: &[Option<usize>]) -> Resu
             ui.note(format!("{raw} is requested as {name} (punycode)"));
         }
     }
-    check_http01_names(&domains)?;
-    let cert_name = cert_name(args.request.cert_name.as_deref(), &domains, &ip_addresses)?;
     let authenticator = authenticator(&args, &domains, &webroot_index)?;
+    if !authenticator.is_dns() {
+        check_http01_names(&domains)?;
+    }
+    let cert_name = cert_name(args.request.cert_name.as_deref(), &domains, &ip_addresses)?;
     let r = &args.request;
     Ok(Request {
         cert_name,
@@ -576,7 +579,8 @@ fn cert_name(
 ) -> Result<CertName, Error> {
     Ok(match (given, domains.first()) {
         (Some(n), _) => n.parse()?,
-        (None, Some(d)) => d.as_str().parse()?,
+        // certbot names a wildcard's lineage after its base name.
+        (None, Some(d)) => d.as_str().trim_start_matches("*.").parse()?,
         (None, None) => ip_addresses
             .first()
             .map(|ip| ip.to_string().replace(':', "-"))
@@ -585,12 +589,38 @@ fn cert_name(
     })
 }
 
-/// `--nginx`, `--webroot -w DIR` or (the default) `--standalone`.
+/// `--dns-rfc2136`: the credentials are read and checked now (exit 2 before any network I/O);
+/// only their path is kept.
+fn dns_authenticator(auth: &AuthenticatorArgs) -> Result<Authenticator, Error> {
+    let Some(path) = &auth.dns_rfc2136_credentials else {
+        return Err(
+            InputError::Other("--dns-rfc2136 needs --dns-rfc2136-credentials FILE".into()).into(),
+        );
+    };
+    Rfc2136Config::from_file(path)?;
+    let credentials = std::fs::canonicalize(path)
+        .map_err(|e| InputError::Other(format!("{}: {e}", path.display())))?;
+    let resolvers = auth
+        .dns_resolver
+        .iter()
+        .map(|r| dns::parse_resolver(r).map_err(InputError::Other))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Authenticator::DnsRfc2136 {
+        credentials,
+        resolvers,
+        propagation_seconds: auth.dns_rfc2136_propagation_seconds,
+    })
+}
+
+/// `--dns-rfc2136`, `--nginx`, `--webroot -w DIR` or (the default) `--standalone`.
 fn authenticator(
     args: &CertonlyArgs,
     domains: &[DomainName],
     webroot_index: &[Option<usize>],
 ) -> Result<Authenticator, Error> {
+    if args.auth.dns_rfc2136 {
+        return dns_authenticator(&args.auth);
+    }
     if args.auth.nginx {
         nginx_settings(&args.nginx)?;
         return Ok(Authenticator::Nginx {

@@ -419,6 +419,9 @@ fn describe(plan: &Plan, verb: &str) -> String {
             format!("webroot ({})", roots.join(", "))
         }
         Authenticator::Nginx { server_root, .. } => format!("nginx ({})", server_root.display()),
+        Authenticator::DnsRfc2136 { credentials, .. } => {
+            format!("dns-rfc2136 ({})", credentials.display())
+        }
     };
     let installer = match &c.installer {
         Some(Installer::Nginx { server_root, .. }) => format!("nginx ({})", server_root.display()),

@@ -146,7 +146,7 @@ pub async fn issue(
     csr: CsrSource<'_>,
 ) -> Result<Issued, Error> {
     // Bind before talking to the CA: a busy port is reported without spending an order.
-    let mut solver = prepare_authenticator(session, work_store, req.authenticator).await?;
+    let mut solver = prepare_authenticator(ui, session, work_store, req.authenticator).await?;
     let http = session.http(req.ca_bundle).await?;
     let mut acct =
         session_account(ui, session, account_store, &http, req.server, &req.account).await?;
@@ -205,6 +205,11 @@ async fn validated_order(
             ip_addresses: ips,
             replaces: req.replaces,
             profile,
+            challenge: if req.authenticator.is_dns() {
+                acme::ChallengeKind::Dns01
+            } else {
+                acme::ChallengeKind::Http01
+            },
         };
         let mut order = match acct.0.new_order_for(&spec).await {
             // The CA lost or removed the stored account (a reset test CA does): register a
@@ -239,21 +244,32 @@ async fn solve_and_validate(
     solver: &mut Prepared<'_>,
 ) -> Result<Result<(), AcmeError>, Error> {
     let step = ui.step(format!(
-        "Validating {} name(s) over http-01 ({})",
+        "Validating {} name(s) over {} ({})",
         order.challenges.len(),
+        if req.authenticator.is_dns() {
+            "dns-01"
+        } else {
+            "http-01"
+        },
         req.authenticator.name()
     ));
-    share_challenges(session, &order.challenges, true).await?;
+    // dns-01 answers come from the zone, not from any node: nothing to share.
+    let shared: Vec<acme::Http01Challenge> = if req.authenticator.is_dns() {
+        Vec::new()
+    } else {
+        order.challenges.clone()
+    };
+    share_challenges(session, &shared, true).await?;
     let published = match solver.publish(ui, &order.challenges).await {
         Ok(p) => p,
         Err(e) => {
-            let _ = share_challenges(session, &order.challenges, false).await;
+            let _ = share_challenges(session, &shared, false).await;
             return Err(e);
         }
     };
     let validated = order.validate(validation_deadline()).await;
-    solver.cleanup(ui, published, &order.challenges);
-    let _ = share_challenges(session, &order.challenges, false).await;
+    solver.cleanup(ui, published, &order.challenges).await;
+    let _ = share_challenges(session, &shared, false).await;
     if validated.is_ok() {
         step.done();
     }

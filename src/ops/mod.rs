@@ -21,6 +21,7 @@ pub mod challenge_proxy;
 pub mod csr;
 pub mod daemon;
 pub mod deploy;
+pub mod dns_solve;
 pub mod fleet;
 pub mod hooks;
 pub mod issue;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::acme::Http01Challenge;
+use crate::challenge::dns::CreatedRecord;
 use crate::challenge::{self, ChallengeMap, WebrootFiles};
 use crate::config::Authenticator;
 use crate::error::{AcmeError, Error};
@@ -15,6 +16,7 @@ use crate::nginx;
 use crate::store::Store;
 use crate::types::DomainName;
 
+use super::dns_solve::DnsSolver;
 use super::fleet::SHARED_CHALLENGE_TTL;
 use super::output::Ui;
 use super::session::Session;
@@ -61,6 +63,8 @@ pub enum Prepared<'s> {
         http_01_port: u16,
         checkpoints: PathBuf,
     },
+    // Boxed: the writer and lookup are large next to the other variants.
+    Dns(Box<DnsSolver>),
 }
 
 /// What is being served right now, to be removed after validation.
@@ -68,6 +72,7 @@ pub enum Published {
     Standalone,
     Webroot(WebrootFiles),
     Nginx,
+    Dns(Vec<CreatedRecord>),
 }
 
 impl Prepared<'_> {
@@ -133,10 +138,11 @@ impl Prepared<'_> {
                 publish_nginx(ui, ctl, *http_01_port, checkpoints, challenges).await?;
                 Ok(Published::Nginx)
             }
+            Prepared::Dns(solver) => Ok(Published::Dns(solver.publish(ui, challenges).await?)),
         }
     }
 
-    pub fn cleanup(&mut self, ui: &Ui, published: Published, challenges: &[Http01Challenge]) {
+    pub async fn cleanup(&mut self, ui: &Ui, published: Published, challenges: &[Http01Challenge]) {
         match (self, published) {
             (Prepared::Standalone { map, .. }, _) => {
                 for c in challenges {
@@ -144,6 +150,7 @@ impl Prepared<'_> {
                 }
             }
             (_, Published::Webroot(mut files)) => files.cleanup(),
+            (Prepared::Dns(solver), Published::Dns(created)) => solver.cleanup(ui, &created).await,
             (
                 Prepared::Nginx {
                     ctl, checkpoints, ..
@@ -259,6 +266,7 @@ fn revert_nginx(ctl: &nginx::Ctl, checkpoints: &Path) -> Result<(), Error> {
 }
 
 pub async fn prepare_authenticator<'s>(
+    ui: &Ui,
     session: &'s Session,
     store: &Store,
     auth: &Authenticator,
@@ -298,6 +306,20 @@ pub async fn prepare_authenticator<'s>(
                 checkpoints: store.work_dir().join("nginx-challenge-checkpoints"),
             })
         }
+        Authenticator::DnsRfc2136 {
+            credentials,
+            resolvers,
+            propagation_seconds,
+        } => Ok(Prepared::Dns(Box::new(
+            DnsSolver::rfc2136(
+                ui,
+                credentials,
+                resolvers,
+                *propagation_seconds,
+                store.work_dir(),
+            )
+            .await?,
+        ))),
     }
 }
 

@@ -3,17 +3,22 @@
 //! resolving names through that bind9.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use certwright::challenge::dns::{
-    self, CreatedRecord, Expected, Journal, Lookup, ProviderWriter, Rfc2136Config, Servers,
+    self, CreatedRecord, Expected, Journal, Lookup, ProviderWriter, Rfc2136Config, Secret, Servers,
     TxtWriter, Wait,
 };
 use certwright::error::DnsError;
 
 use crate::support::bind::{Bind, KEY_NAME};
+use crate::support::certs::Lineage;
+use crate::support::cli::{Cli, Output};
+use crate::support::pdns::Pdns;
 use crate::support::rig::Rig;
 use crate::support::PebbleOpts;
+use crate::support::Snapshot;
 
 fn block_on<T>(future: impl Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
@@ -343,4 +348,201 @@ fn pebble_resolves_names_through_bind() {
     let out = rig.certonly("missing.example.test", &[]);
     out.assert_code(1);
     assert!(out.stderr.contains("could not resolve"), "{out:?}");
+}
+
+const JOURNAL: &str = "dns-01-records.json";
+
+/// `certonly --dns-rfc2136` against Pebble reading from bind, with `extra` args; not yet run.
+fn certonly_dns_cli(rig: &Rig, bind: &Bind, creds: &std::path::Path, extra: &[&str]) -> Cli {
+    rig.env
+        .cli()
+        .arg("certonly")
+        .args(rig.env.flags(&rig.pebble))
+        .arg("--dns-rfc2136")
+        .arg("--dns-rfc2136-credentials")
+        .arg(creds)
+        .arg("--dns-resolver")
+        .arg(bind.addr().to_string())
+        .args(extra)
+}
+
+/// bind, a Pebble reading from it, and a credentials file (with `secret`, default the right one).
+fn bind_and_pebble(secret: Option<&str>) -> (Bind, Rig, PathBuf, tempfile::TempDir) {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), secret.unwrap_or(bind.secret()));
+    (bind, rig, creds, dir)
+}
+
+fn certonly_dns(rig: &Rig, bind: &Bind, creds: &std::path::Path, extra: &[&str]) -> Output {
+    certonly_dns_cli(rig, bind, creds, extra).run()
+}
+
+#[test]
+fn wildcard_and_apex_are_issued_over_dns_rfc2136_and_the_records_removed() {
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
+    bind.nsupdate("update add _acme-challenge.example.test 60 TXT \"someone-else\"");
+
+    let out = certonly_dns(
+        &rig,
+        &bind,
+        &creds,
+        &["-d", "*.example.test", "-d", "example.test"],
+    );
+    out.assert_success();
+    assert!(out.stderr.contains("dns-01"), "{out:?}");
+    Lineage::at(rig.env.live("example.test")).assert_valid_for(
+        &["*.example.test", "example.test"],
+        &rig.pebble.root_pem_path(),
+    );
+    assert_eq!(bind.txt("_acme-challenge.example.test"), ["someone-else"]);
+    let journal = rig.env.work_dir().join(JOURNAL);
+    assert!(!journal.exists(), "an empty journal is no file");
+
+    // The renewal config names the solver and the credentials file, never the secret.
+    let conf = std::fs::read_to_string(rig.env.renewal_conf("example.test")).expect("conf");
+    assert!(
+        conf.contains("dns-rfc2136") && conf.contains("rfc2136.ini"),
+        "{conf}"
+    );
+    assert!(!conf.contains(bind.secret()), "{conf}");
+    assert!(!out.stderr.contains(bind.secret()) && !out.stdout.contains(bind.secret()));
+}
+
+#[test]
+fn a_cname_delegated_name_is_issued_with_the_record_in_the_other_zone() {
+    let bind = Bind::start();
+    // The CA resolves recursively; the authoritative named only answers the CNAME.
+    let resolver = Bind::start_resolver(&bind);
+    let rig = Rig::with(PebbleOpts::default().dns_server(resolver.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let out = certonly_dns(&rig, &bind, &creds, &["-d", "alias.example.test"]);
+    out.assert_success();
+    Lineage::at(rig.env.live("alias.example.test"))
+        .assert_valid_for(&["alias.example.test"], &rig.pebble.root_pem_path());
+    assert!(bind.txt("alias.acme.delegated.test").is_empty());
+}
+
+#[test]
+fn dns_01_input_errors_exit_2_before_any_order_and_wildcards_need_dns() {
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let out = certonly_dns(&rig, &bind, &creds, &["-d", "example.test"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("chmod 600"), "{out:?}");
+    assert!(!out.stderr.contains(bind.secret()));
+
+    let out = rig.certonly("*.example.test", &[]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("--dns-rfc2136"), "{out:?}");
+}
+
+#[test]
+fn a_wrong_tsig_secret_fails_the_run_with_exit_1_and_writes_nothing() {
+    let wrong = "d3Jvbmd3cm9uZ3dyb25nd3Jvbmd3cm9uZ3dyb25nd3I=";
+    let (bind, rig, creds, _dir) = bind_and_pebble(Some(wrong));
+    let out = certonly_dns(&rig, &bind, &creds, &["-d", "*.example.test"]);
+    out.assert_code(1);
+    assert!(out.stderr.contains("refused the TSIG signature"), "{out:?}");
+    assert!(!out.stderr.contains(wrong));
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+    assert!(!rig.env.live("example.test").exists());
+}
+
+#[test]
+fn records_of_a_run_killed_mid_order_are_removed_by_the_next_run() {
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
+    let names = ["-d", "*.example.test", "-d", "example.test"];
+    let killed = certonly_dns_cli(&rig, &bind, &creds, &names)
+        .env("CERTWRIGHT_CRASH_AT", "dns-01-published")
+        .run();
+    assert_eq!(killed.code, -1, "the run was not aborted: {killed:?}");
+    assert_eq!(bind.txt("_acme-challenge.example.test").len(), 2);
+    let text = std::fs::read_to_string(rig.env.work_dir().join(JOURNAL)).expect("journal");
+    assert_eq!(Journal::from_json(&text).expect("parses").records.len(), 2);
+
+    certonly_dns(&rig, &bind, &creds, &names).assert_success();
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+    assert!(!rig.env.work_dir().join(JOURNAL).exists());
+}
+
+#[test]
+fn renew_dry_run_of_a_dns_lineage_validates_and_changes_nothing() {
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
+    certonly_dns(&rig, &bind, &creds, &["-d", "*.example.test"]).assert_success();
+    let config = Snapshot::of(&rig.env.config_dir());
+    let work = Snapshot::of(&rig.env.work_dir());
+    let out = rig
+        .env
+        .cli()
+        .arg("renew")
+        .args(rig.env.dir_flags())
+        .args(["--no-random-sleep-on-renew", "--dry-run"])
+        .run();
+    out.assert_success();
+    assert!(out.stderr.contains("dns-01"), "{out:?}");
+    config.assert_unchanged(&Snapshot::of(&rig.env.config_dir()), "config after dry run");
+    work.assert_unchanged(&Snapshot::of(&rig.env.work_dir()), "work after dry run");
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+}
+
+#[test]
+fn powerdns_http_api_adds_and_removes_single_values() {
+    let pdns = Pdns::start();
+    let writer = ProviderWriter::powerdns(&pdns.api_url(), &Secret::new(pdns.api_key()), None)
+        .expect("writer");
+    let lookup = Lookup::new(vec![pdns.dns_addr()]);
+    let (wild, apex) = block_on(async {
+        let wild = dns::locate("*.example.test", &lookup).await.expect("wild");
+        let apex = dns::locate("example.test", &lookup).await.expect("apex");
+        (wild, apex)
+    });
+    assert_eq!(
+        (wild.zone.as_str(), wild.name.as_str()),
+        ("example.test", "_acme-challenge.example.test")
+    );
+    block_on(async {
+        writer.add_txt(&wild.zone, &wild.name, "wild").await?;
+        writer.add_txt(&apex.zone, &apex.name, "apex").await
+    })
+    .expect("add");
+    assert_eq!(pdns.txt("_acme-challenge.example.test"), ["apex", "wild"]);
+    let expected = [Expected {
+        name: wild.name.clone(),
+        zone: wild.zone.clone(),
+        values: vec!["wild".into(), "apex".into()],
+    }];
+    block_on(dns::wait_for_propagation(
+        &expected,
+        &Servers::Explicit(vec![pdns.dns_addr()]),
+        Wait {
+            timeout: Duration::from_secs(10),
+            interval: Duration::from_millis(100),
+        },
+        |_| {},
+    ))
+    .expect("served");
+    block_on(writer.remove_txt(&wild.zone, &wild.name, "wild")).expect("remove");
+    assert_eq!(pdns.txt("_acme-challenge.example.test"), ["apex"]);
+
+    // A wrong API key: a clear error that does not echo the key.
+    let bad_key = "not-the-key-0123456789";
+    let bad =
+        ProviderWriter::powerdns(&pdns.api_url(), &Secret::new(bad_key), None).expect("writer");
+    let err = block_on(bad.add_txt(&apex.zone, &apex.name, "x")).expect_err("wrong key");
+    let text = err.to_string();
+    assert!(
+        text.contains("powerdns") && text.contains("API key"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(bad_key) && !text.contains(pdns.api_key()),
+        "{text}"
+    );
+    assert_eq!(pdns.txt("_acme-challenge.example.test"), ["apex"]);
 }

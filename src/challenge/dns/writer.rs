@@ -9,6 +9,7 @@ use dns_update::{DnsRecord, DnsRecordType, DnsUpdater};
 
 use super::credentials::{Rfc2136Config, TsigAlgorithm};
 use super::lookup::Lookup;
+use super::secret::Secret;
 use crate::error::DnsError;
 
 /// TTL of the challenge records: short, so a stale value is not cached long by resolvers.
@@ -80,6 +81,28 @@ impl ProviderWriter {
                 config.server, config.key_name
             ),
             tsig_key: Some(config.key_name.clone()),
+        })
+    }
+
+    /// The PowerDNS Authoritative HTTP API (`api=yes`): `api_url` such as
+    /// `http://127.0.0.1:8081`, the `X-API-Key`, and the server id (`localhost` by default).
+    pub fn powerdns(
+        api_url: &str,
+        api_key: &Secret,
+        server_id: Option<&str>,
+    ) -> Result<ProviderWriter, DnsError> {
+        let updater = DnsUpdater::new_pdns(
+            api_key.expose(),
+            Some(api_url),
+            server_id,
+            Some(UPDATE_TIMEOUT),
+        )
+        .map_err(|e| DnsError::Other(format!("PowerDNS setup: {e}")))?;
+        Ok(ProviderWriter {
+            updater,
+            label: format!("powerdns {api_url}"),
+            refusal_hint: format!(" (is {api_url} the PowerDNS API, and is the API key right?)"),
+            tsig_key: None,
         })
     }
 

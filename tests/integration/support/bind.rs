@@ -38,12 +38,25 @@ pub struct Bind {
     child: Child,
     port: u16,
     secret: String,
+    /// A forwarding resolver (`start_resolver`), not the authoritative server.
+    recursive: bool,
 }
 
 impl Bind {
     /// Starts named with the zones above and waits until it answers SOA queries over UDP
     /// and TCP. Panics with named's output if it does not come up.
     pub fn start() -> Bind {
+        Bind::start_as(None)
+    }
+
+    /// A second named that resolves recursively by forwarding everything to `upstream`: what
+    /// a CA's resolver does with a CNAME into another zone (the authoritative named, with
+    /// recursion off, answers only the CNAME). Pebble's `-dnsserver` points here.
+    pub fn start_resolver(upstream: &Bind) -> Bind {
+        Bind::start_as(Some(upstream.addr()))
+    }
+
+    fn start_as(upstream: Option<SocketAddr>) -> Bind {
         let mut dir = tempfile::Builder::new()
             .prefix("certwright-bind-")
             .tempdir()
@@ -54,7 +67,11 @@ impl Bind {
         for attempt in 0..START_ATTEMPTS {
             let port = free_port();
             let conf = dir.path().join("named.conf");
-            std::fs::write(&conf, named_conf(dir.path(), port, &secret)).expect("write named.conf");
+            let text = match upstream {
+                None => named_conf(dir.path(), port, &secret),
+                Some(up) => resolver_conf(dir.path(), port, up),
+            };
+            std::fs::write(&conf, text).expect("write named.conf");
             let log = dir.path().join(format!("named-{attempt}.log"));
             let child = spawn_named(&conf, &log);
             let mut bind = Bind {
@@ -62,6 +79,7 @@ impl Bind {
                 child,
                 port,
                 secret: secret.clone(),
+                recursive: upstream.is_some(),
             };
             match bind.wait_ready() {
                 Ok(()) => return bind,
@@ -111,31 +129,12 @@ impl Bind {
 
     /// The TXT values at `name`, asked of this server over TCP with `dig` (sorted, unquoted).
     pub fn txt(&self, name: &str) -> Vec<String> {
-        let mut values: Vec<String> = self
-            .dig(name, "TXT")
-            .iter()
-            .filter(|l| l.starts_with('"'))
-            .map(|l| l.trim().trim_matches('"').replace("\" \"", ""))
-            .collect();
-        values.sort();
-        values
+        txt_values(&self.dig(name, "TXT"))
     }
 
     /// `dig +short` lines for `name` and `rtype` from this server (no recursion).
     pub fn dig(&self, name: &str, rtype: &str) -> Vec<String> {
-        let out = Command::new("dig")
-            .args(["+tcp", "+short", "+norecurse", "-p"])
-            .arg(self.port.to_string())
-            .arg("@127.0.0.1")
-            .arg(name)
-            .arg(rtype)
-            .output()
-            .expect("run dig");
-        assert!(out.status.success(), "dig {name} {rtype}: {out:?}");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect()
+        dig_at(self.port, name, rtype)
     }
 
     /// Runs `nsupdate` (TSIG-signed) with `commands` (e.g. `update add N 60 TXT "v"`).
@@ -174,11 +173,12 @@ impl Bind {
 
     fn wait_ready(&mut self) -> Result<(), String> {
         let port = self.port;
+        let recursive = self.recursive;
         let ready = wait_for(START_LIMIT, || {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Some(Err(format!("named exited early: {status}")));
             }
-            soa_answers(port).then_some(Ok(()))
+            soa_answers(port, recursive).then_some(Ok(()))
         });
         match ready {
             Some(Ok(())) => Ok(()),
@@ -199,11 +199,39 @@ impl Drop for Bind {
     }
 }
 
+/// `dig +tcp +short +norecurse` lines for `name` and `rtype` from 127.0.0.1:`port`.
+pub fn dig_at(port: u16, name: &str, rtype: &str) -> Vec<String> {
+    let out = Command::new("dig")
+        .args(["+tcp", "+short", "+norecurse", "+time=1", "+tries=1", "-p"])
+        .arg(port.to_string())
+        .args(["@127.0.0.1", name, rtype])
+        .output()
+        .expect("run dig");
+    // No assertion: readiness polls call this before the server is up; a failure shows up
+    // as dig's error text where values were expected.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The TXT values in `dig +short` lines: sorted, unquoted, split strings joined.
+pub fn txt_values(lines: &[String]) -> Vec<String> {
+    let mut values: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with('"'))
+        .map(|l| l.trim().trim_matches('"').replace("\" \"", ""))
+        .collect();
+    values.sort();
+    values
+}
+
 /// Whether named serves every zone's SOA over TCP (UDP comes up with it).
-fn soa_answers(port: u16) -> bool {
+fn soa_answers(port: u16, recursive: bool) -> bool {
+    let recursion = if recursive { "+recurse" } else { "+norecurse" };
     ZONES.iter().all(|zone| {
         Command::new("dig")
-            .args(["+tcp", "+short", "+norecurse", "+time=1", "+tries=1", "-p"])
+            .args(["+tcp", "+short", recursion, "+time=1", "+tries=1", "-p"])
             .arg(port.to_string())
             .arg("@127.0.0.1")
             .arg(zone)
@@ -230,9 +258,11 @@ fn spawn_named(conf: &Path, log: &Path) -> Child {
         .unwrap_or_else(|e| panic!("spawn {NAMED}: {e} (apt-get install bind9)"))
 }
 
-fn named_conf(dir: &Path, port: u16, secret: &str) -> String {
+/// named.conf's `options` and `controls`: paths in `dir`, 127.0.0.1:`port` only, plus `extra`
+/// option lines.
+fn options(dir: &Path, port: u16, extra: &str) -> String {
     let d = dir.display();
-    let mut conf = format!(
+    format!(
         "options {{\n\
          \tdirectory \"{d}\";\n\
          \tpid-file \"{d}/named.pid\";\n\
@@ -240,14 +270,40 @@ fn named_conf(dir: &Path, port: u16, secret: &str) -> String {
          \tmanaged-keys-directory \"{d}\";\n\
          \tlisten-on port {port} {{ 127.0.0.1; }};\n\
          \tlisten-on-v6 {{ none; }};\n\
-         \trecursion no;\n\
          \tdnssec-validation no;\n\
-         \tnotify no;\n\
-         \tallow-query {{ any; }};\n\
+         {extra}\
          }};\n\
-         controls {{ }};\n\
-         key \"{KEY_NAME}.\" {{ algorithm {KEY_ALGORITHM}; secret \"{secret}\"; }};\n"
+         controls {{ }};\n"
+    )
+}
+
+fn resolver_conf(dir: &Path, port: u16, upstream: SocketAddr) -> String {
+    options(
+        dir,
+        port,
+        &format!(
+            "\trecursion yes;\n\
+             \tallow-recursion {{ 127.0.0.1; }};\n\
+             \tmax-cache-ttl 0;\n\
+             \tmax-ncache-ttl 0;\n\
+             \tforward only;\n\
+             \tforwarders {{ {} port {}; }};\n",
+            upstream.ip(),
+            upstream.port()
+        ),
+    )
+}
+
+fn named_conf(dir: &Path, port: u16, secret: &str) -> String {
+    let d = dir.display();
+    let mut conf = options(
+        dir,
+        port,
+        "\trecursion no;\n\tnotify no;\n\tallow-query { any; };\n",
     );
+    conf.push_str(&format!(
+        "key \"{KEY_NAME}.\" {{ algorithm {KEY_ALGORITHM}; secret \"{secret}\"; }};\n"
+    ));
     for zone in ZONES {
         conf.push_str(&format!(
             "zone \"{zone}\" {{\n\

@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod net;
 pub mod netns;
 pub mod nginx;
+pub mod pdns;
 pub mod pebble;
 pub mod prometheus;
 pub mod proxy;
