@@ -85,6 +85,12 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l csr -d 'Ce
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l cert-path -d 'With --csr: where the certificate (leaf only) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l fullchain-path -d 'With --csr: where the leaf followed by the chain is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l chain-path -d 'With --csr: where the chain (intermediates) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-pkcs12 -d 'Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name; AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-pkcs12-password-file -d 'File holding the keystore password (mode 0600; read at each deploy, never saved)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-combined -d 'Also write fullchain followed by the key into this one file, mode 0600 (HAProxy\'s crt)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-dir -d 'Also copy cert.pem, chain.pem, fullchain.pem and privkey.pem into this directory for a service running as --deploy-owner; the four are switched together by one symlink swap' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
@@ -145,6 +151,12 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l csr -
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l cert-path -d 'With --csr: where the certificate (leaf only) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l fullchain-path -d 'With --csr: where the leaf followed by the chain is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l chain-path -d 'With --csr: where the chain (intermediates) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-pkcs12 -d 'Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name; AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-pkcs12-password-file -d 'File holding the keystore password (mode 0600; read at each deploy, never saved)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-combined -d 'Also write fullchain followed by the key into this one file, mode 0600 (HAProxy\'s crt)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-dir -d 'Also copy cert.pem, chain.pem, fullchain.pem and privkey.pem into this directory for a service running as --deploy-owner; the four are switched together by one symlink swap' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -176,6 +188,12 @@ complete -c certwright -n "__fish_certwright_using_subcommand install" -l cert-n
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-pkcs12 -d 'Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name; AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-pkcs12-password-file -d 'File holding the keystore password (mode 0600; read at each deploy, never saved)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-combined -d 'Also write fullchain followed by the key into this one file, mode 0600 (HAProxy\'s crt)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-dir -d 'Also copy cert.pem, chain.pem, fullchain.pem and privkey.pem into this directory for a service running as --deploy-owner; the four are switched together by one symlink swap' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l http-01-port -d 'The plain-HTTP port whose server blocks serve the names (the one redirected)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F

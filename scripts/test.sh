@@ -16,11 +16,14 @@ for bin in pebble pebble-challtestsrv openssl; do command -v "$bin" >/dev/null |
 for bin in dig nsupdate; do command -v "$bin" >/dev/null || missing+=(bind9-dnsutils); done
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v keytool >/dev/null || missing+=(openjdk-17-jre-headless)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+for bin in unshare setpriv; do command -v "$bin" >/dev/null || missing+=(util-linux); done
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends pebble nginx openssl ca-certificates redis-server \
-    bind9 bind9-dnsutils python3-aiosmtpd prometheus
+    bind9 bind9-dnsutils python3-aiosmtpd prometheus openjdk-17-jre-headless haproxy util-linux
 fi
 # Debian sid's pebble (ARI, profiles) in /opt/pebble-sid; does nothing when already there.
 $sudo bash scripts/fetch-pebble-sid.sh

@@ -8,6 +8,7 @@ use crate::ops::fleet::Fleet;
 use crate::ops::lineage::require_config;
 use crate::ops::nginx_txn::{install_lineage, report_install, Installed};
 use crate::ops::privileges::bind_then_drop;
+use crate::ops::targets::deploy;
 use crate::ops::{block_on, Ctx};
 
 pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
@@ -52,5 +53,6 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), E
     }
     let ran = !matches!(installed, Installed::DryRun { .. });
     print_outcome(ctx, &store, &request, &outcome, Some(ran));
+    deploy(&store, name, &config.deploy)?;
     Ok(())
 }

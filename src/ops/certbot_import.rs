@@ -123,6 +123,7 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
         installer,
         renew_before_expiry_days: renew_before_expiry(&conf)?,
         issuance: issuance(&conf, ip_addresses)?,
+        deploy: Default::default(),
     };
     // What certwright will read back must be what it writes.
     let renewal_path = Path::new("renewal").join(format!("{}.json", config.cert_name));

@@ -35,6 +35,7 @@ pub mod revocation;
 pub mod session;
 pub mod solve;
 pub mod state;
+pub mod targets;
 
 use std::path::PathBuf;
 
