@@ -61,7 +61,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -s w -l webro
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-address -d 'Address the standalone server binds (default: all IPv4 and IPv6 addresses)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s d -l domains -d 'Domain name(s) for the certificate; comma-separated or repeated' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l cert-name -d 'Name of the lineage (directory under live/); default: the first domain' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l key-type -d 'Private key algorithm' -r -f -a "ecdsa\t''
@@ -127,7 +128,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s w -l 
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-address -d 'Address the standalone server binds (default: all IPv4 and IPv6 addresses)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s d -l domains -d 'Domain name(s) for the certificate; comma-separated or repeated' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l cert-name -d 'Name of the lineage (directory under live/); default: the first domain' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l key-type -d 'Private key algorithm' -r -f -a "ecdsa\t''
@@ -186,7 +188,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s h -l 
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l cert-name -d 'The lineage to install (see `certwright certificates`)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-pkcs12 -d 'Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name; AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-pkcs12-password-file -d 'File holding the keystore password (mode 0600; read at each deploy, never saved)' -r -F
@@ -216,7 +219,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand install" -s h -l h
 complete -c certwright -n "__fish_certwright_using_subcommand install" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l checkpoints -d 'How many of certwright\'s nginx changes to undo, newest first' -r
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -294,7 +298,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l deploy-
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l http-01-port -d 'Fleet mode (--store): keep a standalone HTTP-01 responder on this port for the daemon\'s whole life, answering every token any node of the fleet published, so the CA\'s probe succeeds whichever node the load balancer sends it to. Where nginx holds port 80: a local port (--http-01-address 127.0.0.1 --http-01-port 8402) that nginx\'s /.well-known/acme-challenge/ location proxies to (--nginx adds it)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l http-01-address -d 'Address for --http-01-port (default: all addresses)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-http-01-port -d 'With --nginx: the plain-HTTP port whose server blocks get the location (nginx\'s port 80, as install\'s --http-01-port)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l sync-interval -d 'Fleet mode (--store): seconds between checks of the shared store for versions other nodes renewed (installed into live/, then nginx reloaded and the deploy hook run)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
@@ -436,7 +441,8 @@ cessationofoperation\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -456,7 +462,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s h -l he
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l cert-name -d 'The lineage to delete' -r
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -483,7 +490,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l rs
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches. "" removes a saved preference' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s w -l webroot-path -d 'Document root for every name of the certificate (with --webroot)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l http-01-port -d 'Port the CA\'s probe reaches (standalone listener or nginx server blocks)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l dry-run-server -d 'With --dry-run\'s renewal: use this ACME directory instead of the staging counterpart' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F

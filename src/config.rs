@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::types::{CertName, DomainName, KeyType, ServerUrl};
+use crate::types::{CertName, DomainName, KeyType, PathMap, ServerUrl};
 
 pub const RENEWAL_SCHEMA: u32 = 1;
 
@@ -182,6 +182,9 @@ pub enum Installer {
         https_port: u16,
         redirect: bool,
         hsts: bool,
+        /// nginx in a container: host directories as the container sees them.
+        #[serde(default, skip_serializing_if = "PathMap::is_empty")]
+        path_map: PathMap,
     },
 }
 

@@ -345,9 +345,16 @@ pub struct NginxArgs {
     #[arg(long, default_value = "/etc/nginx", value_name = "DIR")]
     pub nginx_server_root: PathBuf,
 
-    /// The nginx binary used for `nginx -t` and reloads.
-    #[arg(long, default_value = "nginx", value_name = "PATH")]
+    /// The nginx binary used for `nginx -t` and reloads, or a command line ending in it
+    /// for nginx in a container: --nginx-ctl "docker exec web nginx".
+    #[arg(long, default_value = "nginx", value_name = "PATH|COMMAND")]
     pub nginx_ctl: PathBuf,
+
+    /// nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable).
+    /// Config files are edited on the host; the certificate paths written into them, and
+    /// `-c`, are the container's. Saved for renewals.
+    #[arg(long, value_name = "HOST=CONTAINER")]
+    pub nginx_path_map: Vec<String>,
 }
 
 /// Deploy targets: extra copies for other services, saved in the renewal config and

@@ -30,7 +30,7 @@ use crate::ops::revocation::Target;
 use crate::ops::Settings;
 use crate::schedule::CronSchedule;
 use crate::store::inspect;
-use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
+use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
     CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, DeployArgs, EabArgs, GlobalArgs, InstallerArgs,
@@ -297,6 +297,7 @@ fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
     let ctl = Ctl {
         binary: args.nginx_args.nginx_ctl.clone(),
         conf: args.nginx_args.nginx_server_root.join("nginx.conf"),
+        path_map: PathMap::parse(&args.nginx_args.nginx_path_map)?,
     };
     let upstream = SocketAddr::new(ip, port);
     Ok(Some(ChallengeProxy::new(
@@ -319,16 +320,22 @@ pub fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyType {
     }
 }
 
-/// The nginx installer from `--nginx-server-root`, `--nginx-ctl` and the installer flags.
-pub fn installer(nginx: &NginxArgs, installer: &InstallerArgs, http_01_port: u16) -> Installer {
-    Installer::Nginx {
+/// The nginx installer from `--nginx-server-root`, `--nginx-ctl`, `--nginx-path-map` and the
+/// installer flags.
+pub fn installer(
+    nginx: &NginxArgs,
+    installer: &InstallerArgs,
+    http_01_port: u16,
+) -> Result<Installer, Error> {
+    Ok(Installer::Nginx {
+        path_map: PathMap::parse(&nginx.nginx_path_map)?,
         server_root: nginx.nginx_server_root.clone(),
         ctl: nginx.nginx_ctl.clone(),
         http_01_port,
         https_port: installer.https_port,
         redirect: !installer.no_redirect,
         hsts: installer.hsts,
-    }
+    })
 }
 
 /// The `--deploy-*` flags, checked as a deploy would (password file 0600, owner exists,

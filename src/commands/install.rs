@@ -12,7 +12,7 @@ use crate::types::CertName;
 pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
     resolve::nginx_settings(&args.nginx_args)?;
-    let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port);
+    let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port)?;
     let targets = resolve::deploy_targets(&args.deploy)?;
     let (store, _lock) = ctx.open_store()?;
     let mut config = require_config(&store, &name)?;

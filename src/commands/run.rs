@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), E
         &args.certonly.nginx,
         &args.installer,
         args.certonly.auth.http_01_port,
-    );
+    )?;
     let dry_run = args.dry_run;
     let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots)?;
     if request.csr.is_some() {

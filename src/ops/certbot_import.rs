@@ -232,6 +232,7 @@ fn authenticator_and_installer(
             https_port: HTTPS_PORT,
             redirect: conf.param_bool("redirect")?.unwrap_or(false),
             hsts: conf.param_bool("hsts")?.unwrap_or(false),
+            path_map: Default::default(),
         }),
         Some(other) => {
             dropped.push(format!(
@@ -556,6 +557,7 @@ mod tests {
                 https_port: 443,
                 redirect: false,
                 hsts: false,
+                path_map: Default::default(),
             })
         );
         assert!(plan.dropped.iter().any(|d| d.starts_with("deploy_hook")));
