@@ -1039,7 +1039,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__reconfigure)
-            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1082,6 +1082,30 @@ _certwright() {
                     return 0
                     ;;
                 --nginx-path-map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-combined)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -253,6 +253,9 @@ pub struct ReconfigureArgs {
     #[command(flatten)]
     pub nginx_args: NginxArgs,
 
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
     /// Port the CA's probe reaches (standalone listener or nginx server blocks).
     #[arg(long = "http-01-port", value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub http_01_port: Option<u16>,

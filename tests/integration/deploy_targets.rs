@@ -116,57 +116,37 @@ fn assert_keystore(t: &Targets) {
     assert!(listing.contains("PrivateKeyEntry"), "{listing}");
     assert!(listing.contains("Certificate chain length: 2"), "{listing}");
     let pass = format!("file:{}", path_str(&t.password_file));
-    let out = run(
-        "openssl",
-        &[
-            "pkcs12",
-            "-info",
-            "-nokeys",
-            "-in",
-            path_str(&t.pkcs12),
-            "-passin",
-            &pass,
-        ],
-    );
+    let out = pkcs12_info(t, &["-nokeys"], &pass);
     let info = text(&out);
     assert!(out.status.success(), "{info}");
     assert!(info.contains("MAC: sha256"), "{info}");
     assert!(info.contains("PBES2, PBKDF2, AES-256-CBC"), "{info}");
     // The key bag carries the lineage name (keytool's alias); the certificate bags their subject.
-    let out = run(
-        "openssl",
-        &[
-            "pkcs12",
-            "-info",
-            "-nocerts",
-            "-nodes",
-            "-in",
-            path_str(&t.pkcs12),
-            "-passin",
-            &pass,
-        ],
-    );
+    let out = pkcs12_info(t, &["-nocerts", "-nodes"], &pass);
     let keys = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", text(&out));
     assert!(keys.contains(&format!("friendlyName: {NAME}")), "{keys}");
     assert!(keys.contains("BEGIN PRIVATE KEY"), "no key in the keystore");
-    let wrong = run(
-        "openssl",
-        &[
-            "pkcs12",
-            "-info",
-            "-nokeys",
-            "-in",
-            path_str(&t.pkcs12),
-            "-passin",
-            "pass:wrong",
-        ],
-    );
+    let wrong = pkcs12_info(t, &["-nokeys"], "pass:wrong");
     assert!(
         !wrong.status.success(),
         "a wrong password opened it\n{}",
         text(&wrong)
     );
+}
+
+/// `openssl pkcs12 -info` on the keystore with `args` and the password source `passin`.
+fn pkcs12_info(t: &Targets, args: &[&str], passin: &str) -> std::process::Output {
+    let mut all = vec![
+        "pkcs12",
+        "-info",
+        "-in",
+        path_str(&t.pkcs12),
+        "-passin",
+        passin,
+    ];
+    all.extend_from_slice(args);
+    run("openssl", &all)
 }
 
 /// A real HAProxy loading the combined file, and a verified TLS handshake with it.
@@ -414,4 +394,23 @@ fn unsafe_deploy_targets_are_refused_before_anything_is_sent() {
     out.assert_code(2);
     assert!(out.stderr.contains("more than 0640"), "{out}");
     assert!(!rig.env.live(NAME).exists(), "a certificate was obtained");
+}
+
+#[test]
+fn reconfigure_adds_a_target_and_writes_it_at_once() {
+    let rig = Rig::new();
+    let t = Targets::new();
+    rig.certonly(NAME, &[]).assert_success();
+    assert!(!t.combined.exists());
+    let out = rig
+        .env
+        .cli()
+        .args(["reconfigure", "--cert-name", NAME, "--deploy-combined"])
+        .arg(&t.combined)
+        .args(rig.env.dir_flags())
+        .run();
+    out.assert_success();
+    assert_combined(&t, &rig.env.live(NAME));
+    let saved = std::fs::read_to_string(rig.env.renewal_conf(NAME)).expect("renewal conf");
+    assert!(saved.contains(path_str(&t.combined)), "{saved}");
 }

@@ -63,16 +63,23 @@ impl Rig {
     }
 
     fn certonly_standalone(&self, name: &str) -> Output {
+        self.certonly_standalone_kept(name).0
+    }
+
+    /// `certonly_standalone`, and the Pebble that issued (for its root).
+    fn certonly_standalone_kept(&self, name: &str) -> (Output, Pebble) {
         // Pebble probes nginx's port; for a standalone issuance nginx must let go of it,
         // so these tests use a separate Pebble for the certonly step.
         let port = free_port();
         let pebble = Pebble::start(PebbleOpts::default().http_port(port));
-        self.env
+        let out = self
+            .env
             .cli()
             .args(["certonly", "--standalone", "--http-01-address", "127.0.0.1"])
             .args(["--http-01-port", &port.to_string(), "-d", name])
             .args(self.env.flags(&pebble))
-            .run()
+            .run();
+        (out, pebble)
     }
 
     /// `install --nginx --cert-name name` with nginx's port 80 stand-in as the HTTP-01 port,
@@ -605,16 +612,9 @@ fn install_into_nginx_in_a_container_through_docker_exec_and_a_path_map() {
     let rig = Rig::new(&format!(
         "server {{\n    listen @PORT0@;\n    server_name {name};\n}}\n"
     ));
-    // A second Pebble (kept for its root) issues while nginx holds the first one's port.
-    let port = free_port();
-    let issuer = Pebble::start(PebbleOpts::default().http_port(port));
-    rig.env
-        .cli()
-        .args(["certonly", "--standalone", "--http-01-address", "127.0.0.1"])
-        .args(["--http-01-port", &port.to_string(), "-d", name])
-        .args(rig.env.flags(&issuer))
-        .run()
-        .assert_success();
+    // The issuing Pebble is kept for its root: nginx serves what it issued.
+    let (out, issuer) = rig.certonly_standalone_kept(name);
+    out.assert_success();
     let config_dir = rig.env.config_dir();
     let container = Container::start(&rig.nginx, &config_dir);
     let mount = container.mount_point();
