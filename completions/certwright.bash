@@ -235,7 +235,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certonly)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns-resolver --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns-resolver --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +274,10 @@ _certwright() {
                     return 0
                     ;;
                 --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-path-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -361,6 +365,30 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deploy-pkcs12)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-combined)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -405,7 +433,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__daemon)
-            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --http-01-port --http-01-address --nginx --nginx-server-root --nginx-ctl --nginx-http-01-port --sync-interval --child-pass --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --http-01-port --http-01-address --nginx --nginx-server-root --nginx-ctl --nginx-path-map --nginx-http-01-port --sync-interval --child-pass --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,6 +468,10 @@ _certwright() {
                     return 0
                     ;;
                 --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-path-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -495,7 +527,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__delete)
-            opts="-n -v -q -h -V --cert-name --uninstall --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-n -v -q -h -V --cert-name --uninstall --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -510,6 +542,10 @@ _certwright() {
                     return 0
                     ;;
                 --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-path-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -867,7 +903,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__install)
-            opts="-n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --redirect --no-redirect --hsts --https-port --http-01-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --nginx-path-map --redirect --no-redirect --hsts --https-port --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -885,7 +921,35 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nginx-path-map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --https-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-combined)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -987,7 +1051,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__reconfigure)
-            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1026,6 +1090,34 @@ _certwright() {
                     return 0
                     ;;
                 --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-path-map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-combined)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1233,7 +1325,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__revoke)
-            opts="-n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1264,6 +1356,10 @@ _certwright() {
                     return 0
                     ;;
                 --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-path-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1311,7 +1407,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__rollback)
-            opts="-n -v -q -h -V --checkpoints --nginx-server-root --nginx-ctl --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-n -v -q -h -V --checkpoints --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1326,6 +1422,10 @@ _certwright() {
                     return 0
                     ;;
                 --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-path-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1373,7 +1473,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__run)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns-resolver --nginx-server-root --nginx-ctl --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns-resolver --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1412,6 +1512,10 @@ _certwright() {
                     return 0
                     ;;
                 --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-path-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1496,6 +1600,30 @@ _certwright() {
                     return 0
                     ;;
                 --chain-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-pkcs12-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-combined)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -64,7 +64,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc213
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc2136-propagation-seconds -d 'Extra seconds to wait after every server serves the records (default 0: the records are looked up, not waited for blindly)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-resolver -d 'Check DNS-01 propagation at this server instead of the zone\'s nameservers (ADDR or ADDR:PORT; repeatable)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s d -l domains -d 'Domain name(s) for the certificate; comma-separated or repeated' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l cert-name -d 'Name of the lineage (directory under live/); default: the first domain' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l key-type -d 'Private key algorithm' -r -f -a "ecdsa\t''
@@ -88,6 +89,12 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l csr -d 'Ce
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l cert-path -d 'With --csr: where the certificate (leaf only) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l fullchain-path -d 'With --csr: where the leaf followed by the chain is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l chain-path -d 'With --csr: where the chain (intermediates) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-pkcs12 -d 'Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name; AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-pkcs12-password-file -d 'File holding the keystore password (mode 0600; read at each deploy, never saved)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-combined -d 'Also write fullchain followed by the key into this one file, mode 0600 (HAProxy\'s crt)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-dir -d 'Also copy cert.pem, chain.pem, fullchain.pem and privkey.pem into this directory for a service running as --deploy-owner; the four are switched together by one symlink swap' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
@@ -128,7 +135,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-rfc2136-propagation-seconds -d 'Extra seconds to wait after every server serves the records (default 0: the records are looked up, not waited for blindly)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-resolver -d 'Check DNS-01 propagation at this server instead of the zone\'s nameservers (ADDR or ADDR:PORT; repeatable)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s d -l domains -d 'Domain name(s) for the certificate; comma-separated or repeated' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l cert-name -d 'Name of the lineage (directory under live/); default: the first domain' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l key-type -d 'Private key algorithm' -r -f -a "ecdsa\t''
@@ -152,6 +160,12 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l csr -
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l cert-path -d 'With --csr: where the certificate (leaf only) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l fullchain-path -d 'With --csr: where the leaf followed by the chain is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l chain-path -d 'With --csr: where the chain (intermediates) is written' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-pkcs12 -d 'Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name; AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-pkcs12-password-file -d 'File holding the keystore password (mode 0600; read at each deploy, never saved)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-combined -d 'Also write fullchain followed by the key into this one file, mode 0600 (HAProxy\'s crt)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-dir -d 'Also copy cert.pem, chain.pem, fullchain.pem and privkey.pem into this directory for a service running as --deploy-owner; the four are switched together by one symlink swap' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -182,8 +196,15 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s h -l 
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l cert-name -d 'The lineage to install (see `certwright certificates`)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-pkcs12 -d 'Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name; AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-pkcs12-password-file -d 'File holding the keystore password (mode 0600; read at each deploy, never saved)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-combined -d 'Also write fullchain followed by the key into this one file, mode 0600 (HAProxy\'s crt)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-dir -d 'Also copy cert.pem, chain.pem, fullchain.pem and privkey.pem into this directory for a service running as --deploy-owner; the four are switched together by one symlink swap' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l http-01-port -d 'The plain-HTTP port whose server blocks serve the names (the one redirected)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
@@ -206,7 +227,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand install" -s h -l h
 complete -c certwright -n "__fish_certwright_using_subcommand install" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l checkpoints -d 'How many of certwright\'s nginx changes to undo, newest first' -r
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -284,7 +306,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l deploy-
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l http-01-port -d 'Fleet mode (--store): keep a standalone HTTP-01 responder on this port for the daemon\'s whole life, answering every token any node of the fleet published, so the CA\'s probe succeeds whichever node the load balancer sends it to. Where nginx holds port 80: a local port (--http-01-address 127.0.0.1 --http-01-port 8402) that nginx\'s /.well-known/acme-challenge/ location proxies to (--nginx adds it)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l http-01-address -d 'Address for --http-01-port (default: all addresses)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l nginx-http-01-port -d 'With --nginx: the plain-HTTP port whose server blocks get the location (nginx\'s port 80, as install\'s --http-01-port)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l sync-interval -d 'Fleet mode (--store): seconds between checks of the shared store for versions other nodes renewed (installed into live/, then nginx reloaded and the deploy hook run)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
@@ -426,7 +449,8 @@ cessationofoperation\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -446,7 +470,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s h -l he
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l cert-name -d 'The lineage to delete' -r
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
@@ -473,7 +498,14 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l rs
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches. "" removes a saved preference' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s w -l webroot-path -d 'Document root for every name of the certificate (with --webroot)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
-complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l deploy-pkcs12 -d 'Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name; AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l deploy-pkcs12-password-file -d 'File holding the keystore password (mode 0600; read at each deploy, never saved)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l deploy-combined -d 'Also write fullchain followed by the key into this one file, mode 0600 (HAProxy\'s crt)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l deploy-dir -d 'Also copy cert.pem, chain.pem, fullchain.pem and privkey.pem into this directory for a service running as --deploy-owner; the four are switched together by one symlink swap' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l http-01-port -d 'Port the CA\'s probe reaches (standalone listener or nginx server blocks)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l dry-run-server -d 'With --dry-run\'s renewal: use this ACME directory instead of the staging counterpart' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F

@@ -20,11 +20,15 @@ command -v promtool >/dev/null || missing+=(prometheus)
 [ -x /usr/sbin/pdns_server ] || missing+=(pdns-server)
 [ -e /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ] || missing+=(pdns-backend-sqlite3)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
+command -v keytool >/dev/null || missing+=(openjdk-17-jre-headless)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+for bin in unshare setpriv; do command -v "$bin" >/dev/null || missing+=(util-linux); done
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends pebble nginx openssl ca-certificates redis-server \
-    bind9 bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3 python3-aiosmtpd prometheus
+    bind9 bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3 python3-aiosmtpd prometheus \
+    openjdk-17-jre-headless haproxy util-linux
 fi
 # Debian sid's pebble (ARI, profiles) in /opt/pebble-sid; does nothing when already there.
 $sudo bash scripts/fetch-pebble-sid.sh

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::types::{CertName, DomainName, KeyType, ServerUrl};
+use crate::types::{CertName, DomainName, KeyType, PathMap, ServerUrl};
 
 pub const RENEWAL_SCHEMA: u32 = 1;
 
@@ -35,6 +35,76 @@ pub struct RenewalConfig {
     /// written before they existed.
     #[serde(default, skip_serializing_if = "IssuanceSettings::is_default")]
     pub issuance: IssuanceSettings,
+    /// Extra copies of the certificate for other services (keystore, combined PEM, a
+    /// directory they can read); absent in files written before they existed.
+    #[serde(default, skip_serializing_if = "DeployTargets::is_empty")]
+    pub deploy: DeployTargets,
+}
+
+/// Where each renewal and install also writes the certificate, in the formats other
+/// services read. Never holds a secret: the keystore password stays in its own file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployTargets {
+    /// A PKCS#12 keystore (Java, Tomcat, Jenkins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkcs12: Option<Pkcs12Target>,
+    /// One PEM file: fullchain then key (HAProxy's `crt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combined: Option<PathBuf>,
+    /// Copies of cert, chain, fullchain and privkey owned by a service's user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<DirTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs12Target {
+    pub path: PathBuf,
+    /// File holding the keystore password (mode 0600); the password is read at each deploy.
+    pub password_file: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirTarget {
+    pub path: PathBuf,
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Mode of every file written there (0640 or stricter).
+    pub mode: u32,
+}
+
+impl DeployTargets {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// One line per target, for `certificates`.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(p) = &self.pkcs12 {
+            out.push(format!("pkcs12 {}", p.path.display()));
+        }
+        if let Some(p) = &self.combined {
+            out.push(format!("combined {}", p.display()));
+        }
+        if let Some(d) = &self.dir {
+            let group = d
+                .group
+                .as_deref()
+                .map(|g| format!(":{g}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "dir {} (owner {}{group}, mode {:04o})",
+                d.path.display(),
+                d.owner,
+                d.mode
+            ));
+        }
+        out
+    }
 }
 
 /// How a certificate is requested beyond its names: kept so `renew` repeats the choices.
@@ -128,6 +198,9 @@ pub enum Installer {
         https_port: u16,
         redirect: bool,
         hsts: bool,
+        /// nginx in a container: host directories as the container sees them.
+        #[serde(default, skip_serializing_if = "PathMap::is_empty")]
+        path_map: PathMap,
     },
 }
 
@@ -206,7 +279,24 @@ mod tests {
             installer: None,
             renew_before_expiry_days: None,
             issuance: IssuanceSettings::default(),
+            deploy: DeployTargets::default(),
         }
+    }
+
+    #[test]
+    fn deploy_targets_are_optional_and_round_trip() {
+        let p = Path::new("/x/renewal/example.com.json");
+        assert!(!sample().to_json().contains("deploy"));
+        let mut c = sample();
+        c.deploy.combined = Some("/etc/haproxy/certs/x.pem".into());
+        c.deploy.dir = Some(DirTarget {
+            path: "/srv/certs".into(),
+            owner: "nobody".into(),
+            group: None,
+            mode: 0o640,
+        });
+        assert_eq!(RenewalConfig::parse(&c.to_json(), p).unwrap(), c);
+        assert_eq!(c.deploy.describe().len(), 2);
     }
 
     #[test]

@@ -377,6 +377,63 @@ pub fn join_names(names: &[DomainName], sep: &str) -> String {
         .join(sep)
 }
 
+/// `--nginx-path-map HOST=CONTAINER`: where host directories appear inside nginx's
+/// container, so paths certwright writes into nginx's config are the ones nginx can open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathMap(Vec<PathMapEntry>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathMapEntry {
+    pub host: std::path::PathBuf,
+    pub container: std::path::PathBuf,
+}
+
+impl PathMap {
+    /// Each `HOST=CONTAINER`, both absolute.
+    pub fn parse(specs: &[String]) -> Result<PathMap, InputError> {
+        let mut entries = Vec::new();
+        for spec in specs {
+            let bad = || {
+                InputError::Other(format!(
+                    "--nginx-path-map {spec:?}: expected HOST=CONTAINER, both absolute paths"
+                ))
+            };
+            let (host, container) = spec.split_once('=').ok_or_else(bad)?;
+            let (host, container) = (
+                std::path::PathBuf::from(host),
+                std::path::PathBuf::from(container),
+            );
+            if !host.is_absolute() || !container.is_absolute() {
+                return Err(bad());
+            }
+            entries.push(PathMapEntry { host, container });
+        }
+        Ok(PathMap(entries))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `path` as the container sees it: the longest mapped host directory it is under is
+    /// replaced by its container path (whole components only); unmapped paths stay as they are.
+    pub fn to_container(&self, path: &std::path::Path) -> std::path::PathBuf {
+        self.0
+            .iter()
+            .filter_map(|e| path.strip_prefix(&e.host).ok().map(|rest| (e, rest)))
+            .max_by_key(|(e, _)| e.host.components().count())
+            .map(|(e, rest)| {
+                if rest.as_os_str().is_empty() {
+                    e.container.clone()
+                } else {
+                    e.container.join(rest)
+                }
+            })
+            .unwrap_or_else(|| path.to_path_buf())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,5 +502,31 @@ mod tests {
         assert_eq!(s.account_dir_name(), "localhost_14000");
         assert!("http://example.com/dir".parse::<ServerUrl>().is_err());
         assert!("https:///dir".parse::<ServerUrl>().is_err());
+    }
+
+    #[test]
+    fn path_map_replaces_the_longest_mapped_prefix_by_whole_components() {
+        let map = PathMap::parse(&[
+            "/etc/certwright=/certs".into(),
+            "/etc/certwright/live=/live".into(),
+        ])
+        .unwrap();
+        let c = |p: &str| map.to_container(std::path::Path::new(p));
+        assert_eq!(
+            c("/etc/certwright/live/a/fullchain.pem"),
+            std::path::Path::new("/live/a/fullchain.pem")
+        );
+        assert_eq!(
+            c("/etc/certwright/archive/a"),
+            std::path::Path::new("/certs/archive/a")
+        );
+        assert_eq!(
+            c("/etc/certwright2/x"),
+            std::path::Path::new("/etc/certwright2/x")
+        );
+        assert_eq!(c("/etc/certwright"), std::path::Path::new("/certs"));
+        for bad in ["/a", "a=/b", "/a=b", "=/b"] {
+            assert!(PathMap::parse(&[bad.into()]).is_err(), "{bad}");
+        }
     }
 }

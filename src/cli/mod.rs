@@ -253,6 +253,9 @@ pub struct ReconfigureArgs {
     #[command(flatten)]
     pub nginx_args: NginxArgs,
 
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
     /// Port the CA's probe reaches (standalone listener or nginx server blocks).
     #[arg(long = "http-01-port", value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub http_01_port: Option<u16>,
@@ -278,6 +281,9 @@ pub struct CertonlyArgs {
 
     #[command(flatten)]
     pub csr: CsrArgs,
+
+    #[command(flatten)]
+    pub deploy: DeployArgs,
 
     /// Print one JSON object (schema 1) on stdout instead of a text summary.
     #[arg(long)]
@@ -314,6 +320,9 @@ pub struct InstallArgs {
     #[command(flatten)]
     pub installer: InstallerArgs,
 
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
     /// The plain-HTTP port whose server blocks serve the names (the one redirected).
     #[arg(long = "http-01-port", default_value_t = 80, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub http_01_port: u16,
@@ -339,9 +348,47 @@ pub struct NginxArgs {
     #[arg(long, default_value = "/etc/nginx", value_name = "DIR")]
     pub nginx_server_root: PathBuf,
 
-    /// The nginx binary used for `nginx -t` and reloads.
-    #[arg(long, default_value = "nginx", value_name = "PATH")]
+    /// The nginx binary used for `nginx -t` and reloads, or a command line ending in it
+    /// for nginx in a container: --nginx-ctl "docker exec web nginx".
+    #[arg(long, default_value = "nginx", value_name = "PATH|COMMAND")]
     pub nginx_ctl: PathBuf,
+
+    /// nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable).
+    /// Config files are edited on the host; the certificate paths written into them, and
+    /// `-c`, are the container's. Saved for renewals.
+    #[arg(long, value_name = "HOST=CONTAINER")]
+    pub nginx_path_map: Vec<String>,
+}
+
+/// Deploy targets: extra copies for other services, saved in the renewal config and
+/// rewritten after every renewal and install, before the deploy hook.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Also write a PKCS#12 keystore here (key, certificate and chain; alias = lineage name;
+    /// AES-256-CBC, PBKDF2, HMAC-SHA256), for Java services. Needs the password file.
+    #[arg(long, value_name = "PATH", requires = "deploy_pkcs12_password_file")]
+    pub deploy_pkcs12: Option<PathBuf>,
+
+    /// File holding the keystore password (mode 0600; read at each deploy, never saved).
+    #[arg(long, value_name = "FILE", requires = "deploy_pkcs12")]
+    pub deploy_pkcs12_password_file: Option<PathBuf>,
+
+    /// Also write fullchain followed by the key into this one file, mode 0600 (HAProxy's crt).
+    #[arg(long, value_name = "PATH")]
+    pub deploy_combined: Option<PathBuf>,
+
+    /// Also copy cert.pem, chain.pem, fullchain.pem and privkey.pem into this directory for a
+    /// service running as --deploy-owner; the four are switched together by one symlink swap.
+    #[arg(long, value_name = "DIR", requires = "deploy_owner")]
+    pub deploy_dir: Option<PathBuf>,
+
+    /// USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER's).
+    #[arg(long, value_name = "USER[:GROUP]", requires = "deploy_dir")]
+    pub deploy_owner: Option<String>,
+
+    /// Octal mode of the --deploy-dir files: 0640 (the default) or stricter.
+    #[arg(long, value_name = "MODE", requires = "deploy_dir")]
+    pub deploy_mode: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,9 @@ use base64::Engine;
 use crate::acme::keys;
 use crate::acme::ExternalAccount;
 use crate::challenge::dns::{self, Rfc2136Config};
-use crate::config::{Authenticator, Installer, WebrootEntry};
+use crate::config::{
+    Authenticator, DeployTargets, DirTarget, Installer, Pkcs12Target, WebrootEntry,
+};
 use crate::error::{Error, InputError};
 use crate::nginx::Ctl;
 use crate::ops::accounts::{ServerChoice, EAB_HMAC_KEY_ENV};
@@ -29,11 +31,11 @@ use crate::ops::revocation::Target;
 use crate::ops::Settings;
 use crate::schedule::CronSchedule;
 use crate::store::inspect;
-use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
+use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
-    AuthenticatorArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, EabArgs, GlobalArgs,
-    InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
+    AuthenticatorArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, DeployArgs, EabArgs,
+    GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
 };
 
 /// The global flags.
@@ -296,6 +298,7 @@ fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
     let ctl = Ctl {
         binary: args.nginx_args.nginx_ctl.clone(),
         conf: args.nginx_args.nginx_server_root.join("nginx.conf"),
+        path_map: PathMap::parse(&args.nginx_args.nginx_path_map)?,
     };
     let upstream = SocketAddr::new(ip, port);
     Ok(Some(ChallengeProxy::new(
@@ -318,16 +321,93 @@ pub fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyType {
     }
 }
 
-/// The nginx installer from `--nginx-server-root`, `--nginx-ctl` and the installer flags.
-pub fn installer(nginx: &NginxArgs, installer: &InstallerArgs, http_01_port: u16) -> Installer {
-    Installer::Nginx {
+/// The nginx installer from `--nginx-server-root`, `--nginx-ctl`, `--nginx-path-map` and the
+/// installer flags.
+pub fn installer(
+    nginx: &NginxArgs,
+    installer: &InstallerArgs,
+    http_01_port: u16,
+) -> Result<Installer, Error> {
+    Ok(Installer::Nginx {
+        path_map: PathMap::parse(&nginx.nginx_path_map)?,
         server_root: nginx.nginx_server_root.clone(),
         ctl: nginx.nginx_ctl.clone(),
         http_01_port,
         https_port: installer.https_port,
         redirect: !installer.no_redirect,
         hsts: installer.hsts,
+    })
+}
+
+/// The `--deploy-*` flags, checked as a deploy would (password file 0600, owner exists,
+/// directory not writable by others); `None` when none is given (the saved ones stay).
+pub fn deploy_targets(args: &DeployArgs) -> Result<Option<DeployTargets>, Error> {
+    let bad = |m: String| Error::from(InputError::Other(m));
+    let absolute = |flag: &str, p: &Path| {
+        if p.is_absolute() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(bad(format!(
+                "{flag} {} must be an absolute path (renewals run elsewhere)",
+                p.display()
+            )))
+        }
+    };
+    let pkcs12 = match (&args.deploy_pkcs12, &args.deploy_pkcs12_password_file) {
+        (Some(path), Some(file)) => Some(Pkcs12Target {
+            path: absolute("--deploy-pkcs12", path)?,
+            password_file: absolute("--deploy-pkcs12-password-file", file)?,
+        }),
+        _ => None,
+    };
+    let combined = args
+        .deploy_combined
+        .as_deref()
+        .map(|p| absolute("--deploy-combined", p))
+        .transpose()?;
+    let dir = match (&args.deploy_dir, &args.deploy_owner) {
+        (Some(path), Some(owner)) => Some(dir_target(
+            absolute("--deploy-dir", path)?,
+            owner,
+            args.deploy_mode.as_deref(),
+        )?),
+        _ => None,
+    };
+    let targets = DeployTargets {
+        pkcs12,
+        combined,
+        dir,
+    };
+    if targets.is_empty() {
+        return Ok(None);
     }
+    crate::ops::targets::check(&targets).map_err(bad)?;
+    Ok(Some(targets))
+}
+
+/// `--deploy-dir`, `--deploy-owner USER[:GROUP]` and `--deploy-mode` (octal, default 0640).
+fn dir_target(path: PathBuf, owner: &str, mode: Option<&str>) -> Result<DirTarget, Error> {
+    let (user, group) = match owner.split_once(':') {
+        Some((u, g)) => (u, Some(g.to_string())),
+        None => (owner, None),
+    };
+    let mode = mode.unwrap_or("0640");
+    let mode = u32::from_str_radix(mode, 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+        .ok_or_else(|| InputError::Other(format!("--deploy-mode {mode:?} is not an octal mode")))?;
+    if user.is_empty() || group.as_deref() == Some("") {
+        return Err(InputError::Other(format!(
+            "--deploy-owner {owner:?}: expected USER or USER:GROUP"
+        ))
+        .into());
+    }
+    Ok(DirTarget {
+        path,
+        owner: user.to_string(),
+        group,
+        mode,
+    })
 }
 
 /// `--nginx-server-root` must hold nginx.conf; checked before anything is sent.
@@ -538,6 +618,7 @@ pub fn certonly(ui: &Ui, args: CertonlyArgs, webroots: &[Option<usize>]) -> Resu
         json: args.json,
         prebound: Prebound::default(),
         fleet: None,
+        deploy: deploy_targets(&args.deploy)?,
         eab: eab(ui, &args.account.eab)?,
         issuance: IssuanceChoice {
             ip_addresses,

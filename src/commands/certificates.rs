@@ -98,6 +98,9 @@ fn render_text(reports: &[LineageReport]) -> String {
             "    Private Key Path: {}\n",
             r.paths.privkey.display()
         ));
+        for t in r.deploy_targets.describe() {
+            out.push_str(&format!("    Deploy Target: {t}\n"));
+        }
         if let Some(p) = &r.problem {
             out.push_str(&format!("    Problem: {p}\n"));
         }

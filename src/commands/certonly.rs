@@ -4,7 +4,9 @@ use crate::cli::{resolve, CertonlyArgs};
 use crate::error::Error;
 use crate::ops::certify::{obtain_unless_fresh, print_outcome, standalone_ports};
 use crate::ops::fleet::Fleet;
+use crate::ops::lineage::require_config;
 use crate::ops::privileges::bind_then_drop;
+use crate::ops::targets::deploy;
 use crate::ops::{block_on, csr, Ctx};
 
 pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
@@ -16,6 +18,8 @@ pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: &[Option<usize>]) -> Result<
         return block_on(csr::execute(ctx, &request, out))?;
     }
     let outcome = block_on(obtain_unless_fresh(ctx, &store, &request, None))??;
+    let config = require_config(&store, &request.cert_name)?;
     print_outcome(ctx, &store, &request, &outcome, None);
+    deploy(&store, &request.cert_name, &config.deploy)?;
     Ok(())
 }

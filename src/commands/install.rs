@@ -5,13 +5,15 @@ use crate::cli::{resolve, InstallArgs};
 use crate::error::{Error, StoreError};
 use crate::ops::lineage::{require_config, write_config};
 use crate::ops::nginx_txn::{install_lineage, report_install};
+use crate::ops::targets::deploy;
 use crate::ops::Ctx;
 use crate::types::CertName;
 
 pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
     resolve::nginx_settings(&args.nginx_args)?;
-    let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port);
+    let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port)?;
+    let targets = resolve::deploy_targets(&args.deploy)?;
     let (store, _lock) = ctx.open_store()?;
     let mut config = require_config(&store, &name)?;
     if store.current_version(&name)?.is_none() {
@@ -21,9 +23,17 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
     }
     let installed = install_lineage(&ctx.ui, &store, &name, &config, &installer, args.dry_run)?;
     report_install(&ctx.ui, &name, &installed);
-    if !args.dry_run && config.installer.as_ref() != Some(&installer) {
-        config.installer = Some(installer);
-        write_config(&store, &config)?;
+    if args.dry_run {
+        return Ok(());
     }
-    Ok(())
+    let mut updated = config.clone();
+    updated.installer = Some(installer);
+    if let Some(targets) = targets {
+        updated.deploy = targets;
+    }
+    if updated != config {
+        write_config(&store, &updated)?;
+        config = updated;
+    }
+    Ok(deploy(&store, &name, &config.deploy)?)
 }

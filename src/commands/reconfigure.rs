@@ -67,6 +67,10 @@ pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
             path.display()
         ));
     }
+    // The dry run skipped the deploy targets: write them now from the live files.
+    if new.deploy != old.deploy {
+        crate::ops::targets::deploy(&store, &name, &new.deploy)?;
+    }
     Ok(())
 }
 
@@ -94,6 +98,9 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
                 }),
         },
     };
+    if let Some(targets) = crate::cli::resolve::deploy_targets(&args.deploy)? {
+        new.deploy = targets;
+    }
     if args.keys.reuse_key {
         new.issuance.reuse_key = true;
     }

@@ -8,6 +8,7 @@ use crate::ops::fleet::Fleet;
 use crate::ops::lineage::require_config;
 use crate::ops::nginx_txn::{install_lineage, report_install, Installed};
 use crate::ops::privileges::bind_then_drop;
+use crate::ops::targets::deploy;
 use crate::ops::{block_on, Ctx};
 use crate::store::Store;
 use crate::types::CertName;
@@ -23,7 +24,7 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), E
         &args.certonly.nginx,
         &args.installer,
         args.certonly.auth.http_01_port,
-    );
+    )?;
     let args_for_install = install_command(&args);
     let dry_run = args.dry_run;
     let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots)?;
@@ -56,6 +57,7 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), E
     }
     let ran = !matches!(installed, Installed::DryRun { .. });
     print_outcome(ctx, &store, &request, &outcome, Some(ran));
+    deploy(&store, name, &config.deploy)?;
     Ok(())
 }
 

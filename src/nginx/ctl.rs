@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 use super::Body;
 use crate::error::NginxError;
+use crate::types::PathMap;
 
 /// Compiled-in default of Debian's nginx when the config has no `pid` directive.
 const DEFAULT_PID_FILE: &str = "/run/nginx.pid";
@@ -13,8 +14,13 @@ const DEFAULT_PID_FILE: &str = "/run/nginx.pid";
 /// How to reach the nginx binary and which main config it uses.
 #[derive(Debug, Clone)]
 pub struct Ctl {
+    /// The nginx program, or a command line ending in it (`docker exec web nginx`), split
+    /// as sh would; an existing file path is taken whole (it may contain spaces).
     pub binary: PathBuf,
+    /// The main config as certwright reads it (on the host).
     pub conf: PathBuf,
+    /// Host directories as nginx's container sees them (`-c` is passed mapped).
+    pub path_map: PathMap,
 }
 
 impl Ctl {
@@ -44,7 +50,12 @@ impl Ctl {
     }
 
     /// Whether the master named in the config's pid file (or Debian's default) is alive.
+    /// Behind a command line (a container) the pid file is not ours to read: assumed
+    /// running, so a reload through it is tried and its failure reported.
     pub fn is_running(&self) -> bool {
+        if self.command_line().is_some_and(|argv| argv.len() > 1) {
+            return true;
+        }
         let pid_file = super::load(&self.conf)
             .ok()
             .and_then(|c| pid_directive(&c))
@@ -58,12 +69,27 @@ impl Ctl {
         }
     }
 
+    /// The words of a `binary` that is not an existing file, split as sh would.
+    fn command_line(&self) -> Option<Vec<String>> {
+        if self.binary.is_file() {
+            return None;
+        }
+        shlex::split(self.binary.to_str()?).filter(|argv| !argv.is_empty())
+    }
+
     fn run(&self, args: &[&str]) -> Result<Output, NginxError> {
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = match self.command_line() {
+            Some(argv) => {
+                let mut cmd = Command::new(&argv[0]);
+                cmd.args(&argv[1..]);
+                cmd
+            }
+            None => Command::new(&self.binary),
+        };
         crate::fsutil::scrub_secret_env(&mut cmd);
         cmd.args(args)
             .arg("-c")
-            .arg(&self.conf)
+            .arg(self.path_map.to_container(&self.conf))
             .output()
             .map_err(|source| NginxError::Spawn {
                 program: self.binary.display().to_string(),

@@ -64,6 +64,7 @@ impl Sandbox {
         Ctl {
             binary: NGINX.into(),
             conf: self.main(),
+            path_map: Default::default(),
         }
     }
 
@@ -345,6 +346,7 @@ fn nginx_that_cannot_be_started_is_a_spawn_error() {
     let ctl = Ctl {
         binary: "/nonexistent/nginx".into(),
         conf: "/nonexistent.conf".into(),
+        path_map: Default::default(),
     };
     assert!(matches!(ctl.test(), Err(NginxError::Spawn { .. })));
     assert!(!ctl.is_running());

@@ -123,6 +123,7 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
         installer,
         renew_before_expiry_days: renew_before_expiry(&conf)?,
         issuance: issuance(&conf, ip_addresses)?,
+        deploy: Default::default(),
     };
     // What certwright will read back must be what it writes.
     let renewal_path = Path::new("renewal").join(format!("{}.json", config.cert_name));
@@ -231,6 +232,7 @@ fn authenticator_and_installer(
             https_port: HTTPS_PORT,
             redirect: conf.param_bool("redirect")?.unwrap_or(false),
             hsts: conf.param_bool("hsts")?.unwrap_or(false),
+            path_map: Default::default(),
         }),
         Some(other) => {
             dropped.push(format!(
@@ -558,6 +560,7 @@ mod tests {
                 https_port: 443,
                 redirect: false,
                 hsts: false,
+                path_map: Default::default(),
             })
         );
         assert!(plan.dropped.iter().any(|d| d.starts_with("deploy_hook")));

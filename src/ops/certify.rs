@@ -9,7 +9,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::acme::ExternalAccount;
-use crate::config::{Authenticator, Installer, IssuanceSettings, RenewalConfig, RENEWAL_SCHEMA};
+use crate::config::{
+    Authenticator, DeployTargets, Installer, IssuanceSettings, RenewalConfig, RENEWAL_SCHEMA,
+};
 use crate::error::{Error, InputError};
 use crate::store::{inspect, Store};
 use crate::types::{join_names, CertName, DomainName, Email, KeyType, ServerUrl};
@@ -50,6 +52,8 @@ pub struct Request {
     pub prebound: Prebound,
     /// Fleet mode (`--store`).
     pub fleet: Option<Arc<Fleet>>,
+    /// Deploy targets from the flags (`None`: as saved).
+    pub deploy: Option<DeployTargets>,
 }
 
 /// The issuance flags as given; `None`/false means "as saved" for an existing lineage.
@@ -246,6 +250,11 @@ async fn obtain_locally_unless_fresh(
         installer: installer.or_else(|| existing.as_ref().and_then(|e| e.installer.clone())),
         renew_before_expiry_days: existing.as_ref().and_then(|e| e.renew_before_expiry_days),
         issuance,
+        deploy: req
+            .deploy
+            .clone()
+            .or_else(|| existing.as_ref().map(|e| e.deploy.clone()))
+            .unwrap_or_default(),
     };
     write_config(store, &config)?;
     Ok(Outcome {
@@ -314,9 +323,14 @@ fn fresh_enough(
     {
         return Ok(None);
     }
-    if installer.is_some() && existing.installer.as_ref() != installer {
-        let mut updated = existing.clone();
+    let mut updated = existing.clone();
+    if installer.is_some() {
         updated.installer = installer.cloned();
+    }
+    if let Some(deploy) = &req.deploy {
+        updated.deploy = deploy.clone();
+    }
+    if &updated != existing {
         write_config(store, &updated)?;
     }
     let LiveCert { info, .. } = live;
@@ -404,6 +418,7 @@ pub fn install_preview(
         installer: Some(installer.clone()),
         renew_before_expiry_days: None,
         issuance: Default::default(),
+        deploy: Default::default(),
     };
     let name = &request.cert_name;
     super::nginx_txn::install_lineage(&ctx.ui, store, name, &config, installer, true)

@@ -67,7 +67,8 @@ pub async fn synced_deploy(
     }
 }
 
-/// Reload nginx where the lineage is installed, then the deploy hook.
+/// Write the deploy targets, reload nginx where the lineage is installed, then the deploy
+/// hook: a service the hook restarts reads the new files.
 pub async fn deploy_lineage(
     ui: &Ui,
     store: &Store,
@@ -75,6 +76,9 @@ pub async fn deploy_lineage(
     config: &RenewalConfig,
     settings: &DeploySettings,
 ) -> Result<(), HookError> {
+    if !settings.dry_run {
+        super::targets::deploy(store, name, &config.deploy)?;
+    }
     if let (Some(installer), false) = (&config.installer, settings.dry_run) {
         super::nginx_txn::reload_after_renewal(installer)
             .map_err(|e| HookError::Deploy(format!("nginx reload after renewing {name}: {e}")))?;

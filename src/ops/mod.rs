@@ -36,6 +36,7 @@ pub mod revocation;
 pub mod session;
 pub mod solve;
 pub mod state;
+pub mod targets;
 
 use std::path::PathBuf;
 

@@ -23,11 +23,15 @@ pub fn checkpoint_root(work_dir: &Path) -> PathBuf {
 /// How to test and reload the installer's nginx.
 pub fn ctl_for(installer: &Installer) -> Ctl {
     let Installer::Nginx {
-        server_root, ctl, ..
+        server_root,
+        ctl,
+        path_map,
+        ..
     } = installer;
     Ctl {
         binary: ctl.clone(),
         conf: server_root.join("nginx.conf"),
+        path_map: path_map.clone(),
     }
 }
 
@@ -75,8 +79,9 @@ pub fn install_lineage(
         &tree,
         &InstallRequest {
             names: config.domains.clone(),
-            fullchain: paths.fullchain.clone(),
-            privkey: paths.privkey.clone(),
+            // nginx in a container opens them where the host's are mounted.
+            fullchain: ctl.path_map.to_container(&paths.fullchain),
+            privkey: ctl.path_map.to_container(&paths.privkey),
             http_port: *http_01_port,
             https_port: *https_port,
             redirect: *redirect,
@@ -171,6 +176,7 @@ pub fn rollback(
     let ctl = Ctl {
         binary: nginx_ctl.to_path_buf(),
         conf: server_root.join("nginx.conf"),
+        path_map: Default::default(),
     };
     let report = nginx::rollback(&checkpoint_root(store.work_dir()), &ctl.conf, checkpoints)?;
     if report.checkpoints.is_empty() {

@@ -72,6 +72,7 @@ impl NginxUsage {
         let ctl = Ctl {
             binary: nginx_ctl.to_path_buf(),
             conf: main,
+            path_map: Default::default(),
         };
         Ok(NginxUsage {
             config: Some((config, ctl)),

@@ -28,6 +28,8 @@ pub struct LineageReport {
     pub key_matches: bool,
     pub authenticator: Option<String>,
     pub installer: Option<String>,
+    /// Deploy targets rewritten after each renewal and install.
+    pub deploy_targets: crate::config::DeployTargets,
     /// Why the lineage is not usable, if it is not.
     pub problem: Option<String>,
     /// Its renewal config is missing or cannot be read (the listing exits non-zero).
@@ -52,6 +54,7 @@ pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageRep
         key_matches: false,
         authenticator: None,
         installer: None,
+        deploy_targets: Default::default(),
         problem: None,
         config_broken: false,
         fleet: None,
@@ -61,6 +64,7 @@ pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageRep
             r.domains = c.domains.iter().map(|d| d.to_string()).collect();
             r.authenticator = Some(c.authenticator.name().into());
             r.installer = c.installer.as_ref().map(|_| "nginx".into());
+            r.deploy_targets = c.deploy;
         }
         Ok(None) => r.problem = Some("no renewal config".into()),
         Err(e) => r.problem = Some(e.to_string()),

@@ -296,6 +296,7 @@ pub async fn prepare_authenticator<'s>(
             let ctl = nginx::Ctl {
                 binary: ctl.clone(),
                 conf: server_root.join("nginx.conf"),
+                path_map: Default::default(),
             };
             // Fail on a broken or missing config before spending an order.
             ctl.test()?;

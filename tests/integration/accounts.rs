@@ -475,6 +475,7 @@ fn delete_with_uninstall_removes_certwrights_nginx_lines_first() {
     let ctl = nginx::Ctl {
         binary: NGINX.into(),
         conf: nginx.conf_path(),
+        path_map: Default::default(),
     };
     let config = nginx::load(&nginx.conf_path()).expect("load nginx config");
     let live = rig.env.live(name);

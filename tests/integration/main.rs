@@ -8,6 +8,7 @@ mod bad_input;
 mod certonly;
 mod crash;
 mod daemon_lock;
+mod deploy_targets;
 mod dns;
 mod faults;
 mod fleet;

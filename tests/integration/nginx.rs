@@ -10,6 +10,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 
 use crate::support::cli::Output;
+use crate::support::docker::Container;
 use crate::support::nginx::NGINX;
 use crate::support::{free_port, net, Env, Nginx, Pebble, PebbleOpts, Snapshot};
 
@@ -62,16 +63,23 @@ impl Rig {
     }
 
     fn certonly_standalone(&self, name: &str) -> Output {
+        self.certonly_standalone_kept(name).0
+    }
+
+    /// `certonly_standalone`, and the Pebble that issued (for its root).
+    fn certonly_standalone_kept(&self, name: &str) -> (Output, Pebble) {
         // Pebble probes nginx's port; for a standalone issuance nginx must let go of it,
         // so these tests use a separate Pebble for the certonly step.
         let port = free_port();
         let pebble = Pebble::start(PebbleOpts::default().http_port(port));
-        self.env
+        let out = self
+            .env
             .cli()
             .args(["certonly", "--standalone", "--http-01-address", "127.0.0.1"])
             .args(["--http-01-port", &port.to_string(), "-d", name])
             .args(self.env.flags(&pebble))
-            .run()
+            .run();
+        (out, pebble)
     }
 
     /// `install --nginx --cert-name name` with nginx's port 80 stand-in as the HTTP-01 port,
@@ -624,4 +632,61 @@ fn run_that_cannot_install_says_the_certificate_was_saved_and_how_to_finish() {
     );
     assert!(out.stderr.contains(&format!("--cert-name {name}")), "{out}");
     assert_eq!(rig.nginx_snapshot(), before, "nginx left as it was");
+}
+
+#[test]
+fn install_into_nginx_in_a_container_through_docker_exec_and_a_path_map() {
+    let name = "docker.example.com";
+    let rig = Rig::new(&format!(
+        "server {{\n    listen @PORT0@;\n    server_name {name};\n}}\n"
+    ));
+    // The issuing Pebble is kept for its root: nginx serves what it issued.
+    let (out, issuer) = rig.certonly_standalone_kept(name);
+    out.assert_success();
+    let config_dir = rig.env.config_dir();
+    let container = Container::start(&rig.nginx, &config_dir);
+    let mount = container.mount_point();
+    let ctl = format!("{} exec web nginx", container.docker().display());
+    let map = format!("{}={}", config_dir.display(), mount.display());
+    let out = rig
+        .env
+        .cli()
+        .args(["install", "--nginx", "--cert-name", name, "--http-01-port"])
+        .arg(rig.nginx.port(0).to_string())
+        .args([
+            "--nginx-server-root",
+            &rig.nginx.server_root().display().to_string(),
+        ])
+        .args(["--nginx-ctl", &ctl, "--nginx-path-map", &map])
+        .args(["--https-port", &rig.https_port.to_string()])
+        .args(rig.env.dir_flags())
+        .run();
+    out.assert_success();
+    // The config names the certificate where the container sees it...
+    let want = format!(
+        "ssl_certificate {}/live/{name}/fullchain.pem;",
+        mount.display()
+    );
+    assert!(rig.site().contains(&want), "{}", rig.site());
+    // ...which the host's own nginx could not open (the mount point is empty there).
+    assert!(!rig.nginx.config_test().status.success());
+    let live_leaf = std::fs::read(rig.env.live(name).join("cert.pem")).unwrap();
+    let live_der = CertificateDer::pem_slice_iter(&live_leaf)
+        .next()
+        .unwrap()
+        .unwrap()
+        .as_ref()
+        .to_vec();
+    assert_eq!(
+        wait_for_leaf(name, rig.https_port, &issuer.root_pem()),
+        live_der
+    );
+    let saved = std::fs::read_to_string(rig.env.renewal_conf(name)).unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!(saved["installer"]["ctl"], ctl.as_str(), "{saved}");
+    assert_eq!(
+        saved["installer"]["path_map"][0]["container"],
+        mount.to_str().unwrap(),
+        "{saved}"
+    );
 }

@@ -36,6 +36,7 @@ fn install(nginx: &Nginx, names: &[&str], chain: &Path, key: &Path) {
     let ctl = Ctl {
         binary: NGINX.into(),
         conf: nginx.conf_path(),
+        path_map: Default::default(),
     };
     let config = nginx::load(&ctl.conf).expect("load nginx config");
     let edits = nginx::plan_install(

@@ -6,6 +6,7 @@
 pub mod bind;
 pub mod certs;
 pub mod cli;
+pub mod docker;
 pub mod fleet;
 pub mod net;
 pub mod netns;

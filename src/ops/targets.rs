@@ -1,0 +1,260 @@
+//! Deploy targets: the lineage's certificate and key written again in the formats other
+//! services read (PKCS#12 keystore, one combined PEM, a directory owned by a service user).
+//! Every file is written with temp + fsync + rename; no key material reaches an error text.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest, Sha256};
+
+use crate::config::{DeployTargets, DirTarget, Pkcs12Target};
+use crate::error::HookError;
+use crate::fsutil;
+use crate::store::Store;
+use crate::types::CertName;
+
+/// Prefix of the versioned directories under a `--deploy-dir`.
+const DIR_VERSION_PREFIX: &str = ".certwright-v";
+/// The symlink in a `--deploy-dir` naming the current version directory.
+const DIR_CURRENT: &str = "current";
+const DIR_FILES: [&str; 4] = ["cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"];
+/// The most a keystore password file may hold.
+const MAX_PASSWORD_FILE: u64 = 4096;
+
+/// Check every target can be written (exit 2 at the command line, a deploy error later):
+/// the password file exists and is 0600 or stricter, the owner exists, no directory
+/// others can write.
+pub fn check(targets: &DeployTargets) -> Result<(), String> {
+    if let Some(p) = &targets.pkcs12 {
+        read_password(&p.password_file)?;
+        check_parent(&p.path)?;
+    }
+    if let Some(c) = &targets.combined {
+        check_parent(c)?;
+    }
+    if let Some(d) = &targets.dir {
+        check_dir_target(d)?;
+    }
+    Ok(())
+}
+
+/// `write_all` as a failed deploy of the lineage (exit 1, reported with its renewal).
+pub fn deploy(store: &Store, name: &CertName, targets: &DeployTargets) -> Result<(), HookError> {
+    write_all(store, name, targets)
+        .map_err(|e| HookError::Deploy(format!("deploy target of {name}: {e}")))
+}
+
+/// Write every target from the lineage's live files. The first failure is the result.
+pub fn write_all(store: &Store, name: &CertName, targets: &DeployTargets) -> Result<(), String> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let files = LiveFiles::read(store, name)?;
+    if let Some(p) = &targets.pkcs12 {
+        write_pkcs12(p, name, &files).map_err(|e| format!("{}: {e}", p.path.display()))?;
+    }
+    if let Some(c) = &targets.combined {
+        let mut bytes = files.fullchain.clone();
+        if !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(&files.privkey);
+        fsutil::write_atomic(c, &bytes, 0o600).map_err(|e| format!("{}: {e}", c.display()))?;
+    }
+    if let Some(d) = &targets.dir {
+        write_dir(d, &files).map_err(|e| format!("{}: {e}", d.path.display()))?;
+    }
+    Ok(())
+}
+
+/// The four PEM files of the lineage's current version, read once so every target gets
+/// the same pair.
+struct LiveFiles {
+    cert: Vec<u8>,
+    chain: Vec<u8>,
+    fullchain: Vec<u8>,
+    privkey: Vec<u8>,
+}
+
+impl LiveFiles {
+    fn read(store: &Store, name: &CertName) -> Result<Self, String> {
+        let paths = store.live_paths(name);
+        let read = |p: &Path| fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+        Ok(LiveFiles {
+            cert: read(&paths.cert)?,
+            chain: read(&paths.chain)?,
+            fullchain: read(&paths.fullchain)?,
+            privkey: read(&paths.privkey)?,
+        })
+    }
+
+    fn by_name(&self, file: &str) -> &[u8] {
+        match file {
+            "cert.pem" => &self.cert,
+            "chain.pem" => &self.chain,
+            "fullchain.pem" => &self.fullchain,
+            _ => &self.privkey,
+        }
+    }
+}
+
+/// The keystore password: the file's first line. The file must be a regular file only its
+/// owner can read or write.
+fn read_password(file: &Path) -> Result<String, String> {
+    let shown = file.display();
+    let meta = fs::metadata(file).map_err(|e| format!("password file {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("password file {shown} is not a regular file"));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(format!(
+            "password file {shown} has mode {:04o}: others could read it (chmod 600 {shown})",
+            meta.mode() & 0o7777
+        ));
+    }
+    if meta.len() > MAX_PASSWORD_FILE {
+        return Err(format!(
+            "password file {shown} is larger than {MAX_PASSWORD_FILE} bytes"
+        ));
+    }
+    let text = fs::read_to_string(file).map_err(|e| format!("password file {shown}: {e}"))?;
+    let password = text.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        return Err(format!("password file {shown} is empty"));
+    }
+    Ok(password)
+}
+
+/// Key, leaf and chain in one keystore entry named after the lineage; PBES2 (PBKDF2 with
+/// HMAC-SHA256, AES-256-CBC) and an HMAC-SHA256 MAC, as OpenSSL 3 writes by default.
+fn write_pkcs12(t: &Pkcs12Target, name: &CertName, files: &LiveFiles) -> Result<(), String> {
+    use p12_keystore::{
+        Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey,
+        PrivateKeyChain,
+    };
+    let password = read_password(&t.password_file)?;
+    let certs = CertificateDer::pem_slice_iter(&files.fullchain)
+        .map(|c| {
+            let c = c.map_err(|e| format!("fullchain.pem: {e}"))?;
+            Certificate::from_der(c.as_ref()).map_err(|e| format!("fullchain.pem: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let leaf = certs.first().ok_or("fullchain.pem holds no certificate")?;
+    let key = match PrivateKeyDer::from_pem_slice(&files.privkey) {
+        Ok(PrivateKeyDer::Pkcs8(k)) => PrivateKey::from_der(k.secret_pkcs8_der())
+            .map_err(|_| "privkey.pem is not a usable PKCS#8 key".to_string())?,
+        Ok(_) => return Err("privkey.pem is not in PKCS#8 form (BEGIN PRIVATE KEY)".into()),
+        Err(_) => return Err("privkey.pem holds no private key".into()),
+    };
+    // The leaf's digest pairs key and certificate (localKeyId), as OpenSSL does with SHA-1.
+    let key_id = Sha256::digest(leaf.as_der())[..20].to_vec();
+    let mut store = KeyStore::new();
+    let chain = PrivateKeyChain::new(key_id, key, certs);
+    store.add_entry(name.as_str(), KeyStoreEntry::PrivateKeyChain(chain));
+    let der = store
+        .writer(&password)
+        .encryption_algorithm(EncryptionAlgorithm::PbeWithHmacSha256AndAes256)
+        .mac_algorithm(MacAlgorithm::HmacSha256)
+        .write()
+        .map_err(|e| format!("building the keystore: {e}"))?;
+    fsutil::write_atomic(&t.path, &der, 0o600).map_err(|e| e.to_string())
+}
+
+/// The four files in a new version directory owned by the service user, then one symlink
+/// swap (`current`) switches them together: a reader never sees a key from one version
+/// and a certificate from another. `DIR/<file>` are symlinks to `current/<file>`.
+fn write_dir(t: &DirTarget, files: &LiveFiles) -> Result<(), String> {
+    let (uid, gid) = check_dir_target(t)?;
+    let io = |e: std::io::Error| e.to_string();
+    if !t.path.exists() {
+        fsutil::create_dir_with_mode(&t.path, 0o755).map_err(io)?;
+    }
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let version = format!("{DIR_VERSION_PREFIX}{stamp}");
+    let vdir = t.path.join(&version);
+    fsutil::create_dir_with_mode(&vdir, 0o750).map_err(io)?;
+    std::os::unix::fs::chown(&vdir, Some(uid), Some(gid)).map_err(io)?;
+    for file in DIR_FILES {
+        let path = vdir.join(file);
+        fsutil::write_new(&path, files.by_name(file), t.mode).map_err(io)?;
+        std::os::unix::fs::chown(&path, Some(uid), Some(gid)).map_err(io)?;
+    }
+    fs::File::open(&vdir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
+    fsutil::swap_symlink(Path::new(&version), &t.path.join(DIR_CURRENT)).map_err(io)?;
+    for file in DIR_FILES {
+        let link = t.path.join(file);
+        let target = Path::new(DIR_CURRENT).join(file);
+        if fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
+            fsutil::swap_symlink(&target, &link).map_err(io)?;
+        }
+    }
+    remove_old_versions(&t.path, &version);
+    Ok(())
+}
+
+/// Version directories other than `keep`; a failure leaves a stale copy, not an error.
+fn remove_old_versions(dir: &Path, keep: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(DIR_VERSION_PREFIX) && name != keep {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The owner's uid and gid, and a directory (if it exists) that is a real directory
+/// others cannot write.
+fn check_dir_target(t: &DirTarget) -> Result<(u32, u32), String> {
+    let user = nix::unistd::User::from_name(&t.owner)
+        .map_err(|e| format!("looking up user {}: {e}", t.owner))?
+        .ok_or_else(|| format!("user {} does not exist", t.owner))?;
+    let gid = match &t.group {
+        None => user.gid.as_raw(),
+        Some(g) => nix::unistd::Group::from_name(g)
+            .map_err(|e| format!("looking up group {g}: {e}"))?
+            .ok_or_else(|| format!("group {g} does not exist"))?
+            .gid
+            .as_raw(),
+    };
+    if t.mode & !0o640 != 0 {
+        return Err(format!(
+            "mode {:04o} gives more than 0640 (the files include the private key)",
+            t.mode
+        ));
+    }
+    match fs::symlink_metadata(&t.path) {
+        Ok(meta) if !meta.is_dir() => {
+            return Err(format!("{} is not a directory", t.path.display()))
+        }
+        Ok(meta) if meta.permissions().mode() & 0o002 != 0 => {
+            return Err(format!(
+                "{} is writable by others (mode {:04o}): anyone could swap the key there",
+                t.path.display(),
+                meta.permissions().mode() & 0o7777
+            ))
+        }
+        Ok(_) => {}
+        Err(_) => check_parent(&t.path)?,
+    }
+    Ok((user.uid.as_raw(), gid))
+}
+
+/// The directory a target file goes into must exist.
+fn check_parent(path: &Path) -> Result<(), String> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!("directory {} does not exist", parent.display()));
+    }
+    Ok(())
+}
