@@ -190,6 +190,8 @@ pub enum Command {
     /// certwright lineage with an equivalent renewal config; certbot's files are not changed.
     #[command(name = "import-certbot")]
     ImportCertbot(ImportCertbotArgs),
+    /// Send alerts by hand: --test sends a test event to every given target.
+    Notify(NotifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -730,6 +732,61 @@ pub struct RenewArgs {
     /// Print one JSON object (schema 1) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+}
+
+/// Where alerts and metrics go (renew; `notify --test`).
+#[derive(Debug, Args, Default)]
+pub struct AlertArgs {
+    /// POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as
+    /// is. The URL's path and query are never shown (they hold the token).
+    #[arg(long, value_name = "URL")]
+    pub notify_webhook: Vec<String>,
+
+    /// Mail alerts to this address (repeatable); needs --smtp-server.
+    #[arg(long, value_name = "ADDR", requires = "smtp_server")]
+    pub notify_email: Vec<String>,
+
+    /// SMTP relay: HOST:PORT (STARTTLS; port 465 means implicit TLS), smtp://HOST[:PORT] or
+    /// smtps://HOST[:PORT]. Plain-text SMTP is not offered.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub smtp_server: Option<String>,
+
+    /// File with `username = ...` and `password = ...` lines for the relay; must be mode
+    /// 0600 or stricter.
+    #[arg(long, value_name = "FILE", requires = "smtp_server")]
+    pub smtp_credentials: Option<PathBuf>,
+
+    /// Also trust the PEM certificates in FILE for the relay's TLS (a private CA).
+    #[arg(long, value_name = "FILE", requires = "smtp_server")]
+    pub smtp_ca_bundle: Option<PathBuf>,
+
+    /// Sender address of alert mails (default: certwright@<host name>).
+    #[arg(long, value_name = "ADDR", requires = "smtp_server")]
+    pub smtp_from: Option<String>,
+
+    /// Shell command run for each alert, with the event in CERTWRIGHT_* environment
+    /// variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...).
+    #[arg(long, value_name = "CMD")]
+    pub failure_hook: Option<String>,
+
+    /// After the run, write Prometheus metrics here atomically (node_exporter textfile
+    /// collector; name it *.prom).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_textfile: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// Send a test event to every target given and report each delivery (exit 1 if any
+    /// target failed).
+    #[arg(long, required = true)]
+    pub test: bool,
+
+    #[command(flatten)]
+    pub alerts: AlertArgs,
 }
 
 #[derive(Debug, Args)]

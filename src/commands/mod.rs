@@ -8,6 +8,7 @@ mod daemon;
 mod delete;
 mod import_certbot;
 mod install;
+mod notify;
 mod plan;
 mod reconfigure;
 mod renew;
@@ -55,5 +56,6 @@ fn dispatch(ctx: &Ctx, command: Command, webroots: Vec<Option<usize>>) -> Result
         Command::Delete(args) => delete::run(ctx, args),
         Command::Reconfigure(args) => reconfigure::run(ctx, args),
         Command::ImportCertbot(args) => import_certbot::run(ctx, args),
+        Command::Notify(args) => notify::run(ctx, args),
     }
 }

@@ -14,6 +14,7 @@
 //! - `certbot_import`; `output`: the UI, dates and prompts.
 
 pub mod accounts;
+pub mod alerts;
 pub mod ari;
 pub mod certbot_import;
 pub mod certify;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use certwright::cli_ini;
 use certwright::error::Problem;
 use certwright::metrics::{
     self, render, write_textfile, LineageMetrics, RenewalCounters, Snapshot,
@@ -520,4 +521,146 @@ fn prometheus_scrapes_the_metrics_listener() {
         "Prometheus never scraped the expiry:\n{}",
         prom.log()
     );
+}
+
+/// Every flag of the real CLI works: the file's args parse with clap as typed ones would.
+#[test]
+fn cli_ini_takes_every_flag_of_the_real_cli() {
+    use clap::{CommandFactory, Parser};
+    let text = "config-dir = /tmp/cw\nno-random-sleep-on-renew\nquiet = true\n\
+                preferred-profile = shortlived\n";
+    let entries = cli_ini::parse(text).unwrap();
+    let root = certwright::cli::Cli::command();
+    let extra = cli_ini::to_args(&entries, &root, Some("renew"), &[]).unwrap();
+    assert!(
+        !extra.iter().any(|a| a == "--preferred-profile=shortlived"),
+        "{extra:?}"
+    );
+    let mut argv: Vec<std::ffi::OsString> = vec!["certwright".into(), "renew".into()];
+    argv.extend(extra);
+    let cli = certwright::cli::Cli::try_parse_from(&argv).unwrap();
+    assert_eq!(cli.global.config_dir, std::path::PathBuf::from("/tmp/cw"));
+    assert!(cli.global.quiet);
+    let extra = cli_ini::to_args(&entries, &root, Some("certonly"), &[]).unwrap();
+    assert!(
+        extra.iter().any(|a| a == "--preferred-profile=shortlived"),
+        "{extra:?}"
+    );
+}
+
+/// `renew` with alert targets: a failing renewal sends exactly one webhook and one mail, a
+/// second failing run sends none, the recovery sends one more of each; the textfile passes
+/// promtool; the URL token and SMTP password appear in no output.
+#[test]
+fn renew_alerts_once_per_failure_streak_and_on_recovery() {
+    let rig = Rig::new();
+    let name = "alert.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name])
+        .run()
+        .assert_success();
+    let hook = Receiver::start(Behaviour::Status(200));
+    let smtp = Smtp::start(false, SMTP_PASSWORD);
+    let creds = rig.env.root().join("smtp.ini");
+    std::fs::write(
+        &creds,
+        format!("username = {}\npassword = {SMTP_PASSWORD}\n", smtp::USER),
+    )
+    .expect("write credentials");
+    let ca = rig.env.root().join("smtp-ca.pem");
+    std::fs::write(&ca, &smtp.ca_pem).expect("write SMTP CA");
+    let textfile = rig.env.root().join("certwright.prom");
+    let renew = || {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod credentials");
+        rig.env
+            .cli()
+            .arg("renew")
+            .args(rig.env.dir_flags())
+            .args(["--no-random-sleep-on-renew", "--force-renewal"])
+            .args(["--notify-webhook", &hook.url(&format!("/hook/{URL_TOKEN}"))])
+            .args(["--notify-email", "ops@example.test"])
+            .args(["--smtp-server", &format!("localhost:{}", smtp.port)])
+            .arg("--smtp-credentials")
+            .arg(&creds)
+            .arg("--smtp-ca-bundle")
+            .arg(&ca)
+            .arg("--metrics-textfile")
+            .arg(&textfile)
+            .run()
+    };
+    let kinds = || -> Vec<String> {
+        hook.received()
+            .iter()
+            .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    rig.pebble.resolve_to(name, "127.0.0.2");
+    let first = renew();
+    first.assert_code(1);
+    assert_eq!(kinds(), ["renewal_failed"], "{}", first.stderr);
+    assert_eq!(smtp.messages().len(), 1, "{}", smtp.log());
+    let second = renew();
+    second.assert_code(1);
+    assert_eq!(
+        kinds(),
+        ["renewal_failed"],
+        "a second failing run alerted again"
+    );
+    assert_eq!(smtp.messages().len(), 1);
+    let failing_metrics = std::fs::read_to_string(&textfile).expect("textfile");
+    assert!(
+        failing_metrics.contains(&format!(
+            "certwright_consecutive_failures{{lineage=\"{name}\"}} 2"
+        )),
+        "{failing_metrics}"
+    );
+
+    rig.pebble.clear_resolution(name);
+    let third = renew();
+    third.assert_success();
+    assert_eq!(kinds(), ["renewal_failed", "recovered"]);
+    assert_eq!(smtp.messages().len(), 2);
+    let metrics = std::fs::read_to_string(&textfile).expect("textfile");
+    assert!(
+        metrics.contains(&format!(
+            "certwright_renewals_total{{lineage=\"{name}\",result=\"failure\"}} 2"
+        )),
+        "{metrics}"
+    );
+    for out in [&first, &second, &third] {
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(!all.contains(URL_TOKEN), "token leaked:\n{all}");
+        assert!(!all.contains(SMTP_PASSWORD), "password leaked:\n{all}");
+    }
+    for file in ["alerts.json", "metrics-counters.json"] {
+        let text = std::fs::read_to_string(rig.env.work_dir().join(file)).expect(file);
+        assert!(
+            !text.contains(URL_TOKEN) && !text.contains(SMTP_PASSWORD),
+            "{file}"
+        );
+    }
+}
+
+/// `notify --test` reaches a live webhook, reports a dead one without its token, exit 1.
+#[test]
+fn notify_test_reports_each_target() {
+    let env = support::Env::new();
+    let hook = Receiver::start(Behaviour::Status(204));
+    let ok = env
+        .cli()
+        .args(["notify", "--test", "--notify-webhook"])
+        .arg(hook.url(&format!("/x/{URL_TOKEN}")))
+        .run();
+    ok.assert_success();
+    assert_eq!(hook.received()[0].json()["event"]["kind"], "test");
+    let dead = format!("http://127.0.0.1:{}/x/{URL_TOKEN}", free_port());
+    let out = env
+        .cli()
+        .args(["notify", "--test", "--notify-webhook", &dead])
+        .run();
+    out.assert_code(1);
+    let all = format!("{}{}{}{}", ok.stdout, ok.stderr, out.stdout, out.stderr);
+    assert!(out.stdout.contains("FAILED"), "{}", out.stdout);
+    assert!(!all.contains(URL_TOKEN), "{all}");
 }
