@@ -859,6 +859,14 @@ pub struct DaemonArgs {
 
     /// Internal: this process is one pass run by a daemon (`--once`, reporting the
     /// parent's pid in the status file).
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics (the same text as
+    /// --metrics-textfile, refreshed after every pass).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+
     #[arg(long, hide = true)]
     pub child_pass: bool,
 }

@@ -323,6 +323,8 @@ pub fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
         http_01: args.http_01_port.map(|port| (args.http_01_address, port)),
         sync_interval: Duration::from_secs(args.sync_interval),
         proxy: challenge_proxy(args)?,
+        alerts: alerts(&args.alerts)?,
+        metrics_listen: args.metrics_listen,
     })
 }
 

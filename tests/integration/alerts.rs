@@ -664,3 +664,40 @@ fn notify_test_reports_each_target() {
     assert!(out.stdout.contains("FAILED"), "{}", out.stdout);
     assert!(!all.contains(URL_TOKEN), "{all}");
 }
+
+/// A real Prometheus scrapes a running daemon's `--metrics-listen` and its query API returns
+/// the lineage's expiry.
+#[test]
+fn prometheus_scrapes_the_daemon() {
+    let rig = Rig::new();
+    let name = "scraped.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name]).run().assert_success();
+    let not_after = Lineage::at(rig.env.live(name)).leaf().not_after_unix;
+    let port = free_port();
+    let daemon = rig
+        .env
+        .cli()
+        .args(["daemon", "--schedule", "0 0 1 1 *", "--status-file"])
+        .arg(rig.env.root().join("status.json"))
+        .args(["--metrics-listen", &format!("127.0.0.1:{port}")])
+        .args(rig.env.dir_flags())
+        .spawn();
+    let prom = Prometheus::start(port);
+    let query = "/api/v1/query?query=certwright_certificate_not_after_timestamp_seconds";
+    let value = support::wait_for(Duration::from_secs(60), || {
+        let answer = net::http_get(prom.port, "localhost", query).ok()?;
+        let json: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+        let result = &json["data"]["result"][0];
+        (result["metric"]["lineage"] == name)
+            .then(|| result["value"][1].as_str().map(String::from))
+            .flatten()
+    });
+    let out = daemon.wait_or_kill();
+    assert_eq!(
+        value,
+        Some(not_after.to_string()),
+        "Prometheus never got the expiry:\n{}\n{}",
+        out.stderr,
+        prom.log()
+    );
+}
