@@ -76,6 +76,9 @@ _certwright() {
             certwright,update_account)
                 cmd="certwright__subcmd__update_account"
                 ;;
+            certwright,verify)
+                cmd="certwright__subcmd__verify"
+                ;;
             certwright__subcmd__help,certificates)
                 cmd="certwright__subcmd__help__subcmd__certificates"
                 ;;
@@ -130,6 +133,9 @@ _certwright() {
             certwright__subcmd__help,update_account)
                 cmd="certwright__subcmd__help__subcmd__update_account"
                 ;;
+            certwright__subcmd__help,verify)
+                cmd="certwright__subcmd__help__subcmd__verify"
+                ;;
             *)
                 ;;
         esac
@@ -137,7 +143,7 @@ _certwright() {
 
     case "${cmd}" in
         certwright)
-            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot notify help"
+            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot notify verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,7 +593,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__help)
-            opts="run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure import-certbot notify help"
+            opts="run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure import-certbot notify verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -839,6 +845,20 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__help__subcmd__update_account)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certwright__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1828,6 +1848,60 @@ _certwright() {
                     return 0
                     ;;
                 --ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --logs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certwright__subcmd__verify)
+            opts="-n -v -q -h -V --cert-name --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-prefix --node-id --store-lock-ttl --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cert-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

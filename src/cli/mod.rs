@@ -192,6 +192,9 @@ pub enum Command {
     ImportCertbot(ImportCertbotArgs),
     /// Send alerts by hand: --test sends a test event to every given target.
     Notify(NotifyArgs),
+    /// Check that nginx serves each lineage's live certificate: connect to every HTTPS
+    /// listen of the server blocks using it, with SNI per name; exit 1 on a mismatch.
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -776,6 +779,17 @@ pub struct AlertArgs {
     /// collector; name it *.prom).
     #[arg(long, value_name = "PATH")]
     pub metrics_textfile: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Only these lineages (repeatable); default: all.
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Vec<String>,
+
+    /// Print one JSON object (schema 1) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

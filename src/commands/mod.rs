@@ -15,6 +15,7 @@ mod renew;
 mod revoke;
 mod rollback;
 mod run;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -57,5 +58,6 @@ fn dispatch(ctx: &Ctx, command: Command, webroots: Vec<Option<usize>>) -> Result
         Command::Reconfigure(args) => reconfigure::run(ctx, args),
         Command::ImportCertbot(args) => import_certbot::run(ctx, args),
         Command::Notify(args) => notify::run(ctx, args),
+        Command::Verify(args) => verify::run(ctx, args),
     }
 }

@@ -18,10 +18,12 @@ use crate::notify::throttle::{near_expiry, AlertState};
 use crate::notify::{self, Delivery, Event, EventKind, Target};
 use crate::store::Store;
 use crate::types::CertName;
+use crate::verify::RetryOpts;
 
 use super::lineage::{load_lineage, Lineage};
 use super::output::Ui;
 use super::renewal::{LineageResult, Outcome};
+use super::served::{check_lineage, ServedReport};
 
 const ALERT_STATE: &str = "alerts.json";
 const COUNTERS: &str = "metrics-counters.json";
@@ -85,15 +87,33 @@ pub async fn after_pass(
             .parse::<CertName>()
             .ok()
             .and_then(|name| load_lineage(ui, store, &name, false, now).ok());
+        let served = match (&lineage, &result.outcome) {
+            (Some(l), Outcome::Renewed { .. } | Outcome::Synced { .. }) => {
+                served_check(ui, store, l).await
+            }
+            _ => None,
+        };
         if let Some(l) = &lineage {
             set_conditions(&mut alerts, l, now);
-            lineages.push(lineage_metrics(l));
+            let mut m = lineage_metrics(l);
+            if let Some(report) = &served {
+                m.served_match = report.all_match();
+                let mismatch = report.all_match() == Some(false);
+                alerts.set_condition(&result.name, EventKind::ServedMismatch, mismatch);
+            }
+            lineages.push(m);
         }
         if settings.targets.is_empty() {
             continue;
         }
         for kind in alerts.due(&result.name, now) {
-            let event = event_for(kind, &host, result, lineage.as_ref(), now);
+            let mut event = event_for(kind, &host, result, lineage.as_ref(), now);
+            if kind == EventKind::ServedMismatch {
+                event.mismatches = served
+                    .as_ref()
+                    .map(ServedReport::mismatches)
+                    .unwrap_or_default();
+            }
             let deliveries = notify::send_all(&settings.targets, &event, settings.timeout).await;
             if log_deliveries(ui, &event, &deliveries) {
                 alerts.mark_sent(&result.name, kind, now);
@@ -122,6 +142,26 @@ pub async fn after_pass(
 pub async fn send_test(settings: &AlertSettings, now: OffsetDateTime) -> Vec<Delivery> {
     let event = Event::new(EventKind::Test, &host_name(), "test", &[], now);
     notify::send_all(&settings.targets, &event, settings.timeout).await
+}
+
+/// After a deploy: does nginx serve the new certificate? A mismatch is a warning here.
+async fn served_check(ui: &Ui, store: &Store, l: &Lineage) -> Option<ServedReport> {
+    match check_lineage(store, &l.config, RetryOpts::default()).await {
+        Ok(report) => {
+            if report.all_match() == Some(false) {
+                ui.warn(format!(
+                    "{}: nginx does not serve the renewed certificate at {}",
+                    l.name,
+                    report.mismatches().join(", ")
+                ));
+            }
+            Some(report)
+        }
+        Err(e) => {
+            ui.warn(format!("{}: cannot check what nginx serves: {e}", l.name));
+            None
+        }
+    }
 }
 
 fn set_conditions(alerts: &mut AlertState, l: &Lineage, now: OffsetDateTime) {

@@ -33,6 +33,7 @@ pub mod removal;
 pub mod renewal;
 pub mod report;
 pub mod revocation;
+pub mod served;
 pub mod session;
 pub mod solve;
 pub mod state;

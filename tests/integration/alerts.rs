@@ -671,7 +671,9 @@ fn notify_test_reports_each_target() {
 fn prometheus_scrapes_the_daemon() {
     let rig = Rig::new();
     let name = "scraped.example.test";
-    rig.certonly_cli(&rig.env, &["-d", name]).run().assert_success();
+    rig.certonly_cli(&rig.env, &["-d", name])
+        .run()
+        .assert_success();
     let not_after = Lineage::at(rig.env.live(name)).leaf().not_after_unix;
     let port = free_port();
     let daemon = rig
@@ -699,5 +701,89 @@ fn prometheus_scrapes_the_daemon() {
         "Prometheus never got the expiry:\n{}\n{}",
         out.stderr,
         prom.log()
+    );
+}
+
+/// `verify` after `run --nginx` finds the live certificate served; after a renewal whose
+/// reload silently did nothing (an `--nginx-ctl` wrapper that skips it), `verify` exits 1
+/// naming the mismatch, and `renew` with a webhook sends a `served_mismatch` alert.
+#[test]
+fn verify_catches_a_reload_that_did_nothing() {
+    let name = "served.example.test";
+    let site = format!(
+        "server {{\n    listen 127.0.0.1:@PORT0@;\n    server_name {name};\n    root @PREFIX@;\n}}\n"
+    );
+    let nginx = Nginx::start(&site);
+    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
+    let env = support::Env::new();
+    let skip = env.root().join("skip-reload");
+    let ctl = env.root().join("nginx-ctl");
+    std::fs::write(
+        &ctl,
+        format!(
+            // Once `skip` holds a copy of the live certificate, every reload after the live
+            // certificate changed "succeeds" without reloading; challenge reloads still work.
+            "#!/bin/sh\nfor a in \"$@\"; do\n  if [ \"$a\" = reload ] && [ -e {skip} ] && ! cmp -s {skip} {live}; then exit 0; fi\ndone\nexec {nginx_bin} \"$@\"\n",
+            skip = skip.display(),
+            live = env.live(name).join("cert.pem").display(),
+            nginx_bin = support::nginx::NGINX
+        ),
+    )
+    .expect("write ctl wrapper");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&ctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let https_port = free_port();
+    env.cli()
+        .args(["run", "--nginx", "-d", name, "--http-01-port"])
+        .arg(nginx.port(0).to_string())
+        .arg("--nginx-server-root")
+        .arg(nginx.server_root())
+        .arg("--nginx-ctl")
+        .arg(&ctl)
+        .args(["--https-port", &https_port.to_string()])
+        .args(env.flags(&pebble))
+        .run()
+        .assert_success();
+    let verify = || {
+        env.cli()
+            .args(["verify", "--json"])
+            .args(env.dir_flags())
+            .run()
+    };
+    let ok = verify();
+    ok.assert_success();
+    let json = ok.json();
+    let probe = &json["certificates"][0]["probes"][0];
+    assert_eq!(probe["result"], "match", "{json}");
+    assert_eq!(probe["name"], name);
+    assert_eq!(probe["addr"], format!("127.0.0.1:{https_port}"));
+
+    std::fs::copy(env.live(name).join("cert.pem"), &skip).expect("copy live cert");
+    let hook = Receiver::start(Behaviour::Status(200));
+    env.cli()
+        .args([
+            "renew",
+            "--no-random-sleep-on-renew",
+            "--force-renewal",
+            "--notify-webhook",
+        ])
+        .arg(hook.url("/hook"))
+        .args(env.dir_flags())
+        .run()
+        .assert_success();
+    let kinds: Vec<String> = hook
+        .received()
+        .iter()
+        .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(kinds, ["served_mismatch"]);
+    let bad = verify();
+    bad.assert_code(1);
+    let json = bad.json();
+    assert_eq!(
+        json["certificates"][0]["probes"][0]["result"], "mismatch",
+        "{json}"
     );
 }
