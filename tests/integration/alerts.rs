@@ -105,6 +105,7 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
     );
 }
 
+const EXPIRY_METRIC: &str = "certwright_certificate_not_after_timestamp_seconds";
 const URL_TOKEN: &str = "T0KEN-in-the-webhook-url-4711";
 const SMTP_PASSWORD: &str = "smtp-pa55word-0815";
 
@@ -464,6 +465,11 @@ fn metrics_textfile_passes_promtool() {
     let text = std::fs::read_to_string(&path).expect("read textfile");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("list").collect();
     assert_eq!(leftovers.len(), 1, "temp file left behind");
+    assert_promtool_accepts(&text);
+}
+
+/// `promtool check metrics` (Debian's prometheus package) finds nothing to complain about.
+fn assert_promtool_accepts(text: &str) {
     let mut child = std::process::Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())
@@ -506,15 +512,7 @@ fn prometheus_scrapes_the_metrics_listener() {
     assert_eq!(not_found.status, 404);
 
     let prom = Prometheus::start(metrics_port);
-    let query = "/api/v1/query?query=certwright_certificate_not_after_timestamp_seconds";
-    let value = support::wait_for(Duration::from_secs(60), || {
-        let answer = net::http_get(prom.port, "localhost", query).ok()?;
-        let json: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
-        let result = &json["data"]["result"][0];
-        (result["metric"]["lineage"] == "shop.example.test")
-            .then(|| result["value"][1].as_str().map(String::from))
-            .flatten()
-    });
+    let value = prom.wait_for_value(EXPIRY_METRIC, "shop.example.test");
     assert_eq!(
         value.as_deref(),
         Some("1798761600"),
@@ -622,6 +620,7 @@ fn renew_alerts_once_per_failure_streak_and_on_recovery() {
     assert_eq!(kinds(), ["renewal_failed", "recovered"]);
     assert_eq!(smtp.messages().len(), 2);
     let metrics = std::fs::read_to_string(&textfile).expect("textfile");
+    assert_promtool_accepts(&metrics);
     assert!(
         metrics.contains(&format!(
             "certwright_renewals_total{{lineage=\"{name}\",result=\"failure\"}} 2"
@@ -685,15 +684,7 @@ fn prometheus_scrapes_the_daemon() {
         .args(rig.env.dir_flags())
         .spawn();
     let prom = Prometheus::start(port);
-    let query = "/api/v1/query?query=certwright_certificate_not_after_timestamp_seconds";
-    let value = support::wait_for(Duration::from_secs(60), || {
-        let answer = net::http_get(prom.port, "localhost", query).ok()?;
-        let json: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
-        let result = &json["data"]["result"][0];
-        (result["metric"]["lineage"] == name)
-            .then(|| result["value"][1].as_str().map(String::from))
-            .flatten()
-    });
+    let value = prom.wait_for_value(EXPIRY_METRIC, name);
     let out = daemon.wait_or_kill();
     assert_eq!(
         value,
