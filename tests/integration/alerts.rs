@@ -778,3 +778,43 @@ fn verify_catches_a_reload_that_did_nothing() {
         "{json}"
     );
 }
+
+/// A certificate with 5 of 90 days left whose renewal fails: the webhook gets both
+/// `renewal_failed` and `near_expiry`, with the days left; the failure hook runs for each.
+#[test]
+fn failing_renewal_near_expiry_sends_both_alerts() {
+    let rig = Rig::new();
+    let name = "late.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name])
+        .run()
+        .assert_success();
+    support::certs::age_lineage(&rig.env.live(name), 90, 5);
+    rig.pebble.resolve_to(name, "127.0.0.2");
+    let hook = Receiver::start(Behaviour::Status(200));
+    let seen = rig.env.root().join("hook-events");
+    let out = rig
+        .env
+        .cli()
+        .args(["renew", "--no-random-sleep-on-renew", "--notify-webhook"])
+        .arg(hook.url("/hook"))
+        .arg("--failure-hook")
+        .arg(format!("echo $CERTWRIGHT_EVENT >> {}", seen.display()))
+        .args(rig.env.dir_flags())
+        .run();
+    out.assert_code(1);
+    let bodies: Vec<serde_json::Value> = hook.received().iter().map(|r| r.json()).collect();
+    let kinds: Vec<&str> = bodies
+        .iter()
+        .map(|b| b["event"]["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds, ["renewal_failed", "near_expiry"], "{}", out.stderr);
+    for body in &bodies {
+        assert_eq!(body["event"]["days_left"], 4, "{body}");
+    }
+    assert!(bodies[0]["event"]["error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("validation"));
+    let hook_events = std::fs::read_to_string(&seen).expect("failure hook ran");
+    assert_eq!(hook_events, "renewal_failed\nnear_expiry\n");
+}
