@@ -744,8 +744,15 @@ pub struct RenewArgs {
 #[derive(Debug, Args, Default)]
 pub struct AlertArgs {
     /// POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as
-    /// is. The URL's path and query are never shown (they hold the token).
-    #[arg(long, value_name = "URL")]
+    /// is. The URL's path and query are never shown (they hold the token); give it in
+    /// CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CERTWRIGHT_NOTIFY_WEBHOOK",
+        hide_env_values = true,
+        value_delimiter = ' '
+    )]
     pub notify_webhook: Vec<String>,
 
     /// Mail alerts to this address (repeatable); needs --smtp-server.

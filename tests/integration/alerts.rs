@@ -818,3 +818,27 @@ fn failing_renewal_near_expiry_sends_both_alerts() {
     let hook_events = std::fs::read_to_string(&seen).expect("failure hook ran");
     assert_eq!(hook_events, "renewal_failed\nnear_expiry\n");
 }
+
+/// The webhook URL can come from CERTWRIGHT_NOTIFY_WEBHOOK (out of `ps`); the failure hook
+/// does not inherit that variable.
+#[test]
+fn webhook_from_the_environment_is_not_passed_to_the_hook() {
+    let env = support::Env::new();
+    let hook = Receiver::start(Behaviour::Status(200));
+    let dump = env.root().join("hook-env");
+    let out = env
+        .cli()
+        .env(
+            "CERTWRIGHT_NOTIFY_WEBHOOK",
+            hook.url(&format!("/x/{URL_TOKEN}")),
+        )
+        .args(["notify", "--test", "--failure-hook"])
+        .arg(format!("env > {}", dump.display()))
+        .run();
+    out.assert_success();
+    assert_eq!(hook.received().len(), 1);
+    let hook_env = std::fs::read_to_string(&dump).expect("hook env");
+    assert!(hook_env.contains("CERTWRIGHT_EVENT=test"), "{hook_env}");
+    assert!(!hook_env.contains(URL_TOKEN), "{hook_env}");
+    assert!(!format!("{}{}", out.stdout, out.stderr).contains(URL_TOKEN));
+}
