@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what the integration tests drive for real (Debian's pebble,
 # pebble-challtestsrv and nginx; openssl for chain checks; redis-server, which the fleet tests
-# start on free ports of their own, never the system service; aiosmtpd and promtool for the
-# alert and metrics tests; Debian sid's pebble), then runs every test.
+# start on free ports of their own, never the system service; bind9's named, which the DNS-01
+# tests start on free ports, with dig and nsupdate from bind9-dnsutils; aiosmtpd and promtool
+# for the alert and metrics tests; Debian sid's pebble), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
@@ -11,14 +12,18 @@ missing=()
 for bin in pebble pebble-challtestsrv openssl; do command -v "$bin" >/dev/null || missing+=("$bin"); done
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+[ -x /usr/sbin/named ] || missing+=(bind9)
+for bin in dig nsupdate; do command -v "$bin" >/dev/null || missing+=(bind9-dnsutils); done
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 command -v promtool >/dev/null || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends pebble nginx openssl ca-certificates redis-server \
-    python3-aiosmtpd prometheus
+    bind9 bind9-dnsutils python3-aiosmtpd prometheus
 fi
 # Debian sid's pebble (ARI, profiles) in /opt/pebble-sid; does nothing when already there.
 $sudo bash scripts/fetch-pebble-sid.sh
+# crossplane (PyPI, in a venv), the nginx parse oracle; its test would install it too.
+bash scripts/install-crossplane.sh
 cargo test --locked

@@ -196,6 +196,36 @@ pub fn exit_codes_help() -> String {
     out
 }
 
+/// DNS-01: credentials, zone discovery, record updates and the propagation check.
+/// Credentials problems are bad input (exit 2); the rest are failed issuance (exit 1).
+/// No variant carries a secret: credentials errors name the file and the key, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum DnsError {
+    #[error("DNS credentials file {path}: {reason}")]
+    Credentials { path: PathBuf, reason: String },
+    #[error("no DNS zone found for {name}: {reason}")]
+    NoZone { name: String, reason: String },
+    #[error("DNS query {name} {rtype} at {server} failed: {reason}")]
+    Query {
+        server: String,
+        name: String,
+        rtype: String,
+        reason: String,
+    },
+    #[error("{writer} could not {action} TXT {name} in zone {zone}: {reason}")]
+    Update {
+        writer: String,
+        action: &'static str,
+        name: String,
+        zone: String,
+        reason: String,
+    },
+    #[error("TXT records not visible after {seconds} s at {lagging}")]
+    NotPropagated { seconds: u64, lagging: String },
+    #[error("{0}")]
+    Other(String),
+}
+
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -207,6 +237,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Nginx(#[from] NginxError),
+    #[error(transparent)]
+    Dns(#[from] DnsError),
     #[error("invalid configuration: {0}")]
     Config(String),
     /// A runtime failure that is neither the user's input nor the CA's answer (the async
@@ -239,8 +271,11 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             // Not accepting the terms is a missing flag, not a failed issuance.
-            Error::Input(_) | Error::Acme(AcmeError::TermsNotAgreed { .. }) => 2,
+            Error::Input(_)
+            | Error::Acme(AcmeError::TermsNotAgreed { .. })
+            | Error::Dns(DnsError::Credentials { .. }) => 2,
             Error::Acme(_)
+            | Error::Dns(_)
             | Error::Challenge(_)
             | Error::Internal(_)
             | Error::Hook(_)
@@ -300,6 +335,15 @@ mod tests {
                 6,
             ),
             (Error::Internal("x".into()), 1),
+            (
+                DnsError::Credentials {
+                    path: "/x".into(),
+                    reason: "mode 0644".into(),
+                }
+                .into(),
+                2,
+            ),
+            (DnsError::Other("x".into()).into(), 1),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 
+/// The HTTP-01 path prefix (RFC 8555 section 8.3), for the responders and nginx alike.
+pub const HTTP_01_PATH_PREFIX: &str = "/.well-known/acme-challenge/";
+
 /// A DNS name as the CA will see it: lowercase, ASCII (punycode), no trailing dot.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -34,16 +34,21 @@ fn module_of(rel: &Path) -> String {
     first.trim_end_matches(".rs").to_string()
 }
 
+/// The identifier at the start of `s`, after leading spaces.
+fn ident(s: &str) -> String {
+    s.trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
 /// Every `crate::NAME` a source text refers to.
 fn crate_refs(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(i) = rest.find("crate::") {
         rest = &rest[i + "crate::".len()..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
+        let name = ident(rest);
         if !name.is_empty() {
             out.push(name);
         }
@@ -51,11 +56,7 @@ fn crate_refs(text: &str) -> Vec<String> {
         if rest.starts_with('{') {
             let end = rest.find('}').unwrap_or(rest.len());
             for part in rest[1..end].split(',') {
-                let name: String = part
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
+                let name = ident(part);
                 if !name.is_empty() {
                     out.push(name);
                 }
@@ -78,11 +79,7 @@ fn super_refs(text: &str) -> Vec<String> {
             vec![rest]
         };
         for n in names {
-            let name: String = n
-                .trim()
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
+            let name = ident(n);
             if !name.is_empty() {
                 out.push(name);
             }

@@ -1,6 +1,8 @@
 //! Answering HTTP-01: a standalone responder on port 80, or files in a webroot.
 //! (The nginx-hosted variant is planned by the `nginx` module and wired in `commands`.)
+//! DNS-01 lives in `dns`: TXT record writers, zone discovery and the propagation check.
 
+pub mod dns;
 mod standalone;
 mod webroot;
 
@@ -25,7 +27,7 @@ pub fn is_valid_key_authorization(key_auth: &str) -> bool {
     }
 }
 
-pub const WELL_KNOWN: &str = "/.well-known/acme-challenge/";
+pub const WELL_KNOWN: &str = crate::types::HTTP_01_PATH_PREFIX;
 
 /// Ask a local web server for a challenge the way the CA will (Host header = the name) and
 /// report whether it answers with the key authorization. Used after an nginx reload, which

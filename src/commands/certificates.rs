@@ -6,7 +6,7 @@ use crate::cli::CertificatesArgs;
 use crate::error::{Error, StoreError};
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
-use crate::ops::report::{report, synced_fleet_view, LineageReport};
+use crate::ops::report::{broken_configs, report, synced_fleet_view, LineageReport};
 use crate::ops::Ctx;
 use crate::types::CertName;
 
@@ -58,6 +58,10 @@ pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
             "{} is not a renewal config certwright can read (bad file name)",
             path.display()
         ));
+    }
+    let broken = reports.iter().filter(|r| r.config_broken).count();
+    if broken > 0 {
+        return Err(broken_configs(broken));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::cli::PlanArgs;
 use crate::error::Error;
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
-use crate::ops::report::plan;
+use crate::ops::report::{broken_configs, plan, PlanEntry};
 use crate::ops::{block_on, Ctx};
 
 pub fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
@@ -21,19 +21,27 @@ pub fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
             e.fleet = Some(view.report_for(&e.name));
         }
     }
+    let broken = entries.iter().filter(|e| e.problem.is_some()).count();
     if args.json {
         print_json(
             &serde_json::json!({ "schema": 1, "certificates": entries }),
             true,
         );
-        return Ok(());
+    } else {
+        print_stdout(&render_text(&entries));
     }
+    if broken > 0 {
+        return Err(broken_configs(broken));
+    }
+    Ok(())
+}
+
+fn render_text(entries: &[PlanEntry]) -> String {
     if entries.is_empty() {
-        print_stdout("No certificates found.\n");
-        return Ok(());
+        return "No certificates found.\n".into();
     }
     let mut out = String::new();
-    for e in &entries {
+    for e in entries {
         out.push_str(&format!("{}\n", e.name));
         if let Some(p) = &e.problem {
             out.push_str(&format!("  problem:        {p}\n"));
@@ -72,6 +80,5 @@ pub fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
             out.push_str(&format!("  fleet:          {f}\n"));
         }
     }
-    print_stdout(&out);
-    Ok(())
+    out
 }

@@ -9,6 +9,8 @@ use crate::ops::lineage::require_config;
 use crate::ops::nginx_txn::{install_lineage, report_install, Installed};
 use crate::ops::privileges::bind_then_drop;
 use crate::ops::{block_on, Ctx};
+use crate::store::Store;
+use crate::types::CertName;
 
 pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
     if !args.certonly.auth.nginx {
@@ -22,6 +24,7 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), E
         &args.installer,
         args.certonly.auth.http_01_port,
     );
+    let args_for_install = install_command(&args);
     let dry_run = args.dry_run;
     let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots)?;
     if request.csr.is_some() {
@@ -46,11 +49,34 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), E
     ))??;
     let config = require_config(&store, &request.cert_name)?;
     let name = &request.cert_name;
-    let installed = install_lineage(&ctx.ui, &store, name, &config, &installer, false)?;
+    let installed = install_lineage(&ctx.ui, &store, name, &config, &installer, false)
+        .inspect_err(|_| saved_but_not_installed(ctx, &store, name, &args_for_install))?;
     if !request.json {
         report_install(&ctx.ui, name, &installed);
     }
     let ran = !matches!(installed, Installed::DryRun { .. });
     print_outcome(ctx, &store, &request, &outcome, Some(ran));
     Ok(())
+}
+
+/// The `install` command line that finishes this run once nginx is fixed.
+fn install_command(args: &RunArgs) -> String {
+    let mut cmd = String::from("certwright install --nginx");
+    let root = &args.certonly.nginx.nginx_server_root;
+    if root.as_path() != std::path::Path::new("/etc/nginx") {
+        cmd.push_str(&format!(" --nginx-server-root {}", root.display()));
+    }
+    cmd
+}
+
+/// The certificate is issued and saved even though nginx could not take it: say where, and
+/// how to finish once nginx is fixed.
+fn saved_but_not_installed(ctx: &Ctx, store: &Store, name: &CertName, install: &str) {
+    let paths = store.live_paths(name);
+    ctx.ui.warn(format!(
+        "the certificate {name} was issued and saved ({} and {}), but installing it into nginx \
+         failed (below); once nginx is fixed, run: {install} --cert-name {name}",
+        paths.fullchain.display(),
+        paths.privkey.display()
+    ));
 }

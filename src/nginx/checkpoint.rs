@@ -18,13 +18,13 @@
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::{chown, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{chown, DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Ctl, FileEdit};
+use super::{encode, Ctl, FileEdit};
 use crate::error::NginxError;
 use crate::fsutil::{create_dir_with_mode, sync_parent, write_atomic};
 
@@ -105,37 +105,7 @@ pub fn apply(
             files: Vec::new(),
         });
     }
-    let mut records = Vec::new();
-    let mut originals = Vec::new();
-    for (i, edit) in edits.iter().enumerate() {
-        // Write the real file so a sites-enabled symlink stays a symlink.
-        let path = fs::canonicalize(&edit.path).unwrap_or_else(|_| edit.path.clone());
-        let (existed, current, mode, uid, gid) = match fs::symlink_metadata(&path) {
-            Ok(meta) => {
-                let bytes = fs::read(&path).map_err(io_err("read", &path))?;
-                (true, bytes, meta.mode() & 0o7777, meta.uid(), meta.gid())
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (false, Vec::new(), 0o644, 0, 0),
-            Err(e) => return Err(io_err("inspect", &path)(e)),
-        };
-        if current != edit.before.as_bytes() {
-            return Err(NginxError::ChangedSinceWrite {
-                path,
-                reason: "the file changed after the edit was planned; plan again".into(),
-            });
-        }
-        records.push(FileRecord {
-            path,
-            existed,
-            original_sha256: existed.then(|| sha256_hex(&current)),
-            backup: existed.then(|| format!("{i}.orig")),
-            mode,
-            uid,
-            gid,
-            written_sha256: sha256_hex(edit.after.as_bytes()),
-        });
-        originals.push(current);
-    }
+    let (records, originals) = records_for(edits)?;
     let dir = new_checkpoint_dir(checkpoint_root)?;
     for (record, original) in records.iter().zip(&originals) {
         if let Some(name) = &record.backup {
@@ -156,7 +126,7 @@ pub fn apply(
         if i == 1 {
             crate::crash::crash_point("nginx-mid-apply");
         }
-        if let Err(e) = write_file(&record.path, edit.after.as_bytes(), record) {
+        if let Err(e) = write_file(&record.path, &encode(&edit.after), record) {
             // Report the write failure; a restore failure too would be logged by the caller's
             // `nginx -t` anyway, and the checkpoint is kept so `rollback` can retry.
             if restore_all(&manifest.files[..=i], &originals).is_ok() {
@@ -178,6 +148,43 @@ pub fn apply(
         dir,
         files: manifest.files.iter().map(|r| r.path.clone()).collect(),
     })
+}
+
+/// What each edit will change, from the live files: their records and original bytes. A
+/// file that is no longer what the edit was planned against is refused.
+fn records_for(edits: &[FileEdit]) -> Result<(Vec<FileRecord>, Vec<Vec<u8>>), NginxError> {
+    let mut records = Vec::new();
+    let mut originals = Vec::new();
+    for (i, edit) in edits.iter().enumerate() {
+        // Write the real file so a sites-enabled symlink stays a symlink.
+        let path = fs::canonicalize(&edit.path).unwrap_or_else(|_| edit.path.clone());
+        let (existed, current, mode, uid, gid) = match fs::symlink_metadata(&path) {
+            Ok(meta) => {
+                let bytes = fs::read(&path).map_err(io_err("read", &path))?;
+                (true, bytes, meta.mode() & 0o7777, meta.uid(), meta.gid())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (false, Vec::new(), 0o644, 0, 0),
+            Err(e) => return Err(io_err("inspect", &path)(e)),
+        };
+        if current != encode(&edit.before) {
+            return Err(NginxError::ChangedSinceWrite {
+                path,
+                reason: "the file changed after the edit was planned; plan again".into(),
+            });
+        }
+        records.push(FileRecord {
+            path,
+            existed,
+            original_sha256: existed.then(|| sha256_hex(&current)),
+            backup: existed.then(|| format!("{i}.orig")),
+            mode,
+            uid,
+            gid,
+            written_sha256: sha256_hex(&encode(&edit.after)),
+        });
+        originals.push(current);
+    }
+    Ok((records, originals))
 }
 
 /// Undo the last `n` checkpoints, newest first. A checkpoint with a file whose content is
@@ -540,11 +547,24 @@ fn list_checkpoints(root: &Path) -> Result<Vec<(u64, PathBuf)>, NginxError> {
     Ok(dirs)
 }
 
+/// A new checkpoint directory, mode 0700. Neither it nor the root may be a symlink someone
+/// planted (the root sits in a work dir another user may own): nothing is chmodded through one.
 fn new_checkpoint_dir(root: &Path) -> Result<PathBuf, NginxError> {
-    create_dir_with_mode(root, 0o700).map_err(io_err("create", root))?;
+    match fs::symlink_metadata(root) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(untrusted(root, "not a directory (a symlink?)")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            create_dir_with_mode(root, 0o700).map_err(io_err("create", root))?
+        }
+        Err(e) => return Err(io_err("inspect", root)(e)),
+    }
     let next = list_checkpoints(root)?.last().map_or(1, |(s, _)| s + 1);
     let dir = root.join(format!("{}-{next:06}", now_stamp()));
-    create_dir_with_mode(&dir, 0o700).map_err(io_err("create", &dir))?;
+    // Fails if anything (a symlink included) already has the name; umask only narrows 0700.
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(io_err("create", &dir))?;
     let marker = dir.join(IN_PROGRESS);
     write_atomic(&marker, b"", 0o600).map_err(io_err("write", &marker))?;
     Ok(dir)

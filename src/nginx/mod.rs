@@ -17,12 +17,22 @@
 //!   [`rollback`] undoes the last checkpoints, refusing files changed since we wrote them.
 //!
 //! Every line certwright adds ends with [`MARKER`], which is how removal finds it again.
+//!
+//! Files: `parse` (tokenizer, lossless tree, byte-preserving decode/encode), `select`
+//! (listens, server-name matching), `recognize` (certwright's own lines, existing redirects,
+//! blocks serving a name), `edit` (splices, line placement, diffs), the planners `patch`
+//! (installer), `authenticator` (HTTP-01 locations) and `proxy` (fleet challenge proxy),
+//! `checkpoint` (apply / rollback / recovery), `ctl` (the nginx binary). Arrows point from
+//! planners to `recognize`/`edit`/`select`, never between planners.
 
+mod authenticator;
 mod checkpoint;
 mod ctl;
+mod edit;
 mod parse;
 mod patch;
 mod proxy;
+mod recognize;
 mod select;
 
 use std::collections::HashMap;
@@ -31,16 +41,16 @@ use std::path::{Path, PathBuf};
 
 use crate::error::NginxError;
 
+pub use authenticator::{plan_challenge_removal, plan_challenges, Challenge};
 pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::Ctl;
-pub use parse::{print, Body, ConfFile, Directive, Node, Word};
-pub use patch::{
-    plan_challenge_removal, plan_challenges, plan_install, plan_uninstall, unified_diff, Challenge,
-    FileEdit, InstallRequest, MARKER,
-};
+pub use edit::{unified_diff, FileEdit};
+pub use parse::{decode, encode, print, Body, ConfFile, Directive, Node, Word};
+pub use patch::{plan_install, plan_uninstall, InstallRequest};
 pub use proxy::{
     plan_challenge_proxy, plan_challenge_proxy_removal, ChallengeProxyPlan, UserChallengeLocation,
 };
+pub use recognize::MARKER;
 pub use select::{Listen, MatchKind, Selected, ServerBlock};
 
 /// nginx includes nest; a deeper chain is certainly a cycle or a mistake.
@@ -116,16 +126,8 @@ impl Config {
         if let Some(&i) = self.by_path.get(&real_path) {
             return Ok(i);
         }
-        let bytes = fs::read(path).map_err(|source| NginxError::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let source = String::from_utf8(bytes).map_err(|e| NginxError::Parse {
-            file: path.to_path_buf(),
-            line: 0,
-            message: format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-        })?;
+        let bytes = read_capped(path)?;
+        let source = parse::decode(path, &bytes)?;
         let nodes = parse::parse(path, &source)?;
         let index = self.files.len();
         self.by_path.insert(real_path.clone(), index);
@@ -242,6 +244,30 @@ impl Config {
         });
         found
     }
+}
+
+/// A config file's bytes, refusing one larger than [`MAX_CONFIG_BYTES`] before reading it all.
+fn read_capped(path: &Path) -> Result<Vec<u8>, NginxError> {
+    use std::io::Read;
+    let io = |source| NginxError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(NginxError::Parse {
+            file: path.to_path_buf(),
+            line: 0,
+            message: format!("larger than {MAX_CONFIG_BYTES} bytes; not read"),
+        });
+    }
+    Ok(bytes)
 }
 
 /// The paths glob(3) gives nginx for `pattern` (no GLOB_PERIOD: a leading dot in a name

@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::NginxError;
 
+/// Blocks nested deeper than this are refused: nothing real comes close, and recursion on
+/// a hostile file must end in an error, not a stack overflow.
+pub const MAX_BLOCK_DEPTH: usize = 64;
+
 /// One word of a directive: the raw bytes as written and the value nginx sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -78,6 +82,55 @@ pub enum Node {
     /// Whitespace and comments, verbatim.
     Trivia(String),
     Directive(Directive),
+}
+
+/// First of the chars that stand for one byte each of a file that is not UTF-8 (a Latin-1
+/// comment): U+10FF80..=U+10FFFF, private use, never in a real config (refused if seen).
+/// They are never special to the tokenizer, just as the bytes are not to nginx.
+const BYTE_ESCAPE: u32 = 0x10FF00;
+
+fn is_byte_escape(c: char) -> bool {
+    (BYTE_ESCAPE + 0x80..=BYTE_ESCAPE + 0xFF).contains(&u32::from(c))
+}
+
+/// A file's bytes as text, losslessly: bytes that are not UTF-8 become one escape char
+/// each, which [`encode`] turns back into the same bytes.
+pub fn decode(file: &Path, bytes: &[u8]) -> Result<String, NginxError> {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        if let Some(at) = chunk.valid().find(is_byte_escape) {
+            return Err(NginxError::Parse {
+                file: file.to_path_buf(),
+                line: 1 + out.matches('\n').count() + chunk.valid()[..at].matches('\n').count(),
+                message: "contains a character from U+10FF80..U+10FFFF (private use), which \
+                          certwright reserves for bytes that are not UTF-8"
+                    .into(),
+            });
+        }
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            // b >= 0x80 here, so the sum is at most U+10FFFF, a valid char.
+            out.push(
+                char::from_u32(BYTE_ESCAPE + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The bytes of a text made by [`decode`] (plus certwright's UTF-8 additions).
+pub fn encode(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if is_byte_escape(c) {
+            // In range: the difference is 0x80..=0xFF.
+            out.push((u32::from(c) - BYTE_ESCAPE) as u8);
+        } else {
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    out
 }
 
 /// Parse `source` (the contents of `file`, used for error messages).
@@ -267,6 +320,12 @@ impl Parser<'_> {
                     let body = if is_lua {
                         Body::Raw(self.lua_body(line)?)
                     } else {
+                        if depth + 1 > MAX_BLOCK_DEPTH {
+                            return Err(self.error(
+                                line,
+                                format!("blocks nested more than {MAX_BLOCK_DEPTH} deep"),
+                            ));
+                        }
                         let (children, _) = self.nodes(depth + 1)?;
                         Body::Block(children)
                     };
@@ -468,7 +527,7 @@ pub fn unescape(s: &str) -> String {
 /// Render `value` as one nginx word: bare when it is safe, else double-quoted and escaped.
 /// Refuses control characters, which cannot be written back faithfully.
 pub fn quote_word(value: &str) -> Result<String, NginxError> {
-    if value.chars().any(|c| c.is_control()) {
+    if value.chars().any(|c| c.is_control() || is_byte_escape(c)) {
         return Err(NginxError::Other(format!(
             "refusing to write {value:?} into the nginx config: it contains control characters"
         )));
@@ -499,6 +558,7 @@ pub struct ConfFile {
     pub path: PathBuf,
     /// The resolved file that edits are written to, so the symlink stays in place.
     pub real_path: PathBuf,
+    /// The file's bytes as text: [`decode`]d, so bytes that are not UTF-8 survive.
     pub source: String,
     pub nodes: Vec<Node>,
 }
@@ -586,6 +646,33 @@ mod tests {
                 other => panic!("{src:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let src = "a {".repeat(100_000);
+        match parse(Path::new("/deep.conf"), &src) {
+            Err(NginxError::Parse {
+                line: 1, message, ..
+            }) => {
+                assert!(message.contains("nested more than 64"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok = format!("{}{}", "a {".repeat(64), "}".repeat(64));
+        roundtrip(&ok);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_kept() {
+        let bytes = b"# caf\xe9 \xff\xfe\n# \xe2\x98\x95 ok\nserver_name a.test; # na\xefve\n";
+        let text = decode(Path::new("l1.conf"), bytes).unwrap();
+        let nodes = roundtrip(&text);
+        assert_eq!(first(&nodes).arg(0), Some("a.test"));
+        assert_eq!(encode(&print(&nodes)), bytes);
+        let reserved = "# \u{10FFAA}\n".as_bytes();
+        assert!(decode(Path::new("x.conf"), reserved).is_err());
+        assert!(quote_word("/a\u{10FFAA}").is_err());
     }
 
     #[test]

@@ -1,44 +1,23 @@
-//! Planning edits: pure functions from a [`Config`] to text edits, nothing is written here.
-//!
-//! Edits are byte splices into the original text at spans the parser recorded, so every
-//! byte we did not mean to change (comments, layout) stays. Every line we add ends with
-//! [`MARKER`]; removal finds our lines by that marker and by what they say.
+//! The installer's planner: pure functions from a [`Config`] to text edits for TLS lines,
+//! redirect and HSTS, and their removal; nothing is written here. Every line we add ends
+//! with [`MARKER`](super::MARKER); removal finds our lines by that marker and by what they say.
 //!
 //! Redirect form: `if ($scheme != "https") { return 301 ...; }` inside the block rather than
 //! certbot's later block split. It is one line we add and remove as a unit, it never moves
 //! the user's `listen` lines, and it works whether or not the block also serves https.
 
-use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use super::edit::{Edits, FileEdit};
 use super::parse::quote_word;
-use super::proxy::is_challenge_proxy;
-use super::select::{for_each_in_server, for_each_in_server_at, MatchKind, ServerBlock};
-use super::{Config, Directive, Node};
+use super::recognize::{
+    for_each_direct_child, has_child, is_challenge_location, is_challenge_proxy, is_marked,
+    named_blocks, redirects_to_https, replaced_original,
+};
+use super::select::{for_each_in_server_at, ServerBlock};
+use super::{Config, Directive};
 use crate::error::NginxError;
 use crate::types::DomainName;
-
-/// Appended to every line certwright adds.
-pub const MARKER: &str = "# managed by certwright";
-
-pub(super) const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
-
-/// The planned new contents of one file. `path` is the real file (symlinks resolved).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEdit {
-    pub path: PathBuf,
-    pub before: String,
-    pub after: String,
-}
-
-/// One HTTP-01 challenge to serve from nginx.
-#[derive(Debug, Clone)]
-pub struct Challenge {
-    pub name: DomainName,
-    pub token: String,
-    pub key_authorization: String,
-}
 
 /// What `install` should configure for a certificate.
 #[derive(Debug, Clone)]
@@ -50,106 +29,6 @@ pub struct InstallRequest {
     pub https_port: u16,
     pub redirect: bool,
     pub hsts: bool,
-}
-
-/// Plan locations answering each challenge in the blocks serving its name on `http_port`;
-/// a name no block serves by name gets a new minimal server block inside `http`.
-pub fn plan_challenges(
-    config: &Config,
-    challenges: &[Challenge],
-    http_port: u16,
-) -> Result<Vec<FileEdit>, NginxError> {
-    let mut edits = Edits::default();
-    for ch in challenges {
-        if !is_base64url(&ch.token) {
-            return Err(NginxError::Other(format!(
-                "refusing challenge token {:?}: not base64url",
-                ch.token
-            )));
-        }
-        let valid_keyauth = ch
-            .key_authorization
-            .split_once('.')
-            .is_some_and(|(t, k)| t == ch.token && is_base64url(k));
-        if !valid_keyauth {
-            return Err(NginxError::Other(format!(
-                "refusing key authorization {:?}: not <token>.<base64url thumbprint>",
-                ch.key_authorization
-            )));
-        }
-        let location = format!(
-            "location = {CHALLENGE_PREFIX}{} {{ default_type text/plain; return 200 \"{}\"; }}",
-            ch.token, ch.key_authorization
-        );
-        let blocks = named_blocks(config, ch.name.as_str(), http_port);
-        if blocks.is_empty() {
-            let server = format!(
-                "server {{ {MARKER}\n    listen {http_port}; {MARKER}\n    server_name {}; {MARKER}\n    {location} {MARKER}\n}} {MARKER}",
-                ch.name
-            );
-            edits.add_to_http(config, &server)?;
-            continue;
-        }
-        // A server-level redirect runs before location matching, so the CA follows it to
-        // https: serve the challenge from the blocks answering the name with TLS as well.
-        let mut targets = Vec::new();
-        for b in blocks {
-            if has_child(config, &b, is_https_redirect) {
-                for port in ssl_ports(config) {
-                    targets.extend(
-                        named_blocks(config, ch.name.as_str(), port)
-                            .into_iter()
-                            .filter(|t| t.listens.iter().any(|l| l.port == port && l.ssl)),
-                    );
-                }
-            }
-            targets.push(b);
-        }
-        let mut seen = Vec::new();
-        targets.retain(|b| {
-            let key = (b.file, b.directive.span.start);
-            let new = !seen.contains(&key);
-            seen.push(key);
-            new
-        });
-        for b in targets {
-            let exists = has_child(config, &b, |d| {
-                d.name() == "location"
-                    && d.arg(1) == Some(&format!("{CHALLENGE_PREFIX}{}", ch.token))
-            });
-            if !exists {
-                edits.add_lines(config, &b, std::slice::from_ref(&location))?;
-            }
-        }
-    }
-    edits.finish(config)
-}
-
-/// Plan removing every challenge location (and server block) the authenticator added.
-pub fn plan_challenge_removal(config: &Config) -> Result<Vec<FileEdit>, NginxError> {
-    let mut edits = Edits::default();
-    for b in config.server_blocks() {
-        let src = &config.files[b.file].source;
-        let ours_only = is_marked(src, b.directive)
-            && b.directive.children().iter().all(|n| match n {
-                Node::Trivia(_) => true,
-                Node::Directive(d) => {
-                    is_marked(src, d) && matches!(d.name(), "listen" | "server_name" | "location")
-                }
-            });
-        if ours_only {
-            edits.remove_line(config, b.file, b.directive);
-            continue;
-        }
-        for n in b.directive.children() {
-            if let Node::Directive(d) = n {
-                if is_challenge_location(d) && is_marked(src, d) {
-                    edits.remove_line(config, b.file, d);
-                }
-            }
-        }
-    }
-    edits.finish(config)
 }
 
 /// Plan TLS for `req.names`: listen, certificate lines, and optionally redirect and HSTS.
@@ -368,361 +247,28 @@ pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileE
     edits.finish(config)
 }
 
-/// A unified diff of `edits`, for `--dry-run`.
-pub fn unified_diff(edits: &[FileEdit]) -> String {
-    let mut out = String::new();
-    for e in edits {
-        let path = e.path.display().to_string();
-        let diff = similar::TextDiff::from_lines(&e.before, &e.after);
-        out.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&path, &path)
-                .to_string(),
-        );
-    }
-    out
-}
-
-/// Blocks that answer `name` on `port` by name (a default-server match does not count:
-/// we never patch a catch-all for a name it only serves by accident).
-pub(super) fn named_blocks<'a>(config: &'a Config, name: &str, port: u16) -> Vec<ServerBlock<'a>> {
-    config
-        .select(name, port)
-        .into_iter()
-        .filter(|s| s.kind != MatchKind::Default)
-        .map(|s| s.block)
-        .collect()
-}
-
-pub(super) fn has_child(
-    config: &Config,
-    b: &ServerBlock<'_>,
-    pred: impl Fn(&Directive) -> bool,
-) -> bool {
-    let mut found = false;
-    for_each_in_server(config, b.file, b.directive, &mut |d| found |= pred(d));
-    found
-}
-
-fn for_each_direct_child<'a>(block: &'a Directive, f: &mut dyn FnMut(&'a Directive)) {
-    for n in block.children() {
-        if let Node::Directive(d) = n {
-            f(d);
-        }
-    }
-}
-
-/// A server-level redirect of every request to https, for any name.
-pub(super) fn is_https_redirect(d: &Directive) -> bool {
-    redirects_to_https(d, None)
-}
-
-/// Whether `d`, a directive of a server block, sends requests for `name` (any name when
-/// `None`) to https: `return 30x https://...`, `rewrite ... https://...` (always a redirect),
-/// an `if` holding one (certbot writes `if ($host = name) { return 301 https://...; }`, which
-/// covers only that name), or `location /` holding one.
-pub(super) fn redirects_to_https(d: &Directive, name: Option<&str>) -> bool {
-    let https = |a: &str| a.starts_with("https://");
-    match d.name() {
-        "return" => match (d.arg(0), d.arg(1)) {
-            (Some(code), Some(url)) => {
-                matches!(code, "301" | "302" | "303" | "307" | "308") && https(url)
-            }
-            (Some(url), None) => https(url),
-            _ => false,
-        },
-        "rewrite" => d.arg(1).is_some_and(https),
-        "if" => {
-            let host = if_host_equals(d);
-            let applies = match (host, name) {
-                (Some(h), Some(n)) => h.eq_ignore_ascii_case(n),
-                _ => true,
-            };
-            applies && d.children().iter().any(|n| is_redirect_node(n, name))
-        }
-        "location" => {
-            d.args().collect::<Vec<_>>() == ["/"]
-                && d.children().iter().any(|n| is_redirect_node(n, name))
-        }
-        _ => false,
-    }
-}
-
-fn is_redirect_node(n: &Node, name: Option<&str>) -> bool {
-    matches!(n, Node::Directive(c) if c.name() != "location" && redirects_to_https(c, name))
-}
-
-/// `X` in `if ($host = X)`, quoted or not.
-fn if_host_equals(d: &Directive) -> Option<&str> {
-    let args: Vec<&str> = d.args().collect();
-    match args.as_slice() {
-        ["($host", "=", x, ")"] => Some(x),
-        ["($host", "=", x] => x.strip_suffix(')'),
-        _ => None,
-    }
-}
-
-/// Every port some server block listens on with TLS, in order of appearance.
-pub(super) fn ssl_ports(config: &Config) -> Vec<u16> {
-    let mut ports = Vec::new();
-    for b in config.server_blocks() {
-        for l in b.listens.iter().filter(|l| l.ssl) {
-            if !ports.contains(&l.port) {
-                ports.push(l.port);
-            }
-        }
-    }
-    ports
-}
-
-fn is_challenge_location(d: &Directive) -> bool {
-    d.name() == "location"
-        && d.arg(0) == Some("=")
-        && d.arg(1).is_some_and(|p| p.starts_with(CHALLENGE_PREFIX))
-}
-
-fn is_base64url(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// A path as one config word; control characters (newlines) are refused.
+/// A path as one config word; control characters (newlines) are refused, and so is `$`:
+/// nginx expands variables in certificate paths at run time (from the client's SNI, for
+/// `$ssl_server_name`), and has no escape for it.
 fn path_word(p: &Path) -> Result<String, NginxError> {
     let s = p
         .to_str()
         .ok_or_else(|| NginxError::Other(format!("path {p:?} is not UTF-8")))?;
+    if s.contains('$') {
+        return Err(NginxError::Other(format!(
+            "refusing to write {s:?} into the nginx config: nginx would read the `$` in it as \
+             a variable and expand it when a client connects; use a --config-dir without `$`"
+        )));
+    }
     quote_word(s)
-}
-
-/// Byte range of the line(s) holding `d`: from the line start to after the newline.
-fn line_range(src: &str, d: &Directive) -> Range<usize> {
-    let start = src[..d.span.start].rfind('\n').map_or(0, |i| i + 1);
-    let end = src[d.span.end..]
-        .find('\n')
-        .map_or(src.len(), |i| d.span.end + i + 1);
-    start..end
-}
-
-/// The text after `d` on its last line (comment included), without the newline.
-fn rest_of_line<'s>(src: &'s str, d: &Directive) -> &'s str {
-    let rest = &src[d.span.end..];
-    rest.split('\n').next().unwrap_or("").trim_end_matches('\r')
-}
-
-pub(super) fn is_marked(src: &str, d: &Directive) -> bool {
-    rest_of_line(src, d).trim_start().starts_with(MARKER)
-}
-
-/// For a user line we replaced: the original directive we recorded after the marker.
-fn replaced_original(src: &str, d: &Directive) -> Option<String> {
-    let rest = rest_of_line(src, d).trim_start().strip_prefix(MARKER)?;
-    rest.strip_prefix("; was: ").map(str::to_string)
-}
-
-/// Whether only whitespace precedes `offset` on its line.
-fn own_line(src: &str, offset: usize) -> bool {
-    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-    src[start..offset].trim().is_empty()
-}
-
-/// Indentation (leading whitespace) of the line `offset` is on.
-fn indent_at(src: &str, offset: usize) -> &str {
-    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line = &src[start..];
-    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
-}
-
-/// Offsets just after each newline between the direct children of `block` (in its own
-/// whitespace and comments, not inside a child): where whole lines can go in.
-fn line_starts_inside(block: &Directive) -> Vec<usize> {
-    let Some(inner) = block.block_span.clone() else {
-        return Vec::new();
-    };
-    let mut starts = Vec::new();
-    let mut at = inner.start;
-    for n in block.children() {
-        match n {
-            Node::Trivia(t) => {
-                starts.extend(t.match_indices('\n').map(|(i, _)| at + i + 1));
-                at += t.len();
-            }
-            Node::Directive(d) => at = d.span.end,
-        }
-    }
-    starts
-}
-
-fn one_line_block(config: &Config, file: usize, d: &Directive) -> NginxError {
-    NginxError::Other(format!(
-        "{}:{}: this `{}` block is written on one line; certwright adds whole lines and never \
-         splits one of yours: put its closing `}}` on a line of its own and run again",
-        config.files[file].path.display(),
-        d.line,
-        d.name()
-    ))
-}
-
-/// Byte splices per file, applied back to front when finished.
-#[derive(Default)]
-pub(super) struct Edits {
-    /// file index -> (range, replacement, insertion order)
-    splices: BTreeMap<usize, Vec<(Range<usize>, String, usize)>>,
-    seq: usize,
-}
-
-impl Edits {
-    pub(super) fn splice(&mut self, file: usize, range: Range<usize>, text: String) {
-        self.seq += 1;
-        let list = self.splices.entry(file).or_default();
-        if !list.iter().any(|(r, t, _)| *r == range && *t == text) {
-            list.push((range, text, self.seq));
-        }
-    }
-
-    /// Add marked lines inside a server block, after its last listen/server_name (or at the
-    /// top), indented like its other directives. Lines go in whole, at the start of a line
-    /// inside the block: a line the user wrote is never split or moved, so a block written
-    /// on one line is refused.
-    pub(super) fn add_lines(
-        &mut self,
-        config: &Config,
-        b: &ServerBlock<'_>,
-        lines: &[String],
-    ) -> Result<(), NginxError> {
-        if lines.is_empty() {
-            return Ok(());
-        }
-        let src = &config.files[b.file].source;
-        let children: Vec<&Directive> = b
-            .directive
-            .children()
-            .iter()
-            .filter_map(|n| match n {
-                Node::Directive(d) => Some(d),
-                _ => None,
-            })
-            .collect();
-        let server_indent = indent_at(src, b.directive.span.start);
-        let indent = match children.first() {
-            Some(d) if own_line(src, d.span.start) => indent_at(src, d.span.start).to_string(),
-            _ => format!("{server_indent}    "),
-        };
-        let text: String = lines
-            .iter()
-            .map(|l| format!("{indent}{l} {MARKER}\n"))
-            .collect();
-        let after = children
-            .iter()
-            .rev()
-            .find(|d| matches!(d.name(), "listen" | "server_name"))
-            .map_or(0, |d| d.span.end);
-        let starts = line_starts_inside(b.directive);
-        let at = starts
-            .iter()
-            .find(|&&p| p > after)
-            .or(starts.last())
-            .copied()
-            .ok_or_else(|| one_line_block(config, b.file, b.directive))?;
-        self.splice(b.file, at..at, text);
-        Ok(())
-    }
-
-    /// Append a marked block just before the `}` of the `http` block.
-    fn add_to_http(&mut self, config: &Config, block: &str) -> Result<(), NginxError> {
-        let mut http: Option<(usize, &Directive)> = None;
-        config.visit(&mut |file, ctx, d| {
-            if d.name() == "http" && ctx.is_empty() && http.is_none() {
-                http = Some((file, d));
-            }
-        });
-        let (file, d) = http.ok_or_else(|| {
-            NginxError::Other("no http block found to add a server block to".into())
-        })?;
-        let src = &config.files[file].source;
-        let indent = format!("{}    ", indent_at(src, d.span.start));
-        let body: String = block.lines().map(|l| format!("{indent}{l}\n")).collect();
-        let at = line_starts_inside(d)
-            .last()
-            .copied()
-            .ok_or_else(|| one_line_block(config, file, d))?;
-        self.splice(file, at..at, body);
-        Ok(())
-    }
-
-    pub(super) fn remove_line(&mut self, config: &Config, file: usize, d: &Directive) {
-        let src = &config.files[file].source;
-        let r = if own_line(src, d.span.start) {
-            line_range(src, d)
-        } else {
-            // Leave whatever precedes our directive on its line (it is not ours).
-            d.span.start..d.span.end + rest_of_line(src, d).len()
-        };
-        self.splice(file, r, String::new());
-    }
-
-    /// Replace a user's directive, keeping its original text after the marker for undo.
-    fn replace_directive(&mut self, config: &Config, file: usize, d: &Directive, new: &str) {
-        let src = &config.files[file].source;
-        let rest = rest_of_line(src, d);
-        let original = match replaced_original(src, d) {
-            Some(o) => o,
-            None if is_marked(src, d) => {
-                self.splice(file, d.span.clone(), new.to_string());
-                return;
-            }
-            None => src[d.span.start..d.span.end + rest.len()].replace('\n', " "),
-        };
-        let end = d.span.end + rest.len();
-        self.splice(
-            file,
-            d.span.start..end,
-            format!("{new} {MARKER}; was: {original}"),
-        );
-    }
-
-    /// Put `original` back in place of our replacement (same line, same indentation).
-    fn replace_line(&mut self, config: &Config, file: usize, d: &Directive, original: &str) {
-        let src = &config.files[file].source;
-        let end = d.span.end + rest_of_line(src, d).len();
-        self.splice(file, d.span.start..end, original.to_string());
-    }
-
-    pub(super) fn finish(self, config: &Config) -> Result<Vec<FileEdit>, NginxError> {
-        let mut out = Vec::new();
-        for (file, mut splices) in self.splices {
-            let f = &config.files[file];
-            // Back to front; at one offset, later-added text goes after earlier-added text.
-            splices.sort_by(|a, b| b.0.start.cmp(&a.0.start).then(b.2.cmp(&a.2)));
-            let mut after = f.source.clone();
-            let mut limit = usize::MAX;
-            for (range, text, _) in splices {
-                if range.end > limit {
-                    return Err(NginxError::Other(format!(
-                        "overlapping edits planned for {}",
-                        f.real_path.display()
-                    )));
-                }
-                limit = range.start;
-                after.replace_range(range, &text);
-            }
-            if after != f.source {
-                out.push(FileEdit {
-                    path: f.real_path.clone(),
-                    before: f.source.clone(),
-                    after,
-                });
-            }
-        }
-        Ok(out)
-    }
 }
 
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::nginx::recognize::MARKER;
+    use crate::nginx::select::MatchKind;
+    use crate::nginx::{plan_challenge_removal, plan_challenges, unified_diff, Challenge};
 
     fn dn(s: &str) -> DomainName {
         s.parse().unwrap()
@@ -802,6 +348,10 @@ pub(super) mod tests {
         let mut r = req();
         r.fullchain = "/a\nb".into();
         assert!(plan_install(&cfg(SITE), &r).is_err());
+        let mut r = req();
+        r.privkey = "/etc/cert$ssl_server_name/privkey.pem".into();
+        let err = plan_install(&cfg(SITE), &r).unwrap_err().to_string();
+        assert!(err.contains("read the `$` in it as a variable"), "{err}");
         let mut r = req();
         r.names = vec![dn("other.test")];
         match plan_install(&cfg(SITE), &r) {

@@ -13,11 +13,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::patch::{
-    has_child, is_https_redirect, is_marked, named_blocks, ssl_ports, Edits, CHALLENGE_PREFIX,
+use super::edit::{Edits, FileEdit};
+use super::recognize::{
+    has_child, is_challenge_proxy, is_https_redirect, is_marked, named_blocks, ssl_ports,
+    CHALLENGE_PREFIX,
 };
 use super::select::ServerBlock;
-use super::{Config, Directive, FileEdit, Node};
+use super::{Config, Directive, Node};
 use crate::error::NginxError;
 
 /// What [`plan_challenge_proxy`] would change, and which blocks it left to the user.
@@ -139,11 +141,6 @@ pub fn plan_challenge_proxy_removal(config: &Config) -> Result<Vec<FileEdit>, Ng
         });
     }
     edits.finish(config)
-}
-
-/// Our proxy location's head (`location ^~ /.well-known/acme-challenge/`), marked or not.
-pub(super) fn is_challenge_proxy(d: &Directive) -> bool {
-    d.name() == "location" && d.arg(0) == Some("^~") && d.arg(1) == Some(CHALLENGE_PREFIX)
 }
 
 /// The whole location, one line: `add_lines` appends the marker.

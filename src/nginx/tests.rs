@@ -29,9 +29,10 @@ fn every_fixture_round_trips_byte_identically() {
     let all = fixtures();
     assert!(all.len() >= 7);
     for path in all {
-        let src = fs::read_to_string(&path).unwrap();
+        let bytes = fs::read(&path).unwrap();
+        let src = decode(&path, &bytes).unwrap();
         let nodes = parse::parse(&path, &src).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(print(&nodes), src, "{}", path.display());
+        assert_eq!(encode(&print(&nodes)), bytes, "{}", path.display());
     }
 }
 
@@ -541,6 +542,11 @@ const INSTALL_CASES: &[InstallCase] = &[
         added: &["@CHAIN@", "@PRIVKEY@"],
     },
     InstallCase {
+        fixture: "install-latin1.conf",
+        names: &["latin1.test"],
+        added: &["listen 443 ssl;", "@CHAIN@", "@PRIVKEY@", "@REDIRECT@"],
+    },
+    InstallCase {
         fixture: "install-one-line.conf",
         names: &["oneline.test"],
         added: &["listen 443 ssl;", "@CHAIN@", "@PRIVKEY@", "@REDIRECT@"],
@@ -559,12 +565,13 @@ fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
         let (old_chain, old_key) = (sb.path("old-chain.pem"), sb.path("old-key.pem"));
         fs::copy(&chain, &old_chain).unwrap();
         fs::copy(&key, &old_key).unwrap();
-        let src = fs::read_to_string(fixture_dir().join(case.fixture))
+        let path = fixture_dir().join(case.fixture);
+        let src = decode(&path, &fs::read(&path).unwrap())
             .unwrap()
             .replace("@CERT@", &old_chain.display().to_string())
             .replace("@KEY@", &old_key.display().to_string());
         let site = sb.path("site.conf");
-        fs::write(&site, &src).unwrap();
+        fs::write(&site, encode(&src)).unwrap();
         let mut req = request(chain.clone(), key.clone());
         req.names = case.names.iter().map(|n| n.parse().unwrap()).collect();
         (req.http_port, req.https_port, req.hsts) = (80, 443, false);
@@ -572,7 +579,7 @@ fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
             .unwrap_or_else(|e| panic!("{}: {e}", case.fixture));
         apply(&edits, &sb.path("cp"), &sb.ctl())
             .unwrap_or_else(|e| panic!("{}: {e}", case.fixture));
-        let after = fs::read_to_string(&site).unwrap();
+        let after = decode(&site, &fs::read(&site).unwrap()).unwrap();
         // A replaced line keeps its original text after the marker.
         let kept = after
             .lines()
@@ -613,7 +620,7 @@ fn installer_fixtures_pass_real_nginx_add_exactly_the_expected_lines() {
             case.fixture
         );
         rollback(&sb.path("cp"), &sb.main(), 1).unwrap();
-        assert_eq!(fs::read_to_string(&site).unwrap(), src, "{}", case.fixture);
+        assert_eq!(fs::read(&site).unwrap(), encode(&src), "{}", case.fixture);
     }
 }
 
@@ -782,4 +789,38 @@ fn certificate_lines_in_includes_are_replaced_or_refused() {
     ] {
         assert!(msg.contains(&part), "{part:?} not in {msg}");
     }
+}
+
+#[test]
+fn an_oversized_config_file_is_refused_before_it_is_read_whole() {
+    let sb = Sandbox::new("    include big.conf;\n");
+    let f = fs::File::create(sb.path("big.conf")).unwrap();
+    f.set_len(MAX_CONFIG_BYTES + 1).unwrap();
+    match load(&sb.main()) {
+        Err(NginxError::Parse { file, message, .. }) => {
+            assert_eq!(file, sb.path("big.conf"));
+            assert!(message.contains("larger than"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A checkpoint root planted as a symlink is refused: its target is not chmodded or filled.
+#[test]
+fn a_symlinked_checkpoint_root_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new(SITE);
+    let target = sb.path("elsewhere");
+    fs::create_dir(&target).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+    symlink(&target, sb.path("checkpoints")).unwrap();
+    let (chain, key) = sb.certs();
+    let edits = plan_install(&load(&sb.main()).unwrap(), &request(chain, key)).unwrap();
+    let before = fs::read(sb.main()).unwrap();
+    let err = apply(&edits, &sb.path("checkpoints"), &sb.ctl()).unwrap_err();
+    assert!(matches!(err, NginxError::UntrustedState { .. }), "{err}");
+    assert_eq!(fs::read(sb.main()).unwrap(), before);
+    let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755);
+    assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
 }

@@ -97,12 +97,7 @@ const CA_CACHE_TTL: time::Duration = time::Duration::days(1);
 
 impl CaCache {
     pub fn load(store: &Store) -> CaCache {
-        store
-            .read_work_file(CA_CACHE_FILE)
-            .ok()
-            .flatten()
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default()
+        store.read_work_json(CA_CACHE_FILE).unwrap_or_default()
     }
 
     pub fn fresh(&self, now: OffsetDateTime) -> HashMap<String, Option<String>> {
@@ -136,8 +131,7 @@ impl CaCache {
             }
         }
         if changed {
-            let json = serde_json::to_string_pretty(self).unwrap_or_default();
-            if let Err(e) = store.write_work_file(CA_CACHE_FILE, &json) {
+            if let Err(e) = store.write_work_json(CA_CACHE_FILE, self) {
                 ui.warn(format!("could not cache the CAs' directories: {e}"));
             }
         }

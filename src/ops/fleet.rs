@@ -543,24 +543,23 @@ fn check_bundle(name: &CertName, bundle: &Bundle) -> Result<(), String> {
     Ok(())
 }
 
-/// The owner token is `node/pid/random`.
+/// The owner token is `node/pid/random`. A token that does not start with a node id (a
+/// Redis writer's) shows as `?`: it must not put a line break into a message.
 fn node_of(holder: &str) -> &str {
-    holder.split('/').next().unwrap_or(holder)
+    let node = holder.split('/').next().unwrap_or(holder);
+    if shared::is_node_id(node) {
+        node
+    } else {
+        "?"
+    }
 }
 
 fn installed(store: &Store) -> BTreeMap<String, u64> {
-    store
-        .read_work_file(INSTALLED_FILE)
-        .ok()
-        .flatten()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
+    store.read_work_json(INSTALLED_FILE).unwrap_or_default()
 }
 
 fn save_installed(store: &Store, versions: &BTreeMap<String, u64>) -> Result<(), Error> {
-    let json = serde_json::to_string_pretty(versions).unwrap_or_default();
-    store.write_work_file(INSTALLED_FILE, &json)?;
-    Ok(())
+    Ok(store.write_work_json(INSTALLED_FILE, versions)?)
 }
 
 #[cfg(test)]
@@ -612,5 +611,6 @@ mod tests {
     fn owner_token_names_the_node() {
         assert_eq!(node_of("web-2/4711/00ff"), "web-2");
         assert_eq!(node_of("odd"), "odd");
+        assert_eq!(node_of("x\nwarning: forged/1/2"), "?");
     }
 }

@@ -1,68 +1,135 @@
-//! Where a hook's program lives must not be writable by every local user: certwright runs
-//! hooks as root, so a world-writable script (or one in a world-writable directory without
-//! the sticky bit, where anyone can replace it) is a root shell for whoever writes it first.
+//! What a hook runs must not be replaceable by another local user: certwright runs hooks
+//! as root, so a script someone else can write is a root shell for them.
+//!
+//! Checked, before anything else happens (exit 2), for each file the hook names:
+//! - the program: its first word (after `VAR=value` assignments), resolved as `sh` would
+//!   (a path, or the first match on PATH), and its symlink target;
+//! - for a shell or interpreter (`sh`, `bash`, `python3`, `perl`, ...) given a script, that
+//!   script (`sh /path/h.sh`); for `sh -c 'CMD'` and `env [VAR=value]... CMD`, CMD is
+//!   checked the same way.
+//!
+//! Each file must exist (a path that does not is refused), belong to root or to this user,
+//! and be writable by neither group nor others; each directory above it must belong to root
+//! or this user and be writable by group or others only with the sticky bit (/tmp).
+//! Not checked: later commands in the line (`a; b`, `a && b`), files those programs open, a
+//! first word that is a shell builtin or a variable, and anything found on PATH at run time
+//! that was not there at check time. With `--user`, hooks run as that user but are checked
+//! as the starting user: keep them root's.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, HookError, InputError};
 
 use super::output::Ui;
 
-/// Refuse (exit 2) a hook whose first word resolves, as `sh` would find it on PATH, to a
-/// file that is world-writable or has a world-writable, non-sticky directory above it.
-/// A first word that resolves to nothing (a shell builtin, a typo) is left to the shell.
+/// Programs that run the file named by their first non-option argument.
+const INTERPRETERS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "busybox", "python", "python3", "perl", "ruby", "php",
+    "node", "lua", "awk", "tclsh",
+];
+/// How deep `sh -c 'sh -c ...'` is followed.
+const MAX_NESTING: usize = 3;
+
+/// Refuse (exit 2) a hook that runs a file another local user could replace (see the
+/// module comment for exactly what is checked).
 pub fn check_hook_location(flag: &str, command: &str) -> Result<(), Error> {
-    let Some(program) = first_word(command) else {
-        return Ok(());
+    let refuse = |what: String| -> Error {
+        InputError::Other(format!(
+            "{flag} `{command}`: refusing to run {what}; make it and its directories writable only by root"
+        ))
+        .into()
     };
-    let Some(found) = resolve(&program) else {
-        return Ok(());
-    };
-    let mut candidates = vec![found.clone()];
-    if let Ok(real) = std::fs::canonicalize(&found) {
-        if real != found {
-            candidates.push(real);
+    for found in files_run(command, 0).map_err(refuse)? {
+        let mut candidates = vec![found.clone()];
+        if let Ok(real) = std::fs::canonicalize(&found) {
+            if real != found {
+                candidates.push(real);
+            }
         }
-    }
-    for path in &candidates {
-        if let Some(reason) = unsafe_location(path) {
-            return Err(InputError::Other(format!(
-                "{flag} `{command}`: refusing to run {}: {reason}; make it writable only by \
-                 root (chmod o-w)",
-                path.display()
-            ))
-            .into());
+        for path in &candidates {
+            if let Some(reason) = unsafe_location(path) {
+                return Err(refuse(format!("{}: {reason}", path.display())));
+            }
         }
     }
     Ok(())
 }
 
-/// The program a shell command starts with, unquoted; None for an empty command or one
-/// starting with a variable assignment or shell syntax we do not resolve.
-fn first_word(command: &str) -> Option<String> {
-    let word = command.split_whitespace().next()?;
-    let word = word.trim_matches(|c| c == '\'' || c == '"');
-    if word.is_empty() || word.contains('=') || word.starts_with(['$', '(', '{', '`']) {
-        return None;
+/// The files `command` runs that can be known without running it: its program and, for
+/// an interpreter, its script (or, for `-c`, what that command runs).
+fn files_run(command: &str, depth: usize) -> Result<Vec<PathBuf>, String> {
+    // Unbalanced quotes: the shell will refuse it too; nothing to resolve.
+    let Some(words) = shlex::split(command) else {
+        return Ok(Vec::new());
+    };
+    let mut words = words.into_iter().skip_while(|w| is_assignment(w));
+    let Some(program) = words.next() else {
+        return Ok(Vec::new());
+    };
+    if program.starts_with(['$', '(', '{', '`']) {
+        return Ok(Vec::new());
     }
-    Some(word.to_string())
+    let Some(found) = resolve(&program)? else {
+        return Ok(Vec::new());
+    };
+    let mut files = vec![found];
+    let name = Path::new(&program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name == "env" && depth < MAX_NESTING {
+        // `env [-i] [VAR=value]... PROGRAM ARGS`: PROGRAM is what runs.
+        let rest: Vec<String> = words.skip_while(|w| w.starts_with('-')).collect();
+        let rest = shlex::try_join(rest.iter().map(String::as_str)).unwrap_or_default();
+        files.extend(files_run(&rest, depth + 1)?);
+        return Ok(files);
+    }
+    if !INTERPRETERS.contains(&name.as_str()) {
+        return Ok(files);
+    }
+    while let Some(arg) = words.next() {
+        if arg == "-c" {
+            if let (Some(inner), true) = (words.next(), depth < MAX_NESTING) {
+                files.extend(files_run(&inner, depth + 1)?);
+            }
+            break;
+        }
+        if arg.starts_with('-') || arg.starts_with('+') {
+            continue;
+        }
+        match resolve_path(&arg)? {
+            Some(script) => files.push(script),
+            None => return Err(format!("{arg}: no such file")),
+        }
+        break;
+    }
+    Ok(files)
 }
 
-/// `program` as `sh` would find it: a path if it has a slash, else the first PATH entry
-/// holding a file of that name.
-fn resolve(program: &str) -> Option<PathBuf> {
+/// `NAME=value` before the program, as `sh` takes it.
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// `program` as `sh` would find it: a path if it has a slash (refused if missing), else
+/// the first PATH entry holding a file of that name (`None`: a builtin or a typo, left to
+/// the shell).
+fn resolve(program: &str) -> Result<Option<PathBuf>, String> {
     if program.contains('/') {
-        let p = PathBuf::from(program);
-        let p = if p.is_absolute() {
-            p
-        } else {
-            std::env::current_dir().ok()?.join(p)
+        return match resolve_path(program)? {
+            Some(p) => Ok(Some(p)),
+            None => Err(format!("{program}: no such file")),
         };
-        return p.exists().then_some(p);
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    let Some(path) = std::env::var_os("PATH") else {
+        return Ok(None);
+    };
+    Ok(std::env::split_paths(&path)
         .map(|dir| {
             let dir = if dir.as_os_str().is_empty() {
                 PathBuf::from(".")
@@ -72,24 +139,54 @@ fn resolve(program: &str) -> Option<PathBuf> {
             dir.join(program)
         })
         .find(|p| p.is_file())
-        .map(|p| std::path::absolute(&p).unwrap_or(p))
+        .map(|p| std::path::absolute(&p).unwrap_or(p)))
 }
 
-/// Why `path` could be replaced by any local user, if it can.
+/// An absolute form of `path` if something is there.
+fn resolve_path(path: &str) -> Result<Option<PathBuf>, String> {
+    let p = std::path::absolute(path).map_err(|e| format!("{path}: {e}"))?;
+    Ok(p.exists().then_some(p))
+}
+
+/// Why `path` could be replaced by another local user, if it can.
 fn unsafe_location(path: &Path) -> Option<String> {
-    let mode = |p: &Path| std::fs::metadata(p).ok().map(|m| m.permissions().mode());
-    if mode(path).is_some_and(|m| m & 0o002 != 0) {
+    let euid = rustix::process::geteuid().as_raw();
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.uid() != 0 && meta.uid() != euid {
+        return Some(format!(
+            "it belongs to uid {}, not to root or this user",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o002 != 0 {
         return Some("it is world-writable".into());
+    }
+    if meta.mode() & 0o020 != 0 {
+        return Some("it is group-writable".into());
     }
     for dir in path.ancestors().skip(1) {
         if dir.as_os_str().is_empty() {
             continue;
         }
-        if let Some(m) = mode(dir) {
-            if m & 0o002 != 0 && m & 0o1000 == 0 {
+        let Ok(m) = std::fs::metadata(dir) else {
+            continue;
+        };
+        let shown = dir.display();
+        if m.uid() != 0 && m.uid() != euid {
+            return Some(format!(
+                "{shown} belongs to uid {}, who can replace what is in it",
+                m.uid()
+            ));
+        }
+        if m.mode() & 0o1000 == 0 {
+            if m.mode() & 0o002 != 0 {
                 return Some(format!(
-                    "{} is world-writable without the sticky bit, so anyone can replace it",
-                    dir.display()
+                    "{shown} is world-writable without the sticky bit, so anyone can replace it"
+                ));
+            }
+            if m.mode() & 0o020 != 0 {
+                return Some(format!(
+                    "{shown} is group-writable without the sticky bit, so its group can replace it"
                 ));
             }
         }
@@ -144,6 +241,7 @@ pub fn check_hooks(hooks: &[(&str, Option<&str>)]) -> Result<(), Error> {
 mod tests {
     use super::*;
     use std::fs;
+    use std::os::unix::fs::PermissionsExt;
 
     fn script(dir: &Path, mode: u32) -> PathBuf {
         let p = dir.join("hook.sh");
@@ -152,21 +250,24 @@ mod tests {
         p
     }
 
+    fn dir_with_mode(parent: &Path, name: &str, mode: u32) -> PathBuf {
+        let dir = parent.join(name);
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).unwrap();
+        dir
+    }
+
     #[test]
     fn world_writable_files_and_dirs_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
-        let open = tmp.path().join("open");
-        fs::create_dir(&open).unwrap();
-        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        let open = dir_with_mode(tmp.path(), "open", 0o777);
         let hook = script(&open, 0o755);
         let err = check_hook_location("--pre-hook", &format!("{} arg", hook.display()))
             .unwrap_err()
             .to_string();
         assert!(err.contains(&open.display().to_string()), "{err}");
 
-        let sticky = tmp.path().join("sticky");
-        fs::create_dir(&sticky).unwrap();
-        fs::set_permissions(&sticky, fs::Permissions::from_mode(0o1777)).unwrap();
+        let sticky = dir_with_mode(tmp.path(), "sticky", 0o1777);
         let hook = script(&sticky, 0o755);
         check_hook_location("--pre-hook", &hook.display().to_string()).unwrap();
         fs::set_permissions(&hook, fs::Permissions::from_mode(0o757)).unwrap();
@@ -181,5 +282,39 @@ mod tests {
         check_hook_location("--post-hook", "echo done").unwrap();
         check_hook_location("--post-hook", "FOO=1 thing").unwrap();
         check_hook_location("--post-hook", "no-such-program-certwright").unwrap();
+    }
+
+    /// Issue 16, finding 9: scripts run through an interpreter or `sh -c`, other owners,
+    /// group write and missing paths.
+    #[test]
+    fn interpreter_scripts_owners_group_write_and_missing_hooks_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let open = dir_with_mode(tmp.path(), "ww", 0o777);
+        let bad = script(&open, 0o755);
+        let refused = |hook: &str| {
+            check_hook_location("--deploy-hook", hook)
+                .unwrap_err()
+                .to_string()
+        };
+        for hook in [
+            format!("sh {}", bad.display()),
+            format!("/bin/sh -e {} arg", bad.display()),
+            format!("/bin/sh -c '{} x'", bad.display()),
+            format!("FOO=1 bash -c \"sh {}\"", bad.display()),
+            format!("env -i A=1 {} x", bad.display()),
+        ] {
+            let err = refused(&hook);
+            assert!(err.contains(&open.display().to_string()), "{hook}: {err}");
+        }
+        let safe_dir = dir_with_mode(tmp.path(), "safe", 0o755);
+        let hook = script(&safe_dir, 0o775);
+        assert!(refused(&hook.display().to_string()).contains("group-writable"));
+        fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+        check_hook_location("--deploy-hook", &format!("sh {}", hook.display())).unwrap();
+        std::os::unix::fs::chown(&hook, Some(65534), None).unwrap();
+        assert!(refused(&hook.display().to_string()).contains("uid 65534"));
+        let missing = safe_dir.join("missing.sh");
+        assert!(refused(&missing.display().to_string()).contains("no such file"));
+        assert!(refused(&format!("sh {}", missing.display())).contains("no such file"));
     }
 }

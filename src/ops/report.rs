@@ -30,6 +30,9 @@ pub struct LineageReport {
     pub installer: Option<String>,
     /// Why the lineage is not usable, if it is not.
     pub problem: Option<String>,
+    /// Its renewal config is missing or cannot be read (the listing exits non-zero).
+    #[serde(skip)]
+    pub config_broken: bool,
     /// Fleet mode: the fleet's version and which node holds which.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fleet: Option<FleetReport>,
@@ -50,6 +53,7 @@ pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageRep
         authenticator: None,
         installer: None,
         problem: None,
+        config_broken: false,
         fleet: None,
     };
     match read_config(store, name) {
@@ -61,6 +65,7 @@ pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageRep
         Ok(None) => r.problem = Some("no renewal config".into()),
         Err(e) => r.problem = Some(e.to_string()),
     }
+    r.config_broken = r.problem.is_some();
     r.version = match store.current_version(name) {
         Ok(v) => v,
         Err(e) => {
@@ -206,4 +211,13 @@ pub fn synced_fleet_view(
         }
         fleet.view().await
     })?
+}
+
+/// `certificates` and `plan` list every lineage, then fail (exit 3) when any renewal config
+/// is missing or unreadable: that lineage will not renew.
+pub fn broken_configs(count: usize) -> Error {
+    crate::error::StoreError::Other(format!(
+        "{count} renewal config(s) cannot be read (see the problem above); those certificates will not renew"
+    ))
+    .into()
 }

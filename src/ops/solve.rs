@@ -211,23 +211,11 @@ async fn publish_nginx(
         let _ = revert_nginx(ctl, checkpoints);
         return Err(e.into());
     }
-    // A reload hands over to new workers while old ones drain: only several answers in a
-    // row show the old workers are gone and the CA's probe will see the new config.
-    for c in challenges {
-        let mut in_a_row = 0;
-        for _ in 0..60 {
-            if challenge::probe_local(port, &c.identifier, &c.token, &c.key_authorization).await {
-                in_a_row += 1;
-                if in_a_row == 4 {
-                    break;
-                }
-            } else {
-                in_a_row = 0;
-            }
-            tokio::time::sleep(Duration::from_millis(75)).await;
-        }
-        let answered = in_a_row == 4;
-        if !answered {
+    // Every name at once: the wait is one reload's, not one per name.
+    let probes = challenges.iter().map(|c| answered_after_reload(port, c));
+    let answered = futures_util::future::join_all(probes).await;
+    for (c, ok) in challenges.iter().zip(answered) {
+        if !ok {
             ui.warn(format!(
                 "nginx on port {port} does not answer the challenge for {} locally; asking the CA anyway",
                 c.identifier
@@ -235,6 +223,26 @@ async fn publish_nginx(
         }
     }
     Ok(())
+}
+
+/// A reload hands over to new workers while old ones stop accepting: only several
+/// answers in a row show the old workers are gone and the CA's probe will see the new
+/// config (the old ones answer 404 for the new location).
+async fn answered_after_reload(port: u16, c: &Http01Challenge) -> bool {
+    const IN_A_ROW: u32 = 3;
+    let mut in_a_row = 0;
+    for _ in 0..100 {
+        if challenge::probe_local(port, &c.identifier, &c.token, &c.key_authorization).await {
+            in_a_row += 1;
+            if in_a_row == IN_A_ROW {
+                return true;
+            }
+        } else {
+            in_a_row = 0;
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    false
 }
 
 /// Restore the config as it was before the challenge locations, byte for byte, and reload.

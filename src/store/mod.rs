@@ -460,6 +460,26 @@ impl Store {
             .map_err(io_err("cannot write", &path))
     }
 
+    /// A bookkeeping file in the work dir as JSON; `None` when missing or unreadable (they
+    /// are caches: losing one only costs a request or a re-check).
+    pub fn read_work_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
+        let text = self.read_work_file(name).ok().flatten()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Write a bookkeeping file in the work dir as pretty JSON, atomically.
+    pub fn write_work_json<T: serde::Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string_pretty(value).map_err(|e| StoreError::Corrupt {
+            path: self.work_dir.join(name),
+            reason: e.to_string(),
+        })?;
+        self.write_work_file(name, &json)
+    }
+
     fn account_server_dir(&self, server_dir: &str) -> PathBuf {
         self.config_dir.join("accounts").join(server_dir)
     }

@@ -534,11 +534,12 @@ fn renewal_cases(base: &Base) -> Vec<Case> {
         let mut expect = strings(expect);
         expect.push(format!("renewal/{NAME}.json"));
         // renew fails the lineage (exit 1: "renewal failed"); the listing commands finish
-        // and show the problem in their report, so one bad file does not hide the others.
+        // and show the problem in their report, so one bad file does not hide the others,
+        // then exit 3 (a broken renewal config is a config problem nobody should miss).
         for (command, code, on_stdout) in [
             (vec!["renew", "--no-random-sleep-on-renew", "-n"], 1, false),
-            (vec!["certificates"], 0, true),
-            (vec!["plan"], 0, true),
+            (vec!["certificates"], 3, true),
+            (vec!["plan"], 3, true),
         ] {
             cases.push(Case {
                 on_stdout,

@@ -597,3 +597,31 @@ fn renew_of_an_installed_lineage_reloads_nginx_with_the_new_certificate() {
         "nginx still serves the old certificate after renew"
     );
 }
+
+#[test]
+fn run_that_cannot_install_says_the_certificate_was_saved_and_how_to_finish() {
+    let name = "catchall.example.com";
+    let rig = Rig::new(
+        "server {\n    listen @PORT0@ default_server;\n    server_name _;\n    root @PREFIX@;\n}\n",
+    );
+    let before = rig.nginx_snapshot();
+    let out = rig.run(&[name], &[]);
+    out.assert_code(5);
+    assert!(out.stderr.contains("was issued and saved"), "{out}");
+    let fullchain = rig
+        .env
+        .config_dir()
+        .join(format!("live/{name}/fullchain.pem"));
+    assert!(fullchain.is_file(), "the certificate was not kept: {out}");
+    assert!(
+        out.stderr.contains(&fullchain.display().to_string()),
+        "the message names the saved file: {out}"
+    );
+    assert!(
+        out.stderr
+            .contains("certwright install --nginx --nginx-server-root"),
+        "the message gives the install command: {out}"
+    );
+    assert!(out.stderr.contains(&format!("--cert-name {name}")), "{out}");
+    assert_eq!(rig.nginx_snapshot(), before, "nginx left as it was");
+}

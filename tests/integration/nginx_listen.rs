@@ -140,9 +140,15 @@ server {{
         let r = net::https_get_at(OTHER_IP, "addr.test", https, "/", &ca).ok()?;
         Some((r.status, r.text()))
     });
-    let r = net::http_get_at(OTHER_IP, http, "addr.test", "/x?y=1").expect("GET addr.test");
-    assert_eq!(r.status, 301, "{site}");
-    assert_eq!(location(&r), format!("https://addr.test:{https}/x?y=1"));
+    let want = format!("https://addr.test:{https}/x?y=1");
+    eventually(
+        "plain HTTP on 127.0.0.2 for addr.test",
+        (301, &want),
+        || {
+            let r = net::http_get_at(OTHER_IP, http, "addr.test", "/x?y=1").ok()?;
+            Some((r.status, location(&r)))
+        },
+    );
 
     // The TCP block got TLS; the unix-socket block was left as it was.
     eventually("TLS for sock.test", (200, "tcp"), || {
@@ -154,9 +160,14 @@ server {{
     assert!(!sock_block.contains("managed by certwright"), "{site}");
 
     // The user's redirect to 8443 still answers: no second redirect in front of it.
-    let r = net::http_get(http, "kept.test", "/a/b").expect("GET kept.test");
-    assert_eq!(r.status, 301, "{site}");
-    assert_eq!(location(&r), "https://kept.test:8443/a/b", "{site}");
+    eventually(
+        "the user's redirect for kept.test",
+        (301, "https://kept.test:8443/a/b"),
+        || {
+            let r = net::http_get(http, "kept.test", "/a/b").ok()?;
+            Some((r.status, location(&r)))
+        },
+    );
     assert_eq!(site.matches("if ($scheme").count(), 2, "{site}");
 }
 

@@ -182,3 +182,57 @@ fn user_flag_binds_as_root_then_runs_as_that_user() {
     out.assert_code(3);
     assert!(out.stderr.contains("chown -R certwright-test"), "{out}");
 }
+
+/// Issue 16, finding 9: a script another user wrote (via `setpriv` as `nobody`), run
+/// directly, through `sh FILE` or `sh -c`, a group-writable hook and a missing one are all
+/// refused with exit 2 before anything runs.
+#[test]
+fn hooks_owned_by_another_user_or_run_through_an_interpreter_are_checked() {
+    let env = Env::new();
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let theirs = shared.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let marker = shared.path().join("ran");
+    let script = theirs.join("h.sh");
+    let written = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            "-c",
+        ])
+        .arg(format!(
+            "printf '#!/bin/sh\\ntouch {}\\n' > {s} && chmod 755 {s}",
+            marker.display(),
+            s = script.display()
+        ))
+        .status()
+        .expect("run setpriv");
+    assert!(written.success(), "nobody could not write the script");
+    let group_writable = hook_script(shared.path(), "gw.sh", 0o775);
+    let s = script.display();
+    let cases = [
+        (s.to_string(), "uid 65534"),
+        (format!("sh {s}"), "uid 65534"),
+        (format!("/bin/sh -c '{s} now'"), "uid 65534"),
+        (format!("bash -e {s}"), "uid 65534"),
+        (group_writable.display().to_string(), "group-writable"),
+        (
+            format!("sh {}", shared.path().join("missing.sh").display()),
+            "no such file",
+        ),
+    ];
+    for (hook, why) in cases {
+        let out = renew_with(&env, "--deploy-hook", &hook, None);
+        out.assert_code(2);
+        assert!(out.stderr.contains(why), "{hook}: {out}");
+    }
+    assert!(!marker.exists(), "a refused hook ran");
+    assert!(
+        !shared.path().join("ran-gw.sh").exists(),
+        "a refused hook ran"
+    );
+}

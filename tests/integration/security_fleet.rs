@@ -147,6 +147,7 @@ fn a_forged_fleet_account_id_cannot_leave_the_store() {
     };
     let key = keys[0].text().expect("account key");
 
+    let original_id = fleet.redis().hgetall(&key)["id"].clone();
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("keep"), b"precious").unwrap();
     std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -166,4 +167,12 @@ fn a_forged_fleet_account_id_cannot_leave_the_store() {
             "{id}: an account was written on node 2"
         );
     }
+
+    // The record without its tag (a writer without the key, or one from before tags).
+    fleet.redis().cmd(&["HSET", &key, "id", &original_id]);
+    fleet.redis().cmd(&["HDEL", &key, "mac"]);
+    let out = fleet.certonly(1, "other.example.com", &["other.example.com"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("not authenticated"), "{out}");
+    assert!(out.stderr.contains(&format!("delete {key}")), "{out}");
 }

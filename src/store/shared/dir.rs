@@ -87,7 +87,8 @@ struct CertEntry {
     renewal: String,
     node: String,
     at: String,
-    /// The tag of `StoredBundle`.
+    /// The tag of `StoredBundle` (missing: refused as not authenticated).
+    #[serde(default)]
     mac: String,
 }
 
@@ -112,7 +113,8 @@ struct AccountEntry {
     credentials: String,
     #[serde(default)]
     meta: Option<String>,
-    /// The account record's tag (see `seal_account`).
+    /// The account record's tag (see `seal_account`; missing: refused).
+    #[serde(default)]
     mac: String,
 }
 

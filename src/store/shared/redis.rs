@@ -323,7 +323,8 @@ impl SharedStore for RedisStore {
             privkey: get("privkey")?,
             renewal: get("renewal")?,
             node: get("node")?,
-            mac: get("mac")?,
+            // Missing (an entry written without the key): refused as not authenticated.
+            mac: fields.get("mac").cloned().unwrap_or_default(),
         };
         stored
             .open(&self.sealer, name)
@@ -399,13 +400,13 @@ impl SharedStore for RedisStore {
             .hgetall(self.key(&["account", server_dir]))
             .await
             .map_err(|e| self.fail("cannot read the account", e))?;
-        let (Some(id), Some(sealed), Some(mac)) = (
-            fields.get("id"),
-            fields.get("credentials"),
-            fields.get("mac"),
-        ) else {
+        // Credentials and tag are written in one HSET: an id alone is a write in flight;
+        // credentials without a tag were not written by a node holding the key (or by a
+        // certwright before tags) and are refused below.
+        let (Some(id), Some(sealed)) = (fields.get("id"), fields.get("credentials")) else {
             return Ok(None);
         };
+        let mac = fields.get("mac").map_or("", String::as_str);
         let stored = SharedAccount {
             id: id.clone(),
             credentials: sealed.clone(),
@@ -413,7 +414,13 @@ impl SharedStore for RedisStore {
         };
         open_account(&self.sealer, server_dir, stored, mac)
             .map(Some)
-            .map_err(|e| self.fail("refused the account", e))
+            .map_err(|e| {
+                let key = self.key(&["account", server_dir]);
+                self.fail(
+                    "refused the account",
+                    format!("{e}; delete {key} to let a node register anew"),
+                )
+            })
     }
 
     async fn offer_account(

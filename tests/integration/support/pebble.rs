@@ -44,6 +44,7 @@ pub struct PebbleOpts {
     eab: bool,
     blocklist: Vec<String>,
     listen_ip: Option<IpAddr>,
+    dns_server: Option<SocketAddr>,
     /// Run Debian sid's Pebble (see `sid`) instead of Debian 12's.
     sid: bool,
 }
@@ -79,6 +80,13 @@ impl PebbleOpts {
     /// namespaces reach); `directory_url` and the TLS certificate then name this address.
     pub fn listen_ip(mut self, ip: IpAddr) -> Self {
         self.listen_ip = Some(ip);
+        self
+    }
+
+    /// Pebble resolves names (and reads DNS-01 TXT records) at `addr`, e.g. a test's bind9,
+    /// instead of challtestsrv (which still runs, unused by Pebble).
+    pub fn dns_server(mut self, addr: SocketAddr) -> Self {
+        self.dns_server = Some(addr);
         self
     }
 
@@ -140,6 +148,8 @@ pub struct Pebble {
     ca_pem: String,
     /// Pebble's environment, for `restart`.
     env: Vec<(String, String)>,
+    /// `-dnsserver` when not challtestsrv (`PebbleOpts::dns_server`).
+    dns_server: Option<SocketAddr>,
     /// The pebble binary, for `restart`.
     pebble_bin: PathBuf,
 }
@@ -213,7 +223,10 @@ impl Pebble {
                 .arg("-config")
                 .arg(&config_path)
                 .arg("-dnsserver")
-                .arg(format!("127.0.0.1:{}", ports.dns));
+                .arg(
+                    opts.dns_server
+                        .map_or(format!("127.0.0.1:{}", ports.dns), |a| a.to_string()),
+                );
             for (k, v) in opts.full_env() {
                 pebble_cmd.env(k, v);
             }
@@ -232,6 +245,7 @@ impl Pebble {
                 listen_ip,
                 ca_pem: ca_pem.clone(),
                 env: opts.full_env(),
+                dns_server: opts.dns_server,
                 pebble_bin: pebble_bin.clone(),
                 dir,
             };
@@ -254,6 +268,11 @@ impl Pebble {
     pub fn restart(&mut self) {
         kill_group(&mut self.pebble);
         let config_path = self.dir.path().join("pebble-config.json");
+        let mut cmd = Command::new(PEBBLE);
+        cmd.arg("-config").arg(&config_path).arg("-dnsserver").arg(
+            self.dns_server
+                .map_or(format!("127.0.0.1:{}", self.dns_port), |a| a.to_string()),
+        );
         let mut cmd = Command::new(&self.pebble_bin);
         cmd.arg("-config")
             .arg(&config_path)

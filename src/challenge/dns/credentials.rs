@@ -1,0 +1,247 @@
+//! certbot's `--dns-rfc2136-credentials` INI file: read only if no group or other user can
+//! access it, parsed into a config whose secret never prints.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+
+use super::secret::Secret;
+use crate::error::DnsError;
+
+/// Bigger than any credentials file; a cap so a wrong path (a log, a device) is not slurped.
+const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// TSIG algorithms hickory signs with (certbot's HMAC-MD5 default is not among them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsigAlgorithm {
+    HmacSha256,
+    HmacSha384,
+    HmacSha512,
+}
+
+/// The settings of certbot's RFC 2136 plugin.
+#[derive(Debug, Clone)]
+pub struct Rfc2136Config {
+    /// The primary server that takes the updates (`dns_rfc2136_server`, `_port`).
+    pub server: SocketAddr,
+    /// TSIG key name, e.g. `keyname.` (`dns_rfc2136_name`).
+    pub key_name: String,
+    /// Base64 TSIG secret (`dns_rfc2136_secret`), checked to decode.
+    pub secret: Secret,
+    pub algorithm: TsigAlgorithm,
+    /// Sign the SOA/CNAME lookups too (`dns_rfc2136_sign_query`), for servers that refuse
+    /// unsigned queries.
+    pub sign_query: bool,
+}
+
+impl Rfc2136Config {
+    /// Reads and checks a credentials file; refuses one readable by group or others.
+    pub fn from_file(path: &Path) -> Result<Rfc2136Config, DnsError> {
+        let text = read_private_file(path)?;
+        Rfc2136Config::parse(&text).map_err(|reason| DnsError::Credentials {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+
+    /// Parses the INI text (`key = value` lines, `#`/`;` comments, optional quotes).
+    pub fn parse(text: &str) -> Result<Rfc2136Config, String> {
+        let keys = parse_ini(text)?;
+        let get = |key: &str| keys.get(key).map(String::as_str);
+        let required = |key: &str| {
+            get(key)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("{key} is missing"))
+        };
+        let ip: IpAddr = required("dns_rfc2136_server")?
+            .parse()
+            .map_err(|_| "dns_rfc2136_server must be an IP address (as in certbot)".to_string())?;
+        let port = match get("dns_rfc2136_port") {
+            None | Some("") => 53,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| format!("dns_rfc2136_port {p:?} is not a port number"))?,
+        };
+        let key_name = required("dns_rfc2136_name")?.to_string();
+        hickory_proto::rr::Name::from_ascii(&key_name)
+            .map_err(|_| format!("dns_rfc2136_name {key_name:?} is not a DNS name"))?;
+        let secret = required("dns_rfc2136_secret")?;
+        // The value is never echoed: it may be a real key with one typo.
+        base64::engine::general_purpose::STANDARD
+            .decode(secret)
+            .map_err(|_| "dns_rfc2136_secret is not valid base64".to_string())?;
+        Ok(Rfc2136Config {
+            server: SocketAddr::new(ip, port),
+            key_name,
+            secret: Secret::new(secret),
+            algorithm: parse_algorithm(get("dns_rfc2136_algorithm"))?,
+            sign_query: parse_bool("dns_rfc2136_sign_query", get("dns_rfc2136_sign_query"))?,
+        })
+    }
+
+    /// The decoded TSIG key bytes.
+    pub(crate) fn key_bytes(&self) -> Result<Vec<u8>, DnsError> {
+        base64::engine::general_purpose::STANDARD
+            .decode(self.secret.expose())
+            .map_err(|_| DnsError::Other("the TSIG secret is not valid base64".into()))
+    }
+}
+
+/// Reads a file holding secrets: a regular file no group or other user can access.
+pub fn read_private_file(path: &Path) -> Result<String, DnsError> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let err = |reason: String| DnsError::Credentials {
+        path: PathBuf::from(path),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| err(format!("cannot stat: {e}")))?;
+    if !meta.is_file() {
+        return Err(err("not a regular file".into()));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(err(format!(
+            "it holds a secret but group or others can access it (mode {mode:04o}); run chmod 600 {}",
+            path.display()
+        )));
+    }
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| err(format!("cannot read as UTF-8 text: {e}")))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(err(format!("larger than {MAX_FILE_BYTES} bytes")));
+    }
+    Ok(text)
+}
+
+/// `key = value` pairs; a repeated key is an error (which one wins would be a guess).
+pub fn parse_ini(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("line {}: expected `key = value`", n + 1));
+        };
+        let key = key.trim().to_string();
+        let value = unquote(value.trim()).to_string();
+        if out.insert(key.clone(), value).is_some() {
+            return Err(format!("line {}: {key} is set twice", n + 1));
+        }
+    }
+    Ok(out)
+}
+
+fn unquote(value: &str) -> &str {
+    for q in ['"', '\''] {
+        if let Some(inner) = value.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    value
+}
+
+fn parse_algorithm(value: Option<&str>) -> Result<TsigAlgorithm, String> {
+    let name = value.unwrap_or("HMAC-MD5").to_ascii_uppercase();
+    match name.trim_end_matches('.') {
+        "HMAC-SHA256" => Ok(TsigAlgorithm::HmacSha256),
+        "HMAC-SHA384" => Ok(TsigAlgorithm::HmacSha384),
+        "HMAC-SHA512" => Ok(TsigAlgorithm::HmacSha512),
+        other => Err(format!(
+            "dns_rfc2136_algorithm {other}{} is not supported: use HMAC-SHA256, HMAC-SHA384 or HMAC-SHA512",
+            if value.is_none() { " (certbot's default when unset)" } else { "" }
+        )),
+    }
+}
+
+fn parse_bool(key: &str, value: Option<&str>) -> Result<bool, String> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") | Some("false") | Some("no") | Some("off") | Some("0") => Ok(false),
+        Some("true") | Some("yes") | Some("on") | Some("1") => Ok(true),
+        Some(other) => Err(format!("{key} {other:?} is not true or false")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "# comment\n\
+        dns_rfc2136_server = 192.0.2.1\n\
+        dns_rfc2136_port = 5353\n\
+        dns_rfc2136_name = certbot.\n\
+        dns_rfc2136_secret = \"c2VjcmV0c2VjcmV0\"\n\
+        dns_rfc2136_algorithm = hmac-sha512\n\
+        dns_rfc2136_sign_query = true\n";
+
+    #[test]
+    fn parses_certbots_keys() {
+        let c = Rfc2136Config::parse(GOOD).expect("parse");
+        assert_eq!(c.server, "192.0.2.1:5353".parse().expect("addr"));
+        assert_eq!(c.key_name, "certbot.");
+        assert_eq!(c.secret.expose(), "c2VjcmV0c2VjcmV0");
+        assert_eq!(c.algorithm, TsigAlgorithm::HmacSha512);
+        assert!(c.sign_query);
+        assert!(!format!("{c:?}").contains("c2VjcmV0"), "{c:?}");
+    }
+
+    #[test]
+    fn defaults_port_53_and_refuses_certbots_md5_default() {
+        let text = GOOD
+            .replace("dns_rfc2136_port = 5353\n", "")
+            .replace("dns_rfc2136_algorithm = hmac-sha512\n", "");
+        let err = Rfc2136Config::parse(&text).expect_err("md5");
+        assert!(
+            err.contains("HMAC-MD5") && err.contains("HMAC-SHA256"),
+            "{err}"
+        );
+        let c = Rfc2136Config::parse(&format!("{text}dns_rfc2136_algorithm=HMAC-SHA256\n"))
+            .expect("parse");
+        assert_eq!(c.server.port(), 53);
+    }
+
+    #[test]
+    fn bad_values_are_named_but_the_secret_is_not_echoed() {
+        let bad_secret = GOOD.replace("c2VjcmV0c2VjcmV0", "not*base64");
+        let err = Rfc2136Config::parse(&bad_secret).expect_err("secret");
+        assert!(err.contains("dns_rfc2136_secret") && !err.contains("not*base64"));
+        for (from, to, key) in [
+            ("192.0.2.1", "ns1.example.com", "dns_rfc2136_server"),
+            ("5353", "99999", "dns_rfc2136_port"),
+            ("= true", "= maybe", "dns_rfc2136_sign_query"),
+            ("dns_rfc2136_name = certbot.\n", "", "dns_rfc2136_name"),
+        ] {
+            let err = Rfc2136Config::parse(&GOOD.replace(from, to)).expect_err(key);
+            assert!(err.contains(key), "{err}");
+        }
+        assert!(parse_ini("a = 1\na = 2\n")
+            .expect_err("twice")
+            .contains("twice"));
+    }
+
+    #[test]
+    fn a_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.ini");
+        std::fs::write(&path, GOOD).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let err = Rfc2136Config::from_file(&path)
+            .expect_err("0644")
+            .to_string();
+        assert!(err.contains("0644") && err.contains("chmod 600"), "{err}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        Rfc2136Config::from_file(&path).expect("0600 is fine");
+    }
+}

@@ -1,0 +1,305 @@
+//! DNS lookups for DNS-01: plain queries (UDP, TCP when truncated), zone discovery by walking
+//! SOA queries up the name, and following a CNAME at `_acme-challenge.NAME`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hickory_net::client::{Client, ClientHandle};
+use hickory_net::runtime::TokioRuntimeProvider;
+use hickory_net::tcp::TcpClientStream;
+use hickory_net::udp::UdpClientStream;
+use hickory_net::xfer::DnsMultiplexer;
+use hickory_proto::op::{DnsResponse, Message, Query, ResponseCode};
+use hickory_proto::rr::{DNSClass, Name, RData, RecordType, TSigner};
+
+use crate::error::DnsError;
+
+/// A CNAME chain longer than this is a loop or a mistake.
+const MAX_CNAME_HOPS: usize = 8;
+/// Per-query timeout; the propagation check has its own overall bound.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Which servers lookups ask, in order, and the TSIG key to sign queries with, if any.
+#[derive(Clone)]
+pub struct Lookup {
+    servers: Vec<SocketAddr>,
+    signer: Option<TSigner>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for Lookup {
+    // TSigner holds the key: show only whether one is set.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lookup")
+            .field("servers", &self.servers)
+            .field("signed", &self.signer.is_some())
+            .finish()
+    }
+}
+
+/// What a server said to one question: the rcode and the records of each section.
+pub(crate) struct Answer {
+    pub rcode: ResponseCode,
+    pub answers: Vec<(Name, RData)>,
+    pub additionals: Vec<(Name, RData)>,
+}
+
+impl Lookup {
+    /// Unsigned lookups at `servers` (e.g. the `--dns-resolver` list).
+    pub fn new(servers: Vec<SocketAddr>) -> Lookup {
+        Lookup {
+            servers,
+            signer: None,
+            timeout: QUERY_TIMEOUT,
+        }
+    }
+
+    /// Signs every query with a TSIG key (certbot's `dns_rfc2136_sign_query`).
+    pub(crate) fn signed(mut self, signer: TSigner) -> Lookup {
+        self.signer = Some(signer);
+        self
+    }
+
+    pub fn servers(&self) -> &[SocketAddr] {
+        &self.servers
+    }
+
+    /// Asks the servers in order; the first that answers wins. Errors name every server.
+    pub(crate) async fn ask(&self, name: &Name, rtype: RecordType) -> Result<Answer, DnsError> {
+        let mut failures = Vec::new();
+        for server in &self.servers {
+            match self.ask_at(*server, name, rtype).await {
+                Ok(answer) => return Ok(answer),
+                Err(e) => failures.push(format!("{server}: {e}")),
+            }
+        }
+        Err(DnsError::Query {
+            server: if self.servers.is_empty() {
+                "(no DNS servers)".into()
+            } else {
+                join(&self.servers)
+            },
+            name: name.to_ascii(),
+            rtype: rtype.to_string(),
+            reason: failures.join("; "),
+        })
+    }
+
+    /// One question to one server: UDP, then TCP if the answer was truncated.
+    pub(crate) async fn ask_at(
+        &self,
+        server: SocketAddr,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<Answer, String> {
+        let response = match &self.signer {
+            Some(signer) => signed_tcp(server, name, rtype, signer, self.timeout).await?,
+            None => self.udp(server, name, rtype).await?,
+        };
+        let response = if response.metadata.truncation {
+            self.tcp(server, name, rtype).await?
+        } else {
+            response
+        };
+        let pairs = |records: &[hickory_proto::rr::Record]| {
+            records
+                .iter()
+                .map(|r| (r.name.clone(), r.data.clone()))
+                .collect::<Vec<_>>()
+        };
+        Ok(Answer {
+            rcode: response.metadata.response_code,
+            answers: pairs(&response.answers),
+            additionals: pairs(&response.additionals),
+        })
+    }
+
+    async fn udp(
+        &self,
+        server: SocketAddr,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<DnsResponse, String> {
+        let stream = UdpClientStream::builder(server, TokioRuntimeProvider::new())
+            .with_timeout(Some(self.timeout))
+            .build();
+        let (client, bg) = Client::<TokioRuntimeProvider>::from_sender(stream);
+        run(client, bg, name, rtype).await
+    }
+
+    async fn tcp(
+        &self,
+        server: SocketAddr,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<DnsResponse, String> {
+        let (connect, sender) = TcpClientStream::new(
+            server,
+            None,
+            Some(self.timeout),
+            TokioRuntimeProvider::new(),
+        );
+        let stream = tokio::time::timeout(self.timeout, connect)
+            .await
+            .map_err(|_| "TCP connect timed out".to_string())?
+            .map_err(|e| e.to_string())?;
+        let mux = DnsMultiplexer::new(stream, sender).with_timeout(self.timeout);
+        let (client, bg) = Client::<TokioRuntimeProvider>::from_sender(mux);
+        run(client, bg, name, rtype).await
+    }
+}
+
+async fn run<F>(
+    mut client: Client<TokioRuntimeProvider>,
+    bg: F,
+    name: &Name,
+    rtype: RecordType,
+) -> Result<DnsResponse, String>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send,
+{
+    let task = tokio::spawn(bg);
+    let result = client.query(name.clone(), DNSClass::IN, rtype).await;
+    task.abort();
+    result.map_err(|e| e.to_string())
+}
+
+/// One TSIG-signed query over TCP. hickory's client signs only updates and transfers, so the
+/// message is signed here and the answer's signature checked with hickory's verifier.
+async fn signed_tcp(
+    server: SocketAddr,
+    name: &Name,
+    rtype: RecordType,
+    signer: &TSigner,
+    timeout: Duration,
+) -> Result<DnsResponse, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut message = Message::query();
+    message.add_query(Query::query(name.clone(), rtype));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let verifier = message.finalize(signer, now).map_err(|e| e.to_string())?;
+    let bytes = message.to_vec().map_err(|e| e.to_string())?;
+    let len = u16::try_from(bytes.len()).map_err(|_| "query too large".to_string())?;
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(server).await?;
+        stream.write_all(&len.to_be_bytes()).await?;
+        stream.write_all(&bytes).await?;
+        let mut size = [0u8; 2];
+        stream.read_exact(&mut size).await?;
+        let mut buf = vec![0u8; usize::from(u16::from_be_bytes(size))];
+        stream.read_exact(&mut buf).await?;
+        Ok::<_, std::io::Error>(buf)
+    };
+    let buf = tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+        .map_err(|e| e.to_string())?;
+    let response = Message::from_vec(&buf).map_err(|e| e.to_string())?;
+    if response.metadata.id != message.metadata.id {
+        return Err("answer to another query (id mismatch)".into());
+    }
+    if response.metadata.response_code == ResponseCode::NotAuth {
+        return Err(
+            "the server refused the TSIG key (NOTAUTH: wrong key name, secret or algorithm?)"
+                .into(),
+        );
+    }
+    match verifier {
+        Some(mut v) => v
+            .verify(&buf)
+            .map_err(|e| format!("the answer's TSIG signature does not verify: {e}")),
+        None => DnsResponse::from_buffer(buf).map_err(|e| e.to_string()),
+    }
+}
+
+/// Parses a domain name as given by a user or a CA (trailing dot optional).
+pub(crate) fn fqdn(name: &str) -> Result<Name, DnsError> {
+    let mut parsed = Name::from_ascii(name)
+        .map_err(|e| DnsError::Other(format!("invalid DNS name {name:?}: {e}")))?;
+    parsed.set_fqdn(true);
+    Ok(parsed.to_lowercase())
+}
+
+/// `name` without the trailing dot, lower case: how names appear in errors and the journal.
+pub(crate) fn display(name: &Name) -> String {
+    name.to_ascii().trim_end_matches('.').to_ascii_lowercase()
+}
+
+pub(crate) fn join(servers: &[SocketAddr]) -> String {
+    servers
+        .iter()
+        .map(SocketAddr::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Follows CNAMEs from `name` (at most `MAX_CNAME_HOPS`); returns where the chain ends.
+pub async fn follow_cname(lookup: &Lookup, name: &str) -> Result<String, DnsError> {
+    let mut current = fqdn(name)?;
+    let mut seen = vec![current.clone()];
+    for _ in 0..MAX_CNAME_HOPS {
+        let answer = lookup.ask(&current, RecordType::CNAME).await?;
+        let target = answer.answers.iter().find_map(|(owner, data)| match data {
+            RData::CNAME(c) if owner.to_lowercase() == current => Some(c.0.to_lowercase()),
+            _ => None,
+        });
+        match target {
+            None => return Ok(display(&current)),
+            Some(next) if seen.contains(&next) => {
+                return Err(DnsError::Other(format!(
+                    "CNAME loop at {} (via {})",
+                    display(&next),
+                    join(lookup.servers())
+                )))
+            }
+            Some(next) => {
+                seen.push(next.clone());
+                current = next;
+            }
+        }
+    }
+    Err(DnsError::Other(format!(
+        "more than {MAX_CNAME_HOPS} CNAMEs from {name}"
+    )))
+}
+
+/// The zone that holds `name`: the closest enclosing name whose SOA the servers serve.
+/// Walks up one label at a time, as certbot's rfc2136 plugin does, so zones at any depth
+/// (and child zones delegated inside a parent) are found.
+pub async fn find_zone(lookup: &Lookup, name: &str) -> Result<String, DnsError> {
+    let name = fqdn(name)?;
+    let mut candidate = name.clone();
+    let mut said = Vec::new();
+    while !candidate.is_root() {
+        let answer = lookup.ask(&candidate, RecordType::SOA).await?;
+        let has_soa = answer.answers.iter().any(|(owner, data)| {
+            matches!(data, RData::SOA(_)) && owner.to_lowercase() == candidate
+        });
+        if answer.rcode == ResponseCode::NoError && has_soa {
+            return Ok(display(&candidate));
+        }
+        said.push(format!("{}: {}", display(&candidate), rcode_text(&answer)));
+        candidate = candidate.base_name();
+    }
+    Err(DnsError::NoZone {
+        name: display(&name),
+        reason: format!(
+            "no SOA at any enclosing name from {} ({})",
+            join(lookup.servers()),
+            said.join(", ")
+        ),
+    })
+}
+
+fn rcode_text(answer: &Answer) -> String {
+    if answer.rcode == ResponseCode::NoError {
+        "no SOA".into()
+    } else {
+        answer.rcode.to_string()
+    }
+}

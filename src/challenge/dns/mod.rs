@@ -1,0 +1,103 @@
+//! DNS-01: TXT record writers (RFC 2136 with TSIG, over the `dns-update` crate), zone
+//! discovery by SOA, CNAME following, the propagation check and the journal of created
+//! records. A leaf: it knows nothing of orders, stores or nginx; `ops` drives it:
+//! `locate` each identifier, note + `add_txt`, `wait_for_propagation`, answer the challenge,
+//! then `remove_txt` + forget (or `remove_recorded` for a previous run's leftovers).
+
+mod credentials;
+mod journal;
+mod lookup;
+mod propagation;
+mod secret;
+mod writer;
+
+pub use credentials::{read_private_file, Rfc2136Config, TsigAlgorithm};
+pub use journal::{remove_recorded, CreatedRecord, Journal};
+pub use lookup::{find_zone, follow_cname, Lookup, QUERY_TIMEOUT};
+pub use propagation::{authoritative, wait_for_propagation, Expected, Servers, Wait};
+pub use secret::Secret;
+pub use writer::{ProviderWriter, TxtWriter, TXT_TTL};
+
+use crate::error::DnsError;
+
+/// Where one identifier's TXT value goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxtTarget {
+    /// `_acme-challenge.NAME`, what the CA looks up.
+    pub challenge_name: String,
+    /// Where the value is written: `challenge_name`, or where its CNAME chain ends.
+    pub name: String,
+    /// The zone holding `name` (the update's zone).
+    pub zone: String,
+}
+
+/// `_acme-challenge.` + the identifier; a wildcard shares its base name's record (RFC 8555 8.4).
+pub fn challenge_name(identifier: &str) -> String {
+    let base = identifier.strip_prefix("*.").unwrap_or(identifier);
+    format!(
+        "_acme-challenge.{}",
+        base.trim_end_matches('.').to_ascii_lowercase()
+    )
+}
+
+/// Finds where an identifier's TXT value must be written: follows a CNAME at
+/// `_acme-challenge.NAME` (the acme-dns pattern) and finds the zone of where it ends.
+pub async fn locate(identifier: &str, lookup: &Lookup) -> Result<TxtTarget, DnsError> {
+    let challenge_name = challenge_name(identifier);
+    let name = follow_cname(lookup, &challenge_name).await?;
+    let zone = find_zone(lookup, &name).await?;
+    Ok(TxtTarget {
+        challenge_name,
+        name,
+        zone,
+    })
+}
+
+/// Parses `--dns-resolver ADDR[:PORT]` (port 53 when absent; IPv6 as `[ADDR]:PORT`).
+pub fn parse_resolver(text: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    let bare = text.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<std::net::IpAddr>()
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+        .map_err(|_| format!("--dns-resolver {text:?}: expected ADDR or ADDR:PORT (an IP address)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_and_apex_share_one_name() {
+        assert_eq!(
+            challenge_name("*.Example.com"),
+            "_acme-challenge.example.com"
+        );
+        assert_eq!(
+            challenge_name("example.com."),
+            "_acme-challenge.example.com"
+        );
+    }
+
+    #[test]
+    fn resolvers_default_to_port_53() {
+        assert_eq!(
+            parse_resolver("192.0.2.1"),
+            Ok("192.0.2.1:53".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_resolver("127.0.0.1:5353"),
+            Ok("127.0.0.1:5353".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_resolver("[::1]"),
+            Ok("[::1]:53".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_resolver("[::1]:54"),
+            Ok("[::1]:54".parse().expect("addr"))
+        );
+        assert!(parse_resolver("ns1.example.com").is_err());
+    }
+}

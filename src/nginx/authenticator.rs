@@ -1,0 +1,125 @@
+//! The `--nginx` authenticator's planner: a location per HTTP-01 challenge in the blocks
+//! serving its name (a minimal block of its own for a name none serves), and their removal.
+
+use super::edit::{Edits, FileEdit};
+use super::recognize::{
+    has_child, is_challenge_location, is_https_redirect, is_marked, named_blocks, ssl_ports,
+    CHALLENGE_PREFIX, MARKER,
+};
+use super::{Config, Node};
+use crate::error::NginxError;
+use crate::types::DomainName;
+
+/// One HTTP-01 challenge to serve from nginx.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    pub name: DomainName,
+    pub token: String,
+    pub key_authorization: String,
+}
+
+/// Plan locations answering each challenge in the blocks serving its name on `http_port`;
+/// a name no block serves by name gets a new minimal server block inside `http`.
+pub fn plan_challenges(
+    config: &Config,
+    challenges: &[Challenge],
+    http_port: u16,
+) -> Result<Vec<FileEdit>, NginxError> {
+    let mut edits = Edits::default();
+    for ch in challenges {
+        if !is_base64url(&ch.token) {
+            return Err(NginxError::Other(format!(
+                "refusing challenge token {:?}: not base64url",
+                ch.token
+            )));
+        }
+        let valid_keyauth = ch
+            .key_authorization
+            .split_once('.')
+            .is_some_and(|(t, k)| t == ch.token && is_base64url(k));
+        if !valid_keyauth {
+            return Err(NginxError::Other(format!(
+                "refusing key authorization {:?}: not <token>.<base64url thumbprint>",
+                ch.key_authorization
+            )));
+        }
+        let location = format!(
+            "location = {CHALLENGE_PREFIX}{} {{ default_type text/plain; return 200 \"{}\"; }}",
+            ch.token, ch.key_authorization
+        );
+        let blocks = named_blocks(config, ch.name.as_str(), http_port);
+        if blocks.is_empty() {
+            let server = format!(
+                "server {{ {MARKER}\n    listen {http_port}; {MARKER}\n    server_name {}; {MARKER}\n    {location} {MARKER}\n}} {MARKER}",
+                ch.name
+            );
+            edits.add_to_http(config, &server)?;
+            continue;
+        }
+        // A server-level redirect runs before location matching, so the CA follows it to
+        // https: serve the challenge from the blocks answering the name with TLS as well.
+        let mut targets = Vec::new();
+        for b in blocks {
+            if has_child(config, &b, is_https_redirect) {
+                for port in ssl_ports(config) {
+                    targets.extend(
+                        named_blocks(config, ch.name.as_str(), port)
+                            .into_iter()
+                            .filter(|t| t.listens.iter().any(|l| l.port == port && l.ssl)),
+                    );
+                }
+            }
+            targets.push(b);
+        }
+        let mut seen = Vec::new();
+        targets.retain(|b| {
+            let key = (b.file, b.directive.span.start);
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
+        for b in targets {
+            let exists = has_child(config, &b, |d| {
+                d.name() == "location"
+                    && d.arg(1) == Some(&format!("{CHALLENGE_PREFIX}{}", ch.token))
+            });
+            if !exists {
+                edits.add_lines(config, &b, std::slice::from_ref(&location))?;
+            }
+        }
+    }
+    edits.finish(config)
+}
+
+/// Plan removing every challenge location (and server block) the authenticator added.
+pub fn plan_challenge_removal(config: &Config) -> Result<Vec<FileEdit>, NginxError> {
+    let mut edits = Edits::default();
+    for b in config.server_blocks() {
+        let src = &config.files[b.file].source;
+        let ours_only = is_marked(src, b.directive)
+            && b.directive.children().iter().all(|n| match n {
+                Node::Trivia(_) => true,
+                Node::Directive(d) => {
+                    is_marked(src, d) && matches!(d.name(), "listen" | "server_name" | "location")
+                }
+            });
+        if ours_only {
+            edits.remove_line(config, b.file, b.directive);
+            continue;
+        }
+        for n in b.directive.children() {
+            if let Node::Directive(d) = n {
+                if is_challenge_location(d) && is_marked(src, d) {
+                    edits.remove_line(config, b.file, d);
+                }
+            }
+        }
+    }
+    edits.finish(config)
+}
+
+fn is_base64url(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
