@@ -284,29 +284,4 @@ mod tests {
         let err = args("quiet = maybe\n", "renew", &[]).unwrap_err();
         assert!(err.reason.contains("switch"), "{err}");
     }
-
-    /// Every flag of the real CLI works: the file's args parse with clap as typed ones would.
-    #[test]
-    fn real_cli_flags_round_trip_through_clap() {
-        use clap::{CommandFactory, Parser};
-        let text = "config-dir = /tmp/cw\nno-random-sleep-on-renew\nquiet = true\n\
-                    preferred-profile = shortlived\n";
-        let entries = parse(text).unwrap();
-        let root = crate::cli::Cli::command();
-        let extra = to_args(&entries, &root, Some("renew"), &[]).unwrap();
-        assert!(
-            !extra.iter().any(|a| a == "--preferred-profile=shortlived"),
-            "{extra:?}"
-        );
-        let mut argv: Vec<OsString> = vec!["certwright".into(), "renew".into()];
-        argv.extend(extra);
-        let cli = crate::cli::Cli::try_parse_from(&argv).unwrap();
-        assert_eq!(cli.global.config_dir, std::path::PathBuf::from("/tmp/cw"));
-        assert!(cli.global.quiet);
-        let extra = to_args(&entries, &root, Some("certonly"), &[]).unwrap();
-        assert!(
-            extra.iter().any(|a| a == "--preferred-profile=shortlived"),
-            "{extra:?}"
-        );
-    }
 }

@@ -258,6 +258,10 @@ pub enum Error {
     #[error("shared store {store}: {reason}")]
     Shared { store: String, reason: String },
     /// `import-certbot` where some lineages could not be imported; each was reported.
+    #[error("{failed} of {total} certificate(s) are not what the server serves")]
+    NotServed { failed: usize, total: usize },
+    #[error("{failed} of {total} alert target(s) did not take the test event")]
+    AlertsFailed { failed: usize, total: usize },
     #[error("{failed} of {total} certbot lineage(s) could not be imported")]
     NotImported { failed: usize, total: usize },
 }
@@ -276,7 +280,9 @@ impl Error {
             | Error::Internal(_)
             | Error::Hook(_)
             | Error::SomeFailed { .. }
-            | Error::NotImported { .. } => 1,
+            | Error::NotImported { .. }
+            | Error::AlertsFailed { .. }
+            | Error::NotServed { .. } => 1,
             Error::Store(_) | Error::Config(_) => 3,
             Error::Locked { .. } => 4,
             Error::Nginx(_) => 5,

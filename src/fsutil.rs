@@ -190,6 +190,8 @@ pub const SECRET_ENV_VARS: &[&str] = &[
     "CERTWRIGHT_EAB_HMAC_KEY",
     "CERTWRIGHT_STORE_PASSWORD",
     "REDISCLI_AUTH",
+    // Webhook URLs carry their token in the path.
+    "CERTWRIGHT_NOTIFY_WEBHOOK",
 ];
 
 /// Clear `SECRET_ENV_VARS` (and `CERTWRIGHT_STORE` when its URL holds credentials) from a

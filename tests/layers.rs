@@ -16,6 +16,10 @@ const LEAVES: &[&str] = &[
     "schedule",
     "config",
     "certbot",
+    "notify",
+    "metrics",
+    "verify",
+    "cli_ini",
 ];
 const BASE: &[&str] = &["types", "error", "fsutil", "crash"];
 

@@ -190,6 +190,11 @@ pub enum Command {
     /// certwright lineage with an equivalent renewal config; certbot's files are not changed.
     #[command(name = "import-certbot")]
     ImportCertbot(ImportCertbotArgs),
+    /// Send alerts by hand: --test sends a test event to every given target.
+    Notify(NotifyArgs),
+    /// Check that nginx serves each lineage's live certificate: connect to every HTTPS
+    /// listen of the server blocks using it, with SNI per name; exit 1 on a mismatch.
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -806,6 +811,79 @@ pub struct RenewArgs {
     /// Print one JSON object (schema 1) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+}
+
+/// Where alerts and metrics go (renew; `notify --test`).
+#[derive(Debug, Args, Default)]
+pub struct AlertArgs {
+    /// POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as
+    /// is. The URL's path and query are never shown (they hold the token); give it in
+    /// CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CERTWRIGHT_NOTIFY_WEBHOOK",
+        hide_env_values = true,
+        value_delimiter = ' '
+    )]
+    pub notify_webhook: Vec<String>,
+
+    /// Mail alerts to this address (repeatable); needs --smtp-server.
+    #[arg(long, value_name = "ADDR", requires = "smtp_server")]
+    pub notify_email: Vec<String>,
+
+    /// SMTP relay: HOST:PORT (STARTTLS; port 465 means implicit TLS), smtp://HOST[:PORT] or
+    /// smtps://HOST[:PORT]. Plain-text SMTP is not offered.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub smtp_server: Option<String>,
+
+    /// File with `username = ...` and `password = ...` lines for the relay; must be mode
+    /// 0600 or stricter.
+    #[arg(long, value_name = "FILE", requires = "smtp_server")]
+    pub smtp_credentials: Option<PathBuf>,
+
+    /// Also trust the PEM certificates in FILE for the relay's TLS (a private CA).
+    #[arg(long, value_name = "FILE", requires = "smtp_server")]
+    pub smtp_ca_bundle: Option<PathBuf>,
+
+    /// Sender address of alert mails (default: certwright@<host name>).
+    #[arg(long, value_name = "ADDR", requires = "smtp_server")]
+    pub smtp_from: Option<String>,
+
+    /// Shell command run for each alert, with the event in CERTWRIGHT_* environment
+    /// variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...).
+    #[arg(long, value_name = "CMD")]
+    pub failure_hook: Option<String>,
+
+    /// After the run, write Prometheus metrics here atomically (node_exporter textfile
+    /// collector; name it *.prom).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_textfile: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Only these lineages (repeatable); default: all.
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Vec<String>,
+
+    /// Print one JSON object (schema 1) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// Send a test event to every target given and report each delivery (exit 1 if any
+    /// target failed).
+    #[arg(long, required = true)]
+    pub test: bool,
+
+    #[command(flatten)]
+    pub alerts: AlertArgs,
 }
 
 #[derive(Debug, Args)]
@@ -878,6 +956,14 @@ pub struct DaemonArgs {
 
     /// Internal: this process is one pass run by a daemon (`--once`, reporting the
     /// parent's pid in the status file).
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics (the same text as
+    /// --metrics-textfile, refreshed after every pass).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+
     #[arg(long, hide = true)]
     pub child_pass: bool,
 }

@@ -17,7 +17,11 @@ use crate::config::{
 };
 use crate::error::{Error, InputError};
 use crate::nginx::Ctl;
+use crate::notify::email::{EmailTarget, SmtpCredentials, SmtpServer};
+use crate::notify::hook::HookCommand;
+use crate::notify::{Target as AlertTarget, WebhookUrl};
 use crate::ops::accounts::{ServerChoice, EAB_HMAC_KEY_ENV};
+use crate::ops::alerts::{host_name, AlertSettings};
 use crate::ops::certify::{IssuanceChoice, Request};
 use crate::ops::challenge_proxy::ChallengeProxy;
 use crate::ops::csr::CsrOutput;
@@ -34,8 +38,9 @@ use crate::store::inspect;
 use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
-    AuthenticatorArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, DeployArgs, EabArgs,
-    GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
+    AlertArgs, AuthenticatorArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, DeployArgs,
+    EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs,
+    ServerArgs,
 };
 
 /// The global flags.
@@ -254,7 +259,52 @@ pub fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
         deploy_hook: args.deploy_hook.clone(),
         run_deploy_hooks: args.run_deploy_hooks,
         concurrency: usize::from(args.concurrency),
+        alerts: alerts(&args.alerts)?,
         ..RenewRequest::default()
+    })
+}
+
+/// Alert targets and the metrics textfile; reads the SMTP credentials file (refused unless
+/// 0600). Errors never quote a webhook URL or the password.
+pub fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
+    let bad = |flag: &str, e: String| InputError::Other(format!("{flag}: {e}"));
+    let mut targets = Vec::new();
+    for url in &args.notify_webhook {
+        let url = WebhookUrl::parse(url).map_err(|e| bad("--notify-webhook", e))?;
+        targets.push(AlertTarget::Webhook(url));
+    }
+    if let Some(server) = &args.smtp_server {
+        if args.notify_email.is_empty() {
+            return Err(bad("--smtp-server", "give --notify-email too".into()).into());
+        }
+        let server = SmtpServer::parse(server).map_err(|e| bad("--smtp-server", e))?;
+        let mut email = EmailTarget::new(
+            &args.notify_email,
+            args.smtp_from.as_deref(),
+            &host_name(),
+            server,
+        )
+        .map_err(|e| bad("--notify-email", e))?;
+        if let Some(path) = &args.smtp_credentials {
+            let creds =
+                SmtpCredentials::from_file(path).map_err(|e| bad("--smtp-credentials", e))?;
+            email.credentials = Some(creds);
+        }
+        if let Some(path) = &args.smtp_ca_bundle {
+            let pem = std::fs::read(path)
+                .map_err(|e| bad("--smtp-ca-bundle", format!("{}: {e}", path.display())))?;
+            email.extra_roots_pem = Some(pem);
+        }
+        targets.push(AlertTarget::Email(email));
+    }
+    if let Some(hook) = &args.failure_hook {
+        check_hooks(&[("--failure-hook", Some(hook.as_str()))])?;
+        targets.push(AlertTarget::Hook(HookCommand(hook.clone())));
+    }
+    Ok(AlertSettings {
+        targets,
+        metrics_textfile: args.metrics_textfile.clone(),
+        ..AlertSettings::default()
     })
 }
 
@@ -277,6 +327,8 @@ pub fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
         http_01: args.http_01_port.map(|port| (args.http_01_address, port)),
         sync_interval: Duration::from_secs(args.sync_interval),
         proxy: challenge_proxy(args)?,
+        alerts: alerts(&args.alerts)?,
+        metrics_listen: args.metrics_listen,
     })
 }
 

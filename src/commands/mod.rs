@@ -8,12 +8,14 @@ mod daemon;
 mod delete;
 mod import_certbot;
 mod install;
+mod notify;
 mod plan;
 mod reconfigure;
 mod renew;
 mod revoke;
 mod rollback;
 mod run;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -55,5 +57,7 @@ fn dispatch(ctx: &Ctx, command: Command, webroots: Vec<Option<usize>>) -> Result
         Command::Delete(args) => delete::run(ctx, args),
         Command::Reconfigure(args) => reconfigure::run(ctx, args),
         Command::ImportCertbot(args) => import_certbot::run(ctx, args),
+        Command::Notify(args) => notify::run(ctx, args),
+        Command::Verify(args) => verify::run(ctx, args),
     }
 }

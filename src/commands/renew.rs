@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::cli::{resolve, RenewArgs};
 use crate::error::Error;
+use crate::ops::alerts::after_pass;
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
 use crate::ops::privileges::bind_then_drop;
@@ -34,6 +35,9 @@ pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     let (store, _lock) = ctx.open_store()?;
     let now = OffsetDateTime::now_utc();
     let results = block_on(renew_pass(&ctx.ui, &store, &request, now))??;
+    if !request.dry_run {
+        block_on(after_pass(&ctx.ui, &store, &request.alerts, &results, now))?;
+    }
     report(ctx, &request, &results, args.json);
     match pass_error(&request, &results) {
         Some(e) => Err(e),

@@ -130,6 +130,17 @@ impl Config {
         blocks
     }
 
+    /// The `ssl_certificate` files a server block names (includes followed), in order.
+    pub fn ssl_certificates(&self, block: &ServerBlock<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_in_server(self, block.file, block.directive, &mut |d| {
+            if d.name() == "ssl_certificate" {
+                out.extend(d.arg(0).map(String::from));
+            }
+        });
+        out
+    }
+
     /// The blocks that answer `name` on `port`: one winner per listening address, deduplicated.
     pub fn select(&self, name: &str, port: u16) -> Vec<Selected<'_>> {
         let name = name.to_ascii_lowercase();

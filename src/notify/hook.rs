@@ -20,6 +20,7 @@ impl HookCommand {
             .stdout(std::process::Stdio::inherit())
             .process_group(0)
             .kill_on_drop(true);
+        crate::fsutil::scrub_secret_env(cmd.as_std_mut());
         for (k, v) in event.env() {
             cmd.env(k, v);
         }

@@ -29,6 +29,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::WebhookUrl;
+use crate::error::error_chain;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of an error answer is kept for the log.
@@ -91,14 +92,4 @@ fn client() -> Result<HttpsClient, String> {
         .enable_http1()
         .wrap_connector(http);
     Ok(Client::builder(TokioExecutor::new()).build(connector))
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    out
 }

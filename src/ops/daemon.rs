@@ -10,7 +10,7 @@
 //! in-process: an unprivileged child could not bind them again.
 
 use std::cell::RefCell;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -25,6 +25,7 @@ use crate::fsutil;
 use crate::schedule::{self, CronSchedule, TwiceDaily};
 use crate::store::{Store, StoreLock};
 
+use super::alerts::{after_pass, AlertSettings};
 use super::challenge_proxy::ChallengeProxy;
 use super::deploy::{pull_and_deploy, DeploySettings};
 use super::fleet::Fleet;
@@ -33,6 +34,9 @@ use super::privileges::{bind_error, bind_then_drop, ListenAt};
 use super::renewal::{lineage_ports, renew_pass, RenewRequest};
 use super::report::plan;
 use super::Ctx;
+
+/// The textfile `--metrics-listen` serves when no `--metrics-textfile` is given.
+const METRICS_FILE: &str = "metrics.prom";
 
 /// The daemon's flags, validated.
 #[derive(Debug, Clone)]
@@ -49,6 +53,10 @@ pub struct DaemonRequest {
     pub sync_interval: Duration,
     /// `--nginx`: the managed location passing challenges to the responder.
     pub proxy: Option<ChallengeProxy>,
+    /// Alert targets and metrics textfile, used by every pass.
+    pub alerts: AlertSettings,
+    /// `--metrics-listen`: served by the long-lived daemon only (never by a pass).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
@@ -73,11 +81,21 @@ pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
         .unwrap_or_else(|| ctx.global.work_dir.join("status.json"));
     let one = req.once || req.child_pass;
     let in_process = one || !prebound.is_empty();
+    // With --metrics-listen every pass writes the textfile the listener serves.
+    let mut alerts = req.alerts.clone();
+    if req.metrics_listen.is_some() && alerts.metrics_textfile.is_none() {
+        alerts.metrics_textfile = Some(ctx.global.work_dir.join(METRICS_FILE));
+    }
+    let metrics = match (req.metrics_listen, &alerts.metrics_textfile, one) {
+        (Some(addr), Some(path), false) => Some(bind_metrics(addr, path)?),
+        _ => None,
+    };
     let request = RenewRequest {
         deploy_hook: req.deploy_hook.clone(),
         concurrency: req.concurrency,
         prebound,
         fleet: fleet.clone(),
+        alerts,
         ..RenewRequest::default()
     };
     let fleet_duty = fleet.filter(|_| !one).map(|fleet| FleetDuty {
@@ -103,8 +121,30 @@ pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
         cron: req.cron.clone(),
         once: one,
         status_file: &status_file,
+        metrics,
     };
     block_on_daemon(&ctx.ui, plan, fleet_duty)
+}
+
+/// The metrics listener, bound before the first pass and before --user drops privileges;
+/// it serves the textfile the passes write.
+fn bind_metrics(addr: SocketAddr, path: &Path) -> Result<(std::net::TcpListener, PathBuf), Error> {
+    let listener = std::net::TcpListener::bind(addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|e| Error::Internal(format!("--metrics-listen {addr}: {e}")))?;
+    Ok((listener, path.to_path_buf()))
+}
+
+/// Serves `GET /metrics` from the textfile until the daemon stops.
+async fn serve_metrics(metrics: Option<(std::net::TcpListener, PathBuf)>) -> Result<(), Error> {
+    let Some((listener, path)) = metrics else {
+        return std::future::pending().await;
+    };
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| Error::Internal(format!("metrics listener: {e}")))?;
+    let render = move || std::fs::read_to_string(&path).unwrap_or_default();
+    crate::metrics::serve(listener, render, std::future::pending()).await;
+    Ok(())
 }
 
 fn block_on_daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Result<(), Error> {
@@ -130,6 +170,7 @@ struct Plan<'a> {
     cron: Option<CronSchedule>,
     once: bool,
     status_file: &'a Path,
+    metrics: Option<(std::net::TcpListener, PathBuf)>,
 }
 
 /// What a fleet node's daemon does besides renewing: answer the fleet's challenges on its
@@ -281,6 +322,7 @@ async fn daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Resul
         _ = looped => {}
         _ = signals => {}
         r = fleet_loop => r?,
+        r = serve_metrics(plan.metrics) => r?,
     }
     ui.note("certwright daemon stopped");
     Ok(())
@@ -373,6 +415,7 @@ async fn one_pass(
         _ = stop.wait_for(|s| *s) => return Ok(Pass::default()),
     };
     let now = OffsetDateTime::now_utc();
+    after_pass(ui, store, &request.alerts, &results, now).await;
     let entries = plan(ui, store, now)?;
     let next_due = schedule::daemon::earliest(entries.iter().filter_map(|e| e.next_time));
     let status = serde_json::json!({

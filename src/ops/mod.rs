@@ -14,6 +14,7 @@
 //! - `certbot_import`; `output`: the UI, dates and prompts.
 
 pub mod accounts;
+pub mod alerts;
 pub mod ari;
 pub mod certbot_import;
 pub mod certify;
@@ -33,6 +34,7 @@ pub mod removal;
 pub mod renewal;
 pub mod report;
 pub mod revocation;
+pub mod served;
 pub mod session;
 pub mod solve;
 pub mod state;

@@ -44,6 +44,8 @@ pub struct RenewRequest {
     pub prebound: Prebound,
     /// Fleet mode (`--store`).
     pub fleet: Option<Arc<Fleet>>,
+    /// Alert targets and metrics textfile (see `ops::alerts`).
+    pub alerts: super::alerts::AlertSettings,
 }
 
 impl RenewRequest {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use certwright::cli_ini;
 use certwright::error::Problem;
 use certwright::metrics::{
     self, render, write_textfile, LineageMetrics, RenewalCounters, Snapshot,
@@ -104,6 +105,7 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
     );
 }
 
+const EXPIRY_METRIC: &str = "certwright_certificate_not_after_timestamp_seconds";
 const URL_TOKEN: &str = "T0KEN-in-the-webhook-url-4711";
 const SMTP_PASSWORD: &str = "smtp-pa55word-0815";
 
@@ -463,6 +465,11 @@ fn metrics_textfile_passes_promtool() {
     let text = std::fs::read_to_string(&path).expect("read textfile");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("list").collect();
     assert_eq!(leftovers.len(), 1, "temp file left behind");
+    assert_promtool_accepts(&text);
+}
+
+/// `promtool check metrics` (Debian's prometheus package) finds nothing to complain about.
+fn assert_promtool_accepts(text: &str) {
     let mut child = std::process::Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())
@@ -505,19 +512,333 @@ fn prometheus_scrapes_the_metrics_listener() {
     assert_eq!(not_found.status, 404);
 
     let prom = Prometheus::start(metrics_port);
-    let query = "/api/v1/query?query=certwright_certificate_not_after_timestamp_seconds";
-    let value = support::wait_for(Duration::from_secs(60), || {
-        let answer = net::http_get(prom.port, "localhost", query).ok()?;
-        let json: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
-        let result = &json["data"]["result"][0];
-        (result["metric"]["lineage"] == "shop.example.test")
-            .then(|| result["value"][1].as_str().map(String::from))
-            .flatten()
-    });
+    let value = prom.wait_for_value(EXPIRY_METRIC, "shop.example.test");
     assert_eq!(
         value.as_deref(),
         Some("1798761600"),
         "Prometheus never scraped the expiry:\n{}",
         prom.log()
     );
+}
+
+/// Every flag of the real CLI works: the file's args parse with clap as typed ones would.
+#[test]
+fn cli_ini_takes_every_flag_of_the_real_cli() {
+    use clap::{CommandFactory, Parser};
+    let text = "config-dir = /tmp/cw\nno-random-sleep-on-renew\nquiet = true\n\
+                preferred-profile = shortlived\n";
+    let entries = cli_ini::parse(text).unwrap();
+    let root = certwright::cli::Cli::command();
+    let extra = cli_ini::to_args(&entries, &root, Some("renew"), &[]).unwrap();
+    assert!(
+        !extra.iter().any(|a| a == "--preferred-profile=shortlived"),
+        "{extra:?}"
+    );
+    let mut argv: Vec<std::ffi::OsString> = vec!["certwright".into(), "renew".into()];
+    argv.extend(extra);
+    let cli = certwright::cli::Cli::try_parse_from(&argv).unwrap();
+    assert_eq!(cli.global.config_dir, std::path::PathBuf::from("/tmp/cw"));
+    assert!(cli.global.quiet);
+    let extra = cli_ini::to_args(&entries, &root, Some("certonly"), &[]).unwrap();
+    assert!(
+        extra.iter().any(|a| a == "--preferred-profile=shortlived"),
+        "{extra:?}"
+    );
+}
+
+/// `renew` with alert targets: a failing renewal sends exactly one webhook and one mail, a
+/// second failing run sends none, the recovery sends one more of each; the textfile passes
+/// promtool; the URL token and SMTP password appear in no output.
+#[test]
+fn renew_alerts_once_per_failure_streak_and_on_recovery() {
+    let rig = Rig::new();
+    let name = "alert.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name])
+        .run()
+        .assert_success();
+    let hook = Receiver::start(Behaviour::Status(200));
+    let smtp = Smtp::start(false, SMTP_PASSWORD);
+    let creds = rig.env.root().join("smtp.ini");
+    std::fs::write(
+        &creds,
+        format!("username = {}\npassword = {SMTP_PASSWORD}\n", smtp::USER),
+    )
+    .expect("write credentials");
+    let ca = rig.env.root().join("smtp-ca.pem");
+    std::fs::write(&ca, &smtp.ca_pem).expect("write SMTP CA");
+    let textfile = rig.env.root().join("certwright.prom");
+    let renew = || {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod credentials");
+        rig.env
+            .cli()
+            .arg("renew")
+            .args(rig.env.dir_flags())
+            .args(["--no-random-sleep-on-renew", "--force-renewal"])
+            .args(["--notify-webhook", &hook.url(&format!("/hook/{URL_TOKEN}"))])
+            .args(["--notify-email", "ops@example.test"])
+            .args(["--smtp-server", &format!("localhost:{}", smtp.port)])
+            .arg("--smtp-credentials")
+            .arg(&creds)
+            .arg("--smtp-ca-bundle")
+            .arg(&ca)
+            .arg("--metrics-textfile")
+            .arg(&textfile)
+            .run()
+    };
+    let kinds = || -> Vec<String> {
+        hook.received()
+            .iter()
+            .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    rig.pebble.resolve_to(name, "127.0.0.2");
+    let first = renew();
+    first.assert_code(1);
+    assert_eq!(kinds(), ["renewal_failed"], "{}", first.stderr);
+    assert_eq!(smtp.messages().len(), 1, "{}", smtp.log());
+    let second = renew();
+    second.assert_code(1);
+    assert_eq!(
+        kinds(),
+        ["renewal_failed"],
+        "a second failing run alerted again"
+    );
+    assert_eq!(smtp.messages().len(), 1);
+    let failing_metrics = std::fs::read_to_string(&textfile).expect("textfile");
+    assert!(
+        failing_metrics.contains(&format!(
+            "certwright_consecutive_failures{{lineage=\"{name}\"}} 2"
+        )),
+        "{failing_metrics}"
+    );
+
+    rig.pebble.clear_resolution(name);
+    let third = renew();
+    third.assert_success();
+    assert_eq!(kinds(), ["renewal_failed", "recovered"]);
+    assert_eq!(smtp.messages().len(), 2);
+    let metrics = std::fs::read_to_string(&textfile).expect("textfile");
+    assert_promtool_accepts(&metrics);
+    assert!(
+        metrics.contains(&format!(
+            "certwright_renewals_total{{lineage=\"{name}\",result=\"failure\"}} 2"
+        )),
+        "{metrics}"
+    );
+    for out in [&first, &second, &third] {
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(!all.contains(URL_TOKEN), "token leaked:\n{all}");
+        assert!(!all.contains(SMTP_PASSWORD), "password leaked:\n{all}");
+    }
+    for file in ["alerts.json", "metrics-counters.json"] {
+        let text = std::fs::read_to_string(rig.env.work_dir().join(file)).expect(file);
+        assert!(
+            !text.contains(URL_TOKEN) && !text.contains(SMTP_PASSWORD),
+            "{file}"
+        );
+    }
+}
+
+/// `notify --test` reaches a live webhook, reports a dead one without its token, exit 1.
+#[test]
+fn notify_test_reports_each_target() {
+    let env = support::Env::new();
+    let hook = Receiver::start(Behaviour::Status(204));
+    let ok = env
+        .cli()
+        .args(["notify", "--test", "--notify-webhook"])
+        .arg(hook.url(&format!("/x/{URL_TOKEN}")))
+        .run();
+    ok.assert_success();
+    assert_eq!(hook.received()[0].json()["event"]["kind"], "test");
+    let dead = format!("http://127.0.0.1:{}/x/{URL_TOKEN}", free_port());
+    let out = env
+        .cli()
+        .args(["notify", "--test", "--notify-webhook", &dead])
+        .run();
+    out.assert_code(1);
+    let all = format!("{}{}{}{}", ok.stdout, ok.stderr, out.stdout, out.stderr);
+    assert!(out.stdout.contains("FAILED"), "{}", out.stdout);
+    assert!(!all.contains(URL_TOKEN), "{all}");
+}
+
+/// A real Prometheus scrapes a running daemon's `--metrics-listen` and its query API returns
+/// the lineage's expiry.
+#[test]
+fn prometheus_scrapes_the_daemon() {
+    let rig = Rig::new();
+    let name = "scraped.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name])
+        .run()
+        .assert_success();
+    let not_after = Lineage::at(rig.env.live(name)).leaf().not_after_unix;
+    let port = free_port();
+    let daemon = rig
+        .env
+        .cli()
+        .args(["daemon", "--schedule", "0 0 1 1 *", "--status-file"])
+        .arg(rig.env.root().join("status.json"))
+        .args(["--metrics-listen", &format!("127.0.0.1:{port}")])
+        .args(rig.env.dir_flags())
+        .spawn();
+    let prom = Prometheus::start(port);
+    let value = prom.wait_for_value(EXPIRY_METRIC, name);
+    let out = daemon.wait_or_kill();
+    assert_eq!(
+        value,
+        Some(not_after.to_string()),
+        "Prometheus never got the expiry:\n{}\n{}",
+        out.stderr,
+        prom.log()
+    );
+}
+
+/// `verify` after `run --nginx` finds the live certificate served; after a renewal whose
+/// reload silently did nothing (an `--nginx-ctl` wrapper that skips it), `verify` exits 1
+/// naming the mismatch, and `renew` with a webhook sends a `served_mismatch` alert.
+#[test]
+fn verify_catches_a_reload_that_did_nothing() {
+    let name = "served.example.test";
+    let site = format!(
+        "server {{\n    listen 127.0.0.1:@PORT0@;\n    server_name {name};\n    root @PREFIX@;\n}}\n"
+    );
+    let nginx = Nginx::start(&site);
+    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
+    let env = support::Env::new();
+    let skip = env.root().join("skip-reload");
+    let ctl = env.root().join("nginx-ctl");
+    std::fs::write(
+        &ctl,
+        format!(
+            // Once `skip` holds a copy of the live certificate, every reload after the live
+            // certificate changed "succeeds" without reloading; challenge reloads still work.
+            "#!/bin/sh\nfor a in \"$@\"; do\n  if [ \"$a\" = reload ] && [ -e {skip} ] && ! cmp -s {skip} {live}; then exit 0; fi\ndone\nexec {nginx_bin} \"$@\"\n",
+            skip = skip.display(),
+            live = env.live(name).join("cert.pem").display(),
+            nginx_bin = support::nginx::NGINX
+        ),
+    )
+    .expect("write ctl wrapper");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&ctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let https_port = free_port();
+    env.cli()
+        .args(["run", "--nginx", "-d", name, "--http-01-port"])
+        .arg(nginx.port(0).to_string())
+        .arg("--nginx-server-root")
+        .arg(nginx.server_root())
+        .arg("--nginx-ctl")
+        .arg(&ctl)
+        .args(["--https-port", &https_port.to_string()])
+        .args(env.flags(&pebble))
+        .run()
+        .assert_success();
+    let verify = || {
+        env.cli()
+            .args(["verify", "--json"])
+            .args(env.dir_flags())
+            .run()
+    };
+    let ok = verify();
+    ok.assert_success();
+    let json = ok.json();
+    let probe = &json["certificates"][0]["probes"][0];
+    assert_eq!(probe["result"], "match", "{json}");
+    assert_eq!(probe["name"], name);
+    assert_eq!(probe["addr"], format!("127.0.0.1:{https_port}"));
+
+    std::fs::copy(env.live(name).join("cert.pem"), &skip).expect("copy live cert");
+    let hook = Receiver::start(Behaviour::Status(200));
+    env.cli()
+        .args([
+            "renew",
+            "--no-random-sleep-on-renew",
+            "--force-renewal",
+            "--notify-webhook",
+        ])
+        .arg(hook.url("/hook"))
+        .args(env.dir_flags())
+        .run()
+        .assert_success();
+    let kinds: Vec<String> = hook
+        .received()
+        .iter()
+        .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(kinds, ["served_mismatch"]);
+    let bad = verify();
+    bad.assert_code(1);
+    let json = bad.json();
+    assert_eq!(
+        json["certificates"][0]["probes"][0]["result"], "mismatch",
+        "{json}"
+    );
+}
+
+/// A certificate with 5 of 90 days left whose renewal fails: the webhook gets both
+/// `renewal_failed` and `near_expiry`, with the days left; the failure hook runs for each.
+#[test]
+fn failing_renewal_near_expiry_sends_both_alerts() {
+    let rig = Rig::new();
+    let name = "late.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name])
+        .run()
+        .assert_success();
+    support::certs::age_lineage(&rig.env.live(name), 90, 5);
+    rig.pebble.resolve_to(name, "127.0.0.2");
+    let hook = Receiver::start(Behaviour::Status(200));
+    let seen = rig.env.root().join("hook-events");
+    let out = rig
+        .env
+        .cli()
+        .args(["renew", "--no-random-sleep-on-renew", "--notify-webhook"])
+        .arg(hook.url("/hook"))
+        .arg("--failure-hook")
+        .arg(format!("echo $CERTWRIGHT_EVENT >> {}", seen.display()))
+        .args(rig.env.dir_flags())
+        .run();
+    out.assert_code(1);
+    let bodies: Vec<serde_json::Value> = hook.received().iter().map(|r| r.json()).collect();
+    let kinds: Vec<&str> = bodies
+        .iter()
+        .map(|b| b["event"]["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds, ["renewal_failed", "near_expiry"], "{}", out.stderr);
+    for body in &bodies {
+        assert_eq!(body["event"]["days_left"], 4, "{body}");
+    }
+    assert!(bodies[0]["event"]["error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("validation"));
+    let hook_events = std::fs::read_to_string(&seen).expect("failure hook ran");
+    assert_eq!(hook_events, "renewal_failed\nnear_expiry\n");
+}
+
+/// The webhook URL can come from CERTWRIGHT_NOTIFY_WEBHOOK (out of `ps`); the failure hook
+/// does not inherit that variable.
+#[test]
+fn webhook_from_the_environment_is_not_passed_to_the_hook() {
+    let env = support::Env::new();
+    let hook = Receiver::start(Behaviour::Status(200));
+    let dump = env.root().join("hook-env");
+    let out = env
+        .cli()
+        .env(
+            "CERTWRIGHT_NOTIFY_WEBHOOK",
+            hook.url(&format!("/x/{URL_TOKEN}")),
+        )
+        .args(["notify", "--test", "--failure-hook"])
+        .arg(format!("env > {}", dump.display()))
+        .run();
+    out.assert_success();
+    assert_eq!(hook.received().len(), 1);
+    let hook_env = std::fs::read_to_string(&dump).expect("hook env");
+    assert!(hook_env.contains("CERTWRIGHT_EVENT=test"), "{hook_env}");
+    assert!(!hook_env.contains(URL_TOKEN), "{hook_env}");
+    assert!(!format!("{}{}", out.stdout, out.stderr).contains(URL_TOKEN));
 }

@@ -329,14 +329,24 @@ impl Pebble {
     /// Make `host` resolve to `ip` (challtestsrv's `/add-a`), e.g. an address where nothing
     /// answers, so that name's HTTP-01 validation fails.
     pub fn resolve_to(&self, host: &str, ip: &str) {
+        let body = serde_json::json!({"host": host, "addresses": [ip]});
+        self.challtestsrv_post("/add-a", &body);
+    }
+
+    /// Undo `resolve_to`: `host` resolves to 127.0.0.1 again (challtestsrv's `/clear-a`).
+    pub fn clear_resolution(&self, host: &str) {
+        self.challtestsrv_post("/clear-a", &serde_json::json!({ "host": host }));
+    }
+
+    fn challtestsrv_post(&self, path: &str, body: &serde_json::Value) {
         use std::io::{Read, Write};
-        let body = serde_json::json!({"host": host, "addresses": [ip]}).to_string();
+        let body = body.to_string();
         let mut sock =
             std::net::TcpStream::connect(("127.0.0.1", self.challtestsrv_management_port))
                 .expect("connect to challtestsrv management");
         write!(
             sock,
-            "POST /add-a HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .expect("write to challtestsrv");
@@ -344,7 +354,7 @@ impl Pebble {
         let _ = sock.read_to_string(&mut answer);
         assert!(
             answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
-            "add-a: {answer}"
+            "{path}: {answer}"
         );
     }
 

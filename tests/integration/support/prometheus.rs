@@ -1,6 +1,8 @@
 //! A real Prometheus (Debian's `prometheus`) on a free port, scraping one target every second.
 
-use super::{free_port, read_lossy};
+use std::time::Duration;
+
+use super::{free_port, net, read_lossy, wait_for};
 
 /// Debian's Prometheus on a free port scraping one target every second; killed on drop.
 pub struct Prometheus {
@@ -35,6 +37,20 @@ impl Prometheus {
             .spawn()
             .expect("prometheus missing: apt-get install prometheus");
         Prometheus { dir, child, port }
+    }
+
+    /// Polls the query API (up to a minute) until `metric{lineage="..."}` has a value.
+    pub fn wait_for_value(&self, metric: &str, lineage: &str) -> Option<String> {
+        let query = format!("/api/v1/query?query={metric}");
+        wait_for(Duration::from_secs(60), || {
+            let answer = net::http_get(self.port, "localhost", &query).ok()?;
+            let json: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+            let results = json["data"]["result"].as_array()?;
+            results
+                .iter()
+                .find(|r| r["metric"]["lineage"] == lineage)
+                .and_then(|r| r["value"][1].as_str().map(String::from))
+        })
     }
 
     pub fn log(&self) -> String {

@@ -1,0 +1,312 @@
+//! After a renewal pass: alerts (through `notify`, throttled by its persisted
+//! `AlertState`) and the metrics textfile (through `metrics`). Nothing here can fail the
+//! pass: a target that is down is a warning, and its alert stays due for the next run.
+//!
+//! State in the work directory: `alerts.json` (the throttle) and `metrics-counters.json`
+//! (renewal counters, which must survive between cron runs).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::{AcmeError, Error, Problem};
+use crate::metrics::{self, LineageMetrics, RenewalCounters, Snapshot};
+use crate::notify::throttle::{near_expiry, AlertState};
+use crate::notify::{self, Delivery, Event, EventKind, Target};
+use crate::store::Store;
+use crate::types::CertName;
+use crate::verify::RetryOpts;
+
+use super::lineage::{load_lineage, Lineage};
+use super::output::Ui;
+use super::renewal::{LineageResult, Outcome};
+use super::served::{check_lineage, ServedReport};
+
+const ALERT_STATE: &str = "alerts.json";
+const COUNTERS: &str = "metrics-counters.json";
+
+/// Where alerts and metrics go (from `--notify-*`, `--failure-hook`, `--metrics-textfile`).
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    pub targets: Vec<Target>,
+    pub metrics_textfile: Option<PathBuf>,
+    /// Per target and event.
+    pub timeout: Duration,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            targets: Vec::new(),
+            metrics_textfile: None,
+            timeout: notify::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl AlertSettings {
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty() && self.metrics_textfile.is_none()
+    }
+}
+
+/// Records the pass's outcomes, sends the alerts now due and writes the metrics textfile.
+pub async fn after_pass(
+    ui: &Ui,
+    store: &Store,
+    settings: &AlertSettings,
+    results: &[LineageResult],
+    now: OffsetDateTime,
+) {
+    if settings.is_empty() {
+        return;
+    }
+    let state_path = store.work_dir().join(ALERT_STATE);
+    let counters_path = store.work_dir().join(COUNTERS);
+    let mut alerts: AlertState = load_json(ui, &state_path);
+    let mut counters: RenewalCounters = load_json(ui, &counters_path);
+    let host = host_name();
+    let mut lineages = Vec::new();
+    for result in results {
+        match &result.outcome {
+            Outcome::Failed { .. } => {
+                alerts.record_failure(&result.name, now);
+                counters.record(&result.name, false);
+            }
+            Outcome::Renewed { .. } => {
+                alerts.record_success(&result.name);
+                counters.record(&result.name, true);
+            }
+            _ => {}
+        }
+        let lineage = result
+            .name
+            .parse::<CertName>()
+            .ok()
+            .and_then(|name| load_lineage(ui, store, &name, false, now).ok());
+        let served = match (&lineage, &result.outcome) {
+            (Some(l), Outcome::Renewed { .. } | Outcome::Synced { .. }) => {
+                served_check(ui, store, l).await
+            }
+            _ => None,
+        };
+        if let Some(l) = &lineage {
+            set_conditions(&mut alerts, l, now);
+            let mut m = lineage_metrics(l);
+            if let Some(report) = &served {
+                m.served_match = report.all_match();
+                let mismatch = report.all_match() == Some(false);
+                alerts.set_condition(&result.name, EventKind::ServedMismatch, mismatch);
+            }
+            lineages.push(m);
+        }
+        if settings.targets.is_empty() {
+            continue;
+        }
+        for kind in alerts.due(&result.name, now) {
+            let mut event = event_for(kind, &host, result, lineage.as_ref(), now);
+            if kind == EventKind::ServedMismatch {
+                event.mismatches = served
+                    .as_ref()
+                    .map(ServedReport::mismatches)
+                    .unwrap_or_default();
+            }
+            let deliveries = notify::send_all(&settings.targets, &event, settings.timeout).await;
+            if log_deliveries(ui, &event, &deliveries) {
+                alerts.mark_sent(&result.name, kind, now);
+            }
+        }
+    }
+    alerts.retain(|name| results.iter().any(|r| r.name == name));
+    save_json(ui, &state_path, &alerts);
+    save_json(ui, &counters_path, &counters);
+    if let Some(path) = &settings.metrics_textfile {
+        let snapshot = Snapshot {
+            lineages,
+            counters,
+            taken_at: Some(now),
+        };
+        if let Err(e) = metrics::write_textfile(path, &metrics::render(&snapshot)) {
+            ui.warn(format!(
+                "could not write metrics to {}: {e}",
+                path.display()
+            ));
+        }
+    }
+}
+
+/// Sends one test event to every target; the deliveries, for the caller to print.
+pub async fn send_test(settings: &AlertSettings, now: OffsetDateTime) -> Vec<Delivery> {
+    let event = Event::new(EventKind::Test, &host_name(), "test", &[], now);
+    notify::send_all(&settings.targets, &event, settings.timeout).await
+}
+
+/// After a deploy: does nginx serve the new certificate? A mismatch is a warning here.
+async fn served_check(ui: &Ui, store: &Store, l: &Lineage) -> Option<ServedReport> {
+    match check_lineage(store, &l.config, RetryOpts::default()).await {
+        Ok(report) => {
+            if report.all_match() == Some(false) {
+                ui.warn(format!(
+                    "{}: nginx does not serve the renewed certificate at {}",
+                    l.name,
+                    report.mismatches().join(", ")
+                ));
+            }
+            Some(report)
+        }
+        Err(e) => {
+            ui.warn(format!("{}: cannot check what nginx serves: {e}", l.name));
+            None
+        }
+    }
+}
+
+fn set_conditions(alerts: &mut AlertState, l: &Lineage, now: OffsetDateTime) {
+    let name = l.name.as_str();
+    let near = l
+        .info
+        .as_ref()
+        .is_some_and(|i| near_expiry(i.not_before, i.not_after, now));
+    alerts.set_condition(name, EventKind::NearExpiry, near);
+    let ari_past = l
+        .info
+        .as_ref()
+        .and_then(|i| l.state.ari_for(&i.serial))
+        .is_some_and(|ari| ari.window.end <= now);
+    alerts.set_condition(name, EventKind::AriWindowInPast, ari_past);
+}
+
+fn event_for(
+    kind: EventKind,
+    host: &str,
+    result: &LineageResult,
+    lineage: Option<&Lineage>,
+    now: OffsetDateTime,
+) -> Event {
+    let names: Vec<String> = lineage
+        .map(|l| l.config.domains.iter().map(|d| d.to_string()).collect())
+        .unwrap_or_default();
+    let mut event = Event::new(kind, host, &result.name, &names, now);
+    if let Some(info) = lineage.and_then(|l| l.info.as_ref()) {
+        event = event.with_not_after(info.not_after);
+    }
+    if kind == EventKind::RenewalFailed {
+        if let Some(failure) = lineage.and_then(|l| l.state.failure.as_ref()) {
+            event.error = Some(failure.last_error.clone());
+            event.next_retry = Some(failure.next_attempt);
+        }
+        if let Some(error) = result.error() {
+            event.error = Some(format!("{error}"));
+            event.problem = problem_of(error).cloned();
+        }
+        event.unpause_url = event
+            .problem
+            .as_ref()
+            .and_then(|p| p.detail.as_deref())
+            .and_then(unpause_url);
+    }
+    event
+}
+
+fn problem_of(error: &Error) -> Option<&Problem> {
+    match error {
+        Error::Acme(AcmeError::Problem(p))
+        | Error::Acme(AcmeError::Validation { problem: p, .. }) => Some(p),
+        _ => None,
+    }
+}
+
+/// Let's Encrypt names its self-service unpause page in the rateLimited problem's detail.
+fn unpause_url(detail: &str) -> Option<String> {
+    detail
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(['.', ',', ')', ';']))
+        .find(|w| w.starts_with("https://") && w.contains("unpause"))
+        .map(String::from)
+}
+
+fn lineage_metrics(l: &Lineage) -> LineageMetrics {
+    let ari = l.info.as_ref().and_then(|i| l.state.ari_for(&i.serial));
+    LineageMetrics {
+        lineage: l.name.to_string(),
+        not_after: l.info.as_ref().map(|i| i.not_after),
+        next_renewal: Some(l.decision.due_at),
+        ari_window_start: ari.as_ref().map(|a| a.window.start),
+        ari_window_end: ari.as_ref().map(|a| a.window.end),
+        last_success: l.state.last_success,
+        consecutive_failures: l.state.failure.as_ref().map_or(0, |f| f.consecutive),
+        served_match: None,
+    }
+}
+
+/// Logs each delivery; true if at least one target took the event.
+fn log_deliveries(ui: &Ui, event: &Event, deliveries: &[Delivery]) -> bool {
+    for d in deliveries {
+        match &d.error {
+            None => ui.note(format!(
+                "{}: {} alert sent to {}",
+                event.lineage,
+                event.kind.as_str(),
+                d.target
+            )),
+            Some(e) => ui.warn(format!(
+                "{}: {} alert to {} failed (tried again next run): {e}",
+                event.lineage,
+                event.kind.as_str(),
+                d.target
+            )),
+        }
+    }
+    deliveries.iter().any(Delivery::delivered)
+}
+
+/// This machine's name for alerts (which node of a fleet speaks).
+pub fn host_name() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn load_json<T: DeserializeOwned + Default>(ui: &Ui, path: &Path) -> T {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            ui.warn(format!(
+                "{} is unreadable ({e}); starting afresh",
+                path.display()
+            ));
+            T::default()
+        }),
+        Err(_) => T::default(),
+    }
+}
+
+fn save_json<T: Serialize>(ui: &Ui, path: &Path, value: &T) {
+    let json = serde_json::to_vec_pretty(value).unwrap_or_default();
+    if let Err(e) = crate::fsutil::write_atomic(path, &json, 0o600) {
+        ui.warn(format!("could not write {}: {e}", path.display()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpause_url_is_found_in_lets_encrypts_detail() {
+        let detail = "too many failed authorizations (5) for \"x.example\" in the last 1h0m0s, \
+                      retry after 2026-12-03 00:00:00 UTC: see \
+                      https://portal.letsencrypt.org/sfe/v1/unpause?jwt=abc.def.";
+        assert_eq!(
+            unpause_url(detail).as_deref(),
+            Some("https://portal.letsencrypt.org/sfe/v1/unpause?jwt=abc.def")
+        );
+        assert_eq!(
+            unpause_url("see https://letsencrypt.org/docs/rate-limits/"),
+            None
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! Proof that nginx serves each lineage's live certificate: every HTTPS `listen` of every
+//! server block whose `ssl_certificate` is the lineage's live file is probed with SNI for
+//! each of the block's names the lineage covers, and the served leaf is compared with the
+//! live one (`verify`), retrying while old workers drain.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+
+use crate::config::{Installer, RenewalConfig};
+use crate::error::Error;
+use crate::nginx;
+use crate::store::Store;
+use crate::types::CertName;
+use crate::verify::{self, Outcome, Probe, ProbeResult, RetryOpts};
+
+/// One lineage's verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServedReport {
+    pub name: String,
+    pub probes: Vec<ProbeResult>,
+    /// Why nothing was probed (not installed into nginx, no HTTPS listen...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+impl ServedReport {
+    /// `None` when nothing was probed.
+    pub fn all_match(&self) -> Option<bool> {
+        (!self.probes.is_empty()).then(|| self.probes.iter().all(|p| p.outcome == Outcome::Match))
+    }
+
+    /// `ADDR name` of each probe that did not serve the live leaf (for alerts).
+    pub fn mismatches(&self) -> Vec<String> {
+        self.probes
+            .iter()
+            .filter(|p| p.outcome != Outcome::Match)
+            .map(|p| format!("{} {}", p.probe.addr, p.probe.name))
+            .collect()
+    }
+}
+
+/// Checks one lineage against the nginx it is installed into.
+pub async fn check_lineage(
+    store: &Store,
+    config: &RenewalConfig,
+    opts: RetryOpts,
+) -> Result<ServedReport, Error> {
+    let name = &config.cert_name;
+    let report = |probes, skipped: Option<&str>| ServedReport {
+        name: name.to_string(),
+        probes,
+        skipped: skipped.map(String::from),
+    };
+    let Some(Installer::Nginx { server_root, .. }) = &config.installer else {
+        return Ok(report(Vec::new(), Some("not installed into nginx")));
+    };
+    let Some(expected) = live_leaf(store, name)? else {
+        return Ok(report(Vec::new(), Some("no live certificate")));
+    };
+    let probes = probes_for(store, config, server_root)?;
+    if probes.is_empty() {
+        return Ok(report(Vec::new(), Some("no HTTPS server block uses it")));
+    }
+    Ok(report(verify::verify(&probes, &expected, opts).await, None))
+}
+
+/// DER of the live leaf.
+fn live_leaf(store: &Store, name: &CertName) -> Result<Option<Vec<u8>>, Error> {
+    let Some((fullchain, _key)) = store.read_live(name)? else {
+        return Ok(None);
+    };
+    Ok(CertificateDer::pem_slice_iter(&fullchain)
+        .next()
+        .and_then(Result::ok)
+        .map(|c| c.to_vec()))
+}
+
+/// One probe per (HTTPS listen address, covered name) of the blocks using the lineage.
+fn probes_for(
+    store: &Store,
+    config: &RenewalConfig,
+    server_root: &Path,
+) -> Result<Vec<Probe>, Error> {
+    let tree = nginx::load(&server_root.join("nginx.conf"))?;
+    let paths = store.live_paths(&config.cert_name);
+    let ours = [paths.fullchain, paths.cert];
+    let domains: Vec<String> = config.domains.iter().map(|d| d.to_string()).collect();
+    let mut probes = Vec::new();
+    for block in tree.server_blocks() {
+        let uses_ours = tree
+            .ssl_certificates(&block)
+            .iter()
+            .any(|c| ours.iter().any(|p| Path::new(c) == p));
+        if !uses_ours {
+            continue;
+        }
+        let mut names: Vec<&String> = domains.iter().filter(|d| block.names.contains(d)).collect();
+        if names.is_empty() {
+            names = domains.iter().collect();
+        }
+        for listen in block.listens.iter().filter(|l| l.ssl) {
+            let Some(ip) = probe_ip(listen.addr.as_deref()) else {
+                continue;
+            };
+            for name in &names {
+                let probe = Probe {
+                    addr: SocketAddr::new(ip, listen.port),
+                    name: (*name).clone(),
+                };
+                if !probes.contains(&probe) {
+                    probes.push(probe);
+                }
+            }
+        }
+    }
+    Ok(probes)
+}
+
+/// Where to connect for a `listen` address: loopback for wildcards, the address itself
+/// otherwise; host names are not resolved (`None`).
+fn probe_ip(addr: Option<&str>) -> Option<IpAddr> {
+    match addr {
+        None => Some(Ipv4Addr::LOCALHOST.into()),
+        Some("[::]") => Some(Ipv6Addr::LOCALHOST.into()),
+        Some(a) => a.trim_start_matches('[').trim_end_matches(']').parse().ok(),
+    }
+}
