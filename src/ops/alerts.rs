@@ -68,7 +68,6 @@ pub async fn after_pass(
     let counters_path = store.work_dir().join(COUNTERS);
     let mut alerts: AlertState = load_json(ui, &state_path);
     let mut counters: RenewalCounters = load_json(ui, &counters_path);
-    let host = host_name();
     let mut lineages = Vec::new();
     for result in results {
         match &result.outcome {
@@ -103,38 +102,70 @@ pub async fn after_pass(
             }
             lineages.push(m);
         }
-        if settings.targets.is_empty() {
-            continue;
-        }
-        for kind in alerts.due(&result.name, now) {
-            let mut event = event_for(kind, &host, result, lineage.as_ref(), now);
-            if kind == EventKind::ServedMismatch {
-                event.mismatches = served
-                    .as_ref()
-                    .map(ServedReport::mismatches)
-                    .unwrap_or_default();
-            }
-            let deliveries = notify::send_all(&settings.targets, &event, settings.timeout).await;
-            if log_deliveries(ui, &event, &deliveries) {
-                alerts.mark_sent(&result.name, kind, now);
-            }
-        }
+        send_due(
+            ui,
+            settings,
+            &mut alerts,
+            result,
+            lineage.as_ref(),
+            served.as_ref(),
+            now,
+        )
+        .await;
     }
     alerts.retain(|name| results.iter().any(|r| r.name == name));
     save_json(ui, &state_path, &alerts);
     save_json(ui, &counters_path, &counters);
-    if let Some(path) = &settings.metrics_textfile {
-        let snapshot = Snapshot {
-            lineages,
-            counters,
-            taken_at: Some(now),
-        };
-        if let Err(e) = metrics::write_textfile(path, &metrics::render(&snapshot)) {
-            ui.warn(format!(
-                "could not write metrics to {}: {e}",
-                path.display()
-            ));
+    write_metrics(ui, settings, lineages, counters, now);
+}
+
+/// Send the alerts now due for one lineage; one no target accepted stays due.
+async fn send_due(
+    ui: &Ui,
+    settings: &AlertSettings,
+    alerts: &mut AlertState,
+    result: &LineageResult,
+    lineage: Option<&Lineage>,
+    served: Option<&ServedReport>,
+    now: OffsetDateTime,
+) {
+    if settings.targets.is_empty() {
+        return;
+    }
+    let host = host_name();
+    for kind in alerts.due(&result.name, now) {
+        let mut event = event_for(kind, &host, result, lineage, now);
+        if kind == EventKind::ServedMismatch {
+            event.mismatches = served.map(ServedReport::mismatches).unwrap_or_default();
         }
+        let deliveries = notify::send_all(&settings.targets, &event, settings.timeout).await;
+        if log_deliveries(ui, &event, &deliveries) {
+            alerts.mark_sent(&result.name, kind, now);
+        }
+    }
+}
+
+/// The node_exporter textfile, when `--metrics-textfile` is set.
+fn write_metrics(
+    ui: &Ui,
+    settings: &AlertSettings,
+    lineages: Vec<LineageMetrics>,
+    counters: RenewalCounters,
+    now: OffsetDateTime,
+) {
+    let Some(path) = &settings.metrics_textfile else {
+        return;
+    };
+    let snapshot = Snapshot {
+        lineages,
+        counters,
+        taken_at: Some(now),
+    };
+    if let Err(e) = metrics::write_textfile(path, &metrics::render(&snapshot)) {
+        ui.warn(format!(
+            "could not write metrics to {}: {e}",
+            path.display()
+        ));
     }
 }
 
