@@ -31,8 +31,8 @@ use crate::store::inspect;
 use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
 
 use super::{
-    CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs,
-    KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
+    CertbotGlobalArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, EabArgs, GlobalArgs,
+    InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
 };
 
 /// The global flags.
@@ -55,6 +55,11 @@ fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
         if g.store_key_file.is_some() {
             return Err(InputError::Other("--store-key-file needs --store".into()).into());
         }
+        if g.store_ca_bundle.is_some() {
+            return Err(
+                InputError::Other("--store-ca-bundle needs --store rediss://".into()).into(),
+            );
+        }
         return Ok(None);
     };
     let node = match &g.node_id {
@@ -70,6 +75,7 @@ fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
     Ok(Some(FleetSettings {
         url: url.clone(),
         key_file: g.store_key_file.clone(),
+        ca_bundle: g.store_ca_bundle.clone(),
         prefix: g.store_prefix.clone(),
         node,
         lock_ttl: Duration::from_secs(g.store_lock_ttl),
@@ -251,7 +257,26 @@ pub fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
         deploy_hook: args.deploy_hook.clone(),
         run_deploy_hooks: args.run_deploy_hooks,
         concurrency: usize::from(args.concurrency),
+        ca_bundle: ca_bundle(args.ca_bundle.as_deref())?,
         ..RenewRequest::default()
+    })
+}
+
+/// The note for certbot's global flags a verb accepts but has no use for (None if none was
+/// given); `extra` names more such flags of the verb.
+pub fn ignored_certbot_flags(g: &CertbotGlobalArgs, extra: &[(&str, bool)]) -> Option<String> {
+    let given: Vec<&str> = [("--server", g.server.is_some()), ("--staging", g.staging)]
+        .iter()
+        .chain(extra)
+        .filter(|(_, on)| *on)
+        .map(|(flag, _)| *flag)
+        .collect();
+    (!given.is_empty()).then(|| {
+        format!(
+            "ignoring {} (accepted for certbot compatibility): each certificate uses the ACME \
+             server saved in its renewal config",
+            given.join(" and ")
+        )
     })
 }
 
@@ -274,6 +299,7 @@ pub fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
         http_01: args.http_01_port.map(|port| (args.http_01_address, port)),
         sync_interval: Duration::from_secs(args.sync_interval),
         proxy: challenge_proxy(args)?,
+        ca_bundle: ca_bundle(args.ca_bundle.as_deref())?,
     })
 }
 

@@ -49,6 +49,8 @@ pub struct DaemonRequest {
     pub sync_interval: Duration,
     /// `--nginx`: the managed location passing challenges to the responder.
     pub proxy: Option<ChallengeProxy>,
+    /// `--ca-bundle`: overrides each lineage's saved bundle.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
@@ -78,6 +80,7 @@ pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
         concurrency: req.concurrency,
         prebound,
         fleet: fleet.clone(),
+        ca_bundle: req.ca_bundle.clone(),
         ..RenewRequest::default()
     };
     let fleet_duty = fleet.filter(|_| !one).map(|fleet| FleetDuty {

@@ -88,6 +88,16 @@ impl Ctx {
         Ok((store, lock))
     }
 
+    /// `open_store` for `renew --dry-run`, which writes nothing into the config dir: a
+    /// read-only one is fine.
+    pub fn open_store_read_only(&self) -> Result<(Store, crate::store::StoreLock), Error> {
+        let store = self.store();
+        store.prepare_read_only()?;
+        let lock = store.lock_read_only()?;
+        self.init_logging();
+        Ok((store, lock))
+    }
+
     /// Log to `<logs>/certwright.log` (0600). A log dir we cannot write is a warning, not a
     /// failure.
     pub fn init_logging(&self) {
