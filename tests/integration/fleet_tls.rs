@@ -2,12 +2,36 @@
 //! (`--port 0 --tls-port P`) with a certificate from a throwaway CA, trusted through
 //! `--store-ca-bundle`; a CA that did not sign the server's certificate is exit 6.
 
-use crate::support::fleet::{assert_all_succeeded, Fleet, FleetOpts};
+use std::path::Path;
+
+use crate::support::cli::Output;
+use crate::support::fleet::{assert_all_succeeded, Fleet, FleetOpts, Node};
 use crate::support::smtp::localhost_identity;
 use crate::support::Snapshot;
 
 /// The exit code for "shared store unreachable or lock lost".
 const EXIT_STORE: i32 = 6;
+
+/// `certificates` on `node` with its fleet flags, `--store-ca-bundle` replaced by `ca` (or
+/// left out for `None`).
+fn certificates_with_ca(node: &Node, ca: Option<&Path>) -> Output {
+    let mut flags = node.store_flags();
+    let at = flags
+        .iter()
+        .position(|f| f == "--store-ca-bundle")
+        .expect("a TLS fleet passes --store-ca-bundle");
+    match ca {
+        Some(ca) => flags[at + 1] = ca.display().to_string(),
+        None => {
+            flags.drain(at..at + 2);
+        }
+    }
+    node.bare_cli()
+        .arg("certificates")
+        .args(node.env.dir_flags())
+        .args(&flags)
+        .run()
+}
 
 /// Node 1 issues through the TLS store; node 2 installs the same files from it.
 #[test]
@@ -36,19 +60,8 @@ fn a_wrong_store_ca_is_exit_6_and_writes_nothing() {
     let other = tempfile::tempdir().expect("temp dir");
     let wrong_ca = other.path().join("other-ca.pem");
     std::fs::write(&wrong_ca, localhost_identity().0).expect("write the other CA");
-    let mut flags = node.store_flags();
-    let at = flags
-        .iter()
-        .position(|f| f == "--store-ca-bundle")
-        .expect("a TLS fleet passes --store-ca-bundle");
-    flags[at + 1] = wrong_ca.display().to_string();
     let config = Snapshot::of(&node.env.config_dir());
-    let out = node
-        .bare_cli()
-        .arg("certificates")
-        .args(node.env.dir_flags())
-        .args(&flags)
-        .run();
+    let out = certificates_with_ca(node, Some(&wrong_ca));
     out.assert_code(EXIT_STORE);
     let stderr = out.stderr.to_ascii_lowercase();
     assert!(stderr.contains("rediss://127.0.0.1"), "{out}");
@@ -57,14 +70,7 @@ fn a_wrong_store_ca_is_exit_6_and_writes_nothing() {
     config.assert_unchanged(&Snapshot::of(&node.env.config_dir()), "after a wrong CA");
 
     // Without --store-ca-bundle the system's roots do not know the throwaway CA either.
-    flags.drain(at..at + 2);
-    let out = node
-        .bare_cli()
-        .arg("certificates")
-        .args(node.env.dir_flags())
-        .args(&flags)
-        .run();
-    out.assert_code(EXIT_STORE);
+    certificates_with_ca(node, None).assert_code(EXIT_STORE);
 }
 
 /// `--store-ca-bundle` with a plain redis:// store, or a file holding no certificate: exit 2.
@@ -85,19 +91,7 @@ fn store_ca_bundle_misuse_is_exit_2() {
     assert!(out.stderr.contains("rediss://"), "{out}");
 
     let tls = Fleet::start(FleetOpts::default().tls().nodes(1));
-    let node = tls.node(0);
-    let mut flags = node.store_flags();
-    let at = flags
-        .iter()
-        .position(|f| f == "--store-ca-bundle")
-        .expect("flag");
-    flags[at + 1] = empty.display().to_string();
-    let out = node
-        .bare_cli()
-        .arg("certificates")
-        .args(node.env.dir_flags())
-        .args(&flags)
-        .run();
+    let out = certificates_with_ca(tls.node(0), Some(&empty));
     out.assert_code(2);
     assert!(out.stderr.contains("no PEM certificate"), "{out}");
 }

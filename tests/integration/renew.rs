@@ -775,21 +775,7 @@ fn no_op_renew_and_dry_run_leave_config_byte_identical_even_read_only() {
     config.assert_unchanged(&Snapshot::of_all(&rig.env.config_dir()), "after a dry run");
 
     let config_dir = rig.env.config_dir();
-    let out = rig
-        .env
-        .cli()
-        .program("unshare")
-        .args([
-            "-m",
-            "sh",
-            "-c",
-            "mount --bind -o ro \"$0\" \"$0\" && exec \"$@\"",
-        ])
-        .arg(&config_dir)
-        .arg(env!("CARGO_BIN_EXE_certwright"))
-        .args(["renew", "--dry-run", "--no-random-sleep-on-renew"])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = renew_on_read_only_config(&rig, "--dry-run");
     out.assert_success();
     assert!(
         out.stdout
@@ -801,8 +787,17 @@ fn no_op_renew_and_dry_run_leave_config_byte_identical_even_read_only() {
         "after a dry run on a read-only config dir",
     );
     // The mount really was read-only: a real renewal through it fails.
-    let out = rig
-        .env
+    let out = renew_on_read_only_config(&rig, "--force-renewal");
+    assert_ne!(
+        out.code, 0,
+        "a renewal wrote through a read-only mount\n{out}"
+    );
+}
+
+/// `renew FLAG` with the config dir bind-mounted read-only over itself in a private mount
+/// namespace.
+fn renew_on_read_only_config(rig: &Rig, flag: &str) -> Output {
+    rig.env
         .cli()
         .program("unshare")
         .args([
@@ -811,15 +806,11 @@ fn no_op_renew_and_dry_run_leave_config_byte_identical_even_read_only() {
             "-c",
             "mount --bind -o ro \"$0\" \"$0\" && exec \"$@\"",
         ])
-        .arg(&config_dir)
+        .arg(rig.env.config_dir())
         .arg(env!("CARGO_BIN_EXE_certwright"))
-        .args(["renew", "--force-renewal", "--no-random-sleep-on-renew"])
+        .args(["renew", flag, "--no-random-sleep-on-renew"])
         .args(rig.env.dir_flags())
-        .run();
-    assert_ne!(
-        out.code, 0,
-        "a renewal wrote through a read-only mount\n{out}"
-    );
+        .run()
 }
 
 /// `renew --ca-bundle` and `CERTWRIGHT_CA_BUNDLE` replace the bundle saved in a lineage's
