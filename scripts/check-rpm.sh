@@ -18,7 +18,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # Mode and path of every regular file, from each package.
 want=$(mktemp) got=$(mktemp) listed=$(mktemp) root=$(mktemp -d)
 trap 'rm -rf "$want" "$got" "$listed" "$root"' EXIT
-dpkg-deb --contents "$deb" | awk '$1 ~ /^-/ {print $1, substr($6, 2)}' | sed 's/\.1\.gz$/.1/' | grep -v ' /usr/share/doc/' | sort >"$want"
+dpkg-deb --contents "$deb" | awk '$1 ~ /^-/ {print $1, substr($6, 2)}' | sed 's/\.1\.gz$/.1/' | grep -v ' /usr/share/doc/' | sort -k2 >"$want"
 [ -s "$want" ] || fail "no files listed in $deb"
 
 rpm -qpl "$rpm_file" | sort >"$listed"
@@ -29,7 +29,7 @@ rpm --root "$root" -i --nodeps --noscripts "$rpm_file"
 rpm --root "$root" -q certwright
 # Everything but the rpm database (under var/ or usr/lib/sysimage/, by rpm version).
 (cd "$root" && find . -type f ! -path './var/*' ! -path './usr/lib/sysimage/*' -printf '%M /%P\n' |
-  sort) >"$got"
+  sort -k2) >"$got"
 # dpkg prints -rwxr-xr-x for a 0755 file, find the same: the lists compare directly.
 diff -u "$want" "$got" ||
   fail "files installed by the RPM into $root differ (path or mode) from the .deb's"
