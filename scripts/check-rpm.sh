@@ -24,9 +24,10 @@ dpkg-deb --contents "$deb" | awk '$1 ~ /^-/ {print $1, substr($6, 2)}' | sed 's/
 rpm -qpl "$rpm_file" | sort >"$listed"
 diff -u <(awk '{print $2}' "$want") "$listed" || fail "rpm -qpl differs from the .deb's file list"
 
-rpm --root "$root" --initdb
-rpm --root "$root" -i --nodeps --noscripts "$rpm_file"
-rpm --root "$root" -q certwright
+# Debian's rpm keeps its database in ~/.rpmdb by default: put it under var/ in the root.
+rpm --root "$root" --dbpath /var/lib/rpm --initdb
+rpm --root "$root" --dbpath /var/lib/rpm -i --nodeps --noscripts "$rpm_file"
+rpm --root "$root" --dbpath /var/lib/rpm -q certwright
 # Everything but the rpm database (under var/ or usr/lib/sysimage/, by rpm version).
 (cd "$root" && find . -type f ! -path './var/*' ! -path './usr/lib/sysimage/*' -printf '%M /%P\n' |
   sort -k2) >"$got"
