@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Build the .deb with cargo-deb, install it, and check what it installed: the binary
-# runs, man finds the page, and systemd-analyze accepts the installed units.
+# runs, man finds the page, and systemd-analyze accepts the installed units. Check the
+# release binary's newest glibc symbol (Amazon Linux 2023 / RHEL 9 ship 2.34). Build the
+# RPM with cargo-generate-rpm from the same binary, inspect it, install it into a scratch
+# root and compare its files and modes with the .deb's list.
 # Runs as root on Debian (CI calls it from .ci/run). Leaves certwright installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +17,8 @@ need=()
 command -v man >/dev/null || need+=(man-db)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev) # cargo-deb's $auto depends
+command -v rpm >/dev/null || need+=(rpm)                  # rpm -qpl / --root install
+command -v objdump >/dev/null || need+=(binutils)         # the glibc symbol check
 if [ ${#need[@]} -gt 0 ]; then
   step "apt-get install ${need[*]}"
   apt-get update -q
@@ -26,11 +31,32 @@ if ! cargo deb --version >/dev/null 2>&1; then
   cargo install cargo-deb --locked
 fi
 
+if ! cargo generate-rpm --version >/dev/null 2>&1; then
+  # Builds an .rpm from Cargo.toml metadata without rpmbuild or a spec file (the rpm crate):
+  # the counterpart of cargo-deb. About 1 minute on 2 shared cores.
+  step "cargo install cargo-generate-rpm"
+  cargo install cargo-generate-rpm --locked
+fi
+
 step "cargo deb"
 cargo deb --locked
 deb=$(ls -t target/debian/certwright_*.deb | head -n 1)
 dpkg-deb --info "$deb"
 dpkg-deb --contents "$deb"
+
+step "glibc symbols of the release binary"
+# Amazon Linux 2023 and RHEL 9 ship glibc 2.34: a dependency that needs newer fails here.
+max_glibc=2.34
+newest=$(objdump -T target/release/certwright | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)
+echo "newest glibc symbol version: $newest (allowed: $max_glibc)"
+if [ -z "$newest" ] || [ "$(printf '%s\n%s\n' "$newest" "$max_glibc" | sort -V | tail -n 1)" != "$max_glibc" ]; then
+  echo "FAIL: target/release/certwright needs glibc $newest, newer than $max_glibc:" >&2
+  objdump -T target/release/certwright | grep -E "GLIBC_$newest([^0-9.]|\$)" >&2 || true
+  exit 1
+fi
+
+step "cargo generate-rpm"
+bash scripts/check-rpm.sh "$deb"
 
 step "dpkg -i $deb"
 dpkg -i "$deb"

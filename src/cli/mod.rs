@@ -100,8 +100,8 @@ pub struct GlobalArgs {
     pub user: Option<String>,
 
     /// Fleet mode: share challenges, certificates, keys, accounts and a per-lineage lock
-    /// with the other nodes through this store: redis://HOST:PORT/DB, or
-    /// file:///ABSOLUTE/DIR, a directory every node mounts (one host, or NFSv4: it relies on
+    /// with the other nodes through this store: redis://HOST:PORT/DB, rediss://HOST:PORT/DB
+    /// (TLS, e.g. ElastiCache in-transit encryption), or file:///ABSOLUTE/DIR, a directory every node mounts (one host, or NFSv4: it relies on
     /// the filesystem's flock), existing, mode 0700. Each node still writes its own live/
     /// files for its nginx.
     #[arg(long, global = true, env = "CERTWRIGHT_STORE", value_name = "URL")]
@@ -117,6 +117,16 @@ pub struct GlobalArgs {
         value_name = "FILE"
     )]
     pub store_key_file: Option<PathBuf>,
+
+    /// With --store rediss://: PEM file of the CA(s) that signed the Redis server's TLS
+    /// certificate, trusted instead of the system's roots (a private CA).
+    #[arg(
+        long,
+        global = true,
+        env = "CERTWRIGHT_STORE_CA_BUNDLE",
+        value_name = "PEMFILE"
+    )]
+    pub store_ca_bundle: Option<PathBuf>,
 
     /// With --store redis://: every key certwright writes starts with "PREFIX:" (several
     /// fleets can share one Redis). A file:// store takes only the default: give each fleet
@@ -747,6 +757,13 @@ pub struct DeleteArgs {
 
     #[command(flatten)]
     pub nginx: NginxArgs,
+
+    #[command(flatten)]
+    pub certbot: CertbotGlobalArgs,
+
+    /// Accepted for certbot compatibility and ignored: deleting talks to no server.
+    #[arg(long, value_name = "PEMFILE")]
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// Where nginx's configuration and binary are (delete refuses while nginx uses the files).
@@ -759,6 +776,20 @@ pub struct CertificatesArgs {
     /// Print JSON (schema 1) instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// certbot's global flags, which certbot accepts on every verb: scripts written for certbot
+/// pass them to `delete`, `renew` and friends, so they are accepted and ignored with a note.
+#[derive(Debug, Args)]
+pub struct CertbotGlobalArgs {
+    /// Accepted for certbot compatibility and ignored: a lineage always uses the ACME server
+    /// saved in its renewal config.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Accepted for certbot compatibility and ignored (as --server).
+    #[arg(long)]
+    pub staging: bool,
 }
 
 #[derive(Debug, Args)]
@@ -811,6 +842,15 @@ pub struct RenewArgs {
     /// Print one JSON object (schema 1) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// PEM root certificates trusted for the ACME server's HTTPS, instead of the bundle
+    /// saved in each lineage's renewal config (a private CA whose root changed, a lineage
+    /// imported without one). For this run only; the saved value is not changed.
+    #[arg(long, env = "CERTWRIGHT_CA_BUNDLE", value_name = "PEMFILE")]
+    pub ca_bundle: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub certbot: CertbotGlobalArgs,
 
     #[command(flatten)]
     pub alerts: AlertArgs,
@@ -953,6 +993,15 @@ pub struct DaemonArgs {
     /// run).
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub sync_interval: u64,
+
+    /// PEM root certificates trusted for the ACME server's HTTPS, instead of the bundle
+    /// saved in each lineage's renewal config (a private CA whose root changed, a lineage
+    /// imported without one). For this run only; the saved value is not changed.
+    #[arg(long, env = "CERTWRIGHT_CA_BUNDLE", value_name = "PEMFILE")]
+    pub ca_bundle: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub certbot: CertbotGlobalArgs,
 
     /// Internal: this process is one pass run by a daemon (`--once`, reporting the
     /// parent's pid in the status file).

@@ -38,8 +38,9 @@ use crate::store::inspect;
 use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
-    AlertArgs, AuthenticatorArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs, DeployArgs, EabArgs,
-    GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
+    AlertArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs, CurveArg,
+    DaemonArgs, DeployArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg,
+    NginxArgs, RenewArgs, ServerArgs,
 };
 
 /// The global flags.
@@ -62,6 +63,11 @@ fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
         if g.store_key_file.is_some() {
             return Err(InputError::Other("--store-key-file needs --store".into()).into());
         }
+        if g.store_ca_bundle.is_some() {
+            return Err(
+                InputError::Other("--store-ca-bundle needs --store rediss://".into()).into(),
+            );
+        }
         return Ok(None);
     };
     let node = match &g.node_id {
@@ -77,6 +83,7 @@ fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
     Ok(Some(FleetSettings {
         url: url.clone(),
         key_file: g.store_key_file.clone(),
+        ca_bundle: g.store_ca_bundle.clone(),
         prefix: g.store_prefix.clone(),
         node,
         lock_ttl: Duration::from_secs(g.store_lock_ttl),
@@ -259,6 +266,7 @@ pub fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
         run_deploy_hooks: args.run_deploy_hooks,
         concurrency: usize::from(args.concurrency),
         alerts: alerts(&args.alerts)?,
+        ca_bundle: ca_bundle(args.ca_bundle.as_deref())?,
         ..RenewRequest::default()
     })
 }
@@ -307,6 +315,24 @@ pub fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
     })
 }
 
+/// The note for certbot's global flags a verb accepts but has no use for (None if none was
+/// given); `extra` names more such flags of the verb.
+pub fn ignored_certbot_flags(g: &CertbotGlobalArgs, extra: &[(&str, bool)]) -> Option<String> {
+    let given: Vec<&str> = [("--server", g.server.is_some()), ("--staging", g.staging)]
+        .iter()
+        .chain(extra)
+        .filter(|(_, on)| *on)
+        .map(|(flag, _)| *flag)
+        .collect();
+    (!given.is_empty()).then(|| {
+        format!(
+            "ignoring {} (accepted for certbot compatibility): each certificate uses the ACME \
+             server saved in its renewal config",
+            given.join(" and ")
+        )
+    })
+}
+
 /// `daemon`: schedule, hooks, the fleet responder and the nginx challenge proxy checked.
 pub fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
     let cron = args
@@ -328,6 +354,7 @@ pub fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
         proxy: challenge_proxy(args)?,
         alerts: alerts(&args.alerts)?,
         metrics_listen: args.metrics_listen,
+        ca_bundle: ca_bundle(args.ca_bundle.as_deref())?,
     })
 }
 

@@ -7,5 +7,11 @@ use crate::error::Error;
 use crate::ops::{daemon, Ctx};
 
 pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
-    daemon::run(ctx, resolve::daemon(&args)?)
+    let request = resolve::daemon(&args)?;
+    // A pass the daemon spawned has the same arguments: the daemon said it already.
+    let note = resolve::ignored_certbot_flags(&args.certbot, &[]).filter(|_| !args.child_pass);
+    if let Some(note) = note {
+        ctx.ui.note(note);
+    }
+    daemon::run(ctx, request)
 }

@@ -1,7 +1,7 @@
 //! `certwright delete`: remove a lineage's files, but never while nginx still uses them
 //! (see `ops::removal`).
 
-use crate::cli::DeleteArgs;
+use crate::cli::{resolve, DeleteArgs};
 use crate::error::{Error, StoreError};
 use crate::nginx;
 use crate::ops::fleet::Fleet;
@@ -13,6 +13,10 @@ use crate::types::CertName;
 
 pub fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
+    let ignored = [("--ca-bundle", args.ca_bundle.is_some())];
+    if let Some(note) = resolve::ignored_certbot_flags(&args.certbot, &ignored) {
+        ctx.ui.note(note);
+    }
     require_confirmation_possible(ctx.interactive(), "delete")?;
     let fleet = Fleet::open(ctx.global.fleet.as_ref())?;
     let (store, _lock) = ctx.open_store()?;

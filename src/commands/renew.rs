@@ -19,10 +19,17 @@ use crate::ops::{block_on, Ctx};
 
 pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     let mut request = resolve::renew(&args)?;
+    if let Some(note) = resolve::ignored_certbot_flags(&args.certbot, &[]) {
+        ctx.ui.note(note);
+    }
     request.fleet = Fleet::open(ctx.global.fleet.as_ref())?;
     let store = ctx.store();
     request.prebound = bind_then_drop(&ctx.global, &lineage_ports(&store, &request.names))?;
-    store.prepare()?;
+    if args.dry_run {
+        store.prepare_read_only()?;
+    } else {
+        store.prepare()?;
+    }
     // From cron, spread a fleet's requests over 8 minutes, before taking the lock so a
     // manual run meanwhile is not refused. Not for dry runs: those are CI checks.
     if !args.no_random_sleep_on_renew && !args.dry_run && !std::io::stdin().is_terminal() {
@@ -32,7 +39,11 @@ pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         ));
         std::thread::sleep(Duration::from_secs(secs));
     }
-    let (store, _lock) = ctx.open_store()?;
+    let (store, _lock) = if args.dry_run {
+        ctx.open_store_read_only()?
+    } else {
+        ctx.open_store()?
+    };
     let now = OffsetDateTime::now_utc();
     let results = block_on(renew_pass(&ctx.ui, &store, &request, now))??;
     if !request.dry_run {

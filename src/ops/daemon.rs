@@ -57,6 +57,8 @@ pub struct DaemonRequest {
     pub alerts: AlertSettings,
     /// `--metrics-listen`: served by the long-lived daemon only (never by a pass).
     pub metrics_listen: Option<SocketAddr>,
+    /// `--ca-bundle`: overrides each lineage's saved bundle.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
@@ -96,6 +98,7 @@ pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
         prebound,
         fleet: fleet.clone(),
         alerts,
+        ca_bundle: req.ca_bundle.clone(),
         ..RenewRequest::default()
     };
     let fleet_duty = fleet.filter(|_| !one).map(|fleet| FleetDuty {

@@ -26,6 +26,8 @@ const INSTALLED_FILE: &str = "fleet-versions.json";
 pub struct FleetSettings {
     pub url: String,
     pub key_file: Option<std::path::PathBuf>,
+    /// `--store-ca-bundle`: the CA of a rediss:// server.
+    pub ca_bundle: Option<std::path::PathBuf>,
     pub prefix: String,
     /// This node's name (`--node-id`, default the host name).
     pub node: String,
@@ -57,6 +59,7 @@ impl Fleet {
         let shared = shared::open(&shared::SharedOptions {
             url: &s.url,
             key_file: s.key_file.as_deref(),
+            ca_bundle: s.ca_bundle.as_deref(),
             prefix: &s.prefix,
         })?;
         super::block_on(shared.ping())??;

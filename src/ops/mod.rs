@@ -85,9 +85,24 @@ impl Ctx {
     /// The opening every writing command shares: store created, run lock taken, logging to
     /// the log file (after input validation, so a typo writes nothing anywhere).
     pub fn open_store(&self) -> Result<(Store, crate::store::StoreLock), Error> {
+        self.open_store_with(false)
+    }
+
+    /// `open_store` for `renew --dry-run`, which writes nothing into the config dir: a
+    /// read-only one is fine.
+    pub fn open_store_read_only(&self) -> Result<(Store, crate::store::StoreLock), Error> {
+        self.open_store_with(true)
+    }
+
+    fn open_store_with(&self, read_only: bool) -> Result<(Store, crate::store::StoreLock), Error> {
         let store = self.store();
-        store.prepare()?;
-        let lock = store.lock()?;
+        let lock = if read_only {
+            store.prepare_read_only()?;
+            store.lock_read_only()?
+        } else {
+            store.prepare()?;
+            store.lock()?
+        };
         self.init_logging();
         Ok((store, lock))
     }

@@ -2,6 +2,7 @@
 //! that is due, each on its own (one failure never blocks the others nor touches their
 //! files), with hooks, ARI and a dry run that changes nothing.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
@@ -46,6 +47,9 @@ pub struct RenewRequest {
     pub fleet: Option<Arc<Fleet>>,
     /// Alert targets and metrics textfile (see `ops::alerts`).
     pub alerts: super::alerts::AlertSettings,
+    /// `--ca-bundle` / `CERTWRIGHT_CA_BUNDLE`: trusted instead of each lineage's saved
+    /// bundle, for this run (the renewal config is not rewritten).
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl RenewRequest {
@@ -305,7 +309,12 @@ fn load_selected(
             continue;
         }
         match load_lineage(ui, store, &name, req.force, now) {
-            Ok(l) => lineages.push(l),
+            Ok(mut l) => {
+                if let Some(bundle) = &req.ca_bundle {
+                    l.config.ca_bundle = Some(bundle.clone());
+                }
+                lineages.push(l)
+            }
             Err(e) => {
                 // On stderr too, as for a failed renewal: cron and systemd surface stderr.
                 ui.warn(format!("{name}: cannot renew: {e}"));

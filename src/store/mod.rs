@@ -75,6 +75,16 @@ impl Store {
     /// Create the layout with its modes, whatever the umask. Fails (exit 3) on a read-only
     /// or unwritable store, before any request to the CA.
     pub fn prepare(&self) -> Result<(), StoreError> {
+        self.prepare_with(false)
+    }
+
+    /// `prepare` for a run that writes nothing there (`renew --dry-run`): a read-only
+    /// config dir is fine.
+    pub fn prepare_read_only(&self) -> Result<(), StoreError> {
+        self.prepare_with(true)
+    }
+
+    fn prepare_with(&self, read_only_ok: bool) -> Result<(), StoreError> {
         for (dir, mode) in [
             (self.config_dir.clone(), 0o755),
             (self.config_dir.join("archive"), 0o700),
@@ -89,8 +99,16 @@ impl Store {
         let probe = self
             .config_dir
             .join(format!("{}probe", fsutil::TEMP_PREFIX));
-        fs::write(&probe, b"").map_err(io_err("cannot write to", &self.config_dir))?;
-        let _ = fs::remove_file(&probe);
+        match fs::write(&probe, b"") {
+            Ok(()) => {
+                let _ = fs::remove_file(&probe);
+            }
+            Err(e)
+                if read_only_ok
+                    && (e.kind() == io::ErrorKind::PermissionDenied
+                        || e.raw_os_error() == Some(rustix::io::Errno::ROFS.raw_os_error())) => {}
+            Err(e) => return Err(io_err("cannot write to", &self.config_dir)(e)),
+        }
         self.check_owned_files()
     }
 
@@ -205,6 +223,12 @@ impl Store {
             tracing::info!("removed {removed} temp file(s) left by an interrupted run");
         }
         Ok(lock)
+    }
+
+    /// `lock` for a run that writes nothing into the config dir (`renew --dry-run`): works
+    /// on a read-only config dir and leaves temp files to the next writing run.
+    pub fn lock_read_only(&self) -> Result<StoreLock, crate::error::Error> {
+        lock::StoreLock::acquire_read_only(&self.config_dir.join(".certwright.lock"))
     }
 
     pub fn live_dir(&self, name: &CertName) -> PathBuf {

@@ -108,12 +108,27 @@ impl Rig {
         self.env.config_dir().join(".certwright.lock")
     }
 
-    /// The pid recorded in the lock file (by its current holder).
+    /// The pid holding the lock file's flock, from the kernel's `/proc/locks` (certwright
+    /// writes nothing into the file).
     fn lock_file_pid(&self) -> u32 {
-        let text = read_lossy(&self.lock_path());
-        text.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("lock file holds no pid: {text:?}"))
+        use std::os::unix::fs::MetadataExt;
+        let ino = std::fs::metadata(self.lock_path())
+            .expect("stat the lock file")
+            .ino();
+        let suffix = format!(":{ino}");
+        let locks = read_lossy(Path::new("/proc/locks"));
+        locks
+            .lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                match f.as_slice() {
+                    [_, "FLOCK", _, _, pid, file, ..] if file.ends_with(&suffix) => {
+                        pid.parse().ok()
+                    }
+                    _ => None,
+                }
+            })
+            .unwrap_or_else(|| panic!("no flock on the lock file in /proc/locks:\n{locks}"))
     }
 }
 

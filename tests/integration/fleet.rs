@@ -772,6 +772,8 @@ fn bad_store_flags_are_refused_with_exit_2_before_any_io() {
     let short = key("short.key", b64(16).as_bytes(), 0o600);
     let long = key("long.key", b64(64).as_bytes(), 0o600);
     let garbage = key("garbage.key", b"this is not base64 at all!\n", 0o600);
+    // `head -c 32 /dev/urandom > key`: raw bytes, not UTF-8 (0xff never is).
+    let raw = key("raw.key", &[0xffu8; 32], 0o600);
     let missing = keys.path().join("missing.key").display().to_string();
     // Nothing listens here: a run that connected before validating would exit 6, not 2.
     let store = format!("redis://127.0.0.1:{}/0", free_port());
@@ -831,6 +833,12 @@ fn bad_store_flags_are_refused_with_exit_2_before_any_io() {
             expect: vec![garbage.clone()],
         },
         StoreCase {
+            what: "key file of 32 raw bytes (head -c 32 /dev/urandom)",
+            args: with_key(&store, &raw),
+            envs: vec![],
+            expect: vec![raw.clone(), "openssl rand -base64 32".into()],
+        },
+        StoreCase {
             what: "key file that does not exist",
             args: with_key(&store, &missing),
             envs: vec![],
@@ -855,10 +863,10 @@ fn bad_store_flags_are_refused_with_exit_2_before_any_io() {
             expect: vec![postgres.clone()],
         },
         StoreCase {
-            what: "rediss:// (TLS) store URL, with a password that must not be echoed",
+            what: "rediss:// (TLS) store URL with a password on the command line",
             args: with_key(&rediss, &good),
             envs: vec![],
-            expect: strings(&["rediss://***@127.0.0.1", "TLS"]),
+            expect: strings(&["rediss://***@127.0.0.1", "command line"]),
         },
     ];
     let failures: Vec<String> = cases

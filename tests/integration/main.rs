@@ -15,6 +15,7 @@ mod fleet;
 mod fleet_dir;
 mod fleet_netns;
 mod fleet_nginx;
+mod fleet_tls;
 mod harness;
 mod hostile;
 mod import_certbot;

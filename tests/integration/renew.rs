@@ -747,3 +747,156 @@ fn five_due_lineages_share_one_standalone_port() {
             .assert_valid_for(&[name.as_str()], &rig.pebble.root_pem_path());
     }
 }
+
+/// A renew with nothing due and a dry run leave the config dir byte-identical, run lock
+/// file included; a dry run also works on a read-only config dir (a read-only bind mount in
+/// a private mount namespace: as root, `chmod` alone would not stop writes).
+#[test]
+fn no_op_renew_and_dry_run_leave_config_byte_identical_even_read_only() {
+    let rig = Rig::new();
+    rig.issue("a.example.com", &["a.example.com"]);
+    rig.renew(&[]).assert_success();
+    let config = Snapshot::of_all(&rig.env.config_dir());
+    assert!(
+        config.0.contains_key(Path::new(".certwright.lock")),
+        "no lock file to compare: {:?}",
+        config.non_dirs()
+    );
+
+    let out = rig.renew(&[]);
+    out.assert_success();
+    assert!(out.stdout.contains("a.example.com: not due"), "{out}");
+    config.assert_unchanged(
+        &Snapshot::of_all(&rig.env.config_dir()),
+        "after a no-op renew",
+    );
+
+    rig.renew(&["--dry-run"]).assert_success();
+    config.assert_unchanged(&Snapshot::of_all(&rig.env.config_dir()), "after a dry run");
+
+    let config_dir = rig.env.config_dir();
+    let out = renew_on_read_only_config(&rig, "--dry-run");
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("(dry run) a.example.com: renewal would succeed"),
+        "{out}"
+    );
+    config.assert_unchanged(
+        &Snapshot::of_all(&config_dir),
+        "after a dry run on a read-only config dir",
+    );
+    // The mount really was read-only: a real renewal through it fails.
+    let out = renew_on_read_only_config(&rig, "--force-renewal");
+    assert_ne!(
+        out.code, 0,
+        "a renewal wrote through a read-only mount\n{out}"
+    );
+}
+
+/// `renew FLAG` with the config dir bind-mounted read-only over itself in a private mount
+/// namespace.
+fn renew_on_read_only_config(rig: &Rig, flag: &str) -> Output {
+    rig.env
+        .cli()
+        .program("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind -o ro \"$0\" \"$0\" && exec \"$@\"",
+        ])
+        .arg(rig.env.config_dir())
+        .arg(env!("CARGO_BIN_EXE_certwright"))
+        .args(["renew", flag, "--no-random-sleep-on-renew"])
+        .args(rig.env.dir_flags())
+        .run()
+}
+
+/// `renew --ca-bundle` and `CERTWRIGHT_CA_BUNDLE` replace the bundle saved in a lineage's
+/// renewal config (here one that does not trust Pebble, as after a private CA's root
+/// changed), for that run only.
+#[test]
+fn renew_ca_bundle_flag_and_env_override_the_saved_bundle() {
+    let rig = Rig::new();
+    let name = "ca.example.com";
+    rig.issue(name, &[name]);
+    let other = tempfile::tempdir().expect("temp dir");
+    let wrong = other.path().join("other-ca.pem");
+    std::fs::write(&wrong, crate::support::smtp::localhost_identity().0).expect("write CA");
+    edit_renewal(&rig.env, name, |c| {
+        c.insert("ca_bundle".into(), wrong.display().to_string().into());
+    });
+    let saved = read_lossy(&rig.env.renewal_conf(name));
+
+    let out = rig.renew(&["--force-renewal"]);
+    assert_ne!(
+        out.code, 0,
+        "renewed although the saved bundle does not trust Pebble\n{out}"
+    );
+    assert_eq!(rig.version(name), 1);
+
+    let pebble_ca = rig.pebble.ca_bundle_path().display().to_string();
+    rig.renew(&["--force-renewal", "--ca-bundle", &pebble_ca])
+        .assert_success();
+    assert_eq!(rig.version(name), 2);
+
+    let out = rig
+        .env
+        .cli()
+        .arg("renew")
+        .args(rig.env.dir_flags())
+        .args(["--no-random-sleep-on-renew", "--force-renewal"])
+        .env("CERTWRIGHT_CA_BUNDLE", &pebble_ca)
+        .run();
+    out.assert_success();
+    assert_eq!(rig.version(name), 3);
+    assert_eq!(
+        read_lossy(&rig.env.renewal_conf(name)),
+        saved,
+        "the override was saved"
+    );
+}
+
+/// certbot's global flags on delete, renew and daemon: accepted, ignored with a note.
+#[test]
+fn certbot_global_flags_are_accepted_on_delete_renew_and_daemon() {
+    let rig = Rig::new();
+    let name = "flags.example.com";
+    rig.issue(name, &[name]);
+    let server = rig.pebble.directory_url();
+    let pebble_ca = rig.pebble.ca_bundle_path().display().to_string();
+
+    let out = rig.renew(&["--server", &server, "--staging"]);
+    out.assert_success();
+    assert!(
+        out.stderr.contains("ignoring --server and --staging"),
+        "{out}"
+    );
+
+    let status = rig.env.work_dir().join("flags-status.json");
+    let out = rig
+        .env
+        .cli()
+        .args(["daemon", "--once", "--status-file"])
+        .arg(&status)
+        .args(rig.env.dir_flags())
+        .args(["--server", &server])
+        .run();
+    out.assert_success();
+    assert!(out.stderr.contains("ignoring --server"), "{out}");
+
+    let out = rig
+        .env
+        .cli()
+        .args(["delete", "--cert-name", name, "-n"])
+        .args(rig.env.dir_flags())
+        .args(["--server", &server, "--ca-bundle", &pebble_ca])
+        .run();
+    out.assert_success();
+    assert!(
+        out.stderr.contains("ignoring --server and --ca-bundle"),
+        "{out}"
+    );
+    assert!(!rig.env.renewal_conf(name).exists(), "not deleted\n{out}");
+}

@@ -1075,6 +1075,7 @@ mod tests {
         let options = |url: &'static str, prefix: &'static str| super::super::SharedOptions {
             url,
             key_file: Some(Box::leak(key.clone().into_boxed_path())),
+            ca_bundle: None,
             prefix,
         };
         let url: &'static str = Box::leak(url.into_boxed_str());

@@ -301,6 +301,8 @@ pub trait SharedStore: Send + Sync {
 pub struct SharedOptions<'a> {
     pub url: &'a str,
     pub key_file: Option<&'a Path>,
+    /// PEM CA(s) trusted for a rediss:// server instead of the system's roots.
+    pub ca_bundle: Option<&'a Path>,
     pub prefix: &'a str,
 }
 
@@ -315,23 +317,28 @@ pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> 
         .map(|(scheme, _)| scheme)
         .unwrap_or_default();
     let is_dir = match scheme {
-        "redis" => false,
+        "redis" | "rediss" => false,
         "file" => true,
-        "rediss" => {
-            return Err(InputError::Other(format!(
-                "--store {}: Redis over TLS (rediss://) is not supported yet; use redis:// on a \
-                 private network or through a TLS tunnel (stunnel, spiped)",
-                redis::redact(options.url)
-            ))
-            .into())
-        }
         _ => {
             return Err(InputError::Other(format!(
-                "--store {}: unsupported; use redis://HOST:PORT/DB or file:///ABSOLUTE/DIR",
+                "--store {}: unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
+                 or file:///ABSOLUTE/DIR",
                 redis::redact(options.url)
             ))
             .into())
         }
+    };
+    let root_certs = match options.ca_bundle {
+        Some(path) if scheme == "rediss" => Some(read_ca_bundle(path)?),
+        Some(path) => {
+            return Err(InputError::Other(format!(
+                "--store-ca-bundle {}: only for a rediss:// (TLS) store, not {}",
+                path.display(),
+                redis::redact(options.url)
+            ))
+            .into())
+        }
+        None => None,
     };
     if options.prefix.is_empty()
         || !options
@@ -379,7 +386,23 @@ pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> 
         options.url,
         options.prefix,
         sealer,
+        root_certs,
     )?))
+}
+
+/// The `--store-ca-bundle` file, checked to hold at least one PEM certificate (exit 2).
+fn read_ca_bundle(path: &Path) -> Result<Vec<u8>, Error> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let bad = |e: String| InputError::Other(format!("--store-ca-bundle {}: {e}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("contains no PEM certificate".into()).into());
+    }
+    Ok(pem)
 }
 
 /// RFC 3339, UTC: the `at` of stored versions and history entries.

@@ -113,7 +113,13 @@ fn password_from_env() -> Result<Option<String>, String> {
 }
 
 impl RedisStore {
-    pub fn new(url: &str, prefix: &str, sealer: Sealer) -> Result<RedisStore, Error> {
+    /// `root_certs`: PEM CAs for a rediss:// server (None: the system's roots).
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        sealer: Sealer,
+        root_certs: Option<Vec<u8>>,
+    ) -> Result<RedisStore, Error> {
         let described = redact(url);
         let bad = |e: String| InputError::Other(format!("--store {described}: {e}"));
         let mut info = url.into_connection_info().map_err(|e| bad(e.to_string()))?;
@@ -121,7 +127,17 @@ impl RedisStore {
             let settings = info.redis_settings().clone().set_password(password);
             info = info.set_redis_settings(settings);
         }
-        let client = redis::Client::open(info).map_err(|e| bad(e.to_string()))?;
+        let client = match root_certs {
+            Some(root_cert) => {
+                let certs = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                };
+                redis::Client::build_with_tls(info, certs)
+            }
+            None => redis::Client::open(info),
+        }
+        .map_err(|e| bad(e.to_string()))?;
         Ok(RedisStore {
             client,
             conn: OnceCell::new(),
@@ -162,8 +178,20 @@ impl RedisStore {
                 ConnectionManager::new_with_config(self.client.clone(), config).await
             })
             .await
-            .map_err(|e| self.fail("cannot connect", e))?;
+            .map_err(|e| self.connect_failed(e))?;
         Ok(conn.clone())
+    }
+
+    /// A TLS failure names the certificate problem; the hint says where the trust comes from.
+    fn connect_failed(&self, e: redis::RedisError) -> Error {
+        let text = e.to_string();
+        let hint = if text.to_ascii_lowercase().contains("certificate") {
+            " (the server's certificate must chain to a CA in --store-ca-bundle, or to the \
+             system's roots without it)"
+        } else {
+            ""
+        };
+        self.fail("cannot connect", format!("{text}{hint}"))
     }
 }
 
@@ -184,7 +212,7 @@ impl SharedStore for RedisStore {
         };
         match tokio::time::timeout(Duration::from_secs(5), attempt).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(self.fail("cannot connect", e)),
+            Ok(Err(e)) => Err(self.connect_failed(e)),
             Err(_) => Err(self.fail("cannot connect", "no answer within 5 s")),
         }
     }

@@ -30,7 +30,15 @@ impl Sealer {
                 meta.permissions().mode() & 0o777
             ));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Raw random bytes (`head -c 32 /dev/urandom`) are the likely mistake: name the format.
+        let text = String::from_utf8(bytes).map_err(|_| {
+            format!(
+                "{}: not text; the key file holds 32 random bytes in base64 \
+                 (make one with `openssl rand -base64 32 > FILE`)",
+                path.display()
+            )
+        })?;
         Sealer::from_base64(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
     }
 

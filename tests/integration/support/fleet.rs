@@ -50,6 +50,7 @@ pub struct FleetOpts {
     prefix: Option<String>,
     lock_ttl_secs: u64,
     dir_store: bool,
+    tls: bool,
 }
 
 impl Default for FleetOpts {
@@ -59,6 +60,7 @@ impl Default for FleetOpts {
             prefix: None,
             lock_ttl_secs: 3,
             dir_store: false,
+            tls: false,
         }
     }
 }
@@ -78,6 +80,12 @@ impl FleetOpts {
     /// Share a `file://` directory (mode 0700, in a temp dir) instead of starting Redis.
     pub fn dir_store(mut self) -> Self {
         self.dir_store = true;
+        self
+    }
+
+    /// Redis over TLS only (`rediss://`, a throwaway CA given as `--store-ca-bundle`).
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
         self
     }
 }
@@ -239,10 +247,14 @@ impl Fleet {
                     .tempdir()
                     .expect("create store dir"),
             )
+        } else if opts.tls {
+            assert!(host_addr.is_none(), "a TLS store is on 127.0.0.1 only");
+            SharedStore::Redis(RedisServer::start_tls())
         } else {
             SharedStore::Redis(RedisServer::start_bound(host_addr.as_slice()))
         };
         let store_url = match (&store, host_addr) {
+            (SharedStore::Redis(redis), None) if opts.tls => redis.tls_url(),
             (SharedStore::Redis(redis), Some(ip)) => redis.url_at(ip),
             (SharedStore::Redis(redis), None) => redis.url(),
             (SharedStore::Dir(dir), _) => format!("file://{}", dir.path().display()),
@@ -253,6 +265,14 @@ impl Fleet {
             .expect("create key dir");
         let key_file = secrets.path().join("store.key");
         write_key_file(&key_file, random_store_key().as_bytes(), 0o600);
+        let ca_flags = match &store {
+            SharedStore::Redis(redis) if opts.tls => {
+                let ca = secrets.path().join("redis-ca.pem");
+                std::fs::write(&ca, redis.tls_ca_pem()).expect("write the Redis CA");
+                vec!["--store-ca-bundle".to_string(), ca.display().to_string()]
+            }
+            _ => Vec::new(),
+        };
 
         let nodes = upstreams
             .iter()
@@ -265,6 +285,7 @@ impl Fleet {
                     "--store-key-file".into(),
                     key_file.display().to_string(),
                 ];
+                store_flags.extend(ca_flags.iter().cloned());
                 if let Some(prefix) = &opts.prefix {
                     store_flags.extend(["--store-prefix".into(), prefix.clone()]);
                 }

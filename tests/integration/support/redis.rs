@@ -90,6 +90,8 @@ pub struct RedisServer {
     child: Option<Child>,
     /// How many times the server was started (names the log files).
     starts: usize,
+    /// `start_tls`: the throwaway CA's PEM (the server's cert, key and CA are in `dir`).
+    tls_ca: Option<String>,
 }
 
 impl RedisServer {
@@ -100,6 +102,27 @@ impl RedisServer {
 
     /// `start`, listening on `extra` (host addresses that exist) as well as 127.0.0.1.
     pub fn start_bound(extra: &[IpAddr]) -> RedisServer {
+        RedisServer::start_with(extra, false)
+    }
+
+    /// TLS only (`--port 0 --tls-port P`), with a `localhost`/127.0.0.1 certificate from a
+    /// throwaway CA (`tls_ca_pem`); clients need no certificate (`--tls-auth-clients no`).
+    pub fn start_tls() -> RedisServer {
+        RedisServer::start_with(&[], true)
+    }
+
+    /// The PEM of the CA that signed a `start_tls` server's certificate.
+    pub fn tls_ca_pem(&self) -> &str {
+        self.tls_ca.as_deref().expect("not a start_tls server")
+    }
+
+    /// `rediss://127.0.0.1:PORT/0` for a `start_tls` server.
+    pub fn tls_url(&self) -> String {
+        assert!(self.tls_ca.is_some(), "not a start_tls server");
+        format!("rediss://127.0.0.1:{}/0", self.port)
+    }
+
+    fn start_with(extra: &[IpAddr], tls: bool) -> RedisServer {
         let dir = tempfile::Builder::new()
             .prefix("certwright-redis-")
             .tempdir()
@@ -110,7 +133,15 @@ impl RedisServer {
             extra_binds: extra.to_vec(),
             child: None,
             starts: 0,
+            tls_ca: None,
         };
+        if tls {
+            let (ca, cert, key) = super::smtp::localhost_identity();
+            for (file, pem) in [("ca.pem", &ca), ("cert.pem", &cert), ("key.pem", &key)] {
+                std::fs::write(server.dir.path().join(file), pem).expect("write redis TLS file");
+            }
+            server.tls_ca = Some(ca);
+        }
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
             server.port = loop {
@@ -316,8 +347,20 @@ impl RedisServer {
         } else {
             "no"
         };
-        let child = Command::new(REDIS_SERVER)
-            .args(["--port", &port, "--bind", &binds, "--dir", &dir])
+        let mut command = Command::new(REDIS_SERVER);
+        if self.tls_ca.is_some() {
+            let file = |name: &str| self.dir.path().join(name).display().to_string();
+            command
+                .args(["--port", "0", "--tls-port", &port])
+                .args(["--tls-cert-file", &file("cert.pem")])
+                .args(["--tls-key-file", &file("key.pem")])
+                .args(["--tls-ca-cert-file", &file("ca.pem")])
+                .args(["--tls-auth-clients", "no"]);
+        } else {
+            command.args(["--port", &port]);
+        }
+        let child = command
+            .args(["--bind", &binds, "--dir", &dir])
             .args(["--protected-mode", protected])
             .args(["--appendonly", "yes", "--save", "", "--daemonize", "no"])
             .stdin(Stdio::null())
@@ -332,8 +375,12 @@ impl RedisServer {
             if let Ok(Some(status)) = child.try_wait() {
                 return Some(Err(format!("redis-server exited: {status}")));
             }
-            matches!(self.try_cmd(&["PING"]), Ok(Reply::Status(ref s)) if s == "PONG")
-                .then_some(Ok(()))
+            // TLS: the port answering is enough (the test's RESP client speaks plain TCP).
+            let up = match self.tls_ca {
+                Some(_) => super::net::port_answers(self.port),
+                None => matches!(self.try_cmd(&["PING"]), Ok(Reply::Status(ref s)) if s == "PONG"),
+            };
+            up.then_some(Ok(()))
         });
         let failure = match ready {
             Some(Ok(())) => return Ok(()),

@@ -19,7 +19,14 @@ impl Snapshot {
     /// Records `root`; a missing root gives an empty snapshot.
     pub fn of(root: &Path) -> Snapshot {
         let mut map = BTreeMap::new();
-        walk(root, root, &mut map);
+        walk(root, root, &mut map, false);
+        Snapshot(map)
+    }
+
+    /// `of`, with certwright's run lock file too (for "byte-identical" checks).
+    pub fn of_all(root: &Path) -> Snapshot {
+        let mut map = BTreeMap::new();
+        walk(root, root, &mut map, true);
         Snapshot(map)
     }
 
@@ -89,15 +96,15 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn walk(root: &Path, dir: &Path, map: &mut BTreeMap<PathBuf, Entry>) {
+fn walk(root: &Path, dir: &Path, map: &mut BTreeMap<PathBuf, Entry>, lock: bool) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         let rel = path.strip_prefix(root).expect("below root").to_path_buf();
-        // certwright's run lock records the pid of the last run: bookkeeping, not state.
-        if rel.as_os_str() == ".certwright.lock" {
+        // certwright's run lock: created by the first run, bookkeeping rather than state.
+        if !lock && rel.as_os_str() == ".certwright.lock" {
             continue;
         }
         let meta = std::fs::symlink_metadata(&path)
@@ -109,7 +116,7 @@ fn walk(root: &Path, dir: &Path, map: &mut BTreeMap<PathBuf, Entry>) {
             map.insert(rel, Entry::Symlink { target });
         } else if meta.is_dir() {
             map.insert(rel, Entry::Dir { mode });
-            walk(root, &path, map);
+            walk(root, &path, map, lock);
         } else {
             let contents =
                 std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
