@@ -38,9 +38,9 @@ use crate::store::inspect;
 use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
-    AlertArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs, CurveArg,
-    DaemonArgs, DeployArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg,
-    NginxArgs, RenewArgs, ServerArgs,
+    AlertArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs,
+    DeployArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs,
+    ServerArgs,
 };
 
 /// The global flags.

@@ -2,41 +2,7 @@
 
 use std::fmt;
 
-/// A password or token. Only [`Secret::expose`] gives the value, at the point of use.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// `text` with every occurrence of this secret replaced (for third-party error texts,
-    /// which may quote what they were given).
-    pub fn scrub(&self, text: &str) -> String {
-        if self.0.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(&self.0, "<redacted>")
-        }
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+pub use crate::types::Secret;
 
 /// A webhook URL. Incoming-webhook services put the token in the path or query (Slack:
 /// `/services/T../B../TOKEN`, Discord: `/api/webhooks/ID/TOKEN`), so both are secret: shown

@@ -1,34 +1,6 @@
-//! A secret string (TSIG key, API token) that never shows in logs, `Debug` output or errors.
+//! The DNS credentials' secrets (TSIG key, API token) use the crate's one redacting type.
 
-use std::fmt;
-
-/// Holds a secret; `Debug` and `Display` print `<redacted>`. Read it with `expose` only where
-/// it is handed to the library that needs it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one call that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+pub use crate::types::Secret;
 
 #[cfg(test)]
 mod tests {
