@@ -134,8 +134,13 @@ pub enum NginxError {
         #[source]
         source: std::io::Error,
     },
-    #[error("no server block serves {name}; server_name values found: {found}")]
-    NoServerBlock { name: String, found: String },
+    #[error("no server block serves {name}; server_name values found: {found}{fallback}")]
+    NoServerBlock {
+        name: String,
+        found: String,
+        /// Which block nginx falls back to for the name, and the fix ("" if none).
+        fallback: String,
+    },
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,

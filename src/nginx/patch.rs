@@ -32,6 +32,28 @@ pub struct InstallRequest {
 }
 
 /// Plan TLS for `req.names`: listen, certificate lines, and optionally redirect and HSTS.
+/// Where nginx sends `name` today when no block names it (its `default_server`, or the first
+/// block on the port), with the one-line fix, as certbot users expect to be told.
+fn fallback_block(config: &Config, name: &str, port: u16) -> String {
+    let selected = config.select(name, port);
+    let Some(s) = selected.first() else {
+        return String::new();
+    };
+    let file = &config.files[s.block.file].path;
+    let names = if s.block.names.is_empty() {
+        "none".to_string()
+    } else {
+        s.block.names.join(" ")
+    };
+    format!(
+        ". On port {port} nginx answers {name} with the server block at {}:{} (server_name {names}): \
+         add `server_name {name};` to the block meant to serve it (or give {name} a server block of \
+         its own), run `nginx -t`, then install again",
+        file.display(),
+        s.block.directive.line
+    )
+}
+
 /// Idempotent: planning again on the result yields no edits.
 pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdit>, NginxError> {
     let fullchain = path_word(&req.fullchain)?;
@@ -53,6 +75,7 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
             return Err(NginxError::NoServerBlock {
                 name: name.to_string(),
                 found: config.server_names().join(", "),
+                fallback: fallback_block(config, name.as_str(), req.http_port),
             });
         }
         for b in &targets {

@@ -631,6 +631,12 @@ fn run_that_cannot_install_says_the_certificate_was_saved_and_how_to_finish() {
         "the message gives the install command: {out}"
     );
     assert!(out.stderr.contains(&format!("--cert-name {name}")), "{out}");
+    // The block nginx answers the name with today, and the one-line fix.
+    assert!(out.stderr.contains("(server_name _)"), "{out}");
+    assert!(
+        out.stderr.contains(&format!("add `server_name {name};`")),
+        "{out}"
+    );
     assert_eq!(rig.nginx_snapshot(), before, "nginx left as it was");
 }
 
