@@ -241,6 +241,8 @@ pub async fn renew_pass(
             &mut directories,
         )
         .await;
+        // Kept even when nothing is due, so the next run needs no request either.
+        ca_cache.record(ui, store, &directories, now);
     }
     let due = sort_due(lineages, req, now, &mut results);
     if due.is_empty() {
