@@ -558,18 +558,7 @@ impl Inner {
                 ),
             ));
         }
-        // Counted from the last version that verifies: a number written without the key
-        // must not push the fleet's versions up.
-        let verified = match self.fetch(&lease.name) {
-            Ok(found) => found.map_or(0, |b| b.version),
-            Err(e) => {
-                tracing::warn!("{e}; publishing above this node's own version");
-                0
-            }
-        };
-        let version = verified
-            .max(bundle.version)
-            .checked_add(1)
+        let version = super::next_version(self.fetch(&lease.name), bundle.version)
             .ok_or_else(|| self.fail("refused the certificate", "no version number left"))?;
         let stored = StoredBundle::seal(&self.sealer, &lease.name, version, bundle)
             .map_err(|e| self.fail("cannot encrypt", e))?;

@@ -117,6 +117,20 @@ impl StoredBundle {
 }
 
 /// What `--node-id` accepts: nothing that could break a log line or a key.
+/// The number a new version is published under: above the last version in the store that
+/// verifies (a number written without the key must not push the fleet's versions up) and
+/// above this node's own. `None` when no number is left.
+fn next_version(stored: Result<Option<Bundle>, Error>, own: u64) -> Option<u64> {
+    let verified = match stored {
+        Ok(found) => found.map_or(0, |b| b.version),
+        Err(e) => {
+            tracing::warn!("{e}; publishing above this node's own version");
+            0
+        }
+    };
+    verified.max(own).checked_add(1)
+}
+
 pub fn is_node_id(node: &str) -> bool {
     !node.is_empty()
         && node.len() <= 240

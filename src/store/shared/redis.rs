@@ -268,18 +268,7 @@ impl SharedStore for RedisStore {
             .hget(self.key(&["cert", &lease.name]), "version")
             .await
             .map_err(|e| self.fail("cannot read the certificate", e))?;
-        // Counted from the last version that verifies: a number a writer without the key
-        // put there must not push the fleet's versions up.
-        let verified = match self.fetch(&lease.name).await {
-            Ok(found) => found.map_or(0, |b| b.version),
-            Err(e) => {
-                tracing::warn!("{e}; publishing above this node's own version");
-                0
-            }
-        };
-        let version = verified
-            .max(bundle.version)
-            .checked_add(1)
+        let version = super::next_version(self.fetch(&lease.name).await, bundle.version)
             .ok_or_else(|| self.fail("refused the certificate", "no version number left"))?;
         // Sealed and tagged: the key is secret, the renewal config names programs a node
         // runs, and no field or the version may change without the fleet key.
