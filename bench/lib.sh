@@ -23,7 +23,7 @@ fi
 
 echo "==> building certwright (release)" >&2
 (cd "$here" && cargo build --release --locked --quiet)
-cw="$here/target/release/certwright"
+cw="${CW:-$here/target/release/certwright}"
 
 bench=$(mktemp -d /tmp/certwright-bench.XXXXXX)
 
