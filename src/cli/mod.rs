@@ -476,12 +476,38 @@ pub struct AuthenticatorArgs {
 
     /// Check DNS-01 propagation at this server instead of the zone's nameservers
     /// (ADDR or ADDR:PORT; repeatable).
-    #[arg(
-        long = "dns-resolver",
-        value_name = "ADDR[:PORT]",
-        requires = "dns_rfc2136"
-    )]
+    #[arg(long = "dns-resolver", value_name = "ADDR[:PORT]")]
     pub dns_resolver: Vec<String>,
+
+    /// Answer the challenges with your own scripts, as certbot's --manual: --manual-auth-hook
+    /// publishes each value, --manual-cleanup-hook removes it (environment CERTBOT_DOMAIN,
+    /// CERTBOT_VALIDATION, CERTBOT_TOKEN (http-01), CERTBOT_REMAINING_CHALLENGES,
+    /// CERTBOT_ALL_DOMAINS; cleanup also gets CERTBOT_AUTH_OUTPUT, the auth hook's stdout).
+    /// dns-01 values are looked up before the CA is asked, as with the other DNS solvers.
+    #[arg(
+        long,
+        conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136"],
+        requires = "manual_auth_hook"
+    )]
+    pub manual: bool,
+
+    /// Command run (by sh -c) once per challenge before the CA is asked.
+    #[arg(long, value_name = "CMD", requires = "manual")]
+    pub manual_auth_hook: Option<String>,
+
+    /// Command run (by sh -c) once per challenge afterwards: on success, on failure, and on
+    /// SIGINT/SIGTERM (a run killed outright is cleaned up by the next --manual run).
+    #[arg(long, value_name = "CMD", requires = "manual")]
+    pub manual_cleanup_hook: Option<String>,
+
+    /// Challenge types in order of preference, comma-separated: dns-01 (dns), http-01 (http).
+    /// --manual answers the first; the other solvers check theirs is listed.
+    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    pub preferred_challenges: Vec<String>,
+
+    /// Accepted for certbot command lines; does nothing (certbot deprecated it too).
+    #[arg(long, hide = true)]
+    pub manual_public_ip_logging_ok: bool,
 }
 
 #[derive(Debug, Args)]

@@ -424,6 +424,11 @@ fn describe(plan: &Plan, verb: &str) -> String {
         Authenticator::DnsRfc2136 { credentials, .. } => {
             format!("dns-rfc2136 ({})", credentials.display())
         }
+        Authenticator::Manual {
+            challenge,
+            auth_hook,
+            ..
+        } => format!("manual ({challenge:?}, auth hook {auth_hook})"),
     };
     let installer = match &c.installer {
         Some(Installer::Nginx { server_root, .. }) => format!("nginx ({})", server_root.display()),

@@ -10,6 +10,7 @@ mod crash;
 mod daemon_lock;
 mod deploy_targets;
 mod dns;
+mod dns_manual;
 mod faults;
 mod fleet;
 mod fleet_dir;
