@@ -175,6 +175,16 @@ pub enum Authenticator {
         #[serde(default, skip_serializing_if = "is_zero")]
         propagation_seconds: u64,
     },
+    /// DNS-01 through a `--dns PROVIDER` HTTP API (`--dns-cloudflare` too); the secrets stay
+    /// in the credentials file, only its path is saved.
+    Dns {
+        provider: String,
+        credentials: PathBuf,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        resolvers: Vec<std::net::SocketAddr>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        propagation_seconds: u64,
+    },
     /// certbot's `--manual` with hooks: the auth hook publishes each value (a TXT record for
     /// dns-01, a file for http-01), the cleanup hook removes it.
     Manual {
@@ -232,6 +242,7 @@ impl Authenticator {
             Authenticator::Nginx { .. } => "nginx",
             Authenticator::DnsRfc2136 { .. } => "dns-rfc2136",
             Authenticator::Manual { .. } => "manual",
+            Authenticator::Dns { .. } => "dns",
         }
     }
 
@@ -240,6 +251,7 @@ impl Authenticator {
         matches!(
             self,
             Authenticator::DnsRfc2136 { .. }
+                | Authenticator::Dns { .. }
                 | Authenticator::Manual {
                     challenge: ManualChallenge::Dns01,
                     ..

@@ -425,6 +425,14 @@ pub struct InstallerArgs {
     pub https_port: u16,
 }
 
+/// `--dns` values: the providers of `challenge::dns::PROVIDERS`, each with its line of help.
+fn dns_providers() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::challenge::dns::PROVIDERS.iter().map(|p| {
+        let keys = p.required.join(", ");
+        clap::builder::PossibleValue::new(p.name).help(format!("{} ({keys})", p.about))
+    }))
+}
+
 #[derive(Debug, Args)]
 pub struct AuthenticatorArgs {
     /// Answer HTTP-01 with certwright's own web server (the default).
@@ -455,7 +463,7 @@ pub struct AuthenticatorArgs {
     pub http_01_address: Option<String>,
 
     /// Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot's
-    /// dns-rfc2136 plugin does. The only way to get wildcard (*.example.com) names.
+    /// dns-rfc2136 plugin does. DNS-01 is the only way to get wildcard (*.example.com) names.
     #[arg(long, conflicts_with_all = ["standalone", "webroot"], requires = "dns_rfc2136_credentials")]
     pub dns_rfc2136: bool,
 
@@ -474,6 +482,47 @@ pub struct AuthenticatorArgs {
     )]
     pub dns_rfc2136_propagation_seconds: u64,
 
+    /// Answer DNS-01 through this provider's API (or RFC 2136), with the dns_PROVIDER_* keys
+    /// of --dns-credentials.
+    #[arg(
+        long,
+        value_name = "PROVIDER",
+        value_parser = dns_providers(),
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns_cloudflare"],
+        requires = "dns_credentials"
+    )]
+    pub dns: Option<String>,
+
+    /// INI file (`key = value`) with the --dns provider's keys, e.g. dns_pdns_api_url and
+    /// dns_pdns_api_key. Refused if group or others can read it; only its path is saved.
+    #[arg(long, value_name = "FILE", requires = "dns")]
+    pub dns_credentials: Option<PathBuf>,
+
+    /// Extra seconds to wait after every server serves the --dns records (default 0).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, requires = "dns")]
+    pub dns_propagation_seconds: u64,
+
+    /// certbot's dns-cloudflare spelling of --dns cloudflare.
+    #[arg(
+        long,
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136"],
+        requires = "dns_cloudflare_credentials"
+    )]
+    pub dns_cloudflare: bool,
+
+    /// certbot's dns-cloudflare credentials file (dns_cloudflare_api_token).
+    #[arg(long, value_name = "FILE", requires = "dns_cloudflare")]
+    pub dns_cloudflare_credentials: Option<PathBuf>,
+
+    /// Extra seconds to wait after every server serves the Cloudflare records (default 0).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0,
+        requires = "dns_cloudflare"
+    )]
+    pub dns_cloudflare_propagation_seconds: u64,
+
     /// Check DNS-01 propagation at this server instead of the zone's nameservers
     /// (ADDR or ADDR:PORT; repeatable).
     #[arg(long = "dns-resolver", value_name = "ADDR[:PORT]")]
@@ -486,7 +535,7 @@ pub struct AuthenticatorArgs {
     /// dns-01 values are looked up before the CA is asked, as with the other DNS solvers.
     #[arg(
         long,
-        conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136"],
+        conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136", "dns", "dns_cloudflare"],
         requires = "manual_auth_hook"
     )]
     pub manual: bool,

@@ -11,7 +11,7 @@ use base64::Engine;
 
 use crate::acme::keys;
 use crate::acme::ExternalAccount;
-use crate::challenge::dns::{self, Rfc2136Config};
+use crate::challenge::dns;
 use crate::config::{
     Authenticator, DeployTargets, DirTarget, Installer, ManualChallenge, Pkcs12Target, WebrootEntry,
 };
@@ -574,7 +574,7 @@ pub fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
     if let Some(w) = domains.iter().find(|d| d.is_wildcard()) {
         return Err(InputError::Domain {
             name: w.to_string(),
-            reason: "wildcard certificates need the dns-01 challenge (--dns-rfc2136 --dns-rfc2136-credentials FILE, or --manual --preferred-challenges dns with hooks); http-01 (standalone, webroot, nginx) cannot prove control of every subdomain".into(),
+            reason: "wildcard certificates need the dns-01 challenge (--dns PROVIDER --dns-credentials FILE, --dns-rfc2136 --dns-rfc2136-credentials FILE, or --manual --preferred-challenges dns with hooks); http-01 (standalone, webroot, nginx) cannot prove control of every subdomain".into(),
         }
         .into());
     }
@@ -748,21 +748,34 @@ fn cert_name(
     })
 }
 
-/// `--dns-rfc2136`: the credentials are read and checked now (exit 2 before any network I/O);
-/// only their path is kept.
-fn dns_authenticator(auth: &AuthenticatorArgs) -> Result<Authenticator, Error> {
-    let Some(path) = &auth.dns_rfc2136_credentials else {
-        return Err(
-            InputError::Other("--dns-rfc2136 needs --dns-rfc2136-credentials FILE".into()).into(),
-        );
+/// `--dns PROVIDER`, `--dns-rfc2136` (also `--dns rfc2136`) and `--dns-cloudflare`: the
+/// credentials are read and checked now (exit 2 before any network I/O); only the path is kept.
+fn provider_authenticator(
+    auth: &AuthenticatorArgs,
+    provider: &str,
+    (flag, credentials): (&str, &Option<PathBuf>),
+    propagation_seconds: u64,
+) -> Result<Authenticator, Error> {
+    let Some(path) = credentials else {
+        return Err(InputError::Other(format!("DNS provider {provider} needs {flag} FILE")).into());
     };
-    Rfc2136Config::from_file(path)?;
+    dns::writer_from_file(provider, path)?;
     let credentials = std::fs::canonicalize(path)
         .map_err(|e| InputError::Other(format!("{}: {e}", path.display())))?;
-    Ok(Authenticator::DnsRfc2136 {
-        credentials,
-        resolvers: resolvers(auth)?,
-        propagation_seconds: auth.dns_rfc2136_propagation_seconds,
+    let resolvers = resolvers(auth)?;
+    Ok(if provider == "rfc2136" {
+        Authenticator::DnsRfc2136 {
+            credentials,
+            resolvers,
+            propagation_seconds,
+        }
+    } else {
+        Authenticator::Dns {
+            provider: provider.to_string(),
+            credentials,
+            resolvers,
+            propagation_seconds,
+        }
     })
 }
 
@@ -845,14 +858,14 @@ fn check_challenge_choice(auth: &AuthenticatorArgs, chosen: &Authenticator) -> R
             if chosen.is_dns() {
                 ""
             } else {
-                " (for dns-01 use --dns-rfc2136 or --manual with hooks)"
+                " (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
             }
         ))
         .into());
     }
     if !chosen.is_dns() && !auth.dns_resolver.is_empty() {
         return Err(InputError::Other(
-            "--dns-resolver needs a DNS-01 solver (--dns-rfc2136, or --manual --preferred-challenges dns)".into(),
+            "--dns-resolver needs a DNS-01 solver (--dns PROVIDER, --dns-rfc2136, --dns-cloudflare, or --manual --preferred-challenges dns)".into(),
         )
         .into());
     }
@@ -878,8 +891,30 @@ fn solver_authenticator(
     domains: &[DomainName],
     webroot_index: &[Option<usize>],
 ) -> Result<Authenticator, Error> {
-    if args.auth.dns_rfc2136 {
-        return dns_authenticator(&args.auth);
+    let a = &args.auth;
+    let provider = match (&a.dns, a.dns_cloudflare, a.dns_rfc2136) {
+        (_, _, true) => Some((
+            "rfc2136",
+            "--dns-rfc2136-credentials",
+            &a.dns_rfc2136_credentials,
+            a.dns_rfc2136_propagation_seconds,
+        )),
+        (_, true, _) => Some((
+            "cloudflare",
+            "--dns-cloudflare-credentials",
+            &a.dns_cloudflare_credentials,
+            a.dns_cloudflare_propagation_seconds,
+        )),
+        (Some(p), _, _) => Some((
+            p.as_str(),
+            "--dns-credentials",
+            &a.dns_credentials,
+            a.dns_propagation_seconds,
+        )),
+        _ => None,
+    };
+    if let Some((provider, flag, credentials, propagation_seconds)) = provider {
+        return provider_authenticator(a, provider, (flag, credentials), propagation_seconds);
     }
     if args.auth.nginx {
         nginx_settings(&args.nginx)?;

@@ -143,6 +143,7 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
                 | Authenticator::Nginx { http_01_port, .. } => *http_01_port = p,
                 Authenticator::Webroot { .. }
                 | Authenticator::DnsRfc2136 { .. }
+                | Authenticator::Dns { .. }
                 | Authenticator::Manual { .. } => {
                     return Err(InputError::Other(
                         "--http-01-port has no meaning for a webroot, dns or manual lineage".into(),

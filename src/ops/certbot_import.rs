@@ -424,6 +424,11 @@ fn describe(plan: &Plan, verb: &str) -> String {
         Authenticator::DnsRfc2136 { credentials, .. } => {
             format!("dns-rfc2136 ({})", credentials.display())
         }
+        Authenticator::Dns {
+            provider,
+            credentials,
+            ..
+        } => format!("dns {provider} ({})", credentials.display()),
         Authenticator::Manual {
             challenge,
             auth_hook,

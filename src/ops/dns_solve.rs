@@ -55,6 +55,16 @@ impl Propagation {
         }
     }
 
+    /// Names located through `resolvers` (`--dns-resolver`) or, without any, the system's.
+    pub fn resolving(resolvers: &[SocketAddr], extra_wait: Duration) -> Propagation {
+        let lookup = if resolvers.is_empty() {
+            Lookup::system()
+        } else {
+            Lookup::new(resolvers.to_vec())
+        };
+        Propagation::new(lookup, resolvers, extra_wait)
+    }
+
     /// Returns once every server serves every expected value (then the extra wait).
     pub async fn wait(&self, expected: &[Expected]) -> Result<(), Error> {
         let wait = Wait {
@@ -79,9 +89,35 @@ impl DnsSolver {
     ) -> Result<DnsSolver, Error> {
         let config = Rfc2136Config::from_file(credentials)?;
         let extra_wait = Duration::from_secs(propagation_seconds);
+        let check = Propagation::new(config.lookup()?, resolvers, extra_wait);
+        DnsSolver::start(ui, ProviderWriter::rfc2136(&config)?, check, work_dir).await
+    }
+
+    /// `--dns PROVIDER`: an HTTP-API provider; names are located through `--dns-resolver`
+    /// or the system's resolvers.
+    pub async fn provider(
+        ui: &Ui,
+        provider: &str,
+        credentials: &Path,
+        resolvers: &[SocketAddr],
+        propagation_seconds: u64,
+        work_dir: &Path,
+    ) -> Result<DnsSolver, Error> {
+        let writer = dns::writer_from_file(provider, credentials)?;
+        let extra_wait = Duration::from_secs(propagation_seconds);
+        let check = Propagation::resolving(resolvers, extra_wait);
+        DnsSolver::start(ui, writer, check, work_dir).await
+    }
+
+    async fn start(
+        ui: &Ui,
+        writer: ProviderWriter,
+        check: Propagation,
+        work_dir: &Path,
+    ) -> Result<DnsSolver, Error> {
         let solver = DnsSolver {
-            writer: ProviderWriter::rfc2136(&config)?,
-            check: Propagation::new(config.lookup()?, resolvers, extra_wait),
+            writer,
+            check,
             journal_path: work_dir.join(JOURNAL_FILE),
         };
         solver.remove_leftovers(ui).await?;

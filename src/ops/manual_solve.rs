@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::acme::Http01Challenge;
-use crate::challenge::dns::{self, CreatedRecord, Lookup};
+use crate::challenge::dns::{self, CreatedRecord};
 use crate::config::ManualChallenge;
 use crate::error::{Error, HookError};
 
@@ -56,14 +56,8 @@ impl ManualSolver {
         resolvers: &[SocketAddr],
         work_dir: &Path,
     ) -> Result<ManualSolver, Error> {
-        let check = (challenge == ManualChallenge::Dns01).then(|| {
-            let lookup = if resolvers.is_empty() {
-                Lookup::system()
-            } else {
-                Lookup::new(resolvers.to_vec())
-            };
-            Propagation::new(lookup, resolvers, Duration::ZERO)
-        });
+        let check = (challenge == ManualChallenge::Dns01)
+            .then(|| Propagation::resolving(resolvers, Duration::ZERO));
         let solver = ManualSolver {
             auth_hook: auth_hook.to_string(),
             cleanup_hook: cleanup_hook.map(str::to_string),

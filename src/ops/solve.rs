@@ -347,6 +347,22 @@ pub async fn prepare_authenticator<'s>(
             )
             .await?,
         ))),
+        Authenticator::Dns {
+            provider,
+            credentials,
+            resolvers,
+            propagation_seconds,
+        } => Ok(Prepared::Dns(Box::new(
+            DnsSolver::provider(
+                ui,
+                provider,
+                credentials,
+                resolvers,
+                *propagation_seconds,
+                store.work_dir(),
+            )
+            .await?,
+        ))),
         Authenticator::Manual {
             challenge,
             auth_hook,

@@ -11,6 +11,7 @@ mod daemon_lock;
 mod deploy_targets;
 mod dns;
 mod dns_manual;
+mod dns_providers;
 mod faults;
 mod fleet;
 mod fleet_dir;

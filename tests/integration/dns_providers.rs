@@ -1,0 +1,214 @@
+//! `--dns PROVIDER --dns-credentials FILE` end to end through the CLI: PowerDNS's HTTP API
+//! (a real pdns_server) and RFC 2136 (a real bind9), Pebble reading the records from them;
+//! `--dns-cloudflare`'s input checks (no Cloudflare API emulator exists and dns-update's
+//! endpoint is not configurable, so nothing here reaches an API); secrets appear in no output,
+//! file or hook environment.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::bind::Bind;
+use crate::support::certs::Lineage;
+use crate::support::cli::{Cli, Output};
+use crate::support::pdns::Pdns;
+use crate::support::rig::Rig;
+use crate::support::PebbleOpts;
+
+fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write credentials");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    path
+}
+
+fn dns_cli(rig: &Rig, provider_flags: &[&str], creds: &Path, resolver: &str) -> Cli {
+    rig.env
+        .cli()
+        .arg("certonly")
+        .args(rig.env.flags(&rig.pebble))
+        .args(provider_flags)
+        .arg(creds)
+        .args(["--dns-resolver", resolver])
+}
+
+/// Every file under `dir` (recursively) and both output streams are free of `secret`.
+fn assert_nowhere(secret: &str, dir: &Path, outputs: &[&Output]) {
+    for out in outputs {
+        assert!(
+            !out.stdout.contains(secret) && !out.stderr.contains(secret),
+            "secret in output: {out:?}"
+        );
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let path = entry.path();
+            let meta = std::fs::symlink_metadata(&path).expect("stat");
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_file() {
+                let bytes = std::fs::read(&path).expect("read");
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(secret),
+                    "secret found in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+/// `renew --force-renewal` with a deploy hook that saves its environment to `env_file`.
+fn renew_with_env_hook(rig: &Rig, env_file: &Path) -> Output {
+    rig.env
+        .cli()
+        .arg("renew")
+        .args(rig.env.dir_flags())
+        .args(["--no-random-sleep-on-renew", "--force-renewal"])
+        .arg("--deploy-hook")
+        .arg(format!("env > {}", env_file.display()))
+        .run()
+}
+
+#[test]
+fn dns_pdns_issues_a_wildcard_through_the_powerdns_api_and_keeps_the_key_secret() {
+    let pdns = Pdns::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(pdns.dns_addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = private_file(
+        dir.path(),
+        "pdns.ini",
+        &format!(
+            "dns_pdns_api_url = {}\ndns_pdns_api_key = {}\n",
+            pdns.api_url(),
+            pdns.api_key()
+        ),
+        0o600,
+    );
+    let resolver = pdns.dns_addr().to_string();
+    let out = dns_cli(
+        &rig,
+        &["--dns", "pdns", "--dns-credentials"],
+        &creds,
+        &resolver,
+    )
+    .args(["-d", "*.example.test", "-d", "example.test", "-v"])
+    .run();
+    out.assert_success();
+    assert!(out.stderr.contains("dns-01"), "{out:?}");
+    Lineage::at(rig.env.live("example.test")).assert_valid_for(
+        &["*.example.test", "example.test"],
+        &rig.pebble.root_pem_path(),
+    );
+    assert!(pdns.txt("_acme-challenge.example.test").is_empty());
+    let conf = std::fs::read_to_string(rig.env.renewal_conf("example.test")).expect("conf");
+    assert!(
+        conf.contains("\"pdns\"") && conf.contains("pdns.ini"),
+        "{conf}"
+    );
+
+    let env_file = dir.path().join("hook.env");
+    let renewed = renew_with_env_hook(&rig, &env_file);
+    renewed.assert_success();
+    assert!(pdns.txt("_acme-challenge.example.test").is_empty());
+    let hook_env = std::fs::read_to_string(&env_file).expect("deploy hook ran");
+    assert!(hook_env.contains("RENEWED_LINEAGE"), "{hook_env}");
+    assert!(!hook_env.contains(pdns.api_key()), "{hook_env}");
+    assert_nowhere(pdns.api_key(), rig.env.root(), &[&out, &renewed]);
+}
+
+#[test]
+fn dns_rfc2136_through_the_generic_flag_and_the_tsig_secret_stays_secret() {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let resolver = bind.addr().to_string();
+    let out = dns_cli(
+        &rig,
+        &["--dns", "rfc2136", "--dns-credentials"],
+        &creds,
+        &resolver,
+    )
+    .args(["-d", "*.example.test", "-v"])
+    .run();
+    out.assert_success();
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+    let conf = std::fs::read_to_string(rig.env.renewal_conf("example.test")).expect("conf");
+    assert!(conf.contains("dns-rfc2136"), "{conf}");
+    let env_file = dir.path().join("hook.env");
+    let renewed = renew_with_env_hook(&rig, &env_file);
+    renewed.assert_success();
+    let hook_env = std::fs::read_to_string(&env_file).expect("deploy hook ran");
+    assert!(!hook_env.contains(bind.secret()), "{hook_env}");
+    assert_nowhere(bind.secret(), rig.env.root(), &[&out, &renewed]);
+}
+
+#[test]
+fn dns_cloudflare_credentials_are_checked_before_anything_is_sent() {
+    let rig = Rig::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = "cf-token-must-not-leak-0123456789";
+    let run = |creds: &Path| {
+        rig.env
+            .cli()
+            .arg("certonly")
+            .args(rig.env.flags(&rig.pebble))
+            .args(["--dns-cloudflare", "--dns-cloudflare-credentials"])
+            .arg(creds)
+            .args(["-d", "*.example.test"])
+            .run()
+    };
+    let readable = private_file(
+        dir.path(),
+        "cf-644.ini",
+        &format!("dns_cloudflare_api_token = {token}\n"),
+        0o644,
+    );
+    let out = run(&readable);
+    out.assert_code(2);
+    assert!(out.stderr.contains("chmod 600"), "{out:?}");
+
+    let typo = private_file(
+        dir.path(),
+        "cf-typo.ini",
+        &format!("dns_cloudflare_api_tokn = {token}\n"),
+        0o600,
+    );
+    let out = run(&typo);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("dns_cloudflare_api_token is missing"),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains(token), "{out:?}");
+
+    let global = private_file(
+        dir.path(),
+        "cf-global.ini",
+        &format!("dns_cloudflare_email = a@example.test\ndns_cloudflare_api_key = {token}\n"),
+        0o600,
+    );
+    let out = run(&global);
+    out.assert_code(2);
+    assert!(out.stderr.contains("API token"), "{out:?}");
+    assert!(!rig.env.live("example.test").exists());
+    assert_nowhere(token, rig.env.root(), &[&out]);
+
+    let help = rig.env.cli().args(["certonly", "--help"]).run();
+    help.assert_success();
+    for provider in ["pdns", "cloudflare", "rfc2136", "hetzner", "digitalocean"] {
+        assert!(
+            help.stdout.contains(provider),
+            "{provider}: {}",
+            help.stdout
+        );
+    }
+    let bad = rig
+        .env
+        .cli()
+        .args(["certonly", "--dns", "nosuchdns", "--dns-credentials", "x"])
+        .args(["-d", "example.test"])
+        .run();
+    bad.assert_code(2);
+}
