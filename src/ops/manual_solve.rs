@@ -15,7 +15,7 @@ use crate::config::ManualChallenge;
 use crate::error::{Error, HookError};
 
 use super::dns_solve::{expected, read_state, write_state, Propagation};
-use super::hooks::{run_hook, run_hook_capturing};
+use super::hooks::{check_hooks, run_hook, run_hook_capturing};
 use super::output::Ui;
 
 /// Auth hooks that ran (or were about to) and whose cleanup hook has not run yet.
@@ -56,6 +56,11 @@ impl ManualSolver {
         resolvers: &[SocketAddr],
         work_dir: &Path,
     ) -> Result<ManualSolver, Error> {
+        // Saved hooks are checked again: the files may have changed since they were given.
+        check_hooks(&[
+            ("--manual-auth-hook", Some(auth_hook)),
+            ("--manual-cleanup-hook", cleanup_hook),
+        ])?;
         let check = (challenge == ManualChallenge::Dns01)
             .then(|| Propagation::resolving(resolvers, Duration::ZERO));
         let solver = ManualSolver {

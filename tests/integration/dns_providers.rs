@@ -212,3 +212,93 @@ fn dns_cloudflare_credentials_are_checked_before_anything_is_sent() {
         .run();
     bad.assert_code(2);
 }
+
+/// A certbot-format tree (what certbot 2.x/5.x writes; self-signed files: the import checks
+/// names and key, not the issuer) for `names`, whose renewal conf has `params`.
+fn certbot_fixture(root: &Path, names: &[&str], params: &str) -> PathBuf {
+    let certbot = root.join("certbot-fixture");
+    let lineage = names[0].trim_start_matches("*.");
+    let live = certbot.join("live").join(lineage);
+    std::fs::create_dir_all(&live).expect("live dir");
+    std::fs::create_dir_all(certbot.join("renewal")).expect("renewal dir");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let cert = rcgen::CertificateParams::new(names)
+        .expect("params")
+        .self_signed(&key)
+        .expect("self-signed");
+    for (file, pem) in [
+        ("cert.pem", cert.pem()),
+        ("chain.pem", String::new()),
+        ("fullchain.pem", cert.pem()),
+        ("privkey.pem", key.serialize_pem()),
+    ] {
+        std::fs::write(live.join(file), pem).expect("write pem");
+    }
+    std::fs::write(
+        certbot.join("renewal").join(format!("{lineage}.conf")),
+        format!("version = 2.11.0\n[renewalparams]\n{params}\n"),
+    )
+    .expect("write renewal conf");
+    certbot
+}
+
+#[test]
+fn import_certbot_takes_a_dns_rfc2136_wildcard_lineage_and_renew_uses_it() {
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let certbot = certbot_fixture(
+        rig.env.root(),
+        &["*.example.test", "example.test"],
+        &format!(
+            "authenticator = dns-rfc2136\nserver = {}\ndns_rfc2136_credentials = {}\n\
+             dns_rfc2136_propagation_seconds = 60\n",
+            rig.pebble.directory_url(),
+            creds.display()
+        ),
+    );
+    let out = rig
+        .env
+        .cli()
+        .arg("import-certbot")
+        .args(rig.env.dir_flags())
+        .arg("--certbot-dir")
+        .arg(&certbot)
+        .arg("--ca-bundle")
+        .arg(rig.pebble.ca_bundle_path())
+        .run();
+    out.assert_success();
+    assert!(
+        out.stdout.contains("imported example.test") && out.stdout.contains("dns-rfc2136"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("propagation_seconds = 60"), "{out:?}");
+    let path = rig.env.renewal_conf("example.test");
+    let text = std::fs::read_to_string(&path).expect("conf");
+    let mut conf: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(conf["authenticator"]["type"], "dns-rfc2136", "{conf}");
+    assert_eq!(
+        conf["authenticator"]["credentials"],
+        creds.display().to_string()
+    );
+    // The test's bind is on a free port, not 53: point the check at it, as --dns-resolver does.
+    conf["authenticator"]["resolvers"] = serde_json::json!([bind.addr().to_string()]);
+    std::fs::write(&path, serde_json::to_string_pretty(&conf).expect("json")).expect("write");
+
+    let renewed = rig
+        .env
+        .cli()
+        .arg("renew")
+        .args(rig.env.dir_flags())
+        .args(["--no-random-sleep-on-renew", "--force-renewal"])
+        .run();
+    renewed.assert_success();
+    Lineage::at(rig.env.live("example.test")).assert_valid_for(
+        &["*.example.test", "example.test"],
+        &rig.pebble.root_pem_path(),
+    );
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+    assert_nowhere(bind.secret(), rig.env.root(), &[&out, &renewed]);
+}
