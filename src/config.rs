@@ -185,6 +185,14 @@ pub enum Authenticator {
         #[serde(default, skip_serializing_if = "is_zero")]
         propagation_seconds: u64,
     },
+    /// DNS-01 through Route53, with the AWS SDKs' credential chain (nothing secret saved).
+    #[serde(rename = "dns-route53")]
+    DnsRoute53 {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        resolvers: Vec<std::net::SocketAddr>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        propagation_seconds: u64,
+    },
     /// certbot's `--manual` with hooks: the auth hook publishes each value (a TXT record for
     /// dns-01, a file for http-01), the cleanup hook removes it.
     Manual {
@@ -243,6 +251,7 @@ impl Authenticator {
             Authenticator::DnsRfc2136 { .. } => "dns-rfc2136",
             Authenticator::Manual { .. } => "manual",
             Authenticator::Dns { .. } => "dns",
+            Authenticator::DnsRoute53 { .. } => "dns-route53",
         }
     }
 
@@ -252,6 +261,7 @@ impl Authenticator {
             self,
             Authenticator::DnsRfc2136 { .. }
                 | Authenticator::Dns { .. }
+                | Authenticator::DnsRoute53 { .. }
                 | Authenticator::Manual {
                     challenge: ManualChallenge::Dns01,
                     ..

@@ -523,6 +523,25 @@ pub struct AuthenticatorArgs {
     )]
     pub dns_cloudflare_propagation_seconds: u64,
 
+    /// Answer DNS-01 through Route53, as certbot's dns-route53: AWS credentials from the
+    /// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), else the
+    /// shared credentials/config files (AWS_PROFILE), else the EC2 instance role (IMDSv2);
+    /// AWS_ENDPOINT_URL_ROUTE_53 or AWS_ENDPOINT_URL replace the endpoint.
+    #[arg(
+        long,
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns", "dns_cloudflare"]
+    )]
+    pub dns_route53: bool,
+
+    /// Extra seconds to wait after every server serves the Route53 records (default 0).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0,
+        requires = "dns_route53"
+    )]
+    pub dns_route53_propagation_seconds: u64,
+
     /// Check DNS-01 propagation at this server instead of the zone's nameservers
     /// (ADDR or ADDR:PORT; repeatable).
     #[arg(long = "dns-resolver", value_name = "ADDR[:PORT]")]
@@ -535,7 +554,7 @@ pub struct AuthenticatorArgs {
     /// dns-01 values are looked up before the CA is asked, as with the other DNS solvers.
     #[arg(
         long,
-        conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136", "dns", "dns_cloudflare"],
+        conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136", "dns", "dns_cloudflare", "dns_route53"],
         requires = "manual_auth_hook"
     )]
     pub manual: bool,

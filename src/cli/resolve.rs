@@ -865,7 +865,7 @@ fn check_challenge_choice(auth: &AuthenticatorArgs, chosen: &Authenticator) -> R
     }
     if !chosen.is_dns() && !auth.dns_resolver.is_empty() {
         return Err(InputError::Other(
-            "--dns-resolver needs a DNS-01 solver (--dns PROVIDER, --dns-rfc2136, --dns-cloudflare, or --manual --preferred-challenges dns)".into(),
+            "--dns-resolver needs a DNS-01 solver (--dns PROVIDER, --dns-rfc2136, --dns-cloudflare, --dns-route53, or --manual --preferred-challenges dns)".into(),
         )
         .into());
     }
@@ -892,6 +892,12 @@ fn solver_authenticator(
     webroot_index: &[Option<usize>],
 ) -> Result<Authenticator, Error> {
     let a = &args.auth;
+    if a.dns_route53 {
+        return Ok(Authenticator::DnsRoute53 {
+            resolvers: resolvers(a)?,
+            propagation_seconds: a.dns_route53_propagation_seconds,
+        });
+    }
     let provider = match (&a.dns, a.dns_cloudflare, a.dns_rfc2136) {
         (_, _, true) => Some((
             "rfc2136",

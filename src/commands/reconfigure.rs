@@ -144,6 +144,7 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
                 Authenticator::Webroot { .. }
                 | Authenticator::DnsRfc2136 { .. }
                 | Authenticator::Dns { .. }
+                | Authenticator::DnsRoute53 { .. }
                 | Authenticator::Manual { .. } => {
                     return Err(InputError::Other(
                         "--http-01-port has no meaning for a webroot, dns or manual lineage".into(),

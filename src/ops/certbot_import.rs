@@ -224,11 +224,18 @@ fn authenticator_and_installer(
         },
         "dns-rfc2136" => dns_plugin(conf, "rfc2136", dropped)?,
         "dns-cloudflare" => dns_plugin(conf, "cloudflare", dropped)?,
+        "dns-route53" => {
+            drop_propagation_sleep(conf, "route53", dropped);
+            Authenticator::DnsRoute53 {
+                resolvers: Vec::new(),
+                propagation_seconds: 0,
+            }
+        }
         "manual" => manual(conf)?,
         other => {
             return Err(format!(
                 "authenticator {other} is not supported (certwright imports standalone, \
-                 webroot, nginx, dns-rfc2136, dns-cloudflare and manual with hooks)"
+                 webroot, nginx, dns-rfc2136, dns-cloudflare, dns-route53 and manual with hooks)"
             ))
         }
     };
@@ -337,12 +344,7 @@ fn dns_plugin(
         ));
     }
     dns::writer_from_file(provider, &path).map_err(|e| e.to_string())?;
-    let sleep = format!("dns_{provider}_propagation_seconds");
-    if let Some(seconds) = conf.param(&sleep) {
-        dropped.push(format!(
-            "{sleep} = {seconds} (certwright waits until the nameservers serve the records)"
-        ));
-    }
+    drop_propagation_sleep(conf, provider, dropped);
     Ok(if provider == "rfc2136" {
         Authenticator::DnsRfc2136 {
             credentials: path,
@@ -357,6 +359,16 @@ fn dns_plugin(
             propagation_seconds: 0,
         }
     })
+}
+
+/// certbot's fixed `dns_PLUGIN_propagation_seconds` sleep is not carried over: say so.
+fn drop_propagation_sleep(conf: &RenewalConf, plugin: &str, dropped: &mut Vec<String>) {
+    let sleep = format!("dns_{plugin}_propagation_seconds");
+    if let Some(seconds) = conf.param(&sleep) {
+        dropped.push(format!(
+            "{sleep} = {seconds} (certwright waits until the nameservers serve the records)"
+        ));
+    }
 }
 
 /// certbot's manual plugin with hooks (without an auth hook it asked a person at each
@@ -510,6 +522,7 @@ fn describe(plan: &Plan, verb: &str) -> String {
             credentials,
             ..
         } => format!("dns {provider} ({})", credentials.display()),
+        Authenticator::DnsRoute53 { .. } => "dns-route53 (AWS credential chain)".into(),
         Authenticator::Manual {
             challenge,
             auth_hook,
@@ -724,6 +737,16 @@ mod tests {
             plan.config.authenticator
         );
 
+        let (dir, conf) = certbot_tree(names, "authenticator = dns-route53\n");
+        let plan = plan_lineage(dir.path(), &conf, None).unwrap();
+        assert_eq!(
+            plan.config.authenticator,
+            Authenticator::DnsRoute53 {
+                resolvers: vec![],
+                propagation_seconds: 0
+            }
+        );
+
         let (dir, conf) = certbot_tree(
             names,
             "authenticator = manual\nmanual_auth_hook = /bin/true\n\
@@ -776,8 +799,8 @@ mod tests {
                 "without dns_rfc2136_credentials",
             ),
             (
-                "authenticator = dns-route53".to_string(),
-                "dns-route53 is not supported",
+                "authenticator = dns-digitalocean".to_string(),
+                "dns-digitalocean is not supported",
             ),
         ] {
             let (dir, conf) = certbot_tree(&["*.example.com"], &params);

@@ -109,6 +109,22 @@ impl DnsSolver {
         DnsSolver::start(ui, writer, check, work_dir).await
     }
 
+    /// `--dns-route53`: credentials from the AWS SDKs' chain (read from this process's
+    /// environment), the endpoint from AWS_ENDPOINT_URL_ROUTE_53 / AWS_ENDPOINT_URL.
+    pub async fn route53(
+        ui: &Ui,
+        resolvers: &[SocketAddr],
+        propagation_seconds: u64,
+        work_dir: &Path,
+    ) -> Result<DnsSolver, Error> {
+        let env = |k: &str| std::env::var(k).ok();
+        let credentials = dns::aws_credentials(&env).await?;
+        let writer = dns::route53_writer(&credentials, &dns::route53_endpoint(&env))?;
+        let extra_wait = Duration::from_secs(propagation_seconds);
+        let check = Propagation::resolving(resolvers, extra_wait);
+        DnsSolver::start(ui, writer, check, work_dir).await
+    }
+
     async fn start(
         ui: &Ui,
         writer: ProviderWriter,

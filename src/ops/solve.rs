@@ -363,6 +363,12 @@ pub async fn prepare_authenticator<'s>(
             )
             .await?,
         ))),
+        Authenticator::DnsRoute53 {
+            resolvers,
+            propagation_seconds,
+        } => Ok(Prepared::Dns(Box::new(
+            DnsSolver::route53(ui, resolvers, *propagation_seconds, store.work_dir()).await?,
+        ))),
         Authenticator::Manual {
             challenge,
             auth_hook,

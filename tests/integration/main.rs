@@ -12,6 +12,7 @@ mod deploy_targets;
 mod dns;
 mod dns_manual;
 mod dns_providers;
+mod dns_route53;
 mod faults;
 mod fleet;
 mod fleet_dir;

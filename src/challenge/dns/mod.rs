@@ -4,6 +4,7 @@
 //! `locate` each identifier, note + `add_txt`, `wait_for_propagation`, answer the challenge,
 //! then `remove_txt` + forget (or `remove_recorded` for a previous run's leftovers).
 
+mod aws;
 mod credentials;
 mod journal;
 mod lookup;
@@ -12,6 +13,7 @@ mod providers;
 mod secret;
 mod writer;
 
+pub use aws::{aws_credentials, route53_endpoint, route53_writer, AwsCredentials};
 pub use credentials::{read_private_file, Rfc2136Config, TsigAlgorithm};
 pub use journal::{remove_recorded, CreatedRecord, Journal};
 pub use lookup::{find_zone, follow_cname, Lookup, QUERY_TIMEOUT};

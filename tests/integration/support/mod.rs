@@ -8,6 +8,7 @@ pub mod certs;
 pub mod cli;
 pub mod docker;
 pub mod fleet;
+pub mod moto;
 pub mod net;
 pub mod netns;
 pub mod nginx;
