@@ -11,7 +11,7 @@ use crate::support::certs::Lineage;
 use crate::support::cli::{Cli, Output};
 use crate::support::pdns::Pdns;
 use crate::support::rig::Rig;
-use crate::support::PebbleOpts;
+use crate::support::{assert_secret_nowhere, PebbleOpts};
 
 fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -29,33 +29,6 @@ fn dns_cli(rig: &Rig, provider_flags: &[&str], creds: &Path, resolver: &str) -> 
         .args(provider_flags)
         .arg(creds)
         .args(["--dns-resolver", resolver])
-}
-
-/// Every file under `dir` (recursively) and both output streams are free of `secret`.
-fn assert_nowhere(secret: &str, dir: &Path, outputs: &[&Output]) {
-    for out in outputs {
-        assert!(
-            !out.stdout.contains(secret) && !out.stderr.contains(secret),
-            "secret in output: {out:?}"
-        );
-    }
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let path = entry.path();
-            let meta = std::fs::symlink_metadata(&path).expect("stat");
-            if meta.is_dir() {
-                stack.push(path);
-            } else if meta.is_file() {
-                let bytes = std::fs::read(&path).expect("read");
-                assert!(
-                    !String::from_utf8_lossy(&bytes).contains(secret),
-                    "secret found in {}",
-                    path.display()
-                );
-            }
-        }
-    }
 }
 
 /// `renew --force-renewal` with a deploy hook that saves its environment to `env_file`.
@@ -114,7 +87,7 @@ fn dns_pdns_issues_a_wildcard_through_the_powerdns_api_and_keeps_the_key_secret(
     let hook_env = std::fs::read_to_string(&env_file).expect("deploy hook ran");
     assert!(hook_env.contains("RENEWED_LINEAGE"), "{hook_env}");
     assert!(!hook_env.contains(pdns.api_key()), "{hook_env}");
-    assert_nowhere(pdns.api_key(), rig.env.root(), &[&out, &renewed]);
+    assert_secret_nowhere(pdns.api_key(), rig.env.root(), &[&out, &renewed]);
 }
 
 #[test]
@@ -141,7 +114,7 @@ fn dns_rfc2136_through_the_generic_flag_and_the_tsig_secret_stays_secret() {
     renewed.assert_success();
     let hook_env = std::fs::read_to_string(&env_file).expect("deploy hook ran");
     assert!(!hook_env.contains(bind.secret()), "{hook_env}");
-    assert_nowhere(bind.secret(), rig.env.root(), &[&out, &renewed]);
+    assert_secret_nowhere(bind.secret(), rig.env.root(), &[&out, &renewed]);
 }
 
 #[test]
@@ -193,7 +166,7 @@ fn dns_cloudflare_credentials_are_checked_before_anything_is_sent() {
     out.assert_code(2);
     assert!(out.stderr.contains("API token"), "{out:?}");
     assert!(!rig.env.live("example.test").exists());
-    assert_nowhere(token, rig.env.root(), &[&out]);
+    assert_secret_nowhere(token, rig.env.root(), &[&out]);
 
     let help = rig.env.cli().args(["certonly", "--help"]).run();
     help.assert_success();
@@ -300,5 +273,5 @@ fn import_certbot_takes_a_dns_rfc2136_wildcard_lineage_and_renew_uses_it() {
         &rig.pebble.root_pem_path(),
     );
     assert!(bind.txt("_acme-challenge.example.test").is_empty());
-    assert_nowhere(bind.secret(), rig.env.root(), &[&out, &renewed]);
+    assert_secret_nowhere(bind.secret(), rig.env.root(), &[&out, &renewed]);
 }

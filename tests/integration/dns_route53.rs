@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::support::bind::Bind;
 use crate::support::certs::Lineage;
-use crate::support::cli::{Cli, Output};
+use crate::support::cli::Cli;
 use crate::support::moto::Moto;
 use crate::support::rig::Rig;
-use crate::support::PebbleOpts;
+use crate::support::{assert_secret_nowhere, PebbleOpts};
 
 const SECRET: &str = "route53-secret-key-must-not-leak";
 const TOKEN: &str = "route53-session-token-must-not-leak";
@@ -30,19 +30,6 @@ fn route53_cli(rig: &Rig, bind: &Bind, moto: &Moto, home: &Path) -> Cli {
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("none"))
         .env("AWS_CONFIG_FILE", home.join("none"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
-}
-
-fn assert_nowhere(secret: &str, dir: &Path, outputs: &[&Output]) {
-    for out in outputs {
-        assert!(
-            !out.stdout.contains(secret) && !out.stderr.contains(secret),
-            "secret in output: {out:?}"
-        );
-    }
-    for path in crate::support::files_below(dir) {
-        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
-        assert!(!text.contains(secret), "secret found in {}", path.display());
-    }
 }
 
 #[test]
@@ -96,7 +83,7 @@ fn route53_with_environment_credentials_issues_a_wildcard_and_keeps_them_secret(
     assert!(hook_env.contains("RENEWED_LINEAGE"), "{hook_env}");
     for secret in [SECRET, TOKEN] {
         assert!(!hook_env.contains(secret), "{hook_env}");
-        assert_nowhere(secret, rig.env.root(), &[&out, &renewed]);
+        assert_secret_nowhere(secret, rig.env.root(), &[&out, &renewed]);
     }
 }
 
@@ -174,7 +161,7 @@ fn route53_with_the_instance_role_over_imdsv2() {
             .any(|r| r.contains("security-credentials/web-role") && r.ends_with("token=true")),
         "the role credentials were not fetched with the IMDSv2 token: {seen:?}"
     );
-    assert_nowhere(SECRET, rig.env.root(), &[&out]);
+    assert_secret_nowhere(SECRET, rig.env.root(), &[&out]);
 
     // No credentials anywhere: a clear error naming the chain, exit 1, nothing issued.
     let rig2 = Rig::with(PebbleOpts::default().dns_server(bind.addr()));

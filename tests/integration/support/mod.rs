@@ -85,6 +85,24 @@ pub fn mode(path: &Path) -> u32 {
         & 0o7777
 }
 
+/// `secret` is in neither output stream of `outputs` nor in any file below `dir`.
+pub fn assert_secret_nowhere(secret: &str, dir: &Path, outputs: &[&cli::Output]) {
+    for out in outputs {
+        assert!(
+            !out.stdout.contains(secret) && !out.stderr.contains(secret),
+            "secret in output: {out:?}"
+        );
+    }
+    for path in files_below(dir) {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret),
+            "secret found in {}",
+            path.display()
+        );
+    }
+}
+
 /// Every regular file below `dir` (recursively), sorted; empty if `dir` does not exist.
 pub fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
