@@ -233,3 +233,94 @@ fn manual_input_errors_exit_2() {
     assert!(out.stderr.contains("does not list http-01"), "{out:?}");
     assert!(hooks.runs("auth").is_empty());
 }
+
+/// A plain web server (python3's http.server) on `port` serving `dir`; killed on drop.
+struct WebServer(std::process::Child);
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn manual_http_01_with_certbots_list_spelling_puts_the_file_and_removes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let rig = Rig::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("www");
+    let challenge_dir = root.join(".well-known/acme-challenge");
+    std::fs::create_dir_all(&challenge_dir).expect("webroot");
+    let server = WebServer(
+        std::process::Command::new("python3")
+            .args(["-m", "http.server", &rig.pebble.http_port().to_string()])
+            .args(["--bind", "127.0.0.1", "--directory"])
+            .arg(&root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server"),
+    );
+    let up = wait_for(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", rig.pebble.http_port())).ok()
+    });
+    assert!(up.is_some(), "http.server did not start");
+    let log = dir.path().join("log");
+    let hooks = [
+        (
+            "auth.sh",
+            format!(
+                "#!/bin/sh\nenv | grep '^CERTBOT_' | sort > {log}-auth\n\
+                 printf %s \"$CERTBOT_VALIDATION\" > {dir}/\"$CERTBOT_TOKEN\"\necho wrote\n",
+                log = log.display(),
+                dir = challenge_dir.display()
+            ),
+        ),
+        (
+            "cleanup.sh",
+            format!(
+                "#!/bin/sh\nenv | grep '^CERTBOT_' | sort > {log}-cleanup\n\
+                 rm {dir}/\"$CERTBOT_TOKEN\"\n",
+                log = log.display(),
+                dir = challenge_dir.display()
+            ),
+        ),
+    ];
+    for (name, text) in &hooks {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("hook");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+    let out = rig
+        .env
+        .cli()
+        .arg("certonly")
+        .args(rig.env.flags(&rig.pebble))
+        .args(["--manual", "--preferred-challenges", "http-01,dns-01"])
+        .arg("--manual-auth-hook")
+        .arg(dir.path().join("auth.sh"))
+        .arg("--manual-cleanup-hook")
+        .arg(dir.path().join("cleanup.sh"))
+        .args(["-d", "web.example.test"])
+        .run();
+    out.assert_success();
+    drop(server);
+    Lineage::at(rig.env.live("web.example.test"))
+        .assert_valid_for(&["web.example.test"], &rig.pebble.root_pem_path());
+    let auth = std::fs::read_to_string(format!("{}-auth", log.display())).expect("auth env");
+    let token = auth
+        .lines()
+        .find_map(|l| l.strip_prefix("CERTBOT_TOKEN="))
+        .expect("CERTBOT_TOKEN for http-01");
+    assert!(
+        auth.contains(&format!("CERTBOT_VALIDATION={token}.")),
+        "the key authorization: {auth}"
+    );
+    assert!(auth.contains("CERTBOT_DOMAIN=web.example.test"), "{auth}");
+    let cleanup = std::fs::read_to_string(format!("{}-cleanup", log.display())).expect("cleanup");
+    assert!(cleanup.contains("CERTBOT_AUTH_OUTPUT=wrote"), "{cleanup}");
+    assert_eq!(std::fs::read_dir(&challenge_dir).expect("dir").count(), 0);
+    let conf = std::fs::read_to_string(rig.env.renewal_conf("web.example.test")).expect("conf");
+    assert!(conf.contains("http-01"), "{conf}");
+}
