@@ -65,7 +65,7 @@ fn dns_pdns_issues_a_wildcard_through_the_powerdns_api_and_keeps_the_key_secret(
         &creds,
         &resolver,
     )
-    .args(["-d", "*.example.test", "-d", "example.test", "-v"])
+    .args(["-d", "*.example.test", "-d", "example.test", "-vv"])
     .run();
     out.assert_success();
     assert!(out.stderr.contains("dns-01"), "{out:?}");
@@ -87,6 +87,9 @@ fn dns_pdns_issues_a_wildcard_through_the_powerdns_api_and_keeps_the_key_secret(
     let hook_env = std::fs::read_to_string(&env_file).expect("deploy hook ran");
     assert!(hook_env.contains("RENEWED_LINEAGE"), "{hook_env}");
     assert!(!hook_env.contains(pdns.api_key()), "{hook_env}");
+    // -vv logged at trace level (every crate's), and still no key.
+    let log = std::fs::read_to_string(rig.env.logs_dir().join("certwright.log")).expect("log");
+    assert!(log.contains("TRACE"), "{log}");
     assert_secret_nowhere(pdns.api_key(), rig.env.root(), &[&out, &renewed]);
 }
 
@@ -103,7 +106,7 @@ fn dns_rfc2136_through_the_generic_flag_and_the_tsig_secret_stays_secret() {
         &creds,
         &resolver,
     )
-    .args(["-d", "*.example.test", "-v"])
+    .args(["-d", "*.example.test", "-vv"])
     .run();
     out.assert_success();
     assert!(bind.txt("_acme-challenge.example.test").is_empty());

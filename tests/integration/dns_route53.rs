@@ -44,7 +44,7 @@ fn route53_with_environment_credentials_issues_a_wildcard_and_keeps_them_secret(
             .env("AWS_SESSION_TOKEN", TOKEN)
     };
     let out = with_keys(route53_cli(&rig, &bind, &moto, home.path()))
-        .args(["-d", "*.example.test", "-d", "example.test", "-v"])
+        .args(["-d", "*.example.test", "-d", "example.test", "-vv"])
         .run();
     assert_eq!(out.code, 0, "{out:?}\n{}", moto.logs());
     Lineage::at(rig.env.live("example.test")).assert_valid_for(
