@@ -679,7 +679,7 @@ mod tests {
     }
 
     #[test]
-    fn imports_dns_plugin_and_manual_hook_lineages_with_wildcards() {
+    fn imports_dns_plugin_lineages_with_wildcards() {
         let creds_dir = tempfile::tempdir().unwrap();
         let rfc = private_file(
             creds_dir.path(),
@@ -736,7 +736,11 @@ mod tests {
             "{:?}",
             plan.config.authenticator
         );
+    }
 
+    #[test]
+    fn imports_route53_and_manual_hook_lineages_with_wildcards() {
+        let names = &["*.example.com", "example.com"][..];
         let (dir, conf) = certbot_tree(names, "authenticator = dns-route53\n");
         let plan = plan_lineage(dir.path(), &conf, None).unwrap();
         assert_eq!(

@@ -333,19 +333,24 @@ pub async fn prepare_authenticator<'s>(
                 checkpoints: store.work_dir().join("nginx-challenge-checkpoints"),
             })
         }
+        dns_or_manual => prepare_dns(ui, dns_or_manual, store.work_dir()).await,
+    }
+}
+
+/// The DNS-01 solvers and `--manual`: their credentials read and an earlier run's leftovers
+/// removed before ordering.
+async fn prepare_dns<'s>(
+    ui: &Ui,
+    auth: &Authenticator,
+    work_dir: &Path,
+) -> Result<Prepared<'s>, Error> {
+    match auth {
         Authenticator::DnsRfc2136 {
             credentials,
             resolvers,
             propagation_seconds,
         } => Ok(Prepared::Dns(Box::new(
-            DnsSolver::rfc2136(
-                ui,
-                credentials,
-                resolvers,
-                *propagation_seconds,
-                store.work_dir(),
-            )
-            .await?,
+            DnsSolver::rfc2136(ui, credentials, resolvers, *propagation_seconds, work_dir).await?,
         ))),
         Authenticator::Dns {
             provider,
@@ -359,7 +364,7 @@ pub async fn prepare_authenticator<'s>(
                 credentials,
                 resolvers,
                 *propagation_seconds,
-                store.work_dir(),
+                work_dir,
             )
             .await?,
         ))),
@@ -367,7 +372,7 @@ pub async fn prepare_authenticator<'s>(
             resolvers,
             propagation_seconds,
         } => Ok(Prepared::Dns(Box::new(
-            DnsSolver::route53(ui, resolvers, *propagation_seconds, store.work_dir()).await?,
+            DnsSolver::route53(ui, resolvers, *propagation_seconds, work_dir).await?,
         ))),
         Authenticator::Manual {
             challenge,
@@ -381,9 +386,15 @@ pub async fn prepare_authenticator<'s>(
                 auth_hook,
                 cleanup_hook.as_deref(),
                 resolvers,
-                store.work_dir(),
+                work_dir,
             )
             .await?,
+        ))),
+        Authenticator::Standalone { .. }
+        | Authenticator::Webroot { .. }
+        | Authenticator::Nginx { .. } => Err(Error::Internal(format!(
+            "{} is not a DNS-01 or manual solver",
+            auth.name()
         ))),
     }
 }

@@ -55,13 +55,7 @@ impl Hooks {
             log = log.display(),
             del = nsupdate("delete"),
         );
-        for (name, text) in [("auth.sh", auth), ("cleanup.sh", cleanup)] {
-            use std::os::unix::fs::PermissionsExt;
-            let path = dir.path().join(name);
-            std::fs::write(&path, text).expect("write hook");
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
-                .expect("chmod hook");
-        }
+        write_scripts(dir.path(), &[("auth.sh", auth), ("cleanup.sh", cleanup)]);
         Hooks { dir }
     }
 
@@ -89,6 +83,17 @@ impl Hooks {
             );
         }
         out
+    }
+}
+
+/// Hook scripts (mode 0700, as a root-owned hook must be) in `dir`.
+fn write_scripts(dir: &Path, scripts: &[(&str, String)]) {
+    use std::os::unix::fs::PermissionsExt;
+    for (name, text) in scripts {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write hook");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
+            .expect("chmod hook");
     }
 }
 
@@ -246,7 +251,6 @@ impl Drop for WebServer {
 
 #[test]
 fn manual_http_01_with_certbots_list_spelling_puts_the_file_and_removes_it() {
-    use std::os::unix::fs::PermissionsExt;
     let rig = Rig::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("www");
@@ -287,11 +291,7 @@ fn manual_http_01_with_certbots_list_spelling_puts_the_file_and_removes_it() {
             ),
         ),
     ];
-    for (name, text) in &hooks {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).expect("hook");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    }
+    write_scripts(dir.path(), &hooks);
     let out = rig
         .env
         .cli()
