@@ -554,7 +554,7 @@ pub struct AuthenticatorArgs {
     /// dns-01 values are looked up before the CA is asked, as with the other DNS solvers.
     #[arg(
         long,
-        conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136", "dns", "dns_cloudflare", "dns_route53"],
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns", "dns_cloudflare", "dns_route53"],
         requires = "manual_auth_hook"
     )]
     pub manual: bool,
