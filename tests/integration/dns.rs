@@ -567,12 +567,7 @@ fn sigterm_while_waiting_for_propagation_removes_the_records_before_exiting() {
         (bind.txt("_acme-challenge.example.test").len() == 2).then_some(())
     });
     assert!(published.is_some(), "{:?}", running.wait_or_kill());
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &running.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let out = running.wait();
+    let out = running.terminate();
     out.assert_code(1);
     assert!(out.stderr.contains("stopped by SIGTERM"), "{out:?}");
     assert!(bind.txt("_acme-challenge.example.test").is_empty());

@@ -211,12 +211,7 @@ fn sigterm_while_waiting_for_propagation_runs_the_cleanup_hook_for_every_challen
     assert!(started.is_some(), "{:?}", running.wait_or_kill());
     assert_eq!(bind.txt("_acme-challenge.example.test").len(), 1);
     std::thread::sleep(Duration::from_millis(300));
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &running.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let out = running.wait();
+    let out = running.terminate();
     out.assert_code(1);
     assert!(out.stderr.contains("stopped by SIGTERM"), "{out:?}");
     assert_eq!(hooks.runs("cleanup").len(), 2, "{out:?}");
