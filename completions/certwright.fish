@@ -65,7 +65,28 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-po
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l http-01-address -d 'Address the standalone server binds (default: all IPv4 and IPv6 addresses)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc2136-credentials -d 'certbot\'s dns-rfc2136 credentials file (dns_rfc2136_server, _port, _name, _secret, _algorithm, _sign_query). Refused if group or others can read it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc2136-propagation-seconds -d 'Extra seconds to wait after every server serves the records (default 0: the records are looked up, not waited for blindly)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns -d 'Answer DNS-01 through this provider\'s API (or RFC 2136), with the dns_PROVIDER_* keys of --dns-credentials' -r -f -a "rfc2136\t'RFC 2136 updates signed with TSIG: bind9, knot, PowerDNS (dns_rfc2136_server, dns_rfc2136_name, dns_rfc2136_secret)'
+pdns\t'PowerDNS Authoritative HTTP API (dns_pdns_api_url, dns_pdns_api_key)'
+cloudflare\t'Cloudflare, an API token with Zone:DNS:Edit (dns_cloudflare_api_token)'
+digitalocean\t'DigitalOcean (dns_digitalocean_token)'
+linode\t'Linode / Akamai (dns_linode_key)'
+hetzner\t'Hetzner DNS (dns_hetzner_api_token)'
+desec\t'deSEC (dns_desec_token)'
+gandi\t'Gandi LiveDNS, a personal access token (dns_gandi_token)'
+godaddy\t'GoDaddy (dns_godaddy_key, dns_godaddy_secret)'
+porkbun\t'Porkbun (dns_porkbun_key, dns_porkbun_secret)'
+dnsimple\t'DNSimple (dns_dnsimple_token, dns_dnsimple_account_id)'
+vultr\t'Vultr (dns_vultr_key)'
+bunny\t'Bunny DNS (dns_bunny_api_key)'"
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-credentials -d 'INI file (`key = value`) with the --dns provider\'s keys, e.g. dns_pdns_api_url and dns_pdns_api_key. Refused if group or others can read it; only its path is saved' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-propagation-seconds -d 'Extra seconds to wait after every server serves the --dns records (default 0)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-cloudflare-credentials -d 'certbot\'s dns-cloudflare credentials file (dns_cloudflare_api_token)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-cloudflare-propagation-seconds -d 'Extra seconds to wait after every server serves the Cloudflare records (default 0)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-route53-propagation-seconds -d 'Extra seconds to wait after every server serves the Route53 records (default 0)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-resolver -d 'Check DNS-01 propagation at this server instead of the zone\'s nameservers (ADDR or ADDR:PORT; repeatable)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l manual-auth-hook -d 'Command run (by sh -c) once per challenge before the CA is asked' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l manual-cleanup-hook -d 'Command run (by sh -c) once per challenge afterwards: on success, on failure, and on SIGINT/SIGTERM (a run killed outright is cleaned up by the next --manual run)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l preferred-challenges -d 'Challenge types in order of preference, comma-separated: dns-01 (dns), http-01 (http). --manual answers the first; the other solvers check theirs is listed' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
@@ -112,7 +133,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l store-lock
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
-complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc2136 -d 'Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot\'s dns-rfc2136 plugin does. The only way to get wildcard (*.example.com) names'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-rfc2136 -d 'Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot\'s dns-rfc2136 plugin does. DNS-01 is the only way to get wildcard (*.example.com) names'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-cloudflare -d 'certbot\'s dns-cloudflare spelling of --dns cloudflare'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l dns-route53 -d 'Answer DNS-01 through Route53, as certbot\'s dns-route53: AWS credentials from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), else the shared credentials/config files (AWS_PROFILE), else the EC2 instance role (IMDSv2); AWS_ENDPOINT_URL_ROUTE_53 or AWS_ENDPOINT_URL replace the endpoint'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l manual -d 'Answer the challenges with your own scripts, as certbot\'s --manual: --manual-auth-hook publishes each value, --manual-cleanup-hook removes it (environment CERTBOT_DOMAIN, CERTBOT_VALIDATION, CERTBOT_TOKEN (http-01), CERTBOT_REMAINING_CHALLENGES, CERTBOT_ALL_DOMAINS; cleanup also gets CERTBOT_AUTH_OUTPUT, the auth hook\'s stdout). dns-01 values are looked up before the CA is asked, as with the other DNS solvers'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l manual-public-ip-logging-ok -d 'Accepted for certbot command lines; does nothing (certbot deprecated it too)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l expand -d 'Allow adding names to an existing certificate'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l must-staple -d 'Refused: Let\'s Encrypt stopped honouring Must-Staple and ended OCSP in 2025'
@@ -130,14 +155,35 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l dry-run -d
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s q -l quiet -d 'Print only errors'
-complete -c certwright -n "__fish_certwright_using_subcommand run" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s w -l webroot-path -d 'Document root for the -d names that follow it (repeatable, as certbot\'s -w)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-port -d 'Port the CA\'s probe reaches: where the standalone server listens, or the port whose nginx server blocks answer it. The CA always probes port 80, so another port only makes sense behind a forward (or for tests)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l http-01-address -d 'Address the standalone server binds (default: all IPv4 and IPv6 addresses)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-rfc2136-credentials -d 'certbot\'s dns-rfc2136 credentials file (dns_rfc2136_server, _port, _name, _secret, _algorithm, _sign_query). Refused if group or others can read it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-rfc2136-propagation-seconds -d 'Extra seconds to wait after every server serves the records (default 0: the records are looked up, not waited for blindly)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns -d 'Answer DNS-01 through this provider\'s API (or RFC 2136), with the dns_PROVIDER_* keys of --dns-credentials' -r -f -a "rfc2136\t'RFC 2136 updates signed with TSIG: bind9, knot, PowerDNS (dns_rfc2136_server, dns_rfc2136_name, dns_rfc2136_secret)'
+pdns\t'PowerDNS Authoritative HTTP API (dns_pdns_api_url, dns_pdns_api_key)'
+cloudflare\t'Cloudflare, an API token with Zone:DNS:Edit (dns_cloudflare_api_token)'
+digitalocean\t'DigitalOcean (dns_digitalocean_token)'
+linode\t'Linode / Akamai (dns_linode_key)'
+hetzner\t'Hetzner DNS (dns_hetzner_api_token)'
+desec\t'deSEC (dns_desec_token)'
+gandi\t'Gandi LiveDNS, a personal access token (dns_gandi_token)'
+godaddy\t'GoDaddy (dns_godaddy_key, dns_godaddy_secret)'
+porkbun\t'Porkbun (dns_porkbun_key, dns_porkbun_secret)'
+dnsimple\t'DNSimple (dns_dnsimple_token, dns_dnsimple_account_id)'
+vultr\t'Vultr (dns_vultr_key)'
+bunny\t'Bunny DNS (dns_bunny_api_key)'"
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-credentials -d 'INI file (`key = value`) with the --dns provider\'s keys, e.g. dns_pdns_api_url and dns_pdns_api_key. Refused if group or others can read it; only its path is saved' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-propagation-seconds -d 'Extra seconds to wait after every server serves the --dns records (default 0)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-cloudflare-credentials -d 'certbot\'s dns-cloudflare credentials file (dns_cloudflare_api_token)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-cloudflare-propagation-seconds -d 'Extra seconds to wait after every server serves the Cloudflare records (default 0)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-route53-propagation-seconds -d 'Extra seconds to wait after every server serves the Route53 records (default 0)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-resolver -d 'Check DNS-01 propagation at this server instead of the zone\'s nameservers (ADDR or ADDR:PORT; repeatable)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l manual-auth-hook -d 'Command run (by sh -c) once per challenge before the CA is asked' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l manual-cleanup-hook -d 'Command run (by sh -c) once per challenge afterwards: on success, on failure, and on SIGINT/SIGTERM (a run killed outright is cleaned up by the next --manual run)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l preferred-challenges -d 'Challenge types in order of preference, comma-separated: dns-01 (dns), http-01 (http). --manual answers the first; the other solvers check theirs is listed' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
@@ -183,7 +229,11 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l store
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server (the default)'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l nginx -d 'Answer HTTP-01 through the running nginx: a temporary location in the server block for each name, removed again afterwards'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l webroot -d 'Answer HTTP-01 by writing files under a web server\'s document root'
-complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-rfc2136 -d 'Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot\'s dns-rfc2136 plugin does. The only way to get wildcard (*.example.com) names'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-rfc2136 -d 'Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot\'s dns-rfc2136 plugin does. DNS-01 is the only way to get wildcard (*.example.com) names'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-cloudflare -d 'certbot\'s dns-cloudflare spelling of --dns cloudflare'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l dns-route53 -d 'Answer DNS-01 through Route53, as certbot\'s dns-route53: AWS credentials from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), else the shared credentials/config files (AWS_PROFILE), else the EC2 instance role (IMDSv2); AWS_ENDPOINT_URL_ROUTE_53 or AWS_ENDPOINT_URL replace the endpoint'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l manual -d 'Answer the challenges with your own scripts, as certbot\'s --manual: --manual-auth-hook publishes each value, --manual-cleanup-hook removes it (environment CERTBOT_DOMAIN, CERTBOT_VALIDATION, CERTBOT_TOKEN (http-01), CERTBOT_REMAINING_CHALLENGES, CERTBOT_ALL_DOMAINS; cleanup also gets CERTBOT_AUTH_OUTPUT, the auth hook\'s stdout). dns-01 values are looked up before the CA is asked, as with the other DNS solvers'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l manual-public-ip-logging-ok -d 'Accepted for certbot command lines; does nothing (certbot deprecated it too)'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l force-renewal -d 'Obtain a new certificate even if the current one is far from expiry'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l expand -d 'Allow adding names to an existing certificate'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l must-staple -d 'Refused: Let\'s Encrypt stopped honouring Must-Staple and ended OCSP in 2025'
@@ -197,7 +247,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l json 
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s q -l quiet -d 'Print only errors'
-complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l cert-name -d 'The lineage to install (see `certwright certificates`)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l nginx-server-root -d 'nginx\'s configuration directory; its main file is nginx.conf there' -r -F

@@ -34,4 +34,6 @@ fi
 $sudo bash scripts/fetch-pebble-sid.sh
 # crossplane (PyPI, in a venv), the nginx parse oracle; its test would install it too.
 bash scripts/install-crossplane.sh
+# moto (PyPI moto[server], in a venv), the Route53 API of the --dns-route53 tests.
+bash scripts/install-moto.sh
 cargo test --locked

@@ -175,6 +175,44 @@ pub enum Authenticator {
         #[serde(default, skip_serializing_if = "is_zero")]
         propagation_seconds: u64,
     },
+    /// DNS-01 through a `--dns PROVIDER` HTTP API (`--dns-cloudflare` too); the secrets stay
+    /// in the credentials file, only its path is saved.
+    Dns {
+        provider: String,
+        credentials: PathBuf,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        resolvers: Vec<std::net::SocketAddr>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        propagation_seconds: u64,
+    },
+    /// DNS-01 through Route53, with the AWS SDKs' credential chain (nothing secret saved).
+    #[serde(rename = "dns-route53")]
+    DnsRoute53 {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        resolvers: Vec<std::net::SocketAddr>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        propagation_seconds: u64,
+    },
+    /// certbot's `--manual` with hooks: the auth hook publishes each value (a TXT record for
+    /// dns-01, a file for http-01), the cleanup hook removes it.
+    Manual {
+        challenge: ManualChallenge,
+        auth_hook: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cleanup_hook: Option<String>,
+        /// dns-01: where propagation is checked (`--dns-resolver`); empty: the zone's nameservers.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        resolvers: Vec<std::net::SocketAddr>,
+    },
+}
+
+/// The challenge a `--manual` hook answers (`--preferred-challenges`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ManualChallenge {
+    #[serde(rename = "dns-01")]
+    Dns01,
+    #[serde(rename = "http-01")]
+    Http01,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -211,12 +249,24 @@ impl Authenticator {
             Authenticator::Webroot { .. } => "webroot",
             Authenticator::Nginx { .. } => "nginx",
             Authenticator::DnsRfc2136 { .. } => "dns-rfc2136",
+            Authenticator::Manual { .. } => "manual",
+            Authenticator::Dns { .. } => "dns",
+            Authenticator::DnsRoute53 { .. } => "dns-route53",
         }
     }
 
     /// Whether it answers dns-01 (the only challenge that proves wildcards).
     pub fn is_dns(&self) -> bool {
-        matches!(self, Authenticator::DnsRfc2136 { .. })
+        matches!(
+            self,
+            Authenticator::DnsRfc2136 { .. }
+                | Authenticator::Dns { .. }
+                | Authenticator::DnsRoute53 { .. }
+                | Authenticator::Manual {
+                    challenge: ManualChallenge::Dns01,
+                    ..
+                }
+        )
     }
 }
 

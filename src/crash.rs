@@ -15,6 +15,7 @@ pub const POINTS: &[&str] = &[
     "after-temp-symlink",
     "nginx-mid-apply",
     "dns-01-published",
+    "manual-auth-done",
 ];
 
 const ARMED: bool = cfg!(any(debug_assertions, feature = "crash-points"));

@@ -269,6 +269,9 @@ pub enum Error {
     AlertsFailed { failed: usize, total: usize },
     #[error("{failed} of {total} certbot lineage(s) could not be imported")]
     NotImported { failed: usize, total: usize },
+    /// SIGINT/SIGTERM while challenges were published; they were undone first.
+    #[error("stopped by {signal} while the challenges were published (they were removed again)")]
+    Interrupted { signal: &'static str },
 }
 
 impl Error {
@@ -287,7 +290,8 @@ impl Error {
             | Error::SomeFailed { .. }
             | Error::NotImported { .. }
             | Error::AlertsFailed { .. }
-            | Error::NotServed { .. } => 1,
+            | Error::NotServed { .. }
+            | Error::Interrupted { .. } => 1,
             Error::Store(_) | Error::Config(_) => 3,
             Error::Locked { .. } => 4,
             Error::Nginx(_) => 5,

@@ -192,6 +192,11 @@ pub const SECRET_ENV_VARS: &[&str] = &[
     "REDISCLI_AUTH",
     // Webhook URLs carry their token in the path.
     "CERTWRIGHT_NOTIFY_WEBHOOK",
+    // --dns-route53's credentials (the key id too: half a pair would only confuse a hook's
+    // own AWS tooling, which falls back to the instance role without it).
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
 ];
 
 /// Clear `SECRET_ENV_VARS` (and `CERTWRIGHT_STORE` when its URL holds credentials) from a

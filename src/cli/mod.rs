@@ -425,6 +425,14 @@ pub struct InstallerArgs {
     pub https_port: u16,
 }
 
+/// `--dns` values: the providers of `challenge::dns::PROVIDERS`, each with its line of help.
+fn dns_providers() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::challenge::dns::PROVIDERS.iter().map(|p| {
+        let keys = p.required.join(", ");
+        clap::builder::PossibleValue::new(p.name).help(format!("{} ({keys})", p.about))
+    }))
+}
+
 #[derive(Debug, Args)]
 pub struct AuthenticatorArgs {
     /// Answer HTTP-01 with certwright's own web server (the default).
@@ -455,7 +463,7 @@ pub struct AuthenticatorArgs {
     pub http_01_address: Option<String>,
 
     /// Answer DNS-01 with RFC 2136 dynamic updates signed with a TSIG key, as certbot's
-    /// dns-rfc2136 plugin does. The only way to get wildcard (*.example.com) names.
+    /// dns-rfc2136 plugin does. DNS-01 is the only way to get wildcard (*.example.com) names.
     #[arg(long, conflicts_with_all = ["standalone", "webroot"], requires = "dns_rfc2136_credentials")]
     pub dns_rfc2136: bool,
 
@@ -474,14 +482,100 @@ pub struct AuthenticatorArgs {
     )]
     pub dns_rfc2136_propagation_seconds: u64,
 
+    /// Answer DNS-01 through this provider's API (or RFC 2136), with the dns_PROVIDER_* keys
+    /// of --dns-credentials.
+    #[arg(
+        long,
+        value_name = "PROVIDER",
+        value_parser = dns_providers(),
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns_cloudflare"],
+        requires = "dns_credentials"
+    )]
+    pub dns: Option<String>,
+
+    /// INI file (`key = value`) with the --dns provider's keys, e.g. dns_pdns_api_url and
+    /// dns_pdns_api_key. Refused if group or others can read it; only its path is saved.
+    #[arg(long, value_name = "FILE", requires = "dns")]
+    pub dns_credentials: Option<PathBuf>,
+
+    /// Extra seconds to wait after every server serves the --dns records (default 0).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, requires = "dns")]
+    pub dns_propagation_seconds: u64,
+
+    /// certbot's dns-cloudflare spelling of --dns cloudflare.
+    #[arg(
+        long,
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136"],
+        requires = "dns_cloudflare_credentials"
+    )]
+    pub dns_cloudflare: bool,
+
+    /// certbot's dns-cloudflare credentials file (dns_cloudflare_api_token).
+    #[arg(long, value_name = "FILE", requires = "dns_cloudflare")]
+    pub dns_cloudflare_credentials: Option<PathBuf>,
+
+    /// Extra seconds to wait after every server serves the Cloudflare records (default 0).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0,
+        requires = "dns_cloudflare"
+    )]
+    pub dns_cloudflare_propagation_seconds: u64,
+
+    /// Answer DNS-01 through Route53, as certbot's dns-route53: AWS credentials from the
+    /// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), else the
+    /// shared credentials/config files (AWS_PROFILE), else the EC2 instance role (IMDSv2);
+    /// AWS_ENDPOINT_URL_ROUTE_53 or AWS_ENDPOINT_URL replace the endpoint.
+    #[arg(
+        long,
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns", "dns_cloudflare"]
+    )]
+    pub dns_route53: bool,
+
+    /// Extra seconds to wait after every server serves the Route53 records (default 0).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0,
+        requires = "dns_route53"
+    )]
+    pub dns_route53_propagation_seconds: u64,
+
     /// Check DNS-01 propagation at this server instead of the zone's nameservers
     /// (ADDR or ADDR:PORT; repeatable).
-    #[arg(
-        long = "dns-resolver",
-        value_name = "ADDR[:PORT]",
-        requires = "dns_rfc2136"
-    )]
+    #[arg(long = "dns-resolver", value_name = "ADDR[:PORT]")]
     pub dns_resolver: Vec<String>,
+
+    /// Answer the challenges with your own scripts, as certbot's --manual: --manual-auth-hook
+    /// publishes each value, --manual-cleanup-hook removes it (environment CERTBOT_DOMAIN,
+    /// CERTBOT_VALIDATION, CERTBOT_TOKEN (http-01), CERTBOT_REMAINING_CHALLENGES,
+    /// CERTBOT_ALL_DOMAINS; cleanup also gets CERTBOT_AUTH_OUTPUT, the auth hook's stdout).
+    /// dns-01 values are looked up before the CA is asked, as with the other DNS solvers.
+    #[arg(
+        long,
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns", "dns_cloudflare", "dns_route53"],
+        requires = "manual_auth_hook"
+    )]
+    pub manual: bool,
+
+    /// Command run (by sh -c) once per challenge before the CA is asked.
+    #[arg(long, value_name = "CMD", requires = "manual")]
+    pub manual_auth_hook: Option<String>,
+
+    /// Command run (by sh -c) once per challenge afterwards: on success, on failure, and on
+    /// SIGINT/SIGTERM (a run killed outright is cleaned up by the next --manual run).
+    #[arg(long, value_name = "CMD", requires = "manual")]
+    pub manual_cleanup_hook: Option<String>,
+
+    /// Challenge types in order of preference, comma-separated: dns-01 (dns), http-01 (http).
+    /// --manual answers the first; the other solvers check theirs is listed.
+    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    pub preferred_challenges: Vec<String>,
+
+    /// Accepted for certbot command lines; does nothing (certbot deprecated it too).
+    #[arg(long, hide = true)]
+    pub manual_public_ip_logging_ok: bool,
 }
 
 #[derive(Debug, Args)]

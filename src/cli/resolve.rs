@@ -11,9 +11,9 @@ use base64::Engine;
 
 use crate::acme::keys;
 use crate::acme::ExternalAccount;
-use crate::challenge::dns::{self, Rfc2136Config};
+use crate::challenge::dns;
 use crate::config::{
-    Authenticator, DeployTargets, DirTarget, Installer, Pkcs12Target, WebrootEntry,
+    Authenticator, DeployTargets, DirTarget, Installer, ManualChallenge, Pkcs12Target, WebrootEntry,
 };
 use crate::error::{Error, InputError};
 use crate::nginx::Ctl;
@@ -574,7 +574,7 @@ pub fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
     if let Some(w) = domains.iter().find(|d| d.is_wildcard()) {
         return Err(InputError::Domain {
             name: w.to_string(),
-            reason: "wildcard certificates need the dns-01 challenge (--dns-rfc2136 --dns-rfc2136-credentials FILE); http-01 (standalone, webroot, nginx) cannot prove control of every subdomain".into(),
+            reason: "wildcard certificates need the dns-01 challenge (--dns PROVIDER --dns-credentials FILE, --dns-rfc2136 --dns-rfc2136-credentials FILE, or --manual --preferred-challenges dns with hooks); http-01 (standalone, webroot, nginx) cannot prove control of every subdomain".into(),
         }
         .into());
     }
@@ -748,37 +748,179 @@ fn cert_name(
     })
 }
 
-/// `--dns-rfc2136`: the credentials are read and checked now (exit 2 before any network I/O);
-/// only their path is kept.
-fn dns_authenticator(auth: &AuthenticatorArgs) -> Result<Authenticator, Error> {
-    let Some(path) = &auth.dns_rfc2136_credentials else {
-        return Err(
-            InputError::Other("--dns-rfc2136 needs --dns-rfc2136-credentials FILE".into()).into(),
-        );
+/// `--dns PROVIDER`, `--dns-rfc2136` (also `--dns rfc2136`) and `--dns-cloudflare`: the
+/// credentials are read and checked now (exit 2 before any network I/O); only the path is kept.
+fn provider_authenticator(
+    auth: &AuthenticatorArgs,
+    provider: &str,
+    (flag, credentials): (&str, &Option<PathBuf>),
+    propagation_seconds: u64,
+) -> Result<Authenticator, Error> {
+    let Some(path) = credentials else {
+        return Err(InputError::Other(format!("DNS provider {provider} needs {flag} FILE")).into());
     };
-    Rfc2136Config::from_file(path)?;
+    dns::writer_from_file(provider, path)?;
     let credentials = std::fs::canonicalize(path)
         .map_err(|e| InputError::Other(format!("{}: {e}", path.display())))?;
-    let resolvers = auth
-        .dns_resolver
-        .iter()
-        .map(|r| dns::parse_resolver(r).map_err(InputError::Other))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Authenticator::DnsRfc2136 {
-        credentials,
-        resolvers,
-        propagation_seconds: auth.dns_rfc2136_propagation_seconds,
+    let resolvers = resolvers(auth)?;
+    Ok(if provider == "rfc2136" {
+        Authenticator::DnsRfc2136 {
+            credentials,
+            resolvers,
+            propagation_seconds,
+        }
+    } else {
+        Authenticator::Dns {
+            provider: provider.to_string(),
+            credentials,
+            resolvers,
+            propagation_seconds,
+        }
     })
 }
 
-/// `--dns-rfc2136`, `--nginx`, `--webroot -w DIR` or (the default) `--standalone`.
+/// `--preferred-challenges`: certbot's spellings (`dns`, `http`, any case) made `dns-01`/`http-01`.
+fn preferred_challenges(auth: &AuthenticatorArgs) -> Result<Vec<ManualChallenge>, Error> {
+    let mut out = Vec::new();
+    for raw in &auth.preferred_challenges {
+        let kind = match raw.trim().to_ascii_lowercase().as_str() {
+            "dns-01" | "dns" => ManualChallenge::Dns01,
+            "http-01" | "http" => ManualChallenge::Http01,
+            "" => continue,
+            other => {
+                return Err(InputError::Other(format!(
+                    "--preferred-challenges {other:?}: certwright answers dns-01 (dns) and http-01 (http)"
+                ))
+                .into())
+            }
+        };
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    Ok(out)
+}
+
+fn resolvers(auth: &AuthenticatorArgs) -> Result<Vec<SocketAddr>, Error> {
+    Ok(auth
+        .dns_resolver
+        .iter()
+        .map(|r| dns::parse_resolver(r).map_err(InputError::Other))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// `--manual`: the first of `--preferred-challenges` (http-01 without it, as certbot), hooks
+/// checked like every other hook.
+fn manual_authenticator(auth: &AuthenticatorArgs) -> Result<Authenticator, Error> {
+    let challenge = preferred_challenges(auth)?
+        .first()
+        .copied()
+        .unwrap_or(ManualChallenge::Http01);
+    let Some(auth_hook) = auth.manual_auth_hook.clone() else {
+        return Err(InputError::Other(
+            "--manual needs --manual-auth-hook CMD (certwright never asks interactively)".into(),
+        )
+        .into());
+    };
+    check_hooks(&[
+        ("--manual-auth-hook", Some(auth_hook.as_str())),
+        ("--manual-cleanup-hook", auth.manual_cleanup_hook.as_deref()),
+    ])?;
+    let resolvers = resolvers(auth)?;
+    if challenge == ManualChallenge::Http01 && !resolvers.is_empty() {
+        return Err(InputError::Other(
+            "--dns-resolver is for dns-01: add --preferred-challenges dns".into(),
+        )
+        .into());
+    }
+    Ok(Authenticator::Manual {
+        challenge,
+        auth_hook,
+        cleanup_hook: auth.manual_cleanup_hook.clone(),
+        resolvers,
+    })
+}
+
+/// A solver other than --manual answers one challenge type: `--preferred-challenges` must
+/// list it, and `--dns-resolver` needs a DNS solver.
+fn check_challenge_choice(auth: &AuthenticatorArgs, chosen: &Authenticator) -> Result<(), Error> {
+    let own = if chosen.is_dns() {
+        ManualChallenge::Dns01
+    } else {
+        ManualChallenge::Http01
+    };
+    let preferred = preferred_challenges(auth)?;
+    if !preferred.is_empty() && !preferred.contains(&own) {
+        return Err(InputError::Other(format!(
+            "--preferred-challenges does not list {}, the only challenge the {} solver answers{}",
+            if chosen.is_dns() { "dns-01" } else { "http-01" },
+            chosen.name(),
+            if chosen.is_dns() {
+                ""
+            } else {
+                " (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
+            }
+        ))
+        .into());
+    }
+    if !chosen.is_dns() && !auth.dns_resolver.is_empty() {
+        return Err(InputError::Other(
+            "--dns-resolver needs a DNS-01 solver (--dns PROVIDER, --dns-rfc2136, --dns-cloudflare, --dns-route53, or --manual --preferred-challenges dns)".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `--dns-rfc2136`, `--manual`, `--nginx`, `--webroot -w DIR` or (the default) `--standalone`.
 fn authenticator(
     args: &CertonlyArgs,
     domains: &[DomainName],
     webroot_index: &[Option<usize>],
 ) -> Result<Authenticator, Error> {
-    if args.auth.dns_rfc2136 {
-        return dns_authenticator(&args.auth);
+    if args.auth.manual {
+        return manual_authenticator(&args.auth);
+    }
+    let chosen = solver_authenticator(args, domains, webroot_index)?;
+    check_challenge_choice(&args.auth, &chosen)?;
+    Ok(chosen)
+}
+
+fn solver_authenticator(
+    args: &CertonlyArgs,
+    domains: &[DomainName],
+    webroot_index: &[Option<usize>],
+) -> Result<Authenticator, Error> {
+    let a = &args.auth;
+    if a.dns_route53 {
+        return Ok(Authenticator::DnsRoute53 {
+            resolvers: resolvers(a)?,
+            propagation_seconds: a.dns_route53_propagation_seconds,
+        });
+    }
+    let provider = match (&a.dns, a.dns_cloudflare, a.dns_rfc2136) {
+        (_, _, true) => Some((
+            "rfc2136",
+            "--dns-rfc2136-credentials",
+            &a.dns_rfc2136_credentials,
+            a.dns_rfc2136_propagation_seconds,
+        )),
+        (_, true, _) => Some((
+            "cloudflare",
+            "--dns-cloudflare-credentials",
+            &a.dns_cloudflare_credentials,
+            a.dns_cloudflare_propagation_seconds,
+        )),
+        (Some(p), _, _) => Some((
+            p.as_str(),
+            "--dns-credentials",
+            &a.dns_credentials,
+            a.dns_propagation_seconds,
+        )),
+        _ => None,
+    };
+    if let Some((provider, flag, credentials, propagation_seconds)) = provider {
+        return provider_authenticator(a, provider, (flag, credentials), propagation_seconds);
     }
     if args.auth.nginx {
         nginx_settings(&args.nginx)?;

@@ -141,9 +141,13 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
             match &mut same {
                 Authenticator::Standalone { http_01_port, .. }
                 | Authenticator::Nginx { http_01_port, .. } => *http_01_port = p,
-                Authenticator::Webroot { .. } | Authenticator::DnsRfc2136 { .. } => {
+                Authenticator::Webroot { .. }
+                | Authenticator::DnsRfc2136 { .. }
+                | Authenticator::Dns { .. }
+                | Authenticator::DnsRoute53 { .. }
+                | Authenticator::Manual { .. } => {
                     return Err(InputError::Other(
-                        "--http-01-port has no meaning for a webroot or dns lineage".into(),
+                        "--http-01-port has no meaning for a webroot, dns or manual lineage".into(),
                     )
                     .into())
                 }

@@ -13,14 +13,17 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::certbot::{self, AccountKey, RenewalConf};
+use crate::challenge::dns;
 use crate::config::{
-    Authenticator, Installer, IssuanceSettings, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA,
+    Authenticator, Installer, IssuanceSettings, ManualChallenge, RenewalConfig, WebrootEntry,
+    RENEWAL_SCHEMA,
 };
 use crate::error::{Error, InputError};
 use crate::store::inspect;
 use crate::store::{self, IssuedFiles, Store};
 use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
 
+use super::hooks::check_hooks;
 use super::output::{print_stdout, Ui};
 
 /// certbot's defaults for keys its renewal files leave out.
@@ -102,6 +105,14 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
         .parse()
         .map_err(|e: InputError| format!("server: {e}"))?;
     let (authenticator, installer) = authenticator_and_installer(&conf, &domains, &mut dropped)?;
+    if let Some(wild) = domains.iter().find(|d| d.is_wildcard()) {
+        if !authenticator.is_dns() {
+            return Err(format!(
+                "{wild} is a wildcard, which needs dns-01, and authenticator {} answers http-01",
+                authenticator.name()
+            ));
+        }
+    }
     for hook in ["pre_hook", "post_hook", "deploy_hook", "renew_hook"] {
         if let Some(cmd) = conf.param(hook) {
             dropped.push(format!("{hook} = {cmd}"));
@@ -158,7 +169,7 @@ fn check_files(pems: &certbot::LineagePems) -> Result<inspect::CertInfo, String>
     Ok(info)
 }
 
-/// The certificate's names and IP addresses (renewed over http-01: no wildcard).
+/// The certificate's names and IP addresses.
 fn names(info: &inspect::CertInfo) -> Result<(Vec<DomainName>, Vec<IpAddr>), String> {
     let mut domains = Vec::new();
     let mut ip_addresses = Vec::new();
@@ -171,11 +182,6 @@ fn names(info: &inspect::CertInfo) -> Result<(Vec<DomainName>, Vec<IpAddr>), Str
     }
     if domains.is_empty() && ip_addresses.is_empty() {
         return Err("the certificate names no domains".into());
-    }
-    if let Some(wild) = domains.iter().find(|d| d.as_str().starts_with("*.")) {
-        return Err(format!(
-            "{wild} is a wildcard, which needs dns-01; certwright renews over http-01 only"
-        ));
     }
     Ok((domains, ip_addresses))
 }
@@ -216,10 +222,20 @@ fn authenticator_and_installer(
             ctl: nginx_ctl.clone(),
             http_01_port,
         },
+        "dns-rfc2136" => dns_plugin(conf, "rfc2136", dropped)?,
+        "dns-cloudflare" => dns_plugin(conf, "cloudflare", dropped)?,
+        "dns-route53" => {
+            drop_propagation_sleep(conf, "route53", dropped);
+            Authenticator::DnsRoute53 {
+                resolvers: Vec::new(),
+                propagation_seconds: 0,
+            }
+        }
+        "manual" => manual(conf)?,
         other => {
             return Err(format!(
-                "authenticator {other} is not supported (certwright answers http-01 with \
-                 standalone, webroot or nginx)"
+                "authenticator {other} is not supported (certwright imports standalone, \
+                 webroot, nginx, dns-rfc2136, dns-cloudflare, dns-route53 and manual with hooks)"
             ))
         }
     };
@@ -308,6 +324,83 @@ fn key_type(conf: &RenewalConf, current: &str) -> Result<KeyType, String> {
 
 /// `[[webroot_map]]` for each name; a name missing there gets the last `webroot_path`
 /// (certbot applies the latest --webroot-path to the names after it).
+/// certbot's dns-rfc2136 / dns-cloudflare plugin: the credentials file it names, checked now
+/// as certwright will read it at renewal (mode, keys); certbot's propagation sleep is not
+/// carried over (certwright looks the records up instead).
+fn dns_plugin(
+    conf: &RenewalConf,
+    provider: &str,
+    dropped: &mut Vec<String>,
+) -> Result<Authenticator, String> {
+    let key = format!("dns_{provider}_credentials");
+    let path = PathBuf::from(
+        conf.param(&key)
+            .ok_or_else(|| format!("authenticator dns-{provider} without {key}"))?,
+    );
+    if !path.is_absolute() {
+        return Err(format!(
+            "{key} = {} is not an absolute path",
+            path.display()
+        ));
+    }
+    dns::writer_from_file(provider, &path).map_err(|e| e.to_string())?;
+    drop_propagation_sleep(conf, provider, dropped);
+    Ok(if provider == "rfc2136" {
+        Authenticator::DnsRfc2136 {
+            credentials: path,
+            resolvers: Vec::new(),
+            propagation_seconds: 0,
+        }
+    } else {
+        Authenticator::Dns {
+            provider: provider.to_string(),
+            credentials: path,
+            resolvers: Vec::new(),
+            propagation_seconds: 0,
+        }
+    })
+}
+
+/// certbot's fixed `dns_PLUGIN_propagation_seconds` sleep is not carried over: say so.
+fn drop_propagation_sleep(conf: &RenewalConf, plugin: &str, dropped: &mut Vec<String>) {
+    let sleep = format!("dns_{plugin}_propagation_seconds");
+    if let Some(seconds) = conf.param(&sleep) {
+        dropped.push(format!(
+            "{sleep} = {seconds} (certwright waits until the nameservers serve the records)"
+        ));
+    }
+}
+
+/// certbot's manual plugin with hooks (without an auth hook it asked a person at each
+/// renewal: nothing to import). The challenge is the first of `pref_challs` it answers,
+/// http-01 without any, as certbot's manual plugin prefers.
+fn manual(conf: &RenewalConf) -> Result<Authenticator, String> {
+    let auth_hook = conf
+        .param("manual_auth_hook")
+        .ok_or("authenticator manual without manual_auth_hook is interactive; certwright renews unattended only")?;
+    let challenge = conf
+        .param_list("pref_challs")
+        .iter()
+        .find_map(|c| match c.as_str() {
+            "dns-01" | "dns" => Some(ManualChallenge::Dns01),
+            "http-01" | "http" => Some(ManualChallenge::Http01),
+            _ => None,
+        })
+        .unwrap_or(ManualChallenge::Http01);
+    let cleanup_hook = conf.param("manual_cleanup_hook");
+    check_hooks(&[
+        ("manual_auth_hook", Some(auth_hook)),
+        ("manual_cleanup_hook", cleanup_hook),
+    ])
+    .map_err(|e| e.to_string())?;
+    Ok(Authenticator::Manual {
+        challenge,
+        auth_hook: auth_hook.to_string(),
+        cleanup_hook: cleanup_hook.map(str::to_string),
+        resolvers: Vec::new(),
+    })
+}
+
 fn webroot(conf: &RenewalConf, domains: &[DomainName]) -> Result<Authenticator, String> {
     let map = conf.webroot_map();
     let fallback = conf.param_list("webroot_path").pop();
@@ -424,6 +517,17 @@ fn describe(plan: &Plan, verb: &str) -> String {
         Authenticator::DnsRfc2136 { credentials, .. } => {
             format!("dns-rfc2136 ({})", credentials.display())
         }
+        Authenticator::Dns {
+            provider,
+            credentials,
+            ..
+        } => format!("dns {provider} ({})", credentials.display()),
+        Authenticator::DnsRoute53 { .. } => "dns-route53 (AWS credential chain)".into(),
+        Authenticator::Manual {
+            challenge,
+            auth_hook,
+            ..
+        } => format!("manual ({challenge:?}, auth hook {auth_hook})"),
     };
     let installer = match &c.installer {
         Some(Installer::Nginx { server_root, .. }) => format!("nginx ({})", server_root.display()),
@@ -566,10 +670,157 @@ mod tests {
         assert!(plan.dropped.iter().any(|d| d.starts_with("deploy_hook")));
     }
 
+    fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+
+    #[test]
+    fn imports_dns_plugin_lineages_with_wildcards() {
+        let creds_dir = tempfile::tempdir().unwrap();
+        let rfc = private_file(
+            creds_dir.path(),
+            "rfc2136.ini",
+            "dns_rfc2136_server = 192.0.2.1\ndns_rfc2136_name = k.\n\
+             dns_rfc2136_secret = c2VjcmV0\ndns_rfc2136_algorithm = HMAC-SHA512\n",
+            0o600,
+        );
+        let cf = private_file(
+            creds_dir.path(),
+            "cf.ini",
+            "dns_cloudflare_api_token = tok\n",
+            0o600,
+        );
+        let names = &["*.example.com", "example.com"][..];
+        let (dir, conf) = certbot_tree(
+            names,
+            &format!(
+                "authenticator = dns-rfc2136\ndns_rfc2136_credentials = {}\n\
+                 dns_rfc2136_propagation_seconds = 60\n",
+                rfc.display()
+            ),
+        );
+        let plan = plan_lineage(dir.path(), &conf, None).unwrap();
+        assert_eq!(plan.config.cert_name.as_str(), "example.com");
+        assert_eq!(
+            plan.config.authenticator,
+            Authenticator::DnsRfc2136 {
+                credentials: rfc.clone(),
+                resolvers: vec![],
+                propagation_seconds: 0
+            }
+        );
+        assert!(
+            plan.dropped
+                .iter()
+                .any(|d| d.starts_with("dns_rfc2136_propagation_seconds = 60")),
+            "{:?}",
+            plan.dropped
+        );
+        assert!(!plan.config.to_json().contains("c2VjcmV0"));
+
+        let (dir, conf) = certbot_tree(
+            names,
+            &format!(
+                "authenticator = dns-cloudflare\ndns_cloudflare_credentials = {}\n",
+                cf.display()
+            ),
+        );
+        let plan = plan_lineage(dir.path(), &conf, None).unwrap();
+        assert!(
+            matches!(&plan.config.authenticator, Authenticator::Dns { provider, credentials, .. }
+                if provider == "cloudflare" && credentials == &cf),
+            "{:?}",
+            plan.config.authenticator
+        );
+    }
+
+    #[test]
+    fn imports_route53_and_manual_hook_lineages_with_wildcards() {
+        let names = &["*.example.com", "example.com"][..];
+        let (dir, conf) = certbot_tree(names, "authenticator = dns-route53\n");
+        let plan = plan_lineage(dir.path(), &conf, None).unwrap();
+        assert_eq!(
+            plan.config.authenticator,
+            Authenticator::DnsRoute53 {
+                resolvers: vec![],
+                propagation_seconds: 0
+            }
+        );
+
+        let (dir, conf) = certbot_tree(
+            names,
+            "authenticator = manual\nmanual_auth_hook = /bin/true\n\
+             manual_cleanup_hook = /bin/true\npref_challs = dns-01,\n",
+        );
+        let plan = plan_lineage(dir.path(), &conf, None).unwrap();
+        assert_eq!(
+            plan.config.authenticator,
+            Authenticator::Manual {
+                challenge: ManualChallenge::Dns01,
+                auth_hook: "/bin/true".into(),
+                cleanup_hook: Some("/bin/true".into()),
+                resolvers: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn dns_lineages_with_unusable_credentials_are_refused() {
+        let creds_dir = tempfile::tempdir().unwrap();
+        let readable = private_file(
+            creds_dir.path(),
+            "cf.ini",
+            "dns_cloudflare_api_token = tok\n",
+            0o644,
+        );
+        let md5 = private_file(
+            creds_dir.path(),
+            "md5.ini",
+            "dns_rfc2136_server = 192.0.2.1\ndns_rfc2136_name = k.\ndns_rfc2136_secret = c2VjcmV0\n",
+            0o600,
+        );
+        for (params, reason) in [
+            (
+                format!(
+                    "authenticator = dns-cloudflare\ndns_cloudflare_credentials = {}",
+                    readable.display()
+                ),
+                "chmod 600",
+            ),
+            (
+                format!(
+                    "authenticator = dns-rfc2136\ndns_rfc2136_credentials = {}",
+                    md5.display()
+                ),
+                "HMAC-MD5",
+            ),
+            (
+                "authenticator = dns-rfc2136".to_string(),
+                "without dns_rfc2136_credentials",
+            ),
+            (
+                "authenticator = dns-digitalocean".to_string(),
+                "dns-digitalocean is not supported",
+            ),
+        ] {
+            let (dir, conf) = certbot_tree(&["*.example.com"], &params);
+            let err = plan_lineage(dir.path(), &conf, None).err().unwrap();
+            assert!(err.contains(reason), "{params}: {err}");
+        }
+    }
+
     #[test]
     fn refuses_what_certwright_cannot_renew() {
         for (names, params, reason) in [
-            (&["a.example.com"][..], "authenticator = manual", "manual"),
+            (
+                &["a.example.com"][..],
+                "authenticator = manual",
+                "manual_auth_hook",
+            ),
             (
                 &["*.example.com"][..],
                 "authenticator = standalone",

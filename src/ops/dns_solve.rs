@@ -24,10 +24,57 @@ const JOURNAL_FILE: &str = "dns-01-records.json";
 
 pub struct DnsSolver {
     writer: ProviderWriter,
-    lookup: Lookup,
-    servers: Servers,
-    extra_wait: Duration,
+    check: Propagation,
     journal_path: PathBuf,
+}
+
+/// Where names are located (CNAME, zone) and where their values must be served before the
+/// CA is asked; shared by the record writers and `--manual` hooks.
+pub struct Propagation {
+    pub lookup: Lookup,
+    pub servers: Servers,
+    pub extra_wait: Duration,
+}
+
+impl Propagation {
+    /// At `resolvers` when given (`--dns-resolver`), else at each zone's nameservers found
+    /// through `lookup`.
+    pub fn new(lookup: Lookup, resolvers: &[SocketAddr], extra_wait: Duration) -> Propagation {
+        let servers = if resolvers.is_empty() {
+            Servers::Authoritative {
+                via: lookup.clone(),
+                port: 53,
+            }
+        } else {
+            Servers::Explicit(resolvers.to_vec())
+        };
+        Propagation {
+            lookup,
+            servers,
+            extra_wait,
+        }
+    }
+
+    /// Names located through `resolvers` (`--dns-resolver`) or, without any, the system's.
+    pub fn resolving(resolvers: &[SocketAddr], extra_wait: Duration) -> Propagation {
+        let lookup = if resolvers.is_empty() {
+            Lookup::system()
+        } else {
+            Lookup::new(resolvers.to_vec())
+        };
+        Propagation::new(lookup, resolvers, extra_wait)
+    }
+
+    /// Returns once every server serves every expected value (then the extra wait).
+    pub async fn wait(&self, expected: &[Expected]) -> Result<(), Error> {
+        let wait = Wait {
+            timeout: PROPAGATION_TIMEOUT,
+            interval: PROPAGATION_INTERVAL,
+        };
+        dns::wait_for_propagation(expected, &self.servers, wait, |_| {}).await?;
+        tokio::time::sleep(self.extra_wait).await;
+        Ok(())
+    }
 }
 
 impl DnsSolver {
@@ -41,20 +88,52 @@ impl DnsSolver {
         work_dir: &Path,
     ) -> Result<DnsSolver, Error> {
         let config = Rfc2136Config::from_file(credentials)?;
-        let lookup = config.lookup()?;
-        let servers = if resolvers.is_empty() {
-            Servers::Authoritative {
-                via: lookup.clone(),
-                port: 53,
-            }
-        } else {
-            Servers::Explicit(resolvers.to_vec())
-        };
+        let extra_wait = Duration::from_secs(propagation_seconds);
+        let check = Propagation::new(config.lookup()?, resolvers, extra_wait);
+        DnsSolver::start(ui, ProviderWriter::rfc2136(&config)?, check, work_dir).await
+    }
+
+    /// `--dns PROVIDER`: an HTTP-API provider; names are located through `--dns-resolver`
+    /// or the system's resolvers.
+    pub async fn provider(
+        ui: &Ui,
+        provider: &str,
+        credentials: &Path,
+        resolvers: &[SocketAddr],
+        propagation_seconds: u64,
+        work_dir: &Path,
+    ) -> Result<DnsSolver, Error> {
+        let writer = dns::writer_from_file(provider, credentials)?;
+        let extra_wait = Duration::from_secs(propagation_seconds);
+        let check = Propagation::resolving(resolvers, extra_wait);
+        DnsSolver::start(ui, writer, check, work_dir).await
+    }
+
+    /// `--dns-route53`: credentials from the AWS SDKs' chain (read from this process's
+    /// environment), the endpoint from AWS_ENDPOINT_URL_ROUTE_53 / AWS_ENDPOINT_URL.
+    pub async fn route53(
+        ui: &Ui,
+        resolvers: &[SocketAddr],
+        propagation_seconds: u64,
+        work_dir: &Path,
+    ) -> Result<DnsSolver, Error> {
+        let env = |k: &str| std::env::var(k).ok();
+        let credentials = dns::aws_credentials(&env).await?;
+        let writer = dns::route53_writer(&credentials, &dns::route53_endpoint(&env))?;
+        let extra_wait = Duration::from_secs(propagation_seconds);
+        let check = Propagation::resolving(resolvers, extra_wait);
+        DnsSolver::start(ui, writer, check, work_dir).await
+    }
+
+    async fn start(
+        ui: &Ui,
+        writer: ProviderWriter,
+        check: Propagation,
+        work_dir: &Path,
+    ) -> Result<DnsSolver, Error> {
         let solver = DnsSolver {
-            writer: ProviderWriter::rfc2136(&config)?,
-            lookup,
-            servers,
-            extra_wait: Duration::from_secs(propagation_seconds),
+            writer,
+            check,
             journal_path: work_dir.join(JOURNAL_FILE),
         };
         solver.remove_leftovers(ui).await?;
@@ -74,17 +153,10 @@ impl DnsSolver {
             self.cleanup(ui, &created).await;
             return Err(e);
         }
-        let expected = expected(&created);
-        let wait = Wait {
-            timeout: PROPAGATION_TIMEOUT,
-            interval: PROPAGATION_INTERVAL,
-        };
-        let checked = dns::wait_for_propagation(&expected, &self.servers, wait, |_| {}).await;
-        if let Err(e) = checked {
+        if let Err(e) = self.check.wait(&expected(&created)).await {
             self.cleanup(ui, &created).await;
-            return Err(e.into());
+            return Err(e);
         }
-        tokio::time::sleep(self.extra_wait).await;
         crate::crash::crash_point("dns-01-published");
         Ok(created)
     }
@@ -95,7 +167,7 @@ impl DnsSolver {
         created: &mut Vec<CreatedRecord>,
     ) -> Result<(), Error> {
         for c in challenges {
-            let target = dns::locate(&c.identifier, &self.lookup).await?;
+            let target = dns::locate(&c.identifier, &self.check.lookup).await?;
             let record = CreatedRecord {
                 writer: self.writer.label().to_string(),
                 zone: target.zone,
@@ -130,7 +202,9 @@ impl DnsSolver {
         }
     }
 
-    async fn remove_leftovers(&self, ui: &Ui) -> Result<(), Error> {
+    /// Removes every record the journal holds for this writer (a killed run's, or this
+    /// run's after a signal).
+    pub async fn remove_leftovers(&self, ui: &Ui) -> Result<(), Error> {
         let mut journal = self.read_journal()?;
         if journal.is_empty() {
             return Ok(());
@@ -148,46 +222,56 @@ impl DnsSolver {
     }
 
     fn read_journal(&self) -> Result<Journal, Error> {
-        match std::fs::read_to_string(&self.journal_path) {
-            Ok(text) => Ok(Journal::from_json(&text)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Journal::default()),
-            Err(source) => Err(StoreError::Io {
-                action: "read",
-                path: self.journal_path.clone(),
-                source,
-            }
-            .into()),
-        }
+        Ok(match read_state(&self.journal_path)? {
+            Some(text) => Journal::from_json(&text)?,
+            None => Journal::default(),
+        })
     }
 
-    /// An empty journal is no file: a run that cleaned up leaves the work dir as it was.
     fn write_journal(&self, journal: &Journal) -> Result<(), Error> {
-        if journal.is_empty() {
-            return match std::fs::remove_file(&self.journal_path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io {
-                    action: "remove",
-                    path: self.journal_path.clone(),
-                    source: e,
-                }
-                .into()),
-                _ => Ok(()),
-            };
+        let text = (!journal.is_empty()).then(|| journal.to_json());
+        write_state(&self.journal_path, text.as_deref())
+    }
+}
+
+/// A work-dir state file's text; None when absent.
+pub(super) fn read_state(path: &Path) -> Result<Option<String>, Error> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StoreError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
         }
-        fsutil::write_atomic(&self.journal_path, journal.to_json().as_bytes(), 0o600).map_err(
-            |source| {
-                StoreError::Io {
-                    action: "write",
-                    path: self.journal_path.clone(),
-                    source,
-                }
-                .into()
-            },
-        )
+        .into()),
+    }
+}
+
+/// Writes a work-dir state file (0600, atomically); None removes it, so a run that cleaned
+/// up leaves the work dir as it was.
+pub(super) fn write_state(path: &Path, text: Option<&str>) -> Result<(), Error> {
+    let io = |action: &'static str, source: std::io::Error| -> Error {
+        StoreError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    };
+    match text {
+        None => match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove", e)),
+            _ => Ok(()),
+        },
+        Some(text) => {
+            fsutil::write_atomic(path, text.as_bytes(), 0o600).map_err(|e| io("write", e))
+        }
     }
 }
 
 /// The values expected at each name (a wildcard and its base name share one).
-fn expected(created: &[CreatedRecord]) -> Vec<Expected> {
+pub(super) fn expected(created: &[CreatedRecord]) -> Vec<Expected> {
     let mut out: Vec<Expected> = Vec::new();
     for r in created {
         match out.iter_mut().find(|e| e.name == r.name) {

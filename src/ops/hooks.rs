@@ -201,21 +201,51 @@ pub async fn run_hook(
     command: &str,
     env: &[(&str, &str)],
 ) -> Result<(), HookError> {
+    spawn_hook(ui, kind, command, env, false).await.map(drop)
+}
+
+/// Like `run_hook`, but the hook's stdout is returned (certbot's CERTBOT_AUTH_OUTPUT, trimmed
+/// as certbot does) instead of printed; its stderr still goes to ours.
+pub async fn run_hook_capturing(
+    ui: &Ui,
+    kind: &'static str,
+    command: &str,
+    env: &[(&str, &str)],
+) -> Result<String, HookError> {
+    spawn_hook(ui, kind, command, env, true).await
+}
+
+async fn spawn_hook(
+    ui: &Ui,
+    kind: &'static str,
+    command: &str,
+    env: &[(&str, &str)],
+    capture: bool,
+) -> Result<String, HookError> {
+    use std::process::Stdio;
     ui.note(format!("Running {kind}: {command}"));
     let mut cmd = tokio::process::Command::new("/bin/sh");
     crate::fsutil::scrub_secret_env(cmd.as_std_mut());
     cmd.arg("-c")
         .arg(command)
-        .stdin(std::process::Stdio::null());
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .stdout(if capture {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        });
     for (k, v) in env {
         cmd.env(k, v);
     }
-    match cmd.status().await {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(HookError::Exited {
+    match cmd.output().await {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        }
+        Ok(out) => Err(HookError::Exited {
             kind,
             command: command.to_string(),
-            status: s.to_string(),
+            status: out.status.to_string(),
         }),
         Err(e) => Err(HookError::Spawn {
             kind,

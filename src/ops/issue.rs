@@ -260,20 +260,53 @@ async fn solve_and_validate(
         order.challenges.clone()
     };
     share_challenges(session, &shared, true).await?;
-    let published = match solver.publish(ui, &order.challenges).await {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = share_challenges(session, &shared, false).await;
-            return Err(e);
+    let challenges = order.challenges.clone();
+    let stop = if solver.undo_on_signal() {
+        stop_signal()
+    } else {
+        None
+    };
+    let work = async {
+        let published = solver.publish(ui, &challenges).await?;
+        let validated = order.validate(validation_deadline()).await;
+        solver.cleanup(ui, published, &challenges).await;
+        Ok::<_, Error>(validated)
+    };
+    let outcome = match stop {
+        None => Ok(work.await),
+        Some(stop) => tokio::select! {
+            done = work => Ok(done),
+            signal = stop => Err(signal),
+        },
+    };
+    let outcome = match outcome {
+        Ok(done) => done,
+        Err(signal) => {
+            solver.abandon(ui).await;
+            Err(Error::Interrupted { signal })
         }
     };
-    let validated = order.validate(validation_deadline()).await;
-    solver.cleanup(ui, published, &order.challenges).await;
     let _ = share_challenges(session, &shared, false).await;
+    let validated = outcome?;
     if validated.is_ok() {
         step.done();
     }
     Ok(validated)
+}
+
+/// SIGINT or SIGTERM, whichever comes first; None if the handlers cannot be installed.
+/// Once installed they stay for the process (tokio cannot restore the default action):
+/// a later signal in this run is not acted on, so only solvers that need it ask.
+fn stop_signal() -> Option<impl std::future::Future<Output = &'static str>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok()?;
+    let mut int = signal(SignalKind::interrupt()).ok()?;
+    Some(async move {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
+    })
 }
 
 /// --allow-subset-of-names: the names left after dropping those that failed validation;

@@ -27,6 +27,7 @@ pub mod fleet;
 pub mod hooks;
 pub mod issue;
 pub mod lineage;
+pub mod manual_solve;
 pub mod nginx_txn;
 pub mod output;
 pub mod privileges;

@@ -18,6 +18,7 @@ use crate::types::DomainName;
 
 use super::dns_solve::DnsSolver;
 use super::fleet::SHARED_CHALLENGE_TTL;
+use super::manual_solve::{HookRun, ManualSolver};
 use super::output::Ui;
 use super::session::Session;
 
@@ -65,6 +66,7 @@ pub enum Prepared<'s> {
     },
     // Boxed: the writer and lookup are large next to the other variants.
     Dns(Box<DnsSolver>),
+    Manual(Box<ManualSolver>),
 }
 
 /// What is being served right now, to be removed after validation.
@@ -73,6 +75,7 @@ pub enum Published {
     Webroot(WebrootFiles),
     Nginx,
     Dns(Vec<CreatedRecord>),
+    Manual(Vec<HookRun>),
 }
 
 impl Prepared<'_> {
@@ -139,6 +142,28 @@ impl Prepared<'_> {
                 Ok(Published::Nginx)
             }
             Prepared::Dns(solver) => Ok(Published::Dns(solver.publish(ui, challenges).await?)),
+            Prepared::Manual(solver) => {
+                Ok(Published::Manual(solver.publish(ui, challenges).await?))
+            }
+        }
+    }
+
+    /// Whether what `publish` does lives outside this process (DNS records, hooks' work),
+    /// so a SIGINT/SIGTERM must undo it before the run ends.
+    pub fn undo_on_signal(&self) -> bool {
+        matches!(self, Prepared::Dns(_) | Prepared::Manual(_))
+    }
+
+    /// After a signal dropped `publish` or the validation mid-way: undo everything the
+    /// journal holds (what was published, and what was about to be).
+    pub async fn abandon(&mut self, ui: &Ui) {
+        let result = match self {
+            Prepared::Dns(solver) => solver.remove_leftovers(ui).await,
+            Prepared::Manual(solver) => solver.cleanup_leftovers(ui).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            ui.warn(format!("cleanup after the signal: {e}"));
         }
     }
 
@@ -151,6 +176,7 @@ impl Prepared<'_> {
             }
             (_, Published::Webroot(mut files)) => files.cleanup(),
             (Prepared::Dns(solver), Published::Dns(created)) => solver.cleanup(ui, &created).await,
+            (Prepared::Manual(solver), Published::Manual(runs)) => solver.cleanup(ui, &runs).await,
             (
                 Prepared::Nginx {
                     ctl, checkpoints, ..
@@ -307,19 +333,68 @@ pub async fn prepare_authenticator<'s>(
                 checkpoints: store.work_dir().join("nginx-challenge-checkpoints"),
             })
         }
+        dns_or_manual => prepare_dns(ui, dns_or_manual, store.work_dir()).await,
+    }
+}
+
+/// The DNS-01 solvers and `--manual`: their credentials read and an earlier run's leftovers
+/// removed before ordering.
+async fn prepare_dns<'s>(
+    ui: &Ui,
+    auth: &Authenticator,
+    work_dir: &Path,
+) -> Result<Prepared<'s>, Error> {
+    match auth {
         Authenticator::DnsRfc2136 {
             credentials,
             resolvers,
             propagation_seconds,
         } => Ok(Prepared::Dns(Box::new(
-            DnsSolver::rfc2136(
+            DnsSolver::rfc2136(ui, credentials, resolvers, *propagation_seconds, work_dir).await?,
+        ))),
+        Authenticator::Dns {
+            provider,
+            credentials,
+            resolvers,
+            propagation_seconds,
+        } => Ok(Prepared::Dns(Box::new(
+            DnsSolver::provider(
                 ui,
+                provider,
                 credentials,
                 resolvers,
                 *propagation_seconds,
-                store.work_dir(),
+                work_dir,
             )
             .await?,
+        ))),
+        Authenticator::DnsRoute53 {
+            resolvers,
+            propagation_seconds,
+        } => Ok(Prepared::Dns(Box::new(
+            DnsSolver::route53(ui, resolvers, *propagation_seconds, work_dir).await?,
+        ))),
+        Authenticator::Manual {
+            challenge,
+            auth_hook,
+            cleanup_hook,
+            resolvers,
+        } => Ok(Prepared::Manual(Box::new(
+            ManualSolver::new(
+                ui,
+                *challenge,
+                auth_hook,
+                cleanup_hook.as_deref(),
+                resolvers,
+                work_dir,
+            )
+            .await?,
+        ))),
+        Authenticator::Standalone { .. }
+        | Authenticator::Webroot { .. }
+        | Authenticator::Nginx { .. } => Err(Error::Internal(format!(
+            "{} is not a DNS-01 or manual solver",
+            auth.name()
         ))),
     }
 }

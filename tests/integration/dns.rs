@@ -546,3 +546,31 @@ fn powerdns_http_api_adds_and_removes_single_values() {
     );
     assert_eq!(pdns.txt("_acme-challenge.example.test"), ["apex"]);
 }
+
+#[test]
+fn sigterm_while_waiting_for_propagation_removes_the_records_before_exiting() {
+    let (bind, rig, creds, _dir) = bind_and_pebble(None);
+    // A second named that never gets the records: the check waits on it until stopped.
+    let lagging = Bind::start();
+    let running = rig
+        .env
+        .cli()
+        .arg("certonly")
+        .args(rig.env.flags(&rig.pebble))
+        .arg("--dns-rfc2136")
+        .arg("--dns-rfc2136-credentials")
+        .arg(&creds)
+        .args(["--dns-resolver", &lagging.addr().to_string()])
+        .args(["-d", "*.example.test", "-d", "example.test"])
+        .spawn();
+    let published = crate::support::wait_for(Duration::from_secs(30), || {
+        (bind.txt("_acme-challenge.example.test").len() == 2).then_some(())
+    });
+    assert!(published.is_some(), "{:?}", running.wait_or_kill());
+    let out = running.terminate();
+    out.assert_code(1);
+    assert!(out.stderr.contains("stopped by SIGTERM"), "{out:?}");
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+    assert!(!rig.env.work_dir().join(JOURNAL).exists());
+    assert!(!rig.env.live("example.test").exists());
+}

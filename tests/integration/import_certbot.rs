@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::support::bind::Bind;
 use crate::support::certs::{assert_mode, Lineage};
 use crate::support::cli::Output;
 use crate::support::{files_below, free_port, Env, Pebble, PebbleOpts, Snapshot};
@@ -68,14 +69,35 @@ impl Rig {
         cmd
     }
 
+    /// A Pebble that reads DNS from `bind` (for certbot's dns-rfc2136 plugin).
+    fn with_dns(bind: &Bind) -> Rig {
+        Rig {
+            pebble: Pebble::start(
+                PebbleOpts::default()
+                    .http_port(free_port())
+                    .dns_server(bind.addr()),
+            ),
+            env: Env::new(),
+        }
+    }
+
     /// `certbot certonly --standalone` for `names` on Pebble's HTTP-01 port.
     fn certbot_certonly(&self, names: &[&str], extra: &[&str]) {
+        let port = self.pebble.http_port().to_string();
+        let standalone = ["--standalone", "--http-01-address", "127.0.0.1"];
+        let auth: Vec<&str> = standalone
+            .into_iter()
+            .chain(["--http-01-port", &port])
+            .collect();
+        self.certbot_certonly_with(&auth, names, extra);
+    }
+
+    /// `certbot certonly` with authenticator flags `auth` for `names`.
+    fn certbot_certonly_with(&self, auth: &[&str], names: &[&str], extra: &[&str]) {
         let root = self.env.root().join("certbot");
         let mut cmd = self.venv_cmd(&certbot_bin());
         cmd.arg("certonly")
-            .args(["--standalone", "--http-01-address", "127.0.0.1"])
-            .arg("--http-01-port")
-            .arg(self.pebble.http_port().to_string())
+            .args(auth)
             .arg("--server")
             .arg(self.pebble.directory_url())
             .arg("--config-dir")
@@ -399,4 +421,55 @@ fn an_ec_certbot_account_is_carried_over_and_reused() {
     assert_eq!(rig.certwright_accounts(), [id], "{renewed}");
     assert_eq!(rig.version(name), format!("../archive/{name}/2"));
     Lineage::at(rig.env.live(name)).assert_valid_for(&[name], &rig.pebble.root_pem_path());
+}
+
+#[test]
+fn a_lineage_made_by_certbots_dns_rfc2136_plugin_is_imported_and_renewed_over_dns() {
+    let bind = Bind::start();
+    let rig = Rig::with_dns(&bind);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let creds_arg = creds.display().to_string();
+    let names = ["*.example.test", "example.test"];
+    rig.certbot_certonly_with(
+        &[
+            "--dns-rfc2136",
+            "--dns-rfc2136-credentials",
+            &creds_arg,
+            "--dns-rfc2136-propagation-seconds",
+            "1",
+        ],
+        &names,
+        &[],
+    );
+    let out = rig.import(&[]);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("imported example.test") && out.stdout.contains("dns-rfc2136"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("propagation_seconds = 1"), "{out}");
+    let mut config = rig.renewal_json("example.test");
+    assert_eq!(config["authenticator"]["type"], "dns-rfc2136", "{config}");
+    assert_eq!(
+        config["authenticator"]["credentials"], creds_arg,
+        "{config}"
+    );
+
+    // bind listens on a free port, not 53: point the propagation check at it, as
+    // --dns-resolver would have.
+    config["authenticator"]["resolvers"] = serde_json::json!([bind.addr().to_string()]);
+    std::fs::write(
+        rig.env.renewal_conf("example.test"),
+        serde_json::to_string_pretty(&config).expect("json"),
+    )
+    .expect("write renewal config");
+    let renewed = rig.renew();
+    renewed.assert_success();
+    assert_eq!(rig.version("example.test"), "../archive/example.test/2");
+    Lineage::at(rig.env.live("example.test")).assert_valid_for(&names, &rig.pebble.root_pem_path());
+    assert!(bind.txt("_acme-challenge.example.test").is_empty());
+    for dir in [rig.env.config_dir(), rig.env.work_dir(), rig.env.logs_dir()] {
+        crate::support::assert_secret_nowhere(bind.secret(), &dir, &[&out, &renewed]);
+    }
 }

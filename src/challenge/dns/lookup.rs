@@ -61,6 +61,13 @@ impl Lookup {
         self
     }
 
+    /// Unsigned lookups at the system's resolvers (`nameserver` lines of /etc/resolv.conf;
+    /// 127.0.0.1 when it lists none, as the resolver library does).
+    pub fn system() -> Lookup {
+        let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        Lookup::new(resolv_conf_servers(&text))
+    }
+
     pub fn servers(&self) -> &[SocketAddr] {
         &self.servers
     }
@@ -239,6 +246,25 @@ pub(crate) fn join(servers: &[SocketAddr]) -> String {
 }
 
 /// Follows CNAMEs from `name` (at most `MAX_CNAME_HOPS`); returns where the chain ends.
+/// The `nameserver` addresses of resolv.conf text, on port 53 (a zone id like `%eth0` is dropped).
+fn resolv_conf_servers(text: &str) -> Vec<SocketAddr> {
+    let mut out: Vec<SocketAddr> = text
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("nameserver"))
+                .then(|| words.next())
+                .flatten()
+        })
+        .filter_map(|addr| addr.split('%').next()?.parse::<std::net::IpAddr>().ok())
+        .map(|ip| SocketAddr::new(ip, 53))
+        .collect();
+    if out.is_empty() {
+        out.push(SocketAddr::from(([127, 0, 0, 1], 53)));
+    }
+    out
+}
+
 pub async fn follow_cname(lookup: &Lookup, name: &str) -> Result<String, DnsError> {
     let mut current = fqdn(name)?;
     let mut seen = vec![current.clone()];
@@ -301,5 +327,26 @@ fn rcode_text(answer: &Answer) -> String {
         "no SOA".into()
     } else {
         answer.rcode.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolv_conf_nameservers_are_read_on_port_53() {
+        let text = "# x\nsearch example.com\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\n";
+        assert_eq!(
+            resolv_conf_servers(text),
+            [
+                "192.0.2.53:53".parse::<SocketAddr>().expect("addr"),
+                "[fe80::1]:53".parse().expect("addr")
+            ]
+        );
+        assert_eq!(
+            resolv_conf_servers(""),
+            ["127.0.0.1:53".parse::<SocketAddr>().expect("addr")]
+        );
     }
 }

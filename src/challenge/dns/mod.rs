@@ -1,20 +1,24 @@
-//! DNS-01: TXT record writers (RFC 2136 with TSIG, over the `dns-update` crate), zone
-//! discovery by SOA, CNAME following, the propagation check and the journal of created
-//! records. A leaf: it knows nothing of orders, stores or nginx; `ops` drives it:
+//! DNS-01: TXT record writers (RFC 2136 with TSIG and HTTP-API providers, over the
+//! `dns-update` crate), zone discovery by SOA, CNAME following, the propagation check and
+//! the journal of created records. A leaf: it knows nothing of orders, stores or nginx; `ops` drives it:
 //! `locate` each identifier, note + `add_txt`, `wait_for_propagation`, answer the challenge,
 //! then `remove_txt` + forget (or `remove_recorded` for a previous run's leftovers).
 
+mod aws;
 mod credentials;
 mod journal;
 mod lookup;
 mod propagation;
+mod providers;
 mod secret;
 mod writer;
 
+pub use aws::{aws_credentials, route53_endpoint, route53_writer, AwsCredentials};
 pub use credentials::{read_private_file, Rfc2136Config, TsigAlgorithm};
 pub use journal::{remove_recorded, CreatedRecord, Journal};
 pub use lookup::{find_zone, follow_cname, Lookup, QUERY_TIMEOUT};
 pub use propagation::{authoritative, wait_for_propagation, Expected, Servers, Wait};
+pub use providers::{provider, writer_from_file, Provider, PROVIDERS};
 pub use secret::Secret;
 pub use writer::{ProviderWriter, TxtWriter, TXT_TTL};
 

@@ -60,6 +60,12 @@ impl ProviderWriter {
         }
     }
 
+    /// What the usual cause of a refusal is, added to update errors.
+    pub fn with_hint(mut self, hint: String) -> ProviderWriter {
+        self.refusal_hint = hint;
+        self
+    }
+
     /// RFC 2136 dynamic updates signed with the TSIG key, over TCP as certbot sends them.
     pub fn rfc2136(config: &Rfc2136Config) -> Result<ProviderWriter, DnsError> {
         let updater = DnsUpdater::new_rfc2136_tsig(

@@ -220,6 +220,13 @@ impl Running {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
+    /// Sends SIGTERM, then collects its output.
+    pub fn terminate(self) -> Output {
+        let pid = rustix::process::Pid::from_raw(self.pid() as i32).expect("a child's pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+        self.wait()
+    }
+
     /// Kills the program if it still runs, then collects its output (for failure messages).
     pub fn wait_or_kill(mut self) -> Output {
         let _ = self.child.kill();

@@ -8,6 +8,7 @@ pub mod certs;
 pub mod cli;
 pub mod docker;
 pub mod fleet;
+pub mod moto;
 pub mod net;
 pub mod netns;
 pub mod nginx;
@@ -82,6 +83,24 @@ pub fn mode(path: &Path) -> u32 {
         .permissions()
         .mode()
         & 0o7777
+}
+
+/// `secret` is in neither output stream of `outputs` nor in any file below `dir`.
+pub fn assert_secret_nowhere(secret: &str, dir: &Path, outputs: &[&cli::Output]) {
+    for out in outputs {
+        assert!(
+            !out.stdout.contains(secret) && !out.stderr.contains(secret),
+            "secret in output: {out:?}"
+        );
+    }
+    for path in files_below(dir) {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret),
+            "secret found in {}",
+            path.display()
+        );
+    }
 }
 
 /// Every regular file below `dir` (recursively), sorted; empty if `dir` does not exist.
