@@ -2,6 +2,7 @@
 //! pages. `resolve` turns parsed arguments into the validated requests `ops` takes; every
 //! exit-2 error is made there, before any network I/O.
 
+pub mod ini;
 pub mod resolve;
 
 use std::path::PathBuf;
@@ -35,10 +36,13 @@ pub fn command() -> clap::Command {
     Cli::command().after_help(crate::error::exit_codes_help())
 }
 
-/// Parse a command line: certbot's default subcommand, then clap, then the webroot map.
+/// Parse a command line: certbot's default subcommand, the defaults file (`cli.ini`), then
+/// clap, then the webroot map.
 pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
-    let matches = command().try_get_matches_from(with_default_subcommand(args))?;
+    let cmd = command();
+    let args = ini::with_file_defaults(with_default_subcommand(args), &cmd)?;
+    let matches = cmd.try_get_matches_from(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     cli.webroots = webroot_assignments(&matches);
     Ok(cli)
@@ -55,6 +59,12 @@ pub struct GlobalArgs {
         value_name = "DIR"
     )]
     pub config_dir: PathBuf,
+
+    /// Default flags for every run, in certbot's cli.ini format (one `long-flag = value` per
+    /// line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini,
+    /// read only if present. The command line and environment variables override it.
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Working state: renewal bookkeeping, nginx checkpoints.
     #[arg(
