@@ -328,7 +328,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand plan" -s v -l verb
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s q -l quiet -d 'Print only errors'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s V -l version -d 'Print version'
-complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l schedule -d 'Check at these times instead of twice a day, in standard 5-field crontab syntax (UTC), e.g. "0 0 1 * *" = 00:00 on the 1st of each month; day-of-week 0 and 7 are Sunday. Certificates are still renewed as soon as they are due' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l schedule -d 'Check at these times instead of twice a day, in standard 5-field crontab syntax (UTC), e.g. "0 0 1 * *" = 00:00 on the 1st of each month; day-of-week 0 and 7 are Sunday. Certificates are still renewed as soon as they are due, and each one\'s ARI window is still asked for at least twice a day (sooner when the CA\'s Retry-After allows)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l concurrency -d 'How many renewals run at once' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l status-file -d 'Where to write the JSON status (each lineage\'s expiry, next renewal, last success and error) for monitoring; default: <work-dir>/status.json' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l deploy-hook -d 'Shell command run after each successful renewal (as renew\'s --deploy-hook)' -r

@@ -947,7 +947,9 @@ pub struct PlanArgs {
 pub struct DaemonArgs {
     /// Check at these times instead of twice a day, in standard 5-field crontab syntax
     /// (UTC), e.g. "0 0 1 * *" = 00:00 on the 1st of each month; day-of-week 0 and 7 are
-    /// Sunday. Certificates are still renewed as soon as they are due.
+    /// Sunday. Certificates are still renewed as soon as they are due, and each one's ARI
+    /// window is still asked for at least twice a day (sooner when the CA's Retry-After
+    /// allows).
     #[arg(long, value_name = "CRON")]
     pub schedule: Option<String>,
 

@@ -93,7 +93,7 @@ pub async fn after_pass(
             _ => None,
         };
         if let Some(l) = &lineage {
-            set_conditions(&mut alerts, l, now);
+            set_conditions(&mut alerts, l, result.ari_window_passed, now);
             let mut m = lineage_metrics(l);
             if let Some(report) = &served {
                 m.served_match = report.all_match();
@@ -195,7 +195,9 @@ async fn served_check(ui: &Ui, store: &Store, l: &Lineage) -> Option<ServedRepor
     }
 }
 
-fn set_conditions(alerts: &mut AlertState, l: &Lineage, now: OffsetDateTime) {
+/// `ari_passed`: this pass renewed it because its ARI window had ended; the new
+/// certificate has no ARI answer yet, so the old one's is what the alert is about.
+fn set_conditions(alerts: &mut AlertState, l: &Lineage, ari_passed: bool, now: OffsetDateTime) {
     let name = l.name.as_str();
     let near = l
         .info
@@ -206,7 +208,8 @@ fn set_conditions(alerts: &mut AlertState, l: &Lineage, now: OffsetDateTime) {
         .info
         .as_ref()
         .and_then(|i| l.state.ari_for(&i.serial))
-        .is_some_and(|ari| ari.window.end <= now);
+        .is_some_and(|ari| ari.window.end <= now)
+        || ari_passed;
     alerts.set_condition(name, EventKind::AriWindowInPast, ari_past);
 }
 

@@ -112,6 +112,10 @@ pub struct LineageResult {
         serialize_with = "as_opt_text"
     )]
     pub hook_error: Option<HookError>,
+    /// It was renewed because the CA's ARI window had already ended (moved into the past):
+    /// worth an `ari_window_in_past` alert even though the renewal succeeded.
+    #[serde(skip)]
+    pub ari_window_passed: bool,
 }
 
 impl LineageResult {
@@ -120,6 +124,7 @@ impl LineageResult {
             name: name.to_string(),
             outcome,
             hook_error: None,
+            ari_window_passed: false,
         }
     }
 
@@ -137,6 +142,7 @@ impl LineageResult {
             name: s.name.to_string(),
             outcome: Outcome::Synced { version: s.version },
             hook_error: s.hook_error,
+            ari_window_passed: false,
         }
     }
 
@@ -432,9 +438,11 @@ async fn renew_one(
             .map(|aki| AriCertId::new(aki, &info.serial_der)),
         _ => None,
     };
+    let ari_window_passed = matches!(l.decision.reason,
+        crate::schedule::Reason::AriWindow { end, .. } if end <= OffsetDateTime::now_utc());
     let obtain_request = renewal_order(&l.config, &server, replaces.as_ref());
     let ordered = order_locked(ui, session, store, cert_store, &l.name, &obtain_request).await;
-    match ordered {
+    let mut result = match ordered {
         Ok(Ordered::Elsewhere) => LineageResult::new(&l.name, Outcome::Elsewhere),
         Ok(Ordered::Pulled) => {
             let settings = req.deploy_settings();
@@ -445,7 +453,9 @@ async fn renew_one(
             renewed(ui, store, cert_store, req, &mut l, *obtained).await
         }
         Err(e) => failed(ui, store, req, &mut l, e),
-    }
+    };
+    result.ari_window_passed = ari_window_passed;
+    result
 }
 
 /// The order for a lineage's renewal, with the account it was issued with (when the server

@@ -105,6 +105,80 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
     );
 }
 
+/// A running daemon asks ARI on its own, not only at `--schedule` (here once a year): after
+/// its first pass cached the answer, the CA moves the window into the past and the daemon
+/// renews within about a minute, with `replaces`, sending an `ari_window_in_past` alert.
+/// `plan` says when the answer was fetched and when the CA is asked again.
+/// `CERTWRIGHT_ARI_RECHECK_SECS` (test-only) stands in for the CA's 6 h Retry-After.
+#[test]
+fn daemon_polls_ari_and_renews_a_window_moved_into_the_past() {
+    let rig = Rig::with(PebbleOpts::default().sid());
+    let name = "watch.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
+        .run()
+        .assert_success();
+    let lineage = Lineage::at(rig.env.live(name));
+    let old = lineage.leaf();
+    let hook = Receiver::start(Behaviour::Status(200));
+    let status = rig.env.root().join("status.json");
+    let daemon = rig
+        .env
+        .cli()
+        .env("CERTWRIGHT_ARI_RECHECK_SECS", "2")
+        .args(["daemon", "--schedule", "0 0 1 1 *", "--status-file"])
+        .arg(&status)
+        .args(["--notify-webhook", &hook.url("/ari")])
+        .args(rig.env.dir_flags())
+        .spawn();
+    let fetched = support::wait_for(Duration::from_secs(60), || {
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&status).ok()?).ok()?;
+        let entry = &json["certificates"][0];
+        entry["ari_fetched"].as_str()?;
+        Some((entry.clone(), json["next_ari_check"].clone()))
+    });
+    let Some((entry, next_ari)) = fetched else {
+        panic!("no ARI answer cached:\n{}", daemon.wait_or_kill().stderr);
+    };
+    assert!(
+        entry["ari_next_check"].is_string() && next_ari.is_string(),
+        "{entry}"
+    );
+    let plan = rig.env.cli().arg("plan").args(rig.env.dir_flags()).run();
+    plan.assert_success();
+    assert!(
+        plan.stdout.contains("ARI:            fetched 20"),
+        "{}",
+        plan.stdout
+    );
+
+    let past = |h: i64| {
+        (::time::OffsetDateTime::now_utc() - ::time::Duration::hours(h))
+            .format(&::time::format_description::well_known::Rfc3339)
+            .expect("format time")
+    };
+    let window = serde_json::json!({"suggestedWindow": {"start": past(2), "end": past(1)}});
+    rig.pebble
+        .set_renewal_info(&lineage.cert_pem(), &window.to_string());
+    let kinds = || -> Vec<String> {
+        hook.received()
+            .iter()
+            .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let alerted = support::wait_for(Duration::from_secs(150), || {
+        kinds()
+            .contains(&"ari_window_in_past".to_string())
+            .then_some(())
+    });
+    let out = daemon.wait_or_kill();
+    assert!(alerted.is_some(), "no alert: {:?}\n{}", kinds(), out.stderr);
+    assert_ne!(lineage.leaf().serial_hex, old.serial_hex, "not renewed");
+    assert!(
+        rig.pebble.logs().contains("is a replacement of"),
+        "Pebble logged no replacement order"
+    );
+}
+
 const EXPIRY_METRIC: &str = "certwright_certificate_not_after_timestamp_seconds";
 const URL_TOKEN: &str = "T0KEN-in-the-webhook-url-4711";
 const SMTP_PASSWORD: &str = "smtp-pa55word-0815";
