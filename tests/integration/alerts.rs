@@ -179,6 +179,58 @@ fn daemon_polls_ari_and_renews_a_window_moved_into_the_past() {
     );
 }
 
+/// A renewal naming a certificate the CA already saw replaced gets `alreadyReplaced`; the
+/// order is sent again without `replaces` and the lineage still renews.
+#[test]
+fn already_replaced_falls_back_to_a_plain_order() {
+    let rig = Rig::with(PebbleOpts::default().sid());
+    let name = "replaced.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
+        .run()
+        .assert_success();
+    let lineage = Lineage::at(rig.env.live(name));
+    let first = lineage.leaf();
+    let renew = || {
+        rig.env
+            .cli()
+            .arg("renew")
+            .args(rig.env.dir_flags())
+            .args(["--no-random-sleep-on-renew", "--force-renewal"])
+            .run()
+    };
+    renew().assert_success();
+    let second = lineage.leaf();
+    assert_ne!(second.serial_hex, first.serial_hex, "not renewed");
+    let replacements = |logs: &str| logs.matches("is a replacement of").count();
+    assert_eq!(replacements(&rig.pebble.logs()), 1, "{}", rig.pebble.logs());
+
+    // The lineage's live link back at version 1: its next renewal names the first
+    // certificate, which the CA has already seen replaced.
+    let link = rig.env.live(name);
+    let tmp = link.with_file_name(format!(".{name}.test-link"));
+    std::os::unix::fs::symlink(format!("../archive/{name}/1"), &tmp).expect("symlink");
+    std::fs::rename(&tmp, &link).expect("swap live link");
+    assert_eq!(lineage.leaf().serial_hex, first.serial_hex);
+    let out = renew();
+    out.assert_success();
+    let third = lineage.leaf();
+    assert!(
+        third.serial_hex != first.serial_hex && third.serial_hex != second.serial_hex,
+        "not renewed again"
+    );
+    let log = support::read_lossy(&rig.env.logs_dir().join("certwright.log"));
+    assert!(
+        log.contains("urn:ietf:params:acme:error:alreadyReplaced")
+            && log.contains("ordering again without it"),
+        "no fallback in the log:\n{log}"
+    );
+    assert_eq!(
+        replacements(&rig.pebble.logs()),
+        1,
+        "the retry still named the replaced certificate"
+    );
+}
+
 const EXPIRY_METRIC: &str = "certwright_certificate_not_after_timestamp_seconds";
 const URL_TOKEN: &str = "T0KEN-in-the-webhook-url-4711";
 const SMTP_PASSWORD: &str = "smtp-pa55word-0815";
