@@ -100,6 +100,13 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-dir
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l notify-webhook -d 'POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as is. The URL\'s path and query are never shown (they hold the token); give it in CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l notify-email -d 'Mail alerts to this address (repeatable); needs --smtp-server' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l smtp-server -d 'SMTP relay: HOST:PORT (STARTTLS; port 465 means implicit TLS), smtp://HOST[:PORT] or smtps://HOST[:PORT]. Plain-text SMTP is not offered' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l smtp-credentials -d 'File with `username = ...` and `password = ...` lines for the relay; must be mode 0600 or stricter' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l smtp-ca-bundle -d 'Also trust the PEM certificates in FILE for the relay\'s TLS (a private CA)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l smtp-from -d 'Sender address of alert mails (default: certwright@<host name>)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l failure-hook -d 'Shell command run for each alert, with the event in CERTWRIGHT_* environment variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
@@ -214,6 +221,13 @@ complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l http-01-port -d 'The plain-HTTP port whose server blocks serve the names (the one redirected)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l notify-webhook -d 'POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as is. The URL\'s path and query are never shown (they hold the token); give it in CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l notify-email -d 'Mail alerts to this address (repeatable); needs --smtp-server' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l smtp-server -d 'SMTP relay: HOST:PORT (STARTTLS; port 465 means implicit TLS), smtp://HOST[:PORT] or smtps://HOST[:PORT]. Plain-text SMTP is not offered' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l smtp-credentials -d 'File with `username = ...` and `password = ...` lines for the relay; must be mode 0600 or stricter' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l smtp-ca-bundle -d 'Also trust the PEM certificates in FILE for the relay\'s TLS (a private CA)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l smtp-from -d 'Sender address of alert mails (default: certwright@<host name>)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l failure-hook -d 'Shell command run for each alert, with the event in CERTWRIGHT_* environment variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F

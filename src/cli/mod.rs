@@ -327,6 +327,10 @@ pub struct RunArgs {
     /// and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    // Alert targets for a served_mismatch: nginx does not serve the installed certificate.
+    #[command(flatten)]
+    pub alerts: AlertTargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +359,10 @@ pub struct InstallArgs {
     /// Print the unified diff of what would change; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    // Alert targets for a served_mismatch: nginx does not serve the installed certificate.
+    #[command(flatten)]
+    pub alerts: AlertTargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -869,6 +877,18 @@ pub struct RenewArgs {
 /// Where alerts and metrics go (renew; `notify --test`).
 #[derive(Debug, Args, Default)]
 pub struct AlertArgs {
+    #[command(flatten)]
+    pub targets: AlertTargetArgs,
+
+    /// After the run, write Prometheus metrics here atomically (node_exporter textfile
+    /// collector; name it *.prom).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_textfile: Option<PathBuf>,
+}
+
+/// Where alerts go; `install` and `run` take these too (a served-certificate mismatch).
+#[derive(Debug, Args, Default)]
+pub struct AlertTargetArgs {
     /// POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as
     /// is. The URL's path and query are never shown (they hold the token); give it in
     /// CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`.
@@ -907,11 +927,6 @@ pub struct AlertArgs {
     /// variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...).
     #[arg(long, value_name = "CMD")]
     pub failure_hook: Option<String>,
-
-    /// After the run, write Prometheus metrics here atomically (node_exporter textfile
-    /// collector; name it *.prom).
-    #[arg(long, value_name = "PATH")]
-    pub metrics_textfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

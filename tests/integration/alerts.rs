@@ -883,6 +883,102 @@ fn prometheus_scrapes_the_daemon() {
     );
 }
 
+/// An `--nginx-ctl` wrapper, and the file that arms it: once that file holds a copy of the
+/// live certificate, every reload after the live certificate changed "succeeds" without
+/// reloading (challenge reloads before the swap still work).
+fn reload_skipping_ctl(env: &support::Env, name: &str) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let skip = env.root().join("skip-reload");
+    let ctl = env.root().join("nginx-ctl");
+    std::fs::write(
+        &ctl,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do\n  if [ \"$a\" = reload ] && [ -e {skip} ] && ! cmp -s {skip} {live}; then exit 0; fi\ndone\nexec {nginx_bin} \"$@\"\n",
+            skip = skip.display(),
+            live = env.live(name).join("cert.pem").display(),
+            nginx_bin = support::nginx::NGINX
+        ),
+    )
+    .expect("write ctl wrapper");
+    std::fs::set_permissions(&ctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (ctl, skip)
+}
+
+/// `run --nginx` and `install` check what nginx serves once they are done: a reload that
+/// silently did nothing is exit 1 and one `served_mismatch` alert (the throttle in
+/// `alerts.json` is shared with `renew`); once nginx serves the live certificate, exit 0.
+#[test]
+fn run_and_install_catch_a_reload_that_did_nothing() {
+    let name = "installed.example.test";
+    let site = format!(
+        "server {{\n    listen 127.0.0.1:@PORT0@;\n    server_name {name};\n    root @PREFIX@;\n}}\n"
+    );
+    let nginx = Nginx::start(&site);
+    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
+    let env = support::Env::new();
+    let (ctl, skip) = reload_skipping_ctl(&env, name);
+    let hook = Receiver::start(Behaviour::Status(200));
+    let https_port = free_port().to_string();
+    let run = |extra: &[&str]| {
+        env.cli()
+            .args(["run", "--nginx", "-d", name, "--http-01-port"])
+            .arg(nginx.port(0).to_string())
+            .arg("--nginx-server-root")
+            .arg(nginx.server_root())
+            .arg("--nginx-ctl")
+            .arg(&ctl)
+            .args(["--https-port", &https_port])
+            .args(["--notify-webhook", &hook.url("/run")])
+            .args(extra)
+            .args(env.flags(&pebble))
+            .run()
+    };
+    let install = || {
+        env.cli()
+            .args([
+                "install",
+                "--nginx",
+                "--cert-name",
+                name,
+                "--nginx-server-root",
+            ])
+            .arg(nginx.server_root())
+            .arg("--nginx-ctl")
+            .arg(&ctl)
+            .args(["--https-port", &https_port])
+            .args(["--notify-webhook", &hook.url("/install")])
+            .args(env.dir_flags())
+            .run()
+    };
+    run(&[]).assert_success();
+    install().assert_success();
+    assert!(hook.received().is_empty());
+
+    std::fs::copy(env.live(name).join("cert.pem"), &skip).expect("copy live cert");
+    let stale = run(&["--force-renewal"]);
+    stale.assert_code(1);
+    assert!(
+        stale.stderr.contains("does not serve the live certificate"),
+        "{}",
+        stale.stderr
+    );
+    let paths: Vec<String> = hook.received().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/run"]);
+    assert_eq!(
+        hook.received()[0].json()["event"]["kind"],
+        "served_mismatch"
+    );
+    install().assert_code(1);
+    assert_eq!(hook.received().len(), 1, "alerted twice the same day");
+
+    let pid = nginx.read_pid().expect("nginx pid");
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .expect("kill -HUP nginx");
+    install().assert_success();
+}
+
 /// `verify` after `run --nginx` finds the live certificate served; after a renewal whose
 /// reload silently did nothing (an `--nginx-ctl` wrapper that skips it), `verify` exits 1
 /// naming the mismatch, and `renew` with a webhook sends a `served_mismatch` alert.
@@ -895,24 +991,7 @@ fn verify_catches_a_reload_that_did_nothing() {
     let nginx = Nginx::start(&site);
     let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
     let env = support::Env::new();
-    let skip = env.root().join("skip-reload");
-    let ctl = env.root().join("nginx-ctl");
-    std::fs::write(
-        &ctl,
-        format!(
-            // Once `skip` holds a copy of the live certificate, every reload after the live
-            // certificate changed "succeeds" without reloading; challenge reloads still work.
-            "#!/bin/sh\nfor a in \"$@\"; do\n  if [ \"$a\" = reload ] && [ -e {skip} ] && ! cmp -s {skip} {live}; then exit 0; fi\ndone\nexec {nginx_bin} \"$@\"\n",
-            skip = skip.display(),
-            live = env.live(name).join("cert.pem").display(),
-            nginx_bin = support::nginx::NGINX
-        ),
-    )
-    .expect("write ctl wrapper");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&ctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    let (ctl, skip) = reload_skipping_ctl(&env, name);
     let https_port = free_port();
     env.cli()
         .args(["run", "--nginx", "-d", name, "--http-01-port"])
