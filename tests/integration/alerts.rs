@@ -74,10 +74,7 @@ fn pebble_sid_issues_a_shortlived_certificate() {
 fn ari_window_in_the_past_renews_at_once_with_replaces() {
     let rig = Rig::with(PebbleOpts::default().sid());
     let name = "drill.example.test";
-    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
-        .run()
-        .assert_success();
-    let lineage = Lineage::at(rig.env.live(name));
+    let lineage = shortlived_lineage(&rig, name);
     let old = lineage.leaf();
     let renew = || {
         rig.env
@@ -87,14 +84,8 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
             .arg("--no-random-sleep-on-renew")
             .run()
     };
-    let past = |h: i64| {
-        (::time::OffsetDateTime::now_utc() - ::time::Duration::hours(h))
-            .format(&::time::format_description::well_known::Rfc3339)
-            .expect("format time")
-    };
-    let window = serde_json::json!({"suggestedWindow": {"start": past(2), "end": past(1)}});
     rig.pebble
-        .set_renewal_info(&lineage.cert_pem(), &window.to_string());
+        .set_renewal_info(&lineage.cert_pem(), &window_in_the_past());
     renew().assert_success();
     let new = lineage.leaf();
     assert_ne!(new.serial_hex, old.serial_hex, "not renewed");
@@ -114,10 +105,7 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
 fn daemon_polls_ari_and_renews_a_window_moved_into_the_past() {
     let rig = Rig::with(PebbleOpts::default().sid());
     let name = "watch.example.test";
-    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
-        .run()
-        .assert_success();
-    let lineage = Lineage::at(rig.env.live(name));
+    let lineage = shortlived_lineage(&rig, name);
     let old = lineage.leaf();
     let hook = Receiver::start(Behaviour::Status(200));
     let status = rig.env.root().join("status.json");
@@ -151,20 +139,9 @@ fn daemon_polls_ari_and_renews_a_window_moved_into_the_past() {
         plan.stdout
     );
 
-    let past = |h: i64| {
-        (::time::OffsetDateTime::now_utc() - ::time::Duration::hours(h))
-            .format(&::time::format_description::well_known::Rfc3339)
-            .expect("format time")
-    };
-    let window = serde_json::json!({"suggestedWindow": {"start": past(2), "end": past(1)}});
     rig.pebble
-        .set_renewal_info(&lineage.cert_pem(), &window.to_string());
-    let kinds = || -> Vec<String> {
-        hook.received()
-            .iter()
-            .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
-            .collect()
-    };
+        .set_renewal_info(&lineage.cert_pem(), &window_in_the_past());
+    let kinds = || alert_kinds(&hook);
     let alerted = support::wait_for(Duration::from_secs(150), || {
         kinds()
             .contains(&"ari_window_in_past".to_string())
@@ -185,10 +162,7 @@ fn daemon_polls_ari_and_renews_a_window_moved_into_the_past() {
 fn already_replaced_falls_back_to_a_plain_order() {
     let rig = Rig::with(PebbleOpts::default().sid());
     let name = "replaced.example.test";
-    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
-        .run()
-        .assert_success();
-    let lineage = Lineage::at(rig.env.live(name));
+    let lineage = shortlived_lineage(&rig, name);
     let first = lineage.leaf();
     let renew = || {
         rig.env
@@ -229,6 +203,32 @@ fn already_replaced_falls_back_to_a_plain_order() {
         1,
         "the retry still named the replaced certificate"
     );
+}
+
+/// A fresh 6-day (`shortlived`) lineage from sid's Pebble.
+fn shortlived_lineage(rig: &Rig, name: &str) -> Lineage {
+    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
+        .run()
+        .assert_success();
+    Lineage::at(rig.env.live(name))
+}
+
+/// An ARI answer whose window ended an hour ago (for Pebble's `/set-renewal-info/`).
+fn window_in_the_past() -> String {
+    let past = |h: i64| {
+        (::time::OffsetDateTime::now_utc() - ::time::Duration::hours(h))
+            .format(&::time::format_description::well_known::Rfc3339)
+            .expect("format time")
+    };
+    serde_json::json!({"suggestedWindow": {"start": past(2), "end": past(1)}}).to_string()
+}
+
+/// The `event.kind` of every alert the receiver got, in order.
+fn alert_kinds(hook: &Receiver) -> Vec<String> {
+    hook.received()
+        .iter()
+        .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 const EXPIRY_METRIC: &str = "certwright_certificate_not_after_timestamp_seconds";
@@ -775,12 +775,7 @@ fn renew_alerts_once_per_failure_streak_and_on_recovery() {
             .arg(&textfile)
             .run()
     };
-    let kinds = || -> Vec<String> {
-        hook.received()
-            .iter()
-            .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
-            .collect()
-    };
+    let kinds = || alert_kinds(&hook);
     rig.pebble.resolve_to(name, "127.0.0.2");
     let first = renew();
     first.assert_code(1);
@@ -1031,12 +1026,7 @@ fn verify_catches_a_reload_that_did_nothing() {
         .args(env.dir_flags())
         .run()
         .assert_success();
-    let kinds: Vec<String> = hook
-        .received()
-        .iter()
-        .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
-        .collect();
-    assert_eq!(kinds, ["served_mismatch"]);
+    assert_eq!(alert_kinds(&hook), ["served_mismatch"]);
     let bad = verify();
     bad.assert_code(1);
     let json = bad.json();
