@@ -457,7 +457,8 @@ async fn one_pass(
 /// as 10 minutes from now, so an unreachable CA is not asked on every pass.
 fn next_ari_check(entries: &[PlanEntry], now: OffsetDateTime) -> Option<OffsetDateTime> {
     let floor = now + super::ari::recheck_override().unwrap_or(time::Duration::minutes(10));
-    schedule::daemon::earliest(entries.iter().filter_map(|e| e.ari_next_time)).map(|t| t.max(floor))
+    let times = entries.iter().filter_map(|e| e.ari_next_time);
+    schedule::daemon::earliest(times.map(|t| if t <= now { floor } else { t }))
 }
 
 /// Run one pass as `certwright <same arguments> --child-pass` and read the next due time
