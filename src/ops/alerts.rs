@@ -81,11 +81,18 @@ pub async fn after_pass(
             }
             _ => {}
         }
-        let lineage = result
-            .name
-            .parse::<CertName>()
-            .ok()
-            .and_then(|name| load_lineage(ui, store, &name, false, now).ok());
+        let reloaded: Option<Lineage>;
+        let lineage = match &result.unchanged {
+            Some(kept) => Some(&*kept.0),
+            None => {
+                reloaded = result
+                    .name
+                    .parse::<CertName>()
+                    .ok()
+                    .and_then(|name| load_lineage(ui, store, &name, false, now).ok());
+                reloaded.as_ref()
+            }
+        };
         let served = match (&lineage, &result.outcome) {
             (Some(l), Outcome::Renewed { .. } | Outcome::Synced { .. }) => {
                 served_check(ui, store, l).await
@@ -107,7 +114,7 @@ pub async fn after_pass(
             settings,
             &mut alerts,
             (&result.name, result.error()),
-            lineage.as_ref(),
+            lineage,
             served.as_ref(),
             now,
         )

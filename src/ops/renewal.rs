@@ -116,6 +116,20 @@ pub struct LineageResult {
     /// worth an `ari_window_in_past` alert even though the renewal succeeded.
     #[serde(skip)]
     pub ari_window_passed: bool,
+    /// The lineage as the pass read it, when nothing changed it since (not due, backing
+    /// off) and alerts or metrics will need it: read once, not again by `after_pass`.
+    #[serde(skip)]
+    pub unchanged: Option<Unchanged>,
+}
+
+/// A lineage kept with its result (see [`LineageResult::unchanged`]).
+#[derive(Clone)]
+pub struct Unchanged(pub Arc<Lineage>);
+
+impl std::fmt::Debug for Unchanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Unchanged({})", self.0.name)
+    }
 }
 
 impl LineageResult {
@@ -125,6 +139,7 @@ impl LineageResult {
             outcome,
             hook_error: None,
             ari_window_passed: false,
+            unchanged: None,
         }
     }
 
@@ -143,6 +158,7 @@ impl LineageResult {
             outcome: Outcome::Synced { version: s.version },
             hook_error: s.hook_error,
             ari_window_passed: false,
+            unchanged: None,
         }
     }
 
@@ -341,10 +357,16 @@ fn sort_due(
     results: &mut Vec<LineageResult>,
 ) -> Vec<Lineage> {
     let mut due = Vec::new();
+    let keep = !req.alerts.is_empty();
+    let unchanged = |l: Lineage, outcome: Outcome| {
+        let mut result = LineageResult::new(&l.name, outcome);
+        result.unchanged = keep.then(|| Unchanged(Arc::new(l)));
+        result
+    };
     for l in lineages {
         if !req.dry_run && !l.decision.due_now {
             let decision = l.decision;
-            results.push(LineageResult::new(&l.name, Outcome::NotDue { decision }));
+            results.push(unchanged(l, Outcome::NotDue { decision }));
             continue;
         }
         match &l.state.failure {
@@ -353,7 +375,7 @@ fn sort_due(
                     until: rfc3339(f.next_attempt),
                     last_error: f.last_error.clone(),
                 };
-                results.push(LineageResult::new(&l.name, outcome));
+                results.push(unchanged(l, outcome));
             }
             _ => due.push(l),
         }
