@@ -9,18 +9,6 @@ source "$(dirname "$0")/lib.sh"
 start_pebble
 standalone=(--standalone --http-01-port "$http_port" --http-01-address 127.0.0.1)
 
-# idle_rss NAME DIRS...: the daemon's VmRSS (kB) after its first pass, then SIGTERM.
-idle_rss() {
-  local status="$bench/$1.status.json"; shift
-  "$cw" daemon --status-file "$status" "$@" >"$bench/daemon.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 600); do [ -s "$status" ] && break; sleep 0.1; done
-  [ -s "$status" ] || { echo "no status file" >&2; cat "$bench/daemon.log" >&2; exit 1; }
-  sleep "$settle"
-  awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"
-  kill -TERM "$pid"; wait "$pid" || true
-}
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f MiB = %.1f MB", k / 1024, k * 1024 / 1e6 }'; }
 
 one=(--config-dir "$bench/one/config" --work-dir "$bench/one/work" --logs-dir "$bench/one/logs")
 "$cw" certonly "${standalone[@]}" -d one.example.com "${one[@]}" "${acme[@]}" >"$bench/one.log" 2>&1 \

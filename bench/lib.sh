@@ -91,3 +91,19 @@ shutil.rmtree(f"{config}/archive/{seed}")
 PY
   rm -f "$2/state/seed.example.com.json"
 }
+
+# idle_rss NAME DIRS...: the daemon's VmRSS (kB) after its first pass has written its status
+# file and `$settle` more seconds (default 2), then SIGTERM.
+idle_rss() {
+  local status="$bench/$1.status.json"; shift
+  "$cw" daemon --status-file "$status" "$@" >"$bench/daemon.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1200); do [ -s "$status" ] && break; sleep 0.1; done
+  [ -s "$status" ] || { echo "no status file" >&2; cat "$bench/daemon.log" >&2; exit 1; }
+  sleep "${settle:-2}"
+  awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"
+  kill -TERM "$pid"; wait "$pid" || true
+}
+
+# mb KB: "x.y MiB = x.y MB".
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f MiB = %.1f MB", k / 1024, k * 1024 / 1e6 }'; }

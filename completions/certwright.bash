@@ -143,13 +143,21 @@ _certwright() {
 
     case "${cmd}" in
         certwright)
-            opts="-n -v -q -h -V --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot notify verify help"
+            opts="-c -n -v -q -h -V --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot notify verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -197,7 +205,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certificates)
-            opts="-n -v -q -h -V --cert-name --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --cert-name --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,6 +216,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -255,7 +271,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certonly)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -d -m -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,6 +465,14 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -493,7 +517,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__daemon)
-            opts="-n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --http-01-port --http-01-address --nginx --nginx-server-root --nginx-ctl --nginx-path-map --nginx-http-01-port --sync-interval --ca-bundle --server --staging --metrics-listen --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --child-pass --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --schedule --once --concurrency --status-file --deploy-hook --http-01-port --http-01-address --nginx --nginx-server-root --nginx-ctl --nginx-path-map --nginx-http-01-port --sync-interval --ca-bundle --server --staging --metrics-listen --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --child-pass --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -591,6 +615,14 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -635,7 +667,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__delete)
-            opts="-n -v -q -h -V --cert-name --uninstall --nginx-server-root --nginx-ctl --nginx-path-map --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --cert-name --uninstall --nginx-server-root --nginx-ctl --nginx-path-map --server --staging --ca-bundle --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,6 +698,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -993,7 +1033,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__import__subcmd__certbot)
-            opts="-n -v -q -h -V --certbot-dir --dry-run --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --certbot-dir --dry-run --ca-bundle --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1008,6 +1048,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1055,7 +1103,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__install)
-            opts="-n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --nginx-path-map --redirect --no-redirect --hsts --https-port --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --nginx-path-map --redirect --no-redirect --hsts --https-port --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1109,7 +1157,43 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --notify-webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --failure-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1157,7 +1241,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__notify)
-            opts="-n -v -q -h -V --test --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --test --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1196,6 +1280,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1243,13 +1335,21 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__plan)
-            opts="-n -v -q -h -V --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1297,7 +1397,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__reconfigure)
-            opts="-w -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run-server --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -c -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run-server --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1379,6 +1479,14 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1423,7 +1531,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__register)
-            opts="-m -n -v -q -h -V --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-m -c -n -v -q -h -V --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1458,6 +1566,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1505,7 +1621,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__renew)
-            opts="-n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --run-deploy-hooks --concurrency --json --ca-bundle --server --staging --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --run-deploy-hooks --concurrency --json --ca-bundle --server --staging --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1579,6 +1695,14 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1623,7 +1747,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__revoke)
-            opts="-n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1662,6 +1786,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1709,7 +1841,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__rollback)
-            opts="-n -v -q -h -V --checkpoints --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --checkpoints --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1732,6 +1864,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1779,7 +1919,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__run)
-            opts="-w -d -m -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --json --redirect --no-redirect --hsts --https-port --dry-run --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -d -m -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --json --redirect --no-redirect --hsts --https-port --dry-run --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1973,7 +2113,43 @@ _certwright() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --notify-webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --failure-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2021,7 +2197,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__show_account)
-            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --server --staging --ca-bundle --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2036,6 +2212,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2083,7 +2267,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__unregister)
-            opts="-n -v -q -h -V --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --server --staging --ca-bundle --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2098,6 +2282,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2145,7 +2337,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__update_account)
-            opts="-m -n -v -q -h -V --email --rollover-key --server --staging --ca-bundle --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-m -c -n -v -q -h -V --email --rollover-key --server --staging --ca-bundle --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2168,6 +2360,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2215,7 +2415,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__verify)
-            opts="-n -v -q -h -V --cert-name --json --config-dir --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --cert-name --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2226,6 +2426,14 @@ _certwright() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_certwright_global_optspecs
-    string join \n config-dir= work-dir= logs-dir= n/non-interactive v/verbose q/quiet user= store= store-key-file= store-ca-bundle= store-prefix= node-id= store-lock-ttl= h/help V/version
+    string join \n config-dir= c/config= work-dir= logs-dir= n/non-interactive v/verbose q/quiet user= store= store-key-file= store-ca-bundle= store-prefix= node-id= store-lock-ttl= h/help V/version
 end
 
 function __fish_certwright_needs_command
@@ -25,6 +25,7 @@ function __fish_certwright_using_subcommand
 end
 
 complete -c certwright -n "__fish_certwright_needs_command" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_needs_command" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_needs_command" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_needs_command" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_needs_command" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -120,7 +121,15 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-dir
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l https-port -d 'The port the installer adds `listen ... ssl` for' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l notify-webhook -d 'POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as is. The URL\'s path and query are never shown (they hold the token); give it in CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l notify-email -d 'Mail alerts to this address (repeatable); needs --smtp-server' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l smtp-server -d 'SMTP relay: HOST:PORT (STARTTLS; port 465 means implicit TLS), smtp://HOST[:PORT] or smtps://HOST[:PORT]. Plain-text SMTP is not offered' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l smtp-credentials -d 'File with `username = ...` and `password = ...` lines for the relay; must be mode 0600 or stricter' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l smtp-ca-bundle -d 'Also trust the PEM certificates in FILE for the relay\'s TLS (a private CA)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l smtp-from -d 'Sender address of alert mails (default: certwright@<host name>)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l failure-hook -d 'Shell command run for each alert, with the event in CERTWRIGHT_* environment variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand run" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -217,6 +226,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deplo
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -261,7 +271,15 @@ complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-owner -d 'USER[:GROUP] owning the --deploy-dir copies (the group defaults to USER\'s)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l http-01-port -d 'The plain-HTTP port whose server blocks serve the names (the one redirected)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l notify-webhook -d 'POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as is. The URL\'s path and query are never shown (they hold the token); give it in CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l notify-email -d 'Mail alerts to this address (repeatable); needs --smtp-server' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l smtp-server -d 'SMTP relay: HOST:PORT (STARTTLS; port 465 means implicit TLS), smtp://HOST[:PORT] or smtps://HOST[:PORT]. Plain-text SMTP is not offered' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l smtp-credentials -d 'File with `username = ...` and `password = ...` lines for the relay; must be mode 0600 or stricter' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l smtp-ca-bundle -d 'Also trust the PEM certificates in FILE for the relay\'s TLS (a private CA)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l smtp-from -d 'Sender address of alert mails (default: certwright@<host name>)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand install" -l failure-hook -d 'Shell command run for each alert, with the event in CERTWRIGHT_* environment variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand install" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand install" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -286,6 +304,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -302,6 +321,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s h -l 
 complete -c certwright -n "__fish_certwright_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l cert-name -d 'Only this lineage' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand certificates" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand certificates" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -334,6 +354,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand renew" -l smtp-fro
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l failure-hook -d 'Shell command run for each alert, with the event in CERTWRIGHT_* environment variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l metrics-textfile -d 'After the run, write Prometheus metrics here atomically (node_exporter textfile collector; name it *.prom)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -355,6 +376,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand renew" -s q -l qui
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -s h -l help -d 'Print help'
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand plan" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -370,7 +392,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand plan" -s v -l verb
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s q -l quiet -d 'Print only errors'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c certwright -n "__fish_certwright_using_subcommand plan" -s V -l version -d 'Print version'
-complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l schedule -d 'Check at these times instead of twice a day, in standard 5-field crontab syntax (UTC), e.g. "0 0 1 * *" = 00:00 on the 1st of each month; day-of-week 0 and 7 are Sunday. Certificates are still renewed as soon as they are due' -r
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l schedule -d 'Check at these times instead of twice a day, in standard 5-field crontab syntax (UTC), e.g. "0 0 1 * *" = 00:00 on the 1st of each month; day-of-week 0 and 7 are Sunday. Certificates are still renewed as soon as they are due, and each one\'s ARI window is still asked for at least twice a day (sooner when the CA\'s Retry-After allows)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l concurrency -d 'How many renewals run at once' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l status-file -d 'Where to write the JSON status (each lineage\'s expiry, next renewal, last success and error) for monitoring; default: <work-dir>/status.json' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l deploy-hook -d 'Shell command run after each successful renewal (as renew\'s --deploy-hook)' -r
@@ -393,6 +415,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l smtp-fr
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l failure-hook -d 'Shell command run for each alert, with the event in CERTWRIGHT_* environment variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l metrics-textfile -d 'After the run, write Prometheus metrics here atomically (node_exporter textfile collector; name it *.prom)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand daemon" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand daemon" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -418,6 +441,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand register" -l eab-k
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l eab-hmac-key-file -d 'File holding the EAB HMAC key (base64url, as the CA shows it). The key can also come from the environment variable CERTWRIGHT_EAB_HMAC_KEY' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l eab-hmac-key -d 'The EAB HMAC key itself (certbot compatibility). Other users can read it in `ps`: prefer --eab-hmac-key-file or CERTWRIGHT_EAB_HMAC_KEY' -r
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand register" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand register" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -438,6 +462,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand register" -s V -l 
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show_account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -456,6 +481,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand show_account" -s V
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand show-account" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand show-account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -475,6 +501,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update_account" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update_account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -495,6 +522,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand update-account" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -514,6 +542,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand update-account" -s
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand unregister" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand unregister" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -542,6 +571,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-s
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-ctl -d 'The nginx binary used for `nginx -t` and reloads, or a command line ending in it for nginx in a container: --nginx-ctl "docker exec web nginx"' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l nginx-path-map -d 'nginx in a container: host directory HOST is mounted at CONTAINER there (repeatable). Config files are edited on the host; the certificate paths written into them, and `-c`, are the container\'s. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand revoke" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand revoke" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -566,6 +596,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand delete" -l nginx-p
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l server -d 'Accepted for certbot compatibility and ignored: a lineage always uses the ACME server saved in its renewal config' -r
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l ca-bundle -d 'Accepted for certbot compatibility and ignored: deleting talks to no server' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand delete" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand delete" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -604,6 +635,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l de
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l http-01-port -d 'Port the CA\'s probe reaches (standalone listener or nginx server blocks)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l dry-run-server -d 'With --dry-run\'s renewal: use this ACME directory instead of the staging counterpart' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -626,6 +658,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s V 
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l certbot-dir -d 'certbot\'s configuration directory (its renewal/, live/, archive/ and accounts/)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l ca-bundle -d 'PEM bundle to trust for the ACME server, saved in the imported renewal configs (for a private CA; certbot read it from REQUESTS_CA_BUNDLE)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -650,6 +683,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand notify" -l smtp-fr
 complete -c certwright -n "__fish_certwright_using_subcommand notify" -l failure-hook -d 'Shell command run for each alert, with the event in CERTWRIGHT_* environment variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand notify" -l metrics-textfile -d 'After the run, write Prometheus metrics here atomically (node_exporter textfile collector; name it *.prom)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand notify" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand notify" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand notify" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand notify" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand notify" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r
@@ -667,6 +701,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand notify" -s h -l he
 complete -c certwright -n "__fish_certwright_using_subcommand notify" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand verify" -l cert-name -d 'Only these lineages (repeatable); default: all' -r
 complete -c certwright -n "__fish_certwright_using_subcommand verify" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand verify" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand verify" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand verify" -l logs-dir -d 'Where the log file (certwright.log, mode 0600) is written' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand verify" -l user -d 'Start as root, bind the standalone HTTP-01 port(s), then run as this user (the config, work and logs dirs must belong to it). The alternative to running as root: `setcap cap_net_bind_service=+ep` on the binary' -r

@@ -356,6 +356,10 @@ impl AcmeAccount {
                     continue;
                 }
                 Err(instant_acme::Error::Api(p)) if replaces.is_some() && replaces_refused(&p) => {
+                    tracing::info!(
+                        "the CA refused the order's \"replaces\" ({}): ordering again without it",
+                        p.r#type.as_deref().unwrap_or("no problem type")
+                    );
                     replaces = None;
                     continue;
                 }

@@ -2,6 +2,7 @@
 //! pages. `resolve` turns parsed arguments into the validated requests `ops` takes; every
 //! exit-2 error is made there, before any network I/O.
 
+pub mod ini;
 pub mod resolve;
 
 use std::path::PathBuf;
@@ -35,10 +36,13 @@ pub fn command() -> clap::Command {
     Cli::command().after_help(crate::error::exit_codes_help())
 }
 
-/// Parse a command line: certbot's default subcommand, then clap, then the webroot map.
+/// Parse a command line: certbot's default subcommand, the defaults file (`cli.ini`), then
+/// clap, then the webroot map.
 pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
-    let matches = command().try_get_matches_from(with_default_subcommand(args))?;
+    let cmd = command();
+    let args = ini::with_file_defaults(with_default_subcommand(args), &cmd)?;
+    let matches = cmd.try_get_matches_from(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     cli.webroots = webroot_assignments(&matches);
     Ok(cli)
@@ -55,6 +59,12 @@ pub struct GlobalArgs {
         value_name = "DIR"
     )]
     pub config_dir: PathBuf,
+
+    /// Default flags for every run, in certbot's cli.ini format (one `long-flag = value` per
+    /// line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini,
+    /// read only if present. The command line and environment variables override it.
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Working state: renewal bookkeeping, nginx checkpoints.
     #[arg(
@@ -317,6 +327,10 @@ pub struct RunArgs {
     /// and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    // Alert targets for a served_mismatch: nginx does not serve the installed certificate.
+    #[command(flatten)]
+    pub alerts: AlertTargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -345,6 +359,10 @@ pub struct InstallArgs {
     /// Print the unified diff of what would change; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    // Alert targets for a served_mismatch: nginx does not serve the installed certificate.
+    #[command(flatten)]
+    pub alerts: AlertTargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -953,6 +971,18 @@ pub struct RenewArgs {
 /// Where alerts and metrics go (renew; `notify --test`).
 #[derive(Debug, Args, Default)]
 pub struct AlertArgs {
+    #[command(flatten)]
+    pub targets: AlertTargetArgs,
+
+    /// After the run, write Prometheus metrics here atomically (node_exporter textfile
+    /// collector; name it *.prom).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_textfile: Option<PathBuf>,
+}
+
+/// Where alerts go; `install` and `run` take these too (a served-certificate mismatch).
+#[derive(Debug, Args, Default)]
+pub struct AlertTargetArgs {
     /// POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as
     /// is. The URL's path and query are never shown (they hold the token); give it in
     /// CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`.
@@ -991,11 +1021,6 @@ pub struct AlertArgs {
     /// variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...).
     #[arg(long, value_name = "CMD")]
     pub failure_hook: Option<String>,
-
-    /// After the run, write Prometheus metrics here atomically (node_exporter textfile
-    /// collector; name it *.prom).
-    #[arg(long, value_name = "PATH")]
-    pub metrics_textfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -1031,7 +1056,9 @@ pub struct PlanArgs {
 pub struct DaemonArgs {
     /// Check at these times instead of twice a day, in standard 5-field crontab syntax
     /// (UTC), e.g. "0 0 1 * *" = 00:00 on the 1st of each month; day-of-week 0 and 7 are
-    /// Sunday. Certificates are still renewed as soon as they are due.
+    /// Sunday. Certificates are still renewed as soon as they are due, and each one's ARI
+    /// window is still asked for at least twice a day (sooner when the CA's Retry-After
+    /// allows).
     #[arg(long, value_name = "CRON")]
     pub schedule: Option<String>,
 

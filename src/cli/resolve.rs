@@ -38,9 +38,9 @@ use crate::store::inspect;
 use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
-    AlertArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs, CurveArg, DaemonArgs,
-    DeployArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs,
-    ServerArgs,
+    AlertArgs, AlertTargetArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs,
+    CurveArg, DaemonArgs, DeployArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg,
+    NginxArgs, RenewArgs, ServerArgs,
 };
 
 /// The global flags.
@@ -274,6 +274,14 @@ pub fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
 /// Alert targets and the metrics textfile; reads the SMTP credentials file (refused unless
 /// 0600). Errors never quote a webhook URL or the password.
 pub fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
+    Ok(AlertSettings {
+        metrics_textfile: args.metrics_textfile.clone(),
+        ..alert_targets(&args.targets)?
+    })
+}
+
+/// The alert targets alone (`install`, `run`: they write no metrics).
+pub fn alert_targets(args: &AlertTargetArgs) -> Result<AlertSettings, Error> {
     let bad = |flag: &str, e: String| InputError::Other(format!("{flag}: {e}"));
     let mut targets = Vec::new();
     for url in &args.notify_webhook {
@@ -310,7 +318,6 @@ pub fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
     }
     Ok(AlertSettings {
         targets,
-        metrics_textfile: args.metrics_textfile.clone(),
         ..AlertSettings::default()
     })
 }

@@ -1,12 +1,15 @@
 //! `certwright install`: put an existing lineage into nginx (see `ops::nginx_txn` for the
 //! safety order: `nginx -t`, checkpoint, write, `nginx -t`, reload or restore).
 
+use time::OffsetDateTime;
+
 use crate::cli::{resolve, InstallArgs};
 use crate::error::{Error, StoreError};
+use crate::ops::alerts::check_after_install;
 use crate::ops::lineage::{require_config, write_config};
 use crate::ops::nginx_txn::{install_lineage, report_install};
 use crate::ops::targets::deploy;
-use crate::ops::Ctx;
+use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 
 pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
@@ -14,6 +17,7 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
     resolve::nginx_settings(&args.nginx_args)?;
     let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port)?;
     let targets = resolve::deploy_targets(&args.deploy)?;
+    let alerts = resolve::alert_targets(&args.alerts)?;
     let (store, _lock) = ctx.open_store()?;
     let mut config = require_config(&store, &name)?;
     if store.current_version(&name)?.is_none() {
@@ -35,5 +39,7 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
         write_config(&store, &updated)?;
         config = updated;
     }
-    Ok(deploy(&store, &name, &config.deploy)?)
+    deploy(&store, &name, &config.deploy)?;
+    let now = OffsetDateTime::now_utc();
+    block_on(check_after_install(&ctx.ui, &store, &alerts, &name, now))?
 }

@@ -73,6 +73,19 @@ fn render_text(entries: &[PlanEntry]) -> String {
             "  last success:   {}\n",
             e.last_success.as_deref().unwrap_or("never")
         ));
+        if let Some(next) = &e.ari_next_check {
+            out.push_str(&format!(
+                "  ARI:            fetched {}, asked again {}\n",
+                e.ari_fetched.as_deref().unwrap_or("never"),
+                if e.ari_next_time
+                    .is_some_and(|t| t <= OffsetDateTime::now_utc())
+                {
+                    "at the next run"
+                } else {
+                    next
+                }
+            ));
+        }
         if let Some(err) = &e.last_error {
             out.push_str(&format!("  last error:     {err}\n"));
         }

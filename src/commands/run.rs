@@ -1,8 +1,11 @@
 //! `certwright run` (and certwright with no subcommand): obtain with any authenticator,
 //! then install into nginx.
 
+use time::OffsetDateTime;
+
 use crate::cli::{resolve, RunArgs};
 use crate::error::{Error, InputError};
+use crate::ops::alerts::check_after_install;
 use crate::ops::certify::{install_preview, obtain_unless_fresh, print_outcome, standalone_ports};
 use crate::ops::fleet::Fleet;
 use crate::ops::lineage::require_config;
@@ -26,6 +29,7 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), E
         args.certonly.auth.http_01_port,
     )?;
     let args_for_install = install_command(&args);
+    let alerts = resolve::alert_targets(&args.alerts)?;
     let dry_run = args.dry_run;
     let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots)?;
     if request.csr.is_some() {
@@ -58,6 +62,10 @@ pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), E
     let ran = !matches!(installed, Installed::DryRun { .. });
     print_outcome(ctx, &store, &request, &outcome, Some(ran));
     deploy(&store, name, &config.deploy)?;
+    if ran {
+        let now = OffsetDateTime::now_utc();
+        block_on(check_after_install(&ctx.ui, &store, &alerts, name, now))??;
+    }
     Ok(())
 }
 

@@ -81,11 +81,18 @@ pub async fn after_pass(
             }
             _ => {}
         }
-        let lineage = result
-            .name
-            .parse::<CertName>()
-            .ok()
-            .and_then(|name| load_lineage(ui, store, &name, false, now).ok());
+        let reloaded: Option<Lineage>;
+        let lineage = match &result.unchanged {
+            Some(kept) => Some(&*kept.0),
+            None => {
+                reloaded = result
+                    .name
+                    .parse::<CertName>()
+                    .ok()
+                    .and_then(|name| load_lineage(ui, store, &name, false, now).ok());
+                reloaded.as_ref()
+            }
+        };
         let served = match (&lineage, &result.outcome) {
             (Some(l), Outcome::Renewed { .. } | Outcome::Synced { .. }) => {
                 served_check(ui, store, l).await
@@ -93,7 +100,7 @@ pub async fn after_pass(
             _ => None,
         };
         if let Some(l) = &lineage {
-            set_conditions(&mut alerts, l, now);
+            set_conditions(&mut alerts, l, result.ari_window_passed, now);
             let mut m = lineage_metrics(l);
             if let Some(report) = &served {
                 m.served_match = report.all_match();
@@ -106,8 +113,8 @@ pub async fn after_pass(
             ui,
             settings,
             &mut alerts,
-            result,
-            lineage.as_ref(),
+            (&result.name, result.error()),
+            lineage,
             served.as_ref(),
             now,
         )
@@ -124,7 +131,7 @@ async fn send_due(
     ui: &Ui,
     settings: &AlertSettings,
     alerts: &mut AlertState,
-    result: &LineageResult,
+    (name, error): (&str, Option<&Error>),
     lineage: Option<&Lineage>,
     served: Option<&ServedReport>,
     now: OffsetDateTime,
@@ -133,14 +140,14 @@ async fn send_due(
         return;
     }
     let host = host_name();
-    for kind in alerts.due(&result.name, now) {
-        let mut event = event_for(kind, &host, result, lineage, now);
+    for kind in alerts.due(name, now) {
+        let mut event = event_for(kind, &host, (name, error), lineage, now);
         if kind == EventKind::ServedMismatch {
             event.mismatches = served.map(ServedReport::mismatches).unwrap_or_default();
         }
         let deliveries = notify::send_all(&settings.targets, &event, settings.timeout).await;
         if log_deliveries(ui, &event, &deliveries) {
-            alerts.mark_sent(&result.name, kind, now);
+            alerts.mark_sent(name, kind, now);
         }
     }
 }
@@ -169,6 +176,50 @@ fn write_metrics(
     }
 }
 
+/// After `install` or `run --nginx`: does nginx serve the lineage's live certificate? A
+/// mismatch raises `served_mismatch` (throttled and remembered in `alerts.json` like every
+/// alert) and is returned as `NotServed` (exit 1). An address that does not answer is only
+/// a warning: nginx may listen where this host cannot connect.
+pub async fn check_after_install(
+    ui: &Ui,
+    store: &Store,
+    settings: &AlertSettings,
+    name: &CertName,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let lineage = load_lineage(ui, store, name, false, now)?;
+    let Some(report) = served_check(ui, store, &lineage).await else {
+        return Ok(());
+    };
+    let mismatched = report
+        .probes
+        .iter()
+        .filter(|p| matches!(p.outcome, crate::verify::Outcome::Mismatch { .. }))
+        .count();
+    let state_path = store.work_dir().join(ALERT_STATE);
+    let mut alerts: AlertState = load_json(ui, &state_path);
+    alerts.set_condition(name.as_str(), EventKind::ServedMismatch, mismatched > 0);
+    let id = (name.as_str(), None);
+    send_due(
+        ui,
+        settings,
+        &mut alerts,
+        id,
+        Some(&lineage),
+        Some(&report),
+        now,
+    )
+    .await;
+    save_json(ui, &state_path, &alerts);
+    match mismatched {
+        0 => Ok(()),
+        _ => Err(Error::NotServed {
+            failed: 1,
+            total: 1,
+        }),
+    }
+}
+
 /// Sends one test event to every target; the deliveries, for the caller to print.
 pub async fn send_test(settings: &AlertSettings, now: OffsetDateTime) -> Vec<Delivery> {
     let event = Event::new(EventKind::Test, &host_name(), "test", &[], now);
@@ -181,7 +232,7 @@ async fn served_check(ui: &Ui, store: &Store, l: &Lineage) -> Option<ServedRepor
         Ok(report) => {
             if report.all_match() == Some(false) {
                 ui.warn(format!(
-                    "{}: nginx does not serve the renewed certificate at {}",
+                    "{}: nginx does not serve the live certificate at {}",
                     l.name,
                     report.mismatches().join(", ")
                 ));
@@ -195,7 +246,9 @@ async fn served_check(ui: &Ui, store: &Store, l: &Lineage) -> Option<ServedRepor
     }
 }
 
-fn set_conditions(alerts: &mut AlertState, l: &Lineage, now: OffsetDateTime) {
+/// `ari_passed`: this pass renewed it because its ARI window had ended; the new
+/// certificate has no ARI answer yet, so the old one's is what the alert is about.
+fn set_conditions(alerts: &mut AlertState, l: &Lineage, ari_passed: bool, now: OffsetDateTime) {
     let name = l.name.as_str();
     let near = l
         .info
@@ -206,21 +259,22 @@ fn set_conditions(alerts: &mut AlertState, l: &Lineage, now: OffsetDateTime) {
         .info
         .as_ref()
         .and_then(|i| l.state.ari_for(&i.serial))
-        .is_some_and(|ari| ari.window.end <= now);
+        .is_some_and(|ari| ari.window.end <= now)
+        || ari_passed;
     alerts.set_condition(name, EventKind::AriWindowInPast, ari_past);
 }
 
 fn event_for(
     kind: EventKind,
     host: &str,
-    result: &LineageResult,
+    (name, error): (&str, Option<&Error>),
     lineage: Option<&Lineage>,
     now: OffsetDateTime,
 ) -> Event {
     let names: Vec<String> = lineage
         .map(|l| l.config.domains.iter().map(|d| d.to_string()).collect())
         .unwrap_or_default();
-    let mut event = Event::new(kind, host, &result.name, &names, now);
+    let mut event = Event::new(kind, host, name, &names, now);
     if let Some(info) = lineage.and_then(|l| l.info.as_ref()) {
         event = event.with_not_after(info.not_after);
     }
@@ -229,7 +283,7 @@ fn event_for(
             event.error = Some(failure.last_error.clone());
             event.next_retry = Some(failure.next_attempt);
         }
-        if let Some(error) = result.error() {
+        if let Some(error) = error {
             event.error = Some(format!("{error}"));
             event.problem = problem_of(error).cloned();
         }

@@ -32,7 +32,7 @@ use super::fleet::Fleet;
 use super::output::{rfc3339, Ui};
 use super::privileges::{bind_error, bind_then_drop, ListenAt};
 use super::renewal::{lineage_ports, renew_pass, RenewRequest};
-use super::report::plan;
+use super::report::{plan, PlanEntry};
 use super::Ctx;
 
 /// The textfile `--metrics-listen` serves when no `--metrics-textfile` is given.
@@ -306,7 +306,10 @@ async fn daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Resul
         let stop = stop_rx.clone();
         async move {
             match runner.pass(ui, status_file, stop).await {
-                Ok(pass) => *next_due.borrow_mut() = pass.next_due,
+                Ok(pass) => {
+                    *next_due.borrow_mut() =
+                        schedule::daemon::earliest(pass.next_due.into_iter().chain(pass.next_ari))
+                }
                 Err(e) => {
                     ui.warn(format!("renewal pass failed: {e}"));
                     *next_due.borrow_mut() = None;
@@ -357,8 +360,9 @@ fn signals(
     })
 }
 
-/// When to wake next: the earliest due time, or the next scheduled check (twice a day at
-/// random minutes, or `--schedule`), at the latest a day from now.
+/// When to wake next: the earliest due time or ARI re-check, or the next scheduled check
+/// (twice a day at random minutes, or `--schedule`), at the latest 12 hours from now: ARI is
+/// polled at least twice a day whatever `--schedule` says.
 fn wakeup_schedule(
     cron: Option<CronSchedule>,
     next_due: Rc<RefCell<Option<OffsetDateTime>>>,
@@ -369,8 +373,9 @@ fn wakeup_schedule(
             Some(c) => c.next_after(now),
             None => Some(checks.next_after(now)),
         };
-        schedule::daemon::earliest((*next_due.borrow()).into_iter().chain(check))
-            .unwrap_or_else(|| now + time::Duration::days(1))
+        let at_least = now + schedule::ari::ARI_MAX_RECHECK;
+        let next = (*next_due.borrow()).into_iter().chain(check);
+        schedule::daemon::earliest(next.chain([at_least])).unwrap_or(at_least)
     }
 }
 
@@ -379,6 +384,8 @@ fn wakeup_schedule(
 struct Pass {
     /// The earliest next renewal time (`None`: nothing scheduled, or stopped).
     next_due: Option<OffsetDateTime>,
+    /// The earliest time a CA may be asked about a lineage's ARI window again.
+    next_ari: Option<OffsetDateTime>,
     failed: usize,
     total: usize,
 }
@@ -421,11 +428,13 @@ async fn one_pass(
     after_pass(ui, store, &request.alerts, &results, now).await;
     let entries = plan(ui, store, now)?;
     let next_due = schedule::daemon::earliest(entries.iter().filter_map(|e| e.next_time));
+    let next_ari = next_ari_check(&entries, now);
     let status = serde_json::json!({
         "schema": 1,
         "pid": reported_pid,
         "updated": rfc3339(now),
         "next_due": next_due.map(rfc3339),
+        "next_ari_check": next_ari.map(rfc3339),
         "last_pass": results,
         "certificates": entries,
     });
@@ -438,9 +447,18 @@ async fn one_pass(
     }
     Ok(Pass {
         next_due,
+        next_ari,
         failed: results.iter().filter(|r| r.failed()).count(),
         total: results.len(),
     })
+}
+
+/// The earliest ARI re-check; one already past (the CA could not be asked this pass) counts
+/// as 10 minutes from now, so an unreachable CA is not asked on every pass.
+fn next_ari_check(entries: &[PlanEntry], now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let floor = now + super::ari::recheck_override().unwrap_or(time::Duration::minutes(10));
+    let times = entries.iter().filter_map(|e| e.ari_next_time);
+    schedule::daemon::earliest(times.map(|t| if t <= now { floor } else { t }))
 }
 
 /// Run one pass as `certwright <same arguments> --child-pass` and read the next due time
@@ -495,16 +513,21 @@ async fn child_pass(status_file: &Path, mut stop: watch::Receiver<bool>) -> Resu
     #[derive(serde::Deserialize)]
     struct NextDue {
         next_due: Option<String>,
+        next_ari_check: Option<String>,
     }
-    let next_due = std::fs::read(status_file)
+    let times = std::fs::read(status_file)
         .ok()
-        .and_then(|b| serde_json::from_slice::<NextDue>(&b).ok())
-        .and_then(|v| v.next_due)
-        .and_then(|t| {
-            OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
-        });
+        .and_then(|b| serde_json::from_slice::<NextDue>(&b).ok());
+    let parse = |t: Option<String>| {
+        OffsetDateTime::parse(&t?, &time::format_description::well_known::Rfc3339).ok()
+    };
+    let (next_due, next_ari) = match times {
+        Some(t) => (parse(t.next_due), parse(t.next_ari_check)),
+        None => (None, None),
+    };
     Ok(Pass {
         next_due,
+        next_ari,
         failed: usize::from(status.code() == Some(1)),
         total: 0,
     })

@@ -112,6 +112,24 @@ pub struct LineageResult {
         serialize_with = "as_opt_text"
     )]
     pub hook_error: Option<HookError>,
+    /// It was renewed because the CA's ARI window had already ended (moved into the past):
+    /// worth an `ari_window_in_past` alert even though the renewal succeeded.
+    #[serde(skip)]
+    pub ari_window_passed: bool,
+    /// The lineage as the pass read it, when nothing changed it since (not due, backing
+    /// off) and alerts or metrics will need it: read once, not again by `after_pass`.
+    #[serde(skip)]
+    pub unchanged: Option<Unchanged>,
+}
+
+/// A lineage kept with its result (see [`LineageResult::unchanged`]).
+#[derive(Clone)]
+pub struct Unchanged(pub Arc<Lineage>);
+
+impl std::fmt::Debug for Unchanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Unchanged({})", self.0.name)
+    }
 }
 
 impl LineageResult {
@@ -120,6 +138,8 @@ impl LineageResult {
             name: name.to_string(),
             outcome,
             hook_error: None,
+            ari_window_passed: false,
+            unchanged: None,
         }
     }
 
@@ -137,6 +157,8 @@ impl LineageResult {
             name: s.name.to_string(),
             outcome: Outcome::Synced { version: s.version },
             hook_error: s.hook_error,
+            ari_window_passed: false,
+            unchanged: None,
         }
     }
 
@@ -335,10 +357,16 @@ fn sort_due(
     results: &mut Vec<LineageResult>,
 ) -> Vec<Lineage> {
     let mut due = Vec::new();
+    let keep = !req.alerts.is_empty();
+    let unchanged = |l: Lineage, outcome: Outcome| {
+        let mut result = LineageResult::new(&l.name, outcome);
+        result.unchanged = keep.then(|| Unchanged(Arc::new(l)));
+        result
+    };
     for l in lineages {
         if !req.dry_run && !l.decision.due_now {
             let decision = l.decision;
-            results.push(LineageResult::new(&l.name, Outcome::NotDue { decision }));
+            results.push(unchanged(l, Outcome::NotDue { decision }));
             continue;
         }
         match &l.state.failure {
@@ -347,7 +375,7 @@ fn sort_due(
                     until: rfc3339(f.next_attempt),
                     last_error: f.last_error.clone(),
                 };
-                results.push(LineageResult::new(&l.name, outcome));
+                results.push(unchanged(l, outcome));
             }
             _ => due.push(l),
         }
@@ -432,9 +460,11 @@ async fn renew_one(
             .map(|aki| AriCertId::new(aki, &info.serial_der)),
         _ => None,
     };
+    let ari_window_passed = matches!(l.decision.reason,
+        crate::schedule::Reason::AriWindow { end, .. } if end <= OffsetDateTime::now_utc());
     let obtain_request = renewal_order(&l.config, &server, replaces.as_ref());
     let ordered = order_locked(ui, session, store, cert_store, &l.name, &obtain_request).await;
-    match ordered {
+    let mut result = match ordered {
         Ok(Ordered::Elsewhere) => LineageResult::new(&l.name, Outcome::Elsewhere),
         Ok(Ordered::Pulled) => {
             let settings = req.deploy_settings();
@@ -445,7 +475,9 @@ async fn renew_one(
             renewed(ui, store, cert_store, req, &mut l, *obtained).await
         }
         Err(e) => failed(ui, store, req, &mut l, e),
-    }
+    };
+    result.ari_window_passed = ari_window_passed;
+    result
 }
 
 /// The order for a lineage's renewal, with the account it was issued with (when the server

@@ -1,6 +1,8 @@
 //! What `certificates`, `plan` and the daemon's status file report about each lineage.
 //! Offline: reads the store and the cached renewal state, sends nothing, writes nothing.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -8,8 +10,9 @@ use crate::error::Error;
 use crate::store::{inspect, LivePaths, Store};
 use crate::types::CertName;
 
+use super::ari::CaCache;
 use super::fleet::FleetReport;
-use super::lineage::{load_lineage, read_config};
+use super::lineage::{load_lineage, read_config, Lineage};
 use super::output::{rfc3339, Ui};
 
 /// One lineage as shown by `certificates --json` (schema 1, documented in README).
@@ -132,17 +135,25 @@ pub struct PlanEntry {
     pub installer: Option<String>,
     pub last_success: Option<String>,
     pub last_error: Option<String>,
+    /// When the CA's ARI answer for the current certificate was fetched.
+    pub ari_fetched: Option<String>,
+    /// When its CA is asked about ARI again (no earlier: its Retry-After); `None` when the
+    /// CA offers no ARI or the certificate names no issuer key.
+    pub ari_next_check: Option<String>,
     pub problem: Option<String>,
     /// Fleet mode: the fleet's version and which node holds which.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fleet: Option<FleetReport>,
     #[serde(skip)]
     pub next_time: Option<OffsetDateTime>,
+    #[serde(skip)]
+    pub ari_next_time: Option<OffsetDateTime>,
 }
 
 /// The plan for every lineage at `now`.
 pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry>, Error> {
     let (names, _) = store.list_lineages()?;
+    let offers_ari = CaCache::load(store).fresh(now);
     let mut entries = Vec::new();
     for name in names {
         let entry = match load_lineage(ui, store, &name, false, now) {
@@ -152,6 +163,7 @@ pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry
                     Some(b) if b > l.decision.due_at => b,
                     _ => l.decision.due_at,
                 });
+                let ari = ari_times(&l, &offers_ari, now);
                 PlanEntry {
                     name: name.to_string(),
                     domains: l.config.domains.iter().map(|d| d.to_string()).collect(),
@@ -170,8 +182,11 @@ pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry
                             rfc3339(f.last_failure)
                         )
                     }),
+                    ari_fetched: ari.0.map(rfc3339),
+                    ari_next_check: ari.1.map(rfc3339),
                     problem: None,
                     next_time,
+                    ari_next_time: ari.1,
                     fleet: None,
                 }
             }
@@ -186,14 +201,35 @@ pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry
                 installer: None,
                 last_success: None,
                 last_error: None,
+                ari_fetched: None,
+                ari_next_check: None,
                 problem: Some(e.to_string()),
                 next_time: None,
+                ari_next_time: None,
                 fleet: None,
             },
         };
         entries.push(entry);
     }
     Ok(entries)
+}
+
+/// When the lineage's ARI answer was fetched and when its CA is asked next (at once when
+/// never asked). Nothing when its certificate names no issuer key or, per the cached
+/// directory, its CA offers no ARI.
+fn ari_times(
+    l: &Lineage,
+    offers_ari: &HashMap<String, Option<String>>,
+    now: OffsetDateTime,
+) -> (Option<OffsetDateTime>, Option<OffsetDateTime>) {
+    let Some(info) = l.info.as_ref().filter(|i| i.authority_key_id.is_some()) else {
+        return (None, None);
+    };
+    if let Some(None) = offers_ari.get(l.config.server.as_str()) {
+        return (None, None);
+    }
+    let fetched = l.state.ari_for(&info.serial).map(|a| a.fetched_at);
+    (fetched, Some(l.state.ari_next_check.unwrap_or(now)))
 }
 
 /// Fleet mode: this node is brought up to date first (as every fleet command does), unless

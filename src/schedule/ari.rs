@@ -12,9 +12,9 @@ use super::retry_after::RetryAfter;
 pub const ARI_DEFAULT_RECHECK: Duration = Duration::hours(6);
 /// Shortest re-check interval: RFC 9773 suggests treating anything shorter as one minute.
 pub const ARI_MIN_RECHECK: Duration = Duration::MINUTE;
-/// Longest re-check interval: RFC 9773 suggests treating anything longer as one day, so a
-/// revocation-driven window change is noticed within a day.
-pub const ARI_MAX_RECHECK: Duration = Duration::DAY;
+/// Longest re-check interval: RFC 9773 suggests at most a day; twice a day, so a window the
+/// CA moved into the past (a revocation drill) is noticed within hours.
+pub const ARI_MAX_RECHECK: Duration = Duration::hours(12);
 
 /// The suggested renewal window. Only `end > start` is usable; see [`AriWindow::is_sane`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,7 +283,10 @@ mod tests {
         assert_eq!(next_check_after(at, None), at + Duration::hours(6));
         assert_eq!(next_check_after(at, ra("5")), at + Duration::MINUTE);
         assert_eq!(next_check_after(at, ra("21600")), at + Duration::hours(6));
-        assert_eq!(next_check_after(at, ra("31536000")), at + Duration::DAY);
+        assert_eq!(
+            next_check_after(at, ra("31536000")),
+            at + Duration::hours(12)
+        );
     }
 
     #[test]

@@ -143,7 +143,18 @@ impl Store {
     /// Remove what a killed run left half-written: temp files, temp symlinks and temp
     /// version directories, anywhere below the config and work dirs (symlinks are not
     /// followed). Only safe under the run lock, where no other run is writing: see `lock`.
+    /// A finished version directory (`archive/<name>/<N>`) is not entered: it was written
+    /// complete under a temp name and renamed, so it holds no temps (with 10,000 lineages
+    /// this halves the directories read on every run).
     fn remove_stale_temps(&self) -> Result<usize, StoreError> {
+        let archive = self.config_dir.join("archive");
+        let finished_version = |dir: &Path| {
+            dir.parent().and_then(Path::parent) == Some(archive.as_path())
+                && dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
         let mut removed = 0;
         for root in [&self.config_dir, &self.work_dir] {
             let mut stack = vec![root.clone()];
@@ -170,7 +181,7 @@ impl Store {
                         };
                         result.map_err(io_err("cannot remove", &path))?;
                         removed += 1;
-                    } else if kind.is_dir() {
+                    } else if kind.is_dir() && !finished_version(&path) {
                         stack.push(path);
                     }
                 }
@@ -772,6 +783,27 @@ mod tests {
             fullchain_pem: format!("fullchain {tag}"),
             privkey_pem: format!("key {tag}"),
         }
+    }
+
+    #[test]
+    fn stale_temps_go_finished_versions_are_not_entered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(&dir.path().join("c"), &dir.path().join("w"));
+        store.prepare().unwrap();
+        let name: CertName = "example.com".parse().unwrap();
+        store.write_version(&name, &files("1")).unwrap();
+        let archive = store.archive_dir(&name);
+        let temp = |n: &str| format!("{}{n}", fsutil::TEMP_PREFIX);
+        let half_version = archive.join(temp("2"));
+        fs::create_dir(&half_version).unwrap();
+        fs::write(half_version.join("cert.pem"), "half").unwrap();
+        let half_config = store.config_dir().join("renewal").join(temp("x.json"));
+        fs::write(&half_config, "{").unwrap();
+        let half_state = store.work_dir().join(temp("alerts.json"));
+        fs::write(&half_state, "{").unwrap();
+        assert_eq!(store.remove_stale_temps().unwrap(), 3);
+        assert!(!half_version.exists() && !half_config.exists() && !half_state.exists());
+        assert_eq!(store.read_live(&name).unwrap().unwrap().1, "key 1");
     }
 
     #[test]

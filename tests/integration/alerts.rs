@@ -74,10 +74,7 @@ fn pebble_sid_issues_a_shortlived_certificate() {
 fn ari_window_in_the_past_renews_at_once_with_replaces() {
     let rig = Rig::with(PebbleOpts::default().sid());
     let name = "drill.example.test";
-    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
-        .run()
-        .assert_success();
-    let lineage = Lineage::at(rig.env.live(name));
+    let lineage = shortlived_lineage(&rig, name);
     let old = lineage.leaf();
     let renew = || {
         rig.env
@@ -87,14 +84,8 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
             .arg("--no-random-sleep-on-renew")
             .run()
     };
-    let past = |h: i64| {
-        (::time::OffsetDateTime::now_utc() - ::time::Duration::hours(h))
-            .format(&::time::format_description::well_known::Rfc3339)
-            .expect("format time")
-    };
-    let window = serde_json::json!({"suggestedWindow": {"start": past(2), "end": past(1)}});
     rig.pebble
-        .set_renewal_info(&lineage.cert_pem(), &window.to_string());
+        .set_renewal_info(&lineage.cert_pem(), &window_in_the_past());
     renew().assert_success();
     let new = lineage.leaf();
     assert_ne!(new.serial_hex, old.serial_hex, "not renewed");
@@ -103,6 +94,141 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
         logs.contains("is a replacement of"),
         "Pebble logged no replacement order:\n{logs}"
     );
+}
+
+/// A running daemon asks ARI on its own, not only at `--schedule` (here once a year): after
+/// its first pass cached the answer, the CA moves the window into the past and the daemon
+/// renews within about a minute, with `replaces`, sending an `ari_window_in_past` alert.
+/// `plan` says when the answer was fetched and when the CA is asked again.
+/// `CERTWRIGHT_ARI_RECHECK_SECS` (test-only) stands in for the CA's 6 h Retry-After.
+#[test]
+fn daemon_polls_ari_and_renews_a_window_moved_into_the_past() {
+    let rig = Rig::with(PebbleOpts::default().sid());
+    let name = "watch.example.test";
+    let lineage = shortlived_lineage(&rig, name);
+    let old = lineage.leaf();
+    let hook = Receiver::start(Behaviour::Status(200));
+    let status = rig.env.root().join("status.json");
+    let daemon = rig
+        .env
+        .cli()
+        .env("CERTWRIGHT_ARI_RECHECK_SECS", "2")
+        .args(["daemon", "--schedule", "0 0 1 1 *", "--status-file"])
+        .arg(&status)
+        .args(["--notify-webhook", &hook.url("/ari")])
+        .args(rig.env.dir_flags())
+        .spawn();
+    let fetched = support::wait_for(Duration::from_secs(60), || {
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&status).ok()?).ok()?;
+        let entry = &json["certificates"][0];
+        entry["ari_fetched"].as_str()?;
+        Some((entry.clone(), json["next_ari_check"].clone()))
+    });
+    let Some((entry, next_ari)) = fetched else {
+        panic!("no ARI answer cached:\n{}", daemon.wait_or_kill().stderr);
+    };
+    assert!(
+        entry["ari_next_check"].is_string() && next_ari.is_string(),
+        "{entry}"
+    );
+    let plan = rig.env.cli().arg("plan").args(rig.env.dir_flags()).run();
+    plan.assert_success();
+    assert!(
+        plan.stdout.contains("ARI:            fetched 20"),
+        "{}",
+        plan.stdout
+    );
+
+    rig.pebble
+        .set_renewal_info(&lineage.cert_pem(), &window_in_the_past());
+    let kinds = || alert_kinds(&hook);
+    let alerted = support::wait_for(Duration::from_secs(150), || {
+        kinds()
+            .contains(&"ari_window_in_past".to_string())
+            .then_some(())
+    });
+    let out = daemon.wait_or_kill();
+    assert!(alerted.is_some(), "no alert: {:?}\n{}", kinds(), out.stderr);
+    assert_ne!(lineage.leaf().serial_hex, old.serial_hex, "not renewed");
+    assert!(
+        rig.pebble.logs().contains("is a replacement of"),
+        "Pebble logged no replacement order"
+    );
+}
+
+/// A renewal naming a certificate the CA already saw replaced gets `alreadyReplaced`; the
+/// order is sent again without `replaces` and the lineage still renews.
+#[test]
+fn already_replaced_falls_back_to_a_plain_order() {
+    let rig = Rig::with(PebbleOpts::default().sid());
+    let name = "replaced.example.test";
+    let lineage = shortlived_lineage(&rig, name);
+    let first = lineage.leaf();
+    let renew = || {
+        rig.env
+            .cli()
+            .arg("renew")
+            .args(rig.env.dir_flags())
+            .args(["--no-random-sleep-on-renew", "--force-renewal"])
+            .run()
+    };
+    renew().assert_success();
+    let second = lineage.leaf();
+    assert_ne!(second.serial_hex, first.serial_hex, "not renewed");
+    let replacements = |logs: &str| logs.matches("is a replacement of").count();
+    assert_eq!(replacements(&rig.pebble.logs()), 1, "{}", rig.pebble.logs());
+
+    // The lineage's live link back at version 1: its next renewal names the first
+    // certificate, which the CA has already seen replaced.
+    let link = rig.env.live(name);
+    let tmp = link.with_file_name(format!(".{name}.test-link"));
+    std::os::unix::fs::symlink(format!("../archive/{name}/1"), &tmp).expect("symlink");
+    std::fs::rename(&tmp, &link).expect("swap live link");
+    assert_eq!(lineage.leaf().serial_hex, first.serial_hex);
+    let out = renew();
+    out.assert_success();
+    let third = lineage.leaf();
+    assert!(
+        third.serial_hex != first.serial_hex && third.serial_hex != second.serial_hex,
+        "not renewed again"
+    );
+    let log = support::read_lossy(&rig.env.logs_dir().join("certwright.log"));
+    assert!(
+        log.contains("urn:ietf:params:acme:error:alreadyReplaced")
+            && log.contains("ordering again without it"),
+        "no fallback in the log:\n{log}"
+    );
+    assert_eq!(
+        replacements(&rig.pebble.logs()),
+        1,
+        "the retry still named the replaced certificate"
+    );
+}
+
+/// A fresh 6-day (`shortlived`) lineage from sid's Pebble.
+fn shortlived_lineage(rig: &Rig, name: &str) -> Lineage {
+    rig.certonly_cli(&rig.env, &["-d", name, "--preferred-profile", "shortlived"])
+        .run()
+        .assert_success();
+    Lineage::at(rig.env.live(name))
+}
+
+/// An ARI answer whose window ended an hour ago (for Pebble's `/set-renewal-info/`).
+fn window_in_the_past() -> String {
+    let past = |h: i64| {
+        (::time::OffsetDateTime::now_utc() - ::time::Duration::hours(h))
+            .format(&::time::format_description::well_known::Rfc3339)
+            .expect("format time")
+    };
+    serde_json::json!({"suggestedWindow": {"start": past(2), "end": past(1)}}).to_string()
+}
+
+/// The `event.kind` of every alert the receiver got, in order.
+fn alert_kinds(hook: &Receiver) -> Vec<String> {
+    hook.received()
+        .iter()
+        .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 const EXPIRY_METRIC: &str = "certwright_certificate_not_after_timestamp_seconds";
@@ -546,6 +672,68 @@ fn cli_ini_takes_every_flag_of_the_real_cli() {
     );
 }
 
+/// `<config-dir>/cli.ini` gives `renew` and `notify` their alert targets and textfile; a flag
+/// on the command line replaces the file's (repeatable ones too); a bad line is exit 2
+/// naming file:line; `-c FILE` reads another file instead.
+#[test]
+fn cli_ini_supplies_alert_flags_and_the_command_line_wins() {
+    let rig = Rig::new();
+    let name = "ini.example.test";
+    rig.certonly_cli(&rig.env, &["-d", name])
+        .run()
+        .assert_success();
+    let hook = Receiver::start(Behaviour::Status(200));
+    let other = Receiver::start(Behaviour::Status(200));
+    let from_ini = rig.env.root().join("ini.prom");
+    let from_cli = rig.env.root().join("cli.prom");
+    let ini = rig.env.config_dir().join("cli.ini");
+    let text = format!(
+        "# defaults for every certwright run\nnotify-webhook = {}\nmetrics-textfile: {}\n\
+         no-random-sleep-on-renew\n",
+        hook.url("/from-ini"),
+        from_ini.display()
+    );
+    std::fs::write(&ini, &text).expect("write cli.ini");
+    let run = |args: &[&str]| rig.env.cli().args(args).args(rig.env.dir_flags()).run();
+    rig.pebble.resolve_to(name, "127.0.0.2");
+    let failed = run(&["renew", "--force-renewal"]);
+    failed.assert_code(1);
+    let paths: Vec<String> = hook.received().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/from-ini"], "{}", failed.stderr);
+    assert!(from_ini.exists(), "no textfile from cli.ini");
+
+    std::fs::remove_file(&from_ini).expect("remove textfile");
+    let flag = from_cli.display().to_string();
+    run(&["renew", "--metrics-textfile", &flag]);
+    assert!(
+        from_cli.exists() && !from_ini.exists(),
+        "the flag did not win"
+    );
+    run(&["notify", "--test", "--notify-webhook", &other.url("/flag")]).assert_success();
+    assert_eq!(other.received().len(), 1);
+    assert_eq!(hook.received().len(), 1, "the file's webhook was used too");
+
+    let elsewhere = rig.env.root().join("other.ini");
+    std::fs::write(
+        &elsewhere,
+        format!("notify-webhook = {}\n", other.url("/c")),
+    )
+    .unwrap();
+    run(&["notify", "--test", "-c", &elsewhere.display().to_string()]).assert_success();
+    assert_eq!((other.received().len(), hook.received().len()), (2, 1));
+
+    std::fs::write(&ini, format!("{text}notfy-webhook = https://x.test/\n")).unwrap();
+    let bad = run(&["renew"]);
+    bad.assert_code(2);
+    let at = format!("{}:5", ini.display());
+    assert!(
+        bad.stderr.contains(&at) && bad.stderr.contains("--notfy-webhook"),
+        "{}",
+        bad.stderr
+    );
+    run(&["renew", "--help"]).assert_success();
+}
+
 /// `renew` with alert targets: a failing renewal sends exactly one webhook and one mail, a
 /// second failing run sends none, the recovery sends one more of each; the textfile passes
 /// promtool; the URL token and SMTP password appear in no output.
@@ -587,12 +775,7 @@ fn renew_alerts_once_per_failure_streak_and_on_recovery() {
             .arg(&textfile)
             .run()
     };
-    let kinds = || -> Vec<String> {
-        hook.received()
-            .iter()
-            .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
-            .collect()
-    };
+    let kinds = || alert_kinds(&hook);
     rig.pebble.resolve_to(name, "127.0.0.2");
     let first = renew();
     first.assert_code(1);
@@ -695,6 +878,102 @@ fn prometheus_scrapes_the_daemon() {
     );
 }
 
+/// An `--nginx-ctl` wrapper, and the file that arms it: once that file holds a copy of the
+/// live certificate, every reload after the live certificate changed "succeeds" without
+/// reloading (challenge reloads before the swap still work).
+fn reload_skipping_ctl(env: &support::Env, name: &str) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let skip = env.root().join("skip-reload");
+    let ctl = env.root().join("nginx-ctl");
+    std::fs::write(
+        &ctl,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do\n  if [ \"$a\" = reload ] && [ -e {skip} ] && ! cmp -s {skip} {live}; then exit 0; fi\ndone\nexec {nginx_bin} \"$@\"\n",
+            skip = skip.display(),
+            live = env.live(name).join("cert.pem").display(),
+            nginx_bin = support::nginx::NGINX
+        ),
+    )
+    .expect("write ctl wrapper");
+    std::fs::set_permissions(&ctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (ctl, skip)
+}
+
+/// `run --nginx` and `install` check what nginx serves once they are done: a reload that
+/// silently did nothing is exit 1 and one `served_mismatch` alert (the throttle in
+/// `alerts.json` is shared with `renew`); once nginx serves the live certificate, exit 0.
+#[test]
+fn run_and_install_catch_a_reload_that_did_nothing() {
+    let name = "installed.example.test";
+    let site = format!(
+        "server {{\n    listen 127.0.0.1:@PORT0@;\n    server_name {name};\n    root @PREFIX@;\n}}\n"
+    );
+    let nginx = Nginx::start(&site);
+    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
+    let env = support::Env::new();
+    let (ctl, skip) = reload_skipping_ctl(&env, name);
+    let hook = Receiver::start(Behaviour::Status(200));
+    let https_port = free_port().to_string();
+    let run = |extra: &[&str]| {
+        env.cli()
+            .args(["run", "--nginx", "-d", name, "--http-01-port"])
+            .arg(nginx.port(0).to_string())
+            .arg("--nginx-server-root")
+            .arg(nginx.server_root())
+            .arg("--nginx-ctl")
+            .arg(&ctl)
+            .args(["--https-port", &https_port])
+            .args(["--notify-webhook", &hook.url("/run")])
+            .args(extra)
+            .args(env.flags(&pebble))
+            .run()
+    };
+    let install = || {
+        env.cli()
+            .args([
+                "install",
+                "--nginx",
+                "--cert-name",
+                name,
+                "--nginx-server-root",
+            ])
+            .arg(nginx.server_root())
+            .arg("--nginx-ctl")
+            .arg(&ctl)
+            .args(["--https-port", &https_port])
+            .args(["--notify-webhook", &hook.url("/install")])
+            .args(env.dir_flags())
+            .run()
+    };
+    run(&[]).assert_success();
+    install().assert_success();
+    assert!(hook.received().is_empty());
+
+    std::fs::copy(env.live(name).join("cert.pem"), &skip).expect("copy live cert");
+    let stale = run(&["--force-renewal"]);
+    stale.assert_code(1);
+    assert!(
+        stale.stderr.contains("does not serve the live certificate"),
+        "{}",
+        stale.stderr
+    );
+    let paths: Vec<String> = hook.received().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/run"]);
+    assert_eq!(
+        hook.received()[0].json()["event"]["kind"],
+        "served_mismatch"
+    );
+    install().assert_code(1);
+    assert_eq!(hook.received().len(), 1, "alerted twice the same day");
+
+    let pid = nginx.read_pid().expect("nginx pid");
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .expect("kill -HUP nginx");
+    install().assert_success();
+}
+
 /// `verify` after `run --nginx` finds the live certificate served; after a renewal whose
 /// reload silently did nothing (an `--nginx-ctl` wrapper that skips it), `verify` exits 1
 /// naming the mismatch, and `renew` with a webhook sends a `served_mismatch` alert.
@@ -707,24 +986,7 @@ fn verify_catches_a_reload_that_did_nothing() {
     let nginx = Nginx::start(&site);
     let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
     let env = support::Env::new();
-    let skip = env.root().join("skip-reload");
-    let ctl = env.root().join("nginx-ctl");
-    std::fs::write(
-        &ctl,
-        format!(
-            // Once `skip` holds a copy of the live certificate, every reload after the live
-            // certificate changed "succeeds" without reloading; challenge reloads still work.
-            "#!/bin/sh\nfor a in \"$@\"; do\n  if [ \"$a\" = reload ] && [ -e {skip} ] && ! cmp -s {skip} {live}; then exit 0; fi\ndone\nexec {nginx_bin} \"$@\"\n",
-            skip = skip.display(),
-            live = env.live(name).join("cert.pem").display(),
-            nginx_bin = support::nginx::NGINX
-        ),
-    )
-    .expect("write ctl wrapper");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&ctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    let (ctl, skip) = reload_skipping_ctl(&env, name);
     let https_port = free_port();
     env.cli()
         .args(["run", "--nginx", "-d", name, "--http-01-port"])
@@ -764,12 +1026,7 @@ fn verify_catches_a_reload_that_did_nothing() {
         .args(env.dir_flags())
         .run()
         .assert_success();
-    let kinds: Vec<String> = hook
-        .received()
-        .iter()
-        .map(|r| r.json()["event"]["kind"].as_str().unwrap_or("").to_string())
-        .collect();
-    assert_eq!(kinds, ["served_mismatch"]);
+    assert_eq!(alert_kinds(&hook), ["served_mismatch"]);
     let bad = verify();
     bad.assert_code(1);
     let json = bad.json();
