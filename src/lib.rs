@@ -4,7 +4,7 @@
 //! `cli` (clap types; `cli::resolve` turns them into validated requests) -> `commands` (one
 //! file per subcommand, never importing another) -> `ops` (the shared workflows; the only
 //! layer that wires leaves) -> leaves `acme`, `challenge`, `store`, `nginx`, `schedule`,
-//! `config`, `certbot` (never importing each other) -> `types`, `error`, `fsutil`, `crash`.
+//! `config`, `certbot` (never importing each other) -> `types`, `error`, `fsutil`, `https`, `crash`.
 #![forbid(unsafe_code)]
 
 pub mod acme;
@@ -17,6 +17,7 @@ pub mod config;
 pub mod crash;
 pub mod error;
 pub mod fsutil;
+pub mod https;
 pub mod metrics;
 pub mod nginx;
 pub mod notify;

@@ -9,14 +9,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use instant_acme::{BodyWrapper, BytesResponse, HttpClient};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
 use crate::error::AcmeError;
+use crate::https::{self, HttpsClient};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,12 +30,7 @@ impl AcmeHttp {
     /// Trust the system roots plus every certificate in `ca_bundle` (for private CAs and
     /// Pebble). Reading the bundle fails before any network I/O.
     pub fn new(ca_bundle: Option<&Path>) -> Result<Self, AcmeError> {
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        for cert in native.certs {
-            // A malformed system root is skipped, as every TLS client does.
-            let _ = roots.add(cert);
-        }
+        let mut roots = https::native_roots();
         if let Some(path) = ca_bundle {
             let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
                 .map_err(|e| bundle_error(path, &e.to_string()))?
@@ -52,23 +45,9 @@ impl AcmeHttp {
                     .map_err(|e| bundle_error(path, &e.to_string()))?;
             }
         }
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| AcmeError::Protocol(format!("TLS setup failed: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        http.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_only()
-            .enable_http1()
-            .wrap_connector(http);
-        let client: Client<_, BodyWrapper<Bytes>> =
-            Client::builder(TokioExecutor::new()).build(connector);
+        let client: HttpsClient<BodyWrapper<Bytes>> =
+            https::client(roots, true, CONNECT_TIMEOUT)
+                .map_err(|e| AcmeError::Protocol(format!("TLS setup failed: {e}")))?;
         Ok(Self {
             inner: Arc::new(client),
         })

@@ -77,6 +77,10 @@ impl AlertState {
     /// Whether a condition alert (`NearExpiry`, `AriWindowInPast`, `ServedMismatch`) holds now;
     /// when it ends, its next start alerts at once.
     pub fn set_condition(&mut self, lineage: &str, kind: EventKind, holds: bool) {
+        // A lineage with nothing to remember gets no entry (alerts.json stays small).
+        if !holds && !self.lineages.contains_key(lineage) {
+            return;
+        }
         let entry = self.lineages.entry(lineage.to_string()).or_default();
         let was = entry.active.contains(&kind);
         if holds && !was {
@@ -123,7 +127,10 @@ impl AlertState {
 
     /// Drops lineages that no longer exist (deleted certificates).
     pub fn retain(&mut self, exists: impl Fn(&str) -> bool) {
-        self.lineages.retain(|name, _| exists(name));
+        // An entry with nothing in it (no streak, no condition, nothing sent) is dropped.
+        let empty = LineageAlerts::default();
+        self.lineages
+            .retain(|name, entry| exists(name) && *entry != empty);
     }
 }
 
@@ -212,6 +219,20 @@ mod tests {
         assert!(s.due("a", T0 + Duration::days(1)).is_empty());
         s.set_condition("a", EventKind::ServedMismatch, true);
         assert_eq!(s.due("a", T0), [EventKind::ServedMismatch]);
+    }
+
+    #[test]
+    fn healthy_lineages_leave_no_entry_and_others_survive_retain() {
+        let mut s = AlertState::default();
+        s.set_condition("healthy", EventKind::NearExpiry, false);
+        assert!(!s.lineages.contains_key("healthy"));
+        s.record_failure("failing", T0);
+        s.set_condition("cleared", EventKind::NearExpiry, true);
+        s.set_condition("cleared", EventKind::NearExpiry, false);
+        s.record_failure("deleted", T0);
+        s.retain(|name| name != "deleted");
+        let kept: Vec<&str> = s.lineages.keys().map(String::as_str).collect();
+        assert_eq!(kept, ["failing"]);
     }
 
     #[test]

@@ -19,17 +19,14 @@
 //!
 //! `text` makes a Slack incoming-webhook URL work as is, `content` a Discord one.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use super::WebhookUrl;
 use crate::error::error_chain;
+use crate::https::{self, HttpsClient};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of an error answer is kept for the log.
@@ -68,28 +65,7 @@ async fn post_inner(url: &WebhookUrl, body: &serde_json::Value) -> Result<(), St
     Err(format!("answered HTTP {status}: {}", answer.trim()))
 }
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-fn client() -> Result<HttpsClient, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        // A malformed system root is skipped, as every TLS client does.
-        let _ = roots.add(cert);
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    http.enforce_http(false);
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new()).build(connector))
+fn client() -> Result<HttpsClient<Full<Bytes>>, String> {
+    https::client(https::native_roots(), false, CONNECT_TIMEOUT)
+        .map_err(|e| format!("TLS setup failed: {e}"))
 }

@@ -120,7 +120,12 @@ pub async fn after_pass(
         )
         .await;
     }
-    alerts.retain(|name| results.iter().any(|r| r.name == name));
+    // Entries of deleted lineages go; those of lineages this run did not select stay.
+    let names: std::collections::HashSet<String> = match store.list_lineages() {
+        Ok((names, _)) => names.iter().map(|n| n.to_string()).collect(),
+        Err(_) => results.iter().map(|r| r.name.clone()).collect(),
+    };
+    alerts.retain(|name| names.contains(name));
     save_json(ui, &state_path, &alerts);
     save_json(ui, &counters_path, &counters);
     write_metrics(ui, settings, lineages, counters, now);

@@ -23,7 +23,7 @@ use super::deploy::{deploy_lineage, pull_and_deploy, DeploySettings, Synced};
 use super::fleet::{Exclusive, Fleet};
 use super::hooks::run_hook;
 use super::issue::{self, AccountRequest, ObtainRequest, Obtained};
-use super::lineage::{load_lineage, Lineage};
+use super::lineage::{load_many, Lineage};
 use super::output::{rfc3339, Ui};
 use super::privileges::{ListenAt, Prebound};
 use super::session::Session;
@@ -327,12 +327,11 @@ fn load_selected(
         }
         names.retain(|n| req.names.contains(n));
     }
+    // Already synced from the fleet: not read again.
+    names.retain(|n| !results.iter().any(|r| r.name == n.as_str()));
     let mut lineages = Vec::new();
-    for name in names {
-        if results.iter().any(|r| r.name == name.as_str()) {
-            continue;
-        }
-        match load_lineage(ui, store, &name, req.force, now) {
+    for (name, loaded) in load_many(ui, store, names, req.force, now) {
+        match loaded {
             Ok(mut l) => {
                 if let Some(bundle) = &req.ca_bundle {
                     l.config.ca_bundle = Some(bundle.clone());

@@ -12,7 +12,7 @@ use crate::types::CertName;
 
 use super::ari::CaCache;
 use super::fleet::FleetReport;
-use super::lineage::{load_lineage, read_config, Lineage};
+use super::lineage::{load_many, read_config, Lineage};
 use super::output::{rfc3339, Ui};
 
 /// One lineage as shown by `certificates --json` (schema 1, documented in README).
@@ -155,8 +155,8 @@ pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry
     let (names, _) = store.list_lineages()?;
     let offers_ari = CaCache::load(store).fresh(now);
     let mut entries = Vec::new();
-    for name in names {
-        let entry = match load_lineage(ui, store, &name, false, now) {
+    for (name, loaded) in load_many(ui, store, names, false, now) {
+        let entry = match loaded {
             Ok(l) => {
                 let backoff = l.state.failure.as_ref().map(|f| f.next_attempt);
                 let next_time = Some(match backoff {

@@ -13,6 +13,7 @@ use crate::challenge::{self, ChallengeMap, WebrootFiles};
 use crate::config::Authenticator;
 use crate::error::{AcmeError, Error};
 use crate::nginx;
+use crate::store::shared::SharedChallenge;
 use crate::store::Store;
 use crate::types::DomainName;
 
@@ -37,9 +38,11 @@ pub async fn share_challenges(
             fleet
                 .shared
                 .put_challenge(
-                    &c.token,
-                    &host_form(&c.identifier),
-                    &c.key_authorization,
+                    &SharedChallenge {
+                        token: c.token.clone(),
+                        identifier: host_form(&c.identifier),
+                        key_authorization: c.key_authorization.clone(),
+                    },
                     SHARED_CHALLENGE_TTL,
                 )
                 .await?;

@@ -128,7 +128,8 @@ impl Store {
                     continue;
                 }
                 let path = entry.path();
-                let meta = fs::symlink_metadata(&path).map_err(io_err("cannot read", &path))?;
+                // Relative to the directory's fd (no symlink followed): no path walk per file.
+                let meta = entry.metadata().map_err(io_err("cannot read", &path))?;
                 let checked = if meta.file_type().is_symlink() {
                     Err("it is a symlink".to_string())
                 } else {

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     now, open_account, open_challenge, seal_account, seal_challenge, Bundle, Lease, LockAttempt,
-    Sealer, SharedAccount, SharedStore, StoredBundle,
+    Sealer, SharedAccount, SharedChallenge, SharedStore, StoredBundle,
 };
 use crate::error::{Error, InputError};
 use crate::fsutil;
@@ -629,24 +629,17 @@ impl Inner {
         }
     }
 
-    fn put_challenge(
-        &self,
-        token: &str,
-        identifier: &str,
-        key_authorization: &str,
-        ttl: Duration,
-    ) -> Result<(), Error> {
-        if !is_token(token) {
+    fn put_challenge(&self, c: &SharedChallenge, ttl: Duration) -> Result<(), Error> {
+        if !is_token(&c.token) {
             return Err(self.fail(
                 "refused the challenge",
-                format!("token {token:?} is not base64url"),
+                format!("token {:?} is not base64url", c.token),
             ));
         }
-        let sealed = seal_challenge(&self.sealer, token, identifier, key_authorization)
-            .map_err(|e| self.fail("cannot encrypt", e))?;
+        let sealed = seal_challenge(&self.sealer, c).map_err(|e| self.fail("cannot encrypt", e))?;
         let dir = self.sub("chal", true)?;
         self.write_json(
-            &dir.join(token),
+            &dir.join(&c.token),
             &ChallengeEntry {
                 sealed,
                 expires_ms: now_ms().saturating_add(millis(ttl)),
@@ -899,20 +892,9 @@ impl SharedStore for DirStore {
         self.run(move |s| s.remove(&name)).await
     }
 
-    async fn put_challenge(
-        &self,
-        token: &str,
-        identifier: &str,
-        key_authorization: &str,
-        ttl: Duration,
-    ) -> Result<(), Error> {
-        let (token, identifier, key_authorization) = (
-            token.to_string(),
-            identifier.to_string(),
-            key_authorization.to_string(),
-        );
-        self.run(move |s| s.put_challenge(&token, &identifier, &key_authorization, ttl))
-            .await
+    async fn put_challenge(&self, c: &SharedChallenge, ttl: Duration) -> Result<(), Error> {
+        let c = c.clone();
+        self.run(move |s| s.put_challenge(&c, ttl)).await
     }
 
     async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error> {
@@ -1002,6 +984,14 @@ mod tests {
                 token,
             },
             other => panic!("{owner} did not get {name}: {other:?}"),
+        }
+    }
+
+    fn chal(token: &str, identifier: &str, key_authorization: &str) -> SharedChallenge {
+        SharedChallenge {
+            token: token.into(),
+            identifier: identifier.into(),
+            key_authorization: key_authorization.into(),
         }
     }
 
@@ -1251,7 +1241,7 @@ mod tests {
         a.offer_account("ca_14000", &account("acct-1"))
             .await
             .unwrap();
-        a.put_challenge("tok", "x.example", "tok.thumb", TTL)
+        a.put_challenge(&chal("tok", "x.example", "tok.thumb"), TTL)
             .await
             .unwrap();
         a.report_node("node-a", &BTreeMap::new()).await.unwrap();
@@ -1308,14 +1298,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (node(dir.path()), node(dir.path()));
         a.put_challenge(
-            "short_-1",
-            "x.example",
-            "short.ka",
+            &chal("short_-1", "x.example", "short.ka"),
             Duration::from_millis(100),
         )
         .await
         .unwrap();
-        a.put_challenge("long", "y.example", "long.ka", TTL)
+        a.put_challenge(&chal("long", "y.example", "long.ka"), TTL)
             .await
             .unwrap();
         assert_eq!(
@@ -1330,11 +1318,14 @@ mod tests {
         );
 
         // Expired ones are swept when another is published, even if never read again.
-        a.put_challenge("gone", "z.example", "gone.ka", Duration::from_millis(50))
-            .await
-            .unwrap();
+        a.put_challenge(
+            &chal("gone", "z.example", "gone.ka"),
+            Duration::from_millis(50),
+        )
+        .await
+        .unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
-        a.put_challenge("fresh", "z.example", "fresh.ka", TTL)
+        a.put_challenge(&chal("fresh", "z.example", "fresh.ka"), TTL)
             .await
             .unwrap();
         assert!(
@@ -1372,13 +1363,13 @@ mod tests {
             "a b",
         ];
         for token in bad_tokens {
-            let err = a.put_challenge(token, "x", "y", TTL).await.err();
+            let err = a.put_challenge(&chal(token, "x", "y"), TTL).await.err();
             assert!(err.is_some(), "{token:?} was stored");
             assert_eq!(a.challenge(token).await.unwrap(), None, "{token:?}");
             a.remove_challenge(token).await.unwrap();
         }
         let long = "a".repeat(300);
-        assert!(a.put_challenge(&long, "x", "y", TTL).await.is_err());
+        assert!(a.put_challenge(&chal(&long, "x", "y"), TTL).await.is_err());
         for name in ["../escape", "..", ".hidden", "a/b", ""] {
             assert!(
                 a.try_lock(name, "node-a/1/aa", TTL).await.is_err(),

@@ -200,17 +200,21 @@ pub(crate) fn open_account(
     })
 }
 
+/// An HTTP-01 answer published for the fleet's responders (any node may be asked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedChallenge {
+    pub token: String,
+    /// The name in the form the responder compares the Host header with.
+    pub identifier: String,
+    pub key_authorization: String,
+}
+
 /// A challenge entry's stored value: `identifier\nkey authorization`, sealed under its
 /// token, so only a node holding the fleet key can make the fleet answer a token.
-pub(crate) fn seal_challenge(
-    sealer: &Sealer,
-    token: &str,
-    identifier: &str,
-    key_authorization: &str,
-) -> Result<String, String> {
+pub(crate) fn seal_challenge(sealer: &Sealer, c: &SharedChallenge) -> Result<String, String> {
     sealer.seal_text(
-        &format!("chal:{token}"),
-        &format!("{identifier}\n{key_authorization}"),
+        &format!("chal:{}", c.token),
+        &format!("{}\n{}", c.identifier, c.key_authorization),
     )
 }
 
@@ -280,13 +284,7 @@ pub trait SharedStore: Send + Sync {
     /// Drop a lineage from the fleet (`delete`).
     async fn remove(&self, name: &str) -> Result<(), Error>;
 
-    async fn put_challenge(
-        &self,
-        token: &str,
-        identifier: &str,
-        key_authorization: &str,
-        ttl: Duration,
-    ) -> Result<(), Error>;
+    async fn put_challenge(&self, c: &SharedChallenge, ttl: Duration) -> Result<(), Error>;
     /// `(identifier, key authorization)` for a token some node published.
     async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error>;
     async fn remove_challenge(&self, token: &str) -> Result<(), Error>;

@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 
 use super::{
     now, open_account, open_challenge, seal_account, seal_challenge, Bundle, Lease, LockAttempt,
-    Sealer, SharedAccount, SharedStore, StoredBundle,
+    Sealer, SharedAccount, SharedChallenge, SharedStore, StoredBundle,
 };
 use crate::error::{Error, InputError};
 
@@ -380,17 +380,11 @@ impl SharedStore for RedisStore {
             .map_err(|e| self.fail("cannot remove the certificate", e))
     }
 
-    async fn put_challenge(
-        &self,
-        token: &str,
-        identifier: &str,
-        key_authorization: &str,
-        ttl: Duration,
-    ) -> Result<(), Error> {
-        let sealed = seal_challenge(&self.sealer, token, identifier, key_authorization)
-            .map_err(|e| self.fail("cannot encrypt", e))?;
+    async fn put_challenge(&self, chal: &SharedChallenge, ttl: Duration) -> Result<(), Error> {
+        let sealed =
+            seal_challenge(&self.sealer, chal).map_err(|e| self.fail("cannot encrypt", e))?;
         let mut c = self.conn().await?;
-        c.pset_ex::<_, _, ()>(self.key(&["chal", token]), sealed, millis(ttl))
+        c.pset_ex::<_, _, ()>(self.key(&["chal", &chal.token]), sealed, millis(ttl))
             .await
             .map_err(|e| self.fail("cannot publish the challenge", e))
     }
