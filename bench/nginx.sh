@@ -69,14 +69,16 @@ reset() {
 domains() { local i; for i in $(seq "$1"); do printf -- '-d n%s.example.com ' "$i"; done; }
 
 nginx_flags=(--nginx --nginx-server-root "$ngx" --nginx-ctl "$(command -v nginx)"
-  --http-01-port "$http_port" --https-port "$https_port" --force-renewal)
+  --http-01-port "$http_port" --force-renewal)
+# install_flags MODE: what `run` adds (both clients redirect plain HTTP, on the same port).
+install_flags() { [ "$1" = run ] && echo --https-port "$https_port" --redirect; true; }
 cw_cmd() { # MODE N
   # shellcheck disable=SC2046
-  echo "$cw" "$1" "${nginx_flags[@]}" $(domains "$2") "${common[@]}" "${acme[@]}"
+  echo "$cw" "$1" "${nginx_flags[@]}" $(install_flags "$1") $(domains "$2") "${common[@]}" "${acme[@]}"
 }
 cb_cmd() { # MODE N
   # shellcheck disable=SC2046
-  echo env "REQUESTS_CA_BUNDLE=$ca" "$certbot" "$1" "${nginx_flags[@]}" $(domains "$2") \
+  echo env "REQUESTS_CA_BUNDLE=$ca" "$certbot" "$1" "${nginx_flags[@]}" $(install_flags "$1") $(domains "$2") \
     --config-dir "$bench/certbot/config" --work-dir "$bench/certbot/work" \
     --logs-dir "$bench/certbot/logs" --server "https://localhost:$acme_port/dir" \
     -n --agree-tos --register-unsafely-without-email
