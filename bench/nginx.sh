@@ -66,7 +66,7 @@ reset() {
   nginx -c "$ngx/nginx.conf" -s reload
   sleep 0.3
 }
-domains() { local i; for i in $(seq "$1"); do printf -- '-d n%s.example.com ' "$i"; done; }
+domains() { local i; printf -- '--cert-name bench%s ' "$1"; for i in $(seq "$1"); do printf -- '-d n%s.example.com ' "$i"; done; }
 
 nginx_flags=(--nginx --nginx-server-root "$ngx" --nginx-ctl "$(command -v nginx)"
   --http-01-port "$http_port" --force-renewal)

@@ -56,17 +56,21 @@ impl Ctl {
         if self.command_line().is_some_and(|argv| argv.len() > 1) {
             return true;
         }
+        self.master_pid().is_some()
+    }
+
+    /// The live master's pid from the config's pid file; `None` behind a command line.
+    pub fn master_pid(&self) -> Option<u32> {
+        if self.command_line().is_some_and(|argv| argv.len() > 1) {
+            return None;
+        }
         let pid_file = super::load(&self.conf)
             .ok()
             .and_then(|c| pid_directive(&c))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_PID_FILE));
-        let Ok(text) = std::fs::read_to_string(&pid_file) else {
-            return false;
-        };
-        match text.trim().parse::<u32>() {
-            Ok(pid) if pid > 0 => Path::new(&format!("/proc/{pid}")).exists(),
-            _ => false,
-        }
+        let text = std::fs::read_to_string(&pid_file).ok()?;
+        let pid = text.trim().parse::<u32>().ok().filter(|p| *p > 0)?;
+        Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
     }
 
     /// The words of a `binary` that is not an existing file, split as sh would.
@@ -96,6 +100,23 @@ impl Ctl {
                 source,
             })
     }
+}
+
+/// The workers of `master` that accept connections: titled `nginx: worker process`; one
+/// told to stop by a reload reads `... is shutting down` before it closes its listeners.
+/// `None` when `/proc` does not list the master's children.
+pub fn accepting_workers(master: u32) -> Option<Vec<u32>> {
+    let children = std::fs::read_to_string(format!("/proc/{master}/task/{master}/children"));
+    let workers = children
+        .ok()?
+        .split_whitespace()
+        .filter_map(|p| p.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            cmdline.split(|b| *b == 0).next() == Some(b"nginx: worker process".as_slice())
+        })
+        .collect();
+    Some(workers)
 }
 
 /// The main-context `pid` file, resolved against the config's prefix.

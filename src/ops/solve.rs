@@ -243,12 +243,21 @@ async fn publish_nginx(
     }
     let edits = nginx::plan_challenges(&config, &wanted, port)?;
     nginx::apply(&edits, checkpoints, ctl)?;
+    // The master as seen from here (not behind a container's command line).
+    let master = ctl.master_pid();
+    let old_workers = master.and_then(nginx::accepting_workers);
     if let Err(e) = ctl.reload() {
         let _ = revert_nginx(ctl, checkpoints);
         return Err(e.into());
     }
+    let handed_over = match (master, old_workers) {
+        (Some(master), Some(old)) => workers_replaced(master, &old).await,
+        _ => false,
+    };
     // Every name at once: the wait is one reload's, not one per name.
-    let probes = challenges.iter().map(|c| answered_after_reload(port, c));
+    let probes = challenges
+        .iter()
+        .map(|c| answered_after_reload(port, c, handed_over));
     let answered = futures_util::future::join_all(probes).await;
     for (c, ok) in challenges.iter().zip(answered) {
         if !ok {
@@ -261,16 +270,29 @@ async fn publish_nginx(
     Ok(())
 }
 
-/// A reload hands over to new workers while old ones stop accepting: only several
-/// answers in a row show the old workers are gone and the CA's probe will see the new
-/// config (the old ones answer 404 for the new location).
-async fn answered_after_reload(port: u16, c: &Http01Challenge) -> bool {
-    const IN_A_ROW: u32 = 3;
+/// Whether every worker accepting connections is one the reload started (the old ones
+/// answer 404 for the new locations). Bounded: a reload nginx refused keeps the old ones.
+async fn workers_replaced(master: u32, old: &[u32]) -> bool {
+    for _ in 0..600 {
+        match nginx::accepting_workers(master) {
+            Some(now) if !now.is_empty() && now.iter().all(|p| !old.contains(p)) => return true,
+            Some(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Whether nginx answers the challenge. Once the old workers are known to be gone one
+/// answer is enough; otherwise only several in a row show that the CA's probe will not
+/// land on an old worker.
+async fn answered_after_reload(port: u16, c: &Http01Challenge, handed_over: bool) -> bool {
+    let needed = if handed_over { 1 } else { 3 };
     let mut in_a_row = 0;
     for _ in 0..100 {
         if challenge::probe_local(port, &c.identifier, &c.token, &c.key_authorization).await {
             in_a_row += 1;
-            if in_a_row == IN_A_ROW {
+            if in_a_row == needed {
                 return true;
             }
         } else {

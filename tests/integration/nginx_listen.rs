@@ -217,3 +217,34 @@ server {{
         "{snippet_now}"
     );
 }
+
+/// The `--nginx` authenticator's wait for a reload: the master's accepting workers are
+/// listed, and after `nginx -s reload` none of them is an old one (those are gone or say
+/// "is shutting down"); behind a container's command line the master is not ours to see.
+#[test]
+fn reload_hands_over_to_new_workers() {
+    let nginx = Nginx::start("server { listen 127.0.0.1:@PORT0@; return 200 'x'; }\n");
+    let ctl = Ctl {
+        binary: NGINX.into(),
+        conf: nginx.conf_path(),
+        path_map: Default::default(),
+    };
+    let master = ctl.master_pid().expect("the master is visible");
+    assert_eq!(Some(master as i32), nginx.read_pid());
+    let old = nginx::accepting_workers(master).expect("/proc lists the master's children");
+    assert_eq!(old.len(), 1, "worker_processes 1: {old:?}");
+    ctl.reload().expect("reload");
+    let replaced = wait_for(Duration::from_secs(10), || {
+        let now = nginx::accepting_workers(master)?;
+        (!now.is_empty() && now.iter().all(|p| !old.contains(p))).then_some(now)
+    });
+    let new = replaced.expect("new workers replace the old one");
+    assert_eq!(new.len(), 1);
+    assert!(net::port_answers(nginx.port(0)));
+
+    let wrapped = Ctl {
+        binary: format!("env {NGINX}").into(),
+        ..ctl
+    };
+    assert_eq!(wrapped.master_pid(), None);
+}
