@@ -102,20 +102,27 @@ impl Ctl {
     }
 }
 
+/// Every child process of `master` (workers, cache processes, workers still starting);
+/// `None` when `/proc` does not list them.
+pub fn master_children(master: u32) -> Option<Vec<u32>> {
+    let children = std::fs::read_to_string(format!("/proc/{master}/task/{master}/children"));
+    Some(
+        children
+            .ok()?
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok())
+            .collect(),
+    )
+}
+
 /// The workers of `master` that accept connections: titled `nginx: worker process`; one
 /// told to stop by a reload reads `... is shutting down` before it closes its listeners.
-/// `None` when `/proc` does not list the master's children.
 pub fn accepting_workers(master: u32) -> Option<Vec<u32>> {
-    let children = std::fs::read_to_string(format!("/proc/{master}/task/{master}/children"));
-    let workers = children
-        .ok()?
-        .split_whitespace()
-        .filter_map(|p| p.parse::<u32>().ok())
-        .filter(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            cmdline.split(|b| *b == 0).next() == Some(b"nginx: worker process".as_slice())
-        })
-        .collect();
+    let mut workers = master_children(master)?;
+    workers.retain(|pid| {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        cmdline.split(|b| *b == 0).next() == Some(b"nginx: worker process".as_slice())
+    });
     Some(workers)
 }
 

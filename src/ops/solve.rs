@@ -245,7 +245,8 @@ async fn publish_nginx(
     nginx::apply(&edits, checkpoints, ctl)?;
     // The master as seen from here (not behind a container's command line).
     let master = ctl.master_pid();
-    let old_workers = master.and_then(nginx::accepting_workers);
+    // Every child before the reload is old, also a worker that has not named itself yet.
+    let old_workers = master.and_then(nginx::master_children);
     if let Err(e) = ctl.reload() {
         let _ = revert_nginx(ctl, checkpoints);
         return Err(e.into());

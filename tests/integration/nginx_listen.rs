@@ -231,8 +231,13 @@ fn reload_hands_over_to_new_workers() {
     };
     let master = ctl.master_pid().expect("the master is visible");
     assert_eq!(Some(master as i32), nginx.read_pid());
-    let old = nginx::accepting_workers(master).expect("/proc lists the master's children");
+    // The port answers once the master listens; its worker may still be starting.
+    let accepting = wait_for(Duration::from_secs(10), || {
+        nginx::accepting_workers(master).filter(|w| !w.is_empty())
+    });
+    let old = nginx::master_children(master).expect("/proc lists the master's children");
     assert_eq!(old.len(), 1, "worker_processes 1: {old:?}");
+    assert_eq!(accepting, Some(old.clone()), "the worker names itself");
     ctl.reload().expect("reload");
     let replaced = wait_for(Duration::from_secs(10), || {
         let now = nginx::accepting_workers(master)?;
