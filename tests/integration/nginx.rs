@@ -635,12 +635,7 @@ fn renew_dry_run_through_nginx_changes_nothing() {
     let config = Snapshot::of(&rig.env.config_dir());
     let work = Snapshot::of(&rig.env.work_dir());
     let nginx = rig.nginx_snapshot();
-    let out = rig
-        .env
-        .cli()
-        .args(["renew", "--dry-run", "--no-random-sleep-on-renew"])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.env.renew(&["--dry-run"]);
     out.assert_success();
     assert!(out.stdout.contains("would succeed"), "{out}");
     // The authenticator's temporary location was added, answered and reverted.
@@ -668,12 +663,7 @@ fn renew_of_an_installed_lineage_reloads_nginx_with_the_new_certificate() {
     ));
     rig.run(&[name], &[]).assert_success();
     let first = wait_for_leaf(name, rig.https_port, &rig.pebble.root_pem());
-    let out = rig
-        .env
-        .cli()
-        .args(["renew", "--force-renewal", "--no-random-sleep-on-renew"])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.env.renew(&["--force-renewal"]);
     out.assert_success();
     let live_leaf = std::fs::read(rig.env.live(name).join("cert.pem")).unwrap();
     let live_der = CertificateDer::pem_slice_iter(&live_leaf)
