@@ -21,8 +21,10 @@ if [ ${#need_install[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q pebble openssl curl python3 time
 fi
 
-echo "==> building certwright (release)" >&2
-(cd "$here" && cargo build --release --locked --quiet)
+if [ -z "${CW:-}" ]; then
+  echo "==> building certwright (release)" >&2
+  (cd "$here" && cargo build --release --locked --quiet)
+fi
 cw="${CW:-$here/target/release/certwright}"
 
 bench=$(mktemp -d /tmp/certwright-bench.XXXXXX)

@@ -5,7 +5,8 @@
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # pebble_start DIR CA_CN [VAR=VALUE...]: makes a throwaway CA (DIR/tls/ca.pem) for Pebble's
-# own HTTPS, starts challtestsrv and Pebble (logs in DIR; VAR=VALUE added to Pebble's
+# own HTTPS, starts challtestsrv (unless PEBBLE_DNS_SERVER=HOST:PORT names the DNS server
+# Pebble should ask instead) and Pebble (logs in DIR; VAR=VALUE added to Pebble's
 # environment) and waits until Pebble's directory answers. Sets acme_port, mgmt_port,
 # http_port (where Pebble's VA probes HTTP-01), tls_port, dns_pid and pebble_pid; the caller
 # kills the two pids on exit.
@@ -27,11 +28,16 @@ pebble_start() {
  "certificate": "$dir/tls/localhost.pem", "privateKey": "$dir/tls/localhost.key",
  "httpPort": $http_port, "tlsPort": $tls_port, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
 JSON
-  pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
-    -management "127.0.0.1:$dns_mgmt" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$dir/challtestsrv.log" 2>&1 &
-  dns_pid=$!
+  if [ -n "${PEBBLE_DNS_SERVER:-}" ]; then
+    dns_server=$PEBBLE_DNS_SERVER
+  else
+    dns_server="127.0.0.1:$dns_port"
+    pebble-challtestsrv -dns01 "$dns_server" -http01 "" -https01 "" -tlsalpn01 "" \
+      -management "127.0.0.1:$dns_mgmt" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$dir/challtestsrv.log" 2>&1 &
+    dns_pid=$!
+  fi
   env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 "$@" \
-    pebble -config "$dir/pebble.json" -dnsserver "127.0.0.1:$dns_port" >"$dir/pebble.log" 2>&1 &
+    pebble -config "$dir/pebble.json" -dnsserver "$dns_server" >"$dir/pebble.log" 2>&1 &
   pebble_pid=$!
   for _ in $(seq 200); do
     curl -fsS --cacert "$dir/tls/ca.pem" "https://localhost:$acme_port/dir" >/dev/null 2>&1 && break

@@ -225,6 +225,12 @@ pub enum DnsError {
         zone: String,
         reason: String,
     },
+    #[error("{writer}: change {changes} still not applied (INSYNC) after {seconds} s")]
+    NotApplied {
+        writer: String,
+        changes: String,
+        seconds: u64,
+    },
     #[error("TXT records not visible after {seconds} s at {lagging}")]
     NotPropagated { seconds: u64, lagging: String },
     #[error("{0}")]

@@ -25,6 +25,15 @@ impl DomainName {
         self.0.starts_with("*.")
     }
 
+    /// Whether a certificate for this name is valid for the host name `host` (lowercase):
+    /// the same name, or one label under a wildcard's base (RFC 6125 6.4.3).
+    pub fn covers(&self, host: &str) -> bool {
+        match self.0.strip_prefix("*.") {
+            Some(zone) => wildcard_covers(zone, host),
+            None => self.0 == host,
+        }
+    }
+
     /// The user typed a Unicode name that was converted to punycode.
     pub fn was_converted(input: &str, name: &DomainName) -> bool {
         let plain = input.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -366,6 +375,15 @@ impl fmt::Display for Curve {
             Curve::P384 => "secp384r1",
         })
     }
+}
+
+/// Whether a certificate for `*.zone` is valid for `host`: exactly one label more than
+/// `zone`; wildcard and regex (nginx `~`) names are not host names.
+pub fn wildcard_covers(zone: &str, host: &str) -> bool {
+    host.strip_suffix(zone)
+        .and_then(|rest| rest.strip_suffix('.'))
+        .is_some_and(|label| !label.is_empty() && !label.contains(['.', '*', '~']))
+        && !host.starts_with('~')
 }
 
 /// Names for messages and hook environments.

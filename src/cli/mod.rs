@@ -175,7 +175,8 @@ pub enum Command {
     Run(RunArgs),
     /// Obtain a certificate and store it, without installing it anywhere.
     Certonly(CertonlyArgs),
-    /// Install an existing certificate into nginx.
+    /// Install an existing certificate into nginx. A wildcard *.example.com goes into the
+    /// blocks named *.example.com or .example.com and those serving a name one label under it.
     Install(InstallArgs),
     /// Restore the nginx configuration as it was before certwright's last change(s).
     Rollback(RollbackArgs),

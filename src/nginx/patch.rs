@@ -60,12 +60,12 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
     let privkey = path_word(&req.privkey)?;
     let mut edits = Edits::default();
     let mut done: Vec<(usize, usize)> = Vec::new();
-    for name in &req.names {
-        let ssl_blocks: Vec<ServerBlock<'_>> = named_blocks(config, name.as_str(), req.https_port)
+    for (name, unit) in install_units(config, req)? {
+        let ssl_blocks: Vec<ServerBlock<'_>> = named_blocks(config, &unit, req.https_port)
             .into_iter()
             .filter(|b| b.listens.iter().any(|l| l.port == req.https_port && l.ssl))
             .collect();
-        let http_blocks = named_blocks(config, name.as_str(), req.http_port);
+        let http_blocks = named_blocks(config, &unit, req.http_port);
         let targets = if ssl_blocks.is_empty() {
             http_blocks.clone()
         } else {
@@ -93,8 +93,7 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
                     continue;
                 }
                 done.push(key);
-                let has_redirect =
-                    has_child(config, b, |d| redirects_to_https(d, Some(name.as_str())));
+                let has_redirect = has_child(config, b, |d| redirects_to_https(d, Some(&unit)));
                 if !has_redirect {
                     let target = if req.https_port == 443 {
                         "https://$host$request_uri".to_string()
@@ -108,6 +107,36 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
         }
     }
     edits.finish(config)
+}
+
+/// Each requested name with the `server_name` values to install it for: itself, or for a
+/// wildcard the names [`Config::wildcard_names`] finds (none is an error naming the fix).
+fn install_units<'r>(
+    config: &Config,
+    req: &'r InstallRequest,
+) -> Result<Vec<(&'r DomainName, String)>, NginxError> {
+    let mut units = Vec::new();
+    for name in &req.names {
+        if !name.is_wildcard() {
+            units.push((name, name.to_string()));
+            continue;
+        }
+        let found = config.wildcard_names(name.as_str(), &[req.http_port, req.https_port]);
+        if found.is_empty() {
+            let zone = &name.as_str()[2..];
+            return Err(NginxError::NoServerBlock {
+                name: name.to_string(),
+                found: config.server_names().join(", "),
+                fallback: format!(
+                    ". A wildcard certificate is installed into the blocks whose server_name \
+                     is {name} or .{zone}, or a name one label under {zone}: add one of those \
+                     to the blocks meant to use it, run `nginx -t`, then install again"
+                ),
+            });
+        }
+        units.extend(found.into_iter().map(|n| (name, n)));
+    }
+    Ok(units)
 }
 
 fn install_into(
@@ -505,6 +534,56 @@ pub(super) mod tests {
             .filter(|l| l.contains(MARKER))
             .map(|l| l.trim().trim_end_matches(MARKER).trim().to_string())
             .collect()
+    }
+
+    #[test]
+    fn a_wildcard_is_installed_where_its_names_are_served_and_nowhere_else() {
+        let block = |listen: &str, names: &str| {
+            format!("server {{\n    listen {listen};\n    server_name {names};\n}}\n")
+        };
+        let src = format!(
+            "http {{\n{}{}{}{}{}{}{}}}\n",
+            block("80 default_server", "_"),
+            block("80", "example.com"),
+            block("80", "*.example.com"),
+            block("80", "api.example.com"),
+            block("443 ssl", "www.example.com"),
+            block("80", "www.example.com"),
+            block("80", "a.b.example.com other.test"),
+        );
+        let mut r = req_for("*.example.com");
+        r.names.push(dn("example.com"));
+        let out = apply(&src, &plan_install(&cfg(&src), &r).unwrap());
+        let after = cfg(&out);
+        let ours = r.fullchain.display().to_string();
+        let installed: Vec<String> = after
+            .server_blocks()
+            .iter()
+            .filter(|b| after.ssl_certificates(b).contains(&ours))
+            .map(|b| b.names.join(" "))
+            .collect();
+        // www's port-80 block is not: its HTTPS block serves www on the TLS port.
+        assert_eq!(
+            installed,
+            [
+                "example.com",
+                "*.example.com",
+                "api.example.com",
+                "www.example.com"
+            ],
+            "{out}"
+        );
+        for untouched in [
+            block("80 default_server", "_"),
+            block("80", "a.b.example.com other.test"),
+        ] {
+            assert!(out.contains(&untouched), "{out}");
+        }
+        assert!(plan_install(&after, &r).unwrap().is_empty());
+
+        let none = "http {\nserver {\n listen 80 default_server;\n server_name other.test;\n}\n}\n";
+        let err = plan_install(&cfg(none), &req_for("*.example.com")).unwrap_err();
+        assert!(err.to_string().contains("or .example.com"), "{err}");
     }
 
     #[test]

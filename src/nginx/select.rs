@@ -3,6 +3,7 @@
 //! wildcard, longest trailing wildcard, first matching regex, then the default server.
 
 use super::{Config, Directive};
+use crate::types::wildcard_covers;
 
 /// One `listen` directive, reduced to what selection and patching need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +169,47 @@ impl Config {
                     block: block.clone(),
                     kind,
                 });
+            }
+        }
+        out
+    }
+
+    /// The `server_name` values on `ports` a wildcard certificate `*.zone` is for, found
+    /// without asking (certbot asks): `*.zone` and `.zone` themselves, and every concrete
+    /// name one label under `zone` (TLS wildcards match one label). Installing for each of
+    /// them as for a plain name never touches a block for another name, nor a default server
+    /// reached only as fallback.
+    pub fn wildcard_names(&self, wildcard: &str, ports: &[u16]) -> Vec<String> {
+        let wildcard = wildcard.to_ascii_lowercase();
+        let Some(zone) = wildcard.strip_prefix("*.") else {
+            return Vec::new();
+        };
+        let dotted = format!(".{zone}");
+        let mut names: Vec<String> = Vec::new();
+        for b in self.server_blocks() {
+            if !b.listens.iter().any(|l| ports.contains(&l.port)) {
+                continue;
+            }
+            for n in b.names {
+                let wanted = n == wildcard || n == dotted || wildcard_covers(zone, &n);
+                if wanted && !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+        names
+    }
+
+    /// The blocks that answer the [`wildcard_names`](Self::wildcard_names) of `wildcard` on
+    /// `port` by name, deduplicated.
+    pub fn select_wildcard(&self, wildcard: &str, port: u16) -> Vec<Selected<'_>> {
+        let mut out: Vec<Selected<'_>> = Vec::new();
+        for name in self.wildcard_names(wildcard, &[port]) {
+            for s in self.select(&name, port) {
+                let same = |o: &Selected<'_>| std::ptr::eq(o.block.directive, s.block.directive);
+                if s.kind != MatchKind::Default && !out.iter().any(same) {
+                    out.push(s);
+                }
             }
         }
         out
@@ -412,6 +454,54 @@ mod tests {
         let blocks = c.server_blocks();
         assert!(blocks[0].listens.is_empty() && !blocks[0].implicit_listen);
         assert!(blocks[1].implicit_listen);
+    }
+
+    #[test]
+    fn a_wildcard_goes_into_wildcard_blocks_and_the_names_it_covers_only() {
+        let c = cfg(concat!(
+            "server { listen 80 default_server; server_name _; }\n", // 2: catch-all
+            "server { listen 80; server_name *.example.com; }\n",    // 3
+            "server { listen 80; server_name .example.com; }\n",     // 4
+            "server { listen 80; server_name api.example.com www.example.com; }\n", // 5
+            "server { listen 80; server_name a.b.example.com; }\n",  // 6: two labels deep
+            "server { listen 80; server_name example.org *.example.org; }\n", // 7
+            "server { listen 80; server_name ~^x\\.example\\.com$ www.example.*; }\n", // 8
+            "server { listen 80; server_name app.example.com; }\n",  // 9
+            "server { listen 80; server_name app.example.com; }\n",  // 10: nginx ignores it
+        ));
+        let lines = |name: &str, port: u16| -> Vec<(usize, MatchKind)> {
+            c.select_wildcard(name, port)
+                .iter()
+                .map(|s| (s.block.directive.line, s.kind))
+                .collect()
+        };
+        assert_eq!(
+            lines("*.EXAMPLE.com", 80),
+            [
+                (3, MatchKind::Exact),
+                (4, MatchKind::Exact),
+                (5, MatchKind::Exact),
+                (9, MatchKind::Exact),
+            ]
+        );
+        assert!(lines("*.example.net", 80).is_empty(), "no fallback block");
+        assert!(lines("*.example.com", 443).is_empty());
+        assert!(lines("example.com", 80).is_empty(), "not a wildcard");
+    }
+
+    #[test]
+    fn wildcard_coverage_is_one_label() {
+        assert!(wildcard_covers("example.com", "a.example.com"));
+        for name in [
+            "example.com",
+            "a.b.example.com",
+            ".example.com",
+            "*.example.com",
+            "aexample.com",
+            "~a.example.com",
+        ] {
+            assert!(!wildcard_covers("example.com", name), "{name}");
+        }
     }
 
     #[test]

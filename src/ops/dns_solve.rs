@@ -19,11 +19,15 @@ use super::output::Ui;
 /// for the CA either.
 const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(120);
 const PROPAGATION_INTERVAL: Duration = Duration::from_millis(250);
+/// Bound on the provider's own "applied" (certbot's Route53 plugin allows 10 minutes; AWS
+/// says changes usually reach every Route53 nameserver within 60 s), asked every 2 s.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(600);
+const APPLY_INTERVAL: Duration = Duration::from_secs(2);
 /// The journal of records this work dir's runs added and have not removed yet.
 const JOURNAL_FILE: &str = "dns-01-records.json";
 
 pub struct DnsSolver {
-    writer: ProviderWriter,
+    writer: Box<dyn TxtWriter>,
     check: Propagation,
     journal_path: PathBuf,
 }
@@ -90,7 +94,8 @@ impl DnsSolver {
         let config = Rfc2136Config::from_file(credentials)?;
         let extra_wait = Duration::from_secs(propagation_seconds);
         let check = Propagation::new(config.lookup()?, resolvers, extra_wait);
-        DnsSolver::start(ui, ProviderWriter::rfc2136(&config)?, check, work_dir).await
+        let writer = Box::new(ProviderWriter::rfc2136(&config)?);
+        DnsSolver::start(ui, writer, check, work_dir).await
     }
 
     /// `--dns PROVIDER`: an HTTP-API provider; names are located through `--dns-resolver`
@@ -103,7 +108,7 @@ impl DnsSolver {
         propagation_seconds: u64,
         work_dir: &Path,
     ) -> Result<DnsSolver, Error> {
-        let writer = dns::writer_from_file(provider, credentials)?;
+        let writer = Box::new(dns::writer_from_file(provider, credentials)?);
         let extra_wait = Duration::from_secs(propagation_seconds);
         let check = Propagation::resolving(resolvers, extra_wait);
         DnsSolver::start(ui, writer, check, work_dir).await
@@ -119,7 +124,10 @@ impl DnsSolver {
     ) -> Result<DnsSolver, Error> {
         let env = |k: &str| std::env::var(k).ok();
         let credentials = dns::aws_credentials(&env).await?;
-        let writer = dns::route53_writer(&credentials, &dns::route53_endpoint(&env))?;
+        let writer = Box::new(dns::route53_writer(
+            &credentials,
+            &dns::route53_endpoint(&env),
+        )?);
         let extra_wait = Duration::from_secs(propagation_seconds);
         let check = Propagation::resolving(resolvers, extra_wait);
         DnsSolver::start(ui, writer, check, work_dir).await
@@ -127,7 +135,7 @@ impl DnsSolver {
 
     async fn start(
         ui: &Ui,
-        writer: ProviderWriter,
+        writer: Box<dyn TxtWriter>,
         check: Propagation,
         work_dir: &Path,
     ) -> Result<DnsSolver, Error> {
@@ -153,12 +161,22 @@ impl DnsSolver {
             self.cleanup(ui, &created).await;
             return Err(e);
         }
-        if let Err(e) = self.check.wait(&expected(&created)).await {
+        if let Err(e) = self.wait_served(&created).await {
             self.cleanup(ui, &created).await;
             return Err(e);
         }
         crate::crash::crash_point("dns-01-published");
         Ok(created)
+    }
+
+    /// The provider's own "applied" first (Route53's INSYNC), then the servers' answers.
+    async fn wait_served(&self, created: &[CreatedRecord]) -> Result<(), Error> {
+        let applied = Wait {
+            timeout: APPLY_TIMEOUT,
+            interval: APPLY_INTERVAL,
+        };
+        self.writer.wait_applied(applied).await?;
+        self.check.wait(&expected(created)).await
     }
 
     async fn add_all(
@@ -209,7 +227,7 @@ impl DnsSolver {
         if journal.is_empty() {
             return Ok(());
         }
-        for e in dns::remove_recorded(&self.writer, &mut journal).await {
+        for e in dns::remove_recorded(self.writer.as_ref(), &mut journal).await {
             ui.warn(format!("leftover DNS-01 record from an earlier run: {e}"));
         }
         self.write_journal(&journal)

@@ -261,11 +261,7 @@ async fn solve_and_validate(
     };
     share_challenges(session, &shared, true).await?;
     let challenges = order.challenges.clone();
-    let stop = if solver.undo_on_signal() {
-        stop_signal()
-    } else {
-        None
-    };
+    let stop = solver.stop_signal();
     let work = async {
         let published = solver.publish(ui, &challenges).await?;
         let validated = order.validate(validation_deadline()).await;
@@ -292,21 +288,6 @@ async fn solve_and_validate(
         step.done();
     }
     Ok(validated)
-}
-
-/// SIGINT or SIGTERM, whichever comes first; None if the handlers cannot be installed.
-/// Once installed they stay for the process (tokio cannot restore the default action):
-/// a later signal in this run is not acted on, so only solvers that need it ask.
-fn stop_signal() -> Option<impl std::future::Future<Output = &'static str>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).ok()?;
-    let mut int = signal(SignalKind::interrupt()).ok()?;
-    Some(async move {
-        tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        }
-    })
 }
 
 /// --allow-subset-of-names: the names left after dropping those that failed validation;

@@ -112,10 +112,12 @@ impl Ctx {
     /// failure.
     pub fn init_logging(&self) {
         let level = match self.global.verbose {
-            0 => tracing::Level::INFO,
-            1 => tracing::Level::DEBUG,
-            _ => tracing::Level::TRACE,
+            0 => "info",
+            1 => "debug",
+            _ => "trace",
         };
+        // aws-sigv4 traces each canonical request, which holds the AWS session token.
+        let filter = tracing_subscriber::EnvFilter::new(format!("{level},aws_sigv4=debug"));
         let path = self.global.logs_dir.join("certwright.log");
         let file = match crate::fsutil::open_log(&self.global.logs_dir, "certwright.log") {
             Ok(f) => f,
@@ -126,7 +128,7 @@ impl Ctx {
             }
         };
         let subscriber = tracing_subscriber::fmt()
-            .with_max_level(level)
+            .with_env_filter(filter)
             .with_ansi(false)
             .with_target(false)
             .with_writer(std::sync::Mutex::new(file))

@@ -1,6 +1,7 @@
 //! Proof that nginx serves each lineage's live certificate: every HTTPS `listen` of every
 //! server block whose `ssl_certificate` is the lineage's live file is probed with SNI for
-//! each of the block's names the lineage covers, and the served leaf is compared with the
+//! each of the block's names the lineage covers (never a wildcard: see [`probe_name`]), and
+//! the served leaf is compared with the
 //! live one (`verify`), retrying while old workers drain.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -14,7 +15,7 @@ use crate::config::{Installer, RenewalConfig};
 use crate::error::Error;
 use crate::nginx;
 use crate::store::Store;
-use crate::types::CertName;
+use crate::types::{CertName, DomainName};
 use crate::verify::{self, Outcome, Probe, ProbeResult, RetryOpts};
 
 /// One lineage's verification.
@@ -88,7 +89,6 @@ fn probes_for(
     let tree = nginx::load(&server_root.join("nginx.conf"))?;
     let paths = store.live_paths(&config.cert_name);
     let ours = [paths.fullchain, paths.cert];
-    let domains: Vec<String> = config.domains.iter().map(|d| d.to_string()).collect();
     let mut probes = Vec::new();
     for block in tree.server_blocks() {
         let uses_ours = tree
@@ -98,9 +98,16 @@ fn probes_for(
         if !uses_ours {
             continue;
         }
-        let mut names: Vec<&String> = domains.iter().filter(|d| block.names.contains(d)).collect();
+        let mut names: Vec<String> = Vec::new();
+        for n in &block.names {
+            if let Some(sni) = probe_name(&config.domains, n) {
+                if !names.contains(&sni) {
+                    names.push(sni);
+                }
+            }
+        }
         if names.is_empty() {
-            names = domains.iter().collect();
+            names = config.domains.iter().map(|d| sni_for(d.as_str())).collect();
         }
         for listen in block.listens.iter().filter(|l| l.ssl) {
             let Some(ip) = probe_ip(listen.addr.as_deref()) else {
@@ -109,7 +116,7 @@ fn probes_for(
             for name in &names {
                 let probe = Probe {
                     addr: SocketAddr::new(ip, listen.port),
-                    name: (*name).clone(),
+                    name: name.clone(),
                 };
                 if !probes.contains(&probe) {
                     probes.push(probe);
@@ -120,6 +127,36 @@ fn probes_for(
     Ok(probes)
 }
 
+/// A wildcard is never sent as SNI (it is not a host name): a wildcard `server_name`
+/// (`*.zone`, `.zone`) is probed with this label under `zone`, which nginx routes to it.
+const WILDCARD_PROBE_LABEL: &str = "certwright-verify";
+
+/// The SNI to probe a block's `server_name` with, if the lineage covers it: the name itself
+/// (listed, or one label under a listed wildcard), or a made-up host name under a wildcard
+/// `server_name` the lineage's wildcard matches.
+fn probe_name(domains: &[DomainName], server_name: &str) -> Option<String> {
+    if domains.iter().any(|d| d.covers(server_name)) {
+        return Some(server_name.to_string());
+    }
+    let zone = server_name
+        .strip_prefix("*.")
+        .or_else(|| server_name.strip_prefix('.'))?;
+    let wildcard = format!("*.{zone}");
+    if domains.iter().any(|d| d.as_str() == wildcard) {
+        return Some(sni_for(&wildcard));
+    }
+    (server_name.starts_with('.') && domains.iter().any(|d| d.as_str() == zone))
+        .then(|| zone.to_string())
+}
+
+/// `name` as a host name to send as SNI.
+fn sni_for(name: &str) -> String {
+    match name.strip_prefix("*.") {
+        Some(zone) => format!("{WILDCARD_PROBE_LABEL}.{zone}"),
+        None => name.to_string(),
+    }
+}
+
 /// Where to connect for a `listen` address: loopback for wildcards, the address itself
 /// otherwise; host names are not resolved (`None`).
 fn probe_ip(addr: Option<&str>) -> Option<IpAddr> {
@@ -127,5 +164,35 @@ fn probe_ip(addr: Option<&str>) -> Option<IpAddr> {
         None => Some(Ipv4Addr::LOCALHOST.into()),
         Some("[::]") => Some(Ipv6Addr::LOCALHOST.into()),
         Some(a) => a.trim_start_matches('[').trim_end_matches(']').parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_are_probed_with_host_names_only() {
+        let domains: Vec<DomainName> = ["*.example.com", "example.com"]
+            .iter()
+            .map(|d| d.parse().unwrap())
+            .collect();
+        let probe = |n: &str| probe_name(&domains, n);
+        assert_eq!(probe("api.example.com").as_deref(), Some("api.example.com"));
+        assert_eq!(probe("example.com").as_deref(), Some("example.com"));
+        let made_up = Some("certwright-verify.example.com");
+        assert_eq!(probe("*.example.com").as_deref(), made_up);
+        assert_eq!(probe(".example.com").as_deref(), made_up);
+        for not_ours in ["a.b.example.com", "other.test", "_", "*.other.test", "~^x"] {
+            assert_eq!(probe(not_ours), None, "{not_ours}");
+        }
+        let apex_only: Vec<DomainName> = vec!["example.com".parse().unwrap()];
+        assert_eq!(
+            probe_name(&apex_only, ".example.com").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(probe_name(&apex_only, "*.example.com"), None);
+        assert_eq!(sni_for("*.example.com"), "certwright-verify.example.com");
+        assert_eq!(sni_for("example.com"), "example.com");
     }
 }

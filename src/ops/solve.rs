@@ -153,8 +153,27 @@ impl Prepared<'_> {
 
     /// Whether what `publish` does lives outside this process (DNS records, hooks' work),
     /// so a SIGINT/SIGTERM must undo it before the run ends.
-    pub fn undo_on_signal(&self) -> bool {
+    fn undo_on_signal(&self) -> bool {
         matches!(self, Prepared::Dns(_) | Prepared::Manual(_))
+    }
+
+    /// The signal half of the cleanup guard (the other is [`abandon`](Self::abandon)): for
+    /// the DNS and manual solvers, SIGINT or SIGTERM, whichever comes first; None for the
+    /// others or if the handlers cannot be installed. Once installed they stay for the
+    /// process (tokio cannot restore the default action), so only solvers that need it ask.
+    pub fn stop_signal(&self) -> Option<impl std::future::Future<Output = &'static str>> {
+        use tokio::signal::unix::{signal, SignalKind};
+        if !self.undo_on_signal() {
+            return None;
+        }
+        let mut term = signal(SignalKind::terminate()).ok()?;
+        let mut int = signal(SignalKind::interrupt()).ok()?;
+        Some(async move {
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        })
     }
 
     /// After a signal dropped `publish` or the validation mid-way: undo everything the

@@ -27,7 +27,7 @@ use sha2::Digest;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Probe {
     pub addr: SocketAddr,
-    /// A DNS name; a wildcard `*.example.com` is probed as `certwright-verify.example.com`.
+    /// A host name sent as SNI; never a wildcard (the caller picks a host name it covers).
     pub name: String,
 }
 
@@ -117,12 +117,15 @@ async fn verify_one(probe: Probe, expected: &[u8], opts: RetryOpts) -> ProbeResu
 
 /// One TLS handshake to `addr` with SNI `name`; the DER of the leaf the server presented.
 pub fn fetch_leaf(addr: SocketAddr, name: &str, timeout: Duration) -> io::Result<Vec<u8>> {
-    let sni = match name.strip_prefix("*.") {
-        Some(parent) => format!("certwright-verify.{parent}"),
-        None => name.to_string(),
-    };
-    let server_name = ServerName::try_from(sni)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{name:?}: {e}")))?;
+    let invalid =
+        |why: String| io::Error::new(io::ErrorKind::InvalidInput, format!("{name:?}: {why}"));
+    // rustls would send `*.example.com` as it is; no server routes such a name.
+    if name.contains('*') {
+        return Err(invalid(
+            "a wildcard is not a host name to send as SNI".into(),
+        ));
+    }
+    let server_name = ServerName::try_from(name.to_string()).map_err(|e| invalid(e.to_string()))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
@@ -199,5 +202,19 @@ impl ServerCertVerifier for AnyLeaf {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wildcard_is_never_sent_as_sni() {
+        // Port 1 on loopback: the error must come before any connection attempt.
+        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let err = fetch_leaf(addr, "*.example.com", Duration::from_millis(100)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("wildcard"), "{err}");
     }
 }

@@ -477,13 +477,7 @@ fn renew_dry_run_of_a_dns_lineage_validates_and_changes_nothing() {
     certonly_dns(&rig, &bind, &creds, &["-d", "*.example.test"]).assert_success();
     let config = Snapshot::of(&rig.env.config_dir());
     let work = Snapshot::of(&rig.env.work_dir());
-    let out = rig
-        .env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["--no-random-sleep-on-renew", "--dry-run"])
-        .run();
+    let out = rig.env.renew(&["--dry-run"]);
     out.assert_success();
     assert!(out.stderr.contains("dns-01"), "{out:?}");
     config.assert_unchanged(&Snapshot::of(&rig.env.config_dir()), "config after dry run");

@@ -168,13 +168,7 @@ fn manual_dns_hooks_issue_a_wildcard_with_certbots_environment_and_renew_reuses_
         conf.contains("\"manual\"") && conf.contains("dns-01") && conf.contains("cleanup.sh"),
         "{conf}"
     );
-    let out = rig
-        .env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["--no-random-sleep-on-renew", "--dry-run"])
-        .run();
+    let out = rig.env.renew(&["--dry-run"]);
     out.assert_success();
     assert_eq!(hooks.runs("auth").len(), 4, "renew ran the saved auth hook");
     assert_eq!(hooks.runs("cleanup").len(), 4);

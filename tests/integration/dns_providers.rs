@@ -33,14 +33,8 @@ fn dns_cli(rig: &Rig, provider_flags: &[&str], creds: &Path, resolver: &str) -> 
 
 /// `renew --force-renewal` with a deploy hook that saves its environment to `env_file`.
 fn renew_with_env_hook(rig: &Rig, env_file: &Path) -> Output {
-    rig.env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["--no-random-sleep-on-renew", "--force-renewal"])
-        .arg("--deploy-hook")
-        .arg(format!("env > {}", env_file.display()))
-        .run()
+    let hook = format!("env > {}", env_file.display());
+    rig.env.renew(&["--force-renewal", "--deploy-hook", &hook])
 }
 
 #[test]
@@ -135,39 +129,21 @@ fn dns_cloudflare_credentials_are_checked_before_anything_is_sent() {
             .args(["-d", "*.example.test"])
             .run()
     };
-    let readable = private_file(
-        dir.path(),
-        "cf-644.ini",
-        &format!("dns_cloudflare_api_token = {token}\n"),
-        0o644,
-    );
-    let out = run(&readable);
-    out.assert_code(2);
-    assert!(out.stderr.contains("chmod 600"), "{out:?}");
-
-    let typo = private_file(
-        dir.path(),
-        "cf-typo.ini",
-        &format!("dns_cloudflare_api_tokn = {token}\n"),
-        0o600,
-    );
-    let out = run(&typo);
-    out.assert_code(2);
-    assert!(
-        out.stderr.contains("dns_cloudflare_api_token is missing"),
-        "{out:?}"
-    );
-    assert!(!out.stderr.contains(token), "{out:?}");
-
-    let global = private_file(
-        dir.path(),
-        "cf-global.ini",
-        &format!("dns_cloudflare_email = a@example.test\ndns_cloudflare_api_key = {token}\n"),
-        0o600,
-    );
-    let out = run(&global);
-    out.assert_code(2);
-    assert!(out.stderr.contains("API token"), "{out:?}");
+    // A credentials file `text` with `mode`: refused with exit 2 saying `why`, token unsaid.
+    let refused = |text: String, mode: u32, why: &str| -> Output {
+        let out = run(&private_file(dir.path(), "cf.ini", &text, mode));
+        out.assert_code(2);
+        assert!(out.stderr.contains(why), "{why}: {out:?}");
+        assert!(!out.stderr.contains(token), "{out:?}");
+        out
+    };
+    let api_token = format!("dns_cloudflare_api_token = {token}\n");
+    refused(api_token, 0o644, "chmod 600");
+    let typo = format!("dns_cloudflare_api_tokn = {token}\n");
+    refused(typo, 0o600, "dns_cloudflare_api_token is missing");
+    let global =
+        format!("dns_cloudflare_email = a@example.test\ndns_cloudflare_api_key = {token}\n");
+    let out = refused(global, 0o600, "API token");
     assert!(!rig.env.live("example.test").exists());
     assert_secret_nowhere(token, rig.env.root(), &[&out]);
 
@@ -263,13 +239,7 @@ fn import_certbot_takes_a_dns_rfc2136_wildcard_lineage_and_renew_uses_it() {
     conf["authenticator"]["resolvers"] = serde_json::json!([bind.addr().to_string()]);
     std::fs::write(&path, serde_json::to_string_pretty(&conf).expect("json")).expect("write");
 
-    let renewed = rig
-        .env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["--no-random-sleep-on-renew", "--force-renewal"])
-        .run();
+    let renewed = rig.env.renew(&["--force-renewal"]);
     renewed.assert_success();
     Lineage::at(rig.env.live("example.test")).assert_valid_for(
         &["*.example.test", "example.test"],

@@ -58,6 +58,14 @@ fn route53_with_environment_credentials_issues_a_wildcard_and_keeps_them_secret(
         .filter(|l| l.contains("POST /2013-04-01/hostedzone/") && l.contains("/rrset"))
         .count();
     assert!(changes >= 2, "add and remove expected:\n{}", moto.logs());
+    // GetChange was asked for each added value's change (INSYNC at once in moto) before
+    // the challenges were answered; removals are not waited for.
+    let get_change = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("GET /2013-04-01/change/"))
+            .count()
+    };
+    assert_eq!(get_change(&moto.requests()), 2, "{}", moto.logs());
     let gone = crate::support::wait_for(std::time::Duration::from_secs(10), || {
         bind.txt("_acme-challenge.example.test")
             .is_empty()

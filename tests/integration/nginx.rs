@@ -9,6 +9,7 @@ use std::time::Duration;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 
+use crate::support::bind::Bind;
 use crate::support::cli::Output;
 use crate::support::docker::Container;
 use crate::support::nginx::NGINX;
@@ -349,6 +350,97 @@ fn run_nginx_with_sites_enabled_symlinks_and_catch_all() {
 }
 
 #[test]
+fn a_wildcard_issued_over_dns_01_is_installed_into_the_blocks_it_covers_and_served() {
+    let block = |listen: &str, names: &str, body: &str| {
+        format!("server {{\n    listen {listen};\n    server_name {names};\n    {body}\n}}\n")
+    };
+    let catch_all = block("@PORT0@ default_server", "_", "return 444;");
+    let not_covered = block(
+        "@PORT0@",
+        "deep.api.example.test other.test",
+        "root @PREFIX@;",
+    );
+    let site = [
+        catch_all.clone(),
+        block("@PORT0@", "example.test", "root @PREFIX@;"),
+        block("@PORT0@", "*.example.test", "root @PREFIX@;"),
+        block("@PORT0@", "api.example.test", "root @PREFIX@;"),
+        not_covered.clone(),
+    ]
+    .concat();
+    let bind = Bind::start();
+    let nginx = Nginx::start(&site);
+    let rig = Rig {
+        pebble: Pebble::start(PebbleOpts::default().dns_server(bind.addr())),
+        nginx,
+        env: Env::new(),
+        https_port: free_port(),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = bind.write_credentials(dir.path(), bind.secret());
+    let out = rig
+        .env
+        .cli()
+        .args(["run", "--nginx", "--http-01-port"])
+        .arg(rig.nginx.port(0).to_string())
+        .args(rig.nginx_flags())
+        .args(rig.env.flags(&rig.pebble))
+        .args(["--dns-rfc2136", "--dns-rfc2136-credentials"])
+        .arg(&creds)
+        .args(["--dns-resolver", &bind.addr().to_string()])
+        .args(["-d", "*.example.test", "-d", "example.test"])
+        .run();
+    out.assert_success();
+    rig.assert_config_test_passes();
+    let after = rig.site();
+    let port = rig.nginx.port(0).to_string();
+    for untouched in [catch_all, not_covered] {
+        let untouched = untouched.replace("@PORT0@", &port);
+        let untouched =
+            untouched.replace("@PREFIX@", &rig.nginx.server_root().display().to_string());
+        assert!(
+            after.contains(&untouched),
+            "changed:\n{untouched}\n--- site ---\n{after}"
+        );
+    }
+    assert_eq!(after.matches("ssl_certificate ").count(), 3, "{after}");
+
+    let leaf = std::fs::read(rig.env.live("example.test").join("cert.pem")).expect("cert.pem");
+    let leaf = CertificateDer::pem_slice_iter(&leaf)
+        .next()
+        .expect("one")
+        .expect("parse");
+    // api by its own block, www through the `*.example.test` block, and the apex.
+    for sni in ["api.example.test", "www.example.test", "example.test"] {
+        let served = wait_for_leaf(sni, rig.https_port, &rig.pebble.root_pem());
+        assert_eq!(
+            served,
+            leaf.as_ref(),
+            "SNI {sni} is served another certificate"
+        );
+    }
+
+    let verify = rig
+        .env
+        .cli()
+        .args(["verify", "--cert-name", "example.test"])
+        .args(rig.env.dir_flags())
+        .run();
+    verify.assert_success();
+    for sni in [
+        "api.example.test",
+        "certwright-verify.example.test",
+        "example.test",
+    ] {
+        assert!(
+            verify.stdout.contains(&format!("(SNI {sni})")),
+            "{verify:?}"
+        );
+    }
+    assert!(!verify.stdout.contains("SNI *"), "{verify:?}");
+}
+
+#[test]
 fn run_nginx_keeps_every_comment() {
     let site = concat!(
         "# Top comment with { braces } and ; semicolons\n",
@@ -543,12 +635,7 @@ fn renew_dry_run_through_nginx_changes_nothing() {
     let config = Snapshot::of(&rig.env.config_dir());
     let work = Snapshot::of(&rig.env.work_dir());
     let nginx = rig.nginx_snapshot();
-    let out = rig
-        .env
-        .cli()
-        .args(["renew", "--dry-run", "--no-random-sleep-on-renew"])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.env.renew(&["--dry-run"]);
     out.assert_success();
     assert!(out.stdout.contains("would succeed"), "{out}");
     // The authenticator's temporary location was added, answered and reverted.
@@ -576,12 +663,7 @@ fn renew_of_an_installed_lineage_reloads_nginx_with_the_new_certificate() {
     ));
     rig.run(&[name], &[]).assert_success();
     let first = wait_for_leaf(name, rig.https_port, &rig.pebble.root_pem());
-    let out = rig
-        .env
-        .cli()
-        .args(["renew", "--force-renewal", "--no-random-sleep-on-renew"])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.env.renew(&["--force-renewal"]);
     out.assert_success();
     let live_leaf = std::fs::read(rig.env.live(name).join("cert.pem")).unwrap();
     let live_der = CertificateDer::pem_slice_iter(&live_leaf)

@@ -1,7 +1,7 @@
 //! `--dns-route53`: AWS credentials found as the AWS SDKs find them (environment, then the
 //! shared credentials and config files for `AWS_PROFILE`, then the EC2 instance role over
-//! IMDSv2), the Route53 endpoint (`AWS_ENDPOINT_URL_ROUTE_53`, `AWS_ENDPOINT_URL`), and the
-//! writer over `dns-update`'s Route53 provider (SigV4, session tokens, endpoint override).
+//! IMDSv2) and the Route53 endpoint (`AWS_ENDPOINT_URL_ROUTE_53`, `AWS_ENDPOINT_URL`); the
+//! writer is in `route53`.
 //! Not supported from the SDK chain: `role_arn`/`source_profile`, SSO, `credential_process`,
 //! ECS/EKS container credentials.
 
@@ -9,11 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dns_update::providers::route53::Route53Config;
-use dns_update::DnsUpdater;
-
 use super::secret::Secret;
-use super::writer::ProviderWriter;
 use crate::error::DnsError;
 
 const IMDS_DEFAULT: &str = "http://169.254.169.254";
@@ -51,33 +47,6 @@ pub fn route53_endpoint(env: &dyn Fn(&str) -> Option<String>) -> String {
         .unwrap_or_else(|| ROUTE53_DEFAULT.to_string())
         .trim_end_matches('/')
         .to_string()
-}
-
-/// The Route53 writer; its label names the endpoint (journal entries stay per endpoint).
-pub fn route53_writer(
-    credentials: &AwsCredentials,
-    endpoint: &str,
-) -> Result<ProviderWriter, DnsError> {
-    let updater = DnsUpdater::new_route53(Route53Config {
-        access_key_id: credentials.access_key_id.clone(),
-        secret_access_key: credentials.secret_access_key.expose().to_string(),
-        session_token: credentials
-            .session_token
-            .as_ref()
-            .map(|t| t.expose().to_string()),
-        region: None,
-        hosted_zone_id: None,
-        private_zone_only: None,
-        endpoint: Some(endpoint.to_string()),
-    })
-    .map_err(|e| DnsError::Other(format!("Route53 setup: {e}")))?;
-    Ok(
-        ProviderWriter::from_updater(format!("route53 {endpoint}"), updater).with_hint(format!(
-            " (AWS credentials from {}: may they call route53:ChangeResourceRecordSets and \
-             route53:ListHostedZonesByName for this zone?)",
-            credentials.source
-        )),
-    )
 }
 
 fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<AwsCredentials>, DnsError> {

@@ -10,15 +10,17 @@ mod journal;
 mod lookup;
 mod propagation;
 mod providers;
+mod route53;
 mod secret;
 mod writer;
 
-pub use aws::{aws_credentials, route53_endpoint, route53_writer, AwsCredentials};
+pub use aws::{aws_credentials, route53_endpoint, AwsCredentials};
 pub use credentials::{read_private_file, Rfc2136Config, TsigAlgorithm};
 pub use journal::{remove_recorded, CreatedRecord, Journal};
 pub use lookup::{find_zone, follow_cname, Lookup, QUERY_TIMEOUT};
 pub use propagation::{authoritative, wait_for_propagation, Expected, Servers, Wait};
 pub use providers::{provider, writer_from_file, Provider, PROVIDERS};
+pub use route53::{route53_writer, Route53Writer};
 pub use secret::Secret;
 pub use writer::{ProviderWriter, TxtWriter, TXT_TTL};
 

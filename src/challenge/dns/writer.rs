@@ -9,6 +9,7 @@ use dns_update::{DnsRecord, DnsRecordType, DnsUpdater};
 
 use super::credentials::{Rfc2136Config, TsigAlgorithm};
 use super::lookup::Lookup;
+use super::propagation::Wait;
 use super::secret::Secret;
 use crate::error::DnsError;
 
@@ -27,6 +28,14 @@ pub trait TxtWriter: Send + Sync {
     fn label(&self) -> &str;
     async fn add_txt(&self, zone: &str, name: &str, value: &str) -> Result<(), DnsError>;
     async fn remove_txt(&self, zone: &str, name: &str, value: &str) -> Result<(), DnsError>;
+
+    /// Returns once the provider reports every change made so far as applied on all its
+    /// servers (Route53: the change is INSYNC), within `wait.timeout`. Most providers apply
+    /// an update before answering it, so by default this returns at once; either way the
+    /// propagation check follows.
+    async fn wait_applied(&self, _wait: Wait) -> Result<(), DnsError> {
+        Ok(())
+    }
 }
 
 /// A `dns-update` provider as a `TxtWriter`.

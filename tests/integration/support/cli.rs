@@ -340,6 +340,16 @@ impl Env {
         Cli::new().current_dir(self.root())
     }
 
+    /// `renew` with the dir flags, no random sleep, and `extra` (`--dry-run`...), run.
+    pub fn renew(&self, extra: &[&str]) -> Output {
+        self.cli()
+            .arg("renew")
+            .args(self.dir_flags())
+            .arg("--no-random-sleep-on-renew")
+            .args(extra)
+            .run()
+    }
+
     /// `--config-dir C --work-dir W --logs-dir L`
     pub fn dir_flags(&self) -> Vec<String> {
         vec![
