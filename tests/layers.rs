@@ -199,3 +199,63 @@ fn the_check_catches_each_kind_of_violation() {
         );
     }
 }
+
+/// Longest function allowed in `src/` (issue 11): a function should read at once.
+const MAX_FN_LINES: usize = 80;
+
+/// `(first line, length)` of each function body in rustfmt-formatted `text`: from the `fn`
+/// line to the `}` at the same indentation. Declarations without a body are skipped.
+fn function_lengths(text: &str) -> Vec<(usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let head = [
+            "pub(crate) ",
+            "pub(super) ",
+            "pub ",
+            "const ",
+            "async ",
+            "unsafe ",
+        ]
+        .iter()
+        .fold(trimmed, |t, p| t.strip_prefix(p).unwrap_or(t));
+        if !head.starts_with("fn ") {
+            continue;
+        }
+        let indent = &line[..line.len() - trimmed.len()];
+        let close = format!("{indent}}}");
+        for (j, next) in lines.iter().enumerate().skip(i) {
+            if next.trim_end().ends_with(';') && !lines[i..=j].iter().any(|l| l.contains('{')) {
+                break;
+            }
+            if *next == close {
+                out.push((i + 1, j - i + 1));
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_is_longer_than_80_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut long = Vec::new();
+    for file in &files {
+        for (line, len) in function_lengths(&fs::read_to_string(file).unwrap()) {
+            if len > MAX_FN_LINES {
+                long.push(format!("{}:{line}: {len} lines", file.display()));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FN_LINES} lines:\n  {}",
+        long.join("\n  ")
+    );
+    let sample = "fn a() {\n    x;\n}\n    fn decl(&self);\n    fn b() {\n        y;\n    }\n";
+    assert_eq!(function_lengths(sample), [(1, 3), (5, 3)]);
+}

@@ -77,27 +77,7 @@ pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
 /// The old config with the flags given applied.
 fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, Error> {
     let mut new = old.clone();
-    let curve = |c: CurveArg| match c {
-        CurveArg::Secp256r1 => Curve::P256,
-        CurveArg::Secp384r1 => Curve::P384,
-    };
-    new.key_type = match (args.key_type, old.key_type) {
-        (Some(KeyTypeArg::Rsa), _) | (None, KeyType::Rsa { .. }) => KeyType::Rsa {
-            bits: args.rsa_key_size.unwrap_or(match old.key_type {
-                KeyType::Rsa { bits } => bits,
-                KeyType::Ecdsa { .. } => 2048,
-            }),
-        },
-        (Some(KeyTypeArg::Ecdsa), _) | (None, KeyType::Ecdsa { .. }) => KeyType::Ecdsa {
-            curve: args
-                .elliptic_curve
-                .map(curve)
-                .unwrap_or(match old.key_type {
-                    KeyType::Ecdsa { curve } => curve,
-                    KeyType::Rsa { .. } => Curve::P256,
-                }),
-        },
-    };
+    new.key_type = key_type(old.key_type, args);
     if let Some(targets) = crate::cli::resolve::deploy_targets(&args.deploy)? {
         new.deploy = targets;
     }
@@ -110,52 +90,79 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
     if let Some(chain) = &args.keys.preferred_chain {
         new.issuance.preferred_chain = (!chain.is_empty()).then(|| chain.clone());
     }
+    new.authenticator = authenticator(old, args)?;
+    Ok(new)
+}
+
+/// The key type and size asked for; what is not asked for stays as it was.
+fn key_type(old: KeyType, args: &ReconfigureArgs) -> KeyType {
+    let curve = |c: CurveArg| match c {
+        CurveArg::Secp256r1 => Curve::P256,
+        CurveArg::Secp384r1 => Curve::P384,
+    };
+    match (args.key_type, old) {
+        (Some(KeyTypeArg::Rsa), _) | (None, KeyType::Rsa { .. }) => KeyType::Rsa {
+            bits: args.rsa_key_size.unwrap_or(match old {
+                KeyType::Rsa { bits } => bits,
+                KeyType::Ecdsa { .. } => 2048,
+            }),
+        },
+        (Some(KeyTypeArg::Ecdsa), _) | (None, KeyType::Ecdsa { .. }) => KeyType::Ecdsa {
+            curve: args.elliptic_curve.map(curve).unwrap_or(match old {
+                KeyType::Ecdsa { curve } => curve,
+                KeyType::Rsa { .. } => Curve::P256,
+            }),
+        },
+    }
+}
+
+/// The authenticator asked for, or the old one with `--http-01-port` applied.
+fn authenticator(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<Authenticator, Error> {
     let port = args.http_01_port;
-    new.authenticator = if args.standalone {
-        Authenticator::Standalone {
+    if args.standalone {
+        return Ok(Authenticator::Standalone {
             http_01_port: port.unwrap_or(80),
             http_01_address: None,
-        }
-    } else if args.nginx {
+        });
+    }
+    if args.nginx {
         crate::cli::resolve::nginx_settings(&args.nginx_args)?;
-        Authenticator::Nginx {
+        return Ok(Authenticator::Nginx {
             server_root: args.nginx_args.nginx_server_root.clone(),
             ctl: args.nginx_args.nginx_ctl.clone(),
             http_01_port: port.unwrap_or(80),
-        }
-    } else if let Some(root) = &args.webroot_path {
+        });
+    }
+    if let Some(root) = &args.webroot_path {
         let root = webroot(root)?;
-        Authenticator::Webroot {
-            map: old
-                .domains
-                .iter()
-                .map(|d| WebrootEntry {
-                    domain: d.clone(),
-                    path: root.clone(),
-                })
-                .collect(),
-        }
-    } else {
-        let mut same = old.authenticator.clone();
-        if let Some(p) = port {
-            match &mut same {
-                Authenticator::Standalone { http_01_port, .. }
-                | Authenticator::Nginx { http_01_port, .. } => *http_01_port = p,
-                Authenticator::Webroot { .. }
-                | Authenticator::DnsRfc2136 { .. }
-                | Authenticator::Dns { .. }
-                | Authenticator::DnsRoute53 { .. }
-                | Authenticator::Manual { .. } => {
-                    return Err(InputError::Other(
-                        "--http-01-port has no meaning for a webroot, dns or manual lineage".into(),
-                    )
-                    .into())
-                }
+        let map = old
+            .domains
+            .iter()
+            .map(|d| WebrootEntry {
+                domain: d.clone(),
+                path: root.clone(),
+            })
+            .collect();
+        return Ok(Authenticator::Webroot { map });
+    }
+    let mut same = old.authenticator.clone();
+    if let Some(p) = port {
+        match &mut same {
+            Authenticator::Standalone { http_01_port, .. }
+            | Authenticator::Nginx { http_01_port, .. } => *http_01_port = p,
+            Authenticator::Webroot { .. }
+            | Authenticator::DnsRfc2136 { .. }
+            | Authenticator::Dns { .. }
+            | Authenticator::DnsRoute53 { .. }
+            | Authenticator::Manual { .. } => {
+                return Err(InputError::Other(
+                    "--http-01-port has no meaning for a webroot, dns or manual lineage".into(),
+                )
+                .into())
             }
         }
-        same
-    };
-    Ok(new)
+    }
+    Ok(same)
 }
 
 fn webroot(path: &PathBuf) -> Result<PathBuf, Error> {
