@@ -17,12 +17,12 @@ use base64::Engine;
 /// One parsed renewal file: section path ("" for the top level, `renewalparams`,
 /// `renewalparams/webroot_map`) to its keys.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RenewalConf {
+pub(crate) struct RenewalConf {
     sections: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl RenewalConf {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let mut conf = RenewalConf::default();
         let mut top_section = String::new();
         let mut current = String::new();
@@ -82,17 +82,17 @@ impl RenewalConf {
     }
 
     /// A top-level key (`cert`, `privkey`, `archive_dir`, `renew_before_expiry`, ...).
-    pub fn top(&self, key: &str) -> Option<&str> {
+    pub(crate) fn top(&self, key: &str) -> Option<&str> {
         self.get("", key)
     }
 
     /// A key of `[renewalparams]`; empty values and certbot's `None` count as absent.
-    pub fn param(&self, key: &str) -> Option<&str> {
+    pub(crate) fn param(&self, key: &str) -> Option<&str> {
         self.get("renewalparams", key)
     }
 
     /// A `[renewalparams]` boolean (configobj writes `True`/`False`).
-    pub fn param_bool(&self, key: &str) -> Result<Option<bool>, String> {
+    pub(crate) fn param_bool(&self, key: &str) -> Result<Option<bool>, String> {
         match self.param(key) {
             None => Ok(None),
             Some(v) => match v.to_ascii_lowercase().as_str() {
@@ -104,12 +104,12 @@ impl RenewalConf {
     }
 
     /// A `[renewalparams]` list value (`/a, /b,`), in order.
-    pub fn param_list(&self, key: &str) -> Vec<String> {
+    pub(crate) fn param_list(&self, key: &str) -> Vec<String> {
         self.param(key).map(split_list).unwrap_or_default()
     }
 
     /// `[[webroot_map]]`: domain to document root, sorted by domain.
-    pub fn webroot_map(&self) -> Vec<(String, String)> {
+    pub(crate) fn webroot_map(&self) -> Vec<(String, String)> {
         self.sections
             .get("renewalparams/webroot_map")
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -163,7 +163,7 @@ fn split_list(value: &str) -> Vec<String> {
 }
 
 /// `renewal/*.conf`, sorted by name.
-pub fn renewal_confs(certbot_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn renewal_confs(certbot_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let dir = certbot_dir.join("renewal");
     let mut out: Vec<PathBuf> = fs::read_dir(&dir)?
         .flatten()
@@ -176,7 +176,7 @@ pub fn renewal_confs(certbot_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// The current files of a lineage, read through certbot's `live/<name>/*.pem` symlinks.
 #[derive(Debug, Clone)]
-pub struct LineagePems {
+pub(crate) struct LineagePems {
     pub cert: String,
     pub chain: String,
     pub fullchain: String,
@@ -184,7 +184,7 @@ pub struct LineagePems {
 }
 
 /// Read the four files the renewal conf names (falling back to `live/<name>/`).
-pub fn read_lineage_pems(
+pub(crate) fn read_lineage_pems(
     certbot_dir: &Path,
     name: &str,
     conf: &RenewalConf,
@@ -208,7 +208,7 @@ pub fn read_lineage_pems(
 
 /// What certbot's account key can become in certwright.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccountKey {
+pub(crate) enum AccountKey {
     /// ECDSA P-256 (what instant-acme signs with): the key as PKCS#8 v1 DER.
     EcP256 { pkcs8: Vec<u8> },
     /// Any other key (certbot's default is RSA 2048): cannot be carried over.
@@ -217,8 +217,7 @@ pub enum AccountKey {
 
 /// One certbot account: `accounts/<host><path>/<id>/`.
 #[derive(Debug, Clone)]
-pub struct CertbotAccount {
-    pub id: String,
+pub(crate) struct CertbotAccount {
     pub dir: PathBuf,
     /// The account URL at the CA (`regr.json`'s `uri`).
     pub url: String,
@@ -226,7 +225,11 @@ pub struct CertbotAccount {
 }
 
 /// Read the account `id` that certbot registered at `server`.
-pub fn read_account(certbot_dir: &Path, server: &str, id: &str) -> Result<CertbotAccount, String> {
+pub(crate) fn read_account(
+    certbot_dir: &Path,
+    server: &str,
+    id: &str,
+) -> Result<CertbotAccount, String> {
     if id.is_empty() || id.contains(['/', '\0']) || id.starts_with('.') {
         return Err(format!("account id {id:?} is not a directory name"));
     }
@@ -254,17 +257,12 @@ pub fn read_account(certbot_dir: &Path, server: &str, id: &str) -> Result<Certbo
         })?
         .to_string();
     let key = jwk_to_account_key(&read_json("private_key.json")?)?;
-    Ok(CertbotAccount {
-        id: id.to_string(),
-        dir,
-        url,
-        key,
-    })
+    Ok(CertbotAccount { dir, url, key })
 }
 
 /// Convert certbot's JWK account key. EC P-256 becomes PKCS#8 (checked: `x`, `y` must be
 /// the public point of `d`); anything else is reported by its kind.
-pub fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, String> {
+pub(crate) fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, String> {
     let field = |k: &str| jwk.get(k).and_then(|v| v.as_str());
     let kty = field("kty").ok_or("the account key has no kty")?;
     match (kty, field("crv")) {
@@ -323,7 +321,7 @@ pub fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, String>
 }
 
 /// instant-acme's `AccountCredentials` JSON for an imported account.
-pub fn credentials_json(account_url: &str, pkcs8: &[u8], directory: &str) -> String {
+pub(crate) fn credentials_json(account_url: &str, pkcs8: &[u8], directory: &str) -> String {
     serde_json::json!({
         "id": account_url,
         "key_pkcs8": URL_SAFE_NO_PAD.encode(pkcs8),

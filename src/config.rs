@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::types::{CertName, DomainName, KeyType, PathMap, ServerUrl};
 
-pub const RENEWAL_SCHEMA: u32 = 1;
+pub(crate) const RENEWAL_SCHEMA: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RenewalConfig {
+pub(crate) struct RenewalConfig {
     /// Format version of this file.
     pub schema: u32,
     pub cert_name: CertName,
@@ -45,7 +45,7 @@ pub struct RenewalConfig {
 /// services read. Never holds a secret: the keystore password stays in its own file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DeployTargets {
+pub(crate) struct DeployTargets {
     /// A PKCS#12 keystore (Java, Tomcat, Jenkins).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pkcs12: Option<Pkcs12Target>,
@@ -59,7 +59,7 @@ pub struct DeployTargets {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Pkcs12Target {
+pub(crate) struct Pkcs12Target {
     pub path: PathBuf,
     /// File holding the keystore password (mode 0600); the password is read at each deploy.
     pub password_file: PathBuf,
@@ -67,7 +67,7 @@ pub struct Pkcs12Target {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DirTarget {
+pub(crate) struct DirTarget {
     pub path: PathBuf,
     pub owner: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,12 +77,12 @@ pub struct DirTarget {
 }
 
 impl DeployTargets {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self == &Self::default()
     }
 
     /// One line per target, for `certificates`.
-    pub fn describe(&self) -> Vec<String> {
+    pub(crate) fn describe(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(p) = &self.pkcs12 {
             out.push(format!("pkcs12 {}", p.path.display()));
@@ -110,7 +110,7 @@ impl DeployTargets {
 /// How a certificate is requested beyond its names: kept so `renew` repeats the choices.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct IssuanceSettings {
+pub(crate) struct IssuanceSettings {
     /// Keep the lineage's private key on renewal (certbot's --reuse-key).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reuse_key: bool,
@@ -132,12 +132,12 @@ pub struct IssuanceSettings {
 }
 
 impl IssuanceSettings {
-    pub fn is_default(&self) -> bool {
+    pub(crate) fn is_default(&self) -> bool {
         self == &Self::default()
     }
 
     /// The profile to ask for, and whether its absence is an error.
-    pub fn profile(&self) -> Option<(&str, bool)> {
+    pub(crate) fn profile(&self) -> Option<(&str, bool)> {
         match (&self.required_profile, &self.preferred_profile) {
             (Some(p), _) => Some((p.as_str(), true)),
             (None, Some(p)) => Some((p.as_str(), false)),
@@ -148,7 +148,7 @@ impl IssuanceSettings {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Authenticator {
+pub(crate) enum Authenticator {
     Standalone {
         http_01_port: u16,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,7 +208,7 @@ pub enum Authenticator {
 
 /// The challenge a `--manual` hook answers (`--preferred-challenges`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ManualChallenge {
+pub(crate) enum ManualChallenge {
     #[serde(rename = "dns-01")]
     Dns01,
     #[serde(rename = "http-01")]
@@ -221,14 +221,14 @@ fn is_zero(n: &u64) -> bool {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WebrootEntry {
+pub(crate) struct WebrootEntry {
     pub domain: DomainName,
     pub path: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Installer {
+pub(crate) enum Installer {
     Nginx {
         server_root: PathBuf,
         ctl: PathBuf,
@@ -243,7 +243,7 @@ pub enum Installer {
 }
 
 impl Authenticator {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Authenticator::Standalone { .. } => "standalone",
             Authenticator::Webroot { .. } => "webroot",
@@ -256,7 +256,7 @@ impl Authenticator {
     }
 
     /// Whether it answers dns-01 (the only challenge that proves wildcards).
-    pub fn is_dns(&self) -> bool {
+    pub(crate) fn is_dns(&self) -> bool {
         matches!(
             self,
             Authenticator::DnsRfc2136 { .. }
@@ -271,12 +271,12 @@ impl Authenticator {
 }
 
 impl RenewalConfig {
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         // Serialising plain data with string keys cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 
-    pub fn parse(json: &str, path: &Path) -> Result<Self, Error> {
+    pub(crate) fn parse(json: &str, path: &Path) -> Result<Self, Error> {
         let bad = |reason: String| Error::Config(format!("{}: {reason}", path.display()));
         let config: RenewalConfig = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
         if config.schema != RENEWAL_SCHEMA {

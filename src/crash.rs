@@ -8,7 +8,7 @@
 //! server can never make certwright abort mid-write.
 
 /// Every crash point, for tests and for the check below.
-pub const POINTS: &[&str] = &[
+pub(crate) const POINTS: &[&str] = &[
     "after-cert-write",
     "after-key-write",
     "after-version-rename",
@@ -21,7 +21,7 @@ pub const POINTS: &[&str] = &[
 const ARMED: bool = cfg!(any(debug_assertions, feature = "crash-points"));
 
 /// Abort here if this point is the one named by `CERTWRIGHT_CRASH_AT`.
-pub fn crash_point(name: &'static str) {
+pub(crate) fn crash_point(name: &'static str) {
     debug_assert!(POINTS.contains(&name), "unknown crash point {name}");
     if !ARMED {
         return;

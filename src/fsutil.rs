@@ -7,10 +7,10 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Prefix of every temp file we create, so a later run can find and remove leftovers.
-pub const TEMP_PREFIX: &str = ".certwright-tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".certwright-tmp-";
 
 /// A temp path beside `path`, unique per process and call.
-pub fn temp_path_for(path: &Path) -> PathBuf {
+pub(crate) fn temp_path_for(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -25,13 +25,18 @@ pub fn temp_path_for(path: &Path) -> PathBuf {
 /// Atomically replace `path` with `contents`, with exactly `mode` (the umask does not apply).
 ///
 /// `O_EXCL` on the temp name refuses a pre-planted file or symlink there.
-pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     write_atomic_via(&temp_path_for(path), path, contents, mode)
 }
 
 /// `write_atomic` through the caller's temp name `tmp` (in the same directory as `path`):
 /// on a directory several hosts share, a pid and a counter do not make a name unique.
-pub fn write_atomic_via(tmp: &Path, path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+pub(crate) fn write_atomic_via(
+    tmp: &Path,
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+) -> io::Result<()> {
     let result = (|| {
         write_new(tmp, contents, mode)?;
         fs::rename(tmp, path)?;
@@ -45,7 +50,7 @@ pub fn write_atomic_via(tmp: &Path, path: &Path, contents: &[u8], mode: u32) -> 
 
 /// Create `path` (refusing any file or symlink already there) with exactly `mode`, write
 /// `contents` and fsync it. Not atomic by itself: callers rename or link it into place.
-pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+pub(crate) fn write_new(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -59,7 +64,7 @@ pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
 
 /// Point the symlink `link` at `target` atomically: a new link under a temp name is renamed
 /// over the old one, so a reader sees either the old target or the new, never neither.
-pub fn swap_symlink(target: &Path, link: &Path) -> io::Result<()> {
+pub(crate) fn swap_symlink(target: &Path, link: &Path) -> io::Result<()> {
     let tmp = temp_path_for(link);
     std::os::unix::fs::symlink(target, &tmp)?;
     crate::crash::crash_point("after-temp-symlink");
@@ -71,7 +76,7 @@ pub fn swap_symlink(target: &Path, link: &Path) -> io::Result<()> {
 }
 
 /// fsync the directory holding `path` so a rename survives a power loss.
-pub fn sync_parent(path: &Path) -> io::Result<()> {
+pub(crate) fn sync_parent(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -82,7 +87,7 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
 /// Create `dir` (and parents) and force its mode, whatever the umask. The mode is set
 /// through an fd opened with `O_NOFOLLOW`: a symlink planted at `dir` is refused, its
 /// target never chmodded.
-pub fn create_dir_with_mode(dir: &Path, mode: u32) -> io::Result<()> {
+pub(crate) fn create_dir_with_mode(dir: &Path, mode: u32) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let fd = open_dir_nofollow(dir)?;
     rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode))?;
@@ -106,7 +111,7 @@ fn open_dir_nofollow(dir: &Path) -> io::Result<std::os::fd::OwnedFd> {
 /// `O_NOFOLLOW` and must be a regular file owned by this user; modes are set through fds.
 /// `dir` is created 0700; an existing one is narrowed to 0700 only if it is ours and not a
 /// symlink (a symlinked logs dir is the admin's choice: followed, never chmodded).
-pub fn open_log(dir: &Path, name: &str) -> io::Result<File> {
+pub(crate) fn open_log(dir: &Path, name: &str) -> io::Result<File> {
     use rustix::fs::{Mode, OFlags};
     use std::os::unix::fs::MetadataExt;
     let euid = rustix::process::geteuid().as_raw();
@@ -162,7 +167,7 @@ pub fn open_log(dir: &Path, name: &str) -> io::Result<File> {
 /// following any symlink: `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, or, on a
 /// kernel without it (before 5.6, or a seccomp filter), `openat` with `O_NOFOLLOW`, which
 /// for a single component gives the same guarantee.
-pub fn open_dir_beneath(
+pub(crate) fn open_dir_beneath(
     parent: &std::os::fd::OwnedFd,
     name: &str,
 ) -> io::Result<std::os::fd::OwnedFd> {
@@ -186,7 +191,7 @@ pub fn open_dir_beneath(
 
 /// Environment variables that carry secrets certwright reads (the EAB key, the Redis
 /// password): removed from every child's environment (hooks, nginx), which needs none of them.
-pub const SECRET_ENV_VARS: &[&str] = &[
+pub(crate) const SECRET_ENV_VARS: &[&str] = &[
     "CERTWRIGHT_EAB_HMAC_KEY",
     "CERTWRIGHT_STORE_PASSWORD",
     "REDISCLI_AUTH",
@@ -201,7 +206,7 @@ pub const SECRET_ENV_VARS: &[&str] = &[
 
 /// Clear `SECRET_ENV_VARS` (and `CERTWRIGHT_STORE` when its URL holds credentials) from a
 /// child's environment. (Not a file primitive, but shared by the same two leaves.)
-pub fn scrub_secret_env(cmd: &mut std::process::Command) {
+pub(crate) fn scrub_secret_env(cmd: &mut std::process::Command) {
     for var in SECRET_ENV_VARS {
         cmd.env_remove(var);
     }
@@ -212,7 +217,7 @@ pub fn scrub_secret_env(cmd: &mut std::process::Command) {
 
 /// Why `read_owned` would not read a file.
 #[derive(Debug)]
-pub enum OwnedReadError {
+pub(crate) enum OwnedReadError {
     Io(io::Error),
     /// Someone else could have written it: what to tell the user.
     Untrusted(String),
@@ -222,7 +227,7 @@ pub enum OwnedReadError {
 /// absent. Refused: a symlink, anything but a regular file, a file owned by another user
 /// than this one or root, a file group or others can write, and one over `max` bytes.
 /// Checked on the open fd, so the file cannot be swapped between check and read.
-pub fn read_owned(path: &Path, max: u64) -> Result<Option<String>, OwnedReadError> {
+pub(crate) fn read_owned(path: &Path, max: u64) -> Result<Option<String>, OwnedReadError> {
     use std::io::Read;
     let opened = OpenOptions::new()
         .read(true)
@@ -252,7 +257,7 @@ pub fn read_owned(path: &Path, max: u64) -> Result<Option<String>, OwnedReadErro
 }
 
 /// A regular file owned by this user or root that only its owner can write.
-pub fn owned_by_us(meta: &fs::Metadata) -> Result<(), String> {
+pub(crate) fn owned_by_us(meta: &fs::Metadata) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
     if !meta.file_type().is_file() {
         return Err("it is not a regular file".into());

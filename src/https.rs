@@ -14,10 +14,10 @@ use hyper_util::rt::TokioExecutor;
 use rustls::RootCertStore;
 
 /// A hyper client over rustls, for request bodies of type `B`.
-pub type HttpsClient<B> = Client<HttpsConnector<HttpConnector>, B>;
+pub(crate) type HttpsClient<B> = Client<HttpsConnector<HttpConnector>, B>;
 
 /// The system's trust roots; a malformed one is skipped, as every TLS client does.
-pub fn native_roots() -> RootCertStore {
+pub(crate) fn native_roots() -> RootCertStore {
     let mut roots = RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
@@ -27,7 +27,7 @@ pub fn native_roots() -> RootCertStore {
 
 /// A client trusting `roots`; `https_only` refuses plain `http://` URLs (ACME requires TLS,
 /// a webhook receiver on a private network may not offer it).
-pub fn client<B>(
+pub(crate) fn client<B>(
     roots: RootCertStore,
     https_only: bool,
     connect_timeout: Duration,

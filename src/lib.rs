@@ -6,23 +6,25 @@
 //! layer that wires leaves) -> leaves `acme`, `challenge`, `store`, `nginx`, `schedule`,
 //! `config`, `certbot` (never importing each other) -> `types`, `error`, `fsutil`, `https`, `crash`.
 #![forbid(unsafe_code)]
+// The library's surface is what the binary and the tests use; the rest is crate-private.
+#![warn(unreachable_pub)]
 
-pub mod acme;
-pub mod certbot;
+pub(crate) mod acme;
+pub(crate) mod certbot;
 pub mod challenge;
 pub mod cli;
 pub mod cli_ini;
 pub mod commands;
-pub mod config;
-pub mod crash;
+pub(crate) mod config;
+pub(crate) mod crash;
 pub mod error;
-pub mod fsutil;
-pub mod https;
+pub(crate) mod fsutil;
+pub(crate) mod https;
 pub mod metrics;
 pub mod nginx;
 pub mod notify;
-pub mod ops;
-pub mod schedule;
-pub mod store;
+pub(crate) mod ops;
+pub(crate) mod schedule;
+pub(crate) mod store;
 pub mod types;
 pub mod verify;

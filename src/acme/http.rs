@@ -21,7 +21,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A cheaply clonable client; every request is bounded in time.
 #[derive(Clone)]
-pub struct AcmeHttp {
+pub(crate) struct AcmeHttp {
     /// hyper in production; a scripted CA in this module's unit tests.
     inner: Arc<dyn HttpClient>,
 }
@@ -29,7 +29,7 @@ pub struct AcmeHttp {
 impl AcmeHttp {
     /// Trust the system roots plus every certificate in `ca_bundle` (for private CAs and
     /// Pebble). Reading the bundle fails before any network I/O.
-    pub fn new(ca_bundle: Option<&Path>) -> Result<Self, AcmeError> {
+    pub(crate) fn new(ca_bundle: Option<&Path>) -> Result<Self, AcmeError> {
         let mut roots = https::native_roots();
         if let Some(path) = ca_bundle {
             let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
@@ -76,7 +76,7 @@ impl AcmeHttp {
 
     /// GET a URL and return status and body, for the directory and ARI (which instant-acme
     /// does not expose in the shape we need).
-    pub async fn get(&self, url: &str) -> Result<(u16, http::HeaderMap, Bytes), AcmeError> {
+    pub(crate) async fn get(&self, url: &str) -> Result<(u16, http::HeaderMap, Bytes), AcmeError> {
         let transport = |message: String| AcmeError::Transport {
             url: url.to_string(),
             message,
@@ -102,7 +102,7 @@ impl AcmeHttp {
 
 impl AcmeHttp {
     /// HEAD a URL (newNonce) and return status and headers.
-    pub async fn head(&self, url: &str) -> Result<(u16, http::HeaderMap), AcmeError> {
+    pub(crate) async fn head(&self, url: &str) -> Result<(u16, http::HeaderMap), AcmeError> {
         let transport = |message: String| AcmeError::Transport {
             url: url.to_string(),
             message,

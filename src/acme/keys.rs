@@ -9,13 +9,13 @@ use crate::error::AcmeError;
 use crate::types::{Curve, DomainName, KeyType};
 
 /// A fresh key and a CSR for `names` signed with it.
-pub struct KeyAndCsr {
+pub(crate) struct KeyAndCsr {
     pub private_key_pem: String,
     pub csr_der: Vec<u8>,
 }
 
 /// Generate a new key of `key_type`.
-pub fn generate_key(key_type: KeyType) -> Result<KeyPair, AcmeError> {
+pub(crate) fn generate_key(key_type: KeyType) -> Result<KeyPair, AcmeError> {
     let result = match key_type {
         KeyType::Ecdsa { curve: Curve::P256 } => {
             KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
@@ -42,7 +42,11 @@ pub fn generate_key(key_type: KeyType) -> Result<KeyPair, AcmeError> {
 
 /// Build a CSR for `names` and `ips` with `key` (subject left empty: the identifiers go in
 /// the SAN, as the CA requires).
-pub fn csr_for(names: &[DomainName], ips: &[IpAddr], key: &KeyPair) -> Result<Vec<u8>, AcmeError> {
+pub(crate) fn csr_for(
+    names: &[DomainName],
+    ips: &[IpAddr],
+    key: &KeyPair,
+) -> Result<Vec<u8>, AcmeError> {
     // rcgen makes an IP address SAN of every entry that parses as one.
     let sans: Vec<String> = names
         .iter()
@@ -59,7 +63,7 @@ pub fn csr_for(names: &[DomainName], ips: &[IpAddr], key: &KeyPair) -> Result<Ve
 }
 
 /// A new key plus CSR in one step.
-pub fn new_key_and_csr(
+pub(crate) fn new_key_and_csr(
     names: &[DomainName],
     ips: &[IpAddr],
     key_type: KeyType,
@@ -73,7 +77,7 @@ pub fn new_key_and_csr(
 }
 
 /// A CSR for an existing key (`--reuse-key`).
-pub fn csr_for_existing_key(
+pub(crate) fn csr_for_existing_key(
     names: &[DomainName],
     ips: &[IpAddr],
     private_key_pem: &str,
@@ -85,7 +89,7 @@ pub fn csr_for_existing_key(
 
 /// A CSR supplied by the user (`--csr`), with what the order needs from it.
 #[derive(Debug, Clone)]
-pub struct UserCsr {
+pub(crate) struct UserCsr {
     pub der: Vec<u8>,
     /// DNS names of the SAN extension, plus the subject CN if it is not among them.
     pub dns_names: Vec<String>,
@@ -95,7 +99,7 @@ pub struct UserCsr {
 }
 
 /// Read a CSR in PEM ("CERTIFICATE REQUEST") or DER form. Errors are for the user.
-pub fn parse_csr(bytes: &[u8]) -> Result<UserCsr, String> {
+pub(crate) fn parse_csr(bytes: &[u8]) -> Result<UserCsr, String> {
     use rustls_pki_types::pem::PemObject;
     use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension};
     let der = if bytes.starts_with(b"-----") || bytes.iter().take(64).all(u8::is_ascii) {

@@ -4,7 +4,7 @@
 
 mod http;
 mod jws;
-pub mod keys;
+pub(crate) mod keys;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use instant_acme::{
 use rustls_pki_types::CertificateDer;
 use serde::Deserialize;
 
-pub use http::AcmeHttp;
+pub(crate) use http::AcmeHttp;
 
 use crate::error::{AcmeError, Problem};
 use crate::types::{DomainName, ServerUrl};
@@ -34,7 +34,7 @@ const SERVER_ERROR_BACKOFF: Duration = Duration::from_secs(1);
 /// The parts of the directory instant-acme does not expose.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct Directory {
+pub(crate) struct Directory {
     #[serde(default)]
     pub new_nonce: String,
     #[serde(default)]
@@ -45,7 +45,7 @@ pub struct Directory {
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct DirectoryMeta {
+pub(crate) struct DirectoryMeta {
     #[serde(default)]
     pub terms_of_service: Option<String>,
     #[serde(default)]
@@ -54,7 +54,10 @@ pub struct DirectoryMeta {
 
 /// Fetch the directory once, before any account exists, to learn the terms URL and
 /// whether ARI is offered.
-pub async fn fetch_directory(http: &AcmeHttp, server: &ServerUrl) -> Result<Directory, AcmeError> {
+pub(crate) async fn fetch_directory(
+    http: &AcmeHttp,
+    server: &ServerUrl,
+) -> Result<Directory, AcmeError> {
     let (status, _, body) = http.get(server.as_str()).await?;
     if status != 200 {
         return Err(AcmeError::Protocol(format!(
@@ -67,7 +70,7 @@ pub async fn fetch_directory(http: &AcmeHttp, server: &ServerUrl) -> Result<Dire
 
 /// A registered account, ready to order.
 #[derive(Clone)]
-pub struct AcmeAccount {
+pub(crate) struct AcmeAccount {
     inner: Account,
     http: AcmeHttp,
     /// For the POST-as-GET requests instant-acme does not expose (alternate chains).
@@ -77,7 +80,7 @@ pub struct AcmeAccount {
 /// What to order: names, IP addresses (RFC 8738), the certificate replaced (ARI), and the
 /// profile (already checked against the directory by the caller).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OrderSpec<'a> {
+pub(crate) struct OrderSpec<'a> {
     pub names: &'a [DomainName],
     pub ip_addresses: &'a [IpAddr],
     pub replaces: Option<&'a AriCertId>,
@@ -88,7 +91,7 @@ pub struct OrderSpec<'a> {
 
 /// The challenge type an order is answered with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ChallengeKind {
+pub(crate) enum ChallengeKind {
     #[default]
     Http01,
     Dns01,
@@ -102,7 +105,7 @@ impl ChallengeKind {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ChallengeKind::Http01 => "http-01",
             ChallengeKind::Dns01 => "dns-01",
@@ -113,7 +116,8 @@ impl ChallengeKind {
 impl AcmeAccount {
     /// Register a new account. Returns it and its credentials as JSON (a secret: it holds
     /// the account key; the caller stores it 0600 and never logs it).
-    pub async fn register(
+    #[cfg(test)]
+    pub(crate) async fn register(
         http: &AcmeHttp,
         server: &ServerUrl,
         email: Option<&str>,
@@ -122,7 +126,7 @@ impl AcmeAccount {
     }
 
     /// `register`, bound to an account at the CA when `external` is given (RFC 8555 7.3.4).
-    pub async fn register_bound(
+    pub(crate) async fn register_bound(
         http: &AcmeHttp,
         server: &ServerUrl,
         email: Option<&str>,
@@ -160,7 +164,10 @@ impl AcmeAccount {
     }
 
     /// Restore an account from stored credentials JSON.
-    pub async fn restore(http: &AcmeHttp, credentials_json: &str) -> Result<Self, AcmeError> {
+    pub(crate) async fn restore(
+        http: &AcmeHttp,
+        credentials_json: &str,
+    ) -> Result<Self, AcmeError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -189,7 +196,7 @@ impl AcmeAccount {
     }
 
     /// The profiles the CA's directory offers (`meta.profiles`), by name.
-    pub fn profiles(&self) -> Vec<String> {
+    pub(crate) fn profiles(&self) -> Vec<String> {
         let mut names: Vec<String> = self.inner.profiles().map(|p| p.name.to_string()).collect();
         names.sort();
         names
@@ -197,7 +204,10 @@ impl AcmeAccount {
 
     /// The CA's alternate chains for a certificate (PEM each, leaf first), from the
     /// `Link: rel="alternate"` headers of its URL (RFC 8555 section 7.4.2).
-    pub async fn alternate_chains(&self, certificate_url: &str) -> Result<Vec<String>, AcmeError> {
+    pub(crate) async fn alternate_chains(
+        &self,
+        certificate_url: &str,
+    ) -> Result<Vec<String>, AcmeError> {
         let Some(signer) = &self.post_as_get else {
             return Err(AcmeError::Protocol(
                 "the stored account credentials cannot sign requests for alternate chains".into(),
@@ -223,17 +233,17 @@ impl AcmeAccount {
     }
 
     /// The account URL, which is also its identity at the CA.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         self.inner.id()
     }
 
     /// RFC 7638 thumbprint of the account key (base64url).
-    pub fn key_thumbprint(&self) -> &str {
+    pub(crate) fn key_thumbprint(&self) -> &str {
         self.inner.key_thumbprint()
     }
 
     /// Replace the account's contacts at the CA (`mailto:` added here).
-    pub async fn update_email(&self, email: Option<&str>) -> Result<(), AcmeError> {
+    pub(crate) async fn update_email(&self, email: Option<&str>) -> Result<(), AcmeError> {
         let contact = email.map(|e| format!("mailto:{e}"));
         let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
         let mut attempt = 0;
@@ -252,7 +262,7 @@ impl AcmeAccount {
 
     /// Roll the account over to a new key. Returns the new credentials JSON, which the
     /// caller must persist before anything else: the old key no longer works.
-    pub async fn rollover_key(&mut self) -> Result<String, AcmeError> {
+    pub(crate) async fn rollover_key(&mut self) -> Result<String, AcmeError> {
         // Not retried: a keyChange whose answer was lost may have gone through, and a
         // second one would be signed with a key the CA no longer knows.
         let credentials = self
@@ -268,7 +278,7 @@ impl AcmeAccount {
     /// deactivation, so it is confirmed by a contact update the CA must then refuse
     /// (`contact` is the account's current contact, so an update that went through changes
     /// nothing).
-    pub async fn deactivate(self, contact: Option<&str>) -> Result<(), AcmeError> {
+    pub(crate) async fn deactivate(self, contact: Option<&str>) -> Result<(), AcmeError> {
         let probe = self.clone();
         self.inner
             .deactivate()
@@ -285,7 +295,11 @@ impl AcmeAccount {
     }
 
     /// Revoke a certificate (DER of the leaf) with this account.
-    pub async fn revoke(&self, leaf_der: &[u8], reason: RevokeReason) -> Result<(), AcmeError> {
+    pub(crate) async fn revoke(
+        &self,
+        leaf_der: &[u8],
+        reason: RevokeReason,
+    ) -> Result<(), AcmeError> {
         let certificate = CertificateDer::from(leaf_der.to_vec());
         let mut attempt = 0;
         loop {
@@ -305,30 +319,14 @@ impl AcmeAccount {
         }
     }
 
-    /// Create an order for `names` and collect the HTTP-01 challenges still to answer
-    /// (authorizations the CA already holds as valid are skipped).
-    pub async fn new_order(&self, names: &[DomainName]) -> Result<PendingOrder, AcmeError> {
-        self.new_order_replacing(names, None).await
-    }
-
-    /// As `new_order`, telling an ARI-capable CA which certificate this one replaces. If the
-    /// CA refuses the `replaces` (already replaced, or issued to another account), the order
-    /// is retried without it: renewing matters more than the hint.
-    pub async fn new_order_replacing(
+    /// Create an order and collect the challenges still to answer (authorizations the CA
+    /// already holds as valid are skipped). With `replaces`, an ARI-capable CA is told which
+    /// certificate this one replaces; if it refuses that (already replaced, or issued to
+    /// another account), the order is retried without it: renewing matters more.
+    pub(crate) async fn new_order_for(
         &self,
-        names: &[DomainName],
-        replaces: Option<&AriCertId>,
+        spec: &OrderSpec<'_>,
     ) -> Result<PendingOrder, AcmeError> {
-        self.new_order_for(&OrderSpec {
-            names,
-            replaces,
-            ..OrderSpec::default()
-        })
-        .await
-    }
-
-    /// As `new_order_replacing`, with IP identifiers and a profile.
-    pub async fn new_order_for(&self, spec: &OrderSpec<'_>) -> Result<PendingOrder, AcmeError> {
         let identifiers: Vec<Identifier> = spec
             .names
             .iter()
@@ -377,13 +375,13 @@ impl AcmeAccount {
 
 /// External Account Binding credentials: the CA's key id and the decoded HMAC key.
 /// A secret: Debug shows only the key id.
-pub struct ExternalAccount {
+pub(crate) struct ExternalAccount {
     pub kid: String,
     hmac: Vec<u8>,
 }
 
 impl ExternalAccount {
-    pub fn new(kid: String, hmac: Vec<u8>) -> Self {
+    pub(crate) fn new(kid: String, hmac: Vec<u8>) -> Self {
         Self { kid, hmac }
     }
 }
@@ -421,14 +419,14 @@ impl From<RevokeReason> for RevocationReason {
 
 /// RFC 9773 certificate identifier parts, base64url without padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AriCertId {
+pub(crate) struct AriCertId {
     pub aki_b64: String,
     pub serial_b64: String,
 }
 
 impl AriCertId {
     /// From the leaf's authority key identifier and the DER content of its serial.
-    pub fn new(authority_key_id: &[u8], serial_der: &[u8]) -> Self {
+    pub(crate) fn new(authority_key_id: &[u8], serial_der: &[u8]) -> Self {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         Self {
@@ -438,19 +436,19 @@ impl AriCertId {
     }
 
     /// `<aki>.<serial>`, the path segment of a renewalInfo URL.
-    pub fn path_segment(&self) -> String {
+    pub(crate) fn path_segment(&self) -> String {
         format!("{}.{}", self.aki_b64, self.serial_b64)
     }
 }
 
 /// The raw renewalInfo answer: body for the schedule module to parse, and Retry-After.
-pub struct RenewalInfoResponse {
+pub(crate) struct RenewalInfoResponse {
     pub body: Vec<u8>,
     pub retry_after: Option<String>,
 }
 
 /// GET `<renewalInfo>/<aki>.<serial>` (unauthenticated, RFC 9773 section 4.1).
-pub async fn fetch_renewal_info(
+pub(crate) async fn fetch_renewal_info(
     http: &AcmeHttp,
     renewal_info_url: &str,
     id: &AriCertId,
@@ -491,7 +489,7 @@ fn replaces_refused(p: &instant_acme::Problem) -> bool {
 /// One challenge to publish before validation: HTTP-01 serves `key_authorization` at
 /// `token`; DNS-01 publishes `dns_value` as TXT (the name is kept from the HTTP-01 days).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Http01Challenge {
+pub(crate) struct Http01Challenge {
     /// As ordered: a wildcard keeps its `*.`.
     pub identifier: String,
     pub token: String,
@@ -501,24 +499,20 @@ pub struct Http01Challenge {
 }
 
 /// An order whose challenges the caller publishes before calling `validate`.
-pub struct PendingOrder {
+pub(crate) struct PendingOrder {
     order: Order,
     pub challenges: Vec<Http01Challenge>,
     kind: ChallengeKind,
 }
 
 impl PendingOrder {
-    pub fn url(&self) -> &str {
-        self.order.url()
-    }
-
     /// Where the issued certificate is (after `finalize`).
-    pub fn certificate_url(&mut self) -> Option<String> {
+    pub(crate) fn certificate_url(&mut self) -> Option<String> {
         self.order.state().certificate.clone()
     }
 
     /// After a failed `validate`: the identifiers whose authorization is invalid.
-    pub async fn invalid_identifiers(&mut self) -> Vec<String> {
+    pub(crate) async fn invalid_identifiers(&mut self) -> Vec<String> {
         let mut out = Vec::new();
         let mut authorizations = self.order.authorizations();
         while let Some(Ok(mut authz)) = authorizations.next().await {
@@ -541,7 +535,7 @@ impl PendingOrder {
 
     /// Tell the CA every challenge is ready and wait (at most `deadline`) until the order is
     /// ready to finalize. A failed validation names the identifier and the CA's detail.
-    pub async fn validate(&mut self, deadline: Duration) -> Result<(), AcmeError> {
+    pub(crate) async fn validate(&mut self, deadline: Duration) -> Result<(), AcmeError> {
         let tokens: Vec<String> = self.challenges.iter().map(|c| c.token.clone()).collect();
         for token in &tokens {
             let mut attempt = 0;
@@ -588,7 +582,7 @@ impl PendingOrder {
     }
 
     /// Submit the CSR and download the certificate chain (PEM, leaf first).
-    pub async fn finalize(
+    pub(crate) async fn finalize(
         &mut self,
         csr_der: &[u8],
         deadline: Duration,

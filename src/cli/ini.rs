@@ -17,7 +17,7 @@ const MAX_CLI_INI: u64 = 256 * 1024;
 /// `args` with the defaults file's flags for the subcommand being run inserted after it.
 /// Nothing is read for `--help`/`--version` (a broken file must not hide the help) or when
 /// no subcommand is given.
-pub fn with_file_defaults(
+pub(crate) fn with_file_defaults(
     args: Vec<OsString>,
     root: &Command,
 ) -> Result<Vec<OsString>, clap::Error> {

@@ -2,8 +2,8 @@
 //! pages. `resolve` turns parsed arguments into the validated requests `ops` takes; every
 //! exit-2 error is made there, before any network I/O.
 
-pub mod ini;
-pub mod resolve;
+pub(crate) mod ini;
+pub(crate) mod resolve;
 
 use std::path::PathBuf;
 

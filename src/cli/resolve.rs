@@ -44,7 +44,7 @@ use super::{
 };
 
 /// The global flags.
-pub fn settings(g: &GlobalArgs) -> Result<Settings, Error> {
+pub(crate) fn settings(g: &GlobalArgs) -> Result<Settings, Error> {
     Ok(Settings {
         config_dir: g.config_dir.clone(),
         work_dir: g.work_dir.clone(),
@@ -99,7 +99,7 @@ fn hostname() -> String {
 }
 
 /// `--server`/`--staging`/`--ca-bundle`.
-pub fn server_choice(args: &ServerArgs) -> Result<ServerChoice, Error> {
+pub(crate) fn server_choice(args: &ServerArgs) -> Result<ServerChoice, Error> {
     Ok(ServerChoice {
         server: server(args.server.as_deref(), args.staging)?,
         ca_bundle: ca_bundle(args.ca_bundle.as_deref())?,
@@ -107,7 +107,7 @@ pub fn server_choice(args: &ServerArgs) -> Result<ServerChoice, Error> {
 }
 
 /// `--server` / `--staging` / default, validated.
-pub fn server(server: Option<&str>, staging: bool) -> Result<ServerUrl, Error> {
+pub(crate) fn server(server: Option<&str>, staging: bool) -> Result<ServerUrl, Error> {
     let url = match (server, staging) {
         (Some(s), _) => s,
         (None, true) => ServerUrl::LETSENCRYPT_STAGING,
@@ -118,7 +118,7 @@ pub fn server(server: Option<&str>, staging: bool) -> Result<ServerUrl, Error> {
 
 /// `--ca-bundle` must be a readable file of PEM certificates; checked before anything else
 /// happens (not first when the HTTP client is built, after the store was prepared).
-pub fn ca_bundle(path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
+pub(crate) fn ca_bundle(path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
     let Some(path) = path else { return Ok(None) };
@@ -147,7 +147,7 @@ pub fn ca_bundle(path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
 
 /// The EAB key id and decoded HMAC key from `--eab-kid` and one of `--eab-hmac-key-file`,
 /// `--eab-hmac-key` or `CERTWRIGHT_EAB_HMAC_KEY`. Messages never include the key.
-pub fn eab(ui: &Ui, args: &EabArgs) -> Result<Option<ExternalAccount>, Error> {
+pub(crate) fn eab(ui: &Ui, args: &EabArgs) -> Result<Option<ExternalAccount>, Error> {
     let Some(kid) = &args.eab_kid else {
         return Ok(None);
     };
@@ -204,7 +204,7 @@ fn decode_hmac_key(encoded: &str) -> Option<Vec<u8>> {
 }
 
 /// `revoke`'s target: `--cert-name`, or `--cert-path` whose leaf is read now.
-pub fn revoke_target(name: Option<&str>, path: Option<&Path>) -> Result<Target, Error> {
+pub(crate) fn revoke_target(name: Option<&str>, path: Option<&Path>) -> Result<Target, Error> {
     match (name, path) {
         (Some(name), _) => Ok(Target::Lineage(name.parse()?)),
         (None, Some(path)) => Ok(Target::File {
@@ -239,7 +239,7 @@ fn read_leaf(path: &Path) -> Result<Vec<u8>, Error> {
 
 /// `renew`: names, dry-run server and hooks checked; the fleet and bound ports are the
 /// command's.
-pub fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
+pub(crate) fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
     let names = args
         .cert_name
         .iter()
@@ -273,7 +273,7 @@ pub fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
 
 /// Alert targets and the metrics textfile; reads the SMTP credentials file (refused unless
 /// 0600). Errors never quote a webhook URL or the password.
-pub fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
+pub(crate) fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
     Ok(AlertSettings {
         metrics_textfile: args.metrics_textfile.clone(),
         ..alert_targets(&args.targets)?
@@ -281,7 +281,7 @@ pub fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
 }
 
 /// The alert targets alone (`install`, `run`: they write no metrics).
-pub fn alert_targets(args: &AlertTargetArgs) -> Result<AlertSettings, Error> {
+pub(crate) fn alert_targets(args: &AlertTargetArgs) -> Result<AlertSettings, Error> {
     let bad = |flag: &str, e: String| InputError::Other(format!("{flag}: {e}"));
     let mut targets = Vec::new();
     for url in &args.notify_webhook {
@@ -324,7 +324,10 @@ pub fn alert_targets(args: &AlertTargetArgs) -> Result<AlertSettings, Error> {
 
 /// The note for certbot's global flags a verb accepts but has no use for (None if none was
 /// given); `extra` names more such flags of the verb.
-pub fn ignored_certbot_flags(g: &CertbotGlobalArgs, extra: &[(&str, bool)]) -> Option<String> {
+pub(crate) fn ignored_certbot_flags(
+    g: &CertbotGlobalArgs,
+    extra: &[(&str, bool)],
+) -> Option<String> {
     let given: Vec<&str> = [("--server", g.server.is_some()), ("--staging", g.staging)]
         .iter()
         .chain(extra)
@@ -341,7 +344,7 @@ pub fn ignored_certbot_flags(g: &CertbotGlobalArgs, extra: &[(&str, bool)]) -> O
 }
 
 /// `daemon`: schedule, hooks, the fleet responder and the nginx challenge proxy checked.
-pub fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
+pub(crate) fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
     let cron = args
         .schedule
         .as_deref()
@@ -394,7 +397,7 @@ fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
 }
 
 /// The key type from `--key-type`, `--elliptic-curve` and `--rsa-key-size`.
-pub fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyType {
+pub(crate) fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyType {
     match kind {
         KeyTypeArg::Ecdsa => KeyType::Ecdsa {
             curve: match curve {
@@ -408,7 +411,7 @@ pub fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyType {
 
 /// The nginx installer from `--nginx-server-root`, `--nginx-ctl`, `--nginx-path-map` and the
 /// installer flags.
-pub fn installer(
+pub(crate) fn installer(
     nginx: &NginxArgs,
     installer: &InstallerArgs,
     http_01_port: u16,
@@ -426,7 +429,7 @@ pub fn installer(
 
 /// The `--deploy-*` flags, checked as a deploy would (password file 0600, owner exists,
 /// directory not writable by others); `None` when none is given (the saved ones stay).
-pub fn deploy_targets(args: &DeployArgs) -> Result<Option<DeployTargets>, Error> {
+pub(crate) fn deploy_targets(args: &DeployArgs) -> Result<Option<DeployTargets>, Error> {
     let bad = |m: String| Error::from(InputError::Other(m));
     let absolute = |flag: &str, p: &Path| {
         if p.is_absolute() {
@@ -496,7 +499,7 @@ fn dir_target(path: PathBuf, owner: &str, mode: Option<&str>) -> Result<DirTarge
 }
 
 /// `--nginx-server-root` must hold nginx.conf; checked before anything is sent.
-pub fn nginx_settings(args: &NginxArgs) -> Result<(), Error> {
+pub(crate) fn nginx_settings(args: &NginxArgs) -> Result<(), Error> {
     let conf = args.nginx_server_root.join("nginx.conf");
     if !conf.is_file() {
         return Err(InputError::Other(format!(
@@ -577,7 +580,7 @@ fn webroot_authenticator(
 }
 
 /// Check names for HTTP-01 before any network I/O.
-pub fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
+pub(crate) fn check_http01_names(domains: &[DomainName]) -> Result<(), Error> {
     if let Some(w) = domains.iter().find(|d| d.is_wildcard()) {
         return Err(InputError::Domain {
             name: w.to_string(),
@@ -614,7 +617,7 @@ fn issuance_choice(args: &IssuanceArgs) -> Result<IssuanceChoice, Error> {
 }
 
 /// Read `--csr` (None without it); its names must be valid domain names for http-01.
-pub fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
+pub(crate) fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
     let Some(path) = &args.csr else {
         return Ok(None);
     };
@@ -661,7 +664,11 @@ pub fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
 
 /// `certonly` (and `run`): parse and check every input; no file is touched and nothing is
 /// sent before this passes. The fleet and ports bound for `--user` are the command's.
-pub fn certonly(ui: &Ui, args: CertonlyArgs, webroots: &[Option<usize>]) -> Result<Request, Error> {
+pub(crate) fn certonly(
+    ui: &Ui,
+    args: CertonlyArgs,
+    webroots: &[Option<usize>],
+) -> Result<Request, Error> {
     if args.request.must_staple {
         return Err(InputError::Other("--must-staple is not supported: Let's Encrypt stopped accepting Must-Staple requests and shut down its OCSP service in 2025, so a Must-Staple certificate could not be stapled".into()).into());
     }

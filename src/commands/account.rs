@@ -8,7 +8,7 @@ use crate::ops::output::{confirm, print_stdout, require_confirmation_possible};
 use crate::ops::{block_on, Ctx};
 use crate::types::Email;
 
-pub fn run_register(ctx: &Ctx, args: RegisterArgs) -> Result<(), Error> {
+pub(super) fn run_register(ctx: &Ctx, args: RegisterArgs) -> Result<(), Error> {
     let a = &args.account;
     let email = a.email.as_deref().map(str::parse::<Email>).transpose()?;
     if email.is_none() && !a.register_unsafely_without_email {
@@ -53,7 +53,7 @@ pub fn run_register(ctx: &Ctx, args: RegisterArgs) -> Result<(), Error> {
     })?
 }
 
-pub fn run_show(ctx: &Ctx, args: ShowAccountArgs) -> Result<(), Error> {
+pub(super) fn run_show(ctx: &Ctx, args: ShowAccountArgs) -> Result<(), Error> {
     let choice = resolve::server_choice(&args.server)?;
     let (store, _lock) = ctx.open_store()?;
     block_on(async {
@@ -79,7 +79,7 @@ pub fn run_show(ctx: &Ctx, args: ShowAccountArgs) -> Result<(), Error> {
     })?
 }
 
-pub fn run_update(ctx: &Ctx, args: UpdateAccountArgs) -> Result<(), Error> {
+pub(super) fn run_update(ctx: &Ctx, args: UpdateAccountArgs) -> Result<(), Error> {
     let email = args.email.as_deref().map(str::parse::<Email>).transpose()?;
     let choice = resolve::server_choice(&args.server)?;
     let (store, _lock) = ctx.open_store()?;
@@ -116,7 +116,7 @@ pub fn run_update(ctx: &Ctx, args: UpdateAccountArgs) -> Result<(), Error> {
     })?
 }
 
-pub fn run_unregister(ctx: &Ctx, args: UnregisterArgs) -> Result<(), Error> {
+pub(super) fn run_unregister(ctx: &Ctx, args: UnregisterArgs) -> Result<(), Error> {
     let choice = resolve::server_choice(&args.server)?;
     require_confirmation_possible(ctx.interactive(), "unregister")?;
     let (store, _lock) = ctx.open_store()?;

@@ -10,7 +10,7 @@ use crate::ops::report::{broken_configs, report, synced_fleet_view, LineageRepor
 use crate::ops::Ctx;
 use crate::types::CertName;
 
-pub fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
     let store = ctx.store();
     let only: Option<CertName> = args.cert_name.as_deref().map(str::parse).transpose()?;
     let (mut names, odd) = store.list_lineages()?;

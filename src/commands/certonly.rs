@@ -9,7 +9,7 @@ use crate::ops::privileges::bind_then_drop;
 use crate::ops::targets::deploy;
 use crate::ops::{block_on, csr, Ctx};
 
-pub fn run(ctx: &Ctx, args: CertonlyArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: CertonlyArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
     let mut request = resolve::certonly(&ctx.ui, args, webroots)?;
     request.fleet = Fleet::open(ctx.global.fleet.as_ref())?;
     request.prebound = bind_then_drop(&ctx.global, &standalone_ports(&request.authenticator))?;

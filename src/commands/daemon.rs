@@ -6,7 +6,7 @@ use crate::cli::{resolve, DaemonArgs};
 use crate::error::Error;
 use crate::ops::{daemon, Ctx};
 
-pub fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
     let request = resolve::daemon(&args)?;
     // A pass the daemon spawned has the same arguments: the daemon said it already.
     let note = resolve::ignored_certbot_flags(&args.certbot, &[]).filter(|_| !args.child_pass);

@@ -11,7 +11,7 @@ use crate::ops::removal::{remove, NginxUsage};
 use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 
-pub fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
     let ignored = [("--ca-bundle", args.ca_bundle.is_some())];
     if let Some(note) = resolve::ignored_certbot_flags(&args.certbot, &ignored) {

@@ -7,7 +7,7 @@ use crate::ops::certbot_import::{import_one, next_steps};
 use crate::ops::output::print_stdout;
 use crate::ops::Ctx;
 
-pub fn run(ctx: &Ctx, args: ImportCertbotArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: ImportCertbotArgs) -> Result<(), Error> {
     let ca_bundle = resolve::ca_bundle(args.ca_bundle.as_deref())?;
     let confs = certbot::renewal_confs(&args.certbot_dir).map_err(|e| {
         InputError::Other(format!(

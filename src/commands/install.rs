@@ -12,7 +12,7 @@ use crate::ops::targets::deploy;
 use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 
-pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
     resolve::nginx_settings(&args.nginx_args)?;
     let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port)?;

@@ -9,7 +9,7 @@ use crate::ops::alerts::send_test;
 use crate::ops::output::print_stdout;
 use crate::ops::{block_on, Ctx};
 
-pub fn run(_ctx: &Ctx, args: NotifyArgs) -> Result<(), Error> {
+pub(super) fn run(_ctx: &Ctx, args: NotifyArgs) -> Result<(), Error> {
     let settings = resolve::alerts(&args.alerts)?;
     if settings.targets.is_empty() {
         return Err(InputError::Other(

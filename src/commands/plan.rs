@@ -11,7 +11,7 @@ use crate::ops::output::{print_json, print_stdout};
 use crate::ops::report::{broken_configs, plan, PlanEntry};
 use crate::ops::{block_on, Ctx};
 
-pub fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
     let store = ctx.store();
     let mut entries = plan(&ctx.ui, &store, OffsetDateTime::now_utc())?;
     // Fleet mode: read-only, as all of `plan` (nothing is installed here).

@@ -14,7 +14,7 @@ use crate::ops::output::print_stdout;
 use crate::ops::renewal::{renew_pass, RenewRequest};
 use crate::ops::{block_on, Ctx};
 
-pub fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
     let dry_run_server = args
         .dry_run_server

@@ -17,7 +17,7 @@ use crate::ops::renewal::{
 };
 use crate::ops::{block_on, Ctx};
 
-pub fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     let mut request = resolve::renew(&args)?;
     if let Some(note) = resolve::ignored_certbot_flags(&args.certbot, &[]) {
         ctx.ui.note(note);

@@ -10,7 +10,7 @@ use crate::ops::revocation::{self, Located};
 use crate::ops::{block_on, Ctx};
 use crate::store::Store;
 
-pub fn run(ctx: &Ctx, args: RevokeArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: RevokeArgs) -> Result<(), Error> {
     let target = resolve::revoke_target(args.cert_name.as_deref(), args.cert_path.as_deref())?;
     let reason = match args.reason {
         RevocationReasonArg::Unspecified => RevokeReason::Unspecified,

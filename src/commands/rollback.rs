@@ -7,7 +7,7 @@ use crate::ops::nginx_txn::rollback;
 use crate::ops::output::print_stdout;
 use crate::ops::Ctx;
 
-pub fn run(ctx: &Ctx, args: RollbackArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: RollbackArgs) -> Result<(), Error> {
     let (store, _lock) = ctx.open_store()?;
     let nginx = &args.nginx_args;
     let report = rollback(

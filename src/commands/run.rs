@@ -16,7 +16,7 @@ use crate::ops::{block_on, Ctx};
 use crate::store::Store;
 use crate::types::CertName;
 
-pub fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
     if !args.certonly.auth.nginx {
         return Err(InputError::Other(
             "`run` installs into nginx: pass --nginx (or use `certonly` to only obtain)".into(),

@@ -9,7 +9,7 @@ use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 use crate::verify::{Outcome, RetryOpts};
 
-pub fn run(ctx: &Ctx, args: VerifyArgs) -> Result<(), Error> {
+pub(super) fn run(ctx: &Ctx, args: VerifyArgs) -> Result<(), Error> {
     let mut names = args
         .cert_name
         .iter()

@@ -13,7 +13,7 @@ use crate::error::NginxError;
 
 /// Blocks nested deeper than this are refused: nothing real comes close, and recursion on
 /// a hostile file must end in an error, not a stack overflow.
-pub const MAX_BLOCK_DEPTH: usize = 64;
+pub(super) const MAX_BLOCK_DEPTH: usize = 64;
 
 /// One word of a directive: the raw bytes as written and the value nginx sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +134,7 @@ pub fn encode(text: &str) -> Vec<u8> {
 }
 
 /// Parse `source` (the contents of `file`, used for error messages).
-pub fn parse(file: &Path, source: &str) -> Result<Vec<Node>, NginxError> {
+pub(super) fn parse(file: &Path, source: &str) -> Result<Vec<Node>, NginxError> {
     let mut p = Parser {
         file,
         src: source.as_bytes(),
@@ -490,7 +490,7 @@ impl Parser<'_> {
 
 /// nginx's unescaping of a word (ngx_conf_read_token): only these escapes are resolved,
 /// any other backslash is kept as is.
-pub fn unescape(s: &str) -> String {
+pub(super) fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -526,7 +526,7 @@ pub fn unescape(s: &str) -> String {
 
 /// Render `value` as one nginx word: bare when it is safe, else double-quoted and escaped.
 /// Refuses control characters, which cannot be written back faithfully.
-pub fn quote_word(value: &str) -> Result<String, NginxError> {
+pub(super) fn quote_word(value: &str) -> Result<String, NginxError> {
     if value.chars().any(|c| c.is_control() || is_byte_escape(c)) {
         return Err(NginxError::Other(format!(
             "refusing to write {value:?} into the nginx config: it contains control characters"

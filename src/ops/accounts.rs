@@ -14,18 +14,18 @@ use crate::types::{Email, ServerUrl};
 use super::output::{ask_terms, rfc3339, Ui};
 
 /// Where the EAB HMAC key may come from besides the flags.
-pub const EAB_HMAC_KEY_ENV: &str = "CERTWRIGHT_EAB_HMAC_KEY";
+pub(crate) const EAB_HMAC_KEY_ENV: &str = "CERTWRIGHT_EAB_HMAC_KEY";
 
 /// `--server`/`--staging`/`--ca-bundle`, validated.
 #[derive(Debug, Clone)]
-pub struct ServerChoice {
+pub(crate) struct ServerChoice {
     pub server: ServerUrl,
     pub ca_bundle: Option<PathBuf>,
 }
 
 /// Who a new account is for and whether its terms were accepted.
 #[derive(Clone, Copy)]
-pub struct Registration<'a> {
+pub(crate) struct Registration<'a> {
     pub email: Option<&'a Email>,
     pub agree_tos: bool,
     pub interactive: bool,
@@ -35,7 +35,7 @@ pub struct Registration<'a> {
 
 /// Register a new account at `server` and save it: the directory's EAB requirement and
 /// terms are checked first (the terms asked on a terminal unless `--agree-tos`).
-pub async fn register(
+pub(crate) async fn register(
     ui: &Ui,
     store: &Store,
     http: &AcmeHttp,
@@ -78,7 +78,7 @@ pub async fn register(
 
 /// Reuse the stored account for this server (`account_id` if given and present, else the
 /// server's first), or register one.
-pub async fn ensure_account(
+pub(crate) async fn ensure_account(
     ui: &Ui,
     store: &Store,
     http: &AcmeHttp,
@@ -107,20 +107,20 @@ pub async fn ensure_account(
 }
 
 /// The CA lost or removed a stored account (a reset test CA does).
-pub fn is_account_gone(err: &AcmeError) -> bool {
+pub(crate) fn is_account_gone(err: &AcmeError) -> bool {
     matches!(err, AcmeError::Problem(p)
         if p.kind.as_deref() == Some("urn:ietf:params:acme:error:accountDoesNotExist"))
 }
 
 /// The public facts kept beside an account's credentials.
-pub struct AccountMeta {
+pub(crate) struct AccountMeta {
     pub url: Option<String>,
     pub contact: Option<String>,
     pub json: serde_json::Value,
 }
 
 impl AccountMeta {
-    pub fn set_contact(&mut self, email: Option<&Email>) {
+    pub(crate) fn set_contact(&mut self, email: Option<&Email>) {
         let contact = email.map(|e| format!("mailto:{e}"));
         self.contact = contact.clone();
         if let Some(obj) = self.json.as_object_mut() {
@@ -129,7 +129,11 @@ impl AccountMeta {
     }
 }
 
-pub fn account_meta(store: &Store, server_dir: &str, id: &str) -> Result<AccountMeta, Error> {
+pub(crate) fn account_meta(
+    store: &Store,
+    server_dir: &str,
+    id: &str,
+) -> Result<AccountMeta, Error> {
     let json: serde_json::Value = match store.read_account_meta(server_dir, id)? {
         Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
             path: store.account_dir(server_dir, id).join("meta.json"),
@@ -146,7 +150,7 @@ pub fn account_meta(store: &Store, server_dir: &str, id: &str) -> Result<Account
 }
 
 /// The stored account for `choice.server`, restored (one request to the CA's directory).
-pub async fn load_account(
+pub(crate) async fn load_account(
     store: &Store,
     choice: &ServerChoice,
 ) -> Result<(AcmeAccount, String, AccountMeta), Error> {
@@ -160,7 +164,7 @@ pub async fn load_account(
     Ok((account, id, meta))
 }
 
-pub fn no_account(store: &Store, server: &ServerUrl) -> Error {
+pub(crate) fn no_account(store: &Store, server: &ServerUrl) -> Error {
     StoreError::Other(format!(
         "no account for {server} is stored under {}; create one with `certwright register`",
         store.config_dir().join("accounts").display()
@@ -178,7 +182,7 @@ fn eab_required(server: &ServerUrl) -> Error {
 
 /// A CA that requires EAB but did not say so in its directory refuses the registration
 /// itself; name EAB in that case so the user knows what is missing.
-pub fn explain_eab_refusal(err: AcmeError, had_eab: bool, server: &ServerUrl) -> Error {
+pub(crate) fn explain_eab_refusal(err: AcmeError, had_eab: bool, server: &ServerUrl) -> Error {
     if let AcmeError::Problem(p) = &err {
         let mentions_eab = p.short_kind() == "externalAccountRequired"
             || p.detail

@@ -30,7 +30,7 @@ const COUNTERS: &str = "metrics-counters.json";
 
 /// Where alerts and metrics go (from `--notify-*`, `--failure-hook`, `--metrics-textfile`).
 #[derive(Debug, Clone)]
-pub struct AlertSettings {
+pub(crate) struct AlertSettings {
     pub targets: Vec<Target>,
     pub metrics_textfile: Option<PathBuf>,
     /// Per target and event.
@@ -48,13 +48,13 @@ impl Default for AlertSettings {
 }
 
 impl AlertSettings {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.targets.is_empty() && self.metrics_textfile.is_none()
     }
 }
 
 /// Records the pass's outcomes, sends the alerts now due and writes the metrics textfile.
-pub async fn after_pass(
+pub(crate) async fn after_pass(
     ui: &Ui,
     store: &Store,
     settings: &AlertSettings,
@@ -185,7 +185,7 @@ fn write_metrics(
 /// mismatch raises `served_mismatch` (throttled and remembered in `alerts.json` like every
 /// alert) and is returned as `NotServed` (exit 1). An address that does not answer is only
 /// a warning: nginx may listen where this host cannot connect.
-pub async fn check_after_install(
+pub(crate) async fn check_after_install(
     ui: &Ui,
     store: &Store,
     settings: &AlertSettings,
@@ -226,7 +226,7 @@ pub async fn check_after_install(
 }
 
 /// Sends one test event to every target; the deliveries, for the caller to print.
-pub async fn send_test(settings: &AlertSettings, now: OffsetDateTime) -> Vec<Delivery> {
+pub(crate) async fn send_test(settings: &AlertSettings, now: OffsetDateTime) -> Vec<Delivery> {
     let event = Event::new(EventKind::Test, &host_name(), "test", &[], now);
     notify::send_all(&settings.targets, &event, settings.timeout).await
 }
@@ -354,7 +354,7 @@ fn log_deliveries(ui: &Ui, event: &Event, deliveries: &[Delivery]) -> bool {
 }
 
 /// This machine's name for alerts (which node of a fleet speaks).
-pub fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     rustix::system::uname()
         .nodename()
         .to_string_lossy()

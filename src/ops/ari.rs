@@ -19,7 +19,7 @@ use super::session::Session;
 /// Ask ARI-capable CAs for each lineage's renewal window, no more often than they allow;
 /// a CA without ARI is asked again a day later. Failures only warn: the lifetime rule
 /// still applies.
-pub async fn refresh_ari(
+pub(crate) async fn refresh_ari(
     ui: &Ui,
     session: &Session,
     store: &Store,
@@ -85,7 +85,7 @@ const ARI_ERROR_RECHECK: time::Duration = time::Duration::hours(1);
 /// seconds rather than hours.
 const ARI_RECHECK_ENV: &str = "CERTWRIGHT_ARI_RECHECK_SECS";
 
-pub fn recheck_override() -> Option<time::Duration> {
+pub(crate) fn recheck_override() -> Option<time::Duration> {
     let secs: i64 = std::env::var(ARI_RECHECK_ENV).ok()?.parse().ok()?;
     (secs >= 1).then(|| time::Duration::seconds(secs))
 }
@@ -101,7 +101,7 @@ fn ari_failed(ui: &Ui, store: &Store, l: &mut Lineage, now: OffsetDateTime, why:
 /// What each CA's directory said about ARI, kept in `<work>/ca-directories.json` for a day
 /// so that renewal checks need no request to the CA (an unreadable file is re-fetched).
 #[derive(Debug, Default, Serialize, serde::Deserialize)]
-pub struct CaCache {
+pub(crate) struct CaCache {
     #[serde(default)]
     servers: std::collections::BTreeMap<String, CachedDirectory>,
 }
@@ -117,11 +117,11 @@ const CA_CACHE_FILE: &str = "ca-directories.json";
 const CA_CACHE_TTL: time::Duration = time::Duration::days(1);
 
 impl CaCache {
-    pub fn load(store: &Store) -> CaCache {
+    pub(crate) fn load(store: &Store) -> CaCache {
         store.read_work_json(CA_CACHE_FILE).unwrap_or_default()
     }
 
-    pub fn fresh(&self, now: OffsetDateTime) -> HashMap<String, Option<String>> {
+    pub(crate) fn fresh(&self, now: OffsetDateTime) -> HashMap<String, Option<String>> {
         self.servers
             .iter()
             .filter(|(_, c)| now - c.checked < CA_CACHE_TTL && c.checked <= now)
@@ -130,7 +130,7 @@ impl CaCache {
     }
 
     /// Remember what this run learned; written only when something changed.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         ui: &Ui,
         store: &Store,
@@ -161,7 +161,7 @@ impl CaCache {
 
 /// The renewalInfo URL of the lineage's CA (`Some(None)`: it offers no ARI), reading its
 /// directory at most once per run; `None` if the directory cannot be read.
-pub async fn ari_url(
+pub(crate) async fn ari_url(
     ui: &Ui,
     session: &Session,
     config: &RenewalConfig,

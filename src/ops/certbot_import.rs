@@ -34,7 +34,7 @@ const HTTPS_PORT: u16 = 443;
 
 /// Import one renewal file unless certwright already has its lineage; `Ok(None)`: skipped.
 /// The error is the reason it was not imported.
-pub fn import_one(
+pub(crate) fn import_one(
     ui: &Ui,
     store: &Store,
     certbot_dir: &Path,
@@ -565,7 +565,7 @@ fn describe(plan: &Plan, verb: &str) -> String {
 }
 
 /// What the user does next: certbot's files stay; nginx moves when they run `install`.
-pub fn next_steps(certbot_dir: &Path, imported: &[CertName], dry_run: bool) -> String {
+pub(crate) fn next_steps(certbot_dir: &Path, imported: &[CertName], dry_run: bool) -> String {
     let mut out = String::new();
     if dry_run {
         out.push_str("(dry run) nothing was written.\n");

@@ -29,7 +29,7 @@ use super::state::LineageState;
 use super::Ctx;
 
 /// Everything `certonly` needs, validated.
-pub struct Request {
+pub(crate) struct Request {
     pub cert_name: CertName,
     pub cert_name_given: bool,
     pub domains: Vec<DomainName>,
@@ -58,7 +58,7 @@ pub struct Request {
 
 /// The issuance flags as given; `None`/false means "as saved" for an existing lineage.
 #[derive(Debug, Clone, Default)]
-pub struct IssuanceChoice {
+pub(crate) struct IssuanceChoice {
     /// Some(true): --reuse-key; Some(false): --new-key.
     pub reuse_key: Option<bool>,
     pub preferred_chain: Option<String>,
@@ -70,7 +70,7 @@ pub struct IssuanceChoice {
 
 impl IssuanceChoice {
     /// The settings for this issuance: flags given win, the rest stays as saved.
-    pub fn settings(&self, saved: Option<&IssuanceSettings>) -> IssuanceSettings {
+    pub(crate) fn settings(&self, saved: Option<&IssuanceSettings>) -> IssuanceSettings {
         let saved = saved.cloned().unwrap_or_default();
         let profiles_given = self.preferred_profile.is_some() || self.required_profile.is_some();
         IssuanceSettings {
@@ -99,7 +99,7 @@ impl IssuanceChoice {
 
 impl Request {
     /// A new account needs a contact (or the explicit choice not to give one).
-    pub fn check_contact(&self, store: &Store) -> Result<(), Error> {
+    pub(crate) fn check_contact(&self, store: &Store) -> Result<(), Error> {
         if self.email.is_some() || self.without_email {
             return Ok(());
         }
@@ -116,13 +116,13 @@ impl Request {
     }
 
     /// The session for this run: it serves challenges on ports bound before `--user`.
-    pub fn session(&self) -> Session {
+    pub(crate) fn session(&self) -> Session {
         Session::with_prebound(self.prebound.clone()).with_fleet(self.fleet.clone())
     }
 
     /// The issuance request for `domains` (the request's own, or a CSR's) with a new
     /// account registered as the flags say if the server has none yet.
-    pub fn obtain_request<'a>(
+    pub(crate) fn obtain_request<'a>(
         &'a self,
         ctx: &Ctx,
         domains: &'a [DomainName],
@@ -152,7 +152,7 @@ impl Request {
 }
 
 /// The standalone port an authenticator binds, if any (to bind before `--user`).
-pub fn standalone_ports(auth: &Authenticator) -> Vec<ListenAt> {
+pub(crate) fn standalone_ports(auth: &Authenticator) -> Vec<ListenAt> {
     match auth {
         Authenticator::Standalone {
             http_01_port,
@@ -163,7 +163,7 @@ pub fn standalone_ports(auth: &Authenticator) -> Vec<ListenAt> {
 }
 
 /// What `certonly` (and `run`, before installing) did for the lineage.
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// "issued", "renewed" or "not_due".
     pub result: &'static str,
     pub version: u32,
@@ -187,7 +187,7 @@ struct JsonResult<'a> {
 /// same names; on success save the renewal config (with `installer`, if given). In fleet
 /// mode: up to date with the fleet first, under the lineage's shared lock (waiting for
 /// another node's order to finish), and what was obtained is published to the fleet.
-pub async fn obtain_unless_fresh(
+pub(crate) async fn obtain_unless_fresh(
     ctx: &Ctx,
     store: &Store,
     req: &Request,
@@ -343,7 +343,7 @@ fn fresh_enough(
 
 /// The final summary (text like certbot's, or one JSON object). `installed`: whether an
 /// installer ran (`run`), None for `certonly`.
-pub fn print_outcome(
+pub(crate) fn print_outcome(
     ctx: &Ctx,
     store: &Store,
     req: &Request,
@@ -400,7 +400,7 @@ pub fn print_outcome(
 
 /// `run --dry-run`: the diff the install would make, using the paths the lineage has (or
 /// will have); nothing is ordered.
-pub fn install_preview(
+pub(crate) fn install_preview(
     ctx: &Ctx,
     store: &Store,
     request: &Request,

@@ -17,7 +17,7 @@ use super::output::Ui;
 
 /// The location this daemon wants in its nginx.
 #[derive(Debug, Clone)]
-pub struct ChallengeProxy {
+pub(crate) struct ChallengeProxy {
     ctl: Ctl,
     /// nginx's plain-HTTP port: the blocks listening there get the location.
     http_port: u16,
@@ -27,7 +27,7 @@ pub struct ChallengeProxy {
 
 impl ChallengeProxy {
     /// `upstream`: the daemon's responder; `http_port`: nginx's plain-HTTP port.
-    pub fn new(ctl: Ctl, http_port: u16, upstream: SocketAddr) -> ChallengeProxy {
+    pub(crate) fn new(ctl: Ctl, http_port: u16, upstream: SocketAddr) -> ChallengeProxy {
         ChallengeProxy {
             ctl,
             http_port,
@@ -37,7 +37,7 @@ impl ChallengeProxy {
 
     /// Make nginx pass the challenge path to the daemon, changing only what differs, and
     /// say what was done. Blocks with a challenge location of their own are reported.
-    pub fn ensure(&self, ui: &Ui, store: &Store) -> Result<(), Error> {
+    pub(crate) fn ensure(&self, ui: &Ui, store: &Store) -> Result<(), Error> {
         let _lock = run_lock(ui, store)?;
         let root = checkpoint_root(store.work_dir());
         warn_recovered(ui, &nginx::recover(&root, &self.ctl.conf)?);

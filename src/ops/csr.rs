@@ -15,7 +15,7 @@ use super::output::{date, print_stdout, rfc3339};
 use super::Ctx;
 
 /// A CSR read and checked, and where its certificate goes.
-pub struct CsrOutput {
+pub(crate) struct CsrOutput {
     pub csr: UserCsr,
     pub domains: Vec<DomainName>,
     pub cert_path: PathBuf,
@@ -23,7 +23,7 @@ pub struct CsrOutput {
     pub chain_path: Option<PathBuf>,
 }
 
-pub async fn execute(ctx: &Ctx, req: &Request, out: &CsrOutput) -> Result<(), Error> {
+pub(crate) async fn execute(ctx: &Ctx, req: &Request, out: &CsrOutput) -> Result<(), Error> {
     let store = ctx.store();
     req.check_contact(&store)?;
     let issuance = IssuanceSettings {

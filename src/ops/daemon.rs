@@ -40,7 +40,7 @@ const METRICS_FILE: &str = "metrics.prom";
 
 /// The daemon's flags, validated.
 #[derive(Debug, Clone)]
-pub struct DaemonRequest {
+pub(crate) struct DaemonRequest {
     pub cron: Option<CronSchedule>,
     /// One pass, then exit (`--once`, or a pass the daemon spawned: `--child-pass`).
     pub once: bool,
@@ -61,7 +61,7 @@ pub struct DaemonRequest {
     pub ca_bundle: Option<PathBuf>,
 }
 
-pub fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
+pub(crate) fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
     let fleet = Fleet::open(ctx.global.fleet.as_ref())?;
     if req.http_01.is_some() && fleet.is_none() {
         return Err(crate::error::InputError::Other(

@@ -12,14 +12,14 @@ use super::output::Ui;
 
 /// What a deploy runs: the deploy hook, and whether this is a dry run (no nginx reload).
 #[derive(Debug, Clone, Default)]
-pub struct DeploySettings {
+pub(crate) struct DeploySettings {
     pub deploy_hook: Option<String>,
     pub dry_run: bool,
 }
 
 /// A lineage another node of the fleet renewed, now installed here.
 #[derive(Debug)]
-pub struct Synced {
+pub(crate) struct Synced {
     pub name: CertName,
     pub version: u64,
     pub hook_error: Option<HookError>,
@@ -27,7 +27,7 @@ pub struct Synced {
 
 /// Fleet mode: install every version other nodes published (`Fleet::pull_all`), then reload
 /// nginx and run the deploy hook for each, so a node serves new files at once.
-pub async fn pull_and_deploy(
+pub(crate) async fn pull_and_deploy(
     fleet: &Fleet,
     ui: &Ui,
     store: &Store,
@@ -45,7 +45,7 @@ pub async fn pull_and_deploy(
 }
 
 /// A lineage another node renewed, now installed here: reload and hooks as for our own.
-pub async fn synced_deploy(
+pub(crate) async fn synced_deploy(
     ui: &Ui,
     store: &Store,
     name: &CertName,
@@ -69,7 +69,7 @@ pub async fn synced_deploy(
 
 /// Write the deploy targets, reload nginx where the lineage is installed, then the deploy
 /// hook: a service the hook restarts reads the new files.
-pub async fn deploy_lineage(
+pub(crate) async fn deploy_lineage(
     ui: &Ui,
     store: &Store,
     name: &CertName,

@@ -26,7 +26,7 @@ const APPLY_INTERVAL: Duration = Duration::from_secs(2);
 /// The journal of records this work dir's runs added and have not removed yet.
 const JOURNAL_FILE: &str = "dns-01-records.json";
 
-pub struct DnsSolver {
+pub(crate) struct DnsSolver {
     writer: Box<dyn TxtWriter>,
     check: Propagation,
     journal_path: PathBuf,
@@ -34,7 +34,7 @@ pub struct DnsSolver {
 
 /// Where names are located (CNAME, zone) and where their values must be served before the
 /// CA is asked; shared by the record writers and `--manual` hooks.
-pub struct Propagation {
+pub(crate) struct Propagation {
     pub lookup: Lookup,
     pub servers: Servers,
     pub extra_wait: Duration,
@@ -43,7 +43,11 @@ pub struct Propagation {
 impl Propagation {
     /// At `resolvers` when given (`--dns-resolver`), else at each zone's nameservers found
     /// through `lookup`.
-    pub fn new(lookup: Lookup, resolvers: &[SocketAddr], extra_wait: Duration) -> Propagation {
+    pub(crate) fn new(
+        lookup: Lookup,
+        resolvers: &[SocketAddr],
+        extra_wait: Duration,
+    ) -> Propagation {
         let servers = if resolvers.is_empty() {
             Servers::Authoritative {
                 via: lookup.clone(),
@@ -60,7 +64,7 @@ impl Propagation {
     }
 
     /// Names located through `resolvers` (`--dns-resolver`) or, without any, the system's.
-    pub fn resolving(resolvers: &[SocketAddr], extra_wait: Duration) -> Propagation {
+    pub(crate) fn resolving(resolvers: &[SocketAddr], extra_wait: Duration) -> Propagation {
         let lookup = if resolvers.is_empty() {
             Lookup::system()
         } else {
@@ -70,7 +74,7 @@ impl Propagation {
     }
 
     /// Returns once every server serves every expected value (then the extra wait).
-    pub async fn wait(&self, expected: &[Expected]) -> Result<(), Error> {
+    pub(crate) async fn wait(&self, expected: &[Expected]) -> Result<(), Error> {
         let wait = Wait {
             timeout: PROPAGATION_TIMEOUT,
             interval: PROPAGATION_INTERVAL,
@@ -84,7 +88,7 @@ impl Propagation {
 impl DnsSolver {
     /// Reads the credentials (refused if others can read them) and removes what an earlier,
     /// killed run left in the zone.
-    pub async fn rfc2136(
+    pub(crate) async fn rfc2136(
         ui: &Ui,
         credentials: &Path,
         resolvers: &[SocketAddr],
@@ -100,7 +104,7 @@ impl DnsSolver {
 
     /// `--dns PROVIDER`: an HTTP-API provider; names are located through `--dns-resolver`
     /// or the system's resolvers.
-    pub async fn provider(
+    pub(crate) async fn provider(
         ui: &Ui,
         provider: &str,
         credentials: &Path,
@@ -116,7 +120,7 @@ impl DnsSolver {
 
     /// `--dns-route53`: credentials from the AWS SDKs' chain (read from this process's
     /// environment), the endpoint from AWS_ENDPOINT_URL_ROUTE_53 / AWS_ENDPOINT_URL.
-    pub async fn route53(
+    pub(crate) async fn route53(
         ui: &Ui,
         resolvers: &[SocketAddr],
         propagation_seconds: u64,
@@ -150,7 +154,7 @@ impl DnsSolver {
 
     /// Adds every challenge's value (noted in the journal first), then waits until the
     /// servers serve them all. On error, what was added is removed again.
-    pub async fn publish(
+    pub(crate) async fn publish(
         &self,
         ui: &Ui,
         challenges: &[Http01Challenge],
@@ -203,7 +207,7 @@ impl DnsSolver {
 
     /// Removes exactly the values this run added; a failure is a warning (the journal keeps
     /// the record for the next run).
-    pub async fn cleanup(&self, ui: &Ui, created: &[CreatedRecord]) {
+    pub(crate) async fn cleanup(&self, ui: &Ui, created: &[CreatedRecord]) {
         for record in created {
             match self
                 .writer
@@ -222,7 +226,7 @@ impl DnsSolver {
 
     /// Removes every record the journal holds for this writer (a killed run's, or this
     /// run's after a signal).
-    pub async fn remove_leftovers(&self, ui: &Ui) -> Result<(), Error> {
+    pub(crate) async fn remove_leftovers(&self, ui: &Ui) -> Result<(), Error> {
         let mut journal = self.read_journal()?;
         if journal.is_empty() {
             return Ok(());

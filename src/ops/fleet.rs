@@ -23,7 +23,7 @@ const INSTALLED_FILE: &str = "fleet-versions.json";
 
 /// `--store` and friends, validated.
 #[derive(Debug, Clone)]
-pub struct FleetSettings {
+pub(crate) struct FleetSettings {
     pub url: String,
     pub key_file: Option<std::path::PathBuf>,
     /// `--store-ca-bundle`: the CA of a rediss:// server.
@@ -35,7 +35,7 @@ pub struct FleetSettings {
 }
 
 /// What `Fleet::exclusive` did.
-pub enum Exclusive<T> {
+pub(crate) enum Exclusive<T> {
     /// The work ran under the lineage's lock.
     Done(T),
     /// Another node holds the lock (and the caller would not wait).
@@ -43,7 +43,7 @@ pub enum Exclusive<T> {
 }
 
 /// This node's handle on the shared store.
-pub struct Fleet {
+pub(crate) struct Fleet {
     pub shared: Arc<dyn SharedStore>,
     pub node: String,
     pub lock_ttl: Duration,
@@ -52,7 +52,7 @@ pub struct Fleet {
 impl Fleet {
     /// Open the shared store and check it answers: unreachable is found out here, before
     /// the run writes anything locally. `None` without `--store`.
-    pub fn open(settings: Option<&FleetSettings>) -> Result<Option<Arc<Fleet>>, Error> {
+    pub(crate) fn open(settings: Option<&FleetSettings>) -> Result<Option<Arc<Fleet>>, Error> {
         let Some(s) = settings else {
             return Ok(None);
         };
@@ -72,7 +72,7 @@ impl Fleet {
 
     /// Install every lineage the fleet has in a newer version than this node; returns the
     /// names installed (their nginx reload and deploy hooks are the caller's).
-    pub async fn pull_all(&self, ui: &Ui, store: &Store) -> Result<Vec<CertName>, Error> {
+    pub(crate) async fn pull_all(&self, ui: &Ui, store: &Store) -> Result<Vec<CertName>, Error> {
         let versions = self.shared.versions().await?;
         let installed = installed(store);
         let mut pulled = Vec::new();
@@ -98,7 +98,12 @@ impl Fleet {
     }
 
     /// Install the fleet's version of one lineage if it is newer than this node's.
-    pub async fn pull_one(&self, ui: &Ui, store: &Store, name: &CertName) -> Result<bool, Error> {
+    pub(crate) async fn pull_one(
+        &self,
+        ui: &Ui,
+        store: &Store,
+        name: &CertName,
+    ) -> Result<bool, Error> {
         let Some(bundle) = self.shared.fetch(name.as_str()).await? else {
             return Ok(false);
         };
@@ -147,7 +152,7 @@ impl Fleet {
         Ok(true)
     }
 
-    pub async fn view(&self) -> Result<FleetView, Error> {
+    pub(crate) async fn view(&self) -> Result<FleetView, Error> {
         Ok(FleetView {
             versions: self.shared.versions().await?,
             nodes: self.shared.nodes().await?,
@@ -155,7 +160,7 @@ impl Fleet {
     }
 
     /// Tell the fleet which versions this node holds (for `certificates` on any node).
-    pub async fn report(&self, store: &Store) -> Result<(), Error> {
+    pub(crate) async fn report(&self, store: &Store) -> Result<(), Error> {
         self.shared.report_node(&self.node, &installed(store)).await
     }
 
@@ -171,7 +176,12 @@ impl Fleet {
 
     /// Take the lineage's shared lock. `wait`: until the holder releases it (or its lock
     /// expires, if it died); otherwise `None` when another node holds it.
-    pub async fn lock(&self, ui: &Ui, name: &CertName, wait: bool) -> Result<Option<Turn>, Error> {
+    pub(crate) async fn lock(
+        &self,
+        ui: &Ui,
+        name: &CertName,
+        wait: bool,
+    ) -> Result<Option<Turn>, Error> {
         let owner = format!(
             "{}/{}/{:016x}",
             self.node,
@@ -214,7 +224,7 @@ impl Fleet {
     /// shared lock, with this node up to date first. A new local version is published to
     /// the fleet; if that fails, or the lock is lost, the local write is undone.
     /// `HeldElsewhere`: another node holds the lock and `wait` is false.
-    pub async fn exclusive<T, Fut>(
+    pub(crate) async fn exclusive<T, Fut>(
         &self,
         ui: &Ui,
         store: &Store,
@@ -260,12 +270,12 @@ impl Fleet {
     }
 
     /// A standalone responder's map that also answers every token the fleet published.
-    pub fn challenge_map(&self) -> crate::challenge::ChallengeMap {
+    pub(crate) fn challenge_map(&self) -> crate::challenge::ChallengeMap {
         crate::challenge::ChallengeMap::with_source(Arc::new(SharedTokens(self.shared.clone())))
     }
 
     /// Remove a lineage from the fleet (`delete`): under its lock, so no node is mid-order.
-    pub async fn forget(&self, store: &Store, name: &CertName) -> Result<(), Error> {
+    pub(crate) async fn forget(&self, store: &Store, name: &CertName) -> Result<(), Error> {
         let ui = Ui::new(true);
         let Some(turn) = self.lock(&ui, name, true).await? else {
             return Ok(());
@@ -281,7 +291,7 @@ impl Fleet {
 
     /// Before registering: the fleet's account for the server, if it has one and this node
     /// has none, is installed locally, so the fleet orders under one account.
-    pub async fn pull_account(&self, store: &Store, server_dir: &str) -> Result<(), Error> {
+    pub(crate) async fn pull_account(&self, store: &Store, server_dir: &str) -> Result<(), Error> {
         if store.find_account(server_dir)?.is_some() {
             return Ok(());
         }
@@ -297,7 +307,7 @@ impl Fleet {
     }
 
     /// After registering: offer this node's account to the fleet (the first one stays).
-    pub async fn offer_account(
+    pub(crate) async fn offer_account(
         &self,
         store: &Store,
         server_dir: &str,
@@ -332,16 +342,16 @@ impl crate::challenge::TokenSource for SharedTokens {
 }
 
 /// How long a challenge entry lives in the shared store if the node that put it dies.
-pub const SHARED_CHALLENGE_TTL: Duration = Duration::from_secs(600);
+pub(crate) const SHARED_CHALLENGE_TTL: Duration = Duration::from_secs(600);
 
 /// What the fleet has and which node holds which version (`certificates`, `plan`).
-pub struct FleetView {
+pub(crate) struct FleetView {
     pub versions: BTreeMap<String, u64>,
     pub nodes: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl FleetView {
-    pub fn report_for(&self, name: &str) -> FleetReport {
+    pub(crate) fn report_for(&self, name: &str) -> FleetReport {
         FleetReport {
             version: self.versions.get(name).copied(),
             nodes: self
@@ -355,7 +365,7 @@ impl FleetView {
 
 /// One lineage's fleet state, as `certificates --json` and `plan --json` show it.
 #[derive(Debug, serde::Serialize)]
-pub struct FleetReport {
+pub(crate) struct FleetReport {
     /// The fleet's current version (None: the fleet does not have this lineage).
     pub version: Option<u64>,
     /// node -> the version its live/ holds.
@@ -382,7 +392,7 @@ impl std::fmt::Display for FleetReport {
 }
 
 /// The fleet version this node's `live/` holds for the lineage.
-pub fn installed_version(store: &Store, name: &CertName) -> Option<u64> {
+pub(crate) fn installed_version(store: &Store, name: &CertName) -> Option<u64> {
     installed(store).get(name.as_str()).copied()
 }
 
@@ -396,7 +406,7 @@ impl std::fmt::Debug for Fleet {
 }
 
 /// A held lineage lock, refreshed in the background every third of its expiry.
-pub struct Turn {
+pub(crate) struct Turn {
     shared: Arc<dyn SharedStore>,
     lease: Lease,
     lost: watch::Receiver<bool>,

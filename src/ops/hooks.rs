@@ -33,7 +33,7 @@ const MAX_NESTING: usize = 3;
 
 /// Refuse (exit 2) a hook that runs a file another local user could replace (see the
 /// module comment for exactly what is checked).
-pub fn check_hook_location(flag: &str, command: &str) -> Result<(), Error> {
+pub(crate) fn check_hook_location(flag: &str, command: &str) -> Result<(), Error> {
     let refuse = |what: String| -> Error {
         InputError::Other(format!(
             "{flag} `{command}`: refusing to run {what}; make it and its directories writable only by root"
@@ -195,7 +195,7 @@ fn unsafe_location(path: &Path) -> Option<String> {
 }
 
 /// Run a hook through `sh -c`, as certbot does; its output goes to our stderr.
-pub async fn run_hook(
+pub(crate) async fn run_hook(
     ui: &Ui,
     kind: &'static str,
     command: &str,
@@ -206,7 +206,7 @@ pub async fn run_hook(
 
 /// Like `run_hook`, but the hook's stdout is returned (certbot's CERTBOT_AUTH_OUTPUT, trimmed
 /// as certbot does) instead of printed; its stderr still goes to ours.
-pub async fn run_hook_capturing(
+pub(crate) async fn run_hook_capturing(
     ui: &Ui,
     kind: &'static str,
     command: &str,
@@ -256,7 +256,7 @@ async fn spawn_hook(
 }
 
 /// Check every hook flag given: not empty, and not in a place others can write.
-pub fn check_hooks(hooks: &[(&str, Option<&str>)]) -> Result<(), Error> {
+pub(crate) fn check_hooks(hooks: &[(&str, Option<&str>)]) -> Result<(), Error> {
     for (flag, hook) in hooks {
         let Some(hook) = hook else { continue };
         if hook.trim().is_empty() {

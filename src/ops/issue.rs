@@ -25,13 +25,13 @@ const VALIDATION_DEADLINE_ENV: &str = "CERTWRIGHT_VALIDATION_DEADLINE_SECS";
 const ISSUANCE_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Which account to order with, and how to register one if the server has none.
-pub struct AccountRequest<'a> {
+pub(crate) struct AccountRequest<'a> {
     /// The account a lineage was issued with (renewals); else the server's first account.
     pub account_id: Option<&'a str>,
     pub registration: Registration<'a>,
 }
 
-pub struct ObtainRequest<'a> {
+pub(crate) struct ObtainRequest<'a> {
     pub cert_name: &'a CertName,
     pub domains: &'a [DomainName],
     pub server: &'a ServerUrl,
@@ -47,7 +47,7 @@ pub struct ObtainRequest<'a> {
     pub issuance: &'a IssuanceSettings,
 }
 
-pub struct Obtained {
+pub(crate) struct Obtained {
     pub version: u32,
     pub info: CertInfo,
     pub account_id: String,
@@ -59,7 +59,7 @@ pub struct Obtained {
 ///
 /// Accounts are read from (and registered into) `account_store`; the certificate is written
 /// to `cert_store` (a throwaway store for `renew --dry-run`).
-pub async fn obtain(
+pub(crate) async fn obtain(
     ui: &Ui,
     session: &Session,
     account_store: &Store,
@@ -98,7 +98,7 @@ pub async fn obtain(
 }
 
 /// Where the CSR comes from.
-pub enum CsrSource<'a> {
+pub(crate) enum CsrSource<'a> {
     /// A new key of the request's key type.
     NewKey,
     /// This private key (PEM): --reuse-key.
@@ -108,7 +108,7 @@ pub enum CsrSource<'a> {
 }
 
 /// A chain the CA issued, before it is checked and stored.
-pub struct Issued {
+pub(crate) struct Issued {
     pub chain_pem: String,
     /// The private key the CSR was made with (None for a user's CSR).
     pub key_pem: Option<String>,
@@ -137,7 +137,7 @@ fn current_key(ui: &Ui, store: &Store, req: &ObtainRequest<'_>) -> Result<Option
 
 /// Account, order (with the profile), answer the challenges (dropping names that fail, with
 /// --allow-subset-of-names), finalize, and pick the preferred chain.
-pub async fn issue(
+pub(crate) async fn issue(
     ui: &Ui,
     session: &Session,
     account_store: &Store,
@@ -492,7 +492,7 @@ fn check_issued(
 }
 
 /// The leaf, chain and fullchain PEM of a checked issuance (no key: --csr).
-pub struct ChainFiles {
+pub(crate) struct ChainFiles {
     pub cert_pem: String,
     pub chain_pem: String,
     pub fullchain_pem: String,
@@ -500,7 +500,7 @@ pub struct ChainFiles {
 
 /// The CA's answer must be a chain whose leaf carries exactly our identifiers and the public
 /// key `spki_der`.
-pub fn check_chain(
+pub(crate) fn check_chain(
     chain_pem: &str,
     spki_der: &[u8],
     domains: &[DomainName],
@@ -554,7 +554,7 @@ fn validation_deadline() -> Duration {
 }
 
 /// Names and IP addresses for messages.
-pub fn join_all(domains: &[DomainName], ips: &[IpAddr]) -> String {
+pub(crate) fn join_all(domains: &[DomainName], ips: &[IpAddr]) -> String {
     domains
         .iter()
         .map(|d| d.to_string())

@@ -15,7 +15,7 @@ use super::output::Ui;
 use super::state::LineageState;
 
 /// The lineage's renewal config, parsed; `None` when it has none.
-pub fn read_config(store: &Store, name: &CertName) -> Result<Option<RenewalConfig>, Error> {
+pub(crate) fn read_config(store: &Store, name: &CertName) -> Result<Option<RenewalConfig>, Error> {
     match store.read_renewal(name)? {
         Some(json) => Ok(Some(RenewalConfig::parse(
             &json,
@@ -26,23 +26,23 @@ pub fn read_config(store: &Store, name: &CertName) -> Result<Option<RenewalConfi
 }
 
 /// The lineage's renewal config; a lineage without one does not exist.
-pub fn require_config(store: &Store, name: &CertName) -> Result<RenewalConfig, Error> {
+pub(crate) fn require_config(store: &Store, name: &CertName) -> Result<RenewalConfig, Error> {
     read_config(store, name)?.ok_or_else(|| StoreError::NoSuchLineage(name.to_string()).into())
 }
 
-pub fn write_config(store: &Store, config: &RenewalConfig) -> Result<(), Error> {
+pub(crate) fn write_config(store: &Store, config: &RenewalConfig) -> Result<(), Error> {
     Ok(store.write_renewal(&config.cert_name, &config.to_json())?)
 }
 
 /// The live certificate as read from disk.
-pub struct LiveCert {
+pub(crate) struct LiveCert {
     pub info: CertInfo,
     /// The live private key belongs to the certificate.
     pub key_matches: bool,
 }
 
 /// `None` when the files are missing or the certificate is unreadable.
-pub fn read_live_cert(store: &Store, name: &CertName) -> Result<Option<LiveCert>, Error> {
+pub(crate) fn read_live_cert(store: &Store, name: &CertName) -> Result<Option<LiveCert>, Error> {
     let Some((fullchain, key)) = store.read_live(name)? else {
         return Ok(None);
     };
@@ -55,7 +55,7 @@ pub fn read_live_cert(store: &Store, name: &CertName) -> Result<Option<LiveCert>
 }
 
 /// A lineage as read from disk, with its renewal decision.
-pub struct Lineage {
+pub(crate) struct Lineage {
     pub name: CertName,
     pub config: RenewalConfig,
     pub state: LineageState,
@@ -64,7 +64,7 @@ pub struct Lineage {
 }
 
 /// Read a lineage and decide whether it is due at `now` (`force`: --force-renewal).
-pub fn load_lineage(
+pub(crate) fn load_lineage(
     ui: &Ui,
     store: &Store,
     name: &CertName,
@@ -91,7 +91,7 @@ pub fn load_lineage(
 
 /// `load_lineage` for many lineages, in their order, spread over the CPUs: with 10,000
 /// lineages a no-op `renew` is mostly reading files and parsing certificates and keys.
-pub fn load_many(
+pub(crate) fn load_many(
     ui: &Ui,
     store: &Store,
     names: Vec<CertName>,
@@ -139,7 +139,7 @@ pub fn load_many(
 const PARALLEL_FROM: usize = 64;
 
 /// The due decision: lifetime, ARI window, `renew_before_expiry`, files, names.
-pub fn decide(
+pub(crate) fn decide(
     config: &RenewalConfig,
     state: &LineageState,
     live: Option<&LiveCert>,

@@ -23,7 +23,7 @@ const JOURNAL_FILE: &str = "manual-hook-runs.json";
 
 /// One auth hook run: what its cleanup must be told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HookRun {
+pub(crate) struct HookRun {
     /// The cleanup hook that undoes it (a later run cleans only what its own hook can).
     pub cleanup_hook: String,
     /// The CERTBOT_* variables the auth hook got.
@@ -38,7 +38,7 @@ struct Journal {
     runs: Vec<HookRun>,
 }
 
-pub struct ManualSolver {
+pub(crate) struct ManualSolver {
     auth_hook: String,
     cleanup_hook: Option<String>,
     /// dns-01: the propagation check; None for http-01 (the hook's web server is its own).
@@ -48,7 +48,7 @@ pub struct ManualSolver {
 
 impl ManualSolver {
     /// Runs the cleanup hook for what an earlier, killed run's auth hook left behind.
-    pub async fn new(
+    pub(crate) async fn new(
         ui: &Ui,
         challenge: ManualChallenge,
         auth_hook: &str,
@@ -75,7 +75,7 @@ impl ManualSolver {
 
     /// Runs the auth hook once per challenge (noted in the journal first), then, for dns-01,
     /// waits until the values are served. On error, the cleanup hook runs for each started.
-    pub async fn publish(
+    pub(crate) async fn publish(
         &self,
         ui: &Ui,
         challenges: &[Http01Challenge],
@@ -123,7 +123,7 @@ impl ManualSolver {
 
     /// Runs the cleanup hook once per auth hook run; a failure is a warning (the journal
     /// keeps the run for the next `--manual` run with this cleanup hook).
-    pub async fn cleanup(&self, ui: &Ui, runs: &[HookRun]) {
+    pub(crate) async fn cleanup(&self, ui: &Ui, runs: &[HookRun]) {
         let Some(hook) = &self.cleanup_hook else {
             return;
         };
@@ -143,7 +143,7 @@ impl ManualSolver {
 
     /// Every run in the journal this cleanup hook undoes: an earlier killed run's, or this
     /// run's when a signal stopped it mid-way.
-    pub async fn cleanup_leftovers(&self, ui: &Ui) -> Result<(), Error> {
+    pub(crate) async fn cleanup_leftovers(&self, ui: &Ui) -> Result<(), Error> {
         let Some(hook) = &self.cleanup_hook else {
             return self.write_journal(&Journal::default());
         };

@@ -13,33 +13,33 @@
 //! - `fleet`: the node side of the shared store; `privileges`: `--user`; `daemon`.
 //! - `certbot_import`; `output`: the UI, dates and prompts.
 
-pub mod accounts;
-pub mod alerts;
-pub mod ari;
-pub mod certbot_import;
-pub mod certify;
-pub mod challenge_proxy;
-pub mod csr;
-pub mod daemon;
-pub mod deploy;
-pub mod dns_solve;
-pub mod fleet;
-pub mod hooks;
-pub mod issue;
-pub mod lineage;
-pub mod manual_solve;
-pub mod nginx_txn;
-pub mod output;
-pub mod privileges;
-pub mod removal;
-pub mod renewal;
-pub mod report;
-pub mod revocation;
-pub mod served;
-pub mod session;
-pub mod solve;
-pub mod state;
-pub mod targets;
+pub(crate) mod accounts;
+pub(crate) mod alerts;
+pub(crate) mod ari;
+pub(crate) mod certbot_import;
+pub(crate) mod certify;
+pub(crate) mod challenge_proxy;
+pub(crate) mod csr;
+pub(crate) mod daemon;
+pub(crate) mod deploy;
+pub(crate) mod dns_solve;
+pub(crate) mod fleet;
+pub(crate) mod hooks;
+pub(crate) mod issue;
+pub(crate) mod lineage;
+pub(crate) mod manual_solve;
+pub(crate) mod nginx_txn;
+pub(crate) mod output;
+pub(crate) mod privileges;
+pub(crate) mod removal;
+pub(crate) mod renewal;
+pub(crate) mod report;
+pub(crate) mod revocation;
+pub(crate) mod served;
+pub(crate) mod session;
+pub(crate) mod solve;
+pub(crate) mod state;
+pub(crate) mod targets;
 
 use std::path::PathBuf;
 
@@ -50,7 +50,7 @@ use output::Ui;
 
 /// The global settings every command runs with (validated from the global flags).
 #[derive(Debug, Clone, Default)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub config_dir: PathBuf,
     pub work_dir: PathBuf,
     pub logs_dir: PathBuf,
@@ -62,36 +62,36 @@ pub struct Settings {
 }
 
 /// Shared by every command.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub global: Settings,
     pub ui: Ui,
 }
 
 impl Ctx {
-    pub fn new(global: Settings) -> Ctx {
+    pub(crate) fn new(global: Settings) -> Ctx {
         Ctx {
             ui: Ui::new(global.quiet),
             global,
         }
     }
 
-    pub fn store(&self) -> Store {
+    pub(crate) fn store(&self) -> Store {
         Store::new(&self.global.config_dir, &self.global.work_dir)
     }
 
-    pub fn interactive(&self) -> bool {
+    pub(crate) fn interactive(&self) -> bool {
         !self.global.non_interactive
     }
 
     /// The opening every writing command shares: store created, run lock taken, logging to
     /// the log file (after input validation, so a typo writes nothing anywhere).
-    pub fn open_store(&self) -> Result<(Store, crate::store::StoreLock), Error> {
+    pub(crate) fn open_store(&self) -> Result<(Store, crate::store::StoreLock), Error> {
         self.open_store_with(false)
     }
 
     /// `open_store` for `renew --dry-run`, which writes nothing into the config dir: a
     /// read-only one is fine.
-    pub fn open_store_read_only(&self) -> Result<(Store, crate::store::StoreLock), Error> {
+    pub(crate) fn open_store_read_only(&self) -> Result<(Store, crate::store::StoreLock), Error> {
         self.open_store_with(true)
     }
 
@@ -110,7 +110,7 @@ impl Ctx {
 
     /// Log to `<logs>/certwright.log` (0600). A log dir we cannot write is a warning, not a
     /// failure.
-    pub fn init_logging(&self) {
+    pub(crate) fn init_logging(&self) {
         let level = match self.global.verbose {
             0 => "info",
             1 => "debug",
@@ -139,7 +139,7 @@ impl Ctx {
 
 /// A single-threaded runtime: an issuance is a handful of sequential requests, and one
 /// thread keeps the resident set small.
-pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -16,12 +16,12 @@ use crate::types::CertName;
 use super::output::{print_stdout, Ui};
 
 /// Where install checkpoints live: `rollback` undoes these.
-pub fn checkpoint_root(work_dir: &Path) -> PathBuf {
+pub(crate) fn checkpoint_root(work_dir: &Path) -> PathBuf {
     work_dir.join("nginx-checkpoints")
 }
 
 /// How to test and reload the installer's nginx.
-pub fn ctl_for(installer: &Installer) -> Ctl {
+pub(crate) fn ctl_for(installer: &Installer) -> Ctl {
     let Installer::Nginx {
         server_root,
         ctl,
@@ -36,7 +36,7 @@ pub fn ctl_for(installer: &Installer) -> Ctl {
 }
 
 /// What an install did.
-pub enum Installed {
+pub(crate) enum Installed {
     Changed {
         files: Vec<PathBuf>,
     },
@@ -48,7 +48,7 @@ pub enum Installed {
 }
 
 /// Plan and apply the TLS lines for `name` into nginx, then reload.
-pub fn install_lineage(
+pub(crate) fn install_lineage(
     ui: &Ui,
     store: &Store,
     name: &CertName,
@@ -112,7 +112,11 @@ pub fn install_lineage(
 /// Apply `edits` as one checkpoint under `root` (`nginx -t` before and after, restored on
 /// failure), then reload nginx if it runs; returns whether it did. A reload nginx refuses
 /// puts the old config back.
-pub fn apply_and_reload(edits: &[nginx::FileEdit], root: &Path, ctl: &Ctl) -> Result<bool, Error> {
+pub(crate) fn apply_and_reload(
+    edits: &[nginx::FileEdit],
+    root: &Path,
+    ctl: &Ctl,
+) -> Result<bool, Error> {
     nginx::apply(edits, root, ctl)?;
     if !ctl.is_running() {
         return Ok(false);
@@ -127,7 +131,7 @@ pub fn apply_and_reload(edits: &[nginx::FileEdit], root: &Path, ctl: &Ctl) -> Re
 }
 
 /// Say which files a killed run had half-patched and were put back.
-pub fn warn_recovered(ui: &Ui, files: &[PathBuf]) {
+pub(crate) fn warn_recovered(ui: &Ui, files: &[PathBuf]) {
     for file in files {
         ui.warn(format!(
             "restored {}: an interrupted run had changed it without finishing",
@@ -137,7 +141,7 @@ pub fn warn_recovered(ui: &Ui, files: &[PathBuf]) {
 }
 
 /// After a renewal: nginx re-reads the (unchanged) paths, which now point at the new files.
-pub fn reload_after_renewal(installer: &Installer) -> Result<(), NginxError> {
+pub(crate) fn reload_after_renewal(installer: &Installer) -> Result<(), NginxError> {
     let ctl = ctl_for(installer);
     if !ctl.is_running() {
         return Ok(());
@@ -147,7 +151,7 @@ pub fn reload_after_renewal(installer: &Installer) -> Result<(), NginxError> {
 }
 
 /// Say what an install did (the diff itself for `--dry-run`).
-pub fn report_install(ui: &Ui, name: &CertName, installed: &Installed) {
+pub(crate) fn report_install(ui: &Ui, name: &CertName, installed: &Installed) {
     match installed {
         Installed::DryRun { diff } if diff.is_empty() => {
             print_stdout("(dry run) nginx already serves this certificate; nothing would change.\n")
@@ -167,7 +171,7 @@ pub fn report_install(ui: &Ui, name: &CertName, installed: &Installed) {
 }
 
 /// Undo the last `checkpoints` nginx changes, then test and reload; `None`: nothing to undo.
-pub fn rollback(
+pub(crate) fn rollback(
     store: &Store,
     server_root: &Path,
     nginx_ctl: &Path,

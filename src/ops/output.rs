@@ -10,13 +10,13 @@ use time::OffsetDateTime;
 use crate::error::{Error, InputError};
 
 #[derive(Debug, Clone, Copy)]
-pub struct Ui {
+pub(crate) struct Ui {
     pub quiet: bool,
     pub tty: bool,
 }
 
 impl Ui {
-    pub fn new(quiet: bool) -> Self {
+    pub(crate) fn new(quiet: bool) -> Self {
         Self {
             quiet,
             tty: std::io::stderr().is_terminal(),
@@ -24,7 +24,7 @@ impl Ui {
     }
 
     /// Start a step; finish it with `done` or let it drop (reported as failed).
-    pub fn step(&self, message: impl Into<String>) -> Step {
+    pub(crate) fn step(&self, message: impl Into<String>) -> Step {
         let message = message.into();
         tracing::info!("{message}");
         let bar = if self.tty && !self.quiet {
@@ -49,7 +49,7 @@ impl Ui {
     }
 
     /// A line for the user (stderr), unless quiet.
-    pub fn note(&self, line: impl AsRef<str>) {
+    pub(crate) fn note(&self, line: impl AsRef<str>) {
         tracing::info!("{}", line.as_ref());
         if !self.quiet {
             eprintln!("{}", line.as_ref());
@@ -57,13 +57,13 @@ impl Ui {
     }
 
     /// A warning is shown even when quiet.
-    pub fn warn(&self, line: impl AsRef<str>) {
+    pub(crate) fn warn(&self, line: impl AsRef<str>) {
         tracing::warn!("{}", line.as_ref());
         eprintln!("warning: {}", line.as_ref());
     }
 }
 
-pub struct Step {
+pub(crate) struct Step {
     ui: Ui,
     message: String,
     bar: Option<ProgressBar>,
@@ -72,11 +72,11 @@ pub struct Step {
 }
 
 impl Step {
-    pub fn done(mut self) {
+    pub(crate) fn done(mut self) {
         self.finish("done");
     }
 
-    pub fn done_with(mut self, outcome: &str) {
+    pub(crate) fn done_with(mut self, outcome: &str) {
         self.finish(outcome);
     }
 
@@ -102,14 +102,14 @@ impl Drop for Step {
 }
 
 /// Write to stdout, treating a closed pipe (`| head`) as success rather than a panic.
-pub fn print_stdout(text: &str) {
+pub(crate) fn print_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 
 /// One JSON document on stdout (`pretty` for the listing commands, as before).
-pub fn print_json(value: &impl serde::Serialize, pretty: bool) {
+pub(crate) fn print_json(value: &impl serde::Serialize, pretty: bool) {
     let text = if pretty {
         serde_json::to_string_pretty(value)
     } else {
@@ -119,19 +119,19 @@ pub fn print_json(value: &impl serde::Serialize, pretty: bool) {
 }
 
 /// RFC 3339 in whole seconds, as every report and the JSON output shows times.
-pub fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
 
 /// The day only, as certbot's messages show expiry.
-pub fn date(t: OffsetDateTime) -> String {
+pub(crate) fn date(t: OffsetDateTime) -> String {
     t.date().to_string()
 }
 
 /// An irreversible command run without -n must be able to ask: checked before any I/O.
-pub fn require_confirmation_possible(interactive: bool, command: &str) -> Result<(), Error> {
+pub(crate) fn require_confirmation_possible(interactive: bool, command: &str) -> Result<(), Error> {
     if interactive && !std::io::stdin().is_terminal() {
         return Err(InputError::Other(format!(
             "{command} asks for confirmation, but stdin is not a terminal: pass -n \
@@ -143,7 +143,7 @@ pub fn require_confirmation_possible(interactive: bool, command: &str) -> Result
 }
 
 /// -n goes ahead; otherwise the terminal is asked (see `require_confirmation_possible`).
-pub fn confirm(interactive: bool, question: &str) -> Result<bool, Error> {
+pub(crate) fn confirm(interactive: bool, question: &str) -> Result<bool, Error> {
     if !interactive {
         return Ok(true);
     }
@@ -153,7 +153,7 @@ pub fn confirm(interactive: bool, question: &str) -> Result<bool, Error> {
 }
 
 /// Ask on the terminal; None when there is no terminal to ask on.
-pub fn ask_yes_no(question: &str) -> Option<bool> {
+pub(crate) fn ask_yes_no(question: &str) -> Option<bool> {
     if !std::io::stdin().is_terminal() {
         return None;
     }
@@ -167,7 +167,7 @@ pub fn ask_yes_no(question: &str) -> Option<bool> {
 }
 
 /// The one terms-of-service prompt (registration asks it; `--agree-tos` skips it).
-pub fn ask_terms(terms: &str, interactive: bool) -> bool {
+pub(crate) fn ask_terms(terms: &str, interactive: bool) -> bool {
     interactive
         && ask_yes_no(&format!(
             "Please read the terms of service at {terms}\n\

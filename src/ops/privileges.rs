@@ -20,36 +20,36 @@ use crate::error::{Error, InputError, StoreError};
 use super::Settings;
 
 /// Where a standalone responder listens.
-pub type ListenAt = (Option<IpAddr>, u16);
+pub(crate) type ListenAt = (Option<IpAddr>, u16);
 
 /// Ports bound before the run dropped root (`--user`), handed to the session that serves
 /// challenges on them. Shared and taken once.
 #[derive(Clone, Default, Debug)]
-pub struct Prebound(
+pub(crate) struct Prebound(
     std::sync::Arc<std::sync::Mutex<HashMap<ListenAt, Vec<std::net::TcpListener>>>>,
 );
 
 impl Prebound {
-    pub fn insert(&self, at: ListenAt, listeners: Vec<std::net::TcpListener>) {
+    pub(crate) fn insert(&self, at: ListenAt, listeners: Vec<std::net::TcpListener>) {
         if let Ok(mut map) = self.0.lock() {
             map.insert(at, listeners);
         }
     }
 
     /// Nothing was bound (no `--user`, or no standalone lineage).
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.lock().map(|m| m.is_empty()).unwrap_or(true)
     }
 
     /// Duplicates of the bound sockets: a session closes its copies when it ends, the
     /// originals stay bound for the next pass (the daemon keeps its port for its lifetime).
-    pub fn take(&self, at: &ListenAt) -> Option<Vec<std::net::TcpListener>> {
+    pub(crate) fn take(&self, at: &ListenAt) -> Option<Vec<std::net::TcpListener>> {
         let map = self.0.lock().ok()?;
         map.get(at)?.iter().map(|l| l.try_clone().ok()).collect()
     }
 }
 
-pub fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Error {
+pub(crate) fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Error {
     let at = match address {
         Some(a) => format!("{a}:{port}"),
         None => format!("port {port}"),
@@ -76,7 +76,7 @@ pub fn bind_error(err: std::io::Error, address: Option<IpAddr>, port: u16) -> Er
 
 /// The account to run as.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetUser {
+pub(crate) struct TargetUser {
     pub name: String,
     pub uid: u32,
     pub gid: u32,
@@ -96,7 +96,7 @@ fn lookup(name: &str) -> Result<Option<TargetUser>, Error> {
 
 /// With `--user`: check the store belongs to the user, bind `ports`, drop privileges, and
 /// return the bound ports for the session. Without it: nothing bound, nothing changed.
-pub fn bind_then_drop(settings: &Settings, ports: &[ListenAt]) -> Result<Prebound, Error> {
+pub(crate) fn bind_then_drop(settings: &Settings, ports: &[ListenAt]) -> Result<Prebound, Error> {
     let prebound = Prebound::default();
     let Some(name) = settings.user.as_deref() else {
         return Ok(prebound);

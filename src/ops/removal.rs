@@ -16,7 +16,12 @@ use super::output::print_stdout;
 use super::Ctx;
 
 /// Uninstall what `check` allowed, then delete. Callers confirm first.
-pub fn remove(ctx: &Ctx, store: &Store, name: &CertName, usage: NginxUsage) -> Result<(), Error> {
+pub(crate) fn remove(
+    ctx: &Ctx,
+    store: &Store,
+    name: &CertName,
+    usage: NginxUsage,
+) -> Result<(), Error> {
     usage.uninstall(ctx, store, name)?;
     let removed = store.delete_lineage(name)?;
     for path in &removed {
@@ -29,7 +34,7 @@ pub fn remove(ctx: &Ctx, store: &Store, name: &CertName, usage: NginxUsage) -> R
 }
 
 /// Which nginx lines name the lineage's files, split into certwright's own and the rest.
-pub struct NginxUsage {
+pub(crate) struct NginxUsage {
     /// `None`: no nginx.conf under the server root, nothing to check.
     config: Option<(nginx::Config, Ctl)>,
     paths: Vec<PathBuf>,
@@ -37,7 +42,7 @@ pub struct NginxUsage {
     foreign: Vec<Reference>,
 }
 
-pub struct Reference {
+pub(crate) struct Reference {
     file: PathBuf,
     line: usize,
     text: String,
@@ -50,7 +55,7 @@ impl std::fmt::Display for Reference {
 }
 
 impl NginxUsage {
-    pub fn find(
+    pub(crate) fn find(
         store: &Store,
         name: &CertName,
         server_root: &Path,
@@ -83,7 +88,7 @@ impl NginxUsage {
     }
 
     /// Fails (exit 5) if nginx would still name the files after what `uninstall` may do.
-    pub fn check(&self, name: &CertName, uninstall: bool) -> Result<(), Error> {
+    pub(crate) fn check(&self, name: &CertName, uninstall: bool) -> Result<(), Error> {
         if !self.foreign.is_empty() {
             let mut all: Vec<&Reference> = self.foreign.iter().collect();
             if !uninstall {

@@ -31,7 +31,7 @@ use super::state::LineageState;
 
 /// What to renew and how; shared by `renew` and `daemon`.
 #[derive(Debug, Clone, Default)]
-pub struct RenewRequest {
+pub(crate) struct RenewRequest {
     pub names: Vec<CertName>,
     pub dry_run: bool,
     pub dry_run_server: Option<ServerUrl>,
@@ -64,7 +64,7 @@ impl RenewRequest {
 /// How one lineage fared in a pass.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Renewed {
         version: u32,
         not_after: String,
@@ -102,7 +102,7 @@ fn as_opt_text<S: Serializer>(value: &Option<HookError>, s: S) -> Result<S::Ok, 
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct LineageResult {
+pub(crate) struct LineageResult {
     pub name: String,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -124,7 +124,7 @@ pub struct LineageResult {
 
 /// A lineage kept with its result (see [`LineageResult::unchanged`]).
 #[derive(Clone)]
-pub struct Unchanged(pub Arc<Lineage>);
+pub(crate) struct Unchanged(pub Arc<Lineage>);
 
 impl std::fmt::Debug for Unchanged {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -165,7 +165,7 @@ impl LineageResult {
     /// Whether this lineage makes the run fail. One skipped while backing off counts: its
     /// certificate is due and was not renewed, and cron or a systemd timer must not see a
     /// success (nor the summary say "OK") until a retry works.
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         matches!(
             self.outcome,
             Outcome::Failed { .. } | Outcome::BackingOff { .. }
@@ -173,7 +173,7 @@ impl LineageResult {
     }
 
     /// The error itself, when renewing this lineage failed.
-    pub fn error(&self) -> Option<&Error> {
+    pub(crate) fn error(&self) -> Option<&Error> {
         match &self.outcome {
             Outcome::Failed { error } => Some(error),
             _ => None,
@@ -183,7 +183,7 @@ impl LineageResult {
 
 /// The run's error from the pass's results: the shared store's (exit 6) when it made any
 /// lineage fail, else a count of failures (exit 1), else none.
-pub fn pass_error(req: &RenewRequest, results: &[LineageResult]) -> Option<Error> {
+pub(crate) fn pass_error(req: &RenewRequest, results: &[LineageResult]) -> Option<Error> {
     let store_failed = results
         .iter()
         .filter(|r| matches!(r.error(), Some(Error::Shared { .. })))
@@ -207,7 +207,7 @@ pub fn pass_error(req: &RenewRequest, results: &[LineageResult]) -> Option<Error
 /// The standalone ports of the selected lineages (all when `names` is empty), read without
 /// side effects so they can be bound before dropping to `--user`. Unreadable configs are
 /// skipped here and reported by the pass.
-pub fn lineage_ports(store: &Store, names: &[CertName]) -> Vec<ListenAt> {
+pub(crate) fn lineage_ports(store: &Store, names: &[CertName]) -> Vec<ListenAt> {
     let Ok((all, _)) = store.list_lineages() else {
         return vec![];
     };
@@ -232,7 +232,7 @@ pub fn lineage_ports(store: &Store, names: &[CertName]) -> Vec<ListenAt> {
 
 /// One renewal pass over the selected lineages. Errors are per lineage, except a store that
 /// cannot even be listed.
-pub async fn renew_pass(
+pub(crate) async fn renew_pass(
     ui: &Ui,
     store: &Store,
     req: &RenewRequest,
@@ -600,7 +600,7 @@ fn failed(ui: &Ui, store: &Store, req: &RenewRequest, l: &mut Lineage, e: Error)
 
 /// How long the CA asked us to stay away after a failure (the `Retry-After` of a 429 or
 /// 503), capped for scheduling. None when it sent none or sent something unparseable.
-pub fn ca_retry_after(err: &Error, now: OffsetDateTime) -> Option<time::Duration> {
+pub(crate) fn ca_retry_after(err: &Error, now: OffsetDateTime) -> Option<time::Duration> {
     let Error::Acme(AcmeError::Problem(problem)) = err else {
         return None;
     };
@@ -609,7 +609,7 @@ pub fn ca_retry_after(err: &Error, now: OffsetDateTime) -> Option<time::Duration
 }
 
 /// The server a dry run talks to: Let's Encrypt production -> staging, others unchanged.
-pub fn dry_run_server(server: &ServerUrl, over: Option<&ServerUrl>) -> ServerUrl {
+pub(crate) fn dry_run_server(server: &ServerUrl, over: Option<&ServerUrl>) -> ServerUrl {
     if let Some(s) = over {
         return s.clone();
     }

@@ -17,7 +17,7 @@ use super::output::{rfc3339, Ui};
 
 /// One lineage as shown by `certificates --json` (schema 1, documented in README).
 #[derive(Debug, Serialize)]
-pub struct LineageReport {
+pub(crate) struct LineageReport {
     pub name: String,
     pub domains: Vec<String>,
     pub not_after: Option<String>,
@@ -43,7 +43,7 @@ pub struct LineageReport {
     pub fleet: Option<FleetReport>,
 }
 
-pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageReport {
+pub(crate) fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageReport {
     let mut r = LineageReport {
         name: name.to_string(),
         domains: vec![],
@@ -123,7 +123,7 @@ pub fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageRep
 }
 
 #[derive(Debug, Serialize)]
-pub struct PlanEntry {
+pub(crate) struct PlanEntry {
     pub name: String,
     pub domains: Vec<String>,
     pub not_after: Option<String>,
@@ -151,7 +151,7 @@ pub struct PlanEntry {
 }
 
 /// The plan for every lineage at `now`.
-pub fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry>, Error> {
+pub(crate) fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<PlanEntry>, Error> {
     let (names, _) = store.list_lineages()?;
     let offers_ari = CaCache::load(store).fresh(now);
     let mut entries = Vec::new();
@@ -234,7 +234,7 @@ fn ari_times(
 
 /// Fleet mode: this node is brought up to date first (as every fleet command does), unless
 /// another run holds the local lock (then it is listed as it is); then the fleet's view.
-pub fn synced_fleet_view(
+pub(crate) fn synced_fleet_view(
     fleet: &super::fleet::Fleet,
     ui: &Ui,
     store: &Store,
@@ -255,7 +255,7 @@ pub fn synced_fleet_view(
 
 /// `certificates` and `plan` list every lineage, then fail (exit 3) when any renewal config
 /// is missing or unreadable: that lineage will not renew.
-pub fn broken_configs(count: usize) -> Error {
+pub(crate) fn broken_configs(count: usize) -> Error {
     crate::error::StoreError::Other(format!(
         "{count} renewal config(s) cannot be read (see the problem above); those certificates will not renew"
     ))

@@ -13,13 +13,13 @@ use super::lineage::require_config;
 use super::output::Ui;
 
 /// What to revoke: a lineage's current certificate, or a file.
-pub enum Target {
+pub(crate) enum Target {
     Lineage(CertName),
     File { path: PathBuf, leaf_der: Vec<u8> },
 }
 
 /// The certificate found, its lineage if it has one, and where and as whom to revoke it.
-pub struct Located {
+pub(crate) struct Located {
     pub lineage: Option<CertName>,
     pub leaf_der: Vec<u8>,
     /// The path shown to the user.
@@ -31,7 +31,7 @@ pub struct Located {
 
 /// Find the certificate and its lineage; a lineage's saved server and account win over the
 /// flags, its CA bundle too unless `--ca-bundle` was given (`bundle_given`).
-pub fn locate(
+pub(crate) fn locate(
     store: &Store,
     target: Target,
     choice: &ServerChoice,
@@ -75,7 +75,7 @@ pub fn locate(
 }
 
 /// Revoke at the CA with the account found.
-pub async fn revoke(
+pub(crate) async fn revoke(
     ui: &Ui,
     store: &Store,
     found: &Located,

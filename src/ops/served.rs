@@ -20,7 +20,7 @@ use crate::verify::{self, Outcome, Probe, ProbeResult, RetryOpts};
 
 /// One lineage's verification.
 #[derive(Debug, Clone, Serialize)]
-pub struct ServedReport {
+pub(crate) struct ServedReport {
     pub name: String,
     pub probes: Vec<ProbeResult>,
     /// Why nothing was probed (not installed into nginx, no HTTPS listen...).
@@ -30,12 +30,12 @@ pub struct ServedReport {
 
 impl ServedReport {
     /// `None` when nothing was probed.
-    pub fn all_match(&self) -> Option<bool> {
+    pub(crate) fn all_match(&self) -> Option<bool> {
         (!self.probes.is_empty()).then(|| self.probes.iter().all(|p| p.outcome == Outcome::Match))
     }
 
     /// `ADDR name` of each probe that did not serve the live leaf (for alerts).
-    pub fn mismatches(&self) -> Vec<String> {
+    pub(crate) fn mismatches(&self) -> Vec<String> {
         self.probes
             .iter()
             .filter(|p| p.outcome != Outcome::Match)
@@ -45,7 +45,7 @@ impl ServedReport {
 }
 
 /// Checks one lineage against the nginx it is installed into.
-pub async fn check_lineage(
+pub(crate) async fn check_lineage(
     store: &Store,
     config: &RenewalConfig,
     opts: RetryOpts,

@@ -15,7 +15,7 @@ use super::privileges::{bind_error, ListenAt, Prebound};
 /// What one run shares between its orders: HTTP clients per CA bundle, accounts per
 /// server, and one standalone responder per address:port serving every concurrent order.
 #[derive(Default)]
-pub struct Session {
+pub(crate) struct Session {
     /// nginx-authenticated orders patch one shared config: one at a time.
     pub(super) nginx: tokio::sync::Mutex<()>,
     http: tokio::sync::Mutex<HashMap<Option<PathBuf>, AcmeHttp>>,
@@ -28,7 +28,7 @@ pub struct Session {
 
 impl Session {
     /// A session that serves challenges on listeners bound earlier (`--user`).
-    pub fn with_prebound(prebound: Prebound) -> Session {
+    pub(crate) fn with_prebound(prebound: Prebound) -> Session {
         Session {
             prebound,
             ..Session::default()
@@ -37,16 +37,16 @@ impl Session {
 
     /// Fleet mode: challenges also go to (and are answered from) the shared store, the
     /// fleet's account is used, and each order is recorded in the fleet's history.
-    pub fn with_fleet(mut self, fleet: Option<Arc<Fleet>>) -> Session {
+    pub(crate) fn with_fleet(mut self, fleet: Option<Arc<Fleet>>) -> Session {
         self.fleet = fleet;
         self
     }
 
-    pub fn fleet(&self) -> Option<&Fleet> {
+    pub(crate) fn fleet(&self) -> Option<&Fleet> {
         self.fleet.as_deref()
     }
 
-    pub async fn http(&self, ca_bundle: Option<&Path>) -> Result<AcmeHttp, Error> {
+    pub(crate) async fn http(&self, ca_bundle: Option<&Path>) -> Result<AcmeHttp, Error> {
         let mut cache = self.http.lock().await;
         let key = ca_bundle.map(Path::to_path_buf);
         if let Some(h) = cache.get(&key) {
@@ -92,7 +92,7 @@ impl Session {
     }
 
     /// Release every port.
-    pub async fn shutdown(&self) {
+    pub(crate) async fn shutdown(&self) {
         let mut responders = self.responders.lock().await;
         for (_, (_, running)) in responders.drain() {
             if let Some(running) = running {

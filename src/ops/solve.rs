@@ -25,7 +25,7 @@ use super::session::Session;
 
 /// Fleet mode: put the order's tokens in the shared store (so a probe landing on any node
 /// is answered), or take them out again.
-pub async fn share_challenges(
+pub(crate) async fn share_challenges(
     session: &Session,
     challenges: &[Http01Challenge],
     put: bool,
@@ -54,7 +54,7 @@ pub async fn share_challenges(
 }
 
 /// An authenticator ready to publish (its port already bound, or nginx's turn taken).
-pub enum Prepared<'s> {
+pub(crate) enum Prepared<'s> {
     Standalone {
         map: ChallengeMap,
         /// The port, when a fleet daemon serves it (the run checks it answers).
@@ -73,7 +73,7 @@ pub enum Prepared<'s> {
 }
 
 /// What is being served right now, to be removed after validation.
-pub enum Published {
+pub(crate) enum Published {
     Standalone,
     Webroot(WebrootFiles),
     Nginx,
@@ -82,7 +82,7 @@ pub enum Published {
 }
 
 impl Prepared<'_> {
-    pub async fn publish(
+    pub(crate) async fn publish(
         &mut self,
         ui: &Ui,
         challenges: &[Http01Challenge],
@@ -161,7 +161,7 @@ impl Prepared<'_> {
     /// the DNS and manual solvers, SIGINT or SIGTERM, whichever comes first; None for the
     /// others or if the handlers cannot be installed. Once installed they stay for the
     /// process (tokio cannot restore the default action), so only solvers that need it ask.
-    pub fn stop_signal(&self) -> Option<impl std::future::Future<Output = &'static str>> {
+    pub(crate) fn stop_signal(&self) -> Option<impl std::future::Future<Output = &'static str>> {
         use tokio::signal::unix::{signal, SignalKind};
         if !self.undo_on_signal() {
             return None;
@@ -178,7 +178,7 @@ impl Prepared<'_> {
 
     /// After a signal dropped `publish` or the validation mid-way: undo everything the
     /// journal holds (what was published, and what was about to be).
-    pub async fn abandon(&mut self, ui: &Ui) {
+    pub(crate) async fn abandon(&mut self, ui: &Ui) {
         let result = match self {
             Prepared::Dns(solver) => solver.remove_leftovers(ui).await,
             Prepared::Manual(solver) => solver.cleanup_leftovers(ui).await,
@@ -189,7 +189,12 @@ impl Prepared<'_> {
         }
     }
 
-    pub async fn cleanup(&mut self, ui: &Ui, published: Published, challenges: &[Http01Challenge]) {
+    pub(crate) async fn cleanup(
+        &mut self,
+        ui: &Ui,
+        published: Published,
+        challenges: &[Http01Challenge],
+    ) {
         match (self, published) {
             (Prepared::Standalone { map, .. }, _) => {
                 for c in challenges {
@@ -336,7 +341,7 @@ fn revert_nginx(ctl: &nginx::Ctl, checkpoints: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub async fn prepare_authenticator<'s>(
+pub(crate) async fn prepare_authenticator<'s>(
     ui: &Ui,
     session: &'s Session,
     store: &Store,
@@ -445,7 +450,7 @@ async fn prepare_dns<'s>(
 }
 
 /// How an identifier appears in the Host header the CA sends: IPv6 in brackets.
-pub fn host_form(identifier: &str) -> String {
+pub(crate) fn host_form(identifier: &str) -> String {
     match identifier.parse::<IpAddr>() {
         Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
         _ => identifier.to_string(),

@@ -12,7 +12,7 @@ use crate::types::CertName;
 use super::output::Ui;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct LineageState {
+pub(crate) struct LineageState {
     /// renewalInfo for the certificate with serial `ari_serial` (dropped when it changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ari: Option<AriState>,
@@ -36,7 +36,7 @@ pub struct LineageState {
 }
 
 impl LineageState {
-    pub fn load(ui: &Ui, store: &Store, name: &CertName) -> LineageState {
+    pub(crate) fn load(ui: &Ui, store: &Store, name: &CertName) -> LineageState {
         match store.read_state(name) {
             Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_else(|e| {
                 ui.warn(format!(
@@ -52,7 +52,7 @@ impl LineageState {
         }
     }
 
-    pub fn save(&self, ui: &Ui, store: &Store, name: &CertName) {
+    pub(crate) fn save(&self, ui: &Ui, store: &Store, name: &CertName) {
         let json = serde_json::to_string_pretty(self).unwrap_or_default();
         if let Err(e) = store.write_state(name, &json) {
             ui.warn(format!("could not record renewal state of {name}: {e}"));
@@ -60,7 +60,7 @@ impl LineageState {
     }
 
     /// ARI state only counts for the certificate it was fetched for.
-    pub fn ari_for(&self, serial: &str) -> Option<AriState> {
+    pub(crate) fn ari_for(&self, serial: &str) -> Option<AriState> {
         match &self.ari_serial {
             Some(s) if s == serial => self.ari.clone(),
             _ => None,

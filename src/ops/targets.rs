@@ -27,7 +27,7 @@ const MAX_PASSWORD_FILE: u64 = 4096;
 /// Check every target can be written (exit 2 at the command line, a deploy error later):
 /// the password file exists and is 0600 or stricter, the owner exists, no directory
 /// others can write.
-pub fn check(targets: &DeployTargets) -> Result<(), String> {
+pub(crate) fn check(targets: &DeployTargets) -> Result<(), String> {
     if let Some(p) = &targets.pkcs12 {
         read_password(&p.password_file)?;
         check_parent(&p.path)?;
@@ -42,13 +42,21 @@ pub fn check(targets: &DeployTargets) -> Result<(), String> {
 }
 
 /// `write_all` as a failed deploy of the lineage (exit 1, reported with its renewal).
-pub fn deploy(store: &Store, name: &CertName, targets: &DeployTargets) -> Result<(), HookError> {
+pub(crate) fn deploy(
+    store: &Store,
+    name: &CertName,
+    targets: &DeployTargets,
+) -> Result<(), HookError> {
     write_all(store, name, targets)
         .map_err(|e| HookError::Deploy(format!("deploy target of {name}: {e}")))
 }
 
 /// Write every target from the lineage's live files. The first failure is the result.
-pub fn write_all(store: &Store, name: &CertName, targets: &DeployTargets) -> Result<(), String> {
+pub(crate) fn write_all(
+    store: &Store,
+    name: &CertName,
+    targets: &DeployTargets,
+) -> Result<(), String> {
     if targets.is_empty() {
         return Ok(());
     }

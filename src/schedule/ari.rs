@@ -9,16 +9,16 @@ use super::retry_after::RetryAfter;
 
 /// Re-check interval when the CA sent no usable `Retry-After` (RFC 9773's long-term error
 /// default).
-pub const ARI_DEFAULT_RECHECK: Duration = Duration::hours(6);
+pub(crate) const ARI_DEFAULT_RECHECK: Duration = Duration::hours(6);
 /// Shortest re-check interval: RFC 9773 suggests treating anything shorter as one minute.
-pub const ARI_MIN_RECHECK: Duration = Duration::MINUTE;
+pub(crate) const ARI_MIN_RECHECK: Duration = Duration::MINUTE;
 /// Longest re-check interval: RFC 9773 suggests at most a day; twice a day, so a window the
 /// CA moved into the past (a revocation drill) is noticed within hours.
-pub const ARI_MAX_RECHECK: Duration = Duration::hours(12);
+pub(crate) const ARI_MAX_RECHECK: Duration = Duration::hours(12);
 
 /// The suggested renewal window. Only `end > start` is usable; see [`AriWindow::is_sane`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AriWindow {
+pub(crate) struct AriWindow {
     #[serde(with = "time::serde::rfc3339")]
     pub start: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -27,21 +27,21 @@ pub struct AriWindow {
 
 impl AriWindow {
     /// An empty or inverted window carries no usable advice and is treated as absent.
-    pub fn is_sane(&self) -> bool {
+    pub(crate) fn is_sane(&self) -> bool {
         self.end > self.start
     }
 }
 
 /// A parsed renewalInfo response body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenewalInfo {
+pub(crate) struct RenewalInfo {
     pub window: AriWindow,
     pub explanation_url: Option<String>,
 }
 
 /// Why a renewalInfo body was rejected.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AriError {
+pub(crate) enum AriError {
     #[error("renewalInfo is not the expected JSON object: {0}")]
     Json(String),
     #[error("renewalInfo suggestedWindow.{field} is not an RFC 3339 timestamp: {value:?}")]
@@ -67,7 +67,7 @@ struct RawWindow {
 /// Parses a renewalInfo response body (RFC 9773 section 4.2). Unknown fields are ignored
 /// because the object is extensible; an inverted window is an error so the caller falls back
 /// to its own schedule.
-pub fn parse_renewal_info(body: &[u8]) -> Result<RenewalInfo, AriError> {
+pub(crate) fn parse_renewal_info(body: &[u8]) -> Result<RenewalInfo, AriError> {
     let raw: RawRenewalInfo =
         serde_json::from_slice(body).map_err(|e| AriError::Json(e.to_string()))?;
     let parse = |field: &'static str, value: &str| {
@@ -98,7 +98,7 @@ pub fn parse_renewal_info(body: &[u8]) -> Result<RenewalInfo, AriError> {
 ///
 /// The caller keys this to one certificate and drops it when the certificate is replaced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AriState {
+pub(crate) struct AriState {
     pub window: AriWindow,
     /// The moment inside the window we will renew at, drawn once per window.
     #[serde(with = "time::serde::rfc3339")]
@@ -116,7 +116,7 @@ impl AriState {
     ///
     /// If the window did not change the previously chosen time is kept: drawing again on
     /// every poll would make renewal early in the window far more likely than late.
-    pub fn after_fetch<R: Rng + ?Sized>(
+    pub(crate) fn after_fetch<R: Rng + ?Sized>(
         previous: Option<&AriState>,
         info: RenewalInfo,
         fetched_at: OffsetDateTime,
@@ -139,7 +139,7 @@ impl AriState {
 
 /// When to ask the CA again: `Retry-After` clamped to [`ARI_MIN_RECHECK`]..=
 /// [`ARI_MAX_RECHECK`], or [`ARI_DEFAULT_RECHECK`] when absent or unparseable.
-pub fn next_check_after(
+pub(crate) fn next_check_after(
     fetched_at: OffsetDateTime,
     retry_after: Option<RetryAfter>,
 ) -> OffsetDateTime {
@@ -151,7 +151,7 @@ pub fn next_check_after(
 
 /// A uniformly random time in `[start, end)` at one-second resolution (RFC 9773 asks for a
 /// uniform choice so that clients spread their load). An empty window gives `start`.
-pub fn choose_in_window<R: Rng + ?Sized>(
+pub(crate) fn choose_in_window<R: Rng + ?Sized>(
     start: OffsetDateTime,
     end: OffsetDateTime,
     rng: &mut R,
@@ -161,11 +161,6 @@ pub fn choose_in_window<R: Rng + ?Sized>(
         return start;
     }
     start + Duration::seconds(rng.random_range(0..span))
-}
-
-/// Whether the stored renewalInfo should be fetched again now.
-pub fn ari_check_due(state: &AriState, now: OffsetDateTime) -> bool {
-    now >= state.next_check
 }
 
 #[cfg(test)]
@@ -296,8 +291,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(42);
         let first = AriState::after_fetch(None, info.clone(), t0, None, &mut rng);
         assert!(first.chosen >= info.window.start && first.chosen < info.window.end);
-        assert!(!ari_check_due(&first, t0 + Duration::hours(5)));
-        assert!(ari_check_due(&first, t0 + Duration::hours(6)));
+        assert_eq!(first.next_check, t0 + Duration::hours(6));
 
         let t1 = t0 + Duration::hours(6);
         let again = AriState::after_fetch(Some(&first), info.clone(), t1, None, &mut rng);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 /// The delay after the `consecutive`-th failure in a row, before jitter.
-pub fn nominal_backoff(consecutive: u32) -> Duration {
+pub(crate) fn nominal_backoff(consecutive: u32) -> Duration {
     match consecutive {
         0 => Duration::ZERO,
         1 => Duration::MINUTE,
@@ -17,7 +17,7 @@ pub fn nominal_backoff(consecutive: u32) -> Duration {
 }
 
 /// [`nominal_backoff`] with uniform jitter of up to 10% either way (millisecond resolution).
-pub fn backoff_delay<R: Rng + ?Sized>(consecutive: u32, rng: &mut R) -> Duration {
+pub(crate) fn backoff_delay<R: Rng + ?Sized>(consecutive: u32, rng: &mut R) -> Duration {
     let nominal_ms = nominal_backoff(consecutive).whole_milliseconds() as i64;
     let spread = nominal_ms / 10;
     Duration::milliseconds(nominal_ms + rng.random_range(-spread..=spread))
@@ -28,7 +28,7 @@ pub fn backoff_delay<R: Rng + ?Sized>(consecutive: u32, rng: &mut R) -> Duration
 /// Reset on success is the caller's job: delete the stored state once a renewal succeeds,
 /// so the next failure starts again at one minute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailureState {
+pub(crate) struct FailureState {
     pub consecutive: u32,
     pub last_error: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -42,7 +42,7 @@ impl FailureState {
     ///
     /// `retry_after` (already capped, e.g. by `RetryAfter::for_scheduling`) from a
     /// rate-limit answer pushes the next attempt later, never earlier.
-    pub fn record<R: Rng + ?Sized>(
+    pub(crate) fn record<R: Rng + ?Sized>(
         previous: Option<&FailureState>,
         error: impl Into<String>,
         now: OffsetDateTime,
@@ -60,7 +60,7 @@ impl FailureState {
     }
 
     /// Whether the backoff has elapsed.
-    pub fn attempt_due(&self, now: OffsetDateTime) -> bool {
+    pub(crate) fn attempt_due(&self, now: OffsetDateTime) -> bool {
         now >= self.next_attempt
     }
 }

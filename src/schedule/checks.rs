@@ -9,30 +9,32 @@ const HALF_DAY_MINUTES: u16 = 12 * 60;
 
 /// Checks at `minute` and `minute + 12h` past UTC midnight, every day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TwiceDaily {
+pub(crate) struct TwiceDaily {
     minute: u16,
 }
 
 impl TwiceDaily {
     /// Draws the minute once; the caller keeps it (e.g. for the daemon's lifetime).
-    pub fn random<R: Rng + ?Sized>(rng: &mut R) -> TwiceDaily {
+    pub(crate) fn random<R: Rng + ?Sized>(rng: &mut R) -> TwiceDaily {
         TwiceDaily {
             minute: rng.random_range(0..HALF_DAY_MINUTES),
         }
     }
 
     /// A fixed minute past midnight and noon UTC; `None` unless below 720.
-    pub fn at_minute(minute: u16) -> Option<TwiceDaily> {
+    #[cfg(test)]
+    pub(crate) fn at_minute(minute: u16) -> Option<TwiceDaily> {
         (minute < HALF_DAY_MINUTES).then_some(TwiceDaily { minute })
     }
 
     /// Minutes past 00:00 and 12:00 UTC.
-    pub fn minute(&self) -> u16 {
+    #[cfg(test)]
+    pub(crate) fn minute(&self) -> u16 {
         self.minute
     }
 
     /// The first check time strictly after `t` (result in UTC); never more than 12 h away.
-    pub fn next_after(&self, t: OffsetDateTime) -> OffsetDateTime {
+    pub(crate) fn next_after(&self, t: OffsetDateTime) -> OffsetDateTime {
         let utc = t.to_offset(UtcOffset::UTC);
         let midnight = utc.replace_time(Time::MIDNIGHT);
         let first = midnight + Duration::minutes(self.minute.into());
@@ -45,7 +47,8 @@ impl TwiceDaily {
     }
 
     /// Check times after `t`, in order.
-    pub fn upcoming(&self, t: OffsetDateTime) -> impl Iterator<Item = OffsetDateTime> {
+    #[cfg(test)]
+    pub(crate) fn upcoming(&self, t: OffsetDateTime) -> impl Iterator<Item = OffsetDateTime> {
         let schedule = *self;
         std::iter::successors(Some(schedule.next_after(t)), move |prev| {
             Some(schedule.next_after(*prev))

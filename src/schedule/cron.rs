@@ -17,7 +17,7 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// A cron expression that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CronError {
+pub(crate) enum CronError {
     #[error("invalid cron expression {expr:?}: {reason}")]
     Invalid { expr: String, reason: String },
     #[error("cron expression {expr:?} never fires (no such date)")]
@@ -27,14 +27,14 @@ pub enum CronError {
 /// A parsed schedule. Times are interpreted in UTC, not the host's time zone: a daemon's
 /// schedule should not shift with DST or a changed `TZ`.
 #[derive(Debug, Clone)]
-pub struct CronSchedule {
+pub(crate) struct CronSchedule {
     expr: String,
     cron: Cron,
 }
 
 impl CronSchedule {
     /// Parses a five-field crontab expression or an `@nickname`.
-    pub fn parse(expr: &str) -> Result<CronSchedule, CronError> {
+    pub(crate) fn parse(expr: &str) -> Result<CronSchedule, CronError> {
         let invalid = |reason: String| CronError::Invalid {
             expr: expr.to_owned(),
             reason,
@@ -76,14 +76,9 @@ impl CronSchedule {
         Ok(schedule)
     }
 
-    /// The expression as given (trimmed).
-    pub fn as_str(&self) -> &str {
-        &self.expr
-    }
-
     /// The first firing strictly after `t`, in UTC (`t`'s offset is ignored for matching;
     /// the result has offset UTC). `None` only past croner's search horizon (year 5000).
-    pub fn next_after(&self, t: OffsetDateTime) -> Option<OffsetDateTime> {
+    pub(crate) fn next_after(&self, t: OffsetDateTime) -> Option<OffsetDateTime> {
         let utc = t.to_offset(UtcOffset::UTC);
         let start = UtcWall(PrimitiveDateTime::new(utc.date(), utc.time()));
         let next = self.cron.find_next_occurrence(&start, false).ok()?;
@@ -300,7 +295,7 @@ mod tests {
             "@daily"
         );
         assert_eq!(
-            CronSchedule::parse("0 3 * * *").unwrap().as_str(),
+            CronSchedule::parse("0 3 * * *").unwrap().to_string(),
             "0 3 * * *"
         );
     }

@@ -14,15 +14,15 @@ use tokio::time::{sleep_until, Instant};
 
 /// Longest single sleep. Monotonic sleeps do not count time spent suspended (or a paused
 /// VM), so the loop re-reads the wall clock at least this often.
-pub const MAX_SLEEP: Duration = Duration::minutes(15);
+pub(crate) const MAX_SLEEP: Duration = Duration::minutes(15);
 
 /// Least time between the end of one timer-driven wake and the next, so a `next_wakeup` that
 /// keeps answering "now" (e.g. a renewal that fails without recording backoff) cannot spin
 /// against the CA. Explicit wake-ups are not delayed.
-pub const MIN_INTERVAL: Duration = Duration::MINUTE;
+pub(crate) const MIN_INTERVAL: Duration = Duration::MINUTE;
 
 /// The earliest of several due times (`None` if there are none).
-pub fn earliest(times: impl IntoIterator<Item = OffsetDateTime>) -> Option<OffsetDateTime> {
+pub(crate) fn earliest(times: impl IntoIterator<Item = OffsetDateTime>) -> Option<OffsetDateTime> {
     times.into_iter().min()
 }
 
@@ -32,7 +32,7 @@ pub fn earliest(times: impl IntoIterator<Item = OffsetDateTime>) -> Option<Offse
 /// `next_wakeup` is asked again after every wake and every capped sleep, so it should be
 /// cheap and read the caller's current state. Use `wake.notify_one()`: it stores a permit,
 /// so a wake-up sent while `on_wake` is running is not lost.
-pub async fn run<N, W, F, S>(next_wakeup: N, on_wake: W, wake: Arc<Notify>, shutdown: S)
+pub(crate) async fn run<N, W, F, S>(next_wakeup: N, on_wake: W, wake: Arc<Notify>, shutdown: S)
 where
     N: FnMut(OffsetDateTime) -> OffsetDateTime,
     W: FnMut() -> F,
@@ -50,7 +50,7 @@ where
 }
 
 /// [`run`] with the wall clock passed in, for tests driven by tokio's paused time.
-pub async fn run_with_clock<C, N, W, F, S>(
+pub(crate) async fn run_with_clock<C, N, W, F, S>(
     mut clock: C,
     mut next_wakeup: N,
     mut on_wake: W,

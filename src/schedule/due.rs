@@ -8,18 +8,18 @@ use super::ari::AriState;
 
 /// Certificates shorter-lived than this renew at half their lifetime instead of a third, so a
 /// 6-day certificate still has days of slack after one failed attempt.
-pub const SHORT_LIFETIME: Duration = Duration::days(10);
+pub(crate) const SHORT_LIFETIME: Duration = Duration::days(10);
 
 /// The validity period of the certificate currently installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CertValidity {
+pub(crate) struct CertValidity {
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
 }
 
 /// Everything the decision depends on; the caller gathers it, nothing here reads a clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DueInput {
+pub(crate) struct DueInput {
     pub now: OffsetDateTime,
     /// `None` when the certificate is missing or unreadable.
     pub validity: Option<CertValidity>,
@@ -37,17 +37,17 @@ pub struct DueInput {
 
 /// A fraction of the certificate's lifetime, kept as numbers so it serialises plainly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fraction {
+pub(crate) struct Fraction {
     pub numerator: u32,
     pub denominator: u32,
 }
 
 impl Fraction {
-    pub const ONE_THIRD: Fraction = Fraction {
+    pub(crate) const ONE_THIRD: Fraction = Fraction {
         numerator: 1,
         denominator: 3,
     };
-    pub const ONE_HALF: Fraction = Fraction {
+    pub(crate) const ONE_HALF: Fraction = Fraction {
         numerator: 1,
         denominator: 2,
     };
@@ -66,7 +66,7 @@ impl std::fmt::Display for Fraction {
 /// Why a lineage renews when it does. Variants are listed in order of precedence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Reason {
+pub(crate) enum Reason {
     Forced,
     MissingOrMismatchedFiles,
     DomainsChanged,
@@ -126,7 +126,7 @@ impl std::fmt::Display for Reason {
 
 /// The outcome: renew at `due_at`; `due_now` is `now >= due_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decision {
+pub(crate) struct Decision {
     #[serde(with = "time::serde::rfc3339")]
     pub due_at: OffsetDateTime,
     pub due_now: bool,
@@ -153,7 +153,7 @@ impl std::fmt::Display for Decision {
 /// 7. `renew_before_expiry`: due that long before `not_after`, capped at half the lifetime so
 ///    a 30-day setting on a 6-day certificate does not renew on every run.
 /// 8. otherwise with a third of the lifetime left (a half under [`SHORT_LIFETIME`]).
-pub fn renewal_decision(input: &DueInput) -> Decision {
+pub(crate) fn renewal_decision(input: &DueInput) -> Decision {
     let now = input.now;
     let immediate = |reason| Decision {
         due_at: now,
@@ -256,11 +256,11 @@ mod seconds {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::Duration;
 
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_i64(d.whole_seconds())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         i64::deserialize(d).map(Duration::seconds)
     }
 }

@@ -11,7 +11,7 @@
 //! - [`ari`] (RFC 9773): `parse_renewal_info(&[u8]) -> Result<RenewalInfo, AriError>`,
 //!   `choose_in_window(start, end, rng)`, `AriState::after_fetch(prev, info, fetched_at,
 //!   retry_after, rng)`, `next_check_after(fetched_at, retry_after)` (Retry-After clamped
-//!   to 1 min..=1 day, 6 h when absent), `ari_check_due(&AriState, now)`.
+//!   to 1 min..=1 day, 6 h when absent).
 //! - [`retry_after`]: `RetryAfter::parse(value, now) -> Option<RetryAfter>` (seconds or
 //!   IMF-fixdate), `.raw()`, `.capped(max)`, `.for_scheduling()` (at most 1 day).
 //! - [`backoff`]: `FailureState::record(prev, error, now, retry_after, rng)` (1 min, 10 min,
@@ -23,17 +23,17 @@
 //! - [`daemon`]: `run(next_wakeup, on_wake, wake: Arc<Notify>, shutdown)` (async),
 //!   `run_with_clock(clock, ...)` for tests, `earliest(times)`.
 
-pub mod ari;
-pub mod backoff;
-pub mod checks;
-pub mod cron;
-pub mod daemon;
-pub mod due;
-pub mod retry_after;
+pub(crate) mod ari;
+pub(crate) mod backoff;
+pub(crate) mod checks;
+pub(crate) mod cron;
+pub(crate) mod daemon;
+pub(crate) mod due;
+pub(crate) mod retry_after;
 
-pub use ari::{AriError, AriState, AriWindow, RenewalInfo};
-pub use backoff::FailureState;
-pub use checks::TwiceDaily;
-pub use cron::{CronError, CronSchedule};
-pub use due::{renewal_decision, CertValidity, Decision, DueInput, Fraction, Reason};
-pub use retry_after::RetryAfter;
+pub(crate) use ari::AriState;
+pub(crate) use backoff::FailureState;
+pub(crate) use checks::TwiceDaily;
+pub(crate) use cron::CronSchedule;
+pub(crate) use due::{renewal_decision, CertValidity, Decision, DueInput, Reason};
+pub(crate) use retry_after::RetryAfter;

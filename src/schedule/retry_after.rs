@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 /// Longest delay used for scheduling: a CA that says "come back in a year" is capped so a
 /// mistake on its side cannot silence renewals for that long (RFC 9773 suggests one day).
-pub const MAX_RETRY_AFTER: Duration = Duration::DAY;
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::DAY;
 
 /// IMF-fixdate, the only HTTP-date form senders may generate (RFC 9110 section 5.6.7).
 const IMF_FIXDATE: &[FormatItem<'static>] = format_description!(
@@ -15,7 +15,7 @@ const IMF_FIXDATE: &[FormatItem<'static>] = format_description!(
 
 /// A parsed `Retry-After` value as a delay from the moment the response was received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryAfter {
+pub(crate) struct RetryAfter {
     raw: Duration,
 }
 
@@ -25,7 +25,7 @@ impl RetryAfter {
     /// Returns `None` for anything that is neither delay-seconds nor an IMF-fixdate. A date
     /// in the past means "now" (a zero delay). The obsolete RFC 850 and asctime forms are not
     /// accepted: ACME servers send one of the two current forms.
-    pub fn parse(value: &str, now: OffsetDateTime) -> Option<RetryAfter> {
+    pub(crate) fn parse(value: &str, now: OffsetDateTime) -> Option<RetryAfter> {
         let value = value.trim();
         if value.is_empty() {
             return None;
@@ -50,17 +50,17 @@ impl RetryAfter {
     }
 
     /// The delay exactly as the server asked for it (never negative).
-    pub fn raw(self) -> Duration {
+    pub(crate) fn raw(self) -> Duration {
         self.raw
     }
 
     /// The delay, at most `max`.
-    pub fn capped(self, max: Duration) -> Duration {
+    pub(crate) fn capped(self, max: Duration) -> Duration {
         self.raw.min(max)
     }
 
     /// The delay capped at [`MAX_RETRY_AFTER`], for deciding the next attempt.
-    pub fn for_scheduling(self) -> Duration {
+    pub(crate) fn for_scheduling(self) -> Duration {
         self.capped(MAX_RETRY_AFTER)
     }
 }

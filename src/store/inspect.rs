@@ -7,7 +7,7 @@ use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificat
 
 /// What `certificates`, renewal decisions and post-issuance checks need from a cert.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertInfo {
+pub(crate) struct CertInfo {
     pub domains: Vec<String>,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
@@ -24,12 +24,12 @@ pub struct CertInfo {
 }
 
 /// Whether `key_pem` is the private key of the certificate described by `info`.
-pub fn key_matches(key_pem: &str, info: &CertInfo) -> bool {
+pub(crate) fn key_matches(key_pem: &str, info: &CertInfo) -> bool {
     private_key_spki(key_pem).is_ok_and(|spki| spki == info.spki_der)
 }
 
 /// Split a PEM bundle into DER certificates, leaf first.
-pub fn split_pem_chain(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn split_pem_chain(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("not a PEM certificate chain: {e}"))?;
@@ -40,7 +40,7 @@ pub fn split_pem_chain(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 }
 
 /// Encode DER as a PEM block with 64-column lines.
-pub fn pem_encode(label: &str, der: &[u8]) -> String {
+pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
@@ -53,7 +53,7 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
 }
 
 /// Parse the leaf of a PEM chain.
-pub fn inspect_chain(pem: &[u8]) -> Result<CertInfo, String> {
+pub(crate) fn inspect_chain(pem: &[u8]) -> Result<CertInfo, String> {
     let chain = split_pem_chain(pem)?;
     let (_, cert) =
         X509Certificate::from_der(&chain[0]).map_err(|e| format!("unparsable certificate: {e}"))?;
@@ -95,7 +95,7 @@ pub fn inspect_chain(pem: &[u8]) -> Result<CertInfo, String> {
 
 /// The serial as an integer in lowercase hex without leading zeros, as certbot and Pebble
 /// print it (DER adds a 0x00 byte when the high bit is set; that is encoding, not value).
-pub fn serial_hex(raw: &[u8]) -> String {
+pub(crate) fn serial_hex(raw: &[u8]) -> String {
     let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
     let trimmed = hex.trim_start_matches('0');
     if trimmed.is_empty() {
@@ -142,7 +142,7 @@ fn describe_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> String {
 /// DER SubjectPublicKeyInfo of a PEM private key, to check it matches a leaf.
 /// The issuer common name of the topmost certificate of a chain (certbot's
 /// `--preferred-chain` match).
-pub fn top_issuer_cn(pem: &[u8]) -> Option<String> {
+pub(crate) fn top_issuer_cn(pem: &[u8]) -> Option<String> {
     let chain = split_pem_chain(pem).ok()?;
     let (_, top) = X509Certificate::from_der(chain.last()?).ok()?;
     let cn = top
@@ -155,7 +155,7 @@ pub fn top_issuer_cn(pem: &[u8]) -> Option<String> {
     Some(cn)
 }
 
-pub fn private_key_spki(privkey_pem: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn private_key_spki(privkey_pem: &str) -> Result<Vec<u8>, String> {
     let key = rcgen::KeyPair::from_pem(privkey_pem)
         .map_err(|e| format!("unreadable private key: {e}"))?;
     use rcgen::PublicKeyData;

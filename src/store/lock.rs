@@ -8,7 +8,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rustix::fs::{flock, FlockOperation};
 
@@ -16,9 +16,8 @@ use crate::error::{Error, StoreError};
 
 /// Held for the whole run; released on drop.
 #[derive(Debug)]
-pub struct StoreLock {
+pub(crate) struct StoreLock {
     _file: Option<File>,
-    path: PathBuf,
 }
 
 impl StoreLock {
@@ -27,7 +26,7 @@ impl StoreLock {
     }
 
     /// `wait`: block until the holder finishes instead of failing with exit 4.
-    pub fn acquire_with(path: &Path, wait: bool) -> Result<Self, Error> {
+    pub(crate) fn acquire_with(path: &Path, wait: bool) -> Result<Self, Error> {
         let file = open(path).map_err(|source| StoreError::Io {
             action: "cannot open lock file",
             path: path.to_path_buf(),
@@ -40,10 +39,7 @@ impl StoreLock {
     /// config dir without a lock file is run unlocked, since no run could write there either.
     pub(super) fn acquire_read_only(path: &Path) -> Result<Self, Error> {
         match open(path) {
-            Err(e) if read_only(&e) => Ok(Self {
-                _file: None,
-                path: path.to_path_buf(),
-            }),
+            Err(e) if read_only(&e) => Ok(Self { _file: None }),
             Err(source) => Err(StoreError::Io {
                 action: "cannot open lock file",
                 path: path.to_path_buf(),
@@ -74,14 +70,7 @@ impl StoreLock {
             }
             .into());
         }
-        Ok(Self {
-            _file: Some(file),
-            path: path.to_path_buf(),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Self { _file: Some(file) })
     }
 }
 

@@ -9,16 +9,16 @@
 //! <work>/state/<name>.json                               renewal bookkeeping
 //! ```
 
-pub mod inspect;
+pub(crate) mod inspect;
 mod lock;
-pub mod shared;
+pub(crate) mod shared;
 
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-pub use lock::StoreLock;
+pub(crate) use lock::StoreLock;
 
 use crate::crash::crash_point;
 use crate::error::StoreError;
@@ -26,7 +26,7 @@ use crate::fsutil;
 use crate::types::CertName;
 
 /// The four files of one certificate version.
-pub struct IssuedFiles {
+pub(crate) struct IssuedFiles {
     pub cert_pem: String,
     pub chain_pem: String,
     pub fullchain_pem: String,
@@ -35,7 +35,7 @@ pub struct IssuedFiles {
 
 /// Paths of a lineage's files under `live/`.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct LivePaths {
+pub(crate) struct LivePaths {
     pub cert: PathBuf,
     pub chain: PathBuf,
     pub fullchain: PathBuf,
@@ -43,7 +43,7 @@ pub struct LivePaths {
 }
 
 #[derive(Debug, Clone)]
-pub struct Store {
+pub(crate) struct Store {
     config_dir: PathBuf,
     work_dir: PathBuf,
 }
@@ -57,30 +57,30 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 }
 
 impl Store {
-    pub fn new(config_dir: &Path, work_dir: &Path) -> Self {
+    pub(crate) fn new(config_dir: &Path, work_dir: &Path) -> Self {
         Self {
             config_dir: config_dir.to_path_buf(),
             work_dir: work_dir.to_path_buf(),
         }
     }
 
-    pub fn config_dir(&self) -> &Path {
+    pub(crate) fn config_dir(&self) -> &Path {
         &self.config_dir
     }
 
-    pub fn work_dir(&self) -> &Path {
+    pub(crate) fn work_dir(&self) -> &Path {
         &self.work_dir
     }
 
     /// Create the layout with its modes, whatever the umask. Fails (exit 3) on a read-only
     /// or unwritable store, before any request to the CA.
-    pub fn prepare(&self) -> Result<(), StoreError> {
+    pub(crate) fn prepare(&self) -> Result<(), StoreError> {
         self.prepare_with(false)
     }
 
     /// `prepare` for a run that writes nothing there (`renew --dry-run`): a read-only
     /// config dir is fine.
-    pub fn prepare_read_only(&self) -> Result<(), StoreError> {
+    pub(crate) fn prepare_read_only(&self) -> Result<(), StoreError> {
         self.prepare_with(true)
     }
 
@@ -228,7 +228,7 @@ impl Store {
     /// Holding the lock, it then removes what a killed run left half-written. Not earlier
     /// (in `prepare`): a run waiting for the lock would delete the temp files of the run
     /// holding it, mid-write.
-    pub fn lock(&self) -> Result<StoreLock, crate::error::Error> {
+    pub(crate) fn lock(&self) -> Result<StoreLock, crate::error::Error> {
         let lock = lock::StoreLock::acquire(&self.config_dir.join(".certwright.lock"))?;
         let removed = self.remove_stale_temps()?;
         if removed > 0 {
@@ -239,15 +239,15 @@ impl Store {
 
     /// `lock` for a run that writes nothing into the config dir (`renew --dry-run`): works
     /// on a read-only config dir and leaves temp files to the next writing run.
-    pub fn lock_read_only(&self) -> Result<StoreLock, crate::error::Error> {
+    pub(crate) fn lock_read_only(&self) -> Result<StoreLock, crate::error::Error> {
         lock::StoreLock::acquire_read_only(&self.config_dir.join(".certwright.lock"))
     }
 
-    pub fn live_dir(&self, name: &CertName) -> PathBuf {
+    pub(crate) fn live_dir(&self, name: &CertName) -> PathBuf {
         self.config_dir.join("live").join(name.as_str())
     }
 
-    pub fn live_paths(&self, name: &CertName) -> LivePaths {
+    pub(crate) fn live_paths(&self, name: &CertName) -> LivePaths {
         let dir = self.live_dir(name);
         LivePaths {
             cert: dir.join("cert.pem"),
@@ -262,7 +262,7 @@ impl Store {
     }
 
     /// The version `live/<name>` points at, checking the link stays inside our archive.
-    pub fn current_version(&self, name: &CertName) -> Result<Option<u32>, StoreError> {
+    pub(crate) fn current_version(&self, name: &CertName) -> Result<Option<u32>, StoreError> {
         let live = self.live_dir(name);
         let target = match fs::read_link(&live) {
             Ok(t) => t,
@@ -318,7 +318,7 @@ impl Store {
     /// Refuse a lineage whose `live/` or `archive/` entry was planted (a link out of the
     /// store, a file): checked before ordering, so the refusal costs no order. `write_version`
     /// checks again, at the moment it writes.
-    pub fn check_lineage_paths(&self, name: &CertName) -> Result<(), StoreError> {
+    pub(crate) fn check_lineage_paths(&self, name: &CertName) -> Result<(), StoreError> {
         self.current_version(name)?;
         let archive = self.archive_dir(name);
         match fs::symlink_metadata(&archive) {
@@ -337,7 +337,11 @@ impl Store {
     /// Write a new version and point `live/<name>` at it. The version directory is built
     /// under a temp name and renamed into place, then the link is swapped by rename: a
     /// reader sees the old complete set or the new complete set, never a mix.
-    pub fn write_version(&self, name: &CertName, files: &IssuedFiles) -> Result<u32, StoreError> {
+    pub(crate) fn write_version(
+        &self,
+        name: &CertName,
+        files: &IssuedFiles,
+    ) -> Result<u32, StoreError> {
         // A `live/<name>` that is not our link into the archive was planted or left by
         // something else: refuse before writing anything, rather than rename over it.
         self.current_version(name)?;
@@ -379,7 +383,7 @@ impl Store {
     }
 
     /// Swap `live/<name>` to `version` atomically.
-    pub fn point_live_at(&self, name: &CertName, version: u32) -> Result<(), StoreError> {
+    pub(crate) fn point_live_at(&self, name: &CertName, version: u32) -> Result<(), StoreError> {
         let live = self.live_dir(name);
         // Only our own link is replaced: not a directory, nor a link pointing elsewhere.
         self.current_version(name)?;
@@ -408,7 +412,10 @@ impl Store {
     }
 
     /// Read the current fullchain and private key, if the lineage has any.
-    pub fn read_live(&self, name: &CertName) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+    pub(crate) fn read_live(
+        &self,
+        name: &CertName,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError> {
         if self.current_version(name)?.is_none() {
             return Ok(None);
         }
@@ -428,29 +435,32 @@ impl Store {
         self.config_dir.join("renewal").join(format!("{name}.json"))
     }
 
-    pub fn read_renewal(&self, name: &CertName) -> Result<Option<String>, StoreError> {
+    pub(crate) fn read_renewal(&self, name: &CertName) -> Result<Option<String>, StoreError> {
         let path = self.renewal_path(name);
         read_trusted(&path)
     }
 
     /// `read_renewal` without the owner check: only to learn which ports to bind as root
     /// before dropping to `--user` (whose files these then are); nothing else is acted on.
-    pub fn read_renewal_for_ports(&self, name: &CertName) -> Result<Option<String>, StoreError> {
+    pub(crate) fn read_renewal_for_ports(
+        &self,
+        name: &CertName,
+    ) -> Result<Option<String>, StoreError> {
         read_optional(&self.renewal_path(name))
     }
 
-    pub fn write_renewal(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
+    pub(crate) fn write_renewal(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
         let path = self.renewal_path(name);
         fsutil::write_atomic(&path, json.as_bytes(), 0o644).map_err(io_err("cannot write", &path))
     }
 
-    pub fn renewal_file(&self, name: &CertName) -> PathBuf {
+    pub(crate) fn renewal_file(&self, name: &CertName) -> PathBuf {
         self.renewal_path(name)
     }
 
     /// Every lineage with a renewal config, sorted. Files whose name is not a valid cert
     /// name are reported, not skipped silently.
-    pub fn list_lineages(&self) -> Result<(Vec<CertName>, Vec<PathBuf>), StoreError> {
+    pub(crate) fn list_lineages(&self) -> Result<(Vec<CertName>, Vec<PathBuf>), StoreError> {
         let dir = self.config_dir.join("renewal");
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -474,23 +484,23 @@ impl Store {
     }
 
     /// Per-lineage renewal bookkeeping (ARI state, failures), kept in the work dir.
-    pub fn read_state(&self, name: &CertName) -> Result<Option<String>, StoreError> {
+    pub(crate) fn read_state(&self, name: &CertName) -> Result<Option<String>, StoreError> {
         let path = self.work_dir.join("state").join(format!("{name}.json"));
         read_trusted(&path)
     }
 
-    pub fn write_state(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
+    pub(crate) fn write_state(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
         let path = self.work_dir.join("state").join(format!("{name}.json"));
         fsutil::write_atomic(&path, json.as_bytes(), 0o600).map_err(io_err("cannot write", &path))
     }
 
     /// A file of certwright's own directly in the work dir (`name` is one of our constants).
-    pub fn read_work_file(&self, name: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn read_work_file(&self, name: &str) -> Result<Option<String>, StoreError> {
         let path = self.work_dir.join(name);
         read_trusted(&path)
     }
 
-    pub fn write_work_file(&self, name: &str, contents: &str) -> Result<(), StoreError> {
+    pub(crate) fn write_work_file(&self, name: &str, contents: &str) -> Result<(), StoreError> {
         let path = self.work_dir.join(name);
         fsutil::write_atomic(&path, contents.as_bytes(), 0o644)
             .map_err(io_err("cannot write", &path))
@@ -498,13 +508,13 @@ impl Store {
 
     /// A bookkeeping file in the work dir as JSON; `None` when missing or unreadable (they
     /// are caches: losing one only costs a request or a re-check).
-    pub fn read_work_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
+    pub(crate) fn read_work_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
         let text = self.read_work_file(name).ok().flatten()?;
         serde_json::from_str(&text).ok()
     }
 
     /// Write a bookkeeping file in the work dir as pretty JSON, atomically.
-    pub fn write_work_json<T: serde::Serialize>(
+    pub(crate) fn write_work_json<T: serde::Serialize>(
         &self,
         name: &str,
         value: &T,
@@ -521,7 +531,10 @@ impl Store {
     }
 
     /// The first stored account for a server: (id, credentials JSON).
-    pub fn find_account(&self, server_dir: &str) -> Result<Option<(String, String)>, StoreError> {
+    pub(crate) fn find_account(
+        &self,
+        server_dir: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
         let dir = self.account_server_dir(server_dir);
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -543,7 +556,11 @@ impl Store {
         Ok(None)
     }
 
-    pub fn read_account(&self, server_dir: &str, id: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn read_account(
+        &self,
+        server_dir: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
         let path = self
             .account_server_dir(server_dir)
             .join(id)
@@ -552,7 +569,7 @@ impl Store {
     }
 
     /// Store account credentials (0600 in a 0700 dir) and public metadata beside them.
-    pub fn save_account(
+    pub(crate) fn save_account(
         &self,
         server_dir: &str,
         id: &str,
@@ -578,7 +595,7 @@ impl Store {
     }
 
     /// The account's public metadata (`meta.json`), if stored.
-    pub fn read_account_meta(
+    pub(crate) fn read_account_meta(
         &self,
         server_dir: &str,
         id: &str,
@@ -591,7 +608,7 @@ impl Store {
     }
 
     /// Replace an existing account's credentials (after a key rollover), atomically.
-    pub fn write_account_credentials(
+    pub(crate) fn write_account_credentials(
         &self,
         server_dir: &str,
         id: &str,
@@ -606,7 +623,7 @@ impl Store {
     }
 
     /// Replace an existing account's `meta.json`, atomically.
-    pub fn write_account_meta(
+    pub(crate) fn write_account_meta(
         &self,
         server_dir: &str,
         id: &str,
@@ -621,12 +638,12 @@ impl Store {
     }
 
     /// The account's directory (for messages).
-    pub fn account_dir(&self, server_dir: &str, id: &str) -> PathBuf {
+    pub(crate) fn account_dir(&self, server_dir: &str, id: &str) -> PathBuf {
         self.account_server_dir(server_dir).join(id)
     }
 
     /// Remove an account's directory (credentials and metadata).
-    pub fn remove_account(&self, server_dir: &str, id: &str) -> Result<(), StoreError> {
+    pub(crate) fn remove_account(&self, server_dir: &str, id: &str) -> Result<(), StoreError> {
         let dir = self.account_server_dir(server_dir).join(id);
         remove_tree(&dir)?;
         fsutil::sync_parent(&dir).map_err(io_err("cannot sync", &dir))
@@ -635,7 +652,7 @@ impl Store {
     /// Move an account the CA no longer knows out of the way, keeping its key: a CA that
     /// lost its state (or a mistaken answer) must not cost a key. Dot-prefixed names are
     /// never picked as an account.
-    pub fn retire_account(&self, server_dir: &str, id: &str) -> Result<PathBuf, StoreError> {
+    pub(crate) fn retire_account(&self, server_dir: &str, id: &str) -> Result<PathBuf, StoreError> {
         let dir = self.account_server_dir(server_dir).join(id);
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let retired = self
@@ -648,7 +665,7 @@ impl Store {
 
     /// Every file of a lineage a server config could name: the four `live/` paths and each
     /// file under `archive/<name>/`.
-    pub fn lineage_files(&self, name: &CertName) -> Result<Vec<PathBuf>, StoreError> {
+    pub(crate) fn lineage_files(&self, name: &CertName) -> Result<Vec<PathBuf>, StoreError> {
         let paths = self.live_paths(name);
         let mut files = vec![paths.cert, paths.chain, paths.fullchain, paths.privkey];
         let archive = self.archive_dir(name);
@@ -670,7 +687,11 @@ impl Store {
 
     /// Remove archived versions newer than `keep` (a fleet write the shared store refused;
     /// `live/` already points back at `keep`).
-    pub fn discard_versions_after(&self, name: &CertName, keep: u32) -> Result<(), StoreError> {
+    pub(crate) fn discard_versions_after(
+        &self,
+        name: &CertName,
+        keep: u32,
+    ) -> Result<(), StoreError> {
         let archive = self.archive_dir(name);
         let Ok(entries) = fs::read_dir(&archive) else {
             return Ok(());
@@ -689,7 +710,7 @@ impl Store {
     }
 
     /// Whether anything of the lineage exists on disk.
-    pub fn lineage_exists(&self, name: &CertName) -> bool {
+    pub(crate) fn lineage_exists(&self, name: &CertName) -> bool {
         let state = self.work_dir.join("state").join(format!("{name}.json"));
         [
             self.renewal_path(name),
@@ -703,7 +724,7 @@ impl Store {
 
     /// Remove a lineage: renewal config first (so nothing renews it any more), then the
     /// `live/` link, the archive and the renewal state. Returns what was removed.
-    pub fn delete_lineage(&self, name: &CertName) -> Result<Vec<PathBuf>, StoreError> {
+    pub(crate) fn delete_lineage(&self, name: &CertName) -> Result<Vec<PathBuf>, StoreError> {
         let mut removed = Vec::new();
         let state = self.work_dir.join("state").join(format!("{name}.json"));
         for path in [
@@ -759,7 +780,7 @@ fn read_trusted(path: &Path) -> Result<Option<String>, StoreError> {
 }
 
 /// A directory name for an account, from its URL's last path segment.
-pub fn account_id_from_url(url: &str) -> String {
+pub(crate) fn account_id_from_url(url: &str) -> String {
     let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
     let clean: String = last
         .chars()

@@ -124,7 +124,7 @@ pub fn read_private_file(path: &Path) -> Result<String, DnsError> {
 }
 
 /// `key = value` pairs; a repeated key is an error (which one wins would be a guess).
-pub fn parse_ini(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub(super) fn parse_ini(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();

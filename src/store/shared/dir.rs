@@ -56,7 +56,7 @@ const STALE_TEMP: Duration = Duration::from_secs(3600);
 const FILE_MODE: u32 = 0o600;
 const DIR_MODE: u32 = 0o700;
 
-pub struct DirStore {
+pub(super) struct DirStore {
     inner: Arc<Inner>,
 }
 
@@ -126,7 +126,7 @@ struct NodeEntry {
 
 impl DirStore {
     /// `url` is `file:///ABSOLUTE/DIR`. Checked here (exit 2 on a bad one), before any write.
-    pub fn new(url: &str, sealer: Sealer) -> Result<DirStore, Error> {
+    pub(super) fn new(url: &str, sealer: Sealer) -> Result<DirStore, Error> {
         let path = url.strip_prefix("file://").unwrap_or(url);
         if !path.starts_with('/') {
             return Err(InputError::Other(format!(

@@ -9,7 +9,7 @@
 
 mod dir;
 mod redis;
-pub mod seal;
+pub(crate) mod seal;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use crate::error::{Error, InputError};
 
-pub use seal::Sealer;
+pub(crate) use seal::Sealer;
 
 /// One lineage version with every file in one value: a reader never gets a certificate with
 /// another version's key (certmagic writes them separately and can).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Bundle {
+pub(crate) struct Bundle {
     /// Assigned by the store on publish: one more than both the store's last version and
     /// the version given here (the publishing node's high-water mark).
     pub version: u64,
@@ -75,7 +75,12 @@ impl StoredBundle {
         ]
     }
 
-    pub fn seal(sealer: &Sealer, name: &str, version: u64, b: &Bundle) -> Result<Self, String> {
+    pub(crate) fn seal(
+        sealer: &Sealer,
+        name: &str,
+        version: u64,
+        b: &Bundle,
+    ) -> Result<Self, String> {
         let mut stored = StoredBundle {
             version,
             cert: b.cert_pem.clone(),
@@ -92,7 +97,7 @@ impl StoredBundle {
     }
 
     /// Check the tag, then open the sealed fields.
-    pub fn open(self, sealer: &Sealer, name: &str) -> Result<Bundle, String> {
+    pub(crate) fn open(self, sealer: &Sealer, name: &str) -> Result<Bundle, String> {
         let v = self.version.to_string();
         if !sealer.verify("bundle", &self.tagged_fields(name, &v), &self.mac) {
             return Err(format!(
@@ -131,7 +136,7 @@ fn next_version(stored: Result<Option<Bundle>, Error>, own: u64) -> Option<u64> 
     verified.max(own).checked_add(1)
 }
 
-pub fn is_node_id(node: &str) -> bool {
+pub(crate) fn is_node_id(node: &str) -> bool {
     !node.is_empty()
         && node.len() <= 240
         && node
@@ -141,7 +146,7 @@ pub fn is_node_id(node: &str) -> bool {
 
 /// An account id is one plain path component on every node: no `/`, no `..`, no dot
 /// names (those are retired accounts).
-pub fn is_account_id(id: &str) -> bool {
+pub(crate) fn is_account_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && !id.starts_with('.')
@@ -202,7 +207,7 @@ pub(crate) fn open_account(
 
 /// An HTTP-01 answer published for the fleet's responders (any node may be asked).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SharedChallenge {
+pub(crate) struct SharedChallenge {
     pub token: String,
     /// The name in the form the responder compares the Host header with.
     pub identifier: String,
@@ -237,7 +242,7 @@ pub(crate) fn open_challenge(
 
 /// An ACME account shared by the fleet, so nodes do not each register one.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SharedAccount {
+pub(crate) struct SharedAccount {
     pub id: String,
     /// instant-acme's credentials JSON (holds the account key): sealed in the store.
     pub credentials: String,
@@ -246,21 +251,21 @@ pub struct SharedAccount {
 
 /// A held lineage lock: the owner token proves it is still ours.
 #[derive(Debug, Clone)]
-pub struct Lease {
+pub(crate) struct Lease {
     pub name: String,
     pub token: String,
 }
 
 /// What the store answers about a lock someone else holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LockAttempt {
+pub(crate) enum LockAttempt {
     Acquired(String),
     /// Held by this owner token (`node/pid/random`).
     HeldBy(String),
 }
 
 #[async_trait::async_trait]
-pub trait SharedStore: Send + Sync {
+pub(crate) trait SharedStore: Send + Sync {
     /// For messages: the store's URL without credentials.
     fn describe(&self) -> &str;
 
@@ -310,7 +315,7 @@ pub trait SharedStore: Send + Sync {
 }
 
 /// How to reach the shared store, from `--store` and friends.
-pub struct SharedOptions<'a> {
+pub(crate) struct SharedOptions<'a> {
     pub url: &'a str,
     pub key_file: Option<&'a Path>,
     /// PEM CA(s) trusted for a rediss:// server instead of the system's roots.
@@ -322,7 +327,7 @@ pub struct SharedOptions<'a> {
 const DEFAULT_PREFIX: &str = "certwright";
 
 /// Check the options (before any network I/O: bad ones are exit 2) and connect lazily.
-pub fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> {
+pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> {
     let scheme = options
         .url
         .split_once("://")

@@ -59,7 +59,7 @@ redis.call('LPUSH', KEYS[4], cjson.encode({event='publish', name=ARGV[2], node=A
 redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[10]) - 1)
 return 1";
 
-pub struct RedisStore {
+pub(super) struct RedisStore {
     client: redis::Client,
     conn: OnceCell<ConnectionManager>,
     described: String,
@@ -68,7 +68,7 @@ pub struct RedisStore {
 }
 
 /// `redis://user:secret@host` -> `redis://***@host`: a password never reaches a message.
-pub fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             format!("{}***{}", &url[..scheme_end + 3], &url[at..])
@@ -79,12 +79,12 @@ pub fn redact(url: &str) -> String {
 
 /// The Redis password, from the environment, never from argv (`ps` shows argv to every
 /// user, and the daemon's passes would repeat it).
-pub const PASSWORD_ENV: &str = "CERTWRIGHT_STORE_PASSWORD";
+pub(super) const PASSWORD_ENV: &str = "CERTWRIGHT_STORE_PASSWORD";
 /// A file holding the Redis password (mode 0600 or stricter).
-pub const PASSWORD_FILE_ENV: &str = "CERTWRIGHT_STORE_PASSWORD_FILE";
+pub(super) const PASSWORD_FILE_ENV: &str = "CERTWRIGHT_STORE_PASSWORD_FILE";
 
 /// Whether `url` carries a password (`redis://user:secret@host`, `redis://:secret@host`).
-pub fn has_password(url: &str) -> bool {
+pub(super) fn has_password(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split('/').next().unwrap_or(rest);
     authority
@@ -114,7 +114,7 @@ fn password_from_env() -> Result<Option<String>, String> {
 
 impl RedisStore {
     /// `root_certs`: PEM CAs for a rediss:// server (None: the system's roots).
-    pub fn new(
+    pub(super) fn new(
         url: &str,
         prefix: &str,
         sealer: Sealer,

@@ -15,13 +15,13 @@ use base64::Engine;
 const PREFIX: &str = "cw-sealed-1:";
 
 /// The fleet's data key. Deliberately not `Debug`: it must never reach a log line.
-pub struct Sealer {
+pub(crate) struct Sealer {
     key: LessSafeKey,
 }
 
 impl Sealer {
     /// Read the key file: base64 of exactly 32 bytes, readable by its owner only.
-    pub fn from_file(path: &Path) -> Result<Sealer, String> {
+    pub(crate) fn from_file(path: &Path) -> Result<Sealer, String> {
         let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
         if meta.permissions().mode() & 0o077 != 0 {
             return Err(format!(
@@ -42,7 +42,7 @@ impl Sealer {
         Sealer::from_base64(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    pub fn from_base64(text: &str) -> Result<Sealer, String> {
+    pub(crate) fn from_base64(text: &str) -> Result<Sealer, String> {
         let bytes = STANDARD
             .decode(text)
             .map_err(|_| "not base64 (make one with `openssl rand -base64 32`)".to_string())?;
@@ -59,7 +59,7 @@ impl Sealer {
     }
 
     /// `context` names what the blob is (e.g. `privkey:example.com`); opening needs the same.
-    pub fn seal(&self, context: &str, clear: &[u8]) -> Result<String, String> {
+    pub(crate) fn seal(&self, context: &str, clear: &[u8]) -> Result<String, String> {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
@@ -78,12 +78,12 @@ impl Sealer {
     }
 
     /// `seal` for text.
-    pub fn seal_text(&self, context: &str, clear: &str) -> Result<String, String> {
+    pub(crate) fn seal_text(&self, context: &str, clear: &str) -> Result<String, String> {
         self.seal(context, clear.as_bytes())
     }
 
     /// `open` for what `seal_text` sealed.
-    pub fn open_text(&self, context: &str, sealed: &str) -> Result<String, String> {
+    pub(crate) fn open_text(&self, context: &str, sealed: &str) -> Result<String, String> {
         String::from_utf8(self.open(context, sealed)?)
             .map_err(|_| format!("the sealed {context} is not text"))
     }
@@ -91,17 +91,17 @@ impl Sealer {
     /// An authentication tag over `fields` (AES-GCM over no clear text: a GMAC), for what
     /// the store keeps in clear but a writer without the key must not be able to change.
     /// Each field is length-prefixed, so bytes cannot move from one field to the next.
-    pub fn tag(&self, purpose: &str, fields: &[&str]) -> Result<String, String> {
+    pub(crate) fn tag(&self, purpose: &str, fields: &[&str]) -> Result<String, String> {
         self.seal(&tagged_data(purpose, fields), b"")
     }
 
     /// Whether `tag` is what `tag(purpose, fields)` made with this key.
-    pub fn verify(&self, purpose: &str, fields: &[&str], tag: &str) -> bool {
+    pub(crate) fn verify(&self, purpose: &str, fields: &[&str], tag: &str) -> bool {
         self.open(&tagged_data(purpose, fields), tag)
             .is_ok_and(|clear| clear.is_empty())
     }
 
-    pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, String> {
+    pub(crate) fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, String> {
         let bad = || {
             format!("the sealed {context} does not open with this --store-key-file (another key, or altered)")
         };
