@@ -376,10 +376,13 @@ pub struct RollbackArgs {
     pub nginx_args: NginxArgs,
 }
 
+/// Where Debian's and most distributions' nginx keeps its configuration.
+pub const DEFAULT_NGINX_ROOT: &str = "/etc/nginx";
+
 #[derive(Debug, Args)]
 pub struct NginxArgs {
     /// nginx's configuration directory; its main file is nginx.conf there.
-    #[arg(long, default_value = "/etc/nginx", value_name = "DIR")]
+    #[arg(long, default_value = DEFAULT_NGINX_ROOT, value_name = "DIR")]
     pub nginx_server_root: PathBuf,
 
     /// The nginx binary used for `nginx -t` and reloads, or a command line ending in it

@@ -72,7 +72,7 @@ fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
     };
     let node = match &g.node_id {
         Some(n) => n.clone(),
-        None => hostname(),
+        None => host_name(),
     };
     if !crate::store::shared::is_node_id(&node) {
         return Err(InputError::Other(format!(
@@ -88,14 +88,6 @@ fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
         node,
         lock_ttl: Duration::from_secs(g.store_lock_ttl),
     }))
-}
-
-/// The host name from uname(2), the same source as hostname(1).
-fn hostname() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// `--server`/`--staging`/`--ca-bundle`.

@@ -73,7 +73,7 @@ pub(super) fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Resul
 fn install_command(args: &RunArgs) -> String {
     let mut cmd = String::from("certwright install --nginx");
     let root = &args.certonly.nginx.nginx_server_root;
-    if root.as_path() != std::path::Path::new("/etc/nginx") {
+    if root.as_path() != std::path::Path::new(crate::cli::DEFAULT_NGINX_ROOT) {
         cmd.push_str(&format!(" --nginx-server-root {}", root.display()));
     }
     cmd

@@ -353,7 +353,8 @@ fn log_deliveries(ui: &Ui, event: &Event, deliveries: &[Delivery]) -> bool {
     deliveries.iter().any(Delivery::delivered)
 }
 
-/// This machine's name for alerts (which node of a fleet speaks).
+/// This machine's name from uname(2), as hostname(1) prints it: which node of a fleet
+/// speaks in alerts, and the default node id.
 pub(crate) fn host_name() -> String {
     rustix::system::uname()
         .nodename()
