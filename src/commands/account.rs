@@ -24,14 +24,14 @@ pub(super) fn run_register(ctx: &Ctx, args: RegisterArgs) -> Result<(), Error> {
     let (store, _lock) = ctx.open_store()?;
     block_on(async {
         let server_dir = server.account_dir_name();
-        if let Some((id, _)) = store.find_account(&server_dir)? {
-            let url = account_meta(&store, &server_dir, &id)?
+        if let Some((stored, _)) = store.find_account(&server_dir)? {
+            let url = account_meta(&store, &stored)?
                 .url
-                .unwrap_or(id.clone());
+                .unwrap_or(stored.id().to_string());
             print_stdout(&format!(
                 "An account is already registered at {server}: {url}\n\
                  (stored in {}). Nothing to do.\n",
-                store.account_dir(&server_dir, &id).display()
+                store.account_dir(&stored).display()
             ));
             return Ok(());
         }
@@ -57,8 +57,7 @@ pub(super) fn run_show(ctx: &Ctx, args: ShowAccountArgs) -> Result<(), Error> {
     let choice = resolve::server_choice(&args.server)?;
     let (store, _lock) = ctx.open_store()?;
     block_on(async {
-        let (account, id, meta) = load_account(&store, &choice).await?;
-        let server_dir = choice.server.account_dir_name();
+        let (account, stored, meta) = load_account(&store, &choice).await?;
         let contact = meta
             .contact
             .as_deref()
@@ -73,7 +72,7 @@ pub(super) fn run_show(ctx: &Ctx, args: ShowAccountArgs) -> Result<(), Error> {
             choice.server,
             account.url(),
             account.key_thumbprint(),
-            store.account_dir(&server_dir, &id).display(),
+            store.account_dir(&stored).display(),
         ));
         Ok(())
     })?
@@ -84,14 +83,13 @@ pub(super) fn run_update(ctx: &Ctx, args: UpdateAccountArgs) -> Result<(), Error
     let choice = resolve::server_choice(&args.server)?;
     let (store, _lock) = ctx.open_store()?;
     block_on(async {
-        let (mut account, id, mut meta) = load_account(&store, &choice).await?;
-        let server_dir = choice.server.account_dir_name();
+        let (mut account, stored, mut meta) = load_account(&store, &choice).await?;
         if args.rollover_key {
             let step = ctx.ui.step("Replacing the account key");
             let credentials = account.rollover_key().await?;
             // The CA accepts only the new key from now on: save it before anything else.
             store
-                .write_account_credentials(&server_dir, &id, &credentials)
+                .write_account_credentials(&stored, &credentials)
                 .map_err(|e| {
                     StoreError::Other(format!(
                         "the CA switched the account to a new key, but it could not be saved \
@@ -108,7 +106,7 @@ pub(super) fn run_update(ctx: &Ctx, args: UpdateAccountArgs) -> Result<(), Error
             let step = ctx.ui.step(format!("Changing the contact to {email}"));
             account.update_email(Some(email.as_str())).await?;
             meta.set_contact(Some(email));
-            store.write_account_meta(&server_dir, &id, &meta.json.to_string())?;
+            store.write_account_meta(&stored, &meta.json.to_string())?;
             step.done();
             print_stdout(&format!("Account contact updated to {email}.\n"));
         }
@@ -121,11 +119,11 @@ pub(super) fn run_unregister(ctx: &Ctx, args: UnregisterArgs) -> Result<(), Erro
     require_confirmation_possible(ctx.interactive(), "unregister")?;
     let (store, _lock) = ctx.open_store()?;
     let server_dir = choice.server.account_dir_name();
-    let Some((id, _)) = store.find_account(&server_dir)? else {
+    let Some((stored, _)) = store.find_account(&server_dir)? else {
         return Err(no_account(&store, &choice.server));
     };
-    let meta = account_meta(&store, &server_dir, &id)?;
-    let shown = meta.url.clone().unwrap_or_else(|| id.clone());
+    let meta = account_meta(&store, &stored)?;
+    let shown = meta.url.clone().unwrap_or_else(|| stored.id().to_string());
     if !confirm(
         ctx.interactive(),
         &format!(
@@ -146,11 +144,11 @@ pub(super) fn run_unregister(ctx: &Ctx, args: UnregisterArgs) -> Result<(), Erro
             .map(|c| c.trim_start_matches("mailto:").to_string());
         account.deactivate(contact.as_deref()).await?;
         step.done();
-        store.remove_account(&server_dir, &id)?;
+        store.remove_account(&stored)?;
         if !ctx.global.quiet {
             print_stdout(&format!(
                 "Account deactivated and removed from {}.\n",
-                store.account_dir(&server_dir, &id).display()
+                store.account_dir(&stored).display()
             ));
         }
         Ok(())

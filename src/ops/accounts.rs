@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::acme::{self, AcmeAccount, AcmeHttp, ExternalAccount};
 use crate::error::{AcmeError, Error, InputError, StoreError};
-use crate::store::{self, Store};
+use crate::store::{self, AccountRef, Store};
 use crate::types::{Email, ServerUrl};
 
 use super::output::{ask_terms, rfc3339, Ui};
@@ -66,12 +66,8 @@ pub(crate) async fn register(
         "contact": reg.email.map(|e| format!("mailto:{e}")),
         "created": rfc3339(time::OffsetDateTime::now_utc()),
     });
-    store.save_account(
-        &server.account_dir_name(),
-        &id,
-        &credentials,
-        &meta.to_string(),
-    )?;
+    let stored = AccountRef::new(&server.account_dir_name(), &id)?;
+    store.save_account(&stored, &credentials, &meta.to_string())?;
     step.done();
     Ok((account, id))
 }
@@ -87,23 +83,22 @@ pub(crate) async fn ensure_account(
     reg: &Registration<'_>,
 ) -> Result<(AcmeAccount, String), Error> {
     let server_dir = server.account_dir_name();
-    let saved = match account_id {
-        Some(id) => store
-            .read_account(&server_dir, id)?
-            .map(|c| (id.to_string(), c)),
+    // A saved id that names no stored account (or none at all: "") falls back to the first.
+    let saved = match account_id.and_then(|id| AccountRef::new(&server_dir, id).ok()) {
+        Some(account) => store.read_account(&account)?.map(|c| (account, c)),
         None => None,
     };
     let saved = match saved {
         Some(s) => Some(s),
         None => store.find_account(&server_dir)?,
     };
-    let Some((id, credentials)) = saved else {
+    let Some((stored, credentials)) = saved else {
         return register(ui, store, http, server, reg).await;
     };
-    let step = ui.step(format!("Using account {id} at {server}"));
+    let step = ui.step(format!("Using account {} at {server}", stored.id()));
     let account = AcmeAccount::restore(http, &credentials).await?;
     step.done();
-    Ok((account, id))
+    Ok((account, stored.id().to_string()))
 }
 
 /// The CA lost or removed a stored account (a reset test CA does).
@@ -129,14 +124,10 @@ impl AccountMeta {
     }
 }
 
-pub(crate) fn account_meta(
-    store: &Store,
-    server_dir: &str,
-    id: &str,
-) -> Result<AccountMeta, Error> {
-    let json: serde_json::Value = match store.read_account_meta(server_dir, id)? {
+pub(crate) fn account_meta(store: &Store, account: &AccountRef) -> Result<AccountMeta, Error> {
+    let json: serde_json::Value = match store.read_account_meta(account)? {
         Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-            path: store.account_dir(server_dir, id).join("meta.json"),
+            path: store.account_dir(account).join("meta.json"),
             reason: e.to_string(),
         })?,
         None => serde_json::json!({}),
@@ -153,15 +144,15 @@ pub(crate) fn account_meta(
 pub(crate) async fn load_account(
     store: &Store,
     choice: &ServerChoice,
-) -> Result<(AcmeAccount, String, AccountMeta), Error> {
+) -> Result<(AcmeAccount, AccountRef, AccountMeta), Error> {
     let server_dir = choice.server.account_dir_name();
-    let Some((id, credentials)) = store.find_account(&server_dir)? else {
+    let Some((stored, credentials)) = store.find_account(&server_dir)? else {
         return Err(no_account(store, &choice.server));
     };
-    let meta = account_meta(store, &server_dir, &id)?;
+    let meta = account_meta(store, &stored)?;
     let http = AcmeHttp::new(choice.ca_bundle.as_deref())?;
     let account = AcmeAccount::restore(&http, &credentials).await?;
-    Ok((account, id, meta))
+    Ok((account, stored, meta))
 }
 
 pub(crate) fn no_account(store: &Store, server: &ServerUrl) -> Error {

@@ -20,7 +20,7 @@ use crate::config::{
 };
 use crate::error::{Error, InputError};
 use crate::store::inspect;
-use crate::store::{self, IssuedFiles, Store};
+use crate::store::{self, AccountRef, IssuedFiles, Store};
 use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
 
 use super::hooks::check_hooks;
@@ -486,10 +486,11 @@ fn write_lineage(store: &Store, plan: &Plan) -> Result<Option<String>, Error> {
         meta,
     } = &plan.account
     {
-        if store.read_account(&server_dir, id)?.is_some() {
+        let account = AccountRef::new(&server_dir, id)?;
+        if store.read_account(&account)?.is_some() {
             note = Some(format!("account {id} is already stored; kept as it is"));
         } else {
-            store.save_account(&server_dir, id, credentials, meta)?;
+            store.save_account(&account, credentials, meta)?;
         }
     }
     store.write_version(&plan.config.cert_name, &plan.files)?;

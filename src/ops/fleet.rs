@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use crate::config::RenewalConfig;
 use crate::error::Error;
 use crate::store::shared::{self, Bundle, Lease, LockAttempt, SharedAccount, SharedStore};
-use crate::store::{inspect, IssuedFiles, Store};
+use crate::store::{inspect, AccountRef, IssuedFiles, Store};
 use crate::types::CertName;
 
 use super::output::Ui;
@@ -296,12 +296,8 @@ impl Fleet {
             return Ok(());
         }
         if let Some(a) = self.shared.account(server_dir).await? {
-            store.save_account(
-                server_dir,
-                &a.id,
-                &a.credentials,
-                a.meta.as_deref().unwrap_or("{}"),
-            )?;
+            let account = AccountRef::new(server_dir, &a.id)?;
+            store.save_account(&account, &a.credentials, a.meta.as_deref().unwrap_or("{}"))?;
         }
         Ok(())
     }
@@ -313,10 +309,11 @@ impl Fleet {
         server_dir: &str,
         id: &str,
     ) -> Result<(), Error> {
-        let Some(credentials) = store.read_account(server_dir, id)? else {
+        let account = AccountRef::new(server_dir, id)?;
+        let Some(credentials) = store.read_account(&account)? else {
             return Ok(());
         };
-        let meta = store.read_account_meta(server_dir, id)?;
+        let meta = store.read_account_meta(&account)?;
         self.shared
             .offer_account(
                 server_dir,

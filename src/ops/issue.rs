@@ -10,7 +10,7 @@ use crate::acme::{self, AcmeAccount, AcmeHttp, AriCertId};
 use crate::config::{Authenticator, IssuanceSettings};
 use crate::error::{AcmeError, Error, InputError};
 use crate::store::inspect::{self, CertInfo};
-use crate::store::{IssuedFiles, Store};
+use crate::store::{AccountRef, IssuedFiles, Store};
 use crate::types::{CertName, DomainName, KeyType, ServerUrl};
 
 use super::accounts::{ensure_account, is_account_gone, Registration};
@@ -456,7 +456,7 @@ async fn replace_account(
     gone_id: &str,
 ) -> Result<(AcmeAccount, String), Error> {
     let server_dir = req.server.account_dir_name();
-    let retired = store.retire_account(&server_dir, gone_id)?;
+    let retired = store.retire_account(&AccountRef::new(&server_dir, gone_id)?)?;
     ui.warn(format!(
         "the CA does not know account {gone_id}; moved it to {} and registering a new one",
         retired.display()

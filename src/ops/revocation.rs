@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::acme::{AcmeAccount, AcmeHttp, RevokeReason};
 use crate::error::{Error, StoreError};
-use crate::store::{inspect, Store};
+use crate::store::{inspect, AccountRef, Store};
 use crate::types::{CertName, ServerUrl};
 
 use super::accounts::ServerChoice;
@@ -141,8 +141,8 @@ fn account_credentials(
     account_id: Option<&str>,
 ) -> Result<String, Error> {
     let server_dir = server.account_dir_name();
-    if let Some(id) = account_id {
-        if let Some(credentials) = store.read_account(&server_dir, id)? {
+    if let Some(account) = account_id.and_then(|id| AccountRef::new(&server_dir, id).ok()) {
+        if let Some(credentials) = store.read_account(&account)? {
             return Ok(credentials);
         }
     }

@@ -530,11 +530,15 @@ impl Store {
         self.config_dir.join("accounts").join(server_dir)
     }
 
-    /// The first stored account for a server: (id, credentials JSON).
+    fn account_file(&self, account: &AccountRef, file: &str) -> PathBuf {
+        self.account_dir(account).join(file)
+    }
+
+    /// The first stored account for a server, with its credentials JSON.
     pub(crate) fn find_account(
         &self,
         server_dir: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Option<(AccountRef, String)>, StoreError> {
         let dir = self.account_server_dir(server_dir);
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -548,103 +552,73 @@ impl Store {
             .collect();
         ids.sort();
         for id in ids {
-            let path = dir.join(&id).join("credentials.json");
-            if let Some(json) = read_optional(&path)? {
-                return Ok(Some((id, json)));
+            // A directory certwright did not name is not an account of its own.
+            let Ok(account) = AccountRef::new(server_dir, &id) else {
+                continue;
+            };
+            if let Some(json) = read_optional(&self.account_file(&account, "credentials.json"))? {
+                return Ok(Some((account, json)));
             }
         }
         Ok(None)
     }
 
-    pub(crate) fn read_account(
-        &self,
-        server_dir: &str,
-        id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let path = self
-            .account_server_dir(server_dir)
-            .join(id)
-            .join("credentials.json");
-        read_optional(&path)
+    pub(crate) fn read_account(&self, account: &AccountRef) -> Result<Option<String>, StoreError> {
+        read_optional(&self.account_file(account, "credentials.json"))
     }
 
     /// Store account credentials (0600 in a 0700 dir) and public metadata beside them.
     pub(crate) fn save_account(
         &self,
-        server_dir: &str,
-        id: &str,
+        account: &AccountRef,
         credentials_json: &str,
         meta_json: &str,
     ) -> Result<(), StoreError> {
-        // The id becomes a directory name: one plain component, never a path.
-        if !shared::is_account_id(id) {
-            return Err(StoreError::Other(format!(
-                "account id {id:?} is not a plain name; refused"
-            )));
-        }
-        let dir = self.account_server_dir(server_dir);
-        self.ensure_real_dir(&dir, 0o700)?;
-        let dir = dir.join(id);
-        self.ensure_real_dir(&dir, 0o700)?;
-        let cred = dir.join("credentials.json");
-        fsutil::write_atomic(&cred, credentials_json.as_bytes(), 0o600)
-            .map_err(io_err("cannot write", &cred))?;
-        let meta = dir.join("meta.json");
-        fsutil::write_atomic(&meta, meta_json.as_bytes(), 0o600)
-            .map_err(io_err("cannot write", &meta))
+        self.ensure_real_dir(&self.account_server_dir(&account.server_dir), 0o700)?;
+        self.ensure_real_dir(&self.account_dir(account), 0o700)?;
+        self.write_account_credentials(account, credentials_json)?;
+        self.write_account_meta(account, meta_json)
     }
 
     /// The account's public metadata (`meta.json`), if stored.
     pub(crate) fn read_account_meta(
         &self,
-        server_dir: &str,
-        id: &str,
+        account: &AccountRef,
     ) -> Result<Option<String>, StoreError> {
-        let path = self
-            .account_server_dir(server_dir)
-            .join(id)
-            .join("meta.json");
-        read_optional(&path)
+        read_optional(&self.account_file(account, "meta.json"))
     }
 
-    /// Replace an existing account's credentials (after a key rollover), atomically.
+    /// Replace an account's credentials (after a key rollover), atomically.
     pub(crate) fn write_account_credentials(
         &self,
-        server_dir: &str,
-        id: &str,
+        account: &AccountRef,
         credentials_json: &str,
     ) -> Result<(), StoreError> {
-        let path = self
-            .account_server_dir(server_dir)
-            .join(id)
-            .join("credentials.json");
+        let path = self.account_file(account, "credentials.json");
         fsutil::write_atomic(&path, credentials_json.as_bytes(), 0o600)
             .map_err(io_err("cannot write", &path))
     }
 
-    /// Replace an existing account's `meta.json`, atomically.
+    /// Replace an account's `meta.json`, atomically.
     pub(crate) fn write_account_meta(
         &self,
-        server_dir: &str,
-        id: &str,
+        account: &AccountRef,
         meta_json: &str,
     ) -> Result<(), StoreError> {
-        let path = self
-            .account_server_dir(server_dir)
-            .join(id)
-            .join("meta.json");
+        let path = self.account_file(account, "meta.json");
         fsutil::write_atomic(&path, meta_json.as_bytes(), 0o600)
             .map_err(io_err("cannot write", &path))
     }
 
     /// The account's directory (for messages).
-    pub(crate) fn account_dir(&self, server_dir: &str, id: &str) -> PathBuf {
-        self.account_server_dir(server_dir).join(id)
+    pub(crate) fn account_dir(&self, account: &AccountRef) -> PathBuf {
+        self.account_server_dir(&account.server_dir)
+            .join(&account.id)
     }
 
     /// Remove an account's directory (credentials and metadata).
-    pub(crate) fn remove_account(&self, server_dir: &str, id: &str) -> Result<(), StoreError> {
-        let dir = self.account_server_dir(server_dir).join(id);
+    pub(crate) fn remove_account(&self, account: &AccountRef) -> Result<(), StoreError> {
+        let dir = self.account_dir(account);
         remove_tree(&dir)?;
         fsutil::sync_parent(&dir).map_err(io_err("cannot sync", &dir))
     }
@@ -652,12 +626,12 @@ impl Store {
     /// Move an account the CA no longer knows out of the way, keeping its key: a CA that
     /// lost its state (or a mistaken answer) must not cost a key. Dot-prefixed names are
     /// never picked as an account.
-    pub(crate) fn retire_account(&self, server_dir: &str, id: &str) -> Result<PathBuf, StoreError> {
-        let dir = self.account_server_dir(server_dir).join(id);
+    pub(crate) fn retire_account(&self, account: &AccountRef) -> Result<PathBuf, StoreError> {
+        let dir = self.account_dir(account);
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let retired = self
-            .account_server_dir(server_dir)
-            .join(format!(".retired-{id}-{stamp}"));
+            .account_server_dir(&account.server_dir)
+            .join(format!(".retired-{}-{stamp}", account.id));
         fs::rename(&dir, &retired).map_err(io_err("cannot move aside", &dir))?;
         fsutil::sync_parent(&dir).map_err(io_err("cannot sync", &dir))?;
         Ok(retired)
@@ -779,6 +753,35 @@ fn read_trusted(path: &Path) -> Result<Option<String>, StoreError> {
     })
 }
 
+/// One stored account, `accounts/<server dir>/<id>/`: both parts are one plain path
+/// component, checked when the pair is made, so no account path leaves `accounts/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AccountRef {
+    server_dir: String,
+    id: String,
+}
+
+impl AccountRef {
+    pub(crate) fn new(server_dir: &str, id: &str) -> Result<AccountRef, StoreError> {
+        let plain_dir = !server_dir.is_empty()
+            && !server_dir.starts_with('.')
+            && !server_dir.contains(['/', '\0']);
+        if !plain_dir || !shared::is_account_id(id) {
+            return Err(StoreError::Other(format!(
+                "account {server_dir:?}/{id:?} is not a plain name; refused"
+            )));
+        }
+        Ok(AccountRef {
+            server_dir: server_dir.to_string(),
+            id: id.to_string(),
+        })
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A directory name for an account, from its URL's last path segment.
 pub(crate) fn account_id_from_url(url: &str) -> String {
     let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
@@ -797,6 +800,22 @@ pub(crate) fn account_id_from_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_refs_are_plain_names_only() {
+        assert!(AccountRef::new("acme-v02.api.letsencrypt.org-directory", "12345").is_ok());
+        for (dir, id) in [
+            ("ca", "../x"),
+            ("ca", "a/b"),
+            ("ca", ".retired-1"),
+            ("ca", ""),
+            ("../ca", "1"),
+            ("ca/x", "1"),
+            ("", "1"),
+        ] {
+            assert!(AccountRef::new(dir, id).is_err(), "{dir:?}/{id:?}");
+        }
+    }
 
     fn files(tag: &str) -> IssuedFiles {
         IssuedFiles {
