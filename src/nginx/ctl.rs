@@ -49,6 +49,29 @@ impl Ctl {
         }
     }
 
+    /// `reload`, then wait (at most 3 s) until every worker accepting connections is one the
+    /// reload started, so the next request sees the new config. Returns whether that was
+    /// seen; `false` for a master not visible here (a container) or a reload nginx refused.
+    pub fn reload_and_wait(&self) -> Result<bool, NginxError> {
+        let master = self.master_pid();
+        // Every child before the reload is old, also a worker that has not named itself yet.
+        let old = master.and_then(master_children);
+        self.reload()?;
+        let (Some(master), Some(old)) = (master, old) else {
+            return Ok(false);
+        };
+        for _ in 0..600 {
+            match accepting_workers(master) {
+                Some(now) if !now.is_empty() && now.iter().all(|p| !old.contains(p)) => {
+                    return Ok(true)
+                }
+                Some(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                None => return Ok(false),
+            }
+        }
+        Ok(false)
+    }
+
     /// Whether the master named in the config's pid file (or Debian's default) is alive.
     /// Behind a command line (a container) the pid file is not ours to read: assumed
     /// running, so a reload through it is tried and its failure reported.

@@ -5,7 +5,7 @@
 //! State in the work directory: `alerts.json` (the throttle) and `metrics-counters.json`
 //! (renewal counters, which must survive between cron runs).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -64,10 +64,8 @@ pub(crate) async fn after_pass(
     if settings.is_empty() {
         return;
     }
-    let state_path = store.work_dir().join(ALERT_STATE);
-    let counters_path = store.work_dir().join(COUNTERS);
-    let mut alerts: AlertState = load_json(ui, &state_path);
-    let mut counters: RenewalCounters = load_json(ui, &counters_path);
+    let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
+    let mut counters: RenewalCounters = load_json(ui, store, COUNTERS);
     let mut lineages = Vec::new();
     for result in results {
         match &result.outcome {
@@ -126,8 +124,8 @@ pub(crate) async fn after_pass(
         Err(_) => results.iter().map(|r| r.name.clone()).collect(),
     };
     alerts.retain(|name| names.contains(name));
-    save_json(ui, &state_path, &alerts);
-    save_json(ui, &counters_path, &counters);
+    save_json(ui, store, ALERT_STATE, &alerts);
+    save_json(ui, store, COUNTERS, &counters);
     write_metrics(ui, settings, lineages, counters, now);
 }
 
@@ -201,8 +199,7 @@ pub(crate) async fn check_after_install(
         .iter()
         .filter(|p| matches!(p.outcome, crate::verify::Outcome::Mismatch { .. }))
         .count();
-    let state_path = store.work_dir().join(ALERT_STATE);
-    let mut alerts: AlertState = load_json(ui, &state_path);
+    let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
     alerts.set_condition(name.as_str(), EventKind::ServedMismatch, mismatched > 0);
     let id = (name.as_str(), None);
     send_due(
@@ -215,7 +212,7 @@ pub(crate) async fn check_after_install(
         now,
     )
     .await;
-    save_json(ui, &state_path, &alerts);
+    save_json(ui, store, ALERT_STATE, &alerts);
     match mismatched {
         0 => Ok(()),
         _ => Err(Error::NotServed {
@@ -362,23 +359,20 @@ pub(crate) fn host_name() -> String {
         .into_owned()
 }
 
-fn load_json<T: DeserializeOwned + Default>(ui: &Ui, path: &Path) -> T {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            ui.warn(format!(
-                "{} is unreadable ({e}); starting afresh",
-                path.display()
-            ));
-            T::default()
-        }),
-        Err(_) => T::default(),
-    }
+/// Alert bookkeeping from the work dir; a broken file is reported and started afresh.
+fn load_json<T: DeserializeOwned + Default>(ui: &Ui, store: &Store, name: &str) -> T {
+    store
+        .load_work_json(name)
+        .unwrap_or_else(|e| {
+            ui.warn(format!("{e}; starting afresh"));
+            None
+        })
+        .unwrap_or_default()
 }
 
-fn save_json<T: Serialize>(ui: &Ui, path: &Path, value: &T) {
-    let json = serde_json::to_vec_pretty(value).unwrap_or_default();
-    if let Err(e) = crate::fsutil::write_atomic(path, &json, 0o600) {
-        ui.warn(format!("could not write {}: {e}", path.display()));
+fn save_json<T: Serialize>(ui: &Ui, store: &Store, name: &str, value: &T) {
+    if let Err(e) = store.write_work_json(name, value) {
+        ui.warn(format!("could not record {name}: {e}"));
     }
 }
 

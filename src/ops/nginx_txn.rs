@@ -121,7 +121,8 @@ pub(crate) fn apply_and_reload(
     if !ctl.is_running() {
         return Ok(false);
     }
-    if let Err(e) = ctl.reload() {
+    // Waiting for the new workers lets the served-certificate check pass at its first try.
+    if let Err(e) = ctl.reload_and_wait() {
         // The new config passed `nginx -t` but nginx refused it: put the old one back.
         let _ = nginx::rollback(root, &ctl.conf, 1);
         let _ = ctl.reload();
@@ -147,7 +148,7 @@ pub(crate) fn reload_after_renewal(installer: &Installer) -> Result<(), NginxErr
         return Ok(());
     }
     ctl.test()?;
-    ctl.reload()
+    ctl.reload_and_wait().map(|_| ())
 }
 
 /// Say what an install did (the diff itself for `--dry-run`).

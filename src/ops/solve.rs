@@ -267,17 +267,12 @@ async fn publish_nginx(
     }
     let edits = nginx::plan_challenges(&config, &wanted, port)?;
     nginx::apply(&edits, checkpoints, ctl)?;
-    // The master as seen from here (not behind a container's command line).
-    let master = ctl.master_pid();
-    // Every child before the reload is old, also a worker that has not named itself yet.
-    let old_workers = master.and_then(nginx::master_children);
-    if let Err(e) = ctl.reload() {
-        let _ = revert_nginx(ctl, checkpoints);
-        return Err(e.into());
-    }
-    let handed_over = match (master, old_workers) {
-        (Some(master), Some(old)) => workers_replaced(master, &old).await,
-        _ => false,
+    let handed_over = match ctl.reload_and_wait() {
+        Ok(seen) => seen,
+        Err(e) => {
+            let _ = revert_nginx(ctl, checkpoints);
+            return Err(e.into());
+        }
     };
     // Every name at once: the wait is one reload's, not one per name.
     let probes = challenges
@@ -293,19 +288,6 @@ async fn publish_nginx(
         }
     }
     Ok(())
-}
-
-/// Whether every worker accepting connections is one the reload started (the old ones
-/// answer 404 for the new locations). Bounded: a reload nginx refused keeps the old ones.
-async fn workers_replaced(master: u32, old: &[u32]) -> bool {
-    for _ in 0..600 {
-        match nginx::accepting_workers(master) {
-            Some(now) if !now.is_empty() && now.iter().all(|p| !old.contains(p)) => return true,
-            Some(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-            None => return false,
-        }
-    }
-    false
 }
 
 /// Whether nginx answers the challenge. Once the old workers are known to be gone one

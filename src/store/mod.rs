@@ -500,30 +500,42 @@ impl Store {
         read_trusted(&path)
     }
 
-    pub(crate) fn write_work_file(&self, name: &str, contents: &str) -> Result<(), StoreError> {
-        let path = self.work_dir.join(name);
-        fsutil::write_atomic(&path, contents.as_bytes(), 0o644)
-            .map_err(io_err("cannot write", &path))
-    }
-
-    /// A bookkeeping file in the work dir as JSON; `None` when missing or unreadable (they
-    /// are caches: losing one only costs a request or a re-check).
+    /// A bookkeeping file in the work dir as JSON; `None` when missing or unreadable (for
+    /// caches: losing one only costs a request or a re-check).
     pub(crate) fn read_work_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
-        let text = self.read_work_file(name).ok().flatten()?;
-        serde_json::from_str(&text).ok()
+        self.load_work_json(name).ok().flatten()
     }
 
-    /// Write a bookkeeping file in the work dir as pretty JSON, atomically.
+    /// A bookkeeping file in the work dir as JSON: `None` when missing, an error naming the
+    /// file when it cannot be read or parsed.
+    pub(crate) fn load_work_json<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(text) = self.read_work_file(name)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                path: self.work_dir.join(name),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Write a bookkeeping file in the work dir as pretty JSON, atomically (0600: alert
+    /// state carries the CA's error texts).
     pub(crate) fn write_work_json<T: serde::Serialize>(
         &self,
         name: &str,
         value: &T,
     ) -> Result<(), StoreError> {
-        let json = serde_json::to_string_pretty(value).map_err(|e| StoreError::Corrupt {
-            path: self.work_dir.join(name),
+        let path = self.work_dir.join(name);
+        let json = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Corrupt {
+            path: path.clone(),
             reason: e.to_string(),
         })?;
-        self.write_work_file(name, &json)
+        fsutil::write_atomic(&path, &json, 0o600).map_err(io_err("cannot write", &path))
     }
 
     fn account_server_dir(&self, server_dir: &str) -> PathBuf {

@@ -247,9 +247,19 @@ fn reload_hands_over_to_new_workers() {
     assert_eq!(new.len(), 1);
     assert!(net::port_answers(nginx.port(0)));
 
+    // The same wait as one call: the workers after it are none of those before it.
+    let before = nginx::master_children(master).expect("children");
+    assert!(ctl.reload_and_wait().expect("reload"), "handover seen");
+    let after = nginx::accepting_workers(master).expect("workers");
+    assert!(!after.is_empty() && after.iter().all(|p| !before.contains(p)));
+    assert!(net::port_answers(nginx.port(0)));
+
     let wrapped = Ctl {
         binary: format!("env {NGINX}").into(),
         ..ctl
     };
     assert_eq!(wrapped.master_pid(), None);
+    assert!(!wrapped
+        .reload_and_wait()
+        .expect("reload through a command line"));
 }
