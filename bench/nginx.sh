@@ -12,7 +12,8 @@
 # patches the same plain-HTTP site. nginx stays up throughout, as on a real server.
 # Prints medians of wall time, CPU (user+sys of the client and its children) and peak RSS.
 #
-# Root is needed (nginx's reload, certbot's nginx plugin). certbot and certbot-nginx are
+# TOOLS=cw measures certwright alone (its column only). Root is needed (nginx's reload,
+# certbot's nginx plugin). certbot and certbot-nginx are
 # installed from PyPI into the venv /tmp/certwright-bench-nginx-venv when missing.
 runs=${1:-5}
 source "$(dirname "$0")/lib.sh"
@@ -104,7 +105,7 @@ bench_one() {
 
 for n in 1 10; do
   for mode in certonly run; do
-    for tool in cw cb; do
+    for tool in ${TOOLS:-cw cb}; do
       echo "==> $tool $mode --nginx, $n name(s), $runs runs" >&2
       bench_one "$tool" "$mode" "$n"
     done
