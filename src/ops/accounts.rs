@@ -82,23 +82,29 @@ pub(crate) async fn ensure_account(
     account_id: Option<&str>,
     reg: &Registration<'_>,
 ) -> Result<(AcmeAccount, String), Error> {
-    let server_dir = server.account_dir_name();
-    // A saved id that names no stored account (or none at all: "") falls back to the first.
-    let saved = match account_id.and_then(|id| AccountRef::new(&server_dir, id).ok()) {
-        Some(account) => store.read_account(&account)?.map(|c| (account, c)),
-        None => None,
-    };
-    let saved = match saved {
-        Some(s) => Some(s),
-        None => store.find_account(&server_dir)?,
-    };
-    let Some((stored, credentials)) = saved else {
+    let Some((stored, credentials)) = stored_account(store, server, account_id)? else {
         return register(ui, store, http, server, reg).await;
     };
     let step = ui.step(format!("Using account {} at {server}", stored.id()));
     let account = AcmeAccount::restore(http, &credentials).await?;
     step.done();
     Ok((account, stored.id().to_string()))
+}
+
+/// The stored account `account_id` for `server` with its credentials, else the server's
+/// first stored account: a saved id that names none (or is "") falls back to it.
+pub(crate) fn stored_account(
+    store: &Store,
+    server: &ServerUrl,
+    account_id: Option<&str>,
+) -> Result<Option<(AccountRef, String)>, Error> {
+    let server_dir = server.account_dir_name();
+    if let Some(account) = account_id.and_then(|id| AccountRef::new(&server_dir, id).ok()) {
+        if let Some(credentials) = store.read_account(&account)? {
+            return Ok(Some((account, credentials)));
+        }
+    }
+    Ok(store.find_account(&server_dir)?)
 }
 
 /// The CA lost or removed a stored account (a reset test CA does).

@@ -94,35 +94,23 @@ pub(crate) fn load_lineage(
 pub(crate) fn load_many(
     ui: &Ui,
     store: &Store,
-    names: Vec<CertName>,
+    names: &[CertName],
     force: bool,
     now: OffsetDateTime,
 ) -> impl Iterator<Item = (CertName, Result<Lineage, Error>)> {
-    let load = |names: Vec<CertName>| -> Vec<_> {
+    let load = |names: &[CertName]| -> Vec<_> {
         names
-            .into_iter()
-            .map(|n| {
-                let l = load_lineage(ui, store, &n, force, now);
-                (n, l)
-            })
+            .iter()
+            .map(|n| (n.clone(), load_lineage(ui, store, n, force, now)))
             .collect()
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || names.len() < PARALLEL_FROM {
         return vec![load(names)].into_iter().flatten();
     }
-    let per_thread = names.len().div_ceil(threads);
-    let mut chunks = Vec::new();
-    let mut rest = names;
-    while rest.len() > per_thread {
-        let tail = rest.split_off(per_thread);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
     std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
+        let handles: Vec<_> = names
+            .chunks(names.len().div_ceil(threads))
             .map(|chunk| s.spawn(move || load(chunk)))
             .collect();
         // Handed on chunk by chunk, not collected again: 10,000 lineages are megabytes.

@@ -330,7 +330,7 @@ fn load_selected(
     // Already synced from the fleet: not read again.
     names.retain(|n| !results.iter().any(|r| r.name == n.as_str()));
     let mut lineages = Vec::new();
-    for (name, loaded) in load_many(ui, store, names, req.force, now) {
+    for (name, loaded) in load_many(ui, store, &names, req.force, now) {
         match loaded {
             Ok(mut l) => {
                 if let Some(bundle) = &req.ca_bundle {

@@ -155,7 +155,7 @@ pub(crate) fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<Pl
     let (names, _) = store.list_lineages()?;
     let offers_ari = CaCache::load(store).fresh(now);
     let mut entries = Vec::new();
-    for (name, loaded) in load_many(ui, store, names, false, now) {
+    for (name, loaded) in load_many(ui, store, &names, false, now) {
         let entry = match loaded {
             Ok(l) => {
                 let backoff = l.state.failure.as_ref().map(|f| f.next_attempt);

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::acme::{AcmeAccount, AcmeHttp, RevokeReason};
 use crate::error::{Error, StoreError};
-use crate::store::{inspect, AccountRef, Store};
+use crate::store::{inspect, Store};
 use crate::types::{CertName, ServerUrl};
 
-use super::accounts::ServerChoice;
+use super::accounts::{stored_account, ServerChoice};
 use super::lineage::require_config;
 use super::output::Ui;
 
@@ -140,13 +140,7 @@ fn account_credentials(
     server: &ServerUrl,
     account_id: Option<&str>,
 ) -> Result<String, Error> {
-    let server_dir = server.account_dir_name();
-    if let Some(account) = account_id.and_then(|id| AccountRef::new(&server_dir, id).ok()) {
-        if let Some(credentials) = store.read_account(&account)? {
-            return Ok(credentials);
-        }
-    }
-    match store.find_account(&server_dir)? {
+    match stored_account(store, server, account_id)? {
         Some((_, credentials)) => Ok(credentials),
         None => Err(StoreError::Other(format!(
             "no account for {server} is stored under {}: revoking needs the account that \

@@ -18,22 +18,7 @@ use crate::support::{files_below, free_port, Env, Pebble, PebbleOpts, Snapshot};
 fn certbot_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let venv = std::env::var_os("CERTWRIGHT_CERTBOT_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/tmp/certwright-certbot-venv"));
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-certbot.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .env("CERTWRIGHT_CERTBOT_VENV", &venv)
-            .output()
-            .expect("run scripts/install-certbot.sh");
-        assert!(
-            out.status.success(),
-            "scripts/install-certbot.sh failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        venv.join("bin/certbot")
+        crate::support::pip_venv("certbot", "CERTWRIGHT_CERTBOT_VENV").join("bin/certbot")
     })
     .clone()
 }

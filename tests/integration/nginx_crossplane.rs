@@ -18,25 +18,11 @@ struct Tree {
     block: Option<Vec<Tree>>,
 }
 
+/// crossplane's venv, installed once per test process.
 fn venv() -> PathBuf {
-    std::env::var_os("CERTWRIGHT_CROSSPLANE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/certwright-crossplane-venv"))
-}
-
-fn install_crossplane() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-crossplane.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .env("CERTWRIGHT_CROSSPLANE_VENV", venv())
-        .output()
-        .expect("run scripts/install-crossplane.sh");
-    assert!(
-        out.status.success(),
-        "scripts/install-crossplane.sh failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    VENV.get_or_init(|| crate::support::pip_venv("crossplane", "CERTWRIGHT_CROSSPLANE_VENV"))
+        .clone()
 }
 
 /// `crossplane.parse` on one file, includes not followed, no context checks (fixtures are
@@ -140,7 +126,6 @@ fn assert_same_tree(path: &Path, text: &str) {
 
 #[test]
 fn certwright_reads_every_fixture_as_crossplane_does() {
-    install_crossplane();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nginx");
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("list fixtures")
@@ -191,7 +176,6 @@ fn flatten(v: &Value, chain: &str, ours: bool, out: &mut Vec<(String, Option<boo
 
 #[test]
 fn installer_output_is_the_original_plus_exactly_the_marked_directives() {
-    install_crossplane();
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nginx");
     for (fixture, names) in [

@@ -163,45 +163,38 @@ async fn from_imds(env: &dyn Fn(&str) -> Option<String>) -> Result<AwsCredential
         .build()
         .map_err(|e| none(e.to_string()))?;
     let fail = |what: &str, e: String| none(format!("IMDSv2 {what} at {base}: {e}"));
-    let token = client
-        .put(format!("{base}/latest/api/token"))
-        .header("X-aws-ec2-metadata-token-ttl-seconds", "300")
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| fail("token", e.to_string()))?
-        .text()
-        .await
-        .map_err(|e| fail("token", e.to_string()))?;
-    let get = |path: String| {
+    let token = imds_text(
         client
-            .get(format!(
-                "{base}/latest/meta-data/iam/security-credentials/{path}"
-            ))
-            .header("X-aws-ec2-metadata-token", token.trim())
-            .send()
+            .put(format!("{base}/latest/api/token"))
+            .header("X-aws-ec2-metadata-token-ttl-seconds", "300"),
+    )
+    .await
+    .map_err(|e| fail("token", e))?;
+    let get = |path: &str| {
+        imds_text(
+            client
+                .get(format!(
+                    "{base}/latest/meta-data/iam/security-credentials/{path}"
+                ))
+                .header("X-aws-ec2-metadata-token", token.trim()),
+        )
     };
-    let roles = get(String::new())
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| fail("role", e.to_string()))?
-        .text()
-        .await
-        .map_err(|e| fail("role", e.to_string()))?;
+    let roles = get("").await.map_err(|e| fail("role", e))?;
     let role = roles
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .ok_or_else(|| fail("role", "the instance has no IAM role".into()))?
         .to_string();
-    let body = get(role.clone())
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| fail("credentials", e.to_string()))?
-        .text()
-        .await
-        .map_err(|e| fail("credentials", e.to_string()))?;
+    let body = get(&role).await.map_err(|e| fail("credentials", e))?;
     imds_credentials(&body, &role).map_err(|e| fail("credentials", e))
+}
+
+/// One IMDS request: the body of a 2xx answer.
+async fn imds_text(request: reqwest::RequestBuilder) -> Result<String, String> {
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let response = response.error_for_status().map_err(|e| e.to_string())?;
+    response.text().await.map_err(|e| e.to_string())
 }
 
 #[derive(serde::Deserialize)]

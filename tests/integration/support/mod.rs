@@ -126,3 +126,26 @@ pub fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// A PyPI tool's venv from `scripts/install-<tool>.sh` (which takes a file lock, so parallel
+/// test binaries do not race, and does nothing when the venv is already there). The venv is
+/// `$<env_var>` or `/tmp/certwright-<tool>-venv`; a failed install fails the test loudly.
+pub fn pip_venv(tool: &str, env_var: &str) -> std::path::PathBuf {
+    let venv = std::env::var_os(env_var)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| format!("/tmp/certwright-{tool}-venv").into());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scripts/install-{tool}.sh"));
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .env(env_var, &venv)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "{} failed:\n{}\n{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    venv
+}

@@ -17,25 +17,8 @@ const START_LIMIT: Duration = Duration::from_secs(60);
 /// moto's venv, installing it first if this machine has none yet (the script takes a lock).
 pub fn moto_venv() -> PathBuf {
     static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let venv = std::env::var_os("CERTWRIGHT_MOTO_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/tmp/certwright-moto-venv"));
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-moto.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .env("CERTWRIGHT_MOTO_VENV", &venv)
-            .output()
-            .expect("run scripts/install-moto.sh");
-        assert!(
-            out.status.success(),
-            "scripts/install-moto.sh failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        venv
-    })
-    .clone()
+    VENV.get_or_init(|| super::pip_venv("moto", "CERTWRIGHT_MOTO_VENV"))
+        .clone()
 }
 
 /// A running moto_server and its bridge into `bind` for `zone`; both killed on drop.
