@@ -181,7 +181,7 @@ fn the_check_catches_each_kind_of_violation() {
         assert!(!found.is_empty(), "{file}: `{text}` not caught");
     }
     let fine = [
-        ("commands/renew.rs", "use crate::ops::renewal::renew_pass;"),
+        ("commands/renew.rs", "use crate::ops::renew::renew_pass;"),
         ("commands/mod.rs", "mod renew;"),
         (
             "ops/renewal.rs",

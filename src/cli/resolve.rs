@@ -20,18 +20,18 @@ use crate::nginx::Ctl;
 use crate::notify::email::{EmailTarget, SmtpCredentials, SmtpServer};
 use crate::notify::hook::HookCommand;
 use crate::notify::{Target as AlertTarget, WebhookUrl};
-use crate::ops::accounts::{ServerChoice, EAB_HMAC_KEY_ENV};
-use crate::ops::alerts::{host_name, AlertSettings};
-use crate::ops::certify::{IssuanceChoice, Request};
-use crate::ops::challenge_proxy::ChallengeProxy;
-use crate::ops::csr::CsrOutput;
 use crate::ops::daemon::DaemonRequest;
+use crate::ops::deploy::alerts::{host_name, AlertSettings};
+use crate::ops::deploy::hooks::check_hooks;
 use crate::ops::fleet::FleetSettings;
-use crate::ops::hooks::check_hooks;
+use crate::ops::issue::accounts::{ServerChoice, EAB_HMAC_KEY_ENV};
+use crate::ops::issue::certify::{IssuanceChoice, Request};
+use crate::ops::issue::csr::CsrOutput;
 use crate::ops::output::Ui;
 use crate::ops::privileges::Prebound;
-use crate::ops::renewal::RenewRequest;
-use crate::ops::revocation::Target;
+use crate::ops::renew::RenewRequest;
+use crate::ops::revoke::Target;
+use crate::ops::solve::fleet_proxy::ChallengeProxy;
 use crate::ops::Settings;
 use crate::schedule::CronSchedule;
 use crate::store::inspect;
@@ -461,7 +461,7 @@ pub(crate) fn deploy_targets(args: &DeployArgs) -> Result<Option<DeployTargets>,
     if targets.is_empty() {
         return Ok(None);
     }
-    crate::ops::targets::check(&targets).map_err(bad)?;
+    crate::ops::deploy::targets::check(&targets).map_err(bad)?;
     Ok(Some(targets))
 }
 

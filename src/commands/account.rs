@@ -3,7 +3,7 @@
 use crate::acme::AcmeHttp;
 use crate::cli::{resolve, RegisterArgs, ShowAccountArgs, UnregisterArgs, UpdateAccountArgs};
 use crate::error::{Error, InputError, StoreError};
-use crate::ops::accounts::{account_meta, load_account, no_account, register, Registration};
+use crate::ops::issue::accounts::{account_meta, load_account, no_account, register, Registration};
 use crate::ops::output::{confirm, print_stdout, require_confirmation_possible};
 use crate::ops::{block_on, Ctx};
 use crate::types::Email;

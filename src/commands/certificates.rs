@@ -6,7 +6,7 @@ use crate::cli::CertificatesArgs;
 use crate::error::{Error, StoreError};
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
-use crate::ops::report::{broken_configs, report, synced_fleet_view, LineageReport};
+use crate::ops::renew::report::{broken_configs, report, synced_fleet_view, LineageReport};
 use crate::ops::Ctx;
 use crate::types::CertName;
 

@@ -2,12 +2,13 @@
 
 use crate::cli::{resolve, CertonlyArgs};
 use crate::error::Error;
-use crate::ops::certify::{obtain_unless_fresh, print_outcome, standalone_ports};
+use crate::ops::deploy::targets::deploy;
 use crate::ops::fleet::Fleet;
-use crate::ops::lineage::require_config;
+use crate::ops::issue::certify::{obtain_unless_fresh, print_outcome, standalone_ports};
+use crate::ops::issue::csr;
 use crate::ops::privileges::bind_then_drop;
-use crate::ops::targets::deploy;
-use crate::ops::{block_on, csr, Ctx};
+use crate::ops::renew::lineage::require_config;
+use crate::ops::{block_on, Ctx};
 
 pub(super) fn run(ctx: &Ctx, args: CertonlyArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
     let mut request = resolve::certonly(&ctx.ui, args, webroots)?;

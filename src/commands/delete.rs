@@ -1,13 +1,13 @@
 //! `certwright delete`: remove a lineage's files, but never while nginx still uses them
-//! (see `ops::removal`).
+//! (see `ops::delete`).
 
 use crate::cli::{resolve, DeleteArgs};
 use crate::error::{Error, StoreError};
 use crate::nginx;
+use crate::ops::delete::{remove, NginxUsage};
+use crate::ops::deploy::nginx_txn::{checkpoint_root, warn_recovered};
 use crate::ops::fleet::Fleet;
-use crate::ops::nginx_txn::{checkpoint_root, warn_recovered};
 use crate::ops::output::{confirm, require_confirmation_possible};
-use crate::ops::removal::{remove, NginxUsage};
 use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 

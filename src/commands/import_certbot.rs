@@ -1,9 +1,9 @@
-//! `certwright import-certbot`: take over certbot's lineages (see `ops::certbot_import`).
+//! `certwright import-certbot`: take over certbot's lineages (see `ops::import_certbot`).
 
 use crate::certbot;
 use crate::cli::{resolve, ImportCertbotArgs};
 use crate::error::{Error, InputError};
-use crate::ops::certbot_import::{import_one, next_steps};
+use crate::ops::import_certbot::{import_one, next_steps};
 use crate::ops::output::print_stdout;
 use crate::ops::Ctx;
 

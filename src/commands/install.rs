@@ -1,14 +1,14 @@
-//! `certwright install`: put an existing lineage into nginx (see `ops::nginx_txn` for the
+//! `certwright install`: put an existing lineage into nginx (see `ops::deploy::nginx_txn` for the
 //! safety order: `nginx -t`, checkpoint, write, `nginx -t`, reload or restore).
 
 use time::OffsetDateTime;
 
 use crate::cli::{resolve, InstallArgs};
 use crate::error::{Error, StoreError};
-use crate::ops::alerts::check_after_install;
-use crate::ops::lineage::{require_config, write_config};
-use crate::ops::nginx_txn::{install_lineage, report_install};
-use crate::ops::targets::deploy;
+use crate::ops::deploy::alerts::check_after_install;
+use crate::ops::deploy::nginx_txn::{install_lineage, report_install};
+use crate::ops::deploy::targets::deploy;
+use crate::ops::renew::lineage::{require_config, write_config};
 use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use crate::cli::{resolve, NotifyArgs};
 use crate::error::{Error, InputError};
-use crate::ops::alerts::send_test;
+use crate::ops::deploy::alerts::send_test;
 use crate::ops::output::print_stdout;
 use crate::ops::{block_on, Ctx};
 

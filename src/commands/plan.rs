@@ -8,7 +8,7 @@ use crate::cli::PlanArgs;
 use crate::error::Error;
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
-use crate::ops::report::{broken_configs, plan, PlanEntry};
+use crate::ops::renew::report::{broken_configs, plan, PlanEntry};
 use crate::ops::{block_on, Ctx};
 
 pub(super) fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {

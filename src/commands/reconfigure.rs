@@ -9,9 +9,9 @@ use crate::config::{Authenticator, RenewalConfig, WebrootEntry};
 use crate::error::{AcmeError, Error, InputError};
 use crate::types::{CertName, Curve, KeyType, ServerUrl};
 
-use crate::ops::lineage::require_config;
 use crate::ops::output::print_stdout;
-use crate::ops::renewal::{renew_pass, RenewRequest};
+use crate::ops::renew::lineage::require_config;
+use crate::ops::renew::{renew_pass, RenewRequest};
 use crate::ops::{block_on, Ctx};
 
 pub(super) fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
@@ -69,7 +69,7 @@ pub(super) fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
     }
     // The dry run skipped the deploy targets: write them now from the live files.
     if new.deploy != old.deploy {
-        crate::ops::targets::deploy(&store, &name, &new.deploy)?;
+        crate::ops::deploy::targets::deploy(&store, &name, &new.deploy)?;
     }
     Ok(())
 }

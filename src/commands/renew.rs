@@ -1,4 +1,4 @@
-//! `certwright renew`: renew every lineage that is due (see `ops::renewal`), from cron,
+//! `certwright renew`: renew every lineage that is due (see `ops::renew`), from cron,
 //! a timer or by hand; `--dry-run` proves renewal works and changes nothing.
 
 use std::io::IsTerminal;
@@ -8,11 +8,11 @@ use time::OffsetDateTime;
 
 use crate::cli::{resolve, RenewArgs};
 use crate::error::Error;
-use crate::ops::alerts::after_pass;
+use crate::ops::deploy::alerts::after_pass;
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
 use crate::ops::privileges::bind_then_drop;
-use crate::ops::renewal::{
+use crate::ops::renew::{
     lineage_ports, pass_error, renew_pass, LineageResult, Outcome, RenewRequest,
 };
 use crate::ops::{block_on, Ctx};

@@ -4,9 +4,9 @@
 use crate::acme::RevokeReason;
 use crate::cli::{resolve, RevocationReasonArg, RevokeArgs};
 use crate::error::Error;
+use crate::ops::delete::{remove, NginxUsage};
 use crate::ops::output::{ask_yes_no, print_stdout};
-use crate::ops::removal::{remove, NginxUsage};
-use crate::ops::revocation::{self, Located};
+use crate::ops::revoke::{self as revocation, Located};
 use crate::ops::{block_on, Ctx};
 use crate::store::Store;
 

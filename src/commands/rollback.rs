@@ -3,7 +3,7 @@
 
 use crate::cli::RollbackArgs;
 use crate::error::Error;
-use crate::ops::nginx_txn::rollback;
+use crate::ops::deploy::nginx_txn::rollback;
 use crate::ops::output::print_stdout;
 use crate::ops::Ctx;
 

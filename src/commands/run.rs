@@ -5,13 +5,15 @@ use time::OffsetDateTime;
 
 use crate::cli::{resolve, RunArgs};
 use crate::error::{Error, InputError};
-use crate::ops::alerts::check_after_install;
-use crate::ops::certify::{install_preview, obtain_unless_fresh, print_outcome, standalone_ports};
+use crate::ops::deploy::alerts::check_after_install;
+use crate::ops::deploy::nginx_txn::{install_lineage, report_install, Installed};
+use crate::ops::deploy::targets::deploy;
 use crate::ops::fleet::Fleet;
-use crate::ops::lineage::require_config;
-use crate::ops::nginx_txn::{install_lineage, report_install, Installed};
+use crate::ops::issue::certify::{
+    install_preview, obtain_unless_fresh, print_outcome, standalone_ports,
+};
 use crate::ops::privileges::bind_then_drop;
-use crate::ops::targets::deploy;
+use crate::ops::renew::lineage::require_config;
 use crate::ops::{block_on, Ctx};
 use crate::store::Store;
 use crate::types::CertName;

@@ -1,10 +1,10 @@
-//! `certwright verify`: does nginx serve each lineage's live certificate? (`ops::served`)
+//! `certwright verify`: does nginx serve each lineage's live certificate? (`ops::deploy::served`)
 
 use crate::cli::VerifyArgs;
 use crate::error::Error;
-use crate::ops::lineage::require_config;
+use crate::ops::deploy::served::{check_lineage, ServedReport};
 use crate::ops::output::{print_json, print_stdout};
-use crate::ops::served::{check_lineage, ServedReport};
+use crate::ops::renew::lineage::require_config;
 use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 use crate::verify::{Outcome, RetryOpts};

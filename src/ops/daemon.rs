@@ -25,15 +25,15 @@ use crate::fsutil;
 use crate::schedule::{self, CronSchedule, TwiceDaily};
 use crate::store::{Store, StoreLock};
 
-use super::alerts::{after_pass, AlertSettings};
-use super::challenge_proxy::ChallengeProxy;
-use super::deploy::{pull_and_deploy, DeploySettings};
-use super::fleet::Fleet;
-use super::output::{rfc3339, Ui};
-use super::privileges::{bind_error, bind_then_drop, ListenAt};
-use super::renewal::{lineage_ports, renew_pass, RenewRequest};
-use super::report::{plan, PlanEntry};
-use super::Ctx;
+use crate::ops::deploy::alerts::{after_pass, AlertSettings};
+use crate::ops::deploy::{pull_and_deploy, DeploySettings};
+use crate::ops::fleet::Fleet;
+use crate::ops::output::{rfc3339, Ui};
+use crate::ops::privileges::{bind_error, bind_then_drop, ListenAt};
+use crate::ops::renew::report::{plan, PlanEntry};
+use crate::ops::renew::{lineage_ports, renew_pass, RenewRequest};
+use crate::ops::solve::fleet_proxy::ChallengeProxy;
+use crate::ops::Ctx;
 
 /// The textfile `--metrics-listen` serves when no `--metrics-textfile` is given.
 const METRICS_FILE: &str = "metrics.prom";
@@ -151,7 +151,7 @@ async fn serve_metrics(metrics: Option<(std::net::TcpListener, PathBuf)>) -> Res
 }
 
 fn block_on_daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Result<(), Error> {
-    super::block_on(daemon(ui, plan, fleet_duty))?
+    crate::ops::block_on(daemon(ui, plan, fleet_duty))?
 }
 
 /// The fleet responder's port is the long-lived daemon's alone (a pass never binds it):
@@ -456,7 +456,8 @@ async fn one_pass(
 /// The earliest ARI re-check; one already past (the CA could not be asked this pass) counts
 /// as 10 minutes from now, so an unreachable CA is not asked on every pass.
 fn next_ari_check(entries: &[PlanEntry], now: OffsetDateTime) -> Option<OffsetDateTime> {
-    let floor = now + super::ari::recheck_override().unwrap_or(time::Duration::minutes(10));
+    let floor =
+        now + crate::ops::renew::ari::recheck_override().unwrap_or(time::Duration::minutes(10));
     let times = entries.iter().filter_map(|e| e.ari_next_time);
     schedule::daemon::earliest(times.map(|t| if t <= now { floor } else { t }))
 }

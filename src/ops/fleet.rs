@@ -16,7 +16,7 @@ use crate::store::shared::{self, Bundle, Lease, LockAttempt, SharedAccount, Shar
 use crate::store::{inspect, AccountRef, IssuedFiles, Store};
 use crate::types::CertName;
 
-use super::output::Ui;
+use crate::ops::output::Ui;
 
 /// Where each node records which shared version its `live/` holds.
 const INSTALLED_FILE: &str = "fleet-versions.json";
@@ -62,7 +62,7 @@ impl Fleet {
             ca_bundle: s.ca_bundle.as_deref(),
             prefix: &s.prefix,
         })?;
-        super::block_on(shared.ping())??;
+        crate::ops::block_on(shared.ping())??;
         Ok(Some(Arc::new(Fleet {
             shared,
             node: s.node.clone(),

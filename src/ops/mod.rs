@@ -3,43 +3,30 @@
 //! Commands hand ops validated requests (built in `cli::resolve`) and print what comes back;
 //! ops never imports `cli` or `commands`.
 //!
-//! - `issue`: one order from account to stored version; `solve`: the challenge solvers
-//!   behind one prepare / publish / cleanup interface; `accounts`: registration, terms.
-//! - `certify`: obtain unless fresh (certonly, run); `csr`: issuance for a user's CSR.
-//! - `lineage`: one view of a lineage and its due decision; `state`: its bookkeeping.
-//! - `renewal`: the renewal pass; `deploy`: reload and hooks after a renewal; `hooks`.
-//! - `nginx_txn`: the nginx transaction (test, checkpoint, write, test, reload or restore);
-//!   `challenge_proxy`: the fleet's managed challenge location.
-//! - `fleet`: the node side of the shared store; `privileges`: `--user`; `daemon`.
-//! - `certbot_import`; `output`: the UI, dates and prompts.
+//! - `issue/`: one order from account to stored version (`mod.rs`), `accounts`
+//!   (registration, terms), `certify` (obtain unless fresh: certonly, run), `csr` (a user's
+//!   CSR), `session` (what one run shares between its orders).
+//! - `solve/`: the challenge solvers behind one prepare / publish / cleanup interface
+//!   (`mod.rs`: standalone, webroot, nginx, fleet), `dns`, `manual`, `fleet_proxy` (the
+//!   fleet's managed nginx challenge location).
+//! - `renew/`: the renewal pass (`mod.rs`), `lineage` (one view and its due decision),
+//!   `state` (its bookkeeping), `ari`, `report` (what `certificates`/`plan` show).
+//! - `deploy/`: after a certificate changes: reload and hooks (`mod.rs`), `nginx_txn` (the
+//!   nginx transaction), `served` (proof nginx serves it), `targets`, `hooks`, `alerts`.
+//! - Named after their command: `daemon`, `delete`, `revoke`, `import_certbot`.
+//! - `fleet`: the node side of the shared store; `privileges`: `--user`; `output`: the UI.
 
-pub(crate) mod accounts;
-pub(crate) mod alerts;
-pub(crate) mod ari;
-pub(crate) mod certbot_import;
-pub(crate) mod certify;
-pub(crate) mod challenge_proxy;
-pub(crate) mod csr;
 pub(crate) mod daemon;
+pub(crate) mod delete;
 pub(crate) mod deploy;
-pub(crate) mod dns_solve;
 pub(crate) mod fleet;
-pub(crate) mod hooks;
+pub(crate) mod import_certbot;
 pub(crate) mod issue;
-pub(crate) mod lineage;
-pub(crate) mod manual_solve;
-pub(crate) mod nginx_txn;
 pub(crate) mod output;
 pub(crate) mod privileges;
-pub(crate) mod removal;
-pub(crate) mod renewal;
-pub(crate) mod report;
-pub(crate) mod revocation;
-pub(crate) mod served;
-pub(crate) mod session;
+pub(crate) mod renew;
+pub(crate) mod revoke;
 pub(crate) mod solve;
-pub(crate) mod state;
-pub(crate) mod targets;
 
 use std::path::PathBuf;
 

@@ -17,7 +17,7 @@ use rustix::process::{Gid, Uid};
 use crate::challenge;
 use crate::error::{Error, InputError, StoreError};
 
-use super::Settings;
+use crate::ops::Settings;
 
 /// Where a standalone responder listens.
 pub(crate) type ListenAt = (Option<IpAddr>, u16);

@@ -9,17 +9,17 @@ use crate::acme::{AcmeAccount, AcmeHttp};
 use crate::challenge::{self, ChallengeMap, Standalone};
 use crate::error::Error;
 
-use super::fleet::Fleet;
-use super::privileges::{bind_error, ListenAt, Prebound};
+use crate::ops::fleet::Fleet;
+use crate::ops::privileges::{bind_error, ListenAt, Prebound};
 
 /// What one run shares between its orders: HTTP clients per CA bundle, accounts per
 /// server, and one standalone responder per address:port serving every concurrent order.
 #[derive(Default)]
 pub(crate) struct Session {
     /// nginx-authenticated orders patch one shared config: one at a time.
-    pub(super) nginx: tokio::sync::Mutex<()>,
+    pub(crate) nginx: tokio::sync::Mutex<()>,
     http: tokio::sync::Mutex<HashMap<Option<PathBuf>, AcmeHttp>>,
-    pub(super) accounts: tokio::sync::Mutex<HashMap<String, (AcmeAccount, String)>>,
+    pub(crate) accounts: tokio::sync::Mutex<HashMap<String, (AcmeAccount, String)>>,
     /// `None` for a port a fleet node's daemon already serves from the shared store.
     responders: tokio::sync::Mutex<HashMap<ListenAt, (ChallengeMap, Option<challenge::Running>)>>,
     prebound: Prebound,
@@ -58,7 +58,7 @@ impl Session {
     }
 
     /// Bind the standalone port on first use; later orders share the listener.
-    pub(super) async fn standalone(
+    pub(crate) async fn standalone(
         &self,
         address: Option<IpAddr>,
         port: u16,
@@ -87,7 +87,7 @@ impl Session {
     }
 
     /// Whether the port is served by someone else (a fleet daemon), not this run.
-    pub(super) async fn served_elsewhere(&self, at: &ListenAt) -> bool {
+    pub(crate) async fn served_elsewhere(&self, at: &ListenAt) -> bool {
         matches!(self.responders.lock().await.get(at), Some((_, None)))
     }
 

@@ -23,8 +23,8 @@ use crate::store::inspect;
 use crate::store::{self, AccountRef, IssuedFiles, Store};
 use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
 
-use super::hooks::check_hooks;
-use super::output::{print_stdout, Ui};
+use crate::ops::deploy::hooks::check_hooks;
+use crate::ops::output::{print_stdout, Ui};
 
 /// certbot's defaults for keys its renewal files leave out.
 const CERTBOT_NGINX_ROOT: &str = "/etc/nginx";
@@ -457,7 +457,7 @@ fn account_plan(certbot_dir: &Path, conf: &RenewalConf, server: &ServerUrl) -> A
                 "url": account.url,
                 "server": server.as_str(),
                 "contact": null,
-                "created": super::output::rfc3339(time::OffsetDateTime::now_utc()),
+                "created": crate::ops::output::rfc3339(time::OffsetDateTime::now_utc()),
                 "imported_from": account.dir.display().to_string(),
             });
             AccountPlan::CarryOver {

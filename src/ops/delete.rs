@@ -11,9 +11,9 @@ use crate::nginx::{self, Ctl};
 use crate::store::Store;
 use crate::types::CertName;
 
-use super::nginx_txn::checkpoint_root;
-use super::output::print_stdout;
-use super::Ctx;
+use crate::ops::deploy::nginx_txn::checkpoint_root;
+use crate::ops::output::print_stdout;
+use crate::ops::Ctx;
 
 /// Uninstall what `check` allowed, then delete. Callers confirm first.
 pub(crate) fn remove(

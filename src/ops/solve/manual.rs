@@ -14,9 +14,9 @@ use crate::challenge::dns::{self, CreatedRecord};
 use crate::config::ManualChallenge;
 use crate::error::{Error, HookError};
 
-use super::dns_solve::{expected, read_state, write_state, Propagation};
-use super::hooks::{check_hooks, run_hook, run_hook_capturing};
-use super::output::Ui;
+use crate::ops::deploy::hooks::{check_hooks, run_hook, run_hook_capturing};
+use crate::ops::output::Ui;
+use crate::ops::solve::dns::{expected, read_state, write_state, Propagation};
 
 /// Auth hooks that ran (or were about to) and whose cleanup hook has not run yet.
 const JOURNAL_FILE: &str = "manual-hook-runs.json";

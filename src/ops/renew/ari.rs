@@ -12,9 +12,9 @@ use crate::config::RenewalConfig;
 use crate::schedule::{self, AriState, RetryAfter};
 use crate::store::Store;
 
-use super::lineage::{load_lineage, Lineage};
-use super::output::Ui;
-use super::session::Session;
+use crate::ops::issue::session::Session;
+use crate::ops::output::Ui;
+use crate::ops::renew::lineage::{load_lineage, Lineage};
 
 /// Ask ARI-capable CAs for each lineage's renewal window, no more often than they allow;
 /// a CA without ARI is asked again a day later. Failures only warn: the lifetime rule

@@ -13,7 +13,7 @@ use crate::nginx::{self, Ctl, InstallRequest};
 use crate::store::Store;
 use crate::types::CertName;
 
-use super::output::{print_stdout, Ui};
+use crate::ops::output::{print_stdout, Ui};
 
 /// Where install checkpoints live: `rollback` undoes these.
 pub(crate) fn checkpoint_root(work_dir: &Path) -> PathBuf {

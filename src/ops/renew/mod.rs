@@ -2,6 +2,11 @@
 //! that is due, each on its own (one failure never blocks the others nor touches their
 //! files), with hooks, ARI and a dry run that changes nothing.
 
+pub(crate) mod ari;
+pub(crate) mod lineage;
+pub(crate) mod report;
+pub(crate) mod state;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,18 +21,18 @@ use crate::schedule::{Decision, FailureState, RetryAfter};
 use crate::store::Store;
 use crate::types::{CertName, ServerUrl};
 
-use super::accounts::Registration;
-use super::ari::{ari_url, refresh_ari, CaCache};
-use super::certify::standalone_ports;
-use super::deploy::{deploy_lineage, pull_and_deploy, DeploySettings, Synced};
-use super::fleet::{Exclusive, Fleet};
-use super::hooks::run_hook;
-use super::issue::{self, AccountRequest, ObtainRequest, Obtained};
-use super::lineage::{load_many, Lineage};
-use super::output::{rfc3339, Ui};
-use super::privileges::{ListenAt, Prebound};
-use super::session::Session;
-use super::state::LineageState;
+use crate::ops::deploy::hooks::run_hook;
+use crate::ops::deploy::{deploy_lineage, pull_and_deploy, DeploySettings, Synced};
+use crate::ops::fleet::{Exclusive, Fleet};
+use crate::ops::issue::accounts::Registration;
+use crate::ops::issue::certify::standalone_ports;
+use crate::ops::issue::session::Session;
+use crate::ops::issue::{self, AccountRequest, ObtainRequest, Obtained};
+use crate::ops::output::{rfc3339, Ui};
+use crate::ops::privileges::{ListenAt, Prebound};
+use crate::ops::renew::ari::{ari_url, refresh_ari, CaCache};
+use crate::ops::renew::lineage::{load_many, Lineage};
+use crate::ops::renew::state::LineageState;
 
 /// What to renew and how; shared by `renew` and `daemon`.
 #[derive(Debug, Clone, Default)]
@@ -45,8 +50,8 @@ pub(crate) struct RenewRequest {
     pub prebound: Prebound,
     /// Fleet mode (`--store`).
     pub fleet: Option<Arc<Fleet>>,
-    /// Alert targets and metrics textfile (see `ops::alerts`).
-    pub alerts: super::alerts::AlertSettings,
+    /// Alert targets and metrics textfile (see `ops::deploy::alerts`).
+    pub alerts: crate::ops::deploy::alerts::AlertSettings,
     /// `--ca-bundle` / `CERTWRIGHT_CA_BUNDLE`: trusted instead of each lineage's saved
     /// bundle, for this run (the renewal config is not rewritten).
     pub ca_bundle: Option<PathBuf>,
@@ -467,7 +472,7 @@ async fn renew_one(
         Ok(Ordered::Elsewhere) => LineageResult::new(&l.name, Outcome::Elsewhere),
         Ok(Ordered::Pulled) => {
             let settings = req.deploy_settings();
-            let synced = super::deploy::synced_deploy(ui, store, &l.name, &settings).await;
+            let synced = crate::ops::deploy::synced_deploy(ui, store, &l.name, &settings).await;
             LineageResult::synced(synced)
         }
         Ok(Ordered::Obtained(obtained)) => {

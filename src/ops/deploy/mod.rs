@@ -1,14 +1,20 @@
 //! After a renewal (ours, or one another fleet node made): reload nginx where the lineage is
 //! installed, then the deploy hook with certbot's environment.
 
+pub(crate) mod alerts;
+pub(crate) mod hooks;
+pub(crate) mod nginx_txn;
+pub(crate) mod served;
+pub(crate) mod targets;
+
 use crate::config::RenewalConfig;
 use crate::error::{Error, HookError};
 use crate::store::Store;
 use crate::types::CertName;
 
-use super::fleet::{self, Fleet};
-use super::hooks::run_hook;
-use super::output::Ui;
+use crate::ops::deploy::hooks::run_hook;
+use crate::ops::fleet::{self, Fleet};
+use crate::ops::output::Ui;
 
 /// What a deploy runs: the deploy hook, and whether this is a dry run (no nginx reload).
 #[derive(Debug, Clone, Default)]
@@ -52,7 +58,7 @@ pub(crate) async fn synced_deploy(
     settings: &DeploySettings,
 ) -> Synced {
     let version = fleet::installed_version(store, name).unwrap_or_default();
-    let hook_error = match super::lineage::read_config(store, name) {
+    let hook_error = match crate::ops::renew::lineage::read_config(store, name) {
         Ok(Some(config)) => deploy_lineage(ui, store, name, &config, settings)
             .await
             .err(),
@@ -77,10 +83,10 @@ pub(crate) async fn deploy_lineage(
     settings: &DeploySettings,
 ) -> Result<(), HookError> {
     if !settings.dry_run {
-        super::targets::deploy(store, name, &config.deploy)?;
+        crate::ops::deploy::targets::deploy(store, name, &config.deploy)?;
     }
     if let (Some(installer), false) = (&config.installer, settings.dry_run) {
-        super::nginx_txn::reload_after_renewal(installer)
+        crate::ops::deploy::nginx_txn::reload_after_renewal(installer)
             .map_err(|e| HookError::Deploy(format!("nginx reload after renewing {name}: {e}")))?;
     }
     let Some(hook) = &settings.deploy_hook else {

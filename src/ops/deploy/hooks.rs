@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, HookError, InputError};
 
-use super::output::Ui;
+use crate::ops::output::Ui;
 
 /// Programs that run the file named by their first non-option argument.
 const INTERPRETERS: &[&str] = &[

@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::nginx::{self, Ctl};
 use crate::store::{Store, StoreLock};
 
-use super::nginx_txn::{apply_and_reload, checkpoint_root, warn_recovered};
-use super::output::Ui;
+use crate::ops::deploy::nginx_txn::{apply_and_reload, checkpoint_root, warn_recovered};
+use crate::ops::output::Ui;
 
 /// The location this daemon wants in its nginx.
 #[derive(Debug, Clone)]

@@ -20,10 +20,10 @@ use crate::store::Store;
 use crate::types::CertName;
 use crate::verify::RetryOpts;
 
-use super::lineage::{load_lineage, Lineage};
-use super::output::Ui;
-use super::renewal::{LineageResult, Outcome};
-use super::served::{check_lineage, ServedReport};
+use crate::ops::deploy::served::{check_lineage, ServedReport};
+use crate::ops::output::Ui;
+use crate::ops::renew::lineage::{load_lineage, Lineage};
+use crate::ops::renew::{LineageResult, Outcome};
 
 const ALERT_STATE: &str = "alerts.json";
 const COUNTERS: &str = "metrics-counters.json";

@@ -11,7 +11,7 @@ use crate::error::{AcmeError, Error, InputError, StoreError};
 use crate::store::{self, AccountRef, Store};
 use crate::types::{Email, ServerUrl};
 
-use super::output::{ask_terms, rfc3339, Ui};
+use crate::ops::output::{ask_terms, rfc3339, Ui};
 
 /// Where the EAB HMAC key may come from besides the flags.
 pub(crate) const EAB_HMAC_KEY_ENV: &str = "CERTWRIGHT_EAB_HMAC_KEY";

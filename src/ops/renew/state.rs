@@ -9,7 +9,7 @@ use crate::schedule::{AriState, FailureState};
 use crate::store::Store;
 use crate::types::CertName;
 
-use super::output::Ui;
+use crate::ops::output::Ui;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct LineageState {

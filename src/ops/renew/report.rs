@@ -10,10 +10,10 @@ use crate::error::Error;
 use crate::store::{inspect, LivePaths, Store};
 use crate::types::CertName;
 
-use super::ari::CaCache;
-use super::fleet::FleetReport;
-use super::lineage::{load_many, read_config, Lineage};
-use super::output::{rfc3339, Ui};
+use crate::ops::fleet::FleetReport;
+use crate::ops::output::{rfc3339, Ui};
+use crate::ops::renew::ari::CaCache;
+use crate::ops::renew::lineage::{load_many, read_config, Lineage};
 
 /// One lineage as shown by `certificates --json` (schema 1, documented in README).
 #[derive(Debug, Serialize)]
@@ -235,16 +235,16 @@ fn ari_times(
 /// Fleet mode: this node is brought up to date first (as every fleet command does), unless
 /// another run holds the local lock (then it is listed as it is); then the fleet's view.
 pub(crate) fn synced_fleet_view(
-    fleet: &super::fleet::Fleet,
+    fleet: &crate::ops::fleet::Fleet,
     ui: &Ui,
     store: &Store,
-) -> Result<super::fleet::FleetView, Error> {
-    super::block_on(async {
+) -> Result<crate::ops::fleet::FleetView, Error> {
+    crate::ops::block_on(async {
         match store.lock() {
             Ok(_lock) => {
                 store.prepare()?;
-                let settings = super::deploy::DeploySettings::default();
-                super::deploy::pull_and_deploy(fleet, ui, store, &settings).await?;
+                let settings = crate::ops::deploy::DeploySettings::default();
+                crate::ops::deploy::pull_and_deploy(fleet, ui, store, &settings).await?;
             }
             Err(Error::Locked { .. }) => {}
             Err(e) => return Err(e),

@@ -11,8 +11,8 @@ use crate::store::inspect::{self, CertInfo};
 use crate::store::Store;
 use crate::types::CertName;
 
-use super::output::Ui;
-use super::state::LineageState;
+use crate::ops::output::Ui;
+use crate::ops::renew::state::LineageState;
 
 /// The lineage's renewal config, parsed; `None` when it has none.
 pub(crate) fn read_config(store: &Store, name: &CertName) -> Result<Option<RenewalConfig>, Error> {

@@ -3,6 +3,10 @@
 //! Implemented by the standalone responder, the webroot writer, nginx and (fleet mode) the
 //! shared store every node's responder answers from.
 
+pub(crate) mod dns;
+pub(crate) mod fleet_proxy;
+pub(crate) mod manual;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,11 +21,11 @@ use crate::store::shared::SharedChallenge;
 use crate::store::Store;
 use crate::types::DomainName;
 
-use super::dns_solve::DnsSolver;
-use super::fleet::SHARED_CHALLENGE_TTL;
-use super::manual_solve::{HookRun, ManualSolver};
-use super::output::Ui;
-use super::session::Session;
+use crate::ops::fleet::SHARED_CHALLENGE_TTL;
+use crate::ops::issue::session::Session;
+use crate::ops::output::Ui;
+use crate::ops::solve::dns::DnsSolver;
+use crate::ops::solve::manual::{HookRun, ManualSolver};
 
 /// Fleet mode: put the order's tokens in the shared store (so a probe landing on any node
 /// is answered), or take them out again.

@@ -8,9 +8,9 @@ use crate::error::{Error, StoreError};
 use crate::store::{inspect, Store};
 use crate::types::{CertName, ServerUrl};
 
-use super::accounts::{stored_account, ServerChoice};
-use super::lineage::require_config;
-use super::output::Ui;
+use crate::ops::issue::accounts::{stored_account, ServerChoice};
+use crate::ops::output::Ui;
+use crate::ops::renew::lineage::require_config;
 
 /// What to revoke: a lineage's current certificate, or a file.
 pub(crate) enum Target {

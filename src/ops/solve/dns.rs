@@ -13,7 +13,7 @@ use crate::challenge::dns::{
 use crate::error::{Error, StoreError};
 use crate::fsutil;
 
-use super::output::Ui;
+use crate::ops::output::Ui;
 
 /// Bound on the propagation check: a server that has not caught up by then will not in time
 /// for the CA either.
@@ -257,7 +257,7 @@ impl DnsSolver {
 }
 
 /// A work-dir state file's text; None when absent.
-pub(super) fn read_state(path: &Path) -> Result<Option<String>, Error> {
+pub(crate) fn read_state(path: &Path) -> Result<Option<String>, Error> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -272,7 +272,7 @@ pub(super) fn read_state(path: &Path) -> Result<Option<String>, Error> {
 
 /// Writes a work-dir state file (0600, atomically); None removes it, so a run that cleaned
 /// up leaves the work dir as it was.
-pub(super) fn write_state(path: &Path, text: Option<&str>) -> Result<(), Error> {
+pub(crate) fn write_state(path: &Path, text: Option<&str>) -> Result<(), Error> {
     let io = |action: &'static str, source: std::io::Error| -> Error {
         StoreError::Io {
             action,
@@ -293,7 +293,7 @@ pub(super) fn write_state(path: &Path, text: Option<&str>) -> Result<(), Error> 
 }
 
 /// The values expected at each name (a wildcard and its base name share one).
-pub(super) fn expected(created: &[CreatedRecord]) -> Vec<Expected> {
+pub(crate) fn expected(created: &[CreatedRecord]) -> Vec<Expected> {
     let mut out: Vec<Expected> = Vec::new();
     for r in created {
         match out.iter_mut().find(|e| e.name == r.name) {

@@ -9,10 +9,10 @@ use crate::config::IssuanceSettings;
 use crate::error::{Error, StoreError};
 use crate::types::DomainName;
 
-use super::certify::Request;
-use super::issue::{self, CsrSource};
-use super::output::{date, print_stdout, rfc3339};
-use super::Ctx;
+use crate::ops::issue::certify::Request;
+use crate::ops::issue::{self, CsrSource};
+use crate::ops::output::{date, print_stdout, rfc3339};
+use crate::ops::Ctx;
 
 /// A CSR read and checked, and where its certificate goes.
 pub(crate) struct CsrOutput {

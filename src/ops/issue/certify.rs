@@ -16,17 +16,17 @@ use crate::error::{Error, InputError};
 use crate::store::{inspect, Store};
 use crate::types::{join_names, CertName, DomainName, Email, KeyType, ServerUrl};
 
-use super::accounts::Registration;
-use super::csr::CsrOutput;
-use super::deploy::{pull_and_deploy, DeploySettings};
-use super::fleet::{Exclusive, Fleet};
-use super::issue::{self, AccountRequest, ObtainRequest};
-use super::lineage::{decide, read_config, write_config, LiveCert};
-use super::output::{date, print_json, print_stdout, rfc3339};
-use super::privileges::{ListenAt, Prebound};
-use super::session::Session;
-use super::state::LineageState;
-use super::Ctx;
+use crate::ops::deploy::{pull_and_deploy, DeploySettings};
+use crate::ops::fleet::{Exclusive, Fleet};
+use crate::ops::issue::accounts::Registration;
+use crate::ops::issue::csr::CsrOutput;
+use crate::ops::issue::session::Session;
+use crate::ops::issue::{self, AccountRequest, ObtainRequest};
+use crate::ops::output::{date, print_json, print_stdout, rfc3339};
+use crate::ops::privileges::{ListenAt, Prebound};
+use crate::ops::renew::lineage::{decide, read_config, write_config, LiveCert};
+use crate::ops::renew::state::LineageState;
+use crate::ops::Ctx;
 
 /// Everything `certonly` needs, validated.
 pub(crate) struct Request {
@@ -308,7 +308,7 @@ fn fresh_enough(
     if !same_names || req.force_renewal {
         return Ok(None);
     }
-    let Some(live) = super::lineage::read_live_cert(store, &req.cert_name)? else {
+    let Some(live) = crate::ops::renew::lineage::read_live_cert(store, &req.cert_name)? else {
         return Ok(None);
     };
     let state = LineageState::load(&ctx.ui, store, &req.cert_name);
@@ -405,7 +405,7 @@ pub(crate) fn install_preview(
     store: &Store,
     request: &Request,
     installer: &Installer,
-) -> Result<super::nginx_txn::Installed, Error> {
+) -> Result<crate::ops::deploy::nginx_txn::Installed, Error> {
     let config = RenewalConfig {
         schema: RENEWAL_SCHEMA,
         cert_name: request.cert_name.clone(),
@@ -421,5 +421,5 @@ pub(crate) fn install_preview(
         deploy: Default::default(),
     };
     let name = &request.cert_name;
-    super::nginx_txn::install_lineage(&ctx.ui, store, name, &config, installer, true)
+    crate::ops::deploy::nginx_txn::install_lineage(&ctx.ui, store, name, &config, installer, true)
 }

@@ -2,6 +2,11 @@
 //! challenges, finalize, check what came back, store it. Nothing reaches `live/` unless the
 //! whole chain was received and matches the key and the names.
 
+pub(crate) mod accounts;
+pub(crate) mod certify;
+pub(crate) mod csr;
+pub(crate) mod session;
+
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -13,10 +18,10 @@ use crate::store::inspect::{self, CertInfo};
 use crate::store::{AccountRef, IssuedFiles, Store};
 use crate::types::{CertName, DomainName, KeyType, ServerUrl};
 
-use super::accounts::{ensure_account, is_account_gone, Registration};
-use super::output::Ui;
-use super::session::Session;
-use super::solve::{prepare_authenticator, share_challenges, Prepared};
+use crate::ops::issue::accounts::{ensure_account, is_account_gone, Registration};
+use crate::ops::issue::session::Session;
+use crate::ops::output::Ui;
+use crate::ops::solve::{prepare_authenticator, share_challenges, Prepared};
 
 const VALIDATION_DEADLINE: Duration = Duration::from_secs(120);
 /// Overrides `VALIDATION_DEADLINE` (whole seconds, at least 1); undocumented, for tests
