@@ -196,7 +196,7 @@ pub(crate) fn read_lineage_pems(
                 .join(name)
                 .join(format!("{key}.pem"))
         });
-        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        read_certbot_file(&path)
     };
     Ok(LineagePems {
         cert: read("cert")?,
@@ -204,6 +204,15 @@ pub(crate) fn read_lineage_pems(
         fullchain: read("fullchain")?,
         privkey: read("privkey")?,
     })
+}
+
+/// A file of certbot's tree, through `safe::file`: its `live/` symlinks are followed, but
+/// what they lead to must be root's (or ours) and writable by no one else, since what it
+/// says becomes certwright's configuration.
+pub(crate) fn read_certbot_file(path: &Path) -> Result<String, String> {
+    use crate::safe::file::{read_required, Policy};
+    read_required(path, Policy::CONFIG.followed())
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 /// What certbot's account key can become in certwright.
@@ -240,8 +249,7 @@ pub(crate) fn read_account(
     let dir = certbot_dir.join("accounts").join(rest).join(id);
     let read_json = |file: &str| -> Result<serde_json::Value, String> {
         let path = dir.join(file);
-        let text = fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = read_certbot_file(&path)?;
         serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
     };
     let regr = read_json("regr.json")?;

@@ -3,6 +3,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -189,6 +190,83 @@ pub(crate) fn open_dir_beneath(
     }
 }
 
+/// A directory opened once, without following a symlink, and everything below it made
+/// relative to that fd: whoever owns the directory cannot redirect a write or a chown
+/// elsewhere by swapping in a symlink (the deploy dir belongs to a service user).
+pub(crate) struct DirFd {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl DirFd {
+    pub(crate) fn open(path: &Path) -> io::Result<DirFd> {
+        open_dir_nofollow(path).map(|fd| DirFd { fd })
+    }
+
+    pub(crate) fn stat(&self) -> io::Result<rustix::fs::Stat> {
+        Ok(rustix::fs::fstat(&self.fd)?)
+    }
+
+    /// A new directory `name` (refused if anything is there), opened the same way.
+    pub(crate) fn create_dir(&self, name: &str, mode: u32) -> io::Result<DirFd> {
+        rustix::fs::mkdirat(&self.fd, name, rustix::fs::Mode::from_raw_mode(mode))?;
+        let fd = open_dir_beneath(&self.fd, name)?;
+        rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode))?;
+        Ok(DirFd { fd })
+    }
+
+    /// A new file `name` with exactly `mode`, chowned through its fd, fsynced.
+    pub(crate) fn write_new(
+        &self,
+        name: &str,
+        contents: &[u8],
+        mode: u32,
+        owner: (u32, u32),
+    ) -> io::Result<()> {
+        use rustix::fs::{Mode, OFlags};
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::from_raw_mode(mode))?;
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+        chown_fd(&fd, owner)?;
+        let mut file = File::from(fd);
+        file.write_all(contents)?;
+        file.sync_all()
+    }
+
+    pub(crate) fn chown(&self, owner: (u32, u32)) -> io::Result<()> {
+        chown_fd(&self.fd, owner)
+    }
+
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        Ok(rustix::fs::fsync(&self.fd)?)
+    }
+
+    /// Where the symlink `name` points, if it is one.
+    pub(crate) fn read_link(&self, name: &str) -> Option<PathBuf> {
+        rustix::fs::readlinkat(&self.fd, name, Vec::new())
+            .ok()
+            .map(|t| PathBuf::from(std::ffi::OsString::from_vec(t.into_bytes())))
+    }
+
+    /// Point the symlink `name` at `target` atomically (a temp link renamed over it).
+    pub(crate) fn swap_symlink(&self, target: &Path, name: &str) -> io::Result<()> {
+        let tmp = temp_path_for(Path::new(name));
+        let tmp = tmp.file_name().unwrap_or_default();
+        rustix::fs::symlinkat(target, &self.fd, tmp)?;
+        if let Err(e) = rustix::fs::renameat(&self.fd, tmp, &self.fd, name) {
+            let _ = rustix::fs::unlinkat(&self.fd, tmp, rustix::fs::AtFlags::empty());
+            return Err(e.into());
+        }
+        self.sync()
+    }
+}
+
+fn chown_fd(fd: &std::os::fd::OwnedFd, (uid, gid): (u32, u32)) -> io::Result<()> {
+    use rustix::fs::{Gid, Uid};
+    let (uid, gid) = (Uid::from_raw(uid), Gid::from_raw(gid));
+    Ok(rustix::fs::fchown(fd, Some(uid), Some(gid))?)
+}
+
 /// Environment variables that carry secrets certwright reads (the EAB key, the Redis
 /// password): removed from every child's environment (hooks, nginx), which needs none of them.
 pub(crate) const SECRET_ENV_VARS: &[&str] = &[
@@ -215,70 +293,6 @@ pub(crate) fn scrub_secret_env(cmd: &mut std::process::Command) {
     }
 }
 
-/// Why `read_owned` would not read a file.
-#[derive(Debug)]
-pub(crate) enum OwnedReadError {
-    Io(io::Error),
-    /// Someone else could have written it: what to tell the user.
-    Untrusted(String),
-}
-
-/// The text of a file certwright acts on (renewal config, state) as root, or `None` when
-/// absent. Refused: a symlink, anything but a regular file, a file owned by another user
-/// than this one or root, a file group or others can write, and one over `max` bytes.
-/// Checked on the open fd, so the file cannot be swapped between check and read.
-pub(crate) fn read_owned(path: &Path, max: u64) -> Result<Option<String>, OwnedReadError> {
-    use std::io::Read;
-    let opened = OpenOptions::new()
-        .read(true)
-        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
-        .open(path);
-    let file = match opened {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            return Err(OwnedReadError::Untrusted("it is a symlink".into()))
-        }
-        Err(e) => return Err(OwnedReadError::Io(e)),
-    };
-    let meta = file.metadata().map_err(OwnedReadError::Io)?;
-    owned_by_us(&meta).map_err(OwnedReadError::Untrusted)?;
-    if meta.len() > max {
-        return Err(OwnedReadError::Untrusted(format!(
-            "it is {} bytes, more than the {max} a file of this kind may have",
-            meta.len()
-        )));
-    }
-    let mut text = String::new();
-    file.take(max + 1)
-        .read_to_string(&mut text)
-        .map_err(OwnedReadError::Io)?;
-    Ok(Some(text))
-}
-
-/// A regular file owned by this user or root that only its owner can write.
-pub(crate) fn owned_by_us(meta: &fs::Metadata) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
-    if !meta.file_type().is_file() {
-        return Err("it is not a regular file".into());
-    }
-    let euid = rustix::process::geteuid().as_raw();
-    if meta.uid() != euid && meta.uid() != 0 {
-        return Err(format!(
-            "it belongs to uid {}, not to this user (uid {euid}) or root; whoever owns it \
-             could make certwright run their programs (chown it, or remove it)",
-            meta.uid()
-        ));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "group or others can write it (mode {:o}); chmod go-w it",
-            meta.mode() & 0o7777
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,29 +310,6 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
-    }
-
-    #[test]
-    fn read_owned_refuses_what_others_could_have_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("r.json");
-        assert!(read_owned(&p, 100).unwrap().is_none());
-        write_atomic(&p, b"{}", 0o644).unwrap();
-        assert_eq!(read_owned(&p, 100).unwrap().as_deref(), Some("{}"));
-        let refused = |p: &Path, max| match read_owned(p, max) {
-            Err(OwnedReadError::Untrusted(why)) => why,
-            other => panic!("{other:?}"),
-        };
-        assert!(refused(&p, 1).contains("more than"));
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o664)).unwrap();
-        assert!(refused(&p, 100).contains("chmod go-w"));
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
-        std::os::unix::fs::chown(&p, Some(65534), None).unwrap();
-        assert!(refused(&p, 100).contains("uid 65534"));
-        let link = dir.path().join("link.json");
-        std::os::unix::fs::symlink(&p, &link).unwrap();
-        assert!(refused(&link, 100).contains("symlink"));
-        assert!(refused(dir.path(), 100).contains("regular"));
     }
 
     #[test]

@@ -458,8 +458,11 @@ impl PathMap {
 pub struct Secret(String);
 
 impl Secret {
+    /// Registered with `safe::text`, so third-party text quoting it is scrubbed.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        crate::safe::text::register_secret(&value);
+        Secret(value)
     }
 
     pub fn expose(&self) -> &str {

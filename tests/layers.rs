@@ -21,7 +21,7 @@ const LEAVES: &[&str] = &[
     "verify",
     "cli_ini",
 ];
-const BASE: &[&str] = &["types", "error", "fsutil", "https", "crash"];
+const BASE: &[&str] = &["types", "error", "fsutil", "https", "crash", "safe"];
 
 /// The top-level module a file under `src/` belongs to (`src/ops/x.rs` -> `ops`).
 fn module_of(rel: &Path) -> String {
@@ -258,4 +258,159 @@ fn no_function_is_longer_than_80_lines() {
     );
     let sample = "fn a() {\n    x;\n}\n    fn decl(&self);\n    fn b() {\n        y;\n    }\n";
     assert_eq!(function_lengths(sample), [(1, 3), (5, 3)]);
+}
+
+/// What `src/` may do only through `src/safe/` (issue 24): read a file, start a program,
+/// read an HTTP body from outside. Each pattern is matched on code outside `#[cfg(test)]`.
+const GUARDED: &[(&str, &str)] = &[
+    ("file read", "fs::read("),
+    ("file read", "fs::read_to_string("),
+    ("file read", "File::open("),
+    ("file read", ".read(true)"),
+    ("file read", "fs::open("),
+    ("file read", "fs::openat("),
+    ("process", "process::Command"),
+    ("process", "process::{Command"),
+    ("HTTP body", "body.into_bytes()"),
+    ("HTTP body", ".collect().await"),
+    ("HTTP body", ".text().await"),
+    ("HTTP body", ".bytes().await"),
+    ("HTTP body", ".to_bytes()"),
+];
+
+/// `(file under src/, pattern, why it is safe there)`: the only exceptions.
+const ALLOWED: &[(&str, &str, &str)] = &[
+    ("safe/", "", "the primitives themselves"),
+    (
+        "fsutil.rs",
+        "",
+        "crash-safe writes; fsyncs a directory it opened",
+    ),
+    (
+        "store/lock.rs",
+        "",
+        "the run lock: opens (creates) the lock file to flock it; /proc/locks to name the holder",
+    ),
+    (
+        "store/shared/dir.rs",
+        "",
+        "the shared directory store reads its own files with its own owner and size checks",
+    ),
+    (
+        "challenge/mod.rs",
+        "fs::read_to_string(",
+        "/proc/net/* and /proc/<pid>/comm: kernel files, to name who holds a port",
+    ),
+    (
+        "nginx/ctl.rs",
+        "fs::read",
+        "/proc/<pid>/{children,cmdline} (kernel files, to see nginx's workers) and nginx's pid file",
+    ),
+    (
+        "ops/privileges.rs",
+        "fs::read_to_string(",
+        "/proc/self/status: a kernel file (thread count)",
+    ),
+    (
+        "challenge/dns/lookup.rs",
+        "fs::read_to_string(",
+        "/etc/resolv.conf: a system file (often a symlink), nameserver addresses only",
+    ),
+    (
+        "challenge/webroot.rs",
+        "fs::open",
+        "opens the webroot's directories (O_NOFOLLOW) to write token files; reads nothing",
+    ),
+    (
+        "nginx/",
+        "File::open(",
+        "nginx's configs, read as nginx reads them (sites-enabled symlinks followed), capped",
+    ),
+    (
+        "nginx/checkpoint.rs",
+        "",
+        "backs up nginx's configs as nginx reads them; its own checkpoints through read_trusted",
+    ),
+    (
+        "acme/http.rs",
+        "body.into_bytes()",
+        "instant-acme's transport: every body is already read through safe::body (Bounded)",
+    ),
+    (
+        "ops/daemon.rs",
+        "process::Command",
+        "the daemon re-runs its own binary (current_exe) with its own arguments for each pass",
+    ),
+    (
+        "cli_ini.rs",
+        "process::Command",
+        "clap's Command (a parser), not a process",
+    ),
+];
+
+/// Code before the first `#[cfg(test)]` (tests may read and run what they like).
+fn non_test_code(text: &str) -> &str {
+    text.find("#[cfg(test)]").map_or(text, |i| &text[..i])
+}
+
+fn guarded_uses(rel: &str, text: &str) -> Vec<String> {
+    let code = non_test_code(text);
+    let mut found = Vec::new();
+    for (kind, pattern) in GUARDED {
+        let allowed = ALLOWED
+            .iter()
+            .any(|(file, pat, _)| rel.starts_with(file) && pattern.starts_with(pat));
+        if allowed {
+            continue;
+        }
+        for (n, line) in code.lines().enumerate() {
+            if line.contains(pattern) && !line.trim_start().starts_with("//") {
+                found.push(format!(
+                    "src/{rel}:{}: {kind} outside safe/: {}",
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn privileged_io_goes_through_safe() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut all = Vec::new();
+    for file in &files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if rel.ends_with("/tests.rs") {
+            continue; // a `#[cfg(test)] mod tests;` file
+        }
+        all.extend(guarded_uses(&rel, &fs::read_to_string(file).unwrap()));
+    }
+    assert!(
+        all.is_empty(),
+        "read, run and fetch through src/safe/ (or add a commented ALLOWED entry):\n  {}",
+        all.join("\n  ")
+    );
+}
+
+#[test]
+fn the_primitive_check_catches_each_kind() {
+    for text in [
+        "let t = std::fs::read_to_string(p)?;",
+        "let mut c = tokio::process::Command::new(\"sh\");",
+        "let b = response.text().await?;",
+        "let b = body.collect().await?.to_bytes();",
+    ] {
+        assert!(!guarded_uses("notify/x.rs", text).is_empty(), "{text}");
+    }
+    assert!(guarded_uses("safe/file.rs", "fs::read(p)").is_empty());
+    let test_only = "fn f() {}\n#[cfg(test)]\nmod tests { fn g() { std::fs::read(p); } }";
+    assert!(guarded_uses("notify/x.rs", test_only).is_empty());
 }

@@ -49,7 +49,7 @@ impl AcmeHttp {
             https::client(roots, true, CONNECT_TIMEOUT)
                 .map_err(|e| AcmeError::Protocol(format!("TLS setup failed: {e}")))?;
         Ok(Self {
-            inner: Arc::new(client),
+            inner: Arc::new(Bounded(client)),
         })
     }
 
@@ -97,6 +97,36 @@ impl AcmeHttp {
             .map_err(|_| transport("timed out reading the response".into()))?
             .map_err(|e| transport(e.to_string()))?;
         Ok((status, headers, bytes))
+    }
+}
+
+/// hyper with every response body read through `safe::body` (at most `BODY_LIMIT` bytes,
+/// within the request timeout): instant-acme would otherwise collect a body of any size.
+struct Bounded(HttpsClient<BodyWrapper<Bytes>>);
+
+/// A certificate chain, a directory or a problem document: a few KiB; a CA answering
+/// megabytes is broken or hostile.
+const BODY_LIMIT: usize = 4 << 20;
+
+impl HttpClient for Bounded {
+    fn request(
+        &self,
+        req: Request<BodyWrapper<Bytes>>,
+    ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>> {
+        let sent = self.0.request(req);
+        Box::pin(async move {
+            let rsp = sent
+                .await
+                .map_err(|e| instant_acme::Error::Other(Box::new(e)))?;
+            let (parts, body) = rsp.into_parts();
+            let body = crate::safe::body::read(body, BODY_LIMIT, REQUEST_TIMEOUT)
+                .await
+                .map_err(|e| instant_acme::Error::Other(Box::new(e)))?;
+            Ok(BytesResponse {
+                parts,
+                body: Box::new(body),
+            })
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use clap::error::ErrorKind;
 use clap::Command;
 
 use crate::cli_ini;
-use crate::fsutil::{self, OwnedReadError};
+use crate::safe::file::{self, Policy, ReadError};
 
 /// More than any hand-written defaults file; refusing bigger ones bounds the read.
 const MAX_CLI_INI: u64 = 256 * 1024;
@@ -35,12 +35,12 @@ pub(crate) fn with_file_defaults(
     let path = explicit
         .clone()
         .unwrap_or_else(|| config_dir(&args).join("cli.ini"));
-    let text = match fsutil::read_owned(&path, MAX_CLI_INI) {
+    let text = match file::read_text(&path, Policy::CONFIG.limited(MAX_CLI_INI)) {
         Ok(Some(text)) => text,
         Ok(None) if explicit.is_none() => return Ok(args),
         Ok(None) => return Err(usage(&path, None, "no such file")),
-        Err(OwnedReadError::Io(e)) => return Err(usage(&path, None, &e.to_string())),
-        Err(OwnedReadError::Untrusted(why)) => {
+        Err(ReadError::Io(e)) => return Err(usage(&path, None, &e.to_string())),
+        Err(ReadError::Untrusted(why)) => {
             return Err(usage(&path, None, &format!("refused: {why}")))
         }
     };

@@ -33,6 +33,7 @@ use crate::ops::renew::RenewRequest;
 use crate::ops::revoke::Target;
 use crate::ops::solve::fleet_proxy::ChallengeProxy;
 use crate::ops::Settings;
+use crate::safe::file::{self, Policy};
 use crate::schedule::CronSchedule;
 use crate::store::inspect;
 use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
@@ -178,9 +179,16 @@ pub(crate) fn eab(ui: &Ui, args: &EabArgs) -> Result<Option<ExternalAccount>, Er
 }
 
 fn read_key_file(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|e| {
+    file::read_required(path, Policy::SECRET).map_err(|e| {
         InputError::Other(format!("--eab-hmac-key-file {}: {e}", path.display())).into()
     })
+}
+
+/// A file of public data the user named (a certificate, a CSR, a CA bundle).
+fn read_public(path: &Path) -> Result<Vec<u8>, String> {
+    file::read(path, Policy::PUBLIC)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "No such file or directory".to_string())
 }
 
 /// base64url with or without padding, surrounding whitespace ignored; None if not that or empty.
@@ -212,7 +220,7 @@ pub(crate) fn revoke_target(name: Option<&str>, path: Option<&Path>) -> Result<T
 
 /// The leaf (first certificate) of a PEM file, checked before any I/O.
 fn read_leaf(path: &Path) -> Result<Vec<u8>, Error> {
-    let pem = std::fs::read(path)
+    let pem = read_public(path)
         .map_err(|e| InputError::Other(format!("--cert-path {}: {e}", path.display())))?;
     let ders = inspect::split_pem_chain(&pem).map_err(|e| {
         InputError::Other(format!(
@@ -298,7 +306,7 @@ pub(crate) fn alert_targets(args: &AlertTargetArgs) -> Result<AlertSettings, Err
             email.credentials = Some(creds);
         }
         if let Some(path) = &args.smtp_ca_bundle {
-            let pem = std::fs::read(path)
+            let pem = read_public(path)
                 .map_err(|e| bad("--smtp-ca-bundle", format!("{}: {e}", path.display())))?;
             email.extra_roots_pem = Some(pem);
         }
@@ -408,6 +416,7 @@ pub(crate) fn installer(
     installer: &InstallerArgs,
     http_01_port: u16,
 ) -> Result<Installer, Error> {
+    check_nginx_ctl(&nginx.nginx_ctl)?;
     Ok(Installer::Nginx {
         path_map: PathMap::parse(&nginx.nginx_path_map)?,
         server_root: nginx.nginx_server_root.clone(),
@@ -492,6 +501,7 @@ fn dir_target(path: PathBuf, owner: &str, mode: Option<&str>) -> Result<DirTarge
 
 /// `--nginx-server-root` must hold nginx.conf; checked before anything is sent.
 pub(crate) fn nginx_settings(args: &NginxArgs) -> Result<(), Error> {
+    check_nginx_ctl(&args.nginx_ctl)?;
     let conf = args.nginx_server_root.join("nginx.conf");
     if !conf.is_file() {
         return Err(InputError::Other(format!(
@@ -501,6 +511,26 @@ pub(crate) fn nginx_settings(args: &NginxArgs) -> Result<(), Error> {
         .into());
     }
     Ok(())
+}
+
+/// `--nginx-ctl` runs as root at install and at every renewal: refused (exit 2) when another
+/// user could replace it, as hooks are. Taken whole when it is a file, else split as sh would.
+fn check_nginx_ctl(ctl: &Path) -> Result<(), Error> {
+    let text = ctl.to_string_lossy();
+    let line = if ctl.is_file() {
+        shlex::try_quote(&text)
+            .map(|q| q.into_owned())
+            .unwrap_or_default()
+    } else {
+        text.into_owned()
+    };
+    crate::safe::run::check_command(&line).map_err(|what| {
+        InputError::Other(format!(
+            "--nginx-ctl {}: refusing to run {what}; make it and its directories writable only by root",
+            ctl.display()
+        ))
+        .into()
+    })
 }
 
 /// Parse names, drop duplicates (keeping the first), and carry each name's webroot index.
@@ -614,7 +644,7 @@ pub(crate) fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
         return Ok(None);
     };
     let bad = |reason: String| InputError::Other(format!("--csr {}: {reason}", path.display()));
-    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let bytes = read_public(path).map_err(bad)?;
     let csr = keys::parse_csr(&bytes).map_err(bad)?;
     let mut domains: Vec<DomainName> = Vec::new();
     for raw in &csr.dns_names {

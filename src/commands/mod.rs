@@ -33,7 +33,10 @@ pub fn main(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");
-            eprintln!("error: {}", crate::error::error_chain(&err));
+            eprintln!(
+                "error: {}",
+                crate::safe::text::for_terminal(&crate::error::error_chain(&err))
+            );
             ExitCode::from(err.exit_code())
         }
     }

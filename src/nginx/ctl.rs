@@ -1,12 +1,17 @@
 //! Running the nginx binary: config test, reload, and whether a master process is up.
 //! `-p` is never passed, so nginx resolves paths exactly as it does when run by systemd.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use super::Body;
 use crate::error::NginxError;
+use crate::safe::run::{run_blocking, Finished, RunError, Spec};
 use crate::types::PathMap;
+
+/// `nginx -t` of a large config, or a `docker exec` into a slow container, takes seconds;
+/// a minute means it hangs.
+const CTL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Compiled-in default of Debian's nginx when the config has no `pid` directive.
 const DEFAULT_PID_FILE: &str = "/run/nginx.pid";
@@ -104,24 +109,25 @@ impl Ctl {
         shlex::split(self.binary.to_str()?).filter(|argv| !argv.is_empty())
     }
 
-    fn run(&self, args: &[&str]) -> Result<Output, NginxError> {
-        let mut cmd = match self.command_line() {
-            Some(argv) => {
-                let mut cmd = Command::new(&argv[0]);
-                cmd.args(&argv[1..]);
-                cmd
-            }
-            None => Command::new(&self.binary),
+    /// Through `safe::run`: a ctl (or the program before `nginx` in a command line) another
+    /// user could replace is refused, and a hung nginx or `docker exec` is killed.
+    fn run(&self, args: &[&str]) -> Result<Finished, NginxError> {
+        let mut argv: Vec<OsString> = match self.command_line() {
+            Some(words) => words.into_iter().map(OsString::from).collect(),
+            None => vec![self.binary.clone().into_os_string()],
         };
-        crate::fsutil::scrub_secret_env(&mut cmd);
-        cmd.args(args)
-            .arg("-c")
-            .arg(self.path_map.to_container(&self.conf))
-            .output()
-            .map_err(|source| NginxError::Spawn {
-                program: self.binary.display().to_string(),
-                source,
-            })
+        argv.extend(args.iter().map(OsString::from));
+        argv.push("-c".into());
+        argv.push(self.path_map.to_container(&self.conf).into_os_string());
+        let spawn_error = |source| NginxError::Spawn {
+            program: self.binary.display().to_string(),
+            source,
+        };
+        match run_blocking(&Spec::argv(argv, CTL_TIMEOUT)) {
+            Ok(done) => Ok(done),
+            Err(RunError::Spawn(source)) => Err(spawn_error(source)),
+            Err(e) => Err(spawn_error(std::io::Error::other(e.to_string()))),
+        }
     }
 }
 
@@ -160,8 +166,8 @@ fn pid_directive(config: &super::Config) -> Option<PathBuf> {
     found
 }
 
-fn output_text(out: &Output) -> String {
-    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stdout));
+fn output_text(out: &Finished) -> String {
+    let mut text = out.stderr.clone();
+    text.push_str(&out.stdout);
     text.trim_end().to_string()
 }

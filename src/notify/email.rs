@@ -85,17 +85,10 @@ impl SmtpCredentials {
     /// readable or writable by group or others (mode 0600 or stricter), as certbot's
     /// credentials files; the error says so without showing the contents.
     pub fn from_file(path: &Path) -> Result<SmtpCredentials, String> {
-        use std::os::unix::fs::MetadataExt;
+        use crate::safe::file::{read_required, Policy};
         let shown = path.display();
-        let meta = std::fs::metadata(path).map_err(|e| format!("SMTP credentials {shown}: {e}"))?;
-        if meta.mode() & 0o077 != 0 {
-            return Err(format!(
-                "SMTP credentials {shown} are readable by others (mode {:o}): run chmod 600 {shown}",
-                meta.mode() & 0o777
-            ));
-        }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("SMTP credentials {shown}: {e}"))?;
+        let text = read_required(path, Policy::SECRET)
+            .map_err(|e| format!("SMTP credentials {shown}: {e}"))?;
         let (mut username, mut password) = (None, None);
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();

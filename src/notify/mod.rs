@@ -258,7 +258,7 @@ impl Delivery {
 /// Sends `event` to every target at once, each bounded by `timeout`; never fails.
 pub async fn send_all(targets: &[Target], event: &Event, timeout: Duration) -> Vec<Delivery> {
     let sends = targets.iter().map(|target| async move {
-        let result = tokio::time::timeout(timeout, send_one(target, event)).await;
+        let result = tokio::time::timeout(timeout, send_one(target, event, timeout)).await;
         let error = match result {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e),
@@ -272,12 +272,13 @@ pub async fn send_all(targets: &[Target], event: &Event, timeout: Duration) -> V
     futures_util::future::join_all(sends).await
 }
 
-async fn send_one(target: &Target, event: &Event) -> Result<(), String> {
-    match target {
+async fn send_one(target: &Target, event: &Event, timeout: Duration) -> Result<(), String> {
+    let result = match target {
         Target::Webhook(url) => webhook::post(url, &event.to_json()).await,
         Target::Email(email) => email.send(event).await,
-        Target::Hook(hook) => hook.run(event).await,
-    }
+        Target::Hook(hook) => hook.run(event, timeout).await,
+    };
+    result.map_err(|e| crate::safe::text::sanitize(&e))
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {

@@ -22,7 +22,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 
 use super::WebhookUrl;
 use crate::error::error_chain;
@@ -31,6 +31,8 @@ use crate::https::{self, HttpsClient};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of an error answer is kept for the log.
 const ERROR_BODY_LIMIT: usize = 200;
+/// How long the start of an error answer may take to arrive.
+const BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// POSTs `body` to `url`; a 2xx answer is success. Errors are redacted.
 pub async fn post(url: &WebhookUrl, body: &serde_json::Value) -> Result<(), String> {
@@ -55,14 +57,11 @@ async fn post_inner(url: &WebhookUrl, body: &serde_json::Value) -> Result<(), St
     if status.is_success() {
         return Ok(());
     }
-    let answer = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let answer = String::from_utf8_lossy(&answer[..answer.len().min(ERROR_BODY_LIMIT)]);
-    Err(format!("answered HTTP {status}: {}", answer.trim()))
+    // Only the start is shown: an endless body is never read past it.
+    let answer =
+        crate::safe::body::read_prefix(response.into_body(), ERROR_BODY_LIMIT, BODY_TIMEOUT).await;
+    let answer = crate::safe::text::sanitize(String::from_utf8_lossy(&answer).trim());
+    Err(format!("answered HTTP {status}: {answer}"))
 }
 
 fn client() -> Result<HttpsClient<Full<Bytes>>, String> {

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -138,15 +138,66 @@ fn bind_metrics(addr: SocketAddr, path: &Path) -> Result<(std::net::TcpListener,
     Ok((listener, path.to_path_buf()))
 }
 
-/// Serves `GET /metrics` from the textfile until the daemon stops.
-async fn serve_metrics(metrics: Option<(std::net::TcpListener, PathBuf)>) -> Result<(), Error> {
-    let Some((listener, path)) = metrics else {
+/// The status file lists every lineage: about 1 KB each.
+const MAX_STATUS_FILE: u64 = 64 << 20;
+
+/// The metrics text `/metrics` answers with: read from the textfile once after each pass
+/// (through `safe::file`: no symlink, no FIFO, bounded, ours), never per request, so
+/// whoever owns the textfile's directory cannot make the listener read another file.
+#[derive(Clone, Default)]
+struct ServedMetrics(Arc<std::sync::RwLock<String>>);
+
+/// 10,000 lineages write about 3 MB of metrics.
+const MAX_METRICS_TEXT: u64 = 32 << 20;
+
+impl ServedMetrics {
+    fn refresh(&self, ui: &Ui, path: &Path) {
+        use crate::safe::file::{read_text, Policy};
+        match read_text(path, Policy::CONFIG.limited(MAX_METRICS_TEXT)) {
+            Ok(text) => {
+                let mut served = self.0.write().unwrap_or_else(PoisonError::into_inner);
+                *served = text.unwrap_or_default();
+            }
+            Err(e) => ui.warn(format!("metrics textfile {}: {e}", path.display())),
+        }
+    }
+
+    /// The listener to serve from, the textfile to refresh from, and what it holds now.
+    fn start(
+        ui: &Ui,
+        metrics: Option<(std::net::TcpListener, PathBuf)>,
+    ) -> (
+        Option<std::net::TcpListener>,
+        Option<PathBuf>,
+        ServedMetrics,
+    ) {
+        let served = ServedMetrics::default();
+        let Some((listener, path)) = metrics else {
+            return (None, None, served);
+        };
+        served.refresh(ui, &path);
+        (Some(listener), Some(path), served)
+    }
+
+    fn text(&self) -> String {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Serves `GET /metrics` from memory until the daemon stops.
+async fn serve_metrics(
+    listener: Option<std::net::TcpListener>,
+    served: ServedMetrics,
+) -> Result<(), Error> {
+    let Some(listener) = listener else {
         return std::future::pending().await;
     };
     let listener = tokio::net::TcpListener::from_std(listener)
         .map_err(|e| Error::Internal(format!("metrics listener: {e}")))?;
-    let render = move || std::fs::read_to_string(&path).unwrap_or_default();
-    crate::metrics::serve(listener, render, std::future::pending()).await;
+    crate::metrics::serve(listener, move || served.text(), std::future::pending()).await;
     Ok(())
 }
 
@@ -276,6 +327,7 @@ async fn daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Resul
         }
     };
     let (runner, status_file) = (plan.runner, plan.status_file);
+    let (metrics_listener, metrics_path, served) = ServedMetrics::start(ui, plan.metrics);
     if plan.once {
         return tokio::select! {
             r = runner.pass(ui, status_file, stop_rx.clone()) => {
@@ -304,8 +356,13 @@ async fn daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Resul
     let on_wake = || {
         let next_due = next_due.clone();
         let stop = stop_rx.clone();
+        let (served, metrics_path) = (served.clone(), metrics_path.clone());
         async move {
-            match runner.pass(ui, status_file, stop).await {
+            let pass = runner.pass(ui, status_file, stop).await;
+            if let Some(path) = &metrics_path {
+                served.refresh(ui, path);
+            }
+            match pass {
                 Ok(pass) => {
                     *next_due.borrow_mut() =
                         schedule::daemon::earliest(pass.next_due.into_iter().chain(pass.next_ari))
@@ -328,7 +385,7 @@ async fn daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Resul
         _ = looped => {}
         _ = signals => {}
         r = fleet_loop => r?,
-        r = serve_metrics(plan.metrics) => r?,
+        r = serve_metrics(metrics_listener, served.clone()) => r?,
     }
     ui.note("certwright daemon stopped");
     Ok(())
@@ -516,9 +573,13 @@ async fn child_pass(status_file: &Path, mut stop: watch::Receiver<bool>) -> Resu
         next_due: Option<String>,
         next_ari_check: Option<String>,
     }
-    let times = std::fs::read(status_file)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<NextDue>(&b).ok());
+    let times = crate::safe::file::read(
+        status_file,
+        crate::safe::file::Policy::CONFIG.limited(MAX_STATUS_FILE),
+    )
+    .ok()
+    .flatten()
+    .and_then(|b| serde_json::from_slice::<NextDue>(&b).ok());
     let parse = |t: Option<String>| {
         OffsetDateTime::parse(&t?, &time::format_description::well_known::Rfc3339).ok()
     };

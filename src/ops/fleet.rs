@@ -457,12 +457,14 @@ impl Turn {
     async fn publish(&self, node: &str, store: &Store, name: &CertName) -> Result<u64, Error> {
         let paths = store.live_paths(name);
         let read = |p: &std::path::Path| {
-            std::fs::read_to_string(p).map_err(|e| {
+            let cannot = |e: String| {
                 Error::from(crate::error::StoreError::Other(format!(
                     "cannot read {}: {e}",
                     p.display()
                 )))
-            })
+            };
+            crate::safe::file::read_required(p, crate::safe::file::Policy::STORE)
+                .map_err(|e| cannot(e.to_string()))
         };
         let bundle = Bundle {
             // The store numbers it above this too (see `Bundle::version`).

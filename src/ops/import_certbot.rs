@@ -93,7 +93,7 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
     let name: CertName = stem
         .parse()
         .map_err(|e| format!("{e} (certwright cannot use this lineage name)"))?;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let text = certbot::read_certbot_file(path)?;
     let conf = RenewalConf::parse(&text)?;
     let mut dropped = Vec::new();
     let pems = certbot::read_lineage_pems(certbot_dir, stem, &conf)?;

@@ -118,7 +118,7 @@ impl Ctx {
             .with_env_filter(filter)
             .with_ansi(false)
             .with_target(false)
-            .with_writer(std::sync::Mutex::new(file))
+            .with_writer(std::sync::Mutex::new(crate::safe::text::LogWriter(file)))
             .finish();
         let _ = tracing::subscriber::set_global_default(subscriber);
     }

@@ -50,16 +50,28 @@ impl Ui {
 
     /// A line for the user (stderr), unless quiet.
     pub(crate) fn note(&self, line: impl AsRef<str>) {
-        tracing::info!("{}", line.as_ref());
+        let line = crate::safe::text::for_terminal(line.as_ref());
+        tracing::info!("{line}");
         if !self.quiet {
-            eprintln!("{}", line.as_ref());
+            eprintln!("{line}");
         }
     }
 
     /// A warning is shown even when quiet.
     pub(crate) fn warn(&self, line: impl AsRef<str>) {
-        tracing::warn!("{}", line.as_ref());
-        eprintln!("warning: {}", line.as_ref());
+        let line = crate::safe::text::for_terminal(line.as_ref());
+        tracing::warn!("{line}");
+        eprintln!("warning: {line}");
+    }
+
+    /// A program's output (a hook's), shown even when quiet, as it was before it was
+    /// captured; each line sanitized.
+    pub(crate) fn output(&self, text: &str) {
+        for line in text.lines() {
+            let line = crate::safe::text::sanitize(line);
+            tracing::info!("| {line}");
+            eprintln!("{line}");
+        }
     }
 }
 

@@ -23,6 +23,7 @@ pub(crate) use lock::StoreLock;
 use crate::crash::crash_point;
 use crate::error::StoreError;
 use crate::fsutil;
+use crate::safe::file::{Policy, ReadError};
 use crate::types::CertName;
 
 /// The four files of one certificate version.
@@ -113,7 +114,7 @@ impl Store {
     }
 
     /// Every renewal config and state file must be one another user could not have written
-    /// (see `fsutil::owned_by_us`): checked for the whole run up front, so a planted one is
+    /// (see `safe::file::trusted`): checked for the whole run up front, so a planted one is
     /// refused (exit 3, naming it and its owner) before anything acts on any lineage.
     fn check_owned_files(&self) -> Result<(), StoreError> {
         for dir in [self.config_dir.join("renewal"), self.work_dir.join("state")] {
@@ -133,7 +134,7 @@ impl Store {
                 let checked = if meta.file_type().is_symlink() {
                     Err("it is a symlink".to_string())
                 } else {
-                    fsutil::owned_by_us(&meta)
+                    crate::safe::file::trusted(&meta, false)
                 };
                 checked.map_err(|reason| StoreError::Unsafe { path, reason })?;
             }
@@ -420,10 +421,9 @@ impl Store {
             return Ok(None);
         }
         let paths = self.live_paths(name);
-        let fullchain = match fs::read(&paths.fullchain) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err("cannot read", &paths.fullchain)(e)),
+        let fullchain = match safe_read(&paths.fullchain, Policy::STORE)? {
+            Some(b) => b,
+            None => return Ok(None),
         };
         let Some(key) = read_optional(&paths.privkey)? else {
             return Ok(None);
@@ -446,7 +446,12 @@ impl Store {
         &self,
         name: &CertName,
     ) -> Result<Option<String>, StoreError> {
-        read_optional(&self.renewal_path(name))
+        let path = self.renewal_path(name);
+        let not_followed = Policy {
+            trusted: false,
+            ..Policy::CONFIG
+        };
+        text(&path, safe_read(&path, not_followed)?)
     }
 
     pub(crate) fn write_renewal(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
@@ -741,28 +746,39 @@ fn remove_tree(path: &Path) -> Result<(), StoreError> {
     result.map_err(io_err("cannot remove", path))
 }
 
-/// A file's text, or None when it does not exist (any other error is reported).
+/// A file's text, or None when it does not exist (any other error is reported). Symlinks
+/// are followed (`live/` is made of them); the file must still be one only we could write.
 fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
-    match fs::read_to_string(path) {
-        Ok(s) => Ok(Some(s)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err("cannot read", path)(e)),
-    }
+    text(path, safe_read(path, Policy::STORE)?)
 }
 
-/// Renewal configs and state are a few KiB; a file far larger is not one of ours.
-const MAX_TRUSTED_FILE: u64 = 1 << 20;
-
-/// `read_optional` for a file whose contents decide what certwright runs or writes as
-/// root: refused (exit 3, naming the file and why) if another user could have written it.
+/// For a file whose contents decide what certwright runs or writes as root: refused
+/// (exit 3, naming the file and why) if another user could have written it.
 fn read_trusted(path: &Path) -> Result<Option<String>, StoreError> {
-    fsutil::read_owned(path, MAX_TRUSTED_FILE).map_err(|e| match e {
-        fsutil::OwnedReadError::Io(e) => io_err("cannot read", path)(e),
-        fsutil::OwnedReadError::Untrusted(reason) => StoreError::Unsafe {
+    text(path, safe_read(path, Policy::CONFIG)?)
+}
+
+fn safe_read(path: &Path, policy: Policy) -> Result<Option<Vec<u8>>, StoreError> {
+    crate::safe::file::read(path, policy).map_err(|e| match e {
+        ReadError::Io(e) => io_err("cannot read", path)(e),
+        ReadError::Untrusted(reason) => StoreError::Unsafe {
             path: path.to_path_buf(),
             reason,
         },
     })
+}
+
+fn text(path: &Path, bytes: Option<Vec<u8>>) -> Result<Option<String>, StoreError> {
+    bytes
+        .map(|b| {
+            String::from_utf8(b).map_err(|_| {
+                io_err("cannot read", path)(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "it is not UTF-8 text",
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// One stored account, `accounts/<server dir>/<id>/`: both parts are one plain path

@@ -33,5 +33,6 @@ mod responder;
 mod security_env;
 mod security_files;
 mod security_fleet;
+mod security_io;
 mod store_attacks;
 mod support;

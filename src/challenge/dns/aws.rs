@@ -96,9 +96,14 @@ fn from_shared_files(
         (path("AWS_CONFIG_FILE", "config"), config_section),
     ];
     for (file, section) in files {
-        let text = match std::fs::read_to_string(&file) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+        // Holds keys: refused when another user could have written it (a symlinked
+        // ~/.aws is followed, as the SDKs do).
+        let policy = crate::safe::file::Policy::CONFIG
+            .followed()
+            .limited(1 << 20);
+        let text = match crate::safe::file::read_text(&file, policy) {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
             Err(e) => {
                 return Err(DnsError::Other(format!("{}: {e}", file.display())));
             }
@@ -190,11 +195,18 @@ async fn from_imds(env: &dyn Fn(&str) -> Option<String>) -> Result<AwsCredential
     imds_credentials(&body, &role).map_err(|e| fail("credentials", e))
 }
 
+/// IMDS answers are a few hundred bytes (a role name, one credentials document).
+const IMDS_BODY_LIMIT: usize = 64 << 10;
+const IMDS_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One IMDS request: the body of a 2xx answer.
 async fn imds_text(request: reqwest::RequestBuilder) -> Result<String, String> {
     let response = request.send().await.map_err(|e| e.to_string())?;
     let response = response.error_for_status().map_err(|e| e.to_string())?;
-    response.text().await.map_err(|e| e.to_string())
+    let body = crate::safe::body::read_reqwest(response, IMDS_BODY_LIMIT, IMDS_BODY_TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 #[derive(serde::Deserialize)]

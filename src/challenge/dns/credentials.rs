@@ -10,9 +10,6 @@ use base64::Engine;
 use super::secret::Secret;
 use crate::error::DnsError;
 
-/// Bigger than any credentials file; a cap so a wrong path (a log, a device) is not slurped.
-const MAX_FILE_BYTES: u64 = 64 * 1024;
-
 /// TSIG algorithms hickory signs with (certbot's HMAC-MD5 default is not among them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TsigAlgorithm {
@@ -91,36 +88,15 @@ impl Rfc2136Config {
     }
 }
 
-/// Reads a file holding secrets: a regular file no group or other user can access.
+/// Reads a file holding secrets through `safe::file`: a regular file (no symlink, no
+/// FIFO) owned by this user or root that no group or other user can access.
 pub fn read_private_file(path: &Path) -> Result<String, DnsError> {
-    use std::io::Read;
-    use std::os::unix::fs::PermissionsExt;
-    let err = |reason: String| DnsError::Credentials {
-        path: PathBuf::from(path),
-        reason,
-    };
-    let file = std::fs::File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| err(format!("cannot stat: {e}")))?;
-    if !meta.is_file() {
-        return Err(err("not a regular file".into()));
-    }
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(err(format!(
-            "it holds a secret but group or others can access it (mode {mode:04o}); run chmod 600 {}",
-            path.display()
-        )));
-    }
-    let mut text = String::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| err(format!("cannot read as UTF-8 text: {e}")))?;
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(err(format!("larger than {MAX_FILE_BYTES} bytes")));
-    }
-    Ok(text)
+    crate::safe::file::read_required(path, crate::safe::file::Policy::SECRET).map_err(|e| {
+        DnsError::Credentials {
+            path: PathBuf::from(path),
+            reason: e.to_string(),
+        }
+    })
 }
 
 /// `key = value` pairs; a repeated key is an error (which one wins would be a guess).

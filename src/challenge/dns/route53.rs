@@ -11,6 +11,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+/// A Route53 answer (a page of at most 300 record sets) is well under this.
+const BODY_LIMIT: usize = 8 << 20;
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
@@ -190,7 +194,10 @@ impl Route53Writer {
         }
         let response = request.send().await.map_err(|e| (false, e.to_string()))?;
         let status = response.status();
-        let text = response.text().await.map_err(|e| (false, e.to_string()))?;
+        let body = crate::safe::body::read_reqwest(response, BODY_LIMIT, BODY_TIMEOUT)
+            .await
+            .map_err(|e| (false, e.to_string()))?;
+        let text = String::from_utf8_lossy(&body).into_owned();
         if status.is_success() {
             return Ok(text);
         }

@@ -67,6 +67,7 @@ pub(crate) async fn after_pass(
     let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
     let mut counters: RenewalCounters = load_json(ui, store, COUNTERS);
     let mut lineages = Vec::new();
+    let mut pending = Vec::new();
     for result in results {
         match &result.outcome {
             Outcome::Failed { .. } => {
@@ -107,17 +108,16 @@ pub(crate) async fn after_pass(
             }
             lineages.push(m);
         }
-        send_due(
-            ui,
+        pending.extend(due_events(
             settings,
-            &mut alerts,
+            &alerts,
             (&result.name, result.error()),
             lineage,
             served.as_ref(),
             now,
-        )
-        .await;
+        ));
     }
+    send_pending(ui, settings, &mut alerts, pending, now).await;
     // Entries of deleted lineages go; those of lineages this run did not select stay.
     let names: std::collections::HashSet<String> = match store.list_lineages() {
         Ok((names, _)) => names.iter().map(|n| n.to_string()).collect(),
@@ -129,28 +129,59 @@ pub(crate) async fn after_pass(
     write_metrics(ui, settings, lineages, counters, now);
 }
 
-/// Send the alerts now due for one lineage; one no target accepted stays due.
-async fn send_due(
-    ui: &Ui,
+/// The alerts now due for one lineage, as `(lineage, kind, event)`.
+fn due_events(
     settings: &AlertSettings,
-    alerts: &mut AlertState,
+    alerts: &AlertState,
     (name, error): (&str, Option<&Error>),
     lineage: Option<&Lineage>,
     served: Option<&ServedReport>,
     now: OffsetDateTime,
-) {
+) -> Vec<(String, EventKind, Event)> {
     if settings.targets.is_empty() {
-        return;
+        return Vec::new();
     }
     let host = host_name();
+    let mut out = Vec::new();
     for kind in alerts.due(name, now) {
         let mut event = event_for(kind, &host, (name, error), lineage, now);
         if kind == EventKind::ServedMismatch {
             event.mismatches = served.map(ServedReport::mismatches).unwrap_or_default();
         }
-        let deliveries = notify::send_all(&settings.targets, &event, settings.timeout).await;
+        out.push((name.to_string(), kind, event));
+    }
+    out
+}
+
+/// Alerts sent at once per pass.
+const PARALLEL_ALERTS: usize = 32;
+
+/// Send the pass's alerts concurrently, all within one budget (a dead receiver costs one
+/// timeout per pass, not one per lineage); an alert no target accepted, or not sent within
+/// the budget, stays due for the next pass.
+async fn send_pending(
+    ui: &Ui,
+    settings: &AlertSettings,
+    alerts: &mut AlertState,
+    pending: Vec<(String, EventKind, Event)>,
+    now: OffsetDateTime,
+) {
+    use futures_util::StreamExt;
+    let budget = settings.timeout * 3;
+    let mut sends = futures_util::stream::iter(pending.into_iter().map(|(name, kind, event)| {
+        let targets = &settings.targets;
+        async move {
+            let deliveries = notify::send_all(targets, &event, settings.timeout).await;
+            (name, kind, event, deliveries)
+        }
+    }))
+    .buffer_unordered(PARALLEL_ALERTS);
+    let deadline = tokio::time::Instant::now() + budget;
+    while let Ok(Some((name, kind, event, deliveries))) =
+        tokio::time::timeout_at(deadline, sends.next()).await
+    {
         if log_deliveries(ui, &event, &deliveries) {
-            alerts.mark_sent(name, kind, now);
+            alerts.mark_sent(&name, kind, now);
         }
     }
 }
@@ -202,16 +233,8 @@ pub(crate) async fn check_after_install(
     let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
     alerts.set_condition(name.as_str(), EventKind::ServedMismatch, mismatched > 0);
     let id = (name.as_str(), None);
-    send_due(
-        ui,
-        settings,
-        &mut alerts,
-        id,
-        Some(&lineage),
-        Some(&report),
-        now,
-    )
-    .await;
+    let due = due_events(settings, &alerts, id, Some(&lineage), Some(&report), now);
+    send_pending(ui, settings, &mut alerts, due, now).await;
     save_json(ui, store, ALERT_STATE, &alerts);
     match mismatched {
         0 => Ok(()),
@@ -286,7 +309,7 @@ fn event_for(
             event.next_retry = Some(failure.next_attempt);
         }
         if let Some(error) = error {
-            event.error = Some(format!("{error}"));
+            event.error = Some(crate::safe::text::sanitize(&error.to_string()));
             event.problem = problem_of(error).cloned();
         }
         event.unpause_url = event

@@ -1,7 +1,8 @@
 //! What a hook runs must not be replaceable by another local user: certwright runs hooks
 //! as root, so a script someone else can write is a root shell for them.
 //!
-//! Checked, before anything else happens (exit 2), for each file the hook names:
+//! Checked, before anything else happens (exit 2), and again by `safe::run` before each
+//! run, for each file the hook names:
 //! - the program: its first word (after `VAR=value` assignments), resolved as `sh` would
 //!   (a path, or the first match on PATH), and its symlink target;
 //! - for a shell or interpreter (`sh`, `bash`, `python3`, `perl`, ...) given a script, that
@@ -16,182 +17,23 @@
 //! that was not there at check time. With `--user`, hooks run as that user but are checked
 //! as the starting user: keep them root's.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-
 use crate::error::{Error, HookError, InputError};
 
 use crate::ops::output::Ui;
 
-/// Programs that run the file named by their first non-option argument.
-const INTERPRETERS: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "ksh", "busybox", "python", "python3", "perl", "ruby", "php",
-    "node", "lua", "awk", "tclsh",
-];
-/// How deep `sh -c 'sh -c ...'` is followed.
-const MAX_NESTING: usize = 3;
+/// How long a hook may run: long enough to restart a slow service, short enough that one
+/// hung hook cannot stop the daemon for good.
+const HOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Refuse (exit 2) a hook that runs a file another local user could replace (see the
-/// module comment for exactly what is checked).
+/// Refuse (exit 2) a hook that runs a file another local user could replace (see
+/// `safe::run` for exactly what is checked).
 pub(crate) fn check_hook_location(flag: &str, command: &str) -> Result<(), Error> {
-    let refuse = |what: String| -> Error {
+    crate::safe::run::check_command(command).map_err(|what| {
         InputError::Other(format!(
             "{flag} `{command}`: refusing to run {what}; make it and its directories writable only by root"
         ))
         .into()
-    };
-    for found in files_run(command, 0).map_err(refuse)? {
-        let mut candidates = vec![found.clone()];
-        if let Ok(real) = std::fs::canonicalize(&found) {
-            if real != found {
-                candidates.push(real);
-            }
-        }
-        for path in &candidates {
-            if let Some(reason) = unsafe_location(path) {
-                return Err(refuse(format!("{}: {reason}", path.display())));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The files `command` runs that can be known without running it: its program and, for
-/// an interpreter, its script (or, for `-c`, what that command runs).
-fn files_run(command: &str, depth: usize) -> Result<Vec<PathBuf>, String> {
-    // Unbalanced quotes: the shell will refuse it too; nothing to resolve.
-    let Some(words) = shlex::split(command) else {
-        return Ok(Vec::new());
-    };
-    let mut words = words.into_iter().skip_while(|w| is_assignment(w));
-    let Some(program) = words.next() else {
-        return Ok(Vec::new());
-    };
-    if program.starts_with(['$', '(', '{', '`']) {
-        return Ok(Vec::new());
-    }
-    let Some(found) = resolve(&program)? else {
-        return Ok(Vec::new());
-    };
-    let mut files = vec![found];
-    let name = Path::new(&program)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if name == "env" && depth < MAX_NESTING {
-        // `env [-i] [VAR=value]... PROGRAM ARGS`: PROGRAM is what runs.
-        let rest: Vec<String> = words.skip_while(|w| w.starts_with('-')).collect();
-        let rest = shlex::try_join(rest.iter().map(String::as_str)).unwrap_or_default();
-        files.extend(files_run(&rest, depth + 1)?);
-        return Ok(files);
-    }
-    if !INTERPRETERS.contains(&name.as_str()) {
-        return Ok(files);
-    }
-    while let Some(arg) = words.next() {
-        if arg == "-c" {
-            if let (Some(inner), true) = (words.next(), depth < MAX_NESTING) {
-                files.extend(files_run(&inner, depth + 1)?);
-            }
-            break;
-        }
-        if arg.starts_with('-') || arg.starts_with('+') {
-            continue;
-        }
-        match resolve_path(&arg)? {
-            Some(script) => files.push(script),
-            None => return Err(format!("{arg}: no such file")),
-        }
-        break;
-    }
-    Ok(files)
-}
-
-/// `NAME=value` before the program, as `sh` takes it.
-fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| {
-        !name.is_empty()
-            && !name.starts_with(|c: char| c.is_ascii_digit())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     })
-}
-
-/// `program` as `sh` would find it: a path if it has a slash (refused if missing), else
-/// the first PATH entry holding a file of that name (`None`: a builtin or a typo, left to
-/// the shell).
-fn resolve(program: &str) -> Result<Option<PathBuf>, String> {
-    if program.contains('/') {
-        return match resolve_path(program)? {
-            Some(p) => Ok(Some(p)),
-            None => Err(format!("{program}: no such file")),
-        };
-    }
-    let Some(path) = std::env::var_os("PATH") else {
-        return Ok(None);
-    };
-    Ok(std::env::split_paths(&path)
-        .map(|dir| {
-            let dir = if dir.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                dir
-            };
-            dir.join(program)
-        })
-        .find(|p| p.is_file())
-        .map(|p| std::path::absolute(&p).unwrap_or(p)))
-}
-
-/// An absolute form of `path` if something is there.
-fn resolve_path(path: &str) -> Result<Option<PathBuf>, String> {
-    let p = std::path::absolute(path).map_err(|e| format!("{path}: {e}"))?;
-    Ok(p.exists().then_some(p))
-}
-
-/// Why `path` could be replaced by another local user, if it can.
-fn unsafe_location(path: &Path) -> Option<String> {
-    let euid = rustix::process::geteuid().as_raw();
-    let meta = std::fs::metadata(path).ok()?;
-    if meta.uid() != 0 && meta.uid() != euid {
-        return Some(format!(
-            "it belongs to uid {}, not to root or this user",
-            meta.uid()
-        ));
-    }
-    if meta.mode() & 0o002 != 0 {
-        return Some("it is world-writable".into());
-    }
-    if meta.mode() & 0o020 != 0 {
-        return Some("it is group-writable".into());
-    }
-    for dir in path.ancestors().skip(1) {
-        if dir.as_os_str().is_empty() {
-            continue;
-        }
-        let Ok(m) = std::fs::metadata(dir) else {
-            continue;
-        };
-        let shown = dir.display();
-        if m.uid() != 0 && m.uid() != euid {
-            return Some(format!(
-                "{shown} belongs to uid {}, who can replace what is in it",
-                m.uid()
-            ));
-        }
-        if m.mode() & 0o1000 == 0 {
-            if m.mode() & 0o002 != 0 {
-                return Some(format!(
-                    "{shown} is world-writable without the sticky bit, so anyone can replace it"
-                ));
-            }
-            if m.mode() & 0o020 != 0 {
-                return Some(format!(
-                    "{shown} is group-writable without the sticky bit, so its group can replace it"
-                ));
-            }
-        }
-    }
-    None
 }
 
 /// Run a hook through `sh -c`, as certbot does; its output goes to our stderr.
@@ -222,36 +64,33 @@ async fn spawn_hook(
     env: &[(&str, &str)],
     capture: bool,
 ) -> Result<String, HookError> {
-    use std::process::Stdio;
+    use crate::safe::run::{run, RunError, Spec};
     ui.note(format!("Running {kind}: {command}"));
-    let mut cmd = tokio::process::Command::new("/bin/sh");
-    crate::fsutil::scrub_secret_env(cmd.as_std_mut());
-    cmd.arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .stdout(if capture {
-            Stdio::piped()
-        } else {
-            Stdio::inherit()
-        });
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    match cmd.output().await {
-        Ok(out) if out.status.success() => {
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-        }
-        Ok(out) => Err(HookError::Exited {
+    let spec = Spec::shell(command, HOOK_TIMEOUT).with_env(env);
+    let done = run(&spec).await.map_err(|e| match e {
+        RunError::TimedOut(_) => HookError::Exited {
             kind,
             command: command.to_string(),
-            status: out.status.to_string(),
-        }),
-        Err(e) => Err(HookError::Spawn {
+            status: e.to_string(),
+        },
+        e => HookError::Spawn {
             kind,
             command: command.to_string(),
             reason: e.to_string(),
-        }),
+        },
+    })?;
+    if !capture {
+        ui.output(&done.stdout);
+    }
+    ui.output(&done.stderr);
+    if done.status.success() {
+        Ok(done.stdout.trim().to_string())
+    } else {
+        Err(HookError::Exited {
+            kind,
+            command: command.to_string(),
+            status: done.status.to_string(),
+        })
     }
 }
 
@@ -272,6 +111,7 @@ mod tests {
     use super::*;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::{Path, PathBuf};
 
     fn script(dir: &Path, mode: u32) -> PathBuf {
         let p = dir.join("hook.sh");

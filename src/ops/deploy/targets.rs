@@ -3,7 +3,6 @@
 //! Every file is written with temp + fsync + rename; no key material reaches an error text.
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rustls_pki_types::pem::PemObject;
@@ -90,7 +89,11 @@ struct LiveFiles {
 impl LiveFiles {
     fn read(store: &Store, name: &CertName) -> Result<Self, String> {
         let paths = store.live_paths(name);
-        let read = |p: &Path| fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+        let read = |p: &Path| {
+            crate::safe::file::read(p, crate::safe::file::Policy::STORE)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .ok_or_else(|| format!("{}: missing", p.display()))
+        };
         Ok(LiveFiles {
             cert: read(&paths.cert)?,
             chain: read(&paths.chain)?,
@@ -109,26 +112,12 @@ impl LiveFiles {
     }
 }
 
-/// The keystore password: the file's first line. The file must be a regular file only its
-/// owner can read or write.
+/// The keystore password: the file's first line, read through `safe::file` as a secret.
 fn read_password(file: &Path) -> Result<String, String> {
+    use crate::safe::file::{read_required, Policy};
     let shown = file.display();
-    let meta = fs::metadata(file).map_err(|e| format!("password file {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("password file {shown} is not a regular file"));
-    }
-    if meta.mode() & 0o077 != 0 {
-        return Err(format!(
-            "password file {shown} has mode {:04o}: others could read it (chmod 600 {shown})",
-            meta.mode() & 0o7777
-        ));
-    }
-    if meta.len() > MAX_PASSWORD_FILE {
-        return Err(format!(
-            "password file {shown} is larger than {MAX_PASSWORD_FILE} bytes"
-        ));
-    }
-    let text = fs::read_to_string(file).map_err(|e| format!("password file {shown}: {e}"))?;
+    let text = read_required(file, Policy::SECRET.limited(MAX_PASSWORD_FILE))
+        .map_err(|e| format!("password file {shown}: {e}"))?;
     let password = text.lines().next().unwrap_or("").to_string();
     if password.is_empty() {
         return Err(format!("password file {shown} is empty"));
@@ -174,34 +163,56 @@ fn write_pkcs12(t: &Pkcs12Target, name: &CertName, files: &LiveFiles) -> Result<
 /// The four files in a new version directory owned by the service user, then one symlink
 /// swap (`current`) switches them together: a reader never sees a key from one version
 /// and a certificate from another. `DIR/<file>` are symlinks to `current/<file>`.
+///
+/// Everything is done through the deploy dir's fd (see `fsutil::DirFd`): its owner, the
+/// service user, cannot make root write or chown anything outside it. The version dir is
+/// handed to the service user only after its files are complete.
 fn write_dir(t: &DirTarget, files: &LiveFiles) -> Result<(), String> {
     let (uid, gid) = check_dir_target(t)?;
     let io = |e: std::io::Error| e.to_string();
     if !t.path.exists() {
         fsutil::create_dir_with_mode(&t.path, 0o755).map_err(io)?;
     }
+    let dir = fsutil::DirFd::open(&t.path).map_err(io)?;
+    let stat = dir.stat().map_err(io)?;
+    check_dir_owner(&t.path, stat.st_uid, stat.st_mode, uid)?;
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     let version = format!("{DIR_VERSION_PREFIX}{stamp}");
-    let vdir = t.path.join(&version);
-    fsutil::create_dir_with_mode(&vdir, 0o750).map_err(io)?;
-    std::os::unix::fs::chown(&vdir, Some(uid), Some(gid)).map_err(io)?;
+    let vdir = dir.create_dir(&version, 0o750).map_err(io)?;
     for file in DIR_FILES {
-        let path = vdir.join(file);
-        fsutil::write_new(&path, files.by_name(file), t.mode).map_err(io)?;
-        std::os::unix::fs::chown(&path, Some(uid), Some(gid)).map_err(io)?;
+        vdir.write_new(file, files.by_name(file), t.mode, (uid, gid))
+            .map_err(io)?;
     }
-    fs::File::open(&vdir)
-        .and_then(|d| d.sync_all())
+    vdir.sync().map_err(io)?;
+    vdir.chown((uid, gid)).map_err(io)?;
+    dir.swap_symlink(Path::new(&version), DIR_CURRENT)
         .map_err(io)?;
-    fsutil::swap_symlink(Path::new(&version), &t.path.join(DIR_CURRENT)).map_err(io)?;
     for file in DIR_FILES {
-        let link = t.path.join(file);
         let target = Path::new(DIR_CURRENT).join(file);
-        if fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
-            fsutil::swap_symlink(&target, &link).map_err(io)?;
+        if dir.read_link(file).as_deref() != Some(target.as_path()) {
+            dir.swap_symlink(&target, file).map_err(io)?;
         }
     }
     remove_old_versions(&t.path, &version);
+    Ok(())
+}
+
+/// The deploy dir may belong to root or the target's owner, and no one else may write it:
+/// a group member or another user could otherwise swap the key there.
+fn check_dir_owner(path: &Path, uid: u32, mode: u32, owner: u32) -> Result<(), String> {
+    if uid != 0 && uid != owner {
+        return Err(format!(
+            "{} belongs to uid {uid}, neither root nor the target's owner; chown it",
+            path.display()
+        ));
+    }
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "{} is writable by others than its owner (mode {:04o}): they could swap the key there; chmod go-w it",
+            path.display(),
+            mode & 0o7777
+        ));
+    }
     Ok(())
 }
 
@@ -242,14 +253,10 @@ fn check_dir_target(t: &DirTarget) -> Result<(u32, u32), String> {
         Ok(meta) if !meta.is_dir() => {
             return Err(format!("{} is not a directory", t.path.display()))
         }
-        Ok(meta) if meta.permissions().mode() & 0o002 != 0 => {
-            return Err(format!(
-                "{} is writable by others (mode {:04o}): anyone could swap the key there",
-                t.path.display(),
-                meta.permissions().mode() & 0o7777
-            ))
+        Ok(meta) => {
+            use std::os::unix::fs::MetadataExt;
+            check_dir_owner(&t.path, meta.uid(), meta.mode(), user.uid.as_raw())?
         }
-        Ok(_) => {}
         Err(_) => check_parent(&t.path)?,
     }
     Ok((user.uid.as_raw(), gid))

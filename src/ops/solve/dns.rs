@@ -256,18 +256,24 @@ impl DnsSolver {
     }
 }
 
-/// A work-dir state file's text; None when absent.
+/// A work-dir journal's text; None when absent. Its entries say which records to delete
+/// and which hooks to run, so one another user could have written (or a symlink, a FIFO,
+/// an endless file) is refused (exit 3), never acted on.
 pub(crate) fn read_state(path: &Path) -> Result<Option<String>, Error> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(StoreError::Io {
+    use crate::safe::file::{read_text, Policy, ReadError};
+    read_text(path, Policy::CONFIG).map_err(|e| match e {
+        ReadError::Io(source) => StoreError::Io {
             action: "read",
             path: path.to_path_buf(),
             source,
         }
-        .into()),
-    }
+        .into(),
+        ReadError::Untrusted(reason) => StoreError::Unsafe {
+            path: path.to_path_buf(),
+            reason,
+        }
+        .into(),
+    })
 }
 
 /// Writes a work-dir state file (0600, atomically); None removes it, so a run that cleaned

@@ -412,7 +412,9 @@ fn read_ca_bundle(path: &Path) -> Result<Vec<u8>, Error> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
     let bad = |e: String| InputError::Other(format!("--store-ca-bundle {}: {e}", path.display()));
-    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let pem = crate::safe::file::read(path, crate::safe::file::Policy::PUBLIC)
+        .map_err(|e| bad(e.to_string()))?
+        .ok_or_else(|| bad("No such file or directory".into()))?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| bad(e.to_string()))?;

@@ -101,14 +101,8 @@ fn password_from_env() -> Result<Option<String>, String> {
     };
     let path = std::path::Path::new(&path);
     let shown = || format!("{PASSWORD_FILE_ENV}={}", path.display());
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", shown()))?;
-    if std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077 != 0 {
-        return Err(format!(
-            "{} is readable by group or others; chmod 600 it",
-            shown()
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", shown()))?;
+    let text = crate::safe::file::read_required(path, crate::safe::file::Policy::SECRET)
+        .map_err(|e| format!("{}: {e}", shown()))?;
     Ok(Some(text.trim_end_matches(['\n', '\r']).to_string()))
 }
 

@@ -3,7 +3,6 @@
 //! blob, and the blob's purpose and name as associated data, so a blob copied to another
 //! key (another lineage's privkey field) fails to open instead of being served.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
@@ -22,15 +21,9 @@ pub(crate) struct Sealer {
 impl Sealer {
     /// Read the key file: base64 of exactly 32 bytes, readable by its owner only.
     pub(crate) fn from_file(path: &Path) -> Result<Sealer, String> {
-        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(format!(
-                "{} is readable by group or others (mode {:o}); chmod 600 it",
-                path.display(),
-                meta.permissions().mode() & 0o777
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = crate::safe::file::read(path, crate::safe::file::Policy::SECRET)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .ok_or_else(|| format!("{}: No such file or directory", path.display()))?;
         // Raw random bytes (`head -c 32 /dev/urandom`) are the likely mistake: name the format.
         let text = String::from_utf8(bytes).map_err(|_| {
             format!(
@@ -132,6 +125,7 @@ fn tagged_data(purpose: &str, fields: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn sealer(byte: u8) -> Sealer {
         Sealer::from_base64(&STANDARD.encode([byte; 32])).unwrap()
