@@ -157,7 +157,7 @@ fn planted_manual_journals_are_refused_and_their_hooks_never_run() {
     script(&tmp.path().join("auth.sh"), "exit 1");
     script(
         &tmp.path().join("cleanup.sh"),
-        &format!("echo \"$LD_PRELOAD\" >> {}", marker.display()),
+        &format!("echo \"preload=$LD_PRELOAD\" >> {}", marker.display()),
     );
     std::fs::create_dir_all(rig.env.work_dir()).unwrap();
     let journal = rig.env.work_dir().join("manual-hook-runs.json");
@@ -176,9 +176,15 @@ fn planted_manual_journals_are_refused_and_their_hooks_never_run() {
     chown(&journal, 0);
     let out = finish(manual_run(&rig, tmp.path()));
     assert!(out.stderr.contains("LD_PRELOAD"), "{out}");
+    let ran = std::fs::read_to_string(&marker).unwrap_or_default();
     assert!(
-        !marker.exists(),
-        "the cleanup hook ran with a planted environment\n{out}"
+        !ran.contains("evil.so"),
+        "the cleanup hook ran with LD_PRELOAD\n{out}"
+    );
+    // The observer works: this run's own challenge was cleaned up by the same hook.
+    assert!(
+        ran.contains("preload="),
+        "the cleanup hook never ran\n{out}"
     );
     std::fs::remove_file(&journal).unwrap();
     std::os::unix::fs::symlink("/dev/zero", &journal).unwrap();
@@ -209,16 +215,16 @@ fn nginx_ctl_another_user_owns_is_refused() {
     let ctl = tmp.path().join("ctl.sh");
     script(&ctl, &format!("touch {}", marker.display()));
     chown(&ctl, NOBODY);
-    let out = rig.certonly(
-        "ctl.example.test",
-        &[
-            "--nginx",
-            "--nginx-server-root",
-            root.to_str().unwrap(),
-            "--nginx-ctl",
-            ctl.to_str().unwrap(),
-        ],
-    );
+    let out = rig
+        .env
+        .cli()
+        .arg("certonly")
+        .args(rig.env.flags(&rig.pebble))
+        .args(["-d", "ctl.example.test", "--nginx", "--nginx-server-root"])
+        .arg(&root)
+        .arg("--nginx-ctl")
+        .arg(&ctl)
+        .run();
     out.assert_code(2);
     assert!(out.stderr.contains("--nginx-ctl"), "{out}");
     assert!(out.stderr.contains(&format!("uid {NOBODY}")), "{out}");
@@ -371,4 +377,75 @@ fn a_password_in_an_api_url_is_scrubbed_from_errors_and_logs() {
     );
     crate::support::assert_secret_nowhere("Sup3rS3cretPw", rig.env.root(), &[&out]);
     crate::support::assert_secret_nowhere("ApiK3yValue9", rig.env.root(), &[&out]);
+}
+
+/// `slow` connections from 127.0.0.2 that send one byte now and then and never finish.
+fn slow_clients(port: u16, slow: usize) -> Vec<tokio::net::TcpStream> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut held = Vec::new();
+        for _ in 0..slow {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+            let to = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            if let Ok(mut s) = socket.connect(to).await {
+                use tokio::io::AsyncWriteExt;
+                let _ = s.write_all(b"G").await;
+                held.push(s);
+            }
+        }
+        held
+    })
+}
+
+/// Findings 5 and 7: `/metrics` answers from memory, so a textfile swapped for a symlink to
+/// a root-only file is never served; 100 slow clients from one address do not starve a
+/// scraper from another.
+#[test]
+fn metrics_listener_serves_from_memory_and_outlasts_slow_clients() {
+    use crate::support::net::http_get;
+    let rig = Rig::new();
+    rig.certonly("metrics.example.test", &[]).assert_success();
+    let tmp = open_tmp();
+    let textfile_dir = tmp.path().join("textfile");
+    std::fs::create_dir(&textfile_dir).unwrap();
+    let textfile = textfile_dir.join("certwright.prom");
+    let secret = tmp.path().join("shadow");
+    std::fs::write(&secret, "root:TOPSECRETHASH:19000\n").unwrap();
+    chmod(&secret, 0o600);
+    let port = free_port();
+    let daemon = rig
+        .env
+        .cli()
+        .args(["daemon", "--schedule", "0 0 1 1 *", "--status-file"])
+        .arg(rig.env.root().join("status.json"))
+        .args(["--metrics-listen", &format!("127.0.0.1:{port}")])
+        .arg("--metrics-textfile")
+        .arg(&textfile)
+        .args(rig.env.dir_flags())
+        .spawn();
+    let scraped = wait_for(Duration::from_secs(60), || {
+        let got = http_get(port, "localhost", "/metrics").ok()?;
+        let body = String::from_utf8_lossy(&got.body).into_owned();
+        body.contains("certwright_").then_some(body)
+    });
+    if scraped.is_none() {
+        panic!("no metrics served\n{}", daemon.wait_or_kill());
+    }
+    std::fs::remove_file(&textfile).unwrap();
+    std::os::unix::fs::symlink(&secret, &textfile).unwrap();
+    let body = http_get(port, "localhost", "/metrics")
+        .expect("GET /metrics")
+        .body;
+    let body = String::from_utf8_lossy(&body);
+    assert!(!body.contains("TOPSECRET"), "a root-only file was served");
+    assert!(body.contains("certwright_"), "{body}");
+    let _held = slow_clients(port, 100);
+    let got = http_get(port, "localhost", "/metrics");
+    let out = daemon.wait_or_kill();
+    let got = got.unwrap_or_else(|e| panic!("starved by slow clients: {e}\n{out}"));
+    assert_eq!(got.status, 200, "{out}");
 }
