@@ -449,3 +449,43 @@ fn metrics_listener_serves_from_memory_and_outlasts_slow_clients() {
     let got = got.unwrap_or_else(|e| panic!("starved by slow clients: {e}\n{out}"));
     assert_eq!(got.status, 200, "{out}");
 }
+
+/// Finding 3: a DNS-01 journal another user planted, listing a record certwright never made
+/// (the zone's SPF), is refused with exit 3 and the record stays.
+#[test]
+fn a_planted_dns_journal_is_refused_and_deletes_nothing() {
+    use crate::support::bind::Bind;
+    use crate::support::pebble::PebbleOpts;
+    let bind = Bind::start();
+    let rig = Rig::with(PebbleOpts::default().dns_server(bind.addr()));
+    let tmp = open_tmp();
+    let creds = bind.write_credentials(tmp.path(), bind.secret());
+    bind.nsupdate("update add example.test. 300 TXT \"v=spf1 -all\"\nsend\n");
+    assert_eq!(
+        bind.txt("example.test"),
+        ["v=spf1 -all"],
+        "the observer works"
+    );
+    std::fs::create_dir_all(rig.env.work_dir()).unwrap();
+    let journal = rig.env.work_dir().join("dns-01-records.json");
+    let planted = serde_json::json!({"records": [{
+        "writer": format!("rfc2136 127.0.0.1:{} key {}.", bind.port(), crate::support::bind::KEY_NAME),
+        "zone": "example.test", "name": "example.test", "value": "v=spf1 -all",
+    }]});
+    std::fs::write(&journal, planted.to_string()).unwrap();
+    chmod(&journal, 0o644);
+    chown(&journal, NOBODY);
+    let out = rig
+        .env
+        .cli()
+        .arg("certonly")
+        .args(rig.env.flags(&rig.pebble))
+        .args(["--dns-rfc2136", "--dns-rfc2136-credentials"])
+        .arg(&creds)
+        .args(["--dns-resolver", &bind.addr().to_string()])
+        .args(["-d", "example.test"])
+        .run();
+    out.assert_code(3);
+    assert!(out.stderr.contains("dns-01-records.json"), "{out}");
+    assert_eq!(bind.txt("example.test"), ["v=spf1 -all"], "{out}");
+}

@@ -122,6 +122,15 @@ pub fn writer_from_file(provider_name: &str, path: &Path) -> Result<ProviderWrit
         return ProviderWriter::rfc2136(&config);
     }
     let keys = parse_ini(&text).map_err(bad)?;
+    // A provider's error may quote what it was sent: every credential value is scrubbed.
+    for (key, value) in &keys {
+        if ["token", "key", "secret", "password"]
+            .iter()
+            .any(|s| key.contains(s))
+        {
+            crate::safe::text::register_secret(value);
+        }
+    }
     check_keys(spec, &keys).map_err(bad)?;
     build(spec.name, &keys)
 }
