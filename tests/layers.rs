@@ -292,7 +292,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "the run lock: opens (creates) the lock file to flock it; /proc/locks to name the holder",
     ),
     (
-        "store/shared/dir.rs",
+        "store/shared/dir/",
         "",
         "the shared directory store reads its own files with its own owner and size checks",
     ),
