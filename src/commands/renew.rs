@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::cli::{resolve, RenewArgs};
 use crate::error::Error;
-use crate::ops::deploy::alerts::after_pass;
+use crate::ops::deploy::alerts::{after_pass, send_outbox};
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
 use crate::ops::privileges::bind_then_drop;
@@ -47,7 +47,9 @@ pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     let now = OffsetDateTime::now_utc();
     let results = block_on(renew_pass(&ctx.ui, &store, &request, now))??;
     if !request.dry_run {
-        block_on(after_pass(&ctx.ui, &store, &request.alerts, &results, now))?;
+        let outbox = block_on(after_pass(&ctx.ui, &store, &request.alerts, &results, now))?;
+        drop(_lock);
+        block_on(send_outbox(&ctx.ui, &store, &request.alerts, outbox))?;
     }
     report(ctx, &request, &results, args.json);
     match pass_error(&request, &results) {

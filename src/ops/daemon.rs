@@ -25,7 +25,7 @@ use crate::fsutil;
 use crate::schedule::{self, CronSchedule, TwiceDaily};
 use crate::store::{Store, StoreLock};
 
-use crate::ops::deploy::alerts::{after_pass, AlertSettings};
+use crate::ops::deploy::alerts::{after_pass, send_outbox, AlertSettings};
 use crate::ops::deploy::{pull_and_deploy, DeploySettings};
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{rfc3339, Ui};
@@ -482,7 +482,7 @@ async fn one_pass(
         _ = stop.wait_for(|s| *s) => return Ok(Pass::default()),
     };
     let now = OffsetDateTime::now_utc();
-    after_pass(ui, store, &request.alerts, &results, now).await;
+    let outbox = after_pass(ui, store, &request.alerts, &results, now).await;
     let entries = plan(ui, store, now)?;
     let next_due = schedule::daemon::earliest(entries.iter().filter_map(|e| e.next_time));
     let next_ari = next_ari_check(&entries, now);
@@ -502,6 +502,8 @@ async fn one_pass(
             status_file.display()
         ));
     }
+    drop(_lock);
+    send_outbox(ui, store, &request.alerts, outbox).await;
     Ok(Pass {
         next_due,
         next_ari,

@@ -489,3 +489,35 @@ fn a_planted_dns_journal_is_refused_and_deletes_nothing() {
     assert!(out.stderr.contains("dns-01-records.json"), "{out}");
     assert_eq!(bind.txt("example.test"), ["v=spf1 -all"], "{out}");
 }
+
+/// Finding 8: while a run waits on a hung alert receiver, the run lock is free: a second
+/// run starts and finishes at once instead of exiting 4.
+#[test]
+fn a_hung_alert_receiver_never_holds_the_run_lock() {
+    use crate::support::webhook::{Behaviour, Receiver};
+    let rig = Rig::new();
+    let name = "hung.example.test";
+    rig.certonly(name, &[]).assert_success();
+    let hung = Receiver::start(Behaviour::Hang);
+    rig.pebble.resolve_to(name, "127.0.0.2");
+    let mut first = rig
+        .env
+        .cli()
+        .arg("renew")
+        .args(rig.env.dir_flags())
+        .args(["--no-random-sleep-on-renew", "--force-renewal"])
+        .args(["--notify-webhook", &hung.url("/hook")])
+        .spawn();
+    let sending = wait_for(Duration::from_secs(60), || {
+        (!hung.received().is_empty()).then_some(())
+    });
+    if sending.is_none() {
+        panic!("no alert was sent\n{}", first.wait_or_kill());
+    }
+    let second = rig.env.renew(&[]);
+    let first_still_sending = !first.has_exited();
+    let first = first.wait();
+    second.assert_success();
+    assert!(first_still_sending, "the observer saw nothing: {first}");
+    first.assert_code(1);
+}

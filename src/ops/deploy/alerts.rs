@@ -53,16 +53,17 @@ impl AlertSettings {
     }
 }
 
-/// Records the pass's outcomes, sends the alerts now due and writes the metrics textfile.
+/// Records the pass's outcomes and writes the metrics textfile, under the run lock; the
+/// alerts now due are returned, to be sent by `send_outbox` once the lock is released.
 pub(crate) async fn after_pass(
     ui: &Ui,
     store: &Store,
     settings: &AlertSettings,
     results: &[LineageResult],
     now: OffsetDateTime,
-) {
+) -> Outbox {
     if settings.is_empty() {
-        return;
+        return Outbox::default();
     }
     let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
     let mut counters: RenewalCounters = load_json(ui, store, COUNTERS);
@@ -117,7 +118,6 @@ pub(crate) async fn after_pass(
             now,
         ));
     }
-    send_pending(ui, settings, &mut alerts, pending, now).await;
     // Entries of deleted lineages go; those of lineages this run did not select stay.
     let names: std::collections::HashSet<String> = match store.list_lineages() {
         Ok((names, _)) => names.iter().map(|n| n.to_string()).collect(),
@@ -127,6 +127,41 @@ pub(crate) async fn after_pass(
     save_json(ui, store, ALERT_STATE, &alerts);
     save_json(ui, store, COUNTERS, &counters);
     write_metrics(ui, settings, lineages, counters, now);
+    Outbox { pending, now }
+}
+
+/// Alerts a pass found due, not sent yet.
+pub(crate) struct Outbox {
+    pending: Vec<(String, EventKind, Event)>,
+    now: OffsetDateTime,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            pending: Vec::new(),
+            now: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+}
+
+/// Sends what `after_pass` found due, outside the run lock (a dead receiver never holds up
+/// another run), then takes the lock again briefly to record what was delivered; if another
+/// run holds it, the delivered alerts stay due and may be sent once more.
+pub(crate) async fn send_outbox(ui: &Ui, store: &Store, settings: &AlertSettings, outbox: Outbox) {
+    if outbox.pending.is_empty() {
+        return;
+    }
+    let sent = send_pending(ui, settings, outbox.pending).await;
+    let Ok(_lock) = store.lock() else {
+        ui.warn("another run holds the lock: delivered alerts are not recorded and may repeat");
+        return;
+    };
+    let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
+    for (name, kind) in sent {
+        alerts.mark_sent(&name, kind, outbox.now);
+    }
+    save_json(ui, store, ALERT_STATE, &alerts);
 }
 
 /// The alerts now due for one lineage, as `(lineage, kind, event)`.
@@ -162,28 +197,35 @@ const PARALLEL_ALERTS: usize = 32;
 async fn send_pending(
     ui: &Ui,
     settings: &AlertSettings,
-    alerts: &mut AlertState,
     pending: Vec<(String, EventKind, Event)>,
-    now: OffsetDateTime,
-) {
+) -> Vec<(String, EventKind)> {
     use futures_util::StreamExt;
-    let budget = settings.timeout * 3;
-    let mut sends = futures_util::stream::iter(pending.into_iter().map(|(name, kind, event)| {
-        let targets = &settings.targets;
-        async move {
-            let deliveries = notify::send_all(targets, &event, settings.timeout).await;
-            (name, kind, event, deliveries)
-        }
-    }))
-    .buffer_unordered(PARALLEL_ALERTS);
-    let deadline = tokio::time::Instant::now() + budget;
-    while let Ok(Some((name, kind, event, deliveries))) =
-        tokio::time::timeout_at(deadline, sends.next()).await
-    {
-        if log_deliveries(ui, &event, &deliveries) {
-            alerts.mark_sent(&name, kind, now);
+    // One lineage's alerts go out in order (a failure before its near-expiry); lineages
+    // go out side by side.
+    let mut by_lineage: Vec<(String, Vec<(EventKind, Event)>)> = Vec::new();
+    for (name, kind, event) in pending {
+        match by_lineage.last_mut() {
+            Some((last, events)) if *last == name => events.push((kind, event)),
+            _ => by_lineage.push((name, vec![(kind, event)])),
         }
     }
+    let sends = by_lineage.into_iter().map(|(name, events)| async move {
+        let mut sent = Vec::new();
+        for (kind, event) in events {
+            let deliveries = notify::send_all(&settings.targets, &event, settings.timeout).await;
+            if log_deliveries(ui, &event, &deliveries) {
+                sent.push((name.clone(), kind));
+            }
+        }
+        sent
+    });
+    let mut sends = futures_util::stream::iter(sends).buffer_unordered(PARALLEL_ALERTS);
+    let deadline = tokio::time::Instant::now() + settings.timeout * 3;
+    let mut sent = Vec::new();
+    while let Ok(Some(delivered)) = tokio::time::timeout_at(deadline, sends.next()).await {
+        sent.extend(delivered);
+    }
+    sent
 }
 
 /// The node_exporter textfile, when `--metrics-textfile` is set.
@@ -234,7 +276,9 @@ pub(crate) async fn check_after_install(
     alerts.set_condition(name.as_str(), EventKind::ServedMismatch, mismatched > 0);
     let id = (name.as_str(), None);
     let due = due_events(settings, &alerts, id, Some(&lineage), Some(&report), now);
-    send_pending(ui, settings, &mut alerts, due, now).await;
+    for (name, kind) in send_pending(ui, settings, due).await {
+        alerts.mark_sent(&name, kind, now);
+    }
     save_json(ui, store, ALERT_STATE, &alerts);
     match mismatched {
         0 => Ok(()),
