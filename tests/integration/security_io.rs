@@ -521,3 +521,39 @@ fn a_hung_alert_receiver_never_holds_the_run_lock() {
     assert!(first_still_sending, "the observer saw nothing: {first}");
     first.assert_code(1);
 }
+
+/// Finding 9: renewal configs are read (to learn the ports to bind) before the owner check:
+/// a FIFO there no longer blocks the run and a symlink to /dev/zero is not read; both are
+/// then refused with exit 3 naming them.
+#[test]
+fn a_fifo_or_dev_zero_among_renewal_configs_is_refused_at_once() {
+    let rig = Rig::new();
+    rig.certonly("fine.example.test", &[]).assert_success();
+    let renewal = rig.env.config_dir().join("renewal");
+    let fifo = renewal.join("fifo.example.test.json");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    let run = || {
+        rig.env
+            .cli()
+            .arg("renew")
+            .args(rig.env.dir_flags())
+            .arg("--no-random-sleep-on-renew")
+            .spawn()
+    };
+    let out = finish(run());
+    out.assert_code(3);
+    assert!(out.stderr.contains("fifo.example.test.json"), "{out}");
+    std::fs::remove_file(&fifo).unwrap();
+    let zero = renewal.join("zero.example.test.json");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let out = finish(run());
+    out.assert_code(3);
+    assert!(out.stderr.contains("zero.example.test.json"), "{out}");
+    std::fs::remove_file(&zero).unwrap();
+    rig.env.renew(&[]).assert_success();
+}
