@@ -190,6 +190,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (4, "another certwright run holds the lock (the message names its pid)"),
     (5, "nginx problem (config unparseable or failing `nginx -t`, no server block for a name, reload failed)"),
     (6, "fleet mode: the shared store is unreachable or refused a write, or this node lost the lineage's lock mid-order (nothing installed)"),
+    (7, "doctor: a finding that would make validation fail (each printed with where and the fix)"),
 ];
 
 /// The exit-code table as the help text shows it.
@@ -275,6 +276,9 @@ pub enum Error {
     AlertsFailed { failed: usize, total: usize },
     #[error("{failed} of {total} certbot lineage(s) could not be imported")]
     NotImported { failed: usize, total: usize },
+    /// `doctor` found problems that would make validation fail; each was printed.
+    #[error("{errors} finding(s) would make validation fail")]
+    WouldFail { errors: usize },
     /// SIGINT/SIGTERM while challenges were published; they were undone first.
     #[error("stopped by {signal} while the challenges were published (they were removed again)")]
     Interrupted { signal: &'static str },
@@ -302,6 +306,7 @@ impl Error {
             Error::Locked { .. } => 4,
             Error::Nginx(_) => 5,
             Error::Shared { .. } => 6,
+            Error::WouldFail { .. } => 7,
         }
     }
 }
@@ -359,6 +364,7 @@ mod tests {
                 2,
             ),
             (DnsError::Other("x".into()).into(), 1),
+            (Error::WouldFail { errors: 1 }, 7),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");

@@ -4,7 +4,8 @@
 //! `cli` (clap types; `cli::resolve` turns them into validated requests) -> `commands` (one
 //! file per subcommand, never importing another) -> `ops` (the shared workflows; the only
 //! layer that wires leaves) -> leaves `acme`, `challenge`, `store`, `nginx`, `schedule`,
-//! `config`, `certbot` (never importing each other) -> `types`, `error`, `fsutil`, `https`, `crash`.
+//! `config`, `certbot`, `renewers` (what renews on this machine: timers, cron, daemons)
+//! (never importing each other) -> `types`, `error`, `fsutil`, `https`, `crash`.
 #![forbid(unsafe_code)]
 // The library's surface is what the binary and the tests use; the rest is crate-private.
 #![warn(unreachable_pub)]
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod nginx;
 pub mod notify;
 pub(crate) mod ops;
+pub(crate) mod renewers;
 pub(crate) mod schedule;
 pub(crate) mod store;
 pub mod types;
