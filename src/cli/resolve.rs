@@ -1008,6 +1008,7 @@ pub(crate) fn doctor(
             http_01_address: None,
         },
         resolvers: resolvers(a)?,
+        http_01_port: a.http_01_port,
         server: explicit_server
             .then(|| server(args.server.server.as_deref(), args.server.staging))
             .transpose()?,

@@ -37,6 +37,20 @@ pub struct Answering {
     pub action: Option<Place>,
 }
 
+impl Answering {
+    /// The one place to show: the location when its text shows the deciding directive
+    /// (`location /.well-known/ { deny all; }`), else that directive, the location or the
+    /// server block.
+    pub fn deciding(&self) -> &Place {
+        match (&self.location, &self.action) {
+            (Some(l), Some(a)) if l.file == a.file && l.text.contains(&a.text) => l,
+            (_, Some(a)) => a,
+            (Some(l), None) => l,
+            (None, None) => &self.server,
+        }
+    }
+}
+
 /// Directives that decide how a location answers, in the order they are looked for.
 const ACTIONS: [&str; 9] = [
     "return",
@@ -221,9 +235,10 @@ mod tests {
             .answering("a.test", 80, None, "/.well-known/acme-challenge/x")
             .expect("a block");
         assert!(!a.catch_all);
-        let loc = a.location.expect("location");
+        let loc = a.location.clone().expect("location");
         assert_eq!(loc.line, 7);
         assert_eq!(loc.text, "location /.well-known/ { deny all; }");
+        assert_eq!(a.deciding().line, 7);
         assert_eq!(a.action.expect("action").text, "deny all;");
     }
 

@@ -75,12 +75,12 @@ fn random_challenge(name: &str) -> Http01Challenge {
     }
 }
 
-/// The port the CA's probe reaches for this solver (80 for the DNS solvers: unused).
-pub(super) fn http_port(auth: &Authenticator) -> u16 {
+/// The port the solver answers on, if it has its own (standalone, nginx).
+pub(super) fn http_port(auth: &Authenticator) -> Option<u16> {
     match auth {
         Authenticator::Standalone { http_01_port, .. }
-        | Authenticator::Nginx { http_01_port, .. } => *http_01_port,
-        _ => 80,
+        | Authenticator::Nginx { http_01_port, .. } => Some(*http_01_port),
+        _ => None,
     }
 }
 
@@ -165,9 +165,7 @@ fn wrong_answer(
 ) -> Finding {
     let last = p.hops.last();
     let status = last.map(|h| h.status).unwrap_or(0);
-    let by_nginx = last
-        .and_then(|h| h.server.as_deref())
-        .is_some_and(|s| s.to_ascii_lowercase().starts_with("nginx"));
+    let by_nginx = last.is_some_and(served_by_nginx);
     if let (true, Some(conf)) = (by_nginx, nginx_conf) {
         if let Some(a) = conf.answering(
             name,
@@ -175,11 +173,7 @@ fn wrong_answer(
             Some(&p.address.to_string()),
             HTTP_01_PATH_PREFIX,
         ) {
-            let place = a
-                .action
-                .clone()
-                .or(a.location.clone())
-                .unwrap_or(a.server.clone());
+            let place = a.deciding().clone();
             if a.catch_all {
                 return Finding::error(
                     "nginx",
@@ -213,7 +207,9 @@ fn redirected(
     chain: String,
     nginx_conf: Option<&nginx::Config>,
 ) -> Option<Finding> {
+    let first_by_nginx = p.hops.first().is_some_and(served_by_nginx);
     let by = nginx_conf
+        .filter(|_| first_by_nginx)
         .and_then(|c| {
             c.answering(
                 name,
@@ -222,9 +218,9 @@ fn redirected(
                 HTTP_01_PATH_PREFIX,
             )
         })
-        .and_then(|a| a.action.or(a.location))
-        .map(|place| format!(" (nginx: {place})"))
+        .map(|a| format!(" (nginx: {})", a.deciding()))
         .unwrap_or_default();
+    let chain = format!("{chain}{by}");
     Some(match reason {
         RedirectKind::OtherPort(other) => Finding::error(
             "http",
@@ -251,6 +247,13 @@ fn redirected(
             "use an absolute http(s) URL or a path in Location".into(),
         ),
     })
+}
+
+/// Whether nginx answered (its `Server` header, on by default).
+fn served_by_nginx(hop: &probe::Hop) -> bool {
+    hop.server
+        .as_deref()
+        .is_some_and(|s| s.to_ascii_lowercase().starts_with("nginx"))
 }
 
 /// nginx's configuration, when there is one to explain answers with.

@@ -40,6 +40,8 @@ pub(crate) struct DoctorRequest {
     /// The standalone solver `-d` names get when none is given.
     pub default_authenticator: Authenticator,
     pub resolvers: Vec<SocketAddr>,
+    /// `--http-01-port`: where a webroot's web server answers (the CA uses 80).
+    pub http_01_port: u16,
     /// `--server`/`--staging` as given; None: each lineage's own (Let's Encrypt for -d).
     pub server: Option<ServerUrl>,
     pub default_server: ServerUrl,
@@ -56,6 +58,26 @@ struct Group {
     authenticator: Authenticator,
     server: ServerUrl,
     ca_bundle: Option<PathBuf>,
+    /// Where the probe asks: the solver's port, else `--http-01-port`.
+    port: u16,
+}
+
+impl Group {
+    fn new(
+        names: Vec<String>,
+        authenticator: Authenticator,
+        server: ServerUrl,
+        ca_bundle: Option<PathBuf>,
+        default_port: u16,
+    ) -> Group {
+        Group {
+            names,
+            port: http::http_port(&authenticator).unwrap_or(default_port),
+            authenticator,
+            server,
+            ca_bundle,
+        }
+    }
 }
 
 /// Runs every check and returns the report (the caller prints it and picks the exit code).
@@ -97,15 +119,14 @@ fn groups(store: &Store, req: &DoctorRequest) -> Result<(Vec<Group>, Vec<String>
         }
     }
     if !req.names.is_empty() {
-        let group = Group {
-            names: req.names.iter().map(|d| d.as_str().to_string()).collect(),
-            authenticator: req
-                .authenticator
-                .clone()
-                .unwrap_or(req.default_authenticator.clone()),
-            server: req.server.clone().unwrap_or(req.default_server.clone()),
-            ca_bundle: req.ca_bundle.clone(),
-        };
+        let authenticator = req.authenticator.clone();
+        let group = Group::new(
+            req.names.iter().map(|d| d.as_str().to_string()).collect(),
+            authenticator.unwrap_or(req.default_authenticator.clone()),
+            req.server.clone().unwrap_or(req.default_server.clone()),
+            req.ca_bundle.clone(),
+            req.http_01_port,
+        );
         return Ok((vec![group], ours));
     }
     for wanted in &req.cert_names {
@@ -114,11 +135,14 @@ fn groups(store: &Store, req: &DoctorRequest) -> Result<(Vec<Group>, Vec<String>
     let groups = configs
         .into_iter()
         .filter(|c| req.cert_names.is_empty() || req.cert_names.contains(&c.cert_name))
-        .map(|c| Group {
-            names: c.domains.iter().map(|d| d.as_str().to_string()).collect(),
-            authenticator: req.authenticator.clone().unwrap_or(c.authenticator),
-            server: req.server.clone().unwrap_or(c.server),
-            ca_bundle: req.ca_bundle.clone().or(c.ca_bundle),
+        .map(|c| {
+            Group::new(
+                c.domains.iter().map(|d| d.as_str().to_string()).collect(),
+                req.authenticator.clone().unwrap_or(c.authenticator),
+                req.server.clone().unwrap_or(c.server),
+                req.ca_bundle.clone().or(c.ca_bundle),
+                req.http_01_port,
+            )
         })
         .collect();
     Ok((groups, ours))
@@ -222,7 +246,7 @@ async fn probe_http(
     if targets.is_empty() {
         return;
     }
-    let port = http::http_port(&group.authenticator);
+    let port = group.port;
     match http::probe_all(ui, store, &group.authenticator, port, &targets).await {
         Ok(all) => {
             for (target, probes) in targets.iter().zip(all) {
