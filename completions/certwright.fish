@@ -354,6 +354,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand renew" -l smtp-ca-
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l smtp-from -d 'Sender address of alert mails (default: certwright@<host name>)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l failure-hook -d 'Shell command run for each alert, with the event in CERTWRIGHT_* environment variables (CERTWRIGHT_EVENT, _LINEAGE, _NAMES, _DAYS_LEFT, _ERROR, ...)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l metrics-textfile -d 'After the run, write Prometheus metrics here atomically (node_exporter textfile collector; name it *.prom)' -r -F
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l system-root -d 'Where --dry-run looks for cron and systemd files to say whether anything renews for real (tests: a temp dir)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F

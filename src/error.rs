@@ -86,13 +86,30 @@ pub enum AcmeError {
     Timeout { what: String, seconds: u64 },
     #[error("the CA's terms of service must be accepted: read {terms} and pass --agree-tos")]
     TermsNotAgreed { terms: String },
-    #[error("validation of {identifier} failed: {problem}")]
+    #[error("validation of {identifier} failed: {problem}{}", diagnosis_lines(.diagnosis))]
     Validation {
-        identifier: String,
+        /// (A boxed str: with the diagnosis, `AcmeError` stays under clippy's bound.)
+        identifier: Box<str>,
         problem: Problem,
+        /// What `doctor`'s checks found for the name right after the failure.
+        diagnosis: Option<Box<Diagnosis>>,
     },
     #[error("the certificate the CA returned is unusable: {0}")]
     BadCertificate(String),
+}
+
+/// `doctor`'s findings for a name whose validation failed, one line each (behind one thin
+/// pointer: `AcmeError` stays under clippy's large-error bound).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnosis(pub Vec<String>);
+
+/// The post-failure findings under the CA's error, one indented line each.
+fn diagnosis_lines(diagnosis: &Option<Box<Diagnosis>>) -> String {
+    diagnosis
+        .iter()
+        .flat_map(|d| d.0.iter())
+        .map(|l| format!("\n  doctor: {l}"))
+        .collect()
 }
 
 /// On-disk state could not be read or written (exit 3).

@@ -663,8 +663,9 @@ impl PendingOrder {
                 .map(problem_from);
             if let Some(problem) = problem {
                 return AcmeError::Validation {
-                    identifier,
+                    identifier: identifier.into(),
                     problem,
+                    diagnosis: None,
                 };
             }
         }

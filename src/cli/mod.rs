@@ -1020,6 +1020,17 @@ pub struct RenewArgs {
 
     #[command(flatten)]
     pub alerts: AlertArgs,
+
+    /// Where --dry-run looks for cron and systemd files to say whether anything renews
+    /// for real (tests: a temp dir).
+    #[arg(
+        long,
+        hide = true,
+        env = "CERTWRIGHT_SYSTEM_ROOT",
+        default_value = "/",
+        value_name = "DIR"
+    )]
+    pub system_root: PathBuf,
 }
 
 /// Where alerts and metrics go (renew; `notify --test`).

@@ -285,6 +285,9 @@ fn broken_signed_zone(dir: &Path) -> (String, String) {
     let out = Command::new("dnssec-signzone")
         .args(["-S", "-q", "-K"])
         .arg(dir)
+        // dsset-ZONE goes next to the keys, not into the current directory.
+        .arg("-d")
+        .arg(dir)
         .args(["-o", zone, "-f"])
         .arg(&signed)
         .arg(&unsigned)
@@ -451,4 +454,80 @@ fn renewal_set_up_findings_name_their_cron_line_and_certbot_overlap() {
                 && f.contains("certbot.timer")),
         "{all}"
     );
+}
+
+#[test]
+fn a_failed_validation_prints_the_findings_under_the_cas_error() {
+    // A server-level `return 403` runs before the location the nginx solver adds.
+    let nginx = Nginx::start(
+        "server {\n    listen 127.0.0.1:@PORT0@;\n    server_name fail.example.test;\n    return 403;\n}\n",
+    );
+    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
+    let env = Env::new();
+    let out = env
+        .cli()
+        .arg("certonly")
+        .args(env.flags(&pebble))
+        .args([
+            "--nginx",
+            "--nginx-ctl",
+            "/usr/sbin/nginx",
+            "--nginx-server-root",
+        ])
+        .arg(nginx.server_root())
+        .args([
+            "--http-01-port",
+            &nginx.port(0).to_string(),
+            "-d",
+            "fail.example.test",
+        ])
+        // The post-failure checks resolve the name as the CA does: at Pebble's DNS.
+        .env("CERTWRIGHT_DOCTOR_RESOLVER", pebble.dns_addr().to_string())
+        .run();
+    out.assert_code(1);
+    let site = nginx.server_root().join("sites-enabled/default");
+    let line = line_of(&nginx.site_path(), "return 403;");
+    assert!(
+        out.stderr
+            .contains("validation of fail.example.test failed"),
+        "{out}"
+    );
+    let expected = format!(
+        "doctor: nginx answers 403 for /.well-known/acme-challenge/ at {}:{line} (`return 403;`)",
+        site.display()
+    );
+    assert!(out.stderr.contains(&expected), "{out}");
+}
+
+#[test]
+fn renew_dry_run_says_it_renews_nothing_and_whether_anything_will() {
+    let rig = super::support::rig::Rig::new();
+    rig.certonly("dry.example.test", &[]).assert_success();
+    let root = tempfile::tempdir().expect("system root");
+    let dry_run = |root: &Path| {
+        rig.env
+            .cli()
+            .arg("renew")
+            .args(rig.env.dir_flags())
+            .args(["--no-random-sleep-on-renew", "--dry-run"])
+            .env("CERTWRIGHT_SYSTEM_ROOT", root)
+            .run()
+    };
+    let out = dry_run(root.path());
+    out.assert_success();
+    let last = out.stdout.lines().last().unwrap_or_default().to_string();
+    assert!(last.contains("A dry run renews nothing"), "{out}");
+    assert!(
+        last.contains("Nothing on this machine renews them for real"),
+        "{out}"
+    );
+
+    let crontabs = root.path().join("var/spool/cron/crontabs");
+    std::fs::create_dir_all(&crontabs).expect("mkdir");
+    std::fs::write(crontabs.join("root"), "17 3 * * * certwright -q renew\n").expect("crontab");
+    let out = dry_run(root.path());
+    out.assert_success();
+    let last = out.stdout.lines().last().unwrap_or_default().to_string();
+    assert!(last.contains("A dry run renews nothing"), "{out}");
+    assert!(!last.contains("Nothing on this machine"), "{out}");
 }

@@ -18,7 +18,7 @@ use crate::types::HTTP_01_PATH_PREFIX;
 
 use crate::ops::issue::session::Session;
 use crate::ops::output::Ui;
-use crate::ops::solve::prepare_authenticator;
+use crate::ops::solve::{prepare_authenticator, Prepared};
 
 use super::report::{Finding, ProbeReport};
 
@@ -36,19 +36,29 @@ pub(super) async fn probe_all(
     port: u16,
     targets: &[Target],
 ) -> Result<Vec<Vec<Probe>>, String> {
+    let session = Session::default();
+    let result = match prepare_authenticator(ui, &session, store, auth).await {
+        Ok(mut prepared) => probe_with(ui, &mut prepared, port, targets).await,
+        Err(e) => Err(crate::error::error_chain(&e)),
+    };
+    session.shutdown().await;
+    result
+}
+
+/// Publish a random token per target through an already prepared solver, probe every
+/// address, remove the tokens again.
+pub(super) async fn probe_with(
+    ui: &Ui,
+    prepared: &mut Prepared<'_>,
+    port: u16,
+    targets: &[Target],
+) -> Result<Vec<Vec<Probe>>, String> {
     let challenges: Vec<Http01Challenge> =
         targets.iter().map(|t| random_challenge(&t.name)).collect();
-    let session = Session::default();
-    let mut prepared = prepare_authenticator(ui, &session, store, auth)
+    let published = prepared
+        .publish(ui, &challenges)
         .await
         .map_err(|e| crate::error::error_chain(&e))?;
-    let published = match prepared.publish(ui, &challenges).await {
-        Ok(p) => p,
-        Err(e) => {
-            session.shutdown().await;
-            return Err(crate::error::error_chain(&e));
-        }
-    };
     let probes = targets.iter().zip(&challenges).map(|(t, c)| async move {
         let path = format!("{HTTP_01_PATH_PREFIX}{}", c.token);
         let each = t
@@ -59,7 +69,6 @@ pub(super) async fn probe_all(
     });
     let results = futures_util::future::join_all(probes).await;
     prepared.cleanup(ui, published, &challenges).await;
-    session.shutdown().await;
     Ok(results)
 }
 
@@ -184,9 +193,12 @@ fn wrong_answer(
             }
             return Finding::error(
                 "nginx",
-                format!("nginx answers {status} for {HTTP_01_PATH_PREFIX} at {place} through {}", p.address),
+                format!(
+                    "nginx answers {status} for {HTTP_01_PATH_PREFIX} at {place} through {}",
+                    p.address
+                ),
                 place.to_string(),
-                "let /.well-known/acme-challenge/ through: remove the rule or add `location ^~ /.well-known/acme-challenge/ { root <webroot>; }` before it".into(),
+                nginx_fix(status, &place.text),
             );
         }
     }
@@ -247,6 +259,16 @@ fn redirected(
             "use an absolute http(s) URL or a path in Location".into(),
         ),
     })
+}
+
+/// The fix for an nginx answer without the token, by its status and deciding directive.
+fn nginx_fix(status: u16, directive: &str) -> String {
+    let serves_files = directive.starts_with("root") || directive.starts_with("alias");
+    match (status, serves_files) {
+        (403, true) => "nginx's worker user cannot read the webroot: give it x on every directory above the files and r on them (or `user` in nginx.conf)".into(),
+        (404, true) => "nginx serves another directory than the webroot certwright writes to: pass that root as -w, or point the root at it".into(),
+        _ => "let /.well-known/acme-challenge/ through: remove the rule, or add `location ^~ /.well-known/acme-challenge/ { root <webroot>; }` before it".into(),
+    }
 }
 
 /// Whether nginx answered (its `Server` header, on by default).

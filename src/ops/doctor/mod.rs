@@ -3,6 +3,7 @@
 //! nothing; what it publishes to probe (a token file, a listener, an nginx location) it
 //! removes again.
 
+mod after;
 mod dns;
 mod http;
 pub(crate) mod report;
@@ -24,6 +25,7 @@ use crate::types::{CertName, DomainName, ServerUrl};
 use crate::ops::output::Ui;
 use crate::ops::renew::lineage::require_config;
 
+pub(crate) use after::after_failure;
 use report::{CaReport, Finding, NameReport, Report};
 
 /// A clock this far from the CA's is worth a warning.
@@ -105,6 +107,14 @@ pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<R
     report.renewal = findings;
     report.count();
     Ok(report)
+}
+
+/// Whether something on this machine renews certwright's certificates for real (a timer,
+/// a cron entry without --dry-run, a daemon).
+pub(crate) fn renewal_active(system_root: &std::path::Path) -> bool {
+    crate::renewers::find(system_root).iter().any(|r| {
+        r.client == crate::renewers::Client::Certwright && r.inactive.is_none() && !r.dry_run_only
+    })
 }
 
 /// The groups to check, and every name of this host's lineages (for the certbot overlap).

@@ -36,7 +36,7 @@ pub(crate) fn check(
             .iter()
             .any(|r| r.client == c && r.inactive.is_none() && !r.dry_run_only)
     };
-    if !active(Client::Certwright) {
+    if !super::renewal_active(system_root) {
         out.push(none_found(&found));
     }
     if active(Client::Certbot) {
