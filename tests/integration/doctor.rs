@@ -384,7 +384,12 @@ fn a_broken_dnssec_signature_is_named_as_the_cause() {
 #[test]
 fn renewal_set_up_findings_name_their_cron_line_and_certbot_overlap() {
     let rig = super::support::rig::Rig::new();
+    // Four certificates for the same name this week: one short of Let's Encrypt's limit.
     rig.certonly("renewed.example.test", &[]).assert_success();
+    for _ in 0..3 {
+        rig.certonly("renewed.example.test", &["--force-renewal"])
+            .assert_success();
+    }
     let root = tempfile::tempdir().expect("system root");
     let crontabs = root.path().join("var/spool/cron/crontabs");
     std::fs::create_dir_all(&crontabs).expect("mkdir");
@@ -429,6 +434,16 @@ fn renewal_set_up_findings_name_their_cron_line_and_certbot_overlap() {
         "{report:#}"
     );
     assert_eq!(report["errors"], 0, "{report:#}");
+    let limit = &report["names"][0]["findings"][0];
+    assert_eq!(limit["check"], "rate-limit", "{report:#}");
+    assert_eq!(limit["severity"], "warning", "{report:#}");
+    assert!(
+        limit["what"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("4 certificate(s) for exactly renewed.example.test"),
+        "{report:#}"
+    );
     let renewal: Vec<String> = report["renewal"]
         .as_array()
         .expect("renewal findings")

@@ -41,7 +41,12 @@ pub(crate) async fn after_failure(
             findings.extend(probe(ui, solver, auth, identifier, resolution.addresses).await);
         }
     }
-    findings.extend(dns::caa(&lookup, identifier, &identities, method).await);
+    let ctx = dns::CaaContext {
+        identities: &identities,
+        method,
+        account: dns::Account::NotChecked,
+    };
+    findings.extend(dns::caa(&lookup, identifier, &ctx).await);
     findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

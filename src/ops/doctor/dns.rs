@@ -8,6 +8,24 @@ use crate::error::DnsError;
 
 use super::report::Finding;
 
+/// What CAA records are checked against: the CA's identities, the challenge type, and this
+/// host's account with the CA.
+pub(super) struct CaaContext<'a> {
+    pub identities: &'a [String],
+    pub method: &'a str,
+    pub account: Account,
+}
+
+/// certwright's account URL at the CA, as far as it was looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Account {
+    /// Not looked up (after a failure): an `accounturi` restriction is only named.
+    NotChecked,
+    /// No account with this CA yet: a new one cannot match an `accounturi`.
+    Missing,
+    Url(String),
+}
+
 /// The CAA issuer domains of well-known CAs whose directories do not list them.
 const KNOWN_IDENTITIES: [(&str, &str); 6] = [
     ("letsencrypt.org", "letsencrypt.org"),
@@ -114,14 +132,9 @@ fn servers(lookup: &Lookup) -> String {
 }
 
 /// The CAA set that applies, checked against the CA's identities and the challenge type.
-pub(super) async fn caa(
-    lookup: &Lookup,
-    name: &str,
-    identities: &[String],
-    method: &str,
-) -> Vec<Finding> {
+pub(super) async fn caa(lookup: &Lookup, name: &str, ctx: &CaaContext<'_>) -> Vec<Finding> {
     match diagnose::relevant_caa(lookup, name).await {
-        Ok(Ok(Some(set))) => caa_findings(name, &set, identities, method),
+        Ok(Ok(Some(set))) => caa_findings(name, &set, ctx),
         Ok(Ok(None)) => Vec::new(),
         Ok(Err(problem)) => vec![resolve_finding(name, &problem, lookup)],
         Err(e) => vec![Finding::error(
@@ -169,12 +182,8 @@ fn unknown_critical(set: &CaaSet) -> Option<Finding> {
 }
 
 /// RFC 8659 section 4: `issuewild` governs wildcards when present, else `issue`.
-pub(super) fn caa_findings(
-    name: &str,
-    set: &CaaSet,
-    identities: &[String],
-    method: &str,
-) -> Vec<Finding> {
+pub(super) fn caa_findings(name: &str, set: &CaaSet, ctx: &CaaContext<'_>) -> Vec<Finding> {
+    let identities = ctx.identities;
     if let Some(f) = unknown_critical(set) {
         return vec![f];
     }
@@ -240,48 +249,65 @@ pub(super) fn caa_findings(
             fix_for(&identities[0]),
         )];
     }
-    rfc8657_findings(name, &set.owner, &ours, method)
+    rfc8657_findings(name, &set.owner, &ours, ctx)
 }
 
-/// RFC 8657: a record for this CA limited to other validation methods.
-fn rfc8657_findings(name: &str, owner: &str, ours: &[&&CaaRecord], method: &str) -> Vec<Finding> {
-    let permits = |r: &CaaRecord| {
+/// RFC 8657: this CA's records limited to other validation methods or other accounts.
+fn rfc8657_findings(
+    name: &str,
+    owner: &str,
+    ours: &[&&CaaRecord],
+    ctx: &CaaContext<'_>,
+) -> Vec<Finding> {
+    let param = |r: &CaaRecord, key: &str| {
         r.params
             .iter()
-            .find(|(k, _)| k == "validationmethods")
-            .is_none_or(|(_, v)| v.split(',').any(|m| m.trim().eq_ignore_ascii_case(method)))
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
     };
-    if ours.iter().any(|r| permits(r)) {
-        let accounts: Vec<&str> = ours
-            .iter()
-            .flat_map(|r| r.params.iter())
-            .filter(|(k, _)| k == "accounturi")
-            .map(|(_, v)| v.as_str())
-            .collect();
-        if accounts.len() == ours.len() {
-            return vec![Finding::warning(
-                "caa",
-                format!(
-                    "CAA at {owner} limits issuance for {name} to the account(s) {}",
-                    accounts.join(", ")
-                ),
-                ours.iter()
-                    .map(|r| record_text(owner, r))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                "make sure certwright uses that account (`certwright show_account`)".into(),
-            )];
-        }
+    let method_ok = |r: &CaaRecord| {
+        param(r, "validationmethods").is_none_or(|v| {
+            v.split(',')
+                .any(|m| m.trim().eq_ignore_ascii_case(ctx.method))
+        })
+    };
+    let account_ok = |r: &CaaRecord| match (param(r, "accounturi"), &ctx.account) {
+        (None, _) | (Some(_), Account::NotChecked) => true,
+        (Some(uri), Account::Url(ours)) => &uri == ours,
+        (Some(_), Account::Missing) => false,
+    };
+    let shown = ours
+        .iter()
+        .map(|r| record_text(owner, r))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if !ours.iter().any(|r| method_ok(r)) {
+        return vec![Finding::error(
+            "caa",
+            format!(
+                "CAA at {owner} allows this CA only with other validation methods than {}",
+                ctx.method
+            ),
+            shown,
+            format!(
+                "add {} to validationmethods, or use a solver for the method it allows",
+                ctx.method
+            ),
+        )];
+    }
+    if ours.iter().any(|r| method_ok(r) && account_ok(r)) {
         return Vec::new();
     }
+    let accounts: Vec<String> = ours.iter().filter_map(|r| param(r, "accounturi")).collect();
+    let have = match &ctx.account {
+        Account::Url(url) => format!("certwright's account is {url}"),
+        _ => "certwright has no account with this CA yet (a new one gets a new URL)".into(),
+    };
     vec![Finding::error(
         "caa",
-        format!("CAA at {owner} allows this CA only with other validation methods than {method}"),
-        ours.iter()
-            .map(|r| record_text(owner, r))
-            .collect::<Vec<_>>()
-            .join("; "),
-        format!("add {method} to validationmethods, or use a solver for the method it allows"),
+        format!("CAA at {owner} limits issuance for {name} to the account(s) {}; {have}", accounts.join(", ")),
+        shown,
+        "add a record with certwright's account URL (`certwright show_account`), or drop accounturi".into(),
     )]
 }
 
@@ -295,5 +321,67 @@ pub(super) async fn dns01(lookup: &Lookup, name: &str) -> Vec<Finding> {
             dns::challenge_name(name),
             "check the zone exists at the resolvers, and any _acme-challenge CNAME's target".into(),
         )],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::challenge::dns::diagnose::split_issue_value;
+
+    fn set(values: &[&str]) -> CaaSet {
+        CaaSet {
+            owner: "example.test".into(),
+            records: values
+                .iter()
+                .map(|v| {
+                    let (issuer, params) = split_issue_value(v);
+                    CaaRecord {
+                        critical: false,
+                        tag: "issue".into(),
+                        value: v.to_string(),
+                        issuer,
+                        params,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn check(values: &[&str], method: &str, account: Account) -> Vec<Finding> {
+        let ids = ["letsencrypt.org".to_string()];
+        let ctx = CaaContext {
+            identities: &ids,
+            method,
+            account,
+        };
+        caa_findings("www.example.test", &set(values), &ctx)
+    }
+
+    #[test]
+    fn caa_allows_forbids_and_limits_as_rfc_8659_and_8657_say() {
+        assert!(check(&["letsencrypt.org"], "http-01", Account::Missing).is_empty());
+        let other = check(&["sectigo.com"], "http-01", Account::Missing);
+        assert!(
+            other[0].what.contains("allows only sectigo.com"),
+            "{other:?}"
+        );
+        assert!(check(&[";"], "http-01", Account::Missing)[0]
+            .what
+            .contains("forbids every CA"));
+        let methods = check(
+            &["letsencrypt.org; validationmethods=dns-01"],
+            "http-01",
+            Account::Missing,
+        );
+        assert!(
+            methods[0].what.contains("other validation methods"),
+            "{methods:?}"
+        );
+        let acct = "letsencrypt.org; accounturi=https://ca/acct/1";
+        assert!(check(&[acct], "http-01", Account::Url("https://ca/acct/1".into())).is_empty());
+        let wrong = check(&[acct], "http-01", Account::Url("https://ca/acct/2".into()));
+        assert!(wrong[0].what.contains("https://ca/acct/2"), "{wrong:?}");
+        assert!(check(&[acct], "http-01", Account::NotChecked).is_empty());
     }
 }

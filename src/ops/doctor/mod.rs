@@ -6,6 +6,7 @@
 mod after;
 mod dns;
 mod http;
+mod limits;
 pub(crate) mod report;
 mod setup;
 
@@ -22,6 +23,7 @@ use crate::schedule::retry_after::parse_http_date;
 use crate::store::Store;
 use crate::types::{CertName, DomainName, ServerUrl};
 
+use crate::ops::issue::accounts::{account_meta, stored_account};
 use crate::ops::output::Ui;
 use crate::ops::renew::lineage::require_config;
 
@@ -84,7 +86,10 @@ impl Group {
 
 /// Runs every check and returns the report (the caller prints it and picks the exit code).
 pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<Report, Error> {
-    let (groups, our_names) = groups(store, req)?;
+    let (groups, lineages) = groups(store, req)?;
+    let our_names: Vec<String> = lineages.iter().flat_map(|(_, d)| d.clone()).collect();
+    let (issued, failures) = limits::archive(ui, store, &lineages);
+    let now = OffsetDateTime::now_utc();
     let lookup = if req.resolvers.is_empty() {
         Lookup::system()
     } else {
@@ -98,7 +103,21 @@ pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<R
     for group in &groups {
         let ca = ca_report(&group.server, group.ca_bundle.as_deref()).await;
         let identities = dns::identities(&ca.caa_identities, group.server.as_str());
-        let names = check_group(ui, store, group, &lookup, &identities, nginx_conf.as_ref()).await;
+        let caa = dns::CaaContext {
+            identities: &identities,
+            method: if group.authenticator.is_dns() {
+                "dns-01"
+            } else {
+                "http-01"
+            },
+            account: account_url(store, &group.server),
+        };
+        let mut names = check_group(ui, store, group, &lookup, &caa, nginx_conf.as_ref()).await;
+        let letsencrypt = ca.server.contains(".letsencrypt.org/");
+        if let Some(first) = names.first_mut() {
+            let hints = limits::hints(&issued, &failures, &group.names, letsencrypt, now);
+            first.findings.extend(hints);
+        }
         report.names.extend(names);
         report.cas.push(ca);
     }
@@ -117,14 +136,18 @@ pub(crate) fn renewal_active(system_root: &std::path::Path) -> bool {
     })
 }
 
-/// The groups to check, and every name of this host's lineages (for the certbot overlap).
-fn groups(store: &Store, req: &DoctorRequest) -> Result<(Vec<Group>, Vec<String>), Error> {
+/// This host's lineages with their names.
+type Lineages = Vec<(CertName, Vec<String>)>;
+
+/// The groups to check, and this host's lineages (for the certbot overlap and the limits).
+fn groups(store: &Store, req: &DoctorRequest) -> Result<(Vec<Group>, Lineages), Error> {
     let (all, _) = store.list_lineages()?;
     let mut ours = Vec::new();
     let mut configs = Vec::new();
     for name in &all {
         if let Ok(config) = require_config(store, name) {
-            ours.extend(config.domains.iter().map(|d| d.as_str().to_string()));
+            let domains = config.domains.iter().map(|d| d.as_str().to_string());
+            ours.push((name.clone(), domains.collect()));
             configs.push(config);
         }
     }
@@ -156,6 +179,17 @@ fn groups(store: &Store, req: &DoctorRequest) -> Result<(Vec<Group>, Vec<String>
         })
         .collect();
     Ok((groups, ours))
+}
+
+/// This host's account URL at the server (for CAA `accounturi`).
+fn account_url(store: &Store, server: &ServerUrl) -> dns::Account {
+    let Ok(Some((account, _))) = stored_account(store, server, None) else {
+        return dns::Account::Missing;
+    };
+    match account_meta(store, &account).ok().and_then(|m| m.url) {
+        Some(url) => dns::Account::Url(url),
+        None => dns::Account::NotChecked,
+    }
 }
 
 /// The CA's directory: its CAA identities and its clock.
@@ -207,7 +241,7 @@ async fn check_group(
     store: &Store,
     group: &Group,
     lookup: &Lookup,
-    identities: &[String],
+    caa: &dns::CaaContext<'_>,
     nginx_conf: Option<&crate::nginx::Config>,
 ) -> Vec<NameReport> {
     let is_dns = group.authenticator.is_dns();
@@ -226,8 +260,7 @@ async fn check_group(
             r.cname_chain = resolution.chain;
             r.findings.extend(findings);
         }
-        r.findings
-            .extend(dns::caa(lookup, name, identities, challenge).await);
+        r.findings.extend(dns::caa(lookup, name, caa).await);
         r
     });
     let mut reports = futures_util::future::join_all(per_name).await;
