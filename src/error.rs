@@ -86,13 +86,30 @@ pub enum AcmeError {
     Timeout { what: String, seconds: u64 },
     #[error("the CA's terms of service must be accepted: read {terms} and pass --agree-tos")]
     TermsNotAgreed { terms: String },
-    #[error("validation of {identifier} failed: {problem}")]
+    #[error("validation of {identifier} failed: {problem}{}", diagnosis_lines(.diagnosis))]
     Validation {
-        identifier: String,
+        /// (A boxed str: with the diagnosis, `AcmeError` stays under clippy's bound.)
+        identifier: Box<str>,
         problem: Problem,
+        /// What `doctor`'s checks found for the name right after the failure.
+        diagnosis: Option<Box<Diagnosis>>,
     },
     #[error("the certificate the CA returned is unusable: {0}")]
     BadCertificate(String),
+}
+
+/// `doctor`'s findings for a name whose validation failed, one line each (behind one thin
+/// pointer: `AcmeError` stays under clippy's large-error bound).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnosis(pub Vec<String>);
+
+/// The post-failure findings under the CA's error, one indented line each.
+fn diagnosis_lines(diagnosis: &Option<Box<Diagnosis>>) -> String {
+    diagnosis
+        .iter()
+        .flat_map(|d| d.0.iter())
+        .map(|l| format!("\n  doctor: {l}"))
+        .collect()
 }
 
 /// On-disk state could not be read or written (exit 3).
@@ -190,6 +207,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (4, "another certwright run holds the lock (the message names its pid)"),
     (5, "nginx problem (config unparseable or failing `nginx -t`, no server block for a name, reload failed)"),
     (6, "fleet mode: the shared store is unreachable or refused a write, or this node lost the lineage's lock mid-order (nothing installed)"),
+    (7, "doctor: a finding that would make validation fail (each printed with where and the fix)"),
 ];
 
 /// The exit-code table as the help text shows it.
@@ -275,6 +293,9 @@ pub enum Error {
     AlertsFailed { failed: usize, total: usize },
     #[error("{failed} of {total} certbot lineage(s) could not be imported")]
     NotImported { failed: usize, total: usize },
+    /// `doctor` found problems that would make validation fail; each was printed.
+    #[error("{errors} finding(s) would make validation fail")]
+    WouldFail { errors: usize },
     /// SIGINT/SIGTERM while challenges were published; they were undone first.
     #[error("stopped by {signal} while the challenges were published (they were removed again)")]
     Interrupted { signal: &'static str },
@@ -302,6 +323,7 @@ impl Error {
             Error::Locked { .. } => 4,
             Error::Nginx(_) => 5,
             Error::Shared { .. } => 6,
+            Error::WouldFail { .. } => 7,
         }
     }
 }
@@ -359,6 +381,7 @@ mod tests {
                 2,
             ),
             (DnsError::Other("x".into()).into(), 1),
+            (Error::WouldFail { errors: 1 }, 7),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");

@@ -16,6 +16,7 @@ const LEAVES: &[&str] = &[
     "schedule",
     "config",
     "certbot",
+    "renewers",
     "notify",
     "metrics",
     "verify",

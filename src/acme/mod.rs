@@ -48,6 +48,9 @@ pub(crate) struct Directory {
 pub(crate) struct DirectoryMeta {
     #[serde(default)]
     pub terms_of_service: Option<String>,
+    /// The issuer domains CAA records name this CA by (RFC 8555 7.1.1).
+    #[serde(default)]
+    pub caa_identities: Vec<String>,
     #[serde(default)]
     pub external_account_required: bool,
 }
@@ -58,14 +61,27 @@ pub(crate) async fn fetch_directory(
     http: &AcmeHttp,
     server: &ServerUrl,
 ) -> Result<Directory, AcmeError> {
-    let (status, _, body) = http.get(server.as_str()).await?;
+    Ok(fetch_directory_dated(http, server).await?.0)
+}
+
+/// The directory and the server's `Date` header (for `doctor`'s clock check).
+pub(crate) async fn fetch_directory_dated(
+    http: &AcmeHttp,
+    server: &ServerUrl,
+) -> Result<(Directory, Option<String>), AcmeError> {
+    let (status, headers, body) = http.get(server.as_str()).await?;
     if status != 200 {
         return Err(AcmeError::Protocol(format!(
             "the ACME directory {server} answered HTTP {status}"
         )));
     }
-    serde_json::from_slice(&body)
-        .map_err(|e| AcmeError::Protocol(format!("{server} is not an ACME directory: {e}")))
+    let date = headers
+        .get(::http::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let directory = serde_json::from_slice(&body)
+        .map_err(|e| AcmeError::Protocol(format!("{server} is not an ACME directory: {e}")))?;
+    Ok((directory, date))
 }
 
 /// A registered account, ready to order.
@@ -647,8 +663,9 @@ impl PendingOrder {
                 .map(problem_from);
             if let Some(problem) = problem {
                 return AcmeError::Validation {
-                    identifier,
+                    identifier: identifier.into(),
                     problem,
+                    diagnosis: None,
                 };
             }
         }

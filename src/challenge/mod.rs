@@ -3,6 +3,7 @@
 //! DNS-01 lives in `dns`: TXT record writers, zone discovery and the propagation check.
 
 pub mod dns;
+pub mod probe;
 mod standalone;
 mod webroot;
 

@@ -216,6 +216,56 @@ pub enum Command {
     /// Check that nginx serves each lineage's live certificate: connect to every HTTPS
     /// listen of the server blocks using it, with SNI per name; exit 1 on a mismatch.
     Verify(VerifyArgs),
+    /// Say why a name would fail validation, before asking the CA: DNS (each A and AAAA
+    /// address probed as the CA would, CNAME chains, NXDOMAIN/SERVFAIL), DNSSEC, CAA, the
+    /// HTTP path (redirects; nginx's block and location by file:line), the CA's clock; and
+    /// whether anything will renew. Orders nothing; removes what it publishes to probe.
+    /// Exit 7 when a finding would make validation fail; warnings alone exit 0.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Names to check (comma-separated or repeated); default: every lineage's names.
+    #[arg(
+        short = 'd',
+        long = "domains",
+        alias = "domain",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub domains: Vec<String>,
+
+    /// Check these lineages' names, with each lineage's saved solver and CA (repeatable).
+    #[arg(long, value_name = "NAME", conflicts_with = "domains")]
+    pub cert_name: Vec<String>,
+
+    /// Print one JSON object (schema 1) on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub auth: AuthenticatorArgs,
+
+    #[command(flatten)]
+    pub nginx: NginxArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// certbot's configuration directory, to find names certbot also renews.
+    #[arg(long, default_value = "/etc/letsencrypt", value_name = "DIR")]
+    pub certbot_dir: PathBuf,
+
+    /// Where the system's cron and systemd files are read from (tests: a temp dir).
+    #[arg(
+        long,
+        hide = true,
+        env = "CERTWRIGHT_SYSTEM_ROOT",
+        default_value = "/",
+        value_name = "DIR"
+    )]
+    pub system_root: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -970,6 +1020,17 @@ pub struct RenewArgs {
 
     #[command(flatten)]
     pub alerts: AlertArgs,
+
+    /// Where --dry-run looks for cron and systemd files to say whether anything renews
+    /// for real (tests: a temp dir).
+    #[arg(
+        long,
+        hide = true,
+        env = "CERTWRIGHT_SYSTEM_ROOT",
+        default_value = "/",
+        value_name = "DIR"
+    )]
+    pub system_root: PathBuf,
 }
 
 /// Where alerts and metrics go (renew; `notify --test`).

@@ -23,6 +23,7 @@ use crate::notify::{Target as AlertTarget, WebhookUrl};
 use crate::ops::daemon::DaemonRequest;
 use crate::ops::deploy::alerts::{host_name, AlertSettings};
 use crate::ops::deploy::hooks::check_hooks;
+use crate::ops::doctor::DoctorRequest;
 use crate::ops::fleet::FleetSettings;
 use crate::ops::issue::accounts::{ServerChoice, EAB_HMAC_KEY_ENV};
 use crate::ops::issue::certify::{IssuanceChoice, Request};
@@ -40,8 +41,8 @@ use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
     AlertArgs, AlertTargetArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs,
-    CurveArg, DaemonArgs, DeployArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs, KeyTypeArg,
-    NginxArgs, RenewArgs, ServerArgs,
+    CurveArg, DaemonArgs, DeployArgs, DoctorArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs,
+    KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
 };
 
 /// The global flags.
@@ -917,17 +918,17 @@ fn authenticator(
     if args.auth.manual {
         return manual_authenticator(&args.auth);
     }
-    let chosen = solver_authenticator(args, domains, webroot_index)?;
+    let chosen = solver_authenticator(&args.auth, &args.nginx, domains, webroot_index)?;
     check_challenge_choice(&args.auth, &chosen)?;
     Ok(chosen)
 }
 
 fn solver_authenticator(
-    args: &CertonlyArgs,
+    a: &AuthenticatorArgs,
+    nginx: &NginxArgs,
     domains: &[DomainName],
     webroot_index: &[Option<usize>],
 ) -> Result<Authenticator, Error> {
-    let a = &args.auth;
     if a.dns_route53 {
         return Ok(Authenticator::DnsRoute53 {
             resolvers: resolvers(a)?,
@@ -958,19 +959,18 @@ fn solver_authenticator(
     if let Some((provider, flag, credentials, propagation_seconds)) = provider {
         return provider_authenticator(a, provider, (flag, credentials), propagation_seconds);
     }
-    if args.auth.nginx {
-        nginx_settings(&args.nginx)?;
+    if a.nginx {
+        nginx_settings(nginx)?;
         return Ok(Authenticator::Nginx {
-            server_root: args.nginx.nginx_server_root.clone(),
-            ctl: args.nginx.nginx_ctl.clone(),
-            http_01_port: args.auth.http_01_port,
+            server_root: nginx.nginx_server_root.clone(),
+            ctl: nginx.nginx_ctl.clone(),
+            http_01_port: a.http_01_port,
         });
     }
-    if args.auth.webroot || !args.auth.webroot_path.is_empty() {
-        return webroot_authenticator(&args.auth.webroot_path, domains, webroot_index);
+    if a.webroot || !a.webroot_path.is_empty() {
+        return webroot_authenticator(&a.webroot_path, domains, webroot_index);
     }
-    let http_01_address = args
-        .auth
+    let http_01_address = a
         .http_01_address
         .as_deref()
         .map(|a| {
@@ -980,8 +980,74 @@ fn solver_authenticator(
         })
         .transpose()?;
     Ok(Authenticator::Standalone {
-        http_01_port: args.auth.http_01_port,
+        http_01_port: a.http_01_port,
         http_01_address,
+    })
+}
+
+/// `doctor`: the names, the solver and CA as `certonly` takes them (a solver only when one
+/// is given: else each lineage's own), and `--dns-resolver` for every lookup.
+pub(crate) fn doctor(
+    args: &DoctorArgs,
+    webroots: &[Option<usize>],
+) -> Result<DoctorRequest, Error> {
+    let (names, webroot_index) = if args.domains.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        parse_domains(&args.domains, webroots, &[])?
+    };
+    let a = &args.auth;
+    let given = a.standalone
+        || a.webroot
+        || !a.webroot_path.is_empty()
+        || a.nginx
+        || a.dns_rfc2136
+        || a.dns.is_some()
+        || a.dns_cloudflare
+        || a.dns_route53
+        || a.manual;
+    if given && names.is_empty() && (a.webroot || !a.webroot_path.is_empty()) {
+        return Err(
+            InputError::Other("--webroot in doctor needs the -d names it serves".into()).into(),
+        );
+    }
+    let authenticator = match (given, a.manual) {
+        (false, _) => None,
+        (true, true) => Some(manual_authenticator(a)?),
+        (true, false) => Some(solver_authenticator(
+            a,
+            &args.nginx,
+            &names,
+            &webroot_index,
+        )?),
+    };
+    if !authenticator.as_ref().is_some_and(Authenticator::is_dns) {
+        check_http01_names(&names)?;
+    }
+    let explicit_server = args.server.server.is_some() || args.server.staging;
+    Ok(DoctorRequest {
+        cert_names: args
+            .cert_name
+            .iter()
+            .map(|n| n.parse())
+            .collect::<Result<_, _>>()?,
+        names,
+        authenticator,
+        default_authenticator: Authenticator::Standalone {
+            http_01_port: a.http_01_port,
+            http_01_address: None,
+        },
+        resolvers: resolvers(a)?,
+        http_01_port: a.http_01_port,
+        server: explicit_server
+            .then(|| server(args.server.server.as_deref(), args.server.staging))
+            .transpose()?,
+        default_server: server(None, false)?,
+        ca_bundle: ca_bundle(args.server.ca_bundle.as_deref())?,
+        nginx_root: args.nginx.nginx_server_root.clone(),
+        system_root: args.system_root.clone(),
+        certbot_dir: args.certbot_dir.clone(),
+        json: args.json,
     })
 }
 

@@ -6,6 +6,7 @@ mod certificates;
 mod certonly;
 mod daemon;
 mod delete;
+mod doctor;
 mod import_certbot;
 mod install;
 mod notify;
@@ -62,5 +63,6 @@ fn dispatch(ctx: &Ctx, command: Command, webroots: Vec<Option<usize>>) -> Result
         Command::ImportCertbot(args) => import_certbot::run(ctx, args),
         Command::Notify(args) => notify::run(ctx, args),
         Command::Verify(args) => verify::run(ctx, args),
+        Command::Doctor(args) => doctor::run(ctx, args, &webroots),
     }
 }

@@ -15,7 +15,7 @@ use crate::ops::privileges::bind_then_drop;
 use crate::ops::renew::{
     lineage_ports, pass_error, renew_pass, LineageResult, Outcome, RenewRequest,
 };
-use crate::ops::{block_on, Ctx};
+use crate::ops::{block_on, doctor, Ctx};
 
 pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     let mut request = resolve::renew(&args)?;
@@ -52,10 +52,24 @@ pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         block_on(send_outbox(&ctx.ui, &store, &request.alerts, outbox))?;
     }
     report(ctx, &request, &results, args.json);
+    if request.dry_run && !args.json && !results.is_empty() {
+        print_stdout(&dry_run_last_line(&args.system_root));
+    }
     match pass_error(&request, &results) {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// A dry run's last word: it renewed nothing, and whether anything will for real.
+fn dry_run_last_line(system_root: &std::path::Path) -> String {
+    let mut line =
+        String::from("(dry run) A dry run renews nothing: every certificate stays as it was.");
+    if !doctor::renewal_active(system_root) {
+        line.push_str(" Nothing on this machine renews them for real: no active certwright-renew.timer, cron entry or daemon (see `certwright doctor`).");
+    }
+    line.push('\n');
+    line
 }
 
 fn report(ctx: &Ctx, req: &RenewRequest, results: &[LineageResult], json: bool) {

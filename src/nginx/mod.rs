@@ -25,6 +25,7 @@
 //! `checkpoint` (apply / rollback / recovery), `ctl` (the nginx binary). Arrows point from
 //! planners to `recognize`/`edit`/`select`, never between planners.
 
+mod answer;
 mod authenticator;
 mod checkpoint;
 mod ctl;
@@ -41,6 +42,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::NginxError;
 
+pub use answer::{Answering, Place};
 pub use authenticator::{plan_challenge_removal, plan_challenges, Challenge};
 pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::{accepting_workers, master_children, Ctl};

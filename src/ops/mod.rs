@@ -13,12 +13,14 @@
 //!   `state` (its bookkeeping), `ari`, `report` (what `certificates`/`plan` show).
 //! - `deploy/`: after a certificate changes: reload and hooks (`mod.rs`), `nginx_txn` (the
 //!   nginx transaction), `served` (proof nginx serves it), `targets`, `hooks`, `alerts`.
-//! - Named after their command: `daemon`, `delete`, `revoke`, `import_certbot`.
+//! - Named after their command: `daemon`, `delete`, `doctor` (checks before and after a
+//!   failed validation), `revoke`, `import_certbot`.
 //! - `fleet`: the node side of the shared store; `privileges`: `--user`; `output`: the UI.
 
 pub(crate) mod daemon;
 pub(crate) mod delete;
 pub(crate) mod deploy;
+pub(crate) mod doctor;
 pub(crate) mod fleet;
 pub(crate) mod import_certbot;
 pub(crate) mod issue;

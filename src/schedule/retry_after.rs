@@ -13,6 +13,16 @@ const IMF_FIXDATE: &[FormatItem<'static>] = format_description!(
     "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
 );
 
+/// An IMF-fixdate (`Date`, `Retry-After`) as a UTC time; None for anything else.
+pub(crate) fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
+    let value = value.trim();
+    let at = PrimitiveDateTime::parse(value, IMF_FIXDATE)
+        .ok()?
+        .assume_utc();
+    // time does not check the weekday against the date; formatting back does.
+    (at.format(IMF_FIXDATE).ok()? == value).then_some(at)
+}
+
 /// A parsed `Retry-After` value as a delay from the moment the response was received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RetryAfter {
@@ -37,13 +47,7 @@ impl RetryAfter {
                 raw: Duration::seconds(secs),
             });
         }
-        let at = PrimitiveDateTime::parse(value, IMF_FIXDATE)
-            .ok()?
-            .assume_utc();
-        // time does not check the weekday against the date; formatting back does.
-        if at.format(IMF_FIXDATE).ok()? != value {
-            return None;
-        }
+        let at = parse_http_date(value)?;
         Some(RetryAfter {
             raw: (at - now).max(Duration::ZERO),
         })

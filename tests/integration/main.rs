@@ -13,6 +13,7 @@ mod dns;
 mod dns_manual;
 mod dns_providers;
 mod dns_route53;
+mod doctor;
 mod faults;
 mod fleet;
 mod fleet_dir;

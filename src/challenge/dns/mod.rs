@@ -6,6 +6,7 @@
 
 mod aws;
 mod credentials;
+pub mod diagnose;
 mod journal;
 mod lookup;
 mod propagation;

@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use crate::acme::{self, AcmeAccount, AcmeHttp, AriCertId};
 use crate::config::{Authenticator, IssuanceSettings};
-use crate::error::{AcmeError, Error, InputError};
+use crate::error::{AcmeError, Diagnosis, Error, InputError};
 use crate::store::inspect::{self, CertInfo};
 use crate::store::{AccountRef, IssuedFiles, Store};
 use crate::types::{CertName, DomainName, KeyType, ServerUrl};
 
+use crate::ops::doctor::after_failure;
 use crate::ops::issue::accounts::{ensure_account, is_account_gone, Registration};
 use crate::ops::issue::session::Session;
 use crate::ops::output::Ui;
@@ -271,7 +272,7 @@ async fn solve_and_validate(
         let published = solver.publish(ui, &challenges).await?;
         let validated = order.validate(validation_deadline()).await;
         solver.cleanup(ui, published, &challenges).await;
-        Ok::<_, Error>(validated)
+        Ok::<_, Error>(diagnose(ui, solver, req, validated).await)
     };
     let outcome = match stop {
         None => Ok(work.await),
@@ -293,6 +294,32 @@ async fn solve_and_validate(
         step.done();
     }
     Ok(validated)
+}
+
+/// A failed validation: `doctor`'s checks for the failing name, through the same solver, go
+/// under the CA's error (and so into the failure alert).
+async fn diagnose(
+    ui: &Ui,
+    solver: &mut Prepared<'_>,
+    req: &ObtainRequest<'_>,
+    validated: Result<(), AcmeError>,
+) -> Result<(), AcmeError> {
+    let Err(AcmeError::Validation {
+        identifier,
+        problem,
+        ..
+    }) = validated
+    else {
+        return validated;
+    };
+    let step = ui.step(format!("Checking why {identifier} failed"));
+    let diagnosis = after_failure(ui, solver, req.authenticator, req.server, &identifier).await;
+    step.done();
+    Err(AcmeError::Validation {
+        identifier,
+        problem,
+        diagnosis: Some(Box::new(Diagnosis(diagnosis))),
+    })
 }
 
 /// --allow-subset-of-names: the names left after dropping those that failed validation;

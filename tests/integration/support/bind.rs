@@ -40,6 +40,8 @@ pub struct Bind {
     secret: String,
     /// A forwarding resolver (`start_resolver`), not the authoritative server.
     recursive: bool,
+    /// The zones whose SOA readiness waits for.
+    zones: Vec<String>,
 }
 
 impl Bind {
@@ -57,19 +59,66 @@ impl Bind {
     }
 
     fn start_as(upstream: Option<SocketAddr>) -> Bind {
-        let mut dir = tempfile::Builder::new()
+        let dir = tempfile::Builder::new()
             .prefix("certwright-bind-")
             .tempdir()
             .expect("create bind temp dir");
-        let secret = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
         write_zones(dir.path());
+        let zones: Vec<String> = ZONES.iter().map(|z| z.to_string()).collect();
+        let kind = match upstream {
+            None => Kind::Authoritative,
+            Some(up) => Kind::Resolver {
+                upstream: up,
+                anchors: String::new(),
+            },
+        };
+        Bind::launch(dir, zones, kind)
+    }
+
+    /// An authoritative named serving exactly `zones`: (name, whole zone file text), no
+    /// updates. For zones a test writes itself (CAA, dangling CNAMEs, a signed zone).
+    pub fn start_zones(zones: &[(String, String)]) -> Bind {
+        let dir = tempfile::Builder::new()
+            .prefix("certwright-bind-")
+            .tempdir()
+            .expect("create bind temp dir");
+        for (zone, text) in zones {
+            std::fs::write(dir.path().join(format!("{zone}.zone")), text).expect("write zone");
+        }
+        let names = zones.iter().map(|(z, _)| z.clone()).collect();
+        Bind::launch(dir, names, Kind::Custom)
+    }
+
+    /// A forwarding resolver to `upstream` that validates DNSSEC below the given
+    /// `trust-anchors` statement body (`ZONE static-key 257 3 13 "KEY";`).
+    pub fn start_validating_resolver(upstream: &Bind, anchors: &str) -> Bind {
+        let dir = tempfile::Builder::new()
+            .prefix("certwright-bind-")
+            .tempdir()
+            .expect("create bind temp dir");
+        let kind = Kind::Resolver {
+            upstream: upstream.addr(),
+            anchors: anchors.to_string(),
+        };
+        Bind::launch(dir, upstream.zones.clone(), kind)
+    }
+
+    fn launch(mut dir: TempDir, zones: Vec<String>, kind: Kind) -> Bind {
+        let secret = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
+        let upstream = match &kind {
+            Kind::Resolver { upstream, .. } => Some(*upstream),
+            _ => None,
+        };
         let mut last = String::new();
         for attempt in 0..START_ATTEMPTS {
             let port = free_port();
             let conf = dir.path().join("named.conf");
-            let text = match upstream {
-                None => named_conf(dir.path(), port, &secret),
-                Some(up) => resolver_conf(dir.path(), port, up),
+            let text = match &kind {
+                Kind::Authoritative => named_conf(dir.path(), port, &secret),
+                Kind::Custom => custom_conf(dir.path(), port, &zones),
+                Kind::Resolver { upstream, anchors } => {
+                    resolver_conf(dir.path(), port, *upstream, anchors)
+                }
             };
             std::fs::write(&conf, text).expect("write named.conf");
             let log = dir.path().join(format!("named-{attempt}.log"));
@@ -80,6 +129,7 @@ impl Bind {
                 port,
                 secret: secret.clone(),
                 recursive: upstream.is_some(),
+                zones: zones.clone(),
             };
             match bind.wait_ready() {
                 Ok(()) => return bind,
@@ -174,11 +224,12 @@ impl Bind {
     fn wait_ready(&mut self) -> Result<(), String> {
         let port = self.port;
         let recursive = self.recursive;
+        let zones = self.zones.clone();
         let ready = wait_for(START_LIMIT, || {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Some(Err(format!("named exited early: {status}")));
             }
-            soa_answers(port, recursive).then_some(Ok(()))
+            soa_answers(port, recursive, &zones).then_some(Ok(()))
         });
         match ready {
             Some(Ok(())) => Ok(()),
@@ -227,9 +278,9 @@ pub fn txt_values(lines: &[String]) -> Vec<String> {
 }
 
 /// Whether named serves every zone's SOA over TCP (UDP comes up with it).
-fn soa_answers(port: u16, recursive: bool) -> bool {
+fn soa_answers(port: u16, recursive: bool, zones: &[String]) -> bool {
     let recursion = if recursive { "+recurse" } else { "+norecurse" };
-    ZONES.iter().all(|zone| {
+    zones.iter().all(|zone| {
         Command::new("dig")
             .args(["+tcp", "+short", recursion, "+time=1", "+tries=1", "-p"])
             .arg(port.to_string())
@@ -277,8 +328,8 @@ fn options(dir: &Path, port: u16, extra: &str) -> String {
     )
 }
 
-fn resolver_conf(dir: &Path, port: u16, upstream: SocketAddr) -> String {
-    options(
+fn resolver_conf(dir: &Path, port: u16, upstream: SocketAddr, anchors: &str) -> String {
+    let text = options(
         dir,
         port,
         &format!(
@@ -291,7 +342,39 @@ fn resolver_conf(dir: &Path, port: u16, upstream: SocketAddr) -> String {
             upstream.ip(),
             upstream.port()
         ),
-    )
+    );
+    if anchors.is_empty() {
+        return text;
+    }
+    text.replace("dnssec-validation no;", "dnssec-validation yes;")
+        + &format!("trust-anchors {{ {anchors} }};\n")
+}
+
+/// Which named.conf `launch` writes.
+enum Kind {
+    /// The updatable test zones of `ZONES`.
+    Authoritative,
+    /// Zones a test wrote (`start_zones`), read-only.
+    Custom,
+    Resolver {
+        upstream: SocketAddr,
+        anchors: String,
+    },
+}
+
+fn custom_conf(dir: &Path, port: u16, zones: &[String]) -> String {
+    let d = dir.display();
+    let mut conf = options(
+        dir,
+        port,
+        "\trecursion no;\n\tnotify no;\n\tallow-query { any; };\n",
+    );
+    for zone in zones {
+        conf.push_str(&format!(
+            "zone \"{zone}\" {{ type primary; file \"{d}/{zone}.zone\"; }};\n"
+        ));
+    }
+    conf
 }
 
 fn named_conf(dir: &Path, port: u16, secret: &str) -> String {
