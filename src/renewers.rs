@@ -100,11 +100,21 @@ fn timers(root: &Path, systemd: bool) -> Vec<Renewer> {
 
 /// `systemctl is-active`; a systemctl that cannot run counts as active (not our finding).
 fn is_active(unit: &str) -> bool {
-    std::process::Command::new("systemctl")
-        .args(["is-active", "--quiet", unit])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(true)
+    use crate::safe::run::{run_blocking, Spec};
+    let argv = ["systemctl", "is-active", "--quiet", unit].map(std::ffi::OsString::from);
+    run_blocking(&Spec::argv(
+        argv.to_vec(),
+        std::time::Duration::from_secs(10),
+    ))
+    .map(|done| done.status.success())
+    .unwrap_or(true)
+}
+
+/// A cron or periodic file's text: only read (never run), so any owner; no FIFO, capped.
+fn read_cron(path: &Path) -> Option<String> {
+    crate::safe::file::read_text(path, crate::safe::file::Policy::PUBLIC.limited(1 << 20))
+        .ok()
+        .flatten()
 }
 
 /// Files of a cron dir as cron reads them: no dotfiles, backups or package leftovers.
@@ -131,7 +141,7 @@ fn dir_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn cron_file(path: &Path, with_user: bool, systemd: bool) -> Vec<Renewer> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Some(text) = read_cron(path) else {
         return Vec::new();
     };
     text.lines()
@@ -152,7 +162,7 @@ fn cron_file(path: &Path, with_user: bool, systemd: bool) -> Vec<Renewer> {
 
 /// A periodic script (cron.daily...): any line that runs a renewal.
 fn script_file(path: &Path, systemd: bool) -> Vec<Renewer> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Some(text) = read_cron(path) else {
         return Vec::new();
     };
     text.lines()

@@ -308,6 +308,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "/proc/<pid>/{children,cmdline} (kernel files, to see nginx's workers) and nginx's pid file",
     ),
     (
+        "renewers.rs",
+        "fs::read(",
+        "/proc/<pid>/cmdline: a kernel file, to see which renewal daemons run",
+    ),
+    (
         "ops/privileges.rs",
         "fs::read_to_string(",
         "/proc/self/status: a kernel file (thread count)",

@@ -47,7 +47,8 @@ pub(super) fn archive(
             if !in_archive || file.file_name().is_none_or(|f| f != "cert.pem") {
                 continue;
             }
-            let Ok(pem) = std::fs::read(&file) else {
+            let Ok(Some(pem)) = crate::safe::file::read(&file, crate::safe::file::Policy::STORE)
+            else {
                 continue;
             };
             if let Ok(info) = inspect_chain(&pem) {

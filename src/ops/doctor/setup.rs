@@ -88,7 +88,7 @@ fn certbot_overlap(certbot_dir: &Path, our_names: &[String]) -> Vec<String> {
         let Some(name) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
             continue;
         };
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Ok(text) = certbot::read_certbot_file(&path) else {
             continue;
         };
         let Ok(conf) = certbot::RenewalConf::parse(&text) else {
