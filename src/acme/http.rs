@@ -61,17 +61,25 @@ impl AcmeHttp {
         }
     }
 
-    /// One request, bounded in time, the response as it came.
+    /// One request, bounded in time, the response as it came. A request nothing answered
+    /// fails with `Unanswered`, so it is told apart from an answer we could not use.
     async fn send(
         inner: Arc<dyn HttpClient>,
         req: Request<BodyWrapper<Bytes>>,
     ) -> Result<BytesResponse, instant_acme::Error> {
-        match tokio::time::timeout(REQUEST_TIMEOUT, inner.request(req)).await {
-            Ok(result) => result,
-            Err(_) => Err(instant_acme::Error::Other(
-                format!("no response within {} s", REQUEST_TIMEOUT.as_secs()).into(),
-            )),
-        }
+        let url = req.uri().to_string();
+        let message = match tokio::time::timeout(REQUEST_TIMEOUT, inner.request(req)).await {
+            Ok(Ok(rsp)) => {
+                note_created(&rsp);
+                return Ok(rsp);
+            }
+            Ok(Err(e)) => crate::error::error_chain(&e),
+            Err(_) => format!("no response within {} s", REQUEST_TIMEOUT.as_secs()),
+        };
+        Err(instant_acme::Error::Other(Box::new(Unanswered {
+            url,
+            message,
+        })))
     }
 
     /// GET a URL and return status and body, for the directory and ARI (which instant-acme
@@ -88,7 +96,7 @@ impl AcmeHttp {
         // Not through `request`: the directory and ARI callers read Retry-After themselves.
         let rsp = Self::send(self.inner.clone(), req)
             .await
-            .map_err(|e| transport(crate::error::error_chain(&e)))?;
+            .map_err(|e| transport(unanswered_message(&e)))?;
         let status = rsp.parts.status.as_u16();
         let headers = rsp.parts.headers.clone();
         let mut body = rsp.body;
@@ -114,7 +122,7 @@ impl AcmeHttp {
         let rsp = self
             .request(req)
             .await
-            .map_err(|e| transport(crate::error::error_chain(&e)))?;
+            .map_err(|e| transport(unanswered_message(&e)))?;
         Ok((rsp.parts.status.as_u16(), rsp.parts.headers.clone()))
     }
 }
@@ -181,6 +189,61 @@ async fn lift_retry_after(rsp: BytesResponse) -> Result<BytesResponse, instant_a
             retry_after,
         },
     )))
+}
+
+/// A request that got no HTTP answer at all (refused, reset, TLS failure, timeout): the only
+/// failure reported as "could not reach the ACME server".
+#[derive(Debug)]
+pub(crate) struct Unanswered {
+    pub url: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.url, self.message)
+    }
+}
+
+impl std::error::Error for Unanswered {}
+
+/// Why a request failed, without repeating its URL when `send` already named it.
+pub(crate) fn unanswered_message(e: &instant_acme::Error) -> String {
+    match e {
+        instant_acme::Error::Other(b) => match b.downcast_ref::<Unanswered>() {
+            Some(u) => u.message.clone(),
+            None => crate::error::error_chain(e),
+        },
+        _ => crate::error::error_chain(e),
+    }
+}
+
+tokio::task_local! {
+    /// The `Location` of the last `201 Created` answer seen by the task running
+    /// `with_created_capture`: instant-acme drops a new order whose `replaces` the CA did
+    /// not reflect after it exists, and this is how that order is found again.
+    static CREATED: std::cell::RefCell<Option<String>>;
+}
+
+fn note_created(rsp: &BytesResponse) {
+    if rsp.parts.status != http::StatusCode::CREATED {
+        return;
+    }
+    let Some(location) = rsp.parts.headers.get(http::header::LOCATION) else {
+        return;
+    };
+    let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
+    let _ = CREATED.try_with(|c| *c.borrow_mut() = Some(location));
+}
+
+/// Run `work` and return, with its result, the `Location` of the last resource it created.
+pub(crate) async fn with_created_capture<T>(work: impl Future<Output = T>) -> (T, Option<String>) {
+    CREATED
+        .scope(std::cell::RefCell::new(None), async {
+            let out = work.await;
+            (out, CREATED.with(|c| c.borrow_mut().take()))
+        })
+        .await
 }
 
 fn bundle_error(path: &Path, reason: &str) -> AcmeError {

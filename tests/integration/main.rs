@@ -5,6 +5,7 @@
 mod accounts;
 mod alerts;
 mod bad_input;
+mod ca_compat;
 mod certonly;
 mod crash;
 mod daemon_lock;

@@ -146,6 +146,7 @@ impl Request {
             },
             reuse_key: None,
             replaces: None,
+            revalidate: false,
             issuance,
         }
     }

@@ -48,6 +48,8 @@ pub(crate) struct ObtainRequest<'a> {
     pub reuse_key: Option<&'a str>,
     /// ARI: the certificate this one replaces.
     pub replaces: Option<&'a AriCertId>,
+    /// Dry runs: validate every name for real, even those the CA holds as valid.
+    pub revalidate: bool,
     /// Key reuse, profile, preferred chain, subset and IP addresses (renewal config).
     pub issuance: &'a IssuanceSettings,
 }
@@ -215,6 +217,8 @@ async fn validated_order(
             } else {
                 acme::ChallengeKind::Http01
             },
+            revalidate: req.revalidate,
+            revalidated: false,
         };
         let mut order = match acct.0.new_order_for(&spec).await {
             // The CA lost or removed the stored account (a reset test CA does): register a
@@ -232,10 +236,18 @@ async fn validated_order(
             other => other?,
         };
         step.done();
-        let Err(e) = solve_and_validate(ui, session, req, &mut order, solver).await? else {
-            return Ok((order, domains));
+        let validated = match solve_and_validate(ui, session, req, &mut order, solver).await {
+            Ok(Ok(())) => return Ok((order, domains)),
+            Ok(Err(e)) => e,
+            Err(e) => {
+                order.abandon().await;
+                return Err(e);
+            }
         };
-        domains = remaining_names(ui, &mut order, &domains, req, e).await?;
+        let remaining = remaining_names(ui, &mut order, &domains, req, validated).await;
+        // The order is given up either way: a new one follows, or the run fails.
+        order.abandon().await;
+        domains = remaining?;
     }
 }
 

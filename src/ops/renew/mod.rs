@@ -466,7 +466,8 @@ async fn renew_one(
     };
     let ari_window_passed = matches!(l.decision.reason,
         crate::schedule::Reason::AriWindow { end, .. } if end <= OffsetDateTime::now_utc());
-    let obtain_request = renewal_order(&l.config, &server, replaces.as_ref());
+    let mut obtain_request = renewal_order(&l.config, &server, replaces.as_ref());
+    obtain_request.revalidate = req.dry_run;
     let ordered = order_locked(ui, session, store, cert_store, &l.name, &obtain_request).await;
     let mut result = match ordered {
         Ok(Ordered::Elsewhere) => LineageResult::new(&l.name, Outcome::Elsewhere),
@@ -511,6 +512,7 @@ fn renewal_order<'a>(
         },
         reuse_key: None,
         replaces,
+        revalidate: false,
         issuance: &config.issuance,
     }
 }
