@@ -70,7 +70,7 @@ impl AcmeHttp {
         let url = req.uri().to_string();
         let message = match tokio::time::timeout(REQUEST_TIMEOUT, inner.request(req)).await {
             Ok(Ok(rsp)) => {
-                note_created(&rsp);
+                note_answer(&rsp);
                 return Ok(rsp);
             }
             Ok(Err(e)) => crate::error::error_chain(&e),
@@ -219,29 +219,46 @@ pub(crate) fn unanswered_message(e: &instant_acme::Error) -> String {
 }
 
 tokio::task_local! {
-    /// The `Location` of the last `201 Created` answer seen by the task running
-    /// `with_created_capture`: instant-acme drops a new order whose `replaces` the CA did
-    /// not reflect after it exists, and this is how that order is found again.
-    static CREATED: std::cell::RefCell<Option<String>>;
+    /// What the last answers seen by the task running `with_capture` said beyond what
+    /// instant-acme hands back: the `Location` of a `201 Created` (instant-acme drops a new
+    /// order whose `replaces` the CA did not reflect after it exists, and this finds it
+    /// again) and the `Retry-After` of the last answer (for polling a `processing` order).
+    static CAPTURED: std::cell::RefCell<Captured>;
 }
 
-fn note_created(rsp: &BytesResponse) {
-    if rsp.parts.status != http::StatusCode::CREATED {
-        return;
-    }
-    let Some(location) = rsp.parts.headers.get(http::header::LOCATION) else {
-        return;
+/// See `CAPTURED`.
+#[derive(Debug, Default)]
+pub(crate) struct Captured {
+    pub created: Option<String>,
+    pub retry_after: Option<String>,
+}
+
+fn note_answer(rsp: &BytesResponse) {
+    let header = |name: http::header::HeaderName| {
+        rsp.parts
+            .headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
     };
-    let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
-    let _ = CREATED.try_with(|c| *c.borrow_mut() = Some(location));
+    let created = (rsp.parts.status == http::StatusCode::CREATED)
+        .then(|| header(http::header::LOCATION))
+        .flatten();
+    let retry_after = header(http::header::RETRY_AFTER);
+    let _ = CAPTURED.try_with(|c| {
+        let mut c = c.borrow_mut();
+        if created.is_some() {
+            c.created = created;
+        }
+        c.retry_after = retry_after;
+    });
 }
 
-/// Run `work` and return, with its result, the `Location` of the last resource it created.
-pub(crate) async fn with_created_capture<T>(work: impl Future<Output = T>) -> (T, Option<String>) {
-    CREATED
-        .scope(std::cell::RefCell::new(None), async {
+/// Run `work` and return, with its result, what its answers said (see `CAPTURED`).
+pub(crate) async fn with_capture<T>(work: impl Future<Output = T>) -> (T, Captured) {
+    CAPTURED
+        .scope(std::cell::RefCell::new(Captured::default()), async {
             let out = work.await;
-            (out, CREATED.with(|c| c.borrow_mut().take()))
+            (out, CAPTURED.with(|c| c.take()))
         })
         .await
 }

@@ -353,8 +353,7 @@ impl AcmeAccount {
             if let Some(profile) = spec.profile {
                 request = request.profile(profile);
             }
-            let (result, created) =
-                http::with_created_capture(self.inner.new_order(&request)).await;
+            let (result, captured) = http::with_capture(self.inner.new_order(&request)).await;
             match result {
                 Ok(order) => break order,
                 Err(e) if retryable(&e, attempt) => {
@@ -363,7 +362,7 @@ impl AcmeAccount {
                 }
                 Err(e) if replaces.is_some() && replaces_refused(&e) => {
                     replaces = None;
-                    if let Some(order) = self.unreflected_replaces(&e, created).await {
+                    if let Some(order) = self.unreflected_replaces(&e, captured.created).await {
                         break order;
                     }
                 }
@@ -635,12 +634,15 @@ impl PendingOrder {
         }
     }
 
-    /// Submit the CSR and download the certificate chain (PEM, leaf first).
+    /// Submit the CSR and download the certificate chain (PEM, leaf first), waiting at
+    /// most `timeout` for an order the CA keeps `processing` (see `wait_issued`).
     pub(crate) async fn finalize(
         &mut self,
         csr_der: &[u8],
-        deadline: Duration,
+        timeout: Duration,
+        progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<String, AcmeError> {
+        let start = tokio::time::Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -660,25 +662,94 @@ impl PendingOrder {
                 Err(e) => return Err(convert(e, "finalize")),
             }
         }
-        let policy = RetryPolicy::new()
-            .initial_delay(Duration::from_millis(20))
-            .backoff(1.5)
-            .timeout(deadline);
+        self.wait_issued(start + timeout, timeout, progress).await
+    }
+
+    /// Poll a `processing` order until it is valid, then download its certificate. The wait
+    /// between polls is the CA's Retry-After (delay-seconds; AWS asks for minutes, Sectigo
+    /// takes 45 s) cut to the time left, else 20 ms growing by half up to 5 s. A line goes to
+    /// `progress` once a wait is noticeable and then every 10 s; past `deadline` the error
+    /// names the order URL, which the CA may still complete.
+    async fn wait_issued(
+        &mut self,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+        progress: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<String, AcmeError> {
+        let start = tokio::time::Instant::now();
+        let mut backoff = Duration::from_millis(20);
+        let mut retry_after: Option<String> = None;
+        let mut noted: Option<tokio::time::Instant> = None;
+        let mut attempt = 0;
+        loop {
+            match self.order.state().status {
+                OrderStatus::Valid => return self.download().await,
+                OrderStatus::Invalid => {
+                    return Err(match self.order.state().error.clone() {
+                        Some(p) => AcmeError::Problem(problem_from(p)),
+                        None => AcmeError::Protocol(format!(
+                            "order {} became invalid after finalizing",
+                            self.order.url()
+                        )),
+                    })
+                }
+                _ => {}
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(AcmeError::Timeout {
+                    what: format!(
+                        "certificate issuance (order {} is still processing at the CA; raise \
+                         --issuance-timeout to wait longer)",
+                        self.order.url()
+                    ),
+                    seconds: timeout.as_secs(),
+                });
+            }
+            let asked = retry_after
+                .as_deref()
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let wait = asked.unwrap_or(backoff).min(deadline - now);
+            let waited = now - start;
+            if waited + wait >= Duration::from_secs(2)
+                && noted.is_none_or(|at| now - at >= Duration::from_secs(10))
+            {
+                progress(format!(
+                    "order {} is still processing after {} s; next check in {} s (waiting up to {} s)",
+                    self.order.url(),
+                    waited.as_secs(),
+                    wait.as_secs_f32().ceil(),
+                    timeout.as_secs()
+                ));
+                noted = Some(now);
+            }
+            tokio::time::sleep(wait).await;
+            backoff = backoff.mul_f32(1.5).min(Duration::from_secs(5));
+            attempt += 1;
+            let (result, captured) = http::with_capture(self.order.refresh()).await;
+            retry_after = captured.retry_after;
+            match result {
+                Ok(_) => attempt = 0,
+                Err(e) if retryable(&e, attempt) => pause_before_retry(&e, attempt).await,
+                Err(e) => return Err(convert(e, "order")),
+            }
+        }
+    }
+
+    /// Download the certificate of a valid order.
+    async fn download(&mut self) -> Result<String, AcmeError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.order.poll_certificate(&policy).await {
-                Ok(pem) => return Ok(pem),
-                Err(instant_acme::Error::Timeout(_)) => {
-                    return Err(AcmeError::Timeout {
-                        what: "certificate issuance".into(),
-                        seconds: deadline.as_secs(),
-                    })
+            match self.order.certificate().await {
+                Ok(Some(pem)) => return Ok(pem),
+                Ok(None) => {
+                    return Err(AcmeError::Protocol(
+                        "the CA gave no certificate for a valid order".into(),
+                    ))
                 }
-                Err(e) if retryable(&e, attempt) => {
-                    pause_before_retry(&e, attempt).await;
-                    continue;
-                }
+                Err(e) if retryable(&e, attempt) => pause_before_retry(&e, attempt).await,
                 Err(e) => return Err(convert(e, "certificate download")),
             }
         }

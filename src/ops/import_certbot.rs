@@ -268,6 +268,16 @@ fn issuance(conf: &RenewalConf, ip_addresses: Vec<IpAddr>) -> Result<IssuanceSet
         required_profile: conf.param("required_profile").map(str::to_string),
         allow_subset_of_names: conf.param_bool("allow_subset_of_names")?.unwrap_or(false),
         ip_addresses,
+        issuance_timeout: match conf.param("issuance_timeout") {
+            Some(v) => Some(
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| format!("issuance_timeout = {v} is not a number of seconds"))?,
+            ),
+            None => None,
+        },
     })
 }
 

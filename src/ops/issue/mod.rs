@@ -27,7 +27,6 @@ const VALIDATION_DEADLINE: Duration = Duration::from_secs(120);
 /// Overrides `VALIDATION_DEADLINE` (whole seconds, at least 1); undocumented, for tests
 /// that need a validation which never completes to end in seconds rather than minutes.
 const VALIDATION_DEADLINE_ENV: &str = "CERTWRIGHT_VALIDATION_DEADLINE_SECS";
-const ISSUANCE_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Which account to order with, and how to register one if the server has none.
 pub(crate) struct AccountRequest<'a> {
@@ -170,7 +169,9 @@ pub(crate) async fn issue(
     let step = ui.step("Finalizing and downloading the certificate");
     let ips = &req.issuance.ip_addresses;
     let (key_pem, csr_der) = make_csr(csr, &domains, ips, req.key_type).await?;
-    let mut chain_pem = order.finalize(&csr_der, ISSUANCE_DEADLINE).await?;
+    let progress = |line: String| ui.note(line);
+    let timeout = req.issuance.issuance_timeout();
+    let mut chain_pem = order.finalize(&csr_der, timeout, &progress).await?;
     step.done();
     if let Some(wanted) = &req.issuance.preferred_chain {
         chain_pem = prefer_chain(ui, &acct.0, &mut order, chain_pem, wanted).await;
@@ -260,6 +261,11 @@ async fn solve_and_validate(
     order: &mut acme::PendingOrder,
     solver: &mut Prepared<'_>,
 ) -> Result<Result<(), AcmeError>, Error> {
+    if order.challenges.is_empty() {
+        // Pre-approved (ACM) or reused authorizations: nothing to publish, no server touched.
+        ui.note("Every name is already authorized at the CA: nothing to validate");
+        return Ok(order.validate(validation_deadline()).await);
+    }
     let step = ui.step(format!(
         "Validating {} name(s) over {} ({})",
         order.challenges.len(),
