@@ -286,6 +286,16 @@ impl Authenticator {
 }
 
 impl RenewalConfig {
+    /// Every identifier the certificate is for, as its SANs read: the domain names, then the
+    /// IP addresses (RFC 8738), which live in the issuance settings.
+    pub(crate) fn identifiers(&self) -> Vec<String> {
+        self.domains
+            .iter()
+            .map(|d| d.to_string())
+            .chain(self.issuance.ip_addresses.iter().map(|ip| ip.to_string()))
+            .collect()
+    }
+
     pub(crate) fn to_json(&self) -> String {
         // Serialising plain data with string keys cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"

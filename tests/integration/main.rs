@@ -30,6 +30,7 @@ mod nginx_crossplane;
 mod nginx_listen;
 mod privileges;
 mod renew;
+mod renew_cases;
 mod responder;
 mod security_env;
 mod security_files;
