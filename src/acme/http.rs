@@ -53,6 +53,17 @@ impl AcmeHttp {
         })
     }
 
+    /// The same client, re-signing every JWS with `key` (an RSA account: see
+    /// `jws::Resigner`).
+    pub(super) fn resigning(&self, key: Arc<super::jws::AccountKey>) -> Self {
+        Self {
+            inner: Arc::new(super::jws::Resigner {
+                inner: self.inner.clone(),
+                key,
+            }),
+        }
+    }
+
     /// Over another transport (the fake CA of the unit tests).
     #[cfg(test)]
     pub(crate) fn with_client(client: impl HttpClient) -> Self {

@@ -75,6 +75,21 @@ pub(crate) struct AcmeAccount {
     http: AcmeHttp,
     /// For the POST-as-GET requests instant-acme does not expose (alternate chains).
     post_as_get: Option<Arc<jws::PostAsGet>>,
+    /// An RSA account's thumbprint: instant-acme's is its stand-in key's.
+    rsa_thumbprint: Option<String>,
+}
+
+/// instant-acme credentials with the same id and directory and a fresh P-256 stand-in key
+/// (what it signs with before `jws::Resigner` signs again with the RSA key).
+fn stand_in_credentials(credentials_json: &str) -> Result<String, String> {
+    let mut c: serde_json::Value =
+        serde_json::from_str(credentials_json).map_err(|e| e.to_string())?;
+    let (_, pkcs8) = instant_acme::Key::generate_pkcs8().map_err(|e| e.to_string())?;
+    use base64::Engine;
+    c["key_pkcs8"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(pkcs8.secret_pkcs8_der())
+        .into();
+    Ok(c.to_string())
 }
 
 /// What to order: names, IP addresses (RFC 8738), the certificate replaced (ARI), and the
@@ -168,21 +183,41 @@ impl AcmeAccount {
         Ok((Self::wrap(account, http, &json), json))
     }
 
-    /// Restore an account from stored credentials JSON.
+    /// Restore an account from stored credentials JSON. An RSA account key (imported from
+    /// certbot) is signed with through `jws::Resigner`.
     pub(crate) async fn restore(
         http: &AcmeHttp,
         credentials_json: &str,
     ) -> Result<Self, AcmeError> {
+        let unreadable = |e: &dyn std::fmt::Display| {
+            AcmeError::Protocol(format!("stored account is unreadable: {e}"))
+        };
+        let rsa = match jws::AccountKey::from_credentials(credentials_json) {
+            Some(key @ jws::AccountKey::Rs256(_)) => Some(Arc::new(key)),
+            _ => None,
+        };
+        let (json, transport, thumbprint) = match &rsa {
+            None => (credentials_json.to_string(), http.clone(), None),
+            Some(key) => (
+                stand_in_credentials(credentials_json).map_err(|e| unreadable(&e))?,
+                http.resigning(key.clone()),
+                key.rsa_thumbprint(),
+            ),
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let credentials: AccountCredentials = serde_json::from_str(credentials_json)
-                .map_err(|e| AcmeError::Protocol(format!("stored account is unreadable: {e}")))?;
-            match Account::builder_with_http(Box::new(http.clone()))
+            let credentials: AccountCredentials =
+                serde_json::from_str(&json).map_err(|e| unreadable(&e))?;
+            match Account::builder_with_http(Box::new(transport.clone()))
                 .from_credentials(credentials)
                 .await
             {
-                Ok(inner) => return Ok(Self::wrap(inner, http, credentials_json)),
+                Ok(inner) => {
+                    let mut account = Self::wrap(inner, http, credentials_json);
+                    account.rsa_thumbprint = thumbprint;
+                    return Ok(account);
+                }
                 Err(e) if retryable(&e, attempt) => {
                     pause_before_retry(&e, attempt).await;
                     continue;
@@ -197,6 +232,7 @@ impl AcmeAccount {
             inner,
             http: http.clone(),
             post_as_get: jws::PostAsGet::from_credentials(credentials_json).map(Arc::new),
+            rsa_thumbprint: None,
         }
     }
 
@@ -244,7 +280,9 @@ impl AcmeAccount {
 
     /// RFC 7638 thumbprint of the account key (base64url).
     pub(crate) fn key_thumbprint(&self) -> &str {
-        self.inner.key_thumbprint()
+        self.rsa_thumbprint
+            .as_deref()
+            .unwrap_or_else(|| self.inner.key_thumbprint())
     }
 
     /// Replace the account's contacts at the CA (`mailto:` added here).
@@ -268,6 +306,13 @@ impl AcmeAccount {
     /// Roll the account over to a new key. Returns the new credentials JSON, which the
     /// caller must persist before anything else: the old key no longer works.
     pub(crate) async fn rollover_key(&mut self) -> Result<String, AcmeError> {
+        if self.rsa_thumbprint.is_some() {
+            return Err(AcmeError::Protocol(
+                "key rollover of an RSA account (carried over from certbot) is not supported; \
+                 register a new account instead"
+                    .into(),
+            ));
+        }
         // Not retried: a keyChange whose answer was lost may have gone through, and a
         // second one would be signed with a key the CA no longer knows.
         let credentials = self
@@ -379,7 +424,7 @@ impl AcmeAccount {
             }))
             .await;
         }
-        let challenges = collect_challenges(&mut order, spec).await?;
+        let challenges = collect_challenges(&mut order, spec, self.key_thumbprint()).await?;
         Ok(PendingOrder {
             order,
             challenges,
@@ -787,6 +832,7 @@ impl PendingOrder {
 async fn collect_challenges(
     order: &mut Order,
     spec: &OrderSpec<'_>,
+    thumbprint: &str,
 ) -> Result<Vec<Http01Challenge>, AcmeError> {
     let kind = spec.challenge;
     let mut out = Vec::new();
@@ -829,12 +875,17 @@ async fn collect_challenges(
                     kind.name()
                 )));
             };
-            let key_authorization = challenge.key_authorization();
+            // From the account's own thumbprint, not instant-acme's (an RSA account's key
+            // is not the one instant-acme holds).
+            let key_authorization = format!("{}.{thumbprint}", challenge.token);
+            let digest =
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key_authorization.as_bytes());
+            use base64::Engine;
             out.push(Http01Challenge {
                 identifier,
                 token: challenge.token.clone(),
-                key_authorization: key_authorization.as_str().to_string(),
-                dns_value: key_authorization.dns_value(),
+                dns_value: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest),
+                key_authorization,
             });
         }
         return Ok(out);
