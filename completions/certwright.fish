@@ -105,6 +105,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l preferred-
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l preferred-profile -d 'Ask for this ACME profile if the CA offers it (a warning and the CA\'s default if not)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l required-profile -d 'Ask for this ACME profile; fail (exit 2) before ordering if the CA does not offer it' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l ip-address -d 'IP address for the certificate (RFC 8738; repeatable), with --standalone or --webroot' -r
+complete -c certwright -n "__fish_certwright_using_subcommand run" -l issuance-timeout -d 'Wait at most SECS for the CA to issue a finalized order it keeps "processing" (polled as its Retry-After asks) [default: 90]. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -s m -l email -d 'Contact email for the ACME account (expiry and policy notices from the CA)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F
@@ -210,6 +211,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l prefe
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l preferred-profile -d 'Ask for this ACME profile if the CA offers it (a warning and the CA\'s default if not)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l required-profile -d 'Ask for this ACME profile; fail (exit 2) before ordering if the CA does not offer it' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l ip-address -d 'IP address for the certificate (RFC 8738; repeatable), with --standalone or --webroot' -r
+complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l issuance-timeout -d 'Wait at most SECS for the CA to issue a finalized order it keeps "processing" (polled as its Retry-After asks) [default: 90]. Saved for renewals' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -s m -l email -d 'Contact email for the ACME account (expiry and policy notices from the CA)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l server -d 'ACME directory URL (default: Let\'s Encrypt production)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l ca-bundle -d 'Extra PEM root certificates trusted for the ACME server\'s HTTPS (private CAs, Pebble)' -r -F

@@ -220,7 +220,9 @@ pub(crate) fn read_certbot_file(path: &Path) -> Result<String, String> {
 pub(crate) enum AccountKey {
     /// ECDSA P-256 (what instant-acme signs with): the key as PKCS#8 v1 DER.
     EcP256 { pkcs8: Vec<u8> },
-    /// Any other key (certbot's default is RSA 2048): cannot be carried over.
+    /// RSA (certbot's default; signed with RS256): the key as PKCS#8 DER.
+    Rsa { pkcs8: Vec<u8> },
+    /// Any other key (ECDSA on another curve, OKP...): cannot be carried over.
     Unsupported { kind: String },
 }
 
@@ -280,17 +282,7 @@ pub(crate) fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, 
                 kind: format!("ECDSA {}", crv.unwrap_or("(no curve)")),
             })
         }
-        ("RSA", _) => {
-            let bits = field("n")
-                .and_then(|n| URL_SAFE_NO_PAD.decode(n).ok())
-                .map(|n| n.iter().skip_while(|&&b| b == 0).count() * 8);
-            return Ok(AccountKey::Unsupported {
-                kind: match bits {
-                    Some(b) => format!("RSA {b}"),
-                    None => "RSA".into(),
-                },
-            });
-        }
+        ("RSA", _) => return rsa_jwk_to_pkcs8(jwk).map(|pkcs8| AccountKey::Rsa { pkcs8 }),
         (other, _) => {
             return Ok(AccountKey::Unsupported {
                 kind: other.to_string(),
@@ -326,6 +318,61 @@ pub(crate) fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, 
     Ok(AccountKey::EcP256 {
         pkcs8: doc.as_ref().to_vec(),
     })
+}
+
+/// certbot's RSA JWK (n, e, d, p, q, dp, dq, qi) as PKCS#8 DER, checked by parsing it back.
+fn rsa_jwk_to_pkcs8(jwk: &serde_json::Value) -> Result<Vec<u8>, String> {
+    let mut pkcs1 = der_integer(&[0]);
+    for k in ["n", "e", "d", "p", "q", "dp", "dq", "qi"] {
+        let bytes = jwk
+            .get(k)
+            .and_then(|v| v.as_str())
+            .and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok())
+            .ok_or_else(|| format!("the RSA account key has no valid {k}"))?;
+        pkcs1.extend(der_integer(&bytes));
+    }
+    let pkcs1 = der(0x30, &pkcs1);
+    // PrivateKeyInfo: version 0, rsaEncryption with NULL parameters, the key.
+    let algorithm: &[u8] = &[
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let mut info = der_integer(&[0]);
+    info.extend(algorithm);
+    info.extend(der(0x04, &pkcs1));
+    let pkcs8 = der(0x30, &info);
+    aws_lc_rs::rsa::KeyPair::from_pkcs8(&pkcs8)
+        .map_err(|e| format!("the RSA account key is invalid: {e}"))?;
+    Ok(pkcs8)
+}
+
+/// A DER INTEGER from unsigned big-endian bytes.
+fn der_integer(bytes: &[u8]) -> Vec<u8> {
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut content = Vec::with_capacity(trimmed.len() + 1);
+    if trimmed.first().is_none_or(|b| b & 0x80 != 0) {
+        content.push(0);
+    }
+    content.extend(trimmed);
+    der(0x02, &content)
+}
+
+/// A DER item: tag, definite length, content.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend(content);
+    out
 }
 
 /// instant-acme's `AccountCredentials` JSON for an imported account.
@@ -433,12 +480,10 @@ www.example.com = /srv/other # the blog
         wrong["y"] = b64(&[7; 32]).into();
         assert!(jwk_to_account_key(&wrong).is_err());
 
+        // An RSA JWK without its private parts is not a key (a whole one is converted; the
+        // import_certbot integration tests renew with certbot's real RSA accounts).
         let rsa = serde_json::json!({"kty": "RSA", "n": b64(&[0xc5; 256]), "e": "AQAB"});
-        assert_eq!(
-            jwk_to_account_key(&rsa).unwrap(),
-            AccountKey::Unsupported {
-                kind: "RSA 2048".into()
-            }
-        );
+        let err = jwk_to_account_key(&rsa).unwrap_err();
+        assert!(err.contains("no valid d"), "{err}");
     }
 }

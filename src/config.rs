@@ -129,9 +129,24 @@ pub(crate) struct IssuanceSettings {
     /// RFC 8738 IP address identifiers, in addition to `domains`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ip_addresses: Vec<IpAddr>,
+    /// Seconds to wait for a finalized order the CA keeps `processing` (certbot's
+    /// --issuance-timeout); unset: `DEFAULT_ISSUANCE_TIMEOUT_SECS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuance_timeout: Option<u64>,
 }
 
+/// certbot's default for --issuance-timeout.
+pub(crate) const DEFAULT_ISSUANCE_TIMEOUT_SECS: u64 = 90;
+
 impl IssuanceSettings {
+    /// How long a finalized order may stay `processing`.
+    pub(crate) fn issuance_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(
+            self.issuance_timeout
+                .unwrap_or(DEFAULT_ISSUANCE_TIMEOUT_SECS),
+        )
+    }
+
     pub(crate) fn is_default(&self) -> bool {
         self == &Self::default()
     }
@@ -271,6 +286,16 @@ impl Authenticator {
 }
 
 impl RenewalConfig {
+    /// Every identifier the certificate is for, as its SANs read: the domain names, then the
+    /// IP addresses (RFC 8738), which live in the issuance settings.
+    pub(crate) fn identifiers(&self) -> Vec<String> {
+        self.domains
+            .iter()
+            .map(|d| d.to_string())
+            .chain(self.issuance.ip_addresses.iter().map(|ip| ip.to_string()))
+            .collect()
+    }
+
     pub(crate) fn to_json(&self) -> String {
         // Serialising plain data with string keys cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"

@@ -53,6 +53,17 @@ impl AcmeHttp {
         })
     }
 
+    /// The same client, re-signing every JWS with `key` (an RSA account: see
+    /// `jws::Resigner`).
+    pub(super) fn resigning(&self, key: Arc<super::jws::AccountKey>) -> Self {
+        Self {
+            inner: Arc::new(super::jws::Resigner {
+                inner: self.inner.clone(),
+                key,
+            }),
+        }
+    }
+
     /// Over another transport (the fake CA of the unit tests).
     #[cfg(test)]
     pub(crate) fn with_client(client: impl HttpClient) -> Self {
@@ -61,17 +72,25 @@ impl AcmeHttp {
         }
     }
 
-    /// One request, bounded in time, the response as it came.
+    /// One request, bounded in time, the response as it came. A request nothing answered
+    /// fails with `Unanswered`, so it is told apart from an answer we could not use.
     async fn send(
         inner: Arc<dyn HttpClient>,
         req: Request<BodyWrapper<Bytes>>,
     ) -> Result<BytesResponse, instant_acme::Error> {
-        match tokio::time::timeout(REQUEST_TIMEOUT, inner.request(req)).await {
-            Ok(result) => result,
-            Err(_) => Err(instant_acme::Error::Other(
-                format!("no response within {} s", REQUEST_TIMEOUT.as_secs()).into(),
-            )),
-        }
+        let url = req.uri().to_string();
+        let message = match tokio::time::timeout(REQUEST_TIMEOUT, inner.request(req)).await {
+            Ok(Ok(rsp)) => {
+                note_answer(&rsp);
+                return Ok(rsp);
+            }
+            Ok(Err(e)) => crate::error::error_chain(&e),
+            Err(_) => format!("no response within {} s", REQUEST_TIMEOUT.as_secs()),
+        };
+        Err(instant_acme::Error::Other(Box::new(Unanswered {
+            url,
+            message,
+        })))
     }
 
     /// GET a URL and return status and body, for the directory and ARI (which instant-acme
@@ -88,7 +107,7 @@ impl AcmeHttp {
         // Not through `request`: the directory and ARI callers read Retry-After themselves.
         let rsp = Self::send(self.inner.clone(), req)
             .await
-            .map_err(|e| transport(crate::error::error_chain(&e)))?;
+            .map_err(|e| transport(unanswered_message(&e)))?;
         let status = rsp.parts.status.as_u16();
         let headers = rsp.parts.headers.clone();
         let mut body = rsp.body;
@@ -144,7 +163,7 @@ impl AcmeHttp {
         let rsp = self
             .request(req)
             .await
-            .map_err(|e| transport(crate::error::error_chain(&e)))?;
+            .map_err(|e| transport(unanswered_message(&e)))?;
         Ok((rsp.parts.status.as_u16(), rsp.parts.headers.clone()))
     }
 }
@@ -211,6 +230,78 @@ async fn lift_retry_after(rsp: BytesResponse) -> Result<BytesResponse, instant_a
             retry_after,
         },
     )))
+}
+
+/// A request that got no HTTP answer at all (refused, reset, TLS failure, timeout): the only
+/// failure reported as "could not reach the ACME server".
+#[derive(Debug)]
+pub(crate) struct Unanswered {
+    pub url: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.url, self.message)
+    }
+}
+
+impl std::error::Error for Unanswered {}
+
+/// Why a request failed, without repeating its URL when `send` already named it.
+pub(crate) fn unanswered_message(e: &instant_acme::Error) -> String {
+    match e {
+        instant_acme::Error::Other(b) => match b.downcast_ref::<Unanswered>() {
+            Some(u) => u.message.clone(),
+            None => crate::error::error_chain(e),
+        },
+        _ => crate::error::error_chain(e),
+    }
+}
+
+tokio::task_local! {
+    /// What the last answers seen by the task running `with_capture` said beyond what
+    /// instant-acme hands back: the `Location` of a `201 Created` (instant-acme drops a new
+    /// order whose `replaces` the CA did not reflect after it exists, and this finds it
+    /// again) and the `Retry-After` of the last answer (for polling a `processing` order).
+    static CAPTURED: std::cell::RefCell<Captured>;
+}
+
+/// See `CAPTURED`.
+#[derive(Debug, Default)]
+pub(crate) struct Captured {
+    pub created: Option<String>,
+    pub retry_after: Option<String>,
+}
+
+fn note_answer(rsp: &BytesResponse) {
+    let header = |name: http::header::HeaderName| {
+        rsp.parts
+            .headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+    };
+    let created = (rsp.parts.status == http::StatusCode::CREATED)
+        .then(|| header(http::header::LOCATION))
+        .flatten();
+    let retry_after = header(http::header::RETRY_AFTER);
+    let _ = CAPTURED.try_with(|c| {
+        let mut c = c.borrow_mut();
+        if created.is_some() {
+            c.created = created;
+        }
+        c.retry_after = retry_after;
+    });
+}
+
+/// Run `work` and return, with its result, what its answers said (see `CAPTURED`).
+pub(crate) async fn with_capture<T>(work: impl Future<Output = T>) -> (T, Captured) {
+    CAPTURED
+        .scope(std::cell::RefCell::new(Captured::default()), async {
+            let out = work.await;
+            (out, CAPTURED.with(|c| c.take()))
+        })
+        .await
 }
 
 fn bundle_error(path: &Path, reason: &str) -> AcmeError {

@@ -91,6 +91,21 @@ pub(crate) struct AcmeAccount {
     http: AcmeHttp,
     /// For the POST-as-GET requests instant-acme does not expose (alternate chains).
     post_as_get: Option<Arc<jws::PostAsGet>>,
+    /// An RSA account's thumbprint: instant-acme's is its stand-in key's.
+    rsa_thumbprint: Option<String>,
+}
+
+/// instant-acme credentials with the same id and directory and a fresh P-256 stand-in key
+/// (what it signs with before `jws::Resigner` signs again with the RSA key).
+fn stand_in_credentials(credentials_json: &str) -> Result<String, String> {
+    let mut c: serde_json::Value =
+        serde_json::from_str(credentials_json).map_err(|e| e.to_string())?;
+    let (_, pkcs8) = instant_acme::Key::generate_pkcs8().map_err(|e| e.to_string())?;
+    use base64::Engine;
+    c["key_pkcs8"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(pkcs8.secret_pkcs8_der())
+        .into();
+    Ok(c.to_string())
 }
 
 /// What to order: names, IP addresses (RFC 8738), the certificate replaced (ARI), and the
@@ -103,6 +118,11 @@ pub(crate) struct OrderSpec<'a> {
     pub profile: Option<&'a str>,
     /// Which challenge type to collect and answer.
     pub challenge: ChallengeKind,
+    /// Dry runs: deactivate the authorizations the CA hands back already valid and order
+    /// again, so every name is validated for real (as certbot's `--dry-run` does).
+    pub revalidate: bool,
+    /// Set on that second order: an authorization still valid then is an error, not a skip.
+    pub revalidated: bool,
 }
 
 /// The challenge type an order is answered with.
@@ -179,21 +199,41 @@ impl AcmeAccount {
         Ok((Self::wrap(account, http, &json), json))
     }
 
-    /// Restore an account from stored credentials JSON.
+    /// Restore an account from stored credentials JSON. An RSA account key (imported from
+    /// certbot) is signed with through `jws::Resigner`.
     pub(crate) async fn restore(
         http: &AcmeHttp,
         credentials_json: &str,
     ) -> Result<Self, AcmeError> {
+        let unreadable = |e: &dyn std::fmt::Display| {
+            AcmeError::Protocol(format!("stored account is unreadable: {e}"))
+        };
+        let rsa = match jws::AccountKey::from_credentials(credentials_json) {
+            Some(key @ jws::AccountKey::Rs256(_)) => Some(Arc::new(key)),
+            _ => None,
+        };
+        let (json, transport, thumbprint) = match &rsa {
+            None => (credentials_json.to_string(), http.clone(), None),
+            Some(key) => (
+                stand_in_credentials(credentials_json).map_err(|e| unreadable(&e))?,
+                http.resigning(key.clone()),
+                key.rsa_thumbprint(),
+            ),
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let credentials: AccountCredentials = serde_json::from_str(credentials_json)
-                .map_err(|e| AcmeError::Protocol(format!("stored account is unreadable: {e}")))?;
-            match Account::builder_with_http(Box::new(http.clone()))
+            let credentials: AccountCredentials =
+                serde_json::from_str(&json).map_err(|e| unreadable(&e))?;
+            match Account::builder_with_http(Box::new(transport.clone()))
                 .from_credentials(credentials)
                 .await
             {
-                Ok(inner) => return Ok(Self::wrap(inner, http, credentials_json)),
+                Ok(inner) => {
+                    let mut account = Self::wrap(inner, http, credentials_json);
+                    account.rsa_thumbprint = thumbprint;
+                    return Ok(account);
+                }
                 Err(e) if retryable(&e, attempt) => {
                     pause_before_retry(&e, attempt).await;
                     continue;
@@ -208,6 +248,7 @@ impl AcmeAccount {
             inner,
             http: http.clone(),
             post_as_get: jws::PostAsGet::from_credentials(credentials_json).map(Arc::new),
+            rsa_thumbprint: None,
         }
     }
 
@@ -255,7 +296,9 @@ impl AcmeAccount {
 
     /// RFC 7638 thumbprint of the account key (base64url).
     pub(crate) fn key_thumbprint(&self) -> &str {
-        self.inner.key_thumbprint()
+        self.rsa_thumbprint
+            .as_deref()
+            .unwrap_or_else(|| self.inner.key_thumbprint())
     }
 
     /// Replace the account's contacts at the CA (`mailto:` added here).
@@ -279,6 +322,13 @@ impl AcmeAccount {
     /// Roll the account over to a new key. Returns the new credentials JSON, which the
     /// caller must persist before anything else: the old key no longer works.
     pub(crate) async fn rollover_key(&mut self) -> Result<String, AcmeError> {
+        if self.rsa_thumbprint.is_some() {
+            return Err(AcmeError::Protocol(
+                "key rollover of an RSA account (carried over from certbot) is not supported; \
+                 register a new account instead"
+                    .into(),
+            ));
+        }
         // Not retried: a keyChange whose answer was lost may have gone through, and a
         // second one would be signed with a key the CA no longer knows.
         let credentials = self
@@ -335,10 +385,11 @@ impl AcmeAccount {
         }
     }
 
-    /// Create an order and collect the challenges still to answer (authorizations the CA
-    /// already holds as valid are skipped). With `replaces`, an ARI-capable CA is told which
-    /// certificate this one replaces; if it refuses that (already replaced, or issued to
-    /// another account), the order is retried without it: renewing matters more.
+    /// Create an order and collect the challenges to answer. With `replaces`, an
+    /// ARI-capable CA is told which certificate this one replaces; `replaces` never blocks a
+    /// renewal: an order the CA returns without it is used as it is, and a refusal of it
+    /// (already replaced, issued to another account, malformed...) is answered by ordering
+    /// once more without it. Both are logged as warnings.
     pub(crate) async fn new_order_for(
         &self,
         spec: &OrderSpec<'_>,
@@ -363,29 +414,60 @@ impl AcmeAccount {
             if let Some(profile) = spec.profile {
                 request = request.profile(profile);
             }
-            match self.inner.new_order(&request).await {
+            let (result, captured) = http::with_capture(self.inner.new_order(&request)).await;
+            match result {
                 Ok(order) => break order,
                 Err(e) if retryable(&e, attempt) => {
                     pause_before_retry(&e, attempt).await;
                     continue;
                 }
-                Err(instant_acme::Error::Api(p)) if replaces.is_some() && replaces_refused(&p) => {
-                    tracing::info!(
-                        "the CA refused the order's \"replaces\" ({}): ordering again without it",
-                        p.r#type.as_deref().unwrap_or("no problem type")
-                    );
+                Err(e) if replaces.is_some() && replaces_refused(&e) => {
                     replaces = None;
-                    continue;
+                    if let Some(order) = self.unreflected_replaces(&e, captured.created).await {
+                        break order;
+                    }
                 }
                 Err(e) => return Err(convert(e, "newOrder")),
             }
         };
-        let challenges = collect_challenges(&mut order, spec.challenge).await?;
+        if spec.revalidate && deactivate(&mut order, AuthorizationStatus::Valid).await? > 0 {
+            // The order counted the deactivated authorizations: a new one gets fresh ones.
+            return Box::pin(self.new_order_for(&OrderSpec {
+                replaces: spec.replaces.filter(|_| replaces.is_some()),
+                revalidate: false,
+                revalidated: true,
+                ..*spec
+            }))
+            .await;
+        }
+        let challenges = collect_challenges(&mut order, spec, self.key_thumbprint()).await?;
         Ok(PendingOrder {
             order,
             challenges,
             kind: spec.challenge,
         })
+    }
+
+    /// After a `replaces` problem: the order the CA created anyway when it only failed to
+    /// reflect `replaces` (found by its URL), else None to order again without it.
+    async fn unreflected_replaces(
+        &self,
+        e: &instant_acme::Error,
+        created: Option<String>,
+    ) -> Option<Order> {
+        let mismatch = matches!(e, instant_acme::Error::Other(_));
+        if let (true, Some(url)) = (mismatch, created) {
+            tracing::warn!(
+                "the CA created order {url} without the \"replaces\" sent (RFC 9773 section 5); \
+                 going on with it"
+            );
+            match self.inner.order(url.clone()).await {
+                Ok(order) => return Some(order),
+                Err(e) => tracing::warn!("cannot read order {url} again ({e}); ordering anew"),
+            }
+        }
+        tracing::warn!("the CA refused the order's \"replaces\" ({e}); ordering again without it");
+        None
     }
 }
 
@@ -489,15 +571,19 @@ pub(crate) async fn fetch_renewal_info(
     })
 }
 
-fn replaces_refused(p: &instant_acme::Problem) -> bool {
-    let about_replaces = p
-        .detail
-        .as_deref()
-        .is_some_and(|d| d.to_ascii_lowercase().contains("replace"));
-    match p.r#type.as_deref() {
-        Some("urn:ietf:params:acme:error:alreadyReplaced") => true,
-        Some("urn:ietf:params:acme:error:unauthorized")
-        | Some("urn:ietf:params:acme:error:malformed") => about_replaces,
+/// Whether a newOrder failure is about `replaces`: a problem naming it (any type: CAs say
+/// `alreadyReplaced`, `unauthorized`, `malformed`, or their own), instant-acme's check that
+/// the CA reflected it, or ARI missing from the directory.
+fn replaces_refused(e: &instant_acme::Error) -> bool {
+    match e {
+        instant_acme::Error::Api(p) => {
+            p.r#type.as_deref() == Some("urn:ietf:params:acme:error:alreadyReplaced")
+                || p.detail
+                    .as_deref()
+                    .is_some_and(|d| d.to_ascii_lowercase().contains("replace"))
+        }
+        instant_acme::Error::Other(b) => b.to_string().contains("replaces field mismatch"),
+        instant_acme::Error::Unsupported(_) => true,
         _ => false,
     }
 }
@@ -525,6 +611,18 @@ impl PendingOrder {
     /// Where the issued certificate is (after `finalize`).
     pub(crate) fn certificate_url(&mut self) -> Option<String> {
         self.order.state().certificate.clone()
+    }
+
+    /// Give the order up: deactivate its pending authorizations so they do not linger at
+    /// the CA (counting against pending-authorization limits). Best effort: logged, not
+    /// returned, as the caller is already reporting why it gave up.
+    pub(crate) async fn abandon(&mut self) {
+        if let Err(e) = deactivate(&mut self.order, AuthorizationStatus::Pending).await {
+            tracing::warn!(
+                "could not deactivate the pending authorizations of abandoned order {}: {e}",
+                self.order.url()
+            );
+        }
     }
 
     /// After a failed `validate`: the identifiers whose authorization is invalid.
@@ -597,12 +695,15 @@ impl PendingOrder {
         }
     }
 
-    /// Submit the CSR and download the certificate chain (PEM, leaf first).
+    /// Submit the CSR and download the certificate chain (PEM, leaf first), waiting at
+    /// most `timeout` for an order the CA keeps `processing` (see `wait_issued`).
     pub(crate) async fn finalize(
         &mut self,
         csr_der: &[u8],
-        deadline: Duration,
+        timeout: Duration,
+        progress: &(dyn Fn(String) + Send + Sync),
     ) -> Result<String, AcmeError> {
+        let start = tokio::time::Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -622,25 +723,94 @@ impl PendingOrder {
                 Err(e) => return Err(convert(e, "finalize")),
             }
         }
-        let policy = RetryPolicy::new()
-            .initial_delay(Duration::from_millis(20))
-            .backoff(1.5)
-            .timeout(deadline);
+        self.wait_issued(start + timeout, timeout, progress).await
+    }
+
+    /// Poll a `processing` order until it is valid, then download its certificate. The wait
+    /// between polls is the CA's Retry-After (delay-seconds; AWS asks for minutes, Sectigo
+    /// takes 45 s) cut to the time left, else 20 ms growing by half up to 5 s. A line goes to
+    /// `progress` once a wait is noticeable and then every 10 s; past `deadline` the error
+    /// names the order URL, which the CA may still complete.
+    async fn wait_issued(
+        &mut self,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+        progress: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<String, AcmeError> {
+        let start = tokio::time::Instant::now();
+        let mut backoff = Duration::from_millis(20);
+        let mut retry_after: Option<String> = None;
+        let mut noted: Option<tokio::time::Instant> = None;
+        let mut attempt = 0;
+        loop {
+            match self.order.state().status {
+                OrderStatus::Valid => return self.download().await,
+                OrderStatus::Invalid => {
+                    return Err(match self.order.state().error.clone() {
+                        Some(p) => AcmeError::Problem(problem_from(p)),
+                        None => AcmeError::Protocol(format!(
+                            "order {} became invalid after finalizing",
+                            self.order.url()
+                        )),
+                    })
+                }
+                _ => {}
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(AcmeError::Timeout {
+                    what: format!(
+                        "certificate issuance (order {} is still processing at the CA; raise \
+                         --issuance-timeout to wait longer)",
+                        self.order.url()
+                    ),
+                    seconds: timeout.as_secs(),
+                });
+            }
+            let asked = retry_after
+                .as_deref()
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let wait = asked.unwrap_or(backoff).min(deadline - now);
+            let waited = now - start;
+            if waited + wait >= Duration::from_secs(2)
+                && noted.is_none_or(|at| now - at >= Duration::from_secs(10))
+            {
+                progress(format!(
+                    "order {} is still processing after {} s; next check in {} s (waiting up to {} s)",
+                    self.order.url(),
+                    waited.as_secs(),
+                    wait.as_secs_f32().ceil(),
+                    timeout.as_secs()
+                ));
+                noted = Some(now);
+            }
+            tokio::time::sleep(wait).await;
+            backoff = backoff.mul_f32(1.5).min(Duration::from_secs(5));
+            attempt += 1;
+            let (result, captured) = http::with_capture(self.order.refresh()).await;
+            retry_after = captured.retry_after;
+            match result {
+                Ok(_) => attempt = 0,
+                Err(e) if retryable(&e, attempt) => pause_before_retry(&e, attempt).await,
+                Err(e) => return Err(convert(e, "order")),
+            }
+        }
+    }
+
+    /// Download the certificate of a valid order.
+    async fn download(&mut self) -> Result<String, AcmeError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.order.poll_certificate(&policy).await {
-                Ok(pem) => return Ok(pem),
-                Err(instant_acme::Error::Timeout(_)) => {
-                    return Err(AcmeError::Timeout {
-                        what: "certificate issuance".into(),
-                        seconds: deadline.as_secs(),
-                    })
+            match self.order.certificate().await {
+                Ok(Some(pem)) => return Ok(pem),
+                Ok(None) => {
+                    return Err(AcmeError::Protocol(
+                        "the CA gave no certificate for a valid order".into(),
+                    ))
                 }
-                Err(e) if retryable(&e, attempt) => {
-                    pause_before_retry(&e, attempt).await;
-                    continue;
-                }
+                Err(e) if retryable(&e, attempt) => pause_before_retry(&e, attempt).await,
                 Err(e) => return Err(convert(e, "certificate download")),
             }
         }
@@ -678,8 +848,10 @@ impl PendingOrder {
 
 async fn collect_challenges(
     order: &mut Order,
-    kind: ChallengeKind,
+    spec: &OrderSpec<'_>,
+    thumbprint: &str,
 ) -> Result<Vec<Http01Challenge>, AcmeError> {
+    let kind = spec.challenge;
     let mut out = Vec::new();
     let mut attempt = 0;
     'again: loop {
@@ -696,6 +868,14 @@ async fn collect_challenges(
                 Err(e) => return Err(convert(e, "authorization")),
             };
             match authz.status {
+                AuthorizationStatus::Valid if spec.revalidated => {
+                    return Err(AcmeError::Protocol(format!(
+                        "the CA still holds {} as validated after its authorization was \
+                         deactivated: the dry run cannot prove the challenge path",
+                        authz.identifier()
+                    )))
+                }
+                // Pre-approved or reused: nothing to solve.
                 AuthorizationStatus::Valid => continue,
                 AuthorizationStatus::Pending => {}
                 other => {
@@ -712,16 +892,52 @@ async fn collect_challenges(
                     kind.name()
                 )));
             };
-            let key_authorization = challenge.key_authorization();
+            // From the account's own thumbprint, not instant-acme's (an RSA account's key
+            // is not the one instant-acme holds).
+            let key_authorization = format!("{}.{thumbprint}", challenge.token);
+            let digest =
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key_authorization.as_bytes());
+            use base64::Engine;
             out.push(Http01Challenge {
                 identifier,
                 token: challenge.token.clone(),
-                key_authorization: key_authorization.as_str().to_string(),
-                dns_value: key_authorization.dns_value(),
+                dns_value: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest),
+                key_authorization,
             });
         }
         return Ok(out);
     }
+}
+
+/// Deactivate the order's authorizations in `status` (valid ones for a dry run, pending
+/// ones of an abandoned order); returns how many were deactivated.
+async fn deactivate(order: &mut Order, status: AuthorizationStatus) -> Result<usize, AcmeError> {
+    let mut done = 0;
+    let mut authorizations = order.authorizations();
+    while let Some(next) = authorizations.next().await {
+        let mut authz = next.map_err(|e| convert(e, "authorization"))?;
+        if authz.status != status {
+            continue;
+        }
+        let identifier = authz.identifier().to_string();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match authz.deactivate().await {
+                Ok(_) => break,
+                Err(e) if retryable(&e, attempt) => pause_before_retry(&e, attempt).await,
+                Err(e) => {
+                    return Err(convert(
+                        e,
+                        &format!("deactivating the authorization for {identifier}"),
+                    ))
+                }
+            }
+        }
+        tracing::debug!("deactivated the {status:?} authorization for {identifier}");
+        done += 1;
+    }
+    Ok(done)
 }
 
 async fn set_ready(
@@ -816,12 +1032,22 @@ fn convert(err: instant_acme::Error, what: &str) -> AcmeError {
                 retry_after: Some(lifted.retry_after.into()),
                 ..problem_from(lifted.problem)
             }),
-            Err(e) => AcmeError::Transport {
-                url: what.to_string(),
-                message: crate::error::error_chain(e.as_ref()),
+            Err(e) => match e.downcast::<http::Unanswered>() {
+                Ok(unanswered) => AcmeError::Transport {
+                    url: unanswered.url,
+                    message: format!("{} ({what})", unanswered.message),
+                },
+                // The CA answered, with something we could not use.
+                Err(e) => AcmeError::Protocol(format!(
+                    "{what}: the CA's answer is unusable: {}",
+                    crate::error::error_chain(e.as_ref())
+                )),
             },
         },
-        other => AcmeError::Protocol(format!("{what}: {}", crate::error::error_chain(&other))),
+        other => AcmeError::Protocol(format!(
+            "{what}: the CA's answer is unusable: {}",
+            crate::error::error_chain(&other)
+        )),
     }
 }
 
@@ -905,13 +1131,16 @@ mod tests {
         struct FakeCa {
             script: Arc<Mutex<VecDeque<Reply>>>,
             account_posts: Arc<Mutex<u32>>,
+            /// Answers to newOrder (then: created, without `replaces`), and the payloads sent.
+            order_script: Arc<Mutex<VecDeque<Reply>>>,
+            order_payloads: Arc<Mutex<Vec<serde_json::Value>>>,
         }
 
         impl FakeCa {
             fn new(script: Vec<Reply>) -> Self {
                 Self {
                     script: Arc::new(Mutex::new(script.into())),
-                    account_posts: Arc::default(),
+                    ..Self::default()
                 }
             }
 
@@ -919,16 +1148,30 @@ mod tests {
                 *self.account_posts.lock().unwrap()
             }
 
-            fn answer(&self, req: &::http::Request<BodyWrapper<Bytes>>) -> Reply {
+            fn answer(&self, req: &::http::request::Parts, body: &[u8]) -> Reply {
                 let ok = |body: &str| Reply {
                     status: 200,
                     headers: vec![],
                     body: body.into(),
                 };
-                match (req.method().as_str(), req.uri().path()) {
+                match (req.method.as_str(), req.uri.path()) {
                     ("GET", "/dir") => ok(r#"{"newNonce":"https://ca.test/nonce",
                         "newAccount":"https://ca.test/acct","newOrder":"https://ca.test/order",
-                        "revokeCert":"https://ca.test/revoke","keyChange":"https://ca.test/key"}"#),
+                        "revokeCert":"https://ca.test/revoke","keyChange":"https://ca.test/key",
+                        "renewalInfo":"https://ca.test/ari"}"#),
+                    ("POST", "/order") => {
+                        self.order_payloads.lock().unwrap().push(jws_payload(body));
+                        self.order_script
+                            .lock()
+                            .unwrap()
+                            .pop_front()
+                            .unwrap_or(Reply {
+                                status: 201,
+                                headers: vec![("location", "https://ca.test/order/1".into())],
+                                body: ORDER.into(),
+                            })
+                    }
+                    ("POST", "/order/1") => ok(ORDER),
                     ("HEAD", "/nonce") => ok(""),
                     ("POST", "/acct") => {
                         *self.account_posts.lock().unwrap() += 1;
@@ -953,19 +1196,42 @@ mod tests {
                 req: ::http::Request<BodyWrapper<Bytes>>,
             ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>>
             {
-                let reply = self.answer(&req);
-                let mut rsp = ::http::Response::builder()
-                    .status(reply.status)
-                    .header("replay-nonce", "bm9uY2U")
-                    .header("content-type", "application/problem+json");
-                for (k, v) in reply.headers {
-                    rsp = rsp.header(k, v);
-                }
-                let rsp = rsp
-                    .body(http_body_util::Full::new(Bytes::from(reply.body)))
-                    .unwrap();
-                Box::pin(async move { Ok(BytesResponse::from(rsp)) })
+                let ca = self.clone();
+                let (parts, body) = req.into_parts();
+                Box::pin(async move {
+                    use http_body_util::BodyExt;
+                    let body = match body.collect().await {
+                        Ok(collected) => collected.to_bytes(),
+                        Err(_) => Bytes::new(),
+                    };
+                    let reply = ca.answer(&parts, &body);
+                    let mut rsp = ::http::Response::builder()
+                        .status(reply.status)
+                        .header("replay-nonce", "bm9uY2U")
+                        .header("content-type", "application/problem+json");
+                    for (k, v) in reply.headers {
+                        rsp = rsp.header(k, v);
+                    }
+                    let rsp = rsp
+                        .body(http_body_util::Full::new(Bytes::from(reply.body)))
+                        .unwrap();
+                    Ok(BytesResponse::from(rsp))
+                })
             }
+        }
+
+        /// A ready order with nothing to authorize, and no `replaces`.
+        const ORDER: &str = r#"{"status":"ready","identifiers":[{"type":"dns","value":"a.test"}],
+            "authorizations":[],"finalize":"https://ca.test/order/1/finalize"}"#;
+
+        fn jws_payload(body: &[u8]) -> serde_json::Value {
+            use base64::Engine;
+            let jws: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            let payload = jws["payload"].as_str().unwrap_or_default();
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap_or_default();
+            serde_json::from_slice(&bytes).unwrap_or_default()
         }
 
         fn problem(status: u16, kind: &str, retry_after: Option<&str>) -> Reply {
@@ -996,6 +1262,107 @@ mod tests {
                 Err(AcmeError::Problem(p)) => p,
                 other => panic!("expected a CA problem, got {other:?}"),
             }
+        }
+
+        async fn order_replacing(ca: &FakeCa) -> Result<PendingOrder, AcmeError> {
+            let http = AcmeHttp::with_client(ca.clone());
+            let server: ServerUrl = DIR.parse().unwrap();
+            let (account, _) = AcmeAccount::register(&http, &server, None).await?;
+            let names: Vec<DomainName> = vec!["a.test".parse().unwrap()];
+            let replaced = AriCertId::new(&[1, 2, 3], &[4, 5]);
+            let spec = OrderSpec {
+                names: &names,
+                replaces: Some(&replaced),
+                ..OrderSpec::default()
+            };
+            account.new_order_for(&spec).await
+        }
+
+        fn sent_replaces(ca: &FakeCa) -> Vec<bool> {
+            let payloads = ca.order_payloads.lock().unwrap();
+            payloads
+                .iter()
+                .map(|p| p.get("replaces").is_some())
+                .collect()
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn an_order_returned_without_replaces_is_used_as_it_is() {
+            let ca = FakeCa::new(vec![]);
+            let order = order_replacing(&ca).await.unwrap();
+            assert_eq!(order.order.url(), "https://ca.test/order/1");
+            // One order, no second one left pending at the CA.
+            assert_eq!(sent_replaces(&ca), vec![true]);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_refused_replaces_is_dropped_once() {
+            for (status, kind, detail) in [
+                (409, "alreadyReplaced", "certificate already replaced"),
+                (
+                    403,
+                    "unauthorized",
+                    "requester account did not request the certificate being replaced",
+                ),
+                (400, "malformed", "invalid replaces value"),
+                (400, "badCSR", "the server cannot handle Replaces here"),
+            ] {
+                let ca = FakeCa::new(vec![]);
+                let mut refusal = problem(status, kind, None);
+                refusal.body = serde_json::json!({
+                    "type": format!("urn:ietf:params:acme:error:{kind}"),
+                    "detail": detail,
+                    "status": status,
+                })
+                .to_string();
+                ca.order_script.lock().unwrap().push_back(refusal);
+                order_replacing(&ca).await.unwrap();
+                assert_eq!(sent_replaces(&ca), vec![true, false], "{kind}");
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_refusal_not_about_replaces_is_not_retried() {
+            let ca = FakeCa::new(vec![]);
+            ca.order_script
+                .lock()
+                .unwrap()
+                .push_back(problem(400, "rejectedIdentifier", None));
+            let err = order_replacing(&ca).await.err().unwrap();
+            assert!(matches!(err, AcmeError::Problem(_)), "{err}");
+            assert_eq!(sent_replaces(&ca), vec![true]);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn only_a_request_nothing_answered_is_unreachable() {
+            #[derive(Clone)]
+            struct Refused;
+            impl HttpClient for Refused {
+                fn request(
+                    &self,
+                    _req: ::http::Request<BodyWrapper<Bytes>>,
+                ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>>
+                {
+                    Box::pin(async { Err(instant_acme::Error::Str("connection refused")) })
+                }
+            }
+            let http = AcmeHttp::with_client(Refused);
+            let server: ServerUrl = DIR.parse().unwrap();
+            let err = AcmeAccount::register(&http, &server, None)
+                .await
+                .err()
+                .unwrap();
+            assert!(matches!(err, AcmeError::Transport { .. }), "{err}");
+            assert!(err.to_string().contains("could not reach"), "{err}");
+
+            // An answer that is not what ACME expects is not "could not reach".
+            let ca = FakeCa::new(vec![Reply {
+                status: 201,
+                headers: vec![],
+                body: "{}".into(),
+            }]);
+            let err = register(&ca).await.err().unwrap();
+            assert!(!err.to_string().contains("could not reach"), "{err}");
         }
 
         #[tokio::test(start_paused = true)]

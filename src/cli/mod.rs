@@ -735,6 +735,11 @@ pub struct IssuanceArgs {
     /// IP address for the certificate (RFC 8738; repeatable), with --standalone or --webroot.
     #[arg(long = "ip-address", value_name = "ADDR")]
     pub ip_address: Vec<String>,
+
+    /// Wait at most SECS for the CA to issue a finalized order it keeps "processing"
+    /// (polled as its Retry-After asks) [default: 90]. Saved for renewals.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub issuance_timeout: Option<u64>,
 }
 
 /// certbot's `--csr`: issue for a certificate signing request whose key stays with you.

@@ -636,6 +636,7 @@ fn issuance_choice(args: &IssuanceArgs) -> Result<IssuanceChoice, Error> {
         required_profile: args.required_profile.clone(),
         allow_subset_of_names: args.allow_subset_of_names,
         ip_addresses,
+        issuance_timeout: args.issuance_timeout,
     })
 }
 

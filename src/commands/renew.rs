@@ -13,7 +13,7 @@ use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
 use crate::ops::privileges::bind_then_drop;
 use crate::ops::renew::{
-    lineage_ports, pass_error, renew_pass, LineageResult, Outcome, RenewRequest,
+    anything_due, lineage_ports, pass_error, renew_pass, LineageResult, Outcome, RenewRequest,
 };
 use crate::ops::{block_on, doctor, Ctx};
 
@@ -31,8 +31,13 @@ pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         store.prepare()?;
     }
     // From cron, spread a fleet's requests over 8 minutes, before taking the lock so a
-    // manual run meanwhile is not refused. Not for dry runs: those are CI checks.
-    if !args.no_random_sleep_on_renew && !args.dry_run && !std::io::stdin().is_terminal() {
+    // manual run meanwhile is not refused; only when something will be renewed (a no-op
+    // run returns at once). Not for dry runs: those are CI checks.
+    let from_cron = !args.no_random_sleep_on_renew && !args.dry_run;
+    if from_cron
+        && !std::io::stdin().is_terminal()
+        && anything_due(&store, &request, OffsetDateTime::now_utc())
+    {
         let secs = rand::random_range(0..480u64);
         ctx.ui.note(format!(
             "Waiting {secs} s before renewing (--no-random-sleep-on-renew skips this)"

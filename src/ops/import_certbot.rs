@@ -4,9 +4,10 @@
 //! nginx configs that point at `/etc/letsencrypt/live/...` keep working; `certwright
 //! install` switches them over when the user chooses.
 //!
-//! certbot's account is carried over only if its key is ECDSA P-256 (the only account key
-//! instant-acme signs with). certbot registers RSA account keys, so usually the renewal
-//! config names no account and the first renewal registers one without a contact email
+//! certbot's account is carried over (its RSA key signed with RS256, an ECDSA P-256 key as
+//! instant-acme signs), so renewals use the same account URL and CAs that bind `replaces`
+//! to the ordering account accept it. Only an account that cannot be read or has another
+//! key type is left behind: the first renewal then registers one without a contact email
 //! (the terms were accepted for certbot); `certwright register -m ...` before that adds one.
 
 use std::net::IpAddr;
@@ -268,6 +269,16 @@ fn issuance(conf: &RenewalConf, ip_addresses: Vec<IpAddr>) -> Result<IssuanceSet
         required_profile: conf.param("required_profile").map(str::to_string),
         allow_subset_of_names: conf.param_bool("allow_subset_of_names")?.unwrap_or(false),
         ip_addresses,
+        issuance_timeout: match conf.param("issuance_timeout") {
+            Some(v) => Some(
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| format!("issuance_timeout = {v} is not a number of seconds"))?,
+            ),
+            None => None,
+        },
     })
 }
 
@@ -452,7 +463,7 @@ fn account_plan(certbot_dir: &Path, conf: &RenewalConf, server: &ServerUrl) -> A
         Err(e) => return AccountPlan::New { reason: e },
     };
     match account.key {
-        AccountKey::EcP256 { pkcs8 } => {
+        AccountKey::EcP256 { pkcs8 } | AccountKey::Rsa { pkcs8 } => {
             let meta = serde_json::json!({
                 "url": account.url,
                 "server": server.as_str(),
@@ -469,7 +480,7 @@ fn account_plan(certbot_dir: &Path, conf: &RenewalConf, server: &ServerUrl) -> A
         AccountKey::Unsupported { kind } => AccountPlan::New {
             reason: format!(
                 "certbot's account {id} has an {kind} key; certwright signs with ECDSA P-256 \
-                 account keys only"
+                 and RSA account keys only"
             ),
         },
     }

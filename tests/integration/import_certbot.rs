@@ -233,13 +233,14 @@ fn imports_a_certbot_lineage_keeps_certbot_files_and_renews_it() {
         "{config}"
     );
     assert_eq!(config["key_type"]["type"], "ecdsa", "{config}");
-    // certbot 5 registers RSA account keys, which instant-acme cannot sign with.
-    assert_eq!(config["account"], "", "{config}");
-    assert!(out.stdout.contains("RSA"), "{out}");
-    assert!(
-        rig.certwright_accounts().is_empty(),
-        "an RSA account was stored: {:?}",
-        rig.certwright_accounts()
+    // certbot 5 registers RSA account keys: carried over, signed with RS256.
+    let account_url = certbot_account_url(&rig);
+    let id = account_url.rsplit('/').next().unwrap().to_string();
+    assert_eq!(config["account"], id.as_str(), "{config}");
+    assert_eq!(
+        rig.certwright_accounts(),
+        std::slice::from_ref(&id),
+        "{out}"
     );
 
     // `certificates` shows it, valid, with certbot's serial.
@@ -273,9 +274,14 @@ fn imports_a_certbot_lineage_keeps_certbot_files_and_renews_it() {
         .0
         .assert_unchanged(&after.0, "config dir after a second import");
 
-    // Renewal against the same Pebble: version 2, a new certificate, a new account.
+    // Renewal against the same Pebble: version 2, a new certificate, certbot's account (the
+    // CA knows its URL and RS256 signatures; no new account appears).
     let renewed = rig.renew();
     renewed.assert_success();
+    assert!(
+        renewed.stderr.contains(&format!("Using account {id}")),
+        "{renewed}"
+    );
     assert_eq!(
         rig.version(name),
         format!("../archive/{name}/2"),
@@ -284,11 +290,22 @@ fn imports_a_certbot_lineage_keeps_certbot_files_and_renews_it() {
     let v2 = Lineage::at(rig.env.live(name));
     v2.assert_valid_for(&names, &rig.pebble.root_pem_path());
     assert_ne!(v2.leaf().serial_hex, certbot_leaf.serial_hex);
-    assert_eq!(rig.certwright_accounts().len(), 1, "{renewed}");
+    assert_eq!(rig.certwright_accounts(), [id], "{renewed}");
 
     // certbot's tree is byte-identical after all of it.
     let certbot_after = Snapshot::of(&rig.env.root().join("certbot/config"));
     certbot_before.assert_unchanged(&certbot_after, "certbot's config dir");
+}
+
+/// The account URL in certbot's one `regr.json`.
+fn certbot_account_url(rig: &Rig) -> String {
+    let regr = files_below(&rig.certbot_dir().join("accounts"))
+        .into_iter()
+        .find(|f| f.ends_with("regr.json"))
+        .expect("certbot stored no account");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&regr).expect("regr.json")).expect("JSON");
+    json["uri"].as_str().expect("regr.json uri").to_string()
 }
 
 #[test]

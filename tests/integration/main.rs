@@ -5,6 +5,7 @@
 mod accounts;
 mod alerts;
 mod bad_input;
+mod ca_compat;
 mod certonly;
 mod crash;
 mod daemon_lock;
@@ -30,6 +31,7 @@ mod nginx_crossplane;
 mod nginx_listen;
 mod privileges;
 mod renew;
+mod renew_cases;
 mod responder;
 mod security_env;
 mod security_files;

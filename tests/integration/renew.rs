@@ -115,7 +115,11 @@ pub(crate) fn version_of(env: &Env, name: &str) -> u32 {
 }
 
 /// Edits `renewal/<name>.json` as a user would.
-fn edit_renewal(env: &Env, name: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) {
+pub(crate) fn edit_renewal(
+    env: &Env,
+    name: &str,
+    edit: impl FnOnce(&mut serde_json::Map<String, Value>),
+) {
     let path = env.renewal_conf(name);
     let mut json: Value = serde_json::from_str(&read_lossy(&path))
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
@@ -135,7 +139,7 @@ fn set_renew_before(env: &Env, name: &str, days: u32) {
 
 /// Switches `name` to webroot on `dir`, which no web server serves: validation fails for real
 /// (Pebble's probe reaches a responder, or nothing, that does not know the token).
-fn break_lineage(env: &Env, name: &str, dir: &Path) {
+pub(crate) fn break_lineage(env: &Env, name: &str, dir: &Path) {
     edit_renewal(env, name, |c| {
         let map: Vec<Value> = c["domains"]
             .as_array()

@@ -66,6 +66,7 @@ pub(crate) struct IssuanceChoice {
     pub required_profile: Option<String>,
     pub allow_subset_of_names: bool,
     pub ip_addresses: Vec<IpAddr>,
+    pub issuance_timeout: Option<u64>,
 }
 
 impl IssuanceChoice {
@@ -93,6 +94,7 @@ impl IssuanceChoice {
             },
             allow_subset_of_names: self.allow_subset_of_names || saved.allow_subset_of_names,
             ip_addresses: self.ip_addresses.clone(),
+            issuance_timeout: self.issuance_timeout.or(saved.issuance_timeout),
         }
     }
 }
@@ -146,6 +148,7 @@ impl Request {
             },
             reuse_key: None,
             replaces: None,
+            revalidate: false,
             issuance,
         }
     }

@@ -28,7 +28,6 @@ const VALIDATION_DEADLINE: Duration = Duration::from_secs(120);
 /// Overrides `VALIDATION_DEADLINE` (whole seconds, at least 1); undocumented, for tests
 /// that need a validation which never completes to end in seconds rather than minutes.
 const VALIDATION_DEADLINE_ENV: &str = "CERTWRIGHT_VALIDATION_DEADLINE_SECS";
-const ISSUANCE_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Which account to order with, and how to register one if the server has none.
 pub(crate) struct AccountRequest<'a> {
@@ -49,6 +48,8 @@ pub(crate) struct ObtainRequest<'a> {
     pub reuse_key: Option<&'a str>,
     /// ARI: the certificate this one replaces.
     pub replaces: Option<&'a AriCertId>,
+    /// Dry runs: validate every name for real, even those the CA holds as valid.
+    pub revalidate: bool,
     /// Key reuse, profile, preferred chain, subset and IP addresses (renewal config).
     pub issuance: &'a IssuanceSettings,
 }
@@ -169,7 +170,9 @@ pub(crate) async fn issue(
     let step = ui.step("Finalizing and downloading the certificate");
     let ips = &req.issuance.ip_addresses;
     let (key_pem, csr_der) = make_csr(csr, &domains, ips, req.key_type).await?;
-    let mut chain_pem = order.finalize(&csr_der, ISSUANCE_DEADLINE).await?;
+    let progress = |line: String| ui.note(line);
+    let timeout = req.issuance.issuance_timeout();
+    let mut chain_pem = order.finalize(&csr_der, timeout, &progress).await?;
     step.done();
     if let Some(wanted) = &req.issuance.preferred_chain {
         chain_pem = prefer_chain(ui, &acct.0, &mut order, chain_pem, wanted).await;
@@ -216,6 +219,8 @@ async fn validated_order(
             } else {
                 acme::ChallengeKind::Http01
             },
+            revalidate: req.revalidate,
+            revalidated: false,
         };
         let mut order = match acct.0.new_order_for(&spec).await {
             // The CA lost or removed the stored account (a reset test CA does): register a
@@ -233,10 +238,18 @@ async fn validated_order(
             other => other?,
         };
         step.done();
-        let Err(e) = solve_and_validate(ui, session, req, &mut order, solver).await? else {
-            return Ok((order, domains));
+        let validated = match solve_and_validate(ui, session, req, &mut order, solver).await {
+            Ok(Ok(())) => return Ok((order, domains)),
+            Ok(Err(e)) => e,
+            Err(e) => {
+                order.abandon().await;
+                return Err(e);
+            }
         };
-        domains = remaining_names(ui, &mut order, &domains, req, e).await?;
+        let remaining = remaining_names(ui, &mut order, &domains, req, validated).await;
+        // The order is given up either way: a new one follows, or the run fails.
+        order.abandon().await;
+        domains = remaining?;
     }
 }
 
@@ -249,6 +262,11 @@ async fn solve_and_validate(
     order: &mut acme::PendingOrder,
     solver: &mut Prepared<'_>,
 ) -> Result<Result<(), AcmeError>, Error> {
+    if order.challenges.is_empty() {
+        // Pre-approved (ACM) or reused authorizations: nothing to publish, no server touched.
+        ui.note("Every name is already authorized at the CA: nothing to validate");
+        return Ok(order.validate(validation_deadline()).await);
+    }
     let step = ui.step(format!(
         "Validating {} name(s) over {} ({})",
         order.challenges.len(),

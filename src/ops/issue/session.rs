@@ -24,6 +24,9 @@ pub(crate) struct Session {
     responders: tokio::sync::Mutex<HashMap<ListenAt, (ChallengeMap, Option<challenge::Running>)>>,
     prebound: Prebound,
     fleet: Option<Arc<Fleet>>,
+    /// Ports some order of this run listens on at every address: orders saved with one
+    /// address on such a port share that listener (binding both would clash).
+    every_address: std::collections::HashSet<u16>,
 }
 
 impl Session {
@@ -57,12 +60,18 @@ impl Session {
         Ok(h)
     }
 
+    /// The ports that orders of this run listen on at every address (see `every_address`).
+    pub(crate) fn listen_on_every_address(&mut self, ports: impl IntoIterator<Item = u16>) {
+        self.every_address.extend(ports);
+    }
+
     /// Bind the standalone port on first use; later orders share the listener.
     pub(crate) async fn standalone(
         &self,
         address: Option<IpAddr>,
         port: u16,
     ) -> Result<ChallengeMap, Error> {
+        let address = address.filter(|_| !self.every_address.contains(&port));
         let mut responders = self.responders.lock().await;
         if let Some((map, _)) = responders.get(&(address, port)) {
             return Ok(map.clone());

@@ -137,7 +137,9 @@ pub(crate) fn decide(
     let info = live.map(|l| &l.info);
     let domains_changed = info.is_some_and(|i| {
         let mut have: Vec<&str> = i.domains.iter().map(String::as_str).collect();
-        let mut want: Vec<&str> = config.domains.iter().map(|d| d.as_str()).collect();
+        // IP addresses are SANs too: leaving them out renewed IP lineages on every run.
+        let identifiers = config.identifiers();
+        let mut want: Vec<&str> = identifiers.iter().map(String::as_str).collect();
         have.sort_unstable();
         want.sort_unstable();
         have != want

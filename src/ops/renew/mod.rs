@@ -232,7 +232,43 @@ pub(crate) fn lineage_ports(store: &Store, names: &[CertName]) -> Vec<ListenAt> 
             }
         }
     }
+    let every_address = every_address_ports(&ports);
+    ports.retain(|(address, port)| address.is_none() || !every_address.contains(port));
     ports
+}
+
+/// Ports some of `at` listens on at every address (no `--http-01-address`): the pass binds
+/// only that listener there, which also answers on the specific addresses.
+fn every_address_ports(at: &[ListenAt]) -> Vec<u16> {
+    at.iter()
+        .filter(|(address, _)| address.is_none())
+        .map(|(_, port)| *port)
+        .collect()
+}
+
+/// Whether a pass would renew anything, judged offline from the stored certificates, state
+/// and ARI windows (a window the pass would fetch anew is not known yet). Cron's random
+/// sleep happens only then, as certbot's does: a no-op `renew` returns at once. Unreadable
+/// lineages count as not due here; the pass reports them.
+pub(crate) fn anything_due(store: &Store, req: &RenewRequest, now: OffsetDateTime) -> bool {
+    if req.force || req.dry_run {
+        return true;
+    }
+    let Ok((mut names, _)) = store.list_lineages() else {
+        return true;
+    };
+    if !req.names.is_empty() {
+        names.retain(|n| req.names.contains(n));
+    }
+    let quiet = Ui {
+        quiet: true,
+        tty: false,
+    };
+    load_many(&quiet, store, &names, false, now).any(|(_, loaded)| {
+        loaded.is_ok_and(|l| {
+            l.decision.due_now && l.state.failure.as_ref().is_none_or(|f| f.attempt_due(now))
+        })
+    })
 }
 
 /// One renewal pass over the selected lineages. Errors are per lineage, except a store that
@@ -251,7 +287,7 @@ pub(crate) async fn renew_pass(
         let synced = pull_and_deploy(fleet, ui, store, &req.deploy_settings()).await?;
         results.extend(synced.into_iter().map(LineageResult::synced));
     }
-    let session = Session::with_prebound(req.prebound.clone()).with_fleet(fleet.cloned());
+    let mut session = Session::with_prebound(req.prebound.clone()).with_fleet(fleet.cloned());
     let mut lineages = load_selected(ui, store, req, now, &mut results)?;
     // Server -> its renewalInfo URL: from the per-CA cache when read within the last day,
     // else read once in this run. A run with nothing due then sends nothing.
@@ -275,6 +311,11 @@ pub(crate) async fn renew_pass(
     if due.is_empty() {
         return Ok(results);
     }
+    let listen_at: Vec<ListenAt> = due
+        .iter()
+        .flat_map(|l| standalone_ports(&l.config.authenticator))
+        .collect();
+    session.listen_on_every_address(every_address_ports(&listen_at));
     let dry_store = DryRunStore::new(req.dry_run)?;
     let cert_store = dry_store.store().unwrap_or(store);
     // ARI's `replaces` only goes to a CA that offers ARI (instant-acme refuses to send it
@@ -466,7 +507,8 @@ async fn renew_one(
     };
     let ari_window_passed = matches!(l.decision.reason,
         crate::schedule::Reason::AriWindow { end, .. } if end <= OffsetDateTime::now_utc());
-    let obtain_request = renewal_order(&l.config, &server, replaces.as_ref());
+    let mut obtain_request = renewal_order(&l.config, &server, replaces.as_ref());
+    obtain_request.revalidate = req.dry_run;
     let ordered = order_locked(ui, session, store, cert_store, &l.name, &obtain_request).await;
     let mut result = match ordered {
         Ok(Ordered::Elsewhere) => LineageResult::new(&l.name, Outcome::Elsewhere),
@@ -511,6 +553,7 @@ fn renewal_order<'a>(
         },
         reuse_key: None,
         replaces,
+        revalidate: false,
         issuance: &config.issuance,
     }
 }

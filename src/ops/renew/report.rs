@@ -64,7 +64,7 @@ pub(crate) fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> Lin
     };
     match read_config(store, name) {
         Ok(Some(c)) => {
-            r.domains = c.domains.iter().map(|d| d.to_string()).collect();
+            r.domains = c.identifiers();
             r.authenticator = Some(c.authenticator.name().into());
             r.installer = c.installer.as_ref().map(|_| "nginx".into());
             r.deploy_targets = c.deploy;
@@ -166,7 +166,7 @@ pub(crate) fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<Pl
                 let ari = ari_times(&l, &offers_ari, now);
                 PlanEntry {
                     name: name.to_string(),
-                    domains: l.config.domains.iter().map(|d| d.to_string()).collect(),
+                    domains: l.config.identifiers(),
                     not_after: l.info.as_ref().map(|i| rfc3339(i.not_after)),
                     next_renewal: next_time.map(rfc3339),
                     due_now: l.decision.due_now && backoff.is_none_or(|b| b <= now),

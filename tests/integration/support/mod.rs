@@ -18,6 +18,7 @@ pub mod prometheus;
 pub mod proxy;
 pub mod redis;
 pub mod rig;
+pub mod slow_ca;
 pub mod smtp;
 pub mod snapshot;
 pub mod webhook;

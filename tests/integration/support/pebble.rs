@@ -287,6 +287,12 @@ impl Pebble {
         }
     }
 
+    /// The ACME API's port, and the TLS certificate and key it serves (for a proxy in front).
+    pub fn api(&self) -> (u16, PathBuf, PathBuf) {
+        let dir = self.dir.path();
+        (self.listen_port, dir.join("cert.pem"), dir.join("key.pem"))
+    }
+
     /// `https://localhost:PORT/dir`, or `https://IP:PORT/dir` with `PebbleOpts::listen_ip`.
     pub fn directory_url(&self) -> String {
         if self.listen_ip == IpAddr::from(Ipv4Addr::LOCALHOST) {
