@@ -36,7 +36,7 @@ pub fn main(cli: Cli) -> ExitCode {
             tracing::error!("{err}");
             eprintln!(
                 "error: {}",
-                crate::safe::text::for_terminal(&crate::error::error_chain(&err))
+                crate::safe::text::sanitize_lines(&crate::error::error_chain(&err))
             );
             ExitCode::from(err.exit_code())
         }

@@ -50,7 +50,7 @@ impl Ui {
 
     /// A line for the user (stderr), unless quiet.
     pub(crate) fn note(&self, line: impl AsRef<str>) {
-        let line = crate::safe::text::for_terminal(line.as_ref());
+        let line = crate::safe::text::sanitize_lines(line.as_ref());
         tracing::info!("{line}");
         if !self.quiet {
             eprintln!("{line}");
@@ -59,7 +59,7 @@ impl Ui {
 
     /// A warning is shown even when quiet.
     pub(crate) fn warn(&self, line: impl AsRef<str>) {
-        let line = crate::safe::text::for_terminal(line.as_ref());
+        let line = crate::safe::text::sanitize_lines(line.as_ref());
         tracing::warn!("{line}");
         eprintln!("warning: {line}");
     }

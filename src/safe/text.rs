@@ -61,9 +61,10 @@ pub(crate) fn scrub(text: &str) -> String {
     out
 }
 
-/// `sanitize` for a message to the terminal, which may span lines (nginx's output): line
-/// breaks kept, every other control character escaped.
-pub(crate) fn for_terminal(text: &str) -> String {
+/// `sanitize` for a message that may span lines (nginx's output, doctor's findings under a
+/// CA's error) shown on the terminal or kept in state and alerts: line breaks kept, every
+/// other control character escaped. (The log escapes the line breaks too.)
+pub(crate) fn sanitize_lines(text: &str) -> String {
     scrub(text)
         .split('\n')
         .map(escape_controls)

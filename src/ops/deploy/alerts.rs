@@ -353,7 +353,7 @@ fn event_for(
             event.next_retry = Some(failure.next_attempt);
         }
         if let Some(error) = error {
-            event.error = Some(crate::safe::text::sanitize(&error.to_string()));
+            event.error = Some(crate::safe::text::sanitize_lines(&error.to_string()));
             event.problem = problem_of(error).cloned();
         }
         event.unpause_url = event

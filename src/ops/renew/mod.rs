@@ -637,7 +637,7 @@ fn failed(ui: &Ui, store: &Store, req: &RenewRequest, l: &mut Lineage, e: Error)
         // Kept in state/, shown by plan and the daemon's status file, sent in alerts.
         l.state.failure = Some(FailureState::record(
             l.state.failure.as_ref(),
-            crate::safe::text::sanitize(&e.to_string()),
+            crate::safe::text::sanitize_lines(&e.to_string()),
             now,
             retry_after,
             &mut rand::rng(),
