@@ -6,10 +6,12 @@ mod certificates;
 mod certonly;
 mod daemon;
 mod delete;
+mod enhance;
 mod import_certbot;
 mod install;
 mod notify;
 mod plan;
+mod plugins;
 mod reconfigure;
 mod renew;
 mod revoke;
@@ -27,6 +29,9 @@ use crate::ops::Ctx;
 pub fn main(cli: Cli) -> ExitCode {
     let result = resolve::settings(&cli.global).and_then(|settings| {
         let ctx = Ctx::new(settings);
+        for note in &cli.notes {
+            ctx.ui.note(note);
+        }
         dispatch(&ctx, cli.command, cli.webroots)
     });
     match result {
@@ -59,5 +64,7 @@ fn dispatch(ctx: &Ctx, command: Command, webroots: Vec<Option<usize>>) -> Result
         Command::ImportCertbot(args) => import_certbot::run(ctx, args),
         Command::Notify(args) => notify::run(ctx, args),
         Command::Verify(args) => verify::run(ctx, args),
+        Command::Enhance(args) => enhance::run(ctx, args),
+        Command::Plugins(args) => plugins::run(ctx, args),
     }
 }

@@ -34,6 +34,60 @@ pub(crate) fn write_config(store: &Store, config: &RenewalConfig) -> Result<(), 
     Ok(store.write_renewal(&config.cert_name, &config.to_json())?)
 }
 
+/// certbot's `install --cert-path C --key-path K [--fullchain-path F] [--chain-path P]`:
+/// the lineage whose live certificate is C's leaf (any copy: certbot's live files after
+/// `import-certbot` too), with the other files checked to be that lineage's.
+pub(crate) fn lineage_of_files(
+    store: &Store,
+    cert: &std::path::Path,
+    others: &[(&str, Option<&std::path::Path>)],
+) -> Result<CertName, Error> {
+    let bad = |m: String| Error::from(crate::error::InputError::Other(m));
+    let leaf = |bytes: &[u8]| inspect::split_pem_chain(bytes).ok()?.into_iter().next();
+    let given =
+        std::fs::read(cert).map_err(|e| bad(format!("--cert-path {}: {e}", cert.display())))?;
+    let given = leaf(&given).ok_or_else(|| {
+        bad(format!(
+            "--cert-path {} holds no PEM certificate",
+            cert.display()
+        ))
+    })?;
+    let (names, _) = store.list_lineages()?;
+    let name = names
+        .into_iter()
+        .find(|n| {
+            std::fs::read(store.live_paths(n).cert)
+                .ok()
+                .and_then(|b| leaf(&b))
+                .is_some_and(|l| l == given)
+        })
+        .ok_or_else(|| {
+            bad(format!(
+                "--cert-path {} is the current certificate of no lineage (see `certwright                  certificates`; import certbot's with `certwright import-certbot`)",
+                cert.display()
+            ))
+        })?;
+    let live = store.live_paths(&name);
+    for (flag, path) in others {
+        let Some(path) = path else { continue };
+        let ours = match *flag {
+            "--key-path" => &live.privkey,
+            "--fullchain-path" => &live.fullchain,
+            _ => &live.chain,
+        };
+        let same = matches!((std::fs::read(path), std::fs::read(ours)),
+            (Ok(a), Ok(b)) if a.trim_ascii() == b.trim_ascii());
+        if !same {
+            return Err(bad(format!(
+                "{flag} {} is not the file of lineage {name} ({})",
+                path.display(),
+                ours.display()
+            )));
+        }
+    }
+    Ok(name)
+}
+
 /// The live certificate as read from disk.
 pub(crate) struct LiveCert {
     pub info: CertInfo,
