@@ -1637,7 +1637,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__reconfigure)
-            opts="-w -c -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run-server --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -c -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run-server --pre-hook --post-hook --deploy-hook --no-directory-hooks --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1712,6 +1712,18 @@ _certwright() {
                     return 0
                     ;;
                 --dry-run-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pre-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --post-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-hook)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

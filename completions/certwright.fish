@@ -696,6 +696,9 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l de
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l deploy-mode -d 'Octal mode of the --deploy-dir files: 0640 (the default) or stricter' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l http-01-port -d 'Port the CA\'s probe reaches (standalone listener or nginx server blocks)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l dry-run-server -d 'With --dry-run\'s renewal: use this ACME directory instead of the staging counterpart' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l pre-hook -d 'Shell command run once before obtaining certificates (saved for renewals)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l post-hook -d 'Shell command run once after obtaining certificates, even if it failed (saved)' -r
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l deploy-hook -d 'Shell command run after each certificate obtained, with RENEWED_LINEAGE (the live directory) and RENEWED_DOMAINS (space-separated) in its environment (saved)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l config-dir -d 'Where certificates, accounts and renewal configs live' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s c -l config -d 'Default flags for every run, in certbot\'s cli.ini format (one `long-flag = value` per line, a bare `flag` or `flag = true` for a switch); default <config-dir>/cli.ini, read only if present. The command line and environment variables override it' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l work-dir -d 'Working state: renewal bookkeeping, nginx checkpoints' -r -F
@@ -712,6 +715,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l ne
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l standalone -d 'Answer HTTP-01 with certwright\'s own web server'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l nginx -d 'Answer HTTP-01 through the running nginx'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l webroot -d 'Answer HTTP-01 by writing files under a document root (-w)'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l no-directory-hooks -d 'Do not run the executables in <config-dir>/renewal-hooks/{pre,deploy,post}/'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s q -l quiet -d 'Print only errors'

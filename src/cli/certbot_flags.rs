@@ -135,7 +135,11 @@ pub const FLAGS: &[CertbotFlag] = &[
     f("post-hook", true, ""),
     f("deploy-hook", true, ""),
     f("renew-hook", true, ""),
-    f("disable-hook-validation", false, ""),
+    f(
+        "disable-hook-validation",
+        false,
+        "certwright checks only who can write a hook's files, and that check always applies",
+    ),
     f("no-directory-hooks", false, ""),
     f("no-random-sleep-on-renew", false, ""),
     f("reason", true, ""),

@@ -342,6 +342,10 @@ pub struct ReconfigureArgs {
     /// With --dry-run's renewal: use this ACME directory instead of the staging counterpart.
     #[arg(long, value_name = "URL")]
     pub dry_run_server: Option<String>,
+
+    /// New --pre-hook / --post-hook / --deploy-hook for the lineage (saved after the dry run).
+    #[command(flatten)]
+    pub hooks: HookArgs,
 }
 
 #[derive(Debug, Args)]

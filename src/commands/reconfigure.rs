@@ -91,6 +91,8 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
         new.issuance.preferred_chain = (!chain.is_empty()).then(|| chain.clone());
     }
     new.authenticator = authenticator(old, args)?;
+    let given = crate::cli::resolve::hooks(&args.hooks)?;
+    new.hooks = old.hooks.overridden_by(&given);
     Ok(new)
 }
 

@@ -5,6 +5,7 @@
 mod accounts;
 mod alerts;
 mod bad_input;
+mod certbot_cli;
 mod certonly;
 mod crash;
 mod daemon_lock;
