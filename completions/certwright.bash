@@ -394,7 +394,7 @@ _certwright() {
                     return 0
                     ;;
                 --elliptic-curve)
-                    COMPREPLY=($(compgen -W "secp256r1 secp384r1" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1 secp521r1" -- "${cur}"))
                     return 0
                     ;;
                 --rsa-key-size)
@@ -1652,7 +1652,7 @@ _certwright() {
                     return 0
                     ;;
                 --elliptic-curve)
-                    COMPREPLY=($(compgen -W "secp256r1 secp384r1" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1 secp521r1" -- "${cur}"))
                     return 0
                     ;;
                 --rsa-key-size)
@@ -1980,7 +1980,7 @@ _certwright() {
                     return 0
                     ;;
                 --elliptic-curve)
-                    COMPREPLY=($(compgen -W "secp256r1 secp384r1" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1 secp521r1" -- "${cur}"))
                     return 0
                     ;;
                 --preferred-chain)
@@ -2354,7 +2354,7 @@ _certwright() {
                     return 0
                     ;;
                 --elliptic-curve)
-                    COMPREPLY=($(compgen -W "secp256r1 secp384r1" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1 secp521r1" -- "${cur}"))
                     return 0
                     ;;
                 --rsa-key-size)

@@ -99,7 +99,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand run" -l cert-name 
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l key-type -d 'Private key algorithm' -r -f -a "ecdsa\t''
 rsa\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l elliptic-curve -d 'Curve for ECDSA keys' -r -f -a "secp256r1\t''
-secp384r1\t''"
+secp384r1\t''
+secp521r1\t'Where the CA allows it (Let\'s Encrypt does not)'"
 complete -c certwright -n "__fish_certwright_using_subcommand run" -l rsa-key-size -d 'Size of RSA keys' -r -f -a "2048\t''
 3072\t''
 4096\t''"
@@ -210,7 +211,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l cert-
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l key-type -d 'Private key algorithm' -r -f -a "ecdsa\t''
 rsa\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l elliptic-curve -d 'Curve for ECDSA keys' -r -f -a "secp256r1\t''
-secp384r1\t''"
+secp384r1\t''
+secp521r1\t'Where the CA allows it (Let\'s Encrypt does not)'"
 complete -c certwright -n "__fish_certwright_using_subcommand certonly" -l rsa-key-size -d 'Size of RSA keys' -r -f -a "2048\t''
 3072\t''
 4096\t''"
@@ -394,7 +396,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand renew" -l rsa-key-
 3072\t''
 4096\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l elliptic-curve -d 'New curve for ECDSA keys' -r -f -a "secp256r1\t''
-secp384r1\t''"
+secp384r1\t''
+secp521r1\t'Where the CA allows it (Let\'s Encrypt does not)'"
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches. "" removes a saved preference' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l notify-webhook -d 'POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as is. The URL\'s path and query are never shown (they hold the token); give it in CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l notify-email -d 'Mail alerts to this address (repeatable); needs --smtp-server' -r
@@ -679,7 +682,8 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l ce
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l key-type -d 'New private key algorithm (the next renewal generates a key of this type)' -r -f -a "ecdsa\t''
 rsa\t''"
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l elliptic-curve -d 'New curve for ECDSA keys' -r -f -a "secp256r1\t''
-secp384r1\t''"
+secp384r1\t''
+secp521r1\t'Where the CA allows it (Let\'s Encrypt does not)'"
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l rsa-key-size -d 'New size for RSA keys' -r -f -a "2048\t''
 3072\t''
 4096\t''"
@@ -719,7 +723,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -l no
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s n -l non-interactive -d 'Never prompt; fail instead where an answer would be needed'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s v -l verbose -d 'More detail in the log file and on stderr (repeat for more)'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s q -l quiet -d 'Print only errors'
-complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s h -l help -d 'Print help'
+complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certwright -n "__fish_certwright_using_subcommand reconfigure" -s V -l version -d 'Print version'
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l certbot-dir -d 'certbot\'s configuration directory (its renewal/, live/, archive/ and accounts/)' -r -F
 complete -c certwright -n "__fish_certwright_using_subcommand import-certbot" -l ca-bundle -d 'PEM bundle to trust for the ACME server, saved in the imported renewal configs (for a private CA; certbot read it from REQUESTS_CA_BUNDLE)' -r -F

@@ -389,6 +389,9 @@ pub enum Curve {
     P256,
     #[serde(rename = "secp384r1")]
     P384,
+    /// Where the CA allows it (Let's Encrypt does not).
+    #[serde(rename = "secp521r1")]
+    P521,
 }
 
 impl fmt::Display for Curve {
@@ -396,6 +399,7 @@ impl fmt::Display for Curve {
         f.write_str(match self {
             Curve::P256 => "secp256r1",
             Curve::P384 => "secp384r1",
+            Curve::P521 => "secp521r1",
         })
     }
 }

@@ -242,7 +242,7 @@ pub(crate) fn rewrite(
             }
             continue;
         }
-        if MISSING_PLUGINS.contains(&long.as_str()) {
+        if MISSING_PLUGINS.contains(&long.as_str()) || is_other_dns_plugin(&long) {
             return Err(no_plugin(&long));
         }
         if let Some((_, verbs)) = REFUSED_ELSEWHERE.iter().find(|(l, _)| *l == long) {
@@ -312,6 +312,23 @@ fn note(flag: &CertbotFlag, verb: &str) -> String {
             flag.long, flag.why
         )
     }
+}
+
+/// A flag of one of certbot's DNS plugins certwright does not have (`--dns-google`,
+/// `--dns-ovh-credentials`): refused, not ignored, since nothing would answer the challenge.
+fn is_other_dns_plugin(long: &str) -> bool {
+    const CERTBOT_DNS: &[&str] = &[
+        "dnsmadeeasy",
+        "gehirn",
+        "google",
+        "luadns",
+        "nsone",
+        "ovh",
+        "sakuracloud",
+    ];
+    long.strip_prefix("dns-")
+        .map(|rest| rest.split('-').next().unwrap_or(""))
+        .is_some_and(|p| CERTBOT_DNS.contains(&p))
 }
 
 fn no_plugin(plugin: &str) -> clap::Error {
@@ -414,6 +431,7 @@ mod tests {
         );
         assert!(run(&["cw", "certonly", "-a", "apache"]).is_err());
         assert!(run(&["cw", "certonly", "--apache"]).is_err());
+        assert!(run(&["cw", "certonly", "--dns-google-credentials", "/f"]).is_err());
     }
 
     #[test]

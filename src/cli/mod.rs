@@ -1384,6 +1384,8 @@ pub enum KeyTypeArg {
 pub enum CurveArg {
     Secp256r1,
     Secp384r1,
+    /// Where the CA allows it (Let's Encrypt does not).
+    Secp521r1,
 }
 
 /// certbot's default: with no subcommand, `run` is meant (`certwright --nginx -d NAME`).

@@ -366,6 +366,7 @@ fn curve(c: CurveArg) -> Curve {
     match c {
         CurveArg::Secp256r1 => Curve::P256,
         CurveArg::Secp384r1 => Curve::P384,
+        CurveArg::Secp521r1 => Curve::P521,
     }
 }
 

@@ -101,6 +101,7 @@ fn key_type(old: KeyType, args: &ReconfigureArgs) -> KeyType {
     let curve = |c: CurveArg| match c {
         CurveArg::Secp256r1 => Curve::P256,
         CurveArg::Secp384r1 => Curve::P384,
+        CurveArg::Secp521r1 => Curve::P521,
     };
     match (args.key_type, old) {
         (Some(KeyTypeArg::Rsa), _) | (None, KeyType::Rsa { .. }) => KeyType::Rsa {

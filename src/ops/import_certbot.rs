@@ -293,8 +293,9 @@ fn key_type(conf: &RenewalConf, current: &str) -> Result<KeyType, String> {
             match curve {
                 "secp256r1" | "P-256" | "prime256v1" => Ok(KeyType::Ecdsa { curve: Curve::P256 }),
                 "secp384r1" | "P-384" => Ok(KeyType::Ecdsa { curve: Curve::P384 }),
+                "secp521r1" | "P-521" => Ok(KeyType::Ecdsa { curve: Curve::P521 }),
                 other => Err(format!(
-                    "elliptic_curve {other} is not supported (secp256r1 or secp384r1)"
+                    "elliptic_curve {other} is not supported (secp256r1, secp384r1 or secp521r1)"
                 )),
             }
         }
@@ -925,7 +926,11 @@ mod tests {
             key_type(&conf(""), "RSA 2048"),
             Ok(KeyType::Rsa { bits: 2048 })
         );
-        assert!(key_type(&conf("key_type = ecdsa\nelliptic_curve = secp521r1"), "").is_err());
+        assert_eq!(
+            key_type(&conf("key_type = ecdsa\nelliptic_curve = secp521r1"), ""),
+            Ok(KeyType::Ecdsa { curve: Curve::P521 })
+        );
+        assert!(key_type(&conf("key_type = ecdsa\nelliptic_curve = secp224r1"), "").is_err());
         assert!(key_type(&conf("key_type = rsa\nrsa_key_size = 1024"), "").is_err());
     }
 }

@@ -13,13 +13,14 @@
 //! `exit=N` (default 0), `out~TEXT` / `!out~TEXT` (stdout or stderr), `live=NAME` /
 //! `!live=NAME`, `conf=NAME~TEXT` / `!conf=NAME~TEXT` (renewal/NAME.json), `versions=NAME:N`,
 //! `hook=TEXT` / `!hook=TEXT` (a line of the hook log), `hookorder=A,B` (A's line first), `file=PATH` / `!file=PATH`,
-//! `site~TEXT` (nginx's site file), `account~TEXT` (an account's meta.json).
+//! `site~TEXT` (nginx's site file), `account~TEXT` (an account's meta.json), `unchanged`
+//! (the config and work dirs are byte for byte as before the run).
 
 use std::path::{Path, PathBuf};
 
 use crate::support::cli::Output;
 use crate::support::nginx::NGINX;
-use crate::support::{free_port, Env, Nginx, Pebble, PebbleOpts};
+use crate::support::{free_port, Env, Nginx, Pebble, PebbleOpts, Snapshot};
 
 const TABLE: &str = include_str!("../fixtures/certbot_command_lines.tsv");
 
@@ -162,6 +163,14 @@ impl Rig {
             .run()
     }
 
+    /// The config and work dirs together (`unchanged`: a run that must write nothing).
+    fn snapshot(&self) -> [Snapshot; 2] {
+        [
+            Snapshot::of(&self.env.config_dir()),
+            Snapshot::of(&self.env.work_dir()),
+        ]
+    }
+
     /// The first failed check of `checks` on `out`, if any.
     fn failed_check(&self, checks: &str, out: &Output) -> Option<String> {
         let mut want_exit = 0;
@@ -171,6 +180,9 @@ impl Rig {
                 Some(rest) => (true, rest.to_string()),
                 None => (false, check.clone()),
             };
+            if check == "unchanged" {
+                continue;
+            }
             if let Some(code) = check.strip_prefix("exit=") {
                 want_exit = code.parse().expect("exit=N");
                 continue;
@@ -242,8 +254,20 @@ fn certbot_command_lines_do_what_certbot_does() {
     assert!(rows.len() >= 120, "the table has {} rows", rows.len());
     let mut failures = Vec::new();
     for (number, line, checks) in &rows {
+        let before = checks.contains("unchanged").then(|| rig.snapshot());
         let out = rig.run(line);
-        if let Some(check) = rig.failed_check(checks, &out) {
+        let changed: Vec<String> = match before {
+            Some(before) => {
+                let after = rig.snapshot();
+                (0..2).flat_map(|i| before[i].diff(&after[i])).collect()
+            }
+            None => Vec::new(),
+        };
+        if !changed.is_empty() {
+            failures.push(format!(
+                "row {number}: `{line}`: changed {changed:?}\n{out}"
+            ));
+        } else if let Some(check) = rig.failed_check(checks, &out) {
             failures.push(format!("row {number}: `{line}`: failed {check}\n{out}"));
         }
     }
