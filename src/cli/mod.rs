@@ -697,10 +697,10 @@ pub struct AuthenticatorArgs {
     /// CERTBOT_VALIDATION, CERTBOT_TOKEN (http-01), CERTBOT_REMAINING_CHALLENGES,
     /// CERTBOT_ALL_DOMAINS; cleanup also gets CERTBOT_AUTH_OUTPUT, the auth hook's stdout).
     /// dns-01 values are looked up before the CA is asked, as with the other DNS solvers.
+    /// Without --manual-auth-hook, at a terminal: each value is printed and Enter awaited.
     #[arg(
         long,
-        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns", "dns_cloudflare", "dns_route53"],
-        requires = "manual_auth_hook"
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns", "dns_cloudflare", "dns_route53"]
     )]
     pub manual: bool,
 
@@ -987,9 +987,9 @@ pub enum RevocationReasonArg {
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The lineage to delete.
-    #[arg(long, value_name = "NAME", required = true)]
-    pub cert_name: String,
+    /// The lineage to delete; without it, a terminal is asked to choose one (as certbot).
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Option<String>,
 
     /// First remove the lines certwright added to nginx for this certificate (`nginx -t`,
     /// restored on failure, then reload). Lines certwright did not add are never touched.

@@ -347,7 +347,7 @@ fn renew_overrides(args: &RenewOverrideArgs, hooks: Hooks) -> Result<Overrides, 
 }
 
 /// A document root: an existing directory, made absolute.
-fn canonical_webroot(p: &Path) -> Result<PathBuf, Error> {
+pub(crate) fn canonical_webroot(p: &Path) -> Result<PathBuf, Error> {
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => std::fs::canonicalize(p)
             .map_err(|e| InputError::Other(format!("webroot {}: {e}", p.display())).into()),
@@ -789,10 +789,12 @@ pub(crate) fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
 
 /// `certonly` (and `run`): parse and check every input; no file is touched and nothing is
 /// sent before this passes. The fleet and ports bound for `--user` are the command's.
+/// `at_terminal`: not -n, and stdin is a terminal (an interactive `--manual` may ask).
 pub(crate) fn certonly(
     ui: &Ui,
     args: CertonlyArgs,
     webroots: &[Option<usize>],
+    at_terminal: bool,
 ) -> Result<Request, Error> {
     let issuance = issuance_choice(&args.request.issuance)?;
     let csr = csr(&args.csr)?;
@@ -816,7 +818,7 @@ pub(crate) fn certonly(
             ui.note(format!("{raw} is requested as {name} (punycode)"));
         }
     }
-    let authenticator = authenticator(&args, &domains, &webroot_index)?;
+    let authenticator = authenticator(&args, &domains, &webroot_index, at_terminal)?;
     if !authenticator.is_dns() {
         check_http01_names(&domains)?;
     }
@@ -958,18 +960,36 @@ fn resolvers(auth: &AuthenticatorArgs) -> Result<Vec<SocketAddr>, Error> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// certbot's interactive `--manual`, run as the auth hook with the solver's CERTBOT_*
+/// environment: what to publish goes to the terminal, then Enter is awaited there (its
+/// stdout is the hook's output, so /dev/tty is used). Renewing such a lineage without a
+/// terminal fails, as certbot's does.
+const ASK_MANUAL_HTTP: &str = "printf '\\nCreate a file containing just this data:\\n\\n%s\\n\\nAnd make it available on your web server at this URL:\\n\\nhttp://%s/.well-known/acme-challenge/%s\\n\\nPress Enter to Continue' \"$CERTBOT_VALIDATION\" \"$CERTBOT_DOMAIN\" \"$CERTBOT_TOKEN\" > /dev/tty && read -r _ < /dev/tty";
+const ASK_MANUAL_DNS: &str = "printf '\\nPlease deploy a DNS TXT record under the name:\\n\\n_acme-challenge.%s.\\n\\nwith the following value:\\n\\n%s\\n\\nPress Enter to Continue' \"$CERTBOT_DOMAIN\" \"$CERTBOT_VALIDATION\" > /dev/tty && read -r _ < /dev/tty";
+
 /// `--manual`: the first of `--preferred-challenges` (http-01 without it, as certbot), hooks
-/// checked like every other hook.
-fn manual_authenticator(auth: &AuthenticatorArgs) -> Result<Authenticator, Error> {
+/// checked like every other hook; without an auth hook, asking at the terminal.
+fn manual_authenticator(
+    auth: &AuthenticatorArgs,
+    interactive: bool,
+) -> Result<Authenticator, Error> {
     let challenge = preferred_challenges(auth)?
         .first()
         .copied()
         .unwrap_or(ManualChallenge::Http01);
-    let Some(auth_hook) = auth.manual_auth_hook.clone() else {
-        return Err(InputError::Other(
-            "--manual needs --manual-auth-hook CMD (certwright never asks interactively)".into(),
-        )
-        .into());
+    let auth_hook = match (&auth.manual_auth_hook, interactive) {
+        (Some(hook), _) => hook.clone(),
+        (None, true) => match challenge {
+            ManualChallenge::Http01 => ASK_MANUAL_HTTP.to_string(),
+            ManualChallenge::Dns01 => ASK_MANUAL_DNS.to_string(),
+        },
+        (None, false) => {
+            return Err(InputError::Other(
+                "--manual needs --manual-auth-hook CMD (or a terminal to ask at, without -n)"
+                    .into(),
+            )
+            .into())
+        }
     };
     check_hooks(&[
         ("--manual-auth-hook", Some(auth_hook.as_str())),
@@ -1026,9 +1046,10 @@ fn authenticator(
     args: &CertonlyArgs,
     domains: &[DomainName],
     webroot_index: &[Option<usize>],
+    at_terminal: bool,
 ) -> Result<Authenticator, Error> {
     if args.auth.manual {
-        return manual_authenticator(&args.auth);
+        return manual_authenticator(&args.auth, at_terminal);
     }
     let chosen = solver_authenticator(args, domains, webroot_index)?;
     check_challenge_choice(&args.auth, &chosen)?;

@@ -1,5 +1,7 @@
 //! `certwright certonly`: obtain a certificate and store it; install nothing.
 
+use std::io::IsTerminal;
+
 use crate::cli::{resolve, CertonlyArgs};
 use crate::error::Error;
 use crate::ops::deploy::targets::deploy;
@@ -17,7 +19,9 @@ pub(super) fn run(
     webroots: &[Option<usize>],
 ) -> Result<(), Error> {
     lineage_names(ctx, &mut args)?;
-    let mut request = resolve::certonly(&ctx.ui, args, webroots)?;
+    let at_terminal = ctx.interactive() && std::io::stdin().is_terminal();
+    let mut request = resolve::certonly(&ctx.ui, args, webroots, at_terminal)?;
+    request.ask_contact(ctx.interactive(), &ctx.store())?;
     request.fleet = Fleet::open(ctx.global.fleet.as_ref())?;
     request.prebound = bind_then_drop(&ctx.global, &standalone_ports(&request.authenticator))?;
     if request.dry_run {

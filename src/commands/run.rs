@@ -1,6 +1,8 @@
 //! `certwright run` (and certwright with no subcommand): obtain with any authenticator,
 //! then install into nginx.
 
+use std::io::IsTerminal;
+
 use time::OffsetDateTime;
 
 use crate::cli::{resolve, RunArgs};
@@ -49,7 +51,9 @@ pub(super) fn run(ctx: &Ctx, mut args: RunArgs, webroots: &[Option<usize>]) -> R
     let args_for_install = install_command(&args);
     let alerts = resolve::alert_targets(&args.alerts)?;
     let dry_run = args.certonly.dry_run;
-    let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots)?;
+    let at_terminal = ctx.interactive() && std::io::stdin().is_terminal();
+    let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots, at_terminal)?;
+    request.ask_contact(ctx.interactive(), &ctx.store())?;
     if request.csr.is_some() {
         return Err(InputError::Other(
             "--csr works with certonly only: its certificate has no lineage to install".into(),

@@ -279,3 +279,112 @@ fn certbot_command_lines_do_what_certbot_does() {
         failures.join("\n\n")
     );
 }
+
+/// certbot's prompts at a terminal (run under `script`, which gives the binary a pty):
+/// the email for a new account, and `delete` without --cert-name choosing from a list.
+/// Without a terminal (or with -n) the same command lines fail with what to pass.
+#[test]
+fn at_a_terminal_it_asks_as_certbot_does() {
+    let rig =
+        crate::support::rig::Rig::with(PebbleOpts::default().env("PEBBLE_VA_ALWAYS_VALID", "1"));
+    let env = &rig.env;
+    let at_terminal = |args: &[String], input: &str| -> Output {
+        let mut words = vec![crate::support::cli::BIN.to_string()];
+        words.extend(args.iter().cloned());
+        let line = shlex::try_join(words.iter().map(String::as_str)).expect("quote");
+        let out = std::process::Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir(env.root())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(input.as_bytes())?;
+                child.wait_with_output()
+            })
+            .expect("run script");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            command: line,
+        }
+    };
+    let port = rig.pebble.http_port().to_string();
+    let mut certonly: Vec<String> = ["certonly", "--standalone", "--http-01-address", "127.0.0.1"]
+        .map(String::from)
+        .to_vec();
+    certonly.extend(["--http-01-port".into(), port]);
+    let mut server = env.dir_flags();
+    server.extend([
+        "--server".into(),
+        rig.pebble.directory_url(),
+        "--ca-bundle".into(),
+        rig.pebble.ca_bundle_path().display().to_string(),
+    ]);
+    certonly.extend(server.iter().cloned());
+    certonly.push("--agree-tos".into());
+
+    // No terminal: the missing email is an error, nothing is asked.
+    let mut plain = certonly.clone();
+    plain.extend(["-d".into(), "asked.example.com".into()]);
+    let out = env.cli().args(&plain).run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("-m EMAIL"), "{out}");
+
+    let out = at_terminal(&plain, "me@example.com\n");
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("Enter email address"), "{out}");
+    let metas: Vec<String> = crate::support::files_below(&env.config_dir().join("accounts"))
+        .iter()
+        .filter(|p| p.ends_with("meta.json"))
+        .map(|p| std::fs::read_to_string(p).expect("meta.json"))
+        .collect();
+    assert!(
+        metas.iter().any(|m| m.contains("mailto:me@example.com")),
+        "{metas:?}"
+    );
+    let mut second = certonly.clone();
+    second.extend(["-n".into(), "-d".into(), "second.example.com".into()]);
+    env.cli().args(&second).run().assert_success();
+
+    let mut delete: Vec<String> = vec!["delete".into()];
+    delete.extend(env.dir_flags());
+    let mut no_terminal = delete.clone();
+    no_terminal.push("-n".into());
+    let out = env.cli().args(&no_terminal).run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("--cert-name"), "{out}");
+
+    // An interactive --manual: the file to create is shown, Enter continues.
+    let mut manual: Vec<String> = ["certonly", "--manual", "-d", "manual.example.com"]
+        .map(String::from)
+        .to_vec();
+    manual.extend(server.iter().cloned());
+    let out = env.cli().args(&manual).arg("-n").run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("--manual-auth-hook"), "{out}");
+    let out = at_terminal(&manual, "\n");
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("Create a file containing just this data"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("/.well-known/acme-challenge/"), "{out}");
+    assert!(env.live("manual.example.com").exists(), "{out}");
+
+    // The chooser lists the lineages in name order; 3 is second.example.com.
+    let out = at_terminal(&delete, "3\ny\n");
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("1: asked.example.com"), "{out}");
+    assert!(out.stdout.contains("3: second.example.com"), "{out}");
+    assert!(!env.live("second.example.com").exists(), "{out}");
+    assert!(env.live("asked.example.com").exists(), "{out}");
+}

@@ -123,6 +123,29 @@ impl Request {
         .into())
     }
 
+    /// certbot's prompt for a new account's email at a terminal (none given, no account
+    /// stored for the server yet); Enter skips it. With -n or no terminal nothing is asked
+    /// and `check_contact` says what is missing.
+    pub(crate) fn ask_contact(&mut self, interactive: bool, store: &Store) -> Result<(), Error> {
+        use std::io::IsTerminal;
+        if self.email.is_some() || self.without_email || !interactive {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() || has_account(store, &self.server) {
+            return Ok(());
+        }
+        let answer = crate::ops::output::ask_line(
+            "Enter email address or hit Enter to skip (used for urgent renewal and security notices)",
+        )
+        .unwrap_or_default();
+        if answer.is_empty() {
+            self.without_email = true;
+        } else {
+            self.email = Some(answer.parse()?);
+        }
+        Ok(())
+    }
+
     /// The session for this run: it serves challenges on ports bound before `--user`.
     pub(crate) fn session(&self) -> Session {
         Session::with_prebound(self.prebound.clone()).with_fleet(self.fleet.clone())
@@ -157,6 +180,17 @@ impl Request {
             issuance,
         }
     }
+}
+
+/// Whether `store` holds an account for `server`, read without preparing the store (a run
+/// that must write nothing may have no config dir yet).
+fn has_account(store: &Store, server: &ServerUrl) -> bool {
+    store.config_dir().is_dir()
+        && store
+            .find_account(&server.account_dir_name())
+            .ok()
+            .flatten()
+            .is_some()
 }
 
 /// The standalone port an authenticator binds, if any (to bind before `--user`).
@@ -306,13 +340,11 @@ pub(crate) async fn dry_run(ctx: &Ctx, store: &Store, req: &Request) -> Result<(
     let scratch = throwaway
         .store()
         .ok_or_else(|| Error::Internal("the dry-run store was not made".into()))?;
-    let stored = store.config_dir().is_dir()
-        && store
-            .find_account(&server.account_dir_name())
-            .ok()
-            .flatten()
-            .is_some();
-    let account_store = if stored { store } else { scratch };
+    let account_store = if has_account(store, &server) {
+        store
+    } else {
+        scratch
+    };
     req.check_contact(account_store)?;
     if let Some(pre) = &req.hooks.pre_hook {
         run_hook(&ctx.ui, "pre-hook", pre, &[]).await?;
