@@ -31,6 +31,9 @@ _certwright() {
             certwright,doctor)
                 cmd="certwright__subcmd__doctor"
                 ;;
+            certwright,enhance)
+                cmd="certwright__subcmd__enhance"
+                ;;
             certwright,help)
                 cmd="certwright__subcmd__help"
                 ;;
@@ -45,6 +48,9 @@ _certwright() {
                 ;;
             certwright,plan)
                 cmd="certwright__subcmd__plan"
+                ;;
+            certwright,plugins)
+                cmd="certwright__subcmd__plugins"
                 ;;
             certwright,reconfigure)
                 cmd="certwright__subcmd__reconfigure"
@@ -97,6 +103,9 @@ _certwright() {
             certwright__subcmd__help,doctor)
                 cmd="certwright__subcmd__help__subcmd__doctor"
                 ;;
+            certwright__subcmd__help,enhance)
+                cmd="certwright__subcmd__help__subcmd__enhance"
+                ;;
             certwright__subcmd__help,help)
                 cmd="certwright__subcmd__help__subcmd__help"
                 ;;
@@ -111,6 +120,9 @@ _certwright() {
                 ;;
             certwright__subcmd__help,plan)
                 cmd="certwright__subcmd__help__subcmd__plan"
+                ;;
+            certwright__subcmd__help,plugins)
+                cmd="certwright__subcmd__help__subcmd__plugins"
                 ;;
             certwright__subcmd__help,reconfigure)
                 cmd="certwright__subcmd__help__subcmd__reconfigure"
@@ -149,7 +161,7 @@ _certwright() {
 
     case "${cmd}" in
         certwright)
-            opts="-c -n -v -q -h -V --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot notify verify doctor help"
+            opts="-c -n -v -q -h -V --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version run certonly install rollback certificates renew plan daemon register show_account show-account update_account update-account unregister revoke delete reconfigure import-certbot notify verify doctor enhance plugins help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,13 +223,21 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certificates)
-            opts="-c -n -v -q -h -V --cert-name --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-d -c -n -v -q -h -V --cert-name --domains --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cert-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --domains)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -277,7 +297,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certonly)
-            opts="-w -d -m -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --issuance-timeout --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -d -m -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --webroot-map --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --issuance-timeout --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --pre-hook --post-hook --deploy-hook --no-directory-hooks --dry-run --dry-run-server --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +308,10 @@ _certwright() {
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webroot-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -376,7 +400,7 @@ _certwright() {
                     return 0
                     ;;
                 --elliptic-curve)
-                    COMPREPLY=($(compgen -W "secp256r1 secp384r1" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1 secp521r1" -- "${cur}"))
                     return 0
                     ;;
                 --rsa-key-size)
@@ -468,6 +492,22 @@ _certwright() {
                     return 0
                     ;;
                 --deploy-mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pre-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --post-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dry-run-server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -763,7 +803,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__doctor)
-            opts="-d -w -c -n -v -q -h -V --domains --cert-name --json --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --server --staging --ca-bundle --certbot-dir --system-root --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-d -w -c -n -v -q -h -V --domains --cert-name --json --standalone --nginx --webroot --webroot-path --webroot-map --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --server --staging --ca-bundle --certbot-dir --system-root --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -786,6 +826,10 @@ _certwright() {
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webroot-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -928,8 +972,94 @@ _certwright() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certwright__subcmd__enhance)
+            opts="-i -c -n -v -q -h -V --cert-name --redirect --hsts --installer --nginx --nginx-server-root --nginx-ctl --nginx-path-map --dry-run --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cert-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --installer)
+                    COMPREPLY=($(compgen -W "nginx" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "nginx" -- "${cur}"))
+                    return 0
+                    ;;
+                --nginx-server-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-path-map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --logs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certwright__subcmd__help)
-            opts="run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure import-certbot notify verify doctor help"
+            opts="run certonly install rollback certificates renew plan daemon register show_account update_account unregister revoke delete reconfigure import-certbot notify verify doctor enhance plugins help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1012,6 +1142,20 @@ _certwright() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certwright__subcmd__help__subcmd__enhance)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certwright__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1069,6 +1213,20 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certwright__subcmd__help__subcmd__plugins)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1293,13 +1451,37 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__install)
-            opts="-c -n -v -q -h -V --cert-name --nginx --nginx-server-root --nginx-ctl --nginx-path-map --redirect --no-redirect --hsts --https-port --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-i -c -n -v -q -h -V --cert-name --nginx --installer --cert-path --key-path --fullchain-path --chain-path --nginx-server-root --nginx-ctl --nginx-path-map --redirect --no-redirect --hsts --https-port --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cert-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --installer)
+                    COMPREPLY=($(compgen -W "nginx" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "nginx" -- "${cur}"))
+                    return 0
+                    ;;
+                --cert-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fullchain-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chain-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1586,8 +1768,70 @@ _certwright() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certwright__subcmd__plugins)
+            opts="-c -n -v -q -h -V --authenticators --installers --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --logs-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certwright__subcmd__reconfigure)
-            opts="-w -c -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run-server --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -c -n -v -q -h -V --cert-name --key-type --elliptic-curve --rsa-key-size --reuse-key --new-key --preferred-chain --standalone --nginx --webroot --webroot-path --nginx-server-root --nginx-ctl --nginx-path-map --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --http-01-port --dry-run-server --pre-hook --post-hook --deploy-hook --no-directory-hooks --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1602,7 +1846,7 @@ _certwright() {
                     return 0
                     ;;
                 --elliptic-curve)
-                    COMPREPLY=($(compgen -W "secp256r1 secp384r1" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1 secp521r1" -- "${cur}"))
                     return 0
                     ;;
                 --rsa-key-size)
@@ -1662,6 +1906,18 @@ _certwright() {
                     return 0
                     ;;
                 --dry-run-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pre-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --post-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-hook)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1811,7 +2067,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__renew)
-            opts="-c -n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --run-deploy-hooks --concurrency --json --ca-bundle --server --staging --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --system-root --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -c -n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --no-directory-hooks --run-deploy-hooks --concurrency --json --ca-bundle --server --staging --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --dns-rfc2136 --dns-rfc2136-credentials --dns-cloudflare --dns-cloudflare-credentials --dns-route53 --dns --dns-credentials --dns-rfc2136-propagation-seconds --dns-cloudflare-propagation-seconds --dns-route53-propagation-seconds --dns-propagation-seconds --preferred-challenges --key-type --rsa-key-size --elliptic-curve --reuse-key --new-key --preferred-chain --allow-subset-of-names --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --system-root --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1846,6 +2102,82 @@ _certwright() {
                     return 0
                     ;;
                 --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webroot-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-01-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-01-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-server-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-ctl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-rfc2136-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-cloudflare-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -W "rfc2136 pdns cloudflare digitalocean linode hetzner desec gandi godaddy porkbun dnsimple vultr bunny" -- "${cur}"))
+                    return 0
+                    ;;
+                --dns-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-propagation-seconds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-rfc2136-propagation-seconds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-cloudflare-propagation-seconds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-route53-propagation-seconds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preferred-challenges)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-type)
+                    COMPREPLY=($(compgen -W "ecdsa rsa" -- "${cur}"))
+                    return 0
+                    ;;
+                --rsa-key-size)
+                    COMPREPLY=($(compgen -W "2048 3072 4096" -- "${cur}"))
+                    return 0
+                    ;;
+                --elliptic-curve)
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1 secp521r1" -- "${cur}"))
+                    return 0
+                    ;;
+                --preferred-chain)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1941,7 +2273,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__revoke)
-            opts="-c -n -v -q -h -V --cert-name --cert-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-c -n -v -q -h -V --cert-name --cert-path --key-path --reason --delete-after-revoke --no-delete-after-revoke --server --staging --ca-bundle --nginx-server-root --nginx-ctl --nginx-path-map --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1952,6 +2284,10 @@ _certwright() {
                     return 0
                     ;;
                 --cert-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2113,7 +2449,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__run)
-            opts="-w -d -m -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --must-staple --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --issuance-timeout --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --json --redirect --no-redirect --hsts --https-port --dry-run --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -d -m -i -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --webroot-map --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --issuance-timeout --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --pre-hook --post-hook --deploy-hook --no-directory-hooks --dry-run --dry-run-server --json --installer --redirect --no-redirect --hsts --https-port --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2124,6 +2460,10 @@ _certwright() {
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webroot-map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2212,7 +2552,7 @@ _certwright() {
                     return 0
                     ;;
                 --elliptic-curve)
-                    COMPREPLY=($(compgen -W "secp256r1 secp384r1" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "secp256r1 secp384r1 secp521r1" -- "${cur}"))
                     return 0
                     ;;
                 --rsa-key-size)
@@ -2305,6 +2645,30 @@ _certwright() {
                     ;;
                 --deploy-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pre-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --post-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-hook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dry-run-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --installer)
+                    COMPREPLY=($(compgen -W "nginx" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "nginx" -- "${cur}"))
                     return 0
                     ;;
                 --https-port)

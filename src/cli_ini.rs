@@ -65,12 +65,15 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, CliIniError> {
 /// The arguments `entries` stand for when running `subcommand` of `root`: `--key=value` for
 /// flags with values (once per value for repeatable ones), `--key` for switches set true,
 /// nothing for switches set false. Keys `given` on the command line are skipped; keys
-/// that belong to another subcommand only are skipped; unknown keys are an error.
+/// that belong to another subcommand only are skipped; `foreign` keys (certbot's, which
+/// the caller maps or drops with a note; Some(takes a value)) are passed on as they are;
+/// other unknown keys are an error.
 pub fn to_args(
     entries: &[Entry],
     root: &Command,
     subcommand: Option<&str>,
     given: &[OsString],
+    foreign: &dyn Fn(&str) -> Option<bool>,
 ) -> Result<Vec<OsString>, CliIniError> {
     let sub = subcommand.and_then(|name| root.find_subcommand(name));
     let mut out: Vec<(String, Vec<OsString>)> = Vec::new();
@@ -80,6 +83,15 @@ pub fn to_args(
             .or_else(|| find_long(root, &entry.key));
         let Some(arg) = arg else {
             if known_anywhere(root, &entry.key) {
+                continue;
+            }
+            if let Some(value) = foreign(&entry.key) {
+                let switch = Arg::new("x").long("x").action(if value {
+                    ArgAction::Set
+                } else {
+                    ArgAction::SetTrue
+                });
+                out.push((entry.key.clone(), entry_args(entry, &switch, &entry.key)?));
                 continue;
             }
             return Err(CliIniError {
@@ -223,7 +235,8 @@ mod tests {
 
     fn args(text: &str, sub: &str, given: &[&str]) -> Result<Vec<String>, CliIniError> {
         let given: Vec<OsString> = given.iter().map(OsString::from).collect();
-        let out = to_args(&parse(text)?, &cli(), Some(sub), &given)?;
+        let foreign = |k: &str| (k == "max-log-backups").then_some(true);
+        let out = to_args(&parse(text)?, &cli(), Some(sub), &given, &foreign)?;
         Ok(out.into_iter().map(|a| a.into_string().unwrap()).collect())
     }
 

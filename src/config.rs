@@ -39,6 +39,42 @@ pub(crate) struct RenewalConfig {
     /// directory they can read); absent in files written before they existed.
     #[serde(default, skip_serializing_if = "DeployTargets::is_empty")]
     pub deploy: DeployTargets,
+    /// certbot's per-lineage hooks, run by each renewal; absent in files written before
+    /// they existed.
+    #[serde(default, skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
+}
+
+/// Shell commands run around a lineage's renewals, as certbot's `pre_hook`, `post_hook` and
+/// `deploy_hook` (`renew_hook`) in its renewal conf.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Hooks {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_hook: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_hook: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy_hook: Option<String>,
+}
+
+impl Hooks {
+    pub(crate) fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// These hooks with the ones `over` sets replacing them (the command line over the
+    /// saved ones).
+    pub(crate) fn overridden_by(&self, over: &Hooks) -> Hooks {
+        Hooks {
+            pre_hook: over.pre_hook.clone().or_else(|| self.pre_hook.clone()),
+            post_hook: over.post_hook.clone().or_else(|| self.post_hook.clone()),
+            deploy_hook: over
+                .deploy_hook
+                .clone()
+                .or_else(|| self.deploy_hook.clone()),
+        }
+    }
 }
 
 /// Where each renewal and install also writes the certificate, in the formats other
@@ -355,6 +391,7 @@ mod tests {
             renew_before_expiry_days: None,
             issuance: IssuanceSettings::default(),
             deploy: DeployTargets::default(),
+            hooks: Hooks::default(),
         }
     }
 

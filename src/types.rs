@@ -200,7 +200,8 @@ impl fmt::Display for CertName {
     }
 }
 
-/// A contact address for the ACME account.
+/// The contact address(es) for the ACME account: one, or several comma-separated as
+/// certbot's `-m a@example.com,b@example.com`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -209,12 +210,34 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// One `mailto:` contact URL per address, as ACME wants them.
+    pub fn mailto(&self) -> Vec<String> {
+        self.0.split(',').map(|a| format!("mailto:{a}")).collect()
+    }
 }
 
 impl FromStr for Email {
     type Err = InputError;
 
     fn from_str(input: &str) -> Result<Self, InputError> {
+        let mut addresses = Vec::new();
+        for one in input.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            addresses.push(one_address(one)?);
+        }
+        if addresses.is_empty() {
+            return Err(InputError::Email {
+                email: input.to_string(),
+                reason: "an email address needs an '@'".into(),
+            });
+        }
+        Ok(Email(addresses.join(",")))
+    }
+}
+
+/// One address, checked and with its domain normalised.
+fn one_address(input: &str) -> Result<String, InputError> {
+    {
         let bad = |reason: &str| InputError::Email {
             email: input.to_string(),
             reason: reason.to_string(),
@@ -238,7 +261,7 @@ impl FromStr for Email {
         if domain.is_wildcard() {
             return Err(bad("the part after '@' is not a valid domain name"));
         }
-        Ok(Email(format!("{local}@{domain}")))
+        Ok(format!("{local}@{domain}"))
     }
 }
 
@@ -366,6 +389,9 @@ pub enum Curve {
     P256,
     #[serde(rename = "secp384r1")]
     P384,
+    /// Where the CA allows it (Let's Encrypt does not).
+    #[serde(rename = "secp521r1")]
+    P521,
 }
 
 impl fmt::Display for Curve {
@@ -373,6 +399,7 @@ impl fmt::Display for Curve {
         f.write_str(match self {
             Curve::P256 => "secp256r1",
             Curve::P384 => "secp384r1",
+            Curve::P521 => "secp521r1",
         })
     }
 }

@@ -141,7 +141,14 @@ fn main_page(cmd: &clap::Command, version: &str) -> Vec<u8> {
         .collect();
     let mut refs: Vec<&str> = pages.iter().map(String::as_str).collect();
     refs.extend(["nginx(8)", "systemd.timer(5)"]);
-    let extra = [EXIT_STATUS, FILES, ENVIRONMENT, &see_also(&refs)].concat();
+    let extra = [
+        EXIT_STATUS,
+        FILES,
+        ENVIRONMENT,
+        &certbot_compatibility(),
+        &see_also(&refs),
+    ]
+    .concat();
     page(cmd, version, &extra)
 }
 
@@ -174,6 +181,36 @@ fn page(cmd: &clap::Command, version: &str, extra: &str) -> Vec<u8> {
         man.render_version_section(w).expect(rendered);
     }
     page
+}
+
+/// `.SH "CERTBOT COMPATIBILITY"`: certbot's flags that every verb accepts, and why those
+/// with no effect here have none (from `certwright::cli::certbot_flags::FLAGS`).
+fn certbot_compatibility() -> String {
+    let mut out = String::from(
+        ".SH \"CERTBOT COMPATIBILITY\"\n\
+         certbot parses every flag on every verb, so certwright accepts each of certbot's flags \
+         on every subcommand: where a subcommand has no use for one it is dropped with a note on \
+         stderr. \\fB\\-a\\fR/\\fB\\-\\-authenticator\\fR PLUGIN and \\fB\\-\\-configurator\\fR \
+         PLUGIN select \\fB\\-\\-standalone\\fR, \\fB\\-\\-webroot\\fR, \\fB\\-\\-nginx\\fR, \
+         \\fB\\-\\-manual\\fR or a DNS plugin (\\fBdns\\-\\fRPROVIDER, as \\fB\\-\\-dns\\fR \
+         PROVIDER; certbot's \\fB\\-\\-dns\\-\\fRPROVIDER\\fB\\-credentials\\fR and \
+         \\fB\\-propagation\\-seconds\\fR map the same way); \\fB\\-\\-dry\\-run\\fR and \
+         \\fB\\-\\-csr\\fR are refused where they would be ignored. certbot's cli.ini keys are \
+         read the same way: a key with no effect is a note, never an error. These have no effect \
+         in certwright:\n",
+    );
+    for flag in certwright::cli::certbot_flags::FLAGS
+        .iter()
+        .filter(|f| !f.why.is_empty())
+    {
+        let value = if flag.value { " VALUE" } else { "" };
+        out.push_str(&format!(
+            ".TP\n\\fB\\-\\-{}\\fR{value}\n{}\n",
+            escape(flag.long),
+            flag.why.replace('-', "\\-")
+        ));
+    }
+    out
 }
 
 /// `.SH SEE ALSO` with comma-separated references; bare names are section 1.

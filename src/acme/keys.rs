@@ -23,6 +23,9 @@ pub(crate) fn generate_key(key_type: KeyType) -> Result<KeyPair, AcmeError> {
         KeyType::Ecdsa { curve: Curve::P384 } => {
             KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)
         }
+        KeyType::Ecdsa { curve: Curve::P521 } => {
+            KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)
+        }
         KeyType::Rsa { bits } => {
             let size = match bits {
                 2048 => RsaKeySize::_2048,

@@ -158,18 +158,18 @@ impl AcmeAccount {
         server: &ServerUrl,
         email: Option<&str>,
     ) -> Result<(Self, String), AcmeError> {
-        Self::register_bound(http, server, email, None).await
+        let contact: Vec<String> = email.map(|e| format!("mailto:{e}")).into_iter().collect();
+        Self::register_bound(http, server, &contact, None).await
     }
 
     /// `register`, bound to an account at the CA when `external` is given (RFC 8555 7.3.4).
     pub(crate) async fn register_bound(
         http: &AcmeHttp,
         server: &ServerUrl,
-        email: Option<&str>,
+        contact: &[String],
         external: Option<&ExternalAccount>,
     ) -> Result<(Self, String), AcmeError> {
         let external_key = external.map(|e| ExternalAccountKey::new(e.kid.clone(), &e.hmac));
-        let contact = email.map(|e| format!("mailto:{e}"));
         let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
         let mut attempt = 0;
         let (account, credentials) = loop {
@@ -301,9 +301,8 @@ impl AcmeAccount {
             .unwrap_or_else(|| self.inner.key_thumbprint())
     }
 
-    /// Replace the account's contacts at the CA (`mailto:` added here).
-    pub(crate) async fn update_email(&self, email: Option<&str>) -> Result<(), AcmeError> {
-        let contact = email.map(|e| format!("mailto:{e}"));
+    /// Replace the account's contacts at the CA (`mailto:` URLs).
+    pub(crate) async fn update_email(&self, contact: &[String]) -> Result<(), AcmeError> {
         let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
         let mut attempt = 0;
         loop {
@@ -342,9 +341,9 @@ impl AcmeAccount {
 
     /// Deactivate the account. instant-acme does not read the CA's answer to the
     /// deactivation, so it is confirmed by a contact update the CA must then refuse
-    /// (`contact` is the account's current contact, so an update that went through changes
-    /// nothing).
-    pub(crate) async fn deactivate(self, contact: Option<&str>) -> Result<(), AcmeError> {
+    /// (`contact` is the account's current contact URLs, so an update that went through
+    /// changes nothing).
+    pub(crate) async fn deactivate(self, contact: &[String]) -> Result<(), AcmeError> {
         let probe = self.clone();
         self.inner
             .deactivate()

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::error::ErrorKind;
 use clap::Command;
 
+use super::certbot_flags;
 use crate::cli_ini;
 use crate::safe::file::{self, Policy, ReadError};
 
@@ -44,14 +45,34 @@ pub(crate) fn with_file_defaults(
             return Err(usage(&path, None, &format!("refused: {why}")))
         }
     };
-    let entries = cli_ini::parse(&text).map_err(|e| usage(&path, Some(e.line), &e.reason))?;
+    let mut entries = cli_ini::parse(&text).map_err(|e| usage(&path, Some(e.line), &e.reason))?;
     let mut given = args.clone();
     given.extend(set_in_environment(root, &sub));
-    let extra = cli_ini::to_args(&entries, root, Some(&sub), &given)
+    // A plugin chosen on the command line beats the file's `authenticator = ...`.
+    if picks_plugin(&given) {
+        entries.retain(|e| !matches!(e.key.as_str(), "authenticator" | "configurator"));
+    }
+    let certbot = |key: &str| certbot_flags::lookup(key).map(|f| f.value);
+    let extra = cli_ini::to_args(&entries, root, Some(&sub), &given, &certbot)
         .map_err(|e| usage(&path, Some(e.line), &e.reason))?;
     let mut out = args;
     out.splice(at + 1..at + 1, extra);
     Ok(out)
+}
+
+/// Whether the command line chooses an authenticator itself.
+fn picks_plugin(args: &[OsString]) -> bool {
+    args.iter().filter_map(|a| a.to_str()).any(|a| {
+        let long = a.strip_prefix("--").unwrap_or("");
+        let long = long.split('=').next().unwrap_or("");
+        a == "-a"
+            || a.starts_with("-a")
+            || matches!(
+                long,
+                "authenticator" | "configurator" | "standalone" | "webroot" | "nginx" | "manual"
+            )
+            || long.starts_with("dns")
+    })
 }
 
 /// An exit-2 usage error naming the file (and line).
@@ -65,7 +86,7 @@ fn usage(path: &Path, line: Option<usize>, reason: &str) -> clap::Error {
 
 /// Where the subcommand is in `args` and its real name (aliases resolved): the first
 /// argument that is not an option or an option's value.
-fn subcommand_at(args: &[OsString], root: &Command) -> Option<(usize, String)> {
+pub(super) fn subcommand_at(args: &[OsString], root: &Command) -> Option<(usize, String)> {
     let mut i = 1;
     while let Some(a) = args.get(i).and_then(|a| a.to_str()) {
         if a == "--" {

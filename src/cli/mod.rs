@@ -2,6 +2,7 @@
 //! pages. `resolve` turns parsed arguments into the validated requests `ops` takes; every
 //! exit-2 error is made there, before any network I/O.
 
+pub mod certbot_flags;
 pub(crate) mod ini;
 pub(crate) mod resolve;
 
@@ -27,6 +28,10 @@ pub struct Cli {
     /// Per `-d` value, the index of the `-w` given last before it (certbot's webroot map).
     #[arg(skip)]
     pub webroots: Vec<Option<usize>>,
+
+    /// certbot flags dropped because they have no effect here, one note each.
+    #[arg(skip)]
+    pub notes: Vec<String>,
 }
 
 /// The clap command with the exit-code table (from `error::EXIT_CODES`) as its epilogue:
@@ -36,15 +41,17 @@ pub fn command() -> clap::Command {
     Cli::command().after_help(crate::error::exit_codes_help())
 }
 
-/// Parse a command line: certbot's default subcommand, the defaults file (`cli.ini`), then
-/// clap, then the webroot map.
+/// Parse a command line: certbot's default subcommand, the defaults file (`cli.ini`),
+/// certbot's flags (see `certbot_flags`), then clap, then the webroot map.
 pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
     let cmd = command();
     let args = ini::with_file_defaults(with_default_subcommand(args), &cmd)?;
+    let (args, notes) = certbot_flags::rewrite(args, &cmd)?;
     let matches = cmd.try_get_matches_from(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     cli.webroots = webroot_assignments(&matches);
+    cli.notes = notes;
     Ok(cli)
 }
 
@@ -222,6 +229,52 @@ pub enum Command {
     /// whether anything will renew. Orders nothing; removes what it publishes to probe.
     /// Exit 7 when a finding would make validation fail; warnings alone exit 0.
     Doctor(DoctorArgs),
+    /// Add the redirect to https and/or HSTS to a lineage installed in nginx (certbot's
+    /// enhance).
+    Enhance(EnhanceArgs),
+    /// List the authenticators and installers certwright has (certbot's plugins).
+    Plugins(PluginsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnhanceArgs {
+    /// The lineage whose nginx server blocks get the enhancements.
+    #[arg(long, value_name = "NAME", required = true)]
+    pub cert_name: String,
+
+    /// Make port 80 answer 301 to https for the certificate's names.
+    #[arg(long)]
+    pub redirect: bool,
+
+    /// Add a Strict-Transport-Security header (one year).
+    #[arg(long)]
+    pub hsts: bool,
+
+    /// The installer (certbot's -i / --nginx): nginx, the only one.
+    #[arg(short = 'i', long = "installer", value_name = "PLUGIN", value_parser = ["nginx"])]
+    pub installer_name: Option<String>,
+
+    /// Install into nginx (the only installer).
+    #[arg(long)]
+    pub nginx: bool,
+
+    #[command(flatten)]
+    pub nginx_args: NginxArgs,
+
+    /// Print the unified diff of what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginsArgs {
+    /// Only the authenticators.
+    #[arg(long)]
+    pub authenticators: bool,
+
+    /// Only the installers.
+    #[arg(long)]
+    pub installers: bool,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +392,10 @@ pub struct ReconfigureArgs {
     /// With --dry-run's renewal: use this ACME directory instead of the staging counterpart.
     #[arg(long, value_name = "URL")]
     pub dry_run_server: Option<String>,
+
+    /// New --pre-hook / --post-hook / --deploy-hook for the lineage (saved after the dry run).
+    #[command(flatten)]
+    pub hooks: HookArgs,
 }
 
 #[derive(Debug, Args)]
@@ -361,9 +418,46 @@ pub struct CertonlyArgs {
     #[command(flatten)]
     pub deploy: DeployArgs,
 
+    #[command(flatten)]
+    pub hooks: HookArgs,
+
+    /// certonly: go through issuance against the CA's staging counterpart (Let's Encrypt
+    /// production -> staging; other CAs: the same server, or --dry-run-server) and keep
+    /// nothing: no certificate, key, config or account is written; exit 0 only if issuance
+    /// would succeed. run: print the unified diff of the nginx changes the install would
+    /// make instead; obtain nothing and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With certonly --dry-run: use this ACME directory instead of the staging counterpart.
+    #[arg(long, value_name = "URL", requires = "dry_run")]
+    pub dry_run_server: Option<String>,
+
     /// Print one JSON object (schema 1) on stdout instead of a text summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// certbot's hooks: given to certonly or run they run now and are saved in the lineage's
+/// renewal config; given to renew they run in that pass and are saved for the next ones.
+#[derive(Debug, Args, Default)]
+pub struct HookArgs {
+    /// Shell command run once before obtaining certificates (saved for renewals).
+    #[arg(long, value_name = "CMD")]
+    pub pre_hook: Option<String>,
+
+    /// Shell command run once after obtaining certificates, even if it failed (saved).
+    #[arg(long, value_name = "CMD")]
+    pub post_hook: Option<String>,
+
+    /// Shell command run after each certificate obtained, with RENEWED_LINEAGE (the live
+    /// directory) and RENEWED_DOMAINS (space-separated) in its environment (saved).
+    #[arg(long, value_name = "CMD", alias = "renew-hook")]
+    pub deploy_hook: Option<String>,
+
+    /// Do not run the executables in <config-dir>/renewal-hooks/{pre,deploy,post}/.
+    #[arg(long)]
+    pub no_directory_hooks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -371,13 +465,14 @@ pub struct RunArgs {
     #[command(flatten)]
     pub certonly: CertonlyArgs,
 
+    /// The installer (certbot's -i): nginx, the only one. With another authenticator
+    /// (`-a webroot -w DIR -i nginx`) the certificate is obtained that way and installed
+    /// into nginx; alone it means --nginx.
+    #[arg(short = 'i', long = "installer", value_name = "PLUGIN", value_parser = ["nginx"])]
+    pub installer_name: Option<String>,
+
     #[command(flatten)]
     pub installer: InstallerArgs,
-
-    /// Print the unified diff of the nginx changes the install would make; obtain nothing
-    /// and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
 
     // Alert targets for a served_mismatch: nginx does not serve the installed certificate.
     #[command(flatten)]
@@ -386,13 +481,35 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// The lineage to install (see `certwright certificates`).
-    #[arg(long, value_name = "NAME", required = true)]
-    pub cert_name: String,
+    /// The lineage to install (see `certwright certificates`); or give --cert-path and
+    /// --key-path of a lineage's live files.
+    #[arg(long, value_name = "NAME", required_unless_present = "cert_path")]
+    pub cert_name: Option<String>,
 
     /// Install into nginx (the only installer).
     #[arg(long)]
     pub nginx: bool,
+
+    /// The installer (certbot's -i): nginx, the only one.
+    #[arg(short = 'i', long = "installer", value_name = "PLUGIN", value_parser = ["nginx"])]
+    pub installer_name: Option<String>,
+
+    /// certbot's way to name what to install: a lineage's live cert.pem (or fullchain.pem);
+    /// the lineage is found from it. Files of no lineage are refused: import them first.
+    #[arg(long, value_name = "PATH", requires = "key_path")]
+    pub cert_path: Option<PathBuf>,
+
+    /// With --cert-path: the lineage's privkey.pem (checked to be the same lineage's).
+    #[arg(long, value_name = "PATH", requires = "cert_path")]
+    pub key_path: Option<PathBuf>,
+
+    /// With --cert-path: the lineage's fullchain.pem (checked to be the same lineage's).
+    #[arg(long, value_name = "PATH", requires = "cert_path")]
+    pub fullchain_path: Option<PathBuf>,
+
+    /// With --cert-path: the lineage's chain.pem (checked to be the same lineage's).
+    #[arg(long, value_name = "PATH", requires = "cert_path")]
+    pub chain_path: Option<PathBuf>,
 
     #[command(flatten)]
     pub nginx_args: NginxArgs,
@@ -505,7 +622,7 @@ fn dns_providers() -> clap::builder::PossibleValuesParser {
     }))
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct AuthenticatorArgs {
     /// Answer HTTP-01 with certwright's own web server (the default).
     #[arg(long, conflicts_with_all = ["webroot", "nginx"])]
@@ -523,6 +640,12 @@ pub struct AuthenticatorArgs {
     /// Document root for the -d names that follow it (repeatable, as certbot's -w).
     #[arg(short = 'w', long = "webroot-path", value_name = "DIR")]
     pub webroot_path: Vec<PathBuf>,
+
+    /// certbot's JSON map of names to document roots, `{"a.example.com,www.a.example.com":
+    /// "/var/www/a", "b.example.com": "/var/www/b"}`: its names are requested too, and it
+    /// wins over -w for the names it lists.
+    #[arg(long, value_name = "JSON")]
+    pub webroot_map: Option<String>,
 
     /// Port the CA's probe reaches: where the standalone server listens, or the port whose
     /// nginx server blocks answer it. The CA always probes port 80, so another port only
@@ -624,10 +747,10 @@ pub struct AuthenticatorArgs {
     /// CERTBOT_VALIDATION, CERTBOT_TOKEN (http-01), CERTBOT_REMAINING_CHALLENGES,
     /// CERTBOT_ALL_DOMAINS; cleanup also gets CERTBOT_AUTH_OUTPUT, the auth hook's stdout).
     /// dns-01 values are looked up before the CA is asked, as with the other DNS solvers.
+    /// Without --manual-auth-hook, at a terminal: each value is printed and Enter awaited.
     #[arg(
         long,
-        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns", "dns_cloudflare", "dns_route53"],
-        requires = "manual_auth_hook"
+        conflicts_with_all = ["standalone", "webroot", "dns_rfc2136", "dns", "dns_cloudflare", "dns_route53"]
     )]
     pub manual: bool,
 
@@ -659,11 +782,12 @@ pub struct CertRequestArgs {
         alias = "domain",
         value_delimiter = ',',
         value_name = "NAME",
-        required_unless_present_any = ["csr", "ip_address"]
+        required_unless_present_any = ["csr", "ip_address", "cert_name", "webroot_map"]
     )]
     pub domains: Vec<String>,
 
-    /// Name of the lineage (directory under live/); default: the first domain.
+    /// Name of the lineage (directory under live/); default: the first domain. Without -d,
+    /// the lineage's saved names are requested again.
     #[arg(long, value_name = "NAME")]
     pub cert_name: Option<String>,
 
@@ -680,16 +804,12 @@ pub struct CertRequestArgs {
     pub rsa_key_size: u32,
 
     /// Obtain a new certificate even if the current one is far from expiry.
-    #[arg(long)]
+    #[arg(long, alias = "renew-by-default")]
     pub force_renewal: bool,
 
     /// Allow adding names to an existing certificate.
     #[arg(long)]
     pub expand: bool,
-
-    /// Refused: Let's Encrypt stopped honouring Must-Staple and ended OCSP in 2025.
-    #[arg(long)]
-    pub must_staple: bool,
 
     #[command(flatten)]
     pub issuance: IssuanceArgs,
@@ -698,14 +818,14 @@ pub struct CertRequestArgs {
 /// certbot's issuance options; each is saved in the renewal config so `renew` repeats it.
 /// Key reuse and chain choice: saved in the renewal config by `certonly`/`run` and
 /// changed by `reconfigure`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct KeyAndChainArgs {
     /// Keep the lineage's current private key when renewing (saved for later renewals).
     #[arg(long, overrides_with = "new_key")]
     pub reuse_key: bool,
 
     /// Generate a new private key for this issuance, and stop --reuse-key for later ones.
-    #[arg(long, overrides_with = "reuse_key")]
+    #[arg(long, overrides_with = "reuse_key", alias = "no-reuse-key")]
     pub new_key: bool,
 
     /// Prefer the CA's alternate chain whose topmost certificate is issued by this common
@@ -885,6 +1005,11 @@ pub struct RevokeArgs {
     #[arg(long, value_name = "PATH")]
     pub cert_path: Option<PathBuf>,
 
+    /// certbot's revocation signed with the certificate's key: not supported; certwright
+    /// revokes with the stored account (the lineage's, else the server's), and says so.
+    #[arg(long, value_name = "PATH", requires = "cert_path", hide = true)]
+    pub key_path: Option<PathBuf>,
+
     /// Reason reported to the CA.
     #[arg(long, value_enum, default_value_t = RevocationReasonArg::Unspecified)]
     pub reason: RevocationReasonArg,
@@ -917,9 +1042,9 @@ pub enum RevocationReasonArg {
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The lineage to delete.
-    #[arg(long, value_name = "NAME", required = true)]
-    pub cert_name: String,
+    /// The lineage to delete; without it, a terminal is asked to choose one (as certbot).
+    #[arg(long, value_name = "NAME")]
+    pub cert_name: Option<String>,
 
     /// First remove the lines certwright added to nginx for this certificate (`nginx -t`,
     /// restored on failure, then reload). Lines certwright did not add are never touched.
@@ -944,6 +1069,16 @@ pub struct CertificatesArgs {
     #[arg(long, value_name = "NAME")]
     pub cert_name: Option<String>,
 
+    /// Only lineages holding all these names (comma-separated or repeated), as certbot's.
+    #[arg(
+        short = 'd',
+        long = "domains",
+        alias = "domain",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub domains: Vec<String>,
+
     /// Print JSON (schema 1) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -959,7 +1094,7 @@ pub struct CertbotGlobalArgs {
     pub server: Option<String>,
 
     /// Accepted for certbot compatibility and ignored (as --server).
-    #[arg(long)]
+    #[arg(long, alias = "test-cert")]
     pub staging: bool,
 }
 
@@ -981,7 +1116,7 @@ pub struct RenewArgs {
     pub dry_run_server: Option<String>,
 
     /// Renew even if not due.
-    #[arg(long)]
+    #[arg(long, alias = "renew-by-default")]
     pub force_renewal: bool,
 
     /// Do not wait a random 0-8 minutes first (the wait only happens when stdin is not a
@@ -989,18 +1124,11 @@ pub struct RenewArgs {
     #[arg(long)]
     pub no_random_sleep_on_renew: bool,
 
-    /// Shell command run once before the first renewal of this run.
-    #[arg(long, value_name = "CMD")]
-    pub pre_hook: Option<String>,
-
-    /// Shell command run once after the renewals of this run (if any was attempted).
-    #[arg(long, value_name = "CMD")]
-    pub post_hook: Option<String>,
-
-    /// Shell command run after each successful renewal, with RENEWED_LINEAGE (the live
-    /// directory) and RENEWED_DOMAINS (space-separated) in its environment.
-    #[arg(long, value_name = "CMD")]
-    pub deploy_hook: Option<String>,
+    /// Hooks for this pass, also saved in each renewed lineage's renewal config (as
+    /// certbot): the pre-hook runs once before the first renewal, the post-hook once after
+    /// (if any was attempted), the deploy hook after each successful renewal.
+    #[command(flatten)]
+    pub hooks: HookArgs,
 
     /// With --dry-run: run deploy hooks too (they are skipped by default).
     #[arg(long)]
@@ -1024,6 +1152,9 @@ pub struct RenewArgs {
     pub certbot: CertbotGlobalArgs,
 
     #[command(flatten)]
+    pub overrides: RenewOverrideArgs,
+
+    #[command(flatten)]
     pub alerts: AlertArgs,
 
     /// Where --dry-run looks for cron and systemd files to say whether anything renews
@@ -1036,6 +1167,107 @@ pub struct RenewArgs {
         value_name = "DIR"
     )]
     pub system_root: PathBuf,
+}
+
+/// certbot's per-run changes to the saved settings of every lineage renewed; saved in its
+/// renewal config when its renewal succeeds (as certbot does; the run says so).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Changes to the saved settings (saved when the renewal succeeds)")]
+pub struct RenewOverrideArgs {
+    /// Answer HTTP-01 with certwright's own web server.
+    #[arg(long, conflicts_with_all = ["webroot", "nginx"])]
+    pub standalone: bool,
+
+    /// Answer HTTP-01 through nginx.
+    #[arg(long, conflicts_with = "webroot")]
+    pub nginx: bool,
+
+    /// Answer HTTP-01 by writing files under -w DIR.
+    #[arg(long, requires = "webroot_path")]
+    pub webroot: bool,
+
+    /// Document root for every name (with --webroot, or for webroot lineages).
+    #[arg(short = 'w', long = "webroot-path", value_name = "DIR")]
+    pub webroot_path: Option<PathBuf>,
+
+    /// Port the CA's probe reaches (standalone or nginx lineages).
+    #[arg(long = "http-01-port", value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub http_01_port: Option<u16>,
+
+    /// Address the standalone server binds.
+    #[arg(long = "http-01-address", value_name = "ADDR")]
+    pub http_01_address: Option<std::net::IpAddr>,
+
+    /// nginx's configuration directory (nginx lineages and installs).
+    #[arg(long, value_name = "DIR")]
+    pub nginx_server_root: Option<PathBuf>,
+
+    /// The nginx binary or command (nginx lineages and installs).
+    #[arg(long, value_name = "PATH|COMMAND")]
+    pub nginx_ctl: Option<PathBuf>,
+
+    /// Answer DNS-01 with RFC 2136 updates (with --dns-rfc2136-credentials).
+    #[arg(long, requires = "dns_rfc2136_credentials", conflicts_with_all = ["standalone", "webroot", "nginx"])]
+    pub dns_rfc2136: bool,
+
+    /// certbot's dns-rfc2136 credentials file.
+    #[arg(long, value_name = "FILE", requires = "dns_rfc2136")]
+    pub dns_rfc2136_credentials: Option<PathBuf>,
+
+    /// Answer DNS-01 through Cloudflare (with --dns-cloudflare-credentials).
+    #[arg(long, requires = "dns_cloudflare_credentials", conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136"])]
+    pub dns_cloudflare: bool,
+
+    /// certbot's dns-cloudflare credentials file.
+    #[arg(long, value_name = "FILE", requires = "dns_cloudflare")]
+    pub dns_cloudflare_credentials: Option<PathBuf>,
+
+    /// Answer DNS-01 through Route53.
+    #[arg(long, conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136", "dns_cloudflare"])]
+    pub dns_route53: bool,
+
+    /// Answer DNS-01 through this provider's API (with --dns-credentials).
+    #[arg(long, value_name = "PROVIDER", value_parser = dns_providers(), requires = "dns_credentials", conflicts_with_all = ["standalone", "webroot", "nginx", "dns_rfc2136", "dns_cloudflare", "dns_route53"])]
+    pub dns: Option<String>,
+
+    /// INI file with the --dns provider's keys.
+    #[arg(long, value_name = "FILE", requires = "dns")]
+    pub dns_credentials: Option<PathBuf>,
+
+    /// Extra seconds to wait after the DNS records are seen (DNS lineages).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        visible_aliases = [
+            "dns-rfc2136-propagation-seconds",
+            "dns-cloudflare-propagation-seconds",
+            "dns-route53-propagation-seconds"
+        ]
+    )]
+    pub dns_propagation_seconds: Option<u64>,
+
+    /// Challenge types, comma-separated (checked; each lineage's solver answers its own).
+    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    pub preferred_challenges: Vec<String>,
+
+    /// New private key algorithm.
+    #[arg(long, value_enum)]
+    pub key_type: Option<KeyTypeArg>,
+
+    /// New size for RSA keys.
+    #[arg(long, value_parser = rsa_sizes())]
+    pub rsa_key_size: Option<u32>,
+
+    /// New curve for ECDSA keys.
+    #[arg(long, value_enum)]
+    pub elliptic_curve: Option<CurveArg>,
+
+    #[command(flatten)]
+    pub keys: KeyAndChainArgs,
+
+    /// If some names fail validation, renew for the others.
+    #[arg(long)]
+    pub allow_subset_of_names: bool,
 }
 
 /// Where alerts and metrics go (renew; `notify --test`).
@@ -1218,6 +1450,8 @@ pub enum KeyTypeArg {
 pub enum CurveArg {
     Secp256r1,
     Secp384r1,
+    /// Where the CA allows it (Let's Encrypt does not).
+    Secp521r1,
 }
 
 /// certbot's default: with no subcommand, `run` is meant (`certwright --nginx -d NAME`).

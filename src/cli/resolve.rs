@@ -13,7 +13,8 @@ use crate::acme::keys;
 use crate::acme::ExternalAccount;
 use crate::challenge::dns;
 use crate::config::{
-    Authenticator, DeployTargets, DirTarget, Installer, ManualChallenge, Pkcs12Target, WebrootEntry,
+    Authenticator, DeployTargets, DirTarget, Hooks, Installer, ManualChallenge, Pkcs12Target,
+    WebrootEntry,
 };
 use crate::error::{Error, InputError};
 use crate::nginx::Ctl;
@@ -30,6 +31,7 @@ use crate::ops::issue::certify::{IssuanceChoice, Request};
 use crate::ops::issue::csr::CsrOutput;
 use crate::ops::output::Ui;
 use crate::ops::privileges::Prebound;
+use crate::ops::renew::overrides::{Overrides, Solver};
 use crate::ops::renew::RenewRequest;
 use crate::ops::revoke::Target;
 use crate::ops::solve::fleet_proxy::ChallengeProxy;
@@ -41,8 +43,8 @@ use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
     AlertArgs, AlertTargetArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs,
-    CurveArg, DaemonArgs, DeployArgs, DoctorArgs, EabArgs, GlobalArgs, InstallerArgs, IssuanceArgs,
-    KeyTypeArg, NginxArgs, RenewArgs, ServerArgs,
+    CurveArg, DaemonArgs, DeployArgs, DoctorArgs, EabArgs, GlobalArgs, HookArgs, InstallerArgs,
+    IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs, RenewOverrideArgs, ServerArgs,
 };
 
 /// The global flags.
@@ -251,25 +253,130 @@ pub(crate) fn renew(args: &RenewArgs) -> Result<RenewRequest, Error> {
         .as_deref()
         .map(str::parse::<ServerUrl>)
         .transpose()?;
-    check_hooks(&[
-        ("--pre-hook", args.pre_hook.as_deref()),
-        ("--post-hook", args.post_hook.as_deref()),
-        ("--deploy-hook", args.deploy_hook.as_deref()),
-    ])?;
     Ok(RenewRequest {
         names,
         dry_run: args.dry_run,
         dry_run_server,
         force: args.force_renewal,
-        pre_hook: args.pre_hook.clone(),
-        post_hook: args.post_hook.clone(),
-        deploy_hook: args.deploy_hook.clone(),
+        overrides: renew_overrides(&args.overrides, hooks(&args.hooks)?)?,
+        no_directory_hooks: args.hooks.no_directory_hooks,
         run_deploy_hooks: args.run_deploy_hooks,
         concurrency: usize::from(args.concurrency),
         alerts: alerts(&args.alerts)?,
         ca_bundle: ca_bundle(args.ca_bundle.as_deref())?,
         ..RenewRequest::default()
     })
+}
+
+/// `--pre-hook`, `--post-hook`, `--deploy-hook` (`--renew-hook`), checked.
+pub(crate) fn hooks(args: &HookArgs) -> Result<Hooks, Error> {
+    check_hooks(&[
+        ("--pre-hook", args.pre_hook.as_deref()),
+        ("--post-hook", args.post_hook.as_deref()),
+        ("--deploy-hook", args.deploy_hook.as_deref()),
+    ])?;
+    Ok(Hooks {
+        pre_hook: args.pre_hook.clone(),
+        post_hook: args.post_hook.clone(),
+        deploy_hook: args.deploy_hook.clone(),
+    })
+}
+
+/// renew's changes to the saved settings, checked as certonly checks them.
+fn renew_overrides(args: &RenewOverrideArgs, hooks: Hooks) -> Result<Overrides, Error> {
+    let auth = AuthenticatorArgs {
+        dns_rfc2136_credentials: args.dns_rfc2136_credentials.clone(),
+        dns_cloudflare_credentials: args.dns_cloudflare_credentials.clone(),
+        dns_credentials: args.dns_credentials.clone(),
+        preferred_challenges: args.preferred_challenges.clone(),
+        ..AuthenticatorArgs::default()
+    };
+    preferred_challenges(&auth)?;
+    let secs = args.dns_propagation_seconds.unwrap_or(0);
+    let webroot = args
+        .webroot_path
+        .as_deref()
+        .map(canonical_webroot)
+        .transpose()?;
+    let solver = if args.dns_rfc2136 {
+        let creds = ("--dns-rfc2136-credentials", &auth.dns_rfc2136_credentials);
+        Some(Solver::Ready(provider_authenticator(
+            &auth, "rfc2136", creds, secs,
+        )?))
+    } else if args.dns_cloudflare {
+        let creds = (
+            "--dns-cloudflare-credentials",
+            &auth.dns_cloudflare_credentials,
+        );
+        Some(Solver::Ready(provider_authenticator(
+            &auth,
+            "cloudflare",
+            creds,
+            secs,
+        )?))
+    } else if let Some(p) = &args.dns {
+        let creds = ("--dns-credentials", &auth.dns_credentials);
+        Some(Solver::Ready(provider_authenticator(
+            &auth, p, creds, secs,
+        )?))
+    } else if args.dns_route53 {
+        Some(Solver::Ready(Authenticator::DnsRoute53 {
+            resolvers: Vec::new(),
+            propagation_seconds: secs,
+        }))
+    } else if args.standalone {
+        Some(Solver::Standalone)
+    } else if args.nginx {
+        Some(Solver::Nginx)
+    } else if args.webroot {
+        webroot.clone().map(Solver::Webroot)
+    } else {
+        None
+    };
+    Ok(Overrides {
+        hooks,
+        solver,
+        http_01_port: args.http_01_port,
+        http_01_address: args.http_01_address,
+        webroot,
+        nginx_server_root: args.nginx_server_root.clone(),
+        nginx_ctl: args.nginx_ctl.clone(),
+        propagation_seconds: args.dns_propagation_seconds,
+        rsa: args.key_type.map(|k| k == KeyTypeArg::Rsa),
+        rsa_bits: args.rsa_key_size,
+        curve: args.elliptic_curve.map(curve),
+        reuse_key: match (args.keys.reuse_key, args.keys.new_key) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        allow_subset_of_names: args.allow_subset_of_names,
+        preferred_chain: args.keys.preferred_chain.clone(),
+    })
+}
+
+/// A document root: an existing directory, made absolute.
+pub(crate) fn canonical_webroot(p: &Path) -> Result<PathBuf, Error> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => std::fs::canonicalize(p)
+            .map_err(|e| InputError::Other(format!("webroot {}: {e}", p.display())).into()),
+        Ok(_) => {
+            Err(InputError::Other(format!("webroot {} is not a directory", p.display())).into())
+        }
+        Err(e) => Err(InputError::Other(format!(
+            "webroot {} does not exist or is unreadable: {e}",
+            p.display()
+        ))
+        .into()),
+    }
+}
+
+fn curve(c: CurveArg) -> Curve {
+    match c {
+        CurveArg::Secp256r1 => Curve::P256,
+        CurveArg::Secp384r1 => Curve::P384,
+        CurveArg::Secp521r1 => Curve::P521,
+    }
 }
 
 /// Alert targets and the metrics textfile; reads the SMTP credentials file (refused unless
@@ -401,10 +508,7 @@ fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
 pub(crate) fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyType {
     match kind {
         KeyTypeArg::Ecdsa => KeyType::Ecdsa {
-            curve: match curve {
-                CurveArg::Secp256r1 => Curve::P256,
-                CurveArg::Secp384r1 => Curve::P384,
-            },
+            curve: self::curve(curve),
         },
         KeyTypeArg::Rsa => KeyType::Rsa { bits: rsa_bits },
     }
@@ -555,40 +659,69 @@ fn parse_domains(
     Ok((names, roots))
 }
 
+/// `-w DIR -d NAME...` with `--webroot-map` winning for the names it lists; every name
+/// needs a root.
+fn webroot_with_map(
+    auth: &AuthenticatorArgs,
+    domains: &[DomainName],
+    webroot_index: &[Option<usize>],
+) -> Result<Authenticator, Error> {
+    let mut result = webroot_authenticator(&auth.webroot_path, domains, webroot_index)?;
+    if let Authenticator::Webroot { map } = &mut result {
+        for (name, root) in webroot_map(auth.webroot_map.as_deref())? {
+            let name: DomainName = name.parse()?;
+            let root = canonical_webroot(&root)?;
+            match map.iter_mut().find(|e| e.domain == name) {
+                Some(e) => e.path = root,
+                None => map.push(WebrootEntry {
+                    domain: name,
+                    path: root,
+                }),
+            }
+        }
+        if domains.iter().any(|d| !map.iter().any(|e| e.domain == *d)) {
+            return Err(InputError::Other(
+                "--webroot needs a document root: -w DIR before the -d names".into(),
+            )
+            .into());
+        }
+    }
+    Ok(result)
+}
+
+/// certbot's `--webroot-map '{"a.example.com,www.a.example.com": "/var/www/a"}'`: each
+/// name with its document root, in the map's order.
+fn webroot_map(json: Option<&str>) -> Result<Vec<(String, PathBuf)>, Error> {
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let bad = |why: String| InputError::Other(format!("--webroot-map: {why}"));
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| bad(format!("not a JSON object: {e}")))?;
+    let mut out = Vec::new();
+    for (names, root) in map {
+        let root = root
+            .as_str()
+            .ok_or_else(|| bad(format!("the root of {names:?} is not a string")))?;
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            out.push((name.to_string(), PathBuf::from(root)));
+        }
+    }
+    Ok(out)
+}
+
 fn webroot_authenticator(
     paths: &[PathBuf],
     domains: &[DomainName],
     index: &[Option<usize>],
 ) -> Result<Authenticator, Error> {
     if paths.is_empty() {
-        return Err(InputError::Other(
-            "--webroot needs a document root: -w DIR before the -d names".into(),
-        )
-        .into());
+        // Every name must then be in --webroot-map: the caller checks.
+        return Ok(Authenticator::Webroot { map: Vec::new() });
     }
     let mut canonical = Vec::new();
     for p in paths {
-        match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(InputError::Other(format!(
-                    "webroot {} is not a directory",
-                    p.display()
-                ))
-                .into())
-            }
-            Err(e) => {
-                return Err(InputError::Other(format!(
-                    "webroot {} does not exist or is unreadable: {e}",
-                    p.display()
-                ))
-                .into())
-            }
-        }
-        canonical.push(
-            std::fs::canonicalize(p)
-                .map_err(|e| InputError::Other(format!("webroot {}: {e}", p.display())))?,
-        );
+        canonical.push(canonical_webroot(p)?);
     }
     let mut map = Vec::new();
     for (domain, idx) in domains.iter().zip(index) {
@@ -688,19 +821,24 @@ pub(crate) fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
 
 /// `certonly` (and `run`): parse and check every input; no file is touched and nothing is
 /// sent before this passes. The fleet and ports bound for `--user` are the command's.
+/// `at_terminal`: not -n, and stdin is a terminal (an interactive `--manual` may ask).
 pub(crate) fn certonly(
     ui: &Ui,
     args: CertonlyArgs,
     webroots: &[Option<usize>],
+    at_terminal: bool,
 ) -> Result<Request, Error> {
-    if args.request.must_staple {
-        return Err(InputError::Other("--must-staple is not supported: Let's Encrypt stopped accepting Must-Staple requests and shut down its OCSP service in 2025, so a Must-Staple certificate could not be stapled".into()).into());
-    }
     let issuance = issuance_choice(&args.request.issuance)?;
     let csr = csr(&args.csr)?;
+    let mut raw_domains = args.request.domains.clone();
+    for (name, _) in webroot_map(args.auth.webroot_map.as_deref())? {
+        if !raw_domains.contains(&name) {
+            raw_domains.push(name);
+        }
+    }
     let (domains, webroot_index) = match &csr {
         Some(c) => (c.domains.clone(), vec![None; c.domains.len()]),
-        None => parse_domains(&args.request.domains, webroots, &issuance.ip_addresses)?,
+        None => parse_domains(&raw_domains, webroots, &issuance.ip_addresses)?,
     };
     let ip_addresses = match &csr {
         Some(c) => c.csr.ip_addresses.clone(),
@@ -712,7 +850,7 @@ pub(crate) fn certonly(
             ui.note(format!("{raw} is requested as {name} (punycode)"));
         }
     }
-    let authenticator = authenticator(&args, &domains, &webroot_index)?;
+    let authenticator = authenticator(&args, &domains, &webroot_index, at_terminal)?;
     if !authenticator.is_dns() {
         check_http01_names(&domains)?;
     }
@@ -741,6 +879,13 @@ pub(crate) fn certonly(
             ..issuance
         },
         csr,
+        hooks: hooks(&args.hooks)?,
+        dry_run: args.dry_run,
+        dry_run_server: args
+            .dry_run_server
+            .as_deref()
+            .map(str::parse::<ServerUrl>)
+            .transpose()?,
     })
 }
 
@@ -847,18 +992,36 @@ fn resolvers(auth: &AuthenticatorArgs) -> Result<Vec<SocketAddr>, Error> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// certbot's interactive `--manual`, run as the auth hook with the solver's CERTBOT_*
+/// environment: what to publish goes to the terminal, then Enter is awaited there (its
+/// stdout is the hook's output, so /dev/tty is used). Renewing such a lineage without a
+/// terminal fails, as certbot's does.
+const ASK_MANUAL_HTTP: &str = "printf '\\nCreate a file containing just this data:\\n\\n%s\\n\\nAnd make it available on your web server at this URL:\\n\\nhttp://%s/.well-known/acme-challenge/%s\\n\\nPress Enter to Continue' \"$CERTBOT_VALIDATION\" \"$CERTBOT_DOMAIN\" \"$CERTBOT_TOKEN\" > /dev/tty && read -r _ < /dev/tty";
+const ASK_MANUAL_DNS: &str = "printf '\\nPlease deploy a DNS TXT record under the name:\\n\\n_acme-challenge.%s.\\n\\nwith the following value:\\n\\n%s\\n\\nPress Enter to Continue' \"$CERTBOT_DOMAIN\" \"$CERTBOT_VALIDATION\" > /dev/tty && read -r _ < /dev/tty";
+
 /// `--manual`: the first of `--preferred-challenges` (http-01 without it, as certbot), hooks
-/// checked like every other hook.
-fn manual_authenticator(auth: &AuthenticatorArgs) -> Result<Authenticator, Error> {
+/// checked like every other hook; without an auth hook, asking at the terminal.
+fn manual_authenticator(
+    auth: &AuthenticatorArgs,
+    interactive: bool,
+) -> Result<Authenticator, Error> {
     let challenge = preferred_challenges(auth)?
         .first()
         .copied()
         .unwrap_or(ManualChallenge::Http01);
-    let Some(auth_hook) = auth.manual_auth_hook.clone() else {
-        return Err(InputError::Other(
-            "--manual needs --manual-auth-hook CMD (certwright never asks interactively)".into(),
-        )
-        .into());
+    let auth_hook = match (&auth.manual_auth_hook, interactive) {
+        (Some(hook), _) => hook.clone(),
+        (None, true) => match challenge {
+            ManualChallenge::Http01 => ASK_MANUAL_HTTP.to_string(),
+            ManualChallenge::Dns01 => ASK_MANUAL_DNS.to_string(),
+        },
+        (None, false) => {
+            return Err(InputError::Other(
+                "--manual needs --manual-auth-hook CMD (or a terminal to ask at, without -n)"
+                    .into(),
+            )
+            .into())
+        }
     };
     check_hooks(&[
         ("--manual-auth-hook", Some(auth_hook.as_str())),
@@ -915,9 +1078,10 @@ fn authenticator(
     args: &CertonlyArgs,
     domains: &[DomainName],
     webroot_index: &[Option<usize>],
+    at_terminal: bool,
 ) -> Result<Authenticator, Error> {
     if args.auth.manual {
-        return manual_authenticator(&args.auth);
+        return manual_authenticator(&args.auth, at_terminal);
     }
     let chosen = solver_authenticator(&args.auth, &args.nginx, domains, webroot_index)?;
     check_challenge_choice(&args.auth, &chosen)?;
@@ -968,8 +1132,8 @@ fn solver_authenticator(
             http_01_port: a.http_01_port,
         });
     }
-    if a.webroot || !a.webroot_path.is_empty() {
-        return webroot_authenticator(&a.webroot_path, domains, webroot_index);
+    if a.webroot || !a.webroot_path.is_empty() || a.webroot_map.is_some() {
+        return webroot_with_map(a, domains, webroot_index);
     }
     let http_01_address = a
         .http_01_address
@@ -1014,7 +1178,7 @@ pub(crate) fn doctor(
     }
     let authenticator = match (given, a.manual) {
         (false, _) => None,
-        (true, true) => Some(manual_authenticator(a)?),
+        (true, true) => Some(manual_authenticator(a, false)?),
         (true, false) => Some(solver_authenticator(
             a,
             &args.nginx,

@@ -61,7 +61,7 @@ pub(super) fn run_show(ctx: &Ctx, args: ShowAccountArgs) -> Result<(), Error> {
         let contact = meta
             .contact
             .as_deref()
-            .map(|c| c.trim_start_matches("mailto:").to_string())
+            .map(|c| c.replace("mailto:", ""))
             .unwrap_or_else(|| "none".into());
         print_stdout(&format!(
             "Account details for server {}:\n\
@@ -104,7 +104,7 @@ pub(super) fn run_update(ctx: &Ctx, args: UpdateAccountArgs) -> Result<(), Error
         }
         if let Some(email) = &email {
             let step = ctx.ui.step(format!("Changing the contact to {email}"));
-            account.update_email(Some(email.as_str())).await?;
+            account.update_email(&email.mailto()).await?;
             meta.set_contact(Some(email));
             store.write_account_meta(&stored, &meta.json.to_string())?;
             step.done();
@@ -138,11 +138,12 @@ pub(super) fn run_unregister(ctx: &Ctx, args: UnregisterArgs) -> Result<(), Erro
     block_on(async {
         let (account, _, meta) = load_account(&store, &choice).await?;
         let step = ctx.ui.step(format!("Deactivating account {shown}"));
-        let contact = meta
+        let contact: Vec<String> = meta
             .contact
             .as_deref()
-            .map(|c| c.trim_start_matches("mailto:").to_string());
-        account.deactivate(contact.as_deref()).await?;
+            .map(|c| c.split(',').map(str::to_string).collect())
+            .unwrap_or_default();
+        account.deactivate(&contact).await?;
         step.done();
         store.remove_account(&stored)?;
         if !ctx.global.quiet {

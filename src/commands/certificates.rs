@@ -8,7 +8,7 @@ use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
 use crate::ops::renew::report::{broken_configs, report, synced_fleet_view, LineageReport};
 use crate::ops::Ctx;
-use crate::types::CertName;
+use crate::types::{CertName, DomainName};
 
 pub(super) fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
     let store = ctx.store();
@@ -40,6 +40,17 @@ pub(super) fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
     }
     let now = OffsetDateTime::now_utc();
     let mut reports: Vec<LineageReport> = names.iter().map(|n| report(&store, n, now)).collect();
+    // certbot's `certificates -d NAME`: the lineages holding every name given.
+    let wanted: Vec<DomainName> = args
+        .domains
+        .iter()
+        .map(|d| d.parse())
+        .collect::<Result<_, _>>()?;
+    reports.retain(|r| {
+        wanted
+            .iter()
+            .all(|w| r.domains.iter().any(|d| d == w.as_str()))
+    });
     if let Some(view) = &fleet_view {
         for r in &mut reports {
             r.fleet = Some(view.report_for(&r.name));

@@ -4,7 +4,7 @@
 use crate::cli::{resolve, DeleteArgs};
 use crate::error::{Error, StoreError};
 use crate::nginx;
-use crate::ops::delete::{remove, NginxUsage};
+use crate::ops::delete::{choose, remove, NginxUsage};
 use crate::ops::deploy::nginx_txn::{checkpoint_root, warn_recovered};
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{confirm, require_confirmation_possible};
@@ -12,7 +12,10 @@ use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 
 pub(super) fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
-    let name: CertName = args.cert_name.parse()?;
+    let name: CertName = match &args.cert_name {
+        Some(name) => name.parse()?,
+        None => choose(ctx.interactive(), &ctx.store())?,
+    };
     let ignored = [("--ca-bundle", args.ca_bundle.is_some())];
     if let Some(note) = resolve::ignored_certbot_flags(&args.certbot, &ignored) {
         ctx.ui.note(note);

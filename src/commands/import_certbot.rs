@@ -3,7 +3,7 @@
 use crate::certbot;
 use crate::cli::{resolve, ImportCertbotArgs};
 use crate::error::{Error, InputError};
-use crate::ops::import_certbot::{import_one, next_steps};
+use crate::ops::import_certbot::{adopt_hook_dirs, import_one, next_steps};
 use crate::ops::output::print_stdout;
 use crate::ops::Ctx;
 
@@ -54,6 +54,11 @@ pub(super) fn run(ctx: &Ctx, args: ImportCertbotArgs) -> Result<(), Error> {
         }
     }
     if !imported.is_empty() {
+        if !args.dry_run {
+            if let Some(note) = adopt_hook_dirs(&store, &args.certbot_dir)? {
+                print_stdout(&format!("{note}\n"));
+            }
+        }
         print_stdout(&next_steps(&args.certbot_dir, &imported, args.dry_run));
     }
     if failed > 0 {

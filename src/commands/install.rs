@@ -4,21 +4,34 @@
 use time::OffsetDateTime;
 
 use crate::cli::{resolve, InstallArgs};
-use crate::error::{Error, StoreError};
+use crate::error::{Error, InputError, StoreError};
 use crate::ops::deploy::alerts::check_after_install;
 use crate::ops::deploy::nginx_txn::{install_lineage, report_install};
 use crate::ops::deploy::targets::deploy;
-use crate::ops::renew::lineage::{require_config, write_config};
+use crate::ops::renew::lineage::{lineage_of_files, require_config, write_config};
 use crate::ops::{block_on, Ctx};
 use crate::types::CertName;
 
 pub(super) fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
-    let name: CertName = args.cert_name.parse()?;
     resolve::nginx_settings(&args.nginx_args)?;
     let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port)?;
     let targets = resolve::deploy_targets(&args.deploy)?;
     let alerts = resolve::alert_targets(&args.alerts)?;
     let (store, _lock) = ctx.open_store()?;
+    let name: CertName = match (&args.cert_name, &args.cert_path) {
+        (Some(name), _) => name.parse()?,
+        (None, Some(cert)) => lineage_of_files(
+            &store,
+            cert,
+            &[
+                ("--key-path", args.key_path.as_deref()),
+                ("--fullchain-path", args.fullchain_path.as_deref()),
+                ("--chain-path", args.chain_path.as_deref()),
+            ],
+        )?,
+        // clap requires one of the two.
+        (None, None) => return Err(InputError::Other("pass --cert-name NAME".into()).into()),
+    };
     let mut config = require_config(&store, &name)?;
     if store.current_version(&name)?.is_none() {
         return Err(

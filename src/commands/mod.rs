@@ -7,10 +7,12 @@ mod certonly;
 mod daemon;
 mod delete;
 mod doctor;
+mod enhance;
 mod import_certbot;
 mod install;
 mod notify;
 mod plan;
+mod plugins;
 mod reconfigure;
 mod renew;
 mod revoke;
@@ -28,6 +30,9 @@ use crate::ops::Ctx;
 pub fn main(cli: Cli) -> ExitCode {
     let result = resolve::settings(&cli.global).and_then(|settings| {
         let ctx = Ctx::new(settings);
+        for note in &cli.notes {
+            ctx.ui.note(note);
+        }
         dispatch(&ctx, cli.command, cli.webroots)
     });
     match result {
@@ -64,5 +69,7 @@ fn dispatch(ctx: &Ctx, command: Command, webroots: Vec<Option<usize>>) -> Result
         Command::Notify(args) => notify::run(ctx, args),
         Command::Verify(args) => verify::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args, &webroots),
+        Command::Enhance(args) => enhance::run(ctx, args),
+        Command::Plugins(args) => plugins::run(ctx, args),
     }
 }

@@ -2,8 +2,6 @@
 //! tried first with a dry-run renewal (renew's own dry-run path: a throwaway certificate
 //! from the staging counterpart); only if it succeeds is the renewal config replaced.
 
-use std::path::PathBuf;
-
 use crate::cli::{CurveArg, KeyTypeArg, ReconfigureArgs};
 use crate::config::{Authenticator, RenewalConfig, WebrootEntry};
 use crate::error::{AcmeError, Error, InputError};
@@ -91,6 +89,8 @@ fn apply(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<RenewalConfig, E
         new.issuance.preferred_chain = (!chain.is_empty()).then(|| chain.clone());
     }
     new.authenticator = authenticator(old, args)?;
+    let given = crate::cli::resolve::hooks(&args.hooks)?;
+    new.hooks = old.hooks.overridden_by(&given);
     Ok(new)
 }
 
@@ -99,6 +99,7 @@ fn key_type(old: KeyType, args: &ReconfigureArgs) -> KeyType {
     let curve = |c: CurveArg| match c {
         CurveArg::Secp256r1 => Curve::P256,
         CurveArg::Secp384r1 => Curve::P384,
+        CurveArg::Secp521r1 => Curve::P521,
     };
     match (args.key_type, old) {
         (Some(KeyTypeArg::Rsa), _) | (None, KeyType::Rsa { .. }) => KeyType::Rsa {
@@ -134,7 +135,7 @@ fn authenticator(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<Authenti
         });
     }
     if let Some(root) = &args.webroot_path {
-        let root = webroot(root)?;
+        let root = crate::cli::resolve::canonical_webroot(root)?;
         let map = old
             .domains
             .iter()
@@ -163,19 +164,4 @@ fn authenticator(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<Authenti
         }
     }
     Ok(same)
-}
-
-fn webroot(path: &PathBuf) -> Result<PathBuf, Error> {
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => std::fs::canonicalize(path)
-            .map_err(|e| InputError::Other(format!("webroot {}: {e}", path.display())).into()),
-        Ok(_) => {
-            Err(InputError::Other(format!("webroot {} is not a directory", path.display())).into())
-        }
-        Err(e) => Err(InputError::Other(format!(
-            "webroot {} does not exist or is unreadable: {e}",
-            path.display()
-        ))
-        .into()),
-    }
 }

@@ -12,6 +12,12 @@ use crate::store::Store;
 
 pub(super) fn run(ctx: &Ctx, args: RevokeArgs) -> Result<(), Error> {
     let target = resolve::revoke_target(args.cert_name.as_deref(), args.cert_path.as_deref())?;
+    if args.key_path.is_some() {
+        ctx.ui.note(
+            "ignoring --key-path: certwright revokes with the stored ACME account (the \
+             lineage's, else the server's), not with the certificate's key",
+        );
+    }
     let reason = match args.reason {
         RevocationReasonArg::Unspecified => RevokeReason::Unspecified,
         RevocationReasonArg::Keycompromise => RevokeReason::KeyCompromise,

@@ -1,6 +1,8 @@
 //! `certwright run` (and certwright with no subcommand): obtain with any authenticator,
 //! then install into nginx.
 
+use std::io::IsTerminal;
+
 use time::OffsetDateTime;
 
 use crate::cli::{resolve, RunArgs};
@@ -18,12 +20,28 @@ use crate::ops::{block_on, Ctx};
 use crate::store::Store;
 use crate::types::CertName;
 
-pub(super) fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
-    if !args.certonly.auth.nginx {
-        return Err(InputError::Other(
-            "`run` installs into nginx: pass --nginx (or use `certonly` to only obtain)".into(),
-        )
-        .into());
+pub(super) fn run(ctx: &Ctx, mut args: RunArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
+    let a = &args.certonly.auth;
+    let other_solver = a.standalone
+        || a.webroot
+        || !a.webroot_path.is_empty()
+        || a.webroot_map.is_some()
+        || a.manual
+        || a.dns.is_some()
+        || a.dns_rfc2136
+        || a.dns_cloudflare
+        || a.dns_route53;
+    match (args.installer_name.is_some(), a.nginx) {
+        // certbot's `-i nginx` alone: nginx obtains too (as --nginx).
+        (true, false) if !other_solver => args.certonly.auth.nginx = true,
+        (true, _) | (false, true) => {}
+        (false, false) => {
+            return Err(InputError::Other(
+                "`run` installs into nginx: pass --nginx or -i nginx (or use `certonly` to only obtain)"
+                    .into(),
+            )
+            .into())
+        }
     }
     let installer = resolve::installer(
         &args.certonly.nginx,
@@ -32,8 +50,10 @@ pub(super) fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Resul
     )?;
     let args_for_install = install_command(&args);
     let alerts = resolve::alert_targets(&args.alerts)?;
-    let dry_run = args.dry_run;
-    let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots)?;
+    let dry_run = args.certonly.dry_run;
+    let at_terminal = ctx.interactive() && std::io::stdin().is_terminal();
+    let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots, at_terminal)?;
+    request.ask_contact(ctx.interactive(), &ctx.store())?;
     if request.csr.is_some() {
         return Err(InputError::Other(
             "--csr works with certonly only: its certificate has no lineage to install".into(),

@@ -267,6 +267,7 @@ impl FleetDuty {
                     let settings = DeploySettings {
                         deploy_hook: self.request.deploy_hook.clone(),
                         dry_run: false,
+                        hook_dirs_of: Some(self.store.config_dir().to_path_buf()),
                     };
                     if let Err(e) = pull_and_deploy(&self.fleet, ui, &self.store, &settings).await {
                         ui.warn(format!("fleet sync failed: {e}"));

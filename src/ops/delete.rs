@@ -4,18 +4,51 @@
 //! the lines certwright added (they carry `nginx::MARKER`) are removed as a tested,
 //! checkpointed nginx change first; lines a person wrote are never edited, only listed.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, NginxError};
+use crate::error::{Error, InputError, NginxError};
 use crate::nginx::{self, Ctl};
 use crate::store::Store;
 use crate::types::CertName;
 
 use crate::ops::deploy::nginx_txn::checkpoint_root;
-use crate::ops::output::print_stdout;
+use crate::ops::output::{ask_line, print_stdout};
 use crate::ops::Ctx;
 
 /// Uninstall what `check` allowed, then delete. Callers confirm first.
+/// certbot's `delete` without `--cert-name`: the lineages listed on the terminal, one chosen
+/// by number. Without a terminal (or with -n) the name must be given.
+pub(crate) fn choose(interactive: bool, store: &Store) -> Result<CertName, Error> {
+    let missing =
+        || InputError::Other("pass --cert-name NAME (see `certwright certificates`)".into());
+    if !interactive || !std::io::stdin().is_terminal() {
+        return Err(missing().into());
+    }
+    let (names, _) = store.list_lineages()?;
+    if names.is_empty() {
+        return Err(InputError::Other("there is no certificate to delete".into()).into());
+    }
+    let mut menu = String::from("Which certificate would you like to delete?\n");
+    for (i, name) in names.iter().enumerate() {
+        menu.push_str(&format!("{}: {name}\n", i + 1));
+    }
+    eprint!("{menu}");
+    let answer =
+        ask_line(&format!("Select 1-{} (Enter to cancel)", names.len())).ok_or_else(missing)?;
+    answer
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| names.get(i).cloned())
+        .ok_or_else(|| {
+            InputError::Other(format!(
+                "no certificate numbered {answer:?}; nothing deleted"
+            ))
+            .into()
+        })
+}
+
 pub(crate) fn remove(
     ctx: &Ctx,
     store: &Store,

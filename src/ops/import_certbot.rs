@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use crate::certbot::{self, AccountKey, RenewalConf};
 use crate::challenge::dns;
 use crate::config::{
-    Authenticator, Installer, IssuanceSettings, ManualChallenge, RenewalConfig, WebrootEntry,
-    RENEWAL_SCHEMA,
+    Authenticator, Hooks, Installer, IssuanceSettings, ManualChallenge, RenewalConfig,
+    WebrootEntry, RENEWAL_SCHEMA,
 };
-use crate::error::{Error, InputError};
+use crate::error::{Error, InputError, StoreError};
 use crate::store::inspect;
 use crate::store::{self, AccountRef, IssuedFiles, Store};
 use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
@@ -114,11 +114,7 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
             ));
         }
     }
-    for hook in ["pre_hook", "post_hook", "deploy_hook", "renew_hook"] {
-        if let Some(cmd) = conf.param(hook) {
-            dropped.push(format!("{hook} = {cmd}"));
-        }
-    }
+    let hooks = hooks(&conf)?;
     let account = account_plan(certbot_dir, &conf, &server);
     let config = RenewalConfig {
         schema: RENEWAL_SCHEMA,
@@ -136,6 +132,7 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
         renew_before_expiry_days: renew_before_expiry(&conf)?,
         issuance: issuance(&conf, ip_addresses)?,
         deploy: Default::default(),
+        hooks,
     };
     // What certwright will read back must be what it writes.
     let renewal_path = Path::new("renewal").join(format!("{}.json", config.cert_name));
@@ -307,8 +304,9 @@ fn key_type(conf: &RenewalConf, current: &str) -> Result<KeyType, String> {
             match curve {
                 "secp256r1" | "P-256" | "prime256v1" => Ok(KeyType::Ecdsa { curve: Curve::P256 }),
                 "secp384r1" | "P-384" => Ok(KeyType::Ecdsa { curve: Curve::P384 }),
+                "secp521r1" | "P-521" => Ok(KeyType::Ecdsa { curve: Curve::P521 }),
                 other => Err(format!(
-                    "elliptic_curve {other} is not supported (secp256r1 or secp384r1)"
+                    "elliptic_curve {other} is not supported (secp256r1, secp384r1 or secp521r1)"
                 )),
             }
         }
@@ -380,6 +378,25 @@ fn drop_propagation_sleep(conf: &RenewalConf, plugin: &str, dropped: &mut Vec<St
             "{sleep} = {seconds} (certwright waits until the nameservers serve the records)"
         ));
     }
+}
+
+/// The lineage's pre_hook, post_hook and deploy_hook (renew_hook, its old name), checked as
+/// hooks given on the command line are.
+fn hooks(conf: &RenewalConf) -> Result<Hooks, String> {
+    let pre_hook = conf.param("pre_hook");
+    let post_hook = conf.param("post_hook");
+    let deploy_hook = conf.param("deploy_hook").or(conf.param("renew_hook"));
+    check_hooks(&[
+        ("pre_hook", pre_hook),
+        ("post_hook", post_hook),
+        ("deploy_hook", deploy_hook),
+    ])
+    .map_err(|e| e.to_string())?;
+    Ok(Hooks {
+        pre_hook: pre_hook.map(str::to_string),
+        post_hook: post_hook.map(str::to_string),
+        deploy_hook: deploy_hook.map(str::to_string),
+    })
 }
 
 /// certbot's manual plugin with hooks (without an auth hook it asked a person at each
@@ -577,6 +594,44 @@ fn describe(plan: &Plan, verb: &str) -> String {
 }
 
 /// What the user does next: certbot's files stay; nginx moves when they run `install`.
+/// certbot's `renewal-hooks/{pre,deploy,post}/` keep running at each renewal: the directory
+/// is added to certwright's list of hook directories (its files are not copied, so later
+/// edits there still count). Returns the note to print, None when certbot has none.
+pub(crate) fn adopt_hook_dirs(store: &Store, certbot_dir: &Path) -> Result<Option<String>, Error> {
+    use crate::ops::deploy::hooks::{HOOK_DIR, MORE_HOOK_DIRS};
+    let theirs = certbot_dir.join(HOOK_DIR);
+    let has_hooks = ["pre", "deploy", "post"].iter().any(|k| {
+        std::fs::read_dir(theirs.join(k)).is_ok_and(|mut entries| entries.next().is_some())
+    });
+    if !has_hooks {
+        return Ok(None);
+    }
+    let theirs = std::fs::canonicalize(&theirs).unwrap_or(theirs);
+    let ours = store.config_dir().join(HOOK_DIR);
+    let list = ours.join(MORE_HOOK_DIRS);
+    let io = |e: std::io::Error| StoreError::Io {
+        action: "write",
+        path: list.clone(),
+        source: e,
+    };
+    crate::fsutil::create_dir_with_mode(&ours, 0o755).map_err(io)?;
+    let policy = crate::safe::file::Policy::CONFIG.limited(64 * 1024);
+    let mut text = crate::safe::file::read_text(&list, policy)
+        .map_err(|e| StoreError::Other(format!("{}: {e}", list.display())))?
+        .unwrap_or_default();
+    let line = theirs.to_string_lossy().into_owned();
+    if !text.lines().any(|l| l == line) {
+        text.push_str(&line);
+        text.push('\n');
+        crate::fsutil::write_atomic(&list, text.as_bytes(), 0o644).map_err(io)?;
+    }
+    Ok(Some(format!(
+        "certbot's hook directories under {} run at each renewal too (listed in {}).",
+        theirs.display(),
+        list.display()
+    )))
+}
+
 pub(crate) fn next_steps(certbot_dir: &Path, imported: &[CertName], dry_run: bool) -> String {
     let mut out = String::new();
     if dry_run {
@@ -679,7 +734,8 @@ mod tests {
                 path_map: Default::default(),
             })
         );
-        assert!(plan.dropped.iter().any(|d| d.starts_with("deploy_hook")));
+        assert_eq!(c.hooks.deploy_hook.as_deref(), Some("systemctl reload x"));
+        assert!(!plan.dropped.iter().any(|d| d.contains("hook")));
     }
 
     fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
@@ -876,7 +932,11 @@ mod tests {
             key_type(&conf(""), "RSA 2048"),
             Ok(KeyType::Rsa { bits: 2048 })
         );
-        assert!(key_type(&conf("key_type = ecdsa\nelliptic_curve = secp521r1"), "").is_err());
+        assert_eq!(
+            key_type(&conf("key_type = ecdsa\nelliptic_curve = secp521r1"), ""),
+            Ok(KeyType::Ecdsa { curve: Curve::P521 })
+        );
+        assert!(key_type(&conf("key_type = ecdsa\nelliptic_curve = secp224r1"), "").is_err());
         assert!(key_type(&conf("key_type = rsa\nrsa_key_size = 1024"), "").is_err());
     }
 }

@@ -166,16 +166,19 @@ pub(crate) fn confirm(interactive: bool, question: &str) -> Result<bool, Error> 
 
 /// Ask on the terminal; None when there is no terminal to ask on.
 pub(crate) fn ask_yes_no(question: &str) -> Option<bool> {
+    let answer = ask_line(&format!("{question} (y/N)"))?;
+    Some(matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+/// One line typed at the terminal, trimmed; None when stdin is not a terminal.
+pub(crate) fn ask_line(question: &str) -> Option<String> {
     if !std::io::stdin().is_terminal() {
         return None;
     }
-    eprint!("{question} (y/N): ");
+    eprint!("{question}: ");
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).ok()?;
-    Some(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
+    Some(answer.trim().to_string())
 }
 
 /// The one terms-of-service prompt (registration asks it; `--agree-tos` skips it).

@@ -130,6 +130,7 @@ fn describe_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> String {
                 .map(|oid| match oid.to_id_string().as_str() {
                     "1.2.840.10045.3.1.7" => "secp256r1".to_string(),
                     "1.3.132.0.34" => "secp384r1".to_string(),
+                    "1.3.132.0.35" => "secp521r1".to_string(),
                     other => other.to_string(),
                 })
                 .unwrap_or_else(|| "unknown curve".into());

@@ -620,18 +620,6 @@ fn bad_account_revoke_and_delete_input_is_refused_before_any_io() {
             vec!["delete", "-n", "--cert-name", "../x"],
             "../x",
         ),
-        (
-            "certonly --must-staple",
-            vec![
-                "certonly",
-                "-n",
-                "-d",
-                "a.example.com",
-                "--register-unsafely-without-email",
-                "--must-staple",
-            ],
-            "OCSP",
-        ),
     ];
     for (what, args, expect) in cases {
         // `delete` talks to no server and has no --server.

@@ -659,7 +659,7 @@ fn cli_ini_takes_every_flag_of_the_real_cli() {
                 preferred-profile = shortlived\n";
     let entries = cli_ini::parse(text).unwrap();
     let root = certwright::cli::Cli::command();
-    let extra = cli_ini::to_args(&entries, &root, Some("renew"), &[]).unwrap();
+    let extra = cli_ini::to_args(&entries, &root, Some("renew"), &[], &|_| None).unwrap();
     assert!(
         !extra.iter().any(|a| a == "--preferred-profile=shortlived"),
         "{extra:?}"
@@ -669,7 +669,7 @@ fn cli_ini_takes_every_flag_of_the_real_cli() {
     let cli = certwright::cli::Cli::try_parse_from(&argv).unwrap();
     assert_eq!(cli.global.config_dir, std::path::PathBuf::from("/tmp/cw"));
     assert!(cli.global.quiet);
-    let extra = cli_ini::to_args(&entries, &root, Some("certonly"), &[]).unwrap();
+    let extra = cli_ini::to_args(&entries, &root, Some("certonly"), &[], &|_| None).unwrap();
     assert!(
         extra.iter().any(|a| a == "--preferred-profile=shortlived"),
         "{extra:?}"

@@ -475,3 +475,84 @@ fn a_lineage_made_by_certbots_dns_rfc2136_plugin_is_imported_and_renewed_over_dn
         crate::support::assert_secret_nowhere(bind.secret(), &dir, &[&out, &renewed]);
     }
 }
+
+/// Migration with hooks (issue 22): a certbot lineage with pre-, post- and deploy hooks
+/// (given to certbot's certonly, saved by it) and executables in certbot's renewal-hooks
+/// directories, imported, renews with the same hooks run, in certbot's order, with
+/// RENEWED_LINEAGE naming certwright's live directory.
+#[test]
+fn an_imported_lineage_renews_with_its_certbot_hooks_and_certbots_hook_directories() {
+    use std::os::unix::fs::PermissionsExt;
+    let rig = Rig::new();
+    let log = rig.env.root().join("hooks.log");
+    let hook = rig.env.root().join("hook.sh");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\necho \"$1 ${{RENEWED_LINEAGE:-}}\" >> {}\n",
+            log.display()
+        ),
+    )
+    .expect("write hook");
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let h = |word: &str| format!("{} {word}", hook.display());
+    let (pre, post, deploy) = (h("pre"), h("post"), h("deploy"));
+    rig.certbot_certonly(
+        &["mig.example.com"],
+        &[
+            "--pre-hook",
+            &pre,
+            "--post-hook",
+            &post,
+            "--deploy-hook",
+            &deploy,
+        ],
+    );
+    let certbot_ran = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        certbot_ran.contains("deploy "),
+        "certbot ran no deploy hook: {certbot_ran}"
+    );
+    for kind in ["pre", "deploy"] {
+        let dir = rig.certbot_dir().join("renewal-hooks").join(kind);
+        std::fs::create_dir_all(&dir).expect("certbot hook dir");
+        let file = dir.join("10-certbot");
+        let body = format!(
+            "#!/bin/sh\necho \"certbot-dir-{kind} ${{RENEWED_LINEAGE:-}}\" >> {}\n",
+            log.display()
+        );
+        std::fs::write(&file, body).expect("write certbot dir hook");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+
+    let out = rig.import(&[]);
+    out.assert_success();
+    assert!(out.stdout.contains("hook directories"), "{out}");
+    let json = rig.renewal_json("mig.example.com");
+    assert_eq!(json["hooks"]["deploy_hook"], deploy.as_str(), "{json}");
+    assert_eq!(json["hooks"]["pre_hook"], pre.as_str(), "{json}");
+    assert_eq!(json["hooks"]["post_hook"], post.as_str(), "{json}");
+
+    std::fs::remove_file(&log).expect("clear the hook log");
+    rig.renew().assert_success();
+    let ran: Vec<String> = std::fs::read_to_string(&log)
+        .expect("hooks ran")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let live = rig.env.live("mig.example.com").display().to_string();
+    let at = |prefix: &str| {
+        ran.iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} hook ran: {ran:?}"))
+    };
+    assert!(at("certbot-dir-pre") < at("pre "), "{ran:?}");
+    assert!(at("pre ") < at("certbot-dir-deploy"), "{ran:?}");
+    assert!(at("certbot-dir-deploy") < at("deploy "), "{ran:?}");
+    assert!(at("deploy ") < at("post "), "{ran:?}");
+    assert_eq!(ran[at("deploy ")], format!("deploy {live}"), "{ran:?}");
+    assert_eq!(
+        ran[at("certbot-dir-deploy")],
+        format!("certbot-dir-deploy {live}")
+    );
+}

@@ -6,6 +6,7 @@ mod accounts;
 mod alerts;
 mod bad_input;
 mod ca_compat;
+mod certbot_cli;
 mod certonly;
 mod crash;
 mod daemon_lock;

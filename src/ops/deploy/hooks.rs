@@ -17,6 +17,9 @@
 //! that was not there at check time. With `--user`, hooks run as that user but are checked
 //! as the starting user: keep them root's.
 
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
 use crate::error::{Error, HookError, InputError};
 
 use crate::ops::output::Ui;
@@ -92,6 +95,73 @@ async fn spawn_hook(
             status: done.status.to_string(),
         })
     }
+}
+
+/// The directory under the config dir whose `pre/`, `deploy/` and `post/` hold executables
+/// run around renewals, as certbot's `renewal-hooks`.
+pub(crate) const HOOK_DIR: &str = "renewal-hooks";
+/// In [`HOOK_DIR`]: more hook directories to run after ours, one per line (`import-certbot`
+/// writes certbot's there).
+pub(crate) const MORE_HOOK_DIRS: &str = "more-hook-dirs";
+
+/// The executables of `<config-dir>/renewal-hooks/<kind>/` (then of the directories listed
+/// in `more-hook-dirs`), each directory in name order, as certbot runs them. Backup files
+/// (`~`) and non-executables are skipped; one that fails the owner and write checks is
+/// skipped with a warning.
+pub(crate) fn directory_hooks(ui: &Ui, config_dir: &Path, kind: &str) -> Vec<String> {
+    let ours = config_dir.join(HOOK_DIR);
+    let mut roots = vec![ours.clone()];
+    let policy = crate::safe::file::Policy::CONFIG.limited(64 * 1024);
+    if let Ok(Some(text)) = crate::safe::file::read_text(&ours.join(MORE_HOOK_DIRS), policy) {
+        roots.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(PathBuf::from),
+        );
+    }
+    let mut hooks = Vec::new();
+    for dir in roots.iter().map(|r| r.join(kind)) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_executable(p) && !p.to_string_lossy().ends_with('~'))
+            .collect();
+        files.sort();
+        for file in files {
+            let command = shlex::try_quote(&file.to_string_lossy())
+                .map(|q| q.into_owned())
+                .unwrap_or_default();
+            match check_hook_location(&format!("{kind} hook"), &command) {
+                Ok(()) if !command.is_empty() => hooks.push(command),
+                Ok(()) => {}
+                Err(e) => ui.warn(e.to_string()),
+            }
+        }
+    }
+    hooks
+}
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
+}
+
+/// Run a saved hook after checking it again: its file may have changed since it was saved.
+pub(crate) async fn run_checked_hook(
+    ui: &Ui,
+    kind: &'static str,
+    command: &str,
+    env: &[(&str, &str)],
+) -> Result<(), HookError> {
+    if let Err(e) = check_hook_location(kind, command) {
+        return Err(HookError::Spawn {
+            kind,
+            command: command.to_string(),
+            reason: e.to_string(),
+        });
+    }
+    run_hook(ui, kind, command, env).await
 }
 
 /// Check every hook flag given: not empty, and not in a place others can write.

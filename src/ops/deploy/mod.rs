@@ -12,15 +12,18 @@ use crate::error::{Error, HookError};
 use crate::store::Store;
 use crate::types::CertName;
 
-use crate::ops::deploy::hooks::run_hook;
+use crate::ops::deploy::hooks::{directory_hooks, run_checked_hook};
 use crate::ops::fleet::{self, Fleet};
 use crate::ops::output::Ui;
 
-/// What a deploy runs: the deploy hook, and whether this is a dry run (no nginx reload).
+/// What a deploy runs: the deploy hook (over the lineage's saved one), and whether this is
+/// a dry run (no nginx reload).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DeploySettings {
     pub deploy_hook: Option<String>,
     pub dry_run: bool,
+    /// Also run `<this config dir>/renewal-hooks/deploy/` (None: `--no-directory-hooks`).
+    pub hook_dirs_of: Option<std::path::PathBuf>,
 }
 
 /// A lineage another node of the fleet renewed, now installed here.
@@ -89,19 +92,26 @@ pub(crate) async fn deploy_lineage(
         crate::ops::deploy::nginx_txn::reload_after_renewal(installer)
             .map_err(|e| HookError::Deploy(format!("nginx reload after renewing {name}: {e}")))?;
     }
-    let Some(hook) = &settings.deploy_hook else {
-        return Ok(());
+    let mut hooks = match &settings.hook_dirs_of {
+        Some(dir) => directory_hooks(ui, dir, "deploy"),
+        None => Vec::new(),
     };
+    hooks.extend(
+        settings
+            .deploy_hook
+            .as_ref()
+            .or(config.hooks.deploy_hook.as_ref())
+            .cloned(),
+    );
     let lineage = store.live_dir(name);
     let domains = crate::types::join_names(&config.domains, " ");
-    run_hook(
-        ui,
-        "deploy-hook",
-        hook,
-        &[
-            ("RENEWED_LINEAGE", lineage.to_string_lossy().as_ref()),
-            ("RENEWED_DOMAINS", &domains),
-        ],
-    )
-    .await
+    let env = [
+        ("RENEWED_LINEAGE", lineage.to_string_lossy().into_owned()),
+        ("RENEWED_DOMAINS", domains),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for hook in &hooks {
+        run_checked_hook(ui, "deploy-hook", hook, &env).await?;
+    }
+    Ok(())
 }

@@ -56,14 +56,14 @@ pub(crate) async fn register(
     }
     let step = ui.step(format!("Registering an account at {server}"));
     let (account, credentials) =
-        AcmeAccount::register_bound(http, server, reg.email.map(Email::as_str), reg.eab)
+        AcmeAccount::register_bound(http, server, &contact_urls(reg.email), reg.eab)
             .await
             .map_err(|e| explain_eab_refusal(e, reg.eab.is_some(), server))?;
     let id = store::account_id_from_url(account.url());
     let meta = serde_json::json!({
         "url": account.url(),
         "server": server.as_str(),
-        "contact": reg.email.map(|e| format!("mailto:{e}")),
+        "contact": reg.email.map(|e| e.mailto().join(",")),
         "created": rfc3339(time::OffsetDateTime::now_utc()),
     });
     let stored = AccountRef::new(&server.account_dir_name(), &id)?;
@@ -122,12 +122,17 @@ pub(crate) struct AccountMeta {
 
 impl AccountMeta {
     pub(crate) fn set_contact(&mut self, email: Option<&Email>) {
-        let contact = email.map(|e| format!("mailto:{e}"));
+        let contact = email.map(|e| e.mailto().join(","));
         self.contact = contact.clone();
         if let Some(obj) = self.json.as_object_mut() {
             obj.insert("contact".into(), contact.into());
         }
     }
+}
+
+/// The account's `mailto:` contact URLs (none without an email).
+pub(crate) fn contact_urls(email: Option<&Email>) -> Vec<String> {
+    email.map(Email::mailto).unwrap_or_default()
 }
 
 pub(crate) fn account_meta(store: &Store, account: &AccountRef) -> Result<AccountMeta, Error> {

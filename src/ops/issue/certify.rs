@@ -10,12 +10,13 @@ use time::OffsetDateTime;
 
 use crate::acme::ExternalAccount;
 use crate::config::{
-    Authenticator, DeployTargets, Installer, IssuanceSettings, RenewalConfig, RENEWAL_SCHEMA,
+    Authenticator, DeployTargets, Hooks, Installer, IssuanceSettings, RenewalConfig, RENEWAL_SCHEMA,
 };
 use crate::error::{Error, InputError};
 use crate::store::{inspect, Store};
 use crate::types::{join_names, CertName, DomainName, Email, KeyType, ServerUrl};
 
+use crate::ops::deploy::hooks::run_hook;
 use crate::ops::deploy::{pull_and_deploy, DeploySettings};
 use crate::ops::fleet::{Exclusive, Fleet};
 use crate::ops::issue::accounts::Registration;
@@ -54,6 +55,13 @@ pub(crate) struct Request {
     pub fleet: Option<Arc<Fleet>>,
     /// Deploy targets from the flags (`None`: as saved).
     pub deploy: Option<DeployTargets>,
+    /// `--pre-hook`, `--post-hook`, `--deploy-hook`: run around this issuance and saved
+    /// over the lineage's own.
+    pub hooks: Hooks,
+    /// `--dry-run`: talk to the staging counterpart, keep nothing (see `dry_run`).
+    pub dry_run: bool,
+    /// `--dry-run-server`: instead of the staging counterpart.
+    pub dry_run_server: Option<ServerUrl>,
 }
 
 /// The issuance flags as given; `None`/false means "as saved" for an existing lineage.
@@ -117,6 +125,29 @@ impl Request {
         .into())
     }
 
+    /// certbot's prompt for a new account's email at a terminal (none given, no account
+    /// stored for the server yet); Enter skips it. With -n or no terminal nothing is asked
+    /// and `check_contact` says what is missing.
+    pub(crate) fn ask_contact(&mut self, interactive: bool, store: &Store) -> Result<(), Error> {
+        use std::io::IsTerminal;
+        if self.email.is_some() || self.without_email || !interactive {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() || has_account(store, &self.server) {
+            return Ok(());
+        }
+        let answer = crate::ops::output::ask_line(
+            "Enter email address or hit Enter to skip (used for urgent renewal and security notices)",
+        )
+        .unwrap_or_default();
+        if answer.is_empty() {
+            self.without_email = true;
+        } else {
+            self.email = Some(answer.parse()?);
+        }
+        Ok(())
+    }
+
     /// The session for this run: it serves challenges on ports bound before `--user`.
     pub(crate) fn session(&self) -> Session {
         Session::with_prebound(self.prebound.clone()).with_fleet(self.fleet.clone())
@@ -152,6 +183,17 @@ impl Request {
             issuance,
         }
     }
+}
+
+/// Whether `store` holds an account for `server`, read without preparing the store (a run
+/// that must write nothing may have no config dir yet).
+fn has_account(store: &Store, server: &ServerUrl) -> bool {
+    store.config_dir().is_dir()
+        && store
+            .find_account(&server.account_dir_name())
+            .ok()
+            .flatten()
+            .is_some()
 }
 
 /// The standalone port an authenticator binds, if any (to bind before `--user`).
@@ -229,6 +271,13 @@ async fn obtain_locally_unless_fresh(
     let issuance = req
         .issuance
         .settings(existing.as_ref().map(|e| &e.issuance));
+    let hooks = existing
+        .as_ref()
+        .map(|e| e.hooks.overridden_by(&req.hooks))
+        .unwrap_or_else(|| req.hooks.clone());
+    if let Some(pre) = &req.hooks.pre_hook {
+        run_hook(&ctx.ui, "pre-hook", pre, &[]).await?;
+    }
     let session = req.session();
     let obtained = issue::obtain(
         &ctx.ui,
@@ -239,6 +288,10 @@ async fn obtain_locally_unless_fresh(
     )
     .await;
     session.shutdown().await;
+    let post = match &req.hooks.post_hook {
+        Some(post) => run_hook(&ctx.ui, "post-hook", post, &[]).await,
+        None => Ok(()),
+    };
     let obtained = obtained?;
     let config = RenewalConfig {
         schema: RENEWAL_SCHEMA,
@@ -258,13 +311,57 @@ async fn obtain_locally_unless_fresh(
             .clone()
             .or_else(|| existing.as_ref().map(|e| e.deploy.clone()))
             .unwrap_or_default(),
+        hooks,
     };
     write_config(store, &config)?;
+    post?;
+    if let Some(hook) = &req.hooks.deploy_hook {
+        let lineage = store.live_dir(&req.cert_name);
+        let domains = join_names(&config.domains, " ");
+        let env = [
+            ("RENEWED_LINEAGE", lineage.to_string_lossy().into_owned()),
+            ("RENEWED_DOMAINS", domains),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run_hook(&ctx.ui, "deploy-hook", hook, &env).await?;
+    }
     Ok(Outcome {
         result: if is_renewal { "renewed" } else { "issued" },
         version: obtained.version,
         info: obtained.info,
     })
+}
+
+/// `certonly --dry-run`: the whole issuance against the staging counterpart (renew's dry-run
+/// server and throwaway store), pre- and post-hooks included, deploy hooks not (as certbot).
+/// Nothing under the config dir is written: the stored account is used if the server has
+/// one, else a throwaway account is registered in the throwaway store.
+pub(crate) async fn dry_run(ctx: &Ctx, store: &Store, req: &Request) -> Result<(), Error> {
+    use crate::ops::renew::{dry_run_server, DryRunStore};
+    let server = dry_run_server(&req.server, req.dry_run_server.as_ref());
+    let throwaway = DryRunStore::new(true)?;
+    let scratch = throwaway
+        .store()
+        .ok_or_else(|| Error::Internal("the dry-run store was not made".into()))?;
+    let account_store = if has_account(store, &server) {
+        store
+    } else {
+        scratch
+    };
+    req.check_contact(account_store)?;
+    if let Some(pre) = &req.hooks.pre_hook {
+        run_hook(&ctx.ui, "pre-hook", pre, &[]).await?;
+    }
+    let issuance = req.issuance.settings(None);
+    let mut order = req.obtain_request(ctx, &req.domains, &issuance);
+    order.server = &server;
+    let session = req.session();
+    let obtained = issue::obtain(&ctx.ui, &session, account_store, scratch, &order).await;
+    session.shutdown().await;
+    if let Some(post) = &req.hooks.post_hook {
+        run_hook(&ctx.ui, "post-hook", post, &[]).await?;
+    }
+    obtained.map(drop)
 }
 
 /// The request against the lineage it would replace: a change of names needs `--expand`
@@ -333,6 +430,7 @@ fn fresh_enough(
     if let Some(deploy) = &req.deploy {
         updated.deploy = deploy.clone();
     }
+    updated.hooks = existing.hooks.overridden_by(&req.hooks);
     if &updated != existing {
         write_config(store, &updated)?;
     }
@@ -422,6 +520,7 @@ pub(crate) fn install_preview(
         renew_before_expiry_days: None,
         issuance: Default::default(),
         deploy: Default::default(),
+        hooks: request.hooks.clone(),
     };
     let name = &request.cert_name;
     crate::ops::deploy::nginx_txn::install_lineage(&ctx.ui, store, name, &config, installer, true)

@@ -34,6 +34,63 @@ pub(crate) fn write_config(store: &Store, config: &RenewalConfig) -> Result<(), 
     Ok(store.write_renewal(&config.cert_name, &config.to_json())?)
 }
 
+/// certbot's `install --cert-path C --key-path K [--fullchain-path F] [--chain-path P]`:
+/// the lineage whose live certificate is C's leaf (any copy: certbot's live files after
+/// `import-certbot` too), with the other files checked to be that lineage's.
+pub(crate) fn lineage_of_files(
+    store: &Store,
+    cert: &std::path::Path,
+    others: &[(&str, Option<&std::path::Path>)],
+) -> Result<CertName, Error> {
+    use crate::safe::file::{read, Policy};
+    let bad = |m: String| Error::from(crate::error::InputError::Other(m));
+    let leaf = |bytes: &[u8]| inspect::split_pem_chain(bytes).ok()?.into_iter().next();
+    // Files the user named (any owner: only compared), and the store's own.
+    let given_file = |p: &std::path::Path| read(p, Policy::PUBLIC).ok().flatten();
+    let ours_file = |p: &std::path::Path| read(p, Policy::STORE).ok().flatten();
+    let given = given_file(cert)
+        .ok_or_else(|| bad(format!("--cert-path {}: cannot read it", cert.display())))?;
+    let given = leaf(&given).ok_or_else(|| {
+        bad(format!(
+            "--cert-path {} holds no PEM certificate",
+            cert.display()
+        ))
+    })?;
+    let (names, _) = store.list_lineages()?;
+    let name = names
+        .into_iter()
+        .find(|n| {
+            ours_file(&store.live_paths(n).cert)
+                .and_then(|b| leaf(&b))
+                .is_some_and(|l| l == given)
+        })
+        .ok_or_else(|| {
+            bad(format!(
+                "--cert-path {} is the current certificate of no lineage (see `certwright                  certificates`; import certbot's with `certwright import-certbot`)",
+                cert.display()
+            ))
+        })?;
+    let live = store.live_paths(&name);
+    for (flag, path) in others {
+        let Some(path) = path else { continue };
+        let ours = match *flag {
+            "--key-path" => &live.privkey,
+            "--fullchain-path" => &live.fullchain,
+            _ => &live.chain,
+        };
+        let same = matches!((given_file(path), ours_file(ours)),
+            (Some(a), Some(b)) if a.trim_ascii() == b.trim_ascii());
+        if !same {
+            return Err(bad(format!(
+                "{flag} {} is not the file of lineage {name} ({})",
+                path.display(),
+                ours.display()
+            )));
+        }
+    }
+    Ok(name)
+}
+
 /// The live certificate as read from disk.
 pub(crate) struct LiveCert {
     pub info: CertInfo,

@@ -4,6 +4,7 @@
 
 pub(crate) mod ari;
 pub(crate) mod lineage;
+pub(crate) mod overrides;
 pub(crate) mod report;
 pub(crate) mod state;
 
@@ -21,7 +22,7 @@ use crate::schedule::{Decision, FailureState, RetryAfter};
 use crate::store::Store;
 use crate::types::{CertName, ServerUrl};
 
-use crate::ops::deploy::hooks::run_hook;
+use crate::ops::deploy::hooks::{directory_hooks, run_checked_hook};
 use crate::ops::deploy::{deploy_lineage, pull_and_deploy, DeploySettings, Synced};
 use crate::ops::fleet::{Exclusive, Fleet};
 use crate::ops::issue::accounts::Registration;
@@ -31,7 +32,8 @@ use crate::ops::issue::{self, AccountRequest, ObtainRequest, Obtained};
 use crate::ops::output::{rfc3339, Ui};
 use crate::ops::privileges::{ListenAt, Prebound};
 use crate::ops::renew::ari::{ari_url, refresh_ari, CaCache};
-use crate::ops::renew::lineage::{load_many, Lineage};
+use crate::ops::renew::lineage::{load_many, write_config, Lineage};
+use crate::ops::renew::overrides::Overrides;
 use crate::ops::renew::state::LineageState;
 
 /// What to renew and how; shared by `renew` and `daemon`.
@@ -55,13 +57,19 @@ pub(crate) struct RenewRequest {
     /// `--ca-bundle` / `CERTWRIGHT_CA_BUNDLE`: trusted instead of each lineage's saved
     /// bundle, for this run (the renewal config is not rewritten).
     pub ca_bundle: Option<PathBuf>,
+    /// certbot's overrides of the saved settings (`renew` only): applied to each lineage,
+    /// saved with a successful renewal.
+    pub overrides: Overrides,
+    /// `--no-directory-hooks`: skip `<config-dir>/renewal-hooks/`.
+    pub no_directory_hooks: bool,
 }
 
 impl RenewRequest {
-    fn deploy_settings(&self) -> DeploySettings {
+    fn deploy_settings(&self, store: &Store) -> DeploySettings {
         DeploySettings {
             deploy_hook: self.deploy_hook.clone(),
             dry_run: self.dry_run,
+            hook_dirs_of: (!self.no_directory_hooks).then(|| store.config_dir().to_path_buf()),
         }
     }
 }
@@ -284,7 +292,7 @@ pub(crate) async fn renew_pass(
     let fleet = req.fleet.as_ref().filter(|_| !req.dry_run);
     let mut results = Vec::new();
     if let Some(fleet) = fleet {
-        let synced = pull_and_deploy(fleet, ui, store, &req.deploy_settings()).await?;
+        let synced = pull_and_deploy(fleet, ui, store, &req.deploy_settings(store)).await?;
         results.extend(synced.into_iter().map(LineageResult::synced));
     }
     let mut session = Session::with_prebound(req.prebound.clone()).with_fleet(fleet.cloned());
@@ -328,7 +336,8 @@ pub(crate) async fn renew_pass(
     }
     let offers_ari =
         |l: &Lineage| matches!(directories.get(l.config.server.as_str()), Some(Some(_)));
-    let hook = run_hook_opt(ui, "pre-hook", req.pre_hook.as_deref()).await;
+    let (pre_hooks, post_hooks) = pass_hooks(ui, store, req, &due);
+    let hook = run_hooks(ui, "pre-hook", &pre_hooks).await;
     let renewed: Vec<LineageResult> = stream::iter(due)
         .map(|l| {
             let replaces_ok = offers_ari(&l);
@@ -339,7 +348,7 @@ pub(crate) async fn renew_pass(
         .await;
     session.shutdown().await;
     results.extend(renewed);
-    let post = run_hook_opt(ui, "post-hook", req.post_hook.as_deref()).await;
+    let post = run_hooks(ui, "post-hook", &post_hooks).await;
     blame_hook_failure(ui, &mut results, hook.err().or(post.err()));
     results.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(results)
@@ -379,6 +388,7 @@ fn load_selected(
     for (name, loaded) in load_many(ui, store, &names, req.force, now) {
         match loaded {
             Ok(mut l) => {
+                l.config = req.overrides.apply(&l.config);
                 if let Some(bundle) = &req.ca_bundle {
                     l.config.ca_bundle = Some(bundle.clone());
                 }
@@ -429,10 +439,10 @@ fn sort_due(
 }
 
 /// A dry run's certificates go to a throwaway store, deleted when the pass ends.
-struct DryRunStore(Option<(tempfile::TempDir, Store)>);
+pub(crate) struct DryRunStore(Option<(tempfile::TempDir, Store)>);
 
 impl DryRunStore {
-    fn new(dry_run: bool) -> Result<DryRunStore, Error> {
+    pub(crate) fn new(dry_run: bool) -> Result<DryRunStore, Error> {
         if !dry_run {
             return Ok(DryRunStore(None));
         }
@@ -447,16 +457,55 @@ impl DryRunStore {
         Ok(DryRunStore(Some((dir, s))))
     }
 
-    fn store(&self) -> Option<&Store> {
+    pub(crate) fn store(&self) -> Option<&Store> {
         self.0.as_ref().map(|(_, s)| s)
     }
 }
 
-async fn run_hook_opt(ui: &Ui, kind: &'static str, hook: Option<&str>) -> Result<(), HookError> {
-    match hook {
-        Some(command) => run_hook(ui, kind, command, &[]).await,
-        None => Ok(()),
+/// The pass's pre- and post-hooks: the directory hooks, then each distinct command of the
+/// run's flags and the due lineages' saved hooks (certbot runs a command shared by several
+/// lineages once).
+fn pass_hooks(
+    ui: &Ui,
+    store: &Store,
+    req: &RenewRequest,
+    due: &[Lineage],
+) -> (Vec<String>, Vec<String>) {
+    let dirs = |kind: &str| {
+        if req.no_directory_hooks {
+            Vec::new()
+        } else {
+            directory_hooks(ui, store.config_dir(), kind)
+        }
+    };
+    let (mut pre, mut post) = (dirs("pre"), dirs("post"));
+    let add = |list: &mut Vec<String>, hook: Option<&String>| {
+        if let Some(h) = hook.filter(|h| !list.contains(h)) {
+            list.push(h.clone());
+        }
+    };
+    add(&mut pre, req.pre_hook.as_ref());
+    add(&mut post, req.post_hook.as_ref());
+    for l in due {
+        add(&mut pre, l.config.hooks.pre_hook.as_ref());
+        add(&mut post, l.config.hooks.post_hook.as_ref());
     }
+    (pre, post)
+}
+
+/// Run each hook (checked again: a saved one's file may have changed); the first failure
+/// is returned, the rest still run (a post-hook restarts what a pre-hook stopped).
+async fn run_hooks(ui: &Ui, kind: &'static str, hooks: &[String]) -> Result<(), HookError> {
+    let mut first = Ok(());
+    for command in hooks {
+        if let Err(e) = run_checked_hook(ui, kind, command, &[]).await {
+            ui.warn(e.to_string());
+            if first.is_ok() {
+                first = Err(e);
+            }
+        }
+    }
+    first
 }
 
 /// A pre- or post-hook failure is reported on the first lineage renewed in the pass.
@@ -513,7 +562,7 @@ async fn renew_one(
     let mut result = match ordered {
         Ok(Ordered::Elsewhere) => LineageResult::new(&l.name, Outcome::Elsewhere),
         Ok(Ordered::Pulled) => {
-            let settings = req.deploy_settings();
+            let settings = req.deploy_settings(store);
             let synced = crate::ops::deploy::synced_deploy(ui, store, &l.name, &settings).await;
             LineageResult::synced(synced)
         }
@@ -596,7 +645,7 @@ async fn renewed(
     l: &mut Lineage,
     obtained: Obtained,
 ) -> LineageResult {
-    let settings = req.deploy_settings();
+    let settings = req.deploy_settings(store);
     if req.dry_run {
         let mut r = LineageResult::new(&l.name, Outcome::WouldRenew);
         if req.run_deploy_hooks {
@@ -611,6 +660,7 @@ async fn renewed(
         ..LineageState::default()
     };
     l.state.save(ui, store, &l.name);
+    save_overrides(ui, store, l);
     let outcome = Outcome::Renewed {
         version: obtained.version,
         not_after: rfc3339(obtained.info.not_after),
@@ -620,6 +670,31 @@ async fn renewed(
         .await
         .err();
     r
+}
+
+/// After a successful renewal, the command line's overrides become the lineage's saved
+/// settings, as certbot saves them (the run-only `--ca-bundle` excepted); said when so.
+fn save_overrides(ui: &Ui, store: &Store, l: &Lineage) {
+    let Ok(Some(saved)) = crate::ops::renew::lineage::read_config(store, &l.name) else {
+        return;
+    };
+    let mut new = l.config.clone();
+    new.ca_bundle = saved.ca_bundle.clone();
+    if new == saved {
+        return;
+    }
+    let changed = Overrides::describe_change(&saved, &new).join(", ");
+    match write_config(store, &new) {
+        Ok(()) => ui.note(format!(
+            "{}: saved the new {changed} in {}",
+            l.name,
+            store.renewal_file(&l.name).display()
+        )),
+        Err(e) => ui.warn(format!(
+            "{}: renewed, but the new {changed} were not saved: {e}",
+            l.name
+        )),
+    }
 }
 
 /// A renewal that failed: reported, and (unless a dry run, or the shared store's fault:
