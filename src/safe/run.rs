@@ -7,7 +7,8 @@
 //! secrets certwright holds are not in the child's environment, and the variables a caller
 //! adds are named `CERTBOT_*`, `CERTWRIGHT_*` or `RENEWED_*` (never `LD_PRELOAD` or `PATH`);
 //! stdin is empty; at most `output_limit` bytes of each output stream are kept; and at the
-//! timeout the child's whole process group is killed (a `sh -c` leaves no orphan behind).
+//! timeout the child's whole process group is killed (a `sh -c` leaves no orphan behind),
+//! except at a terminal, where the child stays in the foreground group so it may prompt.
 //!
 //! Not checked: later commands in a shell line (`a; b`), files those programs open, a first
 //! word that is a shell builtin or a variable, and what appears on PATH after the check.
@@ -222,12 +223,23 @@ fn command(spec: &Spec) -> Result<std::process::Command, RunError> {
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
+    if own_group() {
+        cmd.process_group(0);
+    }
     Ok(cmd)
 }
 
-/// Kills the child's whole process group when dropped before the child exited.
+/// At a terminal a child stays in the terminal's foreground process group, so it may prompt
+/// (an interactive `--manual` reads /dev/tty; a background group would be stopped) and
+/// Ctrl-C reaches it; elsewhere (cron, timers, the daemon) it leads a group of its own.
+fn own_group() -> bool {
+    use std::io::IsTerminal;
+    !std::io::stdin().is_terminal()
+}
+
+/// Kills the child's whole process group (only the child, when it shares ours) when dropped
+/// before the child exited.
 struct GroupKiller(Option<u32>);
 
 impl Drop for GroupKiller {
@@ -236,9 +248,13 @@ impl Drop for GroupKiller {
             .0
             .and_then(|id| i32::try_from(id).ok())
             .and_then(rustix::process::Pid::from_raw);
-        if let Some(pid) = pid {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-        }
+        let Some(pid) = pid else { return };
+        let signal = rustix::process::Signal::KILL;
+        let _ = if own_group() {
+            rustix::process::kill_process_group(pid, signal)
+        } else {
+            rustix::process::kill_process(pid, signal)
+        };
     }
 }
 
