@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::cli::{resolve, RunArgs};
-use crate::error::{Error, InputError};
+use crate::error::{Error, InputError, NginxError};
 use crate::ops::deploy::alerts::check_after_install;
 use crate::ops::deploy::nginx_txn::{install_lineage, report_install, Installed};
 use crate::ops::deploy::targets::deploy;
@@ -47,6 +47,13 @@ pub(super) fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Resul
         let installed = install_preview(ctx, &store, &request, &installer)?;
         report_install(&ctx.ui, &request.cert_name, &installed);
         return Ok(());
+    }
+    // A block that also serves names the certificate would not cover is refused before
+    // spending an order (exit 5, with the `--expand` command that covers them).
+    if let Err(e @ Error::Nginx(NginxError::UncoveredNames { .. })) =
+        install_preview(ctx, &store, &request, &installer)
+    {
+        return Err(e);
     }
     let outcome = block_on(obtain_unless_fresh(
         ctx,

@@ -21,11 +21,13 @@
 //! Files: `parse` (tokenizer, lossless tree, byte-preserving decode/encode), `select`
 //! (listens, server-name matching), `recognize` (certwright's own lines, existing redirects,
 //! blocks serving a name), `edit` (splices, line placement, diffs), the planners `patch`
-//! (installer), `authenticator` (HTTP-01 locations) and `proxy` (fleet challenge proxy),
+//! (installer, which gives a name only a catch-all answers a block of its own through
+//! `catch_all`), `authenticator` (HTTP-01 locations) and `proxy` (fleet challenge proxy),
 //! `checkpoint` (apply / rollback / recovery), `ctl` (the nginx binary). Arrows point from
 //! planners to `recognize`/`edit`/`select`, never between planners.
 
 mod authenticator;
+mod catch_all;
 mod checkpoint;
 mod ctl;
 mod edit;
@@ -46,7 +48,7 @@ pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, 
 pub use ctl::{accepting_workers, master_children, Ctl};
 pub use edit::{unified_diff, FileEdit};
 pub use parse::{decode, encode, print, Body, ConfFile, Directive, Node, Word};
-pub use patch::{plan_install, plan_uninstall, InstallRequest};
+pub use patch::{is_host_name, plan_install, plan_uninstall, InstallRequest};
 pub use proxy::{
     plan_challenge_proxy, plan_challenge_proxy_removal, ChallengeProxyPlan, UserChallengeLocation,
 };
@@ -221,6 +223,36 @@ impl Config {
     /// Print every file back; byte-identical to what was read.
     pub fn print_file(&self, index: usize) -> String {
         print(&self.files[index].nodes)
+    }
+
+    /// This config as it would be after `edits` (planned from it): the edited files parsed
+    /// again and their includes resolved again, so a planner can build on an earlier one.
+    pub(crate) fn with_edits(&self, edits: &[FileEdit]) -> Result<Config, NginxError> {
+        let mut next = self.clone();
+        for edit in edits {
+            let Some(i) = next.files.iter().position(|f| f.real_path == edit.path) else {
+                continue;
+            };
+            let path = next.files[i].path.clone();
+            next.files[i].nodes = parse::parse(&path, &edit.after)?;
+            next.files[i].source = edit.after.clone();
+            next.includes.retain(|(file, _), _| *file != i);
+            // A config built from text (tests) follows no includes.
+            if next.by_path.is_empty() {
+                continue;
+            }
+            let mut includes = Vec::new();
+            collect_includes(&next.files[i].nodes, &mut includes);
+            let mut stack = vec![next.files[i].real_path.clone()];
+            for (offset, line, pattern) in includes {
+                let mut indices = Vec::new();
+                for target in next.resolve_include(&path, line, &pattern)? {
+                    indices.push(next.load_file(&target, &mut stack)?);
+                }
+                next.includes.insert((i, offset), indices);
+            }
+        }
+        Ok(next)
     }
 
     /// Directives whose arguments name any of `paths`: (real file, line, directive text).

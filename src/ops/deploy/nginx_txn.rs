@@ -41,6 +41,9 @@ pub(crate) enum Installed {
         files: Vec<PathBuf>,
     },
     NothingToChange,
+    /// Already configured: reloaded so nginx reads the lineage's current files (a new
+    /// certificate from `--expand`, `--force-renewal` or a removed name).
+    Reloaded,
     /// `--dry-run`: the diff that would be applied.
     DryRun {
         diff: String,
@@ -87,14 +90,18 @@ pub(crate) fn install_lineage(
             redirect: *redirect,
             hsts: *hsts,
         },
-    )?;
+    )
+    .map_err(|e| with_expand_command(e, config, installer))?;
     if dry_run {
         return Ok(Installed::DryRun {
             diff: nginx::unified_diff(&edits),
         });
     }
     if edits.is_empty() {
-        return Ok(Installed::NothingToChange);
+        return Ok(match reload_after_renewal(installer)? {
+            true => Installed::Reloaded,
+            false => Installed::NothingToChange,
+        });
     }
     let step = ui.step(format!(
         "Installing {name} into nginx ({} file(s))",
@@ -107,6 +114,44 @@ pub(crate) fn install_lineage(
     Ok(Installed::Changed {
         files: edits.into_iter().map(|e| e.path).collect(),
     })
+}
+
+/// A block serving names the certificate does not cover: name the `run` that covers them.
+fn with_expand_command(e: NginxError, config: &RenewalConfig, installer: &Installer) -> NginxError {
+    let NginxError::UncoveredNames { at, names, .. } = e else {
+        return e;
+    };
+    let Installer::Nginx {
+        server_root,
+        http_01_port,
+        https_port,
+        ..
+    } = installer;
+    let mut cmd = format!(
+        "certwright run --nginx --expand --cert-name {} --nginx-server-root {}",
+        config.cert_name,
+        server_root.display()
+    );
+    if *http_01_port != 80 {
+        cmd.push_str(&format!(" --http-01-port {http_01_port}"));
+    }
+    if *https_port != 443 {
+        cmd.push_str(&format!(" --https-port {https_port}"));
+    }
+    for d in &config.domains {
+        cmd.push_str(&format!(" -d {d}"));
+    }
+    for n in names.split(", ") {
+        cmd.push_str(&format!(" -d {n}"));
+    }
+    NginxError::UncoveredNames {
+        at,
+        names,
+        fix: format!(
+            ". To cover them, run: {cmd} (or move them to a server block of their own, \
+             run `nginx -t`, then install again)"
+        ),
+    }
 }
 
 /// Apply `edits` as one checkpoint under `root` (`nginx -t` before and after, restored on
@@ -142,13 +187,14 @@ pub(crate) fn warn_recovered(ui: &Ui, files: &[PathBuf]) {
 }
 
 /// After a renewal: nginx re-reads the (unchanged) paths, which now point at the new files.
-pub(crate) fn reload_after_renewal(installer: &Installer) -> Result<(), NginxError> {
+/// Returns whether nginx runs (and so was reloaded).
+pub(crate) fn reload_after_renewal(installer: &Installer) -> Result<bool, NginxError> {
     let ctl = ctl_for(installer);
     if !ctl.is_running() {
-        return Ok(());
+        return Ok(false);
     }
     ctl.test()?;
-    ctl.reload_and_wait().map(|_| ())
+    ctl.reload_and_wait().map(|_| true)
 }
 
 /// Say what an install did (the diff itself for `--dry-run`).
@@ -158,9 +204,12 @@ pub(crate) fn report_install(ui: &Ui, name: &CertName, installed: &Installed) {
             print_stdout("(dry run) nginx already serves this certificate; nothing would change.\n")
         }
         Installed::DryRun { diff } => print_stdout(diff),
-        Installed::NothingToChange => {
-            ui.note(format!("nginx already serves {name}; nothing changed."))
-        }
+        Installed::NothingToChange => ui.note(format!(
+            "nginx is already configured for {name} (and not running); nothing changed."
+        )),
+        Installed::Reloaded => ui.note(format!(
+            "nginx is already configured for {name}; reloaded it to serve the current certificate."
+        )),
         Installed::Changed { files } => {
             let list: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
             ui.note(format!(

@@ -1,8 +1,8 @@
 //! Proof that nginx serves each lineage's live certificate: every HTTPS `listen` of every
 //! server block whose `ssl_certificate` is the lineage's live file is probed with SNI for
-//! each of the block's names the lineage covers (never a wildcard: see [`probe_name`]), and
-//! the served leaf is compared with the
-//! live one (`verify`), retrying while old workers drain.
+//! each of the block's host names (never a wildcard: see [`probe_name`]), and the served
+//! leaf is compared with the live one (`verify`), retrying while old workers drain. A name
+//! the lineage does not cover is reported as not covered even when its leaf is served.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
@@ -56,9 +56,13 @@ pub(crate) async fn check_lineage(
         probes,
         skipped: skipped.map(String::from),
     };
-    let Some(Installer::Nginx { server_root, .. }) = &config.installer else {
+    let Some(installer @ Installer::Nginx { server_root, .. }) = &config.installer else {
         return Ok(report(Vec::new(), Some("not installed into nginx")));
     };
+    // Probing a stopped nginx would only wait out the retry deadline on refused connections.
+    if !crate::ops::deploy::nginx_txn::ctl_for(installer).is_running() {
+        return Ok(report(Vec::new(), Some("nginx is not running")));
+    }
     let Some(expected) = live_leaf(store, name)? else {
         return Ok(report(Vec::new(), Some("no live certificate")));
     };
@@ -66,7 +70,15 @@ pub(crate) async fn check_lineage(
     if probes.is_empty() {
         return Ok(report(Vec::new(), Some("no HTTPS server block uses it")));
     }
-    Ok(report(verify::verify(&probes, &expected, opts).await, None))
+    let mut results = verify::verify(&probes, &expected, opts).await;
+    for r in &mut results {
+        let covered = config.domains.iter().any(|d| d.covers(&r.probe.name))
+            || r.probe.name.starts_with(WILDCARD_PROBE_LABEL);
+        if r.outcome == Outcome::Match && !covered {
+            r.outcome = Outcome::NotCovered;
+        }
+    }
+    Ok(report(results, None))
 }
 
 /// DER of the live leaf.
@@ -100,10 +112,12 @@ fn probes_for(
         }
         let mut names: Vec<String> = Vec::new();
         for n in &block.names {
-            if let Some(sni) = probe_name(&config.domains, n) {
-                if !names.contains(&sni) {
-                    names.push(sni);
-                }
+            // Every host name the block serves: one the certificate does not cover is
+            // probed too, and reported as such.
+            let sni = probe_name(&config.domains, n)
+                .or_else(|| nginx::is_host_name(n).then(|| n.clone()));
+            if let Some(sni) = sni.filter(|s| !names.contains(s)) {
+                names.push(sni);
             }
         }
         if names.is_empty() {

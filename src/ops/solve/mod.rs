@@ -296,12 +296,17 @@ async fn publish_nginx(
 
 /// Whether nginx answers the challenge. Once the old workers are known to be gone one
 /// answer is enough; otherwise only several in a row show that the CA's probe will not
-/// land on an old worker.
+/// land on an old worker. A redirect to https counts: the planner put the challenge into
+/// the https blocks too, and the CA follows the redirect there.
 async fn answered_after_reload(port: u16, c: &Http01Challenge, handed_over: bool) -> bool {
+    use challenge::LocalAnswer;
     let needed = if handed_over { 1 } else { 3 };
     let mut in_a_row = 0;
     for _ in 0..100 {
-        if challenge::probe_local(port, &c.identifier, &c.token, &c.key_authorization).await {
+        let answer =
+            challenge::probe_local_answer(port, &c.identifier, &c.token, &c.key_authorization)
+                .await;
+        if answer != LocalAnswer::Other {
             in_a_row += 1;
             if in_a_row == needed {
                 return true;
