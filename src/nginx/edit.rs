@@ -38,6 +38,19 @@ pub fn unified_diff(edits: &[FileEdit]) -> String {
     out
 }
 
+/// `second`, planned on the config `first` leads to, as edits from the original files: one
+/// edit per file, from its original text to its final text.
+pub fn chain_edits(first: Vec<FileEdit>, second: Vec<FileEdit>) -> Vec<FileEdit> {
+    let mut out = second;
+    for edit in first {
+        match out.iter_mut().find(|e| e.path == edit.path) {
+            Some(e) => e.before = edit.before,
+            None => out.push(edit),
+        }
+    }
+    out
+}
+
 /// Byte range of the line(s) holding `d`: from the line start to after the newline.
 fn line_range(src: &str, d: &Directive) -> Range<usize> {
     let start = src[..d.span.start].rfind('\n').map_or(0, |i| i + 1);

@@ -11,7 +11,9 @@
 //!   [`plan_install`] / [`plan_uninstall`] (TLS lines, redirect, HSTS),
 //!   [`plan_challenge_proxy`] / [`plan_challenge_proxy_removal`] (fleet mode: the permanent
 //!   location passing every challenge probe to the local daemon's responder).
-//!   [`Config::references`] finds directives naming given files; [`unified_diff`] renders edits.
+//!   [`plan_snippet_swap`] (certbot's shared TLS snippets for certwright's copies).
+//!   [`Config::references`] finds directives naming given files; [`unified_diff`] renders edits;
+//!   [`Config::with_edits`] and [`chain_edits`] let one plan build on another.
 //! - [`Ctl`]: `nginx -t`, reload, is-running. [`apply`] writes edits as a checkpointed
 //!   transaction (test before, back up, write, test after, restore on failure);
 //!   [`rollback`] undoes the last checkpoints, refusing files changed since we wrote them.
@@ -46,9 +48,9 @@ use crate::error::NginxError;
 pub use authenticator::{plan_challenge_removal, plan_challenges, Challenge};
 pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::{accepting_workers, master_children, Ctl};
-pub use edit::{unified_diff, FileEdit};
+pub use edit::{chain_edits, unified_diff, FileEdit};
 pub use parse::{decode, encode, print, Body, ConfFile, Directive, Node, Word};
-pub use patch::{is_host_name, plan_install, plan_uninstall, InstallRequest};
+pub use patch::{is_host_name, plan_install, plan_snippet_swap, plan_uninstall, InstallRequest};
 pub use proxy::{
     plan_challenge_proxy, plan_challenge_proxy_removal, ChallengeProxyPlan, UserChallengeLocation,
 };
@@ -227,7 +229,7 @@ impl Config {
 
     /// This config as it would be after `edits` (planned from it): the edited files parsed
     /// again and their includes resolved again, so a planner can build on an earlier one.
-    pub(crate) fn with_edits(&self, edits: &[FileEdit]) -> Result<Config, NginxError> {
+    pub fn with_edits(&self, edits: &[FileEdit]) -> Result<Config, NginxError> {
         let mut next = self.clone();
         for edit in edits {
             let Some(i) = next.files.iter().position(|f| f.real_path == edit.path) else {

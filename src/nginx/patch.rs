@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::catch_all::{is_copy, plan_copies};
-use super::edit::{Edits, FileEdit};
+use super::edit::{chain_edits, Edits, FileEdit};
 use super::parse::quote_word;
 use super::recognize::{
     for_each_direct_child, has_child, is_challenge_location, is_challenge_proxy, is_marked,
@@ -63,14 +63,45 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
         return plan_install_into(config, req);
     }
     let staged = config.with_edits(&copies)?;
-    let mut edits = plan_install_into(&staged, req)?;
-    for copy in copies {
-        match edits.iter_mut().find(|e| e.path == copy.path) {
-            Some(e) => e.before = copy.before,
-            None => edits.push(copy),
+    Ok(chain_edits(copies, plan_install_into(&staged, req)?))
+}
+
+/// In the blocks whose certificate is `fullchain`: an `include` or `ssl_dhparam` naming a
+/// file of the same name as one of `snippets` elsewhere (certbot's
+/// `/etc/letsencrypt/options-ssl-nginx.conf`, `ssl-dhparams.pem`) is pointed at the snippet
+/// instead, the old line kept after the marker (uninstall puts it back).
+pub fn plan_snippet_swap(
+    config: &Config,
+    fullchain: &Path,
+    snippets: &[PathBuf],
+) -> Result<Vec<FileEdit>, NginxError> {
+    let mut edits = Edits::default();
+    for b in config.server_blocks() {
+        let uses = config.ssl_certificates(&b);
+        if !uses.iter().any(|c| Path::new(c) == fullchain) {
+            continue;
+        }
+        let mut swaps = Vec::new();
+        for_each_direct_child(b.directive, &mut |d| {
+            if !matches!(d.name(), "include" | "ssl_dhparam") {
+                return;
+            }
+            let Some(old) = d.arg(0).map(Path::new) else {
+                return;
+            };
+            let ours = snippets
+                .iter()
+                .find(|s| s.file_name() == old.file_name() && s.as_path() != old);
+            if let Some(ours) = ours {
+                swaps.push((d, ours));
+            }
+        });
+        for (d, ours) in swaps {
+            let line = format!("{} {};", d.name(), path_word(ours)?);
+            edits.replace_directive(config, b.file, d, &line);
         }
     }
-    Ok(edits)
+    edits.finish(config)
 }
 
 fn plan_install_into(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdit>, NginxError> {
@@ -771,6 +802,41 @@ pub(super) mod tests {
         assert_eq!(selected.len(), 1, "one block on both addresses");
         assert_eq!(selected[0].kind, MatchKind::Exact);
         assert_eq!(apply(&out, &plan_challenge_removal(&c).unwrap()), src);
+    }
+
+    #[test]
+    fn certbots_shared_tls_snippets_are_swapped_for_ours_and_back() {
+        let src = "http {\n    server {\n        listen 443 ssl;\n        server_name a.test;\n        ssl_certificate /c/full.pem;\n        include /etc/letsencrypt/options-ssl-nginx.conf; # managed by Certbot\n        ssl_dhparam /etc/letsencrypt/ssl-dhparams.pem; # managed by Certbot\n        include /etc/nginx/other.conf;\n    }\n    server {\n        listen 443 ssl;\n        server_name b.test;\n        include /etc/letsencrypt/options-ssl-nginx.conf;\n    }\n}\n";
+        let ours: Vec<PathBuf> = ["/w/options-ssl-nginx.conf", "/w/ssl-dhparams.pem"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let edits = plan_snippet_swap(&cfg(src), Path::new("/c/full.pem"), &ours).unwrap();
+        let out = apply(src, &edits);
+        assert!(out.contains("        include /w/options-ssl-nginx.conf; # managed by certwright; was: include /etc/letsencrypt/options-ssl-nginx.conf; # managed by Certbot\n"), "{out}");
+        assert!(out.contains("        ssl_dhparam /w/ssl-dhparams.pem; # managed by certwright; was: ssl_dhparam /etc/letsencrypt/ssl-dhparams.pem; # managed by Certbot\n"), "{out}");
+        assert!(out.contains("include /etc/nginx/other.conf;\n"), "{out}");
+        // b.test's block does not use this certificate: left alone.
+        assert_eq!(
+            out.matches("include /etc/letsencrypt/options-ssl-nginx.conf;\n")
+                .count(),
+            1
+        );
+        let c = cfg(&out);
+        assert!(plan_snippet_swap(&c, Path::new("/c/full.pem"), &ours)
+            .unwrap()
+            .is_empty());
+        // Uninstall (here of a certificate line we added) puts certbot's lines back.
+        let ours_too = out.replace(
+            "ssl_certificate /c/full.pem;\n",
+            "ssl_certificate /c/full.pem; # managed by certwright\n",
+        );
+        let paths = [Path::new("/c/full.pem")];
+        let undone = apply(&ours_too, &plan_uninstall(&cfg(&ours_too), &paths).unwrap());
+        assert_eq!(
+            undone,
+            src.replace("        ssl_certificate /c/full.pem;\n", "")
+        );
     }
 
     #[test]

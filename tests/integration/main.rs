@@ -27,6 +27,7 @@ mod nginx;
 mod nginx_catch_all;
 mod nginx_checkpoints;
 mod nginx_crossplane;
+mod nginx_import;
 mod nginx_listen;
 mod nginx_names;
 mod nginx_served;

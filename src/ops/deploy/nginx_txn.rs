@@ -59,15 +59,7 @@ pub(crate) fn install_lineage(
     installer: &Installer,
     dry_run: bool,
 ) -> Result<Installed, Error> {
-    let Installer::Nginx {
-        http_01_port,
-        https_port,
-        redirect,
-        hsts,
-        ..
-    } = installer;
     let ctl = ctl_for(installer);
-    let paths = store.live_paths(name);
     let root = checkpoint_root(store.work_dir());
     if !dry_run {
         warn_recovered(ui, &nginx::recover(&root, &ctl.conf)?);
@@ -77,21 +69,7 @@ pub(crate) fn install_lineage(
              that state, and a real run undoes it first",
         );
     }
-    let tree = nginx::load(&ctl.conf)?;
-    let edits = nginx::plan_install(
-        &tree,
-        &InstallRequest {
-            names: config.domains.clone(),
-            // nginx in a container opens them where the host's are mounted.
-            fullchain: ctl.path_map.to_container(&paths.fullchain),
-            privkey: ctl.path_map.to_container(&paths.privkey),
-            http_port: *http_01_port,
-            https_port: *https_port,
-            redirect: *redirect,
-            hsts: *hsts,
-        },
-    )
-    .map_err(|e| with_expand_command(e, config, installer))?;
+    let edits = plan_lineage_install(store, &ctl, config, installer)?;
     if dry_run {
         return Ok(Installed::DryRun {
             diff: nginx::unified_diff(&edits),
@@ -114,6 +92,58 @@ pub(crate) fn install_lineage(
     Ok(Installed::Changed {
         files: edits.into_iter().map(|e| e.path).collect(),
     })
+}
+
+/// The edits installing the lineage: TLS lines (see `nginx::plan_install`), then certbot's
+/// shared TLS snippets swapped for certwright's copies where an import left them.
+fn plan_lineage_install(
+    store: &Store,
+    ctl: &Ctl,
+    config: &RenewalConfig,
+    installer: &Installer,
+) -> Result<Vec<nginx::FileEdit>, Error> {
+    let Installer::Nginx {
+        http_01_port,
+        https_port,
+        redirect,
+        hsts,
+        ..
+    } = installer;
+    let paths = store.live_paths(&config.cert_name);
+    // nginx in a container opens them where the host's are mounted.
+    let fullchain = ctl.path_map.to_container(&paths.fullchain);
+    let tree = nginx::load(&ctl.conf)?;
+    let request = InstallRequest {
+        names: config.domains.clone(),
+        fullchain: fullchain.clone(),
+        privkey: ctl.path_map.to_container(&paths.privkey),
+        http_port: *http_01_port,
+        https_port: *https_port,
+        redirect: *redirect,
+        hsts: *hsts,
+    };
+    let edits = nginx::plan_install(&tree, &request)
+        .map_err(|e| with_expand_command(e, config, installer))?;
+    let snippets: Vec<PathBuf> = tls_snippets(store)
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| ctl.path_map.to_container(p))
+        .collect();
+    if snippets.is_empty() {
+        return Ok(edits);
+    }
+    let staged = tree.with_edits(&edits)?;
+    let swaps = nginx::plan_snippet_swap(&staged, &fullchain, &snippets)?;
+    Ok(nginx::chain_edits(edits, swaps))
+}
+
+/// certbot's shared TLS settings, which its nginx installer includes in every site.
+pub(crate) const CERTBOT_TLS_SNIPPETS: [&str; 2] = ["options-ssl-nginx.conf", "ssl-dhparams.pem"];
+
+/// Where `import-certbot` keeps certwright's copies of [`CERTBOT_TLS_SNIPPETS`].
+pub(crate) fn tls_snippets(store: &Store) -> Vec<PathBuf> {
+    let dir = store.config_dir().join("nginx");
+    CERTBOT_TLS_SNIPPETS.iter().map(|f| dir.join(f)).collect()
 }
 
 /// A block serving names the certificate does not cover: name the `run` that covers them.

@@ -99,6 +99,7 @@ fn probes_for(
     server_root: &Path,
 ) -> Result<Vec<Probe>, Error> {
     let tree = nginx::load(&server_root.join("nginx.conf"))?;
+    let name = config.cert_name.as_str();
     let paths = store.live_paths(&config.cert_name);
     let ours = [paths.fullchain, paths.cert];
     let mut probes = Vec::new();
@@ -106,7 +107,7 @@ fn probes_for(
         let uses_ours = tree
             .ssl_certificates(&block)
             .iter()
-            .any(|c| ours.iter().any(|p| Path::new(c) == p));
+            .any(|c| ours.iter().any(|p| Path::new(c) == p) || certbots_live(c, name));
         if !uses_ours {
             continue;
         }
@@ -139,6 +140,16 @@ fn probes_for(
         }
     }
     Ok(probes)
+}
+
+/// A lineage imported from certbot is served from certbot's `live/NAME/` until `install`
+/// moves nginx to certwright's paths: such a block is checked too (and shows the mismatch
+/// once certwright has renewed and nginx still serves certbot's files).
+fn certbots_live(path: &str, name: &str) -> bool {
+    let path = Path::new(path);
+    ["fullchain.pem", "cert.pem"]
+        .iter()
+        .any(|f| path.ends_with(Path::new("live").join(name).join(f)))
 }
 
 /// A wildcard is never sent as SNI (it is not a host name): a wildcard `server_name`
