@@ -31,6 +31,7 @@ mod nginx_import;
 mod nginx_listen;
 mod nginx_names;
 mod nginx_served;
+mod nginx_waits;
 mod privileges;
 mod renew;
 mod responder;
