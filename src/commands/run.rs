@@ -4,13 +4,13 @@
 use time::OffsetDateTime;
 
 use crate::cli::{resolve, RunArgs};
-use crate::error::{Error, InputError, NginxError};
+use crate::error::{Error, InputError};
 use crate::ops::deploy::alerts::check_after_install;
 use crate::ops::deploy::nginx_txn::{install_lineage, report_install, Installed};
 use crate::ops::deploy::targets::deploy;
 use crate::ops::fleet::Fleet;
 use crate::ops::issue::certify::{
-    install_preview, obtain_unless_fresh, print_outcome, standalone_ports,
+    check_install_names, install_preview, obtain_unless_fresh, print_outcome, standalone_ports,
 };
 use crate::ops::privileges::bind_then_drop;
 use crate::ops::renew::lineage::require_config;
@@ -50,11 +50,7 @@ pub(super) fn run(ctx: &Ctx, args: RunArgs, webroots: &[Option<usize>]) -> Resul
     }
     // A block that also serves names the certificate would not cover is refused before
     // spending an order (exit 5, with the `--expand` command that covers them).
-    if let Err(e @ Error::Nginx(NginxError::UncoveredNames { .. })) =
-        install_preview(ctx, &store, &request, &installer)
-    {
-        return Err(e);
-    }
+    check_install_names(&store, &request, &installer)?;
     let outcome = block_on(obtain_unless_fresh(
         ctx,
         &store,

@@ -94,6 +94,19 @@ pub(crate) fn install_lineage(
     })
 }
 
+/// Only the names check of an install: `UncoveredNames` (with the `--expand` command) is
+/// the error; anything else is left for the install itself to report.
+pub(crate) fn check_names(
+    store: &Store,
+    config: &RenewalConfig,
+    installer: &Installer,
+) -> Result<(), Error> {
+    match plan_lineage_install(store, &ctl_for(installer), config, installer) {
+        Err(e @ Error::Nginx(NginxError::UncoveredNames { .. })) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// The edits installing the lineage: TLS lines (see `nginx::plan_install`), then certbot's
 /// shared TLS snippets swapped for certwright's copies where an import left them.
 fn plan_lineage_install(
