@@ -33,7 +33,8 @@ pub const WELL_KNOWN: &str = crate::types::HTTP_01_PATH_PREFIX;
 /// report whether it answers with the key authorization. Used after an nginx reload, which
 /// takes effect asynchronously, before telling the CA to validate.
 pub async fn probe_local(port: u16, host: &str, token: &str, key_auth: &str) -> bool {
-    probe_local_answer(port, host, token, key_auth).await == LocalAnswer::KeyAuthorization
+    let loopback = std::net::Ipv4Addr::LOCALHOST.into();
+    probe_local_answer(loopback, port, host, token, key_auth).await == LocalAnswer::KeyAuthorization
 }
 
 /// What a local web server answered for a challenge.
@@ -45,13 +46,18 @@ pub enum LocalAnswer {
     Other,
 }
 
-/// [`probe_local`], telling a redirect to https apart from a wrong answer.
-pub async fn probe_local_answer(port: u16, host: &str, token: &str, key_auth: &str) -> LocalAnswer {
+/// [`probe_local`] at `ip` (a web server listening on one address only), telling a
+/// redirect to https apart from a wrong answer.
+pub async fn probe_local_answer(
+    ip: std::net::IpAddr,
+    port: u16,
+    host: &str,
+    token: &str,
+    key_auth: &str,
+) -> LocalAnswer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
+        let mut stream = tokio::net::TcpStream::connect((ip, port)).await.ok()?;
         let request = format!(
             "GET {WELL_KNOWN}{token} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nUser-Agent: certwright-probe\r\n\r\n"
         );

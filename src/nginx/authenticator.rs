@@ -124,6 +124,26 @@ pub fn plan_challenge_removal(config: &Config) -> Result<Vec<FileEdit>, NginxErr
     edits.finish(config)
 }
 
+/// Where to ask locally for `name`'s challenge on `port` so the block holding it answers:
+/// an address of a block serving the name, else one the new challenge block listens on (a
+/// wildcard first, as loopback reaches it).
+pub fn challenge_probe_ip(config: &Config, name: &str, port: u16) -> std::net::IpAddr {
+    let listens: Vec<super::Listen> = match named_blocks(config, name, port).first() {
+        Some(b) => b.listens.clone(),
+        None => config
+            .server_blocks()
+            .into_iter()
+            .flat_map(|b| b.listens)
+            .collect(),
+    };
+    let mut on_port: Vec<&super::Listen> = listens.iter().filter(|l| l.port == port).collect();
+    on_port.sort_by_key(|l| l.addr.is_some());
+    on_port
+        .iter()
+        .find_map(|l| l.local_ip())
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into())
+}
+
 /// Every address some block listens on at `port` (`10.0.0.5:80`, `[::]:80`, `80`): nginx
 /// picks a block for a connection only among those listening on its exact address, so the
 /// challenge block must listen on each of them. Just `port` when no block does.

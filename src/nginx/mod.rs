@@ -45,7 +45,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::NginxError;
 
-pub use authenticator::{plan_challenge_removal, plan_challenges, Challenge};
+pub use authenticator::{challenge_probe_ip, plan_challenge_removal, plan_challenges, Challenge};
 pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::{accepting_workers, master_children, Ctl};
 pub use edit::{chain_edits, unified_diff, FileEdit};

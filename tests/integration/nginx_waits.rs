@@ -78,3 +78,33 @@ fn a_site_that_already_redirects_to_https_gets_no_local_probe_warning() {
         "{out}"
     );
 }
+
+#[test]
+fn a_catch_all_on_one_address_only_is_probed_there() {
+    let ip = "127.0.0.6";
+    let only_there = format!(
+        "server {{\n    listen {ip}:@PORT0@ default_server;\n    server_name _;\n    return 404;\n}}\n"
+    );
+    // The harness waits for 127.0.0.1 to answer; that block goes once nginx runs.
+    let nginx = Nginx::start(&format!(
+        "{only_there}server {{\n    listen 127.0.0.1:@PORT0@;\n    server_name start.test;\n}}\n"
+    ));
+    let site = only_there.replace("@PORT0@", &nginx.port(0).to_string());
+    std::fs::write(nginx.site_path(), site).unwrap();
+    crate::nginx::reload(&nginx);
+    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
+    let rig = Rig {
+        nginx,
+        pebble,
+        env: Env::new(),
+        https_port: crate::support::free_port(),
+    };
+    let name = "only.example.com";
+    rig.pebble.resolve_to(name, ip);
+    let out = rig.run(&[name], &[]);
+    out.assert_success();
+    assert!(
+        !out.stderr.contains("does not answer the challenge"),
+        "probed where nginx does not listen: {out}"
+    );
+}

@@ -4,7 +4,7 @@
 //! leaf is compared with the live one (`verify`), retrying while old workers drain. A name
 //! the lineage does not cover is reported as not covered even when its leaf is served.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 
 use rustls_pki_types::pem::PemObject;
@@ -125,7 +125,7 @@ fn probes_for(
             names = config.domains.iter().map(|d| sni_for(d.as_str())).collect();
         }
         for listen in block.listens.iter().filter(|l| l.ssl) {
-            let Some(ip) = probe_ip(listen.addr.as_deref()) else {
+            let Some(ip) = listen.local_ip() else {
                 continue;
             };
             for name in &names {
@@ -179,16 +179,6 @@ fn sni_for(name: &str) -> String {
     match name.strip_prefix("*.") {
         Some(zone) => format!("{WILDCARD_PROBE_LABEL}.{zone}"),
         None => name.to_string(),
-    }
-}
-
-/// Where to connect for a `listen` address: loopback for wildcards, the address itself
-/// otherwise; host names are not resolved (`None`).
-fn probe_ip(addr: Option<&str>) -> Option<IpAddr> {
-    match addr {
-        None => Some(Ipv4Addr::LOCALHOST.into()),
-        Some("[::]") => Some(Ipv6Addr::LOCALHOST.into()),
-        Some(a) => a.trim_start_matches('[').trim_end_matches(']').parse().ok(),
     }
 }
 
