@@ -50,7 +50,10 @@ pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, 
 pub use ctl::{accepting_workers, master_children, Ctl};
 pub use edit::{chain_edits, unified_diff, FileEdit};
 pub use parse::{decode, encode, print, Body, ConfFile, Directive, Node, Word};
-pub use patch::{is_host_name, plan_install, plan_snippet_swap, plan_uninstall, InstallRequest};
+pub use patch::{
+    is_host_name, plan_install, plan_snippet_swap, plan_uninstall, plan_uninstall_stale,
+    InstallRequest,
+};
 pub use proxy::{
     plan_challenge_proxy, plan_challenge_proxy_removal, ChallengeProxyPlan, UserChallengeLocation,
 };

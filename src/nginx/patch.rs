@@ -338,10 +338,35 @@ fn https_listens(b: &ServerBlock<'_>, req: &InstallRequest) -> Vec<String> {
 /// Plan removing our install lines from blocks whose managed certificate lines name any of
 /// `cert_paths`, plus our redirects for the same names; replaced lines get their old text back.
 pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileEdit>, NginxError> {
+    plan_uninstall_where(config, cert_paths, |_| true)
+}
+
+/// After a name left the certificate (`run --cert-name X -d fewer`): uninstall from the
+/// blocks that still use it but serve host names only, none of which it covers any more;
+/// they would otherwise present a certificate for other names.
+pub fn plan_uninstall_stale(
+    config: &Config,
+    cert_paths: &[&Path],
+    names: &[DomainName],
+) -> Result<Vec<FileEdit>, NginxError> {
+    plan_uninstall_where(config, cert_paths, |b| {
+        let hosts: Vec<&String> = b.names.iter().filter(|n| is_host_name(n)).collect();
+        !hosts.is_empty()
+            && hosts.len() == b.names.len()
+            && !hosts.iter().any(|h| names.iter().any(|d| d.covers(h)))
+    })
+}
+
+/// [`plan_uninstall`] of the blocks `pick` accepts.
+fn plan_uninstall_where(
+    config: &Config,
+    cert_paths: &[&Path],
+    pick: impl Fn(&ServerBlock<'_>) -> bool,
+) -> Result<Vec<FileEdit>, NginxError> {
     let mut edits = Edits::default();
     let blocks = config.server_blocks();
     let mut names: Vec<String> = Vec::new();
-    for b in &blocks {
+    for b in blocks.iter().filter(|b| pick(b)) {
         let src = &config.files[b.file].source;
         let ours = |file: usize, d: &Directive| {
             matches!(d.name(), "ssl_certificate" | "ssl_certificate_key")
@@ -837,6 +862,31 @@ pub(super) mod tests {
             undone,
             src.replace("        ssl_certificate /c/full.pem;\n", "")
         );
+    }
+
+    #[test]
+    fn blocks_of_removed_names_give_the_certificate_up() {
+        let block = |names: &str| {
+            format!("    server {{\n        listen 80;\n        server_name {names};\n    }}\n")
+        };
+        let src = format!(
+            "http {{\n{}{}{}}}\n",
+            block("a.test"),
+            block("b.test"),
+            block("*.w.test")
+        );
+        let mut r = req_for("a.test");
+        r.names.push(dn("b.test"));
+        r.names.push(dn("*.w.test"));
+        let out = apply(&src, &plan_install(&cfg(&src), &r).unwrap());
+        let paths = [r.fullchain.as_path(), r.privkey.as_path()];
+        let left = [dn("a.test"), dn("*.w.test")];
+        let after = apply(
+            &out,
+            &plan_uninstall_stale(&cfg(&out), &paths, &left).unwrap(),
+        );
+        assert_eq!(after.matches("ssl_certificate ").count(), 2, "{after}");
+        assert!(after.contains(&block("b.test")), "{after}");
     }
 
     #[test]

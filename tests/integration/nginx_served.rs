@@ -112,3 +112,20 @@ pub(crate) fn write_site(root: &Path, name: &str, body: &str) {
     std::fs::write(&available, body).unwrap();
     std::os::unix::fs::symlink(&available, root.join("sites-enabled").join(name)).unwrap();
 }
+
+#[test]
+fn removing_a_name_reloads_and_gives_its_block_back() {
+    let (a, b) = ("keep.example.com", "drop.example.com");
+    let rig = Rig::new(&format!(
+        "server {{\n    listen @PORT0@;\n    server_name {a};\n}}\nserver {{\n    listen @PORT0@;\n    server_name {b};\n}}\n"
+    ));
+    rig.run(&[a, b], &[]).assert_success();
+    let out = rig.run(&[a], &["--cert-name", a]);
+    out.assert_success();
+    let site = rig.site();
+    assert_eq!(site.matches("ssl_certificate ").count(), 1, "{site}");
+    let b_block = &site[site.find(&format!("server_name {b};")).unwrap()..];
+    assert!(!b_block.contains("# managed by certwright"), "{site}");
+    let new = live_leaf(&rig, a);
+    assert_eq!(served_after_reload(&rig, a, &new), new);
+}

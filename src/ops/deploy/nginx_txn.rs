@@ -137,6 +137,11 @@ fn plan_lineage_install(
     };
     let edits = nginx::plan_install(&tree, &request)
         .map_err(|e| with_expand_command(e, config, installer))?;
+    // Blocks of names the lineage no longer has give its certificate up.
+    let staged = tree.with_edits(&edits)?;
+    let ours = [request.fullchain.as_path(), request.privkey.as_path()];
+    let stale = nginx::plan_uninstall_stale(&staged, &ours, &config.domains)?;
+    let edits = nginx::chain_edits(edits, stale);
     let snippets: Vec<PathBuf> = tls_snippets(store)
         .iter()
         .filter(|p| p.is_file())
