@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::nginx::{reload, wait_for_leaf, Rig};
 use crate::nginx_served::live_leaf;
+use crate::support::nginx::NGINX;
 use crate::support::{free_port, net, Env, Nginx, Pebble, PebbleOpts};
 
 #[test]
@@ -18,21 +19,25 @@ fn a_block_serving_names_the_certificate_would_not_cover_is_refused_with_the_fix
     let out = rig.run(&["je.example.com"], &[]);
     out.assert_code(5);
     assert!(out.stderr.contains("www.je.example.com"), "{out}");
-    let fix = "certwright run --nginx --expand --cert-name je.example.com";
-    assert!(out.stderr.contains(fix), "{out}");
-    assert!(
-        out.stderr
-            .contains("-d je.example.com -d www.je.example.com"),
-        "{out}"
+    let fix = format!(
+        "certwright run --nginx --expand --cert-name je.example.com --nginx-server-root {} \
+         --nginx-ctl {NGINX} --http-01-port {} --https-port {} -d je.example.com \
+         -d www.je.example.com",
+        rig.nginx.server_root().display(),
+        rig.nginx.port(0),
+        rig.https_port
     );
+    assert!(out.stderr.contains(&fix), "{fix}\n{out}");
     assert!(
         !rig.env.live("je.example.com").exists(),
         "refused before ordering: {out}"
     );
     assert_eq!(rig.site(), original, "nothing changed");
 
-    rig.run(&["je.example.com", "www.je.example.com"], &["--expand"])
-        .assert_success();
+    // The command as printed (plus this test's directories and CA).
+    let args: Vec<&str> = fix.split_whitespace().skip(1).collect();
+    let cli = rig.env.cli().args(args).args(rig.env.flags(&rig.pebble));
+    cli.run().assert_success();
     let leaf = live_leaf(&rig, "je.example.com");
     for sni in ["je.example.com", "www.je.example.com"] {
         assert_eq!(

@@ -171,6 +171,7 @@ fn with_expand_command(e: NginxError, config: &RenewalConfig, installer: &Instal
     };
     let Installer::Nginx {
         server_root,
+        ctl,
         http_01_port,
         https_port,
         ..
@@ -180,6 +181,9 @@ fn with_expand_command(e: NginxError, config: &RenewalConfig, installer: &Instal
         config.cert_name,
         server_root.display()
     );
+    if ctl.as_path() != std::path::Path::new("nginx") {
+        cmd.push_str(&format!(" --nginx-ctl {}", ctl.display()));
+    }
     if *http_01_port != 80 {
         cmd.push_str(&format!(" --http-01-port {http_01_port}"));
     }
