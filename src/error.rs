@@ -158,6 +158,17 @@ pub enum NginxError {
         /// Which block nginx falls back to for the name, and the fix ("" if none).
         fallback: String,
     },
+    #[error(
+        "{at}: this server block also serves {names}, which the certificate does not cover: \
+         its https would present a certificate for other names; nothing was changed{fix}"
+    )]
+    UncoveredNames {
+        /// `file:line` of the block.
+        at: String,
+        names: String,
+        /// The command that covers them (filled in by the caller that knows it, "" if not).
+        fix: String,
+    },
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,

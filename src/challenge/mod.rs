@@ -34,11 +34,31 @@ pub const WELL_KNOWN: &str = crate::types::HTTP_01_PATH_PREFIX;
 /// report whether it answers with the key authorization. Used after an nginx reload, which
 /// takes effect asynchronously, before telling the CA to validate.
 pub async fn probe_local(port: u16, host: &str, token: &str, key_auth: &str) -> bool {
+    let loopback = std::net::Ipv4Addr::LOCALHOST.into();
+    probe_local_answer(loopback, port, host, token, key_auth).await == LocalAnswer::KeyAuthorization
+}
+
+/// What a local web server answered for a challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalAnswer {
+    KeyAuthorization,
+    /// A 301/302/303/307/308 to an `https://` URL: the CA follows it (to port 443).
+    RedirectToHttps,
+    Other,
+}
+
+/// [`probe_local`] at `ip` (a web server listening on one address only), telling a
+/// redirect to https apart from a wrong answer.
+pub async fn probe_local_answer(
+    ip: std::net::IpAddr,
+    port: u16,
+    host: &str,
+    token: &str,
+    key_auth: &str,
+) -> LocalAnswer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
+        let mut stream = tokio::net::TcpStream::connect((ip, port)).await.ok()?;
         let request = format!(
             "GET {WELL_KNOWN}{token} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nUser-Agent: certwright-probe\r\n\r\n"
         );
@@ -49,14 +69,32 @@ pub async fn probe_local(port: u16, host: &str, token: &str, key_auth: &str) -> 
             .read_to_end(&mut response)
             .await
             .ok()?;
-        let text = String::from_utf8_lossy(&response);
-        Some(text.starts_with("HTTP/1.1 200") && text.trim_end().ends_with(key_auth))
+        Some(classify(&String::from_utf8_lossy(&response), key_auth))
     };
     tokio::time::timeout(std::time::Duration::from_secs(2), attempt)
         .await
         .ok()
         .flatten()
-        .unwrap_or(false)
+        .unwrap_or(LocalAnswer::Other)
+}
+
+fn classify(response: &str, key_auth: &str) -> LocalAnswer {
+    if response.starts_with("HTTP/1.1 200") && response.trim_end().ends_with(key_auth) {
+        return LocalAnswer::KeyAuthorization;
+    }
+    let redirect = ["301", "302", "303", "307", "308"]
+        .iter()
+        .any(|code| response.starts_with(&format!("HTTP/1.1 {code} ")));
+    let head = response.split("\r\n\r\n").next().unwrap_or("");
+    let to_https = head.lines().any(|l| {
+        l.split_once(':').is_some_and(|(k, v)| {
+            k.eq_ignore_ascii_case("location") && v.trim_start().starts_with("https://")
+        })
+    });
+    match redirect && to_https {
+        true => LocalAnswer::RedirectToHttps,
+        false => LocalAnswer::Other,
+    }
 }
 
 /// Which process listens on a TCP port (e.g. "nginx (pid 812)"), for the error message when

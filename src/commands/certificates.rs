@@ -118,6 +118,9 @@ fn render_text(reports: &[LineageReport]) -> String {
         if let Some(f) = &r.fleet {
             out.push_str(&format!("    Fleet: {f}\n"));
         }
+        if let Some(served) = &r.served {
+            out.push_str(&format!("    Served: {}\n", served.describe()));
+        }
     }
     out
 }

@@ -3,9 +3,32 @@
 use crate::certbot;
 use crate::cli::{resolve, ImportCertbotArgs};
 use crate::error::{Error, InputError};
-use crate::ops::import_certbot::{adopt_hook_dirs, import_one, next_steps};
+use crate::ops::import_certbot::{adopt_hook_dirs, copy_tls_snippets, import_one, next_steps};
 use crate::ops::output::print_stdout;
 use crate::ops::Ctx;
+use crate::store::Store;
+use std::path::Path;
+
+/// certbot's shared TLS settings copied for certwright (see `copy_tls_snippets`), and what
+/// `install` does with them.
+fn offer_tls_snippets(ctx: &Ctx, store: &Store, certbot_dir: &Path, dry_run: bool) {
+    match copy_tls_snippets(store, certbot_dir, dry_run) {
+        Ok(copied) if copied.is_empty() => {}
+        Ok(copied) => {
+            let list: Vec<String> = copied.iter().map(|p| p.display().to_string()).collect();
+            print_stdout(&format!(
+                "{} certbot's shared TLS settings to {}: `install` points the sites that \
+                 include certbot's copies at these instead, so nginx no longer needs {}.\n",
+                if dry_run { "Would copy" } else { "Copied" },
+                list.join(" and "),
+                certbot_dir.display()
+            ));
+        }
+        Err(e) => ctx
+            .ui
+            .warn(format!("{e}; sites keep including certbot's TLS settings")),
+    }
+}
 
 pub(super) fn run(ctx: &Ctx, args: ImportCertbotArgs) -> Result<(), Error> {
     let ca_bundle = resolve::ca_bundle(args.ca_bundle.as_deref())?;
@@ -60,6 +83,7 @@ pub(super) fn run(ctx: &Ctx, args: ImportCertbotArgs) -> Result<(), Error> {
             }
         }
         print_stdout(&next_steps(&args.certbot_dir, &imported, args.dry_run));
+        offer_tls_snippets(ctx, &store, &args.certbot_dir, args.dry_run);
     }
     if failed > 0 {
         return Err(Error::NotImported {

@@ -89,6 +89,9 @@ fn render_text(entries: &[PlanEntry]) -> String {
         if let Some(err) = &e.last_error {
             out.push_str(&format!("  last error:     {err}\n"));
         }
+        if let Some(served) = &e.served {
+            out.push_str(&format!("  served:         {}\n", served.describe()));
+        }
         if let Some(f) = &e.fleet {
             out.push_str(&format!("  fleet:          {f}\n"));
         }

@@ -51,8 +51,11 @@ pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     };
     let now = OffsetDateTime::now_utc();
     let results = block_on(renew_pass(&ctx.ui, &store, &request, now))??;
+    let mut not_served = 0;
     if !request.dry_run {
-        let outbox = block_on(after_pass(&ctx.ui, &store, &request.alerts, &results, now))?;
+        let outbox;
+        (not_served, outbox) =
+            block_on(after_pass(&ctx.ui, &store, &request.alerts, &results, now))?;
         drop(_lock);
         block_on(send_outbox(&ctx.ui, &store, &request.alerts, outbox))?;
     }
@@ -62,6 +65,11 @@ pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     }
     match pass_error(&request, &results) {
         Some(e) => Err(e),
+        // A renewal nginx does not serve is not done (issue 13): exit 1.
+        None if not_served > 0 => Err(Error::NotServed {
+            failed: not_served,
+            total: results.len(),
+        }),
         None => Ok(()),
     }
 }

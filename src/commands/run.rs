@@ -12,7 +12,7 @@ use crate::ops::deploy::nginx_txn::{install_lineage, report_install, Installed};
 use crate::ops::deploy::targets::deploy;
 use crate::ops::fleet::Fleet;
 use crate::ops::issue::certify::{
-    install_preview, obtain_unless_fresh, print_outcome, standalone_ports,
+    check_install_names, install_preview, obtain_unless_fresh, print_outcome, standalone_ports,
 };
 use crate::ops::privileges::bind_then_drop;
 use crate::ops::renew::lineage::require_config;
@@ -68,6 +68,9 @@ pub(super) fn run(ctx: &Ctx, mut args: RunArgs, webroots: &[Option<usize>]) -> R
         report_install(&ctx.ui, &request.cert_name, &installed);
         return Ok(());
     }
+    // A block that also serves names the certificate would not cover is refused before
+    // spending an order (exit 5, with the `--expand` command that covers them).
+    check_install_names(&store, &request, &installer)?;
     let outcome = block_on(obtain_unless_fresh(
         ctx,
         &store,

@@ -62,6 +62,10 @@ fn render(reports: &[ServedReport]) -> String {
                     format!("MISMATCH: serves another certificate (SHA-256 {served_sha256})")
                 }
                 Outcome::Unreachable { error } => format!("UNREACHABLE: {error}"),
+                Outcome::NotCovered => {
+                    "NOT COVERED: serves the live certificate, which does not cover this name"
+                        .to_string()
+                }
             };
             out.push_str(&format!(
                 "{}: {} (SNI {}): {what}\n",

@@ -1,6 +1,7 @@
 //! The `--nginx` authenticator's planner: a location per HTTP-01 challenge in the blocks
 //! serving its name (a minimal block of its own for a name none serves), and their removal.
 
+use super::catch_all::is_copy;
 use super::edit::{Edits, FileEdit};
 use super::recognize::{
     has_child, is_challenge_location, is_https_redirect, is_marked, named_blocks, ssl_ports,
@@ -49,8 +50,12 @@ pub fn plan_challenges(
         );
         let blocks = named_blocks(config, ch.name.as_str(), http_port);
         if blocks.is_empty() {
+            let listens: String = listen_addrs(config, http_port)
+                .iter()
+                .map(|a| format!("    listen {a}; {MARKER}\n"))
+                .collect();
             let server = format!(
-                "server {{ {MARKER}\n    listen {http_port}; {MARKER}\n    server_name {}; {MARKER}\n    {location} {MARKER}\n}} {MARKER}",
+                "server {{ {MARKER}\n{listens}    server_name {}; {MARKER}\n    {location} {MARKER}\n}} {MARKER}",
                 ch.name
             );
             edits.add_to_http(config, &server)?;
@@ -97,6 +102,7 @@ pub fn plan_challenge_removal(config: &Config) -> Result<Vec<FileEdit>, NginxErr
     for b in config.server_blocks() {
         let src = &config.files[b.file].source;
         let ours_only = is_marked(src, b.directive)
+            && !is_copy(src, b.directive)
             && b.directive.children().iter().all(|n| match n {
                 Node::Trivia(_) => true,
                 Node::Directive(d) => {
@@ -116,6 +122,48 @@ pub fn plan_challenge_removal(config: &Config) -> Result<Vec<FileEdit>, NginxErr
         }
     }
     edits.finish(config)
+}
+
+/// Where to ask locally for `name`'s challenge on `port` so the block holding it answers:
+/// an address of a block serving the name, else one the new challenge block listens on (a
+/// wildcard first, as loopback reaches it).
+pub fn challenge_probe_ip(config: &Config, name: &str, port: u16) -> std::net::IpAddr {
+    let listens: Vec<super::Listen> = match named_blocks(config, name, port).first() {
+        Some(b) => b.listens.clone(),
+        None => config
+            .server_blocks()
+            .into_iter()
+            .flat_map(|b| b.listens)
+            .collect(),
+    };
+    let mut on_port: Vec<&super::Listen> = listens.iter().filter(|l| l.port == port).collect();
+    on_port.sort_by_key(|l| l.addr.is_some());
+    on_port
+        .iter()
+        .find_map(|l| l.local_ip())
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into())
+}
+
+/// Every address some block listens on at `port` (`10.0.0.5:80`, `[::]:80`, `80`): nginx
+/// picks a block for a connection only among those listening on its exact address, so the
+/// challenge block must listen on each of them. Just `port` when no block does.
+fn listen_addrs(config: &Config, port: u16) -> Vec<String> {
+    let mut addrs: Vec<String> = Vec::new();
+    for b in config.server_blocks() {
+        for l in b.listens.iter().filter(|l| l.port == port) {
+            let addr = match &l.addr {
+                None => port.to_string(),
+                Some(a) => format!("{a}:{port}"),
+            };
+            if !addrs.contains(&addr) {
+                addrs.push(addr);
+            }
+        }
+    }
+    if addrs.is_empty() {
+        addrs.push(port.to_string());
+    }
+    addrs
 }
 
 fn is_base64url(s: &str) -> bool {

@@ -38,6 +38,19 @@ pub fn unified_diff(edits: &[FileEdit]) -> String {
     out
 }
 
+/// `second`, planned on the config `first` leads to, as edits from the original files: one
+/// edit per file, from its original text to its final text.
+pub fn chain_edits(first: Vec<FileEdit>, second: Vec<FileEdit>) -> Vec<FileEdit> {
+    let mut out = second;
+    for edit in first {
+        match out.iter_mut().find(|e| e.path == edit.path) {
+            Some(e) => e.before = edit.before,
+            None => out.push(edit),
+        }
+    }
+    out
+}
+
 /// Byte range of the line(s) holding `d`: from the line start to after the newline.
 fn line_range(src: &str, d: &Directive) -> Range<usize> {
     let start = src[..d.span.start].rfind('\n').map_or(0, |i| i + 1);
@@ -48,13 +61,13 @@ fn line_range(src: &str, d: &Directive) -> Range<usize> {
 }
 
 /// Whether only whitespace precedes `offset` on its line.
-fn own_line(src: &str, offset: usize) -> bool {
+pub(super) fn own_line(src: &str, offset: usize) -> bool {
     let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
     src[start..offset].trim().is_empty()
 }
 
 /// Indentation (leading whitespace) of the line `offset` is on.
-fn indent_at(src: &str, offset: usize) -> &str {
+pub(super) fn indent_at(src: &str, offset: usize) -> &str {
     let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = &src[start..];
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
@@ -174,6 +187,33 @@ impl Edits {
             .copied()
             .ok_or_else(|| one_line_block(config, file, d))?;
         self.splice(file, at..at, body);
+        Ok(())
+    }
+
+    /// Add whole `lines` (already marked) on the lines after block `d`'s closing line,
+    /// indented like `d`.
+    pub(super) fn add_after_block(
+        &mut self,
+        config: &Config,
+        file: usize,
+        d: &Directive,
+        lines: &[String],
+    ) -> Result<(), NginxError> {
+        let src = &config.files[file].source;
+        let end = line_range(src, d).end;
+        let rest = rest_of_line(src, d).trim();
+        if !own_line(src, d.span.start) || !(rest.is_empty() || rest.starts_with('#')) {
+            // Something else shares the block's first or last line: never split it.
+            return Err(one_line_block(config, file, d));
+        }
+        let indent = indent_at(src, d.span.start);
+        // A file without a final newline gets one before our lines.
+        let mut text = match src[..end].ends_with('\n') {
+            true => String::new(),
+            false => "\n".to_string(),
+        };
+        text.extend(lines.iter().map(|l| format!("{indent}{l}\n")));
+        self.splice(file, end..end, text);
         Ok(())
     }
 

@@ -11,7 +11,9 @@
 //!   [`plan_install`] / [`plan_uninstall`] (TLS lines, redirect, HSTS),
 //!   [`plan_challenge_proxy`] / [`plan_challenge_proxy_removal`] (fleet mode: the permanent
 //!   location passing every challenge probe to the local daemon's responder).
-//!   [`Config::references`] finds directives naming given files; [`unified_diff`] renders edits.
+//!   [`plan_snippet_swap`] (certbot's shared TLS snippets for certwright's copies).
+//!   [`Config::references`] finds directives naming given files; [`unified_diff`] renders edits;
+//!   [`Config::with_edits`] and [`chain_edits`] let one plan build on another.
 //! - [`Ctl`]: `nginx -t`, reload, is-running. [`apply`] writes edits as a checkpointed
 //!   transaction (test before, back up, write, test after, restore on failure);
 //!   [`rollback`] undoes the last checkpoints, refusing files changed since we wrote them.
@@ -21,12 +23,14 @@
 //! Files: `parse` (tokenizer, lossless tree, byte-preserving decode/encode), `select`
 //! (listens, server-name matching), `recognize` (certwright's own lines, existing redirects,
 //! blocks serving a name), `edit` (splices, line placement, diffs), the planners `patch`
-//! (installer), `authenticator` (HTTP-01 locations) and `proxy` (fleet challenge proxy),
+//! (installer, which gives a name only a catch-all answers a block of its own through
+//! `catch_all`), `authenticator` (HTTP-01 locations) and `proxy` (fleet challenge proxy),
 //! `checkpoint` (apply / rollback / recovery), `ctl` (the nginx binary). Arrows point from
 //! planners to `recognize`/`edit`/`select`, never between planners.
 
 mod answer;
 mod authenticator;
+mod catch_all;
 mod checkpoint;
 mod ctl;
 mod edit;
@@ -43,12 +47,15 @@ use std::path::{Path, PathBuf};
 use crate::error::NginxError;
 
 pub use answer::{Answering, Place};
-pub use authenticator::{plan_challenge_removal, plan_challenges, Challenge};
+pub use authenticator::{challenge_probe_ip, plan_challenge_removal, plan_challenges, Challenge};
 pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
 pub use ctl::{accepting_workers, master_children, Ctl};
-pub use edit::{unified_diff, FileEdit};
+pub use edit::{chain_edits, unified_diff, FileEdit};
 pub use parse::{decode, encode, print, Body, ConfFile, Directive, Node, Word};
-pub use patch::{plan_install, plan_uninstall, InstallRequest};
+pub use patch::{
+    is_host_name, plan_install, plan_snippet_swap, plan_uninstall, plan_uninstall_stale,
+    InstallRequest,
+};
 pub use proxy::{
     plan_challenge_proxy, plan_challenge_proxy_removal, ChallengeProxyPlan, UserChallengeLocation,
 };
@@ -223,6 +230,36 @@ impl Config {
     /// Print every file back; byte-identical to what was read.
     pub fn print_file(&self, index: usize) -> String {
         print(&self.files[index].nodes)
+    }
+
+    /// This config as it would be after `edits` (planned from it): the edited files parsed
+    /// again and their includes resolved again, so a planner can build on an earlier one.
+    pub fn with_edits(&self, edits: &[FileEdit]) -> Result<Config, NginxError> {
+        let mut next = self.clone();
+        for edit in edits {
+            let Some(i) = next.files.iter().position(|f| f.real_path == edit.path) else {
+                continue;
+            };
+            let path = next.files[i].path.clone();
+            next.files[i].nodes = parse::parse(&path, &edit.after)?;
+            next.files[i].source = edit.after.clone();
+            next.includes.retain(|(file, _), _| *file != i);
+            // A config built from text (tests) follows no includes.
+            if next.by_path.is_empty() {
+                continue;
+            }
+            let mut includes = Vec::new();
+            collect_includes(&next.files[i].nodes, &mut includes);
+            let mut stack = vec![next.files[i].real_path.clone()];
+            for (offset, line, pattern) in includes {
+                let mut indices = Vec::new();
+                for target in next.resolve_include(&path, line, &pattern)? {
+                    indices.push(next.load_file(&target, &mut stack)?);
+                }
+                next.includes.insert((i, offset), indices);
+            }
+        }
+        Ok(next)
     }
 
     /// Directives whose arguments name any of `paths`: (real file, line, directive text).

@@ -8,7 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::edit::{Edits, FileEdit};
+use super::catch_all::{is_copy, plan_copies};
+use super::edit::{chain_edits, Edits, FileEdit};
 use super::parse::quote_word;
 use super::recognize::{
     for_each_direct_child, has_child, is_challenge_location, is_challenge_proxy, is_marked,
@@ -54,8 +55,56 @@ fn fallback_block(config: &Config, name: &str, port: u16) -> String {
     )
 }
 
-/// Idempotent: planning again on the result yields no edits.
+/// Idempotent: planning again on the result yields no edits. A name only a catch-all
+/// answers first gets a block of its own (see `catch_all`); the edits then hold both steps.
 pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdit>, NginxError> {
+    let copies = plan_copies(config, &req.names, req.http_port, req.https_port)?;
+    if copies.is_empty() {
+        return plan_install_into(config, req);
+    }
+    let staged = config.with_edits(&copies)?;
+    Ok(chain_edits(copies, plan_install_into(&staged, req)?))
+}
+
+/// In the blocks whose certificate is `fullchain`: an `include` or `ssl_dhparam` naming a
+/// file of the same name as one of `snippets` elsewhere (certbot's
+/// `/etc/letsencrypt/options-ssl-nginx.conf`, `ssl-dhparams.pem`) is pointed at the snippet
+/// instead, the old line kept after the marker (uninstall puts it back).
+pub fn plan_snippet_swap(
+    config: &Config,
+    fullchain: &Path,
+    snippets: &[PathBuf],
+) -> Result<Vec<FileEdit>, NginxError> {
+    let mut edits = Edits::default();
+    for b in config.server_blocks() {
+        let uses = config.ssl_certificates(&b);
+        if !uses.iter().any(|c| Path::new(c) == fullchain) {
+            continue;
+        }
+        let mut swaps = Vec::new();
+        for_each_direct_child(b.directive, &mut |d| {
+            if !matches!(d.name(), "include" | "ssl_dhparam") {
+                return;
+            }
+            let Some(old) = d.arg(0).map(Path::new) else {
+                return;
+            };
+            let ours = snippets
+                .iter()
+                .find(|s| s.file_name() == old.file_name() && s.as_path() != old);
+            if let Some(ours) = ours {
+                swaps.push((d, ours));
+            }
+        });
+        for (d, ours) in swaps {
+            let line = format!("{} {};", d.name(), path_word(ours)?);
+            edits.replace_directive(config, b.file, d, &line);
+        }
+    }
+    edits.finish(config)
+}
+
+fn plan_install_into(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdit>, NginxError> {
     let fullchain = path_word(&req.fullchain)?;
     let privkey = path_word(&req.privkey)?;
     let mut edits = Edits::default();
@@ -84,6 +133,7 @@ pub fn plan_install(config: &Config, req: &InstallRequest) -> Result<Vec<FileEdi
                 continue;
             }
             done.push(key);
+            refuse_uncovered(config, b, &req.names)?;
             install_into(config, &mut edits, b, req, &fullchain, &privkey)?;
         }
         if req.redirect {
@@ -185,6 +235,45 @@ fn install_into(
     edits.add_lines(config, b, &lines)
 }
 
+/// A block whose https would also answer host names the certificate does not cover is
+/// refused, naming them: clients asking for them would get a certificate error (and, with
+/// the redirect, could no longer use plain http either). Regex, wildcard and `_` names are
+/// not host names to check.
+fn refuse_uncovered(
+    config: &Config,
+    b: &ServerBlock<'_>,
+    names: &[DomainName],
+) -> Result<(), NginxError> {
+    let uncovered: Vec<&str> = b
+        .names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| is_host_name(n) && !names.iter().any(|d| d.covers(n)))
+        .collect();
+    if uncovered.is_empty() {
+        return Ok(());
+    }
+    Err(NginxError::UncoveredNames {
+        at: format!(
+            "{}:{}",
+            config.files[b.file].path.display(),
+            b.directive.line
+        ),
+        names: uncovered.join(", "),
+        fix: String::new(),
+    })
+}
+
+/// A `server_name` value that is one host name with a dot (not `_`, `localhost`, a regex, a
+/// wildcard, `.zone` or an IP address).
+pub fn is_host_name(n: &str) -> bool {
+    n.contains('.')
+        && !n.starts_with(['.', '~'])
+        && !n.contains('*')
+        && n.parse::<std::net::IpAddr>().is_err()
+        && n.parse::<DomainName>().is_ok()
+}
+
 /// A certificate line in a file other blocks include too cannot be changed for this block
 /// alone: refuse, naming the file, who includes it, and the fix.
 fn refuse_shared_include(
@@ -249,10 +338,35 @@ fn https_listens(b: &ServerBlock<'_>, req: &InstallRequest) -> Vec<String> {
 /// Plan removing our install lines from blocks whose managed certificate lines name any of
 /// `cert_paths`, plus our redirects for the same names; replaced lines get their old text back.
 pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileEdit>, NginxError> {
+    plan_uninstall_where(config, cert_paths, |_| true)
+}
+
+/// After a name left the certificate (`run --cert-name X -d fewer`): uninstall from the
+/// blocks that still use it but serve host names only, none of which it covers any more;
+/// they would otherwise present a certificate for other names.
+pub fn plan_uninstall_stale(
+    config: &Config,
+    cert_paths: &[&Path],
+    names: &[DomainName],
+) -> Result<Vec<FileEdit>, NginxError> {
+    plan_uninstall_where(config, cert_paths, |b| {
+        let hosts: Vec<&String> = b.names.iter().filter(|n| is_host_name(n)).collect();
+        !hosts.is_empty()
+            && hosts.len() == b.names.len()
+            && !hosts.iter().any(|h| names.iter().any(|d| d.covers(h)))
+    })
+}
+
+/// [`plan_uninstall`] of the blocks `pick` accepts.
+fn plan_uninstall_where(
+    config: &Config,
+    cert_paths: &[&Path],
+    pick: impl Fn(&ServerBlock<'_>) -> bool,
+) -> Result<Vec<FileEdit>, NginxError> {
     let mut edits = Edits::default();
     let blocks = config.server_blocks();
     let mut names: Vec<String> = Vec::new();
-    for b in &blocks {
+    for b in blocks.iter().filter(|b| pick(b)) {
         let src = &config.files[b.file].source;
         let ours = |file: usize, d: &Directive| {
             matches!(d.name(), "ssl_certificate" | "ssl_certificate_key")
@@ -274,6 +388,11 @@ pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileE
             continue;
         }
         names.extend(b.names.iter().cloned());
+        if is_copy(src, b.directive) {
+            // The block we copied from a catch-all for this certificate goes as a whole.
+            edits.remove_line(config, b.file, b.directive);
+            continue;
+        }
         for_each_direct_child(b.directive, &mut |d| {
             // The challenge locations outlive a certificate: not this uninstall's to remove.
             if !is_marked(src, d) || is_challenge_location(d) || is_challenge_proxy(d) {
@@ -286,10 +405,10 @@ pub fn plan_uninstall(config: &Config, cert_paths: &[&Path]) -> Result<Vec<FileE
         });
     }
     for b in &blocks {
-        if !b.names.iter().any(|n| names.contains(n)) {
+        let src = &config.files[b.file].source;
+        if !b.names.iter().any(|n| names.contains(n)) || is_copy(src, b.directive) {
             continue;
         }
-        let src = &config.files[b.file].source;
         for_each_direct_child(b.directive, &mut |d| {
             if d.name() == "if" && d.arg(0) == Some("($scheme") && is_marked(src, d) {
                 edits.remove_line(config, b.file, d);
@@ -346,7 +465,7 @@ pub(super) mod tests {
 
     fn req() -> InstallRequest {
         InstallRequest {
-            names: vec![dn("example.com")],
+            names: vec![dn("example.com"), dn("www.example.com")],
             fullchain: "/etc/certwright/live/example.com/fullchain.pem".into(),
             privkey: "/etc/certwright/live/example.com/privkey.pem".into(),
             http_port: 80,
@@ -371,9 +490,8 @@ pub(super) mod tests {
     #[test]
     fn install_replaces_foreign_certificate_and_uninstall_restores_it() {
         let src = "http {\n  server {\n    listen 443 ssl;\n    server_name example.com;\n    ssl_certificate /old/cert.pem; # mine\n    ssl_certificate_key /old/key.pem;\n  }\n}\n";
-        let mut r = req();
+        let mut r = req_for("example.com");
         r.redirect = false;
-        r.hsts = false;
         r.fullchain = "/etc/my certs/full\"chain.pem".into();
         let out = apply(src, &plan_install(&cfg(src), &r).unwrap());
         assert!(out.contains(
@@ -662,6 +780,7 @@ pub(super) mod tests {
         // certbot's per-name redirect covers only its name.
         let src = "http {\n    server {\n        listen 80;\n        server_name a.test b.test;\n        if ($host = a.test) { return 301 https://$host$request_uri; }\n    }\n}\n";
         let mut r = req_for("b.test");
+        r.names.push(dn("a.test"));
         r.redirect = true;
         let out = apply(src, &plan_install(&cfg(src), &r).unwrap());
         assert!(out.contains("if ($scheme"), "{out}");
@@ -677,6 +796,97 @@ pub(super) mod tests {
             let out = apply(&src, &plan_install(&cfg(&src), &r).unwrap());
             assert!(out.contains("if ($scheme"), "{other}: {out}");
         }
+    }
+
+    #[test]
+    fn a_block_serving_names_the_certificate_does_not_cover_is_refused() {
+        match plan_install(&cfg(SITE), &req_for("example.com")) {
+            Err(NginxError::UncoveredNames { names, .. }) => assert_eq!(names, "www.example.com"),
+            other => panic!("{other:?}"),
+        }
+        // `_`, localhost, regexes, wildcards and addresses are not host names to cover.
+        let src = "http {\n    server {\n        listen 80;\n        server_name a.test _ localhost ~^x\\.test$ *.b.test .c.test 10.0.0.1;\n    }\n}\n";
+        assert!(plan_install(&cfg(src), &req_for("a.test")).is_ok());
+    }
+
+    #[test]
+    fn a_challenge_block_listens_on_every_address_of_the_port() {
+        let src = "http {\n    server {\n        listen 10.0.0.5:80 default_server;\n        listen [::]:80;\n        server_name _;\n    }\n}\n";
+        let edits = plan_challenges(&cfg(src), &[challenge("new.test")], 80).unwrap();
+        let out = apply(src, &edits);
+        assert!(
+            out.contains("    listen 10.0.0.5:80; # managed by certwright\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("    listen [::]:80; # managed by certwright\n"),
+            "{out}"
+        );
+        let c = cfg(&out);
+        let selected = c.select("new.test", 80);
+        assert_eq!(selected.len(), 1, "one block on both addresses");
+        assert_eq!(selected[0].kind, MatchKind::Exact);
+        assert_eq!(apply(&out, &plan_challenge_removal(&c).unwrap()), src);
+    }
+
+    #[test]
+    fn certbots_shared_tls_snippets_are_swapped_for_ours_and_back() {
+        let src = "http {\n    server {\n        listen 443 ssl;\n        server_name a.test;\n        ssl_certificate /c/full.pem;\n        include /etc/letsencrypt/options-ssl-nginx.conf; # managed by Certbot\n        ssl_dhparam /etc/letsencrypt/ssl-dhparams.pem; # managed by Certbot\n        include /etc/nginx/other.conf;\n    }\n    server {\n        listen 443 ssl;\n        server_name b.test;\n        include /etc/letsencrypt/options-ssl-nginx.conf;\n    }\n}\n";
+        let ours: Vec<PathBuf> = ["/w/options-ssl-nginx.conf", "/w/ssl-dhparams.pem"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let edits = plan_snippet_swap(&cfg(src), Path::new("/c/full.pem"), &ours).unwrap();
+        let out = apply(src, &edits);
+        assert!(out.contains("        include /w/options-ssl-nginx.conf; # managed by certwright; was: include /etc/letsencrypt/options-ssl-nginx.conf; # managed by Certbot\n"), "{out}");
+        assert!(out.contains("        ssl_dhparam /w/ssl-dhparams.pem; # managed by certwright; was: ssl_dhparam /etc/letsencrypt/ssl-dhparams.pem; # managed by Certbot\n"), "{out}");
+        assert!(out.contains("include /etc/nginx/other.conf;\n"), "{out}");
+        // b.test's block does not use this certificate: left alone.
+        assert_eq!(
+            out.matches("include /etc/letsencrypt/options-ssl-nginx.conf;\n")
+                .count(),
+            1
+        );
+        let c = cfg(&out);
+        assert!(plan_snippet_swap(&c, Path::new("/c/full.pem"), &ours)
+            .unwrap()
+            .is_empty());
+        // Uninstall (here of a certificate line we added) puts certbot's lines back.
+        let ours_too = out.replace(
+            "ssl_certificate /c/full.pem;\n",
+            "ssl_certificate /c/full.pem; # managed by certwright\n",
+        );
+        let paths = [Path::new("/c/full.pem")];
+        let undone = apply(&ours_too, &plan_uninstall(&cfg(&ours_too), &paths).unwrap());
+        assert_eq!(
+            undone,
+            src.replace("        ssl_certificate /c/full.pem;\n", "")
+        );
+    }
+
+    #[test]
+    fn blocks_of_removed_names_give_the_certificate_up() {
+        let block = |names: &str| {
+            format!("    server {{\n        listen 80;\n        server_name {names};\n    }}\n")
+        };
+        let src = format!(
+            "http {{\n{}{}{}}}\n",
+            block("a.test"),
+            block("b.test"),
+            block("*.w.test")
+        );
+        let mut r = req_for("a.test");
+        r.names.push(dn("b.test"));
+        r.names.push(dn("*.w.test"));
+        let out = apply(&src, &plan_install(&cfg(&src), &r).unwrap());
+        let paths = [r.fullchain.as_path(), r.privkey.as_path()];
+        let left = [dn("a.test"), dn("*.w.test")];
+        let after = apply(
+            &out,
+            &plan_uninstall_stale(&cfg(&out), &paths, &left).unwrap(),
+        );
+        assert_eq!(after.matches("ssl_certificate ").count(), 2, "{after}");
+        assert!(after.contains(&block("b.test")), "{after}");
     }
 
     #[test]

@@ -20,6 +20,17 @@ impl Listen {
         self.addr.as_deref().is_some_and(|a| a.starts_with('['))
     }
 
+    /// Where this host connects to reach the listen: loopback for a wildcard address, the
+    /// address itself otherwise; `None` for a host name (not resolved).
+    pub fn local_ip(&self) -> Option<std::net::IpAddr> {
+        use std::net::{Ipv4Addr, Ipv6Addr};
+        match self.addr.as_deref() {
+            None => Some(Ipv4Addr::LOCALHOST.into()),
+            Some("[::]") => Some(Ipv6Addr::LOCALHOST.into()),
+            Some(a) => a.trim_start_matches('[').trim_end_matches(']').parse().ok(),
+        }
+    }
+
     /// Parse the arguments of `listen`; `None` for unix sockets and unparsable ports.
     pub fn parse<'a>(mut args: impl Iterator<Item = &'a str>) -> Option<Listen> {
         let target = args.next()?;

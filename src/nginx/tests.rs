@@ -192,7 +192,10 @@ const SITE: &str = "    server {\n        listen 18080;\n        listen [::]:180
 
 fn request(chain: PathBuf, key: PathBuf) -> InstallRequest {
     InstallRequest {
-        names: vec!["example.com".parse::<DomainName>().unwrap()],
+        names: ["example.com", "www.example.com"]
+            .iter()
+            .map(|n| n.parse::<DomainName>().unwrap())
+            .collect(),
         fullchain: chain,
         privkey: key,
         http_port: 18080,

@@ -483,7 +483,7 @@ async fn one_pass(
         _ = stop.wait_for(|s| *s) => return Ok(Pass::default()),
     };
     let now = OffsetDateTime::now_utc();
-    let outbox = after_pass(ui, store, &request.alerts, &results, now).await;
+    let (_, outbox) = after_pass(ui, store, &request.alerts, &results, now).await;
     let entries = plan(ui, store, now)?;
     let next_due = schedule::daemon::earliest(entries.iter().filter_map(|e| e.next_time));
     let next_ari = next_ari_check(&entries, now);

@@ -25,6 +25,7 @@ use crate::store::{self, AccountRef, IssuedFiles, Store};
 use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
 
 use crate::ops::deploy::hooks::check_hooks;
+use crate::ops::deploy::nginx_txn::{tls_snippets, CERTBOT_TLS_SNIPPETS};
 use crate::ops::output::{print_stdout, Ui};
 
 /// certbot's defaults for keys its renewal files leave out.
@@ -34,7 +35,8 @@ const HTTP_PORT: u16 = 80;
 const HTTPS_PORT: u16 = 443;
 
 /// Import one renewal file unless certwright already has its lineage; `Ok(None)`: skipped.
-/// The error is the reason it was not imported.
+/// The error is the reason it was not imported. Returns the name and the `install` command
+/// that switches nginx over (see [`install_command`]).
 pub(crate) fn import_one(
     ui: &Ui,
     store: &Store,
@@ -42,9 +44,10 @@ pub(crate) fn import_one(
     path: &Path,
     ca_bundle: Option<&Path>,
     dry_run: bool,
-) -> Result<Option<CertName>, String> {
+) -> Result<Option<(CertName, String)>, String> {
     let plan = plan_lineage(certbot_dir, path, ca_bundle)?;
     let name = plan.config.cert_name.clone();
+    let install = install_command(&plan.config);
     if store.lineage_exists(&name) {
         ui.note(format!(
             "{name}: certwright already has a lineage of this name; skipped (not overwritten)"
@@ -53,14 +56,98 @@ pub(crate) fn import_one(
     }
     if dry_run {
         print_stdout(&describe(&plan, "would import"));
-        return Ok(Some(name));
+        return Ok(Some((name, install)));
     }
     let account_note = write_lineage(store, &plan).map_err(|e| crate::error::error_chain(&e))?;
     print_stdout(&describe(&plan, "imported"));
     if let Some(note) = account_note {
         print_stdout(&format!("  {note}\n"));
     }
-    Ok(Some(name))
+    Ok(Some((name, install)))
+}
+
+/// `certwright install` for an imported lineage with the nginx certbot used: its server
+/// root, nginx binary, ports and HSTS (defaults left out).
+fn install_command(config: &RenewalConfig) -> String {
+    let mut cmd = format!(
+        "certwright install --nginx --cert-name {}",
+        config.cert_name
+    );
+    let (root, ctl, http_port, https_port, hsts) = match (&config.installer, &config.authenticator)
+    {
+        (
+            Some(Installer::Nginx {
+                server_root,
+                ctl,
+                http_01_port,
+                https_port,
+                hsts,
+                ..
+            }),
+            _,
+        ) => (server_root, ctl, *http_01_port, *https_port, *hsts),
+        (
+            None,
+            Authenticator::Nginx {
+                server_root,
+                ctl,
+                http_01_port,
+            },
+        ) => (server_root, ctl, *http_01_port, HTTPS_PORT, false),
+        _ => return cmd,
+    };
+    let word = |p: &Path| {
+        let s = p.display().to_string();
+        match s.contains(|c: char| c.is_whitespace() || c == '\'') {
+            true => format!("'{}'", s.replace('\'', "'\\''")),
+            false => s,
+        }
+    };
+    if root != Path::new(CERTBOT_NGINX_ROOT) {
+        cmd.push_str(&format!(" --nginx-server-root {}", word(root)));
+    }
+    if ctl != Path::new(CERTBOT_NGINX_CTL) {
+        cmd.push_str(&format!(" --nginx-ctl {}", word(ctl)));
+    }
+    if http_port != HTTP_PORT {
+        cmd.push_str(&format!(" --http-01-port {http_port}"));
+    }
+    if https_port != HTTPS_PORT {
+        cmd.push_str(&format!(" --https-port {https_port}"));
+    }
+    if hsts {
+        cmd.push_str(" --hsts");
+    }
+    cmd
+}
+
+/// Copy certbot's shared TLS settings (`options-ssl-nginx.conf`, `ssl-dhparams.pem`), which
+/// its nginx installer includes in every site, into certwright's config dir unless a copy
+/// is there: `install` then points the sites at the copies, so nginx no longer needs
+/// certbot's directory. Returns the copies made (or, for a dry run, that would be).
+pub(crate) fn copy_tls_snippets(
+    store: &Store,
+    certbot_dir: &Path,
+    dry_run: bool,
+) -> Result<Vec<PathBuf>, String> {
+    let mut copied = Vec::new();
+    for (file, ours) in CERTBOT_TLS_SNIPPETS.iter().zip(tls_snippets(store)) {
+        let theirs = certbot_dir.join(file);
+        if ours.exists() || !theirs.is_file() {
+            continue;
+        }
+        if !dry_run {
+            let fail = |e: std::io::Error| format!("copying {}: {e}", theirs.display());
+            // Both are a few kilobytes; nginx includes them as root, so they must be root's.
+            let bytes = certbot::read_certbot_file(&theirs)?.into_bytes();
+            if let Some(dir) = ours.parent() {
+                std::fs::create_dir_all(dir).map_err(fail)?;
+            }
+            crate::fsutil::write_atomic(&ours, &bytes, 0o644).map_err(fail)?;
+        }
+        copied.push(ours);
+    }
+    Ok(copied)
 }
 
 /// One certbot lineage, translated and checked, before anything is written.
@@ -243,7 +330,7 @@ fn authenticator_and_installer(
             server_root: nginx_root,
             ctl: nginx_ctl,
             http_01_port,
-            https_port: HTTPS_PORT,
+            https_port: https_port(conf)?,
             redirect: conf.param_bool("redirect")?.unwrap_or(false),
             hsts: conf.param_bool("hsts")?.unwrap_or(false),
             path_map: Default::default(),
@@ -503,6 +590,18 @@ fn account_plan(certbot_dir: &Path, conf: &RenewalConf, server: &ServerUrl) -> A
     }
 }
 
+/// certbot's `--https-port` (kept in the renewal file when not 443).
+fn https_port(conf: &RenewalConf) -> Result<u16, String> {
+    match conf.param("https_port") {
+        None => Ok(HTTPS_PORT),
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or_else(|| format!("https_port = {p} is not a port")),
+    }
+}
+
 /// Store the lineage: account (unless one with that id is already stored), version 1, then
 /// the renewal config last, so a half-done import is never picked up by `renew`.
 fn write_lineage(store: &Store, plan: &Plan) -> Result<Option<String>, Error> {
@@ -632,7 +731,11 @@ pub(crate) fn adopt_hook_dirs(store: &Store, certbot_dir: &Path) -> Result<Optio
     )))
 }
 
-pub(crate) fn next_steps(certbot_dir: &Path, imported: &[CertName], dry_run: bool) -> String {
+pub(crate) fn next_steps(
+    certbot_dir: &Path,
+    imported: &[(CertName, String)],
+    dry_run: bool,
+) -> String {
     let mut out = String::new();
     if dry_run {
         out.push_str("(dry run) nothing was written.\n");
@@ -644,10 +747,8 @@ pub(crate) fn next_steps(certbot_dir: &Path, imported: &[CertName], dry_run: boo
          (a checkpoint is kept; `certwright rollback` undoes it):\n",
         certbot_dir.display()
     ));
-    for name in imported {
-        out.push_str(&format!(
-            "  certwright install --nginx --cert-name {name}\n"
-        ));
+    for (_, install) in imported {
+        out.push_str(&format!("  {install}\n"));
     }
     out
 }
@@ -736,6 +837,26 @@ mod tests {
         );
         assert_eq!(c.hooks.deploy_hook.as_deref(), Some("systemctl reload x"));
         assert!(!plan.dropped.iter().any(|d| d.contains("hook")));
+        assert_eq!(
+            install_command(c),
+            "certwright install --nginx --cert-name a.example.com --nginx-server-root /opt/nginx \
+             --nginx-ctl /opt/nginx/sbin/nginx"
+        );
+    }
+
+    #[test]
+    fn the_install_command_keeps_certbots_ports() {
+        let (dir, conf) = certbot_tree(
+            &["a.example.com"],
+            "authenticator = nginx\ninstaller = nginx\nhttp01_port = 8080\nhttps_port = 8443\n\
+             hsts = True\n",
+        );
+        let plan = plan_lineage(dir.path(), &conf, None).unwrap();
+        assert_eq!(
+            install_command(&plan.config),
+            "certwright install --nginx --cert-name a.example.com --http-01-port 8080 \
+             --https-port 8443 --hsts"
+        );
     }
 
     fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {

@@ -44,6 +44,9 @@ pub enum Outcome {
     Unreachable {
         error: String,
     },
+    /// The expected leaf was served, but it does not cover the name probed (the caller
+    /// knows which names it covers; [`verify`] never gives this).
+    NotCovered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

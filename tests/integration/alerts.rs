@@ -980,7 +980,8 @@ fn run_and_install_catch_a_reload_that_did_nothing() {
 
 /// `verify` after `run --nginx` finds the live certificate served; after a renewal whose
 /// reload silently did nothing (an `--nginx-ctl` wrapper that skips it), `verify` exits 1
-/// naming the mismatch, and `renew` with a webhook sends a `served_mismatch` alert.
+/// naming the mismatch, and `renew` with a webhook sends a `served_mismatch` alert and
+/// exits 1 (issue 23: a renewal nginx does not serve is not done).
 #[test]
 fn verify_catches_a_reload_that_did_nothing() {
     let name = "served.example.test";
@@ -1029,7 +1030,7 @@ fn verify_catches_a_reload_that_did_nothing() {
         .arg(hook.url("/hook"))
         .args(env.dir_flags())
         .run()
-        .assert_success();
+        .assert_code(1);
     assert_eq!(alert_kinds(&hook), ["served_mismatch"]);
     let bad = verify();
     bad.assert_code(1);

@@ -19,15 +19,15 @@ const MARKER: &str = "# managed by certwright";
 
 /// nginx serving `site` (with @PORT0@ as its port-80 stand-in), a Pebble probing that port,
 /// and a free port for the 443 stand-in.
-struct Rig {
-    nginx: Nginx,
-    pebble: Pebble,
-    env: Env,
-    https_port: u16,
+pub(crate) struct Rig {
+    pub(crate) nginx: Nginx,
+    pub(crate) pebble: Pebble,
+    pub(crate) env: Env,
+    pub(crate) https_port: u16,
 }
 
 impl Rig {
-    fn new(site: &str) -> Rig {
+    pub(crate) fn new(site: &str) -> Rig {
         let nginx = Nginx::start(site);
         let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
         Rig {
@@ -38,7 +38,7 @@ impl Rig {
         }
     }
 
-    fn nginx_flags(&self) -> Vec<String> {
+    pub(crate) fn nginx_flags(&self) -> Vec<String> {
         vec![
             "--nginx-server-root".into(),
             self.nginx.server_root().display().to_string(),
@@ -49,7 +49,7 @@ impl Rig {
         ]
     }
 
-    fn run(&self, names: &[&str], extra: &[&str]) -> Output {
+    pub(crate) fn run(&self, names: &[&str], extra: &[&str]) -> Output {
         let mut cli = self
             .env
             .cli()
@@ -63,7 +63,7 @@ impl Rig {
         cli.args(extra).run()
     }
 
-    fn certonly_standalone(&self, name: &str) -> Output {
+    pub(crate) fn certonly_standalone(&self, name: &str) -> Output {
         self.certonly_standalone_kept(name).0
     }
 
@@ -85,7 +85,7 @@ impl Rig {
 
     /// `install --nginx --cert-name name` with nginx's port 80 stand-in as the HTTP-01 port,
     /// the nginx flags, the dir flags and `extra`.
-    fn install(&self, name: &str, extra: &[&str]) -> Output {
+    pub(crate) fn install(&self, name: &str, extra: &[&str]) -> Output {
         self.env
             .cli()
             .args(["install", "--nginx", "--cert-name", name, "--http-01-port"])
@@ -107,7 +107,7 @@ impl Rig {
             .run()
     }
 
-    fn assert_config_test_passes(&self) {
+    pub(crate) fn assert_config_test_passes(&self) {
         self.nginx
             .config_test()
             .status
@@ -116,12 +116,12 @@ impl Rig {
             .expect("nginx -t passes");
     }
 
-    fn site(&self) -> String {
+    pub(crate) fn site(&self) -> String {
         std::fs::read_to_string(self.nginx.site_path()).expect("read site")
     }
 
     /// The config files only (logs and pid files change on every reload).
-    fn nginx_snapshot(&self) -> (Snapshot, Snapshot, String) {
+    pub(crate) fn nginx_snapshot(&self) -> (Snapshot, Snapshot, String) {
         let root = self.nginx.server_root();
         (
             Snapshot::of(&root.join("sites-available")),
@@ -132,7 +132,7 @@ impl Rig {
 
     /// The site answers TLS on the https port with exactly the lineage's leaf, port 80
     /// redirects, `nginx -t` passes, and every original line is still there in order.
-    fn assert_installed(&self, name: &str, original: &str) {
+    pub(crate) fn assert_installed(&self, name: &str, original: &str) {
         self.assert_config_test_passes();
         let leaf = std::fs::read(self.env.live(name).join("cert.pem")).expect("read cert.pem");
         let leaf_der = CertificateDer::pem_slice_iter(&leaf)
@@ -171,7 +171,7 @@ impl Rig {
     }
 }
 
-fn header(rsp: &net::Response, name: &str) -> Option<String> {
+pub(crate) fn header(rsp: &net::Response, name: &str) -> Option<String> {
     rsp.headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -179,7 +179,7 @@ fn header(rsp: &net::Response, name: &str) -> Option<String> {
 }
 
 /// Every line of `before` is in `after`, in order; every added line carries the marker.
-fn assert_only_marked_lines_added(before: &str, after: &str) {
+pub(crate) fn assert_only_marked_lines_added(before: &str, after: &str) {
     let mut after_lines = after.lines();
     for line in before.lines() {
         loop {
@@ -203,7 +203,7 @@ fn assert_only_marked_lines_added(before: &str, after: &str) {
 
 /// The leaf certificate (DER) nginx presents for `sni`, verified against `root_pem`. nginx
 /// reloads asynchronously, so the first attempts may still see the old workers.
-fn wait_for_leaf(sni: &str, port: u16, root_pem: &str) -> Vec<u8> {
+pub(crate) fn wait_for_leaf(sni: &str, port: u16, root_pem: &str) -> Vec<u8> {
     let mut last = String::new();
     for _ in 0..50 {
         match served_leaf(sni, port, root_pem) {
@@ -215,7 +215,7 @@ fn wait_for_leaf(sni: &str, port: u16, root_pem: &str) -> Vec<u8> {
     panic!("no TLS handshake with {sni} on port {port}: {last}");
 }
 
-fn served_leaf(sni: &str, port: u16, root_pem: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn served_leaf(sni: &str, port: u16, root_pem: &str) -> Result<Vec<u8>, String> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(root_pem.as_bytes()) {
         roots
@@ -250,7 +250,7 @@ fn served_leaf(sni: &str, port: u16, root_pem: &str) -> Result<Vec<u8>, String> 
     Ok(leaf)
 }
 
-fn debian_default_site(name: &str) -> String {
+pub(crate) fn debian_default_site(name: &str) -> String {
     let fixture = include_str!("../fixtures/nginx/debian-sites-default");
     fixture
         .replace(
@@ -608,7 +608,7 @@ fn rollback_leaves_a_file_edited_after_install_alone() {
     assert_eq!(rig.site(), site, "the user's edit must survive");
 }
 
-fn reload(nginx: &Nginx) {
+pub(crate) fn reload(nginx: &Nginx) {
     let out = std::process::Command::new(NGINX)
         .arg("-s")
         .arg("reload")
@@ -691,8 +691,10 @@ fn renew_of_an_installed_lineage_reloads_nginx_with_the_new_certificate() {
 #[test]
 fn run_that_cannot_install_says_the_certificate_was_saved_and_how_to_finish() {
     let name = "catchall.example.com";
+    // A catch-all that cannot be copied line by line (a string spanning lines), so the
+    // name gets no block of its own (issue 23 copies other catch-alls).
     let rig = Rig::new(
-        "server {\n    listen @PORT0@ default_server;\n    server_name _;\n    root @PREFIX@;\n}\n",
+        "server {\n    listen @PORT0@ default_server;\n    server_name _;\n    root @PREFIX@;\n    location = /motd { return 200 \"two\nlines\"; }\n}\n",
     );
     let before = rig.nginx_snapshot();
     let out = rig.run(&[name], &[]);

@@ -14,7 +14,7 @@ use crate::support::{net, wait_for, Nginx};
 const OTHER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
 /// A CA, and files for a leaf it signed for `names`: (CA PEM, fullchain path, key path).
-fn issue(dir: &Path, names: &[&str]) -> (String, PathBuf, PathBuf) {
+pub(crate) fn issue(dir: &Path, names: &[&str]) -> (String, PathBuf, PathBuf) {
     let ca_key = rcgen::KeyPair::generate().expect("CA key");
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);

@@ -23,6 +23,7 @@ use crate::verify::RetryOpts;
 use crate::ops::deploy::served::{check_lineage, ServedReport};
 use crate::ops::output::Ui;
 use crate::ops::renew::lineage::{load_lineage, Lineage};
+use crate::ops::renew::state::{LineageState, ServedState};
 use crate::ops::renew::{LineageResult, Outcome};
 
 const ALERT_STATE: &str = "alerts.json";
@@ -53,18 +54,24 @@ impl AlertSettings {
     }
 }
 
-/// Records the pass's outcomes and writes the metrics textfile, under the run lock; the
-/// alerts now due are returned, to be sent by `send_outbox` once the lock is released.
+/// Records the pass's outcomes and writes the metrics textfile, under the run lock. Every
+/// lineage renewed into nginx is checked, alerts or not. Returns how many nginx does not
+/// serve (the caller's exit 1) and the alerts now due, to be sent by `send_outbox` once the
+/// lock is released.
 pub(crate) async fn after_pass(
     ui: &Ui,
     store: &Store,
     settings: &AlertSettings,
     results: &[LineageResult],
     now: OffsetDateTime,
-) -> Outbox {
+) -> (usize, Outbox) {
     if settings.is_empty() {
-        return Outbox::default();
+        return (
+            check_renewed(ui, store, results, now).await,
+            Outbox::default(),
+        );
     }
+    let mut not_served = 0;
     let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
     let mut counters: RenewalCounters = load_json(ui, store, COUNTERS);
     let mut lineages = Vec::new();
@@ -104,7 +111,8 @@ pub(crate) async fn after_pass(
             let mut m = lineage_metrics(l);
             if let Some(report) = &served {
                 m.served_match = report.all_match();
-                let mismatch = report.all_match() == Some(false);
+                let mismatch = mismatched(report) > 0;
+                not_served += usize::from(mismatch);
                 alerts.set_condition(&result.name, EventKind::ServedMismatch, mismatch);
             }
             lineages.push(m);
@@ -127,7 +135,51 @@ pub(crate) async fn after_pass(
     save_json(ui, store, ALERT_STATE, &alerts);
     save_json(ui, store, COUNTERS, &counters);
     write_metrics(ui, settings, lineages, counters, now);
-    Outbox { pending, now }
+    (not_served, Outbox { pending, now })
+}
+
+/// With no alert target or metrics file: only the served check of each lineage the pass
+/// renewed (or installed from the fleet); how many nginx does not serve.
+async fn check_renewed(
+    ui: &Ui,
+    store: &Store,
+    results: &[LineageResult],
+    now: OffsetDateTime,
+) -> usize {
+    let mut not_served = 0;
+    for result in results {
+        if !matches!(
+            result.outcome,
+            Outcome::Renewed { .. } | Outcome::Synced { .. }
+        ) {
+            continue;
+        }
+        let Ok(name) = result.name.parse::<CertName>() else {
+            continue;
+        };
+        let Ok(lineage) = load_lineage(ui, store, &name, false, now) else {
+            continue;
+        };
+        if let Some(report) = served_check(ui, store, &lineage).await {
+            not_served += usize::from(mismatched(&report) > 0);
+        }
+    }
+    not_served
+}
+
+/// Probes that reached nginx and got another certificate (an unreachable address is only a
+/// warning: nginx may listen where this host cannot connect).
+fn mismatched(report: &ServedReport) -> usize {
+    report
+        .probes
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.outcome,
+                crate::verify::Outcome::Mismatch { .. } | crate::verify::Outcome::NotCovered
+            )
+        })
+        .count()
 }
 
 /// Alerts a pass found due, not sent yet.
@@ -267,11 +319,7 @@ pub(crate) async fn check_after_install(
     let Some(report) = served_check(ui, store, &lineage).await else {
         return Ok(());
     };
-    let mismatched = report
-        .probes
-        .iter()
-        .filter(|p| matches!(p.outcome, crate::verify::Outcome::Mismatch { .. }))
-        .count();
+    let mismatched = mismatched(&report);
     let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
     alerts.set_condition(name.as_str(), EventKind::ServedMismatch, mismatched > 0);
     let id = (name.as_str(), None);
@@ -295,10 +343,12 @@ pub(crate) async fn send_test(settings: &AlertSettings, now: OffsetDateTime) -> 
     notify::send_all(&settings.targets, &event, settings.timeout).await
 }
 
-/// After a deploy: does nginx serve the new certificate? A mismatch is a warning here.
+/// After a deploy: does nginx serve the new certificate? A mismatch is a warning here (the
+/// caller decides the exit code); what was found is recorded for `plan` and `certificates`.
 async fn served_check(ui: &Ui, store: &Store, l: &Lineage) -> Option<ServedReport> {
     match check_lineage(store, &l.config, RetryOpts::default()).await {
         Ok(report) => {
+            record_served(ui, store, &l.name, &report);
             if report.all_match() == Some(false) {
                 ui.warn(format!(
                     "{}: nginx does not serve the live certificate at {}",
@@ -313,6 +363,20 @@ async fn served_check(ui: &Ui, store: &Store, l: &Lineage) -> Option<ServedRepor
             None
         }
     }
+}
+
+/// Keep the check's result in the lineage's renewal state (nothing when nothing was probed).
+fn record_served(ui: &Ui, store: &Store, name: &CertName, report: &ServedReport) {
+    let Some(matched) = report.all_match() else {
+        return;
+    };
+    let mut state = LineageState::load(ui, store, name);
+    state.served = Some(ServedState {
+        checked_at: OffsetDateTime::now_utc(),
+        matched,
+        failures: report.mismatches(),
+    });
+    state.save(ui, store, name);
 }
 
 /// `ari_passed`: this pass renewed it because its ARI window had ended; the new
@@ -392,7 +456,8 @@ fn lineage_metrics(l: &Lineage) -> LineageMetrics {
         ari_window_end: ari.as_ref().map(|a| a.window.end),
         last_success: l.state.last_success,
         consecutive_failures: l.state.failure.as_ref().map_or(0, |f| f.consecutive),
-        served_match: None,
+        // The last check's answer until this pass checks again.
+        served_match: l.state.served.as_ref().map(|s| s.matched),
     }
 }
 

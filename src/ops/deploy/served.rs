@@ -1,10 +1,10 @@
 //! Proof that nginx serves each lineage's live certificate: every HTTPS `listen` of every
 //! server block whose `ssl_certificate` is the lineage's live file is probed with SNI for
-//! each of the block's names the lineage covers (never a wildcard: see [`probe_name`]), and
-//! the served leaf is compared with the
-//! live one (`verify`), retrying while old workers drain.
+//! each of the block's host names (never a wildcard: see [`probe_name`]), and the served
+//! leaf is compared with the live one (`verify`), retrying while old workers drain. A name
+//! the lineage does not cover is reported as not covered even when its leaf is served.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 
 use rustls_pki_types::pem::PemObject;
@@ -56,9 +56,13 @@ pub(crate) async fn check_lineage(
         probes,
         skipped: skipped.map(String::from),
     };
-    let Some(Installer::Nginx { server_root, .. }) = &config.installer else {
+    let Some(installer @ Installer::Nginx { server_root, .. }) = &config.installer else {
         return Ok(report(Vec::new(), Some("not installed into nginx")));
     };
+    // Probing a stopped nginx would only wait out the retry deadline on refused connections.
+    if !crate::ops::deploy::nginx_txn::ctl_for(installer).is_running() {
+        return Ok(report(Vec::new(), Some("nginx is not running")));
+    }
     let Some(expected) = live_leaf(store, name)? else {
         return Ok(report(Vec::new(), Some("no live certificate")));
     };
@@ -66,7 +70,15 @@ pub(crate) async fn check_lineage(
     if probes.is_empty() {
         return Ok(report(Vec::new(), Some("no HTTPS server block uses it")));
     }
-    Ok(report(verify::verify(&probes, &expected, opts).await, None))
+    let mut results = verify::verify(&probes, &expected, opts).await;
+    for r in &mut results {
+        let covered = config.domains.iter().any(|d| d.covers(&r.probe.name))
+            || r.probe.name.starts_with(WILDCARD_PROBE_LABEL);
+        if r.outcome == Outcome::Match && !covered {
+            r.outcome = Outcome::NotCovered;
+        }
+    }
+    Ok(report(results, None))
 }
 
 /// DER of the live leaf.
@@ -87,6 +99,7 @@ fn probes_for(
     server_root: &Path,
 ) -> Result<Vec<Probe>, Error> {
     let tree = nginx::load(&server_root.join("nginx.conf"))?;
+    let name = config.cert_name.as_str();
     let paths = store.live_paths(&config.cert_name);
     let ours = [paths.fullchain, paths.cert];
     let mut probes = Vec::new();
@@ -94,23 +107,25 @@ fn probes_for(
         let uses_ours = tree
             .ssl_certificates(&block)
             .iter()
-            .any(|c| ours.iter().any(|p| Path::new(c) == p));
+            .any(|c| ours.iter().any(|p| Path::new(c) == p) || certbots_live(c, name));
         if !uses_ours {
             continue;
         }
         let mut names: Vec<String> = Vec::new();
         for n in &block.names {
-            if let Some(sni) = probe_name(&config.domains, n) {
-                if !names.contains(&sni) {
-                    names.push(sni);
-                }
+            // Every host name the block serves: one the certificate does not cover is
+            // probed too, and reported as such.
+            let sni = probe_name(&config.domains, n)
+                .or_else(|| nginx::is_host_name(n).then(|| n.clone()));
+            if let Some(sni) = sni.filter(|s| !names.contains(s)) {
+                names.push(sni);
             }
         }
         if names.is_empty() {
             names = config.domains.iter().map(|d| sni_for(d.as_str())).collect();
         }
         for listen in block.listens.iter().filter(|l| l.ssl) {
-            let Some(ip) = probe_ip(listen.addr.as_deref()) else {
+            let Some(ip) = listen.local_ip() else {
                 continue;
             };
             for name in &names {
@@ -125,6 +140,16 @@ fn probes_for(
         }
     }
     Ok(probes)
+}
+
+/// A lineage imported from certbot is served from certbot's `live/NAME/` until `install`
+/// moves nginx to certwright's paths: such a block is checked too (and shows the mismatch
+/// once certwright has renewed and nginx still serves certbot's files).
+fn certbots_live(path: &str, name: &str) -> bool {
+    let path = Path::new(path);
+    ["fullchain.pem", "cert.pem"]
+        .iter()
+        .any(|f| path.ends_with(Path::new("live").join(name).join(f)))
 }
 
 /// A wildcard is never sent as SNI (it is not a host name): a wildcard `server_name`
@@ -154,16 +179,6 @@ fn sni_for(name: &str) -> String {
     match name.strip_prefix("*.") {
         Some(zone) => format!("{WILDCARD_PROBE_LABEL}.{zone}"),
         None => name.to_string(),
-    }
-}
-
-/// Where to connect for a `listen` address: loopback for wildcards, the address itself
-/// otherwise; host names are not resolved (`None`).
-fn probe_ip(addr: Option<&str>) -> Option<IpAddr> {
-    match addr {
-        None => Some(Ipv4Addr::LOCALHOST.into()),
-        Some("[::]") => Some(Ipv6Addr::LOCALHOST.into()),
-        Some(a) => a.trim_start_matches('[').trim_end_matches(']').parse().ok(),
     }
 }
 

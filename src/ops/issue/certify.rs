@@ -507,7 +507,26 @@ pub(crate) fn install_preview(
     request: &Request,
     installer: &Installer,
 ) -> Result<crate::ops::deploy::nginx_txn::Installed, Error> {
-    let config = RenewalConfig {
+    let config = planned_config(request, installer);
+    let name = &request.cert_name;
+    crate::ops::deploy::nginx_txn::install_lineage(&ctx.ui, store, name, &config, installer, true)
+}
+
+/// `run`, before ordering: refuse (exit 5, with the `--expand` command) when a block the
+/// install would patch also serves names the certificate would not cover. Other problems
+/// with nginx surface at install time, as before.
+pub(crate) fn check_install_names(
+    store: &Store,
+    request: &Request,
+    installer: &Installer,
+) -> Result<(), Error> {
+    let config = planned_config(request, installer);
+    crate::ops::deploy::nginx_txn::check_names(store, &config, installer)
+}
+
+/// The renewal config `run` will write for `request`, as far as installing needs it.
+fn planned_config(request: &Request, installer: &Installer) -> RenewalConfig {
+    RenewalConfig {
         schema: RENEWAL_SCHEMA,
         cert_name: request.cert_name.clone(),
         domains: request.domains.clone(),
@@ -521,7 +540,5 @@ pub(crate) fn install_preview(
         issuance: Default::default(),
         deploy: Default::default(),
         hooks: request.hooks.clone(),
-    };
-    let name = &request.cert_name;
-    crate::ops::deploy::nginx_txn::install_lineage(&ctx.ui, store, name, &config, installer, true)
+    }
 }

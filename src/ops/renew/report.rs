@@ -14,6 +14,7 @@ use crate::ops::fleet::FleetReport;
 use crate::ops::output::{rfc3339, Ui};
 use crate::ops::renew::ari::CaCache;
 use crate::ops::renew::lineage::{load_many, read_config, Lineage};
+use crate::ops::renew::state::{LineageState, ServedState};
 
 /// One lineage as shown by `certificates --json` (schema 1, documented in README).
 #[derive(Debug, Serialize)]
@@ -41,6 +42,16 @@ pub(crate) struct LineageReport {
     /// Fleet mode: the fleet's version and which node holds which.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fleet: Option<FleetReport>,
+    /// What the last check of nginx found (after an install or renewal into nginx).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub served: Option<ServedState>,
+}
+
+/// The last served check recorded in the lineage's renewal state; an unreadable state
+/// file shows as none (`plan` reports it).
+fn last_served(store: &Store, name: &CertName) -> Option<ServedState> {
+    let json = store.read_state(name).ok()??;
+    serde_json::from_str::<LineageState>(&json).ok()?.served
 }
 
 pub(crate) fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> LineageReport {
@@ -61,6 +72,7 @@ pub(crate) fn report(store: &Store, name: &CertName, now: OffsetDateTime) -> Lin
         problem: None,
         config_broken: false,
         fleet: None,
+        served: last_served(store, name),
     };
     match read_config(store, name) {
         Ok(Some(c)) => {
@@ -144,6 +156,9 @@ pub(crate) struct PlanEntry {
     /// Fleet mode: the fleet's version and which node holds which.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fleet: Option<FleetReport>,
+    /// What the last check of nginx found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub served: Option<ServedState>,
     #[serde(skip)]
     pub next_time: Option<OffsetDateTime>,
     #[serde(skip)]
@@ -188,6 +203,7 @@ pub(crate) fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<Pl
                     next_time,
                     ari_next_time: ari.1,
                     fleet: None,
+                    served: l.state.served.clone(),
                 }
             }
             Err(e) => PlanEntry {
@@ -207,6 +223,7 @@ pub(crate) fn plan(ui: &Ui, store: &Store, now: OffsetDateTime) -> Result<Vec<Pl
                 next_time: None,
                 ari_next_time: None,
                 fleet: None,
+                served: None,
             },
         };
         entries.push(entry);

@@ -33,6 +33,36 @@ pub(crate) struct LineageState {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_success: Option<OffsetDateTime>,
+    /// The last check of what nginx serves (after an install or a renewal into nginx).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served: Option<ServedState>,
+}
+
+/// What the last served check found, kept so `plan` and `certificates` can show it offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ServedState {
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: OffsetDateTime,
+    /// Every probe served the live leaf.
+    pub matched: bool,
+    /// `ADDR name` of each probe that did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+}
+
+impl ServedState {
+    /// One line for `plan` and `certificates`.
+    pub(crate) fn describe(&self) -> String {
+        let at = crate::ops::output::rfc3339(self.checked_at);
+        if self.matched {
+            format!("nginx serves the live certificate (checked {at})")
+        } else {
+            format!(
+                "MISMATCH: nginx does not serve the live certificate at {} (checked {at})",
+                self.failures.join(", ")
+            )
+        }
+    }
 }
 
 impl LineageState {

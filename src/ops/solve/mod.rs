@@ -279,9 +279,10 @@ async fn publish_nginx(
         }
     };
     // Every name at once: the wait is one reload's, not one per name.
-    let probes = challenges
-        .iter()
-        .map(|c| answered_after_reload(port, c, handed_over));
+    let probes = challenges.iter().map(|c| {
+        let ip = nginx::challenge_probe_ip(&config, &c.identifier, port);
+        answered_after_reload((ip, port), c, handed_over)
+    });
     let answered = futures_util::future::join_all(probes).await;
     for (c, ok) in challenges.iter().zip(answered) {
         if !ok {
@@ -296,12 +297,20 @@ async fn publish_nginx(
 
 /// Whether nginx answers the challenge. Once the old workers are known to be gone one
 /// answer is enough; otherwise only several in a row show that the CA's probe will not
-/// land on an old worker.
-async fn answered_after_reload(port: u16, c: &Http01Challenge, handed_over: bool) -> bool {
+/// land on an old worker. A redirect to https counts: the planner put the challenge into
+/// the https blocks too, and the CA follows the redirect there.
+async fn answered_after_reload(
+    (ip, port): (IpAddr, u16),
+    c: &Http01Challenge,
+    handed_over: bool,
+) -> bool {
+    use challenge::LocalAnswer;
     let needed = if handed_over { 1 } else { 3 };
     let mut in_a_row = 0;
     for _ in 0..100 {
-        if challenge::probe_local(port, &c.identifier, &c.token, &c.key_authorization).await {
+        let (name, token, key_auth) = (&c.identifier, &c.token, &c.key_authorization);
+        let answer = challenge::probe_local_answer(ip, port, name, token, key_auth).await;
+        if answer != LocalAnswer::Other {
             in_a_row += 1;
             if in_a_row == needed {
                 return true;
