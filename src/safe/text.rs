@@ -121,7 +121,7 @@ fn redact_userinfo(text: &str) -> String {
             .unwrap_or(tail.len());
         match tail[..end].rfind('@') {
             Some(at) => {
-                out.push_str("<redacted>");
+                out.push_str(&redact_credentials(&tail[..at]));
                 out.push_str(&tail[at..end]);
             }
             None => out.push_str(&tail[..end]),
@@ -130,6 +130,16 @@ fn redact_userinfo(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A URL's `user:password` -> `user:<redacted>`; a bare user part is taken for a token
+/// (`https://TOKEN@host`) and redacted whole, unless already masked (`***`).
+fn redact_credentials(userinfo: &str) -> String {
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:<redacted>"),
+        None if userinfo.chars().all(|c| c == '*') => userinfo.to_string(),
+        None => "<redacted>".to_string(),
+    }
 }
 
 /// `token=VALUE`, `"api_key": "VALUE"`, `Authorization: VALUE` -> the value redacted.
@@ -203,9 +213,11 @@ mod tests {
         assert!(!clean.contains("hunter2"), "{clean}");
         assert!(!clean.contains("s3cr3t"), "{clean}");
         assert!(
-            clean.contains("https://<redacted>@pdns.local:8081/api"),
+            clean.contains("https://admin:<redacted>@pdns.local:8081/api"),
             "{clean}"
         );
+        assert_eq!(sanitize("rediss://***@h:1/0"), "rediss://***@h:1/0");
+        assert_eq!(sanitize("https://ghp_tok9@h/x"), "https://<redacted>@h/x");
     }
 
     #[test]

@@ -265,6 +265,9 @@ fn eab_is_required_and_the_key_is_never_written() {
     // From a file (with a trailing newline, as editors leave it).
     let key_file = rig.env.root().join("eab.key");
     std::fs::write(&key_file, format!("{EAB_HMAC_KEY}\n")).expect("write key file");
+    // A secret file: only its owner may read it (issue 24).
+    let owner_only = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600);
+    std::fs::set_permissions(&key_file, owner_only).expect("chmod key file");
     let from_file = register(
         &rig.env,
         &[

@@ -34,7 +34,7 @@ struct Rig {
 impl Rig {
     fn new() -> Rig {
         let nginx = Nginx::start(
-            "server {\n    listen @PORT0@;\n    server_name nx.example.com www.nx.example.com;\n    root @PREFIX@;\n}\n\
+            "server {\n    listen @PORT0@;\n    server_name nx.example.com;\n    root @PREFIX@;\n}\n\
              server {\n    listen @PORT0@;\n    server_name ny.example.com;\n    root @PREFIX@;\n}\n\
              server {\n    listen @PORT0@;\n    server_name nz.example.com;\n    root @PREFIX@;\n}\n",
         );
