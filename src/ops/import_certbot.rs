@@ -279,6 +279,7 @@ fn issuance(conf: &RenewalConf, ip_addresses: Vec<IpAddr>) -> Result<IssuanceSet
             ),
             None => None,
         },
+        fallback_server: None,
     })
 }
 
