@@ -297,7 +297,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__certonly)
-            opts="-w -d -m -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --webroot-map --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --issuance-timeout --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --pre-hook --post-hook --deploy-hook --no-directory-hooks --dry-run --dry-run-server --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -d -m -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --webroot-map --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --issuance-timeout --fallback-server --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --pre-hook --post-hook --deploy-hook --no-directory-hooks --dry-run --dry-run-server --json --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +424,10 @@ _certwright() {
                     return 0
                     ;;
                 --issuance-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2449,7 +2453,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__run)
-            opts="-w -d -m -i -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --webroot-map --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --issuance-timeout --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --pre-hook --post-hook --deploy-hook --no-directory-hooks --dry-run --dry-run-server --json --installer --redirect --no-redirect --hsts --https-port --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -d -m -i -c -n -v -q -h -V --standalone --nginx --webroot --webroot-path --webroot-map --http-01-port --http-01-address --dns-rfc2136 --dns-rfc2136-credentials --dns-rfc2136-propagation-seconds --dns --dns-credentials --dns-propagation-seconds --dns-cloudflare --dns-cloudflare-credentials --dns-cloudflare-propagation-seconds --dns-route53 --dns-route53-propagation-seconds --dns-resolver --manual --manual-auth-hook --manual-cleanup-hook --preferred-challenges --manual-public-ip-logging-ok --nginx-server-root --nginx-ctl --nginx-path-map --domains --cert-name --key-type --elliptic-curve --rsa-key-size --force-renewal --expand --reuse-key --new-key --preferred-chain --preferred-profile --required-profile --allow-subset-of-names --ip-address --issuance-timeout --fallback-server --email --register-unsafely-without-email --agree-tos --server --staging --ca-bundle --eab-kid --eab-hmac-key-file --eab-hmac-key --csr --cert-path --fullchain-path --chain-path --deploy-pkcs12 --deploy-pkcs12-password-file --deploy-combined --deploy-dir --deploy-owner --deploy-mode --pre-hook --post-hook --deploy-hook --no-directory-hooks --dry-run --dry-run-server --json --installer --redirect --no-redirect --hsts --https-port --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2576,6 +2580,10 @@ _certwright() {
                     return 0
                     ;;
                 --issuance-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,4 +38,6 @@ $sudo bash scripts/fetch-pebble-sid.sh
 bash scripts/install-crossplane.sh
 # moto (PyPI moto[server], in a venv), the Route53 API of the --dns-route53 tests.
 bash scripts/install-moto.sh
+# acme2certifier (PyPI, in a venv), the second ACME server; its tests would install it too.
+bash scripts/install-acme2certifier.sh
 cargo test --locked

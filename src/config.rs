@@ -169,6 +169,9 @@ pub(crate) struct IssuanceSettings {
     /// --issuance-timeout); unset: `DEFAULT_ISSUANCE_TIMEOUT_SECS`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuance_timeout: Option<u64>,
+    /// A second CA a renewal is retried at when the lineage's own CA fails it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_server: Option<crate::types::ServerUrl>,
 }
 
 /// certbot's default for --issuance-timeout.

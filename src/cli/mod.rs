@@ -860,6 +860,13 @@ pub struct IssuanceArgs {
     /// (polled as its Retry-After asks) [default: 90]. Saved for renewals.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub issuance_timeout: Option<u64>,
+
+    /// A second CA (directory URL) a renewal is retried at when this lineage's CA fails it
+    /// (refused, rate limited, unreachable); saved for renewals, "" removes it. Its account
+    /// is the server's stored one, else registered then: for EAB, run `register --server
+    /// URL --eab-kid ... --eab-hmac-key ...` first. --ca-bundle must trust both CAs.
+    #[arg(long, value_name = "URL")]
+    pub fallback_server: Option<String>,
 }
 
 /// certbot's `--csr`: issue for a certificate signing request whose key stays with you.

@@ -770,6 +770,11 @@ fn issuance_choice(args: &IssuanceArgs) -> Result<IssuanceChoice, Error> {
         allow_subset_of_names: args.allow_subset_of_names,
         ip_addresses,
         issuance_timeout: args.issuance_timeout,
+        fallback_server: match args.fallback_server.as_deref() {
+            Some("") => Some(None),
+            Some(url) => Some(Some(url.parse::<ServerUrl>()?)),
+            None => None,
+        },
     })
 }
 

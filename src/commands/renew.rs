@@ -103,9 +103,16 @@ fn report(ctx: &Ctx, req: &RenewRequest, results: &[LineageResult], json: bool) 
     let prefix = if req.dry_run { "(dry run) " } else { "" };
     for r in results {
         let line = match &r.outcome {
-            Outcome::Renewed { version, not_after } => {
-                format!("renewed (version {version}, expires {not_after})")
-            }
+            Outcome::Renewed {
+                version,
+                not_after,
+                fallback_ca,
+            } => match fallback_ca {
+                Some(ca) => format!(
+                    "renewed (version {version}, expires {not_after}) by the fallback CA {ca}"
+                ),
+                None => format!("renewed (version {version}, expires {not_after})"),
+            },
             Outcome::WouldRenew => "renewal would succeed".into(),
             Outcome::NotDue { decision } => format!("not due: {decision}"),
             Outcome::BackingOff { until, last_error } => {

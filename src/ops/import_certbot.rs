@@ -363,6 +363,7 @@ fn issuance(conf: &RenewalConf, ip_addresses: Vec<IpAddr>) -> Result<IssuanceSet
             ),
             None => None,
         },
+        fallback_server: None,
     })
 }
 

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use crate::renew::break_lineage;
-use crate::support::cli::Output;
+use crate::support::certs::Lineage;
+use crate::support::cli::{Env, Output};
 use crate::support::rig::Rig;
 use crate::support::slow_ca::SlowCa;
-use crate::support::{files_below, read_lossy, PebbleOpts};
+use crate::support::{files_below, read_lossy, Pebble, PebbleOpts};
 
 /// With authorization reuse at 100 %, Pebble hands every renewal the valid authorization
 /// of the first issuance: a dry run that skipped it would pass with a broken webroot.
@@ -135,4 +136,41 @@ fn find_key<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::V
         serde_json::Value::Array(a) => a.iter().find_map(|v| find_key(v, key)),
         _ => None,
     }
+}
+
+/// `--fallback-server`: the lineage's CA goes away after issuance; the renewal is retried at
+/// the second CA (its account registered then), and the report says which CA issued.
+#[test]
+fn a_renewal_the_first_ca_fails_is_issued_by_the_fallback_ca() {
+    let port = crate::support::free_port();
+    let first = Pebble::start(PebbleOpts::default().http_port(port));
+    let second = Pebble::start(PebbleOpts::default().http_port(port));
+    let env = Env::new();
+    let bundle = env.root().join("both-cas.pem");
+    let pems = [first.ca_bundle_path(), second.ca_bundle_path()].map(|p| read_lossy(&p));
+    std::fs::write(&bundle, pems.concat()).expect("write the CA bundle");
+    let name = "fallback.example.com";
+    env.cli()
+        .args(["certonly", "--standalone", "--http-01-address", "127.0.0.1"])
+        .args(["--http-01-port", &port.to_string(), "-d", name])
+        .args(env.flags_without_ca_bundle(&first))
+        .arg("--ca-bundle")
+        .arg(&bundle)
+        .args(["--fallback-server", &second.directory_url()])
+        .run()
+        .assert_success();
+    let saved = read_lossy(&env.renewal_conf(name));
+    assert!(saved.contains(&second.directory_url()), "{saved}");
+    drop(first);
+
+    crate::renew::make_due(&env, name);
+    let out = env.renew(&["--json"]);
+    out.assert_success();
+    let json = out.json();
+    let entry = crate::renew::entry(&json, name);
+    assert_eq!(entry["result"], "renewed", "{out}");
+    assert_eq!(entry["fallback_ca"], second.directory_url(), "{out}");
+    assert!(out.stderr.contains("trying the fallback CA"), "{out}");
+    let lineage = Lineage::at(env.live(name));
+    lineage.assert_valid_for(&[name], &second.root_pem_path());
 }

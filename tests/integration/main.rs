@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod acme2certifier;
 mod alerts;
 mod bad_input;
 mod ca_compat;

@@ -75,6 +75,8 @@ pub(crate) struct IssuanceChoice {
     pub allow_subset_of_names: bool,
     pub ip_addresses: Vec<IpAddr>,
     pub issuance_timeout: Option<u64>,
+    /// Some(None): --fallback-server "" (remove the saved one).
+    pub fallback_server: Option<Option<ServerUrl>>,
 }
 
 impl IssuanceChoice {
@@ -103,6 +105,10 @@ impl IssuanceChoice {
             allow_subset_of_names: self.allow_subset_of_names || saved.allow_subset_of_names,
             ip_addresses: self.ip_addresses.clone(),
             issuance_timeout: self.issuance_timeout.or(saved.issuance_timeout),
+            fallback_server: match &self.fallback_server {
+                Some(given) => given.clone(),
+                None => saved.fallback_server,
+            },
         }
     }
 }

@@ -81,6 +81,9 @@ pub(crate) enum Outcome {
     Renewed {
         version: u32,
         not_after: String,
+        /// The fallback CA that issued it, when the lineage's own CA failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fallback_ca: Option<String>,
     },
     /// Dry run: the CA issued a certificate that was then thrown away.
     WouldRenew,
@@ -559,6 +562,19 @@ async fn renew_one(
     let mut obtain_request = renewal_order(&l.config, &server, replaces.as_ref());
     obtain_request.revalidate = req.dry_run;
     let ordered = order_locked(ui, session, store, cert_store, &l.name, &obtain_request).await;
+    let (ordered, fallback) = match (ordered, l.config.issuance.fallback_server.as_ref()) {
+        (Err(e), Some(fallback)) if !req.dry_run && is_the_cas_fault(&e) => {
+            ui.warn(format!(
+                "{}: the CA failed the renewal ({e}); trying the fallback CA {fallback}",
+                l.name
+            ));
+            let fallback_request = renewal_order(&l.config, fallback, None);
+            let ordered =
+                order_locked(ui, session, store, cert_store, &l.name, &fallback_request).await;
+            (ordered, Some(fallback.to_string()))
+        }
+        (ordered, _) => (ordered, None),
+    };
     let mut result = match ordered {
         Ok(Ordered::Elsewhere) => LineageResult::new(&l.name, Outcome::Elsewhere),
         Ok(Ordered::Pulled) => {
@@ -572,7 +588,25 @@ async fn renew_one(
         Err(e) => failed(ui, store, req, &mut l, e),
     };
     result.ari_window_passed = ari_window_passed;
+    if let Outcome::Renewed { fallback_ca, .. } = &mut result.outcome {
+        *fallback_ca = fallback;
+    }
     result
+}
+
+/// A failure another CA might not have: the CA refused or failed the order, or could not
+/// be reached. Not a failed validation (our challenge path), nor our own store or nginx.
+fn is_the_cas_fault(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Acme(
+            AcmeError::Problem(_)
+                | AcmeError::Transport { .. }
+                | AcmeError::Protocol(_)
+                | AcmeError::Timeout { .. }
+                | AcmeError::BadCertificate(_)
+        )
+    )
 }
 
 /// The order for a lineage's renewal, with the account it was issued with (when the server
@@ -664,6 +698,7 @@ async fn renewed(
     let outcome = Outcome::Renewed {
         version: obtained.version,
         not_after: rfc3339(obtained.info.not_after),
+        fallback_ca: None,
     };
     let mut r = LineageResult::new(&l.name, outcome);
     r.hook_error = deploy_lineage(ui, store, &l.name, &l.config, &settings)

@@ -3,6 +3,7 @@
 //! Every test builds its own `Pebble`, `Nginx` and `Env`; ports come from `free_port`, which
 //! never hands out the same port twice within one test binary.
 
+pub mod a2c;
 pub mod bind;
 pub mod certs;
 pub mod cli;
