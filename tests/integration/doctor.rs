@@ -546,3 +546,69 @@ fn renew_dry_run_says_it_renews_nothing_and_whether_anything_will() {
     assert!(last.contains("A dry run renews nothing"), "{out}");
     assert!(!last.contains("Nothing on this machine"), "{out}");
 }
+
+#[test]
+fn dns_01_finds_zone_and_delegation_and_tries_the_credentials() {
+    let bind = Bind::start();
+    let pebble = Pebble::start(PebbleOpts::default());
+    let env = Env::new();
+    let system = tempfile::tempdir().expect("system root");
+    let doctor = |credentials: &Path| {
+        env.cli()
+            .arg("doctor")
+            .args(env.dir_flags())
+            .args(["--server", &pebble.directory_url()])
+            .arg("--ca-bundle")
+            .arg(pebble.ca_bundle_path())
+            .arg("--dns-rfc2136")
+            .arg("--dns-rfc2136-credentials")
+            .arg(credentials)
+            .args(["--dns-resolver", &bind.addr().to_string()])
+            .args([
+                "-d",
+                "www.example.test",
+                "-d",
+                "alias.example.test",
+                "--json",
+            ])
+            .env("CERTWRIGHT_SYSTEM_ROOT", system.path())
+            .run()
+    };
+    let good = bind.write_credentials(env.root(), bind.secret());
+    let out = doctor(&good);
+    out.assert_success();
+    let report = out.json();
+    assert_eq!(report["errors"], 0, "{report:#}");
+    let names = report["names"].as_array().expect("names");
+    assert_eq!(names[0]["zone"], "example.test", "{report:#}");
+    assert_eq!(names[1]["zone"], "delegated.test", "{report:#}");
+    assert_eq!(
+        names[1]["cname_chain"][0],
+        "_acme-challenge.alias.example.test -> alias.acme.delegated.test",
+        "{report:#}"
+    );
+    // The test records were published (the solver waited for them) and removed.
+    assert!(bind.txt("_acme-challenge.www.example.test").is_empty());
+    assert!(bind
+        .txt("alias.acme.delegated.test")
+        .iter()
+        .all(|v| v.contains("zone apex")));
+
+    let wrong = tempfile::tempdir().expect("dir");
+    let bad = bind.write_credentials(
+        wrong.path(),
+        "c2VjcmV0IHRoYXQgaXMgbm90IHRoZSBzZXJ2ZXIncyBrZXk=",
+    );
+    let out = doctor(&bad);
+    out.assert_code(7);
+    let report = out.json();
+    let f = &report["names"][0]["findings"][0];
+    assert_eq!(f["check"], "dns-01", "{report:#}");
+    assert!(
+        f["what"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("could not publish a test TXT record"),
+        "{report:#}"
+    );
+}

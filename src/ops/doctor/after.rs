@@ -98,13 +98,7 @@ fn lookup_for(auth: &Authenticator) -> Lookup {
     if !from_env.is_empty() {
         return Lookup::new(from_env);
     }
-    let solver_resolvers = match auth {
-        Authenticator::DnsRfc2136 { resolvers, .. }
-        | Authenticator::Dns { resolvers, .. }
-        | Authenticator::DnsRoute53 { resolvers, .. }
-        | Authenticator::Manual { resolvers, .. } => resolvers.clone(),
-        _ => Vec::new(),
-    };
+    let solver_resolvers = super::dns01::solver_resolvers(auth);
     if solver_resolvers.is_empty() {
         Lookup::system()
     } else {

@@ -5,6 +5,7 @@
 
 mod after;
 mod dns;
+mod dns01;
 mod http;
 mod limits;
 pub(crate) mod report;
@@ -252,9 +253,7 @@ async fn check_group(
             challenge,
             ..NameReport::default()
         };
-        if is_dns {
-            r.findings.extend(dns::dns01(lookup, name).await);
-        } else {
+        if !is_dns {
             let (resolution, findings) = dns::addresses(lookup, name).await;
             r.addresses = resolution.addresses;
             r.cname_chain = resolution.chain;
@@ -264,7 +263,18 @@ async fn check_group(
         r
     });
     let mut reports = futures_util::future::join_all(per_name).await;
-    if !is_dns {
+    if is_dns {
+        let explicit = dns01::solver_resolvers(&group.authenticator);
+        dns01::check(
+            ui,
+            store,
+            &group.authenticator,
+            lookup,
+            &explicit,
+            &mut reports,
+        )
+        .await;
+    } else {
         probe_http(ui, store, group, &mut reports, nginx_conf).await;
     }
     reports

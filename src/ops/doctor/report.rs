@@ -63,6 +63,9 @@ pub(crate) struct NameReport {
     pub addresses: Vec<IpAddr>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cname_chain: Vec<String>,
+    /// DNS-01: the zone the `_acme-challenge` record goes into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<ProbeReport>,
     pub findings: Vec<Finding>,
@@ -131,6 +134,9 @@ impl Report {
             ));
             for chain in &n.cname_chain {
                 out.push_str(&format!("  CNAME {chain}\n"));
+            }
+            if let Some(zone) = &n.zone {
+                out.push_str(&format!("  zone {zone}\n"));
             }
             push_findings(&mut out, &n.findings);
         }
