@@ -91,6 +91,17 @@ impl Scene {
 
     /// `doctor --webroot` for `names` through the scene's nginx, bind and Pebble.
     fn doctor(&self, names: &[&str], extra: &[&str]) -> super::support::cli::Output {
+        let webroot = self.webroot().display().to_string();
+        self.doctor_with(&["--webroot", "-w", &webroot], names, extra)
+    }
+
+    /// `doctor` with the solver flags `solver`.
+    fn doctor_with(
+        &self,
+        solver: &[&str],
+        names: &[&str],
+        extra: &[&str],
+    ) -> super::support::cli::Output {
         let mut cli = self
             .env
             .cli()
@@ -106,8 +117,7 @@ impl Scene {
             .arg("--nginx-server-root")
             .arg(self.nginx.server_root())
             .env("CERTWRIGHT_SYSTEM_ROOT", self.system.path())
-            .args(["--webroot", "-w"])
-            .arg(self.webroot());
+            .args(solver);
         for n in names {
             cli = cli.args(["-d", &format!("{n}.{ZONE}")]);
         }
@@ -260,6 +270,18 @@ fn a_healthy_name_with_a_renewal_timer_exits_zero_with_no_findings() {
         "{}",
         out.stdout
     );
+
+    // Through the nginx solver too: its temporary location answers, and is removed again.
+    let before = std::fs::read_to_string(s.nginx.site_path()).expect("read site");
+    let out = s.doctor_with(&["--nginx", "--nginx-ctl", "/usr/sbin/nginx"], &["ok"], &[]);
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("ok.doctor.test (http-01, 127.0.0.1): ok"),
+        "{out}"
+    );
+    let after = std::fs::read_to_string(s.nginx.site_path()).expect("read site");
+    assert_eq!(before, after, "the nginx solver's location was left behind");
 }
 
 /// A zone signed with dnssec-signzone whose A record was changed afterwards, its KSK as

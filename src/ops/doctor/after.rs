@@ -71,7 +71,10 @@ async fn probe(
     }];
     // Only nginx's own config explains an answer: a webroot's server is not known.
     let conf = match auth {
-        Authenticator::Nginx { server_root, .. } => http::nginx_config(server_root),
+        Authenticator::Nginx { server_root, .. } => {
+            let main = server_root.join("nginx.conf");
+            http::nginx_config(Some(server_root), &main)
+        }
         _ => None,
     };
     match http::probe_with(ui, solver, port, &targets).await {

@@ -51,7 +51,10 @@ pub(crate) struct DoctorRequest {
     pub server: Option<ServerUrl>,
     pub default_server: ServerUrl,
     pub ca_bundle: Option<PathBuf>,
-    pub nginx_root: PathBuf,
+    /// `--nginx-server-root` when given; else the running master's config is read.
+    pub nginx_root: Option<PathBuf>,
+    /// nginx.conf under the default server root, when no master says otherwise.
+    pub nginx_default_conf: PathBuf,
     pub system_root: PathBuf,
     pub certbot_dir: PathBuf,
     pub json: bool,
@@ -96,7 +99,7 @@ pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<R
     } else {
         Lookup::new(req.resolvers.clone())
     };
-    let nginx_conf = http::nginx_config(&req.nginx_root);
+    let nginx_conf = http::nginx_config(req.nginx_root.as_deref(), &req.nginx_default_conf);
     let mut report = Report {
         schema: 1,
         ..Report::default()
