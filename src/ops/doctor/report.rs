@@ -157,10 +157,8 @@ impl Report {
                     (None, true) => " (dry run only)".into(),
                     (None, false) => String::new(),
                 };
-                out.push_str(&format!(
-                    "  {:?} {:?} at {}: {}{state}\n",
-                    r.client, r.via, r.place, r.text
-                ));
+                let kind = format!("{:?} {:?}", r.client, r.via).to_lowercase();
+                out.push_str(&format!("  {kind} at {}: {}{state}\n", r.place, r.text));
             }
         }
         push_findings(&mut out, &self.renewal);
