@@ -634,3 +634,31 @@ fn dns_01_finds_zone_and_delegation_and_tries_the_credentials() {
         "{report:#}"
     );
 }
+
+#[test]
+fn bad_input_is_refused_before_any_lookup() {
+    let env = Env::new();
+    let run = |args: &[&str]| {
+        env.cli()
+            .arg("doctor")
+            .args(env.dir_flags())
+            .args(["--server", &super::support::cli::dead_server_url()])
+            .args(args)
+            .run()
+    };
+    let out = run(&["-d", "not a name"]);
+    out.assert_code(2);
+    let out = run(&["--webroot", "-w", "/srv/www"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("--webroot in doctor needs the -d names"),
+        "{out}"
+    );
+    let out = run(&["--cert-name", "nothing-here"]);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("no certificate named nothing-here"),
+        "{out}"
+    );
+}
