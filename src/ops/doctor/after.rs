@@ -35,6 +35,10 @@ pub(crate) async fn after_failure(
     } else {
         let (resolution, found) = dns::addresses(&lookup, identifier).await;
         findings.extend(found);
+        // No resolver answered at all: asking again for CAA would only wait as long again.
+        if resolution.addresses.is_empty() && resolution.problem.is_none() {
+            return lines(&findings);
+        }
         // --manual's hooks are the user's: not run again for a diagnosis.
         let manual = matches!(auth, Authenticator::Manual { .. });
         if !resolution.addresses.is_empty() && !manual {
@@ -47,6 +51,11 @@ pub(crate) async fn after_failure(
         account: dns::Account::NotChecked,
     };
     findings.extend(dns::caa(&lookup, identifier, &ctx).await);
+    lines(&findings)
+}
+
+/// The errors among `findings`, one line each.
+fn lines(findings: &[Finding]) -> Vec<String> {
     findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
