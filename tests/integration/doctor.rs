@@ -662,3 +662,65 @@ fn bad_input_is_refused_before_any_lookup() {
         "{out}"
     );
 }
+
+#[test]
+fn a_failed_renewal_alert_carries_the_findings() {
+    use super::support::webhook::{Behaviour, Receiver};
+    let served = "server {\n    listen 127.0.0.1:@PORT0@;\n    server_name alert.example.test;\n    root @PREFIX@/www;\n}\n";
+    let nginx = Nginx::start(served);
+    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
+    let env = Env::new();
+    env.cli()
+        .arg("certonly")
+        .args(env.flags(&pebble))
+        .args([
+            "--nginx",
+            "--nginx-ctl",
+            "/usr/sbin/nginx",
+            "--nginx-server-root",
+        ])
+        .arg(nginx.server_root())
+        .args([
+            "--http-01-port",
+            &nginx.port(0).to_string(),
+            "-d",
+            "alert.example.test",
+        ])
+        .run()
+        .assert_success();
+    // Then someone adds a rule in front of every path (the renewal's reload picks it up).
+    let site = nginx.site_path();
+    let text = std::fs::read_to_string(&site).expect("read site");
+    std::fs::write(
+        &site,
+        text.replace("    root ", "    return 403;\n    root "),
+    )
+    .expect("write site");
+    let hook = Receiver::start(Behaviour::Status(200));
+    let out = env
+        .cli()
+        .arg("renew")
+        .args(env.dir_flags())
+        .args([
+            "--no-random-sleep-on-renew",
+            "--force-renewal",
+            "--notify-webhook",
+        ])
+        .arg(hook.url("/alerts"))
+        .env("CERTWRIGHT_DOCTOR_RESOLVER", pebble.dns_addr().to_string())
+        .run();
+    out.assert_code(1);
+    let line = line_of(&site, "return 403;");
+    let expected = format!(
+        "doctor: nginx answers 403 for /.well-known/acme-challenge/ at {}:{line} (`return 403;`)",
+        nginx.server_root().join("sites-enabled/default").display()
+    );
+    let alerts = hook.received();
+    let failed = alerts
+        .iter()
+        .map(|r| r.json())
+        .find(|b| b["event"]["kind"] == "renewal_failed")
+        .unwrap_or_else(|| panic!("no renewal_failed alert\n{out}"));
+    let error = failed["event"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains(&expected), "{error}\n{out}");
+}
