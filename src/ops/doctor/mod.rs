@@ -228,15 +228,22 @@ async fn ca_report(server: &ServerUrl, ca_bundle: Option<&std::path::Path>) -> C
         .and_then(parse_http_date)
         .map(|at| (OffsetDateTime::now_utc() - at).whole_seconds());
     out.clock_skew_seconds = skew;
-    if let Some(s) = skew.filter(|s| s.abs() > MAX_SKEW_SECONDS) {
-        out.findings.push(Finding::warning(
+    out.findings
+        .extend(skew.and_then(|s| skew_finding(s, server)));
+    out
+}
+
+/// A warning when this host's clock is more than `MAX_SKEW_SECONDS` off the CA's.
+fn skew_finding(skew: i64, server: &ServerUrl) -> Option<Finding> {
+    (skew.abs() > MAX_SKEW_SECONDS).then(|| {
+        let side = if skew > 0 { "ahead of" } else { "behind" };
+        Finding::warning(
             "clock",
-            format!("this host's clock is {} s {} the CA's (its Date header)", s.abs(), if s > 0 { "ahead of" } else { "behind" }),
+            format!("this host's clock is {} s {side} the CA's (its Date header)", skew.abs()),
             server.to_string(),
             "synchronise the clock (systemd-timesyncd, chrony): renewal times and certificate checks depend on it".into(),
-        ));
-    }
-    out
+        )
+    })
 }
 
 /// DNS and CAA for every name at once, then one publish-and-probe round for HTTP-01.
@@ -326,5 +333,22 @@ async fn probe_http(
                 "fix the solver's set-up; certonly/renew would fail the same way".into(),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_off_by_more_than_a_minute_is_a_warning() {
+        let server: ServerUrl = "https://ca.test/dir".parse().expect("url");
+        assert!(skew_finding(60, &server).is_none());
+        assert!(skew_finding(-60, &server).is_none());
+        let ahead = skew_finding(300, &server).expect("finding");
+        assert!(ahead.what.contains("300 s ahead of"), "{}", ahead.what);
+        assert_eq!(ahead.severity, report::Severity::Warning);
+        let behind = skew_finding(-90, &server).expect("finding");
+        assert!(behind.what.contains("90 s behind"), "{}", behind.what);
     }
 }
