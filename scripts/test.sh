@@ -15,6 +15,8 @@ for bin in pebble pebble-challtestsrv openssl; do command -v "$bin" >/dev/null |
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/sbin/named ] || missing+=(bind9)
 for bin in dig nsupdate; do command -v "$bin" >/dev/null || missing+=(bind9-dnsutils); done
+# doctor's DNSSEC test signs a zone with these.
+for bin in dnssec-keygen dnssec-signzone; do command -v "$bin" >/dev/null || missing+=(bind9-utils); done
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 command -v promtool >/dev/null || missing+=(prometheus)
 [ -x /usr/sbin/pdns_server ] || missing+=(pdns-server)
@@ -27,7 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends pebble nginx openssl ca-certificates redis-server \
-    bind9 bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3 python3-aiosmtpd prometheus \
+    bind9 bind9-dnsutils bind9-utils pdns-server pdns-backend-sqlite3 sqlite3 python3-aiosmtpd prometheus \
     openjdk-17-jre-headless haproxy util-linux
 fi
 # Debian sid's pebble (ARI, profiles) in /opt/pebble-sid; does nothing when already there.
