@@ -105,7 +105,19 @@ pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<R
         ..Report::default()
     };
     for group in &groups {
-        let ca = ca_report(&group.server, group.ca_bundle.as_deref()).await;
+        // Lineages share CAs: each directory is read once.
+        let seen = report
+            .cas
+            .iter()
+            .position(|c| c.server == group.server.as_str());
+        let ca = match seen {
+            Some(i) => report.cas[i].clone(),
+            None => {
+                let ca = ca_report(&group.server, group.ca_bundle.as_deref()).await;
+                report.cas.push(ca.clone());
+                ca
+            }
+        };
         let identities = dns::identities(&ca.caa_identities, group.server.as_str());
         let caa = dns::CaaContext {
             identities: &identities,
@@ -123,7 +135,6 @@ pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<R
             first.findings.extend(hints);
         }
         report.names.extend(names);
-        report.cas.push(ca);
     }
     let (renewers, findings) = setup::check(&req.system_root, &req.certbot_dir, &our_names);
     report.renewers = renewers;
