@@ -62,7 +62,11 @@ pub(crate) struct DoctorRequest {
 
 /// Names checked together: one solver, one CA.
 struct Group {
+    /// Every name, once.
     names: Vec<String>,
+    /// The name sets ordered together (each lineage's, or the -d names): rate limits count
+    /// per set.
+    sets: Vec<Vec<String>>,
     authenticator: Authenticator,
     server: ServerUrl,
     ca_bundle: Option<PathBuf>,
@@ -79,12 +83,31 @@ impl Group {
         default_port: u16,
     ) -> Group {
         Group {
+            sets: vec![names.clone()],
             names,
             port: http::http_port(&authenticator).unwrap_or(default_port),
             authenticator,
             server,
             ca_bundle,
         }
+    }
+}
+
+impl Group {
+    fn same_round(&self, other: &Group) -> bool {
+        self.authenticator == other.authenticator
+            && self.server == other.server
+            && self.ca_bundle == other.ca_bundle
+            && self.port == other.port
+    }
+
+    fn absorb(&mut self, other: Group) {
+        for n in &other.names {
+            if !self.names.contains(n) {
+                self.names.push(n.clone());
+            }
+        }
+        self.sets.extend(other.sets);
     }
 }
 
@@ -130,9 +153,11 @@ pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<R
         };
         let mut names = check_group(ui, store, group, &lookup, &caa, nginx_conf.as_ref()).await;
         let letsencrypt = ca.server.contains(".letsencrypt.org/");
-        if let Some(first) = names.first_mut() {
-            let hints = limits::hints(&issued, &failures, &group.names, letsencrypt, now);
-            first.findings.extend(hints);
+        for set in &group.sets {
+            let hints = limits::hints(&issued, &failures, set, letsencrypt, now);
+            if let Some(first) = names.iter_mut().find(|n| Some(&n.name) == set.first()) {
+                first.findings.extend(hints);
+            }
         }
         report.names.extend(names);
     }
@@ -180,19 +205,24 @@ fn groups(store: &Store, req: &DoctorRequest) -> Result<(Vec<Group>, Lineages), 
     for wanted in &req.cert_names {
         require_config(store, wanted)?;
     }
-    let groups = configs
+    let mut groups: Vec<Group> = Vec::new();
+    let wanted = configs
         .into_iter()
-        .filter(|c| req.cert_names.is_empty() || req.cert_names.contains(&c.cert_name))
-        .map(|c| {
-            Group::new(
-                c.domains.iter().map(|d| d.as_str().to_string()).collect(),
-                req.authenticator.clone().unwrap_or(c.authenticator),
-                req.server.clone().unwrap_or(c.server),
-                req.ca_bundle.clone().or(c.ca_bundle),
-                req.http_01_port,
-            )
-        })
-        .collect();
+        .filter(|c| req.cert_names.is_empty() || req.cert_names.contains(&c.cert_name));
+    for c in wanted {
+        let group = Group::new(
+            c.domains.iter().map(|d| d.as_str().to_string()).collect(),
+            req.authenticator.clone().unwrap_or(c.authenticator),
+            req.server.clone().unwrap_or(c.server),
+            req.ca_bundle.clone().or(c.ca_bundle),
+            req.http_01_port,
+        );
+        // Lineages with the same solver and CA are checked in one publish-and-probe round.
+        match groups.iter_mut().find(|g| g.same_round(&group)) {
+            Some(g) => g.absorb(group),
+            None => groups.push(group),
+        }
+    }
     Ok((groups, ours))
 }
 
