@@ -412,6 +412,8 @@ fn renewal_set_up_findings_name_their_cron_line_and_certbot_overlap() {
         rig.certonly("renewed.example.test", &["--force-renewal"])
             .assert_success();
     }
+    // A second lineage with the same solver and CA: checked in the same round.
+    rig.certonly("second.example.test", &[]).assert_success();
     let root = tempfile::tempdir().expect("system root");
     let crontabs = root.path().join("var/spool/cron/crontabs");
     std::fs::create_dir_all(&crontabs).expect("mkdir");
@@ -456,6 +458,19 @@ fn renewal_set_up_findings_name_their_cron_line_and_certbot_overlap() {
         "{report:#}"
     );
     assert_eq!(report["errors"], 0, "{report:#}");
+    assert_eq!(
+        report["names"][1]["name"], "second.example.test",
+        "{report:#}"
+    );
+    assert_eq!(
+        report["names"][1]["findings"],
+        serde_json::json!([]),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["names"][1]["probes"][0]["answered"], true,
+        "{report:#}"
+    );
     let limit = &report["names"][0]["findings"][0];
     assert_eq!(limit["check"], "rate-limit", "{report:#}");
     assert_eq!(limit["severity"], "warning", "{report:#}");
