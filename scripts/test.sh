@@ -15,6 +15,7 @@ for bin in pebble pebble-challtestsrv openssl; do command -v "$bin" >/dev/null |
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/sbin/named ] || missing+=(bind9)
 for bin in dig nsupdate; do command -v "$bin" >/dev/null || missing+=(bind9-dnsutils); done
+# doctor's DNSSEC test signs a zone with these; the prompt tests run under script(1).
 for bin in dnssec-keygen dnssec-signzone; do command -v "$bin" >/dev/null || missing+=(bind9-utils); done
 command -v script >/dev/null || missing+=(bsdutils)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)

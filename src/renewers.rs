@@ -141,35 +141,30 @@ fn dir_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn cron_file(path: &Path, with_user: bool, systemd: bool) -> Vec<Renewer> {
-    let Some(text) = read_cron(path) else {
-        return Vec::new();
-    };
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let command = cron_command(line, with_user)?;
-            renewer_in(command, systemd).map(|(client, dry_run_only, inactive)| Renewer {
-                client,
-                via: Via::Cron,
-                place: format!("{}:{}", path.display(), i + 1),
-                text: line.trim().to_string(),
-                dry_run_only,
-                inactive,
-            })
-        })
-        .collect()
+    lines_of(path, systemd, Some(with_user))
 }
 
 /// A periodic script (cron.daily...): any line that runs a renewal.
 fn script_file(path: &Path, systemd: bool) -> Vec<Renewer> {
+    lines_of(path, systemd, None)
+}
+
+/// The renewals in a file's lines: crontab lines (with or without a user field), or, for
+/// `None`, every uncommented line of a script.
+fn lines_of(path: &Path, systemd: bool, crontab_user: Option<bool>) -> Vec<Renewer> {
     let Some(text) = read_cron(path) else {
         return Vec::new();
     };
     text.lines()
         .enumerate()
-        .filter(|(_, l)| !l.trim_start().starts_with('#'))
         .filter_map(|(i, line)| {
-            renewer_in(line, systemd).map(|(client, dry_run_only, inactive)| Renewer {
+            let command = match crontab_user {
+                Some(with_user) => cron_command(line, with_user)?,
+                None if line.trim_start().starts_with('#') => return None,
+                None => line,
+            };
+            let (client, dry_run_only, inactive) = renewer_in(command, systemd)?;
+            Some(Renewer {
                 client,
                 via: Via::Cron,
                 place: format!("{}:{}", path.display(), i + 1),

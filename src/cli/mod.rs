@@ -227,6 +227,7 @@ pub enum Command {
     /// address probed as the CA would, CNAME chains, NXDOMAIN/SERVFAIL), DNSSEC, CAA, the
     /// HTTP path (redirects; nginx's block and location by file:line), the CA's clock; and
     /// whether anything will renew. Orders nothing; removes what it publishes to probe.
+    /// --dns-resolver names the resolvers every lookup asks (default: resolv.conf's).
     /// Exit 7 when a finding would make validation fail; warnings alone exit 0.
     Doctor(DoctorArgs),
     /// Add the redirect to https and/or HSTS to a lineage installed in nginx (certbot's

@@ -45,6 +45,7 @@ use super::{
     AlertArgs, AlertTargetArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs,
     CurveArg, DaemonArgs, DeployArgs, DoctorArgs, EabArgs, GlobalArgs, HookArgs, InstallerArgs,
     IssuanceArgs, KeyTypeArg, NginxArgs, RenewArgs, RenewOverrideArgs, ServerArgs,
+    DEFAULT_NGINX_ROOT,
 };
 
 /// The global flags.
@@ -1214,7 +1215,9 @@ pub(crate) fn doctor(
             .transpose()?,
         default_server: server(None, false)?,
         ca_bundle: ca_bundle(args.server.ca_bundle.as_deref())?,
-        nginx_root: args.nginx.nginx_server_root.clone(),
+        nginx_root: (args.nginx.nginx_server_root.as_path() != Path::new(DEFAULT_NGINX_ROOT))
+            .then(|| args.nginx.nginx_server_root.clone()),
+        nginx_default_conf: Path::new(DEFAULT_NGINX_ROOT).join("nginx.conf"),
         system_root: args.system_root.clone(),
         certbot_dir: args.certbot_dir.clone(),
         json: args.json,

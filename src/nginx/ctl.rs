@@ -155,6 +155,39 @@ pub fn accepting_workers(master: u32) -> Option<Vec<u32>> {
     Some(workers)
 }
 
+/// The config files of the running nginx masters, from their process titles
+/// (`nginx: master process /usr/sbin/nginx -c FILE`); a master started without `-c` reads
+/// the compiled-in default, given as `default`.
+pub fn running_master_configs(default: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = Vec::new();
+    for entry in entries.flatten() {
+        let raw = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let title =
+            String::from_utf8_lossy(raw.split(|b| *b == 0).next().unwrap_or_default()).into_owned();
+        if let Some(conf) = master_config(&title, default) {
+            if !out.contains(&conf) {
+                out.push(conf);
+            }
+        }
+    }
+    out
+}
+
+/// The config a master's title names; None for any other process.
+fn master_config(title: &str, default: &Path) -> Option<PathBuf> {
+    let rest = title.strip_prefix("nginx: master process")?;
+    let mut words = rest.split_whitespace();
+    while let Some(w) = words.next() {
+        if w == "-c" {
+            return words.next().map(PathBuf::from);
+        }
+    }
+    Some(default.to_path_buf())
+}
+
 /// The main-context `pid` file, resolved against the config's prefix.
 fn pid_directive(config: &super::Config) -> Option<PathBuf> {
     let mut found = None;
@@ -170,4 +203,26 @@ fn output_text(out: &Finished) -> String {
     let mut text = out.stderr.clone();
     text.push_str(&out.stdout);
     text.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_titles_name_their_config() {
+        let d = Path::new("/etc/nginx/nginx.conf");
+        assert_eq!(
+            master_config(
+                "nginx: master process /usr/sbin/nginx -c /srv/n.conf -g daemon off;",
+                d
+            ),
+            Some(PathBuf::from("/srv/n.conf"))
+        );
+        assert_eq!(
+            master_config("nginx: master process /usr/sbin/nginx", d),
+            Some(d.to_path_buf())
+        );
+        assert_eq!(master_config("nginx: worker process", d), None);
+    }
 }

@@ -49,7 +49,7 @@ use crate::error::NginxError;
 pub use answer::{Answering, Place};
 pub use authenticator::{challenge_probe_ip, plan_challenge_removal, plan_challenges, Challenge};
 pub use checkpoint::{apply, interrupted_pending, recover, rollback, Checkpoint, RollbackReport};
-pub use ctl::{accepting_workers, master_children, Ctl};
+pub use ctl::{accepting_workers, master_children, running_master_configs, Ctl};
 pub use edit::{chain_edits, unified_diff, FileEdit};
 pub use parse::{decode, encode, print, Body, ConfFile, Directive, Node, Word};
 pub use patch::{

@@ -91,6 +91,17 @@ impl Scene {
 
     /// `doctor --webroot` for `names` through the scene's nginx, bind and Pebble.
     fn doctor(&self, names: &[&str], extra: &[&str]) -> super::support::cli::Output {
+        let webroot = self.webroot().display().to_string();
+        self.doctor_with(&["--webroot", "-w", &webroot], names, extra)
+    }
+
+    /// `doctor` with the solver flags `solver`.
+    fn doctor_with(
+        &self,
+        solver: &[&str],
+        names: &[&str],
+        extra: &[&str],
+    ) -> super::support::cli::Output {
         let mut cli = self
             .env
             .cli()
@@ -106,8 +117,7 @@ impl Scene {
             .arg("--nginx-server-root")
             .arg(self.nginx.server_root())
             .env("CERTWRIGHT_SYSTEM_ROOT", self.system.path())
-            .args(["--webroot", "-w"])
-            .arg(self.webroot());
+            .args(solver);
         for n in names {
             cli = cli.args(["-d", &format!("{n}.{ZONE}")]);
         }
@@ -260,6 +270,18 @@ fn a_healthy_name_with_a_renewal_timer_exits_zero_with_no_findings() {
         "{}",
         out.stdout
     );
+
+    // Through the nginx solver too: its temporary location answers, and is removed again.
+    let before = std::fs::read_to_string(s.nginx.site_path()).expect("read site");
+    let out = s.doctor_with(&["--nginx", "--nginx-ctl", "/usr/sbin/nginx"], &["ok"], &[]);
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("ok.doctor.test (http-01, 127.0.0.1): ok"),
+        "{out}"
+    );
+    let after = std::fs::read_to_string(s.nginx.site_path()).expect("read site");
+    assert_eq!(before, after, "the nginx solver's location was left behind");
 }
 
 /// A zone signed with dnssec-signzone whose A record was changed afterwards, its KSK as
@@ -390,6 +412,8 @@ fn renewal_set_up_findings_name_their_cron_line_and_certbot_overlap() {
         rig.certonly("renewed.example.test", &["--force-renewal"])
             .assert_success();
     }
+    // A second lineage with the same solver and CA: checked in the same round.
+    rig.certonly("second.example.test", &[]).assert_success();
     let root = tempfile::tempdir().expect("system root");
     let crontabs = root.path().join("var/spool/cron/crontabs");
     std::fs::create_dir_all(&crontabs).expect("mkdir");
@@ -434,6 +458,19 @@ fn renewal_set_up_findings_name_their_cron_line_and_certbot_overlap() {
         "{report:#}"
     );
     assert_eq!(report["errors"], 0, "{report:#}");
+    assert_eq!(
+        report["names"][1]["name"], "second.example.test",
+        "{report:#}"
+    );
+    assert_eq!(
+        report["names"][1]["findings"],
+        serde_json::json!([]),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["names"][1]["probes"][0]["answered"], true,
+        "{report:#}"
+    );
     let limit = &report["names"][0]["findings"][0];
     assert_eq!(limit["check"], "rate-limit", "{report:#}");
     assert_eq!(limit["severity"], "warning", "{report:#}");
@@ -545,4 +582,160 @@ fn renew_dry_run_says_it_renews_nothing_and_whether_anything_will() {
     let last = out.stdout.lines().last().unwrap_or_default().to_string();
     assert!(last.contains("A dry run renews nothing"), "{out}");
     assert!(!last.contains("Nothing on this machine"), "{out}");
+}
+
+#[test]
+fn dns_01_finds_zone_and_delegation_and_tries_the_credentials() {
+    let bind = Bind::start();
+    let pebble = Pebble::start(PebbleOpts::default());
+    let env = Env::new();
+    let system = tempfile::tempdir().expect("system root");
+    let doctor = |credentials: &Path| {
+        env.cli()
+            .arg("doctor")
+            .args(env.dir_flags())
+            .args(["--server", &pebble.directory_url()])
+            .arg("--ca-bundle")
+            .arg(pebble.ca_bundle_path())
+            .arg("--dns-rfc2136")
+            .arg("--dns-rfc2136-credentials")
+            .arg(credentials)
+            .args(["--dns-resolver", &bind.addr().to_string()])
+            .args([
+                "-d",
+                "www.example.test",
+                "-d",
+                "alias.example.test",
+                "--json",
+            ])
+            .env("CERTWRIGHT_SYSTEM_ROOT", system.path())
+            .run()
+    };
+    let good = bind.write_credentials(env.root(), bind.secret());
+    let out = doctor(&good);
+    out.assert_success();
+    let report = out.json();
+    assert_eq!(report["errors"], 0, "{report:#}");
+    let names = report["names"].as_array().expect("names");
+    assert_eq!(names[0]["zone"], "example.test", "{report:#}");
+    assert_eq!(names[1]["zone"], "delegated.test", "{report:#}");
+    assert_eq!(
+        names[1]["cname_chain"][0],
+        "_acme-challenge.alias.example.test -> alias.acme.delegated.test",
+        "{report:#}"
+    );
+    // The test records were published (the solver waited for them) and removed.
+    assert!(bind.txt("_acme-challenge.www.example.test").is_empty());
+    assert!(bind
+        .txt("alias.acme.delegated.test")
+        .iter()
+        .all(|v| v.contains("zone apex")));
+
+    let wrong = tempfile::tempdir().expect("dir");
+    let bad = bind.write_credentials(
+        wrong.path(),
+        "c2VjcmV0IHRoYXQgaXMgbm90IHRoZSBzZXJ2ZXIncyBrZXk=",
+    );
+    let out = doctor(&bad);
+    out.assert_code(7);
+    let report = out.json();
+    let f = &report["names"][0]["findings"][0];
+    assert_eq!(f["check"], "dns-01", "{report:#}");
+    assert!(
+        f["what"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("could not publish a test TXT record"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn bad_input_is_refused_before_any_lookup() {
+    let env = Env::new();
+    let run = |args: &[&str]| {
+        env.cli()
+            .arg("doctor")
+            .args(env.dir_flags())
+            .args(["--server", &super::support::cli::dead_server_url()])
+            .args(args)
+            .run()
+    };
+    let out = run(&["-d", "not a name"]);
+    out.assert_code(2);
+    let out = run(&["--webroot", "-w", "/srv/www"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("--webroot in doctor needs the -d names"),
+        "{out}"
+    );
+    let out = run(&["--cert-name", "nothing-here"]);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("no certificate named nothing-here"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_failed_renewal_alert_carries_the_findings() {
+    use super::support::webhook::{Behaviour, Receiver};
+    let served = "server {\n    listen 127.0.0.1:@PORT0@;\n    server_name alert.example.test;\n    root @PREFIX@/www;\n}\n";
+    let nginx = Nginx::start(served);
+    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
+    let env = Env::new();
+    env.cli()
+        .arg("certonly")
+        .args(env.flags(&pebble))
+        .args([
+            "--nginx",
+            "--nginx-ctl",
+            "/usr/sbin/nginx",
+            "--nginx-server-root",
+        ])
+        .arg(nginx.server_root())
+        .args([
+            "--http-01-port",
+            &nginx.port(0).to_string(),
+            "-d",
+            "alert.example.test",
+        ])
+        .run()
+        .assert_success();
+    // Then someone adds a rule in front of every path (the renewal's reload picks it up).
+    let site = nginx.site_path();
+    let text = std::fs::read_to_string(&site).expect("read site");
+    std::fs::write(
+        &site,
+        text.replace("    root ", "    return 403;\n    root "),
+    )
+    .expect("write site");
+    let hook = Receiver::start(Behaviour::Status(200));
+    let out = env
+        .cli()
+        .arg("renew")
+        .args(env.dir_flags())
+        .args([
+            "--no-random-sleep-on-renew",
+            "--force-renewal",
+            "--notify-webhook",
+        ])
+        .arg(hook.url("/alerts"))
+        .env("CERTWRIGHT_DOCTOR_RESOLVER", pebble.dns_addr().to_string())
+        .run();
+    out.assert_code(1);
+    let line = line_of(&site, "return 403;");
+    let expected = format!(
+        "doctor: nginx answers 403 for /.well-known/acme-challenge/ at {}:{line} (`return 403;`)",
+        nginx.server_root().join("sites-enabled/default").display()
+    );
+    let alerts = hook.received();
+    let failed = alerts
+        .iter()
+        .map(|r| r.json())
+        .find(|b| b["event"]["kind"] == "renewal_failed")
+        .unwrap_or_else(|| panic!("no renewal_failed alert\n{out}"));
+    let error = failed["event"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains(&expected), "{error}\n{out}");
 }

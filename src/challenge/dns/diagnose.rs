@@ -272,6 +272,32 @@ async fn servfail(
     })
 }
 
+/// The zone's SOA serial at each server (or why it did not say), to see whether they agree.
+pub async fn soa_serials(
+    servers: &[SocketAddr],
+    zone: &str,
+) -> Result<Vec<(SocketAddr, Result<u32, String>)>, DnsError> {
+    let name = fqdn(zone)?;
+    let asks = servers.iter().map(|server| {
+        let name = name.clone();
+        async move {
+            let serial = match query(*server, &name, RecordType::SOA, false).await {
+                Ok(reply) => reply
+                    .answers
+                    .iter()
+                    .find_map(|(_, d)| match d {
+                        RData::SOA(soa) => Some(soa.serial),
+                        _ => None,
+                    })
+                    .ok_or_else(|| format!("no SOA ({})", reply.rcode)),
+                Err(e) => Err(e),
+            };
+            (*server, serial)
+        }
+    });
+    Ok(futures_util::future::join_all(asks).await)
+}
+
 /// RFC 8659 section 3: the CAA set at the name, else at its parent, and so on up to (not
 /// including) the root. A SERVFAIL is returned as such: CAs must not issue then.
 pub async fn relevant_caa(

@@ -35,6 +35,10 @@ pub(crate) async fn after_failure(
     } else {
         let (resolution, found) = dns::addresses(&lookup, identifier).await;
         findings.extend(found);
+        // No resolver answered at all: asking again for CAA would only wait as long again.
+        if resolution.addresses.is_empty() && resolution.problem.is_none() {
+            return lines(&findings);
+        }
         // --manual's hooks are the user's: not run again for a diagnosis.
         let manual = matches!(auth, Authenticator::Manual { .. });
         if !resolution.addresses.is_empty() && !manual {
@@ -47,6 +51,11 @@ pub(crate) async fn after_failure(
         account: dns::Account::NotChecked,
     };
     findings.extend(dns::caa(&lookup, identifier, &ctx).await);
+    lines(&findings)
+}
+
+/// The errors among `findings`, one line each.
+fn lines(findings: &[Finding]) -> Vec<String> {
     findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -71,7 +80,10 @@ async fn probe(
     }];
     // Only nginx's own config explains an answer: a webroot's server is not known.
     let conf = match auth {
-        Authenticator::Nginx { server_root, .. } => http::nginx_config(server_root),
+        Authenticator::Nginx { server_root, .. } => {
+            let main = server_root.join("nginx.conf");
+            http::nginx_config(Some(server_root), &main)
+        }
         _ => None,
     };
     match http::probe_with(ui, solver, port, &targets).await {
@@ -98,13 +110,7 @@ fn lookup_for(auth: &Authenticator) -> Lookup {
     if !from_env.is_empty() {
         return Lookup::new(from_env);
     }
-    let solver_resolvers = match auth {
-        Authenticator::DnsRfc2136 { resolvers, .. }
-        | Authenticator::Dns { resolvers, .. }
-        | Authenticator::DnsRoute53 { resolvers, .. }
-        | Authenticator::Manual { resolvers, .. } => resolvers.clone(),
-        _ => Vec::new(),
-    };
+    let solver_resolvers = super::dns01::solver_resolvers(auth);
     if solver_resolvers.is_empty() {
         Lookup::system()
     } else {

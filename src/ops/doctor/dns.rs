@@ -315,13 +315,18 @@ fn rfc8657_findings(
 pub(super) async fn dns01(lookup: &Lookup, name: &str) -> Vec<Finding> {
     match dns::locate(name, lookup).await {
         Ok(_) => Vec::new(),
-        Err(e) => vec![Finding::error(
-            "dns-01",
-            format!("cannot find where the TXT record for {name} goes: {e}"),
-            dns::challenge_name(name),
-            "check the zone exists at the resolvers, and any _acme-challenge CNAME's target".into(),
-        )],
+        Err(e) => vec![locate_failure(name, &e)],
     }
+}
+
+/// No zone (or no end of the CNAME chain) for a name's `_acme-challenge` record.
+pub(super) fn locate_failure(name: &str, e: &DnsError) -> Finding {
+    Finding::error(
+        "dns-01",
+        format!("cannot find where the TXT record for {name} goes: {e}"),
+        dns::challenge_name(name),
+        "check the zone exists at the resolvers, and any _acme-challenge CNAME's target".into(),
+    )
 }
 
 #[cfg(test)]

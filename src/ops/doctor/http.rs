@@ -278,8 +278,15 @@ fn served_by_nginx(hop: &probe::Hop) -> bool {
         .is_some_and(|s| s.to_ascii_lowercase().starts_with("nginx"))
 }
 
-/// nginx's configuration, when there is one to explain answers with.
-pub(super) fn nginx_config(server_root: &Path) -> Option<nginx::Config> {
-    let main = server_root.join("nginx.conf");
+/// nginx's configuration, when there is one to explain answers with: `server_root`'s
+/// nginx.conf when given, else the one running master's `-c` file, else `default`.
+pub(super) fn nginx_config(server_root: Option<&Path>, default: &Path) -> Option<nginx::Config> {
+    let main = match server_root {
+        Some(root) => root.join("nginx.conf"),
+        None => match nginx::running_master_configs(default).as_slice() {
+            [only] => only.clone(),
+            _ => default.to_path_buf(),
+        },
+    };
     main.exists().then(|| nginx::load(&main).ok()).flatten()
 }

@@ -5,6 +5,7 @@
 
 mod after;
 mod dns;
+mod dns01;
 mod http;
 mod limits;
 pub(crate) mod report;
@@ -50,7 +51,10 @@ pub(crate) struct DoctorRequest {
     pub server: Option<ServerUrl>,
     pub default_server: ServerUrl,
     pub ca_bundle: Option<PathBuf>,
-    pub nginx_root: PathBuf,
+    /// `--nginx-server-root` when given; else the running master's config is read.
+    pub nginx_root: Option<PathBuf>,
+    /// nginx.conf under the default server root, when no master says otherwise.
+    pub nginx_default_conf: PathBuf,
     pub system_root: PathBuf,
     pub certbot_dir: PathBuf,
     pub json: bool,
@@ -58,7 +62,11 @@ pub(crate) struct DoctorRequest {
 
 /// Names checked together: one solver, one CA.
 struct Group {
+    /// Every name, once.
     names: Vec<String>,
+    /// The name sets ordered together (each lineage's, or the -d names): rate limits count
+    /// per set.
+    sets: Vec<Vec<String>>,
     authenticator: Authenticator,
     server: ServerUrl,
     ca_bundle: Option<PathBuf>,
@@ -75,12 +83,31 @@ impl Group {
         default_port: u16,
     ) -> Group {
         Group {
+            sets: vec![names.clone()],
             names,
             port: http::http_port(&authenticator).unwrap_or(default_port),
             authenticator,
             server,
             ca_bundle,
         }
+    }
+}
+
+impl Group {
+    fn same_round(&self, other: &Group) -> bool {
+        self.authenticator == other.authenticator
+            && self.server == other.server
+            && self.ca_bundle == other.ca_bundle
+            && self.port == other.port
+    }
+
+    fn absorb(&mut self, other: Group) {
+        for n in &other.names {
+            if !self.names.contains(n) {
+                self.names.push(n.clone());
+            }
+        }
+        self.sets.extend(other.sets);
     }
 }
 
@@ -95,13 +122,25 @@ pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<R
     } else {
         Lookup::new(req.resolvers.clone())
     };
-    let nginx_conf = http::nginx_config(&req.nginx_root);
+    let nginx_conf = http::nginx_config(req.nginx_root.as_deref(), &req.nginx_default_conf);
     let mut report = Report {
         schema: 1,
         ..Report::default()
     };
     for group in &groups {
-        let ca = ca_report(&group.server, group.ca_bundle.as_deref()).await;
+        // Lineages share CAs: each directory is read once.
+        let seen = report
+            .cas
+            .iter()
+            .position(|c| c.server == group.server.as_str());
+        let ca = match seen {
+            Some(i) => report.cas[i].clone(),
+            None => {
+                let ca = ca_report(&group.server, group.ca_bundle.as_deref()).await;
+                report.cas.push(ca.clone());
+                ca
+            }
+        };
         let identities = dns::identities(&ca.caa_identities, group.server.as_str());
         let caa = dns::CaaContext {
             identities: &identities,
@@ -114,12 +153,13 @@ pub(crate) async fn run(ui: &Ui, store: &Store, req: &DoctorRequest) -> Result<R
         };
         let mut names = check_group(ui, store, group, &lookup, &caa, nginx_conf.as_ref()).await;
         let letsencrypt = ca.server.contains(".letsencrypt.org/");
-        if let Some(first) = names.first_mut() {
-            let hints = limits::hints(&issued, &failures, &group.names, letsencrypt, now);
-            first.findings.extend(hints);
+        for set in &group.sets {
+            let hints = limits::hints(&issued, &failures, set, letsencrypt, now);
+            if let Some(first) = names.iter_mut().find(|n| Some(&n.name) == set.first()) {
+                first.findings.extend(hints);
+            }
         }
         report.names.extend(names);
-        report.cas.push(ca);
     }
     let (renewers, findings) = setup::check(&req.system_root, &req.certbot_dir, &our_names);
     report.renewers = renewers;
@@ -165,19 +205,24 @@ fn groups(store: &Store, req: &DoctorRequest) -> Result<(Vec<Group>, Lineages), 
     for wanted in &req.cert_names {
         require_config(store, wanted)?;
     }
-    let groups = configs
+    let mut groups: Vec<Group> = Vec::new();
+    let wanted = configs
         .into_iter()
-        .filter(|c| req.cert_names.is_empty() || req.cert_names.contains(&c.cert_name))
-        .map(|c| {
-            Group::new(
-                c.domains.iter().map(|d| d.as_str().to_string()).collect(),
-                req.authenticator.clone().unwrap_or(c.authenticator),
-                req.server.clone().unwrap_or(c.server),
-                req.ca_bundle.clone().or(c.ca_bundle),
-                req.http_01_port,
-            )
-        })
-        .collect();
+        .filter(|c| req.cert_names.is_empty() || req.cert_names.contains(&c.cert_name));
+    for c in wanted {
+        let group = Group::new(
+            c.domains.iter().map(|d| d.as_str().to_string()).collect(),
+            req.authenticator.clone().unwrap_or(c.authenticator),
+            req.server.clone().unwrap_or(c.server),
+            req.ca_bundle.clone().or(c.ca_bundle),
+            req.http_01_port,
+        );
+        // Lineages with the same solver and CA are checked in one publish-and-probe round.
+        match groups.iter_mut().find(|g| g.same_round(&group)) {
+            Some(g) => g.absorb(group),
+            None => groups.push(group),
+        }
+    }
     Ok((groups, ours))
 }
 
@@ -224,15 +269,22 @@ async fn ca_report(server: &ServerUrl, ca_bundle: Option<&std::path::Path>) -> C
         .and_then(parse_http_date)
         .map(|at| (OffsetDateTime::now_utc() - at).whole_seconds());
     out.clock_skew_seconds = skew;
-    if let Some(s) = skew.filter(|s| s.abs() > MAX_SKEW_SECONDS) {
-        out.findings.push(Finding::warning(
+    out.findings
+        .extend(skew.and_then(|s| skew_finding(s, server)));
+    out
+}
+
+/// A warning when this host's clock is more than `MAX_SKEW_SECONDS` off the CA's.
+fn skew_finding(skew: i64, server: &ServerUrl) -> Option<Finding> {
+    (skew.abs() > MAX_SKEW_SECONDS).then(|| {
+        let side = if skew > 0 { "ahead of" } else { "behind" };
+        Finding::warning(
             "clock",
-            format!("this host's clock is {} s {} the CA's (its Date header)", s.abs(), if s > 0 { "ahead of" } else { "behind" }),
+            format!("this host's clock is {} s {side} the CA's (its Date header)", skew.abs()),
             server.to_string(),
             "synchronise the clock (systemd-timesyncd, chrony): renewal times and certificate checks depend on it".into(),
-        ));
-    }
-    out
+        )
+    })
 }
 
 /// DNS and CAA for every name at once, then one publish-and-probe round for HTTP-01.
@@ -252,9 +304,7 @@ async fn check_group(
             challenge,
             ..NameReport::default()
         };
-        if is_dns {
-            r.findings.extend(dns::dns01(lookup, name).await);
-        } else {
+        if !is_dns {
             let (resolution, findings) = dns::addresses(lookup, name).await;
             r.addresses = resolution.addresses;
             r.cname_chain = resolution.chain;
@@ -264,7 +314,18 @@ async fn check_group(
         r
     });
     let mut reports = futures_util::future::join_all(per_name).await;
-    if !is_dns {
+    if is_dns {
+        let explicit = dns01::solver_resolvers(&group.authenticator);
+        dns01::check(
+            ui,
+            store,
+            &group.authenticator,
+            lookup,
+            &explicit,
+            &mut reports,
+        )
+        .await;
+    } else {
         probe_http(ui, store, group, &mut reports, nginx_conf).await;
     }
     reports
@@ -313,5 +374,22 @@ async fn probe_http(
                 "fix the solver's set-up; certonly/renew would fail the same way".into(),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_off_by_more_than_a_minute_is_a_warning() {
+        let server: ServerUrl = "https://ca.test/dir".parse().expect("url");
+        assert!(skew_finding(60, &server).is_none());
+        assert!(skew_finding(-60, &server).is_none());
+        let ahead = skew_finding(300, &server).expect("finding");
+        assert!(ahead.what.contains("300 s ahead of"), "{}", ahead.what);
+        assert_eq!(ahead.severity, report::Severity::Warning);
+        let behind = skew_finding(-90, &server).expect("finding");
+        assert!(behind.what.contains("90 s behind"), "{}", behind.what);
     }
 }

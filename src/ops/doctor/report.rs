@@ -63,6 +63,9 @@ pub(crate) struct NameReport {
     pub addresses: Vec<IpAddr>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cname_chain: Vec<String>,
+    /// DNS-01: the zone the `_acme-challenge` record goes into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<ProbeReport>,
     pub findings: Vec<Finding>,
@@ -132,6 +135,9 @@ impl Report {
             for chain in &n.cname_chain {
                 out.push_str(&format!("  CNAME {chain}\n"));
             }
+            if let Some(zone) = &n.zone {
+                out.push_str(&format!("  zone {zone}\n"));
+            }
             push_findings(&mut out, &n.findings);
         }
         for ca in &self.cas {
@@ -151,10 +157,8 @@ impl Report {
                     (None, true) => " (dry run only)".into(),
                     (None, false) => String::new(),
                 };
-                out.push_str(&format!(
-                    "  {:?} {:?} at {}: {}{state}\n",
-                    r.client, r.via, r.place, r.text
-                ));
+                let kind = format!("{:?} {:?}", r.client, r.via).to_lowercase();
+                out.push_str(&format!("  {kind} at {}: {}{state}\n", r.place, r.text));
             }
         }
         push_findings(&mut out, &self.renewal);

@@ -9,6 +9,10 @@
 //!   pick the most specific zone;
 //! - `delegated.test`: where the CNAME points.
 //!
+//! `start_zones` serves zone files a test writes itself instead (read-only: CAA, dangling
+//! CNAMEs, a signed zone), and `start_validating_resolver` forwards to one with DNSSEC
+//! validation below the trust anchors it is given.
+//!
 //! named runs in the foreground (`-g`) as the current user (root in CI: no `-u`), with its
 //! working directory, pid file and journals in the temp dir.
 
