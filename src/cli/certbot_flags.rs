@@ -1,6 +1,6 @@
 //! certbot's command line, read as certbot reads it: certbot parses every flag on every verb,
 //! so scripts pass `--email` to `renew` or `--max-log-backups` to anything. Before clap sees
-//! the arguments, [`rewrite`] maps certbot's plugin selection (`-a`/`--authenticator`,
+//! the arguments, `rewrite` maps certbot's plugin selection (`-a`/`--authenticator`,
 //! `--configurator`, `--dns-<provider>`) onto certwright's flags and drops each certbot flag
 //! the verb has no use for, with a note saying why. [`FLAGS`] is the one list of those
 //! flags; the man page's CERTBOT COMPATIBILITY section is made from it.

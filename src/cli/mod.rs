@@ -1,6 +1,8 @@
 //! Command-line types (clap derive): the doc comments are the `--help` text and the man
 //! pages. `resolve` turns parsed arguments into the validated requests `ops` takes; every
 //! exit-2 error is made there, before any network I/O.
+// The doc comments below are help text (`[:PORT]`, `<work-dir>`), not rustdoc markup.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 pub mod certbot_flags;
 pub(crate) mod ini;

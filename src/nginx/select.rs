@@ -1,5 +1,5 @@
 //! Which server block answers a name on a port, following nginx's documented order
-//! (https://nginx.org/en/docs/http/server_names.html): exact name, longest leading
+//! (<https://nginx.org/en/docs/http/server_names.html>): exact name, longest leading
 //! wildcard, longest trailing wildcard, first matching regex, then the default server.
 
 use super::{Config, Directive};
