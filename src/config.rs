@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::types::{CertName, DomainName, KeyType, PathMap, ServerUrl};
+use crate::types::{CertName, ChallengeKind, DomainName, KeyType, PathMap, ServerUrl};
 
 pub(crate) const RENEWAL_SCHEMA: u32 = 1;
 
@@ -250,7 +250,7 @@ pub(crate) enum Authenticator {
     /// certbot's `--manual` with hooks: the auth hook publishes each value (a TXT record for
     /// dns-01, a file for http-01), the cleanup hook removes it.
     Manual {
-        challenge: ManualChallenge,
+        challenge: ChallengeKind,
         auth_hook: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cleanup_hook: Option<String>,
@@ -258,15 +258,6 @@ pub(crate) enum Authenticator {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         resolvers: Vec<std::net::SocketAddr>,
     },
-}
-
-/// The challenge a `--manual` hook answers (`--preferred-challenges`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum ManualChallenge {
-    #[serde(rename = "dns-01")]
-    Dns01,
-    #[serde(rename = "http-01")]
-    Http01,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -317,7 +308,7 @@ impl Authenticator {
                 | Authenticator::Dns { .. }
                 | Authenticator::DnsRoute53 { .. }
                 | Authenticator::Manual {
-                    challenge: ManualChallenge::Dns01,
+                    challenge: ChallengeKind::Dns01,
                     ..
                 }
         )

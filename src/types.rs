@@ -519,6 +519,27 @@ impl std::fmt::Display for Secret {
     }
 }
 
+/// The challenge type a name is validated with: what an order is answered with, and what a
+/// `--manual` hook publishes (`--preferred-challenges`). Saved as `http-01` / `dns-01`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChallengeKind {
+    #[default]
+    #[serde(rename = "http-01")]
+    Http01,
+    #[serde(rename = "dns-01")]
+    Dns01,
+}
+
+impl ChallengeKind {
+    /// The ACME name, as certbot's `--preferred-challenges` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChallengeKind::Http01 => "http-01",
+            ChallengeKind::Dns01 => "dns-01",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

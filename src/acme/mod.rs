@@ -125,27 +125,13 @@ pub(crate) struct OrderSpec<'a> {
     pub revalidated: bool,
 }
 
-/// The challenge type an order is answered with.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum ChallengeKind {
-    #[default]
-    Http01,
-    Dns01,
-}
+pub(crate) use crate::types::ChallengeKind;
 
-impl ChallengeKind {
-    fn acme_type(self) -> ChallengeType {
-        match self {
-            ChallengeKind::Http01 => ChallengeType::Http01,
-            ChallengeKind::Dns01 => ChallengeType::Dns01,
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            ChallengeKind::Http01 => "http-01",
-            ChallengeKind::Dns01 => "dns-01",
-        }
+/// instant-acme's name for the challenge type.
+fn acme_type(kind: ChallengeKind) -> ChallengeType {
+    match kind {
+        ChallengeKind::Http01 => ChallengeType::Http01,
+        ChallengeKind::Dns01 => ChallengeType::Dns01,
     }
 }
 
@@ -885,7 +871,7 @@ async fn collect_challenges(
                 }
             }
             let identifier = authz.identifier().to_string();
-            let Some(challenge) = authz.challenge(kind.acme_type()) else {
+            let Some(challenge) = authz.challenge(acme_type(kind)) else {
                 return Err(AcmeError::Protocol(format!(
                     "the CA offers no {} challenge for {identifier}",
                     kind.name()
@@ -953,11 +939,11 @@ async fn set_ready(
         let matches = authz
             .challenges
             .iter()
-            .any(|c| c.r#type == kind.acme_type() && c.token == token);
+            .any(|c| c.r#type == acme_type(kind) && c.token == token);
         if !matches {
             continue;
         }
-        if let Some(mut challenge) = authz.challenge(kind.acme_type()) {
+        if let Some(mut challenge) = authz.challenge(acme_type(kind)) {
             return challenge.set_ready().await;
         }
     }

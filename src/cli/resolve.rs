@@ -13,8 +13,7 @@ use crate::acme::keys;
 use crate::acme::ExternalAccount;
 use crate::challenge::dns;
 use crate::config::{
-    Authenticator, DeployTargets, DirTarget, Hooks, Installer, ManualChallenge, Pkcs12Target,
-    WebrootEntry,
+    Authenticator, DeployTargets, DirTarget, Hooks, Installer, Pkcs12Target, WebrootEntry,
 };
 use crate::error::{Error, InputError};
 use crate::nginx::Ctl;
@@ -39,7 +38,7 @@ use crate::ops::Settings;
 use crate::safe::file::{self, Policy};
 use crate::schedule::CronSchedule;
 use crate::store::inspect;
-use crate::types::{CertName, Curve, DomainName, KeyType, PathMap, ServerUrl};
+use crate::types::{CertName, ChallengeKind, Curve, DomainName, KeyType, PathMap, ServerUrl};
 
 use super::{
     AlertArgs, AlertTargetArgs, AuthenticatorArgs, CertbotGlobalArgs, CertonlyArgs, CsrArgs,
@@ -969,12 +968,12 @@ fn provider_authenticator(
 }
 
 /// `--preferred-challenges`: certbot's spellings (`dns`, `http`, any case) made `dns-01`/`http-01`.
-fn preferred_challenges(auth: &AuthenticatorArgs) -> Result<Vec<ManualChallenge>, Error> {
+fn preferred_challenges(auth: &AuthenticatorArgs) -> Result<Vec<ChallengeKind>, Error> {
     let mut out = Vec::new();
     for raw in &auth.preferred_challenges {
         let kind = match raw.trim().to_ascii_lowercase().as_str() {
-            "dns-01" | "dns" => ManualChallenge::Dns01,
-            "http-01" | "http" => ManualChallenge::Http01,
+            "dns-01" | "dns" => ChallengeKind::Dns01,
+            "http-01" | "http" => ChallengeKind::Http01,
             "" => continue,
             other => {
                 return Err(InputError::Other(format!(
@@ -1014,12 +1013,12 @@ fn manual_authenticator(
     let challenge = preferred_challenges(auth)?
         .first()
         .copied()
-        .unwrap_or(ManualChallenge::Http01);
+        .unwrap_or(ChallengeKind::Http01);
     let auth_hook = match (&auth.manual_auth_hook, interactive) {
         (Some(hook), _) => hook.clone(),
         (None, true) => match challenge {
-            ManualChallenge::Http01 => ASK_MANUAL_HTTP.to_string(),
-            ManualChallenge::Dns01 => ASK_MANUAL_DNS.to_string(),
+            ChallengeKind::Http01 => ASK_MANUAL_HTTP.to_string(),
+            ChallengeKind::Dns01 => ASK_MANUAL_DNS.to_string(),
         },
         (None, false) => {
             return Err(InputError::Other(
@@ -1034,7 +1033,7 @@ fn manual_authenticator(
         ("--manual-cleanup-hook", auth.manual_cleanup_hook.as_deref()),
     ])?;
     let resolvers = resolvers(auth)?;
-    if challenge == ManualChallenge::Http01 && !resolvers.is_empty() {
+    if challenge == ChallengeKind::Http01 && !resolvers.is_empty() {
         return Err(InputError::Other(
             "--dns-resolver is for dns-01: add --preferred-challenges dns".into(),
         )
@@ -1052,9 +1051,9 @@ fn manual_authenticator(
 /// list it, and `--dns-resolver` needs a DNS solver.
 fn check_challenge_choice(auth: &AuthenticatorArgs, chosen: &Authenticator) -> Result<(), Error> {
     let own = if chosen.is_dns() {
-        ManualChallenge::Dns01
+        ChallengeKind::Dns01
     } else {
-        ManualChallenge::Http01
+        ChallengeKind::Http01
     };
     let preferred = preferred_challenges(auth)?;
     if !preferred.is_empty() && !preferred.contains(&own) {

@@ -16,13 +16,12 @@ use std::path::{Path, PathBuf};
 use crate::certbot::{self, AccountKey, RenewalConf};
 use crate::challenge::dns;
 use crate::config::{
-    Authenticator, Hooks, Installer, IssuanceSettings, ManualChallenge, RenewalConfig,
-    WebrootEntry, RENEWAL_SCHEMA,
+    Authenticator, Hooks, Installer, IssuanceSettings, RenewalConfig, WebrootEntry, RENEWAL_SCHEMA,
 };
 use crate::error::{Error, InputError, StoreError};
 use crate::store::inspect;
 use crate::store::{self, AccountRef, IssuedFiles, Store};
-use crate::types::{CertName, Curve, DomainName, KeyType, ServerUrl};
+use crate::types::{CertName, ChallengeKind, Curve, DomainName, KeyType, ServerUrl};
 
 use crate::ops::deploy::hooks::check_hooks;
 use crate::ops::deploy::nginx_txn::{tls_snippets, CERTBOT_TLS_SNIPPETS};
@@ -498,11 +497,11 @@ fn manual(conf: &RenewalConf) -> Result<Authenticator, String> {
         .param_list("pref_challs")
         .iter()
         .find_map(|c| match c.as_str() {
-            "dns-01" | "dns" => Some(ManualChallenge::Dns01),
-            "http-01" | "http" => Some(ManualChallenge::Http01),
+            "dns-01" | "dns" => Some(ChallengeKind::Dns01),
+            "http-01" | "http" => Some(ChallengeKind::Http01),
             _ => None,
         })
-        .unwrap_or(ManualChallenge::Http01);
+        .unwrap_or(ChallengeKind::Http01);
     let cleanup_hook = conf.param("manual_cleanup_hook");
     check_hooks(&[
         ("manual_auth_hook", Some(auth_hook)),
@@ -950,7 +949,7 @@ mod tests {
         assert_eq!(
             plan.config.authenticator,
             Authenticator::Manual {
-                challenge: ManualChallenge::Dns01,
+                challenge: ChallengeKind::Dns01,
                 auth_hook: "/bin/true".into(),
                 cleanup_hook: Some("/bin/true".into()),
                 resolvers: vec![],

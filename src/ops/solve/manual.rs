@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::acme::Http01Challenge;
 use crate::challenge::dns::{self, CreatedRecord};
-use crate::config::ManualChallenge;
 use crate::error::{Error, HookError};
+use crate::types::ChallengeKind;
 
 use crate::ops::deploy::hooks::{check_hooks, run_hook, run_hook_capturing};
 use crate::ops::output::Ui;
@@ -50,7 +50,7 @@ impl ManualSolver {
     /// Runs the cleanup hook for what an earlier, killed run's auth hook left behind.
     pub(crate) async fn new(
         ui: &Ui,
-        challenge: ManualChallenge,
+        challenge: ChallengeKind,
         auth_hook: &str,
         cleanup_hook: Option<&str>,
         resolvers: &[SocketAddr],
@@ -61,7 +61,7 @@ impl ManualSolver {
             ("--manual-auth-hook", Some(auth_hook)),
             ("--manual-cleanup-hook", cleanup_hook),
         ])?;
-        let check = (challenge == ManualChallenge::Dns01)
+        let check = (challenge == ChallengeKind::Dns01)
             .then(|| Propagation::resolving(resolvers, Duration::ZERO));
         let solver = ManualSolver {
             auth_hook: auth_hook.to_string(),
