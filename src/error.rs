@@ -211,15 +211,27 @@ pub enum HookError {
 /// Every exit code and its meaning: `--help`, the man page and the README are checked
 /// against this table.
 pub const EXIT_CODES: &[(u8, &str)] = &[
-    (0, "success, or nothing to do"),
-    (1, "issuance or renewal failed (CA error, validation failed, TLS to the CA failed, a hook failed)"),
-    (2, "usage or bad input (checked before any network I/O; nothing written)"),
-    (3, "config, store or permission problem"),
-    (4, "another certwright run holds the lock (the message names its pid)"),
-    (5, "nginx problem (config unparseable or failing `nginx -t`, no server block for a name, reload failed)"),
-    (6, "fleet mode: the shared store is unreachable or refused a write, or this node lost the lineage's lock mid-order (nothing installed)"),
-    (7, "doctor: a finding that would make validation fail (each printed with where and the fix)"),
+    (exit::SUCCESS, "success, or nothing to do"),
+    (exit::FAILED, "issuance or renewal failed (CA error, validation failed, TLS to the CA failed, a hook failed)"),
+    (exit::USAGE, "usage or bad input (checked before any network I/O; nothing written)"),
+    (exit::STORE, "config, store or permission problem"),
+    (exit::LOCKED, "another certwright run holds the lock (the message names its pid)"),
+    (exit::NGINX, "nginx problem (config unparseable or failing `nginx -t`, no server block for a name, reload failed)"),
+    (exit::FLEET, "fleet mode: the shared store is unreachable or refused a write, or this node lost the lineage's lock mid-order (nothing installed)"),
+    (exit::WOULD_FAIL, "doctor: a finding that would make validation fail (each printed with where and the fix)"),
 ];
+
+/// The exit codes by name, one constant each (what `EXIT_CODES` documents).
+pub mod exit {
+    pub const SUCCESS: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const STORE: u8 = 3;
+    pub const LOCKED: u8 = 4;
+    pub const NGINX: u8 = 5;
+    pub const FLEET: u8 = 6;
+    pub const WOULD_FAIL: u8 = 7;
+}
 
 /// The exit-code table as the help text shows it.
 pub fn exit_codes_help() -> String {
@@ -319,7 +331,7 @@ impl Error {
             // Not accepting the terms is a missing flag, not a failed issuance.
             Error::Input(_)
             | Error::Acme(AcmeError::TermsNotAgreed { .. })
-            | Error::Dns(DnsError::Credentials { .. }) => 2,
+            | Error::Dns(DnsError::Credentials { .. }) => exit::USAGE,
             Error::Acme(_)
             | Error::Dns(_)
             | Error::Challenge(_)
@@ -329,12 +341,12 @@ impl Error {
             | Error::NotImported { .. }
             | Error::AlertsFailed { .. }
             | Error::NotServed { .. }
-            | Error::Interrupted { .. } => 1,
-            Error::Store(_) | Error::Config(_) => 3,
-            Error::Locked { .. } => 4,
-            Error::Nginx(_) => 5,
-            Error::Shared { .. } => 6,
-            Error::WouldFail { .. } => 7,
+            | Error::Interrupted { .. } => exit::FAILED,
+            Error::Store(_) | Error::Config(_) => exit::STORE,
+            Error::Locked { .. } => exit::LOCKED,
+            Error::Nginx(_) => exit::NGINX,
+            Error::Shared { .. } => exit::FLEET,
+            Error::WouldFail { .. } => exit::WOULD_FAIL,
         }
     }
 }
