@@ -7,7 +7,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             // clap: 0 for --help/--version, 2 for usage errors.
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(certwright::error::exit::USAGE))
         }
     }
 }
