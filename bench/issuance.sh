@@ -16,7 +16,7 @@ pebble_cpu=$(awk -v a="$pebble_cpu_before" -v b="$(proc_cpu "$pebble_pid")" -v n
 awk -v n="$n" -v wall="$(median "$bench/issuance.txt" 1)" -v rss="$(median "$bench/issuance.txt" 2)" \
   -v cpu="$(median "$bench/issuance.txt" 3)" -v pebble_cpu="$pebble_cpu" \
   -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
-  printf "issuance (n=%d): median wall %.2f s, median peak RSS %.1f MiB, median CPU %.2f s\n", n, wall, rss / 1024, cpu
+  printf "issuance (n=%d): median wall %.3f s, median peak RSS %.1f MiB, median CPU %.3f s\n", n, wall, rss / 1024, cpu
   printf "targets: wall <= 0.15 s %s, RSS <= 15 MB (%.1f MiB) %s\n", (wall <= 0.15 ? "met" : "MISSED"), 15e6 / 1048576, (rss * 1024 <= 15e6 ? "met" : "MISSED")
   printf "Pebble CPU per issuance (mean): %.3f s; load average at the end: %s\n", pebble_cpu, load
 }'
