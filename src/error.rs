@@ -278,6 +278,24 @@ pub enum DnsError {
     Other(String),
 }
 
+impl StoreError {
+    /// A failure or refusal of `safe::file` reading `path`: a file another user could have
+    /// written is `Unsafe` (exit 3, naming it and why).
+    pub(crate) fn from_read(path: &std::path::Path, e: crate::safe::file::ReadError) -> Self {
+        match e {
+            crate::safe::file::ReadError::Io(source) => StoreError::Io {
+                action: "cannot read",
+                path: path.to_path_buf(),
+                source,
+            },
+            crate::safe::file::ReadError::Untrusted(reason) => StoreError::Unsafe {
+                path: path.to_path_buf(),
+                reason,
+            },
+        }
+    }
+}
+
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

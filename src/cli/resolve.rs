@@ -629,13 +629,7 @@ fn check_nginx_ctl(ctl: &Path) -> Result<(), Error> {
     } else {
         text.into_owned()
     };
-    crate::safe::run::check_command(&line).map_err(|what| {
-        InputError::Other(format!(
-            "--nginx-ctl {}: refusing to run {what}; make it and its directories writable only by root",
-            ctl.display()
-        ))
-        .into()
-    })
+    crate::ops::deploy::hooks::check_hook_location("--nginx-ctl", &line)
 }
 
 /// Parse names, drop duplicates (keeping the first), and carry each name's webroot index.

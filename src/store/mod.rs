@@ -23,7 +23,7 @@ pub(crate) use lock::StoreLock;
 use crate::crash::crash_point;
 use crate::error::StoreError;
 use crate::fsutil;
-use crate::safe::file::{Policy, ReadError};
+use crate::safe::file::Policy;
 use crate::types::CertName;
 
 /// The four files of one certificate version.
@@ -421,7 +421,9 @@ impl Store {
             return Ok(None);
         }
         let paths = self.live_paths(name);
-        let fullchain = match safe_read(&paths.fullchain, Policy::STORE)? {
+        let fullchain = crate::safe::file::read(&paths.fullchain, Policy::STORE)
+            .map_err(|e| StoreError::from_read(&paths.fullchain, e))?;
+        let fullchain = match fullchain {
             Some(b) => b,
             None => return Ok(None),
         };
@@ -451,7 +453,7 @@ impl Store {
             trusted: false,
             ..Policy::CONFIG
         };
-        text(&path, safe_read(&path, not_followed)?)
+        read_text(&path, not_followed)
     }
 
     pub(crate) fn write_renewal(&self, name: &CertName, json: &str) -> Result<(), StoreError> {
@@ -749,36 +751,17 @@ fn remove_tree(path: &Path) -> Result<(), StoreError> {
 /// A file's text, or None when it does not exist (any other error is reported). Symlinks
 /// are followed (`live/` is made of them); the file must still be one only we could write.
 fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
-    text(path, safe_read(path, Policy::STORE)?)
+    read_text(path, Policy::STORE)
 }
 
 /// For a file whose contents decide what certwright runs or writes as root: refused
 /// (exit 3, naming the file and why) if another user could have written it.
 fn read_trusted(path: &Path) -> Result<Option<String>, StoreError> {
-    text(path, safe_read(path, Policy::CONFIG)?)
+    read_text(path, Policy::CONFIG)
 }
 
-fn safe_read(path: &Path, policy: Policy) -> Result<Option<Vec<u8>>, StoreError> {
-    crate::safe::file::read(path, policy).map_err(|e| match e {
-        ReadError::Io(e) => io_err("cannot read", path)(e),
-        ReadError::Untrusted(reason) => StoreError::Unsafe {
-            path: path.to_path_buf(),
-            reason,
-        },
-    })
-}
-
-fn text(path: &Path, bytes: Option<Vec<u8>>) -> Result<Option<String>, StoreError> {
-    bytes
-        .map(|b| {
-            String::from_utf8(b).map_err(|_| {
-                io_err("cannot read", path)(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "it is not UTF-8 text",
-                ))
-            })
-        })
-        .transpose()
+fn read_text(path: &Path, policy: Policy) -> Result<Option<String>, StoreError> {
+    crate::safe::file::read_text(path, policy).map_err(|e| StoreError::from_read(path, e))
 }
 
 /// One stored account, `accounts/<server dir>/<id>/`: both parts are one plain path

@@ -260,20 +260,8 @@ impl DnsSolver {
 /// and which hooks to run, so one another user could have written (or a symlink, a FIFO,
 /// an endless file) is refused (exit 3), never acted on.
 pub(crate) fn read_state(path: &Path) -> Result<Option<String>, Error> {
-    use crate::safe::file::{read_text, Policy, ReadError};
-    read_text(path, Policy::CONFIG).map_err(|e| match e {
-        ReadError::Io(source) => StoreError::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        }
-        .into(),
-        ReadError::Untrusted(reason) => StoreError::Unsafe {
-            path: path.to_path_buf(),
-            reason,
-        }
-        .into(),
-    })
+    use crate::safe::file::{read_text, Policy};
+    read_text(path, Policy::CONFIG).map_err(|e| StoreError::from_read(path, e).into())
 }
 
 /// Writes a work-dir state file (0600, atomically); None removes it, so a run that cleaned
