@@ -111,7 +111,7 @@ pub(crate) async fn after_pass(
             let mut m = lineage_metrics(l);
             if let Some(report) = &served {
                 m.served_match = report.all_match();
-                let mismatch = mismatched(report) > 0;
+                let mismatch = report.mismatched() > 0;
                 not_served += usize::from(mismatch);
                 alerts.set_condition(&result.name, EventKind::ServedMismatch, mismatch);
             }
@@ -161,25 +161,10 @@ async fn check_renewed(
             continue;
         };
         if let Some(report) = served_check(ui, store, &lineage).await {
-            not_served += usize::from(mismatched(&report) > 0);
+            not_served += usize::from(report.mismatched() > 0);
         }
     }
     not_served
-}
-
-/// Probes that reached nginx and got another certificate (an unreachable address is only a
-/// warning: nginx may listen where this host cannot connect).
-fn mismatched(report: &ServedReport) -> usize {
-    report
-        .probes
-        .iter()
-        .filter(|p| {
-            matches!(
-                p.outcome,
-                crate::verify::Outcome::Mismatch { .. } | crate::verify::Outcome::NotCovered
-            )
-        })
-        .count()
 }
 
 /// Alerts a pass found due, not sent yet.
@@ -319,7 +304,7 @@ pub(crate) async fn check_after_install(
     let Some(report) = served_check(ui, store, &lineage).await else {
         return Ok(());
     };
-    let mismatched = mismatched(&report);
+    let mismatched = report.mismatched();
     let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
     alerts.set_condition(name.as_str(), EventKind::ServedMismatch, mismatched > 0);
     let id = (name.as_str(), None);

@@ -34,6 +34,16 @@ impl ServedReport {
         (!self.probes.is_empty()).then(|| self.probes.iter().all(|p| p.outcome == Outcome::Match))
     }
 
+    /// Probes that reached nginx and got another certificate, or one not covering the name
+    /// (an unreachable address is only a warning: nginx may listen where this host cannot
+    /// connect).
+    pub(crate) fn mismatched(&self) -> usize {
+        self.probes
+            .iter()
+            .filter(|p| matches!(p.outcome, Outcome::Mismatch { .. } | Outcome::NotCovered))
+            .count()
+    }
+
     /// `ADDR name` of each probe that did not serve the live leaf (for alerts).
     pub(crate) fn mismatches(&self) -> Vec<String> {
         self.probes
