@@ -700,6 +700,7 @@ fn cli_ini_supplies_alert_flags_and_the_command_line_wins() {
     std::fs::write(&ini, &text).expect("write cli.ini");
     let run = |args: &[&str]| rig.env.cli().args(args).args(rig.env.dir_flags()).run();
     rig.pebble.resolve_to(name, "127.0.0.2");
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
     let failed = run(&["renew", "--force-renewal"]);
     failed.assert_code(1);
     let paths: Vec<String> = hook.received().iter().map(|r| r.path.clone()).collect();
@@ -781,6 +782,7 @@ fn renew_alerts_once_per_failure_streak_and_on_recovery() {
     };
     let kinds = || alert_kinds(&hook);
     rig.pebble.resolve_to(name, "127.0.0.2");
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
     let first = renew();
     first.assert_code(1);
     assert_eq!(kinds(), ["renewal_failed"], "{}", first.stderr);
@@ -1052,6 +1054,7 @@ fn failing_renewal_near_expiry_sends_both_alerts() {
         .assert_success();
     support::certs::age_lineage(&rig.env.live(name), 90, 5);
     rig.pebble.resolve_to(name, "127.0.0.2");
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
     let hook = Receiver::start(Behaviour::Status(200));
     let seen = rig.env.root().join("hook-events");
     let out = rig

@@ -153,12 +153,6 @@ fn probe_or_output(proxy: &GatedProxy, mut run: Running) -> Result<Running, Outp
     }
 }
 
-/// The CA handed back an already valid authorization, so the run needed no probe and the
-/// scenario never happened (seen once in CI although the harness sets PEBBLE_AUTHZREUSE=0).
-fn needed_no_validation(out: &Output) -> bool {
-    out.code == 0 && out.stderr.contains("Validating 0 name(s)")
-}
-
 /// `pid` is `ancestor` or a descendant of it (walking parent pids in /proc).
 fn is_self_or_descendant(pid: u32, ancestor: u32) -> bool {
     let mut current = pid;
@@ -417,18 +411,7 @@ struct DaemonBehindCli {
 }
 
 impl DaemonBehindCli {
-    /// A fresh rig per attempt: a CLI renewal the CA let through without validation is not
-    /// the scenario under test (see `needed_no_validation`), so it is set up again.
     fn start() -> DaemonBehindCli {
-        for _ in 0..3 {
-            if let Some(ready) = DaemonBehindCli::attempt() {
-                return ready;
-            }
-        }
-        panic!("three CLI renewals in a row needed no validation");
-    }
-
-    fn attempt() -> Option<DaemonBehindCli> {
         let rig = Rig::new();
         rig.issue(NAME);
         let status = rig.status_path();
@@ -444,12 +427,10 @@ impl DaemonBehindCli {
         assert_eq!(last_pass(&first, NAME)["result"], "not_due", "{first}");
 
         make_due(&rig.env, NAME);
+        rig.pebble.forget_authorizations(&rig.env.config_dir());
         let proxy = rig.gate();
-        let cli = match probe_or_output(&proxy, rig.renew().spawn()) {
-            Ok(cli) => cli,
-            Err(out) if needed_no_validation(&out) => return None,
-            Err(out) => panic!("the CLI renewal never got a validation probe\n{out}"),
-        };
+        let cli = probe_or_output(&proxy, rig.renew().spawn())
+            .unwrap_or_else(|out| panic!("the CLI renewal never got a validation probe\n{out}"));
         assert_eq!(rig.lock_file_pid(), cli.pid(), "lock holder");
         let cli_only = BTreeSet::from([cli.pid()]);
         assert_eq!(listening_pids(rig.responder_port), cli_only);
@@ -477,13 +458,13 @@ impl DaemonBehindCli {
             cli_only,
             "port listeners"
         );
-        Some(DaemonBehindCli {
+        DaemonBehindCli {
             rig,
             proxy,
             daemon,
             cli,
             first_status,
-        })
+        }
     }
 }
 

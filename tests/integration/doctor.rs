@@ -711,6 +711,7 @@ fn a_failed_renewal_alert_carries_the_findings() {
         text.replace("    root ", "    return 403;\n    root "),
     )
     .expect("write site");
+    pebble.forget_authorizations(&env.config_dir());
     let hook = Receiver::start(Behaviour::Status(200));
     let out = env
         .cli()

@@ -359,3 +359,26 @@ fn gated_proxy_holds_connections_until_opened() {
     client.read_to_string(&mut got).unwrap();
     assert_eq!(got, "hello");
 }
+
+/// `Pebble::forget_authorizations` leaves nothing to reuse: with reuse at 100 % a forced
+/// renewal validates again only after it.
+#[test]
+fn forgotten_authorizations_are_validated_again() {
+    use crate::support::rig::Rig;
+    let rig = Rig::with(PebbleOpts::default().env("PEBBLE_AUTHZREUSE", "100"));
+    let name = "forget.example.com";
+    rig.certonly(name, &[]).assert_success();
+    let reused = rig.env.renew(&["--force-renewal"]);
+    reused.assert_success();
+    assert!(
+        reused.stderr.contains("already authorized at the CA"),
+        "{reused}"
+    );
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
+    let validated = rig.env.renew(&["--force-renewal"]);
+    validated.assert_success();
+    assert!(
+        validated.stderr.contains("Validating 1 name(s)"),
+        "{validated}"
+    );
+}

@@ -278,6 +278,7 @@ fn one_failure_does_not_stop_the_others_and_backs_off() {
         rig.make_due(name);
     }
     break_lineage(&rig.env, "b.example.com", unserved.path());
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
     let b_before = lineage_snapshot(&rig.env, "b.example.com");
 
     let out = rig.renew(&["--json"]);
@@ -389,6 +390,7 @@ fn dry_run_changes_nothing_and_skips_deploy_hooks() {
 
     // A lineage that cannot renew fails the dry run, by name, and records no backoff.
     break_lineage(&rig.env, "b.example.com", unserved.path());
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
     let config = Snapshot::of(&rig.env.config_dir());
     let out = rig.renew(&["--dry-run"]);
     out.assert_code(1);
@@ -471,6 +473,7 @@ fn plan_is_offline_and_shows_reason_authenticator_and_last_error() {
     rig.issue("capped.example.com", &["capped.example.com"]);
     rig.make_due("broken.example.com");
     break_lineage(&rig.env, "broken.example.com", unserved.path());
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
     // 10 years before expiry on a 5-year certificate: capped at half the lifetime.
     set_renew_before(&rig.env, "capped.example.com", 3650);
     rig.renew(&[]).assert_code(1);
@@ -584,6 +587,7 @@ fn daemon_once_renews_and_writes_status() {
     rig.issue("bad.example.com", &["bad.example.com"]);
     rig.make_due("bad.example.com");
     break_lineage(&rig.env, "bad.example.com", unserved.path());
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
     let out = daemon_once();
     out.assert_code(1);
     let status: Value = serde_json::from_str(&read_lossy(&rig.status_path())).expect("status");

@@ -500,6 +500,7 @@ fn a_hung_alert_receiver_never_holds_the_run_lock() {
     rig.certonly(name, &[]).assert_success();
     let hung = Receiver::start(Behaviour::Hang);
     rig.pebble.resolve_to(name, "127.0.0.2");
+    rig.pebble.forget_authorizations(&rig.env.config_dir());
     let mut first = rig
         .env
         .cli()

@@ -4,6 +4,7 @@
 //! never hands out the same port twice within one test binary.
 
 pub mod a2c;
+pub mod authz;
 pub mod bind;
 pub mod certs;
 pub mod cli;
