@@ -32,7 +32,7 @@ use crate::ops::issue::{self, AccountRequest, ObtainRequest, Obtained};
 use crate::ops::output::{rfc3339, Ui};
 use crate::ops::privileges::{ListenAt, Prebound};
 use crate::ops::renew::ari::{ari_url, refresh_ari, CaCache};
-use crate::ops::renew::lineage::{load_many, write_config, Lineage};
+use crate::ops::renew::lineage::{load_many, load_with_config, write_config, Lineage};
 use crate::ops::renew::overrides::Overrides;
 use crate::ops::renew::state::LineageState;
 
@@ -62,6 +62,9 @@ pub(crate) struct RenewRequest {
     pub overrides: Overrides,
     /// `--no-directory-hooks`: skip `<config-dir>/renewal-hooks/`.
     pub no_directory_hooks: bool,
+    /// A lineage's renewal config to use instead of its stored one: `reconfigure` tries
+    /// new settings with a dry run before it saves them.
+    pub unsaved_config: Option<RenewalConfig>,
 }
 
 impl RenewRequest {
@@ -387,8 +390,20 @@ fn load_selected(
     }
     // Already synced from the fleet: not read again.
     names.retain(|n| !results.iter().any(|r| r.name == n.as_str()));
+    let unsaved = req
+        .unsaved_config
+        .as_ref()
+        .filter(|c| names.contains(&c.cert_name));
+    if let Some(config) = unsaved {
+        names.retain(|n| *n != config.cert_name);
+    }
+    let unsaved = unsaved.map(|c| {
+        let name = c.cert_name.clone();
+        let loaded = load_with_config(ui, store, &name, c.clone(), req.force, now);
+        (name, loaded)
+    });
     let mut lineages = Vec::new();
-    for (name, loaded) in load_many(ui, store, &names, req.force, now) {
+    for (name, loaded) in load_many(ui, store, &names, req.force, now).chain(unsaved) {
         match loaded {
             Ok(mut l) => {
                 l.config = req.overrides.apply(&l.config);
