@@ -512,6 +512,14 @@ impl Turn {
     }
 }
 
+/// A turn dropped mid-flight (its run was stopped) stops refreshing, so the lock expires by
+/// itself: the one runtime outlives the turn, and a detached refresher would keep it alive.
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.refresher.abort();
+    }
+}
+
 /// The local lineage before a fleet operation, to undo a write the fleet did not take.
 struct LocalMark {
     version: Option<u32>,
