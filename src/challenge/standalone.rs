@@ -167,10 +167,12 @@ async fn accept_loop(
     mut shutdown: oneshot::Receiver<()>,
 ) {
     let (conn_tx, mut conn_rx) = tokio::sync::mpsc::channel::<TcpStream>(MAX_CONNECTIONS);
-    let mut acceptors = Vec::new();
+    // A JoinSet: aborted with this loop, also when the loop itself is aborted (`Running`
+    // dropped), so no acceptor keeps the port for the rest of the process.
+    let mut acceptors = tokio::task::JoinSet::new();
     for listener in listeners {
         let conn_tx = conn_tx.clone();
-        acceptors.push(tokio::spawn(async move {
+        acceptors.spawn(async move {
             loop {
                 match listener.accept().await {
                     Ok((stream, _)) => {
@@ -182,7 +184,7 @@ async fn accept_loop(
                     Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
                 }
             }
-        }));
+        });
     }
     drop(conn_tx);
     let mut connections = tokio::task::JoinSet::new();
@@ -216,9 +218,7 @@ async fn accept_loop(
             }
         }
     }
-    for a in acceptors {
-        a.abort();
-    }
+    acceptors.abort_all();
     connections.abort_all();
 }
 
@@ -618,5 +618,31 @@ mod tests {
         assert!(out.starts_with("HTTP/1.1 431"), "{out}");
         running.shutdown().await;
         assert!(std::net::TcpListener::bind(addr).is_ok(), "port still held");
+    }
+
+    /// Dropped without `shutdown` (its run failed mid-order), the responder still frees the
+    /// port: the process's one runtime lives on, and so would a detached acceptor.
+    #[tokio::test]
+    async fn a_responder_dropped_without_shutdown_releases_the_port() {
+        let s = Standalone::bind(Some("127.0.0.1".parse().unwrap()), 0)
+            .await
+            .unwrap();
+        let addr = s.local_addrs()[0];
+        let running = s.serve(map());
+        // Let the acceptors start before the drop.
+        let served = TcpStream::connect(addr).await;
+        assert!(served.is_ok(), "not listening");
+        tokio::task::yield_now().await;
+        drop(running);
+        // The aborted tasks are dropped as the runtime polls them: yield until they are.
+        let mut freed = false;
+        for _ in 0..1000 {
+            if std::net::TcpListener::bind(addr).is_ok() {
+                freed = true;
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(freed, "port still held");
     }
 }
