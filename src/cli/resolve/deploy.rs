@@ -1,0 +1,79 @@
+//! The `--deploy-*` flags: PKCS#12, combined PEM and directory copies.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{DeployTargets, DirTarget, Pkcs12Target};
+use crate::error::{Error, InputError};
+
+use crate::cli::DeployArgs;
+
+/// The `--deploy-*` flags, checked as a deploy would (password file 0600, owner exists,
+/// directory not writable by others); `None` when none is given (the saved ones stay).
+pub(crate) fn deploy_targets(args: &DeployArgs) -> Result<Option<DeployTargets>, Error> {
+    let bad = |m: String| Error::from(InputError::Other(m));
+    let absolute = |flag: &str, p: &Path| {
+        if p.is_absolute() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(bad(format!(
+                "{flag} {} must be an absolute path (renewals run elsewhere)",
+                p.display()
+            )))
+        }
+    };
+    let pkcs12 = match (&args.deploy_pkcs12, &args.deploy_pkcs12_password_file) {
+        (Some(path), Some(file)) => Some(Pkcs12Target {
+            path: absolute("--deploy-pkcs12", path)?,
+            password_file: absolute("--deploy-pkcs12-password-file", file)?,
+        }),
+        _ => None,
+    };
+    let combined = args
+        .deploy_combined
+        .as_deref()
+        .map(|p| absolute("--deploy-combined", p))
+        .transpose()?;
+    let dir = match (&args.deploy_dir, &args.deploy_owner) {
+        (Some(path), Some(owner)) => Some(dir_target(
+            absolute("--deploy-dir", path)?,
+            owner,
+            args.deploy_mode.as_deref(),
+        )?),
+        _ => None,
+    };
+    let targets = DeployTargets {
+        pkcs12,
+        combined,
+        dir,
+    };
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    crate::ops::deploy::targets::check(&targets).map_err(bad)?;
+    Ok(Some(targets))
+}
+
+/// `--deploy-dir`, `--deploy-owner USER[:GROUP]` and `--deploy-mode` (octal, default 0640).
+fn dir_target(path: PathBuf, owner: &str, mode: Option<&str>) -> Result<DirTarget, Error> {
+    let (user, group) = match owner.split_once(':') {
+        Some((u, g)) => (u, Some(g.to_string())),
+        None => (owner, None),
+    };
+    let mode = mode.unwrap_or("0640");
+    let mode = u32::from_str_radix(mode, 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+        .ok_or_else(|| InputError::Other(format!("--deploy-mode {mode:?} is not an octal mode")))?;
+    if user.is_empty() || group.as_deref() == Some("") {
+        return Err(InputError::Other(format!(
+            "--deploy-owner {owner:?}: expected USER or USER:GROUP"
+        ))
+        .into());
+    }
+    Ok(DirTarget {
+        path,
+        owner: user.to_string(),
+        group,
+        mode,
+    })
+}
