@@ -5,10 +5,10 @@ use crate::cli::{resolve, RegisterArgs, ShowAccountArgs, UnregisterArgs, UpdateA
 use crate::error::{Error, InputError, StoreError};
 use crate::ops::issue::accounts::{account_meta, load_account, no_account, register, Registration};
 use crate::ops::output::{confirm, print_stdout, require_confirmation_possible};
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 use crate::types::Email;
 
-pub(super) fn run_register(ctx: &Ctx, args: RegisterArgs) -> Result<(), Error> {
+pub(super) async fn run_register(ctx: &Ctx, args: RegisterArgs) -> Result<(), Error> {
     let a = &args.account;
     let email = a.email.as_deref().map(str::parse::<Email>).transpose()?;
     if email.is_none() && !a.register_unsafely_without_email {
@@ -22,99 +22,93 @@ pub(super) fn run_register(ctx: &Ctx, args: RegisterArgs) -> Result<(), Error> {
     let ca_bundle = resolve::ca_bundle(a.ca_bundle.as_deref())?;
     let eab = resolve::eab(&ctx.ui, &a.eab)?;
     let (store, _lock) = ctx.open_store()?;
-    block_on(async {
-        let server_dir = server.account_dir_name();
-        if let Some((stored, _)) = store.find_account(&server_dir)? {
-            let url = account_meta(&store, &stored)?
-                .url
-                .unwrap_or(stored.id().to_string());
-            print_stdout(&format!(
-                "An account is already registered at {server}: {url}\n\
-                 (stored in {}). Nothing to do.\n",
-                store.account_dir(&stored).display()
-            ));
-            return Ok(());
-        }
-        let http = AcmeHttp::new(ca_bundle.as_deref())?;
-        let reg = Registration {
-            email: email.as_ref(),
-            agree_tos: a.agree_tos,
-            interactive: ctx.interactive(),
-            eab: eab.as_ref(),
-        };
-        let (account, _) = register(&ctx.ui, &store, &http, &server, &reg).await?;
-        if !ctx.global.quiet {
-            print_stdout(&format!(
-                "Account registered.\nAccount URL: {}\n",
-                account.url()
-            ));
-        }
-        Ok(())
-    })?
+    let server_dir = server.account_dir_name();
+    if let Some((stored, _)) = store.find_account(&server_dir)? {
+        let url = account_meta(&store, &stored)?
+            .url
+            .unwrap_or(stored.id().to_string());
+        print_stdout(&format!(
+            "An account is already registered at {server}: {url}\n\
+             (stored in {}). Nothing to do.\n",
+            store.account_dir(&stored).display()
+        ));
+        return Ok(());
+    }
+    let http = AcmeHttp::new(ca_bundle.as_deref())?;
+    let reg = Registration {
+        email: email.as_ref(),
+        agree_tos: a.agree_tos,
+        interactive: ctx.interactive(),
+        eab: eab.as_ref(),
+    };
+    let (account, _) = register(&ctx.ui, &store, &http, &server, &reg).await?;
+    if !ctx.global.quiet {
+        print_stdout(&format!(
+            "Account registered.\nAccount URL: {}\n",
+            account.url()
+        ));
+    }
+    Ok(())
 }
 
-pub(super) fn run_show(ctx: &Ctx, args: ShowAccountArgs) -> Result<(), Error> {
+pub(super) async fn run_show(ctx: &Ctx, args: ShowAccountArgs) -> Result<(), Error> {
     let choice = resolve::server_choice(&args.server)?;
     let (store, _lock) = ctx.open_store()?;
-    block_on(async {
-        let (account, stored, meta) = load_account(&store, &choice).await?;
-        let contact = meta
-            .contact
-            .as_deref()
-            .map(|c| c.replace("mailto:", ""))
-            .unwrap_or_else(|| "none".into());
-        print_stdout(&format!(
-            "Account details for server {}:\n\
-             \x20 Account URL: {}\n\
-             \x20 Account thumbprint: {}\n\
-             \x20 Email contact: {contact}\n\
-             \x20 Stored in: {}\n",
-            choice.server,
-            account.url(),
-            account.key_thumbprint(),
-            store.account_dir(&stored).display(),
-        ));
-        Ok(())
-    })?
+    let (account, stored, meta) = load_account(&store, &choice).await?;
+    let contact = meta
+        .contact
+        .as_deref()
+        .map(|c| c.replace("mailto:", ""))
+        .unwrap_or_else(|| "none".into());
+    print_stdout(&format!(
+        "Account details for server {}:\n\
+         \x20 Account URL: {}\n\
+         \x20 Account thumbprint: {}\n\
+         \x20 Email contact: {contact}\n\
+         \x20 Stored in: {}\n",
+        choice.server,
+        account.url(),
+        account.key_thumbprint(),
+        store.account_dir(&stored).display(),
+    ));
+    Ok(())
 }
 
-pub(super) fn run_update(ctx: &Ctx, args: UpdateAccountArgs) -> Result<(), Error> {
+pub(super) async fn run_update(ctx: &Ctx, args: UpdateAccountArgs) -> Result<(), Error> {
     let email = args.email.as_deref().map(str::parse::<Email>).transpose()?;
     let choice = resolve::server_choice(&args.server)?;
     let (store, _lock) = ctx.open_store()?;
-    block_on(async {
-        let (mut account, stored, mut meta) = load_account(&store, &choice).await?;
-        if args.rollover_key {
-            let step = ctx.ui.step("Replacing the account key");
-            let credentials = account.rollover_key().await?;
-            // The CA accepts only the new key from now on: save it before anything else.
-            store
-                .write_account_credentials(&stored, &credentials)
-                .map_err(|e| {
-                    StoreError::Other(format!(
-                        "the CA switched the account to a new key, but it could not be saved \
-                         ({e}); the account can no longer be used from this machine"
-                    ))
-                })?;
-            step.done();
-            print_stdout(&format!(
-                "Account key replaced; new thumbprint {}.\n",
-                account.key_thumbprint()
-            ));
-        }
-        if let Some(email) = &email {
-            let step = ctx.ui.step(format!("Changing the contact to {email}"));
-            account.update_email(&email.mailto()).await?;
-            meta.set_contact(Some(email));
-            store.write_account_meta(&stored, &meta.json.to_string())?;
-            step.done();
-            print_stdout(&format!("Account contact updated to {email}.\n"));
-        }
-        Ok(())
-    })?
+    let (mut account, stored, mut meta) = load_account(&store, &choice).await?;
+    if args.rollover_key {
+        let step = ctx.ui.step("Replacing the account key");
+        let credentials = account.rollover_key().await?;
+        // The CA accepts only the new key from now on: save it before anything else.
+        store
+            .write_account_credentials(&stored, &credentials)
+            .map_err(|e| {
+                StoreError::Other(format!(
+                    "the CA switched the account to a new key, but it could not be saved \
+                     ({e}); the account can no longer be used from this machine"
+                ))
+            })?;
+        step.done();
+        print_stdout(&format!(
+            "Account key replaced; new thumbprint {}.\n",
+            account.key_thumbprint()
+        ));
+    }
+    if let Some(email) = &email {
+        let step = ctx.ui.step(format!("Changing the contact to {email}"));
+        account.update_email(&email.mailto()).await?;
+        meta.set_contact(Some(email));
+        store.write_account_meta(&stored, &meta.json.to_string())?;
+        step.done();
+        print_stdout(&format!("Account contact updated to {email}.\n"));
+    }
+    Ok(())
 }
 
-pub(super) fn run_unregister(ctx: &Ctx, args: UnregisterArgs) -> Result<(), Error> {
+pub(super) async fn run_unregister(ctx: &Ctx, args: UnregisterArgs) -> Result<(), Error> {
     let choice = resolve::server_choice(&args.server)?;
     require_confirmation_possible(ctx.interactive(), "unregister")?;
     let (store, _lock) = ctx.open_store()?;
@@ -135,23 +129,21 @@ pub(super) fn run_unregister(ctx: &Ctx, args: UnregisterArgs) -> Result<(), Erro
         ctx.ui.note("Not deactivated; nothing changed.");
         return Ok(());
     }
-    block_on(async {
-        let (account, _, meta) = load_account(&store, &choice).await?;
-        let step = ctx.ui.step(format!("Deactivating account {shown}"));
-        let contact: Vec<String> = meta
-            .contact
-            .as_deref()
-            .map(|c| c.split(',').map(str::to_string).collect())
-            .unwrap_or_default();
-        account.deactivate(&contact).await?;
-        step.done();
-        store.remove_account(&stored)?;
-        if !ctx.global.quiet {
-            print_stdout(&format!(
-                "Account deactivated and removed from {}.\n",
-                store.account_dir(&stored).display()
-            ));
-        }
-        Ok(())
-    })?
+    let (account, _, meta) = load_account(&store, &choice).await?;
+    let step = ctx.ui.step(format!("Deactivating account {shown}"));
+    let contact: Vec<String> = meta
+        .contact
+        .as_deref()
+        .map(|c| c.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    account.deactivate(&contact).await?;
+    step.done();
+    store.remove_account(&stored)?;
+    if !ctx.global.quiet {
+        print_stdout(&format!(
+            "Account deactivated and removed from {}.\n",
+            store.account_dir(&stored).display()
+        ));
+    }
+    Ok(())
 }

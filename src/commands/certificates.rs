@@ -10,7 +10,7 @@ use crate::ops::renew::report::{broken_configs, report, synced_fleet_view, Linea
 use crate::ops::Ctx;
 use crate::types::{CertName, DomainName};
 
-pub(super) fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
     let store = ctx.store();
     let only: Option<CertName> = args.cert_name.as_deref().map(str::parse).transpose()?;
     let (mut names, odd) = store.list_lineages()?;
@@ -20,9 +20,9 @@ pub(super) fn run(ctx: &Ctx, args: CertificatesArgs) -> Result<(), Error> {
         }
         names.retain(|n| n == only);
     }
-    let fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+    let fleet = Fleet::open(ctx.global.fleet.as_ref()).await?;
     let fleet_view = match &fleet {
-        Some(f) => Some(synced_fleet_view(f, &ctx.ui, &store)?),
+        Some(f) => Some(synced_fleet_view(f, &ctx.ui, &store).await?),
         None => None,
     };
     if let (Some(view), None) = (&fleet_view, &only) {

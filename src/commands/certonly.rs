@@ -11,9 +11,9 @@ use crate::ops::issue::csr;
 use crate::ops::output::print_stdout;
 use crate::ops::privileges::bind_then_drop;
 use crate::ops::renew::lineage::require_config;
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 
-pub(super) fn run(
+pub(super) async fn run(
     ctx: &Ctx,
     mut args: CertonlyArgs,
     webroots: &[Option<usize>],
@@ -22,10 +22,11 @@ pub(super) fn run(
     let at_terminal = ctx.interactive() && std::io::stdin().is_terminal();
     let mut request = resolve::certonly(&ctx.ui, args, webroots, at_terminal)?;
     request.ask_contact(ctx.interactive(), &ctx.store())?;
-    request.fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+    let fleet = Fleet::prepare(ctx.global.fleet.as_ref())?;
     request.prebound = bind_then_drop(&ctx.global, &standalone_ports(&request.authenticator))?;
+    request.fleet = Fleet::check(fleet).await?;
     if request.dry_run {
-        block_on(dry_run(ctx, &ctx.store(), &request))??;
+        dry_run(ctx, &ctx.store(), &request).await?;
         if !ctx.global.quiet {
             print_stdout("The dry run was successful.\n");
         }
@@ -33,9 +34,9 @@ pub(super) fn run(
     }
     let (store, _lock) = ctx.open_store()?;
     if let Some(out) = &request.csr {
-        return block_on(csr::execute(ctx, &request, out))?;
+        return csr::execute(ctx, &request, out).await;
     }
-    let outcome = block_on(obtain_unless_fresh(ctx, &store, &request, None))??;
+    let outcome = obtain_unless_fresh(ctx, &store, &request, None).await?;
     let config = require_config(&store, &request.cert_name)?;
     print_outcome(ctx, &store, &request, &outcome, None);
     deploy(&store, &request.cert_name, &config.deploy)?;

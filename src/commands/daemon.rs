@@ -6,12 +6,12 @@ use crate::cli::{resolve, DaemonArgs};
 use crate::error::Error;
 use crate::ops::{daemon, Ctx};
 
-pub(super) fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: DaemonArgs) -> Result<(), Error> {
     let request = resolve::daemon(&args)?;
     // A pass the daemon spawned has the same arguments: the daemon said it already.
     let note = resolve::ignored_certbot_flags(&args.certbot, &[]).filter(|_| !args.child_pass);
     if let Some(note) = note {
         ctx.ui.note(note);
     }
-    daemon::run(ctx, request)
+    daemon::run(ctx, request).await
 }

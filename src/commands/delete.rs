@@ -8,10 +8,10 @@ use crate::ops::delete::{choose, remove, NginxUsage};
 use crate::ops::deploy::nginx_txn::{checkpoint_root, warn_recovered};
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{confirm, require_confirmation_possible};
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 use crate::types::CertName;
 
-pub(super) fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     let name: CertName = match &args.cert_name {
         Some(name) => name.parse()?,
         None => choose(ctx.interactive(), &ctx.store())?,
@@ -21,7 +21,7 @@ pub(super) fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
         ctx.ui.note(note);
     }
     require_confirmation_possible(ctx.interactive(), "delete")?;
-    let fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+    let fleet = Fleet::open(ctx.global.fleet.as_ref()).await?;
     let (store, _lock) = ctx.open_store()?;
     if !store.lineage_exists(&name) {
         return Err(StoreError::NoSuchLineage(name.to_string()).into());
@@ -49,7 +49,7 @@ pub(super) fn run(ctx: &Ctx, args: DeleteArgs) -> Result<(), Error> {
     // Fleet mode: out of the fleet first (no node renews or installs it any more); the
     // other nodes keep their local files until deleted there.
     if let Some(fleet) = &fleet {
-        block_on(fleet.forget(&store, &name))??;
+        fleet.forget(&store, &name).await?;
         ctx.ui.note(format!(
             "{name} removed from the fleet's store; other nodes keep their local copies"
         ));

@@ -9,10 +9,10 @@ use crate::ops::deploy::alerts::check_after_install;
 use crate::ops::deploy::nginx_txn::{install_lineage, report_install};
 use crate::ops::deploy::targets::deploy;
 use crate::ops::renew::lineage::{lineage_of_files, require_config, write_config};
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 use crate::types::CertName;
 
-pub(super) fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
     resolve::nginx_settings(&args.nginx_args)?;
     let installer = resolve::installer(&args.nginx_args, &args.installer, args.http_01_port)?;
     let targets = resolve::deploy_targets(&args.deploy)?;
@@ -54,5 +54,5 @@ pub(super) fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
     }
     deploy(&store, &name, &config.deploy)?;
     let now = OffsetDateTime::now_utc();
-    block_on(check_after_install(&ctx.ui, &store, &alerts, &name, now))?
+    check_after_install(&ctx.ui, &store, &alerts, &name, now).await
 }

@@ -7,9 +7,9 @@ use crate::cli::{resolve, NotifyArgs};
 use crate::error::{Error, InputError};
 use crate::ops::deploy::alerts::send_test;
 use crate::ops::output::print_stdout;
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 
-pub(super) fn run(_ctx: &Ctx, args: NotifyArgs) -> Result<(), Error> {
+pub(super) async fn run(_ctx: &Ctx, args: NotifyArgs) -> Result<(), Error> {
     let settings = resolve::alerts(&args.alerts)?;
     if settings.targets.is_empty() {
         return Err(InputError::Other(
@@ -17,7 +17,7 @@ pub(super) fn run(_ctx: &Ctx, args: NotifyArgs) -> Result<(), Error> {
         )
         .into());
     }
-    let deliveries = block_on(send_test(&settings, OffsetDateTime::now_utc()))?;
+    let deliveries = send_test(&settings, OffsetDateTime::now_utc()).await;
     let mut out = String::new();
     for d in &deliveries {
         match &d.error {

@@ -9,14 +9,14 @@ use crate::error::Error;
 use crate::ops::fleet::Fleet;
 use crate::ops::output::{print_json, print_stdout};
 use crate::ops::renew::report::{broken_configs, plan, PlanEntry};
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 
-pub(super) fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: PlanArgs) -> Result<(), Error> {
     let store = ctx.store();
     let mut entries = plan(&ctx.ui, &store, OffsetDateTime::now_utc())?;
     // Fleet mode: read-only, as all of `plan` (nothing is installed here).
-    if let Some(fleet) = Fleet::open(ctx.global.fleet.as_ref())? {
-        let view = block_on(fleet.view())??;
+    if let Some(fleet) = Fleet::open(ctx.global.fleet.as_ref()).await? {
+        let view = fleet.view().await?;
         for e in &mut entries {
             e.fleet = Some(view.report_for(&e.name));
         }

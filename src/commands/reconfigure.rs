@@ -10,9 +10,9 @@ use crate::types::{CertName, Curve, KeyType, ServerUrl};
 use crate::ops::output::print_stdout;
 use crate::ops::renew::lineage::require_config;
 use crate::ops::renew::{renew_pass, RenewRequest};
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 
-pub(super) fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
     let name: CertName = args.cert_name.parse()?;
     let dry_run_server = args
         .dry_run_server
@@ -40,9 +40,9 @@ pub(super) fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
         ..RenewRequest::default()
     };
     let now = time::OffsetDateTime::now_utc();
-    let results = match block_on(renew_pass(&ctx.ui, &store, &request, now)) {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) | Err(e) => {
+    let results = match renew_pass(&ctx.ui, &store, &request, now).await {
+        Ok(r) => r,
+        Err(e) => {
             store.write_renewal(&name, &old_json)?;
             return Err(e);
         }

@@ -15,16 +15,17 @@ use crate::ops::privileges::bind_then_drop;
 use crate::ops::renew::{
     anything_due, lineage_ports, pass_error, renew_pass, LineageResult, Outcome, RenewRequest,
 };
-use crate::ops::{block_on, doctor, Ctx};
+use crate::ops::{doctor, Ctx};
 
-pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
     let mut request = resolve::renew(&args)?;
     if let Some(note) = resolve::ignored_certbot_flags(&args.certbot, &[]) {
         ctx.ui.note(note);
     }
-    request.fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+    let fleet = Fleet::prepare(ctx.global.fleet.as_ref())?;
     let store = ctx.store();
     request.prebound = bind_then_drop(&ctx.global, &lineage_ports(&store, &request.names))?;
+    request.fleet = Fleet::check(fleet).await?;
     if args.dry_run {
         store.prepare_read_only()?;
     } else {
@@ -42,7 +43,7 @@ pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         ctx.ui.note(format!(
             "Waiting {secs} s before renewing (--no-random-sleep-on-renew skips this)"
         ));
-        std::thread::sleep(Duration::from_secs(secs));
+        tokio::time::sleep(Duration::from_secs(secs)).await;
     }
     let (store, _lock) = if args.dry_run {
         ctx.open_store_read_only()?
@@ -50,14 +51,13 @@ pub(super) fn run(ctx: &Ctx, args: RenewArgs) -> Result<(), Error> {
         ctx.open_store()?
     };
     let now = OffsetDateTime::now_utc();
-    let results = block_on(renew_pass(&ctx.ui, &store, &request, now))??;
+    let results = renew_pass(&ctx.ui, &store, &request, now).await?;
     let mut not_served = 0;
     if !request.dry_run {
         let outbox;
-        (not_served, outbox) =
-            block_on(after_pass(&ctx.ui, &store, &request.alerts, &results, now))?;
+        (not_served, outbox) = after_pass(&ctx.ui, &store, &request.alerts, &results, now).await;
         drop(_lock);
-        block_on(send_outbox(&ctx.ui, &store, &request.alerts, outbox))?;
+        send_outbox(&ctx.ui, &store, &request.alerts, outbox).await;
     }
     report(ctx, &request, &results, args.json);
     if request.dry_run && !args.json && !results.is_empty() {

@@ -7,10 +7,10 @@ use crate::error::Error;
 use crate::ops::delete::{remove, NginxUsage};
 use crate::ops::output::{ask_yes_no, print_stdout};
 use crate::ops::revoke::{self as revocation, Located};
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 use crate::store::Store;
 
-pub(super) fn run(ctx: &Ctx, args: RevokeArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: RevokeArgs) -> Result<(), Error> {
     let target = resolve::revoke_target(args.cert_name.as_deref(), args.cert_path.as_deref())?;
     if args.key_path.is_some() {
         ctx.ui.note(
@@ -33,7 +33,7 @@ pub(super) fn run(ctx: &Ctx, args: RevokeArgs) -> Result<(), Error> {
         (Some(name), true) => Some(usage(&store, name, &args)?),
         _ => None,
     };
-    block_on(revocation::revoke(&ctx.ui, &store, &found, reason))??;
+    revocation::revoke(&ctx.ui, &store, &found, reason).await?;
     if !ctx.global.quiet {
         print_stdout(&format!(
             "Revoked the certificate at {} (reason: {reason:?}).\n",

@@ -16,11 +16,15 @@ use crate::ops::issue::certify::{
 };
 use crate::ops::privileges::bind_then_drop;
 use crate::ops::renew::lineage::require_config;
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 use crate::store::Store;
 use crate::types::CertName;
 
-pub(super) fn run(ctx: &Ctx, mut args: RunArgs, webroots: &[Option<usize>]) -> Result<(), Error> {
+pub(super) async fn run(
+    ctx: &Ctx,
+    mut args: RunArgs,
+    webroots: &[Option<usize>],
+) -> Result<(), Error> {
     let a = &args.certonly.auth;
     let other_solver = a.standalone
         || a.webroot
@@ -60,8 +64,9 @@ pub(super) fn run(ctx: &Ctx, mut args: RunArgs, webroots: &[Option<usize>]) -> R
         )
         .into());
     }
-    request.fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+    let fleet = Fleet::prepare(ctx.global.fleet.as_ref())?;
     request.prebound = bind_then_drop(&ctx.global, &standalone_ports(&request.authenticator))?;
+    request.fleet = Fleet::check(fleet).await?;
     let (store, _lock) = ctx.open_store()?;
     if dry_run {
         let installed = install_preview(ctx, &store, &request, &installer)?;
@@ -71,12 +76,7 @@ pub(super) fn run(ctx: &Ctx, mut args: RunArgs, webroots: &[Option<usize>]) -> R
     // A block that also serves names the certificate would not cover is refused before
     // spending an order (exit 5, with the `--expand` command that covers them).
     check_install_names(&store, &request, &installer)?;
-    let outcome = block_on(obtain_unless_fresh(
-        ctx,
-        &store,
-        &request,
-        Some(installer.clone()),
-    ))??;
+    let outcome = obtain_unless_fresh(ctx, &store, &request, Some(installer.clone())).await?;
     let config = require_config(&store, &request.cert_name)?;
     let name = &request.cert_name;
     let installed = install_lineage(&ctx.ui, &store, name, &config, &installer, false)
@@ -89,7 +89,7 @@ pub(super) fn run(ctx: &Ctx, mut args: RunArgs, webroots: &[Option<usize>]) -> R
     deploy(&store, name, &config.deploy)?;
     if ran {
         let now = OffsetDateTime::now_utc();
-        block_on(check_after_install(&ctx.ui, &store, &alerts, name, now))??;
+        check_after_install(&ctx.ui, &store, &alerts, name, now).await?;
     }
     Ok(())
 }

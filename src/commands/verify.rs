@@ -5,11 +5,11 @@ use crate::error::Error;
 use crate::ops::deploy::served::{check_lineage, ServedReport};
 use crate::ops::output::{print_json, print_stdout};
 use crate::ops::renew::lineage::require_config;
-use crate::ops::{block_on, Ctx};
+use crate::ops::Ctx;
 use crate::types::CertName;
 use crate::verify::{Outcome, RetryOpts};
 
-pub(super) fn run(ctx: &Ctx, args: VerifyArgs) -> Result<(), Error> {
+pub(super) async fn run(ctx: &Ctx, args: VerifyArgs) -> Result<(), Error> {
     let mut names = args
         .cert_name
         .iter()
@@ -22,11 +22,7 @@ pub(super) fn run(ctx: &Ctx, args: VerifyArgs) -> Result<(), Error> {
     let mut reports = Vec::new();
     for name in &names {
         let config = require_config(&store, name)?;
-        reports.push(block_on(check_lineage(
-            &store,
-            &config,
-            RetryOpts::default(),
-        ))??);
+        reports.push(check_lineage(&store, &config, RetryOpts::default()).await?);
     }
     if args.json {
         print_json(

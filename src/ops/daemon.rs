@@ -61,8 +61,8 @@ pub(crate) struct DaemonRequest {
     pub ca_bundle: Option<PathBuf>,
 }
 
-pub(crate) fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
-    let fleet = Fleet::open(ctx.global.fleet.as_ref())?;
+pub(crate) async fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
+    let fleet = Fleet::prepare(ctx.global.fleet.as_ref())?;
     if req.http_01.is_some() && fleet.is_none() {
         return Err(crate::error::InputError::Other(
             "daemon --http-01-port serves the fleet's challenges: it needs --store".into(),
@@ -72,6 +72,7 @@ pub(crate) fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
     let store = ctx.store();
     let fleet_listeners = bind_fleet_port(&req)?;
     let prebound = bind_then_drop(&ctx.global, &ports_to_prebind(ctx, &store))?;
+    let fleet = Fleet::check(fleet).await?;
     store.prepare()?;
     ctx.init_logging();
     if let Some(proxy) = &req.proxy {
@@ -126,7 +127,7 @@ pub(crate) fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
         status_file: &status_file,
         metrics,
     };
-    block_on_daemon(&ctx.ui, plan, fleet_duty)
+    daemon(&ctx.ui, plan, fleet_duty).await
 }
 
 /// The metrics listener, bound before the first pass and before --user drops privileges;
@@ -199,10 +200,6 @@ async fn serve_metrics(
         .map_err(|e| Error::Internal(format!("metrics listener: {e}")))?;
     crate::metrics::serve(listener, move || served.text(), std::future::pending()).await;
     Ok(())
-}
-
-fn block_on_daemon(ui: &Ui, plan: Plan<'_>, fleet_duty: Option<FleetDuty>) -> Result<(), Error> {
-    crate::ops::block_on(daemon(ui, plan, fleet_duty))?
 }
 
 /// The fleet responder's port is the long-lived daemon's alone (a pass never binds it):

@@ -52,7 +52,17 @@ pub(crate) struct Fleet {
 impl Fleet {
     /// Open the shared store and check it answers: unreachable is found out here, before
     /// the run writes anything locally. `None` without `--store`.
-    pub(crate) fn open(settings: Option<&FleetSettings>) -> Result<Option<Arc<Fleet>>, Error> {
+    pub(crate) async fn open(
+        settings: Option<&FleetSettings>,
+    ) -> Result<Option<Arc<Fleet>>, Error> {
+        Fleet::check(Fleet::prepare(settings)?).await
+    }
+
+    /// `open`'s first half, for the commands that may drop to `--user` between the two:
+    /// the key file is read now, with the rights the run started with; the store is not
+    /// contacted yet, so no thread (a blocking file access or name lookup) exists to stand
+    /// in the way of the drop.
+    pub(crate) fn prepare(settings: Option<&FleetSettings>) -> Result<Option<Fleet>, Error> {
         let Some(s) = settings else {
             return Ok(None);
         };
@@ -62,12 +72,20 @@ impl Fleet {
             ca_bundle: s.ca_bundle.as_deref(),
             prefix: &s.prefix,
         })?;
-        crate::ops::block_on(shared.ping())??;
-        Ok(Some(Arc::new(Fleet {
+        Ok(Some(Fleet {
             shared,
             node: s.node.clone(),
             lock_ttl: s.lock_ttl,
-        })))
+        }))
+    }
+
+    /// `open`'s second half: the store answers.
+    pub(crate) async fn check(fleet: Option<Fleet>) -> Result<Option<Arc<Fleet>>, Error> {
+        let Some(fleet) = fleet else {
+            return Ok(None);
+        };
+        fleet.shared.ping().await?;
+        Ok(Some(Arc::new(fleet)))
     }
 
     /// Install every lineage the fleet has in a newer version than this node; returns the

@@ -125,13 +125,3 @@ impl Ctx {
         let _ = tracing::subscriber::set_global_default(subscriber);
     }
 }
-
-/// A single-threaded runtime: an issuance is a handful of sequential requests, and one
-/// thread keeps the resident set small.
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
-    Ok(rt.block_on(future))
-}

@@ -251,23 +251,21 @@ fn ari_times(
 
 /// Fleet mode: this node is brought up to date first (as every fleet command does), unless
 /// another run holds the local lock (then it is listed as it is); then the fleet's view.
-pub(crate) fn synced_fleet_view(
+pub(crate) async fn synced_fleet_view(
     fleet: &crate::ops::fleet::Fleet,
     ui: &Ui,
     store: &Store,
 ) -> Result<crate::ops::fleet::FleetView, Error> {
-    crate::ops::block_on(async {
-        match store.lock() {
-            Ok(_lock) => {
-                store.prepare()?;
-                let settings = crate::ops::deploy::DeploySettings::default();
-                crate::ops::deploy::pull_and_deploy(fleet, ui, store, &settings).await?;
-            }
-            Err(Error::Locked { .. }) => {}
-            Err(e) => return Err(e),
+    match store.lock() {
+        Ok(_lock) => {
+            store.prepare()?;
+            let settings = crate::ops::deploy::DeploySettings::default();
+            crate::ops::deploy::pull_and_deploy(fleet, ui, store, &settings).await?;
         }
-        fleet.view().await
-    })?
+        Err(Error::Locked { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    fleet.view().await
 }
 
 /// `certificates` and `plan` list every lineage, then fail (exit 3) when any renewal config
