@@ -16,8 +16,10 @@ use certwright::notify::{send_all, Delivery, Event, EventKind, Secret, Target, W
 use certwright::verify::{sha256_hex, verify, Outcome, Probe, RetryOpts};
 
 use crate::support::certs::Lineage;
+use crate::support::nginx::process_alive;
 use crate::support::pebble::PROFILE_SHORTLIVED_SECS;
 use crate::support::prometheus::Prometheus;
+use crate::support::proxy::GatedProxy;
 use crate::support::rig::Rig;
 use crate::support::smtp::{self, Smtp};
 use crate::support::webhook::{Behaviour, Receiver};
@@ -421,15 +423,27 @@ fn failure_hook_gets_the_event_and_a_hung_hook_is_killed() {
     }
 
     let marker = dir.path().join("survived");
+    let child_pid = dir.path().join("child.pid");
     let hung = Target::Hook(HookCommand(format!(
-        "(sleep 3; touch {}) & sleep 30",
-        marker.display()
+        "(sleep 3; touch {}) & echo $! > {}; sleep 30",
+        marker.display(),
+        child_pid.display()
     )));
     let started = std::time::Instant::now();
     let deliveries = block_on(send_all(&[hung], &event, Duration::from_secs(1)));
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(!deliveries[0].delivered());
-    std::thread::sleep(Duration::from_secs(4));
+    // The child either died with the hook or touches the marker in 3 s, then exits: wait
+    // for it to be gone instead of waiting the 3 s out.
+    let child: i32 = std::fs::read_to_string(&child_pid)
+        .unwrap_or_else(|e| panic!("the hook did not start its child: {e}"))
+        .trim()
+        .parse()
+        .expect("child pid");
+    let gone = support::wait_for(Duration::from_secs(30), || {
+        (!process_alive(child)).then_some(())
+    });
+    assert!(gone.is_some(), "the hook's child {child} still runs");
     assert!(!marker.exists(), "the hook's child outlived the timeout");
 }
 
@@ -530,8 +544,18 @@ fn verify_waits_for_a_reload_to_take_effect() {
         .map(|w| PathBuf::from(w.trim_end_matches(';')))
         .expect("a.pem path in site");
     let conf = nginx.conf_path();
+    // verify reaches nginx through a relay that sees each attempt: the swap comes once the
+    // second attempt arrived, so the first one surely saw the old leaf.
+    let relay = GatedProxy::start_any(nginx.port(0)).expect("relay to nginx");
+    relay.open();
+    let relay_port = relay.port();
     let swapper = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(700));
+        for attempt in 1..=2 {
+            assert!(
+                relay.wait_for_connection(Duration::from_secs(10)),
+                "verify's attempt {attempt} did not come"
+            );
+        }
         std::fs::write(a_pem_path.with_extension("key"), new_key).expect("write key");
         std::fs::write(&a_pem_path, new_pem).expect("write cert");
         let status = std::process::Command::new(support::nginx::NGINX)
@@ -541,13 +565,14 @@ fn verify_waits_for_a_reload_to_take_effect() {
             .status()
             .expect("nginx -s reload");
         assert!(status.success());
+        relay
     });
     let opts = RetryOpts {
         deadline: Duration::from_secs(10),
         ..QUICK
     };
     let results = block_on(verify(
-        &[probe(nginx.port(0), "a.example.test")],
+        &[probe(relay_port, "a.example.test")],
         &new_der,
         opts,
     ));

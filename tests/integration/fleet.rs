@@ -198,6 +198,7 @@ fn harness_gate_closes_again_for_a_later_run() {
     let gate_port = gate.port();
     let held = std::thread::spawn(move || net::http_get(gate_port, "h", "/").map(|r| r.status));
     assert!(gate.wait_for_connection(Duration::from_secs(10)));
+    // Not a readiness wait: the window in which a leaking gate would let the GET finish.
     std::thread::sleep(Duration::from_millis(200));
     assert!(
         !held.is_finished(),
@@ -237,6 +238,8 @@ fn harness_fleet_rig_routes_probes_through_gate_and_lb() {
         "no probe reached the gate"
     );
     let before = fleet.lb.hits().len();
+    // Not a readiness wait: the window in which a leaking gate would let a probe reach the
+    // LB (the check after `open` shows the LB sees probes).
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         fleet.lb.hits().len(),
@@ -1102,12 +1105,18 @@ fn each_node_runs_its_own_deploy_hook_for_a_synced_version() {
     let ran = wait_for(SYNC_LIMIT, || {
         (fleet.same_live(0, 1, name) && !hook_runs(&log_2).is_empty()).then_some(())
     });
-    // Some more sync rounds, in which a hook run twice would show.
-    std::thread::sleep(Duration::from_secs(3));
+    // Some more sync rounds (the third report comes after two whole rounds and their
+    // hooks), in which a hook run twice would show.
+    let more_rounds = ran.is_some() && fleet.wait_sync_rounds(1, 3);
     let daemon = Fleet::stop_daemon(daemon);
     assert!(
         ran.is_some(),
         "node-2 did not install version 2 and run its hook within {SYNC_LIMIT:?}\n{daemon}\n{}",
+        fleet.report()
+    );
+    assert!(
+        more_rounds,
+        "node-2's daemon did not sync 3 more times within {SYNC_LIMIT:?}\n{daemon}\n{}",
         fleet.report()
     );
     daemon.assert_success();

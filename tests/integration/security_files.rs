@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::support::cli::Output;
 use crate::support::rig::Rig;
+use crate::support::run_directly;
 
 const NAME: &str = "owned.example.com";
 /// `nobody` on Debian: a uid that is not ours and not root.
@@ -83,6 +84,9 @@ fn renewal_config_or_state_another_user_could_write_is_refused() {
     assert!(out.stderr.contains(&state.display().to_string()), "{out}");
     std::fs::remove_file(&state).unwrap();
     renew_forced(&rig).assert_success();
+    // The marker does show a run: the same ctl, run directly, leaves it.
+    run_directly(&ctl);
+    assert!(marker.exists(), "the ctl left no marker");
 }
 
 /// Finding 7: a `certwright.log` symlink is not followed, a log file another user made is

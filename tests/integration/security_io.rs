@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::support::cli::Output;
 use crate::support::rig::Rig;
-use crate::support::{free_port, wait_for};
+use crate::support::{free_port, run_directly, wait_for};
 
 /// `nobody` on Debian: a uid that is not ours and not root.
 const NOBODY: u32 = 65534;
@@ -229,6 +229,9 @@ fn nginx_ctl_another_user_owns_is_refused() {
     assert!(out.stderr.contains("--nginx-ctl"), "{out}");
     assert!(out.stderr.contains(&format!("uid {NOBODY}")), "{out}");
     assert!(!marker.exists(), "the other user's ctl ran");
+    // The marker does show a run: the same ctl, run directly, leaves it.
+    run_directly(&ctl);
+    assert!(marker.exists(), "the ctl left no marker");
 }
 
 /// A receiver that answers 500 with an endless chunked body whose first chunk forges a log
