@@ -327,11 +327,13 @@ pub enum Error {
     /// The fleet's shared store (Redis) failed, or this node lost a lineage's lock there.
     #[error("shared store {store}: {reason}")]
     Shared { store: String, reason: String },
-    /// `import-certbot` where some lineages could not be imported; each was reported.
+    /// `verify`, or the check after an install or renewal, found nginx serving another
+    /// certificate than the lineage's; each mismatch was reported.
     #[error("{failed} of {total} certificate(s) are not what the server serves")]
     NotServed { failed: usize, total: usize },
     #[error("{failed} of {total} alert target(s) did not take the test event")]
     AlertsFailed { failed: usize, total: usize },
+    /// `import-certbot` where some lineages could not be imported; each was reported.
     #[error("{failed} of {total} certbot lineage(s) could not be imported")]
     NotImported { failed: usize, total: usize },
     /// `doctor` found problems that would make validation fail; each was printed.
