@@ -22,7 +22,7 @@ pub(crate) fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
 
 /// The alert targets alone (`install`, `run`: they write no metrics).
 pub(crate) fn alert_targets(args: &AlertTargetArgs) -> Result<AlertSettings, Error> {
-    let bad = |flag: &str, e: String| InputError::Other(format!("{flag}: {e}"));
+    let bad = |flag: &'static str, reason: String| InputError::BadFlag { flag, reason };
     let mut targets = Vec::new();
     for url in &args.notify_webhook {
         let url = WebhookUrl::parse(url).map_err(|e| bad("--notify-webhook", e))?;

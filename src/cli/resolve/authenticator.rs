@@ -22,11 +22,17 @@ pub(super) fn provider_authenticator(
     propagation_seconds: u64,
 ) -> Result<Authenticator, Error> {
     let Some(path) = credentials else {
-        return Err(InputError::Other(format!("DNS provider {provider} needs {flag} FILE")).into());
+        return Err(InputError::Needs {
+            what: format!("DNS provider {provider}"),
+            needs: format!("{flag} FILE"),
+        }
+        .into());
     };
     dns::writer_from_file(provider, path)?;
-    let credentials = std::fs::canonicalize(path)
-        .map_err(|e| InputError::Other(format!("{}: {e}", path.display())))?;
+    let credentials = std::fs::canonicalize(path).map_err(|e| InputError::Path {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
     let resolvers = resolvers(auth)?;
     Ok(if provider == "rfc2136" {
         Authenticator::DnsRfc2136 {
@@ -53,9 +59,11 @@ pub(super) fn preferred_challenges(auth: &AuthenticatorArgs) -> Result<Vec<Chall
             "http-01" | "http" => ChallengeKind::Http01,
             "" => continue,
             other => {
-                return Err(InputError::Other(format!(
-                    "--preferred-challenges {other:?}: certwright answers dns-01 (dns) and http-01 (http)"
-                ))
+                return Err(InputError::BadValue {
+                    flag: "--preferred-challenges",
+                    value: other.to_string(),
+                    reason: "certwright answers dns-01 (dns) and http-01 (http)".into(),
+                }
                 .into())
             }
         };
@@ -70,7 +78,14 @@ pub(super) fn resolvers(auth: &AuthenticatorArgs) -> Result<Vec<SocketAddr>, Err
     Ok(auth
         .dns_resolver
         .iter()
-        .map(|r| dns::parse_resolver(r).map_err(InputError::Other))
+        .map(|r| {
+            // (dns::parse_resolver's own message is this one, as text.)
+            dns::parse_resolver(r).map_err(|_| InputError::BadValue {
+                flag: "--dns-resolver",
+                value: r.clone(),
+                reason: "expected ADDR or ADDR:PORT (an IP address)".into(),
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -99,10 +114,10 @@ pub(super) fn manual_authenticator(
             ChallengeKind::Dns01 => ASK_MANUAL_DNS.to_string(),
         },
         (None, false) => {
-            return Err(InputError::Other(
-                "--manual needs --manual-auth-hook CMD (or a terminal to ask at, without -n)"
-                    .into(),
-            )
+            return Err(InputError::Needs {
+                what: "--manual".into(),
+                needs: "--manual-auth-hook CMD (or a terminal to ask at, without -n)".into(),
+            }
             .into())
         }
     };
@@ -112,9 +127,10 @@ pub(super) fn manual_authenticator(
     ])?;
     let resolvers = resolvers(auth)?;
     if challenge == ChallengeKind::Http01 && !resolvers.is_empty() {
-        return Err(InputError::Other(
-            "--dns-resolver is for dns-01: add --preferred-challenges dns".into(),
-        )
+        return Err(InputError::Flag {
+            flag: "--dns-resolver",
+            problem: "is for dns-01: add --preferred-challenges dns".into(),
+        }
         .into());
     }
     Ok(Authenticator::Manual {
@@ -135,22 +151,26 @@ fn check_challenge_choice(auth: &AuthenticatorArgs, chosen: &Authenticator) -> R
     };
     let preferred = preferred_challenges(auth)?;
     if !preferred.is_empty() && !preferred.contains(&own) {
-        return Err(InputError::Other(format!(
-            "--preferred-challenges does not list {}, the only challenge the {} solver answers{}",
-            if chosen.is_dns() { "dns-01" } else { "http-01" },
-            chosen.name(),
-            if chosen.is_dns() {
-                ""
-            } else {
-                " (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
-            }
-        ))
+        return Err(InputError::Flag {
+            flag: "--preferred-challenges",
+            problem: format!(
+                "does not list {}, the only challenge the {} solver answers{}",
+                if chosen.is_dns() { "dns-01" } else { "http-01" },
+                chosen.name(),
+                if chosen.is_dns() {
+                    ""
+                } else {
+                    " (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
+                }
+            ),
+        }
         .into());
     }
     if !chosen.is_dns() && !auth.dns_resolver.is_empty() {
-        return Err(InputError::Other(
-            "--dns-resolver needs a DNS-01 solver (--dns PROVIDER, --dns-rfc2136, --dns-cloudflare, --dns-route53, or --manual --preferred-challenges dns)".into(),
-        )
+        return Err(InputError::Needs {
+            what: "--dns-resolver".into(),
+            needs: "a DNS-01 solver (--dns PROVIDER, --dns-rfc2136, --dns-cloudflare, --dns-route53, or --manual --preferred-challenges dns)".into(),
+        }
         .into());
     }
     Ok(())
@@ -222,8 +242,10 @@ pub(super) fn solver_authenticator(
         .http_01_address
         .as_deref()
         .map(|a| {
-            a.parse::<IpAddr>().map_err(|_| {
-                InputError::Other(format!("--http-01-address {a:?} is not an IP address"))
+            a.parse::<IpAddr>().map_err(|_| InputError::NotA {
+                flag: "--http-01-address",
+                value: a.to_string(),
+                expected: "an IP address",
             })
         })
         .transpose()?;

@@ -14,7 +14,11 @@ pub(crate) fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
     let Some(path) = &args.csr else {
         return Ok(None);
     };
-    let bad = |reason: String| InputError::Other(format!("--csr {}: {reason}", path.display()));
+    let bad = |reason: String| InputError::UnusableFile {
+        flag: "--csr",
+        path: path.clone(),
+        reason,
+    };
     let bytes = read_public(path).map_err(bad)?;
     let csr = keys::parse_csr(&bytes).map_err(bad)?;
     let mut domains: Vec<DomainName> = Vec::new();
@@ -39,10 +43,10 @@ pub(crate) fn csr(args: &CsrArgs) -> Result<Option<CsrOutput>, Error> {
     {
         let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
         if dir.is_some_and(|d| !d.is_dir()) {
-            return Err(InputError::Other(format!(
-                "{}: its directory does not exist",
-                p.display()
-            ))
+            return Err(InputError::Path {
+                path: p.clone(),
+                reason: "its directory does not exist".into(),
+            }
             .into());
         }
     }

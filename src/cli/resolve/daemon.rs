@@ -22,7 +22,10 @@ pub(crate) fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
         .as_deref()
         .map(CronSchedule::parse)
         .transpose()
-        .map_err(|e| InputError::Other(format!("--schedule: {e}")))?;
+        .map_err(|e| InputError::BadFlag {
+            flag: "--schedule",
+            reason: e.to_string(),
+        })?;
     check_hooks(&[("--deploy-hook", args.deploy_hook.as_deref())])?;
     Ok(DaemonRequest {
         cron,
@@ -46,8 +49,9 @@ fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
     if !args.nginx || args.once || args.child_pass {
         return Ok(None);
     }
-    let port = args.http_01_port.ok_or_else(|| {
-        InputError::Other("daemon --nginx needs --http-01-port (the port to proxy to)".into())
+    let port = args.http_01_port.ok_or_else(|| InputError::Needs {
+        what: "daemon --nginx".into(),
+        needs: "--http-01-port (the port to proxy to)".into(),
     })?;
     nginx_settings(&args.nginx_args)?;
     // A wildcard bind answers on loopback too; nginx must connect to a real address.

@@ -35,9 +35,11 @@ pub(crate) fn doctor(
         || a.dns_route53
         || a.manual;
     if given && names.is_empty() && (a.webroot || !a.webroot_path.is_empty()) {
-        return Err(
-            InputError::Other("--webroot in doctor needs the -d names it serves".into()).into(),
-        );
+        return Err(InputError::Needs {
+            what: "--webroot in doctor".into(),
+            needs: "the -d names it serves".into(),
+        }
+        .into());
     }
     let authenticator = match (given, a.manual) {
         (false, _) => None,

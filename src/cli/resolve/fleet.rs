@@ -12,12 +12,18 @@ use crate::cli::GlobalArgs;
 pub(super) fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Error> {
     let Some(url) = &g.store else {
         if g.store_key_file.is_some() {
-            return Err(InputError::Other("--store-key-file needs --store".into()).into());
+            return Err(InputError::Needs {
+                what: "--store-key-file".into(),
+                needs: "--store".into(),
+            }
+            .into());
         }
         if g.store_ca_bundle.is_some() {
-            return Err(
-                InputError::Other("--store-ca-bundle needs --store rediss://".into()).into(),
-            );
+            return Err(InputError::Needs {
+                what: "--store-ca-bundle".into(),
+                needs: "--store rediss://".into(),
+            }
+            .into());
         }
         return Ok(None);
     };
@@ -26,9 +32,11 @@ pub(super) fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Er
         None => host_name(),
     };
     if !crate::store::shared::is_node_id(&node) {
-        return Err(InputError::Other(format!(
-            "--node-id {node:?}: use letters, digits and - _ . only"
-        ))
+        return Err(InputError::BadValue {
+            flag: "--node-id",
+            value: node,
+            reason: "use letters, digits and - _ . only".into(),
+        }
         .into());
     }
     Ok(Some(FleetSettings {

@@ -30,9 +30,11 @@ pub(crate) fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyT
 pub(super) fn issuance_choice(args: &IssuanceArgs) -> Result<IssuanceChoice, Error> {
     let mut ip_addresses: Vec<IpAddr> = Vec::new();
     for raw in &args.ip_address {
-        let ip: IpAddr = raw
-            .parse()
-            .map_err(|_| InputError::Other(format!("--ip-address {raw:?} is not an IP address")))?;
+        let ip: IpAddr = raw.parse().map_err(|_| InputError::NotA {
+            flag: "--ip-address",
+            value: raw.clone(),
+            expected: "an IP address",
+        })?;
         if !ip_addresses.contains(&ip) {
             ip_addresses.push(ip);
         }

@@ -80,29 +80,30 @@ pub(crate) fn revoke_target(name: Option<&str>, path: Option<&Path>) -> Result<T
             leaf_der: read_leaf(path)?,
         }),
         // clap's required group makes this unreachable; keep it a usage error anyway.
-        (None, None) => {
-            Err(InputError::Other("pass --cert-name NAME or --cert-path PATH".into()).into())
+        (None, None) => Err(InputError::MissingFlag {
+            flags: "--cert-name NAME or --cert-path PATH",
         }
+        .into()),
     }
 }
 
 /// The leaf (first certificate) of a PEM file, checked before any I/O.
 fn read_leaf(path: &Path) -> Result<Vec<u8>, Error> {
-    let pem = read_public(path)
-        .map_err(|e| InputError::Other(format!("--cert-path {}: {e}", path.display())))?;
-    let ders = inspect::split_pem_chain(&pem).map_err(|e| {
-        InputError::Other(format!(
-            "--cert-path {} is not a PEM certificate: {e}",
-            path.display()
-        ))
+    let bad_path = |problem: String| InputError::BadPath {
+        flag: "--cert-path",
+        path: path.to_path_buf(),
+        problem,
+    };
+    let pem = read_public(path).map_err(|reason| InputError::UnusableFile {
+        flag: "--cert-path",
+        path: path.to_path_buf(),
+        reason,
     })?;
-    ders.into_iter().next().ok_or_else(|| {
-        InputError::Other(format!(
-            "--cert-path {} holds no certificate",
-            path.display()
-        ))
-        .into()
-    })
+    let ders = inspect::split_pem_chain(&pem)
+        .map_err(|e| bad_path(format!("is not a PEM certificate: {e}")))?;
+    ders.into_iter()
+        .next()
+        .ok_or_else(|| bad_path("holds no certificate".into()).into())
 }
 
 /// Parse names, drop duplicates (keeping the first), and carry each name's webroot index.
@@ -121,7 +122,11 @@ pub(super) fn parse_domains(
         }
     }
     if names.is_empty() && ips.is_empty() {
-        return Err(InputError::Other("no domain given: pass -d NAME".into()).into());
+        return Err(InputError::Missing {
+            what: "no domain given",
+            fix: "pass -d NAME",
+        }
+        .into());
     }
     Ok((names, roots))
 }
@@ -218,15 +223,13 @@ fn check_ip_identifiers(
         return Ok(());
     }
     if args.auth.nginx {
-        return Err(InputError::Other(
-            "IP address identifiers need --standalone or --webroot (nginx server blocks are chosen by name)".into(),
-        )
-        .into());
+        return Err(InputError::IpWithNginx.into());
     }
     if domains.is_empty() && (args.auth.webroot || !args.auth.webroot_path.is_empty()) {
-        return Err(InputError::Other(
-            "--ip-address with --webroot needs at least one -d name: its document root serves the IP addresses".into(),
-        )
+        return Err(InputError::Needs {
+            what: "--ip-address with --webroot".into(),
+            needs: "at least one -d name: its document root serves the IP addresses".into(),
+        }
         .into());
     }
     Ok(())

@@ -32,11 +32,7 @@ pub(crate) fn nginx_settings(args: &NginxArgs) -> Result<(), Error> {
     check_nginx_ctl(&args.nginx_ctl)?;
     let conf = args.nginx_server_root.join("nginx.conf");
     if !conf.is_file() {
-        return Err(InputError::Other(format!(
-            "no nginx configuration at {} (set --nginx-server-root)",
-            conf.display()
-        ))
-        .into());
+        return Err(InputError::NoNginxConf { conf }.into());
     }
     Ok(())
 }

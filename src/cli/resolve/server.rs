@@ -38,26 +38,30 @@ pub(crate) fn ca_bundle(path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
     let Some(path) = path else { return Ok(None) };
+    let unusable = |reason: String| InputError::UnusableFile {
+        flag: "--ca-bundle",
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bad_path = |problem: &str| InputError::BadPath {
+        flag: "--ca-bundle",
+        path: path.to_path_buf(),
+        problem: problem.into(),
+    };
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => {
             let certs = CertificateDer::pem_file_iter(path)
                 .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| InputError::Other(format!("--ca-bundle {}: {e}", path.display())))?;
+                .map_err(|e| unusable(e.to_string()))?;
             if certs.is_empty() {
-                return Err(InputError::Other(format!(
-                    "--ca-bundle {} contains no PEM certificate",
-                    path.display()
-                ))
-                .into());
+                return Err(bad_path("contains no PEM certificate").into());
             }
             Ok(Some(
                 std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
             ))
         }
-        Ok(_) => {
-            Err(InputError::Other(format!("--ca-bundle {} is not a file", path.display())).into())
-        }
-        Err(e) => Err(InputError::Other(format!("--ca-bundle {}: {e}", path.display())).into()),
+        Ok(_) => Err(bad_path("is not a file").into()),
+        Err(e) => Err(unusable(e.to_string()).into()),
     }
 }
 
@@ -68,9 +72,10 @@ pub(crate) fn eab(ui: &Ui, args: &EabArgs) -> Result<Option<ExternalAccount>, Er
         return Ok(None);
     };
     if kid.is_empty() || kid.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(InputError::Other(
-            "--eab-kid must be a non-empty key id without spaces".into(),
-        )
+        return Err(InputError::Flag {
+            flag: "--eab-kid",
+            problem: "must be a non-empty key id without spaces".into(),
+        }
         .into());
     }
     let (encoded, source) = match (&args.eab_hmac_key_file, &args.eab_hmac_key) {
@@ -85,25 +90,28 @@ pub(crate) fn eab(ui: &Ui, args: &EabArgs) -> Result<Option<ExternalAccount>, Er
         (None, None) => match std::env::var(EAB_HMAC_KEY_ENV) {
             Ok(key) => (key, EAB_HMAC_KEY_ENV.to_string()),
             Err(_) => {
-                return Err(InputError::Other(format!(
-                    "--eab-kid needs its HMAC key: pass --eab-hmac-key-file FILE or set \
-                     {EAB_HMAC_KEY_ENV}"
-                ))
+                return Err(InputError::Needs {
+                    what: "--eab-kid".into(),
+                    needs: format!(
+                        "its HMAC key: pass --eab-hmac-key-file FILE or set {EAB_HMAC_KEY_ENV}"
+                    ),
+                }
                 .into())
             }
         },
     };
-    let hmac = decode_hmac_key(&encoded).ok_or_else(|| {
-        InputError::Other(format!(
-            "the EAB HMAC key from {source} is not base64url (the form CAs show it in)"
-        ))
-    })?;
+    let hmac = decode_hmac_key(&encoded).ok_or(InputError::EabKey { from: source })?;
     Ok(Some(ExternalAccount::new(kid.clone(), hmac)))
 }
 
 fn read_key_file(path: &Path) -> Result<String, Error> {
     file::read_required(path, Policy::SECRET).map_err(|e| {
-        InputError::Other(format!("--eab-hmac-key-file {}: {e}", path.display())).into()
+        InputError::UnusableFile {
+            flag: "--eab-hmac-key-file",
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+        .into()
     })
 }
 

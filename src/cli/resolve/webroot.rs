@@ -10,17 +10,22 @@ use crate::cli::AuthenticatorArgs;
 
 /// A document root: an existing directory, made absolute.
 pub(crate) fn canonical_webroot(p: &Path) -> Result<PathBuf, Error> {
+    let bad_path = |problem: String| InputError::BadPath {
+        flag: "webroot",
+        path: p.to_path_buf(),
+        problem,
+    };
     match std::fs::metadata(p) {
-        Ok(m) if m.is_dir() => std::fs::canonicalize(p)
-            .map_err(|e| InputError::Other(format!("webroot {}: {e}", p.display())).into()),
-        Ok(_) => {
-            Err(InputError::Other(format!("webroot {} is not a directory", p.display())).into())
-        }
-        Err(e) => Err(InputError::Other(format!(
-            "webroot {} does not exist or is unreadable: {e}",
-            p.display()
-        ))
-        .into()),
+        Ok(m) if m.is_dir() => std::fs::canonicalize(p).map_err(|e| {
+            InputError::UnusableFile {
+                flag: "webroot",
+                path: p.to_path_buf(),
+                reason: e.to_string(),
+            }
+            .into()
+        }),
+        Ok(_) => Err(bad_path("is not a directory".into()).into()),
+        Err(e) => Err(bad_path(format!("does not exist or is unreadable: {e}")).into()),
     }
 }
 
@@ -45,9 +50,10 @@ pub(super) fn webroot_with_map(
             }
         }
         if domains.iter().any(|d| !map.iter().any(|e| e.domain == *d)) {
-            return Err(InputError::Other(
-                "--webroot needs a document root: -w DIR before the -d names".into(),
-            )
+            return Err(InputError::Needs {
+                what: "--webroot".into(),
+                needs: "a document root: -w DIR before the -d names".into(),
+            }
             .into());
         }
     }
@@ -60,7 +66,10 @@ pub(super) fn webroot_map(json: Option<&str>) -> Result<Vec<(String, PathBuf)>, 
     let Some(json) = json else {
         return Ok(Vec::new());
     };
-    let bad = |why: String| InputError::Other(format!("--webroot-map: {why}"));
+    let bad = |reason: String| InputError::BadFlag {
+        flag: "--webroot-map",
+        reason,
+    };
     let map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(json).map_err(|e| bad(format!("not a JSON object: {e}")))?;
     let mut out = Vec::new();

@@ -337,22 +337,26 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
         "redis" | "rediss" => false,
         "file" => true,
         _ => {
-            return Err(InputError::Other(format!(
-                "--store {}: unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
-                 or file:///ABSOLUTE/DIR",
-                redis::redact(options.url)
-            ))
+            return Err(InputError::StoreUrl {
+                url: redis::redact(options.url),
+                reason: "unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
+                         or file:///ABSOLUTE/DIR"
+                    .into(),
+            }
             .into())
         }
     };
     let root_certs = match options.ca_bundle {
         Some(path) if scheme == "rediss" => Some(read_ca_bundle(path)?),
         Some(path) => {
-            return Err(InputError::Other(format!(
-                "--store-ca-bundle {}: only for a rediss:// (TLS) store, not {}",
-                path.display(),
-                redis::redact(options.url)
-            ))
+            return Err(InputError::UnusableFile {
+                flag: "--store-ca-bundle",
+                path: path.to_path_buf(),
+                reason: format!(
+                    "only for a rediss:// (TLS) store, not {}",
+                    redis::redact(options.url)
+                ),
+            }
             .into())
         }
         None => None,
@@ -363,39 +367,45 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
     {
-        return Err(InputError::Other(format!(
-            "--store-prefix {:?}: use letters, digits and - _ . : only",
-            options.prefix
-        ))
+        return Err(InputError::BadValue {
+            flag: "--store-prefix",
+            value: options.prefix.to_string(),
+            reason: "use letters, digits and - _ . : only".into(),
+        }
         .into());
     }
     if is_dir && options.prefix != DEFAULT_PREFIX {
-        return Err(InputError::Other(format!(
-            "--store-prefix {:?}: applies to redis:// stores only; give each fleet its own file:// directory",
-            options.prefix
-        ))
+        return Err(InputError::BadValue {
+            flag: "--store-prefix",
+            value: options.prefix.to_string(),
+            reason: "applies to redis:// stores only; give each fleet its own file:// directory"
+                .into(),
+        }
         .into());
     }
     if redis::has_password(options.url)
         && std::env::args_os().any(|a| a.to_string_lossy().contains(options.url))
     {
-        return Err(InputError::Other(format!(
-            "--store {}: a password on the command line is visible to every local user \
-             (ps); give it in {} or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
-            redis::redact(options.url),
-            redis::PASSWORD_ENV,
-            redis::PASSWORD_FILE_ENV
-        ))
+        return Err(InputError::StoreUrl {
+            url: redis::redact(options.url),
+            reason: format!(
+                "a password on the command line is visible to every local user (ps); give it in \
+                 {} or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
+                redis::PASSWORD_ENV,
+                redis::PASSWORD_FILE_ENV
+            ),
+        }
         .into());
     }
-    let key_file = options.key_file.ok_or_else(|| {
-        InputError::Other(
-            "--store needs --store-key-file: private keys are never stored in the shared store in clear"
-                .into(),
-        )
+    let key_file = options.key_file.ok_or_else(|| InputError::Needs {
+        what: "--store".into(),
+        needs: "--store-key-file: private keys are never stored in the shared store in clear"
+            .into(),
     })?;
-    let sealer = Sealer::from_file(key_file)
-        .map_err(|e| InputError::Other(format!("--store-key-file {e}")))?;
+    let sealer = Sealer::from_file(key_file).map_err(|problem| InputError::Flag {
+        flag: "--store-key-file",
+        problem,
+    })?;
     if is_dir {
         return Ok(Arc::new(dir::DirStore::new(options.url, sealer)?));
     }
@@ -411,7 +421,11 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
 fn read_ca_bundle(path: &Path) -> Result<Vec<u8>, Error> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
-    let bad = |e: String| InputError::Other(format!("--store-ca-bundle {}: {e}", path.display()));
+    let bad = |reason: String| InputError::UnusableFile {
+        flag: "--store-ca-bundle",
+        path: path.to_path_buf(),
+        reason,
+    };
     let pem = crate::safe::file::read(path, crate::safe::file::Policy::PUBLIC)
         .map_err(|e| bad(e.to_string()))?
         .ok_or_else(|| bad("No such file or directory".into()))?;
