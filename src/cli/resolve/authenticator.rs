@@ -254,3 +254,184 @@ pub(super) fn solver_authenticator(
         http_01_address,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse, path_in};
+    use super::*;
+    use crate::cli::Command;
+
+    /// `certonly`'s solver; `at_terminal` as the command computes it.
+    fn solver(args: &[&str], at_terminal: bool) -> Result<Authenticator, Error> {
+        let Command::Certonly(a) = parse(args).command else {
+            panic!("not certonly")
+        };
+        let domains: Vec<DomainName> = a
+            .request
+            .domains
+            .iter()
+            .map(|d| d.parse().unwrap())
+            .collect();
+        let index = vec![None; domains.len()];
+        authenticator(&a, &domains, &index, at_terminal)
+    }
+
+    #[test]
+    fn standalone_and_manual_resolve_with_their_flags() {
+        let a = solver(
+            &[
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--standalone",
+                "--http-01-port",
+                "8080",
+                "--http-01-address",
+                "127.0.0.1",
+                "--preferred-challenges",
+                "HTTP",
+            ],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            Authenticator::Standalone {
+                http_01_port: 8080,
+                http_01_address: Some(IpAddr::from([127, 0, 0, 1])),
+            }
+        );
+        let a = solver(
+            &[
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--manual",
+                "--manual-auth-hook",
+                "echo auth",
+                "--preferred-challenges",
+                "dns,http",
+                "--dns-resolver",
+                "127.0.0.1:5353",
+            ],
+            false,
+        )
+        .unwrap();
+        let Authenticator::Manual {
+            challenge,
+            auth_hook,
+            resolvers,
+            ..
+        } = a
+        else {
+            panic!("{a:?}")
+        };
+        assert_eq!(challenge, ChallengeKind::Dns01);
+        assert_eq!(auth_hook, "echo auth");
+        assert_eq!(resolvers, [SocketAddr::from(([127, 0, 0, 1], 5353))]);
+    }
+
+    #[test]
+    fn dns_provider_credentials_are_read_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = path_in(&dir, "rfc2136.ini");
+        let e = solver(
+            &[
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--dns-rfc2136",
+                "--dns-rfc2136-credentials",
+                &missing,
+            ],
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE, "{e}");
+        assert!(e.to_string().contains(&missing), "{e}");
+    }
+
+    #[test]
+    fn challenge_flags_that_cannot_work_are_refused() {
+        let base = ["certonly", "-d", "a.example.com"];
+        let with = |extra: &[&str], at_terminal: bool| {
+            let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+            input_error(solver(&args, at_terminal))
+        };
+        let e = with(&["--preferred-challenges", "tls-alpn-01"], false);
+        assert!(
+            matches!(&e, InputError::BadValue { flag: "--preferred-challenges", value, .. } if value == "tls-alpn-01"),
+            "{e:?}"
+        );
+        let e = with(&["--manual"], false);
+        assert!(
+            matches!(&e, InputError::Needs { what, .. } if what == "--manual"),
+            "{e:?}"
+        );
+        let e = with(
+            &[
+                "--manual",
+                "--manual-auth-hook",
+                "echo a",
+                "--dns-resolver",
+                "127.0.0.1",
+            ],
+            false,
+        );
+        assert!(
+            matches!(
+                e,
+                InputError::Flag {
+                    flag: "--dns-resolver",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = with(&["--dns-resolver", "127.0.0.1"], false);
+        assert!(
+            matches!(&e, InputError::Needs { what, .. } if what == "--dns-resolver"),
+            "{e:?}"
+        );
+        let e = with(&["--preferred-challenges", "dns"], false);
+        assert_eq!(
+            e.to_string(),
+            "--preferred-challenges does not list http-01, the only challenge the standalone \
+             solver answers (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
+        );
+        let e = with(&["--http-01-address", "localhost"], false);
+        assert!(
+            matches!(
+                e,
+                InputError::NotA {
+                    flag: "--http-01-address",
+                    expected: "an IP address",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = with(
+            &[
+                "--manual",
+                "--manual-auth-hook",
+                "x",
+                "--preferred-challenges",
+                "dns",
+                "--dns-resolver",
+                "nope",
+            ],
+            false,
+        );
+        assert!(
+            matches!(
+                e,
+                InputError::BadValue {
+                    flag: "--dns-resolver",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+}

@@ -58,3 +58,87 @@ pub(super) fn issuance_choice(args: &IssuanceArgs) -> Result<IssuanceChoice, Err
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse};
+    use super::*;
+    use crate::cli::Command;
+    use crate::error::InputError;
+
+    fn certonly_args(args: &[&str]) -> crate::cli::CertonlyArgs {
+        let Command::Certonly(a) = parse(args).command else {
+            panic!("not certonly")
+        };
+        a
+    }
+
+    #[test]
+    fn key_and_issuance_flags_resolve() {
+        let a = certonly_args(&[
+            "certonly",
+            "-d",
+            "a.example.com",
+            "--key-type",
+            "rsa",
+            "--rsa-key-size",
+            "3072",
+            "--reuse-key",
+            "--ip-address",
+            "192.0.2.1",
+            "--ip-address",
+            "192.0.2.1",
+            "--preferred-profile",
+            "shortlived",
+            "--fallback-server",
+            "",
+        ]);
+        let r = &a.request;
+        assert_eq!(
+            key_type(r.key_type, r.elliptic_curve, r.rsa_key_size),
+            KeyType::Rsa { bits: 3072 }
+        );
+        let c = issuance_choice(&r.issuance).unwrap();
+        assert_eq!(c.reuse_key, Some(true));
+        assert_eq!(c.ip_addresses, [IpAddr::from([192, 0, 2, 1])]);
+        assert_eq!(c.preferred_profile.as_deref(), Some("shortlived"));
+        assert_eq!(c.fallback_server, Some(None));
+        let a = certonly_args(&[
+            "certonly",
+            "-d",
+            "a.example.com",
+            "--elliptic-curve",
+            "secp384r1",
+            "--new-key",
+        ]);
+        let r = &a.request;
+        assert_eq!(
+            key_type(r.key_type, r.elliptic_curve, r.rsa_key_size),
+            KeyType::Ecdsa { curve: Curve::P384 }
+        );
+        assert_eq!(issuance_choice(&r.issuance).unwrap().reuse_key, Some(false));
+    }
+
+    #[test]
+    fn bad_addresses_and_servers_are_refused() {
+        let a = certonly_args(&["certonly", "--ip-address", "192.0.2.300"]);
+        let e = input_error(issuance_choice(&a.request.issuance));
+        assert!(
+            matches!(&e, InputError::NotA { flag: "--ip-address", value, expected: "an IP address" } if value == "192.0.2.300"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"--ip-address "192.0.2.300" is not an IP address"#
+        );
+        let a = certonly_args(&[
+            "certonly",
+            "-d",
+            "a.example.com",
+            "--fallback-server",
+            "not a url",
+        ]);
+        let e = input_error(issuance_choice(&a.request.issuance));
+        assert!(matches!(e, InputError::Server { .. }), "{e:?}");
+    }
+}
