@@ -328,6 +328,10 @@ const DEFAULT_PREFIX: &str = "certwright";
 
 /// Check the options (before any network I/O: bad ones are exit 2) and connect lazily.
 pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> {
+    let bad_url = |reason: String| InputError::StoreUrl {
+        url: redis::redact(options.url),
+        reason,
+    };
     let scheme = options
         .url
         .split_once("://")
@@ -337,12 +341,11 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
         "redis" | "rediss" => false,
         "file" => true,
         _ => {
-            return Err(InputError::StoreUrl {
-                url: redis::redact(options.url),
-                reason: "unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
-                         or file:///ABSOLUTE/DIR"
+            return Err(bad_url(
+                "unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
+                 or file:///ABSOLUTE/DIR"
                     .into(),
-            }
+            )
             .into())
         }
     };
@@ -361,40 +364,16 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
         }
         None => None,
     };
-    if options.prefix.is_empty()
-        || !options
-            .prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-    {
-        return Err(InputError::BadValue {
-            flag: "--store-prefix",
-            value: options.prefix.to_string(),
-            reason: "use letters, digits and - _ . : only".into(),
-        }
-        .into());
-    }
-    if is_dir && options.prefix != DEFAULT_PREFIX {
-        return Err(InputError::BadValue {
-            flag: "--store-prefix",
-            value: options.prefix.to_string(),
-            reason: "applies to redis:// stores only; give each fleet its own file:// directory"
-                .into(),
-        }
-        .into());
-    }
+    check_prefix(options.prefix, is_dir)?;
     if redis::has_password(options.url)
         && std::env::args_os().any(|a| a.to_string_lossy().contains(options.url))
     {
-        return Err(InputError::StoreUrl {
-            url: redis::redact(options.url),
-            reason: format!(
-                "a password on the command line is visible to every local user (ps); give it in \
-                 {} or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
-                redis::PASSWORD_ENV,
-                redis::PASSWORD_FILE_ENV
-            ),
-        }
+        return Err(bad_url(format!(
+            "a password on the command line is visible to every local user (ps); give it in {} \
+             or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
+            redis::PASSWORD_ENV,
+            redis::PASSWORD_FILE_ENV
+        ))
         .into());
     }
     let key_file = options.key_file.ok_or_else(|| InputError::Needs {
@@ -415,6 +394,28 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
         sealer,
         root_certs,
     )?))
+}
+
+/// `--store-prefix`: a key prefix for redis:// stores; a `file://` store takes only the default.
+fn check_prefix(prefix: &str, is_dir: bool) -> Result<(), InputError> {
+    let bad_prefix = |reason: &str| InputError::BadValue {
+        flag: "--store-prefix",
+        value: prefix.to_string(),
+        reason: reason.into(),
+    };
+    if prefix.is_empty()
+        || !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        return Err(bad_prefix("use letters, digits and - _ . : only"));
+    }
+    if is_dir && prefix != DEFAULT_PREFIX {
+        return Err(bad_prefix(
+            "applies to redis:// stores only; give each fleet its own file:// directory",
+        ));
+    }
+    Ok(())
 }
 
 /// The `--store-ca-bundle` file, checked to hold at least one PEM certificate (exit 2).
