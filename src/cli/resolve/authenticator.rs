@@ -351,33 +351,32 @@ mod tests {
         assert!(e.to_string().contains(&missing), "{e}");
     }
 
+    /// The input error of `certonly -d a.example.com EXTRA...` without a terminal.
+    fn refused(extra: &[&str]) -> InputError {
+        let base = ["certonly", "-d", "a.example.com"];
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        input_error(solver(&args, false))
+    }
+
     #[test]
     fn challenge_flags_that_cannot_work_are_refused() {
-        let base = ["certonly", "-d", "a.example.com"];
-        let with = |extra: &[&str], at_terminal: bool| {
-            let args: Vec<&str> = base.iter().chain(extra).copied().collect();
-            input_error(solver(&args, at_terminal))
-        };
-        let e = with(&["--preferred-challenges", "tls-alpn-01"], false);
+        let e = refused(&["--preferred-challenges", "tls-alpn-01"]);
         assert!(
             matches!(&e, InputError::BadValue { flag: "--preferred-challenges", value, .. } if value == "tls-alpn-01"),
             "{e:?}"
         );
-        let e = with(&["--manual"], false);
+        let e = refused(&["--manual"]);
         assert!(
             matches!(&e, InputError::Needs { what, .. } if what == "--manual"),
             "{e:?}"
         );
-        let e = with(
-            &[
-                "--manual",
-                "--manual-auth-hook",
-                "echo a",
-                "--dns-resolver",
-                "127.0.0.1",
-            ],
-            false,
-        );
+        let e = refused(&[
+            "--manual",
+            "--manual-auth-hook",
+            "echo a",
+            "--dns-resolver",
+            "127.0.0.1",
+        ]);
         assert!(
             matches!(
                 e,
@@ -388,18 +387,22 @@ mod tests {
             ),
             "{e:?}"
         );
-        let e = with(&["--dns-resolver", "127.0.0.1"], false);
+        let e = refused(&["--dns-resolver", "127.0.0.1"]);
         assert!(
             matches!(&e, InputError::Needs { what, .. } if what == "--dns-resolver"),
             "{e:?}"
         );
-        let e = with(&["--preferred-challenges", "dns"], false);
+    }
+
+    #[test]
+    fn a_solver_refuses_what_it_cannot_answer() {
+        let e = refused(&["--preferred-challenges", "dns"]);
         assert_eq!(
             e.to_string(),
             "--preferred-challenges does not list http-01, the only challenge the standalone \
              solver answers (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
         );
-        let e = with(&["--http-01-address", "localhost"], false);
+        let e = refused(&["--http-01-address", "localhost"]);
         assert!(
             matches!(
                 e,
@@ -411,18 +414,15 @@ mod tests {
             ),
             "{e:?}"
         );
-        let e = with(
-            &[
-                "--manual",
-                "--manual-auth-hook",
-                "x",
-                "--preferred-challenges",
-                "dns",
-                "--dns-resolver",
-                "nope",
-            ],
-            false,
-        );
+        let e = refused(&[
+            "--manual",
+            "--manual-auth-hook",
+            "x",
+            "--preferred-challenges",
+            "dns",
+            "--dns-resolver",
+            "nope",
+        ]);
         assert!(
             matches!(
                 e,

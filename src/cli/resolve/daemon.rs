@@ -71,3 +71,70 @@ fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
         upstream,
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse, path_in};
+    use super::*;
+    use crate::cli::Command;
+
+    fn daemon_args(args: &[&str]) -> DaemonArgs {
+        let Command::Daemon(a) = parse(args).command else {
+            panic!("not daemon")
+        };
+        a
+    }
+
+    #[test]
+    fn daemon_flags_resolve_to_the_request() {
+        let r = daemon(&daemon_args(&[
+            "daemon",
+            "--schedule",
+            "0 3 * * *",
+            "--once",
+            "--concurrency",
+            "2",
+            "--deploy-hook",
+            "echo deployed",
+            "--nginx",
+            "--http-01-port",
+            "8402",
+        ]))
+        .unwrap();
+        assert!(r.cron.is_some() && r.once);
+        assert_eq!(r.concurrency, 2);
+        assert_eq!(r.deploy_hook.as_deref(), Some("echo deployed"));
+        assert_eq!(r.http_01, Some((None, 8402)));
+        // A pass (--once) leaves the proxy to the long-lived daemon.
+        assert!(r.proxy.is_none());
+    }
+
+    #[test]
+    fn a_bad_schedule_and_a_proxy_without_nginx_conf_are_refused() {
+        let e = input_error(daemon(&daemon_args(&["daemon", "--schedule", "every day"])));
+        assert!(
+            matches!(
+                e,
+                InputError::BadFlag {
+                    flag: "--schedule",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let e = input_error(daemon(&daemon_args(&[
+            "daemon",
+            "--nginx",
+            "--http-01-port",
+            "8402",
+            "--nginx-server-root",
+            &root,
+        ])));
+        assert!(
+            matches!(&e, InputError::NoNginxConf { conf } if conf.display().to_string() == path_in(&dir, "nginx.conf")),
+            "{e:?}"
+        );
+    }
+}

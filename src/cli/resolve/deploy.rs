@@ -84,3 +84,101 @@ fn dir_target(path: PathBuf, owner: &str, mode: Option<&str>) -> Result<DirTarge
         mode,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse, path_in};
+    use super::*;
+    use crate::cli::Command;
+
+    fn install_deploy(args: &[&str]) -> Result<Option<DeployTargets>, Error> {
+        let Command::Install(a) = parse(args).command else {
+            panic!("not install")
+        };
+        deploy_targets(&a.deploy)
+    }
+
+    #[test]
+    fn deploy_flags_resolve_to_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let combined = path_in(&dir, "combined.pem");
+        let t = install_deploy(&[
+            "install",
+            "--cert-name",
+            "a",
+            "--deploy-combined",
+            &combined,
+        ])
+        .unwrap()
+        .expect("deploy targets");
+        assert_eq!(t.combined, Some(PathBuf::from(&combined)));
+        assert!(t.pkcs12.is_none() && t.dir.is_none());
+        assert!(install_deploy(&["install", "--cert-name", "a"])
+            .unwrap()
+            .is_none());
+        let d = dir_target(PathBuf::from("/srv/tls"), "root:root", Some("0600")).unwrap();
+        assert_eq!(
+            (d.owner.as_str(), d.group.as_deref(), d.mode),
+            ("root", Some("root"), 0o600)
+        );
+    }
+
+    #[test]
+    fn relative_paths_bad_modes_and_owners_are_refused() {
+        let e = input_error(install_deploy(&[
+            "install",
+            "--cert-name",
+            "a",
+            "--deploy-combined",
+            "combined.pem",
+        ]));
+        assert!(
+            matches!(
+                e,
+                InputError::BadPath {
+                    flag: "--deploy-combined",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "--deploy-combined combined.pem must be an absolute path (renewals run elsewhere)"
+        );
+        let e = input_error(install_deploy(&[
+            "install",
+            "--cert-name",
+            "a",
+            "--deploy-dir",
+            "/srv/tls",
+            "--deploy-owner",
+            "root",
+            "--deploy-mode",
+            "0899",
+        ]));
+        assert!(
+            matches!(&e, InputError::NotA { flag: "--deploy-mode", value, .. } if value == "0899"),
+            "{e:?}"
+        );
+        let e = input_error(dir_target(PathBuf::from("/srv/tls"), ":grp", None));
+        assert!(
+            matches!(
+                e,
+                InputError::BadValue {
+                    flag: "--deploy-owner",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = input_error(install_deploy(&[
+            "install",
+            "--cert-name",
+            "a",
+            "--deploy-combined",
+            "/no/such/dir/combined.pem",
+        ]));
+        assert!(matches!(e, InputError::DeployTarget { .. }), "{e:?}");
+    }
+}
