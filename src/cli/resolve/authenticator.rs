@@ -257,7 +257,7 @@ pub(super) fn solver_authenticator(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{input_error, parse, path_in};
+    use super::super::testing::{domains, input_error, parse, path_in};
     use super::*;
     use crate::cli::Command;
 
@@ -266,12 +266,7 @@ mod tests {
         let Command::Certonly(a) = parse(args).command else {
             panic!("not certonly")
         };
-        let domains: Vec<DomainName> = a
-            .request
-            .domains
-            .iter()
-            .map(|d| d.parse().unwrap())
-            .collect();
+        let domains = domains(&a.request.domains);
         let index = vec![None; domains.len()];
         authenticator(&a, &domains, &index, at_terminal)
     }

@@ -74,13 +74,19 @@ mod tests {
         csr(&a.csr)
     }
 
+    /// A DER CSR for a.example.com at `file`; its names.
+    fn write_csr(file: &str) -> Vec<DomainName> {
+        let names: Vec<DomainName> = vec!["a.example.com".parse().unwrap()];
+        let made = keys::new_key_and_csr(&names, &[], KeyType::default()).unwrap();
+        std::fs::write(file, &made.csr_der).unwrap();
+        names
+    }
+
     #[test]
     fn a_csr_gives_its_names_and_the_output_paths() {
         let dir = tempfile::tempdir().unwrap();
-        let names: Vec<DomainName> = vec!["a.example.com".parse().unwrap()];
-        let made = keys::new_key_and_csr(&names, &[], KeyType::default()).unwrap();
         let file = path_in(&dir, "req.der");
-        std::fs::write(&file, &made.csr_der).unwrap();
+        let names = write_csr(&file);
         let cert = path_in(&dir, "cert.pem");
         let out = certonly_csr(&["certonly", "--csr", &file, "--cert-path", &cert])
             .unwrap()
@@ -98,32 +104,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = path_in(&dir, "req.der");
         let cert = path_in(&dir, "cert.pem");
-        let e = input_error(certonly_csr(&[
-            "certonly",
-            "--csr",
-            &file,
-            "--cert-path",
-            &cert,
-        ]));
+        let line = ["certonly", "--csr", &file, "--cert-path", &cert];
+        let e = input_error(certonly_csr(&line));
         assert!(
             matches!(&e, InputError::UnusableFile { flag: "--csr", path, .. } if path == std::path::Path::new(&file)),
             "{e:?}"
         );
         std::fs::write(&file, b"hello").unwrap();
-        let e = input_error(certonly_csr(&[
-            "certonly",
-            "--csr",
-            &file,
-            "--cert-path",
-            &cert,
-        ]));
+        let e = input_error(certonly_csr(&line));
         assert!(
             matches!(e, InputError::UnusableFile { flag: "--csr", .. }),
             "{e:?}"
         );
-        let names: Vec<DomainName> = vec!["a.example.com".parse().unwrap()];
-        let made = keys::new_key_and_csr(&names, &[], KeyType::default()).unwrap();
-        std::fs::write(&file, &made.csr_der).unwrap();
+        write_csr(&file);
         let nowhere = path_in(&dir, "no/such/dir/cert.pem");
         let e = input_error(certonly_csr(&[
             "certonly",

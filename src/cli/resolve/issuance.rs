@@ -73,6 +73,12 @@ mod tests {
         a
     }
 
+    /// The key type as `certonly` resolves it.
+    fn key_of(a: &crate::cli::CertonlyArgs) -> KeyType {
+        let r = &a.request;
+        key_type(r.key_type, r.elliptic_curve, r.rsa_key_size)
+    }
+
     #[test]
     fn key_and_issuance_flags_resolve() {
         let a = certonly_args(&[
@@ -93,12 +99,8 @@ mod tests {
             "--fallback-server",
             "",
         ]);
-        let r = &a.request;
-        assert_eq!(
-            key_type(r.key_type, r.elliptic_curve, r.rsa_key_size),
-            KeyType::Rsa { bits: 3072 }
-        );
-        let c = issuance_choice(&r.issuance).unwrap();
+        assert_eq!(key_of(&a), KeyType::Rsa { bits: 3072 });
+        let c = issuance_choice(&a.request.issuance).unwrap();
         assert_eq!(c.reuse_key, Some(true));
         assert_eq!(c.ip_addresses, [IpAddr::from([192, 0, 2, 1])]);
         assert_eq!(c.preferred_profile.as_deref(), Some("shortlived"));
@@ -111,12 +113,9 @@ mod tests {
             "secp384r1",
             "--new-key",
         ]);
-        let r = &a.request;
-        assert_eq!(
-            key_type(r.key_type, r.elliptic_curve, r.rsa_key_size),
-            KeyType::Ecdsa { curve: Curve::P384 }
-        );
-        assert_eq!(issuance_choice(&r.issuance).unwrap().reuse_key, Some(false));
+        assert_eq!(key_of(&a), KeyType::Ecdsa { curve: Curve::P384 });
+        let c = issuance_choice(&a.request.issuance).unwrap();
+        assert_eq!(c.reuse_key, Some(false));
     }
 
     #[test]

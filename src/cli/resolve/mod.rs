@@ -282,6 +282,11 @@ mod testing {
         tty: false,
     };
 
+    /// `-d` values as the names they are (each valid in these tests).
+    pub(super) fn domains(raw: &[String]) -> Vec<crate::types::DomainName> {
+        raw.iter().map(|d| d.parse().unwrap()).collect()
+    }
+
     /// A file (or directory) path in a temp dir, as text for a command line.
     pub(super) fn path_in(dir: &tempfile::TempDir, name: &str) -> String {
         dir.path().join(name).display().to_string()

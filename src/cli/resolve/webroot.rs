@@ -111,7 +111,7 @@ fn webroot_authenticator(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{input_error, path_in};
+    use super::super::testing::{domains, input_error, path_in};
     use super::*;
     use crate::cli::Command;
 
@@ -128,12 +128,7 @@ mod tests {
         let Command::Certonly(a) = cli.command else {
             panic!("not certonly")
         };
-        let domains: Vec<DomainName> = a
-            .request
-            .domains
-            .iter()
-            .map(|d| d.parse().unwrap())
-            .collect();
+        let domains = domains(&a.request.domains);
         webroot_with_map(&a.auth, &domains, &cli.webroots)
     }
 
