@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-/// What a user typed that cannot be used. Always exit 2, always before any network I/O.
+/// What a user typed that cannot be used, naming the flag or input. Always exit 2, found
+/// before any network I/O except where only the CA's directory tells (`EabRequired`,
+/// `ProfileNotOffered`).
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("invalid domain name {name:?}: {reason}")]
