@@ -439,10 +439,10 @@ impl PathMap {
     pub fn parse(specs: &[String]) -> Result<PathMap, InputError> {
         let mut entries = Vec::new();
         for spec in specs {
-            let bad = || {
-                InputError::Other(format!(
-                    "--nginx-path-map {spec:?}: expected HOST=CONTAINER, both absolute paths"
-                ))
+            let bad = || InputError::BadValue {
+                flag: "--nginx-path-map",
+                value: spec.clone(),
+                reason: "expected HOST=CONTAINER, both absolute paths".into(),
             };
             let (host, container) = spec.split_once('=').ok_or_else(bad)?;
             let (host, container) = (

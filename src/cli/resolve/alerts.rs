@@ -22,7 +22,7 @@ pub(crate) fn alerts(args: &AlertArgs) -> Result<AlertSettings, Error> {
 
 /// The alert targets alone (`install`, `run`: they write no metrics).
 pub(crate) fn alert_targets(args: &AlertTargetArgs) -> Result<AlertSettings, Error> {
-    let bad = |flag: &str, e: String| InputError::Other(format!("{flag}: {e}"));
+    let bad = |flag: &'static str, reason: String| InputError::BadFlag { flag, reason };
     let mut targets = Vec::new();
     for url in &args.notify_webhook {
         let url = WebhookUrl::parse(url).map_err(|e| bad("--notify-webhook", e))?;
@@ -60,4 +60,87 @@ pub(crate) fn alert_targets(args: &AlertTargetArgs) -> Result<AlertSettings, Err
         targets,
         ..AlertSettings::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse};
+    use super::*;
+    use crate::cli::Command;
+
+    fn notify_alerts(args: &[&str]) -> Result<AlertSettings, Error> {
+        let Command::Notify(a) = parse(args).command else {
+            panic!("not notify")
+        };
+        alerts(&a.alerts)
+    }
+
+    #[test]
+    fn alert_flags_resolve_to_targets() {
+        let s = notify_alerts(&[
+            "notify",
+            "--test",
+            "--notify-webhook",
+            "https://hooks.example.com/certwright",
+            "--notify-email",
+            "ops@example.com",
+            "--smtp-server",
+            "127.0.0.1:2525",
+            "--failure-hook",
+            "echo failed",
+            "--metrics-textfile",
+            "/var/lib/node_exporter/certwright.prom",
+        ])
+        .unwrap();
+        assert!(matches!(
+            s.targets.as_slice(),
+            [
+                AlertTarget::Webhook(_),
+                AlertTarget::Email(_),
+                AlertTarget::Hook(HookCommand(h))
+            ] if h == "echo failed"
+        ));
+        assert!(s.metrics_textfile.is_some());
+        assert!(notify_alerts(&["notify", "--test"])
+            .unwrap()
+            .targets
+            .is_empty());
+    }
+
+    #[test]
+    fn bad_alert_flags_are_refused_naming_the_flag() {
+        let e = input_error(notify_alerts(&[
+            "notify",
+            "--test",
+            "--smtp-server",
+            "127.0.0.1:25",
+        ]));
+        assert!(
+            matches!(
+                e,
+                InputError::BadFlag {
+                    flag: "--smtp-server",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "--smtp-server: give --notify-email too");
+        let e = input_error(notify_alerts(&[
+            "notify",
+            "--test",
+            "--notify-webhook",
+            "ftp://secret@x/",
+        ]));
+        assert!(
+            matches!(
+                e,
+                InputError::BadFlag {
+                    flag: "--notify-webhook",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
 }

@@ -22,11 +22,17 @@ pub(super) fn provider_authenticator(
     propagation_seconds: u64,
 ) -> Result<Authenticator, Error> {
     let Some(path) = credentials else {
-        return Err(InputError::Other(format!("DNS provider {provider} needs {flag} FILE")).into());
+        return Err(InputError::Needs {
+            what: format!("DNS provider {provider}"),
+            needs: format!("{flag} FILE"),
+        }
+        .into());
     };
     dns::writer_from_file(provider, path)?;
-    let credentials = std::fs::canonicalize(path)
-        .map_err(|e| InputError::Other(format!("{}: {e}", path.display())))?;
+    let credentials = std::fs::canonicalize(path).map_err(|e| InputError::Path {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
     let resolvers = resolvers(auth)?;
     Ok(if provider == "rfc2136" {
         Authenticator::DnsRfc2136 {
@@ -53,9 +59,11 @@ pub(super) fn preferred_challenges(auth: &AuthenticatorArgs) -> Result<Vec<Chall
             "http-01" | "http" => ChallengeKind::Http01,
             "" => continue,
             other => {
-                return Err(InputError::Other(format!(
-                    "--preferred-challenges {other:?}: certwright answers dns-01 (dns) and http-01 (http)"
-                ))
+                return Err(InputError::BadValue {
+                    flag: "--preferred-challenges",
+                    value: other.to_string(),
+                    reason: "certwright answers dns-01 (dns) and http-01 (http)".into(),
+                }
                 .into())
             }
         };
@@ -70,7 +78,14 @@ pub(super) fn resolvers(auth: &AuthenticatorArgs) -> Result<Vec<SocketAddr>, Err
     Ok(auth
         .dns_resolver
         .iter()
-        .map(|r| dns::parse_resolver(r).map_err(InputError::Other))
+        .map(|r| {
+            // (dns::parse_resolver's own message is this one, as text.)
+            dns::parse_resolver(r).map_err(|_| InputError::BadValue {
+                flag: "--dns-resolver",
+                value: r.clone(),
+                reason: "expected ADDR or ADDR:PORT (an IP address)".into(),
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -99,10 +114,10 @@ pub(super) fn manual_authenticator(
             ChallengeKind::Dns01 => ASK_MANUAL_DNS.to_string(),
         },
         (None, false) => {
-            return Err(InputError::Other(
-                "--manual needs --manual-auth-hook CMD (or a terminal to ask at, without -n)"
-                    .into(),
-            )
+            return Err(InputError::Needs {
+                what: "--manual".into(),
+                needs: "--manual-auth-hook CMD (or a terminal to ask at, without -n)".into(),
+            }
             .into())
         }
     };
@@ -112,9 +127,10 @@ pub(super) fn manual_authenticator(
     ])?;
     let resolvers = resolvers(auth)?;
     if challenge == ChallengeKind::Http01 && !resolvers.is_empty() {
-        return Err(InputError::Other(
-            "--dns-resolver is for dns-01: add --preferred-challenges dns".into(),
-        )
+        return Err(InputError::Flag {
+            flag: "--dns-resolver",
+            problem: "is for dns-01: add --preferred-challenges dns".into(),
+        }
         .into());
     }
     Ok(Authenticator::Manual {
@@ -135,22 +151,26 @@ fn check_challenge_choice(auth: &AuthenticatorArgs, chosen: &Authenticator) -> R
     };
     let preferred = preferred_challenges(auth)?;
     if !preferred.is_empty() && !preferred.contains(&own) {
-        return Err(InputError::Other(format!(
-            "--preferred-challenges does not list {}, the only challenge the {} solver answers{}",
-            if chosen.is_dns() { "dns-01" } else { "http-01" },
-            chosen.name(),
-            if chosen.is_dns() {
-                ""
-            } else {
-                " (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
-            }
-        ))
+        return Err(InputError::Flag {
+            flag: "--preferred-challenges",
+            problem: format!(
+                "does not list {}, the only challenge the {} solver answers{}",
+                if chosen.is_dns() { "dns-01" } else { "http-01" },
+                chosen.name(),
+                if chosen.is_dns() {
+                    ""
+                } else {
+                    " (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
+                }
+            ),
+        }
         .into());
     }
     if !chosen.is_dns() && !auth.dns_resolver.is_empty() {
-        return Err(InputError::Other(
-            "--dns-resolver needs a DNS-01 solver (--dns PROVIDER, --dns-rfc2136, --dns-cloudflare, --dns-route53, or --manual --preferred-challenges dns)".into(),
-        )
+        return Err(InputError::Needs {
+            what: "--dns-resolver".into(),
+            needs: "a DNS-01 solver (--dns PROVIDER, --dns-rfc2136, --dns-cloudflare, --dns-route53, or --manual --preferred-challenges dns)".into(),
+        }
         .into());
     }
     Ok(())
@@ -222,8 +242,10 @@ pub(super) fn solver_authenticator(
         .http_01_address
         .as_deref()
         .map(|a| {
-            a.parse::<IpAddr>().map_err(|_| {
-                InputError::Other(format!("--http-01-address {a:?} is not an IP address"))
+            a.parse::<IpAddr>().map_err(|_| InputError::NotA {
+                flag: "--http-01-address",
+                value: a.to_string(),
+                expected: "an IP address",
             })
         })
         .transpose()?;
@@ -231,4 +253,180 @@ pub(super) fn solver_authenticator(
         http_01_port: a.http_01_port,
         http_01_address,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{domains, input_error, parse, path_in};
+    use super::*;
+    use crate::cli::Command;
+
+    /// `certonly`'s solver; `at_terminal` as the command computes it.
+    fn solver(args: &[&str], at_terminal: bool) -> Result<Authenticator, Error> {
+        let Command::Certonly(a) = parse(args).command else {
+            panic!("not certonly")
+        };
+        let domains = domains(&a.request.domains);
+        let index = vec![None; domains.len()];
+        authenticator(&a, &domains, &index, at_terminal)
+    }
+
+    #[test]
+    fn standalone_and_manual_resolve_with_their_flags() {
+        let a = solver(
+            &[
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--standalone",
+                "--http-01-port",
+                "8080",
+                "--http-01-address",
+                "127.0.0.1",
+                "--preferred-challenges",
+                "HTTP",
+            ],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            Authenticator::Standalone {
+                http_01_port: 8080,
+                http_01_address: Some(IpAddr::from([127, 0, 0, 1])),
+            }
+        );
+        let a = solver(
+            &[
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--manual",
+                "--manual-auth-hook",
+                "echo auth",
+                "--preferred-challenges",
+                "dns,http",
+                "--dns-resolver",
+                "127.0.0.1:5353",
+            ],
+            false,
+        )
+        .unwrap();
+        let Authenticator::Manual {
+            challenge,
+            auth_hook,
+            resolvers,
+            ..
+        } = a
+        else {
+            panic!("{a:?}")
+        };
+        assert_eq!(challenge, ChallengeKind::Dns01);
+        assert_eq!(auth_hook, "echo auth");
+        assert_eq!(resolvers, [SocketAddr::from(([127, 0, 0, 1], 5353))]);
+    }
+
+    #[test]
+    fn dns_provider_credentials_are_read_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = path_in(&dir, "rfc2136.ini");
+        let e = solver(
+            &[
+                "certonly",
+                "-d",
+                "a.example.com",
+                "--dns-rfc2136",
+                "--dns-rfc2136-credentials",
+                &missing,
+            ],
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE, "{e}");
+        assert!(e.to_string().contains(&missing), "{e}");
+    }
+
+    /// The input error of `certonly -d a.example.com EXTRA...` without a terminal.
+    fn refused(extra: &[&str]) -> InputError {
+        let base = ["certonly", "-d", "a.example.com"];
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        input_error(solver(&args, false))
+    }
+
+    #[test]
+    fn challenge_flags_that_cannot_work_are_refused() {
+        let e = refused(&["--preferred-challenges", "tls-alpn-01"]);
+        assert!(
+            matches!(&e, InputError::BadValue { flag: "--preferred-challenges", value, .. } if value == "tls-alpn-01"),
+            "{e:?}"
+        );
+        let e = refused(&["--manual"]);
+        assert!(
+            matches!(&e, InputError::Needs { what, .. } if what == "--manual"),
+            "{e:?}"
+        );
+        let e = refused(&[
+            "--manual",
+            "--manual-auth-hook",
+            "echo a",
+            "--dns-resolver",
+            "127.0.0.1",
+        ]);
+        assert!(
+            matches!(
+                e,
+                InputError::Flag {
+                    flag: "--dns-resolver",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = refused(&["--dns-resolver", "127.0.0.1"]);
+        assert!(
+            matches!(&e, InputError::Needs { what, .. } if what == "--dns-resolver"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_solver_refuses_what_it_cannot_answer() {
+        let e = refused(&["--preferred-challenges", "dns"]);
+        assert_eq!(
+            e.to_string(),
+            "--preferred-challenges does not list http-01, the only challenge the standalone \
+             solver answers (for dns-01 use --dns PROVIDER, --dns-rfc2136 or --manual with hooks)"
+        );
+        let e = refused(&["--http-01-address", "localhost"]);
+        assert!(
+            matches!(
+                e,
+                InputError::NotA {
+                    flag: "--http-01-address",
+                    expected: "an IP address",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = refused(&[
+            "--manual",
+            "--manual-auth-hook",
+            "x",
+            "--preferred-challenges",
+            "dns",
+            "--dns-resolver",
+            "nope",
+        ]);
+        assert!(
+            matches!(
+                e,
+                InputError::BadValue {
+                    flag: "--dns-resolver",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
 }

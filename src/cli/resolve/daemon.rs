@@ -22,7 +22,10 @@ pub(crate) fn daemon(args: &DaemonArgs) -> Result<DaemonRequest, Error> {
         .as_deref()
         .map(CronSchedule::parse)
         .transpose()
-        .map_err(|e| InputError::Other(format!("--schedule: {e}")))?;
+        .map_err(|e| InputError::BadFlag {
+            flag: "--schedule",
+            reason: e.to_string(),
+        })?;
     check_hooks(&[("--deploy-hook", args.deploy_hook.as_deref())])?;
     Ok(DaemonRequest {
         cron,
@@ -46,8 +49,9 @@ fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
     if !args.nginx || args.once || args.child_pass {
         return Ok(None);
     }
-    let port = args.http_01_port.ok_or_else(|| {
-        InputError::Other("daemon --nginx needs --http-01-port (the port to proxy to)".into())
+    let port = args.http_01_port.ok_or_else(|| InputError::Needs {
+        what: "daemon --nginx".into(),
+        needs: "--http-01-port (the port to proxy to)".into(),
     })?;
     nginx_settings(&args.nginx_args)?;
     // A wildcard bind answers on loopback too; nginx must connect to a real address.
@@ -66,4 +70,71 @@ fn challenge_proxy(args: &DaemonArgs) -> Result<Option<ChallengeProxy>, Error> {
         args.nginx_http_01_port,
         upstream,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse, path_in};
+    use super::*;
+    use crate::cli::Command;
+
+    fn daemon_args(args: &[&str]) -> DaemonArgs {
+        let Command::Daemon(a) = parse(args).command else {
+            panic!("not daemon")
+        };
+        a
+    }
+
+    #[test]
+    fn daemon_flags_resolve_to_the_request() {
+        let r = daemon(&daemon_args(&[
+            "daemon",
+            "--schedule",
+            "0 3 * * *",
+            "--once",
+            "--concurrency",
+            "2",
+            "--deploy-hook",
+            "echo deployed",
+            "--nginx",
+            "--http-01-port",
+            "8402",
+        ]))
+        .unwrap();
+        assert!(r.cron.is_some() && r.once);
+        assert_eq!(r.concurrency, 2);
+        assert_eq!(r.deploy_hook.as_deref(), Some("echo deployed"));
+        assert_eq!(r.http_01, Some((None, 8402)));
+        // A pass (--once) leaves the proxy to the long-lived daemon.
+        assert!(r.proxy.is_none());
+    }
+
+    #[test]
+    fn a_bad_schedule_and_a_proxy_without_nginx_conf_are_refused() {
+        let e = input_error(daemon(&daemon_args(&["daemon", "--schedule", "every day"])));
+        assert!(
+            matches!(
+                e,
+                InputError::BadFlag {
+                    flag: "--schedule",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let e = input_error(daemon(&daemon_args(&[
+            "daemon",
+            "--nginx",
+            "--http-01-port",
+            "8402",
+            "--nginx-server-root",
+            &root,
+        ])));
+        assert!(
+            matches!(&e, InputError::NoNginxConf { conf } if conf.display().to_string() == path_in(&dir, "nginx.conf")),
+            "{e:?}"
+        );
+    }
 }

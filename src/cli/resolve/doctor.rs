@@ -35,9 +35,11 @@ pub(crate) fn doctor(
         || a.dns_route53
         || a.manual;
     if given && names.is_empty() && (a.webroot || !a.webroot_path.is_empty()) {
-        return Err(
-            InputError::Other("--webroot in doctor needs the -d names it serves".into()).into(),
-        );
+        return Err(InputError::Needs {
+            what: "--webroot in doctor".into(),
+            needs: "the -d names it serves".into(),
+        }
+        .into());
     }
     let authenticator = match (given, a.manual) {
         (false, _) => None,
@@ -79,4 +81,63 @@ pub(crate) fn doctor(
         certbot_dir: args.certbot_dir.clone(),
         json: args.json,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse};
+    use super::*;
+    use crate::cli::Command;
+    use crate::types::ServerUrl;
+
+    fn doctor_request(args: &[&str]) -> Result<DoctorRequest, Error> {
+        let Command::Doctor(a) = parse(args).command else {
+            panic!("not doctor")
+        };
+        doctor(&a, &[])
+    }
+
+    #[test]
+    fn doctor_takes_names_solver_and_ca_as_certonly_does() {
+        let r = doctor_request(&[
+            "doctor",
+            "-d",
+            "a.example.com",
+            "--standalone",
+            "--http-01-port",
+            "8080",
+            "--staging",
+        ])
+        .unwrap();
+        assert_eq!(r.names.len(), 1);
+        assert_eq!(r.names[0].as_str(), "a.example.com");
+        assert!(matches!(
+            r.authenticator,
+            Some(Authenticator::Standalone {
+                http_01_port: 8080,
+                ..
+            })
+        ));
+        assert_eq!(
+            r.server.as_ref().map(ServerUrl::as_str),
+            Some(ServerUrl::LETSENCRYPT_STAGING)
+        );
+        let r = doctor_request(&["doctor"]).unwrap();
+        assert!(r.names.is_empty() && r.authenticator.is_none() && r.server.is_none());
+    }
+
+    #[test]
+    fn doctor_refuses_a_webroot_without_names_and_wildcards_over_http() {
+        let e = input_error(doctor_request(&["doctor", "--webroot", "-w", "/tmp"]));
+        assert!(
+            matches!(&e, InputError::Needs { what, .. } if what == "--webroot in doctor"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "--webroot in doctor needs the -d names it serves"
+        );
+        let e = input_error(doctor_request(&["doctor", "-d", "*.example.com"]));
+        assert!(matches!(e, InputError::Domain { .. }), "{e:?}");
+    }
 }

@@ -30,9 +30,11 @@ pub(crate) fn key_type(kind: KeyTypeArg, curve: CurveArg, rsa_bits: u32) -> KeyT
 pub(super) fn issuance_choice(args: &IssuanceArgs) -> Result<IssuanceChoice, Error> {
     let mut ip_addresses: Vec<IpAddr> = Vec::new();
     for raw in &args.ip_address {
-        let ip: IpAddr = raw
-            .parse()
-            .map_err(|_| InputError::Other(format!("--ip-address {raw:?} is not an IP address")))?;
+        let ip: IpAddr = raw.parse().map_err(|_| InputError::NotA {
+            flag: "--ip-address",
+            value: raw.clone(),
+            expected: "an IP address",
+        })?;
         if !ip_addresses.contains(&ip) {
             ip_addresses.push(ip);
         }
@@ -55,4 +57,87 @@ pub(super) fn issuance_choice(args: &IssuanceArgs) -> Result<IssuanceChoice, Err
             None => None,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse};
+    use super::*;
+    use crate::cli::Command;
+    use crate::error::InputError;
+
+    fn certonly_args(args: &[&str]) -> crate::cli::CertonlyArgs {
+        let Command::Certonly(a) = parse(args).command else {
+            panic!("not certonly")
+        };
+        a
+    }
+
+    /// The key type as `certonly` resolves it.
+    fn key_of(a: &crate::cli::CertonlyArgs) -> KeyType {
+        let r = &a.request;
+        key_type(r.key_type, r.elliptic_curve, r.rsa_key_size)
+    }
+
+    #[test]
+    fn key_and_issuance_flags_resolve() {
+        let a = certonly_args(&[
+            "certonly",
+            "-d",
+            "a.example.com",
+            "--key-type",
+            "rsa",
+            "--rsa-key-size",
+            "3072",
+            "--reuse-key",
+            "--ip-address",
+            "192.0.2.1",
+            "--ip-address",
+            "192.0.2.1",
+            "--preferred-profile",
+            "shortlived",
+            "--fallback-server",
+            "",
+        ]);
+        assert_eq!(key_of(&a), KeyType::Rsa { bits: 3072 });
+        let c = issuance_choice(&a.request.issuance).unwrap();
+        assert_eq!(c.reuse_key, Some(true));
+        assert_eq!(c.ip_addresses, [IpAddr::from([192, 0, 2, 1])]);
+        assert_eq!(c.preferred_profile.as_deref(), Some("shortlived"));
+        assert_eq!(c.fallback_server, Some(None));
+        let a = certonly_args(&[
+            "certonly",
+            "-d",
+            "a.example.com",
+            "--elliptic-curve",
+            "secp384r1",
+            "--new-key",
+        ]);
+        assert_eq!(key_of(&a), KeyType::Ecdsa { curve: Curve::P384 });
+        let c = issuance_choice(&a.request.issuance).unwrap();
+        assert_eq!(c.reuse_key, Some(false));
+    }
+
+    #[test]
+    fn bad_addresses_and_servers_are_refused() {
+        let a = certonly_args(&["certonly", "--ip-address", "192.0.2.300"]);
+        let e = input_error(issuance_choice(&a.request.issuance));
+        assert!(
+            matches!(&e, InputError::NotA { flag: "--ip-address", value, expected: "an IP address" } if value == "192.0.2.300"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"--ip-address "192.0.2.300" is not an IP address"#
+        );
+        let a = certonly_args(&[
+            "certonly",
+            "-d",
+            "a.example.com",
+            "--fallback-server",
+            "not a url",
+        ]);
+        let e = input_error(issuance_choice(&a.request.issuance));
+        assert!(matches!(e, InputError::Server { .. }), "{e:?}");
+    }
 }

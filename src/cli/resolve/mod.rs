@@ -80,29 +80,30 @@ pub(crate) fn revoke_target(name: Option<&str>, path: Option<&Path>) -> Result<T
             leaf_der: read_leaf(path)?,
         }),
         // clap's required group makes this unreachable; keep it a usage error anyway.
-        (None, None) => {
-            Err(InputError::Other("pass --cert-name NAME or --cert-path PATH".into()).into())
+        (None, None) => Err(InputError::MissingFlag {
+            flags: "--cert-name NAME or --cert-path PATH",
         }
+        .into()),
     }
 }
 
 /// The leaf (first certificate) of a PEM file, checked before any I/O.
 fn read_leaf(path: &Path) -> Result<Vec<u8>, Error> {
-    let pem = read_public(path)
-        .map_err(|e| InputError::Other(format!("--cert-path {}: {e}", path.display())))?;
-    let ders = inspect::split_pem_chain(&pem).map_err(|e| {
-        InputError::Other(format!(
-            "--cert-path {} is not a PEM certificate: {e}",
-            path.display()
-        ))
+    let bad_path = |problem: String| InputError::BadPath {
+        flag: "--cert-path",
+        path: path.to_path_buf(),
+        problem,
+    };
+    let pem = read_public(path).map_err(|reason| InputError::UnusableFile {
+        flag: "--cert-path",
+        path: path.to_path_buf(),
+        reason,
     })?;
-    ders.into_iter().next().ok_or_else(|| {
-        InputError::Other(format!(
-            "--cert-path {} holds no certificate",
-            path.display()
-        ))
-        .into()
-    })
+    let ders = inspect::split_pem_chain(&pem)
+        .map_err(|e| bad_path(format!("is not a PEM certificate: {e}")))?;
+    ders.into_iter()
+        .next()
+        .ok_or_else(|| bad_path("holds no certificate".into()).into())
 }
 
 /// Parse names, drop duplicates (keeping the first), and carry each name's webroot index.
@@ -121,7 +122,11 @@ pub(super) fn parse_domains(
         }
     }
     if names.is_empty() && ips.is_empty() {
-        return Err(InputError::Other("no domain given: pass -d NAME".into()).into());
+        return Err(InputError::Missing {
+            what: "no domain given",
+            fix: "pass -d NAME",
+        }
+        .into());
     }
     Ok((names, roots))
 }
@@ -218,15 +223,13 @@ fn check_ip_identifiers(
         return Ok(());
     }
     if args.auth.nginx {
-        return Err(InputError::Other(
-            "IP address identifiers need --standalone or --webroot (nginx server blocks are chosen by name)".into(),
-        )
-        .into());
+        return Err(InputError::IpWithNginx.into());
     }
     if domains.is_empty() && (args.auth.webroot || !args.auth.webroot_path.is_empty()) {
-        return Err(InputError::Other(
-            "--ip-address with --webroot needs at least one -d name: its document root serves the IP addresses".into(),
-        )
+        return Err(InputError::Needs {
+            what: "--ip-address with --webroot".into(),
+            needs: "at least one -d name: its document root serves the IP addresses".into(),
+        }
         .into());
     }
     Ok(())
@@ -248,4 +251,170 @@ pub(super) fn cert_name(
             .unwrap_or_default()
             .parse()?,
     })
+}
+
+/// What every flag group's tests share: parse as clap does, take the input error.
+#[cfg(test)]
+mod testing {
+    use crate::cli::Cli;
+    use crate::error::{Error, InputError};
+    use crate::ops::output::Ui;
+
+    /// A command line parsed by the clap types (no cli.ini, no certbot rewriting).
+    pub(super) fn parse(args: &[&str]) -> Cli {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("certwright").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?} does not parse: {e}"))
+    }
+
+    /// The input error a resolve failed with (a panic for success or another error).
+    pub(super) fn input_error<T>(result: Result<T, Error>) -> InputError {
+        match result {
+            Err(Error::Input(e)) => e,
+            Err(e) => panic!("expected an input error, got {e:?}"),
+            Ok(_) => panic!("expected an input error, it resolved"),
+        }
+    }
+
+    /// A quiet, non-terminal Ui.
+    pub(super) const UI: Ui = Ui {
+        quiet: true,
+        tty: false,
+    };
+
+    /// `-d` values as the names they are (each valid in these tests).
+    pub(super) fn domains(raw: &[String]) -> Vec<crate::types::DomainName> {
+        raw.iter().map(|d| d.parse().unwrap()).collect()
+    }
+
+    /// A file (or directory) path in a temp dir, as text for a command line.
+    pub(super) fn path_in(dir: &tempfile::TempDir, name: &str) -> String {
+        dir.path().join(name).display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{input_error, parse, path_in, UI};
+    use super::*;
+    use crate::cli::Command;
+    use crate::config::Authenticator;
+    use crate::types::{Curve, KeyType};
+
+    fn certonly_request(args: &[&str]) -> Result<Request, Error> {
+        let Command::Certonly(a) = parse(args).command else {
+            panic!("not certonly")
+        };
+        certonly(&UI, a, &[], false)
+    }
+
+    #[test]
+    fn certonly_resolves_names_account_and_defaults() {
+        let r = certonly_request(&[
+            "certonly",
+            "-d",
+            "a.example.com,www.a.example.com",
+            "-d",
+            "a.example.com",
+            "-m",
+            "admin@example.com",
+            "--agree-tos",
+        ])
+        .unwrap();
+        assert_eq!(r.cert_name.as_str(), "a.example.com");
+        assert!(!r.cert_name_given);
+        let names: Vec<&str> = r.domains.iter().map(|d| d.as_str()).collect();
+        assert_eq!(names, ["a.example.com", "www.a.example.com"]);
+        assert_eq!(r.server.as_str(), ServerUrl::LETSENCRYPT);
+        assert_eq!(r.email.unwrap().to_string(), "admin@example.com");
+        assert!(r.agree_tos);
+        assert_eq!(r.key_type, KeyType::Ecdsa { curve: Curve::P256 });
+        assert!(matches!(
+            r.authenticator,
+            Authenticator::Standalone {
+                http_01_port: 80,
+                http_01_address: None
+            }
+        ));
+        assert!(r.deploy.is_none() && r.eab.is_none() && r.csr.is_none());
+    }
+
+    #[test]
+    fn certonly_names_an_ip_only_lineage_after_its_address() {
+        let r = certonly_request(&["certonly", "--ip-address", "2001:db8::1"]).unwrap();
+        assert_eq!(r.cert_name.as_str(), "2001-db8--1");
+        assert!(r.domains.is_empty());
+    }
+
+    #[test]
+    fn certonly_refuses_missing_and_unservable_names() {
+        let e = input_error(certonly_request(&[
+            "certonly",
+            "--cert-name",
+            "a.example.com",
+        ]));
+        assert!(
+            matches!(
+                e,
+                InputError::Missing {
+                    what: "no domain given",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "no domain given: pass -d NAME");
+        let e = input_error(certonly_request(&["certonly", "-d", "*.example.com"]));
+        assert!(
+            matches!(&e, InputError::Domain { name, .. } if name == "*.example.com"),
+            "{e:?}"
+        );
+        let e = input_error(certonly_request(&[
+            "certonly",
+            "--nginx",
+            "--ip-address",
+            "192.0.2.1",
+        ]));
+        assert!(matches!(e, InputError::IpWithNginx), "{e:?}");
+        let e = input_error(certonly_request(&["certonly", "-d", "bad name.example"]));
+        assert!(matches!(e, InputError::Domain { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn global_flags_resolve_to_settings() {
+        let cli = parse(&["--config-dir", "/srv/cw", "-n", "certificates"]);
+        let s = settings(&cli.global).unwrap();
+        assert_eq!(s.config_dir, Path::new("/srv/cw"));
+        assert!(s.non_interactive);
+        assert!(s.fleet.is_none());
+    }
+
+    #[test]
+    fn revoke_takes_a_lineage_or_a_readable_certificate_file() {
+        let Command::Revoke(a) = parse(&["revoke", "--cert-name", "a.example.com"]).command else {
+            panic!()
+        };
+        let target = revoke_target(a.cert_name.as_deref(), a.cert_path.as_deref()).unwrap();
+        assert!(matches!(target, Target::Lineage(n) if n.as_str() == "a.example.com"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let missing = path_in(&dir, "cert.pem");
+        let Command::Revoke(a) = parse(&["revoke", "--cert-path", &missing]).command else {
+            panic!()
+        };
+        let e = input_error(revoke_target(
+            a.cert_name.as_deref(),
+            a.cert_path.as_deref(),
+        ));
+        assert!(
+            matches!(&e, InputError::UnusableFile { flag: "--cert-path", path, .. } if path == Path::new(&missing)),
+            "{e:?}"
+        );
+        std::fs::write(&missing, "not pem").unwrap();
+        let e = input_error(revoke_target(None, Some(Path::new(&missing))));
+        assert!(
+            matches!(&e, InputError::BadPath { flag: "--cert-path", problem, .. } if problem.starts_with("is not a PEM certificate")),
+            "{e:?}"
+        );
+    }
 }

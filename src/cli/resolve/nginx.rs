@@ -32,11 +32,7 @@ pub(crate) fn nginx_settings(args: &NginxArgs) -> Result<(), Error> {
     check_nginx_ctl(&args.nginx_ctl)?;
     let conf = args.nginx_server_root.join("nginx.conf");
     if !conf.is_file() {
-        return Err(InputError::Other(format!(
-            "no nginx configuration at {} (set --nginx-server-root)",
-            conf.display()
-        ))
-        .into());
+        return Err(InputError::NoNginxConf { conf }.into());
     }
     Ok(())
 }
@@ -53,4 +49,82 @@ fn check_nginx_ctl(ctl: &Path) -> Result<(), Error> {
         text.into_owned()
     };
     crate::ops::deploy::hooks::check_hook_location("--nginx-ctl", &line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse, path_in};
+    use super::*;
+    use crate::cli::Command;
+
+    fn install_args(args: &[&str]) -> crate::cli::InstallArgs {
+        let Command::Install(a) = parse(args).command else {
+            panic!("not install")
+        };
+        a
+    }
+
+    #[test]
+    fn nginx_and_installer_flags_resolve_to_the_installer() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("nginx.conf"), "events {}\n").unwrap();
+        let root = dir.path().display().to_string();
+        let a = install_args(&[
+            "install",
+            "--nginx",
+            "--cert-name",
+            "a.example.com",
+            "--nginx-server-root",
+            &root,
+            "--nginx-path-map",
+            "/srv/certs=/etc/certs",
+            "--https-port",
+            "8443",
+            "--no-redirect",
+            "--hsts",
+        ]);
+        nginx_settings(&a.nginx_args).unwrap();
+        let Installer::Nginx {
+            server_root,
+            https_port,
+            redirect,
+            hsts,
+            path_map,
+            ..
+        } = installer(&a.nginx_args, &a.installer, a.http_01_port).unwrap();
+        assert_eq!(server_root, dir.path());
+        assert_eq!((https_port, redirect, hsts), (8443, false, true));
+        assert!(!path_map.is_empty());
+    }
+
+    #[test]
+    fn a_root_without_nginx_conf_and_a_bad_path_map_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let a = install_args(&["install", "--cert-name", "a", "--nginx-server-root", &root]);
+        let e = input_error(nginx_settings(&a.nginx_args));
+        assert!(
+            matches!(&e, InputError::NoNginxConf { conf } if *conf == dir.path().join("nginx.conf")),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "no nginx configuration at {} (set --nginx-server-root)",
+                path_in(&dir, "nginx.conf")
+            )
+        );
+        let a = install_args(&[
+            "install",
+            "--cert-name",
+            "a",
+            "--nginx-path-map",
+            "relative=/x",
+        ]);
+        let e = input_error(installer(&a.nginx_args, &a.installer, 80));
+        assert!(
+            matches!(&e, InputError::BadValue { flag: "--nginx-path-map", value, .. } if value == "relative=/x"),
+            "{e:?}"
+        );
+    }
 }

@@ -134,3 +134,102 @@ pub(crate) fn ignored_certbot_flags(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{input_error, parse};
+    use super::*;
+    use crate::cli::Command;
+    use crate::error::InputError;
+
+    fn renew_args(args: &[&str]) -> RenewArgs {
+        let Command::Renew(a) = parse(args).command else {
+            panic!("not renew")
+        };
+        a
+    }
+
+    #[test]
+    fn renew_flags_resolve_to_the_request_and_overrides() {
+        let r = renew(&renew_args(&[
+            "renew",
+            "--cert-name",
+            "a.example.com",
+            "--dry-run",
+            "--force-renewal",
+            "--standalone",
+            "--http-01-port",
+            "8080",
+            "--key-type",
+            "rsa",
+            "--rsa-key-size",
+            "3072",
+            "--reuse-key",
+            "--concurrency",
+            "3",
+            "--post-hook",
+            "echo done",
+        ]))
+        .unwrap();
+        assert_eq!(r.names.len(), 1);
+        assert_eq!(r.names[0].as_str(), "a.example.com");
+        assert!(r.dry_run && r.force);
+        assert_eq!(r.concurrency, 3);
+        let o = &r.overrides;
+        assert!(matches!(o.solver, Some(Solver::Standalone)));
+        assert_eq!(o.http_01_port, Some(8080));
+        assert_eq!(
+            (o.rsa, o.rsa_bits, o.reuse_key),
+            (Some(true), Some(3072), Some(true))
+        );
+        assert_eq!(o.hooks.post_hook.as_deref(), Some("echo done"));
+        let r = renew(&renew_args(&["renew"])).unwrap();
+        assert!(r.names.is_empty() && r.overrides.solver.is_none());
+    }
+
+    #[test]
+    fn bad_renew_flags_are_refused() {
+        let e = input_error(renew(&renew_args(&["renew", "--cert-name", "bad/name"])));
+        assert!(matches!(e, InputError::CertName { .. }), "{e:?}");
+        let e = input_error(renew(&renew_args(&[
+            "renew",
+            "--preferred-challenges",
+            "tls",
+        ])));
+        assert!(
+            matches!(&e, InputError::BadValue { flag: "--preferred-challenges", value, .. } if value == "tls"),
+            "{e:?}"
+        );
+        let e = input_error(renew(&renew_args(&[
+            "renew",
+            "--dry-run",
+            "--dry-run-server",
+            "not a url",
+        ])));
+        assert!(matches!(e, InputError::Server { .. }), "{e:?}");
+        let e = input_error(renew(&renew_args(&[
+            "renew",
+            "--webroot",
+            "-w",
+            "/no/such/webroot/dir",
+        ])));
+        assert!(
+            matches!(
+                e,
+                InputError::BadPath {
+                    flag: "webroot",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn certbot_global_flags_are_noted_not_used() {
+        let a = renew_args(&["renew", "--staging"]);
+        let note = ignored_certbot_flags(&a.certbot, &[]).expect("a note");
+        assert!(note.starts_with("ignoring --staging (accepted for certbot compatibility)"));
+        assert!(ignored_certbot_flags(&renew_args(&["renew"]).certbot, &[]).is_none());
+    }
+}

@@ -175,10 +175,10 @@ pub(crate) fn no_account(store: &Store, server: &ServerUrl) -> Error {
 }
 
 fn eab_required(server: &ServerUrl) -> Error {
-    InputError::Other(format!(
-        "{server} requires External Account Binding (EAB): pass --eab-kid KID with \
-         --eab-hmac-key-file FILE (or {EAB_HMAC_KEY_ENV}), as shown in the CA's dashboard"
-    ))
+    InputError::EabRequired {
+        server: server.to_string(),
+        env: EAB_HMAC_KEY_ENV,
+    }
     .into()
 }
 

@@ -420,9 +420,10 @@ fn choose_profile<'a>(
         format!("it offers: {}", offered.join(", "))
     };
     if required {
-        return Err(InputError::Other(format!(
-            "the CA does not offer the required profile {wanted:?} ({list})"
-        ))
+        return Err(InputError::ProfileNotOffered {
+            wanted: wanted.to_string(),
+            offered: list,
+        }
         .into());
     }
     ui.warn(format!(

@@ -328,6 +328,10 @@ const DEFAULT_PREFIX: &str = "certwright";
 
 /// Check the options (before any network I/O: bad ones are exit 2) and connect lazily.
 pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> {
+    let bad_url = |reason: String| InputError::StoreUrl {
+        url: redis::redact(options.url),
+        reason,
+    };
     let scheme = options
         .url
         .split_once("://")
@@ -337,65 +341,50 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
         "redis" | "rediss" => false,
         "file" => true,
         _ => {
-            return Err(InputError::Other(format!(
-                "--store {}: unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
-                 or file:///ABSOLUTE/DIR",
-                redis::redact(options.url)
-            ))
+            return Err(bad_url(
+                "unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
+                 or file:///ABSOLUTE/DIR"
+                    .into(),
+            )
             .into())
         }
     };
     let root_certs = match options.ca_bundle {
         Some(path) if scheme == "rediss" => Some(read_ca_bundle(path)?),
         Some(path) => {
-            return Err(InputError::Other(format!(
-                "--store-ca-bundle {}: only for a rediss:// (TLS) store, not {}",
-                path.display(),
-                redis::redact(options.url)
-            ))
+            return Err(InputError::UnusableFile {
+                flag: "--store-ca-bundle",
+                path: path.to_path_buf(),
+                reason: format!(
+                    "only for a rediss:// (TLS) store, not {}",
+                    redis::redact(options.url)
+                ),
+            }
             .into())
         }
         None => None,
     };
-    if options.prefix.is_empty()
-        || !options
-            .prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-    {
-        return Err(InputError::Other(format!(
-            "--store-prefix {:?}: use letters, digits and - _ . : only",
-            options.prefix
-        ))
-        .into());
-    }
-    if is_dir && options.prefix != DEFAULT_PREFIX {
-        return Err(InputError::Other(format!(
-            "--store-prefix {:?}: applies to redis:// stores only; give each fleet its own file:// directory",
-            options.prefix
-        ))
-        .into());
-    }
+    check_prefix(options.prefix, is_dir)?;
     if redis::has_password(options.url)
         && std::env::args_os().any(|a| a.to_string_lossy().contains(options.url))
     {
-        return Err(InputError::Other(format!(
-            "--store {}: a password on the command line is visible to every local user \
-             (ps); give it in {} or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
-            redis::redact(options.url),
+        return Err(bad_url(format!(
+            "a password on the command line is visible to every local user (ps); give it in {} \
+             or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
             redis::PASSWORD_ENV,
             redis::PASSWORD_FILE_ENV
         ))
         .into());
     }
-    let key_file = options.key_file.ok_or_else(|| {
-        InputError::Other(
-            "--store needs --store-key-file: private keys are never stored in the shared store in clear"
-                .into(),
-        )
+    let key_file = options.key_file.ok_or_else(|| InputError::Needs {
+        what: "--store".into(),
+        needs: "--store-key-file: private keys are never stored in the shared store in clear"
+            .into(),
     })?;
-    let sealer = Sealer::from_file(key_file)
-        .map_err(|e| InputError::Other(format!("--store-key-file {e}")))?;
+    let sealer = Sealer::from_file(key_file).map_err(|problem| InputError::Flag {
+        flag: "--store-key-file",
+        problem,
+    })?;
     if is_dir {
         return Ok(Arc::new(dir::DirStore::new(options.url, sealer)?));
     }
@@ -407,11 +396,37 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
     )?))
 }
 
+/// `--store-prefix`: a key prefix for redis:// stores; a `file://` store takes only the default.
+fn check_prefix(prefix: &str, is_dir: bool) -> Result<(), InputError> {
+    let bad_prefix = |reason: &str| InputError::BadValue {
+        flag: "--store-prefix",
+        value: prefix.to_string(),
+        reason: reason.into(),
+    };
+    if prefix.is_empty()
+        || !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        return Err(bad_prefix("use letters, digits and - _ . : only"));
+    }
+    if is_dir && prefix != DEFAULT_PREFIX {
+        return Err(bad_prefix(
+            "applies to redis:// stores only; give each fleet its own file:// directory",
+        ));
+    }
+    Ok(())
+}
+
 /// The `--store-ca-bundle` file, checked to hold at least one PEM certificate (exit 2).
 fn read_ca_bundle(path: &Path) -> Result<Vec<u8>, Error> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
-    let bad = |e: String| InputError::Other(format!("--store-ca-bundle {}: {e}", path.display()));
+    let bad = |reason: String| InputError::UnusableFile {
+        flag: "--store-ca-bundle",
+        path: path.to_path_buf(),
+        reason,
+    };
     let pem = crate::safe::file::read(path, crate::safe::file::Policy::PUBLIC)
         .map_err(|e| bad(e.to_string()))?
         .ok_or_else(|| bad("No such file or directory".into()))?;

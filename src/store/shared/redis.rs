@@ -115,7 +115,10 @@ impl RedisStore {
         root_certs: Option<Vec<u8>>,
     ) -> Result<RedisStore, Error> {
         let described = redact(url);
-        let bad = |e: String| InputError::Other(format!("--store {described}: {e}"));
+        let bad = |reason: String| InputError::StoreUrl {
+            url: described.clone(),
+            reason,
+        };
         let mut info = url.into_connection_info().map_err(|e| bad(e.to_string()))?;
         if let Some(password) = password_from_env().map_err(bad)? {
             let settings = info.redis_settings().clone().set_password(password);

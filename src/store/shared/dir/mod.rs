@@ -128,14 +128,19 @@ impl DirStore {
     pub(super) fn new(url: &str, sealer: Sealer) -> Result<DirStore, Error> {
         let path = url.strip_prefix("file://").unwrap_or(url);
         if !path.starts_with('/') {
-            return Err(InputError::Other(format!(
-                "--store {url}: the directory must be an absolute path: file:///ABSOLUTE/DIR (three slashes)"
-            ))
+            return Err(InputError::StoreUrl {
+                url: url.to_string(),
+                reason:
+                    "the directory must be an absolute path: file:///ABSOLUTE/DIR (three slashes)"
+                        .into(),
+            }
             .into());
         }
         let root = PathBuf::from(path);
-        check_root(&root)
-            .map_err(|reason| InputError::Other(format!("--store {url}: {reason}")))?;
+        check_root(&root).map_err(|reason| InputError::StoreUrl {
+            url: url.to_string(),
+            reason,
+        })?;
         Ok(DirStore {
             inner: Arc::new(Inner {
                 root,
