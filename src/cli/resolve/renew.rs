@@ -111,6 +111,7 @@ fn renew_overrides(args: &RenewOverrideArgs, hooks: Hooks) -> Result<Overrides, 
         },
         allow_subset_of_names: args.allow_subset_of_names,
         preferred_chain: args.keys.preferred_chain.clone(),
+        issuance_timeout: args.issuance_timeout,
     })
 }
 

@@ -73,7 +73,9 @@ pub(crate) fn lineage_of_files(
             bad(
                 "--cert-path",
                 cert,
-                "is the current certificate of no lineage (see `certwright                  certificates`; import certbot's with `certwright import-certbot`)".into(),
+                "is the current certificate of no lineage (see `certwright certificates`; import \
+                 certbot's with `certwright import-certbot`)"
+                    .into(),
             )
         })?;
     let live = store.live_paths(&name);
