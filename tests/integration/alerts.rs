@@ -811,6 +811,8 @@ fn renew_alerts_once_per_failure_streak_and_on_recovery() {
     let first = renew();
     first.assert_code(1);
     assert_eq!(kinds(), ["renewal_failed"], "{}", first.stderr);
+    let event = hook.received()[0].json()["event"].clone();
+    assert_eq!(event["ca"], rig.pebble.directory_url(), "{event}");
     assert_eq!(smtp.messages().len(), 1, "{}", smtp.log());
     let second = renew();
     second.assert_code(1);
