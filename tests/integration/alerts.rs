@@ -250,10 +250,7 @@ fn renew_alerts_once_per_failure_streak_and_on_recovery() {
         std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600))
             .expect("chmod credentials");
         rig.env
-            .cli()
-            .arg("renew")
-            .args(rig.env.dir_flags())
-            .args(["--no-random-sleep-on-renew", "--force-renewal"])
+            .renew_cli(&["--force-renewal"])
             .args(["--notify-webhook", &hook.url(&format!("/hook/{URL_TOKEN}"))])
             .args(["--notify-email", "ops@example.test"])
             .args(["--smtp-server", &format!("localhost:{}", smtp.port)])
@@ -354,12 +351,10 @@ fn failing_renewal_near_expiry_sends_both_alerts() {
     let seen = rig.env.root().join("hook-events");
     let out = rig
         .env
-        .cli()
-        .args(["renew", "--no-random-sleep-on-renew", "--notify-webhook"])
+        .renew_cli(&["--notify-webhook"])
         .arg(hook.url("/hook"))
         .arg("--failure-hook")
         .arg(format!("echo $CERTWRIGHT_EVENT >> {}", seen.display()))
-        .args(rig.env.dir_flags())
         .run();
     out.assert_code(1);
     let bodies: Vec<serde_json::Value> = hook.received().iter().map(|r| r.json()).collect();

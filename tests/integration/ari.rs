@@ -64,14 +64,7 @@ fn ari_window_in_the_past_renews_at_once_with_replaces() {
     let name = "drill.example.test";
     let lineage = shortlived_lineage(&rig, name);
     let old = lineage.leaf();
-    let renew = || {
-        rig.env
-            .cli()
-            .arg("renew")
-            .args(rig.env.dir_flags())
-            .arg("--no-random-sleep-on-renew")
-            .run()
-    };
+    let renew = || rig.env.renew(&[]);
     rig.pebble
         .set_renewal_info(&lineage.cert_pem(), &window_in_the_past());
     renew().assert_success();
@@ -156,14 +149,7 @@ fn already_replaced_falls_back_to_a_plain_order() {
     let name = "replaced.example.test";
     let lineage = shortlived_lineage(&rig, name);
     let first = lineage.leaf();
-    let renew = || {
-        rig.env
-            .cli()
-            .arg("renew")
-            .args(rig.env.dir_flags())
-            .args(["--no-random-sleep-on-renew", "--force-renewal"])
-            .run()
-    };
+    let renew = || rig.env.renew(&["--force-renewal"]);
     renew().assert_success();
     let second = lineage.leaf();
     assert_ne!(second.serial_hex, first.serial_hex, "not renewed");

@@ -506,10 +506,7 @@ fn a_hung_alert_receiver_never_holds_the_run_lock() {
     rig.pebble.forget_authorizations(&rig.env.config_dir());
     let mut first = rig
         .env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["--no-random-sleep-on-renew", "--force-renewal"])
+        .renew_cli(&["--force-renewal"])
         .args(["--notify-webhook", &hung.url("/hook")])
         .spawn();
     let sending = wait_for(Duration::from_secs(60), || {
@@ -541,14 +538,7 @@ fn a_fifo_or_dev_zero_among_renewal_configs_is_refused_at_once() {
         rustix::fs::Mode::from_raw_mode(0o600),
     )
     .unwrap();
-    let run = || {
-        rig.env
-            .cli()
-            .arg("renew")
-            .args(rig.env.dir_flags())
-            .arg("--no-random-sleep-on-renew")
-            .spawn()
-    };
+    let run = || rig.env.renew_cli(&[]).spawn();
     let out = finish(run());
     out.assert_code(3);
     assert!(out.stderr.contains("fifo.example.test.json"), "{out}");

@@ -285,15 +285,8 @@ fn verify_catches_a_reload_that_did_nothing() {
 
     std::fs::copy(env.live(name).join("cert.pem"), &skip).expect("copy live cert");
     let hook = Receiver::start(Behaviour::Status(200));
-    env.cli()
-        .args([
-            "renew",
-            "--no-random-sleep-on-renew",
-            "--force-renewal",
-            "--notify-webhook",
-        ])
+    env.renew_cli(&["--force-renewal", "--notify-webhook"])
         .arg(hook.url("/hook"))
-        .args(env.dir_flags())
         .run()
         .assert_code(1);
     assert_eq!(alert_kinds(&hook), ["served_mismatch"]);

@@ -342,12 +342,16 @@ impl Env {
 
     /// `renew` with the dir flags, no random sleep, and `extra` (`--dry-run`...), run.
     pub fn renew(&self, extra: &[&str]) -> Output {
+        self.renew_cli(extra).run()
+    }
+
+    /// `renew` as `renew` runs it, not yet run: to add flags, environment, or spawn it.
+    pub fn renew_cli(&self, extra: &[&str]) -> Cli {
         self.cli()
             .arg("renew")
             .args(self.dir_flags())
             .arg("--no-random-sleep-on-renew")
             .args(extra)
-            .run()
     }
 
     /// `--config-dir C --work-dir W --logs-dir L`
