@@ -19,8 +19,8 @@ use rustix::fs::inotify;
 use rustix::process::{kill_process, Pid, Signal};
 use serde_json::Value;
 
-use crate::renew::{assert_status, entry, make_due, rfc3339, version_of};
-use crate::support::certs::Lineage;
+use crate::renew::{assert_status, entry, rfc3339};
+use crate::support::certs::{make_due, Lineage};
 use crate::support::cli::{Output, Running};
 use crate::support::proxy::GatedProxy;
 use crate::support::rig::Rig;
@@ -78,7 +78,7 @@ impl DaemonRig {
         let relay = self.gate();
         relay.open();
         self.certonly(name).run().assert_success();
-        assert_eq!(version_of(&self.env, name), 1);
+        assert_eq!(self.env.live_version(name), 1);
     }
 
     fn certonly(&self, name: &str) -> crate::support::Cli {
@@ -328,7 +328,7 @@ fn archive_versions(env: &Env, name: &str) -> Vec<u32> {
 fn cli_runs_are_refused_while_the_daemon_renews() {
     let rig = DaemonRig::new();
     rig.issue(NAME);
-    make_due(&rig.env, NAME);
+    make_due(&rig.env.live(NAME));
     let old_cert = Lineage::at(rig.env.live(NAME)).cert_pem();
     let proxy = rig.gate();
     let status = rig.status_path();
@@ -373,7 +373,7 @@ fn cli_runs_are_refused_while_the_daemon_renews() {
 
     proxy.open();
     let renewed = wait_for(ISSUANCE_LIMIT, || {
-        let done = status.exists() && version_of(&rig.env, NAME) == 2;
+        let done = status.exists() && rig.env.live_version(NAME) == 2;
         (done || daemon.has_exited()).then_some(done)
     });
     if renewed != Some(true) {
@@ -429,7 +429,7 @@ impl DaemonBehindCli {
         let first = read_status(&status);
         assert_eq!(last_pass(&first, NAME)["result"], "not_due", "{first}");
 
-        make_due(&rig.env, NAME);
+        make_due(&rig.env.live(NAME));
         rig.pebble.forget_authorizations(&rig.env.config_dir());
         let proxy = rig.gate();
         let cli = probe_or_output(&proxy, rig.renew().spawn())
@@ -512,7 +512,7 @@ fn daemon_waits_for_a_cli_renewal_and_does_not_renew_again() {
         "the pass saw the CLI's certificate\n{pass}"
     );
     assert_eq!(archive_versions(&rig.env, NAME), [1, 2], "one new version");
-    assert_eq!(version_of(&rig.env, NAME), 2);
+    assert_eq!(rig.env.live_version(NAME), 2);
 
     let out = stop(daemon);
     for wrong in ["Renewing", "renewal pass failed", "cannot listen"] {
@@ -545,6 +545,6 @@ fn daemon_waiting_for_the_lock_stops_on_sigterm() {
     proxy.open();
     let cli = cli.wait();
     cli.assert_success();
-    assert_eq!(version_of(&rig.env, NAME), 2, "{cli}");
+    assert_eq!(rig.env.live_version(NAME), 2, "{cli}");
     assert_eq!(archive_versions(&rig.env, NAME), [1, 2]);
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::support::certs::{age_lineage, Lineage};
+use crate::support::certs::{age_lineage, make_due, Lineage};
 use crate::support::cli::{Output, Running};
 use crate::support::rig::Rig;
 use crate::support::{read_lossy, wait_for, Env, Snapshot};
@@ -35,49 +35,23 @@ impl Rig {
             cli = cli.args(["-d", n]);
         }
         cli.run().assert_success();
-        assert_eq!(version_of(&self.env, name), 1);
+        assert_eq!(self.env.live_version(name), 1);
     }
 
-    /// See [`age`].
+    /// Makes lineage `name` look as if its certificate were issued `lifetime_days -
+    /// days_left` days ago and expired in `days_left` days (see the module comment).
     fn age(&self, name: &str, lifetime_days: i64, days_left: i64) {
-        age(&self.env, name, lifetime_days, days_left);
+        age_lineage(&self.env.live(name), lifetime_days, days_left);
     }
 
     /// See [`make_due`].
     fn make_due(&self, name: &str) {
-        make_due(&self.env, name);
+        make_due(&self.env.live(name));
     }
 
     fn status_path(&self) -> PathBuf {
         self.env.work_dir().join("status.json")
     }
-}
-
-/// Makes lineage `name` look as if its certificate were issued `lifetime_days -
-/// days_left` days ago and expired in `days_left` days (see the module comment).
-pub(crate) fn age(env: &Env, name: &str, lifetime_days: i64, days_left: i64) {
-    age_lineage(&env.live(name), lifetime_days, days_left);
-}
-
-/// A 90-day certificate with 10 days left: due by the 1/3-of-lifetime rule.
-pub(crate) fn make_due(env: &Env, name: &str) {
-    age(env, name, 90, 10);
-}
-
-pub(crate) fn version_of(env: &Env, name: &str) -> u32 {
-    let target = std::fs::read_link(env.live(name))
-        .unwrap_or_else(|e| panic!("live/{name} is not a symlink: {e}"));
-    assert_eq!(
-        target.parent(),
-        Some(Path::new("../archive").join(name).as_path()),
-        "live/{name} -> {}",
-        target.display()
-    );
-    target
-        .file_name()
-        .and_then(|v| v.to_str())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("live/{name} -> {}", target.display()))
 }
 
 /// Edits `renewal/<name>.json` as a user would.
@@ -193,7 +167,7 @@ fn renews_the_due_lineage_and_leaves_the_other_alone() {
         "{out}"
     );
 
-    assert_eq!(version_of(&rig.env, "due.example.com"), 2, "{out}");
+    assert_eq!(rig.env.live_version("due.example.com"), 2, "{out}");
     let live = Lineage::at(rig.env.live("due.example.com"));
     live.assert_valid_for(&["due.example.com"], &rig.pebble.root_pem_path());
     assert_ne!(live.cert_pem(), old_due_cert);
@@ -209,7 +183,7 @@ fn renews_the_due_lineage_and_leaves_the_other_alone() {
         old_due_cert
     );
     assert_lineage_unchanged(&rig.env, "fresh.example.com", &fresh_before);
-    assert_eq!(version_of(&rig.env, "fresh.example.com"), 1);
+    assert_eq!(rig.env.live_version("fresh.example.com"), 1);
 }
 
 #[test]
@@ -231,7 +205,7 @@ fn force_renewal_of_an_untouched_pebble_certificate() {
         Some(1),
         "{out}"
     );
-    assert_eq!(version_of(&rig.env, "f.example.com"), 2);
+    assert_eq!(rig.env.live_version("f.example.com"), 2);
     Lineage::at(rig.env.live("f.example.com"))
         .assert_valid_for(&["f.example.com"], &rig.pebble.root_pem_path());
     assert_lineage_unchanged(&rig.env, "g.example.com", &g_before);
@@ -256,7 +230,7 @@ fn one_failure_does_not_stop_the_others_and_backs_off() {
     for name in ["a.example.com", "c.example.com"] {
         assert_eq!(entry(&json, name)["result"], "renewed", "{out}");
         assert_eq!(entry(&json, name)["version"], 2, "{out}");
-        assert_eq!(version_of(&rig.env, name), 2);
+        assert_eq!(rig.env.live_version(name), 2);
         Lineage::at(rig.env.live(name)).assert_valid_for(&[name], &rig.pebble.root_pem_path());
         let s = state(&rig.env, name);
         assert!(s.get("failure").is_none(), "{name}: {s}");
@@ -548,7 +522,7 @@ fn daemon_once_renews_and_writes_status() {
     };
     let out = daemon_once();
     out.assert_success();
-    assert_eq!(version_of(&rig.env, "d.example.com"), 2, "{out}");
+    assert_eq!(rig.env.live_version("d.example.com"), 2, "{out}");
     let leaf = Lineage::at(rig.env.live("d.example.com")).leaf();
     assert_status(&rig.status_path(), "d.example.com", leaf.not_after(), &out);
 
@@ -579,7 +553,7 @@ fn daemon_once_renews_and_writes_status() {
             .is_some_and(|e| e.contains("(attempt 1, at ")),
         "{status}"
     );
-    assert_eq!(version_of(&rig.env, "bad.example.com"), 1);
+    assert_eq!(rig.env.live_version("bad.example.com"), 1);
 }
 
 /// The status file says the last pass renewed `name` and lists its current expiry and a
@@ -632,7 +606,7 @@ fn daemon_renews_then_stops_on(signal: rustix::process::Signal) {
         .spawn();
 
     let renewed = wait_for(DAEMON_RENEW_LIMIT, || {
-        let done = status.exists() && version_of(&rig.env, "bg.example.com") == 2;
+        let done = status.exists() && rig.env.live_version("bg.example.com") == 2;
         (done || daemon.has_exited()).then_some(done)
     });
     if renewed != Some(true) {
@@ -720,7 +694,7 @@ fn five_due_lineages_share_one_standalone_port() {
     let json = out.json();
     for name in &names {
         assert_eq!(entry(&json, name)["result"], "renewed", "{out}");
-        assert_eq!(version_of(&rig.env, name), 2, "{out}");
+        assert_eq!(rig.env.live_version(name), 2, "{out}");
         Lineage::at(rig.env.live(name))
             .assert_valid_for(&[name.as_str()], &rig.pebble.root_pem_path());
     }
@@ -812,13 +786,13 @@ fn renew_ca_bundle_flag_and_env_override_the_saved_bundle() {
         out.code, 0,
         "renewed although the saved bundle does not trust Pebble\n{out}"
     );
-    assert_eq!(version_of(&rig.env, name), 1);
+    assert_eq!(rig.env.live_version(name), 1);
 
     let pebble_ca = rig.pebble.ca_bundle_path().display().to_string();
     rig.env
         .renew(&["--force-renewal", "--ca-bundle", &pebble_ca])
         .assert_success();
-    assert_eq!(version_of(&rig.env, name), 2);
+    assert_eq!(rig.env.live_version(name), 2);
 
     let out = rig
         .env
@@ -826,7 +800,7 @@ fn renew_ca_bundle_flag_and_env_override_the_saved_bundle() {
         .env("CERTWRIGHT_CA_BUNDLE", &pebble_ca)
         .run();
     out.assert_success();
-    assert_eq!(version_of(&rig.env, name), 3);
+    assert_eq!(rig.env.live_version(name), 3);
     assert_eq!(
         read_lossy(&rig.env.renewal_conf(name)),
         saved,
