@@ -3,15 +3,16 @@
 //! catching a reload that silently did nothing.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use certwright::verify::{sha256_hex, verify, Outcome, Probe, RetryOpts};
 
 use crate::alerts::alert_kinds;
+use crate::nginx::Rig as NginxRig;
 use crate::support::proxy::GatedProxy;
 use crate::support::webhook::{Behaviour, Receiver};
-use crate::support::{self, block_on, free_port, Nginx, Pebble, PebbleOpts};
+use crate::support::{self, block_on, free_port, Cli, Nginx};
 
 /// A self-signed leaf for `name`: (cert PEM, key PEM, cert DER).
 fn leaf_for(name: &str) -> (String, String, Vec<u8>) {
@@ -168,6 +169,21 @@ fn reload_skipping_ctl(env: &support::Env, name: &str) -> (PathBuf, PathBuf) {
     (ctl, skip)
 }
 
+/// `run --nginx -d name` on the rig's nginx through `ctl` (an `--nginx-ctl` wrapper), with
+/// Pebble's flags, not yet run.
+fn run_nginx_through(rig: &NginxRig, name: &str, ctl: &Path) -> Cli {
+    rig.env
+        .cli()
+        .args(["run", "--nginx", "-d", name, "--http-01-port"])
+        .arg(rig.nginx.port(0).to_string())
+        .arg("--nginx-server-root")
+        .arg(rig.nginx.server_root())
+        .arg("--nginx-ctl")
+        .arg(ctl)
+        .args(["--https-port", &rig.https_port.to_string()])
+        .args(rig.env.flags(&rig.pebble))
+}
+
 /// `run --nginx` and `install` check what nginx serves once they are done: a reload that
 /// silently did nothing is exit 1 and one `served_mismatch` alert (the throttle in
 /// `alerts.json` is shared with `renew`); once nginx serves the live certificate, exit 0.
@@ -177,24 +193,15 @@ fn run_and_install_catch_a_reload_that_did_nothing() {
     let site = format!(
         "server {{\n    listen 127.0.0.1:@PORT0@;\n    server_name {name};\n    root @PREFIX@;\n}}\n"
     );
-    let nginx = Nginx::start(&site);
-    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
-    let env = support::Env::new();
-    let (ctl, skip) = reload_skipping_ctl(&env, name);
+    let rig = NginxRig::new(&site);
+    let (nginx, env) = (&rig.nginx, &rig.env);
+    let (ctl, skip) = reload_skipping_ctl(env, name);
     let hook = Receiver::start(Behaviour::Status(200));
-    let https_port = free_port().to_string();
+    let https_port = rig.https_port.to_string();
     let run = |extra: &[&str]| {
-        env.cli()
-            .args(["run", "--nginx", "-d", name, "--http-01-port"])
-            .arg(nginx.port(0).to_string())
-            .arg("--nginx-server-root")
-            .arg(nginx.server_root())
-            .arg("--nginx-ctl")
-            .arg(&ctl)
-            .args(["--https-port", &https_port])
+        run_nginx_through(&rig, name, &ctl)
             .args(["--notify-webhook", &hook.url("/run")])
             .args(extra)
-            .args(env.flags(&pebble))
             .run()
     };
     let install = || {
@@ -253,22 +260,11 @@ fn verify_catches_a_reload_that_did_nothing() {
     let site = format!(
         "server {{\n    listen 127.0.0.1:@PORT0@;\n    server_name {name};\n    root @PREFIX@;\n}}\n"
     );
-    let nginx = Nginx::start(&site);
-    let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
-    let env = support::Env::new();
-    let (ctl, skip) = reload_skipping_ctl(&env, name);
-    let https_port = free_port();
-    env.cli()
-        .args(["run", "--nginx", "-d", name, "--http-01-port"])
-        .arg(nginx.port(0).to_string())
-        .arg("--nginx-server-root")
-        .arg(nginx.server_root())
-        .arg("--nginx-ctl")
-        .arg(&ctl)
-        .args(["--https-port", &https_port.to_string()])
-        .args(env.flags(&pebble))
-        .run()
-        .assert_success();
+    let rig = NginxRig::new(&site);
+    let env = &rig.env;
+    let (ctl, skip) = reload_skipping_ctl(env, name);
+    let https_port = rig.https_port;
+    run_nginx_through(&rig, name, &ctl).run().assert_success();
     let verify = || {
         env.cli()
             .args(["verify", "--json"])
