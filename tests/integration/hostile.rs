@@ -739,11 +739,8 @@ fn check(base: &Rig, case: &Case) -> Result<(), String> {
             problems.push(format!("{label} dir changed: {diff:?}"));
         }
     }
-    if args.iter().any(|a| a == "evil.com; include /etc/passwd") && ctl_log.exists() {
-        problems.push(format!(
-            "nginx was run: {}",
-            std::fs::read_to_string(&ctl_log).unwrap_or_default()
-        ));
+    if args.iter().any(|a| a == "evil.com; include /etc/passwd") {
+        problems.extend(nginx_run_problems(&ctl, &ctl_log));
     }
     if problems.is_empty() {
         Ok(())
@@ -755,6 +752,23 @@ fn check(base: &Rig, case: &Case) -> Result<(), String> {
             short(&out)
         ))
     }
+}
+
+/// Why the recorder shows nginx was run, or cannot show it: it must not have logged a
+/// call, and must log one when run directly (so that the first check can fail).
+fn nginx_run_problems(ctl: &Path, ctl_log: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    if ctl_log.exists() {
+        problems.push(format!(
+            "nginx was run: {}",
+            std::fs::read_to_string(ctl_log).unwrap_or_default()
+        ));
+    }
+    let direct = Command::new(ctl).arg("-v").output();
+    if !direct.is_ok_and(|o| o.status.success()) || !ctl_log.exists() {
+        problems.push("the nginx recorder logs nothing when run".into());
+    }
+    problems
 }
 
 fn short(out: &Output) -> String {
