@@ -179,7 +179,7 @@ fn a_renewal_the_first_ca_fails_is_issued_by_the_fallback_ca() {
     assert!(saved.contains(&second.directory_url()), "{saved}");
     drop(first);
 
-    crate::renew::make_due(&env, name);
+    crate::support::certs::make_due(&env.live(name));
     let out = env.renew(&["--json"]);
     out.assert_success();
     let json = out.json();

@@ -227,6 +227,15 @@ fn manual_input_errors_exit_2() {
     out.assert_code(2);
     assert!(out.stderr.contains("does not list http-01"), "{out:?}");
     assert!(hooks.runs("auth").is_empty());
+    // The hook log does record a run: the auth hook, run directly, shows in it.
+    let ran = std::process::Command::new(hooks.path("auth.sh"))
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", "direct")
+        .env("CERTBOT_REMAINING_CHALLENGES", "0")
+        .status()
+        .expect("run auth.sh");
+    assert!(ran.success());
+    assert_eq!(hooks.runs("auth").len(), 1);
 }
 
 /// A plain web server (python3's http.server) on `port` serving `dir`; killed on drop.

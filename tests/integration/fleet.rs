@@ -371,6 +371,14 @@ fn killed_lock_holder_is_taken_over_after_the_ttl() {
         fleet.report()
     );
     let mut runs = vec![first.wait()];
+    // The window above shows the lock held only if node-2 ran inside it: its first run met
+    // the dead holder's lock.
+    assert!(
+        runs[0].stderr.contains("node node-1 is renewing it"),
+        "node-2's first run did not meet the lock\n{}\n{}",
+        runs[0],
+        fleet.report()
+    );
     let done = wait_for(TAKEOVER_LIMIT, || {
         if fleet.store_version(name) == Some(2) {
             return Some(());

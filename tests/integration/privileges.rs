@@ -24,16 +24,7 @@ fn dir_with_mode(env: &Env, name: &str, mode: u32) -> PathBuf {
 }
 
 fn renew_with(env: &Env, flag: &str, hook: &str, path_env: Option<&Path>) -> Output {
-    let mut cli = env
-        .cli()
-        .args([
-            "renew",
-            "--force-renewal",
-            "--no-random-sleep-on-renew",
-            "-n",
-        ])
-        .args([flag, hook])
-        .args(env.dir_flags());
+    let mut cli = env.renew_cli(&["--force-renewal", "-n"]).args([flag, hook]);
     if let Some(dir) = path_env {
         cli = cli.env("PATH", format!("{}:/usr/bin:/bin", dir.display()));
     }

@@ -13,11 +13,7 @@ const NAME: &str = "owned.example.com";
 const OTHER_UID: u32 = 65534;
 
 fn renew_forced(rig: &Rig) -> Output {
-    rig.env
-        .cli()
-        .args(["renew", "--no-random-sleep-on-renew", "--force-renewal"])
-        .args(rig.env.dir_flags())
-        .run()
+    rig.env.renew(&["--force-renewal"])
 }
 
 fn chown(path: &Path, uid: u32) {
@@ -103,12 +99,7 @@ fn planted_log_file_and_logs_dir_are_not_followed_or_chmodded() {
     std::fs::create_dir_all(&logs).unwrap();
     let log = logs.join("certwright.log");
     std::os::unix::fs::symlink(&victim, &log).unwrap();
-    let renew = || {
-        env.cli()
-            .args(["renew", "--no-random-sleep-on-renew"])
-            .args(env.dir_flags())
-            .run()
-    };
+    let renew = || env.renew(&[]);
     let out = renew();
     out.assert_success();
     assert!(out.stderr.contains("not following"), "{out}");

@@ -94,6 +94,16 @@ pub fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Runs `f` to completion on a fresh current-thread runtime: for tests that call the
+/// library's async functions directly.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
 /// The file's contents, or a note saying why there are none (for panic messages).
 pub fn read_lossy(path: &Path) -> String {
     match std::fs::read(path) {
