@@ -46,6 +46,7 @@ fn sample_event(kind: EventKind) -> Event {
     });
     event.next_retry = Some(now + ::time::Duration::hours(1));
     event.unpause_url = Some("https://portal.example/sfe/v1/unpause?jwt=abc".into());
+    event.ca = Some("https://ca.example/dir".into());
     event
 }
 
@@ -195,6 +196,7 @@ fn failure_hook_gets_the_event_and_a_hung_hook_is_killed() {
         "CERTWRIGHT_DAYS_LEFT=5",
         "CERTWRIGHT_PROBLEM_TYPE=urn:ietf:params:acme:error:rateLimited",
         "CERTWRIGHT_UNPAUSE_URL=https://portal.example/sfe/v1/unpause?jwt=abc",
+        "CERTWRIGHT_CA=https://ca.example/dir",
     ] {
         assert!(env.lines().any(|l| l == line), "{line} missing:\n{env}");
     }
