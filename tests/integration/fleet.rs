@@ -325,7 +325,8 @@ fn two_nodes_renewing_at_once_make_one_version_and_one_order() {
 /// until the TTL, then another node takes over and completes the renewal.
 #[test]
 fn killed_lock_holder_is_taken_over_after_the_ttl() {
-    let fleet = Fleet::start(FleetOpts::default().nodes(2));
+    // 10 s: node-2's first run must reach the lock inside 2/3 of it even on a loaded machine.
+    let fleet = Fleet::start(FleetOpts::default().nodes(2).lock_ttl_secs(10));
     let name = "takeover.example.com";
     due_everywhere(&fleet, name);
     let lock = fleet.lock_key(name);

@@ -66,6 +66,12 @@ impl Default for FleetOpts {
 }
 
 impl FleetOpts {
+    /// The shared store's lock TTL (`--store-lock-ttl`); 3 s unless set.
+    pub fn lock_ttl_secs(mut self, secs: u64) -> Self {
+        self.lock_ttl_secs = secs;
+        self
+    }
+
     pub fn nodes(mut self, n: usize) -> Self {
         self.nodes = n;
         self
