@@ -1,15 +1,15 @@
 //! `certwright reconfigure`: change a lineage's saved renewal settings. The new settings are
-//! tried first with a dry-run renewal (renew's own dry-run path: a throwaway certificate
-//! from the staging counterpart); only if it succeeds is the renewal config replaced.
+//! tried first with a dry-run renewal; only if it succeeds is the renewal config replaced
+//! (see `ops::reconfigure`).
 
 use crate::cli::{CurveArg, KeyTypeArg, ReconfigureArgs};
 use crate::config::{Authenticator, RenewalConfig, WebrootEntry};
-use crate::error::{AcmeError, Error, InputError};
+use crate::error::{Error, InputError};
 use crate::types::{CertName, Curve, KeyType, ServerUrl};
 
 use crate::ops::output::print_stdout;
+use crate::ops::reconfigure::save_after_dry_run;
 use crate::ops::renew::lineage::require_config;
-use crate::ops::renew::{renew_pass, RenewRequest};
 use crate::ops::Ctx;
 
 pub(super) async fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
@@ -19,46 +19,15 @@ pub(super) async fn run(ctx: &Ctx, args: ReconfigureArgs) -> Result<(), Error> {
         .as_deref()
         .map(str::parse::<ServerUrl>)
         .transpose()?;
-    let (store, _lock) = ctx.open_store()?;
+    let (store, lock) = ctx.open_store()?;
     let path = store.renewal_file(&name);
     let old = require_config(&store, &name)?;
-    let old_json = store.read_renewal(&name)?.unwrap_or_default();
     let new = apply(&old, &args)?;
     if new == old {
         ctx.ui.note(format!("{name}: nothing to change"));
         return Ok(());
     }
-
-    // renew's dry run reads the renewal config from disk: put the new one there for the
-    // test, and put the old bytes back unless it passes.
-    store.write_renewal(&name, &new.to_json())?;
-    let request = RenewRequest {
-        names: vec![name.clone()],
-        dry_run: true,
-        dry_run_server,
-        concurrency: 1,
-        ..RenewRequest::default()
-    };
-    let now = time::OffsetDateTime::now_utc();
-    let results = match renew_pass(&ctx.ui, &store, &request, now).await {
-        Ok(r) => r,
-        Err(e) => {
-            store.write_renewal(&name, &old_json)?;
-            return Err(e);
-        }
-    };
-    let failure = results.iter().find_map(|r| match r.error() {
-        Some(e) => Some(e.to_string()),
-        None => r.hook_error.as_ref().map(ToString::to_string),
-    });
-    if results.is_empty() || failure.is_some() {
-        store.write_renewal(&name, &old_json)?;
-        return Err(AcmeError::Protocol(format!(
-            "{name}: the dry-run renewal with the new settings failed, so they were not saved: {}",
-            failure.unwrap_or_else(|| "it did not run".into())
-        ))
-        .into());
-    }
+    save_after_dry_run(&ctx.ui, &store, &lock, &new, dry_run_server).await?;
     if !ctx.global.quiet {
         print_stdout(&format!(
             "The dry-run renewal with the new settings succeeded; saved them in {}.\n",

@@ -14,7 +14,8 @@
 //! - `deploy/`: after a certificate changes: reload and hooks (`mod.rs`), `nginx_txn` (the
 //!   nginx transaction), `served` (proof nginx serves it), `targets`, `hooks`, `alerts`.
 //! - Named after their command: `daemon`, `delete`, `doctor` (checks before and after a
-//!   failed validation), `revoke`, `import_certbot`.
+//!   failed validation), `revoke`, `import_certbot`, `reconfigure` (new settings saved only
+//!   after a dry run of them passed).
 //! - `fleet`: the node side of the shared store; `privileges`: `--user`; `output`: the UI.
 
 pub(crate) mod daemon;
@@ -26,6 +27,7 @@ pub(crate) mod import_certbot;
 pub(crate) mod issue;
 pub(crate) mod output;
 pub(crate) mod privileges;
+pub(crate) mod reconfigure;
 pub(crate) mod renew;
 pub(crate) mod revoke;
 pub(crate) mod solve;

@@ -1,10 +1,11 @@
 //! `--user NAME`: bind the standalone ports as root, then run everything else as NAME.
 //!
 //! Linux keeps uids per thread and the safe API (rustix) changes only the calling thread,
-//! so the drop happens while the process is still single-threaded (checked), before the
-//! async runtime starts: every thread created later inherits the new identity. The store
-//! must already belong to NAME; root-owned leftovers would make the run fail half-way, so
-//! they are refused up front (exit 3) with the `chown` that fixes them.
+//! so the drop happens while the process is still single-threaded (checked): on the one
+//! current-thread runtime, before any work has needed a blocking thread (the shared store
+//! is contacted only after it). Every thread created later inherits the new identity. The
+//! store must already belong to NAME; root-owned leftovers would make the run fail
+//! half-way, so they are refused up front (exit 3) with the `chown` that fixes them.
 
 use std::collections::HashMap;
 use std::fs;

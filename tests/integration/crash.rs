@@ -184,6 +184,50 @@ fn crash_after_temp_symlink_keeps_the_old_version() {
     });
 }
 
+/// `reconfigure` writes new settings only after their dry run passed: killed while the dry
+/// run writes its throwaway certificate, it leaves the renewal config byte for byte; the
+/// next run saves the new settings.
+#[test]
+fn reconfigure_killed_during_its_dry_run_leaves_the_config_as_it_was() {
+    let rig = Rig::new();
+    let name = "crash-reconf.example.com";
+    rig.certonly(name, &[]).assert_success();
+    let conf = rig.env.renewal_conf(name);
+    let key_type = || {
+        let text = std::fs::read_to_string(&conf).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+        config["key_type"]["type"].as_str().unwrap().to_string()
+    };
+    assert_ne!(key_type(), "rsa");
+    let before = std::fs::read(&conf).unwrap();
+    // The dry run's throwaway store goes under TMPDIR: kept inside the test's tree.
+    let tmp = rig.env.root().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let reconfigure = || {
+        rig.env
+            .cli()
+            .args(["reconfigure", "--cert-name", name, "--key-type", "rsa"])
+            .args(rig.env.dir_flags())
+            .arg("-n")
+            .env("TMPDIR", &tmp)
+    };
+
+    let crashed = reconfigure()
+        .env("CERTWRIGHT_CRASH_AT", "after-cert-write")
+        .run();
+    assert_crashed_at(&crashed, "after-cert-write");
+    assert!(
+        std::fs::read(&conf).unwrap() == before,
+        "the renewal config changed\n{crashed}"
+    );
+    assert!(!rig.env.archive(name).join("2").exists(), "{crashed}");
+
+    let next = reconfigure().run();
+    next.assert_success();
+    assert_eq!(key_type(), "rsa", "{next}");
+    assert!(!rig.env.archive(name).join("2").exists(), "{next}");
+}
+
 #[test]
 fn an_nginx_install_crashed_between_two_files_is_undone_by_the_next_run() {
     let (a, b) = ("crash-a.example.com", "crash-b.example.com");

@@ -341,6 +341,39 @@ fn reconfigure_saves_after_a_passing_dry_run_and_restores_after_a_failing_one() 
     check_dir_unchanged(&rig.env.live(name));
 }
 
+/// A reconfigure whose dry run fails never writes the renewal config, not even the old
+/// bytes back: the file keeps the modification time it had.
+#[test]
+fn a_failing_reconfigure_never_writes_the_config() {
+    let rig = Rig::new();
+    let name = "reconf-unwritten.example.com";
+    rig.issue(&["-d", name]).assert_success();
+    let conf = rig.env.renewal_conf(name);
+    let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30);
+    let file = std::fs::File::options().write(true).open(&conf).unwrap();
+    file.set_modified(long_ago).unwrap();
+    drop(file);
+    let modified = || std::fs::metadata(&conf).unwrap().modified().unwrap();
+    assert_eq!(modified(), long_ago);
+
+    let unserved = tempfile::tempdir().unwrap();
+    let out = rig
+        .env
+        .cli()
+        .args(["reconfigure", "--cert-name", name, "--webroot", "-w"])
+        .arg(unserved.path())
+        .args(rig.env.dir_flags())
+        .arg("-n")
+        .run();
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("not saved"), "{out}");
+    assert_eq!(
+        modified(),
+        long_ago,
+        "the renewal config was written\n{out}"
+    );
+}
+
 fn check_dir_unchanged(live: &Path) {
     Lineage::at(live).assert_key_matches();
 }

@@ -126,9 +126,9 @@ fn chown_tree(path: &Path, uid: u32) {
     assert!(status.success(), "chown {}", path.display());
 }
 
-#[test]
-fn user_flag_binds_as_root_then_runs_as_that_user() {
-    use std::os::unix::fs::MetadataExt;
+/// The `certwright-test` user (its uid), a Pebble answering HTTP-01 on the returned port,
+/// and an `Env` whose store belongs to that user.
+fn user_setup() -> (u32, u16, crate::support::Pebble, Env) {
     let uid = test_user("certwright-test");
     let port = crate::support::free_port();
     let pebble =
@@ -142,17 +142,29 @@ fn user_flag_binds_as_root_then_runs_as_that_user() {
         std::fs::create_dir_all(&dir).unwrap();
         chown_tree(&dir, uid);
     }
+    (uid, port, pebble, env)
+}
+
+/// `certonly --standalone` for `name` on `port`, as `--user certwright-test`, not yet run.
+fn user_certonly(
+    env: &Env,
+    pebble: &crate::support::Pebble,
+    port: u16,
+    name: &str,
+) -> crate::support::Cli {
+    env.cli()
+        .args(["certonly", "--standalone", "--http-01-address", "127.0.0.1"])
+        .args(["--http-01-port", &port.to_string(), "-d", name])
+        .args(["--user", "certwright-test"])
+        .args(env.flags(pebble))
+}
+
+#[test]
+fn user_flag_binds_as_root_then_runs_as_that_user() {
+    use std::os::unix::fs::MetadataExt;
+    let (uid, port, pebble, env) = user_setup();
     let run = |extra: &[&str]| {
-        env.cli()
-            .args(["certonly", "--standalone", "--http-01-address", "127.0.0.1"])
-            .args([
-                "--http-01-port",
-                &port.to_string(),
-                "-d",
-                "dropped.example.com",
-            ])
-            .args(["--user", "certwright-test"])
-            .args(env.flags(&pebble))
+        user_certonly(&env, &pebble, port, "dropped.example.com")
             .args(extra)
             .run()
     };
@@ -177,6 +189,38 @@ fn user_flag_binds_as_root_then_runs_as_that_user() {
     let out = run(&["--force-renewal"]);
     out.assert_code(3);
     assert!(out.stderr.contains("chown -R certwright-test"), "{out}");
+}
+
+/// With `--store`, the shared store's key file is read with root's rights (here it is
+/// root's alone) and the store is first contacted after the switch: a `file://` store's
+/// blocking file work starts a thread, and `--user` switches only while there is no other.
+#[test]
+fn user_flag_with_a_fleet_store_switches_before_contacting_the_store() {
+    use crate::support::fleet::{random_store_key, write_key_file};
+    use std::os::unix::fs::MetadataExt;
+    let (uid, port, pebble, env) = user_setup();
+    let shared = env.root().join("fleet-store");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o700)).unwrap();
+    chown_tree(&shared, uid);
+    let key = env.root().join("store.key");
+    write_key_file(&key, random_store_key().as_bytes(), 0o600);
+    let name = "fleet-dropped.example.com";
+    let out = user_certonly(&env, &pebble, port, name)
+        .arg("--store")
+        .arg(format!("file://{}", shared.display()))
+        .arg("--store-key-file")
+        .arg(&key)
+        .run();
+    out.assert_success();
+    let privkey = std::fs::metadata(env.live(name).join("privkey.pem")).unwrap();
+    assert_eq!(privkey.uid(), uid, "written as the dropped user\n{out}");
+    // Published to the fleet's directory, as that user too.
+    let published = crate::support::files_below(&shared)
+        .into_iter()
+        .find(|f| f.ends_with(format!("certs/{name}.json")))
+        .unwrap_or_else(|| panic!("not published to the fleet's store\n{out}"));
+    assert_eq!(std::fs::metadata(&published).unwrap().uid(), uid, "{out}");
 }
 
 /// Issue 16, finding 9: a script another user wrote (via `setpriv` as `nobody`), run

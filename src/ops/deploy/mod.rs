@@ -89,8 +89,16 @@ pub(crate) async fn deploy_lineage(
         crate::ops::deploy::targets::deploy(store, name, &config.deploy)?;
     }
     if let (Some(installer), false) = (&config.installer, settings.dry_run) {
-        crate::ops::deploy::nginx_txn::reload_after_renewal(installer)
-            .map_err(|e| HookError::Deploy(format!("nginx reload after renewing {name}: {e}")))?;
+        // `nginx -t` and the wait for the reload off the async thread: the daemon's fleet
+        // responder and metrics listener keep answering meanwhile.
+        let installer = installer.clone();
+        let reload = move || crate::ops::deploy::nginx_txn::reload_after_renewal(&installer);
+        let failed =
+            |e: String| HookError::Deploy(format!("nginx reload after renewing {name}: {e}"));
+        tokio::task::spawn_blocking(reload)
+            .await
+            .map_err(|e| failed(e.to_string()))?
+            .map_err(|e| failed(e.to_string()))?;
     }
     let mut hooks = match &settings.hook_dirs_of {
         Some(dir) => directory_hooks(ui, dir, "deploy"),

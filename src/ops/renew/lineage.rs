@@ -136,7 +136,18 @@ pub(crate) fn load_lineage(
     force: bool,
     now: OffsetDateTime,
 ) -> Result<Lineage, Error> {
-    let config = require_config(store, name)?;
+    load_with_config(ui, store, name, require_config(store, name)?, force, now)
+}
+
+/// `load_lineage` with a renewal config given in memory instead of the stored one.
+pub(crate) fn load_with_config(
+    ui: &Ui,
+    store: &Store,
+    name: &CertName,
+    config: RenewalConfig,
+    force: bool,
+    now: OffsetDateTime,
+) -> Result<Lineage, Error> {
     let state = LineageState::load(ui, store, name);
     let live = read_live_cert(store, name)?;
     let decision = decide(&config, &state, live.as_ref(), force, now);

@@ -32,7 +32,7 @@ use crate::ops::issue::{self, AccountRequest, ObtainRequest, Obtained};
 use crate::ops::output::{rfc3339, Ui};
 use crate::ops::privileges::{ListenAt, Prebound};
 use crate::ops::renew::ari::{ari_url, refresh_ari, CaCache};
-use crate::ops::renew::lineage::{load_many, write_config, Lineage};
+use crate::ops::renew::lineage::{load_many, load_with_config, write_config, Lineage};
 use crate::ops::renew::overrides::Overrides;
 use crate::ops::renew::state::LineageState;
 
@@ -62,6 +62,9 @@ pub(crate) struct RenewRequest {
     pub overrides: Overrides,
     /// `--no-directory-hooks`: skip `<config-dir>/renewal-hooks/`.
     pub no_directory_hooks: bool,
+    /// A lineage's renewal config to use instead of its stored one: `reconfigure` tries
+    /// new settings with a dry run before it saves them.
+    pub unsaved_config: Option<RenewalConfig>,
 }
 
 impl RenewRequest {
@@ -395,8 +398,18 @@ fn load_selected(
     }
     // Already synced from the fleet: not read again.
     names.retain(|n| !results.iter().any(|r| r.name == n.as_str()));
+    // A config given in memory (`reconfigure`'s new settings): that lineage's file is not read.
+    let unsaved = req
+        .unsaved_config
+        .as_ref()
+        .filter(|c| names.contains(&c.cert_name));
+    names.retain(|n| unsaved.is_none_or(|c| c.cert_name != *n));
+    let unsaved = unsaved.map(|c| {
+        let loaded = load_with_config(ui, store, &c.cert_name, c.clone(), req.force, now);
+        (c.cert_name.clone(), loaded)
+    });
     let mut lineages = Vec::new();
-    for (name, loaded) in load_many(ui, store, &names, req.force, now) {
+    for (name, loaded) in load_many(ui, store, &names, req.force, now).chain(unsaved) {
         match loaded {
             Ok(mut l) => {
                 l.config = req.overrides.apply(&l.config);
@@ -829,5 +842,55 @@ mod tests {
             ca_retry_after(&AcmeError::Protocol("x".into()).into(), now),
             None
         );
+    }
+
+    /// `reconfigure`'s dry run: the lineage is read with the config given in memory; the
+    /// stored one is not used, and stays as it was.
+    #[test]
+    fn a_config_given_in_memory_replaces_the_stored_one() {
+        use crate::config::{Authenticator, RenewalConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(&dir.path().join("config"), &dir.path().join("work"));
+        store.prepare().unwrap();
+        let config = |name: &str| RenewalConfig {
+            schema: 1,
+            cert_name: name.parse().unwrap(),
+            domains: vec![name.parse().unwrap()],
+            server: "https://localhost:14000/dir".parse().unwrap(),
+            ca_bundle: None,
+            account: "abc".into(),
+            key_type: crate::types::KeyType::default(),
+            authenticator: Authenticator::Standalone {
+                http_01_port: 80,
+                http_01_address: None,
+            },
+            installer: None,
+            renew_before_expiry_days: None,
+            issuance: Default::default(),
+            deploy: Default::default(),
+            hooks: Default::default(),
+        };
+        let (a, b) = (config("a.example.com"), config("b.example.com"));
+        write_config(&store, &a).unwrap();
+        write_config(&store, &b).unwrap();
+        let stored = store.read_renewal(&a.cert_name).unwrap();
+        let mut unsaved = a.clone();
+        unsaved.renew_before_expiry_days = Some(10);
+        let req = RenewRequest {
+            dry_run: true,
+            unsaved_config: Some(unsaved.clone()),
+            ..RenewRequest::default()
+        };
+        let ui = Ui {
+            quiet: true,
+            tty: false,
+        };
+        let now = OffsetDateTime::now_utc();
+        let mut results = Vec::new();
+        let read = load_selected(&ui, &store, &req, now, &mut results).unwrap();
+        let config_of = |name: &CertName| read.iter().find(|l| l.name == *name).map(|l| &l.config);
+        assert_eq!(config_of(&a.cert_name), Some(&unsaved));
+        assert_eq!(config_of(&b.cert_name), Some(&b));
+        assert_eq!(store.read_renewal(&a.cert_name).unwrap(), stored);
     }
 }

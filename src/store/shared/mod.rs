@@ -269,8 +269,8 @@ pub(crate) trait SharedStore: Send + Sync {
     /// For messages: the store's URL without credentials.
     fn describe(&self) -> &str;
 
-    /// Reach the store once, on a connection of its own (so it may run on a throwaway
-    /// runtime): a run checks this before it writes anything locally.
+    /// Reach the store once, on a connection of its own: a run checks this before it
+    /// writes anything locally.
     async fn ping(&self) -> Result<(), Error>;
 
     /// SET-if-absent with an expiry; the token is returned only to the winner.
