@@ -334,7 +334,9 @@ struct SharedTokens(std::sync::Arc<dyn SharedStore>);
 #[async_trait::async_trait]
 impl crate::challenge::TokenSource for SharedTokens {
     async fn lookup(&self, token: &str) -> Option<(String, String)> {
-        self.0.challenge(token).await.ok().flatten()
+        let token = crate::types::ChallengeToken::new(token).ok()?;
+        let found = self.0.challenge(&token).await.ok().flatten()?;
+        Some((found.identifier, found.key_authorization.into()))
     }
 }
 

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, InputError};
+use crate::types::{ChallengeToken, KeyAuthorization};
 
 pub(crate) use seal::Sealer;
 
@@ -208,10 +209,10 @@ pub(crate) fn open_account(
 /// An HTTP-01 answer published for the fleet's responders (any node may be asked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SharedChallenge {
-    pub token: String,
+    pub token: ChallengeToken,
     /// The name in the form the responder compares the Host header with.
     pub identifier: String,
-    pub key_authorization: String,
+    pub key_authorization: KeyAuthorization,
 }
 
 /// A challenge entry's stored value: `identifier\nkey authorization`, sealed under its
@@ -223,13 +224,13 @@ pub(crate) fn seal_challenge(sealer: &Sealer, c: &SharedChallenge) -> Result<Str
     )
 }
 
-/// `(identifier, key authorization)` of a stored challenge; `None` for one that does not
-/// open with the fleet key (a Redis writer's), which the responder then does not answer.
+/// A stored challenge; `None` for one that does not open with the fleet key (a Redis
+/// writer's), which the responder then does not answer.
 pub(crate) fn open_challenge(
     sealer: &Sealer,
-    token: &str,
+    token: &ChallengeToken,
     stored: &str,
-) -> Option<(String, String)> {
+) -> Option<SharedChallenge> {
     let Ok(clear) = sealer.open_text(&format!("chal:{token}"), stored) else {
         tracing::warn!(
             "challenge entry for token {token:?} does not verify with the fleet key: not answered"
@@ -237,7 +238,11 @@ pub(crate) fn open_challenge(
         return None;
     };
     let (identifier, key_auth) = clear.split_once('\n')?;
-    Some((identifier.to_string(), key_auth.to_string()))
+    Some(SharedChallenge {
+        token: token.clone(),
+        identifier: identifier.to_string(),
+        key_authorization: KeyAuthorization::new(key_auth).ok()?,
+    })
 }
 
 /// An ACME account shared by the fleet, so nodes do not each register one.
@@ -290,9 +295,9 @@ pub(crate) trait SharedStore: Send + Sync {
     async fn remove(&self, name: &str) -> Result<(), Error>;
 
     async fn put_challenge(&self, c: &SharedChallenge, ttl: Duration) -> Result<(), Error>;
-    /// `(identifier, key authorization)` for a token some node published.
-    async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error>;
-    async fn remove_challenge(&self, token: &str) -> Result<(), Error>;
+    /// The challenge of a token some node published.
+    async fn challenge(&self, token: &ChallengeToken) -> Result<Option<SharedChallenge>, Error>;
+    async fn remove_challenge(&self, token: &ChallengeToken) -> Result<(), Error>;
 
     /// The fleet's account for an ACME server (keyed like `accounts/<server_dir>`).
     async fn account(&self, server_dir: &str) -> Result<Option<SharedAccount>, Error>;

@@ -25,6 +25,7 @@ use super::{
     Sealer, SharedAccount, SharedChallenge, SharedStore, StoredBundle,
 };
 use crate::error::{Error, InputError};
+use crate::types::ChallengeToken;
 
 const HISTORY_LEN: isize = 1000;
 
@@ -378,23 +379,27 @@ impl SharedStore for RedisStore {
         let sealed =
             seal_challenge(&self.sealer, chal).map_err(|e| self.fail("cannot encrypt", e))?;
         let mut c = self.conn().await?;
-        c.pset_ex::<_, _, ()>(self.key(&["chal", &chal.token]), sealed, millis(ttl))
-            .await
-            .map_err(|e| self.fail("cannot publish the challenge", e))
+        c.pset_ex::<_, _, ()>(
+            self.key(&["chal", chal.token.as_str()]),
+            sealed,
+            millis(ttl),
+        )
+        .await
+        .map_err(|e| self.fail("cannot publish the challenge", e))
     }
 
-    async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error> {
+    async fn challenge(&self, token: &ChallengeToken) -> Result<Option<SharedChallenge>, Error> {
         let mut c = self.conn().await?;
         let value: Option<String> = c
-            .get(self.key(&["chal", token]))
+            .get(self.key(&["chal", token.as_str()]))
             .await
             .map_err(|e| self.fail("cannot read the challenge", e))?;
         Ok(value.and_then(|v| open_challenge(&self.sealer, token, &v)))
     }
 
-    async fn remove_challenge(&self, token: &str) -> Result<(), Error> {
+    async fn remove_challenge(&self, token: &ChallengeToken) -> Result<(), Error> {
         let mut c = self.conn().await?;
-        c.del::<_, ()>(self.key(&["chal", token]))
+        c.del::<_, ()>(self.key(&["chal", token.as_str()]))
             .await
             .map_err(|e| self.fail("cannot remove the challenge", e))
     }

@@ -343,16 +343,10 @@ impl Inner {
     }
 
     pub(super) fn put_challenge(&self, c: &SharedChallenge, ttl: Duration) -> Result<(), Error> {
-        if !is_token(&c.token) {
-            return Err(self.fail(
-                "refused the challenge",
-                format!("token {:?} is not base64url", c.token),
-            ));
-        }
         let sealed = seal_challenge(&self.sealer, c).map_err(|e| self.fail("cannot encrypt", e))?;
         let dir = self.sub("chal", true)?;
         self.write_json(
-            &dir.join(&c.token),
+            &dir.join(c.token.as_str()),
             &ChallengeEntry {
                 sealed,
                 expires_ms: now_ms().saturating_add(millis(ttl)),
@@ -372,7 +366,8 @@ impl Inner {
         let now = now_ms();
         for entry in entries.flatten() {
             let file_name = entry.file_name();
-            if !file_name.to_str().is_some_and(is_token) {
+            let token = file_name.to_str().map(ChallengeToken::new);
+            if !matches!(token, Some(Ok(_))) {
                 continue;
             }
             if let Ok(Some(c)) = self.read_json::<ChallengeEntry>(&entry.path()) {
@@ -383,13 +378,11 @@ impl Inner {
         }
     }
 
-    /// A token that is not base64url was never stored: absent, not an error (the
-    /// responder asks with whatever a client sent).
-    pub(super) fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error> {
-        if !is_token(token) {
-            return Ok(None);
-        }
-        let path = self.sub("chal", false)?.join(token);
+    pub(super) fn challenge(
+        &self,
+        token: &ChallengeToken,
+    ) -> Result<Option<SharedChallenge>, Error> {
+        let path = self.sub("chal", false)?.join(token.as_str());
         let Some(entry) = self.read_json::<ChallengeEntry>(&path)? else {
             return Ok(None);
         };
@@ -400,11 +393,8 @@ impl Inner {
         Ok(open_challenge(&self.sealer, token, &entry.sealed))
     }
 
-    pub(super) fn remove_challenge(&self, token: &str) -> Result<(), Error> {
-        if !is_token(token) {
-            return Ok(());
-        }
-        let path = self.sub("chal", false)?.join(token);
+    pub(super) fn remove_challenge(&self, token: &ChallengeToken) -> Result<(), Error> {
+        let path = self.sub("chal", false)?.join(token.as_str());
         match fs::remove_file(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 Err(self.io("cannot remove the challenge", &path)(e))

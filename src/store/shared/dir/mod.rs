@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{now, Bundle, Lease, LockAttempt, Sealer, SharedAccount, SharedChallenge, SharedStore};
 use crate::error::{Error, InputError};
+use crate::types::ChallengeToken;
 
 use files::*;
 
@@ -223,13 +224,13 @@ impl SharedStore for DirStore {
         self.run(move |s| s.put_challenge(&c, ttl)).await
     }
 
-    async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error> {
-        let token = token.to_string();
+    async fn challenge(&self, token: &ChallengeToken) -> Result<Option<SharedChallenge>, Error> {
+        let token = token.clone();
         self.run(move |s| s.challenge(&token)).await
     }
 
-    async fn remove_challenge(&self, token: &str) -> Result<(), Error> {
-        let token = token.to_string();
+    async fn remove_challenge(&self, token: &ChallengeToken) -> Result<(), Error> {
+        let token = token.clone();
         self.run(move |s| s.remove_challenge(&token)).await
     }
 
