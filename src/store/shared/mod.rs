@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, InputError};
-use crate::types::{ChallengeToken, KeyAuthorization};
+use crate::types::{ChallengeToken, KeyAuthorization, NodeId};
 
 pub(crate) use seal::Sealer;
 
@@ -36,7 +36,7 @@ pub(crate) struct Bundle {
     /// The lineage's renewal config (JSON), so any node can renew it.
     pub renewal: String,
     /// The node that ordered it.
-    pub node: String,
+    pub node: NodeId,
 }
 
 impl std::fmt::Debug for Bundle {
@@ -89,7 +89,7 @@ impl StoredBundle {
             fullchain: b.fullchain_pem.clone(),
             privkey: sealer.seal_text(&format!("privkey:{name}"), &b.privkey_pem)?,
             renewal: sealer.seal_text(&format!("renewal:{name}"), &b.renewal)?,
-            node: b.node.clone(),
+            node: b.node.to_string(),
             mac: String::new(),
         };
         let v = version.to_string();
@@ -107,9 +107,8 @@ impl StoredBundle {
                 self.version
             ));
         }
-        if !is_node_id(&self.node) {
-            return Err(format!("version {} of {name}: bad node name", self.version));
-        }
+        let node = NodeId::new(&self.node)
+            .map_err(|_| format!("version {} of {name}: bad node name", self.version))?;
         Ok(Bundle {
             version: self.version,
             privkey_pem: sealer.open_text(&format!("privkey:{name}"), &self.privkey)?,
@@ -117,12 +116,11 @@ impl StoredBundle {
             cert_pem: self.cert,
             chain_pem: self.chain,
             fullchain_pem: self.fullchain,
-            node: self.node,
+            node,
         })
     }
 }
 
-/// What `--node-id` accepts: nothing that could break a log line or a key.
 /// The number a new version is published under: above the last version in the store that
 /// verifies (a number written without the key must not push the fleet's versions up) and
 /// above this node's own. `None` when no number is left.
@@ -137,12 +135,9 @@ fn next_version(stored: Result<Option<Bundle>, Error>, own: u64) -> Option<u64> 
     verified.max(own).checked_add(1)
 }
 
+/// What `--node-id` accepts (`NodeId`'s rule, for text not yet made one).
 pub(crate) fn is_node_id(node: &str) -> bool {
-    !node.is_empty()
-        && node.len() <= 240
-        && node
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    NodeId::new(node).is_ok()
 }
 
 /// An account id is one plain path component on every node: no `/`, no `..`, no dot
@@ -310,13 +305,16 @@ pub(crate) trait SharedStore: Send + Sync {
     ) -> Result<SharedAccount, Error>;
 
     /// This node's installed versions, for `certificates` on any node.
-    async fn report_node(&self, node: &str, installed: &BTreeMap<String, u64>)
-        -> Result<(), Error>;
+    async fn report_node(
+        &self,
+        node: &NodeId,
+        installed: &BTreeMap<String, u64>,
+    ) -> Result<(), Error>;
     /// node -> lineage -> installed version.
-    async fn nodes(&self) -> Result<BTreeMap<String, BTreeMap<String, u64>>, Error>;
+    async fn nodes(&self) -> Result<BTreeMap<NodeId, BTreeMap<String, u64>>, Error>;
 
     /// Append to the fleet's history (orders, publishes, lock takeovers), newest first.
-    async fn record(&self, event: &str, name: &str, node: &str) -> Result<(), Error>;
+    async fn record(&self, event: &str, name: &str, node: &NodeId) -> Result<(), Error>;
 }
 
 /// How to reach the shared store, from `--store` and friends.

@@ -25,7 +25,7 @@ use super::{
     Sealer, SharedAccount, SharedChallenge, SharedStore, StoredBundle,
 };
 use crate::error::{Error, InputError};
-use crate::types::ChallengeToken;
+use crate::types::{ChallengeToken, NodeId};
 
 const HISTORY_LEN: isize = 1000;
 
@@ -472,11 +472,11 @@ impl SharedStore for RedisStore {
 
     async fn report_node(
         &self,
-        node: &str,
+        node: &NodeId,
         installed: &BTreeMap<String, u64>,
     ) -> Result<(), Error> {
         let mut c = self.conn().await?;
-        let key = self.key(&["node", node]);
+        let key = self.key(&["node", node.as_str()]);
         let mut fields: Vec<(String, String)> = installed
             .iter()
             .map(|(n, v)| (n.clone(), v.to_string()))
@@ -486,22 +486,22 @@ impl SharedStore for RedisStore {
             .atomic()
             .del(&key)
             .hset_multiple(&key, &fields)
-            .sadd(self.key(&["nodes"]), node)
+            .sadd(self.key(&["nodes"]), node.as_str())
             .query_async::<()>(&mut c)
             .await
             .map_err(|e| self.fail("cannot report this node", e))
     }
 
-    async fn nodes(&self) -> Result<BTreeMap<String, BTreeMap<String, u64>>, Error> {
+    async fn nodes(&self) -> Result<BTreeMap<NodeId, BTreeMap<String, u64>>, Error> {
         let mut c = self.conn().await?;
         let ids: Vec<String> = c
             .smembers(self.key(&["nodes"]))
             .await
             .map_err(|e| self.fail("cannot list the nodes", e))?;
         let mut out = BTreeMap::new();
-        for id in ids.into_iter().filter(|id| super::is_node_id(id)) {
+        for id in ids.into_iter().filter_map(|id| NodeId::new(&id).ok()) {
             let fields: BTreeMap<String, String> = c
-                .hgetall(self.key(&["node", &id]))
+                .hgetall(self.key(&["node", id.as_str()]))
                 .await
                 .map_err(|e| self.fail("cannot read a node", e))?;
             let versions = fields
@@ -513,7 +513,7 @@ impl SharedStore for RedisStore {
         Ok(out)
     }
 
-    async fn record(&self, event: &str, name: &str, node: &str) -> Result<(), Error> {
+    async fn record(&self, event: &str, name: &str, node: &NodeId) -> Result<(), Error> {
         let entry = serde_json::json!({ "event": event, "name": name, "node": node, "at": now() });
         let key = self.key(&["history"]);
         let mut c = self.conn().await?;

@@ -471,10 +471,10 @@ impl Inner {
 
     pub(super) fn report_node(
         &self,
-        node: &str,
+        node: &NodeId,
         installed: &BTreeMap<String, u64>,
     ) -> Result<(), Error> {
-        self.check_name("node id", node)?;
+        self.check_name("node id", node.as_str())?;
         let path = self.sub("nodes", true)?.join(format!("{node}.json"));
         self.write_json(
             &path,
@@ -485,10 +485,14 @@ impl Inner {
         )
     }
 
-    pub(super) fn nodes(&self) -> Result<BTreeMap<String, BTreeMap<String, u64>>, Error> {
+    pub(super) fn nodes(&self) -> Result<BTreeMap<NodeId, BTreeMap<String, u64>>, Error> {
         let dir = self.sub("nodes", false)?;
         let all = self.read_all::<NodeEntry>(&dir)?;
-        Ok(all.into_iter().map(|(id, e)| (id, e.installed)).collect())
+        let node = |id: String| NodeId::new(&id).ok();
+        Ok(all
+            .into_iter()
+            .filter_map(|(id, e)| Some((node(id)?, e.installed)))
+            .collect())
     }
 
     /// Append one line under `history.lock` (O_APPEND alone is not atomic between NFS

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 
 use super::*;
-use crate::types::{InvalidValue, KeyAuthorization};
+use crate::types::{InvalidValue, KeyAuthorization, NodeId};
 
 const TTL: Duration = Duration::from_secs(60);
 const SECRET_KEY: &str = "-----BEGIN PRIVATE KEY-----\nTUlHSEFnRUFNQk1HQnlxR1NNNDlBZ0VHQ0NxR1NNNDlBd0VIQkcwd2F3SUJBUVFn\n-----END PRIVATE KEY-----\n";
@@ -35,8 +35,31 @@ fn bundle(node: &str, cert: &str) -> Bundle {
         fullchain_pem: format!("{cert}chain"),
         privkey_pem: SECRET_KEY.into(),
         renewal: r#"{"schema":1}"#.into(),
-        node: node.into(),
+        node: node_id(node),
     }
+}
+
+fn node_id(node: &str) -> NodeId {
+    NodeId::new(node).unwrap()
+}
+
+/// Report as `node`; text that is not a node id is refused before it reaches the store.
+async fn report(
+    store: &DirStore,
+    node: &str,
+    installed: &BTreeMap<String, u64>,
+) -> Result<(), String> {
+    let node = NodeId::new(node).map_err(|e| e.to_string())?;
+    store
+        .report_node(&node, installed)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `nodes()` keyed by the ids' text.
+async fn nodes_by_name(store: &DirStore) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let nodes = store.nodes().await.unwrap();
+    nodes.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
 }
 
 async fn lock(store: &DirStore, name: &str, owner: &str) -> Lease {
@@ -319,11 +342,11 @@ async fn versions_remove_and_nodes() {
     assert!(a.fetch("x.example").await.unwrap().is_none());
 
     let installed = BTreeMap::from([("y.example".to_string(), 1)]);
-    a.report_node("node-a", &installed).await.unwrap();
-    a.report_node("node-b", &BTreeMap::new()).await.unwrap();
-    a.report_node("node-a", &installed).await.unwrap();
+    report(&a, "node-a", &installed).await.unwrap();
+    report(&a, "node-b", &BTreeMap::new()).await.unwrap();
+    report(&a, "node-a", &installed).await.unwrap();
     assert_eq!(
-        a.nodes().await.unwrap(),
+        nodes_by_name(&a).await,
         BTreeMap::from([
             ("node-a".to_string(), installed),
             ("node-b".to_string(), BTreeMap::new())
@@ -343,8 +366,10 @@ async fn no_secret_is_stored_in_clear_and_modes_are_private() {
     put(&a, chal("tok", "x.example", "tok.thumb"), TTL)
         .await
         .unwrap();
-    a.report_node("node-a", &BTreeMap::new()).await.unwrap();
-    a.record("order", "x.example", "node-a").await.unwrap();
+    report(&a, "node-a", &BTreeMap::new()).await.unwrap();
+    a.record("order", "x.example", &node_id("node-a"))
+        .await
+        .unwrap();
 
     let body = SECRET_KEY.lines().nth(1).unwrap();
     let files = files_below(dir.path());
@@ -484,7 +509,7 @@ async fn path_traversal_names_and_tokens_never_leave_the_directory() {
             "{name:?}"
         );
         assert!(
-            a.report_node(name, &BTreeMap::new()).await.is_err(),
+            report(&a, name, &BTreeMap::new()).await.is_err(),
             "{name:?}"
         );
     }
@@ -592,7 +617,7 @@ async fn history_is_bounded() {
     for i in 0..=HISTORY_MAX {
         let store = if i % 2 == 0 { &a } else { &b };
         store
-            .record("order", &format!("n{i}"), "node-a")
+            .record("order", &format!("n{i}"), &node_id("node-a"))
             .await
             .unwrap();
     }
@@ -610,7 +635,9 @@ async fn history_is_bounded() {
         .open(dir.path().join(HISTORY_FILE))
         .unwrap();
     file.write_all(b"{\"event\":\"ord").unwrap();
-    a.record("publish", "after", "node-a").await.unwrap();
+    a.record("publish", "after", &node_id("node-a"))
+        .await
+        .unwrap();
     let text = fs::read_to_string(dir.path().join(HISTORY_FILE)).unwrap();
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["name"], "after");
