@@ -298,7 +298,7 @@ impl Fleet {
             return Ok(());
         }
         if let Some(a) = self.shared.account(server_dir).await? {
-            let account = AccountRef::new(server_dir, &a.id)?;
+            let account = AccountRef::new(server_dir, a.id.as_str())?;
             store.save_account(&account, &a.credentials, a.meta.as_deref().unwrap_or("{}"))?;
         }
         Ok(())
@@ -320,7 +320,7 @@ impl Fleet {
             .offer_account(
                 server_dir,
                 &SharedAccount {
-                    id: id.to_string(),
+                    id: account.id().clone(),
                     credentials,
                     meta,
                 },

@@ -20,8 +20,8 @@ use crate::config::{
 };
 use crate::error::{Error, InputError, StoreError};
 use crate::store::inspect;
-use crate::store::{self, AccountRef, IssuedFiles, Store};
-use crate::types::{CertName, ChallengeKind, Curve, DomainName, KeyType, ServerUrl};
+use crate::store::{AccountRef, IssuedFiles, Store};
+use crate::types::{AccountId, CertName, ChallengeKind, Curve, DomainName, KeyType, ServerUrl};
 
 use crate::ops::deploy::hooks::check_hooks;
 use crate::ops::deploy::nginx_txn::{tls_snippets, CERTBOT_TLS_SNIPPETS};
@@ -576,7 +576,7 @@ fn account_plan(certbot_dir: &Path, conf: &RenewalConf, server: &ServerUrl) -> A
                 "imported_from": account.dir.display().to_string(),
             });
             AccountPlan::CarryOver {
-                id: store::account_id_from_url(&account.url),
+                id: AccountId::from_url(&account.url).to_string(),
                 credentials: certbot::credentials_json(&account.url, &pkcs8, server.as_str()),
                 meta: meta.to_string(),
             }

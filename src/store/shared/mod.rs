@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, InputError};
-use crate::types::{ChallengeToken, KeyAuthorization, NodeId};
+use crate::types::{AccountId, ChallengeToken, KeyAuthorization, NodeId};
 
 pub(crate) use seal::Sealer;
 
@@ -140,24 +140,14 @@ pub(crate) fn is_node_id(node: &str) -> bool {
     NodeId::new(node).is_ok()
 }
 
-/// An account id is one plain path component on every node: no `/`, no `..`, no dot
-/// names (those are retired accounts).
-pub(crate) fn is_account_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && !id.starts_with('.')
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-}
-
 /// The account record's tag: binds id, sealed credentials and meta to the CA's entry.
 fn account_tag_fields<'a>(
     server_dir: &'a str,
-    a: &'a SharedAccount,
+    id: &'a str,
     sealed: &'a str,
+    meta: Option<&'a str>,
 ) -> [&'a str; 4] {
-    [server_dir, &a.id, sealed, a.meta.as_deref().unwrap_or("")]
+    [server_dir, id, sealed, meta.unwrap_or("")]
 }
 
 /// Seal an account for the store: `(sealed credentials, tag)`.
@@ -167,37 +157,49 @@ pub(crate) fn seal_account(
     a: &SharedAccount,
 ) -> Result<(String, String), String> {
     let sealed = sealer.seal_text(&format!("account:{server_dir}"), &a.credentials)?;
-    let mac = sealer.tag("account", &account_tag_fields(server_dir, a, &sealed))?;
+    let fields = account_tag_fields(server_dir, a.id.as_str(), &sealed, a.meta.as_deref());
+    let mac = sealer.tag("account", &fields)?;
     Ok((sealed, mac))
 }
 
-/// Verify and open a stored account record (`credentials` still sealed in `stored`).
+/// An account record as the store keeps it: the id as text (checked once the tag is),
+/// the credentials sealed.
+pub(crate) struct StoredAccount {
+    pub id: String,
+    pub credentials: String,
+    pub meta: Option<String>,
+}
+
+/// Verify and open a stored account record.
 pub(crate) fn open_account(
     sealer: &Sealer,
     server_dir: &str,
-    stored: SharedAccount,
+    stored: StoredAccount,
     mac: &str,
 ) -> Result<SharedAccount, String> {
-    if !sealer.verify(
-        "account",
-        &account_tag_fields(server_dir, &stored, &stored.credentials),
-        mac,
-    ) {
+    let fields = account_tag_fields(
+        server_dir,
+        &stored.id,
+        &stored.credentials,
+        stored.meta.as_deref(),
+    );
+    if !sealer.verify("account", &fields, mac) {
         return Err(format!(
             "the fleet's account for {server_dir} is not authenticated by this --store-key-file \
              (written without the fleet key, or altered); not used"
         ));
     }
-    if !is_account_id(&stored.id) {
-        return Err(format!(
+    let id = AccountId::new(&stored.id).map_err(|_| {
+        format!(
             "the fleet's account for {server_dir} has a bad id {:?}",
             stored.id
-        ));
-    }
+        )
+    })?;
     let credentials = sealer.open_text(&format!("account:{server_dir}"), &stored.credentials)?;
     Ok(SharedAccount {
+        id,
         credentials,
-        ..stored
+        meta: stored.meta,
     })
 }
 
@@ -243,7 +245,7 @@ pub(crate) fn open_challenge(
 /// An ACME account shared by the fleet, so nodes do not each register one.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct SharedAccount {
-    pub id: String,
+    pub id: AccountId,
     /// instant-acme's credentials JSON (holds the account key): sealed in the store.
     pub credentials: String,
     pub meta: Option<String>,

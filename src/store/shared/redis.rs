@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 
 use super::{
     now, open_account, open_challenge, seal_account, seal_challenge, Bundle, Lease, LockAttempt,
-    Sealer, SharedAccount, SharedChallenge, SharedStore, StoredBundle,
+    Sealer, SharedAccount, SharedChallenge, SharedStore, StoredAccount, StoredBundle,
 };
 use crate::error::{Error, InputError};
 use crate::types::{ChallengeToken, NodeId};
@@ -417,7 +417,7 @@ impl SharedStore for RedisStore {
             return Ok(None);
         };
         let mac = fields.get("mac").map_or("", String::as_str);
-        let stored = SharedAccount {
+        let stored = StoredAccount {
             id: id.clone(),
             credentials: sealed.clone(),
             meta: fields.get("meta").cloned(),
@@ -444,7 +444,7 @@ impl SharedStore for RedisStore {
         let key = self.key(&["account", server_dir]);
         // HSETNX on "id" decides the winner; only the winner writes the rest.
         let won: bool = c
-            .hset_nx(&key, "id", &account.id)
+            .hset_nx(&key, "id", account.id.as_str())
             .await
             .map_err(|e| self.fail("cannot store the account", e))?;
         if won {

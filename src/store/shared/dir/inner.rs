@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::super::{
     now, open_account, open_challenge, seal_account, seal_challenge, Bundle, Lease, LockAttempt,
-    SharedAccount, SharedChallenge, StoredBundle,
+    SharedAccount, SharedChallenge, StoredAccount, StoredBundle,
 };
 use crate::error::Error;
 use crate::fsutil;
@@ -411,7 +411,7 @@ impl Inner {
         let Some(entry) = self.read_json::<AccountEntry>(&path)? else {
             return Ok(None);
         };
-        let stored = SharedAccount {
+        let stored = StoredAccount {
             id: entry.id,
             credentials: entry.credentials,
             meta: entry.meta,
@@ -435,7 +435,7 @@ impl Inner {
         let dir = self.sub("accounts", true)?;
         let path = dir.join(format!("{server_dir}.json"));
         let json = serde_json::to_vec_pretty(&AccountEntry {
-            id: account.id.clone(),
+            id: account.id.to_string(),
             credentials: sealed,
             meta: account.meta.clone(),
             mac,

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 
 use super::*;
-use crate::types::{InvalidValue, KeyAuthorization, NodeId};
+use crate::types::{AccountId, InvalidValue, KeyAuthorization, NodeId};
 
 const TTL: Duration = Duration::from_secs(60);
 const SECRET_KEY: &str = "-----BEGIN PRIVATE KEY-----\nTUlHSEFnRUFNQk1HQnlxR1NNNDlBZ0VHQ0NxR1NNNDlBd0VIQkcwd2F3SUJBUVFn\n-----END PRIVATE KEY-----\n";
@@ -119,7 +119,7 @@ async fn unpublish(store: &DirStore, token: &str) -> Result<(), Error> {
 
 fn account(id: &str) -> SharedAccount {
     SharedAccount {
-        id: id.into(),
+        id: AccountId::new(id).unwrap(),
         credentials: ACCOUNT_SECRET.replace("acct", id),
         meta: Some(format!(r#"{{"contact":["{id}"]}}"#)),
     }
