@@ -19,7 +19,29 @@ use std::time::Duration;
 use crate::error::{Error, InputError};
 use crate::types::{AccountId, ChallengeToken, KeyAuthorization, NodeId};
 
-pub(crate) use seal::Sealer;
+pub(crate) use seal::{SealError, Sealer};
+
+/// Why a record read from the shared store is not used: not written with the fleet key, or
+/// holding what no node writes.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RecordError {
+    #[error(
+        "version {version} of {name} is not authenticated by this --store-key-file \
+         (written without the fleet key, altered, or an old version replayed); not used"
+    )]
+    BundleNotAuthenticated { name: String, version: u64 },
+    #[error("version {version} of {name}: bad node name")]
+    BadNode { name: String, version: u64 },
+    #[error(
+        "the fleet's account for {server_dir} is not authenticated by this --store-key-file \
+         (written without the fleet key, or altered); not used"
+    )]
+    AccountNotAuthenticated { server_dir: String },
+    #[error("the fleet's account for {server_dir} has a bad id {id:?}")]
+    BadAccountId { server_dir: String, id: String },
+    #[error(transparent)]
+    Seal(#[from] SealError),
+}
 
 /// One lineage version with every file in one value: a reader never gets a certificate with
 /// another version's key (certmagic writes them separately and can).
@@ -81,7 +103,7 @@ impl StoredBundle {
         name: &str,
         version: u64,
         b: &Bundle,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SealError> {
         let mut stored = StoredBundle {
             version,
             cert: b.cert_pem.clone(),
@@ -98,17 +120,16 @@ impl StoredBundle {
     }
 
     /// Check the tag, then open the sealed fields.
-    pub(crate) fn open(self, sealer: &Sealer, name: &str) -> Result<Bundle, String> {
+    pub(crate) fn open(self, sealer: &Sealer, name: &str) -> Result<Bundle, RecordError> {
         let v = self.version.to_string();
-        if !sealer.verify("bundle", &self.tagged_fields(name, &v), &self.mac) {
-            return Err(format!(
-                "version {} of {name} is not authenticated by this --store-key-file \
-                 (written without the fleet key, altered, or an old version replayed); not used",
-                self.version
-            ));
+        let (name, version) = (name.to_string(), self.version);
+        if !sealer.verify("bundle", &self.tagged_fields(&name, &v), &self.mac) {
+            return Err(RecordError::BundleNotAuthenticated { name, version });
         }
-        let node = NodeId::new(&self.node)
-            .map_err(|_| format!("version {} of {name}: bad node name", self.version))?;
+        let node = NodeId::new(&self.node).map_err(|_| RecordError::BadNode {
+            name: name.clone(),
+            version,
+        })?;
         Ok(Bundle {
             version: self.version,
             privkey_pem: sealer.open_text(&format!("privkey:{name}"), &self.privkey)?,
@@ -155,7 +176,7 @@ pub(crate) fn seal_account(
     sealer: &Sealer,
     server_dir: &str,
     a: &SharedAccount,
-) -> Result<(String, String), String> {
+) -> Result<(String, String), SealError> {
     let sealed = sealer.seal_text(&format!("account:{server_dir}"), &a.credentials)?;
     let fields = account_tag_fields(server_dir, a.id.as_str(), &sealed, a.meta.as_deref());
     let mac = sealer.tag("account", &fields)?;
@@ -176,24 +197,20 @@ pub(crate) fn open_account(
     server_dir: &str,
     stored: StoredAccount,
     mac: &str,
-) -> Result<SharedAccount, String> {
+) -> Result<SharedAccount, RecordError> {
     let fields = account_tag_fields(
         server_dir,
         &stored.id,
         &stored.credentials,
         stored.meta.as_deref(),
     );
+    let server_dir = server_dir.to_string();
     if !sealer.verify("account", &fields, mac) {
-        return Err(format!(
-            "the fleet's account for {server_dir} is not authenticated by this --store-key-file \
-             (written without the fleet key, or altered); not used"
-        ));
+        return Err(RecordError::AccountNotAuthenticated { server_dir });
     }
-    let id = AccountId::new(&stored.id).map_err(|_| {
-        format!(
-            "the fleet's account for {server_dir} has a bad id {:?}",
-            stored.id
-        )
+    let id = AccountId::new(&stored.id).map_err(|_| RecordError::BadAccountId {
+        server_dir: server_dir.clone(),
+        id: stored.id.clone(),
     })?;
     let credentials = sealer.open_text(&format!("account:{server_dir}"), &stored.credentials)?;
     Ok(SharedAccount {
@@ -214,7 +231,7 @@ pub(crate) struct SharedChallenge {
 
 /// A challenge entry's stored value: `identifier\nkey authorization`, sealed under its
 /// token, so only a node holding the fleet key can make the fleet answer a token.
-pub(crate) fn seal_challenge(sealer: &Sealer, c: &SharedChallenge) -> Result<String, String> {
+pub(crate) fn seal_challenge(sealer: &Sealer, c: &SharedChallenge) -> Result<String, SealError> {
     sealer.seal_text(
         &format!("chal:{}", c.token),
         &format!("{}\n{}", c.identifier, c.key_authorization),
