@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 
+mod ids;
+
+pub use ids::{AccountId, ChallengeToken, InvalidValue, KeyAuthorization, NodeId};
+
 /// The HTTP-01 path prefix (RFC 8555 section 8.3), for the responders and nginx alike.
 pub const HTTP_01_PATH_PREFIX: &str = "/.well-known/acme-challenge/";
 

@@ -29,15 +29,19 @@ pub(crate) struct AcmeAccount {
 
 /// instant-acme credentials with the same id and directory and a fresh P-256 stand-in key
 /// (what it signs with before `jws::Resigner` signs again with the RSA key).
-fn stand_in_credentials(credentials_json: &str) -> Result<String, String> {
-    let mut c: serde_json::Value =
-        serde_json::from_str(credentials_json).map_err(|e| e.to_string())?;
-    let (_, pkcs8) = instant_acme::Key::generate_pkcs8().map_err(|e| e.to_string())?;
+fn stand_in_credentials(credentials_json: &str) -> Result<String, AcmeError> {
+    let mut c: serde_json::Value = serde_json::from_str(credentials_json).map_err(unreadable)?;
+    let (_, pkcs8) = instant_acme::Key::generate_pkcs8().map_err(unreadable)?;
     use base64::Engine;
     c["key_pkcs8"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(pkcs8.secret_pkcs8_der())
         .into();
     Ok(c.to_string())
+}
+
+/// Stored credentials that cannot be used.
+fn unreadable(e: impl std::fmt::Display) -> AcmeError {
+    AcmeError::Protocol(format!("stored account is unreadable: {e}"))
 }
 
 impl AcmeAccount {
@@ -96,9 +100,6 @@ impl AcmeAccount {
         http: &AcmeHttp,
         credentials_json: &str,
     ) -> Result<Self, AcmeError> {
-        let unreadable = |e: &dyn std::fmt::Display| {
-            AcmeError::Protocol(format!("stored account is unreadable: {e}"))
-        };
         let rsa = match jws::AccountKey::from_credentials(credentials_json) {
             Some(key @ jws::AccountKey::Rs256(_)) => Some(Arc::new(key)),
             _ => None,
@@ -106,7 +107,7 @@ impl AcmeAccount {
         let (json, transport, thumbprint) = match &rsa {
             None => (credentials_json.to_string(), http.clone(), None),
             Some(key) => (
-                stand_in_credentials(credentials_json).map_err(|e| unreadable(&e))?,
+                stand_in_credentials(credentials_json)?,
                 http.resigning(key.clone()),
                 key.rsa_thumbprint(),
             ),
@@ -115,7 +116,7 @@ impl AcmeAccount {
         loop {
             attempt += 1;
             let credentials: AccountCredentials =
-                serde_json::from_str(&json).map_err(|e| unreadable(&e))?;
+                serde_json::from_str(&json).map_err(unreadable)?;
             match Account::builder_with_http(Box::new(transport.clone()))
                 .from_credentials(credentials)
                 .await

@@ -18,6 +18,6 @@ pub(crate) use account::{AcmeAccount, ExternalAccount, RevokeReason};
 pub(crate) use ari::{fetch_renewal_info, AriCertId};
 pub(crate) use directory::{fetch_directory, fetch_directory_dated};
 pub(crate) use http::AcmeHttp;
-pub(crate) use order::{Http01Challenge, OrderSpec, PendingOrder};
+pub(crate) use order::{Challenge, OrderSpec, PendingOrder};
 
 pub(crate) use crate::types::ChallengeKind;

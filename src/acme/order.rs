@@ -15,7 +15,7 @@ use super::http;
 use super::problem::{convert, problem_from};
 use super::retry::{pause_before_retry, retryable};
 use crate::error::AcmeError;
-use crate::types::{ChallengeKind, DomainName};
+use crate::types::{ChallengeKind, ChallengeToken, DomainName, KeyAuthorization};
 
 /// What to order: names, IP addresses (RFC 8738), the certificate replaced (ARI), and the
 /// profile (already checked against the directory by the caller).
@@ -147,21 +147,32 @@ fn replaces_refused(e: &instant_acme::Error) -> bool {
 }
 
 /// One challenge to publish before validation: HTTP-01 serves `key_authorization` at
-/// `token`; DNS-01 publishes `dns_value` as TXT (the name is kept from the HTTP-01 days).
+/// `token`; DNS-01 publishes its digest (`KeyAuthorization::dns_txt_value`) as TXT.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Http01Challenge {
+pub(crate) struct Challenge {
     /// As ordered: a wildcard keeps its `*.`.
     pub identifier: String,
-    pub token: String,
-    pub key_authorization: String,
-    /// base64url(SHA-256(key_authorization)), the DNS-01 TXT value.
-    pub dns_value: String,
+    pub token: ChallengeToken,
+    pub key_authorization: KeyAuthorization,
+}
+
+impl Challenge {
+    /// A challenge no CA issued, with random base64url values as real ones (what `doctor`
+    /// publishes to test a solver).
+    pub(crate) fn made_up(identifier: &str) -> Challenge {
+        let token = ChallengeToken::random();
+        Challenge {
+            identifier: identifier.to_string(),
+            key_authorization: KeyAuthorization::random_for(&token),
+            token,
+        }
+    }
 }
 
 /// An order whose challenges the caller publishes before calling `validate`.
 pub(crate) struct PendingOrder {
     pub(super) order: Order,
-    pub challenges: Vec<Http01Challenge>,
+    pub challenges: Vec<Challenge>,
     kind: ChallengeKind,
 }
 
@@ -208,7 +219,7 @@ impl PendingOrder {
     /// Tell the CA every challenge is ready and wait (at most `deadline`) until the order is
     /// ready to finalize. A failed validation names the identifier and the CA's detail.
     pub(crate) async fn validate(&mut self, deadline: Duration) -> Result<(), AcmeError> {
-        let tokens: Vec<String> = self.challenges.iter().map(|c| c.token.clone()).collect();
+        let tokens: Vec<ChallengeToken> = self.challenges.iter().map(|c| c.token.clone()).collect();
         for token in &tokens {
             let mut attempt = 0;
             loop {
@@ -408,7 +419,7 @@ async fn collect_challenges(
     order: &mut Order,
     spec: &OrderSpec<'_>,
     thumbprint: &str,
-) -> Result<Vec<Http01Challenge>, AcmeError> {
+) -> Result<Vec<Challenge>, AcmeError> {
     let kind = spec.challenge;
     let mut out = Vec::new();
     let mut attempt = 0;
@@ -452,14 +463,14 @@ async fn collect_challenges(
             };
             // From the account's own thumbprint, not instant-acme's (an RSA account's key
             // is not the one instant-acme holds).
-            let key_authorization = format!("{}.{thumbprint}", challenge.token);
-            let digest =
-                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key_authorization.as_bytes());
-            use base64::Engine;
-            out.push(Http01Challenge {
+            let malformed =
+                |_| AcmeError::Protocol(format!("the CA sent a malformed token for {identifier}"));
+            let token = ChallengeToken::new(&challenge.token).map_err(malformed)?;
+            let key_authorization =
+                KeyAuthorization::for_token(&token, thumbprint).map_err(malformed)?;
+            out.push(Challenge {
                 identifier,
-                token: challenge.token.clone(),
-                dns_value: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest),
+                token,
                 key_authorization,
             });
         }
@@ -500,7 +511,7 @@ async fn deactivate(order: &mut Order, status: AuthorizationStatus) -> Result<us
 
 async fn set_ready(
     order: &mut Order,
-    token: &str,
+    token: &ChallengeToken,
     kind: ChallengeKind,
 ) -> Result<(), instant_acme::Error> {
     let mut authorizations = order.authorizations();
@@ -512,7 +523,7 @@ async fn set_ready(
         let matches = authz
             .challenges
             .iter()
-            .any(|c| c.r#type == acme_type(kind) && c.token == token);
+            .any(|c| c.r#type == acme_type(kind) && c.token == token.as_str());
         if !matches {
             continue;
         }
