@@ -2071,7 +2071,7 @@ _certwright() {
             return 0
             ;;
         certwright__subcmd__renew)
-            opts="-w -c -n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --no-directory-hooks --run-deploy-hooks --concurrency --json --ca-bundle --server --staging --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --dns-rfc2136 --dns-rfc2136-credentials --dns-cloudflare --dns-cloudflare-credentials --dns-route53 --dns --dns-credentials --dns-rfc2136-propagation-seconds --dns-cloudflare-propagation-seconds --dns-route53-propagation-seconds --dns-propagation-seconds --preferred-challenges --key-type --rsa-key-size --elliptic-curve --reuse-key --new-key --preferred-chain --allow-subset-of-names --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --system-root --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
+            opts="-w -c -n -v -q -h -V --cert-name --dry-run --dry-run-server --force-renewal --no-random-sleep-on-renew --pre-hook --post-hook --deploy-hook --no-directory-hooks --run-deploy-hooks --concurrency --json --ca-bundle --server --staging --standalone --nginx --webroot --webroot-path --http-01-port --http-01-address --nginx-server-root --nginx-ctl --dns-rfc2136 --dns-rfc2136-credentials --dns-cloudflare --dns-cloudflare-credentials --dns-route53 --dns --dns-credentials --dns-rfc2136-propagation-seconds --dns-cloudflare-propagation-seconds --dns-route53-propagation-seconds --dns-propagation-seconds --preferred-challenges --key-type --rsa-key-size --elliptic-curve --reuse-key --new-key --preferred-chain --allow-subset-of-names --issuance-timeout --notify-webhook --notify-email --smtp-server --smtp-credentials --smtp-ca-bundle --smtp-from --failure-hook --metrics-textfile --system-root --config-dir --config --work-dir --logs-dir --non-interactive --verbose --quiet --user --store --store-key-file --store-ca-bundle --store-prefix --node-id --store-lock-ttl --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2182,6 +2182,10 @@ _certwright() {
                     return 0
                     ;;
                 --preferred-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuance-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -404,6 +404,7 @@ complete -c certwright -n "__fish_certwright_using_subcommand renew" -l elliptic
 secp384r1\t''
 secp521r1\t'Where the CA allows it (Let\'s Encrypt does not)'"
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l preferred-chain -d 'Prefer the CA\'s alternate chain whose topmost certificate is issued by this common name (e.g. "ISRG Root X1"); the default chain is kept if none matches. "" removes a saved preference' -r
+complete -c certwright -n "__fish_certwright_using_subcommand renew" -l issuance-timeout -d 'Wait at most SECS for the CA to issue an order it keeps "processing" (saved, as certbot saves it)' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l notify-webhook -d 'POST a JSON alert here (repeatable); Slack and Discord incoming-webhook URLs work as is. The URL\'s path and query are never shown (they hold the token); give it in CERTWRIGHT_NOTIFY_WEBHOOK (space-separated URLs) to keep it out of `ps`' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l notify-email -d 'Mail alerts to this address (repeatable); needs --smtp-server' -r
 complete -c certwright -n "__fish_certwright_using_subcommand renew" -l smtp-server -d 'SMTP relay: HOST:PORT (STARTTLS; port 465 means implicit TLS), smtp://HOST[:PORT] or smtps://HOST[:PORT]. Plain-text SMTP is not offered' -r

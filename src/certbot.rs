@@ -14,6 +14,38 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
+/// Why a certbot file cannot be read or carried over. The texts name the file or the key,
+/// as `import-certbot` shows them beside the lineage it skips.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CertbotError {
+    /// A renewal file line configobj would not read as certwright does.
+    #[error("line {line}: {problem}")]
+    Syntax { line: usize, problem: String },
+    #[error("{key} = {value} is not a boolean")]
+    NotBoolean { key: String, value: String },
+    #[error("cannot read {}: {error}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        error: crate::safe::file::ReadError,
+    },
+    #[error("account id {0:?} is not a directory name")]
+    AccountId(String),
+    #[error("server {0:?} is not a URL")]
+    Server(String),
+    #[error("{} is not JSON: {error}", path.display())]
+    NotJson {
+        path: PathBuf,
+        error: serde_json::Error,
+    },
+    #[error("{} has no account URL (uri)", path.display())]
+    NoAccountUrl { path: PathBuf },
+    /// The account key (a JWK) is not one certwright can read: which part, and why.
+    #[error("the {0}")]
+    AccountKey(String),
+    #[error("cannot encode the EC account key as PKCS#8")]
+    EncodeEcKey,
+}
+
 /// One parsed renewal file: section path ("" for the top level, `renewalparams`,
 /// `renewalparams/webroot_map`) to its keys.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -22,7 +54,8 @@ pub(crate) struct RenewalConf {
 }
 
 impl RenewalConf {
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, CertbotError> {
+        let syntax = |line: usize, problem: String| CertbotError::Syntax { line, problem };
         let mut conf = RenewalConf::default();
         let mut top_section = String::new();
         let mut current = String::new();
@@ -37,11 +70,11 @@ impl RenewalConf {
                 let depth = line.bytes().take_while(|&b| b == b'[').count();
                 let inner = line[depth..].trim_end();
                 let Some(name) = inner.strip_suffix(&"]".repeat(depth)) else {
-                    return Err(format!("line {line_no}: unclosed section header {line:?}"));
+                    return Err(syntax(line_no, format!("unclosed section header {line:?}")));
                 };
                 let name = name.trim();
                 if name.is_empty() || name.contains(['[', ']']) {
-                    return Err(format!("line {line_no}: bad section header {line:?}"));
+                    return Err(syntax(line_no, format!("bad section header {line:?}")));
                 }
                 current = match depth {
                     1 => {
@@ -50,32 +83,34 @@ impl RenewalConf {
                     }
                     2 if !top_section.is_empty() => format!("{top_section}/{name}"),
                     _ => {
-                        return Err(format!(
-                            "line {line_no}: section {line:?} is nested too deep"
+                        return Err(syntax(
+                            line_no,
+                            format!("section {line:?} is nested too deep"),
                         ))
                     }
                 };
                 if conf.sections.contains_key(&current) {
-                    return Err(format!("line {line_no}: duplicate section {name:?}"));
+                    return Err(syntax(line_no, format!("duplicate section {name:?}")));
                 }
                 conf.sections.insert(current.clone(), BTreeMap::new());
                 continue;
             }
             let Some((key, value)) = line.split_once('=') else {
-                return Err(format!(
-                    "line {line_no}: expected `key = value`, got {line:?}"
+                return Err(syntax(
+                    line_no,
+                    format!("expected `key = value`, got {line:?}"),
                 ));
             };
             let key =
-                unquote(key.trim()).ok_or_else(|| format!("line {line_no}: bad key {key:?}"))?;
+                unquote(key.trim()).ok_or_else(|| syntax(line_no, format!("bad key {key:?}")))?;
             if key.is_empty() {
-                return Err(format!("line {line_no}: empty key"));
+                return Err(syntax(line_no, "empty key".into()));
             }
             let value = parse_value(value.trim())
-                .ok_or_else(|| format!("line {line_no}: bad value for {key}"))?;
+                .ok_or_else(|| syntax(line_no, format!("bad value for {key}")))?;
             let section = conf.sections.entry(current.clone()).or_default();
             if section.insert(key.clone(), value).is_some() {
-                return Err(format!("line {line_no}: duplicate key {key:?}"));
+                return Err(syntax(line_no, format!("duplicate key {key:?}")));
             }
         }
         Ok(conf)
@@ -92,13 +127,16 @@ impl RenewalConf {
     }
 
     /// A `[renewalparams]` boolean (configobj writes `True`/`False`).
-    pub(crate) fn param_bool(&self, key: &str) -> Result<Option<bool>, String> {
+    pub(crate) fn param_bool(&self, key: &str) -> Result<Option<bool>, CertbotError> {
         match self.param(key) {
             None => Ok(None),
             Some(v) => match v.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "on" | "1" => Ok(Some(true)),
                 "false" | "no" | "off" | "0" => Ok(Some(false)),
-                _ => Err(format!("{key} = {v} is not a boolean")),
+                _ => Err(CertbotError::NotBoolean {
+                    key: key.to_string(),
+                    value: v.to_string(),
+                }),
             },
         }
     }
@@ -188,8 +226,8 @@ pub(crate) fn read_lineage_pems(
     certbot_dir: &Path,
     name: &str,
     conf: &RenewalConf,
-) -> Result<LineagePems, String> {
-    let read = |key: &str| -> Result<String, String> {
+) -> Result<LineagePems, CertbotError> {
+    let read = |key: &str| -> Result<String, CertbotError> {
         let path = conf.top(key).map(PathBuf::from).unwrap_or_else(|| {
             certbot_dir
                 .join("live")
@@ -209,10 +247,12 @@ pub(crate) fn read_lineage_pems(
 /// A file of certbot's tree, through `safe::file`: its `live/` symlinks are followed, but
 /// what they lead to must be root's (or ours) and writable by no one else, since what it
 /// says becomes certwright's configuration.
-pub(crate) fn read_certbot_file(path: &Path) -> Result<String, String> {
+pub(crate) fn read_certbot_file(path: &Path) -> Result<String, CertbotError> {
     use crate::safe::file::{read_required, Policy};
-    read_required(path, Policy::CONFIG.followed())
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    read_required(path, Policy::CONFIG.followed()).map_err(|error| CertbotError::Unreadable {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 /// What certbot's account key can become in certwright.
@@ -240,30 +280,27 @@ pub(crate) fn read_account(
     certbot_dir: &Path,
     server: &str,
     id: &str,
-) -> Result<CertbotAccount, String> {
+) -> Result<CertbotAccount, CertbotError> {
     if id.is_empty() || id.contains(['/', '\0']) || id.starts_with('.') {
-        return Err(format!("account id {id:?} is not a directory name"));
+        return Err(CertbotError::AccountId(id.to_string()));
     }
     let rest = server
         .split_once("://")
         .map(|(_, r)| r)
-        .ok_or_else(|| format!("server {server:?} is not a URL"))?;
+        .ok_or_else(|| CertbotError::Server(server.to_string()))?;
     let dir = certbot_dir.join("accounts").join(rest).join(id);
-    let read_json = |file: &str| -> Result<serde_json::Value, String> {
+    let read_json = |file: &str| -> Result<serde_json::Value, CertbotError> {
         let path = dir.join(file);
         let text = read_certbot_file(&path)?;
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+        serde_json::from_str(&text).map_err(|error| CertbotError::NotJson { path, error })
     };
     let regr = read_json("regr.json")?;
     let url = regr
         .get("uri")
         .and_then(|u| u.as_str())
         .filter(|u| u.starts_with("https://"))
-        .ok_or_else(|| {
-            format!(
-                "{} has no account URL (uri)",
-                dir.join("regr.json").display()
-            )
+        .ok_or_else(|| CertbotError::NoAccountUrl {
+            path: dir.join("regr.json"),
         })?
         .to_string();
     let key = jwk_to_account_key(&read_json("private_key.json")?)?;
@@ -272,9 +309,10 @@ pub(crate) fn read_account(
 
 /// Convert certbot's JWK account key. EC P-256 becomes PKCS#8 (checked: `x`, `y` must be
 /// the public point of `d`); anything else is reported by its kind.
-pub(crate) fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, String> {
+pub(crate) fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, CertbotError> {
+    let bad = |what: String| CertbotError::AccountKey(what);
     let field = |k: &str| jwk.get(k).and_then(|v| v.as_str());
-    let kty = field("kty").ok_or("the account key has no kty")?;
+    let kty = field("kty").ok_or_else(|| bad("account key has no kty".into()))?;
     match (kty, field("crv")) {
         ("EC", Some("P-256")) => {}
         ("EC", crv) => {
@@ -289,13 +327,13 @@ pub(crate) fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, 
             })
         }
     }
-    let coord = |k: &str| -> Result<Vec<u8>, String> {
+    let coord = |k: &str| -> Result<Vec<u8>, CertbotError> {
         let bytes = field(k)
             .and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok())
-            .ok_or_else(|| format!("the EC account key has no valid {k}"))?;
+            .ok_or_else(|| bad(format!("EC account key has no valid {k}")))?;
         // JWK coordinates are exactly 32 bytes for P-256; tolerate a missing leading zero.
         if bytes.len() > 32 {
-            return Err(format!("the EC account key's {k} is too long"));
+            return Err(bad(format!("EC account key's {k} is too long")));
         }
         let mut padded = vec![0; 32 - bytes.len()];
         padded.extend(bytes);
@@ -311,24 +349,22 @@ pub(crate) fn jwk_to_account_key(jwk: &serde_json::Value) -> Result<AccountKey, 
         &d,
         &public,
     )
-    .map_err(|_| "the EC account key is invalid (its public point does not match d)")?;
-    let doc = pair
-        .to_pkcs8v1()
-        .map_err(|_| "cannot encode the EC account key as PKCS#8")?;
+    .map_err(|_| bad("EC account key is invalid (its public point does not match d)".into()))?;
+    let doc = pair.to_pkcs8v1().map_err(|_| CertbotError::EncodeEcKey)?;
     Ok(AccountKey::EcP256 {
         pkcs8: doc.as_ref().to_vec(),
     })
 }
 
 /// certbot's RSA JWK (n, e, d, p, q, dp, dq, qi) as PKCS#8 DER, checked by parsing it back.
-fn rsa_jwk_to_pkcs8(jwk: &serde_json::Value) -> Result<Vec<u8>, String> {
+fn rsa_jwk_to_pkcs8(jwk: &serde_json::Value) -> Result<Vec<u8>, CertbotError> {
     let mut pkcs1 = der_integer(&[0]);
     for k in ["n", "e", "d", "p", "q", "dp", "dq", "qi"] {
         let bytes = jwk
             .get(k)
             .and_then(|v| v.as_str())
             .and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok())
-            .ok_or_else(|| format!("the RSA account key has no valid {k}"))?;
+            .ok_or_else(|| CertbotError::AccountKey(format!("RSA account key has no valid {k}")))?;
         pkcs1.extend(der_integer(&bytes));
     }
     let pkcs1 = der(0x30, &pkcs1);
@@ -341,7 +377,7 @@ fn rsa_jwk_to_pkcs8(jwk: &serde_json::Value) -> Result<Vec<u8>, String> {
     info.extend(der(0x04, &pkcs1));
     let pkcs8 = der(0x30, &info);
     aws_lc_rs::rsa::KeyPair::from_pkcs8(&pkcs8)
-        .map_err(|e| format!("the RSA account key is invalid: {e}"))?;
+        .map_err(|e| CertbotError::AccountKey(format!("RSA account key is invalid: {e}")))?;
     Ok(pkcs8)
 }
 
@@ -425,7 +461,10 @@ www.example.com = /srv/other # the blog
         assert_eq!(c.param("authenticator"), Some("webroot"));
         assert_eq!(c.param("key_type"), Some("ecdsa"));
         assert_eq!(c.param("installer"), None);
-        assert_eq!(c.param_bool("reuse_key"), Ok(Some(true)));
+        assert_eq!(
+            c.param_bool("reuse_key").map_err(|e| e.to_string()),
+            Ok(Some(true))
+        );
         assert_eq!(
             c.param_list("webroot_path"),
             ["/var/www/html", "/srv/other"]
@@ -483,7 +522,7 @@ www.example.com = /srv/other # the blog
         // An RSA JWK without its private parts is not a key (a whole one is converted; the
         // import_certbot integration tests renew with certbot's real RSA accounts).
         let rsa = serde_json::json!({"kty": "RSA", "n": b64(&[0xc5; 256]), "e": "AQAB"});
-        let err = jwk_to_account_key(&rsa).unwrap_err();
+        let err = jwk_to_account_key(&rsa).unwrap_err().to_string();
         assert!(err.contains("no valid d"), "{err}");
     }
 }

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-/// What a user typed that cannot be used. Always exit 2, always before any network I/O.
+/// What a user typed that cannot be used, naming the flag or input. Always exit 2, found
+/// before any network I/O except where only the CA's directory tells (`EabRequired`,
+/// `ProfileNotOffered`).
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("invalid domain name {name:?}: {reason}")]
@@ -15,8 +17,148 @@ pub enum InputError {
     Email { email: String, reason: String },
     #[error("invalid ACME server URL {url:?}: {reason}")]
     Server { url: String, reason: String },
-    #[error("{0}")]
-    Other(String),
+    /// IP address identifiers with `--nginx`.
+    #[error(
+        "IP address identifiers need --standalone or --webroot (nginx server blocks are chosen by name)"
+    )]
+    IpWithNginx,
+    /// The shared store's URL (`--store`, shown with any password redacted).
+    #[error("--store {url}: {reason}")]
+    StoreUrl { url: String, reason: String },
+    /// A flag's value refused, quoted: `--node-id "a b": use letters, ...`.
+    #[error("{flag} {value:?}: {reason}")]
+    BadValue {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+    /// A value of the wrong kind: `--ip-address "x" is not an IP address`.
+    #[error("{flag} {value:?} is not {expected}")]
+    NotA {
+        flag: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    /// A flag's value refused without repeating it (it may hold a secret, e.g. a webhook URL).
+    #[error("{flag}: {reason}")]
+    BadFlag { flag: &'static str, reason: String },
+    /// A flag that cannot be used as given; `problem` completes the sentence.
+    #[error("{flag} {problem}")]
+    Flag { flag: &'static str, problem: String },
+    /// A flag (or input) given without one it depends on.
+    #[error("{what} needs {needs}")]
+    Needs { what: String, needs: String },
+    /// A required flag left out (clap's groups usually catch it first).
+    #[error("pass {flags}")]
+    MissingFlag { flags: &'static str },
+    /// Nothing to act on: `no domain given: pass -d NAME`.
+    #[error("{what}: {fix}")]
+    Missing {
+        what: &'static str,
+        fix: &'static str,
+    },
+    /// A file or directory a flag (or `webroot`) names that could not be read or used.
+    #[error("{flag} {}: {reason}", .path.display())]
+    UnusableFile {
+        flag: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+    /// A path a flag (or `webroot`) names that is not what the flag takes;
+    /// `problem` completes the sentence.
+    #[error("{flag} {} {problem}", .path.display())]
+    BadPath {
+        flag: &'static str,
+        path: PathBuf,
+        problem: String,
+    },
+    /// A path the user gave (a credentials file, an output file) that cannot be used.
+    #[error("{}: {reason}", .path.display())]
+    Path { path: PathBuf, reason: String },
+    /// The deploy targets (`--deploy-*`) failed the check a deploy makes.
+    #[error("{reason}")]
+    DeployTarget { reason: String },
+    /// A hook (or `--nginx-ctl`) given as an empty command.
+    #[error("{flag} is empty")]
+    EmptyHook { flag: String },
+    /// A hook (or `--nginx-ctl`) another user could replace; it would run as root.
+    #[error(
+        "{flag} `{command}`: refusing to run {what}; make it and its directories writable only by root"
+    )]
+    UnsafeHook {
+        flag: String,
+        command: String,
+        what: String,
+    },
+    /// The EAB HMAC key (from `from`: a file, the flag or the environment) is not base64url.
+    #[error("the EAB HMAC key from {from} is not base64url (the form CAs show it in)")]
+    EabKey { from: String },
+    /// The CA's directory asks for External Account Binding and none was given.
+    #[error(
+        "{server} requires External Account Binding (EAB): pass --eab-kid KID with \
+         --eab-hmac-key-file FILE (or {env}), as shown in the CA's dashboard"
+    )]
+    EabRequired { server: String, env: &'static str },
+    /// `--required-profile` names a profile the CA does not offer.
+    #[error("the CA does not offer the required profile {wanted:?} ({offered})")]
+    ProfileNotOffered { wanted: String, offered: String },
+    /// `--nginx-server-root` holds no nginx.conf.
+    #[error("no nginx configuration at {} (set --nginx-server-root)", .conf.display())]
+    NoNginxConf { conf: PathBuf },
+    /// `--user` names no user.
+    #[error("--user {name}: no such user")]
+    NoSuchUser { name: String },
+    /// The lineage exists with fewer names: adding names needs `--expand`.
+    #[error(
+        "certificate {cert_name} exists for [{existing}]; adding {added} needs --expand (or a new --cert-name)"
+    )]
+    NeedsExpand {
+        cert_name: String,
+        existing: String,
+        added: String,
+    },
+    /// The lineage exists with other names: changing them needs `--cert-name` given.
+    #[error(
+        "certificate {cert_name} exists for [{existing}]; to change its names to [{wanted}], pass --cert-name {cert_name} explicitly"
+    )]
+    NamesChanged {
+        cert_name: String,
+        existing: String,
+        wanted: String,
+    },
+    /// `enhance` on a lineage that `install` has not put into nginx.
+    #[error(
+        "{name} is not installed in nginx: run `certwright install --nginx --cert-name {name}` first"
+    )]
+    NotInstalled { name: String },
+    /// `--certbot-dir` is not a certbot configuration directory.
+    #[error("{} is not a certbot configuration directory: cannot read {}: {reason}", .dir.display(), .renewal.display())]
+    NotCertbotDir {
+        dir: PathBuf,
+        renewal: PathBuf,
+        reason: String,
+    },
+    /// `delete` at a terminal with no lineage to choose from.
+    #[error("there is no certificate to delete")]
+    NothingToDelete,
+    /// `delete`'s menu answered with no listed number.
+    #[error("no certificate numbered {answer:?}; nothing deleted")]
+    NoSuchChoice { answer: String },
+    /// A question must be asked but stdin is not a terminal; `command` when the command
+    /// itself (not one answer) needs the confirmation.
+    #[error("{}", no_terminal(.command))]
+    NoTerminal { command: Option<String> },
+}
+
+/// The message of `InputError::NoTerminal`.
+fn no_terminal(command: &Option<String>) -> String {
+    match command {
+        Some(command) => format!(
+            "{command} asks for confirmation, but stdin is not a terminal: pass -n \
+             (--non-interactive) to go ahead without asking"
+        ),
+        None => "cannot ask for confirmation: stdin is not a terminal".to_string(),
+    }
 }
 
 /// A `cli.ini` line that cannot become a flag (see `cli_ini`); the caller adds the path and
@@ -327,11 +469,13 @@ pub enum Error {
     /// The fleet's shared store (Redis) failed, or this node lost a lineage's lock there.
     #[error("shared store {store}: {reason}")]
     Shared { store: String, reason: String },
-    /// `import-certbot` where some lineages could not be imported; each was reported.
+    /// `verify`, or the check after an install or renewal, found nginx serving another
+    /// certificate than the lineage's; each mismatch was reported.
     #[error("{failed} of {total} certificate(s) are not what the server serves")]
     NotServed { failed: usize, total: usize },
     #[error("{failed} of {total} alert target(s) did not take the test event")]
     AlertsFailed { failed: usize, total: usize },
+    /// `import-certbot` where some lineages could not be imported; each was reported.
     #[error("{failed} of {total} certbot lineage(s) could not be imported")]
     NotImported { failed: usize, total: usize },
     /// `doctor` found problems that would make validation fail; each was printed.
@@ -395,7 +539,13 @@ mod tests {
     fn exit_codes_are_distinct_per_category() {
         let cases: Vec<(Error, u8)> = vec![
             (AcmeError::Protocol("x".into()).into(), 1),
-            (InputError::Other("x".into()).into(), 2),
+            (
+                InputError::MissingFlag {
+                    flags: "--cert-name NAME",
+                }
+                .into(),
+                2,
+            ),
             (StoreError::Other("x".into()).into(), 3),
             (
                 Error::Locked {

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 
+mod ids;
+
+pub use ids::{AccountId, ChallengeToken, InvalidValue, KeyAuthorization, NodeId};
+
 /// The HTTP-01 path prefix (RFC 8555 section 8.3), for the responders and nginx alike.
 pub const HTTP_01_PATH_PREFIX: &str = "/.well-known/acme-challenge/";
 
@@ -439,10 +443,10 @@ impl PathMap {
     pub fn parse(specs: &[String]) -> Result<PathMap, InputError> {
         let mut entries = Vec::new();
         for spec in specs {
-            let bad = || {
-                InputError::Other(format!(
-                    "--nginx-path-map {spec:?}: expected HOST=CONTAINER, both absolute paths"
-                ))
+            let bad = || InputError::BadValue {
+                flag: "--nginx-path-map",
+                value: spec.clone(),
+                reason: "expected HOST=CONTAINER, both absolute paths".into(),
             };
             let (host, container) = spec.split_once('=').ok_or_else(bad)?;
             let (host, container) = (

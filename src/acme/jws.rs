@@ -17,8 +17,8 @@ use bytes::Bytes;
 use instant_acme::BodyWrapper;
 use serde::Deserialize;
 
+use super::directory::Directory;
 use super::http::{user_agent, AcmeHttp};
-use super::Directory;
 use crate::error::error_chain;
 use crate::error::AcmeError;
 

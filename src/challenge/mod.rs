@@ -11,21 +11,14 @@ pub use standalone::{bind_std, ChallengeMap, Running, Standalone, TokenSource};
 pub use webroot::WebrootFiles;
 
 /// Tokens are base64url (RFC 8555 8.3): anything else is refused before it reaches a path, a
-/// config file or a response.
+/// config file or a response (`ChallengeToken`'s rule, for what arrives as text).
 pub fn is_valid_token(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 256
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    crate::types::ChallengeToken::new(token).is_ok()
 }
 
-/// A key authorization is `token.thumbprint`, both base64url.
+/// A key authorization is `token.thumbprint`, both base64url (`KeyAuthorization`'s rule).
 pub fn is_valid_key_authorization(key_auth: &str) -> bool {
-    match key_auth.split_once('.') {
-        Some((token, thumb)) => is_valid_token(token) && is_valid_token(thumb),
-        None => false,
-    }
+    crate::types::KeyAuthorization::new(key_auth).is_ok()
 }
 
 pub const WELL_KNOWN: &str = crate::types::HTTP_01_PATH_PREFIX;

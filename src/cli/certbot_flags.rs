@@ -104,6 +104,7 @@ pub const FLAGS: &[CertbotFlag] = &[
     f("required-profile", true, ""),
     f("preferred-profile", true, ""),
     f("preferred-chain", true, ""),
+    f("issuance-timeout", true, ""),
     f("preferred-challenges", true, ""),
     f("expand", false, ""),
     f("force-renewal", false, ""),
@@ -236,9 +237,13 @@ pub(crate) fn rewrite(
             continue;
         }
         if let Some(mapped) = dns_plugin(&long, sub) {
-            out.push(mapped.into());
-            if long.ends_with("-credentials") || long.ends_with("-propagation-seconds") {
-                out.extend(value(&mut rest).map(OsString::from));
+            let valued = long.ends_with("-credentials") || long.ends_with("-propagation-seconds");
+            let given = valued.then(|| value(&mut rest)).flatten();
+            match mapped {
+                Some(flag) => out.extend([flag].into_iter().chain(given).map(OsString::from)),
+                None => notes.push(format!(
+                    "ignoring --{long} (certbot compatibility): {name} has no use for it"
+                )),
             }
             continue;
         }
@@ -366,12 +371,13 @@ fn plugin_flag(plugin: &str, flag: &str, sub: &Command) -> Result<Option<String>
     if known_here(sub, sub, &plugin).is_some() {
         return Ok(Some(format!("--{plugin}")));
     }
-    Ok(dns_plugin(&plugin, sub))
+    Ok(dns_plugin(&plugin, sub).flatten())
 }
 
 /// certbot's `--dns-<provider>[-credentials|-propagation-seconds]` for a provider that
-/// certwright serves through `--dns PROVIDER`: the matching certwright flag.
-fn dns_plugin(long: &str, sub: &Command) -> Option<String> {
+/// certwright serves through `--dns PROVIDER`: Some(the matching certwright flag), or
+/// Some(None) on a verb without `--dns`, which has no use for it.
+fn dns_plugin(long: &str, sub: &Command) -> Option<Option<String>> {
     let rest = long.strip_prefix("dns-")?;
     let (provider, suffix) = match rest.split_once('-') {
         Some((p, s)) => (p, Some(s)),
@@ -380,13 +386,13 @@ fn dns_plugin(long: &str, sub: &Command) -> Option<String> {
     crate::challenge::dns::PROVIDERS
         .iter()
         .find(|p| p.name == provider)?;
-    known_here(sub, sub, "dns")?;
-    match suffix {
-        None => Some(format!("--dns={provider}")),
-        Some("credentials") => Some("--dns-credentials".into()),
-        Some("propagation-seconds") => Some("--dns-propagation-seconds".into()),
-        Some(_) => None,
-    }
+    let mapped = match suffix {
+        None => format!("--dns={provider}"),
+        Some("credentials") => "--dns-credentials".into(),
+        Some("propagation-seconds") => "--dns-propagation-seconds".into(),
+        Some(_) => return None,
+    };
+    Some(known_here(sub, sub, "dns").map(|_| mapped))
 }
 
 #[cfg(test)]
@@ -432,6 +438,28 @@ mod tests {
         assert!(run(&["cw", "certonly", "-a", "apache"]).is_err());
         assert!(run(&["cw", "certonly", "--apache"]).is_err());
         assert!(run(&["cw", "certonly", "--dns-google-credentials", "/f"]).is_err());
+    }
+
+    #[test]
+    fn provider_flags_and_issuance_timeout_are_dropped_where_nothing_is_obtained() {
+        let (out, notes) = run(&[
+            "cw",
+            "delete",
+            "--dns-digitalocean",
+            "--dns-linode-credentials",
+            "/f",
+            "--issuance-timeout",
+            "30",
+            "--cert-name",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(out, ["cw", "delete", "--cert-name", "x"]);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[1].contains("--dns-linode-credentials"), "{notes:?}");
+        let (out, notes) = run(&["cw", "renew", "--issuance-timeout", "30"]).unwrap();
+        assert_eq!(out, ["cw", "renew", "--issuance-timeout", "30"]);
+        assert!(notes.is_empty(), "{notes:?}");
     }
 
     #[test]

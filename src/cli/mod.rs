@@ -1278,6 +1278,11 @@ pub struct RenewOverrideArgs {
     /// If some names fail validation, renew for the others.
     #[arg(long)]
     pub allow_subset_of_names: bool,
+
+    /// Wait at most SECS for the CA to issue an order it keeps "processing" (saved, as
+    /// certbot saves it).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub issuance_timeout: Option<u64>,
 }
 
 /// Where alerts and metrics go (renew; `notify --test`).

@@ -12,10 +12,10 @@ pub(super) async fn run_register(ctx: &Ctx, args: RegisterArgs) -> Result<(), Er
     let a = &args.account;
     let email = a.email.as_deref().map(str::parse::<Email>).transpose()?;
     if email.is_none() && !a.register_unsafely_without_email {
-        return Err(InputError::Other(
-            "an ACME account needs a contact: pass -m EMAIL, or --register-unsafely-without-email"
-                .into(),
-        )
+        return Err(InputError::Needs {
+            what: "an ACME account".into(),
+            needs: "a contact: pass -m EMAIL, or --register-unsafely-without-email".into(),
+        }
         .into());
     }
     let server = resolve::server(a.server.as_deref(), a.staging)?;

@@ -11,9 +11,10 @@ use crate::types::CertName;
 
 pub(super) fn run(ctx: &Ctx, args: EnhanceArgs) -> Result<(), Error> {
     if !args.redirect && !args.hsts {
-        return Err(InputError::Other(
-            "enhance needs an enhancement: --redirect and/or --hsts".into(),
-        )
+        return Err(InputError::Needs {
+            what: "enhance".into(),
+            needs: "an enhancement: --redirect and/or --hsts".into(),
+        }
         .into());
     }
     let name: CertName = args.cert_name.parse()?;
@@ -41,9 +42,9 @@ pub(super) fn run(ctx: &Ctx, args: EnhanceArgs) -> Result<(), Error> {
             path_map,
         },
         None => {
-            return Err(InputError::Other(format!(
-                "{name} is not installed in nginx: run `certwright install --nginx --cert-name {name}` first"
-            ))
+            return Err(InputError::NotInstalled {
+                name: name.to_string(),
+            }
             .into())
         }
     };

@@ -32,13 +32,12 @@ fn offer_tls_snippets(ctx: &Ctx, store: &Store, certbot_dir: &Path, dry_run: boo
 
 pub(super) fn run(ctx: &Ctx, args: ImportCertbotArgs) -> Result<(), Error> {
     let ca_bundle = resolve::ca_bundle(args.ca_bundle.as_deref())?;
-    let confs = certbot::renewal_confs(&args.certbot_dir).map_err(|e| {
-        InputError::Other(format!(
-            "{} is not a certbot configuration directory: cannot read {}: {e}",
-            args.certbot_dir.display(),
-            args.certbot_dir.join("renewal").display()
-        ))
-    })?;
+    let confs =
+        certbot::renewal_confs(&args.certbot_dir).map_err(|e| InputError::NotCertbotDir {
+            dir: args.certbot_dir.clone(),
+            renewal: args.certbot_dir.join("renewal"),
+            reason: e.to_string(),
+        })?;
     let store = ctx.store();
     // A dry run writes nothing: no store layout, no lock file (it only reads).
     let _lock = if args.dry_run {

@@ -30,7 +30,12 @@ pub(super) async fn run(ctx: &Ctx, args: InstallArgs) -> Result<(), Error> {
             ],
         )?,
         // clap requires one of the two.
-        (None, None) => return Err(InputError::Other("pass --cert-name NAME".into()).into()),
+        (None, None) => {
+            return Err(InputError::MissingFlag {
+                flags: "--cert-name NAME",
+            }
+            .into())
+        }
     };
     let mut config = require_config(&store, &name)?;
     if store.current_version(&name)?.is_none() {

@@ -12,9 +12,10 @@ use crate::ops::Ctx;
 pub(super) async fn run(_ctx: &Ctx, args: NotifyArgs) -> Result<(), Error> {
     let settings = resolve::alerts(&args.alerts)?;
     if settings.targets.is_empty() {
-        return Err(InputError::Other(
-            "no alert target: give --notify-webhook, --notify-email or --failure-hook".into(),
-        )
+        return Err(InputError::Missing {
+            what: "no alert target",
+            fix: "give --notify-webhook, --notify-email or --failure-hook",
+        }
         .into());
     }
     let deliveries = send_test(&settings, OffsetDateTime::now_utc()).await;

@@ -125,9 +125,10 @@ fn authenticator(old: &RenewalConfig, args: &ReconfigureArgs) -> Result<Authenti
             | Authenticator::Dns { .. }
             | Authenticator::DnsRoute53 { .. }
             | Authenticator::Manual { .. } => {
-                return Err(InputError::Other(
-                    "--http-01-port has no meaning for a webroot, dns or manual lineage".into(),
-                )
+                return Err(InputError::Flag {
+                    flag: "--http-01-port",
+                    problem: "has no meaning for a webroot, dns or manual lineage".into(),
+                }
                 .into())
             }
         }

@@ -40,10 +40,10 @@ pub(super) async fn run(
         (true, false) if !other_solver => args.certonly.auth.nginx = true,
         (true, _) | (false, true) => {}
         (false, false) => {
-            return Err(InputError::Other(
-                "`run` installs into nginx: pass --nginx or -i nginx (or use `certonly` to only obtain)"
-                    .into(),
-            )
+            return Err(InputError::Missing {
+                what: "`run` installs into nginx",
+                fix: "pass --nginx or -i nginx (or use `certonly` to only obtain)",
+            }
             .into())
         }
     }
@@ -59,9 +59,10 @@ pub(super) async fn run(
     let mut request = resolve::certonly(&ctx.ui, args.certonly, webroots, at_terminal)?;
     request.ask_contact(ctx.interactive(), &ctx.store())?;
     if request.csr.is_some() {
-        return Err(InputError::Other(
-            "--csr works with certonly only: its certificate has no lineage to install".into(),
-        )
+        return Err(InputError::Flag {
+            flag: "--csr",
+            problem: "works with certonly only: its certificate has no lineage to install".into(),
+        }
         .into());
     }
     let fleet = Fleet::prepare(ctx.global.fleet.as_ref())?;

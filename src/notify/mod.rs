@@ -95,6 +95,9 @@ pub struct Event {
     pub unpause_url: Option<String>,
     /// For `ServedMismatch`: `ADDR:PORT name` pairs that served another certificate.
     pub mismatches: Vec<String>,
+    /// The ACME directory of the CA concerned: the lineage's, or the fallback CA that issued
+    /// the renewal its own CA failed (so an operator sees which CA their certificate is from).
+    pub ca: Option<String>,
 }
 
 impl Event {
@@ -118,6 +121,7 @@ impl Event {
             next_retry: None,
             unpause_url: None,
             mismatches: Vec::new(),
+            ca: None,
         }
     }
 
@@ -151,6 +155,9 @@ impl Event {
         if let Some(url) = &self.unpause_url {
             line.push_str(&format!("; unpause: {url}"));
         }
+        if let Some(ca) = &self.ca {
+            line.push_str(&format!("; ACME server {ca}"));
+        }
         if !self.mismatches.is_empty() {
             line.push_str(&format!(
                 "; served elsewhere: {}",
@@ -174,7 +181,7 @@ impl Event {
 
     /// The failure hook's environment: `CERTWRIGHT_EVENT`, `_HOST`, `_LINEAGE`, `_NAMES`
     /// (space-separated), `_AT`, and when set `_DAYS_LEFT`, `_NOT_AFTER`, `_ERROR`,
-    /// `_PROBLEM_TYPE`, `_PROBLEM_DETAIL`, `_NEXT_RETRY`, `_UNPAUSE_URL`, `_MISMATCHES`;
+    /// `_PROBLEM_TYPE`, `_PROBLEM_DETAIL`, `_NEXT_RETRY`, `_UNPAUSE_URL`, `_MISMATCHES`, `_CA`;
     /// `CERTWRIGHT_EVENT_JSON` holds the webhook body's `event` object.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = vec![
@@ -205,6 +212,7 @@ impl Event {
                 "CERTWRIGHT_MISMATCHES",
                 (!self.mismatches.is_empty()).then(|| self.mismatches.join(" ")),
             ),
+            ("CERTWRIGHT_CA", self.ca.clone()),
         ];
         env.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         env.push(("CERTWRIGHT_EVENT_JSON", self.to_json()["event"].to_string()));

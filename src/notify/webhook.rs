@@ -12,7 +12,8 @@
 //!     "days_left": 12, "not_after": "2026-12-14T23:00:00Z", "error": "...",
 //!     "problem": {"kind": "urn:ietf:params:acme:error:rateLimited", "detail": "...",
 //!                 "status": 429, "subproblems": []},
-//!     "next_retry": "2026-12-03T23:00:00Z", "unpause_url": null, "mismatches": []
+//!     "next_retry": "2026-12-03T23:00:00Z", "unpause_url": null, "mismatches": [],
+//!     "ca": "https://acme-v02.api.letsencrypt.org/directory"
 //!   }
 //! }
 //! ```

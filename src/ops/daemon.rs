@@ -64,9 +64,10 @@ pub(crate) struct DaemonRequest {
 pub(crate) async fn run(ctx: &Ctx, req: DaemonRequest) -> Result<(), Error> {
     let fleet = Fleet::prepare(ctx.global.fleet.as_ref())?;
     if req.http_01.is_some() && fleet.is_none() {
-        return Err(crate::error::InputError::Other(
-            "daemon --http-01-port serves the fleet's challenges: it needs --store".into(),
-        )
+        return Err(crate::error::InputError::Flag {
+            flag: "daemon --http-01-port",
+            problem: "serves the fleet's challenges: it needs --store".into(),
+        }
         .into());
     }
     let store = ctx.store();

@@ -20,14 +20,15 @@ use crate::ops::Ctx;
 /// certbot's `delete` without `--cert-name`: the lineages listed on the terminal, one chosen
 /// by number. Without a terminal (or with -n) the name must be given.
 pub(crate) fn choose(interactive: bool, store: &Store) -> Result<CertName, Error> {
-    let missing =
-        || InputError::Other("pass --cert-name NAME (see `certwright certificates`)".into());
+    let missing = || InputError::MissingFlag {
+        flags: "--cert-name NAME (see `certwright certificates`)",
+    };
     if !interactive || !std::io::stdin().is_terminal() {
         return Err(missing().into());
     }
     let (names, _) = store.list_lineages()?;
     if names.is_empty() {
-        return Err(InputError::Other("there is no certificate to delete".into()).into());
+        return Err(InputError::NothingToDelete.into());
     }
     let mut menu = String::from("Which certificate would you like to delete?\n");
     for (i, name) in names.iter().enumerate() {
@@ -42,9 +43,9 @@ pub(crate) fn choose(interactive: bool, store: &Store) -> Result<CertName, Error
         .and_then(|n| n.checked_sub(1))
         .and_then(|i| names.get(i).cloned())
         .ok_or_else(|| {
-            InputError::Other(format!(
-                "no certificate numbered {answer:?}; nothing deleted"
-            ))
+            InputError::NoSuchChoice {
+                answer: answer.to_string(),
+            }
             .into()
         })
 }

@@ -14,7 +14,7 @@ use crate::config::RenewalConfig;
 use crate::error::Error;
 use crate::store::shared::{self, Bundle, Lease, LockAttempt, SharedAccount, SharedStore};
 use crate::store::{inspect, AccountRef, IssuedFiles, Store};
-use crate::types::CertName;
+use crate::types::{CertName, NodeId};
 
 use crate::ops::output::Ui;
 
@@ -45,7 +45,7 @@ pub(crate) enum Exclusive<T> {
 /// This node's handle on the shared store.
 pub(crate) struct Fleet {
     pub shared: Arc<dyn SharedStore>,
-    pub node: String,
+    pub node: NodeId,
     pub lock_ttl: Duration,
 }
 
@@ -72,9 +72,11 @@ impl Fleet {
             ca_bundle: s.ca_bundle.as_deref(),
             prefix: &s.prefix,
         })?;
+        // `cli::resolve` checked --node-id already.
+        let node = NodeId::new(&s.node).map_err(|e| Error::Internal(e.to_string()))?;
         Ok(Some(Fleet {
             shared,
-            node: s.node.clone(),
+            node,
             lock_ttl: s.lock_ttl,
         }))
     }
@@ -314,7 +316,7 @@ impl Fleet {
             return Ok(());
         }
         if let Some(a) = self.shared.account(server_dir).await? {
-            let account = AccountRef::new(server_dir, &a.id)?;
+            let account = AccountRef::new(server_dir, a.id.as_str())?;
             store.save_account(&account, &a.credentials, a.meta.as_deref().unwrap_or("{}"))?;
         }
         Ok(())
@@ -336,7 +338,7 @@ impl Fleet {
             .offer_account(
                 server_dir,
                 &SharedAccount {
-                    id: id.to_string(),
+                    id: account.id().clone(),
                     credentials,
                     meta,
                 },
@@ -352,7 +354,9 @@ struct SharedTokens(std::sync::Arc<dyn SharedStore>);
 #[async_trait::async_trait]
 impl crate::challenge::TokenSource for SharedTokens {
     async fn lookup(&self, token: &str) -> Option<(String, String)> {
-        self.0.challenge(token).await.ok().flatten()
+        let token = crate::types::ChallengeToken::new(token).ok()?;
+        let found = self.0.challenge(&token).await.ok().flatten()?;
+        Some((found.identifier, found.key_authorization.into()))
     }
 }
 
@@ -362,7 +366,7 @@ pub(crate) const SHARED_CHALLENGE_TTL: Duration = Duration::from_secs(600);
 /// What the fleet has and which node holds which version (`certificates`, `plan`).
 pub(crate) struct FleetView {
     pub versions: BTreeMap<String, u64>,
-    pub nodes: BTreeMap<String, BTreeMap<String, u64>>,
+    pub nodes: BTreeMap<NodeId, BTreeMap<String, u64>>,
 }
 
 impl FleetView {
@@ -384,7 +388,7 @@ pub(crate) struct FleetReport {
     /// The fleet's current version (None: the fleet does not have this lineage).
     pub version: Option<u64>,
     /// node -> the version its live/ holds.
-    pub nodes: BTreeMap<String, u64>,
+    pub nodes: BTreeMap<NodeId, u64>,
 }
 
 impl std::fmt::Display for FleetReport {
@@ -472,7 +476,7 @@ impl Turn {
     }
 
     /// Publish the lineage's current local files as the fleet's next version.
-    async fn publish(&self, node: &str, store: &Store, name: &CertName) -> Result<u64, Error> {
+    async fn publish(&self, node: &NodeId, store: &Store, name: &CertName) -> Result<u64, Error> {
         let paths = store.live_paths(name);
         let read = |p: &std::path::Path| {
             let cannot = |e: String| {
@@ -492,7 +496,7 @@ impl Turn {
             fullchain_pem: read(&paths.fullchain)?,
             privkey_pem: read(&paths.privkey)?,
             renewal: store.read_renewal(name)?.unwrap_or_default(),
-            node: node.to_string(),
+            node: node.clone(),
         };
         let version = self.shared.publish(&self.lease, &bundle).await?;
         let mut versions = installed(store);
@@ -620,7 +624,7 @@ mod tests {
             fullchain_pem: cert,
             privkey_pem: key.serialize_pem(),
             renewal: String::new(),
-            node: "a".into(),
+            node: NodeId::new("a").unwrap(),
         };
         let _ = chain;
         (bundle, other)

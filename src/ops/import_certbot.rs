@@ -20,8 +20,8 @@ use crate::config::{
 };
 use crate::error::{Error, InputError, StoreError};
 use crate::store::inspect;
-use crate::store::{self, AccountRef, IssuedFiles, Store};
-use crate::types::{CertName, ChallengeKind, Curve, DomainName, KeyType, ServerUrl};
+use crate::store::{AccountRef, IssuedFiles, Store};
+use crate::types::{AccountId, CertName, ChallengeKind, Curve, DomainName, KeyType, ServerUrl};
 
 use crate::ops::deploy::hooks::check_hooks;
 use crate::ops::deploy::nginx_txn::{tls_snippets, CERTBOT_TLS_SNIPPETS};
@@ -138,7 +138,9 @@ pub(crate) fn copy_tls_snippets(
         if !dry_run {
             let fail = |e: std::io::Error| format!("copying {}: {e}", theirs.display());
             // Both are a few kilobytes; nginx includes them as root, so they must be root's.
-            let bytes = certbot::read_certbot_file(&theirs)?.into_bytes();
+            let bytes = certbot::read_certbot_file(&theirs)
+                .map_err(|e| e.to_string())?
+                .into_bytes();
             if let Some(dir) = ours.parent() {
                 std::fs::create_dir_all(dir).map_err(fail)?;
             }
@@ -180,10 +182,10 @@ fn plan_lineage(certbot_dir: &Path, path: &Path, ca_bundle: Option<&Path>) -> Re
     let name: CertName = stem
         .parse()
         .map_err(|e| format!("{e} (certwright cannot use this lineage name)"))?;
-    let text = certbot::read_certbot_file(path)?;
-    let conf = RenewalConf::parse(&text)?;
+    let text = certbot::read_certbot_file(path).map_err(|e| e.to_string())?;
+    let conf = RenewalConf::parse(&text).map_err(|e| e.to_string())?;
     let mut dropped = Vec::new();
-    let pems = certbot::read_lineage_pems(certbot_dir, stem, &conf)?;
+    let pems = certbot::read_lineage_pems(certbot_dir, stem, &conf).map_err(|e| e.to_string())?;
     let info = check_files(&pems)?;
     let (domains, ip_addresses) = names(&info)?;
     let server: ServerUrl = conf
@@ -330,8 +332,14 @@ fn authenticator_and_installer(
             ctl: nginx_ctl,
             http_01_port,
             https_port: https_port(conf)?,
-            redirect: conf.param_bool("redirect")?.unwrap_or(false),
-            hsts: conf.param_bool("hsts")?.unwrap_or(false),
+            redirect: conf
+                .param_bool("redirect")
+                .map_err(|e| e.to_string())?
+                .unwrap_or(false),
+            hsts: conf
+                .param_bool("hsts")
+                .map_err(|e| e.to_string())?
+                .unwrap_or(false),
             path_map: Default::default(),
         }),
         Some(other) => {
@@ -346,11 +354,17 @@ fn authenticator_and_installer(
 
 fn issuance(conf: &RenewalConf, ip_addresses: Vec<IpAddr>) -> Result<IssuanceSettings, String> {
     Ok(IssuanceSettings {
-        reuse_key: conf.param_bool("reuse_key")?.unwrap_or(false),
+        reuse_key: conf
+            .param_bool("reuse_key")
+            .map_err(|e| e.to_string())?
+            .unwrap_or(false),
         preferred_chain: conf.param("preferred_chain").map(str::to_string),
         preferred_profile: conf.param("preferred_profile").map(str::to_string),
         required_profile: conf.param("required_profile").map(str::to_string),
-        allow_subset_of_names: conf.param_bool("allow_subset_of_names")?.unwrap_or(false),
+        allow_subset_of_names: conf
+            .param_bool("allow_subset_of_names")
+            .map_err(|e| e.to_string())?
+            .unwrap_or(false),
         ip_addresses,
         issuance_timeout: match conf.param("issuance_timeout") {
             Some(v) => Some(
@@ -564,7 +578,11 @@ fn account_plan(certbot_dir: &Path, conf: &RenewalConf, server: &ServerUrl) -> A
     };
     let account = match certbot::read_account(certbot_dir, server.as_str(), id) {
         Ok(a) => a,
-        Err(e) => return AccountPlan::New { reason: e },
+        Err(e) => {
+            return AccountPlan::New {
+                reason: e.to_string(),
+            }
+        }
     };
     match account.key {
         AccountKey::EcP256 { pkcs8 } | AccountKey::Rsa { pkcs8 } => {
@@ -576,7 +594,7 @@ fn account_plan(certbot_dir: &Path, conf: &RenewalConf, server: &ServerUrl) -> A
                 "imported_from": account.dir.display().to_string(),
             });
             AccountPlan::CarryOver {
-                id: store::account_id_from_url(&account.url),
+                id: AccountId::from_url(&account.url).to_string(),
                 credentials: certbot::credentials_json(&account.url, &pkcs8, server.as_str()),
                 meta: meta.to_string(),
             }

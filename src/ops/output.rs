@@ -145,10 +145,9 @@ pub(crate) fn date(t: OffsetDateTime) -> String {
 /// An irreversible command run without -n must be able to ask: checked before any I/O.
 pub(crate) fn require_confirmation_possible(interactive: bool, command: &str) -> Result<(), Error> {
     if interactive && !std::io::stdin().is_terminal() {
-        return Err(InputError::Other(format!(
-            "{command} asks for confirmation, but stdin is not a terminal: pass -n \
-             (--non-interactive) to go ahead without asking"
-        ))
+        return Err(InputError::NoTerminal {
+            command: Some(command.to_string()),
+        }
         .into());
     }
     Ok(())
@@ -159,9 +158,7 @@ pub(crate) fn confirm(interactive: bool, question: &str) -> Result<bool, Error> 
     if !interactive {
         return Ok(true);
     }
-    ask_yes_no(question).ok_or_else(|| {
-        InputError::Other("cannot ask for confirmation: stdin is not a terminal".into()).into()
-    })
+    ask_yes_no(question).ok_or_else(|| InputError::NoTerminal { command: None }.into())
 }
 
 /// Ask on the terminal; None when there is no terminal to ask on.

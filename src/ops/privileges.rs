@@ -102,15 +102,15 @@ pub(crate) fn bind_then_drop(settings: &Settings, ports: &[ListenAt]) -> Result<
     let Some(name) = settings.user.as_deref() else {
         return Ok(prebound);
     };
-    let user =
-        lookup(name)?.ok_or_else(|| InputError::Other(format!("--user {name}: no such user")))?;
+    let user = lookup(name)?.ok_or_else(|| InputError::NoSuchUser { name: name.into() })?;
     if !rustix::process::geteuid().is_root() {
         if rustix::process::geteuid().as_raw() == user.uid {
             return Ok(prebound);
         }
-        return Err(InputError::Other(format!(
-            "--user {name} needs certwright to start as root (it binds the ports, then switches)"
-        ))
+        return Err(InputError::Needs {
+            what: format!("--user {name}"),
+            needs: "certwright to start as root (it binds the ports, then switches)".into(),
+        }
         .into());
     }
     for dir in [&settings.config_dir, &settings.work_dir, &settings.logs_dir] {

@@ -24,7 +24,7 @@ use crate::crash::crash_point;
 use crate::error::StoreError;
 use crate::fsutil;
 use crate::safe::file::Policy;
-use crate::types::CertName;
+use crate::types::{AccountId, CertName};
 
 /// The four files of one certificate version.
 pub(crate) struct IssuedFiles {
@@ -632,7 +632,7 @@ impl Store {
     /// The account's directory (for messages).
     pub(crate) fn account_dir(&self, account: &AccountRef) -> PathBuf {
         self.account_server_dir(&account.server_dir)
-            .join(&account.id)
+            .join(account.id.as_str())
     }
 
     /// Remove an account's directory (credentials and metadata).
@@ -769,7 +769,7 @@ fn read_text(path: &Path, policy: Policy) -> Result<Option<String>, StoreError> 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AccountRef {
     server_dir: String,
-    id: String,
+    id: AccountId,
 }
 
 impl AccountRef {
@@ -777,34 +777,22 @@ impl AccountRef {
         let plain_dir = !server_dir.is_empty()
             && !server_dir.starts_with('.')
             && !server_dir.contains(['/', '\0']);
-        if !plain_dir || !shared::is_account_id(id) {
-            return Err(StoreError::Other(format!(
+        let refused = || {
+            StoreError::Other(format!(
                 "account {server_dir:?}/{id:?} is not a plain name; refused"
-            )));
+            ))
+        };
+        if !plain_dir {
+            return Err(refused());
         }
         Ok(AccountRef {
             server_dir: server_dir.to_string(),
-            id: id.to_string(),
+            id: AccountId::new(id).map_err(|_| refused())?,
         })
     }
 
-    pub(crate) fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &AccountId {
         &self.id
-    }
-}
-
-/// A directory name for an account, from its URL's last path segment.
-pub(crate) fn account_id_from_url(url: &str) -> String {
-    let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    let clean: String = last
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .take(64)
-        .collect();
-    if clean.is_empty() {
-        "account".into()
-    } else {
-        clean
     }
 }
 
@@ -963,7 +951,7 @@ mod tests {
 
     #[test]
     fn account_ids() {
-        assert_eq!(account_id_from_url("https://x/my-account/7a3f"), "7a3f");
-        assert_eq!(account_id_from_url("https://x/acct/../"), "account");
+        assert_eq!(AccountId::from_url("https://x/my-account/7a3f"), "7a3f");
+        assert_eq!(AccountId::from_url("https://x/acct/../"), "account");
     }
 }

@@ -83,6 +83,22 @@ fn an_order_kept_processing_is_polled_until_issued_and_the_timeout_is_saved() {
         Some(&serde_json::json!(120)),
         "{saved}"
     );
+    // certbot's `renew --issuance-timeout` is a per-run override, saved when it renews.
+    let renewed = rig
+        .env
+        .renew(&["--force-renewal", "--issuance-timeout", "300"]);
+    renewed.assert_success();
+    assert!(
+        renewed.stderr.contains("is still processing after"),
+        "{renewed}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&read_lossy(&rig.env.renewal_conf(name))).expect("renewal JSON");
+    assert_eq!(
+        find_key(&saved, "issuance_timeout"),
+        Some(&serde_json::json!(300)),
+        "{saved}"
+    );
 }
 
 #[test]
@@ -163,7 +179,7 @@ fn a_renewal_the_first_ca_fails_is_issued_by_the_fallback_ca() {
     assert!(saved.contains(&second.directory_url()), "{saved}");
     drop(first);
 
-    crate::renew::make_due(&env, name);
+    crate::support::certs::make_due(&env.live(name));
     let out = env.renew(&["--json"]);
     out.assert_success();
     let json = out.json();

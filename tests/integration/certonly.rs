@@ -11,33 +11,17 @@ use time::OffsetDateTime;
 use crate::support::certs::{assert_mode, KeyKind, Lineage};
 use crate::support::cli::Output;
 use crate::support::proxy::GatedProxy;
+use crate::support::rig::Rig;
 use crate::support::{files_below, free_port, mode, Env, Nginx, Pebble, PebbleOpts, Snapshot};
 
-/// A Pebble whose HTTP-01 probes go to the port certwright's standalone responder will use.
-struct Rig {
-    pebble: Pebble,
-    env: Env,
-}
-
+/// `certonly --json` helpers on the shared rig.
 impl Rig {
-    fn new() -> Rig {
-        Rig::with(PebbleOpts::default())
-    }
-
-    fn with(opts: PebbleOpts) -> Rig {
-        let port = free_port();
-        Rig {
-            pebble: Pebble::start(opts.http_port(port)),
-            env: Env::new(),
-        }
-    }
-
     fn port(&self) -> u16 {
         self.pebble.http_port()
     }
 
     /// `certonly --standalone` on Pebble's HTTP-01 port for `names`, with `--json`.
-    fn certonly(&self, names: &[&str], extra: &[&str]) -> Output {
+    fn certonly_json(&self, names: &[&str], extra: &[&str]) -> Output {
         self.certonly_with(&self.env.flags(&self.pebble), names, extra)
     }
 
@@ -145,7 +129,7 @@ fn domain_args(names: &[&str]) -> Vec<String> {
 #[test]
 fn standalone_single_name() {
     let rig = Rig::new();
-    let out = rig.certonly(&["single.example.com"], &[]);
+    let out = rig.certonly_json(&["single.example.com"], &[]);
     out.assert_success();
     rig.assert_issued(
         &out,
@@ -194,7 +178,7 @@ fn standalone_five_name_san_with_comma_and_repeated_flags() {
 #[test]
 fn rsa_2048_key() {
     let rig = Rig::new();
-    let out = rig.certonly(
+    let out = rig.certonly_json(
         &["rsa.example.com"],
         &["--key-type", "rsa", "--rsa-key-size", "2048"],
     );
@@ -208,7 +192,7 @@ fn rsa_2048_key() {
 #[test]
 fn ecdsa_secp384r1_key() {
     let rig = Rig::new();
-    let out = rig.certonly(
+    let out = rig.certonly_json(
         &["p384.example.com"],
         &["--key-type", "ecdsa", "--elliptic-curve", "secp384r1"],
     );
@@ -276,12 +260,12 @@ fn webroot_served_by_real_nginx() {
 #[test]
 fn certificates_lists_lineages_as_text_and_json() {
     let rig = Rig::new();
-    rig.certonly(
+    rig.certonly_json(
         &["one.example.com", "www.one.example.com"],
         &["--key-type", "ecdsa"],
     )
     .assert_success();
-    rig.certonly(
+    rig.certonly_json(
         &["two.example.com"],
         &["--key-type", "rsa", "--rsa-key-size", "2048"],
     )
@@ -454,7 +438,7 @@ fn days_left(not_after: OffsetDateTime) -> i64 {
 #[test]
 fn certificates_reports_a_key_that_does_not_match() {
     let rig = Rig::new();
-    rig.certonly(&["mismatch.example.com"], &[])
+    rig.certonly_json(&["mismatch.example.com"], &[])
         .assert_success();
     let privkey = rig
         .env
@@ -483,10 +467,10 @@ fn certificates_reports_a_key_that_does_not_match() {
 fn rerun_far_from_expiry_is_a_no_op() {
     let rig = Rig::new();
     let names = ["noop.example.com", "www.noop.example.com"];
-    rig.certonly(&names, &[]).assert_success();
+    rig.certonly_json(&names, &[]).assert_success();
     let before = Snapshot::of(&rig.env.config_dir());
 
-    let out = rig.certonly(&names, &[]);
+    let out = rig.certonly_json(&names, &[]);
     out.assert_success();
     let json = out.json();
     assert_eq!(json["result"], "not_due", "{out}");
@@ -499,12 +483,12 @@ fn rerun_far_from_expiry_is_a_no_op() {
 fn force_renewal_makes_version_2_and_live_follows() {
     let rig = Rig::new();
     let name = "force.example.com";
-    rig.certonly(&[name], &[]).assert_success();
+    rig.certonly_json(&[name], &[]).assert_success();
     let v1_dir = rig.env.archive(name).join("1");
     let v1 = Snapshot::of(&v1_dir);
     let v1_serial = Lineage::at(&v1_dir).leaf().serial_hex;
 
-    let out = rig.certonly(&[name], &["--force-renewal"]);
+    let out = rig.certonly_json(&[name], &["--force-renewal"]);
     out.assert_success();
     rig.assert_issued(&out, "renewed", name, &[name], 2);
     let v2_serial = Lineage::at(rig.env.live(name)).leaf().serial_hex;
@@ -516,16 +500,17 @@ fn force_renewal_makes_version_2_and_live_follows() {
 #[test]
 fn adding_a_name_needs_expand() {
     let rig = Rig::new();
-    rig.certonly(&["grow.example.com"], &[]).assert_success();
+    rig.certonly_json(&["grow.example.com"], &[])
+        .assert_success();
     let before = Snapshot::of(&rig.env.config_dir());
 
     let names = ["grow.example.com", "more.grow.example.com"];
-    let out = rig.certonly(&names, &[]);
+    let out = rig.certonly_json(&names, &[]);
     out.assert_code(2);
     assert!(out.stderr.contains("--expand"), "{out}");
     before.assert_unchanged(&Snapshot::of(&rig.env.config_dir()), "refused expansion");
 
-    let out = rig.certonly(&names, &["--expand"]);
+    let out = rig.certonly_json(&names, &["--expand"]);
     out.assert_success();
     assert_eq!(out.json()["version"], 2, "{out}");
     assert_eq!(
@@ -544,7 +529,7 @@ fn survives_thirty_percent_nonce_rejection() {
         "www.nonce.example.com",
         "api.nonce.example.com",
     ];
-    let out = rig.certonly(&names, &[]);
+    let out = rig.certonly_json(&names, &[]);
     assert_eq!(out.code, 0, "{out}\n--- pebble ---\n{}", rig.pebble.logs());
     rig.assert_issued(&out, "issued", "nonce.example.com", &names, 1);
 }
@@ -555,7 +540,7 @@ fn survives_thirty_percent_nonce_rejection() {
 fn survives_fifty_percent_nonce_rejection() {
     let rig = Rig::with(PebbleOpts::default().env("PEBBLE_WFE_NONCEREJECT", "50"));
     let names = ["half.example.com", "www.half.example.com"];
-    let out = rig.certonly(&names, &[]);
+    let out = rig.certonly_json(&names, &[]);
     assert_eq!(out.code, 0, "{out}\n--- pebble ---\n{}", rig.pebble.logs());
     rig.assert_issued(&out, "issued", "half.example.com", &names, 1);
 }

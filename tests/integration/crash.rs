@@ -401,6 +401,7 @@ fn sigkill_at_random_moments_over_50_renewals_never_breaks_live() {
         let mut run = rig
             .certonly_cli(&rig.env, &["-d", name, "--force-renewal"])
             .spawn();
+        // The scenario itself: the kill lands wherever the run got to after `delay`.
         std::thread::sleep(delay);
         let out = if run.has_exited() {
             run.wait()

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,11 +19,12 @@ use rustix::fs::inotify;
 use rustix::process::{kill_process, Pid, Signal};
 use serde_json::Value;
 
-use crate::renew::{assert_status, entry, make_due, rfc3339, version_of};
-use crate::support::certs::Lineage;
+use crate::renew::{assert_status, entry, rfc3339};
+use crate::support::certs::{make_due, Lineage};
 use crate::support::cli::{Output, Running};
 use crate::support::proxy::GatedProxy;
-use crate::support::{free_port, read_lossy, wait_for, Env, Pebble, PebbleOpts, Snapshot};
+use crate::support::rig::Rig;
+use crate::support::{free_port, read_lossy, wait_for, Env, Snapshot};
 
 /// Bound on waiting for Pebble's first probe, or for a pass to finish: far above normal.
 const ISSUANCE_LIMIT: Duration = Duration::from_secs(120);
@@ -34,21 +36,25 @@ const WAKE_LIMIT: Duration = Duration::from_secs(30);
 const RARE_SCHEDULE: &str = "0 0 1 1 *";
 const NAME: &str = "d.example.com";
 
-/// Pebble probing `pebble_port`; lineages answer on `responder_port` behind a proxy there.
-struct Rig {
-    pebble: Pebble,
-    env: Env,
-    pebble_port: u16,
+/// The shared rig, whose Pebble probes its HTTP-01 port; lineages answer on
+/// `responder_port`, behind a proxy on Pebble's port.
+struct DaemonRig {
+    rig: Rig,
     responder_port: u16,
 }
 
-impl Rig {
-    fn new() -> Rig {
-        let pebble_port = free_port();
-        Rig {
-            pebble: Pebble::start(PebbleOpts::default().http_port(pebble_port)),
-            env: Env::new(),
-            pebble_port,
+impl Deref for DaemonRig {
+    type Target = Rig;
+
+    fn deref(&self) -> &Rig {
+        &self.rig
+    }
+}
+
+impl DaemonRig {
+    fn new() -> DaemonRig {
+        DaemonRig {
+            rig: Rig::new(),
             responder_port: free_port(),
         }
     }
@@ -57,12 +63,12 @@ impl Rig {
     /// dropped relay still lets go of the port.
     fn gate(&self) -> GatedProxy {
         wait_for(Duration::from_secs(10), || {
-            GatedProxy::start(self.pebble_port, self.responder_port).ok()
+            GatedProxy::start(self.pebble.http_port(), self.responder_port).ok()
         })
         .unwrap_or_else(|| {
             panic!(
                 "cannot listen on Pebble's HTTP-01 port {}",
-                self.pebble_port
+                self.pebble.http_port()
             )
         })
     }
@@ -72,7 +78,7 @@ impl Rig {
         let relay = self.gate();
         relay.open();
         self.certonly(name).run().assert_success();
-        assert_eq!(version_of(&self.env, name), 1);
+        assert_eq!(self.env.live_version(name), 1);
     }
 
     fn certonly(&self, name: &str) -> crate::support::Cli {
@@ -85,10 +91,7 @@ impl Rig {
     }
 
     fn renew(&self) -> crate::support::Cli {
-        self.env
-            .cli()
-            .args(["renew", "--no-random-sleep-on-renew"])
-            .args(self.env.dir_flags())
+        self.env.renew_cli(&[])
     }
 
     fn daemon(&self, status: &Path) -> Running {
@@ -323,9 +326,9 @@ fn archive_versions(env: &Env, name: &str) -> Vec<u32> {
 /// then the daemon's renewal completes and it stops cleanly.
 #[test]
 fn cli_runs_are_refused_while_the_daemon_renews() {
-    let rig = Rig::new();
+    let rig = DaemonRig::new();
     rig.issue(NAME);
-    make_due(&rig.env, NAME);
+    make_due(&rig.env.live(NAME));
     let old_cert = Lineage::at(rig.env.live(NAME)).cert_pem();
     let proxy = rig.gate();
     let status = rig.status_path();
@@ -370,7 +373,7 @@ fn cli_runs_are_refused_while_the_daemon_renews() {
 
     proxy.open();
     let renewed = wait_for(ISSUANCE_LIMIT, || {
-        let done = status.exists() && version_of(&rig.env, NAME) == 2;
+        let done = status.exists() && rig.env.live_version(NAME) == 2;
         (done || daemon.has_exited()).then_some(done)
     });
     if renewed != Some(true) {
@@ -403,7 +406,7 @@ fn cli_runs_are_refused_while_the_daemon_renews() {
 /// mid-issuance; returns them once the daemon has been woken with SIGHUP and is reaching for
 /// the lock, with the status file's contents from the daemon's first pass.
 struct DaemonBehindCli {
-    rig: Rig,
+    rig: DaemonRig,
     proxy: GatedProxy,
     daemon: Running,
     cli: Running,
@@ -412,7 +415,7 @@ struct DaemonBehindCli {
 
 impl DaemonBehindCli {
     fn start() -> DaemonBehindCli {
-        let rig = Rig::new();
+        let rig = DaemonRig::new();
         rig.issue(NAME);
         let status = rig.status_path();
         let mut daemon = rig.daemon(&status);
@@ -426,7 +429,7 @@ impl DaemonBehindCli {
         let first = read_status(&status);
         assert_eq!(last_pass(&first, NAME)["result"], "not_due", "{first}");
 
-        make_due(&rig.env, NAME);
+        make_due(&rig.env.live(NAME));
         rig.pebble.forget_authorizations(&rig.env.config_dir());
         let proxy = rig.gate();
         let cli = probe_or_output(&proxy, rig.renew().spawn())
@@ -509,7 +512,7 @@ fn daemon_waits_for_a_cli_renewal_and_does_not_renew_again() {
         "the pass saw the CLI's certificate\n{pass}"
     );
     assert_eq!(archive_versions(&rig.env, NAME), [1, 2], "one new version");
-    assert_eq!(version_of(&rig.env, NAME), 2);
+    assert_eq!(rig.env.live_version(NAME), 2);
 
     let out = stop(daemon);
     for wrong in ["Renewing", "renewal pass failed", "cannot listen"] {
@@ -542,6 +545,6 @@ fn daemon_waiting_for_the_lock_stops_on_sigterm() {
     proxy.open();
     let cli = cli.wait();
     cli.assert_success();
-    assert_eq!(version_of(&rig.env, NAME), 2, "{cli}");
+    assert_eq!(rig.env.live_version(NAME), 2, "{cli}");
     assert_eq!(archive_versions(&rig.env, NAME), [1, 2]);
 }

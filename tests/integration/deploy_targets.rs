@@ -263,13 +263,7 @@ fn assert_combined(t: &Targets, live: &Path) {
 }
 
 fn renew(rig: &Rig, extra: &[&str]) -> Output {
-    rig.env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .arg("--no-random-sleep-on-renew")
-        .args(extra)
-        .run()
+    rig.env.renew(extra)
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! updates, zone discovery, CNAME following, the propagation check, the journal; and Pebble
 //! resolving names through that bind9.
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,16 +16,8 @@ use crate::support::certs::Lineage;
 use crate::support::cli::{Cli, Output};
 use crate::support::pdns::Pdns;
 use crate::support::rig::Rig;
-use crate::support::PebbleOpts;
 use crate::support::Snapshot;
-
-fn block_on<T>(future: impl Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-        .block_on(future)
-}
+use crate::support::{block_on, PebbleOpts};
 
 /// A bind9 plus an RFC 2136 writer and lookup configured from a certbot credentials file.
 struct Dns {

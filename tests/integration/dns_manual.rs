@@ -11,7 +11,7 @@ use crate::support::bind::{Bind, KEY_ALGORITHM, KEY_NAME, NSUPDATE};
 use crate::support::certs::Lineage;
 use crate::support::cli::Cli;
 use crate::support::rig::Rig;
-use crate::support::{wait_for, PebbleOpts};
+use crate::support::{children, wait_for, PebbleOpts};
 
 const JOURNAL: &str = "manual-hook-runs.json";
 
@@ -199,12 +199,13 @@ fn sigterm_while_waiting_for_propagation_runs_the_cleanup_hook_for_every_challen
     // The last value is never published: the run waits for it until stopped.
     let hooks = Hooks::new(&bind, 0, true);
     let running = manual_cli(&rig, &bind, &hooks, &["*.example.test", "example.test"]).spawn();
+    // The last auth hook ran and returned (the run has no child left): the run is past
+    // its hooks, waiting for the values to be served.
     let started = wait_for(Duration::from_secs(30), || {
-        hooks.path("log/last").exists().then_some(())
+        (hooks.path("log/last").exists() && children(running.pid()).is_empty()).then_some(())
     });
     assert!(started.is_some(), "{:?}", running.wait_or_kill());
     assert_eq!(bind.txt("_acme-challenge.example.test").len(), 1);
-    std::thread::sleep(Duration::from_millis(300));
     let out = running.terminate();
     out.assert_code(1);
     assert!(out.stderr.contains("stopped by SIGTERM"), "{out:?}");
@@ -226,6 +227,15 @@ fn manual_input_errors_exit_2() {
     out.assert_code(2);
     assert!(out.stderr.contains("does not list http-01"), "{out:?}");
     assert!(hooks.runs("auth").is_empty());
+    // The hook log does record a run: the auth hook, run directly, shows in it.
+    let ran = std::process::Command::new(hooks.path("auth.sh"))
+        .env("CERTBOT_DOMAIN", "example.test")
+        .env("CERTBOT_VALIDATION", "direct")
+        .env("CERTBOT_REMAINING_CHALLENGES", "0")
+        .status()
+        .expect("run auth.sh");
+    assert!(ran.success());
+    assert_eq!(hooks.runs("auth").len(), 1);
 }
 
 /// A plain web server (python3's http.server) on `port` serving `dir`; killed on drop.

@@ -77,10 +77,7 @@ fn route53_with_environment_credentials_issues_a_wildcard_and_keeps_them_secret(
 
     // renew reuses it; a deploy hook's environment has no AWS secret.
     let env_file = home.path().join("hook.env");
-    let renewed = with_keys(rig.env.cli())
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["--no-random-sleep-on-renew", "--force-renewal"])
+    let renewed = with_keys(rig.env.renew_cli(&["--force-renewal"]))
         .arg("--deploy-hook")
         .arg(format!("env > {}", env_file.display()))
         .env("AWS_ENDPOINT_URL_ROUTE_53", moto.url())

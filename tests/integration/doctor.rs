@@ -558,10 +558,7 @@ fn renew_dry_run_says_it_renews_nothing_and_whether_anything_will() {
     let root = tempfile::tempdir().expect("system root");
     let dry_run = |root: &Path| {
         rig.env
-            .cli()
-            .arg("renew")
-            .args(rig.env.dir_flags())
-            .args(["--no-random-sleep-on-renew", "--dry-run"])
+            .renew_cli(&["--dry-run"])
             .env("CERTWRIGHT_SYSTEM_ROOT", root)
             .run()
     };
@@ -714,14 +711,7 @@ fn a_failed_renewal_alert_carries_the_findings() {
     pebble.forget_authorizations(&env.config_dir());
     let hook = Receiver::start(Behaviour::Status(200));
     let out = env
-        .cli()
-        .arg("renew")
-        .args(env.dir_flags())
-        .args([
-            "--no-random-sleep-on-renew",
-            "--force-renewal",
-            "--notify-webhook",
-        ])
+        .renew_cli(&["--force-renewal", "--notify-webhook"])
         .arg(hook.url("/alerts"))
         .env("CERTWRIGHT_DOCTOR_RESOLVER", pebble.dns_addr().to_string())
         .run();

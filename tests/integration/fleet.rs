@@ -198,6 +198,7 @@ fn harness_gate_closes_again_for_a_later_run() {
     let gate_port = gate.port();
     let held = std::thread::spawn(move || net::http_get(gate_port, "h", "/").map(|r| r.status));
     assert!(gate.wait_for_connection(Duration::from_secs(10)));
+    // Not a readiness wait: the window in which a leaking gate would let the GET finish.
     std::thread::sleep(Duration::from_millis(200));
     assert!(
         !held.is_finished(),
@@ -237,6 +238,8 @@ fn harness_fleet_rig_routes_probes_through_gate_and_lb() {
         "no probe reached the gate"
     );
     let before = fleet.lb.hits().len();
+    // Not a readiness wait: the window in which a leaking gate would let a probe reach the
+    // LB (the check after `open` shows the LB sees probes).
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         fleet.lb.hits().len(),
@@ -322,7 +325,8 @@ fn two_nodes_renewing_at_once_make_one_version_and_one_order() {
 /// until the TTL, then another node takes over and completes the renewal.
 #[test]
 fn killed_lock_holder_is_taken_over_after_the_ttl() {
-    let fleet = Fleet::start(FleetOpts::default().nodes(2));
+    // 10 s: node-2's first run must reach the lock inside 2/3 of it even on a loaded machine.
+    let fleet = Fleet::start(FleetOpts::default().nodes(2).lock_ttl_secs(10));
     let name = "takeover.example.com";
     due_everywhere(&fleet, name);
     let lock = fleet.lock_key(name);
@@ -368,6 +372,14 @@ fn killed_lock_holder_is_taken_over_after_the_ttl() {
         fleet.report()
     );
     let mut runs = vec![first.wait()];
+    // The window above shows the lock held only if node-2 ran inside it: its first run met
+    // the dead holder's lock.
+    assert!(
+        runs[0].stderr.contains("node node-1 is renewing it"),
+        "node-2's first run did not meet the lock\n{}\n{}",
+        runs[0],
+        fleet.report()
+    );
     let done = wait_for(TAKEOVER_LIMIT, || {
         if fleet.store_version(name) == Some(2) {
             return Some(());
@@ -1102,12 +1114,18 @@ fn each_node_runs_its_own_deploy_hook_for_a_synced_version() {
     let ran = wait_for(SYNC_LIMIT, || {
         (fleet.same_live(0, 1, name) && !hook_runs(&log_2).is_empty()).then_some(())
     });
-    // Some more sync rounds, in which a hook run twice would show.
-    std::thread::sleep(Duration::from_secs(3));
+    // Some more sync rounds (the third report comes after two whole rounds and their
+    // hooks), in which a hook run twice would show.
+    let more_rounds = ran.is_some() && fleet.wait_sync_rounds(1, 3);
     let daemon = Fleet::stop_daemon(daemon);
     assert!(
         ran.is_some(),
         "node-2 did not install version 2 and run its hook within {SYNC_LIMIT:?}\n{daemon}\n{}",
+        fleet.report()
+    );
+    assert!(
+        more_rounds,
+        "node-2's daemon did not sync 3 more times within {SYNC_LIMIT:?}\n{daemon}\n{}",
         fleet.report()
     );
     daemon.assert_success();

@@ -15,7 +15,7 @@ use crate::support::net;
 use crate::support::nginx::process_alive;
 use crate::support::pebble::{EAB_HMAC_KEY, EAB_KID};
 use crate::support::proxy::GatedProxy;
-use crate::support::{Cli, Nginx, Pebble, PebbleOpts, Snapshot};
+use crate::support::{block_on, Cli, Nginx, Pebble, PebbleOpts, Snapshot};
 
 #[test]
 fn pebble_answers_directory_over_tls_and_dns_resolves() {
@@ -132,11 +132,7 @@ fn instant_acme_issues_through_nginx_webroot_and_checkers_agree() {
 
     let out = tempfile::tempdir().unwrap();
     let lineage = Lineage::at(out.path());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(issue_via_webroot(
+    block_on(issue_via_webroot(
         &pebble,
         &names,
         webroot.path(),
@@ -223,11 +219,7 @@ async fn issue_via_webroot(pebble: &Pebble, names: &[&str], webroot: &Path, out:
 #[test]
 fn eab_option_makes_pebble_require_binding() {
     let pebble = Pebble::start(PebbleOpts::default().eab(true));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let new = NewAccount {
             contact: &[],
             terms_of_service_agreed: true,
@@ -259,11 +251,7 @@ fn eab_option_makes_pebble_require_binding() {
 fn pebble_env_override_reaches_pebble() {
     // With every nonce rejected, account creation fails: proof the override was applied.
     let pebble = Pebble::start(PebbleOpts::default().env("PEBBLE_WFE_NONCEREJECT", "100"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = runtime.block_on(async {
+    let result = block_on(async {
         Account::builder_with_root(pebble.ca_bundle_path())
             .unwrap()
             .create(

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use crate::support::cli::{dead_server_url, Output};
 use crate::support::nginx::NGINX;
+use crate::support::rig::Rig;
 use crate::support::{free_port, Env, Pebble, PebbleOpts, Snapshot};
 
 const NAME: &str = "hostile.example.com";
@@ -43,36 +44,15 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 /// A store with one lineage issued by a real Pebble (kept running: renew talks to it).
-struct Base {
-    pebble: Pebble,
-    env: Env,
+fn base() -> Rig {
+    let rig = Rig::new();
+    rig.certonly(NAME, &[]).assert_success();
+    rig
 }
 
-impl Base {
-    fn new() -> Base {
-        let port = free_port();
-        let pebble = Pebble::start(PebbleOpts::default().http_port(port));
-        let env = Env::new();
-        env.cli()
-            .arg("certonly")
-            .args([
-                "--standalone",
-                "--http-01-port",
-                &port.to_string(),
-                "--http-01-address",
-                "127.0.0.1",
-                "-d",
-                NAME,
-            ])
-            .args(env.flags(&pebble))
-            .run()
-            .assert_success();
-        Base { pebble, env }
-    }
-
-    fn renewal_json(&self) -> String {
-        std::fs::read_to_string(self.env.renewal_conf(NAME)).expect("read the renewal config")
-    }
+/// The base lineage's renewal config.
+fn renewal_json(base: &Rig) -> String {
+    std::fs::read_to_string(base.env.renewal_conf(NAME)).expect("read the renewal config")
 }
 
 /// `cp -a` of the base store into a fresh env.
@@ -436,8 +416,8 @@ fn cli_cases() -> Vec<Case> {
     ]
 }
 
-fn renewal_cases(base: &Base) -> Vec<Case> {
-    let good = base.renewal_json();
+fn renewal_cases(base: &Rig) -> Vec<Case> {
+    let good = renewal_json(base);
     assert!(
         good.contains(&format!("\"cert_name\": \"{NAME}\"")),
         "unexpected renewal config layout:\n{good}"
@@ -684,7 +664,7 @@ fn ca_cases(bad_ca: &Pebble, good: &Pebble) -> Vec<Case> {
 }
 
 /// Runs one case; `Err` says how it went wrong.
-fn check(base: &Base, case: &Case) -> Result<(), String> {
+fn check(base: &Rig, case: &Case) -> Result<(), String> {
     let env = Env::new();
     let scratch = tempfile::tempdir().unwrap();
     let (ctl, ctl_log) = recorder(scratch.path());
@@ -759,11 +739,8 @@ fn check(base: &Base, case: &Case) -> Result<(), String> {
             problems.push(format!("{label} dir changed: {diff:?}"));
         }
     }
-    if args.iter().any(|a| a == "evil.com; include /etc/passwd") && ctl_log.exists() {
-        problems.push(format!(
-            "nginx was run: {}",
-            std::fs::read_to_string(&ctl_log).unwrap_or_default()
-        ));
+    if args.iter().any(|a| a == "evil.com; include /etc/passwd") {
+        problems.extend(nginx_run_problems(&ctl, &ctl_log));
     }
     if problems.is_empty() {
         Ok(())
@@ -777,6 +754,23 @@ fn check(base: &Base, case: &Case) -> Result<(), String> {
     }
 }
 
+/// Why the recorder shows nginx was run, or cannot show it: it must not have logged a
+/// call, and must log one when run directly (so that the first check can fail).
+fn nginx_run_problems(ctl: &Path, ctl_log: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    if ctl_log.exists() {
+        problems.push(format!(
+            "nginx was run: {}",
+            std::fs::read_to_string(ctl_log).unwrap_or_default()
+        ));
+    }
+    let direct = Command::new(ctl).arg("-v").output();
+    if !direct.is_ok_and(|o| o.status.success()) || !ctl_log.exists() {
+        problems.push("the nginx recorder logs nothing when run".into());
+    }
+    problems
+}
+
 fn short(out: &Output) -> String {
     let mut s = out.to_string();
     if s.len() > 3000 {
@@ -788,7 +782,7 @@ fn short(out: &Output) -> String {
 
 #[test]
 fn hostile_input_is_refused_cleanly() {
-    let base = Base::new();
+    let base = base();
     let bad_ca = Pebble::start(
         PebbleOpts::default()
             .http_port(free_port())

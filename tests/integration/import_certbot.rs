@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::support::bind::Bind;
 use crate::support::certs::{assert_mode, Lineage};
 use crate::support::cli::Output;
-use crate::support::{files_below, free_port, Env, Pebble, PebbleOpts, Snapshot};
+use crate::support::rig::Rig;
+use crate::support::{files_below, PebbleOpts, Snapshot};
 
 /// The certbot executable, installing it first if this machine has none yet. The script
 /// takes a file lock, so parallel test binaries do not race; this process runs it once.
@@ -23,21 +24,9 @@ fn certbot_bin() -> PathBuf {
     .clone()
 }
 
-/// A Pebble, a certwright env and a certbot tree (`<env>/certbot/{config,work,logs}`).
-struct Rig {
-    pebble: Pebble,
-    env: Env,
-}
-
+/// certbot helpers on the shared rig: a certbot tree beside the certwright env
+/// (`<env>/certbot/{config,work,logs}`).
 impl Rig {
-    fn new() -> Rig {
-        let port = free_port();
-        Rig {
-            pebble: Pebble::start(PebbleOpts::default().http_port(port)),
-            env: Env::new(),
-        }
-    }
-
     fn certbot_dir(&self) -> PathBuf {
         self.env.root().join("certbot/config")
     }
@@ -56,14 +45,7 @@ impl Rig {
 
     /// A Pebble that reads DNS from `bind` (for certbot's dns-rfc2136 plugin).
     fn with_dns(bind: &Bind) -> Rig {
-        Rig {
-            pebble: Pebble::start(
-                PebbleOpts::default()
-                    .http_port(free_port())
-                    .dns_server(bind.addr()),
-            ),
-            env: Env::new(),
-        }
+        Rig::with(PebbleOpts::default().dns_server(bind.addr()))
     }
 
     /// `certbot certonly --standalone` for `names` on Pebble's HTTP-01 port.
@@ -120,12 +102,7 @@ impl Rig {
     }
 
     fn renew(&self) -> Output {
-        self.env
-            .cli()
-            .arg("renew")
-            .args(self.env.dir_flags())
-            .args(["--force-renewal", "--no-random-sleep-on-renew"])
-            .run()
+        self.env.renew(&["--force-renewal"])
     }
 
     fn renewal_json(&self, name: &str) -> Value {

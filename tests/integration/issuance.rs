@@ -73,13 +73,7 @@ fn reuse_key_survives_force_renewal_and_renew_and_new_key_replaces_it() {
     // `renew` reads reuse_key from the renewal config. Pebble's certificates last 5 years
     // and renew caps renew_before_expiry at half the lifetime, so a config edit cannot make
     // this one due: --force-renewal does.
-    let out = rig
-        .env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["-n", "--no-random-sleep-on-renew", "--force-renewal"])
-        .run();
+    let out = rig.env.renew(&["-n", "--force-renewal"]);
     out.assert_success();
     assert!(
         rig.env.archive(name).join("3").is_dir(),

@@ -9,11 +9,12 @@ use std::time::Duration;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 
+use crate::nginx_served::served_after_reload;
 use crate::support::bind::Bind;
 use crate::support::cli::Output;
 use crate::support::docker::Container;
 use crate::support::nginx::NGINX;
-use crate::support::{free_port, net, Env, Nginx, Pebble, PebbleOpts, Snapshot};
+use crate::support::{free_port, net, wait_for, Env, Nginx, Pebble, PebbleOpts, Snapshot};
 
 const MARKER: &str = "# managed by certwright";
 
@@ -146,15 +147,13 @@ impl Rig {
             "nginx serves another certificate than live/{name}/cert.pem"
         );
         // Old workers drain after a reload: poll until port 80 answers from the new config.
-        let mut rsp =
-            net::http_get(self.nginx.port(0), name, "/some/path?q=1").expect("GET port 80");
-        for _ in 0..50 {
-            if rsp.status == 301 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-            rsp = net::http_get(self.nginx.port(0), name, "/some/path?q=1").expect("GET port 80");
-        }
+        let get =
+            || net::http_get(self.nginx.port(0), name, "/some/path?q=1").expect("GET port 80");
+        let rsp = wait_for(Duration::from_secs(5), || {
+            let rsp = get();
+            (rsp.status == 301).then_some(rsp)
+        })
+        .unwrap_or_else(get);
         assert_eq!(
             rsp.status,
             301,
@@ -205,14 +204,10 @@ pub(crate) fn assert_only_marked_lines_added(before: &str, after: &str) {
 /// reloads asynchronously, so the first attempts may still see the old workers.
 pub(crate) fn wait_for_leaf(sni: &str, port: u16, root_pem: &str) -> Vec<u8> {
     let mut last = String::new();
-    for _ in 0..50 {
-        match served_leaf(sni, port, root_pem) {
-            Ok(der) => return der,
-            Err(e) => last = e,
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("no TLS handshake with {sni} on port {port}: {last}");
+    let served = wait_for(Duration::from_secs(5), || {
+        served_leaf(sni, port, root_pem).map_err(|e| last = e).ok()
+    });
+    served.unwrap_or_else(|| panic!("no TLS handshake with {sni} on port {port}: {last}"))
 }
 
 pub(crate) fn served_leaf(sni: &str, port: u16, root_pem: &str) -> Result<Vec<u8>, String> {
@@ -326,7 +321,7 @@ fn run_nginx_with_sites_enabled_symlinks_and_catch_all() {
         )
         .unwrap();
     }
-    reload(&rig.nginx);
+    rig.nginx.reload();
     let before_two = std::fs::read_to_string(root.join("sites-available/two")).unwrap();
     let before_default = rig.site();
     let original = std::fs::read_to_string(root.join("sites-available/one")).unwrap();
@@ -608,22 +603,6 @@ fn rollback_leaves_a_file_edited_after_install_alone() {
     assert_eq!(rig.site(), site, "the user's edit must survive");
 }
 
-pub(crate) fn reload(nginx: &Nginx) {
-    let out = std::process::Command::new(NGINX)
-        .arg("-s")
-        .arg("reload")
-        .arg("-c")
-        .arg(nginx.conf_path())
-        .output()
-        .expect("reload nginx");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::thread::sleep(Duration::from_millis(300));
-}
-
 #[test]
 fn renew_dry_run_through_nginx_changes_nothing() {
     let name = "dry.example.com";
@@ -674,14 +653,7 @@ fn renew_of_an_installed_lineage_reloads_nginx_with_the_new_certificate() {
         .to_vec();
     assert_ne!(live_der, first, "renewal made a new certificate");
     // nginx was reloaded: it now presents the renewed leaf (old workers drain first).
-    let mut served = Vec::new();
-    for _ in 0..50 {
-        served = wait_for_leaf(name, rig.https_port, &rig.pebble.root_pem());
-        if served == live_der {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let served = served_after_reload(&rig, name, &live_der);
     assert_eq!(
         served, live_der,
         "nginx still serves the old certificate after renew"

@@ -111,7 +111,7 @@ fn the_rhel_and_amazon_linux_nginx_conf_works_in_one_step() {
     let rig = Rig::new("server {\n    listen @PORT0@;\n    server_name placeholder.invalid;\n}\n");
     let conf = rhel_conf(&rig);
     std::fs::write(rig.nginx.conf_path(), &conf).unwrap();
-    crate::nginx::reload(&rig.nginx);
+    rig.nginx.reload();
     let name = "rhel.example.com";
     rig.run(&[name], &[]).assert_success();
     rig.assert_config_test_passes();

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::nginx::reload;
 use crate::nginx_listen::issue;
 use crate::support::nginx::NGINX;
 use crate::support::{Env, Nginx};
@@ -113,7 +112,7 @@ fn an_imported_lineage_is_verified_where_nginx_serves_it_and_install_frees_it_fr
 
     // certbot renews on its own: nginx now serves a certificate certwright does not have.
     write_lineage_files(&live);
-    reload(&nginx);
+    nginx.reload();
     let stale = verify(&env);
     stale.assert_code(1);
     assert!(stale.stdout.contains("MISMATCH"), "{stale}");

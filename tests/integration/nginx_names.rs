@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::nginx::{reload, wait_for_leaf, Rig};
+use crate::nginx::{wait_for_leaf, Rig};
 use crate::nginx_served::live_leaf;
 use crate::support::nginx::NGINX;
 use crate::support::{free_port, net, Env, Nginx, Pebble, PebbleOpts};
@@ -57,7 +57,7 @@ fn verify_probes_every_name_an_installed_block_serves() {
         "server_name one.example.com two.example.com;",
     );
     std::fs::write(rig.nginx.site_path(), site).unwrap();
-    reload(&rig.nginx);
+    rig.nginx.reload();
     let out = rig.env.cli().arg("verify").args(rig.env.dir_flags()).run();
     out.assert_code(1);
     assert!(

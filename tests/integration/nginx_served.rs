@@ -3,11 +3,13 @@
 //! nginx does not serve exits 1 even with no alert target, as `plan` and `certificates` show.
 
 use std::path::Path;
+use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
-use crate::nginx::{reload, wait_for_leaf, Rig};
+use crate::nginx::{wait_for_leaf, Rig};
+use crate::support::wait_for;
 
 /// The live leaf of `name` (DER).
 pub(crate) fn live_leaf(rig: &Rig, name: &str) -> Vec<u8> {
@@ -22,15 +24,12 @@ pub(crate) fn live_leaf(rig: &Rig, name: &str) -> Vec<u8> {
 
 /// What nginx presents for `sni` on the rig's https port, once the old workers are gone.
 pub(crate) fn served_after_reload(rig: &Rig, sni: &str, want: &[u8]) -> Vec<u8> {
-    let mut served = Vec::new();
-    for _ in 0..50 {
-        served = wait_for_leaf(sni, rig.https_port, &rig.pebble.root_pem());
-        if served == want {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    served
+    let served = || wait_for_leaf(sni, rig.https_port, &rig.pebble.root_pem());
+    wait_for(Duration::from_secs(5), || {
+        let now = served();
+        (now == want).then_some(now)
+    })
+    .unwrap_or_else(served)
 }
 
 #[test]
@@ -76,7 +75,7 @@ fn a_renewal_nginx_does_not_serve_exits_1_without_alert_targets_and_plan_shows_i
         c = copy.display()
     );
     write_site(root, "000-dup", &dup);
-    reload(&rig.nginx);
+    rig.nginx.reload();
 
     let out = rig.env.renew(&["--force-renewal"]);
     out.assert_code(1);

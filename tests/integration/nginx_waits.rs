@@ -91,7 +91,7 @@ fn a_catch_all_on_one_address_only_is_probed_there() {
     ));
     let site = only_there.replace("@PORT0@", &nginx.port(0).to_string());
     std::fs::write(nginx.site_path(), site).unwrap();
-    crate::nginx::reload(&nginx);
+    nginx.reload();
     let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
     let rig = Rig {
         nginx,

@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::support::cli::Output;
-use crate::support::Env;
+use crate::support::{run_directly, Env};
 
 /// An executable script at `dir/name` that records it ran in `dir/../ran-<name>`.
 fn hook_script(dir: &Path, name: &str, mode: u32) -> PathBuf {
@@ -24,16 +24,7 @@ fn dir_with_mode(env: &Env, name: &str, mode: u32) -> PathBuf {
 }
 
 fn renew_with(env: &Env, flag: &str, hook: &str, path_env: Option<&Path>) -> Output {
-    let mut cli = env
-        .cli()
-        .args([
-            "renew",
-            "--force-renewal",
-            "--no-random-sleep-on-renew",
-            "-n",
-        ])
-        .args([flag, hook])
-        .args(env.dir_flags());
+    let mut cli = env.renew_cli(&["--force-renewal", "-n"]).args([flag, hook]);
     if let Some(dir) = path_env {
         cli = cli.env("PATH", format!("{}:/usr/bin:/bin", dir.display()));
     }
@@ -87,6 +78,11 @@ fn hooks_anyone_could_replace_are_refused_before_anything_runs() {
 
     // The same hook from a directory only root can write is accepted.
     renew_with(&env, "--pre-hook", &safe.display().to_string(), None).assert_success();
+    // The markers checked above do show a run: each refused script, run directly, leaves one.
+    run_directly(&in_open_dir);
+    run_directly(&writable);
+    assert!(env.root().join("ran-in-open-dir").exists());
+    assert!(env.root().join("ran-writable").exists());
 }
 
 /// A system user for `--user` tests, created when missing (CI runs as root). Returns its uid.
@@ -256,7 +252,11 @@ fn hooks_owned_by_another_user_or_run_through_an_interpreter_are_checked() {
         .status()
         .expect("run setpriv");
     assert!(written.success(), "nobody could not write the script");
-    let group_writable = hook_script(shared.path(), "gw.sh", 0o775);
+    // In a subdirectory, so that its marker is `shared/ran-gw.sh`, the one checked below.
+    let gw_dir = shared.path().join("gw");
+    std::fs::create_dir(&gw_dir).unwrap();
+    std::fs::set_permissions(&gw_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let group_writable = hook_script(&gw_dir, "gw.sh", 0o775);
     let s = script.display();
     let cases = [
         (s.to_string(), "uid 65534"),
@@ -279,4 +279,8 @@ fn hooks_owned_by_another_user_or_run_through_an_interpreter_are_checked() {
         !shared.path().join("ran-gw.sh").exists(),
         "a refused hook ran"
     );
+    // The markers do show a run: each script, run directly, leaves its own.
+    run_directly(&script);
+    run_directly(&group_writable);
+    assert!(marker.exists() && shared.path().join("ran-gw.sh").exists());
 }

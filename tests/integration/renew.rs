@@ -16,102 +16,42 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::support::certs::{age_lineage, Lineage};
+use crate::support::certs::{age_lineage, make_due, Lineage};
 use crate::support::cli::{Output, Running};
-use crate::support::{free_port, read_lossy, wait_for, Env, Pebble, PebbleOpts, Snapshot};
+use crate::support::rig::Rig;
+use crate::support::{read_lossy, wait_for, Env, Snapshot};
 
 /// Bound on waiting for a background daemon to renew: far above a normal pass.
 const DAEMON_RENEW_LIMIT: Duration = Duration::from_secs(120);
 /// Bound on a daemon's exit after SIGTERM/SIGINT ("promptly").
 const DAEMON_STOP_LIMIT: Duration = Duration::from_secs(10);
 
-/// A Pebble whose HTTP-01 probes go to the port the standalone responder uses, and one
-/// certwright tree.
-struct Rig {
-    pebble: Pebble,
-    env: Env,
-}
-
+/// Renewal helpers on the shared rig.
 impl Rig {
-    fn new() -> Rig {
-        Rig {
-            pebble: Pebble::start(PebbleOpts::default().http_port(free_port())),
-            env: Env::new(),
-        }
-    }
-
     /// `certonly --standalone` for `names` as lineage `name`; must succeed.
-    fn issue(&self, name: &str, names: &[&str]) {
-        let port = self.pebble.http_port().to_string();
-        let mut cli = self
-            .env
-            .cli()
-            .args(["certonly", "--standalone", "--http-01-port", &port])
-            .args(["--http-01-address", "127.0.0.1", "--cert-name", name])
-            .args(self.env.flags(&self.pebble));
+    fn issue_lineage(&self, name: &str, names: &[&str]) {
+        let mut cli = self.certonly_cli(&self.env, &["--cert-name", name]);
         for n in names {
             cli = cli.args(["-d", n]);
         }
         cli.run().assert_success();
-        assert_eq!(self.version(name), 1);
+        assert_eq!(self.env.live_version(name), 1);
     }
 
-    /// `renew --no-random-sleep-on-renew` with the env's directories and `extra`.
-    fn renew(&self, extra: &[&str]) -> Output {
-        self.env
-            .cli()
-            .arg("renew")
-            .args(self.env.dir_flags())
-            .arg("--no-random-sleep-on-renew")
-            .args(extra)
-            .run()
-    }
-
-    /// The version `live/<name>` points at.
-    fn version(&self, name: &str) -> u32 {
-        version_of(&self.env, name)
-    }
-
-    /// See [`age`].
+    /// Makes lineage `name` look as if its certificate were issued `lifetime_days -
+    /// days_left` days ago and expired in `days_left` days (see the module comment).
     fn age(&self, name: &str, lifetime_days: i64, days_left: i64) {
-        age(&self.env, name, lifetime_days, days_left);
+        age_lineage(&self.env.live(name), lifetime_days, days_left);
     }
 
     /// See [`make_due`].
     fn make_due(&self, name: &str) {
-        make_due(&self.env, name);
+        make_due(&self.env.live(name));
     }
 
     fn status_path(&self) -> PathBuf {
         self.env.work_dir().join("status.json")
     }
-}
-
-/// Makes lineage `name` look as if its certificate were issued `lifetime_days -
-/// days_left` days ago and expired in `days_left` days (see the module comment).
-pub(crate) fn age(env: &Env, name: &str, lifetime_days: i64, days_left: i64) {
-    age_lineage(&env.live(name), lifetime_days, days_left);
-}
-
-/// A 90-day certificate with 10 days left: due by the 1/3-of-lifetime rule.
-pub(crate) fn make_due(env: &Env, name: &str) {
-    age(env, name, 90, 10);
-}
-
-pub(crate) fn version_of(env: &Env, name: &str) -> u32 {
-    let target = std::fs::read_link(env.live(name))
-        .unwrap_or_else(|e| panic!("live/{name} is not a symlink: {e}"));
-    assert_eq!(
-        target.parent(),
-        Some(Path::new("../archive").join(name).as_path()),
-        "live/{name} -> {}",
-        target.display()
-    );
-    target
-        .file_name()
-        .and_then(|v| v.to_str())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("live/{name} -> {}", target.display()))
 }
 
 /// Edits `renewal/<name>.json` as a user would.
@@ -204,8 +144,8 @@ fn lines(path: &Path) -> Vec<String> {
 #[test]
 fn renews_the_due_lineage_and_leaves_the_other_alone() {
     let rig = Rig::new();
-    rig.issue("due.example.com", &["due.example.com"]);
-    rig.issue("fresh.example.com", &["fresh.example.com"]);
+    rig.issue_lineage("due.example.com", &["due.example.com"]);
+    rig.issue_lineage("fresh.example.com", &["fresh.example.com"]);
     // Same age for both: 90-day certificates with 40 days left. The 1/3 rule says "in 10
     // days"; only the lineage with renew_before_expiry_days = 45 is due.
     rig.age("due.example.com", 90, 40);
@@ -214,7 +154,7 @@ fn renews_the_due_lineage_and_leaves_the_other_alone() {
     let fresh_before = lineage_snapshot(&rig.env, "fresh.example.com");
     let old_due_cert = Lineage::at(rig.env.live("due.example.com")).cert_pem();
 
-    let out = rig.renew(&[]);
+    let out = rig.env.renew(&[]);
     out.assert_success();
     assert!(
         out.stdout
@@ -227,7 +167,7 @@ fn renews_the_due_lineage_and_leaves_the_other_alone() {
         "{out}"
     );
 
-    assert_eq!(rig.version("due.example.com"), 2, "{out}");
+    assert_eq!(rig.env.live_version("due.example.com"), 2, "{out}");
     let live = Lineage::at(rig.env.live("due.example.com"));
     live.assert_valid_for(&["due.example.com"], &rig.pebble.root_pem_path());
     assert_ne!(live.cert_pem(), old_due_cert);
@@ -243,7 +183,7 @@ fn renews_the_due_lineage_and_leaves_the_other_alone() {
         old_due_cert
     );
     assert_lineage_unchanged(&rig.env, "fresh.example.com", &fresh_before);
-    assert_eq!(rig.version("fresh.example.com"), 1);
+    assert_eq!(rig.env.live_version("fresh.example.com"), 1);
 }
 
 #[test]
@@ -251,10 +191,12 @@ fn force_renewal_of_an_untouched_pebble_certificate() {
     // A certificate straight from a CA without ARI (Pebble 2.4), renewed: nothing may send
     // ARI's `replaces` to a CA that does not offer it.
     let rig = Rig::new();
-    rig.issue("f.example.com", &["f.example.com"]);
-    rig.issue("g.example.com", &["g.example.com"]);
+    rig.issue_lineage("f.example.com", &["f.example.com"]);
+    rig.issue_lineage("g.example.com", &["g.example.com"]);
     let g_before = lineage_snapshot(&rig.env, "g.example.com");
-    let out = rig.renew(&["--force-renewal", "--cert-name", "f.example.com", "--json"]);
+    let out = rig
+        .env
+        .renew(&["--force-renewal", "--cert-name", "f.example.com", "--json"]);
     out.assert_success();
     let json = out.json();
     assert_eq!(entry(&json, "f.example.com")["result"], "renewed", "{out}");
@@ -263,7 +205,7 @@ fn force_renewal_of_an_untouched_pebble_certificate() {
         Some(1),
         "{out}"
     );
-    assert_eq!(rig.version("f.example.com"), 2);
+    assert_eq!(rig.env.live_version("f.example.com"), 2);
     Lineage::at(rig.env.live("f.example.com"))
         .assert_valid_for(&["f.example.com"], &rig.pebble.root_pem_path());
     assert_lineage_unchanged(&rig.env, "g.example.com", &g_before);
@@ -274,21 +216,21 @@ fn one_failure_does_not_stop_the_others_and_backs_off() {
     let rig = Rig::new();
     let unserved = tempfile::tempdir().expect("webroot nobody serves");
     for name in ["a.example.com", "b.example.com", "c.example.com"] {
-        rig.issue(name, &[name]);
+        rig.issue_lineage(name, &[name]);
         rig.make_due(name);
     }
     break_lineage(&rig.env, "b.example.com", unserved.path());
     rig.pebble.forget_authorizations(&rig.env.config_dir());
     let b_before = lineage_snapshot(&rig.env, "b.example.com");
 
-    let out = rig.renew(&["--json"]);
+    let out = rig.env.renew(&["--json"]);
     out.assert_code(1);
     let json = out.json();
     assert_eq!(json["dry_run"], false, "{out}");
     for name in ["a.example.com", "c.example.com"] {
         assert_eq!(entry(&json, name)["result"], "renewed", "{out}");
         assert_eq!(entry(&json, name)["version"], 2, "{out}");
-        assert_eq!(rig.version(name), 2);
+        assert_eq!(rig.env.live_version(name), 2);
         Lineage::at(rig.env.live(name)).assert_valid_for(&[name], &rig.pebble.root_pem_path());
         let s = state(&rig.env, name);
         assert!(s.get("failure").is_none(), "{name}: {s}");
@@ -316,7 +258,7 @@ fn one_failure_does_not_stop_the_others_and_backs_off() {
     // At once again: b is skipped, not retried, and the run still fails (its certificate is
     // due and was not renewed); a and c are no longer due.
     let state_before = read_lossy(&rig.env.work_dir().join("state/b.example.com.json"));
-    let out = rig.renew(&["--json"]);
+    let out = rig.env.renew(&["--json"]);
     out.assert_code(1);
     let json = out.json();
     let b = entry(&json, "b.example.com");
@@ -338,7 +280,7 @@ fn one_failure_does_not_stop_the_others_and_backs_off() {
     );
     assert_lineage_unchanged(&rig.env, "b.example.com", &b_before);
 
-    let out = rig.renew(&[]);
+    let out = rig.env.renew(&[]);
     out.assert_code(1);
     assert!(
         out.stdout
@@ -355,13 +297,13 @@ fn dry_run_changes_nothing_and_skips_deploy_hooks() {
     let marks = tempfile::tempdir().expect("hook output dir");
     let deploy_log = marks.path().join("deploy.log");
     let hook = format!("echo \"$RENEWED_LINEAGE\" >> '{}'", deploy_log.display());
-    rig.issue("a.example.com", &["a.example.com"]);
-    rig.issue("b.example.com", &["b.example.com"]);
+    rig.issue_lineage("a.example.com", &["a.example.com"]);
+    rig.issue_lineage("b.example.com", &["b.example.com"]);
     let config = Snapshot::of(&rig.env.config_dir());
     let work = Snapshot::of(&rig.env.work_dir());
 
     // Not due, but a dry run tries every lineage.
-    let out = rig.renew(&["--dry-run", "--deploy-hook", &hook]);
+    let out = rig.env.renew(&["--dry-run", "--deploy-hook", &hook]);
     out.assert_success();
     for name in ["a.example.com", "b.example.com"] {
         assert!(
@@ -375,7 +317,9 @@ fn dry_run_changes_nothing_and_skips_deploy_hooks() {
     assert!(!deploy_log.exists(), "deploy hook ran in a dry run\n{out}");
 
     // With --run-deploy-hooks it runs, once per lineage, on the throwaway copy.
-    let out = rig.renew(&["--dry-run", "--run-deploy-hooks", "--deploy-hook", &hook]);
+    let out = rig
+        .env
+        .renew(&["--dry-run", "--run-deploy-hooks", "--deploy-hook", &hook]);
     out.assert_success();
     let ran = lines(&deploy_log);
     assert_eq!(ran.len(), 2, "{ran:?}\n{out}");
@@ -392,7 +336,7 @@ fn dry_run_changes_nothing_and_skips_deploy_hooks() {
     break_lineage(&rig.env, "b.example.com", unserved.path());
     rig.pebble.forget_authorizations(&rig.env.config_dir());
     let config = Snapshot::of(&rig.env.config_dir());
-    let out = rig.renew(&["--dry-run"]);
+    let out = rig.env.renew(&["--dry-run"]);
     out.assert_code(1);
     assert!(
         out.stdout.contains("(dry run) b.example.com: FAILED: "),
@@ -419,12 +363,12 @@ fn pre_and_post_hooks_run_once_deploy_hook_per_renewal() {
         "echo \"deploy|$RENEWED_LINEAGE|$RENEWED_DOMAINS\" >> {}",
         q(&log.display().to_string())
     );
-    rig.issue(
+    rig.issue_lineage(
         "one.example.com",
         &["one.example.com", "www.one.example.com"],
     );
-    rig.issue("two.example.com", &["two.example.com"]);
-    rig.issue("idle.example.com", &["idle.example.com"]);
+    rig.issue_lineage("two.example.com", &["two.example.com"]);
+    rig.issue_lineage("idle.example.com", &["idle.example.com"]);
     rig.make_due("one.example.com");
     rig.make_due("two.example.com");
     let hooks = [
@@ -436,7 +380,7 @@ fn pre_and_post_hooks_run_once_deploy_hook_per_renewal() {
         deploy.as_str(),
     ];
 
-    let out = rig.renew(&hooks);
+    let out = rig.env.renew(&hooks);
     out.assert_success();
     let ran = lines(&log);
     assert_eq!(ran.len(), 4, "{ran:?}\n{out}");
@@ -459,7 +403,7 @@ fn pre_and_post_hooks_run_once_deploy_hook_per_renewal() {
     );
 
     // Nothing due: no hook runs at all.
-    let out = rig.renew(&hooks);
+    let out = rig.env.renew(&hooks);
     out.assert_success();
     assert_eq!(lines(&log).len(), 4, "{:?}\n{out}", lines(&log));
 }
@@ -468,15 +412,15 @@ fn pre_and_post_hooks_run_once_deploy_hook_per_renewal() {
 fn plan_is_offline_and_shows_reason_authenticator_and_last_error() {
     let rig = Rig::new();
     let unserved = tempfile::tempdir().expect("webroot nobody serves");
-    rig.issue("fresh.example.com", &["fresh.example.com"]);
-    rig.issue("broken.example.com", &["broken.example.com"]);
-    rig.issue("capped.example.com", &["capped.example.com"]);
+    rig.issue_lineage("fresh.example.com", &["fresh.example.com"]);
+    rig.issue_lineage("broken.example.com", &["broken.example.com"]);
+    rig.issue_lineage("capped.example.com", &["capped.example.com"]);
     rig.make_due("broken.example.com");
     break_lineage(&rig.env, "broken.example.com", unserved.path());
     rig.pebble.forget_authorizations(&rig.env.config_dir());
     // 10 years before expiry on a 5-year certificate: capped at half the lifetime.
     set_renew_before(&rig.env, "capped.example.com", 3650);
-    rig.renew(&[]).assert_code(1);
+    rig.env.renew(&[]).assert_code(1);
     let not_after = |name: &str| Lineage::at(rig.env.live(name)).leaf().not_after();
     let fresh_not_after = not_after("fresh.example.com");
     let capped_not_after = not_after("capped.example.com");
@@ -567,7 +511,7 @@ fn plan_is_offline_and_shows_reason_authenticator_and_last_error() {
 #[test]
 fn daemon_once_renews_and_writes_status() {
     let rig = Rig::new();
-    rig.issue("d.example.com", &["d.example.com"]);
+    rig.issue_lineage("d.example.com", &["d.example.com"]);
     rig.make_due("d.example.com");
     let daemon_once = || {
         rig.env
@@ -578,13 +522,13 @@ fn daemon_once_renews_and_writes_status() {
     };
     let out = daemon_once();
     out.assert_success();
-    assert_eq!(rig.version("d.example.com"), 2, "{out}");
+    assert_eq!(rig.env.live_version("d.example.com"), 2, "{out}");
     let leaf = Lineage::at(rig.env.live("d.example.com")).leaf();
     assert_status(&rig.status_path(), "d.example.com", leaf.not_after(), &out);
 
     // A pass with a failed renewal exits 1, as `renew` does, and the status file says why.
     let unserved = tempfile::tempdir().expect("webroot nobody serves");
-    rig.issue("bad.example.com", &["bad.example.com"]);
+    rig.issue_lineage("bad.example.com", &["bad.example.com"]);
     rig.make_due("bad.example.com");
     break_lineage(&rig.env, "bad.example.com", unserved.path());
     rig.pebble.forget_authorizations(&rig.env.config_dir());
@@ -609,7 +553,7 @@ fn daemon_once_renews_and_writes_status() {
             .is_some_and(|e| e.contains("(attempt 1, at ")),
         "{status}"
     );
-    assert_eq!(rig.version("bad.example.com"), 1);
+    assert_eq!(rig.env.live_version("bad.example.com"), 1);
 }
 
 /// The status file says the last pass renewed `name` and lists its current expiry and a
@@ -648,7 +592,7 @@ pub(crate) fn assert_status(
 /// on `signal`.
 fn daemon_renews_then_stops_on(signal: rustix::process::Signal) {
     let rig = Rig::new();
-    rig.issue("bg.example.com", &["bg.example.com"]);
+    rig.issue_lineage("bg.example.com", &["bg.example.com"]);
     rig.make_due("bg.example.com");
     let status = rig.env.root().join("monitoring/status.json");
     std::fs::create_dir(rig.env.root().join("monitoring")).expect("status dir");
@@ -662,7 +606,7 @@ fn daemon_renews_then_stops_on(signal: rustix::process::Signal) {
         .spawn();
 
     let renewed = wait_for(DAEMON_RENEW_LIMIT, || {
-        let done = status.exists() && version_of(&rig.env, "bg.example.com") == 2;
+        let done = status.exists() && rig.env.live_version("bg.example.com") == 2;
         (done || daemon.has_exited()).then_some(done)
     });
     if renewed != Some(true) {
@@ -706,11 +650,11 @@ fn daemon_renews_in_background_and_exits_0_on_sigint() {
 #[test]
 fn unknown_cert_name_and_bad_schedule_are_refused() {
     let rig = Rig::new();
-    rig.issue("known.example.com", &["known.example.com"]);
+    rig.issue_lineage("known.example.com", &["known.example.com"]);
     rig.make_due("known.example.com");
     let before = lineage_snapshot(&rig.env, "known.example.com");
 
-    let out = rig.renew(&[
+    let out = rig.env.renew(&[
         "--cert-name",
         "known.example.com",
         "--cert-name",
@@ -742,15 +686,15 @@ fn five_due_lineages_share_one_standalone_port() {
     let rig = Rig::new();
     let names: Vec<String> = (1..=5).map(|i| format!("c{i}.example.com")).collect();
     for name in &names {
-        rig.issue(name, &[name]);
+        rig.issue_lineage(name, &[name]);
         rig.make_due(name);
     }
-    let out = rig.renew(&["--concurrency", "4", "--json"]);
+    let out = rig.env.renew(&["--concurrency", "4", "--json"]);
     out.assert_success();
     let json = out.json();
     for name in &names {
         assert_eq!(entry(&json, name)["result"], "renewed", "{out}");
-        assert_eq!(rig.version(name), 2, "{out}");
+        assert_eq!(rig.env.live_version(name), 2, "{out}");
         Lineage::at(rig.env.live(name))
             .assert_valid_for(&[name.as_str()], &rig.pebble.root_pem_path());
     }
@@ -762,8 +706,8 @@ fn five_due_lineages_share_one_standalone_port() {
 #[test]
 fn no_op_renew_and_dry_run_leave_config_byte_identical_even_read_only() {
     let rig = Rig::new();
-    rig.issue("a.example.com", &["a.example.com"]);
-    rig.renew(&[]).assert_success();
+    rig.issue_lineage("a.example.com", &["a.example.com"]);
+    rig.env.renew(&[]).assert_success();
     let config = Snapshot::of_all(&rig.env.config_dir());
     assert!(
         config.0.contains_key(Path::new(".certwright.lock")),
@@ -771,7 +715,7 @@ fn no_op_renew_and_dry_run_leave_config_byte_identical_even_read_only() {
         config.non_dirs()
     );
 
-    let out = rig.renew(&[]);
+    let out = rig.env.renew(&[]);
     out.assert_success();
     assert!(out.stdout.contains("a.example.com: not due"), "{out}");
     config.assert_unchanged(
@@ -779,7 +723,7 @@ fn no_op_renew_and_dry_run_leave_config_byte_identical_even_read_only() {
         "after a no-op renew",
     );
 
-    rig.renew(&["--dry-run"]).assert_success();
+    rig.env.renew(&["--dry-run"]).assert_success();
     config.assert_unchanged(&Snapshot::of_all(&rig.env.config_dir()), "after a dry run");
 
     let config_dir = rig.env.config_dir();
@@ -828,7 +772,7 @@ fn renew_on_read_only_config(rig: &Rig, flag: &str) -> Output {
 fn renew_ca_bundle_flag_and_env_override_the_saved_bundle() {
     let rig = Rig::new();
     let name = "ca.example.com";
-    rig.issue(name, &[name]);
+    rig.issue_lineage(name, &[name]);
     let other = tempfile::tempdir().expect("temp dir");
     let wrong = other.path().join("other-ca.pem");
     std::fs::write(&wrong, crate::support::smtp::localhost_identity().0).expect("write CA");
@@ -837,28 +781,26 @@ fn renew_ca_bundle_flag_and_env_override_the_saved_bundle() {
     });
     let saved = read_lossy(&rig.env.renewal_conf(name));
 
-    let out = rig.renew(&["--force-renewal"]);
+    let out = rig.env.renew(&["--force-renewal"]);
     assert_ne!(
         out.code, 0,
         "renewed although the saved bundle does not trust Pebble\n{out}"
     );
-    assert_eq!(rig.version(name), 1);
+    assert_eq!(rig.env.live_version(name), 1);
 
     let pebble_ca = rig.pebble.ca_bundle_path().display().to_string();
-    rig.renew(&["--force-renewal", "--ca-bundle", &pebble_ca])
+    rig.env
+        .renew(&["--force-renewal", "--ca-bundle", &pebble_ca])
         .assert_success();
-    assert_eq!(rig.version(name), 2);
+    assert_eq!(rig.env.live_version(name), 2);
 
     let out = rig
         .env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["--no-random-sleep-on-renew", "--force-renewal"])
+        .renew_cli(&["--force-renewal"])
         .env("CERTWRIGHT_CA_BUNDLE", &pebble_ca)
         .run();
     out.assert_success();
-    assert_eq!(rig.version(name), 3);
+    assert_eq!(rig.env.live_version(name), 3);
     assert_eq!(
         read_lossy(&rig.env.renewal_conf(name)),
         saved,
@@ -871,11 +813,11 @@ fn renew_ca_bundle_flag_and_env_override_the_saved_bundle() {
 fn certbot_global_flags_are_accepted_on_delete_renew_and_daemon() {
     let rig = Rig::new();
     let name = "flags.example.com";
-    rig.issue(name, &[name]);
+    rig.issue_lineage(name, &[name]);
     let server = rig.pebble.directory_url();
     let pebble_ca = rig.pebble.ca_bundle_path().display().to_string();
 
-    let out = rig.renew(&["--server", &server, "--staging"]);
+    let out = rig.env.renew(&["--server", &server, "--staging"]);
     out.assert_success();
     assert!(
         out.stderr.contains("ignoring --server and --staging"),

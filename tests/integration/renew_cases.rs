@@ -2,7 +2,8 @@
 //! fix. IP-address lineages, standalone lineages on different addresses of one port, and
 //! cron's random sleep when nothing is due.
 
-use crate::renew::{entry, make_due};
+use crate::renew::entry;
+use crate::support::certs::make_due;
 use crate::support::rig::Rig;
 
 /// `certonly --standalone` on the rig's port; `address` None: every address (the default).
@@ -73,7 +74,7 @@ fn standalone_lineages_on_different_addresses_of_one_port_renew_in_one_run() {
         "any.example.com",
         "specific2.example.com",
     ] {
-        make_due(&rig.env, name);
+        make_due(&rig.env.live(name));
     }
     let out = rig.env.renew(&["--json", "--concurrency", "3"]);
     out.assert_success();

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use certwright::challenge::{ChallengeMap, Running, Standalone};
 
+use crate::support::{net, wait_for};
+
 const TOKEN: &str = "tok_1-AbC";
 const KEY_AUTH: &str = "tok_1-AbC.thumbprint_XYZ";
 const HOST: &str = "victim.example.com";
@@ -57,6 +59,19 @@ impl Responder {
         let mut s = self.connect();
         let _ = s.write_all(raw);
         read_answer(&mut s)
+    }
+
+    /// Waits until the responder has accepted every connection made so far (the kernel's
+    /// accept queue of its listener is empty).
+    fn wait_accepted(&self) {
+        let drained = wait_for(READ_LIMIT, || {
+            (net::accept_backlog(self.addr) == Some(0)).then_some(())
+        });
+        assert!(
+            drained.is_some(),
+            "the responder left connections in its accept queue: {:?}",
+            net::accept_backlog(self.addr)
+        );
     }
 
     fn probe_is_answered(&self, limit: Duration) -> Result<(), String> {
@@ -298,8 +313,7 @@ fn slowloris_beyond_the_cap_does_not_lock_out_the_ca() {
         }
         idle.push(s);
     }
-    // Let the responder accept them all before probing.
-    std::thread::sleep(Duration::from_millis(300));
+    r.wait_accepted();
     // The bound is a test deadline (the CA's VA gives up after a few seconds), not a
     // benchmark.
     let result = r.probe_is_answered(Duration::from_secs(2));
@@ -320,7 +334,7 @@ fn trickling_heads_do_not_lock_out_the_ca() {
         let _ = s.write_all(b"GET /.well-known/acme-challenge/");
         trickle.push(s);
     }
-    std::thread::sleep(Duration::from_millis(300));
+    r.wait_accepted();
     for s in &mut trickle {
         let _ = s.write_all(b"a");
     }

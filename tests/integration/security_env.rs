@@ -24,13 +24,11 @@ fn secrets_reach_no_hook_and_a_redis_password_never_argv() {
     let renew = |url: &str, envs: &[(&str, &str)]| {
         let mut cli = rig
             .env
-            .cli()
-            .args(["renew", "--force-renewal", "--no-random-sleep-on-renew"])
+            .renew_cli(&["--force-renewal"])
             .args(["--pre-hook", &hook, "--deploy-hook", &hook])
             .args(["--store", url, "--store-key-file"])
             .arg(&key)
-            .args(["--node-id", "n1"])
-            .args(rig.env.dir_flags());
+            .args(["--node-id", "n1"]);
         for (k, v) in envs {
             cli = cli.env(k, v);
         }

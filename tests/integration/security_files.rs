@@ -6,17 +6,14 @@ use std::path::Path;
 
 use crate::support::cli::Output;
 use crate::support::rig::Rig;
+use crate::support::run_directly;
 
 const NAME: &str = "owned.example.com";
 /// `nobody` on Debian: a uid that is not ours and not root.
 const OTHER_UID: u32 = 65534;
 
 fn renew_forced(rig: &Rig) -> Output {
-    rig.env
-        .cli()
-        .args(["renew", "--no-random-sleep-on-renew", "--force-renewal"])
-        .args(rig.env.dir_flags())
-        .run()
+    rig.env.renew(&["--force-renewal"])
 }
 
 fn chown(path: &Path, uid: u32) {
@@ -83,6 +80,9 @@ fn renewal_config_or_state_another_user_could_write_is_refused() {
     assert!(out.stderr.contains(&state.display().to_string()), "{out}");
     std::fs::remove_file(&state).unwrap();
     renew_forced(&rig).assert_success();
+    // The marker does show a run: the same ctl, run directly, leaves it.
+    run_directly(&ctl);
+    assert!(marker.exists(), "the ctl left no marker");
 }
 
 /// Finding 7: a `certwright.log` symlink is not followed, a log file another user made is
@@ -99,12 +99,7 @@ fn planted_log_file_and_logs_dir_are_not_followed_or_chmodded() {
     std::fs::create_dir_all(&logs).unwrap();
     let log = logs.join("certwright.log");
     std::os::unix::fs::symlink(&victim, &log).unwrap();
-    let renew = || {
-        env.cli()
-            .args(["renew", "--no-random-sleep-on-renew"])
-            .args(env.dir_flags())
-            .run()
-    };
+    let renew = || env.renew(&[]);
     let out = renew();
     out.assert_success();
     assert!(out.stderr.contains("not following"), "{out}");

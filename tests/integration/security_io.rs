@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::support::cli::Output;
 use crate::support::rig::Rig;
-use crate::support::{free_port, wait_for};
+use crate::support::{block_on, free_port, run_directly, wait_for};
 
 /// `nobody` on Debian: a uid that is not ours and not root.
 const NOBODY: u32 = 65534;
@@ -229,6 +229,9 @@ fn nginx_ctl_another_user_owns_is_refused() {
     assert!(out.stderr.contains("--nginx-ctl"), "{out}");
     assert!(out.stderr.contains(&format!("uid {NOBODY}")), "{out}");
     assert!(!marker.exists(), "the other user's ctl ran");
+    // The marker does show a run: the same ctl, run directly, leaves it.
+    run_directly(&ctl);
+    assert!(marker.exists(), "the ctl left no marker");
 }
 
 /// A receiver that answers 500 with an endless chunked body whose first chunk forges a log
@@ -381,11 +384,7 @@ fn a_password_in_an_api_url_is_scrubbed_from_errors_and_logs() {
 
 /// `slow` connections from 127.0.0.2 that send one byte now and then and never finish.
 fn slow_clients(port: u16, slow: usize) -> Vec<tokio::net::TcpStream> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    block_on(async {
         let mut held = Vec::new();
         for _ in 0..slow {
             let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -503,10 +502,7 @@ fn a_hung_alert_receiver_never_holds_the_run_lock() {
     rig.pebble.forget_authorizations(&rig.env.config_dir());
     let mut first = rig
         .env
-        .cli()
-        .arg("renew")
-        .args(rig.env.dir_flags())
-        .args(["--no-random-sleep-on-renew", "--force-renewal"])
+        .renew_cli(&["--force-renewal"])
         .args(["--notify-webhook", &hung.url("/hook")])
         .spawn();
     let sending = wait_for(Duration::from_secs(60), || {
@@ -538,14 +534,7 @@ fn a_fifo_or_dev_zero_among_renewal_configs_is_refused_at_once() {
         rustix::fs::Mode::from_raw_mode(0o600),
     )
     .unwrap();
-    let run = || {
-        rig.env
-            .cli()
-            .arg("renew")
-            .args(rig.env.dir_flags())
-            .arg("--no-random-sleep-on-renew")
-            .spawn()
-    };
+    let run = || rig.env.renew_cli(&[]).spawn();
     let out = finish(run());
     out.assert_code(3);
     assert!(out.stderr.contains("fifo.example.test.json"), "{out}");

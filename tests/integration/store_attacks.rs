@@ -108,17 +108,7 @@ fn live_link_of_an_existing_lineage_redirected_outside_is_refused_on_renew() {
     let live = rig.env.live(name);
     std::fs::remove_file(&live).unwrap();
     std::os::unix::fs::symlink(outside.path(), &live).unwrap();
-    let out = rig
-        .env
-        .cli()
-        .args([
-            "renew",
-            "--force-renewal",
-            "--no-random-sleep-on-renew",
-            "-n",
-        ])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.env.renew(&["--force-renewal", "-n"]);
     assert_no_panic(&out);
     assert_ne!(out.code, 0, "{out}");
     assert!(out.stderr.contains(&format!("live/{name}")), "{out}");
@@ -260,20 +250,13 @@ impl LockHolder {
     fn start(env: &Env) -> LockHolder {
         let hook_pid_file = env.root().join("hook.pid");
         let run = env
-            .cli()
-            .args([
-                "renew",
-                "--force-renewal",
-                "--no-random-sleep-on-renew",
-                "-n",
-            ])
+            .renew_cli(&["--force-renewal", "-n"])
             .arg("--pre-hook")
             // Its output goes elsewhere: an orphaned sleep must not hold our pipes open.
             .arg(format!(
                 "echo $$ > '{}'; exec sleep 60 </dev/null >/dev/null 2>&1",
                 hook_pid_file.display()
             ))
-            .args(env.dir_flags())
             .spawn();
         let started = wait_for(Duration::from_secs(60), || {
             std::fs::read_to_string(&hook_pid_file)
@@ -318,12 +301,7 @@ fn a_second_renew_is_refused_naming_the_holder() {
     rig.certonly("locked.example.com", &[]).assert_success();
     let holder = LockHolder::start(&rig.env);
     let pid = holder.pid();
-    let out = rig
-        .env
-        .cli()
-        .args(["renew", "--no-random-sleep-on-renew", "-n"])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.env.renew(&["-n"]);
     assert_no_panic(&out);
     out.assert_code(4);
     assert!(out.stderr.contains(&format!("pid {pid}")), "{out}");
@@ -339,12 +317,7 @@ fn a_lock_holder_killed_by_sigkill_does_not_block_the_next_run() {
     // SIGKILL; the hook's `sleep` lives on (it must not have inherited the lock).
     let killed = holder.kill();
     assert!(killed.stderr.contains("killed by signal 9"), "{killed}");
-    let out = rig
-        .env
-        .cli()
-        .args(["renew", "--no-random-sleep-on-renew", "-n"])
-        .args(rig.env.dir_flags())
-        .run();
+    let out = rig.env.renew(&["-n"]);
     drop(holder);
     assert_no_panic(&out);
     out.assert_success();

@@ -10,6 +10,42 @@ use base64::Engine;
 use super::secret::Secret;
 use crate::error::DnsError;
 
+/// What is wrong in a credentials file: the line or the key, never a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("line {0}: expected `key = value`")]
+    NotKeyValue(usize),
+    #[error("line {line}: {key} is set twice")]
+    SetTwice { line: usize, key: String },
+    #[error("{0} is missing")]
+    Missing(String),
+    #[error("dns_rfc2136_server must be an IP address (as in certbot)")]
+    ServerNotIp,
+    #[error("dns_rfc2136_port {0:?} is not a port number")]
+    Port(String),
+    #[error("dns_rfc2136_name {0:?} is not a DNS name")]
+    KeyName(String),
+    // The value is never echoed: it may be a real key with one typo.
+    #[error("dns_rfc2136_secret is not valid base64")]
+    SecretNotBase64,
+    #[error(
+        "dns_rfc2136_algorithm {name}{} is not supported: use HMAC-SHA256, HMAC-SHA384 or HMAC-SHA512",
+        unset_note(.unset)
+    )]
+    Algorithm { name: String, unset: bool },
+    #[error("{key} {value:?} is not true or false")]
+    NotBool { key: String, value: String },
+}
+
+/// Said of an algorithm the file does not set (certbot then uses HMAC-MD5).
+fn unset_note(unset: &bool) -> &'static str {
+    if *unset {
+        " (certbot's default when unset)"
+    } else {
+        ""
+    }
+}
+
 /// TSIG algorithms hickory signs with (certbot's HMAC-MD5 default is not among them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TsigAlgorithm {
@@ -37,40 +73,39 @@ impl Rfc2136Config {
     /// Reads and checks a credentials file; refuses one readable by group or others.
     pub fn from_file(path: &Path) -> Result<Rfc2136Config, DnsError> {
         let text = read_private_file(path)?;
-        Rfc2136Config::parse(&text).map_err(|reason| DnsError::Credentials {
+        Rfc2136Config::parse(&text).map_err(|e| DnsError::Credentials {
             path: path.to_path_buf(),
-            reason,
+            reason: e.to_string(),
         })
     }
 
     /// Parses the INI text (`key = value` lines, `#`/`;` comments, optional quotes).
-    pub fn parse(text: &str) -> Result<Rfc2136Config, String> {
+    pub fn parse(text: &str) -> Result<Rfc2136Config, CredentialsError> {
         let keys = parse_ini(text)?;
         let get = |key: &str| keys.get(key).map(String::as_str);
         let required = |key: &str| {
             get(key)
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| format!("{key} is missing"))
+                .ok_or_else(|| CredentialsError::Missing(key.to_string()))
         };
         let ip: IpAddr = required("dns_rfc2136_server")?
             .parse()
-            .map_err(|_| "dns_rfc2136_server must be an IP address (as in certbot)".to_string())?;
+            .map_err(|_| CredentialsError::ServerNotIp)?;
         let port = match get("dns_rfc2136_port") {
             None | Some("") => 53,
             Some(p) => p
                 .parse::<u16>()
                 .ok()
                 .filter(|p| *p != 0)
-                .ok_or_else(|| format!("dns_rfc2136_port {p:?} is not a port number"))?,
+                .ok_or_else(|| CredentialsError::Port(p.to_string()))?,
         };
         let key_name = required("dns_rfc2136_name")?.to_string();
         hickory_proto::rr::Name::from_ascii(&key_name)
-            .map_err(|_| format!("dns_rfc2136_name {key_name:?} is not a DNS name"))?;
+            .map_err(|_| CredentialsError::KeyName(key_name.clone()))?;
         let secret = required("dns_rfc2136_secret")?;
-        // The value is never echoed: it may be a real key with one typo.
         base64::engine::general_purpose::STANDARD
             .decode(secret)
-            .map_err(|_| "dns_rfc2136_secret is not valid base64".to_string())?;
+            .map_err(|_| CredentialsError::SecretNotBase64)?;
         Ok(Rfc2136Config {
             server: SocketAddr::new(ip, port),
             key_name,
@@ -100,7 +135,7 @@ pub fn read_private_file(path: &Path) -> Result<String, DnsError> {
 }
 
 /// `key = value` pairs; a repeated key is an error (which one wins would be a guess).
-pub(super) fn parse_ini(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub(super) fn parse_ini(text: &str) -> Result<BTreeMap<String, String>, CredentialsError> {
     let mut out = BTreeMap::new();
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -108,13 +143,14 @@ pub(super) fn parse_ini(text: &str) -> Result<BTreeMap<String, String>, String> 
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Err(format!("line {}: expected `key = value`", n + 1));
+            return Err(CredentialsError::NotKeyValue(n + 1));
         };
         let key = key.trim().to_string();
         let value = unquote(value.trim()).to_string();
-        if out.insert(key.clone(), value).is_some() {
-            return Err(format!("line {}: {key} is set twice", n + 1));
+        if out.contains_key(&key) {
+            return Err(CredentialsError::SetTwice { line: n + 1, key });
         }
+        out.insert(key, value);
     }
     Ok(out)
 }
@@ -128,24 +164,27 @@ fn unquote(value: &str) -> &str {
     value
 }
 
-fn parse_algorithm(value: Option<&str>) -> Result<TsigAlgorithm, String> {
+fn parse_algorithm(value: Option<&str>) -> Result<TsigAlgorithm, CredentialsError> {
     let name = value.unwrap_or("HMAC-MD5").to_ascii_uppercase();
     match name.trim_end_matches('.') {
         "HMAC-SHA256" => Ok(TsigAlgorithm::HmacSha256),
         "HMAC-SHA384" => Ok(TsigAlgorithm::HmacSha384),
         "HMAC-SHA512" => Ok(TsigAlgorithm::HmacSha512),
-        other => Err(format!(
-            "dns_rfc2136_algorithm {other}{} is not supported: use HMAC-SHA256, HMAC-SHA384 or HMAC-SHA512",
-            if value.is_none() { " (certbot's default when unset)" } else { "" }
-        )),
+        other => Err(CredentialsError::Algorithm {
+            name: other.to_string(),
+            unset: value.is_none(),
+        }),
     }
 }
 
-fn parse_bool(key: &str, value: Option<&str>) -> Result<bool, String> {
+fn parse_bool(key: &str, value: Option<&str>) -> Result<bool, CredentialsError> {
     match value.map(str::to_ascii_lowercase).as_deref() {
         None | Some("") | Some("false") | Some("no") | Some("off") | Some("0") => Ok(false),
         Some("true") | Some("yes") | Some("on") | Some("1") => Ok(true),
-        Some(other) => Err(format!("{key} {other:?} is not true or false")),
+        Some(other) => Err(CredentialsError::NotBool {
+            key: key.to_string(),
+            value: other.to_string(),
+        }),
     }
 }
 
@@ -177,7 +216,7 @@ mod tests {
         let text = GOOD
             .replace("dns_rfc2136_port = 5353\n", "")
             .replace("dns_rfc2136_algorithm = hmac-sha512\n", "");
-        let err = Rfc2136Config::parse(&text).expect_err("md5");
+        let err = Rfc2136Config::parse(&text).expect_err("md5").to_string();
         assert!(
             err.contains("HMAC-MD5") && err.contains("HMAC-SHA256"),
             "{err}"
@@ -190,7 +229,9 @@ mod tests {
     #[test]
     fn bad_values_are_named_but_the_secret_is_not_echoed() {
         let bad_secret = GOOD.replace("c2VjcmV0c2VjcmV0", "not*base64");
-        let err = Rfc2136Config::parse(&bad_secret).expect_err("secret");
+        let err = Rfc2136Config::parse(&bad_secret)
+            .expect_err("secret")
+            .to_string();
         assert!(err.contains("dns_rfc2136_secret") && !err.contains("not*base64"));
         for (from, to, key) in [
             ("192.0.2.1", "ns1.example.com", "dns_rfc2136_server"),
@@ -198,11 +239,14 @@ mod tests {
             ("= true", "= maybe", "dns_rfc2136_sign_query"),
             ("dns_rfc2136_name = certbot.\n", "", "dns_rfc2136_name"),
         ] {
-            let err = Rfc2136Config::parse(&GOOD.replace(from, to)).expect_err(key);
+            let err = Rfc2136Config::parse(&GOOD.replace(from, to))
+                .expect_err(key)
+                .to_string();
             assert!(err.contains(key), "{err}");
         }
         assert!(parse_ini("a = 1\na = 2\n")
             .expect_err("twice")
+            .to_string()
             .contains("twice"));
     }
 

@@ -16,7 +16,7 @@ mod secret;
 mod writer;
 
 pub use aws::{aws_credentials, route53_endpoint, AwsCredentials};
-pub use credentials::{read_private_file, Rfc2136Config, TsigAlgorithm};
+pub use credentials::{read_private_file, CredentialsError, Rfc2136Config, TsigAlgorithm};
 pub use journal::{remove_recorded, CreatedRecord, Journal};
 pub use lookup::{find_zone, follow_cname, Lookup, QUERY_TIMEOUT};
 pub use propagation::{authoritative, wait_for_propagation, Expected, Servers, Wait};

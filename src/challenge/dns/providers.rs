@@ -118,10 +118,10 @@ pub fn writer_from_file(provider_name: &str, path: &Path) -> Result<ProviderWrit
         .ok_or_else(|| bad(format!("--dns {provider_name} is not a known provider")))?;
     let text = read_private_file(path)?;
     if spec.name == "rfc2136" {
-        let config = Rfc2136Config::parse(&text).map_err(bad)?;
+        let config = Rfc2136Config::parse(&text).map_err(|e| bad(e.to_string()))?;
         return ProviderWriter::rfc2136(&config);
     }
-    let keys = parse_ini(&text).map_err(bad)?;
+    let keys = parse_ini(&text).map_err(|e| bad(e.to_string()))?;
     // A provider's error may quote what it was sent: every credential value is scrubbed.
     for (key, value) in &keys {
         if ["token", "key", "secret", "password"]

@@ -120,7 +120,7 @@ pub(crate) async fn after_pass(
         pending.extend(due_events(
             settings,
             &alerts,
-            (&result.name, result.error()),
+            (&result.name, result.error(), result.fallback_ca()),
             lineage,
             served.as_ref(),
             now,
@@ -205,7 +205,7 @@ pub(crate) async fn send_outbox(ui: &Ui, store: &Store, settings: &AlertSettings
 fn due_events(
     settings: &AlertSettings,
     alerts: &AlertState,
-    (name, error): (&str, Option<&Error>),
+    (name, error, fallback_ca): (&str, Option<&Error>, Option<&str>),
     lineage: Option<&Lineage>,
     served: Option<&ServedReport>,
     now: OffsetDateTime,
@@ -219,6 +219,9 @@ fn due_events(
         let mut event = event_for(kind, &host, (name, error), lineage, now);
         if kind == EventKind::ServedMismatch {
             event.mismatches = served.map(ServedReport::mismatches).unwrap_or_default();
+        }
+        if let Some(ca) = fallback_ca {
+            event.ca = Some(ca.to_string());
         }
         out.push((name.to_string(), kind, event));
     }
@@ -307,7 +310,7 @@ pub(crate) async fn check_after_install(
     let mismatched = report.mismatched();
     let mut alerts: AlertState = load_json(ui, store, ALERT_STATE);
     alerts.set_condition(name.as_str(), EventKind::ServedMismatch, mismatched > 0);
-    let id = (name.as_str(), None);
+    let id = (name.as_str(), None, None);
     let due = due_events(settings, &alerts, id, Some(&lineage), Some(&report), now);
     for (name, kind) in send_pending(ui, settings, due).await {
         alerts.mark_sent(&name, kind, now);
@@ -393,6 +396,7 @@ fn event_for(
         .map(|l| l.config.domains.iter().map(|d| d.to_string()).collect())
         .unwrap_or_default();
     let mut event = Event::new(kind, host, name, &names, now);
+    event.ca = lineage.map(|l| l.config.server.to_string());
     if let Some(info) = lineage.and_then(|l| l.info.as_ref()) {
         event = event.with_not_after(info.not_after);
     }

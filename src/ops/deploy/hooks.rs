@@ -32,9 +32,11 @@ const HOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 /// `safe::run` for exactly what is checked).
 pub(crate) fn check_hook_location(flag: &str, command: &str) -> Result<(), Error> {
     crate::safe::run::check_command(command).map_err(|what| {
-        InputError::Other(format!(
-            "{flag} `{command}`: refusing to run {what}; make it and its directories writable only by root"
-        ))
+        InputError::UnsafeHook {
+            flag: flag.to_string(),
+            command: command.to_string(),
+            what,
+        }
         .into()
     })
 }
@@ -169,7 +171,10 @@ pub(crate) fn check_hooks(hooks: &[(&str, Option<&str>)]) -> Result<(), Error> {
     for (flag, hook) in hooks {
         let Some(hook) = hook else { continue };
         if hook.trim().is_empty() {
-            return Err(InputError::Other(format!("{flag} is empty")).into());
+            return Err(InputError::EmptyHook {
+                flag: flag.to_string(),
+            }
+            .into());
         }
         check_hook_location(flag, hook)?;
     }

@@ -5,9 +5,7 @@
 
 use std::net::SocketAddr;
 
-use base64::Engine;
-
-use crate::acme::Http01Challenge;
+use crate::acme::Challenge;
 use crate::challenge::dns::diagnose::soa_serials;
 use crate::challenge::dns::{self, authoritative, Lookup};
 use crate::config::Authenticator;
@@ -131,16 +129,7 @@ async fn test_record(
     if names.is_empty() {
         return Ok(());
     }
-    let b64 = |bytes: [u8; 32]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let challenges: Vec<Http01Challenge> = names
-        .iter()
-        .map(|n| Http01Challenge {
-            identifier: n.clone(),
-            token: b64(rand::random()),
-            key_authorization: format!("{}.{}", b64(rand::random()), b64(rand::random())),
-            dns_value: b64(rand::random()),
-        })
-        .collect();
+    let challenges: Vec<Challenge> = names.iter().map(|n| Challenge::made_up(n)).collect();
     let session = Session::default();
     let error = |e: crate::error::Error| crate::error::error_chain(&e);
     let mut prepared = prepare_authenticator(ui, &session, store, auth)

@@ -7,9 +7,7 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use base64::Engine;
-
-use crate::acme::Http01Challenge;
+use crate::acme::Challenge;
 use crate::challenge::probe::{self, Probe, ProbeEnd, RedirectKind};
 use crate::config::Authenticator;
 use crate::nginx;
@@ -53,8 +51,10 @@ pub(super) async fn probe_with(
     port: u16,
     targets: &[Target],
 ) -> Result<Vec<Vec<Probe>>, String> {
-    let challenges: Vec<Http01Challenge> =
-        targets.iter().map(|t| random_challenge(&t.name)).collect();
+    let challenges: Vec<Challenge> = targets
+        .iter()
+        .map(|t| Challenge::made_up(&t.name))
+        .collect();
     let published = prepared
         .publish(ui, &challenges)
         .await
@@ -64,24 +64,12 @@ pub(super) async fn probe_with(
         let each = t
             .addresses
             .iter()
-            .map(|a| probe::http_probe(*a, port, &t.name, &path, &c.key_authorization));
+            .map(|a| probe::http_probe(*a, port, &t.name, &path, c.key_authorization.as_str()));
         futures_util::future::join_all(each).await
     });
     let results = futures_util::future::join_all(probes).await;
     prepared.cleanup(ui, published, &challenges).await;
     Ok(results)
-}
-
-/// A token and key authorization no CA ever issued (base64url, as real ones).
-fn random_challenge(name: &str) -> Http01Challenge {
-    let b64 = |bytes: [u8; 24]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let token = b64(rand::random());
-    Http01Challenge {
-        identifier: name.to_string(),
-        key_authorization: format!("{token}.{}", b64(rand::random())),
-        token,
-        dns_value: String::new(),
-    }
 }
 
 /// The port the solver answers on, if it has its own (standalone, nginx).

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use crate::acme::{self, AcmeAccount, AcmeHttp, ExternalAccount};
 use crate::error::{AcmeError, Error, InputError, StoreError};
-use crate::store::{self, AccountRef, Store};
-use crate::types::{Email, ServerUrl};
+use crate::store::{AccountRef, Store};
+use crate::types::{AccountId, Email, ServerUrl};
 
 use crate::ops::output::{ask_terms, rfc3339, Ui};
 
@@ -59,17 +59,17 @@ pub(crate) async fn register(
         AcmeAccount::register_bound(http, server, &contact_urls(reg.email), reg.eab)
             .await
             .map_err(|e| explain_eab_refusal(e, reg.eab.is_some(), server))?;
-    let id = store::account_id_from_url(account.url());
+    let id = AccountId::from_url(account.url());
     let meta = serde_json::json!({
         "url": account.url(),
         "server": server.as_str(),
         "contact": reg.email.map(|e| e.mailto().join(",")),
         "created": rfc3339(time::OffsetDateTime::now_utc()),
     });
-    let stored = AccountRef::new(&server.account_dir_name(), &id)?;
+    let stored = AccountRef::new(&server.account_dir_name(), id.as_str())?;
     store.save_account(&stored, &credentials, &meta.to_string())?;
     step.done();
-    Ok((account, id))
+    Ok((account, id.to_string()))
 }
 
 /// Reuse the stored account for this server (`account_id` if given and present, else the
@@ -175,10 +175,10 @@ pub(crate) fn no_account(store: &Store, server: &ServerUrl) -> Error {
 }
 
 fn eab_required(server: &ServerUrl) -> Error {
-    InputError::Other(format!(
-        "{server} requires External Account Binding (EAB): pass --eab-kid KID with \
-         --eab-hmac-key-file FILE (or {EAB_HMAC_KEY_ENV}), as shown in the CA's dashboard"
-    ))
+    InputError::EabRequired {
+        server: server.to_string(),
+        env: EAB_HMAC_KEY_ENV,
+    }
     .into()
 }
 

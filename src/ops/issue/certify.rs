@@ -125,9 +125,10 @@ impl Request {
         {
             return Ok(());
         }
-        Err(InputError::Other(
-            "a new ACME account needs a contact: pass -m EMAIL, or --register-unsafely-without-email".into(),
-        )
+        Err(InputError::Needs {
+            what: "a new ACME account".into(),
+            needs: "a contact: pass -m EMAIL, or --register-unsafely-without-email".into(),
+        }
         .into())
     }
 
@@ -387,26 +388,23 @@ fn fresh_enough(
         .collect();
     let removed = existing.domains.iter().any(|d| !req.domains.contains(d));
     if !added.is_empty() && !removed && !req.expand {
-        return Err(InputError::Other(format!(
-            "certificate {} exists for [{}]; adding {} needs --expand (or a new --cert-name)",
-            req.cert_name,
-            join_names(&existing.domains, ", "),
-            added
+        return Err(InputError::NeedsExpand {
+            cert_name: req.cert_name.to_string(),
+            existing: join_names(&existing.domains, ", "),
+            added: added
                 .iter()
                 .map(|d| d.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
-        ))
+                .join(", "),
+        }
         .into());
     }
     if removed && !req.cert_name_given {
-        return Err(InputError::Other(format!(
-            "certificate {} exists for [{}]; to change its names to [{}], pass --cert-name {} explicitly",
-            req.cert_name,
-            join_names(&existing.domains, ", "),
-            join_names(&req.domains, ", "),
-            req.cert_name
-        ))
+        return Err(InputError::NamesChanged {
+            cert_name: req.cert_name.to_string(),
+            existing: join_names(&existing.domains, ", "),
+            wanted: join_names(&req.domains, ", "),
+        }
         .into());
     }
     let same_names =

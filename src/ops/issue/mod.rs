@@ -278,7 +278,7 @@ async fn solve_and_validate(
         req.authenticator.name()
     ));
     // dns-01 answers come from the zone, not from any node: nothing to share.
-    let shared: Vec<acme::Http01Challenge> = if req.authenticator.is_dns() {
+    let shared: Vec<acme::Challenge> = if req.authenticator.is_dns() {
         Vec::new()
     } else {
         order.challenges.clone()
@@ -420,9 +420,10 @@ fn choose_profile<'a>(
         format!("it offers: {}", offered.join(", "))
     };
     if required {
-        return Err(InputError::Other(format!(
-            "the CA does not offer the required profile {wanted:?} ({list})"
-        ))
+        return Err(InputError::ProfileNotOffered {
+            wanted: wanted.to_string(),
+            offered: list,
+        }
         .into());
     }
     ui.warn(format!(

@@ -43,19 +43,24 @@ pub(crate) fn lineage_of_files(
     others: &[(&str, Option<&std::path::Path>)],
 ) -> Result<CertName, Error> {
     use crate::safe::file::{read, Policy};
-    let bad = |m: String| Error::from(crate::error::InputError::Other(m));
+    let bad = |flag: &'static str, path: &std::path::Path, problem: String| {
+        Error::from(crate::error::InputError::BadPath {
+            flag,
+            path: path.to_path_buf(),
+            problem,
+        })
+    };
     let leaf = |bytes: &[u8]| inspect::split_pem_chain(bytes).ok()?.into_iter().next();
     // Files the user named (any owner: only compared), and the store's own.
     let given_file = |p: &std::path::Path| read(p, Policy::PUBLIC).ok().flatten();
     let ours_file = |p: &std::path::Path| read(p, Policy::STORE).ok().flatten();
-    let given = given_file(cert)
-        .ok_or_else(|| bad(format!("--cert-path {}: cannot read it", cert.display())))?;
-    let given = leaf(&given).ok_or_else(|| {
-        bad(format!(
-            "--cert-path {} holds no PEM certificate",
-            cert.display()
-        ))
+    let given = given_file(cert).ok_or_else(|| crate::error::InputError::UnusableFile {
+        flag: "--cert-path",
+        path: cert.to_path_buf(),
+        reason: "cannot read it".into(),
     })?;
+    let given =
+        leaf(&given).ok_or_else(|| bad("--cert-path", cert, "holds no PEM certificate".into()))?;
     let (names, _) = store.list_lineages()?;
     let name = names
         .into_iter()
@@ -65,27 +70,30 @@ pub(crate) fn lineage_of_files(
                 .is_some_and(|l| l == given)
         })
         .ok_or_else(|| {
-            bad(format!(
-                "--cert-path {} is the current certificate of no lineage (see `certwright                  certificates`; import certbot's with `certwright import-certbot`)",
-                cert.display()
-            ))
+            bad(
+                "--cert-path",
+                cert,
+                "is the current certificate of no lineage (see `certwright certificates`; import \
+                 certbot's with `certwright import-certbot`)"
+                    .into(),
+            )
         })?;
     let live = store.live_paths(&name);
     for (flag, path) in others {
         let Some(path) = path else { continue };
-        let ours = match *flag {
-            "--key-path" => &live.privkey,
-            "--fullchain-path" => &live.fullchain,
-            _ => &live.chain,
+        let (flag, ours) = match *flag {
+            "--key-path" => ("--key-path", &live.privkey),
+            "--fullchain-path" => ("--fullchain-path", &live.fullchain),
+            _ => ("--chain-path", &live.chain),
         };
         let same = matches!((given_file(path), ours_file(ours)),
             (Some(a), Some(b)) if a.trim_ascii() == b.trim_ascii());
         if !same {
-            return Err(bad(format!(
-                "{flag} {} is not the file of lineage {name} ({})",
-                path.display(),
-                ours.display()
-            )));
+            return Err(bad(
+                flag,
+                path,
+                format!("is not the file of lineage {name} ({})", ours.display()),
+            ));
         }
     }
     Ok(name)

@@ -198,6 +198,14 @@ impl LineageResult {
             _ => None,
         }
     }
+
+    /// The fallback CA that issued this renewal, when the lineage's own CA failed it.
+    pub(crate) fn fallback_ca(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Renewed { fallback_ca, .. } => fallback_ca.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// The run's error from the pass's results: the shared store's (exit 6) when it made any

@@ -28,6 +28,7 @@ pub(crate) struct Overrides {
     pub reuse_key: Option<bool>,
     pub allow_subset_of_names: bool,
     pub preferred_chain: Option<String>,
+    pub issuance_timeout: Option<u64>,
 }
 
 /// `--standalone`, `--webroot -w DIR`, `--nginx`, or a DNS solver built from its flags.
@@ -63,6 +64,9 @@ impl Overrides {
         new.issuance.allow_subset_of_names |= self.allow_subset_of_names;
         if let Some(chain) = &self.preferred_chain {
             new.issuance.preferred_chain = (!chain.is_empty()).then(|| chain.clone());
+        }
+        if let Some(secs) = self.issuance_timeout {
+            new.issuance.issuance_timeout = Some(secs);
         }
         new
     }

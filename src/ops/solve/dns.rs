@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::acme::Http01Challenge;
+use crate::acme::Challenge;
 use crate::challenge::dns::{
     self, CreatedRecord, Expected, Journal, Lookup, ProviderWriter, Rfc2136Config, Servers,
     TxtWriter, Wait,
@@ -157,7 +157,7 @@ impl DnsSolver {
     pub(crate) async fn publish(
         &self,
         ui: &Ui,
-        challenges: &[Http01Challenge],
+        challenges: &[Challenge],
     ) -> Result<Vec<CreatedRecord>, Error> {
         let mut created = Vec::new();
         let result = self.add_all(challenges, &mut created).await;
@@ -185,7 +185,7 @@ impl DnsSolver {
 
     async fn add_all(
         &self,
-        challenges: &[Http01Challenge],
+        challenges: &[Challenge],
         created: &mut Vec<CreatedRecord>,
     ) -> Result<(), Error> {
         for c in challenges {
@@ -194,7 +194,7 @@ impl DnsSolver {
                 writer: self.writer.label().to_string(),
                 zone: target.zone,
                 name: target.name,
-                value: c.dns_value.clone(),
+                value: c.key_authorization.dns_txt_value(),
             };
             self.update_journal(|j| j.note(record.clone()))?;
             created.push(record.clone());

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::acme::Http01Challenge;
+use crate::acme::Challenge;
 use crate::challenge::dns::{self, CreatedRecord};
 use crate::error::{Error, HookError};
 use crate::types::ChallengeKind;
@@ -78,7 +78,7 @@ impl ManualSolver {
     pub(crate) async fn publish(
         &self,
         ui: &Ui,
-        challenges: &[Http01Challenge],
+        challenges: &[Challenge],
     ) -> Result<Vec<HookRun>, Error> {
         let mut runs = Vec::new();
         if let Err(e) = self.run_auth_hooks(ui, challenges, &mut runs).await {
@@ -98,7 +98,7 @@ impl ManualSolver {
     async fn run_auth_hooks(
         &self,
         ui: &Ui,
-        challenges: &[Http01Challenge],
+        challenges: &[Challenge],
         runs: &mut Vec<HookRun>,
     ) -> Result<(), Error> {
         let dns = self.check.is_some();
@@ -195,8 +195,8 @@ impl ManualSolver {
 /// certbot's environment for challenge `i`: CERTBOT_DOMAIN is the name without a wildcard's
 /// `*.` (the authorization's identifier), CERTBOT_TOKEN is set for http-01 only (hook
 /// scripts test it to tell the two apart).
-fn certbot_env(challenges: &[Http01Challenge], i: usize, dns: bool) -> Vec<(String, String)> {
-    let domain = |c: &Http01Challenge| c.identifier.trim_start_matches("*.").to_string();
+fn certbot_env(challenges: &[Challenge], i: usize, dns: bool) -> Vec<(String, String)> {
+    let domain = |c: &Challenge| c.identifier.trim_start_matches("*.").to_string();
     let c = &challenges[i];
     let all: Vec<String> = challenges.iter().map(domain).collect();
     let mut env = vec![
@@ -204,9 +204,9 @@ fn certbot_env(challenges: &[Http01Challenge], i: usize, dns: bool) -> Vec<(Stri
         (
             "CERTBOT_VALIDATION".to_string(),
             if dns {
-                c.dns_value.clone()
+                c.key_authorization.dns_txt_value()
             } else {
-                c.key_authorization.clone()
+                c.key_authorization.to_string()
             },
         ),
         (
@@ -216,7 +216,7 @@ fn certbot_env(challenges: &[Http01Challenge], i: usize, dns: bool) -> Vec<(Stri
         ("CERTBOT_ALL_DOMAINS".to_string(), all.join(",")),
     ];
     if !dns {
-        env.push(("CERTBOT_TOKEN".to_string(), c.token.clone()));
+        env.push(("CERTBOT_TOKEN".to_string(), c.token.to_string()));
     }
     env
 }
@@ -248,7 +248,7 @@ fn auth_failed(e: HookError, identifier: &str) -> Error {
 }
 
 /// dns-01: where each value lands (after any CNAME), then wait until it is served.
-async fn wait_served(check: &Propagation, challenges: &[Http01Challenge]) -> Result<(), Error> {
+async fn wait_served(check: &Propagation, challenges: &[Challenge]) -> Result<(), Error> {
     let mut records = Vec::new();
     for c in challenges {
         let target = dns::locate(&c.identifier, &check.lookup).await?;
@@ -256,7 +256,7 @@ async fn wait_served(check: &Propagation, challenges: &[Http01Challenge]) -> Res
             writer: "manual".into(),
             zone: target.zone,
             name: target.name,
-            value: c.dns_value.clone(),
+            value: c.key_authorization.dns_txt_value(),
         });
     }
     check.wait(&expected(&records)).await
@@ -265,13 +265,14 @@ async fn wait_served(check: &Propagation, challenges: &[Http01Challenge]) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{ChallengeToken, KeyAuthorization};
 
-    fn challenge(identifier: &str, n: u8) -> Http01Challenge {
-        Http01Challenge {
+    fn challenge(identifier: &str, n: u8) -> Challenge {
+        let token = ChallengeToken::new(&format!("token{n}")).unwrap();
+        Challenge {
             identifier: identifier.into(),
-            token: format!("token{n}"),
-            key_authorization: format!("token{n}.thumb"),
-            dns_value: format!("value{n}"),
+            key_authorization: KeyAuthorization::for_token(&token, "thumb").unwrap(),
+            token,
         }
     }
 
@@ -283,7 +284,9 @@ mod tests {
             env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
         };
         assert_eq!(get(&env, "CERTBOT_DOMAIN").as_deref(), Some("example.com"));
-        assert_eq!(get(&env, "CERTBOT_VALIDATION").as_deref(), Some("value1"));
+        // The DNS-01 value is derived from the key authorization now, no longer set apart.
+        let value1 = cs[0].key_authorization.dns_txt_value();
+        assert_eq!(get(&env, "CERTBOT_VALIDATION"), Some(value1));
         assert_eq!(
             get(&env, "CERTBOT_REMAINING_CHALLENGES").as_deref(),
             Some("1")

@@ -11,11 +11,11 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::acme::Http01Challenge;
+use crate::acme::Challenge;
 use crate::challenge::dns::CreatedRecord;
 use crate::challenge::{self, ChallengeMap, WebrootFiles};
 use crate::config::Authenticator;
-use crate::error::{AcmeError, Error};
+use crate::error::Error;
 use crate::nginx;
 use crate::store::shared::SharedChallenge;
 use crate::store::Store;
@@ -31,7 +31,7 @@ use crate::ops::solve::manual::{HookRun, ManualSolver};
 /// is answered), or take them out again.
 pub(crate) async fn share_challenges(
     session: &Session,
-    challenges: &[Http01Challenge],
+    challenges: &[Challenge],
     put: bool,
 ) -> Result<(), Error> {
     let Some(fleet) = session.fleet() else {
@@ -89,22 +89,13 @@ impl Prepared<'_> {
     pub(crate) async fn publish(
         &mut self,
         ui: &Ui,
-        challenges: &[Http01Challenge],
+        challenges: &[Challenge],
     ) -> Result<Published, Error> {
-        for c in challenges {
-            if !challenge::is_valid_token(&c.token)
-                || !challenge::is_valid_key_authorization(&c.key_authorization)
-            {
-                return Err(Error::Acme(AcmeError::Protocol(format!(
-                    "the CA sent a malformed token for {}",
-                    c.identifier
-                ))));
-            }
-        }
         match self {
             Prepared::Standalone { map, elsewhere } => {
                 for c in challenges {
-                    map.insert(&host_form(&c.identifier), &c.token, &c.key_authorization);
+                    let (token, key_auth) = (c.token.as_str(), c.key_authorization.as_str());
+                    map.insert(&host_form(&c.identifier), token, key_auth);
                 }
                 if let Some(port) = elsewhere {
                     wait_served(*port, challenges).await?;
@@ -126,7 +117,7 @@ impl Prepared<'_> {
                         )));
                     };
                     files
-                        .publish(root, &c.token, &c.key_authorization)
+                        .publish(root, c.token.as_str(), c.key_authorization.as_str())
                         .map_err(|e| {
                             Error::Challenge(format!(
                                 "cannot write the challenge file under {}: {e}",
@@ -197,12 +188,12 @@ impl Prepared<'_> {
         &mut self,
         ui: &Ui,
         published: Published,
-        challenges: &[Http01Challenge],
+        challenges: &[Challenge],
     ) {
         match (self, published) {
             (Prepared::Standalone { map, .. }, _) => {
                 for c in challenges {
-                    map.remove(&c.token);
+                    map.remove(c.token.as_str());
                 }
             }
             (_, Published::Webroot(mut files)) => files.cleanup(),
@@ -227,12 +218,14 @@ impl Prepared<'_> {
 
 /// The port is held by another process (this node's fleet daemon, serving the shared store):
 /// it must answer every token before the CA is asked, else the port's holder is named.
-async fn wait_served(port: u16, challenges: &[Http01Challenge]) -> Result<(), Error> {
+async fn wait_served(port: u16, challenges: &[Challenge]) -> Result<(), Error> {
     for c in challenges {
         let host = host_form(&c.identifier);
         let mut answered = false;
         for _ in 0..20 {
-            if challenge::probe_local(port, &host, &c.token, &c.key_authorization).await {
+            if challenge::probe_local(port, &host, c.token.as_str(), c.key_authorization.as_str())
+                .await
+            {
                 answered = true;
                 break;
             }
@@ -256,7 +249,7 @@ async fn publish_nginx(
     ctl: &nginx::Ctl,
     port: u16,
     checkpoints: &Path,
-    challenges: &[Http01Challenge],
+    challenges: &[Challenge],
 ) -> Result<(), Error> {
     // A run killed mid-validation left its locations behind: undo them first.
     revert_nginx(ctl, checkpoints)?;
@@ -265,8 +258,8 @@ async fn publish_nginx(
     for c in challenges {
         wanted.push(nginx::Challenge {
             name: c.identifier.parse()?,
-            token: c.token.clone(),
-            key_authorization: c.key_authorization.clone(),
+            token: c.token.to_string(),
+            key_authorization: c.key_authorization.to_string(),
         });
     }
     let edits = nginx::plan_challenges(&config, &wanted, port)?;
@@ -301,14 +294,18 @@ async fn publish_nginx(
 /// the https blocks too, and the CA follows the redirect there.
 async fn answered_after_reload(
     (ip, port): (IpAddr, u16),
-    c: &Http01Challenge,
+    c: &Challenge,
     handed_over: bool,
 ) -> bool {
     use challenge::LocalAnswer;
     let needed = if handed_over { 1 } else { 3 };
     let mut in_a_row = 0;
     for _ in 0..100 {
-        let (name, token, key_auth) = (&c.identifier, &c.token, &c.key_authorization);
+        let (name, token, key_auth) = (
+            &c.identifier,
+            c.token.as_str(),
+            c.key_authorization.as_str(),
+        );
         let answer = challenge::probe_local_answer(ip, port, name, token, key_auth).await;
         if answer != LocalAnswer::Other {
             in_a_row += 1;

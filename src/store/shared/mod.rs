@@ -17,8 +17,31 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, InputError};
+use crate::types::{AccountId, ChallengeToken, KeyAuthorization, NodeId};
 
-pub(crate) use seal::Sealer;
+pub(crate) use seal::{SealError, Sealer};
+
+/// Why a record read from the shared store is not used: not written with the fleet key, or
+/// holding what no node writes.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RecordError {
+    #[error(
+        "version {version} of {name} is not authenticated by this --store-key-file \
+         (written without the fleet key, altered, or an old version replayed); not used"
+    )]
+    BundleNotAuthenticated { name: String, version: u64 },
+    #[error("version {version} of {name}: bad node name")]
+    BadNode { name: String, version: u64 },
+    #[error(
+        "the fleet's account for {server_dir} is not authenticated by this --store-key-file \
+         (written without the fleet key, or altered); not used"
+    )]
+    AccountNotAuthenticated { server_dir: String },
+    #[error("the fleet's account for {server_dir} has a bad id {id:?}")]
+    BadAccountId { server_dir: String, id: String },
+    #[error(transparent)]
+    Seal(#[from] SealError),
+}
 
 /// One lineage version with every file in one value: a reader never gets a certificate with
 /// another version's key (certmagic writes them separately and can).
@@ -35,7 +58,7 @@ pub(crate) struct Bundle {
     /// The lineage's renewal config (JSON), so any node can renew it.
     pub renewal: String,
     /// The node that ordered it.
-    pub node: String,
+    pub node: NodeId,
 }
 
 impl std::fmt::Debug for Bundle {
@@ -80,7 +103,7 @@ impl StoredBundle {
         name: &str,
         version: u64,
         b: &Bundle,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SealError> {
         let mut stored = StoredBundle {
             version,
             cert: b.cert_pem.clone(),
@@ -88,7 +111,7 @@ impl StoredBundle {
             fullchain: b.fullchain_pem.clone(),
             privkey: sealer.seal_text(&format!("privkey:{name}"), &b.privkey_pem)?,
             renewal: sealer.seal_text(&format!("renewal:{name}"), &b.renewal)?,
-            node: b.node.clone(),
+            node: b.node.to_string(),
             mac: String::new(),
         };
         let v = version.to_string();
@@ -97,18 +120,16 @@ impl StoredBundle {
     }
 
     /// Check the tag, then open the sealed fields.
-    pub(crate) fn open(self, sealer: &Sealer, name: &str) -> Result<Bundle, String> {
+    pub(crate) fn open(self, sealer: &Sealer, name: &str) -> Result<Bundle, RecordError> {
         let v = self.version.to_string();
-        if !sealer.verify("bundle", &self.tagged_fields(name, &v), &self.mac) {
-            return Err(format!(
-                "version {} of {name} is not authenticated by this --store-key-file \
-                 (written without the fleet key, altered, or an old version replayed); not used",
-                self.version
-            ));
+        let (name, version) = (name.to_string(), self.version);
+        if !sealer.verify("bundle", &self.tagged_fields(&name, &v), &self.mac) {
+            return Err(RecordError::BundleNotAuthenticated { name, version });
         }
-        if !is_node_id(&self.node) {
-            return Err(format!("version {} of {name}: bad node name", self.version));
-        }
+        let node = NodeId::new(&self.node).map_err(|_| RecordError::BadNode {
+            name: name.clone(),
+            version,
+        })?;
         Ok(Bundle {
             version: self.version,
             privkey_pem: sealer.open_text(&format!("privkey:{name}"), &self.privkey)?,
@@ -116,12 +137,11 @@ impl StoredBundle {
             cert_pem: self.cert,
             chain_pem: self.chain,
             fullchain_pem: self.fullchain,
-            node: self.node,
+            node,
         })
     }
 }
 
-/// What `--node-id` accepts: nothing that could break a log line or a key.
 /// The number a new version is published under: above the last version in the store that
 /// verifies (a number written without the key must not push the fleet's versions up) and
 /// above this node's own. `None` when no number is left.
@@ -136,32 +156,19 @@ fn next_version(stored: Result<Option<Bundle>, Error>, own: u64) -> Option<u64> 
     verified.max(own).checked_add(1)
 }
 
+/// What `--node-id` accepts (`NodeId`'s rule, for text not yet made one).
 pub(crate) fn is_node_id(node: &str) -> bool {
-    !node.is_empty()
-        && node.len() <= 240
-        && node
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-/// An account id is one plain path component on every node: no `/`, no `..`, no dot
-/// names (those are retired accounts).
-pub(crate) fn is_account_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && !id.starts_with('.')
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    NodeId::new(node).is_ok()
 }
 
 /// The account record's tag: binds id, sealed credentials and meta to the CA's entry.
 fn account_tag_fields<'a>(
     server_dir: &'a str,
-    a: &'a SharedAccount,
+    id: &'a str,
     sealed: &'a str,
+    meta: Option<&'a str>,
 ) -> [&'a str; 4] {
-    [server_dir, &a.id, sealed, a.meta.as_deref().unwrap_or("")]
+    [server_dir, id, sealed, meta.unwrap_or("")]
 }
 
 /// Seal an account for the store: `(sealed credentials, tag)`.
@@ -169,67 +176,75 @@ pub(crate) fn seal_account(
     sealer: &Sealer,
     server_dir: &str,
     a: &SharedAccount,
-) -> Result<(String, String), String> {
+) -> Result<(String, String), SealError> {
     let sealed = sealer.seal_text(&format!("account:{server_dir}"), &a.credentials)?;
-    let mac = sealer.tag("account", &account_tag_fields(server_dir, a, &sealed))?;
+    let fields = account_tag_fields(server_dir, a.id.as_str(), &sealed, a.meta.as_deref());
+    let mac = sealer.tag("account", &fields)?;
     Ok((sealed, mac))
 }
 
-/// Verify and open a stored account record (`credentials` still sealed in `stored`).
+/// An account record as the store keeps it: the id as text (checked once the tag is),
+/// the credentials sealed.
+pub(crate) struct StoredAccount {
+    pub id: String,
+    pub credentials: String,
+    pub meta: Option<String>,
+}
+
+/// Verify and open a stored account record.
 pub(crate) fn open_account(
     sealer: &Sealer,
     server_dir: &str,
-    stored: SharedAccount,
+    stored: StoredAccount,
     mac: &str,
-) -> Result<SharedAccount, String> {
-    if !sealer.verify(
-        "account",
-        &account_tag_fields(server_dir, &stored, &stored.credentials),
-        mac,
-    ) {
-        return Err(format!(
-            "the fleet's account for {server_dir} is not authenticated by this --store-key-file \
-             (written without the fleet key, or altered); not used"
-        ));
+) -> Result<SharedAccount, RecordError> {
+    let fields = account_tag_fields(
+        server_dir,
+        &stored.id,
+        &stored.credentials,
+        stored.meta.as_deref(),
+    );
+    let server_dir = server_dir.to_string();
+    if !sealer.verify("account", &fields, mac) {
+        return Err(RecordError::AccountNotAuthenticated { server_dir });
     }
-    if !is_account_id(&stored.id) {
-        return Err(format!(
-            "the fleet's account for {server_dir} has a bad id {:?}",
-            stored.id
-        ));
-    }
+    let id = AccountId::new(&stored.id).map_err(|_| RecordError::BadAccountId {
+        server_dir: server_dir.clone(),
+        id: stored.id.clone(),
+    })?;
     let credentials = sealer.open_text(&format!("account:{server_dir}"), &stored.credentials)?;
     Ok(SharedAccount {
+        id,
         credentials,
-        ..stored
+        meta: stored.meta,
     })
 }
 
 /// An HTTP-01 answer published for the fleet's responders (any node may be asked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SharedChallenge {
-    pub token: String,
+    pub token: ChallengeToken,
     /// The name in the form the responder compares the Host header with.
     pub identifier: String,
-    pub key_authorization: String,
+    pub key_authorization: KeyAuthorization,
 }
 
 /// A challenge entry's stored value: `identifier\nkey authorization`, sealed under its
 /// token, so only a node holding the fleet key can make the fleet answer a token.
-pub(crate) fn seal_challenge(sealer: &Sealer, c: &SharedChallenge) -> Result<String, String> {
+pub(crate) fn seal_challenge(sealer: &Sealer, c: &SharedChallenge) -> Result<String, SealError> {
     sealer.seal_text(
         &format!("chal:{}", c.token),
         &format!("{}\n{}", c.identifier, c.key_authorization),
     )
 }
 
-/// `(identifier, key authorization)` of a stored challenge; `None` for one that does not
-/// open with the fleet key (a Redis writer's), which the responder then does not answer.
+/// A stored challenge; `None` for one that does not open with the fleet key (a Redis
+/// writer's), which the responder then does not answer.
 pub(crate) fn open_challenge(
     sealer: &Sealer,
-    token: &str,
+    token: &ChallengeToken,
     stored: &str,
-) -> Option<(String, String)> {
+) -> Option<SharedChallenge> {
     let Ok(clear) = sealer.open_text(&format!("chal:{token}"), stored) else {
         tracing::warn!(
             "challenge entry for token {token:?} does not verify with the fleet key: not answered"
@@ -237,13 +252,17 @@ pub(crate) fn open_challenge(
         return None;
     };
     let (identifier, key_auth) = clear.split_once('\n')?;
-    Some((identifier.to_string(), key_auth.to_string()))
+    Some(SharedChallenge {
+        token: token.clone(),
+        identifier: identifier.to_string(),
+        key_authorization: KeyAuthorization::new(key_auth).ok()?,
+    })
 }
 
 /// An ACME account shared by the fleet, so nodes do not each register one.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct SharedAccount {
-    pub id: String,
+    pub id: AccountId,
     /// instant-acme's credentials JSON (holds the account key): sealed in the store.
     pub credentials: String,
     pub meta: Option<String>,
@@ -290,9 +309,9 @@ pub(crate) trait SharedStore: Send + Sync {
     async fn remove(&self, name: &str) -> Result<(), Error>;
 
     async fn put_challenge(&self, c: &SharedChallenge, ttl: Duration) -> Result<(), Error>;
-    /// `(identifier, key authorization)` for a token some node published.
-    async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error>;
-    async fn remove_challenge(&self, token: &str) -> Result<(), Error>;
+    /// The challenge of a token some node published.
+    async fn challenge(&self, token: &ChallengeToken) -> Result<Option<SharedChallenge>, Error>;
+    async fn remove_challenge(&self, token: &ChallengeToken) -> Result<(), Error>;
 
     /// The fleet's account for an ACME server (keyed like `accounts/<server_dir>`).
     async fn account(&self, server_dir: &str) -> Result<Option<SharedAccount>, Error>;
@@ -305,13 +324,16 @@ pub(crate) trait SharedStore: Send + Sync {
     ) -> Result<SharedAccount, Error>;
 
     /// This node's installed versions, for `certificates` on any node.
-    async fn report_node(&self, node: &str, installed: &BTreeMap<String, u64>)
-        -> Result<(), Error>;
+    async fn report_node(
+        &self,
+        node: &NodeId,
+        installed: &BTreeMap<String, u64>,
+    ) -> Result<(), Error>;
     /// node -> lineage -> installed version.
-    async fn nodes(&self) -> Result<BTreeMap<String, BTreeMap<String, u64>>, Error>;
+    async fn nodes(&self) -> Result<BTreeMap<NodeId, BTreeMap<String, u64>>, Error>;
 
     /// Append to the fleet's history (orders, publishes, lock takeovers), newest first.
-    async fn record(&self, event: &str, name: &str, node: &str) -> Result<(), Error>;
+    async fn record(&self, event: &str, name: &str, node: &NodeId) -> Result<(), Error>;
 }
 
 /// How to reach the shared store, from `--store` and friends.
@@ -328,6 +350,10 @@ const DEFAULT_PREFIX: &str = "certwright";
 
 /// Check the options (before any network I/O: bad ones are exit 2) and connect lazily.
 pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, Error> {
+    let bad_url = |reason: String| InputError::StoreUrl {
+        url: redis::redact(options.url),
+        reason,
+    };
     let scheme = options
         .url
         .split_once("://")
@@ -337,65 +363,50 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
         "redis" | "rediss" => false,
         "file" => true,
         _ => {
-            return Err(InputError::Other(format!(
-                "--store {}: unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
-                 or file:///ABSOLUTE/DIR",
-                redis::redact(options.url)
-            ))
+            return Err(bad_url(
+                "unsupported; use redis://HOST:PORT/DB, rediss://HOST:PORT/DB (TLS) \
+                 or file:///ABSOLUTE/DIR"
+                    .into(),
+            )
             .into())
         }
     };
     let root_certs = match options.ca_bundle {
         Some(path) if scheme == "rediss" => Some(read_ca_bundle(path)?),
         Some(path) => {
-            return Err(InputError::Other(format!(
-                "--store-ca-bundle {}: only for a rediss:// (TLS) store, not {}",
-                path.display(),
-                redis::redact(options.url)
-            ))
+            return Err(InputError::UnusableFile {
+                flag: "--store-ca-bundle",
+                path: path.to_path_buf(),
+                reason: format!(
+                    "only for a rediss:// (TLS) store, not {}",
+                    redis::redact(options.url)
+                ),
+            }
             .into())
         }
         None => None,
     };
-    if options.prefix.is_empty()
-        || !options
-            .prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-    {
-        return Err(InputError::Other(format!(
-            "--store-prefix {:?}: use letters, digits and - _ . : only",
-            options.prefix
-        ))
-        .into());
-    }
-    if is_dir && options.prefix != DEFAULT_PREFIX {
-        return Err(InputError::Other(format!(
-            "--store-prefix {:?}: applies to redis:// stores only; give each fleet its own file:// directory",
-            options.prefix
-        ))
-        .into());
-    }
+    check_prefix(options.prefix, is_dir)?;
     if redis::has_password(options.url)
         && std::env::args_os().any(|a| a.to_string_lossy().contains(options.url))
     {
-        return Err(InputError::Other(format!(
-            "--store {}: a password on the command line is visible to every local user \
-             (ps); give it in {} or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
-            redis::redact(options.url),
+        return Err(bad_url(format!(
+            "a password on the command line is visible to every local user (ps); give it in {} \
+             or a file named by {} (or the whole URL in CERTWRIGHT_STORE)",
             redis::PASSWORD_ENV,
             redis::PASSWORD_FILE_ENV
         ))
         .into());
     }
-    let key_file = options.key_file.ok_or_else(|| {
-        InputError::Other(
-            "--store needs --store-key-file: private keys are never stored in the shared store in clear"
-                .into(),
-        )
+    let key_file = options.key_file.ok_or_else(|| InputError::Needs {
+        what: "--store".into(),
+        needs: "--store-key-file: private keys are never stored in the shared store in clear"
+            .into(),
     })?;
-    let sealer = Sealer::from_file(key_file)
-        .map_err(|e| InputError::Other(format!("--store-key-file {e}")))?;
+    let sealer = Sealer::from_file(key_file).map_err(|e| InputError::Flag {
+        flag: "--store-key-file",
+        problem: e.to_string(),
+    })?;
     if is_dir {
         return Ok(Arc::new(dir::DirStore::new(options.url, sealer)?));
     }
@@ -407,11 +418,37 @@ pub(crate) fn open(options: &SharedOptions<'_>) -> Result<Arc<dyn SharedStore>, 
     )?))
 }
 
+/// `--store-prefix`: a key prefix for redis:// stores; a `file://` store takes only the default.
+fn check_prefix(prefix: &str, is_dir: bool) -> Result<(), InputError> {
+    let bad_prefix = |reason: &str| InputError::BadValue {
+        flag: "--store-prefix",
+        value: prefix.to_string(),
+        reason: reason.into(),
+    };
+    if prefix.is_empty()
+        || !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        return Err(bad_prefix("use letters, digits and - _ . : only"));
+    }
+    if is_dir && prefix != DEFAULT_PREFIX {
+        return Err(bad_prefix(
+            "applies to redis:// stores only; give each fleet its own file:// directory",
+        ));
+    }
+    Ok(())
+}
+
 /// The `--store-ca-bundle` file, checked to hold at least one PEM certificate (exit 2).
 fn read_ca_bundle(path: &Path) -> Result<Vec<u8>, Error> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
-    let bad = |e: String| InputError::Other(format!("--store-ca-bundle {}: {e}", path.display()));
+    let bad = |reason: String| InputError::UnusableFile {
+        flag: "--store-ca-bundle",
+        path: path.to_path_buf(),
+        reason,
+    };
     let pem = crate::safe::file::read(path, crate::safe::file::Policy::PUBLIC)
         .map_err(|e| bad(e.to_string()))?
         .ok_or_else(|| bad("No such file or directory".into()))?;

@@ -22,9 +22,10 @@ use tokio::sync::OnceCell;
 
 use super::{
     now, open_account, open_challenge, seal_account, seal_challenge, Bundle, Lease, LockAttempt,
-    Sealer, SharedAccount, SharedChallenge, SharedStore, StoredBundle,
+    Sealer, SharedAccount, SharedChallenge, SharedStore, StoredAccount, StoredBundle,
 };
 use crate::error::{Error, InputError};
+use crate::types::{ChallengeToken, NodeId};
 
 const HISTORY_LEN: isize = 1000;
 
@@ -115,7 +116,10 @@ impl RedisStore {
         root_certs: Option<Vec<u8>>,
     ) -> Result<RedisStore, Error> {
         let described = redact(url);
-        let bad = |e: String| InputError::Other(format!("--store {described}: {e}"));
+        let bad = |reason: String| InputError::StoreUrl {
+            url: described.clone(),
+            reason,
+        };
         let mut info = url.into_connection_info().map_err(|e| bad(e.to_string()))?;
         if let Some(password) = password_from_env().map_err(bad)? {
             let settings = info.redis_settings().clone().set_password(password);
@@ -378,23 +382,27 @@ impl SharedStore for RedisStore {
         let sealed =
             seal_challenge(&self.sealer, chal).map_err(|e| self.fail("cannot encrypt", e))?;
         let mut c = self.conn().await?;
-        c.pset_ex::<_, _, ()>(self.key(&["chal", &chal.token]), sealed, millis(ttl))
-            .await
-            .map_err(|e| self.fail("cannot publish the challenge", e))
+        c.pset_ex::<_, _, ()>(
+            self.key(&["chal", chal.token.as_str()]),
+            sealed,
+            millis(ttl),
+        )
+        .await
+        .map_err(|e| self.fail("cannot publish the challenge", e))
     }
 
-    async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error> {
+    async fn challenge(&self, token: &ChallengeToken) -> Result<Option<SharedChallenge>, Error> {
         let mut c = self.conn().await?;
         let value: Option<String> = c
-            .get(self.key(&["chal", token]))
+            .get(self.key(&["chal", token.as_str()]))
             .await
             .map_err(|e| self.fail("cannot read the challenge", e))?;
         Ok(value.and_then(|v| open_challenge(&self.sealer, token, &v)))
     }
 
-    async fn remove_challenge(&self, token: &str) -> Result<(), Error> {
+    async fn remove_challenge(&self, token: &ChallengeToken) -> Result<(), Error> {
         let mut c = self.conn().await?;
-        c.del::<_, ()>(self.key(&["chal", token]))
+        c.del::<_, ()>(self.key(&["chal", token.as_str()]))
             .await
             .map_err(|e| self.fail("cannot remove the challenge", e))
     }
@@ -412,7 +420,7 @@ impl SharedStore for RedisStore {
             return Ok(None);
         };
         let mac = fields.get("mac").map_or("", String::as_str);
-        let stored = SharedAccount {
+        let stored = StoredAccount {
             id: id.clone(),
             credentials: sealed.clone(),
             meta: fields.get("meta").cloned(),
@@ -439,7 +447,7 @@ impl SharedStore for RedisStore {
         let key = self.key(&["account", server_dir]);
         // HSETNX on "id" decides the winner; only the winner writes the rest.
         let won: bool = c
-            .hset_nx(&key, "id", &account.id)
+            .hset_nx(&key, "id", account.id.as_str())
             .await
             .map_err(|e| self.fail("cannot store the account", e))?;
         if won {
@@ -467,11 +475,11 @@ impl SharedStore for RedisStore {
 
     async fn report_node(
         &self,
-        node: &str,
+        node: &NodeId,
         installed: &BTreeMap<String, u64>,
     ) -> Result<(), Error> {
         let mut c = self.conn().await?;
-        let key = self.key(&["node", node]);
+        let key = self.key(&["node", node.as_str()]);
         let mut fields: Vec<(String, String)> = installed
             .iter()
             .map(|(n, v)| (n.clone(), v.to_string()))
@@ -481,22 +489,22 @@ impl SharedStore for RedisStore {
             .atomic()
             .del(&key)
             .hset_multiple(&key, &fields)
-            .sadd(self.key(&["nodes"]), node)
+            .sadd(self.key(&["nodes"]), node.as_str())
             .query_async::<()>(&mut c)
             .await
             .map_err(|e| self.fail("cannot report this node", e))
     }
 
-    async fn nodes(&self) -> Result<BTreeMap<String, BTreeMap<String, u64>>, Error> {
+    async fn nodes(&self) -> Result<BTreeMap<NodeId, BTreeMap<String, u64>>, Error> {
         let mut c = self.conn().await?;
         let ids: Vec<String> = c
             .smembers(self.key(&["nodes"]))
             .await
             .map_err(|e| self.fail("cannot list the nodes", e))?;
         let mut out = BTreeMap::new();
-        for id in ids.into_iter().filter(|id| super::is_node_id(id)) {
+        for id in ids.into_iter().filter_map(|id| NodeId::new(&id).ok()) {
             let fields: BTreeMap<String, String> = c
-                .hgetall(self.key(&["node", &id]))
+                .hgetall(self.key(&["node", id.as_str()]))
                 .await
                 .map_err(|e| self.fail("cannot read a node", e))?;
             let versions = fields
@@ -508,7 +516,7 @@ impl SharedStore for RedisStore {
         Ok(out)
     }
 
-    async fn record(&self, event: &str, name: &str, node: &str) -> Result<(), Error> {
+    async fn record(&self, event: &str, name: &str, node: &NodeId) -> Result<(), Error> {
         let entry = serde_json::json!({ "event": event, "name": name, "node": node, "at": now() });
         let key = self.key(&["history"]);
         let mut c = self.conn().await?;

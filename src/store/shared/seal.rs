@@ -3,7 +3,7 @@
 //! blob, and the blob's purpose and name as associated data, so a blob copied to another
 //! key (another lineage's privkey field) fails to open instead of being served.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -13,6 +13,46 @@ use base64::Engine;
 /// Marks the format, so a clear PEM (or a future format) is never mistaken for a blob.
 const PREFIX: &str = "cw-sealed-1:";
 
+/// Why the key file is unusable, or a blob cannot be sealed or opened.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SealError {
+    #[error("{}: {error}", path.display())]
+    KeyFileUnreadable {
+        path: PathBuf,
+        error: crate::safe::file::ReadError,
+    },
+    #[error("{}: No such file or directory", path.display())]
+    KeyFileMissing { path: PathBuf },
+    // Raw random bytes (`head -c 32 /dev/urandom`) are the likely mistake: name the format.
+    #[error(
+        "{}: not text; the key file holds 32 random bytes in base64 \
+         (make one with `openssl rand -base64 32 > FILE`)",
+        path.display()
+    )]
+    KeyFileNotText { path: PathBuf },
+    #[error("{}: {error}", path.display())]
+    KeyFile {
+        path: PathBuf,
+        error: Box<SealError>,
+    },
+    #[error("not base64 (make one with `openssl rand -base64 32`)")]
+    NotBase64,
+    #[error("holds {0} bytes, a 32-byte key is needed (`openssl rand -base64 32`)")]
+    KeyLength(usize),
+    #[error("unusable key")]
+    UnusableKey,
+    #[error("no randomness for a nonce")]
+    NoRandomness,
+    #[error("encryption failed")]
+    EncryptionFailed,
+    #[error("the sealed {context} is not text")]
+    NotText { context: String },
+    #[error(
+        "the sealed {context} does not open with this --store-key-file (another key, or altered)"
+    )]
+    DoesNotOpen { context: String },
+}
+
 /// The fleet's data key. Deliberately not `Debug`: it must never reach a log line.
 pub(crate) struct Sealer {
     key: LessSafeKey,
@@ -20,43 +60,39 @@ pub(crate) struct Sealer {
 
 impl Sealer {
     /// Read the key file: base64 of exactly 32 bytes, readable by its owner only.
-    pub(crate) fn from_file(path: &Path) -> Result<Sealer, String> {
+    pub(crate) fn from_file(path: &Path) -> Result<Sealer, SealError> {
+        let path_buf = || path.to_path_buf();
         let bytes = crate::safe::file::read(path, crate::safe::file::Policy::SECRET)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .ok_or_else(|| format!("{}: No such file or directory", path.display()))?;
-        // Raw random bytes (`head -c 32 /dev/urandom`) are the likely mistake: name the format.
-        let text = String::from_utf8(bytes).map_err(|_| {
-            format!(
-                "{}: not text; the key file holds 32 random bytes in base64 \
-                 (make one with `openssl rand -base64 32 > FILE`)",
-                path.display()
-            )
-        })?;
-        Sealer::from_base64(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
+            .map_err(|error| SealError::KeyFileUnreadable {
+                path: path_buf(),
+                error,
+            })?
+            .ok_or_else(|| SealError::KeyFileMissing { path: path_buf() })?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| SealError::KeyFileNotText { path: path_buf() })?;
+        Sealer::from_base64(text.trim()).map_err(|e| SealError::KeyFile {
+            path: path_buf(),
+            error: Box::new(e),
+        })
     }
 
-    pub(crate) fn from_base64(text: &str) -> Result<Sealer, String> {
-        let bytes = STANDARD
-            .decode(text)
-            .map_err(|_| "not base64 (make one with `openssl rand -base64 32`)".to_string())?;
+    pub(crate) fn from_base64(text: &str) -> Result<Sealer, SealError> {
+        let bytes = STANDARD.decode(text).map_err(|_| SealError::NotBase64)?;
         if bytes.len() != 32 {
-            return Err(format!(
-                "holds {} bytes, a 32-byte key is needed (`openssl rand -base64 32`)",
-                bytes.len()
-            ));
+            return Err(SealError::KeyLength(bytes.len()));
         }
-        let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| "unusable key".to_string())?;
+        let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| SealError::UnusableKey)?;
         Ok(Sealer {
             key: LessSafeKey::new(key),
         })
     }
 
     /// `context` names what the blob is (e.g. `privkey:example.com`); opening needs the same.
-    pub(crate) fn seal(&self, context: &str, clear: &[u8]) -> Result<String, String> {
+    pub(crate) fn seal(&self, context: &str, clear: &[u8]) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
-            .map_err(|_| "no randomness for a nonce".to_string())?;
+            .map_err(|_| SealError::NoRandomness)?;
         let mut data = clear.to_vec();
         self.key
             .seal_in_place_append_tag(
@@ -64,27 +100,28 @@ impl Sealer {
                 Aad::from(context.as_bytes()),
                 &mut data,
             )
-            .map_err(|_| "encryption failed".to_string())?;
+            .map_err(|_| SealError::EncryptionFailed)?;
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&data);
         Ok(format!("{PREFIX}{}", STANDARD.encode(blob)))
     }
 
     /// `seal` for text.
-    pub(crate) fn seal_text(&self, context: &str, clear: &str) -> Result<String, String> {
+    pub(crate) fn seal_text(&self, context: &str, clear: &str) -> Result<String, SealError> {
         self.seal(context, clear.as_bytes())
     }
 
     /// `open` for what `seal_text` sealed.
-    pub(crate) fn open_text(&self, context: &str, sealed: &str) -> Result<String, String> {
-        String::from_utf8(self.open(context, sealed)?)
-            .map_err(|_| format!("the sealed {context} is not text"))
+    pub(crate) fn open_text(&self, context: &str, sealed: &str) -> Result<String, SealError> {
+        String::from_utf8(self.open(context, sealed)?).map_err(|_| SealError::NotText {
+            context: context.to_string(),
+        })
     }
 
     /// An authentication tag over `fields` (AES-GCM over no clear text: a GMAC), for what
     /// the store keeps in clear but a writer without the key must not be able to change.
     /// Each field is length-prefixed, so bytes cannot move from one field to the next.
-    pub(crate) fn tag(&self, purpose: &str, fields: &[&str]) -> Result<String, String> {
+    pub(crate) fn tag(&self, purpose: &str, fields: &[&str]) -> Result<String, SealError> {
         self.seal(&tagged_data(purpose, fields), b"")
     }
 
@@ -94,9 +131,9 @@ impl Sealer {
             .is_ok_and(|clear| clear.is_empty())
     }
 
-    pub(crate) fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, String> {
-        let bad = || {
-            format!("the sealed {context} does not open with this --store-key-file (another key, or altered)")
+    pub(crate) fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, SealError> {
+        let bad = || SealError::DoesNotOpen {
+            context: context.to_string(),
         };
         let encoded = sealed.strip_prefix(PREFIX).ok_or_else(bad)?;
         let mut blob = STANDARD.decode(encoded).map_err(|_| bad())?;
@@ -179,7 +216,8 @@ mod tests {
         assert!(Sealer::from_base64("not base64!").is_err());
         let short = Sealer::from_base64(&STANDARD.encode([1u8; 16]))
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(short.contains("16 bytes"), "{short}");
     }
 
@@ -189,7 +227,7 @@ mod tests {
         let path = dir.path().join("key");
         std::fs::write(&path, STANDARD.encode([3u8; 32])).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = Sealer::from_file(&path).err().unwrap();
+        let err = Sealer::from_file(&path).err().unwrap().to_string();
         assert!(err.contains("chmod 600"), "{err}");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(Sealer::from_file(&path).is_ok());

@@ -238,6 +238,11 @@ pub fn pem_blocks(pem: &str, label: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Ages `live` to a 90-day certificate with 10 days left: due by the 1/3-of-lifetime rule.
+pub fn make_due(live: &Path) {
+    age_lineage(live, 90, 10);
+}
+
 /// Replaces the certificate of the lineage at `live` (a `live/<name>` dir) with one for the
 /// same key and names, issued `lifetime_days - days_left` days ago by a throwaway CA and
 /// expiring in `days_left` days: the files still match, so renewal rules see an old

@@ -323,6 +323,24 @@ impl Env {
         self.config_dir().join("live").join(name)
     }
 
+    /// The version `live/<name>` points at; panics unless it points at
+    /// `../archive/<name>/<N>`.
+    pub fn live_version(&self, name: &str) -> u32 {
+        let target = std::fs::read_link(self.live(name))
+            .unwrap_or_else(|e| panic!("live/{name} is not a symlink: {e}"));
+        assert_eq!(
+            target.parent(),
+            Some(Path::new("../archive").join(name).as_path()),
+            "live/{name} -> {}",
+            target.display()
+        );
+        target
+            .file_name()
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("live/{name} -> {}", target.display()))
+    }
+
     /// `config/archive/<name>`.
     pub fn archive(&self, name: &str) -> PathBuf {
         self.config_dir().join("archive").join(name)
@@ -342,12 +360,16 @@ impl Env {
 
     /// `renew` with the dir flags, no random sleep, and `extra` (`--dry-run`...), run.
     pub fn renew(&self, extra: &[&str]) -> Output {
+        self.renew_cli(extra).run()
+    }
+
+    /// `renew` as `renew` runs it, not yet run: to add flags, environment, or spawn it.
+    pub fn renew_cli(&self, extra: &[&str]) -> Cli {
         self.cli()
             .arg("renew")
             .args(self.dir_flags())
             .arg("--no-random-sleep-on-renew")
             .args(extra)
-            .run()
     }
 
     /// `--config-dir C --work-dir W --logs-dir L`

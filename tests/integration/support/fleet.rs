@@ -66,6 +66,12 @@ impl Default for FleetOpts {
 }
 
 impl FleetOpts {
+    /// The shared store's lock TTL (`--store-lock-ttl`); 3 s unless set.
+    pub fn lock_ttl_secs(mut self, secs: u64) -> Self {
+        self.lock_ttl_secs = secs;
+        self
+    }
+
     pub fn nodes(mut self, n: usize) -> Self {
         self.nodes = n;
         self
@@ -569,6 +575,34 @@ impl Fleet {
                 .collect();
         }
         self.redis().hgetall(&self.key(&format!("node:{id}")))
+    }
+
+    /// When node `id` last reported to the store (`_seen` / `seen`): each sync round ends its
+    /// pull with that report.
+    pub fn node_seen(&self, id: &str) -> Option<String> {
+        match &self.store {
+            SharedStore::Redis(redis) => redis
+                .hgetall(&self.key(&format!("node:{id}")))
+                .remove("_seen"),
+            SharedStore::Dir(_) => self
+                .store_json(&format!("nodes/{id}.json"))
+                .and_then(|entry| entry["seen"].as_str().map(String::from)),
+        }
+    }
+
+    /// Waits (up to `SYNC_LIMIT`) until node `i` reported `rounds` more times, that is, until
+    /// `rounds` more sync rounds ran; false if they did not.
+    pub fn wait_sync_rounds(&self, i: usize, rounds: usize) -> bool {
+        let id = &self.node(i).id;
+        let mut reports = vec![self.node_seen(id)];
+        wait_for(SYNC_LIMIT, || {
+            let now = self.node_seen(id);
+            if reports.last() != Some(&now) {
+                reports.push(now);
+            }
+            (reports.len() > rounds).then_some(())
+        })
+        .is_some()
     }
 
     /// `PREFIX:lock:<name>`

@@ -70,6 +70,40 @@ pub fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Opt
     }
 }
 
+/// Runs `program` directly (no arguments) and panics unless it exits 0: shows that a
+/// marker script a test checks the absence of does leave its marker when it runs.
+pub fn run_directly(program: &Path) {
+    let status = std::process::Command::new(program)
+        .status()
+        .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+    assert!(status.success(), "{}: {status}", program.display());
+}
+
+/// Every child process of `pid`, from `/proc` (any of its threads may have spawned one).
+pub fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .map(|task| std::fs::read_to_string(task.path().join("children")).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Runs `f` to completion on a fresh current-thread runtime: for tests that call the
+/// library's async functions directly.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
 /// The file's contents, or a note saying why there are none (for panic messages).
 pub fn read_lossy(path: &Path) -> String {
     match std::fs::read(path) {

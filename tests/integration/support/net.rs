@@ -116,6 +116,29 @@ pub fn addr_answers(addr: SocketAddr) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
 }
 
+/// How many connections wait in the accept queue of the IPv4 TCP listener on `addr`, from
+/// the kernel's `/proc/net/tcp` (a listener's `rx_queue`); `None` if no listener is listed.
+pub fn accept_backlog(addr: SocketAddr) -> Option<u32> {
+    let SocketAddr::V4(addr) = addr else {
+        return None;
+    };
+    let local = format!(
+        "{:08X}:{:04X}",
+        u32::from_ne_bytes(addr.ip().octets()),
+        addr.port()
+    );
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // sl, local_address, rem_address, st (0A = LISTEN), tx_queue:rx_queue
+        if fields.get(1) != Some(&local.as_str()) || fields.get(3) != Some(&"0A") {
+            return None;
+        }
+        let (_, rx) = fields.get(4)?.split_once(':')?;
+        u32::from_str_radix(rx, 16).ok()
+    })
+}
+
 fn read_until_close(stream: &mut impl Read) -> io::Result<Vec<u8>> {
     let mut raw = Vec::new();
     match stream.read_to_end(&mut raw) {

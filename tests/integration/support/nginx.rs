@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
-use super::{free_port, net, read_lossy, wait_for};
+use super::{children, free_port, net, read_lossy, wait_for};
 
 pub const NGINX: &str = "/usr/sbin/nginx";
 const START_ATTEMPTS: usize = 5;
@@ -151,6 +151,35 @@ impl Nginx {
             .and_then(|s| s.trim().parse().ok())
     }
 
+    /// `nginx -s reload`, then waits until workers of the new configuration accept
+    /// connections and none of the old ones does (the master answers the signal
+    /// asynchronously: the old workers serve the old config until then).
+    pub fn reload(&self) {
+        let master = self.read_pid().expect("nginx runs") as u32;
+        let old = children(master);
+        let out = Command::new(NGINX)
+            .arg("-s")
+            .arg("reload")
+            .arg("-c")
+            .arg(self.conf_path())
+            .output()
+            .expect("reload nginx");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let handed_over = wait_for(Duration::from_secs(10), || {
+            let now = accepting_workers(master);
+            (!now.is_empty() && now.iter().all(|p| !old.contains(p))).then_some(())
+        });
+        assert!(
+            handed_over.is_some(),
+            "no new nginx workers after reload\n{}",
+            self.error_log()
+        );
+    }
+
     fn error_log_path(&self) -> PathBuf {
         self.dir.path().join("logs/error.log")
     }
@@ -204,6 +233,18 @@ pub fn process_alive(pid: i32) -> bool {
             .is_some_and(|state| state != 'Z'),
         Err(_) => false,
     }
+}
+
+/// The workers of nginx master `master` that accept connections: a worker told to stop by
+/// a reload is titled `... is shutting down` before it closes its listeners.
+fn accepting_workers(master: u32) -> Vec<u32> {
+    let mut workers = children(master);
+    workers.retain(|pid| {
+        let title = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let title = String::from_utf8_lossy(&title);
+        title.contains("worker process") && !title.contains("shutting down")
+    });
+    workers
 }
 
 fn main_conf(prefix: &Path) -> String {

@@ -60,15 +60,6 @@ pub(super) fn is_plain_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
-/// ACME tokens are base64url (RFC 8555 8.3); anything else never becomes a file name.
-pub(super) fn is_token(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 240
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-}
-
 /// A temp name beside `path`, random: two hosts can have the same pid and counter.
 pub(super) fn temp_beside(path: &Path) -> PathBuf {
     let name = path

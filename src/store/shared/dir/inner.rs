@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::super::{
     now, open_account, open_challenge, seal_account, seal_challenge, Bundle, Lease, LockAttempt,
-    SharedAccount, SharedChallenge, StoredBundle,
+    SharedAccount, SharedChallenge, StoredAccount, StoredBundle,
 };
 use crate::error::Error;
 use crate::fsutil;
@@ -343,16 +343,10 @@ impl Inner {
     }
 
     pub(super) fn put_challenge(&self, c: &SharedChallenge, ttl: Duration) -> Result<(), Error> {
-        if !is_token(&c.token) {
-            return Err(self.fail(
-                "refused the challenge",
-                format!("token {:?} is not base64url", c.token),
-            ));
-        }
         let sealed = seal_challenge(&self.sealer, c).map_err(|e| self.fail("cannot encrypt", e))?;
         let dir = self.sub("chal", true)?;
         self.write_json(
-            &dir.join(&c.token),
+            &dir.join(c.token.as_str()),
             &ChallengeEntry {
                 sealed,
                 expires_ms: now_ms().saturating_add(millis(ttl)),
@@ -372,7 +366,8 @@ impl Inner {
         let now = now_ms();
         for entry in entries.flatten() {
             let file_name = entry.file_name();
-            if !file_name.to_str().is_some_and(is_token) {
+            let token = file_name.to_str().map(ChallengeToken::new);
+            if !matches!(token, Some(Ok(_))) {
                 continue;
             }
             if let Ok(Some(c)) = self.read_json::<ChallengeEntry>(&entry.path()) {
@@ -383,13 +378,11 @@ impl Inner {
         }
     }
 
-    /// A token that is not base64url was never stored: absent, not an error (the
-    /// responder asks with whatever a client sent).
-    pub(super) fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error> {
-        if !is_token(token) {
-            return Ok(None);
-        }
-        let path = self.sub("chal", false)?.join(token);
+    pub(super) fn challenge(
+        &self,
+        token: &ChallengeToken,
+    ) -> Result<Option<SharedChallenge>, Error> {
+        let path = self.sub("chal", false)?.join(token.as_str());
         let Some(entry) = self.read_json::<ChallengeEntry>(&path)? else {
             return Ok(None);
         };
@@ -400,11 +393,8 @@ impl Inner {
         Ok(open_challenge(&self.sealer, token, &entry.sealed))
     }
 
-    pub(super) fn remove_challenge(&self, token: &str) -> Result<(), Error> {
-        if !is_token(token) {
-            return Ok(());
-        }
-        let path = self.sub("chal", false)?.join(token);
+    pub(super) fn remove_challenge(&self, token: &ChallengeToken) -> Result<(), Error> {
+        let path = self.sub("chal", false)?.join(token.as_str());
         match fs::remove_file(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 Err(self.io("cannot remove the challenge", &path)(e))
@@ -421,7 +411,7 @@ impl Inner {
         let Some(entry) = self.read_json::<AccountEntry>(&path)? else {
             return Ok(None);
         };
-        let stored = SharedAccount {
+        let stored = StoredAccount {
             id: entry.id,
             credentials: entry.credentials,
             meta: entry.meta,
@@ -445,7 +435,7 @@ impl Inner {
         let dir = self.sub("accounts", true)?;
         let path = dir.join(format!("{server_dir}.json"));
         let json = serde_json::to_vec_pretty(&AccountEntry {
-            id: account.id.clone(),
+            id: account.id.to_string(),
             credentials: sealed,
             meta: account.meta.clone(),
             mac,
@@ -481,10 +471,10 @@ impl Inner {
 
     pub(super) fn report_node(
         &self,
-        node: &str,
+        node: &NodeId,
         installed: &BTreeMap<String, u64>,
     ) -> Result<(), Error> {
-        self.check_name("node id", node)?;
+        self.check_name("node id", node.as_str())?;
         let path = self.sub("nodes", true)?.join(format!("{node}.json"));
         self.write_json(
             &path,
@@ -495,10 +485,14 @@ impl Inner {
         )
     }
 
-    pub(super) fn nodes(&self) -> Result<BTreeMap<String, BTreeMap<String, u64>>, Error> {
+    pub(super) fn nodes(&self) -> Result<BTreeMap<NodeId, BTreeMap<String, u64>>, Error> {
         let dir = self.sub("nodes", false)?;
         let all = self.read_all::<NodeEntry>(&dir)?;
-        Ok(all.into_iter().map(|(id, e)| (id, e.installed)).collect())
+        let node = |id: String| NodeId::new(&id).ok();
+        Ok(all
+            .into_iter()
+            .filter_map(|(id, e)| Some((node(id)?, e.installed)))
+            .collect())
     }
 
     /// Append one line under `history.lock` (O_APPEND alone is not atomic between NFS

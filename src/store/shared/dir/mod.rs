@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{now, Bundle, Lease, LockAttempt, Sealer, SharedAccount, SharedChallenge, SharedStore};
 use crate::error::{Error, InputError};
+use crate::types::{ChallengeToken, NodeId};
 
 use files::*;
 
@@ -128,14 +129,19 @@ impl DirStore {
     pub(super) fn new(url: &str, sealer: Sealer) -> Result<DirStore, Error> {
         let path = url.strip_prefix("file://").unwrap_or(url);
         if !path.starts_with('/') {
-            return Err(InputError::Other(format!(
-                "--store {url}: the directory must be an absolute path: file:///ABSOLUTE/DIR (three slashes)"
-            ))
+            return Err(InputError::StoreUrl {
+                url: url.to_string(),
+                reason:
+                    "the directory must be an absolute path: file:///ABSOLUTE/DIR (three slashes)"
+                        .into(),
+            }
             .into());
         }
         let root = PathBuf::from(path);
-        check_root(&root)
-            .map_err(|reason| InputError::Other(format!("--store {url}: {reason}")))?;
+        check_root(&root).map_err(|reason| InputError::StoreUrl {
+            url: url.to_string(),
+            reason,
+        })?;
         Ok(DirStore {
             inner: Arc::new(Inner {
                 root,
@@ -223,13 +229,13 @@ impl SharedStore for DirStore {
         self.run(move |s| s.put_challenge(&c, ttl)).await
     }
 
-    async fn challenge(&self, token: &str) -> Result<Option<(String, String)>, Error> {
-        let token = token.to_string();
+    async fn challenge(&self, token: &ChallengeToken) -> Result<Option<SharedChallenge>, Error> {
+        let token = token.clone();
         self.run(move |s| s.challenge(&token)).await
     }
 
-    async fn remove_challenge(&self, token: &str) -> Result<(), Error> {
-        let token = token.to_string();
+    async fn remove_challenge(&self, token: &ChallengeToken) -> Result<(), Error> {
+        let token = token.clone();
         self.run(move |s| s.remove_challenge(&token)).await
     }
 
@@ -250,18 +256,18 @@ impl SharedStore for DirStore {
 
     async fn report_node(
         &self,
-        node: &str,
+        node: &NodeId,
         installed: &BTreeMap<String, u64>,
     ) -> Result<(), Error> {
-        let (node, installed) = (node.to_string(), installed.clone());
+        let (node, installed) = (node.clone(), installed.clone());
         self.run(move |s| s.report_node(&node, &installed)).await
     }
 
-    async fn nodes(&self) -> Result<BTreeMap<String, BTreeMap<String, u64>>, Error> {
+    async fn nodes(&self) -> Result<BTreeMap<NodeId, BTreeMap<String, u64>>, Error> {
         self.run(Inner::nodes).await
     }
 
-    async fn record(&self, event: &str, name: &str, node: &str) -> Result<(), Error> {
+    async fn record(&self, event: &str, name: &str, node: &NodeId) -> Result<(), Error> {
         let entry = serde_json::json!({ "event": event, "name": name, "node": node, "at": now() });
         self.run(move |s| s.append_history(&entry)).await
     }

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 
 use super::*;
+use crate::types::{AccountId, InvalidValue, KeyAuthorization, NodeId};
 
 const TTL: Duration = Duration::from_secs(60);
 const SECRET_KEY: &str = "-----BEGIN PRIVATE KEY-----\nTUlHSEFnRUFNQk1HQnlxR1NNNDlBZ0VHQ0NxR1NNNDlBd0VIQkcwd2F3SUJBUVFn\n-----END PRIVATE KEY-----\n";
@@ -34,8 +35,31 @@ fn bundle(node: &str, cert: &str) -> Bundle {
         fullchain_pem: format!("{cert}chain"),
         privkey_pem: SECRET_KEY.into(),
         renewal: r#"{"schema":1}"#.into(),
-        node: node.into(),
+        node: node_id(node),
     }
+}
+
+fn node_id(node: &str) -> NodeId {
+    NodeId::new(node).unwrap()
+}
+
+/// Report as `node`; text that is not a node id is refused before it reaches the store.
+async fn report(
+    store: &DirStore,
+    node: &str,
+    installed: &BTreeMap<String, u64>,
+) -> Result<(), String> {
+    let node = NodeId::new(node).map_err(|e| e.to_string())?;
+    store
+        .report_node(&node, installed)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `nodes()` keyed by the ids' text.
+async fn nodes_by_name(store: &DirStore) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let nodes = store.nodes().await.unwrap();
+    nodes.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
 }
 
 async fn lock(store: &DirStore, name: &str, owner: &str) -> Lease {
@@ -48,17 +72,54 @@ async fn lock(store: &DirStore, name: &str, owner: &str) -> Lease {
     }
 }
 
-fn chal(token: &str, identifier: &str, key_authorization: &str) -> SharedChallenge {
-    SharedChallenge {
-        token: token.into(),
+/// A challenge from test text; one whose token or key authorization breaks its type's rule
+/// cannot be made, so it never reaches a store.
+fn chal(
+    token: &str,
+    identifier: &str,
+    key_authorization: &str,
+) -> Result<SharedChallenge, InvalidValue> {
+    Ok(SharedChallenge {
+        token: ChallengeToken::new(token)?,
         identifier: identifier.into(),
-        key_authorization: key_authorization.into(),
+        key_authorization: KeyAuthorization::new(key_authorization)?,
+    })
+}
+
+/// Publish a challenge made by `chal`: refused when it could not be made.
+async fn put(
+    store: &DirStore,
+    c: Result<SharedChallenge, InvalidValue>,
+    ttl: Duration,
+) -> Result<(), String> {
+    let c = c.map_err(|e| e.to_string())?;
+    store
+        .put_challenge(&c, ttl)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// What a responder asking with `token` gets: `(identifier, key authorization)`; nothing
+/// for text that is not a token (it never reaches the store).
+async fn answer(store: &DirStore, token: &str) -> Result<Option<(String, String)>, Error> {
+    let Ok(token) = ChallengeToken::new(token) else {
+        return Ok(None);
+    };
+    let found = store.challenge(&token).await?;
+    Ok(found.map(|c| (c.identifier, c.key_authorization.into())))
+}
+
+/// Remove the challenge of `token`; text that is not a token has none.
+async fn unpublish(store: &DirStore, token: &str) -> Result<(), Error> {
+    match ChallengeToken::new(token) {
+        Ok(token) => store.remove_challenge(&token).await,
+        Err(_) => Ok(()),
     }
 }
 
 fn account(id: &str) -> SharedAccount {
     SharedAccount {
-        id: id.into(),
+        id: AccountId::new(id).unwrap(),
         credentials: ACCOUNT_SECRET.replace("acct", id),
         meta: Some(format!(r#"{{"contact":["{id}"]}}"#)),
     }
@@ -281,11 +342,11 @@ async fn versions_remove_and_nodes() {
     assert!(a.fetch("x.example").await.unwrap().is_none());
 
     let installed = BTreeMap::from([("y.example".to_string(), 1)]);
-    a.report_node("node-a", &installed).await.unwrap();
-    a.report_node("node-b", &BTreeMap::new()).await.unwrap();
-    a.report_node("node-a", &installed).await.unwrap();
+    report(&a, "node-a", &installed).await.unwrap();
+    report(&a, "node-b", &BTreeMap::new()).await.unwrap();
+    report(&a, "node-a", &installed).await.unwrap();
     assert_eq!(
-        a.nodes().await.unwrap(),
+        nodes_by_name(&a).await,
         BTreeMap::from([
             ("node-a".to_string(), installed),
             ("node-b".to_string(), BTreeMap::new())
@@ -302,11 +363,13 @@ async fn no_secret_is_stored_in_clear_and_modes_are_private() {
     a.offer_account("ca_14000", &account("acct-1"))
         .await
         .unwrap();
-    a.put_challenge(&chal("tok", "x.example", "tok.thumb"), TTL)
+    put(&a, chal("tok", "x.example", "tok.thumb"), TTL)
         .await
         .unwrap();
-    a.report_node("node-a", &BTreeMap::new()).await.unwrap();
-    a.record("order", "x.example", "node-a").await.unwrap();
+    report(&a, "node-a", &BTreeMap::new()).await.unwrap();
+    a.record("order", "x.example", &node_id("node-a"))
+        .await
+        .unwrap();
 
     let body = SECRET_KEY.lines().nth(1).unwrap();
     let files = files_below(dir.path());
@@ -358,35 +421,37 @@ async fn no_secret_is_stored_in_clear_and_modes_are_private() {
 async fn challenges_expire_with_their_ttl() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (node(dir.path()), node(dir.path()));
-    a.put_challenge(
-        &chal("short_-1", "x.example", "short.ka"),
+    put(
+        &a,
+        chal("short_-1", "x.example", "short.ka"),
         Duration::from_millis(100),
     )
     .await
     .unwrap();
-    a.put_challenge(&chal("long", "y.example", "long.ka"), TTL)
+    put(&a, chal("long", "y.example", "long.ka"), TTL)
         .await
         .unwrap();
     assert_eq!(
-        b.challenge("short_-1").await.unwrap(),
+        answer(&b, "short_-1").await.unwrap(),
         Some(("x.example".into(), "short.ka".into()))
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(b.challenge("short_-1").await.unwrap(), None);
+    assert_eq!(answer(&b, "short_-1").await.unwrap(), None);
     assert!(
         !dir.path().join("chal/short_-1").exists(),
         "expired file stayed"
     );
 
     // Expired ones are swept when another is published, even if never read again.
-    a.put_challenge(
-        &chal("gone", "z.example", "gone.ka"),
+    put(
+        &a,
+        chal("gone", "z.example", "gone.ka"),
         Duration::from_millis(50),
     )
     .await
     .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    a.put_challenge(&chal("fresh", "z.example", "fresh.ka"), TTL)
+    put(&a, chal("fresh", "z.example", "fresh.ka"), TTL)
         .await
         .unwrap();
     assert!(
@@ -395,13 +460,13 @@ async fn challenges_expire_with_their_ttl() {
     );
 
     assert_eq!(
-        b.challenge("long").await.unwrap(),
+        answer(&b, "long").await.unwrap(),
         Some(("y.example".into(), "long.ka".into()))
     );
-    b.remove_challenge("long").await.unwrap();
-    b.remove_challenge("long").await.unwrap();
-    assert_eq!(a.challenge("long").await.unwrap(), None);
-    assert_eq!(a.challenge("never").await.unwrap(), None);
+    unpublish(&b, "long").await.unwrap();
+    unpublish(&b, "long").await.unwrap();
+    assert_eq!(answer(&a, "long").await.unwrap(), None);
+    assert_eq!(answer(&a, "never").await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -424,13 +489,13 @@ async fn path_traversal_names_and_tokens_never_leave_the_directory() {
         "a b",
     ];
     for token in bad_tokens {
-        let err = a.put_challenge(&chal(token, "x", "y"), TTL).await.err();
+        let err = put(&a, chal(token, "x", "y"), TTL).await.err();
         assert!(err.is_some(), "{token:?} was stored");
-        assert_eq!(a.challenge(token).await.unwrap(), None, "{token:?}");
-        a.remove_challenge(token).await.unwrap();
+        assert_eq!(answer(&a, token).await.unwrap(), None, "{token:?}");
+        unpublish(&a, token).await.unwrap();
     }
     let long = "a".repeat(300);
-    assert!(a.put_challenge(&chal(&long, "x", "y"), TTL).await.is_err());
+    assert!(put(&a, chal(&long, "x", "y"), TTL).await.is_err());
     for name in ["../escape", "..", ".hidden", "a/b", ""] {
         assert!(
             a.try_lock(name, "node-a/1/aa", TTL).await.is_err(),
@@ -444,7 +509,7 @@ async fn path_traversal_names_and_tokens_never_leave_the_directory() {
             "{name:?}"
         );
         assert!(
-            a.report_node(name, &BTreeMap::new()).await.is_err(),
+            report(&a, name, &BTreeMap::new()).await.is_err(),
             "{name:?}"
         );
     }
@@ -511,7 +576,7 @@ async fn entries_written_without_the_key_are_refused() {
     fs::create_dir(&chal).unwrap();
     let forged = serde_json::json!({"sealed": "x.example\ntok.evil", "expires_ms": u64::MAX});
     fs::write(chal.join("tok"), forged.to_string()).unwrap();
-    assert_eq!(a.challenge("tok").await.unwrap(), None);
+    assert_eq!(answer(&a, "tok").await.unwrap(), None);
 
     a.offer_account("ca_1", &account("acct-1")).await.unwrap();
     let path = dir.path().join("accounts/ca_1.json");
@@ -552,7 +617,7 @@ async fn history_is_bounded() {
     for i in 0..=HISTORY_MAX {
         let store = if i % 2 == 0 { &a } else { &b };
         store
-            .record("order", &format!("n{i}"), "node-a")
+            .record("order", &format!("n{i}"), &node_id("node-a"))
             .await
             .unwrap();
     }
@@ -570,7 +635,9 @@ async fn history_is_bounded() {
         .open(dir.path().join(HISTORY_FILE))
         .unwrap();
     file.write_all(b"{\"event\":\"ord").unwrap();
-    a.record("publish", "after", "node-a").await.unwrap();
+    a.record("publish", "after", &node_id("node-a"))
+        .await
+        .unwrap();
     let text = fs::read_to_string(dir.path().join(HISTORY_FILE)).unwrap();
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["name"], "after");
