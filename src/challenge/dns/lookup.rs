@@ -59,7 +59,7 @@ pub(crate) enum QueryError {
 }
 
 impl QueryError {
-    fn exchange(e: impl fmt::Display) -> QueryError {
+    pub(super) fn exchange(e: impl fmt::Display) -> QueryError {
         QueryError::Exchange(e.to_string())
     }
 }
