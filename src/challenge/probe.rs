@@ -84,7 +84,10 @@ pub async fn http_probe(
         let (hop, body) =
             match tokio::time::timeout(HOP_TIMEOUT, get(address, port, host, &path)).await {
                 Ok(Ok(answer)) => answer,
-                Ok(Err(reason)) => return end(address, hops, ProbeEnd::Unreachable { reason }),
+                Ok(Err(e)) => {
+                    let reason = e.to_string();
+                    return end(address, hops, ProbeEnd::Unreachable { reason });
+                }
                 Err(_) => {
                     let reason = format!("no answer within {} s", HOP_TIMEOUT.as_secs());
                     return end(address, hops, ProbeEnd::Unreachable { reason });
@@ -169,11 +172,26 @@ fn next_hop(location: &str, host: &str, port: u16) -> Result<String, RedirectKin
     }
 }
 
+/// Why one GET got no HTTP answer.
+#[derive(Debug, thiserror::Error)]
+enum HopError {
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// The start of the status line (60 characters at most).
+    #[error("not an HTTP answer: {0:?}")]
+    NotHttp(String),
+}
+
 /// One HTTP/1.1 GET; the status line, Location and Server headers, and the body.
-async fn get(address: IpAddr, port: u16, host: &str, path: &str) -> Result<(Hop, String), String> {
+async fn get(
+    address: IpAddr,
+    port: u16,
+    host: &str,
+    path: &str,
+) -> Result<(Hop, String), HopError> {
     let mut stream = tokio::net::TcpStream::connect(SocketAddr::new(address, port))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(HopError::Io)?;
     let host_header = if port == 80 {
         host.to_string()
     } else {
@@ -185,17 +203,17 @@ async fn get(address: IpAddr, port: u16, host: &str, path: &str) -> Result<(Hop,
     stream
         .write_all(request.as_bytes())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(HopError::Io)?;
     let mut response = Vec::new();
     (&mut stream)
         .take(MAX_RESPONSE)
         .read_to_end(&mut response)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(HopError::Io)?;
     parse_response(&String::from_utf8_lossy(&response))
 }
 
-fn parse_response(text: &str) -> Result<(Hop, String), String> {
+fn parse_response(text: &str) -> Result<(Hop, String), HopError> {
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
     let mut lines = head.lines();
     let status_line = lines.next().unwrap_or_default();
@@ -203,12 +221,7 @@ fn parse_response(text: &str) -> Result<(Hop, String), String> {
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| {
-            format!(
-                "not an HTTP answer: {:?}",
-                status_line.chars().take(60).collect::<String>()
-            )
-        })?;
+        .ok_or_else(|| HopError::NotHttp(status_line.chars().take(60).collect()))?;
     let mut hop = Hop {
         url: String::new(),
         status,

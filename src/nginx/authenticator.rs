@@ -9,7 +9,7 @@ use super::recognize::{
 };
 use super::{Config, Node};
 use crate::error::NginxError;
-use crate::types::DomainName;
+use crate::types::{ChallengeToken, DomainName, KeyAuthorization};
 
 /// One HTTP-01 challenge to serve from nginx.
 #[derive(Debug, Clone)]
@@ -28,16 +28,14 @@ pub fn plan_challenges(
 ) -> Result<Vec<FileEdit>, NginxError> {
     let mut edits = Edits::default();
     for ch in challenges {
-        if !is_base64url(&ch.token) {
+        if ChallengeToken::new(&ch.token).is_err() {
             return Err(NginxError::Other(format!(
                 "refusing challenge token {:?}: not base64url",
                 ch.token
             )));
         }
-        let valid_keyauth = ch
-            .key_authorization
-            .split_once('.')
-            .is_some_and(|(t, k)| t == ch.token && is_base64url(k));
+        let valid_keyauth =
+            KeyAuthorization::new(&ch.key_authorization).is_ok_and(|k| k.token() == ch.token);
         if !valid_keyauth {
             return Err(NginxError::Other(format!(
                 "refusing key authorization {:?}: not <token>.<base64url thumbprint>",
@@ -164,10 +162,4 @@ fn listen_addrs(config: &Config, port: u16) -> Vec<String> {
         addrs.push(port.to_string());
     }
     addrs
-}
-
-fn is_base64url(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

@@ -167,7 +167,7 @@ async fn from_imds(env: &dyn Fn(&str) -> Option<String>) -> Result<AwsCredential
         .no_proxy()
         .build()
         .map_err(|e| none(e.to_string()))?;
-    let fail = |what: &str, e: String| none(format!("IMDSv2 {what} at {base}: {e}"));
+    let fail = |what: &str, e: ImdsError| none(format!("IMDSv2 {what} at {base}: {e}"));
     let token = imds_text(
         client
             .put(format!("{base}/latest/api/token"))
@@ -189,7 +189,7 @@ async fn from_imds(env: &dyn Fn(&str) -> Option<String>) -> Result<AwsCredential
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .ok_or_else(|| fail("role", "the instance has no IAM role".into()))?
+        .ok_or_else(|| fail("role", ImdsError::NoRole))?
         .to_string();
     let body = get(&role).await.map_err(|e| fail("credentials", e))?;
     imds_credentials(&body, &role).map_err(|e| fail("credentials", e))
@@ -199,13 +199,32 @@ async fn from_imds(env: &dyn Fn(&str) -> Option<String>) -> Result<AwsCredential
 const IMDS_BODY_LIMIT: usize = 64 << 10;
 const IMDS_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Why the instance metadata service gave no credentials (never quoting them).
+#[derive(Debug, thiserror::Error)]
+enum ImdsError {
+    /// The request failed, or its answer was not 2xx or not read (reqwest's words).
+    #[error("{0}")]
+    Request(String),
+    #[error("the instance has no IAM role")]
+    NoRole,
+    // The body is not echoed: it holds the secret.
+    #[error("unexpected answer (not the credentials JSON)")]
+    NotCredentials,
+}
+
+impl ImdsError {
+    fn request(e: impl std::fmt::Display) -> ImdsError {
+        ImdsError::Request(e.to_string())
+    }
+}
+
 /// One IMDS request: the body of a 2xx answer.
-async fn imds_text(request: reqwest::RequestBuilder) -> Result<String, String> {
-    let response = request.send().await.map_err(|e| e.to_string())?;
-    let response = response.error_for_status().map_err(|e| e.to_string())?;
+async fn imds_text(request: reqwest::RequestBuilder) -> Result<String, ImdsError> {
+    let response = request.send().await.map_err(ImdsError::request)?;
+    let response = response.error_for_status().map_err(ImdsError::request)?;
     let body = crate::safe::body::read_reqwest(response, IMDS_BODY_LIMIT, IMDS_BODY_TIMEOUT)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(ImdsError::request)?;
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
@@ -217,10 +236,8 @@ struct ImdsCredentials {
     token: Option<String>,
 }
 
-fn imds_credentials(body: &str, role: &str) -> Result<AwsCredentials, String> {
-    // The body is not echoed in errors: it holds the secret.
-    let c: ImdsCredentials =
-        serde_json::from_str(body).map_err(|_| "unexpected answer (not the credentials JSON)")?;
+fn imds_credentials(body: &str, role: &str) -> Result<AwsCredentials, ImdsError> {
+    let c: ImdsCredentials = serde_json::from_str(body).map_err(|_| ImdsError::NotCredentials)?;
     Ok(AwsCredentials {
         access_key_id: c.access_key_id,
         secret_access_key: Secret::new(c.secret_access_key),
@@ -311,7 +328,9 @@ mod tests {
         .expect("parse");
         assert_eq!(c.access_key_id, "ASIA1");
         assert!(c.source.contains("web"));
-        let err = imds_credentials("{\"SecretAccessKey\":\"sk-secret\"}", "web").expect_err("bad");
+        let err = imds_credentials("{\"SecretAccessKey\":\"sk-secret\"}", "web")
+            .expect_err("bad")
+            .to_string();
         assert!(!err.contains("sk-secret"), "{err}");
     }
 }

@@ -35,6 +35,23 @@ pub enum CredentialsError {
     Algorithm { name: String, unset: bool },
     #[error("{key} {value:?} is not true or false")]
     NotBool { key: String, value: String },
+    #[error(
+        "the global API key (dns_cloudflare_email + dns_cloudflare_api_key) is not supported: \
+         create an API token with Zone:DNS:Edit and set dns_cloudflare_api_token"
+    )]
+    CloudflareGlobalKey,
+    #[error("{key} is missing ({provider} needs {needs})")]
+    MissingFor {
+        key: String,
+        provider: &'static str,
+        needs: String,
+    },
+    #[error("{key} is not a {provider} setting (known: {known})")]
+    Unknown {
+        key: String,
+        provider: &'static str,
+        known: String,
+    },
 }
 
 /// Said of an algorithm the file does not set (certbot then uses HMAC-MD5).

@@ -3,12 +3,12 @@
 //! fails a name, whether the same question with checking disabled (CD) answers: then DNSSEC
 //! validation is what fails.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use hickory_proto::op::{Edns, Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 
-use super::lookup::{display, fqdn, Lookup, QUERY_TIMEOUT};
+use super::lookup::{display, fqdn, Lookup, QueryError, QUERY_TIMEOUT};
 use crate::error::DnsError;
 
 /// A CNAME chain longer than this is a loop or a mistake (as in `lookup`).
@@ -103,7 +103,7 @@ async fn query(
     name: &Name,
     rtype: RecordType,
     checking_disabled: bool,
-) -> Result<Reply, String> {
+) -> Result<Reply, QueryError> {
     let mut message = Message::query();
     message.metadata.id = rand::random();
     message.metadata.recursion_desired = true;
@@ -112,28 +112,24 @@ async fn query(
     let mut edns = Edns::new();
     edns.set_max_payload(1232);
     message.set_edns(edns);
-    let bytes = message.to_vec().map_err(|e| e.to_string())?;
+    let bytes = message.to_vec().map_err(QueryError::exchange)?;
     let local: SocketAddr = if server.is_ipv6() {
-        "[::]:0"
-            .parse()
-            .map_err(|_| "bad bind address".to_string())?
+        (Ipv6Addr::UNSPECIFIED, 0).into()
     } else {
-        "0.0.0.0:0"
-            .parse()
-            .map_err(|_| "bad bind address".to_string())?
+        (Ipv4Addr::UNSPECIFIED, 0).into()
     };
     let socket = tokio::net::UdpSocket::bind(local)
         .await
-        .map_err(|e| e.to_string())?;
-    socket.connect(server).await.map_err(|e| e.to_string())?;
+        .map_err(QueryError::exchange)?;
+    socket.connect(server).await.map_err(QueryError::exchange)?;
     let mut buf = vec![0u8; 4096];
     for _ in 0..2 {
-        socket.send(&bytes).await.map_err(|e| e.to_string())?;
+        socket.send(&bytes).await.map_err(QueryError::exchange)?;
         let Ok(received) = tokio::time::timeout(QUERY_TIMEOUT, socket.recv(&mut buf)).await else {
             continue;
         };
-        let n = received.map_err(|e| e.to_string())?;
-        let reply = Message::from_vec(&buf[..n]).map_err(|e| e.to_string())?;
+        let n = received.map_err(QueryError::exchange)?;
+        let reply = Message::from_vec(&buf[..n]).map_err(QueryError::exchange)?;
         if reply.metadata.id != message.metadata.id {
             continue;
         }
@@ -146,10 +142,7 @@ async fn query(
                 .collect(),
         });
     }
-    Err(format!(
-        "no answer within {} s",
-        2 * QUERY_TIMEOUT.as_secs()
-    ))
+    Err(QueryError::NoAnswer(2 * QUERY_TIMEOUT.as_secs()))
 }
 
 /// The name's A and AAAA addresses, following CNAMEs the resolver did not follow itself.
@@ -290,7 +283,7 @@ pub async fn soa_serials(
                         _ => None,
                     })
                     .ok_or_else(|| format!("no SOA ({})", reply.rcode)),
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             };
             (*server, serial)
         }

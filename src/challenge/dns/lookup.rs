@@ -38,6 +38,32 @@ impl fmt::Debug for Lookup {
     }
 }
 
+/// Why one server gave no usable answer to one question.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum QueryError {
+    /// The query could not be sent or its answer read (hickory's or the socket's words).
+    #[error("{0}")]
+    Exchange(String),
+    #[error("TCP connect timed out")]
+    ConnectTimeout,
+    #[error("no answer within {0} s")]
+    NoAnswer(u64),
+    #[error("query too large")]
+    TooLarge,
+    #[error("answer to another query (id mismatch)")]
+    IdMismatch,
+    #[error("the server refused the TSIG key (NOTAUTH: wrong key name, secret or algorithm?)")]
+    NotAuth,
+    #[error("the answer's TSIG signature does not verify: {0}")]
+    BadSignature(String),
+}
+
+impl QueryError {
+    pub(super) fn exchange(e: impl fmt::Display) -> QueryError {
+        QueryError::Exchange(e.to_string())
+    }
+}
+
 /// What a server said to one question: the rcode and the records of each section.
 pub(crate) struct Answer {
     pub rcode: ResponseCode,
@@ -99,7 +125,7 @@ impl Lookup {
         server: SocketAddr,
         name: &Name,
         rtype: RecordType,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, QueryError> {
         let response = match &self.signer {
             Some(signer) => signed_tcp(server, name, rtype, signer, self.timeout).await?,
             None => self.udp(server, name, rtype).await?,
@@ -127,7 +153,7 @@ impl Lookup {
         server: SocketAddr,
         name: &Name,
         rtype: RecordType,
-    ) -> Result<DnsResponse, String> {
+    ) -> Result<DnsResponse, QueryError> {
         let stream = UdpClientStream::builder(server, TokioRuntimeProvider::new())
             .with_timeout(Some(self.timeout))
             .build();
@@ -140,7 +166,7 @@ impl Lookup {
         server: SocketAddr,
         name: &Name,
         rtype: RecordType,
-    ) -> Result<DnsResponse, String> {
+    ) -> Result<DnsResponse, QueryError> {
         let (connect, sender) = TcpClientStream::new(
             server,
             None,
@@ -149,8 +175,8 @@ impl Lookup {
         );
         let stream = tokio::time::timeout(self.timeout, connect)
             .await
-            .map_err(|_| "TCP connect timed out".to_string())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| QueryError::ConnectTimeout)?
+            .map_err(QueryError::exchange)?;
         let mux = DnsMultiplexer::new(stream, sender).with_timeout(self.timeout);
         let (client, bg) = Client::<TokioRuntimeProvider>::from_sender(mux);
         run(client, bg, name, rtype).await
@@ -162,7 +188,7 @@ async fn run<F>(
     bg: F,
     name: &Name,
     rtype: RecordType,
-) -> Result<DnsResponse, String>
+) -> Result<DnsResponse, QueryError>
 where
     F: std::future::Future + Send + 'static,
     F::Output: Send,
@@ -170,7 +196,7 @@ where
     let task = tokio::spawn(bg);
     let result = client.query(name.clone(), DNSClass::IN, rtype).await;
     task.abort();
-    result.map_err(|e| e.to_string())
+    result.map_err(QueryError::exchange)
 }
 
 /// One TSIG-signed query over TCP. hickory's client signs only updates and transfers, so the
@@ -181,7 +207,7 @@ async fn signed_tcp(
     rtype: RecordType,
     signer: &TSigner,
     timeout: Duration,
-) -> Result<DnsResponse, String> {
+) -> Result<DnsResponse, QueryError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut message = Message::query();
     message.add_query(Query::query(name.clone(), rtype));
@@ -189,9 +215,11 @@ async fn signed_tcp(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let verifier = message.finalize(signer, now).map_err(|e| e.to_string())?;
-    let bytes = message.to_vec().map_err(|e| e.to_string())?;
-    let len = u16::try_from(bytes.len()).map_err(|_| "query too large".to_string())?;
+    let verifier = message
+        .finalize(signer, now)
+        .map_err(QueryError::exchange)?;
+    let bytes = message.to_vec().map_err(QueryError::exchange)?;
+    let len = u16::try_from(bytes.len()).map_err(|_| QueryError::TooLarge)?;
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(server).await?;
         stream.write_all(&len.to_be_bytes()).await?;
@@ -204,23 +232,20 @@ async fn signed_tcp(
     };
     let buf = tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
-        .map_err(|e| e.to_string())?;
-    let response = Message::from_vec(&buf).map_err(|e| e.to_string())?;
+        .map_err(|_| QueryError::NoAnswer(timeout.as_secs()))?
+        .map_err(QueryError::exchange)?;
+    let response = Message::from_vec(&buf).map_err(QueryError::exchange)?;
     if response.metadata.id != message.metadata.id {
-        return Err("answer to another query (id mismatch)".into());
+        return Err(QueryError::IdMismatch);
     }
     if response.metadata.response_code == ResponseCode::NotAuth {
-        return Err(
-            "the server refused the TSIG key (NOTAUTH: wrong key name, secret or algorithm?)"
-                .into(),
-        );
+        return Err(QueryError::NotAuth);
     }
     match verifier {
         Some(mut v) => v
             .verify(&buf)
-            .map_err(|e| format!("the answer's TSIG signature does not verify: {e}")),
-        None => DnsResponse::from_buffer(buf).map_err(|e| e.to_string()),
+            .map_err(|e| QueryError::BadSignature(e.to_string())),
+        None => DnsResponse::from_buffer(buf).map_err(QueryError::exchange),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use dns_update::DnsUpdater;
 
-use super::credentials::{parse_ini, read_private_file, Rfc2136Config};
+use super::credentials::{parse_ini, read_private_file, CredentialsError, Rfc2136Config};
 use super::secret::Secret;
 use super::writer::ProviderWriter;
 use crate::error::DnsError;
@@ -131,43 +131,44 @@ pub fn writer_from_file(provider_name: &str, path: &Path) -> Result<ProviderWrit
             crate::safe::text::register_secret(value);
         }
     }
-    check_keys(spec, &keys).map_err(bad)?;
+    check_keys(spec, &keys).map_err(|e| bad(e.to_string()))?;
     build(spec.name, &keys)
 }
 
 /// Every required key present and non-empty, no key the provider does not know.
-fn check_keys(spec: &Provider, keys: &BTreeMap<String, String>) -> Result<(), String> {
+fn check_keys(spec: &Provider, keys: &BTreeMap<String, String>) -> Result<(), CredentialsError> {
     if spec.name == "cloudflare"
         && (keys.contains_key("dns_cloudflare_api_key")
             || keys.contains_key("dns_cloudflare_email"))
     {
-        return Err("the global API key (dns_cloudflare_email + dns_cloudflare_api_key) is not supported: create an API token with Zone:DNS:Edit and set dns_cloudflare_api_token".into());
+        return Err(CredentialsError::CloudflareGlobalKey);
     }
     if let Some(missing) = spec
         .required
         .iter()
         .find(|k| keys.get(**k).is_none_or(|v| v.is_empty()))
     {
-        return Err(format!(
-            "{missing} is missing ({} needs {})",
-            spec.name,
-            spec.required.join(", ")
-        ));
+        return Err(CredentialsError::MissingFor {
+            key: missing.to_string(),
+            provider: spec.name,
+            needs: spec.required.join(", "),
+        });
     }
     if let Some(unknown) = keys
         .keys()
         .find(|k| !spec.required.contains(&k.as_str()) && !spec.optional.contains(&k.as_str()))
     {
-        return Err(format!(
-            "{unknown} is not a {} setting (known: {})",
-            spec.name,
-            spec.required
+        return Err(CredentialsError::Unknown {
+            key: unknown.clone(),
+            provider: spec.name,
+            known: spec
+                .required
                 .iter()
                 .chain(spec.optional)
                 .copied()
                 .collect::<Vec<_>>()
-                .join(", ")
-        ));
+                .join(", "),
+        });
     }
     Ok(())
 }
@@ -245,13 +246,16 @@ mod tests {
     #[test]
     fn missing_unknown_and_global_key_settings_are_named() {
         let spec = provider("cloudflare").expect("cloudflare");
-        let err = check_keys(spec, &keys("dns_cloudflare_api_tokn = x\n")).expect_err("typo");
+        let err = check_keys(spec, &keys("dns_cloudflare_api_tokn = x\n"))
+            .expect_err("typo")
+            .to_string();
         assert!(err.contains("dns_cloudflare_api_token is missing"), "{err}");
         let err = check_keys(
             spec,
             &keys("dns_cloudflare_api_token = x\ndns_cloudflare_zone = y\n"),
         )
-        .expect_err("unknown");
+        .expect_err("unknown")
+        .to_string();
         assert!(
             err.contains("dns_cloudflare_zone is not a cloudflare setting"),
             "{err}"
@@ -260,7 +264,8 @@ mod tests {
             spec,
             &keys("dns_cloudflare_email = a@b\ndns_cloudflare_api_key = k\n"),
         )
-        .expect_err("global key");
+        .expect_err("global key")
+        .to_string();
         assert!(err.contains("API token"), "{err}");
         assert!(provider("nope").is_none());
     }

@@ -149,6 +149,45 @@ struct ChangeAnswer {
     change_info: ChangeInfo,
 }
 
+/// Why a Route53 call failed, in the API's or the transport's words.
+#[derive(Debug, thiserror::Error)]
+enum Route53Error {
+    #[error("SigV4: {0}")]
+    Signing(String),
+    /// The request could not be made or its answer read.
+    #[error("{0}")]
+    Request(String),
+    /// The API's refusal; Throttling and PriorRequestNotComplete are worth retrying.
+    #[error("HTTP {status}: {message}")]
+    Api {
+        status: reqwest::StatusCode,
+        message: String,
+        retry: bool,
+    },
+    #[error("unexpected {call} answer: {error}")]
+    Unexpected {
+        call: &'static str,
+        error: quick_xml::DeError,
+    },
+    #[error("no hosted zone {0} in this account")]
+    NoZone(String),
+}
+
+impl Route53Error {
+    fn request(e: impl std::fmt::Display) -> Route53Error {
+        Route53Error::Request(e.to_string())
+    }
+
+    fn signing(e: impl std::fmt::Display) -> Route53Error {
+        Route53Error::Signing(e.to_string())
+    }
+
+    /// The parse error of an answer to `call`.
+    fn unexpected(call: &'static str) -> impl FnOnce(quick_xml::DeError) -> Route53Error {
+        move |error| Route53Error::Unexpected { call, error }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ChangeInfo {
@@ -158,31 +197,36 @@ struct ChangeInfo {
 
 impl Route53Writer {
     /// One signed call; Throttling and PriorRequestNotComplete are retried with backoff.
-    async fn call(&self, method: &str, path_query: &str, body: &str) -> Result<String, String> {
+    async fn call(
+        &self,
+        method: &str,
+        path_query: &str,
+        body: &str,
+    ) -> Result<String, Route53Error> {
         let mut attempt = 0;
         loop {
             match self.call_once(method, path_query, body).await {
-                Err((true, _)) if attempt < RETRIES => {
+                Err(Route53Error::Api { retry: true, .. }) if attempt < RETRIES => {
                     tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
                     attempt += 1;
                 }
-                Err((_, why)) => return Err(why),
+                Err(why) => return Err(why),
                 Ok(text) => return Ok(text),
             }
         }
     }
 
-    /// The answer's text, or (retryable, why).
+    /// The answer's text.
     async fn call_once(
         &self,
         method: &str,
         path_query: &str,
         body: &str,
-    ) -> Result<String, (bool, String)> {
+    ) -> Result<String, Route53Error> {
         let url = format!("{}/{API}/{path_query}", self.endpoint);
-        let headers = self.sign(method, &url, body).map_err(|e| (false, e))?;
+        let headers = self.sign(method, &url, body)?;
         let method =
-            reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| (false, e.to_string()))?;
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(Route53Error::request)?;
         let mut request = self.client.request(method, &url);
         for (name, value) in headers {
             request = request.header(name, value);
@@ -192,11 +236,11 @@ impl Route53Writer {
                 .header("content-type", "application/xml")
                 .body(body.to_string());
         }
-        let response = request.send().await.map_err(|e| (false, e.to_string()))?;
+        let response = request.send().await.map_err(Route53Error::request)?;
         let status = response.status();
         let body = crate::safe::body::read_reqwest(response, BODY_LIMIT, BODY_TIMEOUT)
             .await
-            .map_err(|e| (false, e.to_string()))?;
+            .map_err(Route53Error::request)?;
         let text = String::from_utf8_lossy(&body).into_owned();
         if status.is_success() {
             return Ok(text);
@@ -205,11 +249,20 @@ impl Route53Writer {
             || status.as_u16() == 503
             || text.contains("Throttling")
             || text.contains("PriorRequestNotComplete");
-        Err((retry, format!("HTTP {status}: {}", api_message(&text))))
+        Err(Route53Error::Api {
+            status,
+            message: api_message(&text),
+            retry,
+        })
     }
 
     /// SigV4 headers (Authorization, X-Amz-Date, the session token) for one request.
-    fn sign(&self, method: &str, url: &str, body: &str) -> Result<Vec<(String, String)>, String> {
+    fn sign(
+        &self,
+        method: &str,
+        url: &str,
+        body: &str,
+    ) -> Result<Vec<(String, String)>, Route53Error> {
         let c = &self.credentials;
         let identity = Credentials::new(
             &c.access_key_id,
@@ -226,7 +279,7 @@ impl Route53Writer {
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()
-            .map_err(|e| format!("SigV4: {e}"))?
+            .map_err(Route53Error::signing)?
             .into();
         let signable = SignableRequest::new(
             method,
@@ -234,9 +287,9 @@ impl Route53Writer {
             std::iter::empty(),
             SignableBody::Bytes(body.as_bytes()),
         )
-        .map_err(|e| format!("SigV4: {e}"))?;
+        .map_err(Route53Error::signing)?;
         let (instructions, _) = sign(signable, &params)
-            .map_err(|e| format!("SigV4: {e}"))?
+            .map_err(Route53Error::signing)?
             .into_parts();
         Ok(instructions
             .headers()
@@ -245,7 +298,7 @@ impl Route53Writer {
     }
 
     /// The hosted zone id of `zone` (found by SOA before), cached.
-    async fn zone_id(&self, zone: &str) -> Result<String, String> {
+    async fn zone_id(&self, zone: &str) -> Result<String, Route53Error> {
         if let Some(id) = lock(&self.zones).get(zone) {
             return Ok(id.clone());
         }
@@ -253,24 +306,24 @@ impl Route53Writer {
             .call("GET", &format!("hostedzonesbyname?dnsname={zone}."), "")
             .await?;
         let answer: HostedZonesAnswer = quick_xml::de::from_str(&text)
-            .map_err(|e| format!("unexpected ListHostedZonesByName answer: {e}"))?;
+            .map_err(Route53Error::unexpected("ListHostedZonesByName"))?;
         let id = answer
             .hosted_zones
             .hosted_zone
             .into_iter()
             .find(|z| same_name(&z.name, zone))
             .map(|z| z.id.trim_start_matches("/hostedzone/").to_string())
-            .ok_or_else(|| format!("no hosted zone {zone} in this account"))?;
+            .ok_or_else(|| Route53Error::NoZone(zone.to_string()))?;
         lock(&self.zones).insert(zone.to_string(), id.clone());
         Ok(id)
     }
 
     /// The TXT set at `name`: its values (quoted, as Route53 holds them) and TTL.
-    async fn txt_set(&self, zone_id: &str, name: &str) -> Result<(Vec<String>, u32), String> {
+    async fn txt_set(&self, zone_id: &str, name: &str) -> Result<(Vec<String>, u32), Route53Error> {
         let query = format!("hostedzone/{zone_id}/rrset?name={name}.&type=TXT&maxitems=1");
         let text = self.call("GET", &query, "").await?;
         let answer: RecordSetsAnswer = quick_xml::de::from_str(&text)
-            .map_err(|e| format!("unexpected ListResourceRecordSets answer: {e}"))?;
+            .map_err(Route53Error::unexpected("ListResourceRecordSets"))?;
         Ok(answer
             .resource_record_sets
             .resource_record_set
@@ -292,20 +345,26 @@ impl Route53Writer {
         name: &str,
         ttl: u32,
         values: &[String],
-    ) -> Result<(), String> {
+    ) -> Result<(), Route53Error> {
         let body = change_batch(action, name, ttl, values);
         let text = self
             .call("POST", &format!("hostedzone/{zone_id}/rrset"), &body)
             .await?;
         let answer: ChangeAnswer = quick_xml::de::from_str(&text)
-            .map_err(|e| format!("unexpected ChangeResourceRecordSets answer: {e}"))?;
+            .map_err(Route53Error::unexpected("ChangeResourceRecordSets"))?;
         let id = answer.change_info.id.trim_start_matches("/change/");
         lock(&self.pending).push(id.to_string());
         Ok(())
     }
 
     /// Adds or removes one value, keeping the others at the name.
-    async fn update(&self, add: bool, zone: &str, name: &str, value: &str) -> Result<(), String> {
+    async fn update(
+        &self,
+        add: bool,
+        zone: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), Route53Error> {
         let zone_id = self.zone_id(zone).await?;
         let (mut values, ttl) = self.txt_set(&zone_id, name).await?;
         let quoted = format!("\"{value}\"");
