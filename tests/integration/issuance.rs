@@ -294,7 +294,7 @@ fn ip_address_identifier_is_issued() {
 }
 
 #[test]
-fn reconfigure_saves_after_a_passing_dry_run_and_restores_after_a_failing_one() {
+fn reconfigure_saves_after_a_passing_dry_run_and_keeps_the_old_config_after_a_failing_one() {
     let rig = Rig::new();
     let name = "reconf.example.com";
     rig.issue(&["-d", name]).assert_success();
