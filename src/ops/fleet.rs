@@ -30,7 +30,7 @@ pub(crate) struct FleetSettings {
     pub ca_bundle: Option<std::path::PathBuf>,
     pub prefix: String,
     /// This node's name (`--node-id`, default the host name).
-    pub node: String,
+    pub node: NodeId,
     pub lock_ttl: Duration,
 }
 
@@ -72,11 +72,9 @@ impl Fleet {
             ca_bundle: s.ca_bundle.as_deref(),
             prefix: &s.prefix,
         })?;
-        // `cli::resolve` checked --node-id already.
-        let node = NodeId::new(&s.node).map_err(|e| Error::Internal(e.to_string()))?;
         Ok(Some(Fleet {
             shared,
-            node,
+            node: s.node.clone(),
             lock_ttl: s.lock_ttl,
         }))
     }
@@ -589,7 +587,7 @@ fn check_bundle(name: &CertName, bundle: &Bundle) -> Result<(), String> {
 /// Redis writer's) shows as `?`: it must not put a line break into a message.
 fn node_of(holder: &str) -> &str {
     let node = holder.split('/').next().unwrap_or(holder);
-    if shared::is_node_id(node) {
+    if NodeId::new(node).is_ok() {
         node
     } else {
         "?"

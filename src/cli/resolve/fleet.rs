@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, InputError};
+use crate::types::NodeId;
 use crate::ops::deploy::alerts::host_name;
 use crate::ops::fleet::FleetSettings;
 
@@ -31,14 +32,11 @@ pub(super) fn fleet_settings(g: &GlobalArgs) -> Result<Option<FleetSettings>, Er
         Some(n) => n.clone(),
         None => host_name(),
     };
-    if !crate::store::shared::is_node_id(&node) {
-        return Err(InputError::BadValue {
-            flag: "--node-id",
-            value: node,
-            reason: "use letters, digits and - _ . only".into(),
-        }
-        .into());
-    }
+    let node = NodeId::new(&node).map_err(|_| InputError::BadValue {
+        flag: "--node-id",
+        value: node,
+        reason: "use letters, digits and - _ . only".into(),
+    })?;
     Ok(Some(FleetSettings {
         url: url.clone(),
         key_file: g.store_key_file.clone(),
@@ -69,7 +67,7 @@ mod tests {
             .unwrap()
             .expect("fleet settings");
         assert_eq!(f.url, "redis://127.0.0.1:6379/0");
-        assert_eq!(f.node, "node-1");
+        assert_eq!(f.node.as_str(), "node-1");
         assert_eq!(
             f.key_file.as_deref(),
             Some(std::path::Path::new("/etc/certwright/store.key"))

@@ -156,11 +156,6 @@ fn next_version(stored: Result<Option<Bundle>, Error>, own: u64) -> Option<u64> 
     verified.max(own).checked_add(1)
 }
 
-/// What `--node-id` accepts (`NodeId`'s rule, for text not yet made one).
-pub(crate) fn is_node_id(node: &str) -> bool {
-    NodeId::new(node).is_ok()
-}
-
 /// The account record's tag: binds id, sealed credentials and meta to the CA's entry.
 fn account_tag_fields<'a>(
     server_dir: &'a str,
