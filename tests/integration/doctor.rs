@@ -8,7 +8,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use super::support::bind::Bind;
-use super::support::{Env, Nginx, Pebble, PebbleOpts};
+use super::support::{Cli, Env, Nginx, Pebble, PebbleOpts};
 
 const ZONE: &str = "doctor.test";
 
@@ -516,23 +516,7 @@ fn a_failed_validation_prints_the_findings_under_the_cas_error() {
     );
     let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
     let env = Env::new();
-    let out = env
-        .cli()
-        .arg("certonly")
-        .args(env.flags(&pebble))
-        .args([
-            "--nginx",
-            "--nginx-ctl",
-            "/usr/sbin/nginx",
-            "--nginx-server-root",
-        ])
-        .arg(nginx.server_root())
-        .args([
-            "--http-01-port",
-            &nginx.port(0).to_string(),
-            "-d",
-            "fail.example.test",
-        ])
+    let out = certonly_nginx(&env, &pebble, &nginx, "fail.example.test")
         // The post-failure checks resolve the name as the CA does: at Pebble's DNS.
         .env("CERTWRIGHT_DOCTOR_RESOLVER", pebble.dns_addr().to_string())
         .run();
@@ -682,22 +666,7 @@ fn a_failed_renewal_alert_carries_the_findings() {
     let nginx = Nginx::start(served);
     let pebble = Pebble::start(PebbleOpts::default().http_port(nginx.port(0)));
     let env = Env::new();
-    env.cli()
-        .arg("certonly")
-        .args(env.flags(&pebble))
-        .args([
-            "--nginx",
-            "--nginx-ctl",
-            "/usr/sbin/nginx",
-            "--nginx-server-root",
-        ])
-        .arg(nginx.server_root())
-        .args([
-            "--http-01-port",
-            &nginx.port(0).to_string(),
-            "-d",
-            "alert.example.test",
-        ])
+    certonly_nginx(&env, &pebble, &nginx, "alert.example.test")
         .run()
         .assert_success();
     // Then someone adds a rule in front of every path (the renewal's reload picks it up).
@@ -729,4 +698,19 @@ fn a_failed_renewal_alert_carries_the_findings() {
         .unwrap_or_else(|| panic!("no renewal_failed alert\n{out}"));
     let error = failed["event"]["error"].as_str().unwrap_or_default();
     assert!(error.contains(&expected), "{error}\n{out}");
+}
+
+/// `certonly --nginx` for `name` into `nginx`, validated by `pebble`.
+fn certonly_nginx(env: &Env, pebble: &Pebble, nginx: &Nginx, name: &str) -> Cli {
+    env.cli()
+        .arg("certonly")
+        .args(env.flags(pebble))
+        .args([
+            "--nginx",
+            "--nginx-ctl",
+            "/usr/sbin/nginx",
+            "--nginx-server-root",
+        ])
+        .arg(nginx.server_root())
+        .args(["--http-01-port", &nginx.port(0).to_string(), "-d", name])
 }

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use crate::error::{Error, InputError};
-use crate::types::NodeId;
 use crate::ops::deploy::alerts::host_name;
 use crate::ops::fleet::FleetSettings;
+use crate::types::NodeId;
 
 use crate::cli::GlobalArgs;
 

@@ -11,18 +11,15 @@ use std::path::{Path, PathBuf};
 use instant_acme::{Account, AccountCredentials, AuthorizationStatus};
 
 use super::pebble::Pebble;
+use super::{block_on, files_below};
 
 impl Pebble {
     /// Deactivates every valid authorization of every account stored under `config_dir`
     /// (found through the orders Pebble logged); panics if one cannot be deactivated.
     pub fn forget_authorizations(&self, config_dir: &Path) {
         let orders = self.logged_order_urls();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
         for credentials in account_credentials(config_dir) {
-            runtime.block_on(self.deactivate_valid(credentials, &orders));
+            block_on(self.deactivate_valid(credentials, &orders));
         }
     }
 
@@ -62,7 +59,7 @@ impl Pebble {
 
 /// The instant-acme credentials of each account certwright stored under `config_dir`.
 fn account_credentials(config_dir: &Path) -> Vec<AccountCredentials> {
-    let files: Vec<PathBuf> = walk(&config_dir.join("accounts"))
+    let files: Vec<PathBuf> = files_below(&config_dir.join("accounts"))
         .into_iter()
         .filter(|p| p.file_name() == Some("credentials.json".as_ref()))
         .collect();
@@ -78,19 +75,4 @@ fn account_credentials(config_dir: &Path) -> Vec<AccountCredentials> {
             serde_json::from_str(&text).expect("instant-acme credentials")
         })
         .collect()
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for path in entries.flatten().map(|e| e.path()) {
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
