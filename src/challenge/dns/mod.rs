@@ -60,15 +60,15 @@ pub async fn locate(identifier: &str, lookup: &Lookup) -> Result<TxtTarget, DnsE
     })
 }
 
-/// Parses `--dns-resolver ADDR[:PORT]` (port 53 when absent; IPv6 as `[ADDR]:PORT`).
-pub fn parse_resolver(text: &str) -> Result<std::net::SocketAddr, String> {
+/// Parses `--dns-resolver ADDR[:PORT]` (port 53 when absent; IPv6 as `[ADDR]:PORT`); None
+/// if it is not an IP address (the caller names the flag or variable it came from).
+pub fn parse_resolver(text: &str) -> Option<std::net::SocketAddr> {
     if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
-        return Ok(addr);
+        return Some(addr);
     }
     let bare = text.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<std::net::IpAddr>()
-        .map(|ip| std::net::SocketAddr::new(ip, 53))
-        .map_err(|_| format!("--dns-resolver {text:?}: expected ADDR or ADDR:PORT (an IP address)"))
+    let ip = bare.parse::<std::net::IpAddr>().ok()?;
+    Some(std::net::SocketAddr::new(ip, 53))
 }
 
 #[cfg(test)]
@@ -91,20 +91,20 @@ mod tests {
     fn resolvers_default_to_port_53() {
         assert_eq!(
             parse_resolver("192.0.2.1"),
-            Ok("192.0.2.1:53".parse().expect("addr"))
+            Some("192.0.2.1:53".parse().expect("addr"))
         );
         assert_eq!(
             parse_resolver("127.0.0.1:5353"),
-            Ok("127.0.0.1:5353".parse().expect("addr"))
+            Some("127.0.0.1:5353".parse().expect("addr"))
         );
         assert_eq!(
             parse_resolver("[::1]"),
-            Ok("[::1]:53".parse().expect("addr"))
+            Some("[::1]:53".parse().expect("addr"))
         );
         assert_eq!(
             parse_resolver("[::1]:54"),
-            Ok("[::1]:54".parse().expect("addr"))
+            Some("[::1]:54".parse().expect("addr"))
         );
-        assert!(parse_resolver("ns1.example.com").is_err());
+        assert!(parse_resolver("ns1.example.com").is_none());
     }
 }

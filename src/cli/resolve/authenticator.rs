@@ -79,8 +79,7 @@ pub(super) fn resolvers(auth: &AuthenticatorArgs) -> Result<Vec<SocketAddr>, Err
         .dns_resolver
         .iter()
         .map(|r| {
-            // (dns::parse_resolver's own message is this one, as text.)
-            dns::parse_resolver(r).map_err(|_| InputError::BadValue {
+            dns::parse_resolver(r).ok_or_else(|| InputError::BadValue {
                 flag: "--dns-resolver",
                 value: r.clone(),
                 reason: "expected ADDR or ADDR:PORT (an IP address)".into(),

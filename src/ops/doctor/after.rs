@@ -105,7 +105,7 @@ fn lookup_for(auth: &Authenticator) -> Lookup {
         .unwrap_or_default()
         .split(',')
         .filter(|s| !s.trim().is_empty())
-        .filter_map(|s| parse_resolver(s.trim()).ok())
+        .filter_map(|s| parse_resolver(s.trim()))
         .collect();
     if !from_env.is_empty() {
         return Lookup::new(from_env);
